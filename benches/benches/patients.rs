@@ -1,0 +1,211 @@
+//! Criterion benches of carebase over a SQLite file (WAL, synchronous =
+//! NORMAL, one transaction per operation):
+//!
+//! * `insert/register`: `Clinic::register_patient` as a front-desk actor;
+//! * `insert/raw_insert`: the raw sqlx baseline writing the same three rows
+//!   (patient, audit, event) with no domain logic, in the same group and run
+//!   so the ratio is meaningful; printed at the end as `carebase / raw`;
+//! * `get/get_patient`: a random patient among ~10k (the read is audited);
+//! * `search/name_prefix`: a 2–4 letter name prefix among ~10k, limit 20.
+//!
+//! Run: `cargo bench -p carebase-benches --bench patients`.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use carebase::clinic::NewPatient;
+use carebase::patient::PatientQuery;
+use carebase::{Clinic, PatientId};
+use carebase_benches::{details_for, front_desk, open_clinic, Lcg, RawBaseline, FAMILY_NAMES};
+use criterion::{BenchmarkGroup, Criterion, Throughput};
+use tokio::runtime::Runtime;
+
+/// Patients loaded before the `get` and `search` groups.
+const PRELOAD: u64 = 10_000;
+/// Patients loaded when run as a test (`cargo test --benches`), not a bench.
+const PRELOAD_SMOKE: u64 = 200;
+/// Group and bench names whose estimates give the ratio.
+const INSERT_GROUP: &str = "insert";
+const REGISTER: &str = "register";
+const RAW_INSERT: &str = "raw_insert";
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+fn configure<M: criterion::measurement::Measurement>(group: &mut BenchmarkGroup<'_, M>) {
+    group
+        .throughput(Throughput::Elements(1))
+        .sample_size(30)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(5));
+}
+
+fn bench_insert(c: &mut Criterion, rt: &Runtime) {
+    let (_dir, clinic) = rt
+        .block_on(open_clinic())
+        .expect("open carebase sqlite file");
+    let raw = rt
+        .block_on(RawBaseline::new())
+        .expect("open raw baseline sqlite file");
+    let actor = front_desk();
+    // Distinct indexes keep identifiers unique across every iteration.
+    let next = AtomicU64::new(0);
+
+    let mut group = c.benchmark_group(INSERT_GROUP);
+    configure(&mut group);
+    group.bench_function(REGISTER, |b| {
+        b.to_async(rt).iter(|| {
+            let details = details_for(next.fetch_add(1, Ordering::Relaxed));
+            let (clinic, actor) = (&clinic, &actor);
+            async move {
+                let new = NewPatient {
+                    details,
+                    mrn_facility: None,
+                };
+                black_box(clinic.register_patient(actor, new).await.expect("register"))
+            }
+        })
+    });
+    group.bench_function(RAW_INSERT, |b| {
+        b.to_async(rt).iter(|| {
+            let details = details_for(next.fetch_add(1, Ordering::Relaxed));
+            let raw = &raw;
+            async move { black_box(raw.insert_one(&details).await.expect("raw insert")) }
+        })
+    });
+    group.finish();
+}
+
+/// A clinic with `count` registered patients and their ids.
+async fn preloaded(count: u64) -> (tempfile::TempDir, Clinic, Vec<PatientId>) {
+    let (dir, clinic) = open_clinic().await.expect("open carebase sqlite file");
+    let actor = front_desk();
+    let mut ids = Vec::with_capacity(count as usize);
+    for i in 0..count {
+        let new = NewPatient {
+            details: details_for(i),
+            mrn_facility: None,
+        };
+        ids.push(
+            clinic
+                .register_patient(&actor, new)
+                .await
+                .expect("preload")
+                .id,
+        );
+    }
+    (dir, clinic, ids)
+}
+
+fn bench_get_and_search(c: &mut Criterion, rt: &Runtime, preload: u64) {
+    let (_dir, clinic, ids) = rt.block_on(preloaded(preload));
+    let actor = front_desk();
+    let mut rng = Lcg::new(42);
+
+    let mut group = c.benchmark_group("get");
+    configure(&mut group);
+    group.bench_function("get_patient", |b| {
+        b.to_async(rt).iter(|| {
+            let id = ids[rng.below(ids.len() as u64) as usize];
+            let (clinic, actor) = (&clinic, &actor);
+            async move { black_box(clinic.get_patient(actor, id).await.expect("get")) }
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("search");
+    configure(&mut group);
+    group.bench_function("name_prefix", |b| {
+        b.to_async(rt).iter(|| {
+            let family = rng.pick(FAMILY_NAMES).copied().unwrap_or("Smith");
+            let len = 2 + rng.below(3) as usize;
+            let query = PatientQuery {
+                name: Some(family.chars().take(len).collect()),
+                limit: Some(20),
+                ..PatientQuery::default()
+            };
+            let (clinic, actor) = (&clinic, &actor);
+            async move { black_box(clinic.search_patients(actor, &query).await.expect("search")) }
+        })
+    });
+    group.finish();
+}
+
+/// Where criterion writes its results: `$CRITERION_HOME`, else
+/// `$CARGO_TARGET_DIR/criterion`, else `target/criterion`.
+fn criterion_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return PathBuf::from(home);
+    }
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"))
+        .join("criterion")
+}
+
+/// Mean ns per iteration of one bench, if it ran in this process.
+fn mean_ns(dir: &Path, bench: &str, since: std::time::SystemTime) -> Option<f64> {
+    let path = dir
+        .join(INSERT_GROUP)
+        .join(bench)
+        .join("new")
+        .join("estimates.json");
+    let modified = std::fs::metadata(&path).ok()?.modified().ok()?;
+    if modified < since {
+        return None;
+    }
+    let text = std::fs::read_to_string(&path).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json["mean"]["point_estimate"].as_f64()
+}
+
+fn print_ratio(dir: &Path, since: std::time::SystemTime) {
+    match (
+        mean_ns(dir, REGISTER, since),
+        mean_ns(dir, RAW_INSERT, since),
+    ) {
+        (Some(carebase), Some(raw)) => {
+            let (c_ops, r_ops) = (1e9 / carebase, 1e9 / raw);
+            println!();
+            println!("insert summary (criterion mean estimates, this run):");
+            println!(
+                "  register   (carebase): {c_ops:>9.0} ops/s  ({:.1} us/op)",
+                carebase / 1e3
+            );
+            println!(
+                "  raw_insert (sqlx)    : {r_ops:>9.0} ops/s  ({:.1} us/op)",
+                raw / 1e3
+            );
+            println!(
+                "  ratio carebase/raw   : {:.2}x  (goal >= 0.50x)",
+                c_ops / r_ops
+            );
+        }
+        _ => println!("insert ratio: both insert benches must run in the same invocation"),
+    }
+}
+
+fn main() {
+    let since = std::time::SystemTime::now();
+    let dir = criterion_dir();
+    let mut c = Criterion::default()
+        .output_directory(&dir)
+        .configure_from_args();
+    let rt = runtime();
+    bench_insert(&mut c, &rt);
+    // `cargo bench` passes `--bench`; without it criterion only smoke-tests
+    // each bench once, so a big preload would be wasted time.
+    let benching = std::env::args().any(|a| a == "--bench");
+    bench_get_and_search(&mut c, &rt, if benching { PRELOAD } else { PRELOAD_SMOKE });
+    c.final_summary();
+    if benching {
+        print_ratio(&dir, since);
+    }
+}

@@ -1,0 +1,122 @@
+//! Who is asking: an [`Actor`] with roles and the person it stands for.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ActorId, PatientId, PractitionerId};
+use crate::{Error, Result};
+
+/// A role the access policy grants permissions to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A patient acting for themself.
+    Patient,
+    /// A doctor or other licensed clinician.
+    Practitioner,
+    /// A nurse.
+    Nurse,
+    /// Reception: registration and demographics.
+    FrontDesk,
+    /// Billing staff: codes and amounts, not clinical notes.
+    Billing,
+    /// Administrator: care teams, policy, audit review.
+    Admin,
+    /// A trusted system process.
+    System,
+}
+
+impl Role {
+    /// Every role, in a fixed order.
+    pub const ALL: [Role; 7] = [
+        Role::Patient,
+        Role::Practitioner,
+        Role::Nurse,
+        Role::FrontDesk,
+        Role::Billing,
+        Role::Admin,
+        Role::System,
+    ];
+
+    /// The stable code, e.g. `front_desk`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Patient => "patient",
+            Role::Practitioner => "practitioner",
+            Role::Nurse => "nurse",
+            Role::FrontDesk => "front_desk",
+            Role::Billing => "billing",
+            Role::Admin => "admin",
+            Role::System => "system",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| Error::invalid("role", "unknown_role", "unknown role"))
+    }
+}
+
+/// Who is asking. Hosts build it from their own authentication.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// Stable id of the login or process.
+    pub id: ActorId,
+    /// Roles held; permissions are the union over roles.
+    pub roles: Vec<Role>,
+    /// The practitioner this actor is, for care-team relationships.
+    pub practitioner: Option<PractitionerId>,
+    /// The patient this actor is, for "own record" access.
+    pub patient: Option<PatientId>,
+}
+
+impl Actor {
+    /// An actor with roles and no linked person.
+    pub fn new(id: ActorId, roles: Vec<Role>) -> Self {
+        Self {
+            id,
+            roles,
+            practitioner: None,
+            patient: None,
+        }
+    }
+
+    /// A trusted system process with a fresh id.
+    pub fn system() -> Self {
+        Self::new(ActorId::new(), vec![Role::System])
+    }
+
+    /// A practitioner login linked to a practitioner id.
+    pub fn practitioner(id: ActorId, practitioner: PractitionerId) -> Self {
+        Self {
+            practitioner: Some(practitioner),
+            ..Self::new(id, vec![Role::Practitioner])
+        }
+    }
+
+    /// A patient login linked to their own record.
+    pub fn patient(id: ActorId, patient: PatientId) -> Self {
+        Self {
+            patient: Some(patient),
+            ..Self::new(id, vec![Role::Patient])
+        }
+    }
+
+    /// Whether the actor holds `role`.
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+}

@@ -1,0 +1,143 @@
+//! The audit trail: who did what to which patient, with what outcome and why.
+//!
+//! Entries are hash-chained per patient (plus one chain for entries about no
+//! patient), so unrelated writers never wait on one global chain head, and
+//! any edit, deletion, reordering or insertion is found by [`verify_chain`].
+
+mod chain;
+
+pub use chain::{seal, verify_chain, ChainProblem, ProblemKind, GENESIS_HASH};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::actor::Role;
+use crate::ids::{ActorId, AuditEntryId, GrantId, PatientId};
+
+/// How an audited attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Allowed and done.
+    Success,
+    /// Refused by the access policy.
+    Denied,
+    /// Allowed but failed (validation, conflict, not found, storage).
+    Failed,
+}
+
+impl Outcome {
+    /// Stable code.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Denied => "denied",
+            Outcome::Failed => "failed",
+        }
+    }
+
+    /// Parses a stable code.
+    pub fn parse(code: &str) -> Option<Self> {
+        [Outcome::Success, Outcome::Denied, Outcome::Failed]
+            .into_iter()
+            .find(|o| o.as_str() == code)
+    }
+}
+
+/// An audit entry before the store chains it. Ids and codes only: never
+/// names, birth dates, contacts or free text from a patient record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditDraft {
+    /// Entry id.
+    pub id: AuditEntryId,
+    /// When (UTC, microsecond precision).
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: ActorId,
+    /// The roles the actor held.
+    pub roles: Vec<Role>,
+    /// What, as a permission code, e.g. `patient.read`.
+    pub action: String,
+    /// Which patient, if any (this also picks the chain).
+    pub patient: Option<PatientId>,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Why: the policy rule that allowed or the reason it was refused or failed.
+    pub reason: String,
+    /// Set when access relied on a break-the-glass grant.
+    pub break_glass: Option<GrantId>,
+    /// Another entity concerned (merge id, grant id, consumer name…), if any.
+    pub subject: Option<String>,
+}
+
+/// A chained audit entry as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// The entry's content.
+    #[serde(flatten)]
+    pub draft: AuditDraft,
+    /// 1-based position in its chain.
+    pub chain_seq: u64,
+    /// Hash of the previous entry in the chain ([`GENESIS_HASH`] for the first).
+    pub prev_hash: String,
+    /// Hash of this entry's content, `chain_seq` and `prev_hash`.
+    pub hash: String,
+}
+
+/// The newest entry of one chain, kept by the store beside the entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainHead {
+    /// The chain: a patient, or `None` for entries about no patient.
+    pub chain: Option<PatientId>,
+    /// Sequence of the newest entry.
+    pub seq: u64,
+    /// Hash of the newest entry.
+    pub hash: String,
+}
+
+/// Filter for listing audit entries (newest last, by insertion order).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditQuery {
+    /// Only entries about this patient.
+    #[serde(default)]
+    pub patient: Option<PatientId>,
+    /// Only entries by this actor.
+    #[serde(default)]
+    pub actor: Option<ActorId>,
+    /// Only entries recorded after this one (exclusive cursor).
+    #[serde(default)]
+    pub after: Option<AuditEntryId>,
+    /// Maximum entries (default 100, at most 1000).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditVerification {
+    /// True when every chain is intact and matches its head.
+    pub ok: bool,
+    /// Chains walked.
+    pub chains_checked: u64,
+    /// Entries walked.
+    pub entries_checked: u64,
+    /// The first problem found, if any.
+    pub problem: Option<ChainProblem>,
+}
+
+/// One access to a patient's record, as shown to that patient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessRecord {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: ActorId,
+    /// Their roles.
+    pub roles: Vec<Role>,
+    /// What they did.
+    pub action: String,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Whether it was emergency (break-the-glass) access.
+    pub break_glass: bool,
+}

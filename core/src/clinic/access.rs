@@ -1,0 +1,245 @@
+//! Care teams and break-the-glass: the relationships the policy relies on.
+
+use chrono::Duration;
+
+use super::Clinic;
+use crate::access::{BreakGlassGrant, CareAssignment};
+use crate::actor::Actor;
+use crate::ids::{GrantId, PatientId, PractitionerId};
+use crate::policy::Permission;
+use crate::store::{CareTeamWrite, ChangeSet, GrantWrite};
+use crate::{Error, FieldError, Result};
+
+/// Longest break-the-glass reason or review note accepted.
+const MAX_REASON: usize = 1000;
+
+fn check_text(field: &str, text: &str, required: bool) -> Option<FieldError> {
+    if required && text.trim().is_empty() {
+        return Some(FieldError::new(
+            field,
+            "required",
+            format!("{field} is required"),
+        ));
+    }
+    if text.chars().count() > MAX_REASON {
+        return Some(FieldError::new(
+            field,
+            "too_long",
+            format!("at most {MAX_REASON} characters"),
+        ));
+    }
+    None
+}
+
+impl Clinic {
+    async fn require_patient(&self, id: PatientId) -> Result<()> {
+        match self.store.patient(id).await? {
+            Some(_) => Ok(()),
+            None => Err(Error::not_found("patient")),
+        }
+    }
+
+    /// Puts a practitioner (or nurse) on a patient's care team.
+    pub async fn assign_care_team(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+        practitioner: PractitionerId,
+    ) -> Result<CareAssignment> {
+        let attempt = self
+            .authorize(actor, Permission::CareTeamManage, Some(patient))
+            .await?;
+        self.audited(&attempt, async {
+            self.require_patient(patient).await?;
+            let assignment = CareAssignment {
+                patient,
+                practitioner,
+                assigned_by: actor.id,
+                assigned_at: self.now(),
+            };
+            let audit = self.success(&attempt, Some(format!("practitioner:{practitioner}")));
+            self.store
+                .apply(ChangeSet {
+                    care_team: vec![CareTeamWrite::Assign(assignment.clone())],
+                    audit: vec![audit],
+                    ..ChangeSet::default()
+                })
+                .await?;
+            Ok(assignment)
+        })
+        .await
+    }
+
+    /// Takes a practitioner off a patient's care team.
+    pub async fn remove_care_team(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+        practitioner: PractitionerId,
+    ) -> Result<()> {
+        let attempt = self
+            .authorize(actor, Permission::CareTeamManage, Some(patient))
+            .await?;
+        self.audited(&attempt, async {
+            let audit = self.success(&attempt, Some(format!("practitioner:{practitioner}")));
+            self.store
+                .apply(ChangeSet {
+                    care_team: vec![CareTeamWrite::Remove {
+                        patient,
+                        practitioner,
+                    }],
+                    audit: vec![audit],
+                    ..ChangeSet::default()
+                })
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// A patient's care team.
+    pub async fn care_team(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+    ) -> Result<Vec<CareAssignment>> {
+        let attempt = self
+            .authorize(actor, Permission::CareTeamRead, Some(patient))
+            .await?;
+        self.audited(&attempt, async {
+            let team = self.store.care_team(patient).await?;
+            self.store
+                .apply(ChangeSet::audit_only(vec![self.success(&attempt, None)]))
+                .await?;
+            Ok(team)
+        })
+        .await
+    }
+
+    /// Emergency access to one patient without a care relationship: needs a
+    /// reason, lasts `duration` (default from settings, bounded by the
+    /// maximum), and every access under it is flagged in the audit.
+    pub async fn request_emergency_access(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+        reason: &str,
+        duration: Option<Duration>,
+    ) -> Result<BreakGlassGrant> {
+        let attempt = self
+            .authorize(actor, Permission::BreakGlassRequest, Some(patient))
+            .await?;
+        self.audited(&attempt, async {
+            let mut errors: Vec<FieldError> =
+                check_text("reason", reason, true).into_iter().collect();
+            let duration = duration.unwrap_or(self.settings.break_glass_default);
+            if duration <= Duration::zero() || duration > self.settings.break_glass_max {
+                errors.push(FieldError::new(
+                    "duration",
+                    "out_of_range",
+                    "duration must be positive and within the configured maximum",
+                ));
+            }
+            if !errors.is_empty() {
+                return Err(Error::validation(errors));
+            }
+            self.require_patient(patient).await?;
+            let now = self.now();
+            let grant = BreakGlassGrant {
+                id: GrantId::new(),
+                actor: actor.id,
+                patient,
+                reason: reason.trim().to_owned(),
+                granted_at: now,
+                expires_at: now + duration,
+                reviewed_by: None,
+                reviewed_at: None,
+                review_note: None,
+            };
+            let mut audit = self.success(&attempt, Some(format!("grant:{}", grant.id)));
+            audit.break_glass = Some(grant.id);
+            self.store
+                .apply(ChangeSet {
+                    grants: vec![GrantWrite::Insert(grant.clone())],
+                    audit: vec![audit],
+                    ..ChangeSet::default()
+                })
+                .await?;
+            Ok(grant)
+        })
+        .await
+    }
+
+    /// Break-the-glass grants no admin has reviewed yet, oldest first.
+    pub async fn grants_awaiting_review(
+        &self,
+        actor: &Actor,
+        limit: u32,
+    ) -> Result<Vec<BreakGlassGrant>> {
+        let attempt = self
+            .authorize(actor, Permission::BreakGlassReview, None)
+            .await?;
+        self.audited(&attempt, async {
+            if limit == 0 || limit > 1000 {
+                return Err(Error::invalid(
+                    "limit",
+                    "out_of_range",
+                    "limit must be between 1 and 1000",
+                ));
+            }
+            let grants = self.store.grants_awaiting_review(limit).await?;
+            self.store
+                .apply(ChangeSet::audit_only(vec![
+                    self.success(&attempt, Some("grants-awaiting-review".into()))
+                ]))
+                .await?;
+            Ok(grants)
+        })
+        .await
+    }
+
+    /// Marks a grant reviewed, with an optional note.
+    pub async fn review_emergency_access(
+        &self,
+        actor: &Actor,
+        grant: GrantId,
+        note: Option<&str>,
+    ) -> Result<BreakGlassGrant> {
+        let found = self
+            .store
+            .grant(grant)
+            .await?
+            .ok_or_else(|| Error::not_found("break-glass grant"))?;
+        let attempt = self
+            .authorize(actor, Permission::BreakGlassReview, Some(found.patient))
+            .await?;
+        self.audited(&attempt, async {
+            if let Some(e) = note.and_then(|n| check_text("note", n, false)) {
+                return Err(Error::validation(vec![e]));
+            }
+            let now = self.now();
+            let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+            let mut audit = self.success(&attempt, Some(format!("grant:{grant}")));
+            audit.break_glass = Some(grant);
+            self.store
+                .apply(ChangeSet {
+                    grants: vec![GrantWrite::Review {
+                        id: grant,
+                        by: actor.id,
+                        at: now,
+                        note: note.clone(),
+                    }],
+                    audit: vec![audit],
+                    ..ChangeSet::default()
+                })
+                .await?;
+            Ok(BreakGlassGrant {
+                reviewed_by: Some(actor.id),
+                reviewed_at: Some(now),
+                review_note: note,
+                ..found
+            })
+        })
+        .await
+    }
+}

@@ -1,0 +1,298 @@
+//! Duplicate detection, merge and unmerge. A merge marks the merged record
+//! replaced-by the survivor and moves nothing; unmerge restores it exactly.
+
+use serde_json::json;
+
+use super::Clinic;
+use crate::actor::Actor;
+use crate::audit::Outcome;
+use crate::events::{EventDraft, PATIENT_MERGED, PATIENT_UNMERGED};
+use crate::ids::{MergeId, PatientId};
+use crate::patient::duplicates::score;
+use crate::patient::{DuplicateCandidate, MergeRecord, Patient};
+use crate::policy::Permission;
+use crate::store::{ChangeSet, MergeWrite, PatientWrite};
+use crate::{Error, Result};
+
+/// How many blocking candidates are scored per requested result.
+const CANDIDATES_PER_RESULT: u32 = 5;
+
+impl Clinic {
+    /// Likely duplicates of a patient, best first, each with a per-field
+    /// breakdown. Every candidate shown is audited as read.
+    pub async fn find_duplicates(
+        &self,
+        actor: &Actor,
+        id: PatientId,
+        limit: u32,
+    ) -> Result<Vec<DuplicateCandidate>> {
+        let attempt = self
+            .authorize(actor, Permission::PatientMerge, Some(id))
+            .await?;
+        self.audited(&attempt, async {
+            if limit == 0 || limit > 100 {
+                return Err(Error::invalid(
+                    "limit",
+                    "out_of_range",
+                    "limit must be between 1 and 100",
+                ));
+            }
+            let patient = self
+                .store
+                .patient(id)
+                .await?
+                .ok_or_else(|| Error::not_found("patient"))?;
+            let pool = self
+                .store
+                .duplicate_candidates(&patient, limit.saturating_mul(CANDIDATES_PER_RESULT))
+                .await?;
+            let mut scored: Vec<(Patient, _)> = pool
+                .into_iter()
+                .map(|p| {
+                    let s = score(&patient.details, &p.details);
+                    (p, s)
+                })
+                .filter(|(_, s)| s.total > 0.0)
+                .collect();
+            scored.sort_by(|a, b| b.1.total.total_cmp(&a.1.total).then(a.0.id.cmp(&b.0.id)));
+            scored.truncate(limit as usize);
+            let reason = attempt.decision.audit_reason();
+            let mut audit = vec![self.success(&attempt, None)];
+            audit.extend(scored.iter().map(|(p, _)| {
+                self.draft_for(
+                    &attempt,
+                    Some(p.id),
+                    Outcome::Success,
+                    reason.clone(),
+                    Some(format!("duplicate-of:{id}")),
+                )
+            }));
+            self.store.apply(ChangeSet::audit_only(audit)).await?;
+            let hidden = attempt.decision.hidden_fields();
+            Ok(scored
+                .into_iter()
+                .map(|(p, s)| DuplicateCandidate {
+                    patient: p.masked(&hidden),
+                    score: s,
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// Merges `merged` into `survivor`: the merged record becomes inactive and
+    /// replaced-by the survivor; both stay readable; the merge log keeps the
+    /// merged record's prior state for unmerge.
+    pub async fn merge_patients(
+        &self,
+        actor: &Actor,
+        survivor: PatientId,
+        survivor_version: u64,
+        merged: PatientId,
+        merged_version: u64,
+    ) -> Result<MergeRecord> {
+        self.authorize(actor, Permission::PatientMerge, Some(survivor))
+            .await?;
+        let attempt = self
+            .authorize(actor, Permission::PatientMerge, Some(merged))
+            .await?;
+        self.audited(&attempt, async {
+            if survivor == merged {
+                return Err(Error::invalid(
+                    "merged",
+                    "same_patient",
+                    "a patient cannot be merged into itself",
+                ));
+            }
+            let now = self.now();
+            let kept = self.current(survivor, survivor_version).await?;
+            let gone = self.current(merged, merged_version).await?;
+            if kept.merged_into.is_some() {
+                return Err(Error::invalid_state("survivor", "was itself merged"));
+            }
+            if gone.merged_into.is_some() {
+                return Err(Error::invalid_state("patient", "is already merged"));
+            }
+            let merge_id = MergeId::new();
+            let merged_after = Patient {
+                version: gone.version + 1,
+                active: false,
+                merged_into: Some(survivor),
+                updated_at: now,
+                ..gone.clone()
+            };
+            // The survivor's content is untouched; its version moves so a
+            // concurrent merge of the survivor itself loses inside the store.
+            let survivor_after = Patient {
+                version: kept.version + 1,
+                updated_at: now,
+                ..kept
+            };
+            let record = MergeRecord {
+                id: merge_id,
+                survivor,
+                merged,
+                merged_before: gone,
+                merged_version_after: merged_after.version,
+                merged_by: actor.id,
+                merged_at: now,
+                unmerged_by: None,
+                unmerged_at: None,
+            };
+            let subject = Some(format!("merge:{merge_id}"));
+            let reason = attempt.decision.audit_reason();
+            let event = EventDraft::new(
+                PATIENT_MERGED,
+                Some(survivor),
+                &merge_id.to_string(),
+                1,
+                json!({
+                    "merge_id": merge_id,
+                    "survivor_id": survivor,
+                    "merged_id": merged,
+                    "survivor_version": survivor_after.version,
+                    "merged_version": merged_after.version,
+                }),
+                now,
+            );
+            self.store
+                .apply(ChangeSet {
+                    patients: vec![
+                        PatientWrite::Update {
+                            patient: survivor_after,
+                            expected_version: survivor_version,
+                        },
+                        PatientWrite::Update {
+                            patient: merged_after,
+                            expected_version: merged_version,
+                        },
+                    ],
+                    merges: vec![MergeWrite::Insert(record.clone())],
+                    audit: vec![
+                        self.draft_for(
+                            &attempt,
+                            Some(survivor),
+                            Outcome::Success,
+                            reason.clone(),
+                            subject.clone(),
+                        ),
+                        self.draft_for(&attempt, Some(merged), Outcome::Success, reason, subject),
+                    ],
+                    events: vec![event],
+                    ..ChangeSet::default()
+                })
+                .await?;
+            Ok(MergeRecord {
+                merged_before: record
+                    .merged_before
+                    .clone()
+                    .masked(&attempt.decision.hidden_fields()),
+                ..record
+            })
+        })
+        .await
+    }
+
+    /// Undoes a merge: the merged record returns to exactly its prior state
+    /// (with a new version). Fails with `conflict` if it changed since.
+    pub async fn unmerge_patients(&self, actor: &Actor, merge_id: MergeId) -> Result<Patient> {
+        let record = self
+            .store
+            .merge(merge_id)
+            .await?
+            .ok_or_else(|| Error::not_found("merge"))?;
+        let attempt = self
+            .authorize(actor, Permission::PatientMerge, Some(record.merged))
+            .await?;
+        self.audited(&attempt, async {
+            if record.unmerged_at.is_some() {
+                return Err(Error::invalid_state("merge", "already undone"));
+            }
+            let now = self.now();
+            let current = self
+                .current(record.merged, record.merged_version_after)
+                .await?;
+            let restored = Patient {
+                version: current.version + 1,
+                updated_at: now,
+                ..record.merged_before.clone()
+            };
+            let subject = Some(format!("merge:{merge_id}"));
+            let reason = attempt.decision.audit_reason();
+            let event = EventDraft::new(
+                PATIENT_UNMERGED,
+                Some(record.survivor),
+                &merge_id.to_string(),
+                2,
+                json!({
+                    "merge_id": merge_id,
+                    "survivor_id": record.survivor,
+                    "merged_id": record.merged,
+                    "merged_version": restored.version,
+                }),
+                now,
+            );
+            self.store
+                .apply(ChangeSet {
+                    patients: vec![PatientWrite::Update {
+                        patient: restored.clone(),
+                        expected_version: current.version,
+                    }],
+                    merges: vec![MergeWrite::Undo {
+                        id: merge_id,
+                        by: actor.id,
+                        at: now,
+                    }],
+                    audit: vec![
+                        self.draft_for(
+                            &attempt,
+                            Some(record.survivor),
+                            Outcome::Success,
+                            reason.clone(),
+                            subject.clone(),
+                        ),
+                        self.draft_for(
+                            &attempt,
+                            Some(record.merged),
+                            Outcome::Success,
+                            reason,
+                            subject,
+                        ),
+                    ],
+                    events: vec![event],
+                    ..ChangeSet::default()
+                })
+                .await?;
+            Ok(restored.masked(&attempt.decision.hidden_fields()))
+        })
+        .await
+    }
+
+    /// The merge log of a patient (as survivor or as merged), oldest first.
+    pub async fn merge_history(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+    ) -> Result<Vec<MergeRecord>> {
+        let attempt = self
+            .authorize(actor, Permission::PatientMerge, Some(patient))
+            .await?;
+        self.audited(&attempt, async {
+            let merges = self.store.merges_for(patient).await?;
+            self.store
+                .apply(ChangeSet::audit_only(vec![
+                    self.success(&attempt, Some("merge-log".into()))
+                ]))
+                .await?;
+            let hidden = attempt.decision.hidden_fields();
+            Ok(merges
+                .into_iter()
+                .map(|m| MergeRecord {
+                    merged_before: m.merged_before.clone().masked(&hidden),
+                    ..m
+                })
+                .collect())
+        })
+        .await
+    }
+}

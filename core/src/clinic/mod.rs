@@ -1,0 +1,256 @@
+//! [`Clinic`]: the one entry point. Every operation takes an [`Actor`], runs
+//! validate → authorize → load → rule → one atomic change set (change + audit
+//! + events), and audits denials and failures too.
+
+mod access;
+mod audit;
+mod merge;
+mod outbox;
+mod patients;
+
+pub use patients::NewPatient;
+
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+
+use crate::actor::Actor;
+use crate::audit::{AuditDraft, Outcome};
+use crate::clock::{Clock, SystemClock};
+use crate::ids::{AuditEntryId, PatientId};
+use crate::patient::{IdentifierSystem, MrnNamespace};
+use crate::policy::{AccessFacts, Decision, Permission, Policy};
+use crate::store::{ChangeSet, Store};
+use crate::{Error, Result};
+
+/// Clinic-wide configuration a host sets once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Identifier systems with their check-digit rules.
+    pub identifier_systems: Vec<IdentifierSystem>,
+    /// MRN generation per facility.
+    pub mrn_namespaces: Vec<MrnNamespace>,
+    /// How long a break-the-glass grant lasts when no duration is asked.
+    pub break_glass_default: Duration,
+    /// The longest break-the-glass grant that may be asked for.
+    pub break_glass_max: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            identifier_systems: Vec::new(),
+            mrn_namespaces: Vec::new(),
+            break_glass_default: Duration::hours(1),
+            break_glass_max: Duration::hours(24),
+        }
+    }
+}
+
+/// The clinic's rules over one store. Cheap to clone and share across tasks.
+#[derive(Clone)]
+pub struct Clinic {
+    store: Arc<dyn Store>,
+    policy: Arc<RwLock<Arc<Policy>>>,
+    clock: Arc<dyn Clock>,
+    settings: Arc<Settings>,
+}
+
+/// Who asks for what about whom, carried through one operation.
+struct Attempt<'a> {
+    actor: &'a Actor,
+    permission: Permission,
+    patient: Option<PatientId>,
+    decision: Decision,
+}
+
+impl Clinic {
+    /// A clinic over `store` with the default policy, settings and system clock.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            policy: Arc::new(RwLock::new(Arc::new(Policy::default_policy()))),
+            clock: Arc::new(SystemClock),
+            settings: Arc::new(Settings::default()),
+        }
+    }
+
+    /// Replaces the access policy (host configuration, not audited).
+    pub fn with_policy(self, policy: Policy) -> Self {
+        *self.policy.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(policy);
+        self
+    }
+
+    /// Replaces the settings.
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.settings = Arc::new(settings);
+        self
+    }
+
+    /// Replaces the clock (tests move time by hand).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The store underneath, for hosts that need raw reads.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> Arc<Policy> {
+        self.policy
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Replaces the access policy at run time; needs `policy.manage` and is audited.
+    pub async fn replace_policy(&self, actor: &Actor, policy: Policy) -> Result<()> {
+        let attempt = self
+            .authorize(actor, Permission::PolicyManage, None)
+            .await?;
+        let draft = self.draft(
+            &attempt,
+            Outcome::Success,
+            attempt.decision.audit_reason(),
+            None,
+        );
+        self.store.apply(ChangeSet::audit_only(vec![draft])).await?;
+        *self.policy.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(policy);
+        Ok(())
+    }
+
+    /// Now, truncated to microseconds so every store round-trips it exactly.
+    fn now(&self) -> DateTime<Utc> {
+        let now = self.clock.now();
+        now.duration_trunc(Duration::microseconds(1)).unwrap_or(now)
+    }
+
+    /// The facts the policy needs about `actor` and `patient`.
+    async fn facts(&self, actor: &Actor, patient: Option<PatientId>) -> Result<AccessFacts> {
+        let Some(target) = patient else {
+            return Ok(AccessFacts::default());
+        };
+        let on_care_team = match actor.practitioner {
+            Some(pr) => self.store.is_on_care_team(target, pr).await?,
+            None => false,
+        };
+        let break_glass = self
+            .store
+            .active_grant(actor.id, target, self.now())
+            .await?
+            .map(|g| g.id);
+        Ok(AccessFacts {
+            has_target: true,
+            own_record: actor.patient == Some(target),
+            on_care_team,
+            break_glass,
+        })
+    }
+
+    /// What the policy answers for `actor` asking `permission` on `patient`,
+    /// with its reasons. Reads no patient data and writes nothing.
+    pub async fn explain_access(
+        &self,
+        actor: &Actor,
+        permission: Permission,
+        patient: Option<PatientId>,
+    ) -> Result<Decision> {
+        let facts = self.facts(actor, patient).await?;
+        Ok(self.policy().decide(actor, permission, &facts))
+    }
+
+    /// Decides; a denial is audited and returned as `forbidden` with its reason.
+    async fn authorize<'a>(
+        &self,
+        actor: &'a Actor,
+        permission: Permission,
+        patient: Option<PatientId>,
+    ) -> Result<Attempt<'a>> {
+        let decision = self.explain_access(actor, permission, patient).await?;
+        let attempt = Attempt {
+            actor,
+            permission,
+            patient,
+            decision,
+        };
+        if attempt.decision.allowed {
+            return Ok(attempt);
+        }
+        let reason = attempt.decision.deny_reason();
+        let draft = self.draft(&attempt, Outcome::Denied, reason.to_string(), None);
+        self.store.apply(ChangeSet::audit_only(vec![draft])).await?;
+        Err(Error::Forbidden { reason })
+    }
+
+    /// An audit entry for `attempt` about its own patient.
+    fn draft(
+        &self,
+        attempt: &Attempt<'_>,
+        outcome: Outcome,
+        reason: String,
+        subject: Option<String>,
+    ) -> AuditDraft {
+        self.draft_for(attempt, attempt.patient, outcome, reason, subject)
+    }
+
+    /// An audit entry for `attempt` about `patient` (e.g. each search result).
+    fn draft_for(
+        &self,
+        attempt: &Attempt<'_>,
+        patient: Option<PatientId>,
+        outcome: Outcome,
+        reason: String,
+        subject: Option<String>,
+    ) -> AuditDraft {
+        AuditDraft {
+            id: AuditEntryId::new(),
+            at: self.now(),
+            actor: attempt.actor.id,
+            roles: attempt.actor.roles.clone(),
+            action: attempt.permission.as_str().to_owned(),
+            patient,
+            outcome,
+            reason,
+            break_glass: attempt.decision.break_glass,
+            subject,
+        }
+    }
+
+    /// The success entry for `attempt`.
+    fn success(&self, attempt: &Attempt<'_>, subject: Option<String>) -> AuditDraft {
+        self.draft(
+            attempt,
+            Outcome::Success,
+            attempt.decision.audit_reason(),
+            subject,
+        )
+    }
+
+    /// Runs the allowed part of an operation; a failure is audited (outcome
+    /// `failed`, reason = the error code) before it is returned.
+    async fn audited<T>(
+        &self,
+        attempt: &Attempt<'_>,
+        work: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        match work.await {
+            Ok(value) => Ok(value),
+            Err(err) => {
+                let draft = self.draft(attempt, Outcome::Failed, err.code().to_owned(), None);
+                // The original error matters more than a failed failure-record:
+                // when the store is down both fail and the caller sees `storage`.
+                let _ = self.store.apply(ChangeSet::audit_only(vec![draft])).await;
+                Err(err)
+            }
+        }
+    }
+}

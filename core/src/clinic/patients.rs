@@ -1,0 +1,530 @@
+//! Registering, reading, updating, deactivating and searching patients,
+//! and allocating MRNs.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{Attempt, Clinic};
+use crate::actor::Actor;
+use crate::audit::Outcome;
+use crate::events::{
+    EventDraft, PATIENT_DEACTIVATED, PATIENT_REACTIVATED, PATIENT_REGISTERED, PATIENT_UPDATED,
+};
+use crate::ids::PatientId;
+use crate::patient::normalize::{email_key, fold_words, phone_key};
+use crate::patient::search::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::patient::validate::validate_details;
+use crate::patient::{
+    Identifier, MrnNamespace, Page, Patient, PatientDetails, PatientField, PatientQuery,
+    PatientSearch,
+};
+use crate::policy::Permission;
+use crate::store::{ChangeSet, CounterWrite, PatientWrite};
+use crate::{ConflictDetail, Error, FieldError, Result};
+
+/// How many times an MRN allocation retries when another writer took the number.
+const COUNTER_RETRIES: usize = 16;
+
+/// What registering a patient takes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPatient {
+    /// Demographics.
+    pub details: PatientDetails,
+    /// Facility whose MRN namespace assigns an MRN in the same transaction.
+    #[serde(default)]
+    pub mrn_facility: Option<String>,
+}
+
+fn cursor_for(id: PatientId) -> String {
+    URL_SAFE_NO_PAD.encode(format!("p1:{id}"))
+}
+
+fn parse_cursor(cursor: &str) -> Result<PatientId> {
+    let bad = || {
+        Error::invalid(
+            "cursor",
+            "invalid_cursor",
+            "cursor is not one this api returned",
+        )
+    };
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let id = text.strip_prefix("p1:").ok_or_else(bad)?;
+    PatientId::parse("cursor", id).map_err(|_| bad())
+}
+
+/// Turns a host query into the store's normalized search, collecting every
+/// invalid field.
+fn normalize_query(query: &PatientQuery) -> Result<(PatientSearch, u32)> {
+    let mut errors = Vec::new();
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    if limit == 0 || limit > MAX_LIMIT {
+        errors.push(FieldError::new(
+            "limit",
+            "out_of_range",
+            format!("limit must be between 1 and {MAX_LIMIT}"),
+        ));
+    }
+    let too_long = |field: &str, v: &Option<String>, errors: &mut Vec<FieldError>| {
+        if v.as_ref().is_some_and(|s| s.chars().count() > 200) {
+            errors.push(FieldError::new(field, "too_long", "at most 200 characters"));
+        }
+    };
+    too_long("name", &query.name, &mut errors);
+    too_long("identifier_system", &query.identifier_system, &mut errors);
+    too_long("identifier_value", &query.identifier_value, &mut errors);
+    too_long("phone", &query.phone, &mut errors);
+    too_long("email", &query.email, &mut errors);
+    let name_prefixes = query.name.as_deref().map(fold_words).unwrap_or_default();
+    if query.name.is_some() && name_prefixes.is_empty() {
+        errors.push(FieldError::new(
+            "name",
+            "invalid_format",
+            "name has no letters or digits",
+        ));
+    }
+    let phone = match &query.phone {
+        Some(p) => {
+            let key = phone_key(p);
+            if key.is_none() {
+                errors.push(FieldError::new(
+                    "phone",
+                    "invalid_format",
+                    "phone needs at least 4 digits",
+                ));
+            }
+            key
+        }
+        None => None,
+    };
+    let email = match &query.email {
+        Some(e) => {
+            let key = email_key(e);
+            if key.is_none() {
+                errors.push(FieldError::new(
+                    "email",
+                    "invalid_format",
+                    "email needs an @",
+                ));
+            }
+            key
+        }
+        None => None,
+    };
+    let after = match &query.cursor {
+        Some(c) => match parse_cursor(c) {
+            Ok(id) => Some(id),
+            Err(Error::Validation { fields }) => {
+                errors.extend(fields);
+                None
+            }
+            Err(other) => return Err(other),
+        },
+        None => None,
+    };
+    if !errors.is_empty() {
+        return Err(Error::validation(errors));
+    }
+    let search = PatientSearch {
+        name_prefixes,
+        birth_date: query.birth_date,
+        identifier_system: query.identifier_system.clone(),
+        identifier_value: query.identifier_value.clone(),
+        phone,
+        email,
+        gender: query.gender,
+        active: query.active,
+        after,
+        limit: limit + 1,
+    };
+    Ok((search, limit))
+}
+
+/// Which maskable fields differ between two versions (for `patient.updated`).
+fn changed_fields(before: &PatientDetails, after: &PatientDetails) -> Vec<&'static str> {
+    let (a, b) = (before, after);
+    PatientField::ALL
+        .into_iter()
+        .filter(|f| match f {
+            PatientField::Identifiers => a.identifiers != b.identifiers,
+            PatientField::Names => a.names != b.names,
+            PatientField::Gender => a.gender != b.gender,
+            PatientField::BirthDate => a.birth_date != b.birth_date,
+            PatientField::Telecom => a.telecom != b.telecom,
+            PatientField::Addresses => a.addresses != b.addresses,
+            PatientField::Language => a.language != b.language,
+            PatientField::EmergencyContacts => a.emergency_contacts != b.emergency_contacts,
+            PatientField::Deceased => (a.deceased, a.deceased_at) != (b.deceased, b.deceased_at),
+        })
+        .map(|f| f.as_str())
+        .collect()
+}
+
+/// `incoming` with the fields the actor cannot see taken from `stored`, so a
+/// partial view never erases what it could not show.
+fn keep_hidden(
+    stored: &PatientDetails,
+    incoming: PatientDetails,
+    hidden: &[PatientField],
+) -> PatientDetails {
+    let mut d = incoming;
+    for f in hidden {
+        match f {
+            PatientField::Identifiers => d.identifiers = stored.identifiers.clone(),
+            PatientField::Names => d.names = stored.names.clone(),
+            PatientField::Gender => d.gender = stored.gender,
+            PatientField::BirthDate => d.birth_date = stored.birth_date,
+            PatientField::Telecom => d.telecom = stored.telecom.clone(),
+            PatientField::Addresses => d.addresses = stored.addresses.clone(),
+            PatientField::Language => d.language = stored.language.clone(),
+            PatientField::EmergencyContacts => {
+                d.emergency_contacts = stored.emergency_contacts.clone()
+            }
+            PatientField::Deceased => {
+                d.deceased = stored.deceased;
+                d.deceased_at = stored.deceased_at;
+            }
+        }
+    }
+    d
+}
+
+impl Clinic {
+    pub(super) fn mrn_namespace(&self, facility: &str) -> Result<MrnNamespace> {
+        self.settings
+            .mrn_namespaces
+            .iter()
+            .find(|ns| ns.facility == facility)
+            .cloned()
+            .ok_or_else(|| {
+                Error::invalid(
+                    "mrn_facility",
+                    "unknown",
+                    "no mrn namespace for this facility",
+                )
+            })
+    }
+
+    /// Applies `build(mrn)` with the next MRN of `ns`, retrying when a
+    /// concurrent writer took the number first.
+    async fn with_next_mrn<T>(
+        &self,
+        ns: &MrnNamespace,
+        mut build: impl FnMut(Identifier) -> Result<(ChangeSet, T)>,
+    ) -> Result<T> {
+        let name = ns.counter_name();
+        for _ in 0..COUNTER_RETRIES {
+            let current = self.store.counter(&name).await?;
+            let next = current + 1;
+            let mrn = Identifier {
+                system: ns.system.clone(),
+                value: ns.format(next),
+            };
+            let (mut changes, value) = build(mrn)?;
+            changes.counters.push(CounterWrite {
+                name: name.clone(),
+                expected: current,
+                next,
+            });
+            match self.store.apply(changes).await {
+                Ok(_) => return Ok(value),
+                Err(Error::Conflict {
+                    detail: ConflictDetail::StaleVersion { entity, .. },
+                }) if entity == "counter" => continue,
+                Err(other) => return Err(other),
+            }
+        }
+        Err(Error::storage("mrn counter stayed contended, try again"))
+    }
+
+    /// Registers a patient (optionally assigning an MRN in the same transaction).
+    pub async fn register_patient(&self, actor: &Actor, new: NewPatient) -> Result<Patient> {
+        let attempt = self
+            .authorize(actor, Permission::PatientRegister, None)
+            .await?;
+        self.audited(&attempt, self.register_allowed(&attempt, new))
+            .await
+    }
+
+    async fn register_allowed(&self, attempt: &Attempt<'_>, new: NewPatient) -> Result<Patient> {
+        let now = self.now();
+        validate_details(
+            &new.details,
+            now.date_naive(),
+            &self.settings.identifier_systems,
+        )?;
+        let id = PatientId::new();
+        let build = |details: PatientDetails| {
+            let patient = Patient {
+                id,
+                version: 1,
+                details,
+                active: true,
+                merged_into: None,
+                created_at: now,
+                updated_at: now,
+                hidden_fields: Vec::new(),
+            };
+            let mut audit = self.success(attempt, None);
+            audit.patient = Some(id);
+            let event = EventDraft::new(
+                PATIENT_REGISTERED,
+                Some(id),
+                &id.to_string(),
+                1,
+                json!({ "patient_id": id, "version": 1, "registered_at": now }),
+                now,
+            );
+            let changes = ChangeSet {
+                patients: vec![PatientWrite::Insert(patient.clone())],
+                audit: vec![audit],
+                events: vec![event],
+                ..ChangeSet::default()
+            };
+            (changes, patient)
+        };
+        match new.mrn_facility.as_deref() {
+            None => {
+                let (changes, patient) = build(new.details);
+                self.store.apply(changes).await?;
+                Ok(patient)
+            }
+            Some(facility) => {
+                let ns = self.mrn_namespace(facility)?;
+                self.with_next_mrn(&ns, |mrn| {
+                    let mut details = new.details.clone();
+                    details.identifiers.push(mrn);
+                    Ok(build(details))
+                })
+                .await
+            }
+        }
+    }
+
+    /// Allocates the next MRN of a facility (audited, not yet attached to anyone).
+    pub async fn generate_mrn(&self, actor: &Actor, facility: &str) -> Result<Identifier> {
+        let attempt = self.authorize(actor, Permission::MrnGenerate, None).await?;
+        self.audited(&attempt, async {
+            let ns = self.mrn_namespace(facility)?;
+            self.with_next_mrn(&ns, |mrn| {
+                let audit = self.success(&attempt, Some(format!("mrn:{}", ns.facility)));
+                Ok((ChangeSet::audit_only(vec![audit]), mrn))
+            })
+            .await
+        })
+        .await
+    }
+
+    /// One patient, masked to what the actor may see; the read is audited.
+    pub async fn get_patient(&self, actor: &Actor, id: PatientId) -> Result<Patient> {
+        let attempt = self
+            .authorize(actor, Permission::PatientRead, Some(id))
+            .await?;
+        self.audited(&attempt, async {
+            let patient = self
+                .store
+                .patient(id)
+                .await?
+                .ok_or_else(|| Error::not_found("patient"))?;
+            self.store
+                .apply(ChangeSet::audit_only(vec![self.success(&attempt, None)]))
+                .await?;
+            Ok(patient.masked(&attempt.decision.hidden_fields()))
+        })
+        .await
+    }
+
+    /// Replaces a patient's details if `expected_version` is still current.
+    /// Fields hidden from the actor keep their stored values.
+    pub async fn update_patient(
+        &self,
+        actor: &Actor,
+        id: PatientId,
+        expected_version: u64,
+        details: PatientDetails,
+    ) -> Result<Patient> {
+        let attempt = self
+            .authorize(actor, Permission::PatientUpdate, Some(id))
+            .await?;
+        self.audited(&attempt, async {
+            let now = self.now();
+            validate_details(
+                &details,
+                now.date_naive(),
+                &self.settings.identifier_systems,
+            )?;
+            let stored = self.current(id, expected_version).await?;
+            if stored.merged_into.is_some() {
+                return Err(Error::invalid_state(
+                    "patient",
+                    "was merged; update the survivor",
+                ));
+            }
+            let hidden = attempt.decision.hidden_fields();
+            let details = keep_hidden(&stored.details, details, &hidden);
+            let changed = changed_fields(&stored.details, &details);
+            let patient = Patient {
+                version: stored.version + 1,
+                details,
+                updated_at: now,
+                ..stored
+            };
+            let event = EventDraft::new(
+                PATIENT_UPDATED,
+                Some(id),
+                &id.to_string(),
+                patient.version,
+                json!({ "patient_id": id, "version": patient.version, "changed_fields": changed }),
+                now,
+            );
+            self.store
+                .apply(ChangeSet {
+                    patients: vec![PatientWrite::Update {
+                        patient: patient.clone(),
+                        expected_version,
+                    }],
+                    audit: vec![self.success(&attempt, None)],
+                    events: vec![event],
+                    ..ChangeSet::default()
+                })
+                .await?;
+            Ok(patient.masked(&hidden))
+        })
+        .await
+    }
+
+    /// Loads a patient and checks the caller's expected version.
+    pub(super) async fn current(&self, id: PatientId, expected_version: u64) -> Result<Patient> {
+        let stored = self
+            .store
+            .patient(id)
+            .await?
+            .ok_or_else(|| Error::not_found("patient"))?;
+        if stored.version != expected_version {
+            return Err(Error::stale("patient", expected_version, stored.version));
+        }
+        Ok(stored)
+    }
+
+    /// Marks a patient inactive (kept, readable, excluded from duplicates).
+    pub async fn deactivate_patient(
+        &self,
+        actor: &Actor,
+        id: PatientId,
+        expected_version: u64,
+    ) -> Result<Patient> {
+        self.set_active(actor, id, expected_version, false).await
+    }
+
+    /// Makes an inactive patient active again.
+    pub async fn reactivate_patient(
+        &self,
+        actor: &Actor,
+        id: PatientId,
+        expected_version: u64,
+    ) -> Result<Patient> {
+        self.set_active(actor, id, expected_version, true).await
+    }
+
+    async fn set_active(
+        &self,
+        actor: &Actor,
+        id: PatientId,
+        expected_version: u64,
+        active: bool,
+    ) -> Result<Patient> {
+        let attempt = self
+            .authorize(actor, Permission::PatientDeactivate, Some(id))
+            .await?;
+        self.audited(&attempt, async {
+            let now = self.now();
+            let stored = self.current(id, expected_version).await?;
+            if stored.merged_into.is_some() {
+                return Err(Error::invalid_state(
+                    "patient",
+                    "was merged; unmerge it first",
+                ));
+            }
+            if stored.active == active {
+                let rule = if active {
+                    "is already active"
+                } else {
+                    "is already inactive"
+                };
+                return Err(Error::invalid_state("patient", rule));
+            }
+            let patient = Patient {
+                version: stored.version + 1,
+                active,
+                updated_at: now,
+                ..stored
+            };
+            let kind = if active {
+                PATIENT_REACTIVATED
+            } else {
+                PATIENT_DEACTIVATED
+            };
+            let event = EventDraft::new(
+                kind,
+                Some(id),
+                &id.to_string(),
+                patient.version,
+                json!({ "patient_id": id, "version": patient.version }),
+                now,
+            );
+            self.store
+                .apply(ChangeSet {
+                    patients: vec![PatientWrite::Update {
+                        patient: patient.clone(),
+                        expected_version,
+                    }],
+                    audit: vec![self.success(&attempt, None)],
+                    events: vec![event],
+                    ..ChangeSet::default()
+                })
+                .await?;
+            Ok(patient.masked(&attempt.decision.hidden_fields()))
+        })
+        .await
+    }
+
+    /// Searches patients; every patient returned is audited as read.
+    pub async fn search_patients(
+        &self,
+        actor: &Actor,
+        query: &PatientQuery,
+    ) -> Result<Page<Patient>> {
+        let attempt = self
+            .authorize(actor, Permission::PatientSearch, None)
+            .await?;
+        self.audited(&attempt, async {
+            let (search, limit) = normalize_query(query)?;
+            let mut found = self.store.search_patients(&search).await?;
+            let next_cursor = if found.len() > limit as usize {
+                found.truncate(limit as usize);
+                found.last().map(|p| cursor_for(p.id))
+            } else {
+                None
+            };
+            let reason = attempt.decision.audit_reason();
+            let mut audit: Vec<_> = found
+                .iter()
+                .map(|p| {
+                    self.draft_for(&attempt, Some(p.id), Outcome::Success, reason.clone(), None)
+                })
+                .collect();
+            if audit.is_empty() {
+                audit.push(self.success(&attempt, None));
+            }
+            self.store.apply(ChangeSet::audit_only(audit)).await?;
+            let hidden = attempt.decision.hidden_fields();
+            Ok(Page {
+                items: found.into_iter().map(|p| p.masked(&hidden)).collect(),
+                next_cursor,
+            })
+        })
+        .await
+    }
+}

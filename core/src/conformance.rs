@@ -1,0 +1,135 @@
+//! The store conformance suite: every backend must pass ALL of these.
+//!
+//! Each test is an async fn over a fresh, empty store; the
+//! [`store_conformance_tests!`](crate::store_conformance_tests) macro turns
+//! them into `#[tokio::test]`s in the backend's crate:
+//!
+//! ```ignore
+//! carebase::store_conformance_tests!(async { fresh_store().await });
+//! ```
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod clinic_flows;
+mod store_methods;
+
+pub use clinic_flows::*;
+pub use store_methods::*;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+
+use crate::audit::{AuditDraft, Outcome};
+use crate::ids::{ActorId, AuditEntryId, PatientId};
+use crate::patient::{
+    ContactPoint, ContactSystem, Gender, HumanName, Identifier, Patient, PatientDetails,
+};
+
+/// Generates one `#[tokio::test]` per conformance test. `$make` is an
+/// expression evaluating to a future of `Arc<dyn Store>` (a fresh store).
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($make:expr) => {
+        $crate::store_conformance_tests!(@each $make;
+            insert_then_get_roundtrips_patient,
+            get_missing_patient_is_none,
+            update_with_expected_version_replaces_record,
+            update_with_stale_version_conflicts_and_writes_nothing,
+            update_of_missing_patient_is_not_found,
+            duplicate_identifier_in_one_system_conflicts_naming_the_system,
+            same_identifier_value_in_another_system_is_allowed,
+            update_releases_identifiers_it_drops,
+            search_by_name_prefix_ignores_case_and_accents,
+            search_filters_combine,
+            search_pages_in_id_order_without_repeats_or_skips,
+            duplicate_candidates_share_a_blocking_key,
+            counter_is_compare_and_set,
+            care_team_assign_and_remove,
+            break_glass_grants_window_and_single_review,
+            merge_log_insert_undo_once_and_list,
+            audit_is_chained_per_patient,
+            audit_entries_filter_and_page,
+            outbox_sequences_and_consumer_positions,
+            failed_apply_writes_nothing_at_all,
+            concurrent_identifier_claims_have_one_winner,
+            concurrent_updates_of_one_version_have_one_winner,
+            concurrent_audit_writers_keep_every_chain_whole,
+            clinic_registers_searches_and_verifies,
+            clinic_merge_then_unmerge_restores_the_record,
+            clinic_outbox_redelivers_until_acknowledged,
+            clinic_break_glass_access_is_flagged,
+        );
+    };
+    (@each $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                let store: ::std::sync::Arc<dyn $crate::Store> = $make.await;
+                $crate::conformance::$name(store).await;
+            }
+        )*
+    };
+}
+
+/// A fixed instant with microsecond precision.
+pub fn at(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_780_000_000 + secs, 123_456_000)
+        .single()
+        .unwrap()
+}
+
+/// A patient record as a store would receive it.
+pub fn patient(family: &str, given: &str, birth: (i32, u32, u32)) -> Patient {
+    Patient {
+        id: PatientId::new(),
+        version: 1,
+        details: PatientDetails {
+            names: vec![HumanName {
+                family: Some(family.into()),
+                given: vec![given.into()],
+                ..HumanName::default()
+            }],
+            birth_date: NaiveDate::from_ymd_opt(birth.0, birth.1, birth.2),
+            gender: Some(Gender::Female),
+            ..PatientDetails::default()
+        },
+        active: true,
+        merged_into: None,
+        created_at: at(0),
+        updated_at: at(0),
+        hidden_fields: vec![],
+    }
+}
+
+/// Adds an identifier.
+pub fn with_identifier(mut p: Patient, system: &str, value: &str) -> Patient {
+    p.details.identifiers.push(Identifier {
+        system: system.into(),
+        value: value.into(),
+    });
+    p
+}
+
+/// Adds a phone or email.
+pub fn with_contact(mut p: Patient, system: ContactSystem, value: &str) -> Patient {
+    p.details.telecom.push(ContactPoint {
+        system,
+        value: value.into(),
+        usage: None,
+    });
+    p
+}
+
+/// An audit draft about `patient`.
+pub fn audit_about(patient: Option<PatientId>, action: &str) -> AuditDraft {
+    AuditDraft {
+        id: AuditEntryId::new(),
+        at: at(1),
+        actor: ActorId::new(),
+        roles: vec![crate::Role::System],
+        action: action.into(),
+        patient,
+        outcome: Outcome::Success,
+        reason: "rule test".into(),
+        break_glass: None,
+        subject: None,
+    }
+}

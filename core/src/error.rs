@@ -1,0 +1,199 @@
+//! One error type for the whole public surface, with stable machine codes.
+//!
+//! Hosts switch on [`Error::code`], never on message text. Messages are
+//! lowercase and never carry patient data (names, dates, contacts, values).
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::policy::DenyReason;
+
+/// Result alias used across carebase.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One failing input field: where it is and what rule it broke.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// Path of the field, e.g. `names[0].family`.
+    pub field: String,
+    /// Stable rule code, e.g. `required`, `too_long`, `invalid_format`.
+    pub code: String,
+    /// Human-readable explanation without the offending value.
+    pub message: String,
+}
+
+impl FieldError {
+    /// Builds a field error; `message` must not contain the input value.
+    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Why a write lost against the current state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ConflictDetail {
+    /// The caller's expected version is not the stored one.
+    StaleVersion {
+        /// Entity kind, e.g. `patient`.
+        entity: String,
+        /// The version the caller expected.
+        expected: u64,
+        /// The version found in the store.
+        actual: u64,
+    },
+    /// Another patient already holds this value in the identifier system.
+    DuplicateIdentifier {
+        /// The identifier system (a URI, never patient data).
+        system: String,
+    },
+    /// The entity exists but is in a state that forbids the change.
+    InvalidState {
+        /// Entity kind, e.g. `merge`.
+        entity: String,
+        /// Which state rule was broken, e.g. `already undone`.
+        rule: String,
+    },
+    /// The entity already exists (e.g. a care-team assignment).
+    AlreadyExists {
+        /// Entity kind.
+        entity: String,
+    },
+}
+
+impl fmt::Display for ConflictDetail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::StaleVersion {
+                entity,
+                expected,
+                actual,
+            } => write!(
+                f,
+                "stale {entity} version: expected {expected}, found {actual}"
+            ),
+            Self::DuplicateIdentifier { system } => {
+                write!(f, "identifier value already in use in system {system}")
+            }
+            Self::InvalidState { entity, rule } => write!(f, "{entity} {rule}"),
+            Self::AlreadyExists { entity } => write!(f, "{entity} already exists"),
+        }
+    }
+}
+
+/// Every failure carebase reports.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Input broke one or more rules; `fields` lists ALL of them.
+    #[error("validation failed on {} field(s)", fields.len())]
+    Validation {
+        /// Every failing field.
+        fields: Vec<FieldError>,
+    },
+    /// The entity does not exist (or the actor may not know it exists).
+    #[error("{entity} not found")]
+    NotFound {
+        /// Entity kind, e.g. `patient`.
+        entity: String,
+    },
+    /// The change lost against current state; nothing was written.
+    #[error("conflict: {detail}")]
+    Conflict {
+        /// What conflicted.
+        detail: ConflictDetail,
+    },
+    /// The access policy denied the request.
+    #[error("forbidden: {reason}")]
+    Forbidden {
+        /// Why: which rules were considered and why none allowed.
+        reason: DenyReason,
+    },
+    /// A policy document could not be loaded.
+    #[error("invalid policy at {location}: {message}")]
+    InvalidPolicy {
+        /// `line L, column C` and/or a field path.
+        location: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The store URL names no supported backend.
+    #[error("unsupported store url scheme {scheme}")]
+    UnsupportedStore {
+        /// The scheme that was given.
+        scheme: String,
+    },
+    /// The backend failed (I/O, database, corruption); nothing was written.
+    #[error("storage error: {message}")]
+    Storage {
+        /// Backend message, scrubbed of values.
+        message: String,
+    },
+}
+
+impl Error {
+    /// The stable machine code hosts switch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Validation { .. } => "validation",
+            Self::NotFound { .. } => "not_found",
+            Self::Conflict { .. } => "conflict",
+            Self::Forbidden { .. } => "forbidden",
+            Self::InvalidPolicy { .. } => "invalid_policy",
+            Self::UnsupportedStore { .. } => "unsupported_store",
+            Self::Storage { .. } => "storage",
+        }
+    }
+
+    /// Validation error with every failing field.
+    pub fn validation(fields: Vec<FieldError>) -> Self {
+        Self::Validation { fields }
+    }
+
+    /// Validation error for a single field.
+    pub fn invalid(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        Self::Validation {
+            fields: vec![FieldError::new(field, code, message)],
+        }
+    }
+
+    /// Not-found error for an entity kind.
+    pub fn not_found(entity: &str) -> Self {
+        Self::NotFound {
+            entity: entity.to_owned(),
+        }
+    }
+
+    /// Conflict on a stale version.
+    pub fn stale(entity: &str, expected: u64, actual: u64) -> Self {
+        Self::Conflict {
+            detail: ConflictDetail::StaleVersion {
+                entity: entity.to_owned(),
+                expected,
+                actual,
+            },
+        }
+    }
+
+    /// Conflict on an entity state rule.
+    pub fn invalid_state(entity: &str, rule: &str) -> Self {
+        Self::Conflict {
+            detail: ConflictDetail::InvalidState {
+                entity: entity.to_owned(),
+                rule: rule.to_owned(),
+            },
+        }
+    }
+
+    /// Storage failure; `message` must not contain patient data.
+    pub fn storage(message: impl Into<String>) -> Self {
+        Self::Storage {
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! The transactional outbox: domain events written with the change that
+//! caused them, delivered at least once to consumers that poll and ack.
+//!
+//! Payloads carry ids, versions and field names, never demographics: events
+//! leave the clinic's database for brokers and webhooks.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::ids::{EventId, PatientId};
+
+/// `patient.registered`, schema v1.
+pub const PATIENT_REGISTERED: &str = "patient.registered";
+/// `patient.updated`, schema v1.
+pub const PATIENT_UPDATED: &str = "patient.updated";
+/// `patient.deactivated`, schema v1.
+pub const PATIENT_DEACTIVATED: &str = "patient.deactivated";
+/// `patient.reactivated`, schema v1.
+pub const PATIENT_REACTIVATED: &str = "patient.reactivated";
+/// `patient.merged`, schema v1.
+pub const PATIENT_MERGED: &str = "patient.merged";
+/// `patient.unmerged`, schema v1.
+pub const PATIENT_UNMERGED: &str = "patient.unmerged";
+
+/// Every event type this version emits, with its schema version.
+pub const EVENT_TYPES: [(&str, u32); 6] = [
+    (PATIENT_REGISTERED, 1),
+    (PATIENT_UPDATED, 1),
+    (PATIENT_DEACTIVATED, 1),
+    (PATIENT_REACTIVATED, 1),
+    (PATIENT_MERGED, 1),
+    (PATIENT_UNMERGED, 1),
+];
+
+/// An event before the store gives it a sequence number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventDraft {
+    /// Event id.
+    pub id: EventId,
+    /// Event type, e.g. `patient.registered`.
+    pub kind: String,
+    /// Version of the payload's JSON contract (`schemas/events/<kind>.v<N>.json`).
+    pub schema_version: u32,
+    /// The patient concerned, if any.
+    pub patient: Option<PatientId>,
+    /// The versioned JSON payload.
+    pub payload: Value,
+    /// Same key ⇒ same fact: consumers deduplicate redeliveries with it.
+    pub idempotency_key: String,
+    /// When the change happened.
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl EventDraft {
+    /// A v1 event whose idempotency key is `kind:aggregate:version`.
+    pub fn new(
+        kind: &str,
+        patient: Option<PatientId>,
+        aggregate: &str,
+        version: u64,
+        payload: Value,
+        occurred_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: EventId::new(),
+            kind: kind.to_owned(),
+            schema_version: 1,
+            patient,
+            payload,
+            idempotency_key: format!("{kind}:{aggregate}:{version}"),
+            occurred_at,
+        }
+    }
+}
+
+/// An event in the outbox, in commit order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEvent {
+    /// Strictly increasing position in the outbox.
+    pub seq: u64,
+    /// The event.
+    #[serde(flatten)]
+    pub draft: EventDraft,
+}
+
+/// The JSON Schema of each event type, embedded so hosts can publish them.
+pub fn schema(kind: &str, version: u32) -> Option<&'static str> {
+    match (kind, version) {
+        (PATIENT_REGISTERED, 1) => Some(include_str!(
+            "../../schemas/events/patient.registered.v1.json"
+        )),
+        (PATIENT_UPDATED, 1) => Some(include_str!("../../schemas/events/patient.updated.v1.json")),
+        (PATIENT_DEACTIVATED, 1) => Some(include_str!(
+            "../../schemas/events/patient.deactivated.v1.json"
+        )),
+        (PATIENT_REACTIVATED, 1) => Some(include_str!(
+            "../../schemas/events/patient.reactivated.v1.json"
+        )),
+        (PATIENT_MERGED, 1) => Some(include_str!("../../schemas/events/patient.merged.v1.json")),
+        (PATIENT_UNMERGED, 1) => Some(include_str!(
+            "../../schemas/events/patient.unmerged.v1.json"
+        )),
+        _ => None,
+    }
+}

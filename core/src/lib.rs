@@ -1,0 +1,30 @@
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+//! carebase — the rules of a clinic as an embeddable library.
+//!
+//! Every operation goes through [`Clinic`]: it takes an [`Actor`], validates,
+//! authorizes with a reason, and hands one [`store::ChangeSet`] (the change, its
+//! audit entries and its outbox events) to a [`Store`] that applies it atomically.
+//! `core` does no I/O: backends live in `carebase-storage`; [`MemoryStore`] is here.
+
+pub mod access;
+pub mod actor;
+pub mod audit;
+pub mod clinic;
+pub mod clock;
+pub mod error;
+pub mod events;
+pub mod ids;
+pub mod patient;
+pub mod policy;
+pub mod store;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use actor::{Actor, Role};
+pub use clinic::{Clinic, Settings};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{ConflictDetail, Error, FieldError, Result};
+pub use ids::{ActorId, AuditEntryId, EventId, GrantId, MergeId, PatientId, PractitionerId};
+pub use store::{memory::MemoryStore, Store};

@@ -1,0 +1,361 @@
+//! The patient record. `Debug` never prints demographics: only ids and flags.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::PatientId;
+
+/// Prints `<redacted>` so patient data never reaches logs through `{:?}`.
+macro_rules! redacted_debug {
+    ($($t:ty),*) => {$(
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($t), "(<redacted>)"))
+            }
+        }
+    )*};
+}
+
+/// A business identifier such as an MRN: unique per system.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Identifier {
+    /// The namespace URI, e.g. `urn:carebase:mrn:north`.
+    pub system: String,
+    /// The value inside that namespace.
+    pub value: String,
+}
+
+/// FHIR `HumanName.use`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NameUse {
+    /// The name normally used.
+    #[default]
+    Usual,
+    /// The legal name.
+    Official,
+    /// A temporary name.
+    Temp,
+    /// A nickname.
+    Nickname,
+    /// An anonymous name.
+    Anonymous,
+    /// A name no longer in use.
+    Old,
+    /// A name used before marriage.
+    Maiden,
+}
+
+/// A person's name (FHIR `HumanName`).
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct HumanName {
+    /// Which name this is.
+    #[serde(default)]
+    pub usage: NameUse,
+    /// Family name (surname).
+    #[serde(default)]
+    pub family: Option<String>,
+    /// Given names, in order.
+    #[serde(default)]
+    pub given: Vec<String>,
+    /// Titles before the name.
+    #[serde(default)]
+    pub prefix: Vec<String>,
+    /// Titles after the name.
+    #[serde(default)]
+    pub suffix: Vec<String>,
+}
+
+/// FHIR administrative gender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Gender {
+    /// Male.
+    Male,
+    /// Female.
+    Female,
+    /// Other.
+    Other,
+    /// Unknown.
+    Unknown,
+}
+
+impl Gender {
+    /// The FHIR code.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Gender::Male => "male",
+            Gender::Female => "female",
+            Gender::Other => "other",
+            Gender::Unknown => "unknown",
+        }
+    }
+
+    /// Parses a FHIR code.
+    pub fn parse(code: &str) -> Option<Self> {
+        [Gender::Male, Gender::Female, Gender::Other, Gender::Unknown]
+            .into_iter()
+            .find(|g| g.as_str() == code)
+    }
+}
+
+/// How a patient can be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactSystem {
+    /// A phone number (E.164 or national digits).
+    Phone,
+    /// An email address.
+    Email,
+}
+
+/// FHIR `ContactPoint.use`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactUse {
+    /// At home.
+    Home,
+    /// At work.
+    Work,
+    /// A mobile device.
+    Mobile,
+    /// Temporary.
+    Temp,
+    /// No longer in use.
+    Old,
+}
+
+/// A phone number or email address.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactPoint {
+    /// Phone or email.
+    pub system: ContactSystem,
+    /// The number or address as entered.
+    pub value: String,
+    /// Home, work, mobile…
+    #[serde(default)]
+    pub usage: Option<ContactUse>,
+}
+
+/// FHIR `Address.use`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AddressUse {
+    /// Home address.
+    Home,
+    /// Work address.
+    Work,
+    /// Temporary address.
+    Temp,
+    /// No longer in use.
+    Old,
+    /// For billing.
+    Billing,
+}
+
+/// A postal address.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Address {
+    /// Home, work…
+    #[serde(default)]
+    pub usage: Option<AddressUse>,
+    /// Street lines.
+    #[serde(default)]
+    pub lines: Vec<String>,
+    /// City.
+    #[serde(default)]
+    pub city: Option<String>,
+    /// District or county.
+    #[serde(default)]
+    pub district: Option<String>,
+    /// State or province.
+    #[serde(default)]
+    pub state: Option<String>,
+    /// Postal code.
+    #[serde(default)]
+    pub postal_code: Option<String>,
+    /// Country (ISO 3166 code or name).
+    #[serde(default)]
+    pub country: Option<String>,
+}
+
+/// Someone to call in an emergency.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmergencyContact {
+    /// Relationship code or text, e.g. `spouse`.
+    pub relationship: String,
+    /// Their name.
+    pub name: HumanName,
+    /// How to reach them.
+    #[serde(default)]
+    pub telecom: Vec<ContactPoint>,
+}
+
+/// Everything about a patient that a person enters: what register and
+/// update take, and what masking hides field by field.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PatientDetails {
+    /// Business identifiers, unique per system.
+    #[serde(default)]
+    pub identifiers: Vec<Identifier>,
+    /// Names; at least one with a family or given name.
+    #[serde(default)]
+    pub names: Vec<HumanName>,
+    /// Administrative gender.
+    #[serde(default)]
+    pub gender: Option<Gender>,
+    /// Civil birth date, never in the future.
+    #[serde(default)]
+    pub birth_date: Option<NaiveDate>,
+    /// Phones and emails.
+    #[serde(default)]
+    pub telecom: Vec<ContactPoint>,
+    /// Postal addresses.
+    #[serde(default)]
+    pub addresses: Vec<Address>,
+    /// Preferred language as a BCP-47 tag, e.g. `fr-CA`.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// Emergency contacts.
+    #[serde(default)]
+    pub emergency_contacts: Vec<EmergencyContact>,
+    /// Whether the patient is deceased.
+    #[serde(default)]
+    pub deceased: bool,
+    /// When, if known (implies `deceased`).
+    #[serde(default)]
+    pub deceased_at: Option<DateTime<Utc>>,
+}
+
+/// A field of [`PatientDetails`] that the policy can show or hide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PatientField {
+    /// `identifiers`
+    Identifiers,
+    /// `names`
+    Names,
+    /// `gender`
+    Gender,
+    /// `birth_date`
+    BirthDate,
+    /// `telecom`
+    Telecom,
+    /// `addresses`
+    Addresses,
+    /// `language`
+    Language,
+    /// `emergency_contacts`
+    EmergencyContacts,
+    /// `deceased` and `deceased_at`
+    Deceased,
+}
+
+impl PatientField {
+    /// Every maskable field.
+    pub const ALL: [PatientField; 9] = [
+        PatientField::Identifiers,
+        PatientField::Names,
+        PatientField::Gender,
+        PatientField::BirthDate,
+        PatientField::Telecom,
+        PatientField::Addresses,
+        PatientField::Language,
+        PatientField::EmergencyContacts,
+        PatientField::Deceased,
+    ];
+
+    /// The field's name in documents and policies.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PatientField::Identifiers => "identifiers",
+            PatientField::Names => "names",
+            PatientField::Gender => "gender",
+            PatientField::BirthDate => "birth_date",
+            PatientField::Telecom => "telecom",
+            PatientField::Addresses => "addresses",
+            PatientField::Language => "language",
+            PatientField::EmergencyContacts => "emergency_contacts",
+            PatientField::Deceased => "deceased",
+        }
+    }
+
+    /// Parses a field name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+}
+
+/// A stored patient: details plus identity, version and status.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Patient {
+    /// Stable id (UUID v7).
+    pub id: PatientId,
+    /// Optimistic-concurrency version; starts at 1, +1 per write.
+    pub version: u64,
+    /// Demographics (possibly masked, see `hidden_fields`).
+    pub details: PatientDetails,
+    /// False once deactivated or merged away.
+    pub active: bool,
+    /// Set when this record was merged into a survivor.
+    pub merged_into: Option<PatientId>,
+    /// When it was registered.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Fields the reading actor may not see; they are emptied in `details`.
+    /// Never stored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hidden_fields: Vec<PatientField>,
+}
+
+impl fmt::Debug for Patient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Patient")
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("active", &self.active)
+            .field("merged_into", &self.merged_into)
+            .field("hidden_fields", &self.hidden_fields)
+            .finish_non_exhaustive()
+    }
+}
+
+redacted_debug!(
+    Identifier,
+    HumanName,
+    ContactPoint,
+    Address,
+    EmergencyContact,
+    PatientDetails
+);
+
+impl Patient {
+    /// The same patient with `hidden` fields emptied and listed.
+    pub fn masked(mut self, hidden: &[PatientField]) -> Self {
+        let d = &mut self.details;
+        for field in hidden {
+            match field {
+                PatientField::Identifiers => d.identifiers.clear(),
+                PatientField::Names => d.names.clear(),
+                PatientField::Gender => d.gender = None,
+                PatientField::BirthDate => d.birth_date = None,
+                PatientField::Telecom => d.telecom.clear(),
+                PatientField::Addresses => d.addresses.clear(),
+                PatientField::Language => d.language = None,
+                PatientField::EmergencyContacts => d.emergency_contacts.clear(),
+                PatientField::Deceased => {
+                    d.deceased = false;
+                    d.deceased_at = None;
+                }
+            }
+        }
+        let mut hidden = hidden.to_vec();
+        hidden.sort();
+        hidden.dedup();
+        self.hidden_fields = hidden;
+        self
+    }
+}

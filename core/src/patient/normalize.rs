@@ -1,0 +1,268 @@
+//! Normalization for search and matching: the ONE place that decides how
+//! names fold ("José" → "jose"), phones and emails compare.
+
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+use super::{ContactSystem, PatientDetails};
+
+/// Keys a store indexes for one patient, computed here so every backend
+/// searches exactly the same way.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchKeys {
+    /// Folded name tokens (family and given, each word), deduplicated, sorted.
+    pub name_tokens: Vec<String>,
+    /// Phone keys, deduplicated, sorted.
+    pub phones: Vec<String>,
+    /// Email keys, deduplicated, sorted.
+    pub emails: Vec<String>,
+}
+
+/// Letters that NFD does not decompose, spelled in plain ASCII.
+fn special_fold(c: char) -> Option<&'static str> {
+    Some(match c {
+        'ß' => "ss",
+        'ø' => "o",
+        'æ' => "ae",
+        'œ' => "oe",
+        'ł' => "l",
+        'đ' | 'ð' => "d",
+        'þ' => "th",
+        'ħ' => "h",
+        'ı' => "i",
+        'ŀ' => "l",
+        'ŧ' => "t",
+        'ĸ' => "k",
+        _ => return None,
+    })
+}
+
+/// Lowercase, strip accents (NFD minus combining marks), keep letters/digits,
+/// turn other characters into spaces. `"  José-María "` → `"jose maria"`.
+pub fn fold(text: &str) -> String {
+    let mut spaced = String::with_capacity(text.len());
+    for c in text.to_lowercase().nfd().filter(|c| !is_combining_mark(*c)) {
+        if let Some(plain) = special_fold(c) {
+            spaced.push_str(plain);
+        } else if c.is_alphanumeric() {
+            spaced.push(c);
+        } else {
+            spaced.push(' ');
+        }
+    }
+    spaced.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Words of [`fold`]: `"José-María"` → `["jose", "maria"]`.
+pub fn fold_words(text: &str) -> Vec<String> {
+    fold(text)
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Phone key: the digits (a leading `+` kept); `None` when under 4 digits.
+pub fn phone_key(phone: &str) -> Option<String> {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() < 4 {
+        return None;
+    }
+    if phone.trim_start().starts_with('+') {
+        Some(format!("+{digits}"))
+    } else {
+        Some(digits)
+    }
+}
+
+/// Email key: trimmed and lowercased; `None` when it has no `@`.
+pub fn email_key(email: &str) -> Option<String> {
+    let trimmed = email.trim();
+    trimmed.contains('@').then(|| trimmed.to_lowercase())
+}
+
+/// Sorts and removes repeats.
+fn sorted_unique(mut keys: Vec<String>) -> Vec<String> {
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// Every key a store indexes for `details`.
+pub fn search_keys(details: &PatientDetails) -> SearchKeys {
+    let name_tokens = details
+        .names
+        .iter()
+        .flat_map(|name| name.family.iter().chain(name.given.iter()))
+        .flat_map(|part| fold_words(part))
+        .collect();
+    let contact_keys = |system: ContactSystem, key: fn(&str) -> Option<String>| {
+        details
+            .telecom
+            .iter()
+            .filter(|c| c.system == system)
+            .filter_map(|c| key(&c.value))
+            .collect()
+    };
+    SearchKeys {
+        name_tokens: sorted_unique(name_tokens),
+        phones: sorted_unique(contact_keys(ContactSystem::Phone, phone_key)),
+        emails: sorted_unique(contact_keys(ContactSystem::Email, email_key)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::patient::{ContactPoint, HumanName};
+
+    fn contact(system: ContactSystem, value: &str) -> ContactPoint {
+        ContactPoint {
+            system,
+            value: value.into(),
+            usage: None,
+        }
+    }
+
+    fn name(family: &str, given: &[&str]) -> HumanName {
+        HumanName {
+            family: Some(family.into()),
+            given: given.iter().map(|g| (*g).to_owned()).collect(),
+            ..HumanName::default()
+        }
+    }
+
+    #[test]
+    fn jose_folds_to_match_jose_with_accent() {
+        assert_eq!(fold("José"), fold("Jose"));
+        assert_eq!(fold("JOSÉ"), "jose");
+    }
+
+    #[test]
+    fn fold_turns_punctuation_into_single_spaces_and_trims() {
+        assert_eq!(fold("  José-María "), "jose maria");
+        assert_eq!(fold("O'Brien,  Jr."), "o brien jr");
+    }
+
+    #[test]
+    fn fold_maps_letters_nfd_does_not_decompose() {
+        assert_eq!(fold("Straße"), "strasse");
+        assert_eq!(fold("Øster Ærø"), "oster aero");
+        assert_eq!(fold("Łukasz Đorđević"), "lukasz dordevic");
+    }
+
+    #[test]
+    fn fold_strips_accents_from_many_scripts() {
+        assert_eq!(
+            fold("Zoë Ångström Čapek Nguyễn"),
+            "zoe angstrom capek nguyen"
+        );
+    }
+
+    #[test]
+    fn fold_keeps_digits_and_non_latin_letters() {
+        assert_eq!(fold("Room 12b"), "room 12b");
+        assert_eq!(fold("李 小龍"), "李 小龍");
+    }
+
+    #[test]
+    fn fold_of_only_punctuation_is_empty() {
+        assert_eq!(fold(" -.,' "), "");
+        assert!(fold_words(" -- ").is_empty());
+    }
+
+    #[test]
+    fn fold_words_splits_hyphenated_names() {
+        assert_eq!(fold_words("José-María"), ["jose", "maria"]);
+    }
+
+    #[test]
+    fn phone_key_keeps_digits_and_a_leading_plus() {
+        assert_eq!(
+            phone_key(" +1 (555) 010-0199").as_deref(),
+            Some("+15550100199")
+        );
+        assert_eq!(phone_key("555.010.0199").as_deref(), Some("5550100199"));
+    }
+
+    #[test]
+    fn phone_key_ignores_a_plus_that_is_not_leading() {
+        assert_eq!(phone_key("555+0100").as_deref(), Some("5550100"));
+    }
+
+    #[test]
+    fn phone_key_is_none_under_four_digits() {
+        assert_eq!(phone_key("+123"), None);
+        assert_eq!(phone_key("abc"), None);
+        assert_eq!(phone_key("1234").as_deref(), Some("1234"));
+    }
+
+    #[test]
+    fn email_key_trims_and_lowercases() {
+        assert_eq!(
+            email_key("  Ana@Example.ORG ").as_deref(),
+            Some("ana@example.org")
+        );
+    }
+
+    #[test]
+    fn email_key_is_none_without_at_sign() {
+        assert_eq!(email_key("ana.example.org"), None);
+    }
+
+    #[test]
+    fn search_keys_collect_sorted_unique_name_tokens_from_every_name() {
+        let details = PatientDetails {
+            names: vec![
+                name("García-López", &["José María"]),
+                name("GARCIA", &["Pepe"]),
+            ],
+            ..PatientDetails::default()
+        };
+        let keys = search_keys(&details);
+        assert_eq!(
+            keys.name_tokens,
+            ["garcia", "jose", "lopez", "maria", "pepe"]
+        );
+    }
+
+    #[test]
+    fn search_keys_ignore_name_prefixes_and_suffixes() {
+        let mut n = name("Smith", &["Ann"]);
+        n.prefix = vec!["Dr".into()];
+        n.suffix = vec!["PhD".into()];
+        let details = PatientDetails {
+            names: vec![n],
+            ..PatientDetails::default()
+        };
+        assert_eq!(search_keys(&details).name_tokens, ["ann", "smith"]);
+    }
+
+    #[test]
+    fn search_keys_split_telecom_into_sorted_unique_phones_and_emails() {
+        let details = PatientDetails {
+            telecom: vec![
+                contact(ContactSystem::Phone, "555 0100"),
+                contact(ContactSystem::Email, "B@x.org"),
+                contact(ContactSystem::Phone, "+44 20 7946 0000"),
+                contact(ContactSystem::Phone, "555-0100"),
+                contact(ContactSystem::Email, "a@x.org"),
+                contact(ContactSystem::Email, "b@X.org "),
+                contact(ContactSystem::Phone, "12"),
+            ],
+            ..PatientDetails::default()
+        };
+        let keys = search_keys(&details);
+        assert_eq!(keys.phones, ["+442079460000", "5550100"]);
+        assert_eq!(keys.emails, ["a@x.org", "b@x.org"]);
+        assert!(keys.name_tokens.is_empty());
+    }
+
+    #[test]
+    fn search_keys_of_empty_details_are_empty() {
+        assert_eq!(
+            search_keys(&PatientDetails::default()),
+            SearchKeys::default()
+        );
+    }
+}

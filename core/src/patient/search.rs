@@ -1,0 +1,86 @@
+//! Patient search: the host's query, its normalized store form, and pages.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::PatientId;
+use crate::patient::{Gender, Patient};
+
+/// Default page size.
+pub const DEFAULT_LIMIT: u32 = 50;
+/// Largest page a caller may ask for.
+pub const MAX_LIMIT: u32 = 500;
+
+/// What a host searches by; every given criterion must match (AND).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientQuery {
+    /// Name prefix(es), case- and accent-insensitive; each word must
+    /// prefix-match one of the patient's name parts ("jose" finds "José").
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Exact birth date.
+    #[serde(default)]
+    pub birth_date: Option<NaiveDate>,
+    /// Identifier system (optional) …
+    #[serde(default)]
+    pub identifier_system: Option<String>,
+    /// … and value (exact).
+    #[serde(default)]
+    pub identifier_value: Option<String>,
+    /// Phone number; punctuation is ignored.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Email address; case is ignored.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Administrative gender.
+    #[serde(default)]
+    pub gender: Option<Gender>,
+    /// Active flag; `None` finds both.
+    #[serde(default)]
+    pub active: Option<bool>,
+    /// Page size (default 50, at most 500).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// Cursor from the previous page's `next_cursor`.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// A normalized search the store executes with its indexes.
+/// Built by core from a [`PatientQuery`]; stores never normalize themselves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PatientSearch {
+    /// Folded name prefixes; each must prefix-match some folded name token.
+    pub name_prefixes: Vec<String>,
+    /// Exact birth date.
+    pub birth_date: Option<NaiveDate>,
+    /// Identifier system, when given.
+    pub identifier_system: Option<String>,
+    /// Identifier value (exact).
+    pub identifier_value: Option<String>,
+    /// Normalized phone key (see [`crate::patient::normalize::phone_key`]).
+    pub phone: Option<String>,
+    /// Normalized email key.
+    pub email: Option<String>,
+    /// Gender.
+    pub gender: Option<Gender>,
+    /// Active flag.
+    pub active: Option<bool>,
+    /// Keyset cursor: only ids strictly greater.
+    pub after: Option<PatientId>,
+    /// Maximum rows to return (core asks for page size + 1).
+    pub limit: u32,
+}
+
+/// One page of results in id order (stable under concurrent inserts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// Pass back as `cursor` for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A page of patients.
+pub type PatientPage = Page<Patient>;

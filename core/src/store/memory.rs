@@ -1,0 +1,499 @@
+//! The in-memory backend: the reference semantics every other backend must
+//! match (the conformance suite runs against it first). One lock guards the
+//! whole state, so a change set is atomic and its preconditions are checked
+//! under the same lock that applies it.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{
+    AckWrite, Applied, CareTeamWrite, ChangeSet, CounterWrite, GrantWrite, MergeWrite,
+    PatientWrite, Store,
+};
+use crate::access::{BreakGlassGrant, CareAssignment};
+use crate::audit::{seal, AuditEntry, AuditQuery, ChainHead};
+use crate::error::ConflictDetail;
+use crate::events::OutboxEvent;
+use crate::ids::{ActorId, AuditEntryId, GrantId, MergeId, PatientId, PractitionerId};
+use crate::patient::normalize::{search_keys, SearchKeys};
+use crate::patient::{MergeRecord, Patient, PatientSearch};
+use crate::{Error, Result};
+
+#[derive(Default, Clone)]
+struct State {
+    patients: BTreeMap<PatientId, Patient>,
+    keys: HashMap<PatientId, SearchKeys>,
+    identifiers: HashMap<(String, String), PatientId>,
+    care_team: BTreeMap<(PatientId, PractitionerId), CareAssignment>,
+    grants: BTreeMap<GrantId, BreakGlassGrant>,
+    merges: BTreeMap<MergeId, MergeRecord>,
+    counters: HashMap<String, u64>,
+    consumers: HashMap<String, u64>,
+    audit: BTreeMap<AuditEntryId, AuditEntry>,
+    chains: HashMap<Option<PatientId>, Vec<AuditEntryId>>,
+    heads: HashMap<Option<PatientId>, ChainHead>,
+    events: Vec<OutboxEvent>,
+}
+
+/// A store in process memory: for tests, demos and hosts that persist elsewhere.
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave a half-applied change
+        // set (apply works on a copy), so a poisoned lock is still consistent.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `edit` on the raw audit rows of one chain. Exists so tests can
+    /// tamper with the trail and prove that verification notices.
+    #[doc(hidden)]
+    pub fn tamper_audit_chain(
+        &self,
+        chain: Option<PatientId>,
+        edit: impl FnOnce(&mut Vec<AuditEntry>),
+    ) {
+        let mut state = self.lock();
+        let ids = state.chains.get(&chain).cloned().unwrap_or_default();
+        let mut entries: Vec<AuditEntry> = ids
+            .iter()
+            .filter_map(|id| state.audit.get(id).cloned())
+            .collect();
+        edit(&mut entries);
+        for id in ids {
+            state.audit.remove(&id);
+        }
+        state
+            .chains
+            .insert(chain, entries.iter().map(|e| e.draft.id).collect());
+        for e in entries {
+            state.audit.insert(e.draft.id, e);
+        }
+    }
+}
+
+fn claim_identifiers(state: &mut State, patient: &Patient) -> Result<()> {
+    for ident in &patient.details.identifiers {
+        let key = (ident.system.clone(), ident.value.clone());
+        match state.identifiers.get(&key) {
+            Some(owner) if *owner != patient.id => {
+                return Err(Error::Conflict {
+                    detail: ConflictDetail::DuplicateIdentifier {
+                        system: ident.system.clone(),
+                    },
+                })
+            }
+            _ => {
+                state.identifiers.insert(key, patient.id);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_patient(state: &mut State, write: PatientWrite) -> Result<()> {
+    let patient = match write {
+        PatientWrite::Insert(p) => {
+            if state.patients.contains_key(&p.id) {
+                return Err(Error::Conflict {
+                    detail: ConflictDetail::AlreadyExists {
+                        entity: "patient".into(),
+                    },
+                });
+            }
+            p
+        }
+        PatientWrite::Update {
+            patient,
+            expected_version,
+        } => {
+            let stored = state
+                .patients
+                .get(&patient.id)
+                .ok_or_else(|| Error::not_found("patient"))?;
+            if stored.version != expected_version {
+                return Err(Error::stale("patient", expected_version, stored.version));
+            }
+            let old = stored.details.identifiers.clone();
+            for ident in old {
+                state.identifiers.remove(&(ident.system, ident.value));
+            }
+            patient
+        }
+    };
+    claim_identifiers(state, &patient)?;
+    let mut patient = patient;
+    patient.hidden_fields.clear();
+    state.keys.insert(patient.id, search_keys(&patient.details));
+    state.patients.insert(patient.id, patient);
+    Ok(())
+}
+
+fn write_care_team(state: &mut State, write: CareTeamWrite) -> Result<()> {
+    match write {
+        CareTeamWrite::Assign(a) => {
+            let key = (a.patient, a.practitioner);
+            if state.care_team.contains_key(&key) {
+                return Err(Error::Conflict {
+                    detail: ConflictDetail::AlreadyExists {
+                        entity: "care team assignment".into(),
+                    },
+                });
+            }
+            state.care_team.insert(key, a);
+        }
+        CareTeamWrite::Remove {
+            patient,
+            practitioner,
+        } => {
+            state
+                .care_team
+                .remove(&(patient, practitioner))
+                .ok_or_else(|| Error::not_found("care team assignment"))?;
+        }
+    }
+    Ok(())
+}
+
+fn write_grant(state: &mut State, write: GrantWrite) -> Result<()> {
+    match write {
+        GrantWrite::Insert(g) => {
+            state.grants.insert(g.id, g);
+        }
+        GrantWrite::Review { id, by, at, note } => {
+            let g = state
+                .grants
+                .get_mut(&id)
+                .ok_or_else(|| Error::not_found("break-glass grant"))?;
+            if g.reviewed_at.is_some() {
+                return Err(Error::invalid_state(
+                    "break-glass grant",
+                    "already reviewed",
+                ));
+            }
+            g.reviewed_by = Some(by);
+            g.reviewed_at = Some(at);
+            g.review_note = note;
+        }
+    }
+    Ok(())
+}
+
+fn write_merge(state: &mut State, write: MergeWrite) -> Result<()> {
+    match write {
+        MergeWrite::Insert(m) => {
+            state.merges.insert(m.id, m);
+        }
+        MergeWrite::Undo { id, by, at } => {
+            let m = state
+                .merges
+                .get_mut(&id)
+                .ok_or_else(|| Error::not_found("merge"))?;
+            if m.unmerged_at.is_some() {
+                return Err(Error::invalid_state("merge", "already undone"));
+            }
+            m.unmerged_by = Some(by);
+            m.unmerged_at = Some(at);
+        }
+    }
+    Ok(())
+}
+
+fn write_counter(state: &mut State, write: CounterWrite) -> Result<()> {
+    let current = state.counters.get(&write.name).copied().unwrap_or(0);
+    if current != write.expected {
+        return Err(Error::stale("counter", write.expected, current));
+    }
+    state.counters.insert(write.name, write.next);
+    Ok(())
+}
+
+fn write_ack(state: &mut State, write: AckWrite) {
+    let pos = state.consumers.entry(write.consumer).or_insert(0);
+    *pos = (*pos).max(write.seq);
+}
+
+fn apply_to(state: &mut State, changes: ChangeSet) -> Result<Applied> {
+    for w in changes.patients {
+        write_patient(state, w)?;
+    }
+    for w in changes.care_team {
+        write_care_team(state, w)?;
+    }
+    for w in changes.grants {
+        write_grant(state, w)?;
+    }
+    for w in changes.merges {
+        write_merge(state, w)?;
+    }
+    for w in changes.counters {
+        write_counter(state, w)?;
+    }
+    for w in changes.acks {
+        write_ack(state, w);
+    }
+    let mut applied = Applied::default();
+    for draft in changes.audit {
+        let chain = draft.patient;
+        let entry = seal(draft, state.heads.get(&chain));
+        state.heads.insert(
+            chain,
+            ChainHead {
+                chain,
+                seq: entry.chain_seq,
+                hash: entry.hash.clone(),
+            },
+        );
+        state.chains.entry(chain).or_default().push(entry.draft.id);
+        state.audit.insert(entry.draft.id, entry.clone());
+        applied.audit.push(entry);
+    }
+    for draft in changes.events {
+        let seq = state.events.last().map_or(1, |e| e.seq + 1);
+        let event = OutboxEvent { seq, draft };
+        state.events.push(event.clone());
+        applied.events.push(event);
+    }
+    Ok(applied)
+}
+
+fn matches(p: &Patient, keys: Option<&SearchKeys>, s: &PatientSearch) -> bool {
+    let empty = SearchKeys::default();
+    let keys = keys.unwrap_or(&empty);
+    let d = &p.details;
+    s.name_prefixes
+        .iter()
+        .all(|pre| keys.name_tokens.iter().any(|t| t.starts_with(pre.as_str())))
+        && s.birth_date.is_none_or(|b| d.birth_date == Some(b))
+        && s.identifier_value.as_ref().is_none_or(|v| {
+            d.identifiers.iter().any(|i| {
+                &i.value == v
+                    && s.identifier_system
+                        .as_ref()
+                        .is_none_or(|sys| &i.system == sys)
+            })
+        })
+        && (s.identifier_value.is_some()
+            || s.identifier_system
+                .as_ref()
+                .is_none_or(|sys| d.identifiers.iter().any(|i| &i.system == sys)))
+        && s.phone.as_ref().is_none_or(|ph| keys.phones.contains(ph))
+        && s.email.as_ref().is_none_or(|em| keys.emails.contains(em))
+        && s.gender.is_none_or(|g| d.gender == Some(g))
+        && s.active.is_none_or(|a| p.active == a)
+        && s.after.is_none_or(|after| p.id > after)
+}
+
+fn shares_blocking_key(a: &Patient, ak: &SearchKeys, b: &Patient, bk: &SearchKeys) -> bool {
+    let any = |x: &[String], y: &[String]| x.iter().any(|v| y.contains(v));
+    any(&ak.name_tokens, &bk.name_tokens)
+        || (a.details.birth_date.is_some() && a.details.birth_date == b.details.birth_date)
+        || any(&ak.phones, &bk.phones)
+        || any(&ak.emails, &bk.emails)
+        || a.details
+            .identifiers
+            .iter()
+            .any(|i| b.details.identifiers.iter().any(|j| i.value == j.value))
+}
+
+fn chain_entries(state: &State, chain: Option<PatientId>) -> Vec<AuditEntry> {
+    state
+        .chains
+        .get(&chain)
+        .map(|ids| {
+            ids.iter()
+                .filter_map(|id| state.audit.get(id).cloned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn apply(&self, changes: ChangeSet) -> Result<Applied> {
+        let mut state = self.lock();
+        // Work on a copy so a failing precondition leaves nothing behind.
+        let mut next = state.clone();
+        let applied = apply_to(&mut next, changes)?;
+        *state = next;
+        Ok(applied)
+    }
+
+    async fn patient(&self, id: PatientId) -> Result<Option<Patient>> {
+        Ok(self.lock().patients.get(&id).cloned())
+    }
+
+    async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<Patient>> {
+        let state = self.lock();
+        let range = match search.after {
+            Some(after) => state.patients.range(after..),
+            None => state.patients.range(..),
+        };
+        Ok(range
+            .filter(|(id, p)| matches(p, state.keys.get(id), search))
+            .map(|(_, p)| p.clone())
+            .take(search.limit as usize)
+            .collect())
+    }
+
+    async fn duplicate_candidates(&self, patient: &Patient, limit: u32) -> Result<Vec<Patient>> {
+        let state = self.lock();
+        let probe_keys = search_keys(&patient.details);
+        let empty = SearchKeys::default();
+        Ok(state
+            .patients
+            .values()
+            .filter(|p| p.id != patient.id && p.active && p.merged_into.is_none())
+            .filter(|p| {
+                let keys = state.keys.get(&p.id).unwrap_or(&empty);
+                shares_blocking_key(patient, &probe_keys, p, keys)
+            })
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+
+    async fn counter(&self, name: &str) -> Result<u64> {
+        Ok(self.lock().counters.get(name).copied().unwrap_or(0))
+    }
+
+    async fn care_team(&self, patient: PatientId) -> Result<Vec<CareAssignment>> {
+        Ok(self
+            .lock()
+            .care_team
+            .values()
+            .filter(|a| a.patient == patient)
+            .cloned()
+            .collect())
+    }
+
+    async fn is_on_care_team(
+        &self,
+        patient: PatientId,
+        practitioner: PractitionerId,
+    ) -> Result<bool> {
+        Ok(self.lock().care_team.contains_key(&(patient, practitioner)))
+    }
+
+    async fn grant(&self, id: GrantId) -> Result<Option<BreakGlassGrant>> {
+        Ok(self.lock().grants.get(&id).cloned())
+    }
+
+    async fn active_grant(
+        &self,
+        actor: ActorId,
+        patient: PatientId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<BreakGlassGrant>> {
+        Ok(self
+            .lock()
+            .grants
+            .values()
+            .rev()
+            .find(|g| g.actor == actor && g.patient == patient && g.is_active(now))
+            .cloned())
+    }
+
+    async fn grants_awaiting_review(&self, limit: u32) -> Result<Vec<BreakGlassGrant>> {
+        Ok(self
+            .lock()
+            .grants
+            .values()
+            .filter(|g| g.reviewed_at.is_none())
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+
+    async fn merge(&self, id: MergeId) -> Result<Option<MergeRecord>> {
+        Ok(self.lock().merges.get(&id).cloned())
+    }
+
+    async fn merges_for(&self, patient: PatientId) -> Result<Vec<MergeRecord>> {
+        Ok(self
+            .lock()
+            .merges
+            .values()
+            .filter(|m| m.survivor == patient || m.merged == patient)
+            .cloned()
+            .collect())
+    }
+
+    async fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        let state = self.lock();
+        let limit = query.limit.unwrap_or(100).min(1000) as usize;
+        let range = match query.after {
+            Some(after) => state.audit.range(after..),
+            None => state.audit.range(..),
+        };
+        Ok(range
+            .map(|(_, e)| e)
+            .filter(|e| query.after != Some(e.draft.id))
+            .filter(|e| query.patient.is_none_or(|p| e.draft.patient == Some(p)))
+            .filter(|e| query.actor.is_none_or(|a| e.draft.actor == a))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn audit_heads(&self) -> Result<Vec<ChainHead>> {
+        Ok(self.lock().heads.values().cloned().collect())
+    }
+
+    async fn audit_chains(&self) -> Result<Vec<Option<PatientId>>> {
+        let state = self.lock();
+        let mut chains: HashSet<Option<PatientId>> = state.heads.keys().copied().collect();
+        chains.extend(
+            state
+                .chains
+                .iter()
+                .filter(|(_, ids)| !ids.is_empty())
+                .map(|(c, _)| *c),
+        );
+        let mut chains: Vec<_> = chains.into_iter().collect();
+        chains.sort();
+        Ok(chains)
+    }
+
+    async fn audit_chain(
+        &self,
+        chain: Option<PatientId>,
+        from_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>> {
+        let state = self.lock();
+        let mut entries = chain_entries(&state, chain);
+        entries.sort_by_key(|e| e.chain_seq);
+        Ok(entries
+            .into_iter()
+            .filter(|e| e.chain_seq >= from_seq)
+            .take(limit as usize)
+            .collect())
+    }
+
+    async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<OutboxEvent>> {
+        Ok(self
+            .lock()
+            .events
+            .iter()
+            .filter(|e| e.seq > after)
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+
+    async fn consumer_position(&self, consumer: &str) -> Result<u64> {
+        Ok(self.lock().consumers.get(consumer).copied().unwrap_or(0))
+    }
+}

@@ -1,0 +1,206 @@
+//! The storage port. Reads are methods; every write is one [`ChangeSet`]
+//! that a backend applies atomically, checking its preconditions (expected
+//! versions, identifier uniqueness, state rules) inside the same transaction
+//! and chaining the audit entries with [`crate::audit::seal`].
+
+pub mod memory;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::access::{BreakGlassGrant, CareAssignment};
+use crate::audit::{AuditDraft, AuditEntry, AuditQuery, ChainHead};
+use crate::events::{EventDraft, OutboxEvent};
+use crate::ids::{ActorId, GrantId, MergeId, PatientId, PractitionerId};
+use crate::patient::{MergeRecord, Patient, PatientSearch};
+use crate::Result;
+
+/// A patient write with its precondition.
+// Change sets are short-lived and moved once; boxing the record buys nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum PatientWrite {
+    /// A new record (version 1); its identifiers must be free.
+    Insert(Patient),
+    /// A new state of an existing record; the stored version must equal
+    /// `expected_version` and `patient.version` must be `expected_version + 1`.
+    Update {
+        /// The new state.
+        patient: Patient,
+        /// The version the rule was applied to.
+        expected_version: u64,
+    },
+}
+
+/// A care-team write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CareTeamWrite {
+    /// Adds an assignment; an existing one is a conflict.
+    Assign(CareAssignment),
+    /// Removes an assignment; a missing one is not-found.
+    Remove {
+        /// The patient.
+        patient: PatientId,
+        /// The practitioner.
+        practitioner: PractitionerId,
+    },
+}
+
+/// A break-the-glass grant write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GrantWrite {
+    /// Records a new grant.
+    Insert(BreakGlassGrant),
+    /// Marks a grant reviewed; an already reviewed one is a conflict.
+    Review {
+        /// The grant.
+        id: GrantId,
+        /// The reviewer.
+        by: ActorId,
+        /// When.
+        at: DateTime<Utc>,
+        /// The reviewer's note.
+        note: Option<String>,
+    },
+}
+
+/// A merge-log write.
+// Short-lived and moved once; boxing the record buys nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum MergeWrite {
+    /// Records a merge.
+    Insert(MergeRecord),
+    /// Marks a merge undone; an already undone one is a conflict.
+    Undo {
+        /// The merge.
+        id: MergeId,
+        /// Who undid it.
+        by: ActorId,
+        /// When.
+        at: DateTime<Utc>,
+    },
+}
+
+/// Sets a named counter (e.g. an MRN namespace) if it still holds `expected`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CounterWrite {
+    /// Counter name.
+    pub name: String,
+    /// The value read before (0 when absent).
+    pub expected: u64,
+    /// The value to store.
+    pub next: u64,
+}
+
+/// Moves a consumer's acknowledged position forward (never backward).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AckWrite {
+    /// Consumer name.
+    pub consumer: String,
+    /// Last acknowledged event sequence.
+    pub seq: u64,
+}
+
+/// Everything one operation writes, applied all-or-nothing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChangeSet {
+    /// Patient inserts and updates.
+    pub patients: Vec<PatientWrite>,
+    /// Care-team changes.
+    pub care_team: Vec<CareTeamWrite>,
+    /// Break-the-glass grants.
+    pub grants: Vec<GrantWrite>,
+    /// Merge log.
+    pub merges: Vec<MergeWrite>,
+    /// Counters (MRN allocation).
+    pub counters: Vec<CounterWrite>,
+    /// Consumer acknowledgements.
+    pub acks: Vec<AckWrite>,
+    /// Audit entries to chain, in order.
+    pub audit: Vec<AuditDraft>,
+    /// Events to append to the outbox, in order.
+    pub events: Vec<EventDraft>,
+}
+
+impl ChangeSet {
+    /// A change set that only records audit entries (reads, denials, failures).
+    pub fn audit_only(audit: Vec<AuditDraft>) -> Self {
+        Self {
+            audit,
+            ..Self::default()
+        }
+    }
+}
+
+/// What a successful apply produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Applied {
+    /// The sealed audit entries, in the order given.
+    pub audit: Vec<AuditEntry>,
+    /// The outbox events with their sequence numbers.
+    pub events: Vec<OutboxEvent>,
+}
+
+/// A backend. Implementations: [`memory::MemoryStore`] here, SQLite (and
+/// later PostgreSQL) in `carebase-storage`; all pass `conformance`.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Applies a change set atomically; on any error nothing is written.
+    async fn apply(&self, changes: ChangeSet) -> Result<Applied>;
+
+    /// One patient by id (merged and inactive ones too).
+    async fn patient(&self, id: PatientId) -> Result<Option<Patient>>;
+    /// Patients matching a normalized search, ordered by id, after the cursor.
+    async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<Patient>>;
+    /// Active, unmerged patients other than `patient` that share a blocking
+    /// key with it: a name token, birth date, phone, email or identifier value.
+    async fn duplicate_candidates(&self, patient: &Patient, limit: u32) -> Result<Vec<Patient>>;
+    /// Current value of a named counter (0 when absent).
+    async fn counter(&self, name: &str) -> Result<u64>;
+
+    /// A patient's care team.
+    async fn care_team(&self, patient: PatientId) -> Result<Vec<CareAssignment>>;
+    /// Whether `practitioner` is on `patient`'s care team.
+    async fn is_on_care_team(
+        &self,
+        patient: PatientId,
+        practitioner: PractitionerId,
+    ) -> Result<bool>;
+
+    /// One grant by id.
+    async fn grant(&self, id: GrantId) -> Result<Option<BreakGlassGrant>>;
+    /// The actor's newest grant for the patient that is active at `now`.
+    async fn active_grant(
+        &self,
+        actor: ActorId,
+        patient: PatientId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<BreakGlassGrant>>;
+    /// Grants not yet reviewed, oldest first.
+    async fn grants_awaiting_review(&self, limit: u32) -> Result<Vec<BreakGlassGrant>>;
+
+    /// One merge by id.
+    async fn merge(&self, id: MergeId) -> Result<Option<MergeRecord>>;
+    /// Merges where the patient is survivor or merged, oldest first.
+    async fn merges_for(&self, patient: PatientId) -> Result<Vec<MergeRecord>>;
+
+    /// Audit entries in recording order, filtered.
+    async fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>>;
+    /// Every chain's head.
+    async fn audit_heads(&self) -> Result<Vec<ChainHead>>;
+    /// Every chain that has entries (including ones without a head).
+    async fn audit_chains(&self) -> Result<Vec<Option<PatientId>>>;
+    /// One chain's entries in stored `chain_seq` order, from `from_seq`, at most `limit`.
+    async fn audit_chain(
+        &self,
+        chain: Option<PatientId>,
+        from_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>>;
+
+    /// Outbox events with `seq > after`, at most `limit`, in order.
+    async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<OutboxEvent>>;
+    /// A consumer's last acknowledged sequence (0 when new).
+    async fn consumer_position(&self, consumer: &str) -> Result<u64>;
+}

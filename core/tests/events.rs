@@ -1,0 +1,156 @@
+//! Every emitted outbox event validates against its JSON Schema in
+//! `core/schemas/events/`, and delivery is at-least-once.
+
+mod common;
+
+use carebase::clinic::NewPatient;
+use carebase::events::{schema, EVENT_TYPES};
+use carebase::{Actor, Role};
+use common::{actor, clinic, details};
+
+#[tokio::test]
+async fn every_event_type_validates_against_its_schema() {
+    let (clinic, _, _) = clinic();
+    let desk = actor(Role::FrontDesk);
+    let system = Actor::system();
+    let new = |g: &str| NewPatient {
+        details: details("Ev", g, (1990, 1, 1)),
+        mrn_facility: None,
+    };
+    let a = clinic.register_patient(&desk, new("A")).await.unwrap();
+    let b = clinic.register_patient(&desk, new("B")).await.unwrap();
+    let a2 = clinic
+        .update_patient(&desk, a.id, 1, details("Ev", "Changed", (1990, 1, 1)))
+        .await
+        .unwrap();
+    let a3 = clinic
+        .deactivate_patient(&desk, a.id, a2.version)
+        .await
+        .unwrap();
+    clinic
+        .reactivate_patient(&desk, a.id, a3.version)
+        .await
+        .unwrap();
+    let merge = clinic
+        .merge_patients(&system, a.id, 4, b.id, 1)
+        .await
+        .unwrap();
+    clinic.unmerge_patients(&system, merge.id).await.unwrap();
+
+    let events = clinic.events_after(&system, 0, 100).await.unwrap();
+    let mut kinds: Vec<_> = events.iter().map(|e| e.draft.kind.as_str()).collect();
+    kinds.sort();
+    kinds.dedup();
+    assert_eq!(
+        kinds.len(),
+        EVENT_TYPES.len(),
+        "every event type was emitted"
+    );
+    for event in &events {
+        let text = schema(&event.draft.kind, event.draft.schema_version).expect("schema exists");
+        let schema: serde_json::Value = serde_json::from_str(text).unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let instance = serde_json::to_value(event).unwrap();
+        let errors: Vec<_> = validator
+            .iter_errors(&instance)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", event.draft.kind);
+    }
+}
+
+#[tokio::test]
+async fn a_schema_rejects_an_event_with_demographics_in_its_payload() {
+    let schema: serde_json::Value =
+        serde_json::from_str(schema("patient.registered", 1).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let leaked = serde_json::json!({
+        "seq": 1, "id": "01890a5d-ac96-774b-bcce-b302099a8057", "kind": "patient.registered",
+        "schema_version": 1, "patient": null, "idempotency_key": "k", "occurred_at": "2026-01-01T00:00:00Z",
+        "payload": {"patient_id": "01890a5d-ac96-774b-bcce-b302099a8057", "version": 1,
+                    "registered_at": "2026-01-01T00:00:00Z", "family": "Doe"}
+    });
+    assert!(!validator.is_valid(&leaked));
+}
+
+#[tokio::test]
+async fn sequences_increase_and_idempotency_keys_are_unique() {
+    let (clinic, _, _) = clinic();
+    let desk = actor(Role::FrontDesk);
+    for i in 0..5 {
+        let p = clinic
+            .register_patient(
+                &desk,
+                NewPatient {
+                    details: details("S", &format!("{i}"), (1990, 1, 1)),
+                    mrn_facility: None,
+                },
+            )
+            .await
+            .unwrap();
+        clinic
+            .update_patient(&desk, p.id, 1, details("S", "x", (1990, 1, 1)))
+            .await
+            .unwrap();
+    }
+    let events = clinic.events_after(&Actor::system(), 0, 100).await.unwrap();
+    assert!(events.windows(2).all(|w| w[0].seq < w[1].seq));
+    let mut keys: Vec<_> = events
+        .iter()
+        .map(|e| e.draft.idempotency_key.clone())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), events.len());
+}
+
+#[tokio::test]
+async fn a_consumer_that_was_down_gets_everything_it_missed() {
+    let (clinic, _, _) = clinic();
+    let desk = actor(Role::FrontDesk);
+    let system = Actor::system();
+    for i in 0..7 {
+        clinic
+            .register_patient(
+                &desk,
+                NewPatient {
+                    details: details("D", &format!("{i}"), (1990, 1, 1)),
+                    mrn_facility: None,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let mut received = Vec::new();
+    loop {
+        let batch = clinic.poll_events(&system, "webhook", 3).await.unwrap();
+        let Some(last) = batch.last() else { break };
+        clinic
+            .ack_events(&system, "webhook", last.seq)
+            .await
+            .unwrap();
+        received.extend(batch);
+    }
+    assert_eq!(received.len(), 7);
+    assert_eq!(
+        clinic
+            .ack_events(&system, "webhook", 999)
+            .await
+            .unwrap_err()
+            .code(),
+        "validation"
+    );
+}
+
+#[tokio::test]
+async fn only_permitted_actors_read_the_outbox() {
+    let (clinic, _, _) = clinic();
+    assert_eq!(
+        clinic
+            .poll_events(&actor(Role::FrontDesk), "x", 10)
+            .await
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+}

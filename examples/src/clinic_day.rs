@@ -1,0 +1,250 @@
+//! A day at a small clinic, end to end on an embedded SQLite file:
+//! registration (with the errors a front desk really makes), a care team,
+//! a denied read and its reason, break-the-glass, a duplicate found and
+//! merged, the audit chain verified, and the outbox a relay would publish.
+//!
+//! Run: `cargo run -p carebase-examples --bin clinic-day [path/to/clinic.db]`
+
+use std::error::Error as StdError;
+use std::path::PathBuf;
+
+use carebase::clinic::NewPatient;
+use carebase::patient::{
+    CheckDigit, ContactPoint, ContactSystem, Gender, HumanName, IdentifierSystem, MrnNamespace,
+    PatientDetails, PatientQuery,
+};
+use carebase::{Actor, ActorId, Clinic, Error, PractitionerId, Role, Settings};
+use chrono::NaiveDate;
+
+const MRN: &str = "urn:carebase:mrn:north";
+
+fn person(family: &str, given: &str, birth: (i32, u32, u32), phone: &str) -> PatientDetails {
+    PatientDetails {
+        names: vec![HumanName {
+            family: Some(family.into()),
+            given: vec![given.into()],
+            ..HumanName::default()
+        }],
+        gender: Some(Gender::Female),
+        birth_date: NaiveDate::from_ymd_opt(birth.0, birth.1, birth.2),
+        telecom: vec![ContactPoint {
+            system: ContactSystem::Phone,
+            value: phone.into(),
+            usage: None,
+        }],
+        ..PatientDetails::default()
+    }
+}
+
+fn settings() -> Settings {
+    Settings {
+        identifier_systems: vec![IdentifierSystem {
+            system: MRN.into(),
+            check_digit: Some(CheckDigit::Luhn),
+        }],
+        mrn_namespaces: vec![MrnNamespace {
+            facility: "north".into(),
+            system: MRN.into(),
+            prefix: String::new(),
+            digits: 7,
+            check_digit: Some(CheckDigit::Luhn),
+        }],
+        ..Settings::default()
+    }
+}
+
+fn show_error(what: &str, err: &Error) {
+    println!("  ✗ {what}: [{}] {err}", err.code());
+    if let Error::Validation { fields } = err {
+        for f in fields {
+            println!("      - {} ({}): {}", f.field, f.code, f.message);
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn StdError>> {
+    let path: PathBuf = std::env::args()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("carebase-clinic-day.db"));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let url = format!("sqlite://{}", path.display());
+    println!("carebase clinic day — store {url}\n");
+    let store = carebase_storage::open(&url).await?;
+    let clinic = Clinic::new(store).with_settings(settings());
+
+    let desk = Actor::new(ActorId::new(), vec![Role::FrontDesk]);
+    let admin = Actor::new(ActorId::new(), vec![Role::Admin]);
+    let system = Actor::system();
+    let dr_osei = Actor::practitioner(ActorId::new(), PractitionerId::new());
+    let dr_lind = Actor::practitioner(ActorId::new(), PractitionerId::new());
+
+    println!("08:00 front desk registers the morning's patients");
+    let register = |details: PatientDetails| NewPatient {
+        details,
+        mrn_facility: Some("north".into()),
+    };
+    let jose = clinic
+        .register_patient(
+            &desk,
+            register(person("Núñez", "José", (1984, 7, 1), "+1 555 0101")),
+        )
+        .await?;
+    println!(
+        "  ✓ registered patient {} with MRN {}",
+        jose.id, jose.details.identifiers[0].value
+    );
+    let amara = clinic
+        .register_patient(
+            &desk,
+            register(person("Okafor", "Amara", (1990, 3, 4), "555-0199")),
+        )
+        .await?;
+    println!(
+        "  ✓ registered patient {} with MRN {}",
+        amara.id, amara.details.identifiers[0].value
+    );
+    let mut typo = person("", "", (2031, 1, 1), "call me");
+    typo.telecom.push(ContactPoint {
+        system: ContactSystem::Email,
+        value: "amara(at)example".into(),
+        usage: None,
+    });
+    if let Err(e) = clinic.register_patient(&desk, register(typo)).await {
+        show_error("a rushed registration form", &e);
+    }
+    // A second visit: same person, registered again under a spelling variant.
+    let amara_again = clinic
+        .register_patient(
+            &desk,
+            register(person("Okafor", "Amarah", (1990, 3, 4), "(555) 0199")),
+        )
+        .await?;
+    println!(
+        "  ✓ registered patient {} (looks familiar…)",
+        amara_again.id
+    );
+
+    println!("\n08:30 search: \"jose\" finds \"José\"");
+    let page = clinic
+        .search_patients(
+            &desk,
+            &PatientQuery {
+                name: Some("jose".into()),
+                ..PatientQuery::default()
+            },
+        )
+        .await?;
+    println!(
+        "  ✓ {} result(s): {:?}",
+        page.items.len(),
+        page.items.iter().map(|p| p.id).collect::<Vec<_>>()
+    );
+
+    println!("\n09:00 admin puts Dr Osei on José's care team");
+    let osei_practitioner = dr_osei.practitioner.ok_or("practitioner id")?;
+    clinic
+        .assign_care_team(&admin, jose.id, osei_practitioner)
+        .await?;
+    let seen = clinic.get_patient(&dr_osei, jose.id).await?;
+    println!(
+        "  ✓ Dr Osei reads José's record (version {}, nothing hidden: {})",
+        seen.version,
+        seen.hidden_fields.is_empty()
+    );
+
+    println!("\n09:15 Dr Lind, not on the care team, tries to read it");
+    if let Err(e) = clinic.get_patient(&dr_lind, jose.id).await {
+        show_error("denied", &e);
+    }
+
+    println!("\n11:40 José collapses in the waiting room; Dr Lind breaks the glass");
+    let grant = clinic
+        .request_emergency_access(
+            &dr_lind,
+            jose.id,
+            "patient collapsed, treating physician unavailable",
+            None,
+        )
+        .await?;
+    println!("  ✓ grant {} until {}", grant.id, grant.expires_at);
+    clinic.get_patient(&dr_lind, jose.id).await?;
+    println!("  ✓ Dr Lind reads the record; the access is flagged in the audit");
+
+    println!("\n12:00 billing looks José up for a claim (masked view)");
+    let billing = Actor::new(ActorId::new(), vec![Role::Billing]);
+    let for_claim = clinic.get_patient(&billing, jose.id).await?;
+    let hidden: Vec<_> = for_claim.hidden_fields.iter().map(|f| f.as_str()).collect();
+    println!("  ✓ billing sees the record without: {}", hidden.join(", "));
+
+    println!("\n14:00 data quality: duplicates of Amara");
+    for c in clinic.find_duplicates(&system, amara.id, 5).await? {
+        let s = &c.score;
+        println!(
+            "  ? {} score {:.2} (name {:?}, birth date {:?}, phone {:?}, email {:?}, identifier {:?})",
+            c.patient.id, s.total, s.name.similarity, s.birth_date.similarity, s.phone.similarity,
+            s.email.similarity, s.identifier.similarity
+        );
+    }
+    let merge = clinic
+        .merge_patients(
+            &system,
+            amara.id,
+            amara.version,
+            amara_again.id,
+            amara_again.version,
+        )
+        .await?;
+    let merged = clinic.get_patient(&desk, amara_again.id).await?;
+    println!(
+        "  ✓ merge {}: {} now replaced by {:?}, still readable",
+        merge.id, merged.id, merged.merged_into
+    );
+
+    println!("\n17:00 admin reviews emergency access");
+    for g in clinic.grants_awaiting_review(&admin, 10).await? {
+        clinic
+            .review_emergency_access(&admin, g.id, Some("justified: collapse in waiting room"))
+            .await?;
+        println!("  ✓ reviewed grant {}", g.id);
+    }
+    let me = Actor::patient(ActorId::new(), jose.id);
+    println!("  José asks who accessed his record:");
+    for r in clinic.who_accessed(&me, jose.id, None).await? {
+        let roles: Vec<_> = r.roles.iter().map(|r| r.as_str()).collect();
+        println!(
+            "    {} {:<20} {:<8} by {} [{}]{}",
+            r.at.format("%H:%M:%S"),
+            r.action,
+            r.outcome.as_str(),
+            r.actor,
+            roles.join(","),
+            if r.break_glass {
+                "  ⚠ break-the-glass"
+            } else {
+                ""
+            }
+        );
+    }
+
+    println!("\n18:00 end of day");
+    let report = clinic.verify_audit(&system).await?;
+    println!(
+        "  ✓ audit verified: ok={} ({} chains, {} entries)",
+        report.ok, report.chains_checked, report.entries_checked
+    );
+    println!("  outbox, as a relay would publish it:");
+    let events = clinic.poll_events(&system, "demo-relay", 100).await?;
+    for e in &events {
+        println!("    #{:<3} {:<22} {}", e.seq, e.draft.kind, e.draft.payload);
+    }
+    if let Some(last) = events.last() {
+        clinic.ack_events(&system, "demo-relay", last.seq).await?;
+        println!("  ✓ acknowledged up to #{}", last.seq);
+    }
+    println!("\ndone — the day is in {}", path.display());
+    Ok(())
+}

@@ -1,0 +1,254 @@
+//! [`SqliteStore`]: the embedded default backend, one SQLite file (or an
+//! in-memory database) holding everything, with the same semantics as
+//! [`carebase::MemoryStore`].
+//!
+//! Writes: each change set is one `BEGIN IMMEDIATE` transaction, so writers
+//! take the write lock up front instead of failing to upgrade a read lock;
+//! within one process they also queue on an async mutex, so they never spin
+//! on SQLite's busy handler. Other processes are covered by `busy_timeout`.
+//! Reads: single statements on pooled connections (WAL lets them run beside
+//! a writer).
+
+mod read;
+mod rows;
+mod write;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::migrate::MigrateError;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::Row;
+use tokio::sync::Mutex;
+
+use carebase::access::{BreakGlassGrant, CareAssignment};
+use carebase::audit::{AuditEntry, AuditQuery, ChainHead};
+use carebase::events::OutboxEvent;
+use carebase::patient::{MergeRecord, Patient, PatientSearch};
+use carebase::store::{Applied, ChangeSet};
+use carebase::{ActorId, Error, GrantId, MergeId, PatientId, PractitionerId, Result, Store};
+
+/// Connections in the pool of a file database.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 4;
+
+/// How long a writer waits for another process's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Maps every sqlx failure to [`Error::Storage`]: the one place that decides
+/// what a database error says. Messages are lowercase and carry SQLite's own
+/// text (table and column names), never bound values.
+pub(crate) fn db_error(error: sqlx::Error) -> Error {
+    Error::storage(describe(&error))
+}
+
+fn describe(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Database(db) => format!("database error: {}", db.message().to_lowercase()),
+        sqlx::Error::Io(io) => format!("i/o error: {}", io.kind()),
+        sqlx::Error::PoolTimedOut => "timed out waiting for a database connection".into(),
+        sqlx::Error::PoolClosed => "the store is closed".into(),
+        sqlx::Error::WorkerCrashed => "the database connection stopped".into(),
+        sqlx::Error::Configuration(_) => "invalid database configuration".into(),
+        sqlx::Error::RowNotFound => "expected row not found".into(),
+        sqlx::Error::Encode(_) => "could not encode a value".into(),
+        sqlx::Error::ColumnDecode { .. }
+        | sqlx::Error::Decode(_)
+        | sqlx::Error::ColumnNotFound(_)
+        | sqlx::Error::ColumnIndexOutOfBounds { .. } => "could not decode a stored value".into(),
+        sqlx::Error::Migrate(m) => match m.as_ref() {
+            MigrateError::Execute(e) | MigrateError::ExecuteMigration(e, _) => {
+                format!("migration failed: {}", describe(e))
+            }
+            other => format!("migration failed: {}", other.to_string().to_lowercase()),
+        },
+        _ => "database failure".into(),
+    }
+}
+
+/// Options for a database URL: `sqlite::memory:`, `sqlite://path` or
+/// `sqlite:path`. Returns whether the database lives in memory.
+pub(crate) fn options_for(url: &str) -> Result<(SqliteConnectOptions, bool)> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or_else(|| Error::UnsupportedStore {
+            scheme: scheme_of(url).to_owned(),
+        })?;
+    let (path, params) = rest.split_once('?').unwrap_or((rest, ""));
+    let memory = path == ":memory:" || params.split('&').any(|p| p == "mode=memory");
+    if path.is_empty() && !memory {
+        return Err(Error::storage("the sqlite url names no database file"));
+    }
+    let options = SqliteConnectOptions::from_str(url).map_err(db_error)?;
+    let options = options.foreign_keys(true).busy_timeout(BUSY_TIMEOUT);
+    if memory {
+        return Ok((options, true));
+    }
+    let options = options
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal);
+    Ok((options, false))
+}
+
+/// The scheme of a store URL (the text before the first `:`).
+pub(crate) fn scheme_of(url: &str) -> &str {
+    url.split_once(':').map_or(url, |(scheme, _)| scheme)
+}
+
+/// The SQLite backend.
+pub struct SqliteStore {
+    pool: SqlitePool,
+    writer: Mutex<()>,
+}
+
+impl SqliteStore {
+    /// Opens `sqlite::memory:`, `sqlite://path/to/file.db` or `sqlite:path`
+    /// and applies pending migrations. A file is created when missing and
+    /// runs in WAL mode with `synchronous = NORMAL`, foreign keys on and a
+    /// 5 s busy timeout. An in-memory database lives as long as the store.
+    pub async fn open(url: &str) -> Result<Self> {
+        let (options, memory) = options_for(url)?;
+        let max = if memory { 1 } else { DEFAULT_MAX_CONNECTIONS };
+        Self::connect(options, max).await
+    }
+
+    /// Connects with explicit options (e.g. for benches) and applies pending
+    /// migrations. An in-memory database needs `max_connections == 1`: the
+    /// single connection is then kept for the life of the store.
+    pub async fn connect(options: SqliteConnectOptions, max_connections: u32) -> Result<Self> {
+        let max_connections = max_connections.max(1);
+        let mut pool = SqlitePoolOptions::new().max_connections(max_connections);
+        if max_connections == 1 {
+            // Never close the only connection: an in-memory database would vanish.
+            pool = pool
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
+        }
+        let pool = pool.connect_with(options).await.map_err(db_error)?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| db_error(e.into()))?;
+        Ok(Self {
+            pool,
+            writer: Mutex::new(()),
+        })
+    }
+
+    /// The connection pool, for hosts and tests that need raw SQL access.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Closes every connection; later calls fail with a storage error.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// The `EXPLAIN QUERY PLAN` lines of the statement `search_patients`
+    /// runs for `search` (for tests that the indexes are used).
+    #[doc(hidden)]
+    pub async fn explain_search(&self, search: &PatientSearch) -> Result<Vec<String>> {
+        let mut q = read::search_query(search, true);
+        let rows = q.build().fetch_all(&self.pool).await.map_err(db_error)?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>("detail").map_err(db_error))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn apply(&self, changes: ChangeSet) -> Result<Applied> {
+        let _writer = self.writer.lock().await;
+        write::apply(&self.pool, changes).await
+    }
+
+    async fn patient(&self, id: PatientId) -> Result<Option<Patient>> {
+        read::patient(&self.pool, id).await
+    }
+
+    async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<Patient>> {
+        read::search_patients(&self.pool, search).await
+    }
+
+    async fn duplicate_candidates(&self, patient: &Patient, limit: u32) -> Result<Vec<Patient>> {
+        read::duplicate_candidates(&self.pool, patient, limit).await
+    }
+
+    async fn counter(&self, name: &str) -> Result<u64> {
+        read::counter(&self.pool, name).await
+    }
+
+    async fn care_team(&self, patient: PatientId) -> Result<Vec<CareAssignment>> {
+        read::care_team(&self.pool, patient).await
+    }
+
+    async fn is_on_care_team(
+        &self,
+        patient: PatientId,
+        practitioner: PractitionerId,
+    ) -> Result<bool> {
+        read::is_on_care_team(&self.pool, patient, practitioner).await
+    }
+
+    async fn grant(&self, id: GrantId) -> Result<Option<BreakGlassGrant>> {
+        read::grant(&self.pool, id).await
+    }
+
+    async fn active_grant(
+        &self,
+        actor: ActorId,
+        patient: PatientId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<BreakGlassGrant>> {
+        read::active_grant(&self.pool, actor, patient, now).await
+    }
+
+    async fn grants_awaiting_review(&self, limit: u32) -> Result<Vec<BreakGlassGrant>> {
+        read::grants_awaiting_review(&self.pool, limit).await
+    }
+
+    async fn merge(&self, id: MergeId) -> Result<Option<MergeRecord>> {
+        read::merge(&self.pool, id).await
+    }
+
+    async fn merges_for(&self, patient: PatientId) -> Result<Vec<MergeRecord>> {
+        read::merges_for(&self.pool, patient).await
+    }
+
+    async fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        read::audit_entries(&self.pool, query).await
+    }
+
+    async fn audit_heads(&self) -> Result<Vec<ChainHead>> {
+        read::audit_heads(&self.pool).await
+    }
+
+    async fn audit_chains(&self) -> Result<Vec<Option<PatientId>>> {
+        read::audit_chains(&self.pool).await
+    }
+
+    async fn audit_chain(
+        &self,
+        chain: Option<PatientId>,
+        from_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>> {
+        read::audit_chain(&self.pool, chain, from_seq, limit).await
+    }
+
+    async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<OutboxEvent>> {
+        read::events_after(&self.pool, after, limit).await
+    }
+
+    async fn consumer_position(&self, consumer: &str) -> Result<u64> {
+        read::consumer_position(&self.pool, consumer).await
+    }
+}

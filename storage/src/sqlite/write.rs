@@ -1,0 +1,453 @@
+//! `apply`: one change set, one `BEGIN IMMEDIATE` transaction. Preconditions
+//! are checked inside it, in the same order as the reference `MemoryStore`;
+//! any failure rolls the whole transaction back.
+
+use sqlx::{SqliteConnection, SqlitePool};
+
+use carebase::audit::{seal, AuditDraft, AuditEntry, ChainHead};
+use carebase::events::{EventDraft, OutboxEvent};
+use carebase::patient::normalize::search_keys;
+use carebase::patient::{MergeRecord, Patient};
+use carebase::store::{
+    AckWrite, Applied, CareTeamWrite, ChangeSet, CounterWrite, GrantWrite, MergeWrite, PatientWrite,
+};
+use carebase::{ConflictDetail, Error, Result};
+
+use super::db_error;
+use super::rows::{chain_key, date_text, from_db, id_text, to_db, to_json, ts};
+
+/// Applies `changes` atomically.
+pub(crate) async fn apply(pool: &SqlitePool, changes: ChangeSet) -> Result<Applied> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)?;
+    match apply_in(&mut tx, changes).await {
+        Ok(applied) => {
+            tx.commit().await.map_err(db_error)?;
+            Ok(applied)
+        }
+        Err(e) => {
+            // The rule's error is what the caller needs; a failing rollback
+            // still leaves nothing committed.
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+async fn apply_in(conn: &mut SqliteConnection, changes: ChangeSet) -> Result<Applied> {
+    for w in changes.patients {
+        write_patient(conn, w).await?;
+    }
+    for w in changes.care_team {
+        write_care_team(conn, w).await?;
+    }
+    for w in changes.grants {
+        write_grant(conn, w).await?;
+    }
+    for w in changes.merges {
+        write_merge(conn, w).await?;
+    }
+    for w in changes.counters {
+        write_counter(conn, w).await?;
+    }
+    for w in changes.acks {
+        write_ack(conn, w).await?;
+    }
+    let mut applied = Applied::default();
+    for draft in changes.audit {
+        applied.audit.push(append_audit(conn, draft).await?);
+    }
+    for draft in changes.events {
+        applied.events.push(append_event(conn, draft).await?);
+    }
+    Ok(applied)
+}
+
+fn already_exists(entity: &str) -> Error {
+    Error::Conflict {
+        detail: ConflictDetail::AlreadyExists {
+            entity: entity.to_owned(),
+        },
+    }
+}
+
+async fn write_patient(conn: &mut SqliteConnection, write: PatientWrite) -> Result<()> {
+    let patient = match write {
+        PatientWrite::Insert(p) => {
+            let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM patients WHERE id = ?")
+                .bind(id_text(p.id.0))
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(db_error)?;
+            if exists.is_some() {
+                return Err(already_exists("patient"));
+            }
+            p
+        }
+        PatientWrite::Update {
+            patient,
+            expected_version,
+        } => {
+            let stored: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM patients WHERE id = ?")
+                    .bind(id_text(patient.id.0))
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(db_error)?;
+            let stored = from_db(stored.ok_or_else(|| Error::not_found("patient"))?);
+            if stored != expected_version {
+                return Err(Error::stale("patient", expected_version, stored));
+            }
+            delete_keys(conn, &id_text(patient.id.0)).await?;
+            patient
+        }
+    };
+    upsert_patient(conn, &patient).await?;
+    write_keys(conn, &patient).await
+}
+
+async fn delete_keys(conn: &mut SqliteConnection, id: &str) -> Result<()> {
+    for table in [
+        "patient_identifiers",
+        "patient_name_tokens",
+        "patient_phones",
+        "patient_emails",
+    ] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE patient_id = ?"))
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    }
+    Ok(())
+}
+
+async fn upsert_patient(conn: &mut SqliteConnection, p: &Patient) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO patients \
+         (id, version, active, merged_into, created_at, updated_at, gender, birth_date, details) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version, active = excluded.active, \
+         merged_into = excluded.merged_into, created_at = excluded.created_at, \
+         updated_at = excluded.updated_at, gender = excluded.gender, \
+         birth_date = excluded.birth_date, details = excluded.details",
+    )
+    .bind(id_text(p.id.0))
+    .bind(to_db(p.version))
+    .bind(p.active)
+    .bind(p.merged_into.map(|m| id_text(m.0)))
+    .bind(ts(&p.created_at))
+    .bind(ts(&p.updated_at))
+    .bind(p.details.gender.map(|g| g.as_str()))
+    .bind(p.details.birth_date.as_ref().map(date_text))
+    .bind(to_json(&p.details, "patient details")?)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// Claims the identifiers (free, or already this patient's) and writes the
+/// search keys core computed; the store never normalizes on its own.
+async fn write_keys(conn: &mut SqliteConnection, p: &Patient) -> Result<()> {
+    let id = id_text(p.id.0);
+    for ident in &p.details.identifiers {
+        let owner: Option<String> = sqlx::query_scalar(
+            "SELECT patient_id FROM patient_identifiers WHERE system = ? AND value = ?",
+        )
+        .bind(&ident.system)
+        .bind(&ident.value)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_error)?;
+        match owner {
+            Some(owner) if owner != id => {
+                return Err(Error::Conflict {
+                    detail: ConflictDetail::DuplicateIdentifier {
+                        system: ident.system.clone(),
+                    },
+                })
+            }
+            Some(_) => {}
+            None => {
+                sqlx::query(
+                    "INSERT INTO patient_identifiers (system, value, patient_id) VALUES (?, ?, ?)",
+                )
+                .bind(&ident.system)
+                .bind(&ident.value)
+                .bind(&id)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_error)?;
+            }
+        }
+    }
+    let keys = search_keys(&p.details);
+    let sets = [
+        ("patient_name_tokens", "token", &keys.name_tokens),
+        ("patient_phones", "phone", &keys.phones),
+        ("patient_emails", "email", &keys.emails),
+    ];
+    for (table, column, values) in sets {
+        let sql = format!("INSERT OR IGNORE INTO {table} ({column}, patient_id) VALUES (?, ?)");
+        for value in values {
+            sqlx::query(&sql)
+                .bind(value)
+                .bind(&id)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_error)?;
+        }
+    }
+    Ok(())
+}
+
+async fn write_care_team(conn: &mut SqliteConnection, write: CareTeamWrite) -> Result<()> {
+    match write {
+        CareTeamWrite::Assign(a) => {
+            let done = sqlx::query(
+                "INSERT INTO care_team (patient_id, practitioner_id, assigned_by, assigned_at) \
+                 VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            )
+            .bind(id_text(a.patient.0))
+            .bind(id_text(a.practitioner.0))
+            .bind(id_text(a.assigned_by.0))
+            .bind(ts(&a.assigned_at))
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+            if done.rows_affected() == 0 {
+                return Err(already_exists("care team assignment"));
+            }
+        }
+        CareTeamWrite::Remove {
+            patient,
+            practitioner,
+        } => {
+            let done =
+                sqlx::query("DELETE FROM care_team WHERE patient_id = ? AND practitioner_id = ?")
+                    .bind(id_text(patient.0))
+                    .bind(id_text(practitioner.0))
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db_error)?;
+            if done.rows_affected() == 0 {
+                return Err(Error::not_found("care team assignment"));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn write_grant(conn: &mut SqliteConnection, write: GrantWrite) -> Result<()> {
+    match write {
+        GrantWrite::Insert(g) => {
+            sqlx::query(
+                "INSERT OR REPLACE INTO break_glass_grants (id, patient_id, actor_id, reason, \
+                 granted_at, expires_at, reviewed_by, reviewed_at, review_note) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(id_text(g.id.0))
+            .bind(id_text(g.patient.0))
+            .bind(id_text(g.actor.0))
+            .bind(&g.reason)
+            .bind(ts(&g.granted_at))
+            .bind(ts(&g.expires_at))
+            .bind(g.reviewed_by.map(|a| id_text(a.0)))
+            .bind(g.reviewed_at.as_ref().map(ts))
+            .bind(&g.review_note)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+        }
+        GrantWrite::Review { id, by, at, note } => {
+            let found: Option<Option<String>> =
+                sqlx::query_scalar("SELECT reviewed_at FROM break_glass_grants WHERE id = ?")
+                    .bind(id_text(id.0))
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(db_error)?;
+            match found {
+                None => return Err(Error::not_found("break-glass grant")),
+                Some(Some(_)) => {
+                    return Err(Error::invalid_state(
+                        "break-glass grant",
+                        "already reviewed",
+                    ))
+                }
+                Some(None) => {}
+            }
+            sqlx::query(
+                "UPDATE break_glass_grants SET reviewed_by = ?, reviewed_at = ?, review_note = ? \
+                 WHERE id = ?",
+            )
+            .bind(id_text(by.0))
+            .bind(ts(&at))
+            .bind(note)
+            .bind(id_text(id.0))
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+        }
+    }
+    Ok(())
+}
+
+async fn insert_merge(conn: &mut SqliteConnection, m: &MergeRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT OR REPLACE INTO merges (id, patient_id, merged_patient_id, merged_at, \
+         unmerged_by, unmerged_at, record) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id_text(m.id.0))
+    .bind(id_text(m.survivor.0))
+    .bind(id_text(m.merged.0))
+    .bind(ts(&m.merged_at))
+    .bind(m.unmerged_by.map(|a| id_text(a.0)))
+    .bind(m.unmerged_at.as_ref().map(ts))
+    .bind(to_json(m, "merge record")?)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+async fn write_merge(conn: &mut SqliteConnection, write: MergeWrite) -> Result<()> {
+    match write {
+        MergeWrite::Insert(m) => insert_merge(conn, &m).await?,
+        MergeWrite::Undo { id, by, at } => {
+            let found: Option<Option<String>> =
+                sqlx::query_scalar("SELECT unmerged_at FROM merges WHERE id = ?")
+                    .bind(id_text(id.0))
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(db_error)?;
+            match found {
+                None => return Err(Error::not_found("merge")),
+                Some(Some(_)) => return Err(Error::invalid_state("merge", "already undone")),
+                Some(None) => {}
+            }
+            // The columns are the truth for the undo; reads overlay them on
+            // the record JSON.
+            sqlx::query("UPDATE merges SET unmerged_by = ?, unmerged_at = ? WHERE id = ?")
+                .bind(id_text(by.0))
+                .bind(ts(&at))
+                .bind(id_text(id.0))
+                .execute(&mut *conn)
+                .await
+                .map_err(db_error)?;
+        }
+    }
+    Ok(())
+}
+
+async fn write_counter(conn: &mut SqliteConnection, write: CounterWrite) -> Result<()> {
+    let current: Option<i64> = sqlx::query_scalar("SELECT value FROM counters WHERE name = ?")
+        .bind(&write.name)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    let current = current.map_or(0, from_db);
+    if current != write.expected {
+        return Err(Error::stale("counter", write.expected, current));
+    }
+    sqlx::query(
+        "INSERT INTO counters (name, value) VALUES (?, ?) \
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    )
+    .bind(&write.name)
+    .bind(to_db(write.next))
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+async fn write_ack(conn: &mut SqliteConnection, write: AckWrite) -> Result<()> {
+    let current: Option<i64> =
+        sqlx::query_scalar("SELECT position FROM outbox_consumers WHERE name = ?")
+            .bind(&write.consumer)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    // Compared as u64 here, not in SQL, so huge positions keep their order.
+    let position = current.map_or(0, from_db).max(write.seq);
+    sqlx::query(
+        "INSERT INTO outbox_consumers (name, position) VALUES (?, ?) \
+         ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+    )
+    .bind(&write.consumer)
+    .bind(to_db(position))
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+async fn append_audit(conn: &mut SqliteConnection, draft: AuditDraft) -> Result<AuditEntry> {
+    let chain = chain_key(draft.patient);
+    let head: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE chain = ?")
+            .bind(&chain)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    let head = head.map(|(seq, hash)| ChainHead {
+        chain: draft.patient,
+        seq: from_db(seq),
+        hash,
+    });
+    let entry = seal(draft, head.as_ref());
+    let d = &entry.draft;
+    sqlx::query(
+        "INSERT INTO audit_entries (id, patient_id, chain_seq, at, actor_id, roles, action, \
+         outcome, reason, break_glass, subject, prev_hash, hash) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id_text(d.id.0))
+    .bind(&chain)
+    .bind(to_db(entry.chain_seq))
+    .bind(ts(&d.at))
+    .bind(id_text(d.actor.0))
+    .bind(to_json(&d.roles, "audit roles")?)
+    .bind(&d.action)
+    .bind(d.outcome.as_str())
+    .bind(&d.reason)
+    .bind(d.break_glass.map(|g| id_text(g.0)))
+    .bind(&d.subject)
+    .bind(&entry.prev_hash)
+    .bind(&entry.hash)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    sqlx::query(
+        "INSERT INTO audit_heads (chain, seq, hash) VALUES (?, ?, ?) \
+         ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+    )
+    .bind(&chain)
+    .bind(to_db(entry.chain_seq))
+    .bind(&entry.hash)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(entry)
+}
+
+async fn append_event(conn: &mut SqliteConnection, draft: EventDraft) -> Result<OutboxEvent> {
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO outbox_events (id, kind, schema_version, patient_id, payload, \
+         idempotency_key, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+    )
+    .bind(id_text(draft.id.0))
+    .bind(&draft.kind)
+    .bind(i64::from(draft.schema_version))
+    .bind(draft.patient.map(|p| id_text(p.0)))
+    .bind(to_json(&draft.payload, "event payload")?)
+    .bind(&draft.idempotency_key)
+    .bind(ts(&draft.occurred_at))
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(OutboxEvent {
+        seq: from_db(seq),
+        draft,
+    })
+}

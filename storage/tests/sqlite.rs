@@ -1,0 +1,692 @@
+//! SQLite-specific behaviour: files, URLs, tamper evidence under raw SQL,
+//! concurrency across connections, atomicity and index use.
+
+mod common;
+
+use std::sync::Arc;
+
+use futures::future::join_all;
+
+use carebase::audit::{verify_chain, AuditQuery, ChainProblem, ProblemKind};
+use carebase::conformance::{at, audit_about, patient, with_identifier};
+use carebase::events::EventDraft;
+use carebase::patient::PatientSearch;
+use carebase::store::{ChangeSet, PatientWrite};
+use carebase::{PatientId, Store};
+use carebase_storage::SqliteStore;
+use common::{db_path, url_of, TempStore};
+
+const MRN: &str = "urn:carebase:mrn:test";
+
+/// Every chain's first problem, as `verify` would report them.
+async fn problems(store: &dyn Store) -> Vec<ChainProblem> {
+    let heads = store.audit_heads().await.unwrap();
+    let mut found = Vec::new();
+    for chain in store.audit_chains().await.unwrap() {
+        let entries = store.audit_chain(chain, 0, 10_000).await.unwrap();
+        let head = heads.iter().find(|h| h.chain == chain);
+        found.extend(verify_chain(chain, &entries, head));
+    }
+    found
+}
+
+async fn count(store: &SqliteStore, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+}
+
+/// A store with one patient chain of three entries ("a", "b", "c").
+async fn chain_of_three() -> (TempStore, PatientId) {
+    let t = TempStore::new().await;
+    let p = PatientId::new();
+    let drafts = ["a", "b", "c"].map(|a| audit_about(Some(p), a)).to_vec();
+    t.store.apply(ChangeSet::audit_only(drafts)).await.unwrap();
+    assert!(problems(&t.store).await.is_empty());
+    (t, p)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn open_creates_the_file_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    assert!(!path.exists());
+    let store = SqliteStore::open(&url_of(&path)).await.unwrap();
+    assert!(path.exists());
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(fk, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn both_url_forms_and_memory_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("short.db");
+    let store = carebase_storage::open(&format!("sqlite:{}", path.display()))
+        .await
+        .unwrap();
+    assert_eq!(store.counter("x").await.unwrap(), 0);
+    assert!(path.exists());
+    for url in ["memory:", "sqlite::memory:"] {
+        let store = carebase_storage::open(url).await.unwrap();
+        let p = patient("Mem", "Ory", (1990, 1, 1));
+        store
+            .apply(ChangeSet {
+                patients: vec![PatientWrite::Insert(p.clone())],
+                ..ChangeSet::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(store.patient(p.id).await.unwrap(), Some(p));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reopening_keeps_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = url_of(&db_path(&dir));
+    let p = with_identifier(patient("Kept", "Data", (1980, 2, 29)), MRN, "K1");
+    let event = EventDraft::new(
+        "patient.registered",
+        Some(p.id),
+        "x",
+        1,
+        serde_json::json!({"v": 1}),
+        at(1),
+    );
+    {
+        let store = SqliteStore::open(&url).await.unwrap();
+        store
+            .apply(ChangeSet {
+                patients: vec![PatientWrite::Insert(p.clone())],
+                audit: vec![audit_about(Some(p.id), "patient.register")],
+                events: vec![event.clone()],
+                ..ChangeSet::default()
+            })
+            .await
+            .unwrap();
+        store.close().await;
+    }
+    let store = SqliteStore::open(&url).await.unwrap();
+    assert_eq!(store.patient(p.id).await.unwrap(), Some(p.clone()));
+    assert_eq!(store.events_after(0, 10).await.unwrap()[0].draft, event);
+    assert_eq!(store.audit_chain(Some(p.id), 0, 10).await.unwrap().len(), 1);
+    assert!(problems(&store).await.is_empty());
+    let mut q = PatientSearch {
+        limit: 10,
+        ..PatientSearch::default()
+    };
+    q.name_prefixes = vec!["kep".into()];
+    assert_eq!(store.search_patients(&q).await.unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_scheme_is_unsupported_store() {
+    for url in ["postgres://localhost/db", "mysql://x", "carebase.db", ""] {
+        let err = carebase_storage::open(url).await.err().expect(url);
+        assert_eq!(err.code(), "unsupported_store", "{url}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unusable_paths_are_storage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_db = dir.path().join("notes.txt");
+    std::fs::write(
+        &not_db,
+        "this is not a database, just some text. ".repeat(200),
+    )
+    .unwrap();
+    let missing_parent = dir.path().join("no").join("such").join("dir.db");
+    for path in [dir.path().to_path_buf(), not_db, missing_parent] {
+        let err = carebase_storage::open(&url_of(&path))
+            .await
+            .err()
+            .expect("must fail");
+        assert_eq!(err.code(), "storage", "{err}");
+        assert_eq!(err.to_string(), err.to_string().to_lowercase());
+    }
+    let err = carebase_storage::open("sqlite://")
+        .await
+        .err()
+        .expect("no file");
+    assert_eq!(err.code(), "storage");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn edited_audit_row_is_detected() {
+    let (t, p) = chain_of_three().await;
+    sqlx::query("UPDATE audit_entries SET action = 'patient.nothing' WHERE chain_seq = 2")
+        .execute(t.store.pool())
+        .await
+        .unwrap();
+    let found = problems(&t.store).await;
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        (found[0].chain, found[0].seq, found[0].kind),
+        (Some(p), 2, ProblemKind::Edited)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deleted_audit_row_is_detected() {
+    let (t, p) = chain_of_three().await;
+    sqlx::query("DELETE FROM audit_entries WHERE chain_seq = 2")
+        .execute(t.store.pool())
+        .await
+        .unwrap();
+    let found = problems(&t.store).await;
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        (found[0].chain, found[0].seq, found[0].kind),
+        (Some(p), 2, ProblemKind::Deleted)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deleted_tail_and_whole_chain_are_detected() {
+    let (t, p) = chain_of_three().await;
+    sqlx::query("DELETE FROM audit_entries WHERE chain_seq = 3")
+        .execute(t.store.pool())
+        .await
+        .unwrap();
+    let found = problems(&t.store).await;
+    assert_eq!(
+        (found[0].chain, found[0].seq, found[0].kind),
+        (Some(p), 3, ProblemKind::Deleted)
+    );
+    sqlx::query("DELETE FROM audit_entries")
+        .execute(t.store.pool())
+        .await
+        .unwrap();
+    // The head outlives its chain, so the chain is still walked.
+    let found = problems(&t.store).await;
+    assert_eq!(
+        (found[0].chain, found[0].kind),
+        (Some(p), ProblemKind::Deleted)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn swapped_audit_rows_are_detected() {
+    let (t, p) = chain_of_three().await;
+    // Three steps because (patient_id, chain_seq) is unique.
+    for sql in [
+        "UPDATE audit_entries SET chain_seq = -1 WHERE chain_seq = 2",
+        "UPDATE audit_entries SET chain_seq = 2 WHERE chain_seq = 3",
+        "UPDATE audit_entries SET chain_seq = 3 WHERE chain_seq = -1",
+    ] {
+        sqlx::query(sql).execute(t.store.pool()).await.unwrap();
+    }
+    let found = problems(&t.store).await;
+    assert_eq!(found.len(), 1);
+    assert_eq!((found[0].chain, found[0].seq), (Some(p), 2));
+    assert_ne!(found[0].kind, ProblemKind::Inserted);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_applies_on_one_file_all_succeed() {
+    let t = TempStore::new().await;
+    // A second store on the same file stands in for a second process: its
+    // writers meet the first store's at SQLite's lock, not at our mutex.
+    let other = Arc::new(SqliteStore::open(&url_of(&t.path())).await.unwrap());
+    let first: Arc<dyn Store> = Arc::new(t);
+    let second: Arc<dyn Store> = other;
+    let shared = PatientId::new();
+    const PER_TASK: usize = 10;
+    let tasks = (0..8).map(|task| {
+        let store = if task % 2 == 0 {
+            first.clone()
+        } else {
+            second.clone()
+        };
+        tokio::spawn(async move {
+            for i in 0..PER_TASK {
+                let p = with_identifier(
+                    patient("Busy", "Writer", (1990, 1, 1)),
+                    MRN,
+                    &format!("T{task}-{i}"),
+                );
+                let event = EventDraft::new(
+                    "patient.registered",
+                    Some(p.id),
+                    &p.id.to_string(),
+                    1,
+                    serde_json::json!({}),
+                    at(1),
+                );
+                store
+                    .apply(ChangeSet {
+                        patients: vec![PatientWrite::Insert(p.clone())],
+                        audit: vec![
+                            audit_about(Some(p.id), "patient.register"),
+                            audit_about(Some(shared), "shared"),
+                            audit_about(None, "none"),
+                        ],
+                        events: vec![event],
+                        ..ChangeSet::default()
+                    })
+                    .await
+                    .expect("every apply succeeds");
+            }
+        })
+    });
+    for result in join_all(tasks).await {
+        result.unwrap();
+    }
+    let total = 8 * PER_TASK;
+    for chain in [Some(shared), None] {
+        let entries = first.audit_chain(chain, 0, 10_000).await.unwrap();
+        let seqs: Vec<u64> = entries.iter().map(|e| e.chain_seq).collect();
+        assert_eq!(seqs, (1..=total as u64).collect::<Vec<_>>(), "gapless");
+    }
+    assert!(problems(first.as_ref()).await.is_empty());
+    let events = first.events_after(0, 1000).await.unwrap();
+    assert_eq!(events.len(), total);
+    assert!(events.windows(2).all(|w| w[0].seq < w[1].seq));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_apply_leaves_no_audit_entry_or_event() {
+    let t = TempStore::new().await;
+    let first = with_identifier(patient("First", "One", (1990, 1, 1)), MRN, "D1");
+    t.store
+        .apply(ChangeSet {
+            patients: vec![PatientWrite::Insert(first.clone())],
+            audit: vec![audit_about(Some(first.id), "patient.register")],
+            ..ChangeSet::default()
+        })
+        .await
+        .unwrap();
+    let before = (
+        count(&t.store, "audit_entries").await,
+        count(&t.store, "audit_heads").await,
+        count(&t.store, "outbox_events").await,
+        count(&t.store, "patients").await,
+        count(&t.store, "patient_name_tokens").await,
+    );
+    let dup = with_identifier(patient("Second", "Two", (1990, 1, 1)), MRN, "D1");
+    let err = t
+        .store
+        .apply(ChangeSet {
+            patients: vec![PatientWrite::Insert(dup.clone())],
+            audit: vec![
+                audit_about(Some(dup.id), "patient.register"),
+                audit_about(None, "x"),
+            ],
+            events: vec![EventDraft::new(
+                "patient.registered",
+                Some(dup.id),
+                "x",
+                1,
+                serde_json::json!({}),
+                at(1),
+            )],
+            ..ChangeSet::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "conflict");
+    assert!(!err.to_string().contains("D1"));
+    let after = (
+        count(&t.store, "audit_entries").await,
+        count(&t.store, "audit_heads").await,
+        count(&t.store, "outbox_events").await,
+        count(&t.store, "patients").await,
+        count(&t.store, "patient_name_tokens").await,
+    );
+    assert_eq!(before, after);
+    assert_eq!(
+        t.store
+            .audit_entries(&AuditQuery::default())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(t.store.events_after(0, 10).await.unwrap().is_empty());
+    // The next apply still works and numbers continue without a gap.
+    let applied = t
+        .store
+        .apply(ChangeSet::audit_only(vec![audit_about(
+            Some(first.id),
+            "patient.read",
+        )]))
+        .await
+        .unwrap();
+    assert_eq!(applied.audit[0].chain_seq, 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn name_prefix_search_uses_an_index() {
+    let t = TempStore::new().await;
+    for i in 0..50 {
+        let p = patient(&format!("Family{i}"), "Given", (1990, 1, 1));
+        t.store
+            .apply(ChangeSet {
+                patients: vec![PatientWrite::Insert(p)],
+                ..ChangeSet::default()
+            })
+            .await
+            .unwrap();
+    }
+    let search = PatientSearch {
+        name_prefixes: vec!["family1".into()],
+        limit: 10,
+        ..PatientSearch::default()
+    };
+    let plan = t.store.explain_search(&search).await.unwrap();
+    let text = plan.join("\n");
+    assert!(
+        plan.iter().any(|l| l.contains("patient_name_tokens")
+            && (l.contains("USING INDEX")
+                || l.contains("USING COVERING INDEX")
+                || l.contains("USING PRIMARY KEY"))),
+        "plan:\n{text}"
+    );
+    assert!(
+        !plan.iter().any(|l| l.starts_with("SCAN p")),
+        "patients must not be scanned:\n{text}"
+    );
+    // 1, 10..19 → 11 tokens start with "family1".
+    let found = t
+        .store
+        .search_patients(&PatientSearch {
+            limit: 100,
+            ..search
+        })
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 11);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn instants_round_trip_to_the_nanosecond() {
+    let t = TempStore::new().await;
+    let mut p = patient("Exact", "Time", (1990, 1, 1));
+    p.created_at = chrono::DateTime::from_timestamp(1_780_000_000, 123_456_789).unwrap();
+    p.updated_at = p.created_at;
+    let mut draft = audit_about(Some(p.id), "patient.register");
+    draft.at = p.created_at;
+    let applied = t
+        .store
+        .apply(ChangeSet {
+            patients: vec![PatientWrite::Insert(p.clone())],
+            audit: vec![draft],
+            ..ChangeSet::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(t.store.patient(p.id).await.unwrap(), Some(p.clone()));
+    assert_eq!(
+        t.store.audit_chain(Some(p.id), 0, 10).await.unwrap(),
+        applied.audit
+    );
+}
+
+/// Applies the same change sets to a `MemoryStore` (the reference) and a
+/// SQLite file and compares every read.
+#[tokio::test(flavor = "multi_thread")]
+async fn answers_like_the_memory_store() {
+    use carebase::access::{BreakGlassGrant, CareAssignment};
+    use carebase::conformance::with_contact;
+    use carebase::patient::{ContactSystem, Gender, MergeRecord};
+    use carebase::store::{CareTeamWrite, GrantWrite, MergeWrite};
+    use carebase::{ActorId, GrantId, MemoryStore, MergeId, PractitionerId};
+
+    let t = TempStore::new().await;
+    let memory = MemoryStore::new();
+    let stores: [&dyn Store; 2] = [&memory, &t.store];
+    let apply_both = |changes: ChangeSet| async move {
+        let a = stores[0].apply(changes.clone()).await;
+        let b = stores[1].apply(changes).await;
+        assert_eq!(
+            a.as_ref().map(|x| x.audit.clone()),
+            b.as_ref().map(|x| x.audit.clone())
+        );
+        assert_eq!(a.map(|x| x.events.len()), b.map(|x| x.events.len()));
+    };
+
+    let families = ["Núñez", "Nunes", "O'Brien", "Smith-Jones", "Åberg", "Li"];
+    let givens = ["José", "Ann Marie", "Zoë", "Bob", "Jo"];
+    let mut patients: Vec<carebase::patient::Patient> = Vec::new();
+    for i in 0..30usize {
+        let mut p = patient(
+            families[i % families.len()],
+            givens[i % givens.len()],
+            (1980 + (i % 4) as i32, 1 + (i % 3) as u32, 1),
+        );
+        p.details.gender = Some([Gender::Female, Gender::Male, Gender::Other][i % 3]);
+        p.active = i % 7 != 0;
+        if i % 2 == 0 {
+            p = with_contact(p, ContactSystem::Phone, &format!("+1 555 01{:02}", i % 5));
+        }
+        if i % 3 == 0 {
+            p = with_contact(p, ContactSystem::Email, &format!("P{}@Example.org", i % 4));
+        }
+        p = with_identifier(
+            p,
+            if i % 2 == 0 { MRN } else { "urn:other" },
+            &format!("V{}", i % 20),
+        );
+        if i == 29 {
+            p.merged_into = Some(patients[0].id);
+        }
+        let changes = ChangeSet {
+            patients: vec![PatientWrite::Insert(p.clone())],
+            audit: vec![audit_about(Some(p.id), "patient.register")],
+            ..ChangeSet::default()
+        };
+        apply_both(changes).await; // some fail on duplicate identifiers, in both
+        patients.push(p);
+    }
+
+    let anchor = patients[1].id;
+    let actor = ActorId::new();
+    let mut changes = ChangeSet::default();
+    for minute in [5, 1, 3, 2, 4] {
+        changes
+            .care_team
+            .push(CareTeamWrite::Assign(CareAssignment {
+                patient: anchor,
+                practitioner: PractitionerId::new(),
+                assigned_by: actor,
+                assigned_at: at(minute * 60),
+            }));
+    }
+    for (start, end) in [(0, 100), (50, 200), (300, 400)] {
+        changes.grants.push(GrantWrite::Insert(BreakGlassGrant {
+            id: GrantId::new(),
+            actor,
+            patient: anchor,
+            reason: "er".into(),
+            granted_at: at(start),
+            expires_at: at(end),
+            reviewed_by: None,
+            reviewed_at: None,
+            review_note: None,
+        }));
+    }
+    for (i, merged_at) in [30, 10, 20].into_iter().enumerate() {
+        changes.merges.push(MergeWrite::Insert(MergeRecord {
+            id: MergeId::new(),
+            survivor: if i == 1 { patients[2].id } else { anchor },
+            merged: if i == 1 { anchor } else { patients[3 + i].id },
+            merged_before: patients[3 + i].clone(),
+            merged_version_after: 2,
+            merged_by: actor,
+            merged_at: at(merged_at),
+            unmerged_by: None,
+            unmerged_at: None,
+        }));
+    }
+    for v in 1..=4 {
+        changes.events.push(EventDraft::new(
+            "patient.updated",
+            Some(anchor),
+            "a",
+            v,
+            serde_json::json!({"v": v, "nested": {"b": [1, 2.5, null, "x"]}}),
+            at(v as i64),
+        ));
+    }
+    changes.audit.push(audit_about(None, "system.start"));
+    apply_both(changes).await;
+
+    let same = |a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug, what: &str| {
+        assert_eq!(format!("{a:?}"), format!("{b:?}"), "{what}");
+    };
+    let base = PatientSearch {
+        limit: 100,
+        ..PatientSearch::default()
+    };
+    let mut searches = vec![base.clone()];
+    for prefixes in [
+        vec!["jo"],
+        vec!["nu"],
+        vec!["j", "n"],
+        vec!["zoe"],
+        vec!["obrien"],
+        vec![""],
+        vec!["x"],
+    ] {
+        searches.push(PatientSearch {
+            name_prefixes: prefixes.into_iter().map(String::from).collect(),
+            ..base.clone()
+        });
+    }
+    searches.push(PatientSearch {
+        gender: Some(Gender::Male),
+        active: Some(true),
+        ..base.clone()
+    });
+    searches.push(PatientSearch {
+        birth_date: patients[5].details.birth_date,
+        ..base.clone()
+    });
+    searches.push(PatientSearch {
+        identifier_value: Some("V2".into()),
+        ..base.clone()
+    });
+    searches.push(PatientSearch {
+        identifier_system: Some("urn:other".into()),
+        ..base.clone()
+    });
+    searches.push(PatientSearch {
+        phone: Some("+15550102".into()),
+        ..base.clone()
+    });
+    searches.push(PatientSearch {
+        email: Some("p1@example.org".into()),
+        ..base.clone()
+    });
+    searches.push(PatientSearch {
+        after: Some(patients[10].id),
+        limit: 5,
+        ..base.clone()
+    });
+    searches.push(PatientSearch {
+        limit: 0,
+        ..base.clone()
+    });
+    let mut hits = 0;
+    for s in &searches {
+        let a = memory.search_patients(s).await.unwrap();
+        let b = t.store.search_patients(s).await.unwrap();
+        assert_eq!(a, b, "{s:?}");
+        hits += usize::from(!a.is_empty());
+    }
+    assert_eq!(memory.search_patients(&base).await.unwrap().len(), 20);
+    assert!(hits >= 12, "the searches must find something: {hits}");
+    for p in &patients {
+        for limit in [50, 2] {
+            let a = memory.duplicate_candidates(p, limit).await.unwrap();
+            let b = t.store.duplicate_candidates(p, limit).await.unwrap();
+            assert_eq!(a, b, "duplicates");
+        }
+        assert_eq!(
+            memory.patient(p.id).await.unwrap(),
+            t.store.patient(p.id).await.unwrap()
+        );
+        assert_eq!(
+            memory.merges_for(p.id).await.unwrap(),
+            t.store.merges_for(p.id).await.unwrap()
+        );
+    }
+    assert_eq!(
+        memory.care_team(anchor).await.unwrap(),
+        t.store.care_team(anchor).await.unwrap()
+    );
+    for now in [0, 60, 120, 350, 500] {
+        same(
+            &memory.active_grant(actor, anchor, at(now)).await.unwrap(),
+            &t.store.active_grant(actor, anchor, at(now)).await.unwrap(),
+            "active grant",
+        );
+    }
+    for limit in [0, 2, 10] {
+        assert_eq!(
+            memory.grants_awaiting_review(limit).await.unwrap(),
+            t.store.grants_awaiting_review(limit).await.unwrap()
+        );
+    }
+    let mut queries = vec![
+        AuditQuery::default(),
+        AuditQuery {
+            limit: Some(0),
+            ..AuditQuery::default()
+        },
+    ];
+    queries.push(AuditQuery {
+        patient: Some(anchor),
+        ..AuditQuery::default()
+    });
+    queries.push(AuditQuery {
+        actor: Some(ActorId::new()),
+        ..AuditQuery::default()
+    });
+    let all = memory.audit_entries(&AuditQuery::default()).await.unwrap();
+    queries.push(AuditQuery {
+        after: Some(all[all.len() / 2].draft.id),
+        limit: Some(4),
+        ..AuditQuery::default()
+    });
+    for q in &queries {
+        assert_eq!(
+            memory.audit_entries(q).await.unwrap(),
+            t.store.audit_entries(q).await.unwrap(),
+            "{q:?}"
+        );
+    }
+    assert_eq!(
+        memory.audit_chains().await.unwrap(),
+        t.store.audit_chains().await.unwrap()
+    );
+    let mut heads = [
+        memory.audit_heads().await.unwrap(),
+        t.store.audit_heads().await.unwrap(),
+    ];
+    for h in &mut heads {
+        h.sort_by_key(|h| h.chain);
+    }
+    assert_eq!(heads[0], heads[1]);
+    for chain in memory.audit_chains().await.unwrap() {
+        assert_eq!(
+            memory.audit_chain(chain, 1, 2).await.unwrap(),
+            t.store.audit_chain(chain, 1, 2).await.unwrap()
+        );
+    }
+    for (after, limit) in [(0, 10), (2, 1), (4, 10), (u64::MAX, 10)] {
+        let a: Vec<_> = memory.events_after(after, limit).await.unwrap();
+        let b: Vec<_> = t.store.events_after(after, limit).await.unwrap();
+        assert_eq!(a, b);
+    }
+}
