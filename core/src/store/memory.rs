@@ -1,10 +1,13 @@
 //! The in-memory backend: the reference semantics every other backend must
 //! match (the conformance suite runs against it first). One lock guards the
 //! whole state, so a change set is atomic and its preconditions are checked
-//! under the same lock that applies it.
+//! under the same lock that applies it. The state lives in persistent maps,
+//! so the copy a change set is applied to costs O(1), not O(size).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Mutex, MutexGuard};
+
+use imbl::{HashMap, OrdMap as BTreeMap, Vector};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -33,9 +36,9 @@ struct State {
     counters: HashMap<String, u64>,
     consumers: HashMap<String, u64>,
     audit: BTreeMap<AuditEntryId, AuditEntry>,
-    chains: HashMap<Option<PatientId>, Vec<AuditEntryId>>,
+    chains: HashMap<Option<PatientId>, Vector<AuditEntryId>>,
     heads: HashMap<Option<PatientId>, ChainHead>,
-    events: Vec<OutboxEvent>,
+    events: Vector<OutboxEvent>,
 }
 
 /// A store in process memory: for tests, demos and hosts that persist elsewhere.
@@ -255,14 +258,14 @@ fn apply_to(state: &mut State, changes: ChangeSet) -> Result<Applied> {
                 hash: entry.hash.clone(),
             },
         );
-        state.chains.entry(chain).or_default().push(entry.draft.id);
+        state.chains.entry(chain).or_default().push_back(entry.draft.id);
         state.audit.insert(entry.draft.id, entry.clone());
         applied.audit.push(entry);
     }
     for draft in changes.events {
         let seq = state.events.last().map_or(1, |e| e.seq + 1);
         let event = OutboxEvent { seq, draft };
-        state.events.push(event.clone());
+        state.events.push_back(event.clone());
         applied.events.push(event);
     }
     Ok(applied)
@@ -338,10 +341,10 @@ impl Store for MemoryStore {
         let state = self.lock();
         let range = match search.after {
             Some(after) => state.patients.range(after..),
-            None => state.patients.range(..),
+            None => state.patients.range::<_, PatientId>(..),
         };
         Ok(range
-            .filter(|(id, p)| matches(p, state.keys.get(id), search))
+            .filter(|(id, p)| matches(p, state.keys.get(*id), search))
             .map(|(_, p)| p.clone())
             .take(search.limit as usize)
             .collect())
@@ -435,7 +438,7 @@ impl Store for MemoryStore {
         let limit = query.limit.unwrap_or(100).min(1000) as usize;
         let range = match query.after {
             Some(after) => state.audit.range(after..),
-            None => state.audit.range(..),
+            None => state.audit.range::<_, AuditEntryId>(..),
         };
         Ok(range
             .map(|(_, e)| e)
