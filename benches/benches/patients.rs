@@ -13,7 +13,7 @@
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use carebase::clinic::NewPatient;
 use carebase::patient::PatientQuery;
@@ -150,8 +150,10 @@ fn criterion_dir() -> PathBuf {
         .join("criterion")
 }
 
-/// Mean ns per iteration of one bench, if it ran in this process.
-fn mean_ns(dir: &Path, bench: &str, since: std::time::SystemTime) -> Option<f64> {
+/// An estimate (ns per iteration) of one insert bench, if it ran in this
+/// process: `slope` (what criterion prints as `time`, `None` under flat
+/// sampling) or `mean`.
+fn estimate_ns(dir: &Path, bench: &str, stat: &str, since: SystemTime) -> Option<f64> {
     let path = dir
         .join(INSERT_GROUP)
         .join(bench)
@@ -163,37 +165,32 @@ fn mean_ns(dir: &Path, bench: &str, since: std::time::SystemTime) -> Option<f64>
     }
     let text = std::fs::read_to_string(&path).ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    json["mean"]["point_estimate"].as_f64()
+    json[stat]["point_estimate"].as_f64()
 }
 
-fn print_ratio(dir: &Path, since: std::time::SystemTime) {
-    match (
-        mean_ns(dir, REGISTER, since),
-        mean_ns(dir, RAW_INSERT, since),
-    ) {
-        (Some(carebase), Some(raw)) => {
-            let (c_ops, r_ops) = (1e9 / carebase, 1e9 / raw);
-            println!();
-            println!("insert summary (criterion mean estimates, this run):");
-            println!(
-                "  register   (carebase): {c_ops:>9.0} ops/s  ({:.1} us/op)",
-                carebase / 1e3
-            );
-            println!(
-                "  raw_insert (sqlx)    : {r_ops:>9.0} ops/s  ({:.1} us/op)",
-                raw / 1e3
-            );
-            println!(
-                "  ratio carebase/raw   : {:.2}x  (goal >= 0.50x)",
-                c_ops / r_ops
-            );
+fn print_ratio(dir: &Path, since: SystemTime) {
+    println!();
+    println!("insert summary (criterion estimates of this run; goal carebase/raw >= 0.50x):");
+    for stat in ["slope", "mean"] {
+        let register = estimate_ns(dir, REGISTER, stat, since);
+        let raw = estimate_ns(dir, RAW_INSERT, stat, since);
+        match (register, raw) {
+            (Some(carebase), Some(raw)) => {
+                let (c_ops, r_ops) = (1e9 / carebase, 1e9 / raw);
+                println!(
+                    "  {stat:<5}: register {c_ops:.0} ops/s ({:.1} us/op), raw_insert {r_ops:.0} ops/s ({:.1} us/op), ratio {:.2}x",
+                    carebase / 1e3,
+                    raw / 1e3,
+                    c_ops / r_ops
+                );
+            }
+            _ => println!("  {stat:<5}: not available (run both insert benches in one invocation)"),
         }
-        _ => println!("insert ratio: both insert benches must run in the same invocation"),
     }
 }
 
 fn main() {
-    let since = std::time::SystemTime::now();
+    let since = SystemTime::now();
     let dir = criterion_dir();
     let mut c = Criterion::default()
         .output_directory(&dir)

@@ -37,7 +37,8 @@ impl ManualClock {
     /// Moves time forward (or back with a negative duration).
     pub fn advance(&self, by: Duration) {
         let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
-        *now += by;
+        // Saturates at chrono's calendar limits instead of panicking.
+        *now = now.checked_add_signed(by).unwrap_or(*now);
     }
 
     /// Jumps to an instant.

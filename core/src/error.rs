@@ -123,9 +123,9 @@ pub enum Error {
         message: String,
     },
     /// The store URL names no supported backend.
-    #[error("unsupported store url scheme {scheme}")]
+    #[error("unsupported store url scheme '{scheme}'")]
     UnsupportedStore {
-        /// The scheme that was given.
+        /// The scheme that was given (empty when the url has none).
         scheme: String,
     },
     /// The backend failed (I/O, database, corruption); nothing was written.

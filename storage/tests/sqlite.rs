@@ -130,9 +130,19 @@ async fn reopening_keeps_the_data() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unknown_scheme_is_unsupported_store() {
-    for url in ["postgres://localhost/db", "mysql://x", "carebase.db", ""] {
-        let err = carebase_storage::open(url).await.err().expect(url);
-        assert_eq!(err.code(), "unsupported_store", "{url}");
+    let huge = "x".repeat(1_000_000);
+    let huge_scheme = format!("{huge}://db");
+    for url in [
+        "postgres://localhost/db",
+        "mysql://x",
+        "carebase.db",
+        "",
+        &huge,
+        &huge_scheme,
+    ] {
+        let err = carebase_storage::open(url).await.err().expect("an error");
+        assert_eq!(err.code(), "unsupported_store");
+        assert!(err.to_string().len() < 100, "the url is never echoed whole");
     }
 }
 

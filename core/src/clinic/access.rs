@@ -140,18 +140,26 @@ impl Clinic {
                     "duration must be positive and within the configured maximum",
                 ));
             }
-            if !errors.is_empty() {
-                return Err(Error::validation(errors));
-            }
-            self.require_patient(patient).await?;
             let now = self.now();
+            let expires_at = now.checked_add_signed(duration);
+            if expires_at.is_none() && errors.iter().all(|e| e.field != "duration") {
+                errors.push(FieldError::new(
+                    "duration",
+                    "out_of_range",
+                    "duration ends beyond the supported calendar",
+                ));
+            }
+            let (Some(expires_at), true) = (expires_at, errors.is_empty()) else {
+                return Err(Error::validation(errors));
+            };
+            self.require_patient(patient).await?;
             let grant = BreakGlassGrant {
                 id: GrantId::new(),
                 actor: actor.id,
                 patient,
                 reason: reason.trim().to_owned(),
                 granted_at: now,
-                expires_at: now + duration,
+                expires_at,
                 reviewed_by: None,
                 reviewed_at: None,
                 review_note: None,

@@ -21,11 +21,8 @@ use crate::patient::{
     PatientSearch,
 };
 use crate::policy::Permission;
-use crate::store::{ChangeSet, CounterWrite, PatientWrite};
-use crate::{ConflictDetail, Error, FieldError, Result};
-
-/// How many times an MRN allocation retries when another writer took the number.
-const COUNTER_RETRIES: usize = 16;
+use crate::store::{ChangeSet, PatientWrite};
+use crate::{Error, FieldError, Result};
 
 /// What registering a patient takes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,36 +204,15 @@ impl Clinic {
             })
     }
 
-    /// Applies `build(mrn)` with the next MRN of `ns`, retrying when a
-    /// concurrent writer took the number first.
-    async fn with_next_mrn<T>(
-        &self,
-        ns: &MrnNamespace,
-        mut build: impl FnMut(Identifier) -> Result<(ChangeSet, T)>,
-    ) -> Result<T> {
-        let name = ns.counter_name();
-        for _ in 0..COUNTER_RETRIES {
-            let current = self.store.counter(&name).await?;
-            let next = current + 1;
-            let mrn = Identifier {
-                system: ns.system.clone(),
-                value: ns.format(next),
-            };
-            let (mut changes, value) = build(mrn)?;
-            changes.counters.push(CounterWrite {
-                name: name.clone(),
-                expected: current,
-                next,
-            });
-            match self.store.apply(changes).await {
-                Ok(_) => return Ok(value),
-                Err(Error::Conflict {
-                    detail: ConflictDetail::StaleVersion { entity, .. },
-                }) if entity == "counter" => continue,
-                Err(other) => return Err(other),
-            }
-        }
-        Err(Error::storage("mrn counter stayed contended, try again"))
+    /// The next MRN of `ns`. Numbers come from a store sequence, so
+    /// concurrent registrations never collide; a number whose registration
+    /// then fails is skipped, never reused.
+    async fn next_mrn(&self, ns: &MrnNamespace) -> Result<Identifier> {
+        let n = self.store.allocate(&ns.counter_name()).await?;
+        Ok(Identifier {
+            system: ns.system.clone(),
+            value: ns.format(n),
+        })
     }
 
     /// Registers a patient (optionally assigning an MRN in the same transaction).
@@ -256,51 +232,40 @@ impl Clinic {
             &self.settings.identifier_systems,
         )?;
         let id = PatientId::new();
-        let build = |details: PatientDetails| {
-            let patient = Patient {
-                id,
-                version: 1,
-                details,
-                active: true,
-                merged_into: None,
-                created_at: now,
-                updated_at: now,
-                hidden_fields: Vec::new(),
-            };
-            let mut audit = self.success(attempt, None);
-            audit.patient = Some(id);
-            let event = EventDraft::new(
-                PATIENT_REGISTERED,
-                Some(id),
-                &id.to_string(),
-                1,
-                json!({ "patient_id": id, "version": 1, "registered_at": now }),
-                now,
-            );
-            let changes = ChangeSet {
+        let mut details = new.details;
+        if let Some(facility) = new.mrn_facility.as_deref() {
+            let ns = self.mrn_namespace(facility)?;
+            details.identifiers.push(self.next_mrn(&ns).await?);
+        }
+        let patient = Patient {
+            id,
+            version: 1,
+            details,
+            active: true,
+            merged_into: None,
+            created_at: now,
+            updated_at: now,
+            hidden_fields: Vec::new(),
+        };
+        let mut audit = self.success(attempt, None);
+        audit.patient = Some(id);
+        let event = EventDraft::new(
+            PATIENT_REGISTERED,
+            Some(id),
+            &id.to_string(),
+            1,
+            json!({ "patient_id": id, "version": 1, "registered_at": now }),
+            now,
+        );
+        self.store
+            .apply(ChangeSet {
                 patients: vec![PatientWrite::Insert(patient.clone())],
                 audit: vec![audit],
                 events: vec![event],
                 ..ChangeSet::default()
-            };
-            (changes, patient)
-        };
-        match new.mrn_facility.as_deref() {
-            None => {
-                let (changes, patient) = build(new.details);
-                self.store.apply(changes).await?;
-                Ok(patient)
-            }
-            Some(facility) => {
-                let ns = self.mrn_namespace(facility)?;
-                self.with_next_mrn(&ns, |mrn| {
-                    let mut details = new.details.clone();
-                    details.identifiers.push(mrn);
-                    Ok(build(details))
-                })
-                .await
-            }
-        }
+            })
+            .await?;
+        Ok(patient)
     }
 
     /// Allocates the next MRN of a facility (audited, not yet attached to anyone).
@@ -308,11 +273,10 @@ impl Clinic {
         let attempt = self.authorize(actor, Permission::MrnGenerate, None).await?;
         self.audited(&attempt, async {
             let ns = self.mrn_namespace(facility)?;
-            self.with_next_mrn(&ns, |mrn| {
-                let audit = self.success(&attempt, Some(format!("mrn:{}", ns.facility)));
-                Ok((ChangeSet::audit_only(vec![audit]), mrn))
-            })
-            .await
+            let mrn = self.next_mrn(&ns).await?;
+            let audit = self.success(&attempt, Some(format!("mrn:{}", ns.facility)));
+            self.store.apply(ChangeSet::audit_only(vec![audit])).await?;
+            Ok(mrn)
         })
         .await
     }

@@ -12,7 +12,7 @@ use crate::events::EventDraft;
 use crate::ids::{ActorId, GrantId, MergeId, PatientId, PractitionerId};
 use crate::patient::{ContactSystem, Gender, MergeRecord, Patient, PatientSearch};
 use crate::store::{
-    AckWrite, CareTeamWrite, ChangeSet, CounterWrite, GrantWrite, MergeWrite, PatientWrite, Store,
+    AckWrite, CareTeamWrite, ChangeSet, GrantWrite, MergeWrite, PatientWrite, Store,
 };
 use crate::Error;
 
@@ -145,6 +145,60 @@ pub async fn update_releases_identifiers_it_drops(store: Arc<dyn Store>) {
     let mut q = search();
     q.identifier_value = Some("7".into());
     assert_eq!(store.search_patients(&q).await.unwrap().len(), 1);
+}
+
+pub async fn update_replaces_every_search_key(store: Arc<dyn Store>) {
+    let p = with_contact(
+        patient("Before", "Old", (1990, 1, 1)),
+        ContactSystem::Email,
+        "old@example.org",
+    );
+    insert(&store, &p).await;
+    let mut changes = update(&p);
+    if let PatientWrite::Update { patient, .. } = &mut changes.patients[0] {
+        patient.details.names[0].family = Some("After".into());
+        patient.details.telecom[0].value = "new@example.org".into();
+    }
+    store.apply(changes).await.unwrap();
+    let by_name = |name: &str| PatientSearch {
+        name_prefixes: vec![name.into()],
+        ..search()
+    };
+    let by_email = |email: &str| PatientSearch {
+        email: Some(email.into()),
+        ..search()
+    };
+    assert!(store
+        .search_patients(&by_name("before"))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .search_patients(&by_email("old@example.org"))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store
+            .search_patients(&by_name("after"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .search_patients(&by_email("new@example.org"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store.search_patients(&by_name("old")).await.unwrap().len(),
+        1,
+        "unchanged keys stay"
+    );
 }
 
 pub async fn search_by_name_prefix_ignores_case_and_accents(store: Arc<dyn Store>) {
@@ -318,23 +372,27 @@ pub async fn duplicate_candidates_share_a_blocking_key(store: Arc<dyn Store>) {
     assert_eq!(found, expected);
 }
 
-pub async fn counter_is_compare_and_set(store: Arc<dyn Store>) {
+pub async fn sequences_allocate_each_number_once(store: Arc<dyn Store>) {
     assert_eq!(store.counter("mrn:x").await.unwrap(), 0);
-    let set = |expected, next| ChangeSet {
-        counters: vec![CounterWrite {
-            name: "mrn:x".into(),
-            expected,
-            next,
-        }],
-        ..ChangeSet::default()
-    };
-    store.apply(set(0, 1)).await.unwrap();
+    assert_eq!(store.allocate("mrn:x").await.unwrap(), 1);
+    let concurrent = join_all((0..50).map(|_| {
+        let store = store.clone();
+        async move { store.allocate("mrn:x").await.unwrap() }
+    }))
+    .await;
+    let mut numbers = concurrent.clone();
+    numbers.sort();
     assert_eq!(
-        store.apply(set(0, 1)).await.unwrap_err(),
-        Error::stale("counter", 0, 1)
+        numbers,
+        (2..=51).collect::<Vec<u64>>(),
+        "no number twice, none skipped"
     );
-    store.apply(set(1, 2)).await.unwrap();
-    assert_eq!(store.counter("mrn:x").await.unwrap(), 2);
+    assert_eq!(
+        store.allocate("mrn:y").await.unwrap(),
+        1,
+        "sequences are independent"
+    );
+    assert_eq!(store.counter("mrn:x").await.unwrap(), 51);
 }
 
 pub async fn care_team_assign_and_remove(store: Arc<dyn Store>) {
@@ -622,10 +680,9 @@ pub async fn failed_apply_writes_nothing_at_all(store: Arc<dyn Store>) {
             PatientWrite::Insert(fresh.clone()),
             stale.patients.remove(0),
         ],
-        counters: vec![CounterWrite {
-            name: "c".into(),
-            expected: 0,
-            next: 1,
+        acks: vec![AckWrite {
+            consumer: "c".into(),
+            seq: 1,
         }],
         audit: vec![
             audit_about(Some(p.id), "patient.update"),
@@ -643,7 +700,7 @@ pub async fn failed_apply_writes_nothing_at_all(store: Arc<dyn Store>) {
     };
     assert_eq!(store.apply(changes).await.unwrap_err().code(), "conflict");
     assert_eq!(store.patient(fresh.id).await.unwrap(), None);
-    assert_eq!(store.counter("c").await.unwrap(), 0);
+    assert_eq!(store.consumer_position("c").await.unwrap(), 0);
     assert!(store
         .audit_entries(&AuditQuery::default())
         .await

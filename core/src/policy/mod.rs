@@ -195,7 +195,7 @@ pub struct Rule {
     pub relationship: Relationship,
     /// Patient fields visible under this rule (`None`: all). Only meaningful
     /// for `patient.read` / `patient.search`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<PatientField>>,
 }
 

@@ -424,3 +424,10 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_policy_serialized_to_json_loads_back_unchanged() {
+    let policy = Policy::default_policy();
+    let text = serde_json::to_string_pretty(&policy).unwrap();
+    assert_eq!(Policy::from_json(&text).unwrap(), policy);
+}

@@ -13,8 +13,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    AckWrite, Applied, CareTeamWrite, ChangeSet, CounterWrite, GrantWrite, MergeWrite,
-    PatientWrite, Store,
+    AckWrite, Applied, CareTeamWrite, ChangeSet, GrantWrite, MergeWrite, PatientWrite, Store,
 };
 use crate::access::{BreakGlassGrant, CareAssignment};
 use crate::audit::{seal, AuditEntry, AuditQuery, ChainHead};
@@ -213,15 +212,6 @@ fn write_merge(state: &mut State, write: MergeWrite) -> Result<()> {
     Ok(())
 }
 
-fn write_counter(state: &mut State, write: CounterWrite) -> Result<()> {
-    let current = state.counters.get(&write.name).copied().unwrap_or(0);
-    if current != write.expected {
-        return Err(Error::stale("counter", write.expected, current));
-    }
-    state.counters.insert(write.name, write.next);
-    Ok(())
-}
-
 fn write_ack(state: &mut State, write: AckWrite) {
     let pos = state.consumers.entry(write.consumer).or_insert(0);
     *pos = (*pos).max(write.seq);
@@ -240,9 +230,6 @@ fn apply_to(state: &mut State, changes: ChangeSet) -> Result<Applied> {
     for w in changes.merges {
         write_merge(state, w)?;
     }
-    for w in changes.counters {
-        write_counter(state, w)?;
-    }
     for w in changes.acks {
         write_ack(state, w);
     }
@@ -258,7 +245,11 @@ fn apply_to(state: &mut State, changes: ChangeSet) -> Result<Applied> {
                 hash: entry.hash.clone(),
             },
         );
-        state.chains.entry(chain).or_default().push_back(entry.draft.id);
+        state
+            .chains
+            .entry(chain)
+            .or_default()
+            .push_back(entry.draft.id);
         state.audit.insert(entry.draft.id, entry.clone());
         applied.audit.push(entry);
     }
@@ -369,6 +360,13 @@ impl Store for MemoryStore {
 
     async fn counter(&self, name: &str) -> Result<u64> {
         Ok(self.lock().counters.get(name).copied().unwrap_or(0))
+    }
+
+    async fn allocate(&self, name: &str) -> Result<u64> {
+        let mut state = self.lock();
+        let next = state.counters.get(name).copied().unwrap_or(0) + 1;
+        state.counters.insert(name.to_owned(), next);
+        Ok(next)
     }
 
     async fn care_team(&self, patient: PatientId) -> Result<Vec<CareAssignment>> {

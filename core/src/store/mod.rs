@@ -82,17 +82,6 @@ pub enum MergeWrite {
     },
 }
 
-/// Sets a named counter (e.g. an MRN namespace) if it still holds `expected`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CounterWrite {
-    /// Counter name.
-    pub name: String,
-    /// The value read before (0 when absent).
-    pub expected: u64,
-    /// The value to store.
-    pub next: u64,
-}
-
 /// Moves a consumer's acknowledged position forward (never backward).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AckWrite {
@@ -113,8 +102,6 @@ pub struct ChangeSet {
     pub grants: Vec<GrantWrite>,
     /// Merge log.
     pub merges: Vec<MergeWrite>,
-    /// Counters (MRN allocation).
-    pub counters: Vec<CounterWrite>,
     /// Consumer acknowledgements.
     pub acks: Vec<AckWrite>,
     /// Audit entries to chain, in order.
@@ -156,8 +143,13 @@ pub trait Store: Send + Sync {
     /// Active, unmerged patients other than `patient` that share a blocking
     /// key with it: a name token, birth date, phone, email or identifier value.
     async fn duplicate_candidates(&self, patient: &Patient, limit: u32) -> Result<Vec<Patient>>;
-    /// Current value of a named counter (0 when absent).
+    /// Current value of a named sequence (0 when nothing was allocated).
     async fn counter(&self, name: &str) -> Result<u64>;
+    /// Atomically allocates the next number of a named sequence (1, 2, …)
+    /// in its own transaction, like a database sequence: concurrent callers
+    /// never get the same number; a number whose use later fails is skipped,
+    /// never reused.
+    async fn allocate(&self, name: &str) -> Result<u64>;
 
     /// A patient's care team.
     async fn care_team(&self, patient: PatientId) -> Result<Vec<CareAssignment>>;

@@ -96,8 +96,22 @@ pub(crate) fn options_for(url: &str) -> Result<(SqliteConnectOptions, bool)> {
 }
 
 /// The scheme of a store URL (the text before the first `:`).
+/// Empty when the text before `:` is not a URL scheme (RFC 3986, at most 32
+/// characters), so errors never echo arbitrary input.
 pub(crate) fn scheme_of(url: &str) -> &str {
-    url.split_once(':').map_or(url, |(scheme, _)| scheme)
+    let Some((scheme, _)) = url.split_once(':') else {
+        return "";
+    };
+    let looks_like_scheme = (1..=32).contains(&scheme.len())
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if looks_like_scheme {
+        scheme
+    } else {
+        ""
+    }
 }
 
 /// The SQLite backend.
@@ -184,6 +198,11 @@ impl Store for SqliteStore {
 
     async fn counter(&self, name: &str) -> Result<u64> {
         read::counter(&self.pool, name).await
+    }
+
+    async fn allocate(&self, name: &str) -> Result<u64> {
+        let _writer = self.writer.lock().await;
+        write::allocate(&self.pool, name).await
     }
 
     async fn care_team(&self, patient: PatientId) -> Result<Vec<CareAssignment>> {

@@ -9,7 +9,7 @@ use carebase::events::{EventDraft, OutboxEvent};
 use carebase::patient::normalize::search_keys;
 use carebase::patient::{MergeRecord, Patient};
 use carebase::store::{
-    AckWrite, Applied, CareTeamWrite, ChangeSet, CounterWrite, GrantWrite, MergeWrite, PatientWrite,
+    AckWrite, Applied, CareTeamWrite, ChangeSet, GrantWrite, MergeWrite, PatientWrite,
 };
 use carebase::{ConflictDetail, Error, Result};
 
@@ -46,9 +46,6 @@ async fn apply_in(conn: &mut SqliteConnection, changes: ChangeSet) -> Result<App
     for w in changes.merges {
         write_merge(conn, w).await?;
     }
-    for w in changes.counters {
-        write_counter(conn, w).await?;
-    }
     for w in changes.acks {
         write_ack(conn, w).await?;
     }
@@ -71,65 +68,102 @@ fn already_exists(entity: &str) -> Error {
 }
 
 async fn write_patient(conn: &mut SqliteConnection, write: PatientWrite) -> Result<()> {
-    let patient = match write {
-        PatientWrite::Insert(p) => {
-            let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM patients WHERE id = ?")
-                .bind(id_text(p.id.0))
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(db_error)?;
-            if exists.is_some() {
-                return Err(already_exists("patient"));
-            }
-            p
-        }
+    let (patient, expected) = match write {
+        PatientWrite::Insert(p) => (p, None),
         PatientWrite::Update {
             patient,
             expected_version,
-        } => {
-            let stored: Option<i64> =
-                sqlx::query_scalar("SELECT version FROM patients WHERE id = ?")
-                    .bind(id_text(patient.id.0))
-                    .fetch_optional(&mut *conn)
-                    .await
-                    .map_err(db_error)?;
-            let stored = from_db(stored.ok_or_else(|| Error::not_found("patient"))?);
-            if stored != expected_version {
-                return Err(Error::stale("patient", expected_version, stored));
-            }
-            delete_keys(conn, &id_text(patient.id.0)).await?;
-            patient
-        }
+        } => (patient, Some(expected_version)),
     };
-    upsert_patient(conn, &patient).await?;
-    write_keys(conn, &patient).await
-}
-
-async fn delete_keys(conn: &mut SqliteConnection, id: &str) -> Result<()> {
-    for table in [
-        "patient_identifiers",
-        "patient_name_tokens",
-        "patient_phones",
-        "patient_emails",
-    ] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE patient_id = ?"))
-            .bind(id)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_error)?;
+    let json = PatientJson {
+        details: to_json(&patient.details, "patient details")?,
+        keys: keys_json(&patient)?,
+    };
+    let written = match expected {
+        None => insert_patient(conn, &patient, &json).await,
+        Some(v) => update_patient(conn, &patient, v, &json).await,
+    };
+    match written {
+        Err(e) if is_unique_violation(&e, "patient_identifiers") => {
+            Err(identifier_conflict(conn, &patient).await)
+        }
+        Err(e) if is_unique_violation(&e, "patients.id") => Err(already_exists("patient")),
+        Err(e) => Err(db_error(e)),
+        Ok(done) if done.rows_affected() == 1 => Ok(()),
+        Ok(_) => Err(stale_or_missing(conn, &patient, expected.unwrap_or(0)).await),
     }
-    Ok(())
 }
 
-async fn upsert_patient(conn: &mut SqliteConnection, p: &Patient) -> Result<()> {
+/// The serialized columns of a patient row.
+struct PatientJson {
+    details: String,
+    keys: String,
+}
+
+/// The search keys core computed, as the JSON the key triggers fan out.
+fn keys_json(p: &Patient) -> Result<String> {
+    let keys = search_keys(&p.details);
+    let identifiers: Vec<[&str; 2]> = p
+        .details
+        .identifiers
+        .iter()
+        .map(|i| [i.system.as_str(), i.value.as_str()])
+        .collect();
+    to_json(
+        &serde_json::json!({
+            "identifiers": identifiers,
+            "tokens": keys.name_tokens,
+            "phones": keys.phones,
+            "emails": keys.emails,
+        }),
+        "patient search keys",
+    )
+}
+
+fn is_unique_violation(error: &sqlx::Error, table: &str) -> bool {
+    match error {
+        sqlx::Error::Database(db) => {
+            db.kind() == sqlx::error::ErrorKind::UniqueViolation && db.message().contains(table)
+        }
+        _ => false,
+    }
+}
+
+/// After a failed claim (rolled back by the statement): the first
+/// identifier another patient holds names the conflicting system.
+async fn identifier_conflict(conn: &mut SqliteConnection, p: &Patient) -> Error {
+    let id = id_text(p.id.0);
+    for ident in &p.details.identifiers {
+        let owner: std::result::Result<Option<String>, sqlx::Error> = sqlx::query_scalar(
+            "SELECT patient_id FROM patient_identifiers WHERE system = ? AND value = ?",
+        )
+        .bind(&ident.system)
+        .bind(&ident.value)
+        .fetch_optional(&mut *conn)
+        .await;
+        match owner {
+            Ok(Some(owner)) if owner != id => {
+                return Error::Conflict {
+                    detail: ConflictDetail::DuplicateIdentifier {
+                        system: ident.system.clone(),
+                    },
+                }
+            }
+            Ok(_) => {}
+            Err(e) => return db_error(e),
+        }
+    }
+    Error::storage("identifier uniqueness failed without a holder")
+}
+
+async fn insert_patient(
+    conn: &mut SqliteConnection,
+    p: &Patient,
+    json: &PatientJson,
+) -> std::result::Result<sqlx::sqlite::SqliteQueryResult, sqlx::Error> {
     sqlx::query(
-        "INSERT INTO patients \
-         (id, version, active, merged_into, created_at, updated_at, gender, birth_date, details) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (id) DO UPDATE SET version = excluded.version, active = excluded.active, \
-         merged_into = excluded.merged_into, created_at = excluded.created_at, \
-         updated_at = excluded.updated_at, gender = excluded.gender, \
-         birth_date = excluded.birth_date, details = excluded.details",
+        "INSERT INTO patients (id, version, active, merged_into, created_at, updated_at, \
+         gender, birth_date, details, search_keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(id_text(p.id.0))
     .bind(to_db(p.version))
@@ -139,66 +173,55 @@ async fn upsert_patient(conn: &mut SqliteConnection, p: &Patient) -> Result<()> 
     .bind(ts(&p.updated_at))
     .bind(p.details.gender.map(|g| g.as_str()))
     .bind(p.details.birth_date.as_ref().map(date_text))
-    .bind(to_json(&p.details, "patient details")?)
+    .bind(&json.details)
+    .bind(&json.keys)
     .execute(&mut *conn)
     .await
-    .map_err(db_error)?;
-    Ok(())
 }
 
-/// Claims the identifiers (free, or already this patient's) and writes the
-/// search keys core computed; the store never normalizes on its own.
-async fn write_keys(conn: &mut SqliteConnection, p: &Patient) -> Result<()> {
-    let id = id_text(p.id.0);
-    for ident in &p.details.identifiers {
-        let owner: Option<String> = sqlx::query_scalar(
-            "SELECT patient_id FROM patient_identifiers WHERE system = ? AND value = ?",
-        )
-        .bind(&ident.system)
-        .bind(&ident.value)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_error)?;
-        match owner {
-            Some(owner) if owner != id => {
-                return Err(Error::Conflict {
-                    detail: ConflictDetail::DuplicateIdentifier {
-                        system: ident.system.clone(),
-                    },
-                })
-            }
-            Some(_) => {}
-            None => {
-                sqlx::query(
-                    "INSERT INTO patient_identifiers (system, value, patient_id) VALUES (?, ?, ?)",
-                )
-                .bind(&ident.system)
-                .bind(&ident.value)
-                .bind(&id)
-                .execute(&mut *conn)
-                .await
-                .map_err(db_error)?;
-            }
-        }
+/// Replaces a record only if it still has `expected_version`.
+async fn update_patient(
+    conn: &mut SqliteConnection,
+    p: &Patient,
+    expected_version: u64,
+    json: &PatientJson,
+) -> std::result::Result<sqlx::sqlite::SqliteQueryResult, sqlx::Error> {
+    sqlx::query(
+        "UPDATE patients SET version = ?, active = ?, merged_into = ?, created_at = ?, \
+         updated_at = ?, gender = ?, birth_date = ?, details = ?, search_keys = ? \
+         WHERE id = ? AND version = ?",
+    )
+    .bind(to_db(p.version))
+    .bind(p.active)
+    .bind(p.merged_into.map(|m| id_text(m.0)))
+    .bind(ts(&p.created_at))
+    .bind(ts(&p.updated_at))
+    .bind(p.details.gender.map(|g| g.as_str()))
+    .bind(p.details.birth_date.as_ref().map(date_text))
+    .bind(&json.details)
+    .bind(&json.keys)
+    .bind(id_text(p.id.0))
+    .bind(to_db(expected_version))
+    .execute(&mut *conn)
+    .await
+}
+
+/// After an update matched no row: a stale version or a missing record.
+async fn stale_or_missing(
+    conn: &mut SqliteConnection,
+    p: &Patient,
+    expected_version: u64,
+) -> Error {
+    let stored: std::result::Result<Option<i64>, sqlx::Error> =
+        sqlx::query_scalar("SELECT version FROM patients WHERE id = ?")
+            .bind(id_text(p.id.0))
+            .fetch_optional(&mut *conn)
+            .await;
+    match stored {
+        Ok(Some(v)) => Error::stale("patient", expected_version, from_db(v)),
+        Ok(None) => Error::not_found("patient"),
+        Err(e) => db_error(e),
     }
-    let keys = search_keys(&p.details);
-    let sets = [
-        ("patient_name_tokens", "token", &keys.name_tokens),
-        ("patient_phones", "phone", &keys.phones),
-        ("patient_emails", "email", &keys.emails),
-    ];
-    for (table, column, values) in sets {
-        let sql = format!("INSERT OR IGNORE INTO {table} ({column}, patient_id) VALUES (?, ?)");
-        for value in values {
-            sqlx::query(&sql)
-                .bind(value)
-                .bind(&id)
-                .execute(&mut *conn)
-                .await
-                .map_err(db_error)?;
-        }
-    }
-    Ok(())
 }
 
 async fn write_care_team(conn: &mut SqliteConnection, write: CareTeamWrite) -> Result<()> {
@@ -339,26 +362,17 @@ async fn write_merge(conn: &mut SqliteConnection, write: MergeWrite) -> Result<(
     Ok(())
 }
 
-async fn write_counter(conn: &mut SqliteConnection, write: CounterWrite) -> Result<()> {
-    let current: Option<i64> = sqlx::query_scalar("SELECT value FROM counters WHERE name = ?")
-        .bind(&write.name)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_error)?;
-    let current = current.map_or(0, from_db);
-    if current != write.expected {
-        return Err(Error::stale("counter", write.expected, current));
-    }
-    sqlx::query(
-        "INSERT INTO counters (name, value) VALUES (?, ?) \
-         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+/// Allocates the next number of a sequence in one atomic statement.
+pub(crate) async fn allocate(pool: &SqlitePool, name: &str) -> Result<u64> {
+    let value: i64 = sqlx::query_scalar(
+        "INSERT INTO counters (name, value) VALUES (?, 1) \
+         ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
     )
-    .bind(&write.name)
-    .bind(to_db(write.next))
-    .execute(&mut *conn)
+    .bind(name)
+    .fetch_one(pool)
     .await
     .map_err(db_error)?;
-    Ok(())
+    Ok(from_db(value))
 }
 
 async fn write_ack(conn: &mut SqliteConnection, write: AckWrite) -> Result<()> {
@@ -418,16 +432,7 @@ async fn append_audit(conn: &mut SqliteConnection, draft: AuditDraft) -> Result<
     .execute(&mut *conn)
     .await
     .map_err(db_error)?;
-    sqlx::query(
-        "INSERT INTO audit_heads (chain, seq, hash) VALUES (?, ?, ?) \
-         ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-    )
-    .bind(&chain)
-    .bind(to_db(entry.chain_seq))
-    .bind(&entry.hash)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_error)?;
+    // The head follows in the same statement (trigger audit_entries_advance_head).
     Ok(entry)
 }
 

@@ -72,6 +72,9 @@ impl Store for TempStore {
     async fn counter(&self, name: &str) -> Result<u64> {
         self.store.counter(name).await
     }
+    async fn allocate(&self, name: &str) -> Result<u64> {
+        self.store.allocate(name).await
+    }
     async fn care_team(&self, patient: PatientId) -> Result<Vec<CareAssignment>> {
         self.store.care_team(patient).await
     }

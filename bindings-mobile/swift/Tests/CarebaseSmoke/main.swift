@@ -1,0 +1,170 @@
+// Swift smoke test of the carebase binding (run by ../../swift-test.sh on
+// Linux, or `swift run CarebaseSmoke` where the cdylib is on the linker path).
+// Mirrors the core scenarios through `import Carebase`: async calls, native
+// records/enums and the typed `CarebaseError`. Prints `N passed, M failed`.
+
+import Carebase
+import Foundation
+
+struct Failure: Error, CustomStringConvertible {
+    let description: String
+}
+
+func check(_ cond: Bool, _ what: @autoclosure () -> String) throws {
+    if !cond { throw Failure(description: what()) }
+}
+
+/// Runs `body` and returns the `CarebaseError` it threw (fails otherwise).
+func carebaseError(_ body: () async throws -> Void) async throws -> CarebaseError {
+    do {
+        try await body()
+    } catch let e as CarebaseError {
+        return e
+    }
+    throw Failure(description: "expected a CarebaseError, nothing was thrown")
+}
+
+let mrnSystem = "urn:carebase:mrn:north"
+let settings = Settings(
+    identifierSystems: [IdentifierSystem(system: mrnSystem, checkDigit: .luhn)],
+    mrnNamespaces: [MrnNamespace(facility: "north", system: mrnSystem, prefix: "", digits: 7, checkDigit: .luhn)]
+)
+let desk = Actor(id: newId(), roles: [.frontDesk])
+let admin = Actor(id: newId(), roles: [.admin])
+let system = Actor(id: newId(), roles: [.system])
+let billing = Actor(id: newId(), roles: [.billing])
+
+func details(_ family: String, _ given: String, _ birth: String?, phone: String = "+1 555 0100") -> PatientDetails {
+    PatientDetails(
+        names: [HumanName(usage: .usual, family: family, given: [given])],
+        gender: .female,
+        birthDate: birth,
+        telecom: [ContactPoint(system: .phone, value: phone, usage: .mobile)]
+    )
+}
+
+func register(_ c: Clinic, _ d: PatientDetails, mrn: Bool = false) async throws -> Patient {
+    try await c.registerPatient(actor: desk, patient: NewPatient(details: d, mrnFacility: mrn ? "north" : nil))
+}
+
+let tests: [(String, () async throws -> Void)] = [
+    ("register, get, update and a stale conflict", {
+        let c = try await Clinic.open(url: "memory:", settings: settings)
+        let p = try await register(c, details("Núñez", "José", "1984-07-01"), mrn: true)
+        try check(p.version == 1, "version 1")
+        try check(p.details.identifiers.first?.system == mrnSystem, "MRN assigned")
+        let read = try await c.getPatient(actor: desk, id: p.id)
+        try check(read.details.names.first?.family == "Núñez", "unicode round trip")
+        var changed = read.details
+        changed.language = "es-MX"
+        let updated = try await c.updatePatient(actor: desk, id: p.id, expectedVersion: 1, details: changed)
+        try check(updated.version == 2, "version 2")
+        let e = try await carebaseError {
+            _ = try await c.updatePatient(actor: desk, id: p.id, expectedVersion: 1, details: changed)
+        }
+        guard case .Conflict(detail: .staleVersion(_, let expected, let actual)) = e else {
+            throw Failure(description: "expected a stale conflict, got \(e)")
+        }
+        try check(expected == 1 && actual == 2, "expected/actual versions")
+    }),
+    ("validation lists every field", {
+        let c = try await Clinic.open(url: "memory:", settings: settings)
+        var bad = details("", "", "2999-01-01")
+        bad.telecom.append(ContactPoint(system: .email, value: "not-an-email", usage: nil))
+        let e = try await carebaseError { _ = try await register(c, bad) }
+        guard case .Validation(let fields) = e else { throw Failure(description: "got \(e)") }
+        let paths = fields.map(\.field)
+        try check(paths.contains("birth_date"), "birth_date in \(paths)")
+        try check(paths.contains { $0.hasPrefix("names") }, "names in \(paths)")
+        try check(paths.contains { $0.hasPrefix("telecom[1]") }, "telecom[1] in \(paths)")
+        let bad2 = try await carebaseError { _ = try await c.getPatient(actor: desk, id: "not-a-uuid") }
+        guard case .Validation(let idFields) = bad2 else { throw Failure(description: "got \(bad2)") }
+        try check(idFields.map(\.field) == ["id"], "bad id")
+    }),
+    ("search folds accents and pages with a cursor", {
+        let c = try await Clinic.open(url: "memory:", settings: settings)
+        let jose = try await register(c, details("Núñez", "José", "1984-07-01"))
+        for i in 1...3 { _ = try await register(c, details("Pager", "P\(i)", nil)) }
+        let found = try await c.searchPatients(actor: desk, query: PatientQuery(name: "jose"))
+        try check(found.items.map(\.id) == [jose.id], "jose finds José")
+        let first = try await c.searchPatients(actor: desk, query: PatientQuery(name: "pager", limit: 2))
+        try check(first.items.count == 2 && first.nextCursor != nil, "first page")
+        let second = try await c.searchPatients(
+            actor: desk, query: PatientQuery(name: "pager", limit: 2, cursor: first.nextCursor))
+        try check(second.items.count == 1 && second.nextCursor == nil, "last page")
+    }),
+    ("billing masking, a denied read with its reason, care team", {
+        let c = try await Clinic.open(url: "memory:", settings: settings)
+        let p = try await register(c, details("Okafor", "Amara", "1990-03-04"))
+        let seen = try await c.getPatient(actor: billing, id: p.id)
+        try check(seen.details.telecom.isEmpty && seen.hiddenFields.contains(.telecom), "telecom masked")
+        let pr = newId()
+        let doc = Actor(id: newId(), roles: [.practitioner], practitioner: pr)
+        let e = try await carebaseError { _ = try await c.getPatient(actor: doc, id: p.id) }
+        guard case .Forbidden(let reason) = e else { throw Failure(description: "got \(e)") }
+        try check(reason.permission == .patientRead, "permission")
+        try check(reason.steps.contains { $0.relationship == .careTeam && !$0.held }, "care-team step")
+        _ = try await c.assignCareTeam(actor: admin, patient: p.id, practitioner: pr)
+        let ok = try await c.getPatient(actor: doc, id: p.id)
+        try check(ok.id == p.id, "doctor reads on the care team")
+    }),
+    ("break the glass, merge, audit and outbox", {
+        let c = try await Clinic.open(url: "sqlite::memory:", settings: settings)
+        let a = try await register(c, details("Okafor", "Amara", "1990-03-04", phone: "555-0199"))
+        let b = try await register(c, details("Okafor", "Amarah", "1990-03-04", phone: "(555) 0199"))
+        let doc = Actor(id: newId(), roles: [.practitioner], practitioner: newId())
+        let grant = try await c.requestEmergencyAccess(actor: doc, patient: a.id, reason: "unconscious")
+        _ = try await c.getPatient(actor: doc, id: a.id)
+        let reviewed = try await c.reviewEmergencyAccess(actor: admin, grant: grant.id, note: "ok")
+        try check(reviewed.reviewedBy == admin.id, "reviewed")
+        let dups = try await c.findDuplicates(actor: admin, id: a.id, limit: 5)
+        try check(dups.first?.patient.id == b.id, "duplicate found")
+        let merge = try await c.mergePatients(
+            actor: admin, survivor: a.id, survivorVersion: a.version, merged: b.id, mergedVersion: b.version)
+        let back = try await c.unmergePatients(actor: admin, mergeId: merge.id)
+        try check(back.active && back.mergedInto == nil, "unmerged")
+        let mrn = try await c.generateMrn(actor: desk, facility: "north")
+        try check(mrn.value.count == 8, "mrn format")
+        let v = try await c.verifyAudit(actor: admin)
+        try check(v.ok && v.entriesChecked > 0, "audit verifies")
+        let who = try await c.whoAccessed(actor: system, patient: a.id)
+        try check(who.contains { $0.breakGlass }, "emergency access listed")
+        let events = try await c.pollEvents(actor: system, consumer: "relay", limit: 100)
+        try check(events.first?.kind == "patient.registered", "outbox")
+        let pos = try await c.ackEvents(actor: system, consumer: "relay", seq: events.last!.seq)
+        try check(pos == events.last!.seq, "acked")
+        let rest = try await c.pollEvents(actor: system, consumer: "relay", limit: 100)
+        try check(rest.isEmpty, "nothing after ack")
+    }),
+    ("bad input is a typed error, and description is redacted", {
+        let c = try await Clinic.open(url: "memory:", settings: settings)
+        let big = String(repeating: "x", count: 1 << 20)
+        for input in ["", "1990-13-45", big] {
+            let e = try await carebaseError { _ = try await register(c, details("A", "B", input)) }
+            guard case .Validation = e else { throw Failure(description: "got \(e)") }
+        }
+        let store = try await carebaseError { _ = try await Clinic.open(url: "ftp://x") }
+        guard case .UnsupportedStore(let scheme) = store else { throw Failure(description: "got \(store)") }
+        try check(scheme == "ftp", "scheme")
+        let policy = try await carebaseError { _ = try Policy.fromToml(text: big) }
+        guard case .InvalidPolicy = policy else { throw Failure(description: "got \(policy)") }
+        let p = try await register(c, details("Okafor", "Amara", "1990-03-04"))
+        let text = "\(p) \(p.details)"
+        try check(!text.contains("Okafor") && !text.contains("1990"), "redacted: \(text)")
+    }),
+]
+
+var passed = 0
+var failed = 0
+for (name, test) in tests {
+    do {
+        try await test()
+        passed += 1
+        print("PASS \(name)")
+    } catch {
+        failed += 1
+        print("FAIL \(name): \(error)")
+    }
+}
+print("\(passed) passed, \(failed) failed")
+exit(failed == 0 ? 0 : 1)

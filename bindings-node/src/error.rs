@@ -1,0 +1,43 @@
+//! The ONE place a carebase error becomes a JavaScript rejection.
+//!
+//! The native error's message is [`MARKER`] followed by a JSON object
+//! `{ code, message, ...details }`; `index.js` (`toJsError`) parses it and
+//! throws an `Error` whose `.code` is the stable core code and whose details
+//! (`fields`, `reason`, `location`, `detail`, `entity`, `scheme`) are properties.
+
+use carebase as cb;
+use napi::Status;
+use serde_json::{json, Value};
+
+/// Prefix that tells `index.js` the message is a structured carebase error.
+pub const MARKER: &str = "carebase-error:";
+
+/// Converts a core error into the structured napi error.
+pub fn to_js(err: cb::Error) -> napi::Error {
+    let mut body = json!({ "code": err.code(), "message": err.to_string() });
+    let details: Option<(&str, Value)> = match &err {
+        cb::Error::Validation { fields } => Some(("fields", json!(fields))),
+        cb::Error::Forbidden { reason } => Some(("reason", json!(reason))),
+        cb::Error::InvalidPolicy { location, .. } => Some(("location", json!(location))),
+        cb::Error::Conflict { detail } => Some(("detail", json!(detail))),
+        cb::Error::NotFound { entity } => Some(("entity", json!(entity))),
+        cb::Error::UnsupportedStore { scheme } => Some(("scheme", json!(scheme))),
+        _ => None,
+    };
+    if let (Some((key, value)), Some(map)) = (details, body.as_object_mut()) {
+        map.insert(key.to_owned(), value);
+    }
+    napi::Error::new(Status::GenericFailure, format!("{MARKER}{body}"))
+}
+
+/// `?`-friendly conversion of core results.
+pub trait JsResult<T> {
+    /// Maps the error with [`to_js`].
+    fn js(self) -> napi::Result<T>;
+}
+
+impl<T> JsResult<T> for cb::Result<T> {
+    fn js(self) -> napi::Result<T> {
+        self.map_err(to_js)
+    }
+}

@@ -1,0 +1,146 @@
+"""The carebase exceptions: one class per core error code.
+
+The native module builds every exception through ``_from_native`` (its one
+error mapping); messages and attributes never carry patient data.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Dict, List, Optional, Sequence, Type
+
+from ._convert import decode
+from ._types import ConflictDetail, DenyReason, FieldError
+
+__all__ = [
+    "CarebaseError",
+    "ValidationError",
+    "NotFoundError",
+    "ConflictError",
+    "ForbiddenError",
+    "InvalidPolicyError",
+    "UnsupportedStoreError",
+    "StorageError",
+]
+
+
+class CarebaseError(Exception):
+    """Base of every carebase error; ``code`` is the stable machine code."""
+
+    code: str = "carebase"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
+
+
+class ValidationError(CarebaseError, ValueError):
+    """Input broke one or more rules; ``fields`` lists every failing field."""
+
+    code = "validation"
+
+    def __init__(self, message: str, fields: Sequence[FieldError] = ()) -> None:
+        super().__init__(message)
+        self.fields: List[FieldError] = list(fields)
+
+
+class NotFoundError(CarebaseError, KeyError):
+    """The entity does not exist (or the actor may not know it exists)."""
+
+    code = "not_found"
+
+    def __init__(self, message: str, entity: str = "") -> None:
+        super().__init__(message)
+        self.entity = entity
+
+
+class ConflictError(CarebaseError):
+    """The change lost against the current state; nothing was written."""
+
+    code = "conflict"
+
+    def __init__(self, message: str, detail: Optional[ConflictDetail] = None) -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+class ForbiddenError(CarebaseError):
+    """The access policy denied the request; ``reason`` says which rules were
+    considered (``reason.permission``, ``reason.steps``)."""
+
+    code = "forbidden"
+
+    def __init__(self, message: str, reason: Optional[DenyReason] = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class InvalidPolicyError(CarebaseError, ValueError):
+    """A policy document could not be loaded; ``location`` names the line,
+    column and/or field path, ``problem`` what is wrong there."""
+
+    code = "invalid_policy"
+
+    def __init__(self, message: str, location: str = "", problem: str = "") -> None:
+        super().__init__(message)
+        self.location = location
+        self.problem = problem
+
+
+class UnsupportedStoreError(CarebaseError, ValueError):
+    """The store URL names no supported backend."""
+
+    code = "unsupported_store"
+
+    def __init__(self, message: str, scheme: str = "") -> None:
+        super().__init__(message)
+        self.scheme = scheme
+
+
+class StorageError(CarebaseError):
+    """The backend failed (I/O, database, corruption); nothing was written."""
+
+    code = "storage"
+
+
+_BY_CODE: Dict[str, Type[CarebaseError]] = {
+    cls.code: cls
+    for cls in (
+        ValidationError,
+        NotFoundError,
+        ConflictError,
+        ForbiddenError,
+        InvalidPolicyError,
+        UnsupportedStoreError,
+        StorageError,
+    )
+}
+
+
+def _from_native(code: str, message: str, detail_json: str) -> CarebaseError:
+    """The exception for a core error (called by the native module only)."""
+    detail = json.loads(detail_json)
+    cls = _BY_CODE.get(code)
+    if cls is ValidationError:
+        return ValidationError(message, decode(List[FieldError], detail.get("fields", [])))
+    if cls is NotFoundError:
+        return NotFoundError(message, detail.get("entity", ""))
+    if cls is ConflictError:
+        return ConflictError(message, decode(Optional[ConflictDetail], detail.get("detail")))
+    if cls is ForbiddenError:
+        return ForbiddenError(message, decode(Optional[DenyReason], detail.get("reason")))
+    if cls is InvalidPolicyError:
+        return InvalidPolicyError(message, detail.get("location", ""), detail.get("message", ""))
+    if cls is UnsupportedStoreError:
+        return UnsupportedStoreError(message, detail.get("scheme", ""))
+    if cls is StorageError:
+        return StorageError(message)
+    err = CarebaseError(message)
+    err.code = code
+    return err

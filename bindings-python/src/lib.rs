@@ -1,0 +1,421 @@
+//! `carebase._native`: the Python binding's native half.
+//!
+//! Every clinic operation is one method taking its arguments as one JSON
+//! object (decoded with serde into core types) and returning its result as
+//! JSON (the core types' own serde form). The pure-Python package
+//! (`python/carebase`) turns those into dataclasses, enums and exceptions.
+//! A method here converts, calls core, converts back: no clinic rule lives
+//! in this crate. Work runs on one process-wide tokio runtime with the GIL
+//! released, so Python threads run operations in parallel.
+
+mod convert;
+
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, OnceLock};
+
+use carebase::audit::AuditQuery;
+use carebase::clinic::NewPatient;
+use carebase::patient::{IdentifierSystem, MrnNamespace, PatientDetails, PatientQuery};
+use carebase::policy::{Permission, Policy};
+use carebase::{Actor, ActorId, Clinic, GrantId, MergeId, PatientId, PractitionerId, Settings};
+use chrono::{DateTime, Duration, Utc};
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tokio::runtime::Runtime;
+
+use convert::{encode, into_py_err, parse, Failure};
+
+/// The one tokio runtime of the process, created on first use.
+static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
+
+fn runtime() -> PyResult<&'static Runtime> {
+    let built = RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("carebase")
+            .build()
+            .map_err(|e| e.to_string())
+    });
+    match built {
+        Ok(rt) => Ok(rt),
+        Err(e) => Err(PyRuntimeError::new_err(format!(
+            "cannot start the carebase runtime: {e}"
+        ))),
+    }
+}
+
+/// Decodes `args`, runs `work` on the runtime with the GIL released, and
+/// returns its value; any failure becomes the matching Python exception.
+fn run_with<A, T, F, Fut>(py: Python<'_>, args: String, work: F) -> PyResult<T>
+where
+    A: DeserializeOwned,
+    T: Send,
+    F: FnOnce(A) -> Fut + Send,
+    Fut: Future<Output = Result<T, Failure>>,
+{
+    let rt = runtime()?;
+    py.detach(move || {
+        let args: A = parse(&args)?;
+        // A panic in core must not unwind into Python as a BaseException:
+        // it becomes a RuntimeError (and is a bug to fix in core).
+        catch_unwind(AssertUnwindSafe(|| rt.block_on(work(args))))
+            .unwrap_or_else(|panic| Err(Failure::Internal(panic_message(panic.as_ref()))))
+    })
+    .map_err(|f| into_py_err(py, f))
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    format!("core panicked: {text}")
+}
+
+/// [`run_with`] for core calls whose result goes back as JSON.
+fn run<A, R, F, Fut>(py: Python<'_>, args: String, work: F) -> PyResult<String>
+where
+    A: DeserializeOwned,
+    R: Serialize,
+    F: FnOnce(A) -> Fut + Send,
+    Fut: Future<Output = carebase::Result<R>>,
+{
+    run_with(py, args, move |a: A| async move {
+        let value = work(a).await?;
+        encode(&value)
+    })
+}
+
+/// Settings as they cross the boundary: durations in microseconds; a missing
+/// value keeps core's default.
+#[derive(Deserialize, Serialize)]
+struct SettingsWire {
+    #[serde(default)]
+    identifier_systems: Vec<IdentifierSystem>,
+    #[serde(default)]
+    mrn_namespaces: Vec<MrnNamespace>,
+    #[serde(default)]
+    break_glass_default: Option<i64>,
+    #[serde(default)]
+    break_glass_max: Option<i64>,
+}
+
+impl SettingsWire {
+    fn into_settings(self) -> Settings {
+        let defaults = Settings::default();
+        Settings {
+            identifier_systems: self.identifier_systems,
+            mrn_namespaces: self.mrn_namespaces,
+            break_glass_default: self
+                .break_glass_default
+                .map_or(defaults.break_glass_default, Duration::microseconds),
+            break_glass_max: self
+                .break_glass_max
+                .map_or(defaults.break_glass_max, Duration::microseconds),
+        }
+    }
+
+    fn from_settings(s: &Settings) -> Self {
+        Self {
+            identifier_systems: s.identifier_systems.clone(),
+            mrn_namespaces: s.mrn_namespaces.clone(),
+            break_glass_default: s.break_glass_default.num_microseconds(),
+            break_glass_max: s.break_glass_max.num_microseconds(),
+        }
+    }
+}
+
+/// A policy document as a JSON value, loaded through core's document loader
+/// (so errors are `invalid_policy` with a location).
+fn load_policy(doc: &serde_json::Value) -> carebase::Result<Policy> {
+    Policy::from_json(&doc.to_string())
+}
+
+/// A clock tests move by hand (`carebase::ManualClock`); instants are RFC 3339.
+#[pyclass(frozen, module = "carebase._native")]
+struct ManualClock {
+    inner: Arc<carebase::ManualClock>,
+}
+
+#[derive(Deserialize)]
+struct InstantArg {
+    at: DateTime<Utc>,
+}
+
+#[derive(Deserialize)]
+struct DurationArg {
+    by: i64,
+}
+
+#[pymethods]
+impl ManualClock {
+    /// A clock standing at `{"at": <RFC 3339>}`.
+    #[new]
+    fn new(py: Python<'_>, args: String) -> PyResult<Self> {
+        let start = run_with(py, args, |a: InstantArg| async move { Ok(a.at) })?;
+        Ok(Self {
+            inner: Arc::new(carebase::ManualClock::new(start)),
+        })
+    }
+
+    /// Moves time by `{"by": <microseconds>}`.
+    fn advance(&self, py: Python<'_>, args: String) -> PyResult<()> {
+        let clock = self.inner.clone();
+        run_with(py, args, move |a: DurationArg| async move {
+            clock.advance(Duration::microseconds(a.by));
+            Ok(())
+        })
+    }
+
+    /// Jumps to `{"at": <RFC 3339>}`.
+    fn set(&self, py: Python<'_>, args: String) -> PyResult<()> {
+        let clock = self.inner.clone();
+        run_with(py, args, move |a: InstantArg| async move {
+            clock.set(a.at);
+            Ok(())
+        })
+    }
+
+    /// The current instant as JSON.
+    fn now(&self, py: Python<'_>) -> PyResult<String> {
+        use carebase::Clock;
+        encode(&self.inner.now()).map_err(|f| into_py_err(py, f))
+    }
+}
+
+/// A `carebase::Clinic` over an opened store.
+#[pyclass(frozen, name = "Clinic", module = "carebase._native")]
+struct NativeClinic {
+    inner: Clinic,
+}
+
+#[derive(Deserialize)]
+struct OpenArgs {
+    url: String,
+    #[serde(default)]
+    settings: Option<SettingsWire>,
+    #[serde(default)]
+    policy: Option<serde_json::Value>,
+}
+
+/// Opens the store `url` names (`memory:`, `sqlite:///path.db`,
+/// `sqlite::memory:`) and returns a clinic over it.
+#[pyfunction]
+#[pyo3(signature = (args, clock=None))]
+fn open(
+    py: Python<'_>,
+    args: String,
+    clock: Option<&Bound<'_, ManualClock>>,
+) -> PyResult<NativeClinic> {
+    let clock: Option<Arc<dyn carebase::Clock>> = match clock {
+        Some(c) => Some(c.get().inner.clone()),
+        None => None,
+    };
+    let inner = run_with(py, args, move |a: OpenArgs| async move {
+        let policy = a.policy.as_ref().map(load_policy).transpose()?;
+        let store = carebase_storage::open(&a.url).await?;
+        let mut clinic = Clinic::new(store);
+        if let Some(settings) = a.settings {
+            clinic = clinic.with_settings(settings.into_settings());
+        }
+        if let Some(policy) = policy {
+            clinic = clinic.with_policy(policy);
+        }
+        if let Some(clock) = clock {
+            clinic = clinic.with_clock(clock);
+        }
+        Ok(clinic)
+    })?;
+    Ok(NativeClinic { inner })
+}
+
+/// Declares the clinic operations: each one names its JSON arguments (the
+/// acting `actor` is always first) and the core call they feed.
+macro_rules! operations {
+    ($(
+        $(#[$doc:meta])*
+        fn $name:ident($($field:ident : $ty:ty),* $(,)?) => |$c:ident, $a:ident| $body:expr;
+    )*) => {
+        #[pymethods]
+        impl NativeClinic {
+            $(
+                $(#[$doc])*
+                fn $name(&self, py: Python<'_>, args: String) -> PyResult<String> {
+                    #[derive(Deserialize)]
+                    struct Args {
+                        actor: Actor,
+                        $($field: $ty,)*
+                    }
+                    let $c = self.inner.clone();
+                    run(py, args, move |$a: Args| async move { $body })
+                }
+            )*
+
+            /// The settings in force, as JSON.
+            fn settings(&self, py: Python<'_>) -> PyResult<String> {
+                let wire = SettingsWire::from_settings(self.inner.settings());
+                encode(&wire).map_err(|f| into_py_err(py, f))
+            }
+
+            /// The policy in force, as JSON.
+            fn policy(&self, py: Python<'_>) -> PyResult<String> {
+                encode(&*self.inner.policy()).map_err(|f| into_py_err(py, f))
+            }
+        }
+    };
+}
+
+operations! {
+    /// `Clinic::register_patient`.
+    fn register_patient(details: PatientDetails, mrn_facility: Option<String>) => |c, a| {
+        c.register_patient(&a.actor, NewPatient { details: a.details, mrn_facility: a.mrn_facility }).await
+    };
+    /// `Clinic::get_patient`.
+    fn get_patient(id: PatientId) => |c, a| c.get_patient(&a.actor, a.id).await;
+    /// `Clinic::update_patient`.
+    fn update_patient(id: PatientId, expected_version: u64, details: PatientDetails) => |c, a| {
+        c.update_patient(&a.actor, a.id, a.expected_version, a.details).await
+    };
+    /// `Clinic::deactivate_patient`.
+    fn deactivate_patient(id: PatientId, expected_version: u64) => |c, a| {
+        c.deactivate_patient(&a.actor, a.id, a.expected_version).await
+    };
+    /// `Clinic::reactivate_patient`.
+    fn reactivate_patient(id: PatientId, expected_version: u64) => |c, a| {
+        c.reactivate_patient(&a.actor, a.id, a.expected_version).await
+    };
+    /// `Clinic::search_patients`.
+    fn search_patients(query: Option<PatientQuery>) => |c, a| {
+        c.search_patients(&a.actor, &a.query.unwrap_or_default()).await
+    };
+    /// `Clinic::generate_mrn`.
+    fn generate_mrn(facility: String) => |c, a| c.generate_mrn(&a.actor, &a.facility).await;
+    /// `Clinic::find_duplicates`.
+    fn find_duplicates(id: PatientId, limit: u32) => |c, a| {
+        c.find_duplicates(&a.actor, a.id, a.limit).await
+    };
+    /// `Clinic::merge_patients`.
+    fn merge_patients(
+        survivor: PatientId,
+        survivor_version: u64,
+        merged: PatientId,
+        merged_version: u64,
+    ) => |c, a| {
+        c.merge_patients(&a.actor, a.survivor, a.survivor_version, a.merged, a.merged_version).await
+    };
+    /// `Clinic::unmerge_patients`.
+    fn unmerge_patients(merge_id: MergeId) => |c, a| c.unmerge_patients(&a.actor, a.merge_id).await;
+    /// `Clinic::merge_history`.
+    fn merge_history(patient: PatientId) => |c, a| c.merge_history(&a.actor, a.patient).await;
+    /// `Clinic::assign_care_team`.
+    fn assign_care_team(patient: PatientId, practitioner: PractitionerId) => |c, a| {
+        c.assign_care_team(&a.actor, a.patient, a.practitioner).await
+    };
+    /// `Clinic::remove_care_team`.
+    fn remove_care_team(patient: PatientId, practitioner: PractitionerId) => |c, a| {
+        c.remove_care_team(&a.actor, a.patient, a.practitioner).await
+    };
+    /// `Clinic::care_team`.
+    fn care_team(patient: PatientId) => |c, a| c.care_team(&a.actor, a.patient).await;
+    /// `Clinic::explain_access`.
+    fn explain_access(permission: Permission, patient: Option<PatientId>) => |c, a| {
+        c.explain_access(&a.actor, a.permission, a.patient).await
+    };
+    /// `Clinic::request_emergency_access` (`duration` in microseconds).
+    fn request_emergency_access(patient: PatientId, reason: String, duration: Option<i64>) => |c, a| {
+        let duration = a.duration.map(Duration::microseconds);
+        c.request_emergency_access(&a.actor, a.patient, &a.reason, duration).await
+    };
+    /// `Clinic::grants_awaiting_review`.
+    fn grants_awaiting_review(limit: u32) => |c, a| c.grants_awaiting_review(&a.actor, a.limit).await;
+    /// `Clinic::review_emergency_access`.
+    fn review_emergency_access(grant: GrantId, note: Option<String>) => |c, a| {
+        c.review_emergency_access(&a.actor, a.grant, a.note.as_deref()).await
+    };
+    /// `Clinic::audit_log`.
+    fn audit_log(query: Option<AuditQuery>) => |c, a| {
+        c.audit_log(&a.actor, &a.query.unwrap_or_default()).await
+    };
+    /// `Clinic::verify_audit`.
+    fn verify_audit() => |c, a| c.verify_audit(&a.actor).await;
+    /// `Clinic::who_accessed`.
+    fn who_accessed(patient: PatientId, limit: Option<u32>) => |c, a| {
+        c.who_accessed(&a.actor, a.patient, a.limit).await
+    };
+    /// `Clinic::poll_events`.
+    fn poll_events(consumer: String, limit: u32) => |c, a| {
+        c.poll_events(&a.actor, &a.consumer, a.limit).await
+    };
+    /// `Clinic::events_after`.
+    fn events_after(after: u64, limit: u32) => |c, a| c.events_after(&a.actor, a.after, a.limit).await;
+    /// `Clinic::ack_events`.
+    fn ack_events(consumer: String, seq: u64) => |c, a| c.ack_events(&a.actor, &a.consumer, a.seq).await;
+    /// `Clinic::replace_policy` (the policy as a JSON document).
+    fn replace_policy(policy: serde_json::Value) => |c, a| {
+        let policy = load_policy(&a.policy)?;
+        c.replace_policy(&a.actor, policy).await
+    };
+}
+
+fn policy_result(py: Python<'_>, policy: carebase::Result<Policy>) -> PyResult<String> {
+    policy
+        .map_err(Failure::Core)
+        .and_then(|p| encode(&p))
+        .map_err(|f| into_py_err(py, f))
+}
+
+/// Parses and checks a TOML policy document; returns it as JSON.
+#[pyfunction]
+fn policy_from_toml(py: Python<'_>, text: &str) -> PyResult<String> {
+    policy_result(py, Policy::from_toml(text))
+}
+
+/// Parses and checks a JSON policy document; returns it as JSON.
+#[pyfunction]
+fn policy_from_json(py: Python<'_>, text: &str) -> PyResult<String> {
+    policy_result(py, Policy::from_json(text))
+}
+
+/// The default policy as JSON.
+#[pyfunction]
+fn default_policy(py: Python<'_>) -> PyResult<String> {
+    policy_result(py, Ok(Policy::default_policy()))
+}
+
+/// A fresh time-ordered (v7) id, as text.
+#[pyfunction]
+fn new_id() -> String {
+    ActorId::new().to_string()
+}
+
+/// The JSON Schema of an event type's payload, if it exists.
+#[pyfunction]
+fn event_schema(kind: &str, version: u32) -> Option<&'static str> {
+    carebase::events::schema(kind, version)
+}
+
+/// Every event type with its schema version.
+#[pyfunction]
+fn event_types() -> Vec<(&'static str, u32)> {
+    carebase::events::EVENT_TYPES.to_vec()
+}
+
+/// The native module.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<NativeClinic>()?;
+    m.add_class::<ManualClock>()?;
+    m.add_function(wrap_pyfunction!(open, m)?)?;
+    m.add_function(wrap_pyfunction!(policy_from_toml, m)?)?;
+    m.add_function(wrap_pyfunction!(policy_from_json, m)?)?;
+    m.add_function(wrap_pyfunction!(default_policy, m)?)?;
+    m.add_function(wrap_pyfunction!(new_id, m)?)?;
+    m.add_function(wrap_pyfunction!(event_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(event_types, m)?)?;
+    m.add("DEFAULT_POLICY_TOML", carebase::policy::DEFAULT_POLICY_TOML)?;
+    Ok(())
+}

@@ -1,0 +1,66 @@
+"""Every core error code arrives as its own exception class, with attributes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import carebase as cb
+from conftest import details
+
+
+def test_exception_hierarchy() -> None:
+    for cls, code in [
+        (cb.ValidationError, "validation"),
+        (cb.NotFoundError, "not_found"),
+        (cb.ConflictError, "conflict"),
+        (cb.ForbiddenError, "forbidden"),
+        (cb.InvalidPolicyError, "invalid_policy"),
+        (cb.UnsupportedStoreError, "unsupported_store"),
+        (cb.StorageError, "storage"),
+    ]:
+        assert issubclass(cls, cb.CarebaseError) and cls.code == code
+    assert issubclass(cb.ValidationError, ValueError)
+    assert issubclass(cb.NotFoundError, KeyError)
+    assert issubclass(cb.InvalidPolicyError, ValueError)
+
+
+def test_each_error_is_raised(tmp_path: Path, desk: cb.Actor, system: cb.Actor) -> None:
+    clinic = cb.open("memory:")
+    with pytest.raises(cb.ValidationError) as v:
+        clinic.register_patient(desk, cb.PatientDetails())
+    assert v.value.fields and v.value.fields[0].field == "names"
+    with pytest.raises(cb.NotFoundError) as nf:
+        clinic.get_patient(desk, cb.new_id())
+    assert nf.value.entity == "patient"
+    p = clinic.register_patient(desk, details("E", "E"))
+    with pytest.raises(cb.ConflictError) as c:
+        clinic.update_patient(desk, p.id, 5, p.details)
+    assert c.value.detail is not None and c.value.detail.kind is cb.ConflictKind.STALE_VERSION
+    with pytest.raises(cb.ForbiddenError) as f:
+        clinic.verify_audit(desk)
+    assert f.value.reason is not None and f.value.reason.permission is cb.Permission.AUDIT_VERIFY
+    with pytest.raises(cb.InvalidPolicyError) as ip:
+        cb.Policy.from_toml('version = 1\n[[rules]]\nid = "x"\nroles = ["pilot"]\npermissions = ["patient.read"]\nrelationship = "any"\n')
+    assert ip.value.location.startswith("line 4") and ip.value.problem
+    with pytest.raises(cb.InvalidPolicyError) as syntax:
+        cb.Policy.from_json("{ not json")
+    assert "line 1" in syntax.value.location
+    with pytest.raises(cb.UnsupportedStoreError) as us:
+        cb.open("postgres://nowhere/db")
+    assert us.value.scheme == "postgres"
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not a sqlite database" * 100)
+    with pytest.raises(cb.StorageError) as st:
+        cb.open(f"sqlite://{junk}")
+    assert st.value.code == "storage"
+    with pytest.raises(cb.StorageError):
+        cb.open(f"sqlite://{tmp_path / 'missing-dir' / 'x.db'}")
+
+
+def test_errors_are_readable() -> None:
+    err = cb.ValidationError("validation failed on 1 field(s)", [cb.FieldError("a", "required", "is required")])
+    assert str(err) == "validation failed on 1 field(s)"
+    assert repr(err) == "ValidationError(code='validation', message='validation failed on 1 field(s)')"
+    assert str(cb.NotFoundError("patient not found", "patient")) == "patient not found"

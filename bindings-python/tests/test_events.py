@@ -1,0 +1,54 @@
+"""The outbox: poll, ack, redelivery, schemas."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import carebase as cb
+from conftest import details
+
+
+def test_events_are_redelivered_until_acknowledged(clinic: cb.Clinic, desk: cb.Actor, system: cb.Actor) -> None:
+    a = clinic.register_patient(desk, details("Ev", "One"))
+    clinic.update_patient(desk, a.id, 1, details("Ev", "Uno"))
+    clinic.register_patient(desk, details("Ev", "Two"))
+    first = clinic.poll_events(system, "relay", 2)
+    assert [e.kind for e in first] == ["patient.registered", "patient.updated"]
+    assert first[0].patient == a.id and first[0].payload["patient_id"] == str(a.id)
+    assert first[0].idempotency_key == f"patient.registered:{a.id}:1"
+    assert first[0].seq < first[1].seq and first[0].schema_version == 1
+    again = clinic.poll_events(system, "relay", 2)
+    assert [e.id for e in again] == [e.id for e in first]  # not acked: redelivered
+    assert clinic.ack_events(system, "relay", first[-1].seq) == first[-1].seq
+    rest = clinic.poll_events(system, "relay", 10)
+    assert [e.kind for e in rest] == ["patient.registered"]
+    # another consumer still sees everything, and events_after keeps its own position
+    assert len(clinic.poll_events(system, "audit-sink", 10)) == 3
+    assert [e.seq for e in clinic.events_after(system, first[0].seq, 10)] == [first[1].seq, rest[0].seq]
+    # acks never move back
+    assert clinic.ack_events(system, "relay", 0) == first[-1].seq
+    with pytest.raises(cb.ValidationError):
+        clinic.ack_events(system, "relay", 10_000)
+    for e in rest:
+        assert "Two" not in json.dumps(e.payload)
+
+
+def test_consumer_names_and_limits_are_checked_together(clinic: cb.Clinic, system: cb.Actor) -> None:
+    with pytest.raises(cb.ValidationError) as info:
+        clinic.poll_events(system, "bad name!", 0)
+    assert sorted(f.field for f in info.value.fields) == ["consumer", "limit"]
+
+
+def test_only_permitted_actors_read_the_outbox(clinic: cb.Clinic, desk: cb.Actor) -> None:
+    with pytest.raises(cb.ForbiddenError):
+        clinic.poll_events(desk, "relay", 10)
+
+
+def test_event_schemas_are_published() -> None:
+    kinds = dict(cb.event_types())
+    assert kinds["patient.registered"] == 1
+    schema = cb.event_schema("patient.registered", 1)
+    assert schema is not None and json.loads(schema)["type"] == "object"
+    assert cb.event_schema("nope", 1) is None
