@@ -318,3 +318,21 @@ async fn a_break_the_glass_duration_past_the_calendar_is_rejected_not_a_panic() 
         .unwrap_err();
     assert_eq!(err.code(), "validation");
 }
+
+#[tokio::test]
+async fn a_policy_built_in_code_is_checked_before_it_replaces_the_old_one() {
+    let (clinic, _, _) = clinic();
+    let broken = carebase::policy::Policy {
+        version: 1,
+        rules: vec![],
+    };
+    let err = clinic
+        .replace_policy(&Actor::system(), broken)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_policy");
+    assert!(clinic
+        .get_patient(&actor(Role::FrontDesk), registered(&clinic).await.id)
+        .await
+        .is_ok());
+}

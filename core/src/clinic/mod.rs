@@ -112,20 +112,22 @@ impl Clinic {
             .clone()
     }
 
-    /// Replaces the access policy at run time; needs `policy.manage` and is audited.
+    /// Replaces the access policy at run time; needs `policy.manage`, checks
+    /// the policy (one built in code gets the same checks as a document) and
+    /// is audited.
     pub async fn replace_policy(&self, actor: &Actor, policy: Policy) -> Result<()> {
         let attempt = self
             .authorize(actor, Permission::PolicyManage, None)
             .await?;
-        let draft = self.draft(
-            &attempt,
-            Outcome::Success,
-            attempt.decision.audit_reason(),
-            None,
-        );
-        self.store.apply(ChangeSet::audit_only(vec![draft])).await?;
-        *self.policy.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(policy);
-        Ok(())
+        self.audited(&attempt, async {
+            policy.validate()?;
+            self.store
+                .apply(ChangeSet::audit_only(vec![self.success(&attempt, None)]))
+                .await?;
+            *self.policy.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(policy);
+            Ok(())
+        })
+        .await
     }
 
     /// Now, truncated to microseconds so every store round-trips it exactly.

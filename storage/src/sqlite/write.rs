@@ -156,27 +156,37 @@ async fn identifier_conflict(conn: &mut SqliteConnection, p: &Patient) -> Error 
     Error::storage("identifier uniqueness failed without a holder")
 }
 
+/// The stored columns of a patient after its id, in one order for both
+/// statements below.
+const PATIENT_ROW: &str =
+    "version, active, merged_into, created_at, updated_at, gender, birth_date, details, search_keys";
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+fn bind_row<'q>(query: Query<'q>, p: &'q Patient, json: &'q PatientJson) -> Query<'q> {
+    query
+        .bind(to_db(p.version))
+        .bind(p.active)
+        .bind(p.merged_into.map(|m| id_text(m.0)))
+        .bind(ts(&p.created_at))
+        .bind(ts(&p.updated_at))
+        .bind(p.details.gender.map(|g| g.as_str()))
+        .bind(p.details.birth_date.as_ref().map(date_text))
+        .bind(&json.details)
+        .bind(&json.keys)
+}
+
+/// Inserts a new record (an existing id fails on the primary key).
 async fn insert_patient(
     conn: &mut SqliteConnection,
     p: &Patient,
     json: &PatientJson,
 ) -> std::result::Result<sqlx::sqlite::SqliteQueryResult, sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO patients (id, version, active, merged_into, created_at, updated_at, \
-         gender, birth_date, details, search_keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(id_text(p.id.0))
-    .bind(to_db(p.version))
-    .bind(p.active)
-    .bind(p.merged_into.map(|m| id_text(m.0)))
-    .bind(ts(&p.created_at))
-    .bind(ts(&p.updated_at))
-    .bind(p.details.gender.map(|g| g.as_str()))
-    .bind(p.details.birth_date.as_ref().map(date_text))
-    .bind(&json.details)
-    .bind(&json.keys)
-    .execute(&mut *conn)
-    .await
+    let sql =
+        format!("INSERT INTO patients (id, {PATIENT_ROW}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    bind_row(sqlx::query(&sql).bind(id_text(p.id.0)), p, json)
+        .execute(&mut *conn)
+        .await
 }
 
 /// Replaces a record only if it still has `expected_version`.
@@ -186,24 +196,14 @@ async fn update_patient(
     expected_version: u64,
     json: &PatientJson,
 ) -> std::result::Result<sqlx::sqlite::SqliteQueryResult, sqlx::Error> {
-    sqlx::query(
-        "UPDATE patients SET version = ?, active = ?, merged_into = ?, created_at = ?, \
-         updated_at = ?, gender = ?, birth_date = ?, details = ?, search_keys = ? \
-         WHERE id = ? AND version = ?",
-    )
-    .bind(to_db(p.version))
-    .bind(p.active)
-    .bind(p.merged_into.map(|m| id_text(m.0)))
-    .bind(ts(&p.created_at))
-    .bind(ts(&p.updated_at))
-    .bind(p.details.gender.map(|g| g.as_str()))
-    .bind(p.details.birth_date.as_ref().map(date_text))
-    .bind(&json.details)
-    .bind(&json.keys)
-    .bind(id_text(p.id.0))
-    .bind(to_db(expected_version))
-    .execute(&mut *conn)
-    .await
+    let sql = format!(
+        "UPDATE patients SET ({PATIENT_ROW}) = (?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE id = ? AND version = ?"
+    );
+    bind_row(sqlx::query(&sql), p, json)
+        .bind(id_text(p.id.0))
+        .bind(to_db(expected_version))
+        .execute(&mut *conn)
+        .await
 }
 
 /// After an update matched no row: a stale version or a missing record.
