@@ -47,6 +47,7 @@ macro_rules! store_conformance_tests {
             break_glass_grants_window_and_single_review,
             merge_log_insert_undo_once_and_list,
             audit_is_chained_per_patient,
+            a_large_change_set_chains_every_entry,
             audit_entries_filter_and_page,
             outbox_sequences_and_consumer_positions,
             failed_apply_writes_nothing_at_all,

@@ -577,6 +577,24 @@ pub async fn audit_is_chained_per_patient(store: Arc<dyn Store>) {
     );
 }
 
+pub async fn a_large_change_set_chains_every_entry(store: Arc<dyn Store>) {
+    let chains = [Some(PatientId::new()), Some(PatientId::new()), None];
+    let drafts: Vec<_> = (0..1200)
+        .map(|i| audit_about(chains[i % 3], "bulk"))
+        .collect();
+    let applied = store.apply(ChangeSet::audit_only(drafts)).await.unwrap();
+    assert_eq!(applied.audit.len(), 1200);
+    assert_eq!(applied.audit.last().map(|e| e.chain_seq), Some(400));
+    let heads = store.audit_heads().await.unwrap();
+    for chain in chains {
+        let entries = store.audit_chain(chain, 0, 1000).await.unwrap();
+        assert_eq!(entries.len(), 400);
+        let head = heads.iter().find(|h| h.chain == chain);
+        assert_eq!(head.map(|h| h.seq), Some(400));
+        assert_eq!(verify_chain(chain, &entries, head), None);
+    }
+}
+
 pub async fn audit_entries_filter_and_page(store: Arc<dyn Store>) {
     let p = PatientId::new();
     let mut drafts: Vec<_> = (0..5)

@@ -2,7 +2,9 @@
 //! are checked inside it, in the same order as the reference `MemoryStore`;
 //! any failure rolls the whole transaction back.
 
-use sqlx::{SqliteConnection, SqlitePool};
+use std::collections::{BTreeSet, HashMap};
+
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use carebase::audit::{seal, AuditDraft, AuditEntry, ChainHead};
 use carebase::events::{EventDraft, OutboxEvent};
@@ -14,7 +16,7 @@ use carebase::store::{
 use carebase::{ConflictDetail, Error, Result};
 
 use super::db_error;
-use super::rows::{chain_key, date_text, from_db, id_text, to_db, to_json, ts};
+use super::rows::{chain_key, date_text, from_db, id_text, parse_chain, to_db, to_json, ts};
 
 /// Applies `changes` atomically.
 pub(crate) async fn apply(pool: &SqlitePool, changes: ChangeSet) -> Result<Applied> {
@@ -49,14 +51,12 @@ async fn apply_in(conn: &mut SqliteConnection, changes: ChangeSet) -> Result<App
     for w in changes.acks {
         write_ack(conn, w).await?;
     }
-    let mut applied = Applied::default();
-    for draft in changes.audit {
-        applied.audit.push(append_audit(conn, draft).await?);
-    }
+    let audit = append_audit(conn, changes.audit).await?;
+    let mut events = Vec::with_capacity(changes.events.len());
     for draft in changes.events {
-        applied.events.push(append_event(conn, draft).await?);
+        events.push(append_event(conn, draft).await?);
     }
-    Ok(applied)
+    Ok(Applied { audit, events })
 }
 
 fn already_exists(entity: &str) -> Error {
@@ -396,44 +396,93 @@ async fn write_ack(conn: &mut SqliteConnection, write: AckWrite) -> Result<()> {
     Ok(())
 }
 
-async fn append_audit(conn: &mut SqliteConnection, draft: AuditDraft) -> Result<AuditEntry> {
-    let chain = chain_key(draft.patient);
-    let head: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE chain = ?")
-            .bind(&chain)
-            .fetch_optional(&mut *conn)
+/// Most rows per multi-row statement (13 parameters each, well under
+/// SQLite's 32,766-parameter limit).
+const AUDIT_ROWS_PER_STATEMENT: usize = 500;
+
+/// Chains every draft after its chain's head and appends them all: one read
+/// for the heads involved and one multi-row insert, however many entries
+/// (a search audits each patient it returns). The trigger
+/// `audit_entries_advance_head` moves each head row by row.
+async fn append_audit(
+    conn: &mut SqliteConnection,
+    drafts: Vec<AuditDraft>,
+) -> Result<Vec<AuditEntry>> {
+    if drafts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut heads: HashMap<String, ChainHead> = HashMap::new();
+    let keys: BTreeSet<String> = drafts.iter().map(|d| chain_key(d.patient)).collect();
+    let keys: Vec<String> = keys.into_iter().collect();
+    for chunk in keys.chunks(AUDIT_ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT chain, seq, hash FROM audit_heads WHERE chain IN (",
+        );
+        let mut list = q.separated(", ");
+        for key in chunk {
+            list.push_bind(key);
+        }
+        q.push(")");
+        let rows: Vec<(String, i64, String)> = q
+            .build_query_as()
+            .fetch_all(&mut *conn)
             .await
             .map_err(db_error)?;
-    let head = head.map(|(seq, hash)| ChainHead {
-        chain: draft.patient,
-        seq: from_db(seq),
-        hash,
-    });
-    let entry = seal(draft, head.as_ref());
-    let d = &entry.draft;
-    sqlx::query(
-        "INSERT INTO audit_entries (id, patient_id, chain_seq, at, actor_id, roles, action, \
-         outcome, reason, break_glass, subject, prev_hash, hash) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(id_text(d.id.0))
-    .bind(&chain)
-    .bind(to_db(entry.chain_seq))
-    .bind(ts(&d.at))
-    .bind(id_text(d.actor.0))
-    .bind(to_json(&d.roles, "audit roles")?)
-    .bind(&d.action)
-    .bind(d.outcome.as_str())
-    .bind(&d.reason)
-    .bind(d.break_glass.map(|g| id_text(g.0)))
-    .bind(&d.subject)
-    .bind(&entry.prev_hash)
-    .bind(&entry.hash)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    // The head follows in the same statement (trigger audit_entries_advance_head).
-    Ok(entry)
+        for (key, seq, hash) in rows {
+            let chain = parse_chain(&key)?;
+            heads.insert(
+                key,
+                ChainHead {
+                    chain,
+                    seq: from_db(seq),
+                    hash,
+                },
+            );
+        }
+    }
+    let mut entries = Vec::with_capacity(drafts.len());
+    for draft in drafts {
+        let key = chain_key(draft.patient);
+        let entry = seal(draft, heads.get(&key));
+        heads.insert(
+            key,
+            ChainHead {
+                chain: entry.draft.patient,
+                seq: entry.chain_seq,
+                hash: entry.hash.clone(),
+            },
+        );
+        entries.push(entry);
+    }
+    let roles: Vec<String> = entries
+        .iter()
+        .map(|e| to_json(&e.draft.roles, "audit roles"))
+        .collect::<Result<_>>()?;
+    let rows: Vec<(&AuditEntry, &String)> = entries.iter().zip(&roles).collect();
+    for chunk in rows.chunks(AUDIT_ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO audit_entries (id, patient_id, chain_seq, at, actor_id, roles, action, \
+             outcome, reason, break_glass, subject, prev_hash, hash) ",
+        );
+        q.push_values(chunk, |mut row, (entry, roles)| {
+            let d = &entry.draft;
+            row.push_bind(id_text(d.id.0))
+                .push_bind(chain_key(d.patient))
+                .push_bind(to_db(entry.chain_seq))
+                .push_bind(ts(&d.at))
+                .push_bind(id_text(d.actor.0))
+                .push_bind(roles.as_str())
+                .push_bind(d.action.as_str())
+                .push_bind(d.outcome.as_str())
+                .push_bind(d.reason.as_str())
+                .push_bind(d.break_glass.map(|g| id_text(g.0)))
+                .push_bind(d.subject.as_deref())
+                .push_bind(entry.prev_hash.as_str())
+                .push_bind(entry.hash.as_str());
+        });
+        q.build().execute(&mut *conn).await.map_err(db_error)?;
+    }
+    Ok(entries)
 }
 
 async fn append_event(conn: &mut SqliteConnection, draft: EventDraft) -> Result<OutboxEvent> {
