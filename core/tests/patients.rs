@@ -383,3 +383,20 @@ async fn debug_output_never_shows_demographics() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn an_unknown_mrn_facility_is_reported_with_the_other_invalid_fields() {
+    let (clinic, _, _) = clinic();
+    let mut bad = new("", "");
+    bad.mrn_facility = Some("south".into());
+    let Error::Validation { fields } = clinic
+        .register_patient(&actor(Role::FrontDesk), bad)
+        .await
+        .unwrap_err()
+    else {
+        panic!("expected validation")
+    };
+    let paths: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
+    assert!(paths.contains(&"mrn_facility"), "{paths:?}");
+    assert!(paths.iter().any(|p| p.starts_with("names")), "{paths:?}");
+}

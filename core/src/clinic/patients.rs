@@ -29,7 +29,8 @@ use crate::{Error, FieldError, Result};
 pub struct NewPatient {
     /// Demographics.
     pub details: PatientDetails,
-    /// Facility whose MRN namespace assigns an MRN in the same transaction.
+    /// Facility whose MRN namespace assigns the patient an MRN (the number
+    /// comes from a store sequence: never reused, skipped if registration fails).
     #[serde(default)]
     pub mrn_facility: Option<String>,
 }
@@ -226,15 +227,28 @@ impl Clinic {
 
     async fn register_allowed(&self, attempt: &Attempt<'_>, new: NewPatient) -> Result<Patient> {
         let now = self.now();
-        validate_details(
+        let checked = validate_details(
             &new.details,
             now.date_naive(),
             &self.settings.identifier_systems,
-        )?;
+        );
+        let namespace = new
+            .mrn_facility
+            .as_deref()
+            .map(|facility| self.mrn_namespace(facility))
+            .transpose();
+        // Every invalid field at once: the details' and the facility's.
+        let namespace = match (checked, namespace) {
+            (Ok(()), Ok(namespace)) => namespace,
+            (Err(Error::Validation { mut fields }), Err(Error::Validation { fields: more })) => {
+                fields.extend(more);
+                return Err(Error::validation(fields));
+            }
+            (Err(e), _) | (_, Err(e)) => return Err(e),
+        };
         let id = PatientId::new();
         let mut details = new.details;
-        if let Some(facility) = new.mrn_facility.as_deref() {
-            let ns = self.mrn_namespace(facility)?;
+        if let Some(ns) = namespace {
             details.identifiers.push(self.next_mrn(&ns).await?);
         }
         let patient = Patient {
