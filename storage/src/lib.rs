@@ -10,29 +10,40 @@
 //! | `sqlite::memory:`           | [`SqliteStore`], in memory (one connection) |
 //! | `sqlite://path/to/file.db`  | [`SqliteStore`] in that file (created if missing) |
 //! | `sqlite:path/to/file.db`    | same                                      |
+//! | `postgres://user:pass@host:5432/db?max_connections=16&acquire_timeout=5` | [`PostgresStore`] (also `postgresql://`) |
 //!
 //! Every backend passes core's conformance suite, so hosts can switch URL
-//! without changing behaviour. The SQLite schema lives in
-//! `migrations/sqlite/` and is applied on open.
+//! without changing behaviour. The schemas live in `migrations/sqlite/` and
+//! `migrations/postgres/` and are applied on open.
 
+mod postgres;
 mod sqlite;
 
 use std::sync::Arc;
 
 use carebase::{Error, MemoryStore, Result, Store};
 
+pub use postgres::{
+    parse_url as parse_postgres_url, PoolSettings, PostgresStore, DEFAULT_ACQUIRE_TIMEOUT,
+    DEFAULT_PG_MAX_CONNECTIONS, OUTBOX_LOCK,
+};
 pub use sqlite::{SqliteStore, DEFAULT_MAX_CONNECTIONS};
+pub use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 pub use sqlx::sqlite::SqliteConnectOptions;
 
 /// Opens the store a URL names. An unknown scheme is
 /// [`Error::UnsupportedStore`]; a file that cannot be opened or created, or
-/// that is not a SQLite database, is [`Error::Storage`].
+/// that is not a SQLite database, is [`Error::Storage`]; so is an
+/// unreachable PostgreSQL server or a failed login.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     if url == "memory:" {
         return Ok(Arc::new(MemoryStore::new()));
     }
     if sqlite::scheme_of(url) == "sqlite" {
         return Ok(Arc::new(SqliteStore::open(url).await?));
+    }
+    if matches!(sqlite::scheme_of(url), "postgres" | "postgresql") {
+        return Ok(Arc::new(PostgresStore::open(url).await?));
     }
     Err(Error::UnsupportedStore {
         scheme: sqlite::scheme_of(url).to_owned(),

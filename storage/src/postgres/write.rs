@@ -1,0 +1,714 @@
+//! `apply`: one change set, one READ COMMITTED transaction. The guarantees
+//! come from the database, not from this process (many processes may write
+//! one database):
+//!
+//! - identifier uniqueness: the primary key of `patient_identifiers`
+//!   (a unique violation is mapped to `DuplicateIdentifier{system}` after a
+//!   re-check names the system);
+//! - versions: `UPDATE … WHERE patient_id = $1 AND version = $2` (0 rows:
+//!   stale or missing); once-only reviews/undos lock their row `FOR UPDATE`;
+//! - audit chains: the heads involved are locked `FOR UPDATE` in chain order
+//!   (no deadlocks between writers), entries are sealed after them, and the
+//!   primary key (patient_id, chain_seq) makes a fork impossible;
+//! - outbox order: see [`append_events`].
+//!
+//! Any error rolls the whole transaction back.
+
+use std::collections::{BTreeSet, HashMap};
+
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use carebase::audit::{seal, AuditDraft, AuditEntry, ChainHead};
+use carebase::events::{EventDraft, OutboxEvent};
+use carebase::patient::normalize::search_keys;
+use carebase::patient::{MergeRecord, Patient};
+use carebase::store::{
+    AckWrite, Applied, CareTeamWrite, ChangeSet, GrantWrite, MergeWrite, PatientWrite,
+};
+use carebase::{ConflictDetail, Error, Result};
+
+use super::db_error;
+use super::rows::{chain_key, from_db, parse_chain, to_db, to_json};
+
+use super::OUTBOX_LOCK;
+
+/// Applies `changes` atomically.
+pub(crate) async fn apply(pool: &PgPool, changes: ChangeSet) -> Result<Applied> {
+    let mut tx = pool.begin().await.map_err(db_error)?;
+    match apply_in(&mut tx, changes).await {
+        Ok(applied) => {
+            tx.commit().await.map_err(db_error)?;
+            Ok(applied)
+        }
+        Err(e) => {
+            // The rule's error is what the caller needs; a failing rollback
+            // (e.g. a lost connection) still leaves nothing committed.
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+async fn apply_in(conn: &mut PgConnection, changes: ChangeSet) -> Result<Applied> {
+    for w in changes.patients {
+        write_patient(conn, w).await?;
+    }
+    for w in changes.care_team {
+        write_care_team(conn, w).await?;
+    }
+    for w in changes.grants {
+        write_grant(conn, w).await?;
+    }
+    for w in changes.merges {
+        write_merge(conn, w).await?;
+    }
+    for w in changes.acks {
+        write_ack(conn, w).await?;
+    }
+    let audit = append_audit(conn, changes.audit).await?;
+    let events = append_events(conn, changes.events).await?;
+    Ok(Applied { audit, events })
+}
+
+fn already_exists(entity: &str) -> Error {
+    Error::Conflict {
+        detail: ConflictDetail::AlreadyExists {
+            entity: entity.to_owned(),
+        },
+    }
+}
+
+fn is_unique_violation(error: &sqlx::Error, constraint: &str) -> bool {
+    match error {
+        sqlx::Error::Database(db) => {
+            db.kind() == sqlx::error::ErrorKind::UniqueViolation
+                && db.constraint() == Some(constraint)
+        }
+        _ => false,
+    }
+}
+
+async fn write_patient(conn: &mut PgConnection, write: PatientWrite) -> Result<()> {
+    let (patient, expected) = match write {
+        PatientWrite::Insert(p) => (p, None),
+        PatientWrite::Update {
+            patient,
+            expected_version,
+        } => (patient, Some(expected_version)),
+    };
+    let details = to_json(&patient.details, "patient details")?;
+    let written = match expected {
+        None => insert_patient(conn, &patient, &details).await,
+        Some(v) => update_patient(conn, &patient, v, &details).await,
+    };
+    match written {
+        Err(e) if is_unique_violation(&e, "patients_pkey") => {
+            return Err(already_exists("patient"))
+        }
+        Err(e) => return Err(db_error(e)),
+        Ok(1) => {}
+        Ok(_) => return Err(stale_or_missing(conn, &patient, expected.unwrap_or(0)).await),
+    }
+    replace_keys(conn, &patient, expected.is_some()).await
+}
+
+/// The stored columns of a patient after its id, in one order for both
+/// statements below.
+const PATIENT_ROW: &str =
+    "version, active, merged_into, created_at, updated_at, gender, birth_date, details";
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+fn bind_row<'q>(query: Query<'q>, p: &'q Patient, details: &'q str) -> Query<'q> {
+    query
+        .bind(to_db(p.version))
+        .bind(p.active)
+        .bind(p.merged_into.map(|m| m.0))
+        .bind(p.created_at)
+        .bind(p.updated_at)
+        .bind(p.details.gender.map(|g| g.as_str()))
+        .bind(p.details.birth_date)
+        .bind(details)
+}
+
+/// Inserts a new record (an existing id fails on the primary key).
+async fn insert_patient(
+    conn: &mut PgConnection,
+    p: &Patient,
+    details: &str,
+) -> std::result::Result<u64, sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO patients (patient_id, {PATIENT_ROW}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    );
+    let done = bind_row(sqlx::query(&sql).bind(p.id.0), p, details)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Replaces a record only if it still has `expected_version`.
+async fn update_patient(
+    conn: &mut PgConnection,
+    p: &Patient,
+    expected_version: u64,
+    details: &str,
+) -> std::result::Result<u64, sqlx::Error> {
+    let sql = format!(
+        "UPDATE patients SET ({PATIENT_ROW}) = ($1, $2, $3, $4, $5, $6, $7, $8) \
+         WHERE patient_id = $9 AND version = $10"
+    );
+    let done = bind_row(sqlx::query(&sql), p, details)
+        .bind(p.id.0)
+        .bind(to_db(expected_version))
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// After an update matched no row: a stale version or a missing record.
+async fn stale_or_missing(conn: &mut PgConnection, p: &Patient, expected_version: u64) -> Error {
+    let stored: std::result::Result<Option<i64>, sqlx::Error> =
+        sqlx::query_scalar("SELECT version FROM patients WHERE patient_id = $1")
+            .bind(p.id.0)
+            .fetch_optional(&mut *conn)
+            .await;
+    match stored {
+        Ok(Some(v)) => Error::stale("patient", expected_version, from_db(v)),
+        Ok(None) => Error::not_found("patient"),
+        Err(e) => db_error(e),
+    }
+}
+
+/// Replaces the search keys of a patient with the ones core computes. The
+/// identifier insert runs under a savepoint so a unique violation leaves the
+/// transaction usable for the re-check that names the system.
+async fn replace_keys(conn: &mut PgConnection, p: &Patient, existing: bool) -> Result<()> {
+    let id = p.id.0;
+    if existing {
+        for table in [
+            "patient_identifiers",
+            "patient_name_tokens",
+            "patient_phones",
+            "patient_emails",
+        ] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE patient_id = $1"))
+                .bind(id)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_error)?;
+        }
+    }
+    let keys = search_keys(&p.details);
+    if !p.details.identifiers.is_empty() {
+        let systems: Vec<&str> = p
+            .details
+            .identifiers
+            .iter()
+            .map(|i| i.system.as_str())
+            .collect();
+        let values: Vec<&str> = p
+            .details
+            .identifiers
+            .iter()
+            .map(|i| i.value.as_str())
+            .collect();
+        exec(conn, "SAVEPOINT carebase_identifiers").await?;
+        let claimed = sqlx::query(
+            "INSERT INTO patient_identifiers (system, value, patient_id) \
+             SELECT s, v, $3 FROM UNNEST($1::text[], $2::text[]) AS k (s, v)",
+        )
+        .bind(&systems)
+        .bind(&values)
+        .bind(id)
+        .execute(&mut *conn)
+        .await;
+        match claimed {
+            Ok(_) => exec(conn, "RELEASE SAVEPOINT carebase_identifiers").await?,
+            Err(e) if is_unique_violation(&e, "patient_identifiers_unique") => {
+                exec(conn, "ROLLBACK TO SAVEPOINT carebase_identifiers").await?;
+                return Err(identifier_conflict(conn, p).await);
+            }
+            Err(e) => return Err(db_error(e)),
+        }
+    }
+    for (table, column, values) in [
+        ("patient_name_tokens", "token", &keys.name_tokens),
+        ("patient_phones", "phone", &keys.phones),
+        ("patient_emails", "email", &keys.emails),
+    ] {
+        if values.is_empty() {
+            continue;
+        }
+        sqlx::query(&format!(
+            "INSERT INTO {table} ({column}, patient_id) \
+             SELECT DISTINCT k, $2 FROM UNNEST($1::text[]) AS k ON CONFLICT DO NOTHING"
+        ))
+        .bind(values)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    }
+    Ok(())
+}
+
+async fn exec(conn: &mut PgConnection, sql: &str) -> Result<()> {
+    sqlx::query(sql)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+/// After a failed claim: the first identifier another patient holds (a
+/// committed holder, visible to this statement at READ COMMITTED) names the
+/// conflicting system.
+async fn identifier_conflict(conn: &mut PgConnection, p: &Patient) -> Error {
+    for ident in &p.details.identifiers {
+        let owner: std::result::Result<Option<Uuid>, sqlx::Error> = sqlx::query_scalar(
+            "SELECT patient_id FROM patient_identifiers WHERE system = $1 AND value = $2",
+        )
+        .bind(&ident.system)
+        .bind(&ident.value)
+        .fetch_optional(&mut *conn)
+        .await;
+        match owner {
+            Ok(Some(owner)) if owner != p.id.0 => {
+                return Error::Conflict {
+                    detail: ConflictDetail::DuplicateIdentifier {
+                        system: ident.system.clone(),
+                    },
+                }
+            }
+            Ok(_) => {}
+            Err(e) => return db_error(e),
+        }
+    }
+    // The same identifier twice in one record.
+    if let Some(system) = repeated_system(p) {
+        return Error::Conflict {
+            detail: ConflictDetail::DuplicateIdentifier { system },
+        };
+    }
+    Error::storage("identifier uniqueness failed without a holder")
+}
+
+fn repeated_system(p: &Patient) -> Option<String> {
+    let mut seen = BTreeSet::new();
+    p.details
+        .identifiers
+        .iter()
+        .find(|i| !seen.insert((i.system.as_str(), i.value.as_str())))
+        .map(|i| i.system.clone())
+}
+
+async fn write_care_team(conn: &mut PgConnection, write: CareTeamWrite) -> Result<()> {
+    match write {
+        CareTeamWrite::Assign(a) => {
+            let done = sqlx::query(
+                "INSERT INTO care_team (patient_id, practitioner_id, assigned_by, assigned_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(a.patient.0)
+            .bind(a.practitioner.0)
+            .bind(a.assigned_by.0)
+            .bind(a.assigned_at)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+            if done.rows_affected() == 0 {
+                return Err(already_exists("care team assignment"));
+            }
+        }
+        CareTeamWrite::Remove {
+            patient,
+            practitioner,
+        } => {
+            let done =
+                sqlx::query("DELETE FROM care_team WHERE patient_id = $1 AND practitioner_id = $2")
+                    .bind(patient.0)
+                    .bind(practitioner.0)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db_error)?;
+            if done.rows_affected() == 0 {
+                return Err(Error::not_found("care team assignment"));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn write_grant(conn: &mut PgConnection, write: GrantWrite) -> Result<()> {
+    match write {
+        GrantWrite::Insert(g) => {
+            sqlx::query(
+                "INSERT INTO break_glass_grants (id, patient_id, actor_id, reason, \
+                 granted_at, expires_at, reviewed_by, reviewed_at, review_note) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (patient_id, id) DO UPDATE SET actor_id = EXCLUDED.actor_id, \
+                 reason = EXCLUDED.reason, granted_at = EXCLUDED.granted_at, \
+                 expires_at = EXCLUDED.expires_at, reviewed_by = EXCLUDED.reviewed_by, \
+                 reviewed_at = EXCLUDED.reviewed_at, review_note = EXCLUDED.review_note",
+            )
+            .bind(g.id.0)
+            .bind(g.patient.0)
+            .bind(g.actor.0)
+            .bind(&g.reason)
+            .bind(g.granted_at)
+            .bind(g.expires_at)
+            .bind(g.reviewed_by.map(|a| a.0))
+            .bind(g.reviewed_at)
+            .bind(&g.review_note)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+        }
+        GrantWrite::Review { id, by, at, note } => {
+            // The row lock makes "review once" hold between concurrent reviewers.
+            let found: Option<Option<chrono::DateTime<chrono::Utc>>> = sqlx::query_scalar(
+                "SELECT reviewed_at FROM break_glass_grants WHERE id = $1 FOR UPDATE",
+            )
+            .bind(id.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?;
+            match found {
+                None => return Err(Error::not_found("break-glass grant")),
+                Some(Some(_)) => {
+                    return Err(Error::invalid_state(
+                        "break-glass grant",
+                        "already reviewed",
+                    ))
+                }
+                Some(None) => {}
+            }
+            sqlx::query(
+                "UPDATE break_glass_grants SET reviewed_by = $1, reviewed_at = $2, \
+                 review_note = $3 WHERE id = $4",
+            )
+            .bind(by.0)
+            .bind(at)
+            .bind(note)
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+        }
+    }
+    Ok(())
+}
+
+async fn insert_merge(conn: &mut PgConnection, m: &MergeRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO merges (id, patient_id, merged_patient_id, merged_at, \
+         unmerged_by, unmerged_at, record) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (patient_id, id) DO UPDATE SET merged_patient_id = EXCLUDED.merged_patient_id, \
+         merged_at = EXCLUDED.merged_at, unmerged_by = EXCLUDED.unmerged_by, \
+         unmerged_at = EXCLUDED.unmerged_at, record = EXCLUDED.record",
+    )
+    .bind(m.id.0)
+    .bind(m.survivor.0)
+    .bind(m.merged.0)
+    .bind(m.merged_at)
+    .bind(m.unmerged_by.map(|a| a.0))
+    .bind(m.unmerged_at)
+    .bind(to_json(m, "merge record")?)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+async fn write_merge(conn: &mut PgConnection, write: MergeWrite) -> Result<()> {
+    match write {
+        MergeWrite::Insert(m) => insert_merge(conn, &m).await?,
+        MergeWrite::Undo { id, by, at } => {
+            let found: Option<Option<chrono::DateTime<chrono::Utc>>> =
+                sqlx::query_scalar("SELECT unmerged_at FROM merges WHERE id = $1 FOR UPDATE")
+                    .bind(id.0)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(db_error)?;
+            match found {
+                None => return Err(Error::not_found("merge")),
+                Some(Some(_)) => return Err(Error::invalid_state("merge", "already undone")),
+                Some(None) => {}
+            }
+            sqlx::query("UPDATE merges SET unmerged_by = $1, unmerged_at = $2 WHERE id = $3")
+                .bind(by.0)
+                .bind(at)
+                .bind(id.0)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_error)?;
+        }
+    }
+    Ok(())
+}
+
+/// Allocates the next number of a sequence in one atomic statement (its own
+/// transaction): concurrent callers serialize on the counter row.
+pub(crate) async fn allocate(pool: &PgPool, name: &str) -> Result<u64> {
+    let value: i64 = sqlx::query_scalar(
+        "INSERT INTO counters (name, value) VALUES ($1, 1) \
+         ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+    )
+    .bind(name)
+    .fetch_one(pool)
+    .await
+    .map_err(db_error)?;
+    Ok(from_db(value))
+}
+
+async fn write_ack(conn: &mut PgConnection, write: AckWrite) -> Result<()> {
+    // Make sure there is a row to lock, then lock it: concurrent acks of one
+    // consumer serialize and the position never moves backward.
+    sqlx::query(
+        "INSERT INTO outbox_consumers (name, position) VALUES ($1, 0) ON CONFLICT DO NOTHING",
+    )
+    .bind(&write.consumer)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let current: i64 =
+        sqlx::query_scalar("SELECT position FROM outbox_consumers WHERE name = $1 FOR UPDATE")
+            .bind(&write.consumer)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    // Compared as u64 here, not in SQL, so huge positions keep their order.
+    let position = from_db(current).max(write.seq);
+    sqlx::query("UPDATE outbox_consumers SET position = $2 WHERE name = $1")
+        .bind(&write.consumer)
+        .bind(to_db(position))
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+/// Chains every draft after its chain's head and appends them all.
+///
+/// 1. A head row is inserted for every chain involved that has none yet
+///    (`seq = 0`, a placeholder that this transaction overwrites; a
+///    concurrent inserter of the same head waits for us on the primary key).
+/// 2. The heads are locked `FOR UPDATE` in chain order, so two writers that
+///    share chains lock them in the same order and never deadlock, and a
+///    writer to another patient's chain does not wait at all.
+/// 3. Entries are sealed after the locked heads, inserted in one statement,
+///    and the heads advanced in one statement.
+async fn append_audit(conn: &mut PgConnection, drafts: Vec<AuditDraft>) -> Result<Vec<AuditEntry>> {
+    if drafts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let chains: Vec<Uuid> = drafts
+        .iter()
+        .map(|d| chain_key(d.patient))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    sqlx::query(
+        "INSERT INTO audit_heads (patient_id, seq, hash) \
+         SELECT c, 0, '' FROM UNNEST($1::uuid[]) WITH ORDINALITY AS k (c, n) ORDER BY n \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(&chains)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let rows: Vec<(Uuid, i64, String)> = sqlx::query_as(
+        "SELECT patient_id, seq, hash FROM audit_heads WHERE patient_id = ANY($1) \
+         ORDER BY patient_id FOR UPDATE",
+    )
+    .bind(&chains)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let mut heads: HashMap<Uuid, ChainHead> = HashMap::new();
+    for (key, seq, hash) in rows {
+        // seq 0 is this transaction's placeholder: the chain is empty.
+        if seq != 0 {
+            heads.insert(
+                key,
+                ChainHead {
+                    chain: parse_chain(key),
+                    seq: from_db(seq),
+                    hash,
+                },
+            );
+        }
+    }
+    let mut entries = Vec::with_capacity(drafts.len());
+    for draft in drafts {
+        let key = chain_key(draft.patient);
+        let entry = seal(draft, heads.get(&key));
+        heads.insert(
+            key,
+            ChainHead {
+                chain: entry.draft.patient,
+                seq: entry.chain_seq,
+                hash: entry.hash.clone(),
+            },
+        );
+        entries.push(entry);
+    }
+    let mut cols = AuditColumns::default();
+    for e in &entries {
+        let d = &e.draft;
+        cols.id.push(d.id.0);
+        cols.patient.push(chain_key(d.patient));
+        cols.seq.push(to_db(e.chain_seq));
+        cols.at.push(d.at);
+        cols.actor.push(d.actor.0);
+        cols.roles.push(to_json(&d.roles, "audit roles")?);
+        cols.action.push(d.action.clone());
+        cols.outcome.push(d.outcome.as_str().to_owned());
+        cols.reason.push(d.reason.clone());
+        cols.break_glass.push(d.break_glass.map(|g| g.0));
+        cols.subject.push(d.subject.clone());
+        cols.prev_hash.push(e.prev_hash.clone());
+        cols.hash.push(e.hash.clone());
+    }
+    sqlx::query(
+        "INSERT INTO audit_entries (id, patient_id, chain_seq, at, actor_id, roles, action, \
+         outcome, reason, break_glass, subject, prev_hash, hash) \
+         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::bigint[], $4::timestamptz[], \
+         $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[], $10::uuid[], $11::text[], \
+         $12::text[], $13::text[])",
+    )
+    .bind(&cols.id)
+    .bind(&cols.patient)
+    .bind(&cols.seq)
+    .bind(&cols.at)
+    .bind(&cols.actor)
+    .bind(&cols.roles)
+    .bind(&cols.action)
+    .bind(&cols.outcome)
+    .bind(&cols.reason)
+    .bind(&cols.break_glass)
+    .bind(&cols.subject)
+    .bind(&cols.prev_hash)
+    .bind(&cols.hash)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let (mut head_chain, mut head_seq, mut head_hash) = (Vec::new(), Vec::new(), Vec::new());
+    for key in &chains {
+        if let Some(h) = heads.get(key) {
+            head_chain.push(*key);
+            head_seq.push(to_db(h.seq));
+            head_hash.push(h.hash.clone());
+        }
+    }
+    sqlx::query(
+        "UPDATE audit_heads h SET seq = k.seq, hash = k.hash \
+         FROM UNNEST($1::uuid[], $2::bigint[], $3::text[]) AS k (chain, seq, hash) \
+         WHERE h.patient_id = k.chain",
+    )
+    .bind(&head_chain)
+    .bind(&head_seq)
+    .bind(&head_hash)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(entries)
+}
+
+/// Column arrays of a multi-row audit insert.
+#[derive(Default)]
+struct AuditColumns {
+    id: Vec<Uuid>,
+    patient: Vec<Uuid>,
+    seq: Vec<i64>,
+    at: Vec<chrono::DateTime<chrono::Utc>>,
+    actor: Vec<Uuid>,
+    roles: Vec<String>,
+    action: Vec<String>,
+    outcome: Vec<String>,
+    reason: Vec<String>,
+    break_glass: Vec<Option<Uuid>>,
+    subject: Vec<Option<String>>,
+    prev_hash: Vec<String>,
+    hash: Vec<String>,
+}
+
+/// Appends the events, last thing in the transaction.
+///
+/// Why the advisory lock: a `bigserial` value is taken when a row is
+/// inserted, but becomes visible when its transaction commits. Two writers
+/// could take 7 and 8 and commit 8 first; a relay polling `seq > 6` would
+/// then see 8, acknowledge it, and never ask for 7 again — a lost event.
+/// `pg_advisory_xact_lock(OUTBOX_LOCK)` is held from just before the insert
+/// until commit (or rollback), so outbox writers take sequence numbers and
+/// commit one at a time: numbers become visible in increasing order and a
+/// poller never sees a gap that fills in later. Taking it at the very end
+/// keeps the serialized section to one insert and the commit. (Gaps left by
+/// rolled-back transactions stay gaps forever, which pollers handle.)
+async fn append_events(
+    conn: &mut PgConnection,
+    drafts: Vec<EventDraft>,
+) -> Result<Vec<OutboxEvent>> {
+    if drafts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut id = Vec::with_capacity(drafts.len());
+    let mut kind = Vec::with_capacity(drafts.len());
+    let mut schema = Vec::with_capacity(drafts.len());
+    let mut patient = Vec::with_capacity(drafts.len());
+    let mut payload = Vec::with_capacity(drafts.len());
+    let mut key = Vec::with_capacity(drafts.len());
+    let mut occurred = Vec::with_capacity(drafts.len());
+    for d in &drafts {
+        id.push(d.id.0);
+        kind.push(d.kind.clone());
+        schema.push(
+            i32::try_from(d.schema_version)
+                .map_err(|_| Error::storage("event schema version out of range"))?,
+        );
+        patient.push(d.patient.map(|p| p.0));
+        payload.push(to_json(&d.payload, "event payload")?);
+        key.push(d.idempotency_key.clone());
+        occurred.push(d.occurred_at);
+    }
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(OUTBOX_LOCK)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    // WITH ORDINALITY + ORDER BY: sequence numbers follow the drafts' order.
+    let seqs: Vec<i64> = sqlx::query_scalar(
+        "INSERT INTO outbox_events (id, kind, schema_version, patient_id, payload, \
+         idempotency_key, occurred_at) \
+         SELECT i, k, s, p, b, ik, o FROM UNNEST($1::uuid[], $2::text[], $3::int[], \
+         $4::uuid[], $5::text[], $6::text[], $7::timestamptz[]) WITH ORDINALITY \
+         AS d (i, k, s, p, b, ik, o, n) ORDER BY n RETURNING seq",
+    )
+    .bind(&id)
+    .bind(&kind)
+    .bind(&schema)
+    .bind(&patient)
+    .bind(&payload)
+    .bind(&key)
+    .bind(&occurred)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    if seqs.len() != drafts.len() {
+        return Err(Error::storage(
+            "outbox insert returned the wrong number of rows",
+        ));
+    }
+    let mut seqs = seqs;
+    // RETURNING order is not guaranteed; the values were taken in draft order.
+    seqs.sort_unstable();
+    Ok(drafts
+        .into_iter()
+        .zip(seqs)
+        .map(|(draft, seq)| OutboxEvent {
+            seq: from_db(seq),
+            draft,
+        })
+        .collect())
+}

@@ -1,0 +1,466 @@
+//! PostgreSQL-specific guarantees: the database (not this process) enforces
+//! uniqueness, versions, audit chains and outbox order under real
+//! concurrency (tasks on a multi-threaded runtime, each on its own pooled
+//! connection); `open` errors; the distribution-key rule of the schema.
+//! Needs `CAREBASE_PG_URL` (see `scripts/postgres`); skipped locally without
+//! it, failing under `CI`.
+
+mod postgres_support;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use carebase::audit::verify_chain;
+use carebase::conformance::{at, audit_about, patient, with_identifier};
+use carebase::events::EventDraft;
+use carebase::store::{ChangeSet, PatientWrite};
+use carebase::{ConflictDetail, Error, EventId, PatientId, Store};
+use carebase_storage::PostgresStore;
+
+use postgres_support::{pg_url, PgTestStore};
+
+const MRN: &str = "urn:carebase:mrn:pg-test";
+
+macro_rules! store_or_skip {
+    () => {
+        match PgTestStore::new().await {
+            Some(store) => Arc::new(store),
+            None => return,
+        }
+    };
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixteen_writers_claiming_one_identifier_have_exactly_one_winner() {
+    let store: Arc<PgTestStore> = store_or_skip!();
+    for round in 0..10 {
+        let value = format!("PG{round}");
+        let tasks: Vec<_> = (0..16)
+            .map(|i| {
+                let store = store.clone();
+                let p =
+                    with_identifier(patient("Race", &format!("N{i}"), (1990, 1, 1)), MRN, &value);
+                tokio::spawn(async move {
+                    store
+                        .apply(ChangeSet {
+                            patients: vec![PatientWrite::Insert(p.clone())],
+                            audit: vec![audit_about(Some(p.id), "patient.register")],
+                            ..ChangeSet::default()
+                        })
+                        .await
+                })
+            })
+            .collect();
+        let mut wins = 0;
+        for task in tasks {
+            match task.await.expect("task") {
+                Ok(_) => wins += 1,
+                Err(Error::Conflict {
+                    detail: ConflictDetail::DuplicateIdentifier { system },
+                }) => assert_eq!(system, MRN),
+                Err(other) => panic!("round {round}: unexpected {}", other.code()),
+            }
+        }
+        assert_eq!(wins, 1, "round {round}");
+        let holders = store
+            .search_patients(&carebase::patient::PatientSearch {
+                identifier_system: Some(MRN.into()),
+                identifier_value: Some(value.clone()),
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .expect("search");
+        assert_eq!(holders.len(), 1, "round {round}: one holder");
+    }
+    // Losers wrote nothing: one patient and one audit entry per round.
+    let chains = store.audit_chains().await.expect("chains");
+    assert_eq!(chains.len(), 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_updates_with_one_expected_version_have_exactly_one_winner() {
+    let store: Arc<PgTestStore> = store_or_skip!();
+    for round in 0..5u64 {
+        let p = patient("Race", &format!("Update{round}"), (1990, 1, 1));
+        store
+            .apply(ChangeSet {
+                patients: vec![PatientWrite::Insert(p.clone())],
+                ..ChangeSet::default()
+            })
+            .await
+            .expect("insert");
+        let tasks: Vec<_> = (0..16)
+            .map(|i| {
+                let store = store.clone();
+                let mut next = p.clone();
+                next.version = 2;
+                next.details.names[0].given = vec![format!("Winner{i}")];
+                tokio::spawn(async move {
+                    store
+                        .apply(ChangeSet {
+                            patients: vec![PatientWrite::Update {
+                                patient: next,
+                                expected_version: 1,
+                            }],
+                            ..ChangeSet::default()
+                        })
+                        .await
+                })
+            })
+            .collect();
+        let mut wins = 0;
+        for task in tasks {
+            match task.await.expect("task") {
+                Ok(_) => wins += 1,
+                Err(Error::Conflict {
+                    detail:
+                        ConflictDetail::StaleVersion {
+                            expected, actual, ..
+                        },
+                }) => assert_eq!((expected, actual), (1, 2)),
+                Err(other) => panic!("unexpected {}", other.code()),
+            }
+        }
+        assert_eq!(wins, 1, "round {round}");
+        assert_eq!(
+            store
+                .patient(p.id)
+                .await
+                .expect("get")
+                .expect("found")
+                .version,
+            2
+        );
+    }
+}
+
+/// Walks every chain the store knows and verifies it against its head.
+async fn verify_all(store: &dyn Store) -> u64 {
+    let heads = store.audit_heads().await.expect("heads");
+    let mut entries_checked = 0;
+    for chain in store.audit_chains().await.expect("chains") {
+        let entries = store.audit_chain(chain, 1, 100_000).await.expect("chain");
+        let head = heads.iter().find(|h| h.chain == chain);
+        assert!(head.is_some(), "every chain has a head");
+        assert_eq!(verify_chain(chain, &entries, head), None, "chain verifies");
+        let seqs: Vec<u64> = entries.iter().map(|e| e.chain_seq).collect();
+        let expected: Vec<u64> = (1..=entries.len() as u64).collect();
+        assert_eq!(seqs, expected, "no gaps");
+        entries_checked += entries.len() as u64;
+    }
+    entries_checked
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixteen_audit_writers_on_shared_and_own_chains_keep_every_chain_whole() {
+    let store: Arc<PgTestStore> = store_or_skip!();
+    let shared: Vec<PatientId> = (0..3).map(|_| PatientId::new()).collect();
+    const ROUNDS: usize = 10;
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let store = store.clone();
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                let own = PatientId::new();
+                for round in 0..ROUNDS {
+                    // Chains in varying orders (shared ones reversed for odd
+                    // writers) — locking in chain order must prevent deadlocks.
+                    let mut chains = vec![Some(shared[0]), Some(own), None, Some(shared[1])];
+                    if (i + round) % 2 == 1 {
+                        chains.reverse();
+                        chains.push(Some(shared[2]));
+                    }
+                    let audit = chains
+                        .into_iter()
+                        .map(|c| audit_about(c, "patient.read"))
+                        .collect();
+                    store
+                        .apply(ChangeSet::audit_only(audit))
+                        .await
+                        .expect("audit apply");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("writer");
+    }
+    let checked = verify_all(store.as_ref()).await;
+    // 16 writers × 10 rounds × 4 entries, plus one more every other round.
+    assert_eq!(checked, 16 * ROUNDS as u64 * 4 + 16 * ROUNDS as u64 / 2);
+    let shared0 = store
+        .audit_chain(Some(shared[0]), 1, 100_000)
+        .await
+        .expect("chain");
+    assert_eq!(shared0.len(), 16 * ROUNDS);
+}
+
+fn event(n: usize) -> EventDraft {
+    EventDraft {
+        id: EventId::new(),
+        kind: "patient.registered".into(),
+        schema_version: 1,
+        patient: Some(PatientId::new()),
+        payload: serde_json::json!({ "n": n }),
+        idempotency_key: format!("patient.registered:{n}:1"),
+        occurred_at: at(n as i64),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn outbox_pollers_never_see_a_gap_fill_in_later() {
+    let store: Arc<PgTestStore> = store_or_skip!();
+    const WRITERS: usize = 16;
+    // Every fourth writer appends big batches (sequence numbers are taken
+    // row by row during a long insert, well before its commit), the others
+    // single events: without ordering, a small transaction commits a number
+    // in the middle of a big one's and a poller sees a hole.
+    let batch = |w: usize| if w % 4 == 0 { 2000 } else { 1 };
+    let rounds = |w: usize| if w % 4 == 0 { 6 } else { 80 };
+    let total: u64 = (0..WRITERS).map(|w| (batch(w) * rounds(w)) as u64).sum();
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for i in 0..rounds(w) {
+                    let events = (0..batch(w))
+                        .map(|k| event(w * 1_000_000 + i * 10_000 + k))
+                        .collect();
+                    store
+                        .apply(ChangeSet {
+                            // Events are appended at the end of a
+                            // transaction that did other work (on a chain
+                            // of its own: a shared chain head would order
+                            // the writers by itself).
+                            audit: vec![audit_about(Some(PatientId::new()), "event.test")],
+                            events,
+                            ..ChangeSet::default()
+                        })
+                        .await
+                        .expect("apply events");
+                }
+            })
+        })
+        .collect();
+    // Two pollers: whatever they see must extend their position by exactly
+    // one, every time — a hole a poller skipped could never be delivered
+    // later (it would acknowledge past it).
+    let pollers: Vec<_> = (0..2)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut position = 0u64;
+                while position < total {
+                    let batch = store.events_after(position, 500).await.expect("poll");
+                    for e in &batch {
+                        assert_eq!(e.seq, position + 1, "a sequence gap seen by a poller");
+                        position = e.seq;
+                    }
+                    if batch.is_empty() {
+                        tokio::task::yield_now().await;
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.expect("writer");
+    }
+    for p in pollers {
+        p.await.expect("poller saw no gap");
+    }
+    let all = store.events_after(0, 100_000).await.expect("all");
+    let seqs: Vec<u64> = all.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=total).collect::<Vec<_>>());
+    // Each change set's events are consecutive and in draft order.
+    for pair in all.windows(2) {
+        let n0 = pair[0].draft.payload["n"].as_u64().expect("n");
+        let n1 = pair[1].draft.payload["n"].as_u64().expect("n");
+        if n0 / 10_000 == n1 / 10_000 {
+            assert_eq!(n1, n0 + 1, "a change set's events in draft order");
+        }
+    }
+}
+
+/// Deterministic half of the outbox-order guarantee: while another
+/// transaction holds the outbox lock, a change set with events waits (its
+/// sequence numbers are taken only after the holder commits), and one
+/// without events does not wait at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn outbox_writers_take_numbers_under_the_outbox_lock() {
+    let store: Arc<PgTestStore> = store_or_skip!();
+    let mut holder = store.store.pool().begin().await.expect("begin");
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(carebase_storage::OUTBOX_LOCK)
+        .execute(&mut *holder)
+        .await
+        .expect("lock");
+    let with_events = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .apply(ChangeSet {
+                    events: vec![event(1)],
+                    ..ChangeSet::default()
+                })
+                .await
+        })
+    };
+    // Audit-only writers are not held up by the outbox lock.
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        store.apply(ChangeSet::audit_only(vec![audit_about(None, "x")])),
+    )
+    .await
+    .expect("audit-only apply does not wait")
+    .expect("audit-only apply");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !with_events.is_finished(),
+        "an outbox writer waits for the lock"
+    );
+    holder.commit().await.expect("release");
+    let applied = with_events.await.expect("task").expect("apply");
+    assert_eq!(applied.events[0].seq, 1);
+}
+
+#[tokio::test]
+async fn unreachable_server_is_a_storage_error() {
+    // Nothing listens on port 1; no configured server needed.
+    let url = "postgres://carebase:s3cret@127.0.0.1:1/carebase?acquire_timeout=2";
+    let err = match carebase_storage::open(url).await {
+        Ok(_) => panic!("opened an unreachable server"),
+        Err(e) => e,
+    };
+    assert_eq!(err.code(), "storage");
+    assert!(!err.to_string().contains("s3cret"), "no password in errors");
+    let err =
+        PostgresStore::open("postgresql://x@127.0.0.1:1/db?acquire_timeout=1&max_connections=2")
+            .await
+            .err()
+            .expect("unreachable");
+    assert_eq!(err.code(), "storage");
+}
+
+#[tokio::test]
+async fn bad_urls_are_storage_errors() {
+    for url in [
+        "postgres://u:p@127.0.0.1:5432/db?max_connections=many",
+        "postgres://u:p@127.0.0.1:5432/db?acquire_timeout=-1",
+        "postgres://u:p@127.0.0.1:notaport/db",
+    ] {
+        let err = carebase_storage::open(url).await.err().expect("bad url");
+        assert_eq!(err.code(), "storage", "{url}");
+        assert!(!err.to_string().contains("u:p"), "no credentials in errors");
+    }
+}
+
+#[tokio::test]
+async fn pool_settings_come_from_the_url_and_are_stripped() {
+    let (options, settings) = carebase_storage::parse_postgres_url(
+        "postgres://u:p@db.example:6543/clinic?max_connections=16&sslmode=disable&acquire_timeout=5",
+    )
+    .expect("parses");
+    assert_eq!(settings.max_connections, 16);
+    assert_eq!(settings.acquire_timeout, std::time::Duration::from_secs(5));
+    assert_eq!(options.get_host(), "db.example");
+    assert_eq!(options.get_port(), 6543);
+    assert_eq!(options.get_database(), Some("clinic"));
+}
+
+#[tokio::test]
+async fn wrong_password_is_a_storage_error() {
+    let Some(url) = pg_url() else { return };
+    let (options, _) = carebase_storage::parse_postgres_url(&url).expect("parses");
+    let bad = format!(
+        "postgres://{}:wrong-password@{}:{}/{}?acquire_timeout=3",
+        options.get_username(),
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or("carebase"),
+    );
+    let err = carebase_storage::open(&bad)
+        .await
+        .err()
+        .expect("login fails");
+    assert_eq!(err.code(), "storage");
+    assert!(!err.to_string().contains("wrong-password"));
+}
+
+#[tokio::test]
+async fn open_by_url_applies_migrations_and_works() {
+    let Some(url) = pg_url() else { return };
+    let store = carebase_storage::open(&format!(
+        "{url}{}max_connections=4&acquire_timeout=5",
+        if url.contains('?') { "&" } else { "?" }
+    ))
+    .await
+    .expect("open by url");
+    // The shared database: only read, plus a sequence of our own.
+    let name = format!("pg-open-{}", uuid::Uuid::now_v7());
+    assert_eq!(store.counter(&name).await.expect("counter"), 0);
+    assert_eq!(store.allocate(&name).await.expect("allocate"), 1);
+}
+
+/// Tables that hold no per-patient rows, or hold a global rule; every other
+/// table must carry `patient_id` in its primary key (the distribution key).
+const REFERENCE_TABLES: [&str; 5] = [
+    "_sqlx_migrations",
+    "counters",
+    "outbox_events",
+    "outbox_consumers",
+    // Global (system, value) uniqueness; carries patient_id but its key does not.
+    "patient_identifiers",
+];
+
+#[tokio::test]
+async fn every_patient_data_table_is_keyed_by_patient_id() {
+    let Some(store) = PgTestStore::new().await else {
+        return;
+    };
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables \
+         WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY 1",
+    )
+    .bind(&store.schema)
+    .fetch_all(store.store.pool())
+    .await
+    .expect("tables");
+    assert!(tables.len() >= 12, "schema migrated: {tables:?}");
+    let keyed: BTreeSet<String> = sqlx::query_scalar(
+        "SELECT DISTINCT tc.table_name::text FROM information_schema.table_constraints tc \
+         JOIN information_schema.key_column_usage k \
+           ON k.constraint_schema = tc.constraint_schema AND k.constraint_name = tc.constraint_name \
+         WHERE tc.table_schema = $1 AND tc.constraint_type = 'PRIMARY KEY' \
+           AND k.column_name = 'patient_id'",
+    )
+    .bind(&store.schema)
+    .fetch_all(store.store.pool())
+    .await
+    .expect("keys")
+    .into_iter()
+    .collect();
+    let with_column: BTreeSet<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.columns \
+         WHERE table_schema = $1 AND column_name = 'patient_id'",
+    )
+    .bind(&store.schema)
+    .fetch_all(store.store.pool())
+    .await
+    .expect("columns")
+    .into_iter()
+    .collect();
+    let offenders: Vec<&String> = tables
+        .iter()
+        .filter(|t| !REFERENCE_TABLES.contains(&t.as_str()) && !keyed.contains(*t))
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "tables without patient_id in their primary key (add it, or list and document them as reference tables): {offenders:?}"
+    );
+    assert!(with_column.contains("patient_identifiers"));
+    for t in REFERENCE_TABLES {
+        assert!(tables.iter().any(|x| x == t), "reference table {t} exists");
+    }
+}
