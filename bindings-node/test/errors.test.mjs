@@ -19,7 +19,7 @@ test('every core error code reaches JavaScript with its details', async () => {
   seen.set('conflict', await rejects(c.updatePatient(desk, p.id, 9, p.details), 'conflict'))
   seen.set('forbidden', await rejects(c.getPatient(actor('practitioner'), p.id), 'forbidden'))
   seen.set('invalid_policy', await rejects(open('memory:', { policy: 'version = "one"' }), 'invalid_policy'))
-  seen.set('unsupported_store', await rejects(open('postgres://localhost/x'), 'unsupported_store'))
+  seen.set('unsupported_store', await rejects(open('mysql://localhost/x'), 'unsupported_store'))
   seen.set('storage', await rejects(open('sqlite:///nonexistent-dir/deeper/clinic.db'), 'storage'))
   assert.deepEqual([...seen.keys()].sort(), [...CODES].sort())
   for (const [code, err] of seen) {
@@ -37,7 +37,7 @@ test('every core error code reaches JavaScript with its details', async () => {
   assert.equal(seen.get('forbidden').reason.permission, 'patient.read')
   assert.ok(Array.isArray(seen.get('forbidden').reason.steps))
   assert.match(seen.get('invalid_policy').location, /line 1/)
-  assert.equal(seen.get('unsupported_store').scheme, 'postgres')
+  assert.equal(seen.get('unsupported_store').scheme, 'mysql')
   assert.equal(seen.get('not_found').entity, 'patient')
   assert.equal(seen.get('conflict').detail.kind, 'stale_version')
 })

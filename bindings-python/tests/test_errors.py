@@ -48,8 +48,8 @@ def test_each_error_is_raised(tmp_path: Path, desk: cb.Actor, system: cb.Actor) 
         cb.Policy.from_json("{ not json")
     assert "line 1" in syntax.value.location
     with pytest.raises(cb.UnsupportedStoreError) as us:
-        cb.open("postgres://nowhere/db")
-    assert us.value.scheme == "postgres"
+        cb.open("mysql://nowhere/db")
+    assert us.value.scheme == "mysql"
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"this is not a sqlite database" * 100)
     with pytest.raises(cb.StorageError) as st:
