@@ -464,3 +464,76 @@ async fn every_patient_data_table_is_keyed_by_patient_id() {
         assert!(tables.iter().any(|x| x == t), "reference table {t} exists");
     }
 }
+
+/// A store on the same schema as `store`, opened anew (migrations run again).
+async fn reopen(store: &PgTestStore) -> carebase::Result<PostgresStore> {
+    let url = pg_url().expect("configured");
+    let (options, _) = carebase_storage::parse_postgres_url(&url).expect("parses");
+    let options = options.options([("search_path", store.schema.as_str())]);
+    PostgresStore::connect(
+        options,
+        carebase_storage::PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(std::time::Duration::from_secs(30)),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn reopening_an_up_to_date_schema_is_idempotent() {
+    let Some(store) = PgTestStore::new().await else {
+        return;
+    };
+    let p = patient("Re", "Open", (1990, 1, 1));
+    store
+        .apply(ChangeSet {
+            patients: vec![PatientWrite::Insert(p.clone())],
+            ..ChangeSet::default()
+        })
+        .await
+        .expect("insert");
+    for _ in 0..2 {
+        let again = reopen(&store).await.expect("reopen");
+        assert!(again.patient(p.id).await.expect("get").is_some());
+        let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations")
+            .fetch_all(again.pool())
+            .await
+            .expect("versions");
+        assert_eq!(versions, vec![1]);
+        again.close().await;
+    }
+}
+
+#[tokio::test]
+async fn opening_a_schema_from_a_newer_carebase_fails_without_touching_it() {
+    let Some(store) = PgTestStore::new().await else {
+        return;
+    };
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES ($1, 'from the future', true, '\\x00'::bytea, 0)",
+    )
+    .bind(99_999_999i64)
+    .execute(store.store.pool())
+    .await
+    .expect("fake future migration");
+    for _ in 0..2 {
+        let err = match reopen(&store).await {
+            Ok(_) => panic!("opened a schema from a newer carebase"),
+            Err(e) => e,
+        };
+        assert_eq!(err.code(), "storage");
+        let text = err.to_string();
+        assert!(
+            text.contains(
+                "database schema version 99999999 is newer than this carebase (knows up to 1)"
+            ),
+            "{text}"
+        );
+    }
+    let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY 1")
+        .fetch_all(store.store.pool())
+        .await
+        .expect("versions");
+    assert_eq!(versions, vec![1, 99_999_999]);
+}

@@ -721,3 +721,72 @@ async fn the_wal_is_checkpointed_in_the_background() {
     }
     assert!(grew, "no checkpoint copied the WAL into the database file");
 }
+
+/// Records a migration this build does not know, as a newer carebase would.
+async fn fake_future_migration(store: &SqliteStore, version: i64) {
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (?, 'from the future', 1, x'00', 0)",
+    )
+    .bind(version)
+    .execute(store.pool())
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reopening_an_up_to_date_database_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = url_of(&db_path(&dir));
+    let p = patient("Re", "Open", (1990, 1, 1));
+    {
+        let store = SqliteStore::open(&url).await.unwrap();
+        store
+            .apply(ChangeSet {
+                patients: vec![PatientWrite::Insert(p.clone())],
+                ..ChangeSet::default()
+            })
+            .await
+            .unwrap();
+        store.close().await;
+    }
+    for _ in 0..2 {
+        let store = SqliteStore::open(&url).await.unwrap();
+        assert!(store.patient(p.id).await.unwrap().is_some());
+        assert_eq!(count(&store, "_sqlx_migrations").await, 1);
+        store.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn opening_a_database_from_a_newer_carebase_fails_without_touching_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = url_of(&db_path(&dir));
+    {
+        let store = SqliteStore::open(&url).await.unwrap();
+        fake_future_migration(&store, 99_999_999).await;
+        store.close().await;
+    }
+    for _ in 0..2 {
+        let err = match SqliteStore::open(&url).await {
+            Ok(_) => panic!("opened a database from a newer carebase"),
+            Err(e) => e,
+        };
+        assert_eq!(err.code(), "storage");
+        let text = err.to_string();
+        assert!(
+            text.contains(
+                "database schema version 99999999 is newer than this carebase (knows up to 1)"
+            ),
+            "{text}"
+        );
+    }
+    // Nothing was migrated or removed: the future row is still there.
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(db_path(&dir));
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY 1")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(versions, vec![1, 99_999_999]);
+}

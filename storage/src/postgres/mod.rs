@@ -185,6 +185,24 @@ pub fn parse_url(url: &str) -> Result<(PgConnectOptions, PoolSettings)> {
     Ok((options, settings))
 }
 
+/// Refuses a database written by a newer carebase: when `_sqlx_migrations`
+/// (in the connection's `search_path`) holds a version this build does not
+/// embed, opening fails before any migration runs.
+async fn newer_schema(pool: &PgPool, migrator: &sqlx::migrate::Migrator) -> Result<()> {
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+        .fetch_one(pool)
+        .await
+        .map_err(db_error)?;
+    if !exists {
+        return Ok(());
+    }
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations")
+        .fetch_all(pool)
+        .await
+        .map_err(db_error)?;
+    crate::sqlite::check_schema_versions(&applied, migrator)
+}
+
 /// The PostgreSQL backend.
 pub struct PostgresStore {
     pool: PgPool,
@@ -205,10 +223,14 @@ impl PostgresStore {
     /// applies pending migrations.
     pub async fn connect(options: PgConnectOptions, pool: PgPoolOptions) -> Result<Self> {
         let pool = pool.connect_with(options).await.map_err(db_error)?;
-        let migrated = sqlx::migrate!("./migrations/postgres").run(&pool).await;
+        let migrator = sqlx::migrate!("./migrations/postgres");
+        let migrated = match newer_schema(&pool, &migrator).await {
+            Ok(()) => migrator.run(&pool).await.map_err(|e| db_error(e.into())),
+            Err(e) => Err(e),
+        };
         if let Err(e) = migrated {
             pool.close().await;
-            return Err(db_error(e.into()));
+            return Err(e);
         }
         Ok(Self { pool })
     }

@@ -144,6 +144,47 @@ fn spawn_checkpointer(pool: SqlitePool) -> Option<tokio::task::JoinHandle<()>> {
     }))
 }
 
+/// Refuses a database written by a newer carebase: when `_sqlx_migrations`
+/// holds a version this build does not embed, opening fails before any
+/// migration runs (an older database is upgraded as usual).
+async fn newer_schema(pool: &SqlitePool, migrator: &sqlx::migrate::Migrator) -> Result<()> {
+    let exists: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_optional(pool)
+    .await
+    .map_err(db_error)?;
+    if exists.is_none() {
+        return Ok(());
+    }
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations")
+        .fetch_all(pool)
+        .await
+        .map_err(db_error)?;
+    check_schema_versions(&applied, migrator)
+}
+
+/// Fails when `applied` (the versions in `_sqlx_migrations`) holds one that
+/// `migrator` does not embed: a newer carebase wrote this database, and
+/// migrating or using it could corrupt it. Shared by both SQL backends.
+pub(crate) fn check_schema_versions(
+    applied: &[i64],
+    migrator: &sqlx::migrate::Migrator,
+) -> Result<()> {
+    let known = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+    let unknown = applied
+        .iter()
+        .copied()
+        .filter(|v| !migrator.iter().any(|m| m.version == *v))
+        .max();
+    match unknown {
+        Some(version) => Err(Error::storage(format!(
+            "database schema version {version} is newer than this carebase (knows up to {known})"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The SQLite backend.
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -184,10 +225,15 @@ impl SqliteStore {
                 .max_lifetime(None);
         }
         let pool = pool.connect_with(options).await.map_err(db_error)?;
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&pool)
-            .await
-            .map_err(|e| db_error(e.into()))?;
+        let migrator = sqlx::migrate!("./migrations/sqlite");
+        let migrated = match newer_schema(&pool, &migrator).await {
+            Ok(()) => migrator.run(&pool).await.map_err(|e| db_error(e.into())),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = migrated {
+            pool.close().await;
+            return Err(e);
+        }
         // An in-memory database (one connection) has no WAL to checkpoint.
         let checkpointer = if max_connections > 1 {
             spawn_checkpointer(pool.clone())
