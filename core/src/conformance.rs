@@ -10,9 +10,11 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod clinic_flows;
+mod guarded;
 mod store_methods;
 
 pub use clinic_flows::*;
+pub use guarded::Guarded;
 pub use store_methods::*;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};

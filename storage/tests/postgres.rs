@@ -17,13 +17,13 @@ use carebase::store::{ChangeSet, PatientWrite};
 use carebase::{ConflictDetail, Error, EventId, PatientId, Store};
 use carebase_storage::PostgresStore;
 
-use postgres_support::{pg_url, PgTestStore};
+use postgres_support::{pg_test_store, pg_url, PgTestStore};
 
 const MRN: &str = "urn:carebase:mrn:pg-test";
 
 macro_rules! store_or_skip {
     () => {
-        match PgTestStore::new().await {
+        match pg_test_store().await {
             Some(store) => Arc::new(store),
             None => return,
         }
@@ -416,14 +416,14 @@ const REFERENCE_TABLES: [&str; 5] = [
 
 #[tokio::test]
 async fn every_patient_data_table_is_keyed_by_patient_id() {
-    let Some(store) = PgTestStore::new().await else {
+    let Some(store) = pg_test_store().await else {
         return;
     };
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT table_name::text FROM information_schema.tables \
          WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY 1",
     )
-    .bind(&store.schema)
+    .bind(&store.guard.schema)
     .fetch_all(store.store.pool())
     .await
     .expect("tables");
@@ -435,7 +435,7 @@ async fn every_patient_data_table_is_keyed_by_patient_id() {
          WHERE tc.table_schema = $1 AND tc.constraint_type = 'PRIMARY KEY' \
            AND k.column_name = 'patient_id'",
     )
-    .bind(&store.schema)
+    .bind(&store.guard.schema)
     .fetch_all(store.store.pool())
     .await
     .expect("keys")
@@ -445,7 +445,7 @@ async fn every_patient_data_table_is_keyed_by_patient_id() {
         "SELECT table_name::text FROM information_schema.columns \
          WHERE table_schema = $1 AND column_name = 'patient_id'",
     )
-    .bind(&store.schema)
+    .bind(&store.guard.schema)
     .fetch_all(store.store.pool())
     .await
     .expect("columns")
@@ -469,7 +469,7 @@ async fn every_patient_data_table_is_keyed_by_patient_id() {
 async fn reopen(store: &PgTestStore) -> carebase::Result<PostgresStore> {
     let url = pg_url().expect("configured");
     let (options, _) = carebase_storage::parse_postgres_url(&url).expect("parses");
-    let options = options.options([("search_path", store.schema.as_str())]);
+    let options = options.options([("search_path", store.guard.schema.as_str())]);
     PostgresStore::connect(
         options,
         carebase_storage::PgPoolOptions::new()
@@ -481,7 +481,7 @@ async fn reopen(store: &PgTestStore) -> carebase::Result<PostgresStore> {
 
 #[tokio::test]
 async fn reopening_an_up_to_date_schema_is_idempotent() {
-    let Some(store) = PgTestStore::new().await else {
+    let Some(store) = pg_test_store().await else {
         return;
     };
     let p = patient("Re", "Open", (1990, 1, 1));
@@ -506,7 +506,7 @@ async fn reopening_an_up_to_date_schema_is_idempotent() {
 
 #[tokio::test]
 async fn opening_a_schema_from_a_newer_carebase_fails_without_touching_it() {
-    let Some(store) = PgTestStore::new().await else {
+    let Some(store) = pg_test_store().await else {
         return;
     };
     sqlx::query(

@@ -20,7 +20,7 @@ use carebase::events::EventDraft;
 use carebase::store::{ChangeSet, PatientWrite};
 use carebase::{EventId, PatientId, Store};
 
-use postgres_support::PgTestStore;
+use postgres_support::pg_test_store;
 
 /// A registration: the patient, its audit entry and its event, in one change set.
 fn register(n: usize) -> (PatientId, ChangeSet) {
@@ -62,7 +62,7 @@ fn restart_server() -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_server_restart_gives_storage_errors_never_partial_writes() {
-    let Some(store) = PgTestStore::new().await else {
+    let Some(store) = pg_test_store().await else {
         return;
     };
     let store = Arc::new(store);

@@ -14,7 +14,7 @@ use carebase::patient::PatientSearch;
 use carebase::store::{ChangeSet, PatientWrite};
 use carebase::{PatientId, Store};
 use carebase_storage::SqliteStore;
-use common::{db_path, url_of, TempStore};
+use common::{db_path, path_of, temp_store, url_of, TempStore};
 
 const MRN: &str = "urn:carebase:mrn:test";
 
@@ -39,7 +39,7 @@ async fn count(store: &SqliteStore, table: &str) -> i64 {
 
 /// A store with one patient chain of three entries ("a", "b", "c").
 async fn chain_of_three() -> (TempStore, PatientId) {
-    let t = TempStore::new().await;
+    let t = temp_store().await;
     let p = PatientId::new();
     let drafts = ["a", "b", "c"].map(|a| audit_about(Some(p), a)).to_vec();
     t.store.apply(ChangeSet::audit_only(drafts)).await.unwrap();
@@ -238,10 +238,10 @@ async fn swapped_audit_rows_are_detected() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_applies_on_one_file_all_succeed() {
-    let t = TempStore::new().await;
+    let t = temp_store().await;
     // A second store on the same file stands in for a second process: its
     // writers meet the first store's at SQLite's lock, not at our mutex.
-    let other = Arc::new(SqliteStore::open(&url_of(&t.path())).await.unwrap());
+    let other = Arc::new(SqliteStore::open(&url_of(&path_of(&t))).await.unwrap());
     let first: Arc<dyn Store> = Arc::new(t);
     let second: Arc<dyn Store> = other;
     let shared = PatientId::new();
@@ -300,7 +300,7 @@ async fn concurrent_applies_on_one_file_all_succeed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn failed_apply_leaves_no_audit_entry_or_event() {
-    let t = TempStore::new().await;
+    let t = temp_store().await;
     let first = with_identifier(patient("First", "One", (1990, 1, 1)), MRN, "D1");
     t.store
         .apply(ChangeSet {
@@ -371,7 +371,7 @@ async fn failed_apply_leaves_no_audit_entry_or_event() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn name_prefix_search_uses_an_index() {
-    let t = TempStore::new().await;
+    let t = temp_store().await;
     for i in 0..50 {
         let p = patient(&format!("Family{i}"), "Given", (1990, 1, 1));
         t.store
@@ -414,7 +414,7 @@ async fn name_prefix_search_uses_an_index() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn instants_round_trip_to_the_nanosecond() {
-    let t = TempStore::new().await;
+    let t = temp_store().await;
     let mut p = patient("Exact", "Time", (1990, 1, 1));
     p.created_at = chrono::DateTime::from_timestamp(1_780_000_000, 123_456_789).unwrap();
     p.updated_at = p.created_at;
@@ -446,7 +446,7 @@ async fn answers_like_the_memory_store() {
     use carebase::store::{CareTeamWrite, GrantWrite, MergeWrite};
     use carebase::{ActorId, GrantId, MemoryStore, MergeId, PractitionerId};
 
-    let t = TempStore::new().await;
+    let t = temp_store().await;
     let memory = MemoryStore::new();
     let stores: [&dyn Store; 2] = [&memory, &t.store];
     let apply_both = |changes: ChangeSet| async move {

@@ -1,0 +1,98 @@
+//! A store kept together with what must outlive it in a test.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::access::{BreakGlassGrant, CareAssignment};
+use crate::audit::{AuditEntry, AuditQuery, ChainHead};
+use crate::events::OutboxEvent;
+use crate::ids::{ActorId, GrantId, MergeId, PatientId, PractitionerId};
+use crate::patient::{MergeRecord, Patient, PatientSearch};
+use crate::store::{Applied, ChangeSet, Store};
+use crate::Result;
+
+/// A backend's store plus its test fixture (a temporary directory, a schema
+/// to drop…). Fields drop in order: the store (and its connections) goes
+/// before the guard cleans up. Every `Store` method goes to `store`, so any
+/// backend's tests can hand it to the conformance suite as `Arc<dyn Store>`.
+pub struct Guarded<S, G> {
+    /// The store under test.
+    pub store: S,
+    /// What must outlive it.
+    pub guard: G,
+}
+
+#[async_trait]
+impl<S: Store, G: Send + Sync> Store for Guarded<S, G> {
+    async fn apply(&self, changes: ChangeSet) -> Result<Applied> {
+        self.store.apply(changes).await
+    }
+    async fn patient(&self, id: PatientId) -> Result<Option<Patient>> {
+        self.store.patient(id).await
+    }
+    async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<Patient>> {
+        self.store.search_patients(search).await
+    }
+    async fn duplicate_candidates(&self, patient: &Patient, limit: u32) -> Result<Vec<Patient>> {
+        self.store.duplicate_candidates(patient, limit).await
+    }
+    async fn counter(&self, name: &str) -> Result<u64> {
+        self.store.counter(name).await
+    }
+    async fn allocate(&self, name: &str) -> Result<u64> {
+        self.store.allocate(name).await
+    }
+    async fn care_team(&self, patient: PatientId) -> Result<Vec<CareAssignment>> {
+        self.store.care_team(patient).await
+    }
+    async fn is_on_care_team(
+        &self,
+        patient: PatientId,
+        practitioner: PractitionerId,
+    ) -> Result<bool> {
+        self.store.is_on_care_team(patient, practitioner).await
+    }
+    async fn grant(&self, id: GrantId) -> Result<Option<BreakGlassGrant>> {
+        self.store.grant(id).await
+    }
+    async fn active_grant(
+        &self,
+        actor: ActorId,
+        patient: PatientId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<BreakGlassGrant>> {
+        self.store.active_grant(actor, patient, now).await
+    }
+    async fn grants_awaiting_review(&self, limit: u32) -> Result<Vec<BreakGlassGrant>> {
+        self.store.grants_awaiting_review(limit).await
+    }
+    async fn merge(&self, id: MergeId) -> Result<Option<MergeRecord>> {
+        self.store.merge(id).await
+    }
+    async fn merges_for(&self, patient: PatientId) -> Result<Vec<MergeRecord>> {
+        self.store.merges_for(patient).await
+    }
+    async fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        self.store.audit_entries(query).await
+    }
+    async fn audit_heads(&self) -> Result<Vec<ChainHead>> {
+        self.store.audit_heads().await
+    }
+    async fn audit_chains(&self) -> Result<Vec<Option<PatientId>>> {
+        self.store.audit_chains().await
+    }
+    async fn audit_chain(
+        &self,
+        chain: Option<PatientId>,
+        from_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>> {
+        self.store.audit_chain(chain, from_seq, limit).await
+    }
+    async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<OutboxEvent>> {
+        self.store.events_after(after, limit).await
+    }
+    async fn consumer_position(&self, consumer: &str) -> Result<u64> {
+        self.store.consumer_position(consumer).await
+    }
+}
