@@ -11,10 +11,12 @@
 
 mod clinic_flows;
 mod guarded;
+mod schedule;
 mod store_methods;
 
 pub use clinic_flows::*;
 pub use guarded::Guarded;
+pub use schedule::*;
 pub use store_methods::*;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -60,6 +62,14 @@ macro_rules! store_conformance_tests {
             clinic_merge_then_unmerge_restores_the_record,
             clinic_outbox_redelivers_until_acknowledged,
             clinic_break_glass_access_is_flagged,
+            scheduling_records_roundtrip_with_versions,
+            appointment_roundtrips_with_history_and_reminders,
+            overlapping_active_appointments_are_double_bookings,
+            a_series_change_set_is_all_or_nothing,
+            busy_and_appointment_queries_filter_and_order,
+            reminders_are_due_until_marked_sent_once,
+            concurrent_bookers_of_one_slot_have_one_winner,
+            clinic_books_moves_and_cancels_through_the_store,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

@@ -7,6 +7,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::ids::AppointmentId;
 use crate::policy::DenyReason;
 
 /// Result alias used across carebase.
@@ -108,6 +109,15 @@ pub enum Error {
         /// What conflicted.
         detail: ConflictDetail,
     },
+    /// The practitioner, room or patient already has an active appointment
+    /// overlapping the requested time; nothing was written.
+    #[error("double booking: {resource} already booked by appointment {appointment}")]
+    DoubleBooking {
+        /// What is taken: `practitioner`, `room` or `patient`.
+        resource: String,
+        /// The conflicting appointment (an id, never patient data).
+        appointment: AppointmentId,
+    },
     /// The access policy denied the request.
     #[error("forbidden: {reason}")]
     Forbidden {
@@ -143,6 +153,7 @@ impl Error {
             Self::Validation { .. } => "validation",
             Self::NotFound { .. } => "not_found",
             Self::Conflict { .. } => "conflict",
+            Self::DoubleBooking { .. } => "double_booking",
             Self::Forbidden { .. } => "forbidden",
             Self::InvalidPolicy { .. } => "invalid_policy",
             Self::UnsupportedStore { .. } => "unsupported_store",
@@ -187,6 +198,14 @@ impl Error {
                 entity: entity.to_owned(),
                 rule: rule.to_owned(),
             },
+        }
+    }
+
+    /// The `resource` is taken by `appointment`.
+    pub fn double_booking(resource: &str, appointment: AppointmentId) -> Self {
+        Self::DoubleBooking {
+            resource: resource.to_owned(),
+            appointment,
         }
     }
 

@@ -93,3 +93,19 @@ uuid_id!(
     /// One merge in the merge log.
     MergeId, "merge"
 );
+uuid_id!(
+    /// A bookable room or piece of equipment.
+    ResourceId, "resource"
+);
+uuid_id!(
+    /// A kind of visit (duration, buffers, notice, reminders).
+    VisitTypeId, "visit type"
+);
+uuid_id!(
+    /// One appointment.
+    AppointmentId, "appointment"
+);
+uuid_id!(
+    /// A recurring series of appointments booked together.
+    SeriesId, "series"
+);

@@ -17,6 +17,7 @@ pub mod events;
 pub mod ids;
 pub mod patient;
 pub mod policy;
+pub mod schedule;
 pub mod store;
 
 #[cfg(feature = "conformance")]
@@ -26,5 +27,8 @@ pub use actor::{Actor, Role};
 pub use clinic::{Clinic, Settings};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ConflictDetail, Error, FieldError, Result};
-pub use ids::{ActorId, AuditEntryId, EventId, GrantId, MergeId, PatientId, PractitionerId};
+pub use ids::{
+    ActorId, AppointmentId, AuditEntryId, EventId, GrantId, MergeId, PatientId, PractitionerId,
+    ResourceId, SeriesId, VisitTypeId,
+};
 pub use store::{memory::MemoryStore, Store};

@@ -3,10 +3,12 @@
 //! + events), and audits denials and failures too.
 
 mod access;
+mod appointments;
 mod audit;
 mod merge;
 mod outbox;
 mod patients;
+mod scheduling;
 
 pub use patients::NewPatient;
 
@@ -18,7 +20,7 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use crate::actor::Actor;
 use crate::audit::{AuditDraft, Outcome};
 use crate::clock::{Clock, SystemClock};
-use crate::ids::{AuditEntryId, PatientId};
+use crate::ids::{AuditEntryId, PatientId, PractitionerId};
 use crate::patient::{IdentifierSystem, MrnNamespace};
 use crate::policy::{AccessFacts, Decision, Permission, Policy};
 use crate::store::{ChangeSet, Store};
@@ -35,6 +37,8 @@ pub struct Settings {
     pub break_glass_default: Duration,
     /// The longest break-the-glass grant that may be asked for.
     pub break_glass_max: Duration,
+    /// A cancellation this close to the start (or later) is flagged late.
+    pub late_cancellation_window: Duration,
 }
 
 impl Default for Settings {
@@ -44,6 +48,7 @@ impl Default for Settings {
             mrn_namespaces: Vec::new(),
             break_glass_default: Duration::hours(1),
             break_glass_max: Duration::hours(24),
+            late_cancellation_window: Duration::hours(24),
         }
     }
 }
@@ -155,6 +160,7 @@ impl Clinic {
             own_record: actor.patient == Some(target),
             on_care_team,
             break_glass,
+            own_schedule: false,
         })
     }
 
@@ -177,7 +183,21 @@ impl Clinic {
         permission: Permission,
         patient: Option<PatientId>,
     ) -> Result<Attempt<'a>> {
-        let decision = self.explain_access(actor, permission, patient).await?;
+        self.authorize_for(actor, permission, patient, None).await
+    }
+
+    /// [`Self::authorize`] for something that also belongs to a
+    /// practitioner's schedule (the `own_schedule` relationship).
+    async fn authorize_for<'a>(
+        &self,
+        actor: &'a Actor,
+        permission: Permission,
+        patient: Option<PatientId>,
+        practitioner: Option<PractitionerId>,
+    ) -> Result<Attempt<'a>> {
+        let mut facts = self.facts(actor, patient).await?;
+        facts.own_schedule = practitioner.is_some() && actor.practitioner == practitioner;
+        let decision = self.policy().decide(actor, permission, &facts);
         let attempt = Attempt {
             actor,
             permission,

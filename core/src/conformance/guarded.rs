@@ -6,8 +6,14 @@ use chrono::{DateTime, Utc};
 use crate::access::{BreakGlassGrant, CareAssignment};
 use crate::audit::{AuditEntry, AuditQuery, ChainHead};
 use crate::events::OutboxEvent;
-use crate::ids::{ActorId, GrantId, MergeId, PatientId, PractitionerId};
+use crate::ids::{
+    ActorId, AppointmentId, GrantId, MergeId, PatientId, PractitionerId, ResourceId, VisitTypeId,
+};
 use crate::patient::{MergeRecord, Patient, PatientSearch};
+use crate::schedule::{
+    Appointment, AppointmentQuery, BusyQuery, BusySpan, DueReminder, Practitioner, Resource,
+    VisitType,
+};
 use crate::store::{Applied, ChangeSet, Store};
 use crate::Result;
 
@@ -88,6 +94,41 @@ impl<S: Store, G: Send + Sync> Store for Guarded<S, G> {
         limit: u32,
     ) -> Result<Vec<AuditEntry>> {
         self.store.audit_chain(chain, from_seq, limit).await
+    }
+    async fn practitioner(&self, id: PractitionerId) -> Result<Option<Practitioner>> {
+        self.store.practitioner(id).await
+    }
+    async fn practitioners(&self) -> Result<Vec<Practitioner>> {
+        self.store.practitioners().await
+    }
+    async fn resource(&self, id: ResourceId) -> Result<Option<Resource>> {
+        self.store.resource(id).await
+    }
+    async fn resources(&self) -> Result<Vec<Resource>> {
+        self.store.resources().await
+    }
+    async fn visit_type(&self, id: VisitTypeId) -> Result<Option<VisitType>> {
+        self.store.visit_type(id).await
+    }
+    async fn visit_types(&self) -> Result<Vec<VisitType>> {
+        self.store.visit_types().await
+    }
+    async fn appointment(&self, id: AppointmentId) -> Result<Option<Appointment>> {
+        self.store.appointment(id).await
+    }
+    async fn appointments(&self, query: &AppointmentQuery) -> Result<Vec<Appointment>> {
+        self.store.appointments(query).await
+    }
+    async fn busy(&self, query: &BusyQuery) -> Result<Vec<BusySpan>> {
+        self.store.busy(query).await
+    }
+    async fn due_reminders(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DueReminder>> {
+        self.store.due_reminders(from, to, limit).await
     }
     async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<OutboxEvent>> {
         self.store.events_after(after, limit).await

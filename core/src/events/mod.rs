@@ -23,14 +23,27 @@ pub const PATIENT_MERGED: &str = "patient.merged";
 /// `patient.unmerged`, schema v1.
 pub const PATIENT_UNMERGED: &str = "patient.unmerged";
 
+/// `appointment.booked`, schema v1.
+pub const APPOINTMENT_BOOKED: &str = "appointment.booked";
+/// `appointment.cancelled`, schema v1.
+pub const APPOINTMENT_CANCELLED: &str = "appointment.cancelled";
+/// `appointment.rescheduled`, schema v1.
+pub const APPOINTMENT_RESCHEDULED: &str = "appointment.rescheduled";
+/// `appointment.status_changed`, schema v1.
+pub const APPOINTMENT_STATUS_CHANGED: &str = "appointment.status_changed";
+
 /// Every event type this version emits, with its schema version.
-pub const EVENT_TYPES: [(&str, u32); 6] = [
+pub const EVENT_TYPES: [(&str, u32); 10] = [
     (PATIENT_REGISTERED, 1),
     (PATIENT_UPDATED, 1),
     (PATIENT_DEACTIVATED, 1),
     (PATIENT_REACTIVATED, 1),
     (PATIENT_MERGED, 1),
     (PATIENT_UNMERGED, 1),
+    (APPOINTMENT_BOOKED, 1),
+    (APPOINTMENT_CANCELLED, 1),
+    (APPOINTMENT_RESCHEDULED, 1),
+    (APPOINTMENT_STATUS_CHANGED, 1),
 ];
 
 /// An event before the store gives it a sequence number.
@@ -100,6 +113,18 @@ pub fn schema(kind: &str, version: u32) -> Option<&'static str> {
         (PATIENT_MERGED, 1) => Some(include_str!("../../schemas/events/patient.merged.v1.json")),
         (PATIENT_UNMERGED, 1) => Some(include_str!(
             "../../schemas/events/patient.unmerged.v1.json"
+        )),
+        (APPOINTMENT_BOOKED, 1) => Some(include_str!(
+            "../../schemas/events/appointment.booked.v1.json"
+        )),
+        (APPOINTMENT_CANCELLED, 1) => Some(include_str!(
+            "../../schemas/events/appointment.cancelled.v1.json"
+        )),
+        (APPOINTMENT_RESCHEDULED, 1) => Some(include_str!(
+            "../../schemas/events/appointment.rescheduled.v1.json"
+        )),
+        (APPOINTMENT_STATUS_CHANGED, 1) => Some(include_str!(
+            "../../schemas/events/appointment.status_changed.v1.json"
         )),
         _ => None,
     }

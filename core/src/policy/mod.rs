@@ -68,11 +68,38 @@ pub enum Permission {
     /// `policy.manage`: replace the access policy.
     #[serde(rename = "policy.manage")]
     PolicyManage,
+    /// `schedule.read`: see practitioners, rooms, visit types and free slots.
+    #[serde(rename = "schedule.read")]
+    ScheduleRead,
+    /// `schedule.manage`: add practitioners, rooms and visit types; set availability.
+    #[serde(rename = "schedule.manage")]
+    ScheduleManage,
+    /// `calendar.read`: a practitioner's appointments (their schedule).
+    #[serde(rename = "calendar.read")]
+    CalendarRead,
+    /// `appointment.read`: one appointment, or a patient's appointments; FHIR export.
+    #[serde(rename = "appointment.read")]
+    AppointmentRead,
+    /// `appointment.book`: book an appointment or a series; FHIR import.
+    #[serde(rename = "appointment.book")]
+    AppointmentBook,
+    /// `appointment.reschedule`: move an appointment.
+    #[serde(rename = "appointment.reschedule")]
+    AppointmentReschedule,
+    /// `appointment.cancel`: cancel an appointment.
+    #[serde(rename = "appointment.cancel")]
+    AppointmentCancel,
+    /// `appointment.status`: mark arrived, fulfilled, no-show or confirm a proposal.
+    #[serde(rename = "appointment.status")]
+    AppointmentStatus,
+    /// `reminder.send`: list due reminders and mark them sent.
+    #[serde(rename = "reminder.send")]
+    ReminderSend,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 25] = [
         Permission::PatientRead,
         Permission::PatientSearch,
         Permission::PatientRegister,
@@ -89,6 +116,15 @@ impl Permission {
         Permission::AccessLogRead,
         Permission::OutboxRead,
         Permission::PolicyManage,
+        Permission::ScheduleRead,
+        Permission::ScheduleManage,
+        Permission::CalendarRead,
+        Permission::AppointmentRead,
+        Permission::AppointmentBook,
+        Permission::AppointmentReschedule,
+        Permission::AppointmentCancel,
+        Permission::AppointmentStatus,
+        Permission::ReminderSend,
     ];
 
     /// The code, e.g. `patient.read`.
@@ -110,6 +146,15 @@ impl Permission {
             Permission::AccessLogRead => "audit.access_log",
             Permission::OutboxRead => "outbox.read",
             Permission::PolicyManage => "policy.manage",
+            Permission::ScheduleRead => "schedule.read",
+            Permission::ScheduleManage => "schedule.manage",
+            Permission::CalendarRead => "calendar.read",
+            Permission::AppointmentRead => "appointment.read",
+            Permission::AppointmentBook => "appointment.book",
+            Permission::AppointmentReschedule => "appointment.reschedule",
+            Permission::AppointmentCancel => "appointment.cancel",
+            Permission::AppointmentStatus => "appointment.status",
+            Permission::ReminderSend => "reminder.send",
         }
     }
 
@@ -138,6 +183,8 @@ pub enum Relationship {
     CareTeam,
     /// The actor holds an active break-the-glass grant for the patient.
     BreakGlass,
+    /// The actor is the practitioner whose schedule or appointment it is.
+    OwnSchedule,
 }
 
 impl Relationship {
@@ -148,30 +195,34 @@ impl Relationship {
             Relationship::OwnRecord => "self",
             Relationship::CareTeam => "care_team",
             Relationship::BreakGlass => "break_glass",
+            Relationship::OwnSchedule => "own_schedule",
         }
     }
 
     /// Every relationship, in document order.
-    pub const ALL: [Relationship; 4] = [
+    pub const ALL: [Relationship; 5] = [
         Relationship::Any,
         Relationship::OwnRecord,
         Relationship::CareTeam,
         Relationship::BreakGlass,
+        Relationship::OwnSchedule,
     ];
 
-    /// Parses a document code (`any`, `self`, `care_team`, `break_glass`).
+    /// Parses a document code (`any`, `self`, `care_team`, `break_glass`,
+    /// `own_schedule`).
     pub fn parse(code: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.as_str() == code)
     }
 
-    /// Whether the relationship holds for `facts`. Everything but `Any`
-    /// needs a target patient.
+    /// Whether the relationship holds for `facts`. `Any` needs nothing and
+    /// `OwnSchedule` a target practitioner; the others need a target patient.
     pub fn holds(&self, facts: &AccessFacts) -> bool {
         match self {
             Relationship::Any => true,
             Relationship::OwnRecord => facts.has_target && facts.own_record,
             Relationship::CareTeam => facts.has_target && facts.on_care_team,
             Relationship::BreakGlass => facts.has_target && facts.break_glass.is_some(),
+            Relationship::OwnSchedule => facts.own_schedule,
         }
     }
 }
@@ -219,6 +270,8 @@ pub struct AccessFacts {
     pub on_care_team: bool,
     /// The actor's active break-the-glass grant for that patient.
     pub break_glass: Option<GrantId>,
+    /// The actor is the practitioner whose schedule (or appointment) it is.
+    pub own_schedule: bool,
 }
 
 /// One rule considered for a decision, and whether it held.

@@ -180,6 +180,7 @@ fn relationships_need_a_target() {
         own_record: true,
         on_care_team: true,
         break_glass: Some(GrantId::new()),
+        own_schedule: false,
     };
     let d = decide(
         &[Role::Patient, Role::Practitioner],
@@ -344,6 +345,7 @@ fn holds(relationship: Relationship, facts: &AccessFacts) -> bool {
         Relationship::OwnRecord => facts.has_target && facts.own_record,
         Relationship::CareTeam => facts.has_target && facts.on_care_team,
         Relationship::BreakGlass => facts.has_target && facts.break_glass.is_some(),
+        Relationship::OwnSchedule => facts.own_schedule,
     }
 }
 
@@ -382,12 +384,13 @@ fn policy_strategy() -> impl Strategy<Value = Policy> {
 }
 
 fn facts_strategy() -> impl Strategy<Value = AccessFacts> {
-    (any::<[bool; 4]>()).prop_map(
-        |[has_target, own_record, on_care_team, grant]| AccessFacts {
+    (any::<[bool; 5]>()).prop_map(
+        |[has_target, own_record, on_care_team, grant, own_schedule]| AccessFacts {
             has_target,
             own_record,
             on_care_team,
             break_glass: grant.then(GrantId::new),
+            own_schedule,
         },
     )
 }

@@ -11,8 +11,14 @@ use chrono::{DateTime, Utc};
 use crate::access::{BreakGlassGrant, CareAssignment};
 use crate::audit::{AuditDraft, AuditEntry, AuditQuery, ChainHead};
 use crate::events::{EventDraft, OutboxEvent};
-use crate::ids::{ActorId, GrantId, MergeId, PatientId, PractitionerId};
+use crate::ids::{
+    ActorId, AppointmentId, GrantId, MergeId, PatientId, PractitionerId, ResourceId, VisitTypeId,
+};
 use crate::patient::{MergeRecord, Patient, PatientSearch};
+use crate::schedule::{
+    Appointment, AppointmentQuery, BusyQuery, BusySpan, DueReminder, Practitioner, Resource,
+    VisitType,
+};
 use crate::Result;
 
 /// A patient write with its precondition.
@@ -91,6 +97,42 @@ pub struct AckWrite {
     pub seq: u64,
 }
 
+/// An insert or a versioned update of a scheduling record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Versioned<T> {
+    /// A new record (version 1); its id must be free.
+    Insert(T),
+    /// A new state; the stored version must equal `expected_version` and the
+    /// new one must be `expected_version + 1`.
+    Update {
+        /// The new state.
+        value: T,
+        /// The version the rule was applied to.
+        expected_version: u64,
+    },
+}
+
+impl<T> Versioned<T> {
+    /// The record written.
+    pub fn value(&self) -> &T {
+        match self {
+            Versioned::Insert(v) | Versioned::Update { value: v, .. } => v,
+        }
+    }
+}
+
+/// Marks one reminder sent; a reminder already sent is a conflict, so each
+/// goes out once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReminderSent {
+    /// The appointment.
+    pub appointment: AppointmentId,
+    /// Which of its reminders.
+    pub offset_minutes: u32,
+    /// When it was sent.
+    pub at: DateTime<Utc>,
+}
+
 /// Everything one operation writes, applied all-or-nothing.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChangeSet {
@@ -104,6 +146,20 @@ pub struct ChangeSet {
     pub merges: Vec<MergeWrite>,
     /// Consumer acknowledgements.
     pub acks: Vec<AckWrite>,
+    /// Practitioners.
+    pub practitioners: Vec<Versioned<Practitioner>>,
+    /// Rooms and equipment.
+    pub resources: Vec<Versioned<Resource>>,
+    /// Visit types.
+    pub visit_types: Vec<Versioned<VisitType>>,
+    /// Appointments. An active one must not overlap another active one of
+    /// its practitioner or room (blocked spans) or patient (visit times):
+    /// the store checks inside the transaction and fails with
+    /// `double_booking`. Its reminders are stored as given, keeping the sent
+    /// mark of every reminder whose due time is unchanged.
+    pub appointments: Vec<Versioned<Appointment>>,
+    /// Reminders marked sent.
+    pub reminders_sent: Vec<ReminderSent>,
     /// Audit entries to chain, in order.
     pub audit: Vec<AuditDraft>,
     /// Events to append to the outbox, in order.
@@ -190,6 +246,35 @@ pub trait Store: Send + Sync {
         from_seq: u64,
         limit: u32,
     ) -> Result<Vec<AuditEntry>>;
+
+    /// One practitioner.
+    async fn practitioner(&self, id: PractitionerId) -> Result<Option<Practitioner>>;
+    /// Every practitioner, by id.
+    async fn practitioners(&self) -> Result<Vec<Practitioner>>;
+    /// One room or device.
+    async fn resource(&self, id: ResourceId) -> Result<Option<Resource>>;
+    /// Every room and device, by id.
+    async fn resources(&self) -> Result<Vec<Resource>>;
+    /// One visit type.
+    async fn visit_type(&self, id: VisitTypeId) -> Result<Option<VisitType>>;
+    /// Every visit type, by id.
+    async fn visit_types(&self) -> Result<Vec<VisitType>>;
+    /// One appointment, with its reminders.
+    async fn appointment(&self, id: AppointmentId) -> Result<Option<Appointment>>;
+    /// Appointments of a patient and/or practitioner starting in the range,
+    /// ordered by start then id, at most `limit` (the query's, default 100).
+    async fn appointments(&self, query: &AppointmentQuery) -> Result<Vec<Appointment>>;
+    /// Active appointments in the way of a booking (see [`BusyQuery`]),
+    /// ordered by blocked start then id.
+    async fn busy(&self, query: &BusyQuery) -> Result<Vec<BusySpan>>;
+    /// Unsent reminders of active appointments due in `[from, to)`, by due
+    /// time, then appointment, then offset.
+    async fn due_reminders(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DueReminder>>;
 
     /// Outbox events with `seq > after`, at most `limit`, in order.
     async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<OutboxEvent>>;

@@ -4,6 +4,8 @@
 //! under the same lock that applies it. The state lives in persistent maps,
 //! so the copy a change set is applied to costs O(1), not O(size).
 
+mod schedule;
+
 use std::collections::HashSet;
 use std::sync::{Mutex, MutexGuard};
 
@@ -20,8 +22,13 @@ use crate::audit::{seal, AuditEntry, AuditQuery, ChainHead};
 use crate::error::ConflictDetail;
 use crate::events::OutboxEvent;
 use crate::ids::{ActorId, AuditEntryId, GrantId, MergeId, PatientId, PractitionerId};
+use crate::ids::{AppointmentId, ResourceId, VisitTypeId};
 use crate::patient::normalize::{search_keys, SearchKeys};
 use crate::patient::{MergeRecord, Patient, PatientSearch};
+use crate::schedule::{
+    Appointment, AppointmentQuery, BusyQuery, BusySpan, DueReminder, Practitioner, Resource,
+    VisitType,
+};
 use crate::{Error, Result};
 
 #[derive(Default, Clone)]
@@ -38,6 +45,7 @@ struct State {
     chains: HashMap<Option<PatientId>, Vector<AuditEntryId>>,
     heads: HashMap<Option<PatientId>, ChainHead>,
     events: Vector<OutboxEvent>,
+    schedules: schedule::Schedules,
 }
 
 /// A store in process memory: for tests, demos and hosts that persist elsewhere.
@@ -232,6 +240,22 @@ fn apply_to(state: &mut State, changes: ChangeSet) -> Result<Applied> {
     }
     for w in changes.acks {
         write_ack(state, w);
+    }
+    let sched = &mut state.schedules;
+    for w in changes.practitioners {
+        schedule::write(&mut sched.practitioners, w)?;
+    }
+    for w in changes.resources {
+        schedule::write(&mut sched.resources, w)?;
+    }
+    for w in changes.visit_types {
+        schedule::write(&mut sched.visit_types, w)?;
+    }
+    for w in changes.appointments {
+        schedule::write_appointment(&mut sched.appointments, w)?;
+    }
+    for sent in changes.reminders_sent {
+        schedule::mark_sent(&mut sched.appointments, sent)?;
     }
     let mut applied = Applied::default();
     for draft in changes.audit {
@@ -481,6 +505,63 @@ impl Store for MemoryStore {
             .filter(|e| e.chain_seq >= from_seq)
             .take(limit as usize)
             .collect())
+    }
+
+    async fn practitioner(&self, id: PractitionerId) -> Result<Option<Practitioner>> {
+        Ok(self.lock().schedules.practitioners.get(&id).cloned())
+    }
+
+    async fn practitioners(&self) -> Result<Vec<Practitioner>> {
+        Ok(self
+            .lock()
+            .schedules
+            .practitioners
+            .values()
+            .cloned()
+            .collect())
+    }
+
+    async fn resource(&self, id: ResourceId) -> Result<Option<Resource>> {
+        Ok(self.lock().schedules.resources.get(&id).cloned())
+    }
+
+    async fn resources(&self) -> Result<Vec<Resource>> {
+        Ok(self.lock().schedules.resources.values().cloned().collect())
+    }
+
+    async fn visit_type(&self, id: VisitTypeId) -> Result<Option<VisitType>> {
+        Ok(self.lock().schedules.visit_types.get(&id).cloned())
+    }
+
+    async fn visit_types(&self) -> Result<Vec<VisitType>> {
+        Ok(self
+            .lock()
+            .schedules
+            .visit_types
+            .values()
+            .cloned()
+            .collect())
+    }
+
+    async fn appointment(&self, id: AppointmentId) -> Result<Option<Appointment>> {
+        Ok(self.lock().schedules.appointments.get(&id).cloned())
+    }
+
+    async fn appointments(&self, query: &AppointmentQuery) -> Result<Vec<Appointment>> {
+        Ok(schedule::appointments(&self.lock().schedules, query))
+    }
+
+    async fn busy(&self, query: &BusyQuery) -> Result<Vec<BusySpan>> {
+        Ok(schedule::busy(&self.lock().schedules, query))
+    }
+
+    async fn due_reminders(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DueReminder>> {
+        Ok(schedule::due(&self.lock().schedules, from, to, limit))
     }
 
     async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<OutboxEvent>> {

@@ -1,0 +1,802 @@
+//! Booking, series, rescheduling, cancelling and status changes of
+//! appointments, their listing, and reminders.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::scheduling::Bookable;
+use super::{Attempt, Clinic};
+use crate::actor::Actor;
+use crate::events::{
+    EventDraft, APPOINTMENT_BOOKED, APPOINTMENT_CANCELLED, APPOINTMENT_RESCHEDULED,
+    APPOINTMENT_STATUS_CHANGED,
+};
+use crate::ids::{AppointmentId, PatientId, SeriesId};
+use crate::policy::Permission;
+use crate::schedule::slots::{blocked, local_start, minutes, Occupancy, SlotRules, Unavailable};
+use crate::schedule::validate::{self, MAX_BLOCK_MINUTES, MAX_SERIES};
+use crate::schedule::{
+    Appointment, AppointmentQuery, AppointmentStatus, BookAppointment, BusyQuery, BusySpan,
+    CancelAppointment, Cancellation, DueReminder, Recurrence, Reminder, Reschedule,
+    RescheduleAppointment, VisitType,
+};
+use crate::store::{ChangeSet, ReminderSent, Versioned};
+use crate::{Error, FieldError, Result};
+
+/// A recurring series: the first booking and how it repeats.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookSeries {
+    /// The first occurrence.
+    pub first: BookAppointment,
+    /// How it repeats.
+    pub recurrence: Recurrence,
+}
+
+/// The reminders of a visit at `start` still in the future at `now`.
+fn reminders_for(visit: &VisitType, start: DateTime<Utc>, now: DateTime<Utc>) -> Vec<Reminder> {
+    let mut reminders: Vec<Reminder> = visit
+        .reminder_offsets_minutes
+        .iter()
+        .map(|offset| Reminder {
+            offset_minutes: *offset,
+            due_at: start - minutes(*offset),
+            sent_at: None,
+        })
+        .filter(|r| r.due_at >= now)
+        .collect();
+    reminders.sort_by_key(|r| (r.due_at, r.offset_minutes));
+    reminders
+}
+
+/// `from → to` is not an allowed move.
+fn bad_transition(from: AppointmentStatus, to: AppointmentStatus) -> Error {
+    Error::invalid(
+        "status",
+        "invalid_transition",
+        format!("cannot go from {from} to {to}"),
+    )
+}
+
+/// An unavailable start as the error the caller sees.
+fn unavailable(field: &str, why: Unavailable) -> Error {
+    match why {
+        Unavailable::Taken {
+            resource,
+            appointment,
+        } => Error::double_booking(resource, appointment),
+        other => Error::invalid(field, other.code(), other.message()),
+    }
+}
+
+/// The active appointment of `patient` overlapping `[start, end)`.
+fn patient_taken(
+    busy: &[BusySpan],
+    patient: PatientId,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    except: Option<AppointmentId>,
+) -> Option<Unavailable> {
+    busy.iter()
+        .find(|s| {
+            s.patient == patient && Some(s.appointment) != except && s.start < end && start < s.end
+        })
+        .map(|s| Unavailable::Taken {
+            resource: "patient",
+            appointment: s.appointment,
+        })
+}
+
+impl Clinic {
+    /// Loads what a booking at `start` needs and says why it cannot be made.
+    async fn busy_around(
+        &self,
+        bookable: &Bookable,
+        room: Option<crate::ids::ResourceId>,
+        patient: PatientId,
+        first: DateTime<Utc>,
+        last: DateTime<Utc>,
+    ) -> Result<Vec<BusySpan>> {
+        let margin = minutes(MAX_BLOCK_MINUTES) + Duration::hours(26);
+        self.store
+            .busy(&BusyQuery {
+                practitioners: vec![bookable.practitioner.id],
+                rooms: room.into_iter().collect(),
+                patients: vec![patient],
+                from: first - margin,
+                to: last + margin,
+            })
+            .await
+    }
+
+    /// The patient must exist, be active and not merged away.
+    async fn bookable_patient(&self, id: PatientId) -> Result<()> {
+        let patient = self
+            .store
+            .patient(id)
+            .await?
+            .ok_or_else(|| Error::not_found("patient"))?;
+        if !patient.active || patient.merged_into.is_some() {
+            return Err(Error::invalid(
+                "patient",
+                "inactive",
+                "the patient record is inactive or merged",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Books one appointment at a start the free-slot search would return.
+    /// The store re-checks overlaps inside its transaction, so of two
+    /// concurrent bookers of one slot exactly one wins and the other gets
+    /// `double_booking` naming the winner's appointment.
+    pub async fn book_appointment(
+        &self,
+        actor: &Actor,
+        booking: BookAppointment,
+    ) -> Result<Appointment> {
+        let attempt = self
+            .authorize_for(
+                actor,
+                Permission::AppointmentBook,
+                Some(booking.patient),
+                Some(booking.practitioner),
+            )
+            .await?;
+        self.audited(&attempt, async {
+            let series = self
+                .book_occurrences(&attempt, &booking, vec![booking.start], None)
+                .await?;
+            series
+                .into_iter()
+                .next()
+                .ok_or_else(|| Error::storage("booking produced no appointment"))
+        })
+        .await
+    }
+
+    /// Books a recurring series: every occurrence (same local time every N
+    /// weeks, in the practitioner's zone) is checked and they are written in
+    /// one transaction — all of them or none.
+    pub async fn book_series(&self, actor: &Actor, series: BookSeries) -> Result<Vec<Appointment>> {
+        let first = &series.first;
+        let attempt = self
+            .authorize_for(
+                actor,
+                Permission::AppointmentBook,
+                Some(first.patient),
+                Some(first.practitioner),
+            )
+            .await?;
+        self.audited(&attempt, async {
+            let mut errors = Vec::new();
+            validate::recurrence(&mut errors, &series.recurrence);
+            if !errors.is_empty() {
+                return Err(Error::validation(errors));
+            }
+            let bookable = self.load_bookable(first.practitioner).await?;
+            let tz = bookable.tz;
+            let local = first.start.with_timezone(&tz).naive_local();
+            let r = &series.recurrence;
+            let count = r.count.unwrap_or(MAX_SERIES + 1);
+            let mut starts = Vec::new();
+            let mut errors = Vec::new();
+            for k in 0..count {
+                let step = Duration::weeks(i64::from(k) * i64::from(r.every_weeks));
+                let at = local + step;
+                if r.until.is_some_and(|until| at.date() > until) {
+                    break;
+                }
+                if k >= MAX_SERIES {
+                    errors.push(FieldError::new(
+                        "recurrence",
+                        "too_many",
+                        format!("a series has at most {MAX_SERIES} occurrences"),
+                    ));
+                    break;
+                }
+                match local_start(tz, at) {
+                    Some(start) => starts.push(start),
+                    None => errors.push(FieldError::new(
+                        format!("occurrences[{k}].start"),
+                        "outside_hours",
+                        "the local time does not exist on that date (clock change)",
+                    )),
+                }
+            }
+            if !errors.is_empty() {
+                return Err(Error::validation(errors));
+            }
+            self.book_occurrences(&attempt, first, starts, Some(SeriesId::new()))
+                .await
+        })
+        .await
+    }
+
+    /// Checks every start and writes them all in one change set.
+    async fn book_occurrences(
+        &self,
+        attempt: &Attempt<'_>,
+        booking: &BookAppointment,
+        starts: Vec<DateTime<Utc>>,
+        series: Option<SeriesId>,
+    ) -> Result<Vec<Appointment>> {
+        let mut errors = Vec::new();
+        validate::booking(&mut errors, "", booking);
+        if !errors.is_empty() {
+            return Err(Error::validation(errors));
+        }
+        self.bookable_patient(booking.patient).await?;
+        let visit = self.load_visit_type(booking.visit_type).await?;
+        let bookable = self.load_bookable(booking.practitioner).await?;
+        if !bookable.practitioner.active {
+            return Err(Error::invalid(
+                "practitioner",
+                "inactive",
+                "the practitioner is not active",
+            ));
+        }
+        if let Some(room) = booking.room {
+            self.load_resource(room).await?;
+        }
+        let (Some(first), Some(last)) = (starts.first().copied(), starts.last().copied()) else {
+            return Ok(Vec::new());
+        };
+        let mut busy = self
+            .busy_around(&bookable, booking.room, booking.patient, first, last)
+            .await?;
+        let now = self.now();
+        let mut appointments = Vec::with_capacity(starts.len());
+        let mut failures = Vec::new();
+        let single = starts.len() == 1;
+        for (k, start) in starts.into_iter().enumerate() {
+            let occupancy = Occupancy::new(&busy);
+            let rules = SlotRules {
+                visit: &visit,
+                now,
+                room: booking.room,
+                occupancy: &occupancy,
+                except: None,
+            };
+            let end = start + minutes(visit.duration_minutes);
+            let why = rules
+                .check(&bookable.practitioner, bookable.tz, start)
+                .or_else(|| patient_taken(&busy, booking.patient, start, end, None));
+            if let Some(why) = why {
+                if single {
+                    return Err(unavailable("start", why));
+                }
+                failures.push(FieldError::new(
+                    format!("occurrences[{k}].start"),
+                    why.code(),
+                    why.message(),
+                ));
+                continue;
+            }
+            let (blocked_from, blocked_until) = blocked(&visit, start);
+            let appointment = Appointment {
+                id: AppointmentId::new(),
+                version: 1,
+                patient: booking.patient,
+                practitioner: booking.practitioner,
+                room: booking.room,
+                visit_type: visit.id,
+                status: booking.status.unwrap_or(AppointmentStatus::Booked),
+                start,
+                end,
+                blocked_from,
+                blocked_until,
+                series,
+                cancellation: None,
+                reschedules: Vec::new(),
+                reminders: reminders_for(&visit, start, now),
+                note: booking.note.clone(),
+                fhir_extra: None,
+                booked_by: attempt.actor.id,
+                created_at: now,
+                updated_at: now,
+            };
+            busy.push(BusySpan::from(&appointment));
+            appointments.push(appointment);
+        }
+        if !failures.is_empty() {
+            return Err(Error::validation(failures));
+        }
+        self.write_bookings(attempt, &appointments).await?;
+        Ok(appointments)
+    }
+
+    /// Writes new appointments with their audit entries and events.
+    pub(super) async fn write_bookings(
+        &self,
+        attempt: &Attempt<'_>,
+        appointments: &[Appointment],
+    ) -> Result<()> {
+        let mut changes = ChangeSet::default();
+        for a in appointments {
+            let mut audit = self.success(attempt, Some(format!("appointment:{}", a.id)));
+            audit.patient = Some(a.patient);
+            changes.audit.push(audit);
+            changes.events.push(EventDraft::new(
+                APPOINTMENT_BOOKED,
+                Some(a.patient),
+                &a.id.to_string(),
+                a.version,
+                json!({
+                    "appointment_id": a.id,
+                    "patient_id": a.patient,
+                    "practitioner_id": a.practitioner,
+                    "room_id": a.room,
+                    "visit_type_id": a.visit_type,
+                    "series_id": a.series,
+                    "status": a.status,
+                    "start": a.start,
+                    "end": a.end,
+                    "version": a.version,
+                    "booked_at": a.created_at,
+                }),
+                a.created_at,
+            ));
+            changes.appointments.push(Versioned::Insert(a.clone()));
+        }
+        self.store.apply(changes).await?;
+        Ok(())
+    }
+
+    /// Loads an appointment and authorizes `permission` on it (its patient
+    /// and practitioner are the relationship targets).
+    async fn authorize_appointment<'a>(
+        &self,
+        actor: &'a Actor,
+        permission: Permission,
+        id: AppointmentId,
+    ) -> Result<(Attempt<'a>, Appointment)> {
+        let appointment = self
+            .store
+            .appointment(id)
+            .await?
+            .ok_or_else(|| Error::not_found("appointment"))?;
+        let attempt = self
+            .authorize_for(
+                actor,
+                permission,
+                Some(appointment.patient),
+                Some(appointment.practitioner),
+            )
+            .await?;
+        Ok((attempt, appointment))
+    }
+
+    /// One appointment; the read is audited.
+    pub async fn get_appointment(&self, actor: &Actor, id: AppointmentId) -> Result<Appointment> {
+        let (attempt, appointment) = self
+            .authorize_appointment(actor, Permission::AppointmentRead, id)
+            .await?;
+        self.audited(&attempt, async {
+            let audit = self.success(&attempt, Some(format!("appointment:{id}")));
+            self.store.apply(ChangeSet::audit_only(vec![audit])).await?;
+            Ok(appointment)
+        })
+        .await
+    }
+
+    /// Writes a new state of an appointment with its audit entry and event.
+    async fn write_change(
+        &self,
+        attempt: &Attempt<'_>,
+        updated: &Appointment,
+        expected_version: u64,
+        kind: &str,
+        payload: serde_json::Value,
+    ) -> Result<()> {
+        let audit = self.success(attempt, Some(format!("appointment:{}", updated.id)));
+        let event = EventDraft::new(
+            kind,
+            Some(updated.patient),
+            &updated.id.to_string(),
+            updated.version,
+            payload,
+            updated.updated_at,
+        );
+        self.store
+            .apply(ChangeSet {
+                appointments: vec![Versioned::Update {
+                    value: updated.clone(),
+                    expected_version,
+                }],
+                audit: vec![audit],
+                events: vec![event],
+                ..ChangeSet::default()
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Moves a proposed or booked appointment to a new start (and optionally
+    /// another practitioner or room); the old time goes into its history.
+    pub async fn reschedule_appointment(
+        &self,
+        actor: &Actor,
+        id: AppointmentId,
+        expected_version: u64,
+        change: RescheduleAppointment,
+    ) -> Result<Appointment> {
+        let (attempt, current) = self
+            .authorize_appointment(actor, Permission::AppointmentReschedule, id)
+            .await?;
+        self.audited(&attempt, async {
+            if current.version != expected_version {
+                return Err(Error::stale(
+                    "appointment",
+                    expected_version,
+                    current.version,
+                ));
+            }
+            if !matches!(
+                current.status,
+                AppointmentStatus::Proposed | AppointmentStatus::Booked
+            ) {
+                return Err(Error::invalid(
+                    "status",
+                    "invalid_transition",
+                    format!(
+                        "cannot reschedule an appointment that is {}",
+                        current.status
+                    ),
+                ));
+            }
+            let practitioner = change.practitioner.unwrap_or(current.practitioner);
+            if practitioner != current.practitioner
+                && !attempt.actor.has_role(crate::actor::Role::FrontDesk)
+                && !attempt.actor.has_role(crate::actor::Role::System)
+            {
+                // Moving to another practitioner is a new booking with them.
+                self.authorize_for(
+                    attempt.actor,
+                    Permission::AppointmentBook,
+                    Some(current.patient),
+                    Some(practitioner),
+                )
+                .await?;
+            }
+            let room = change.room.or(current.room);
+            let visit = self.load_visit_type(current.visit_type).await?;
+            let bookable = self.load_bookable(practitioner).await?;
+            if let Some(room) = change.room {
+                self.load_resource(room).await?;
+            }
+            let busy = self
+                .busy_around(&bookable, room, current.patient, change.start, change.start)
+                .await?;
+            let occupancy = Occupancy::new(&busy);
+            let now = self.now();
+            let rules = SlotRules {
+                visit: &visit,
+                now,
+                room,
+                occupancy: &occupancy,
+                except: Some(id),
+            };
+            let end = change.start + minutes(visit.duration_minutes);
+            if let Some(why) = rules
+                .check(&bookable.practitioner, bookable.tz, change.start)
+                .or_else(|| patient_taken(&busy, current.patient, change.start, end, Some(id)))
+            {
+                return Err(unavailable("start", why));
+            }
+            let (blocked_from, blocked_until) = blocked(&visit, change.start);
+            let mut updated = current.clone();
+            updated.version = expected_version + 1;
+            updated.reschedules.push(Reschedule {
+                from_start: current.start,
+                from_end: current.end,
+                from_practitioner: current.practitioner,
+                from_room: current.room,
+                at: now,
+                by: attempt.actor.id,
+            });
+            updated.practitioner = practitioner;
+            updated.room = room;
+            updated.start = change.start;
+            updated.end = end;
+            updated.blocked_from = blocked_from;
+            updated.blocked_until = blocked_until;
+            updated.reminders = reminders_for(&visit, change.start, now);
+            updated.updated_at = now;
+            let payload = json!({
+                "appointment_id": id,
+                "patient_id": updated.patient,
+                "practitioner_id": updated.practitioner,
+                "room_id": updated.room,
+                "from_practitioner_id": current.practitioner,
+                "from_start": current.start,
+                "start": updated.start,
+                "end": updated.end,
+                "version": updated.version,
+                "rescheduled_at": now,
+            });
+            self.write_change(
+                &attempt,
+                &updated,
+                expected_version,
+                APPOINTMENT_RESCHEDULED,
+                payload,
+            )
+            .await?;
+            Ok(updated)
+        })
+        .await
+    }
+
+    /// Cancels with a reason; flagged late inside the clinic's window.
+    pub async fn cancel_appointment(
+        &self,
+        actor: &Actor,
+        id: AppointmentId,
+        expected_version: u64,
+        cancel: CancelAppointment,
+    ) -> Result<Appointment> {
+        let (attempt, current) = self
+            .authorize_appointment(actor, Permission::AppointmentCancel, id)
+            .await?;
+        self.audited(&attempt, async {
+            let mut errors = Vec::new();
+            validate::cancellation(&mut errors, &cancel);
+            if !errors.is_empty() {
+                return Err(Error::validation(errors));
+            }
+            if current.version != expected_version {
+                return Err(Error::stale(
+                    "appointment",
+                    expected_version,
+                    current.version,
+                ));
+            }
+            if !current.status.can_become(AppointmentStatus::Cancelled) {
+                return Err(bad_transition(current.status, AppointmentStatus::Cancelled));
+            }
+            let now = self.now();
+            let late = now + self.settings.late_cancellation_window > current.start;
+            let mut updated = current.clone();
+            updated.version = expected_version + 1;
+            updated.status = AppointmentStatus::Cancelled;
+            updated.cancellation = Some(Cancellation {
+                reason: cancel.reason.clone(),
+                note: cancel.note,
+                late,
+                at: now,
+                by: attempt.actor.id,
+            });
+            updated.reminders.clear();
+            updated.updated_at = now;
+            let payload = json!({
+                "appointment_id": id,
+                "patient_id": updated.patient,
+                "practitioner_id": updated.practitioner,
+                "visit_type_id": updated.visit_type,
+                "start": updated.start,
+                "reason": cancel.reason,
+                "late": late,
+                "version": updated.version,
+                "cancelled_at": now,
+            });
+            self.write_change(
+                &attempt,
+                &updated,
+                expected_version,
+                APPOINTMENT_CANCELLED,
+                payload,
+            )
+            .await?;
+            Ok(updated)
+        })
+        .await
+    }
+
+    /// Moves along the life cycle: proposed → booked, booked → arrived or
+    /// noshow, arrived → fulfilled. Cancelling has its own operation.
+    pub async fn change_appointment_status(
+        &self,
+        actor: &Actor,
+        id: AppointmentId,
+        expected_version: u64,
+        status: AppointmentStatus,
+    ) -> Result<Appointment> {
+        let (attempt, current) = self
+            .authorize_appointment(actor, Permission::AppointmentStatus, id)
+            .await?;
+        self.audited(&attempt, async {
+            if status == AppointmentStatus::Cancelled {
+                return Err(Error::invalid(
+                    "status",
+                    "use_cancel",
+                    "cancel with cancel_appointment, which takes a reason",
+                ));
+            }
+            if current.version != expected_version {
+                return Err(Error::stale(
+                    "appointment",
+                    expected_version,
+                    current.version,
+                ));
+            }
+            if !current.status.can_become(status) {
+                return Err(bad_transition(current.status, status));
+            }
+            let now = self.now();
+            let mut updated = current.clone();
+            updated.version = expected_version + 1;
+            updated.status = status;
+            if status != AppointmentStatus::Booked {
+                updated.reminders.clear();
+            }
+            updated.updated_at = now;
+            let payload = json!({
+                "appointment_id": id,
+                "patient_id": updated.patient,
+                "practitioner_id": updated.practitioner,
+                "visit_type_id": updated.visit_type,
+                "from": current.status,
+                "to": status,
+                "version": updated.version,
+                "changed_at": now,
+            });
+            self.write_change(
+                &attempt,
+                &updated,
+                expected_version,
+                APPOINTMENT_STATUS_CHANGED,
+                payload,
+            )
+            .await?;
+            Ok(updated)
+        })
+        .await
+    }
+
+    /// A patient's appointments (`appointment.read` on the patient) or, with
+    /// no patient, a practitioner's schedule (`calendar.read` on them).
+    /// Each appointment read is audited under its patient.
+    pub async fn list_appointments(
+        &self,
+        actor: &Actor,
+        query: AppointmentQuery,
+    ) -> Result<Vec<Appointment>> {
+        let attempt = match (query.patient, query.practitioner) {
+            (Some(patient), practitioner) => {
+                self.authorize_for(
+                    actor,
+                    Permission::AppointmentRead,
+                    Some(patient),
+                    practitioner,
+                )
+                .await?
+            }
+            (None, Some(practitioner)) => {
+                self.authorize_for(actor, Permission::CalendarRead, None, Some(practitioner))
+                    .await?
+            }
+            (None, None) => {
+                return Err(Error::invalid(
+                    "patient",
+                    "required",
+                    "give a patient or a practitioner",
+                ))
+            }
+        };
+        self.audited(&attempt, async {
+            let limit = query.limit.unwrap_or(100);
+            if limit == 0 || limit > 1000 || query.to <= query.from {
+                let mut errors = Vec::new();
+                if limit == 0 || limit > 1000 {
+                    errors.push(FieldError::new(
+                        "limit",
+                        "out_of_range",
+                        "between 1 and 1000",
+                    ));
+                }
+                if query.to <= query.from {
+                    errors.push(FieldError::new(
+                        "to",
+                        "out_of_range",
+                        "to must be after from",
+                    ));
+                }
+                return Err(Error::validation(errors));
+            }
+            let found = self.store.appointments(&query).await?;
+            let audit = found
+                .iter()
+                .map(|a| {
+                    self.draft_for(
+                        &attempt,
+                        Some(a.patient),
+                        crate::audit::Outcome::Success,
+                        attempt.decision.audit_reason(),
+                        Some(format!("appointment:{}", a.id)),
+                    )
+                })
+                .collect::<Vec<_>>();
+            if !audit.is_empty() {
+                self.store.apply(ChangeSet::audit_only(audit)).await?;
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    /// Unsent reminders due in `[from, to)` (each returned until marked sent).
+    pub async fn due_reminders(
+        &self,
+        actor: &Actor,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DueReminder>> {
+        let attempt = self
+            .authorize(actor, Permission::ReminderSend, None)
+            .await?;
+        self.audited(&attempt, async {
+            if limit == 0 || limit > 1000 {
+                return Err(Error::invalid(
+                    "limit",
+                    "out_of_range",
+                    "between 1 and 1000",
+                ));
+            }
+            let due = self.store.due_reminders(from, to, limit).await?;
+            let audit: Vec<_> = due
+                .iter()
+                .map(|r| {
+                    self.draft_for(
+                        &attempt,
+                        Some(r.patient),
+                        crate::audit::Outcome::Success,
+                        attempt.decision.audit_reason(),
+                        Some(format!("appointment:{}", r.appointment)),
+                    )
+                })
+                .collect();
+            if !audit.is_empty() {
+                self.store.apply(ChangeSet::audit_only(audit)).await?;
+            }
+            Ok(due)
+        })
+        .await
+    }
+
+    /// Marks one reminder sent; a second mark is a `conflict`, so a reminder
+    /// goes out once even with two senders.
+    pub async fn mark_reminder_sent(
+        &self,
+        actor: &Actor,
+        appointment: AppointmentId,
+        offset_minutes: u32,
+    ) -> Result<()> {
+        let attempt = self
+            .authorize(actor, Permission::ReminderSend, None)
+            .await?;
+        self.audited(&attempt, async {
+            let stored = self
+                .store
+                .appointment(appointment)
+                .await?
+                .ok_or_else(|| Error::not_found("reminder"))?;
+            let mut audit = self.success(&attempt, Some(format!("appointment:{appointment}")));
+            audit.patient = Some(stored.patient);
+            self.store
+                .apply(ChangeSet {
+                    reminders_sent: vec![ReminderSent {
+                        appointment,
+                        offset_minutes,
+                        at: self.now(),
+                    }],
+                    audit: vec![audit],
+                    ..ChangeSet::default()
+                })
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+}

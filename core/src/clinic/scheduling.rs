@@ -1,0 +1,415 @@
+//! Setting up the schedule (practitioners, rooms, visit types,
+//! availability) and searching free slots.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+
+use super::{Attempt, Clinic};
+use crate::actor::Actor;
+use crate::ids::{PractitionerId, ResourceId, VisitTypeId};
+use crate::policy::Permission;
+use crate::schedule::slots::{minutes, zone, Occupancy, SlotRules};
+use crate::schedule::validate::{self, MAX_BLOCK_MINUTES};
+use crate::schedule::{
+    Availability, BusyQuery, NewPractitioner, NewResource, NewVisitType, Practitioner, Resource,
+    Slot, SlotPage, SlotQuery, VisitType,
+};
+use crate::store::{ChangeSet, Versioned};
+use crate::{Error, FieldError, Result};
+
+/// The widest free-slot search.
+const MAX_SEARCH_DAYS: i64 = 92;
+/// Default and largest page of free slots.
+const DEFAULT_SLOTS: u32 = 20;
+const MAX_SLOTS: u32 = 500;
+/// Slots are computed a day of instants at a time, so a first page costs
+/// one bookings query, not one for the whole range.
+const CHUNK: Duration = Duration::hours(24);
+
+fn slot_cursor(slot: &Slot) -> String {
+    URL_SAFE_NO_PAD.encode(format!(
+        "s1:{}:{}",
+        slot.start.timestamp_micros(),
+        slot.practitioner
+    ))
+}
+
+fn parse_slot_cursor(cursor: &str) -> Result<(DateTime<Utc>, PractitionerId)> {
+    let bad = || {
+        Error::invalid(
+            "cursor",
+            "invalid_cursor",
+            "cursor is not one this api returned",
+        )
+    };
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let rest = text.strip_prefix("s1:").ok_or_else(bad)?;
+    let (micros, id) = rest.split_once(':').ok_or_else(bad)?;
+    let micros: i64 = micros.parse().map_err(|_| bad())?;
+    let start = DateTime::from_timestamp_micros(micros).ok_or_else(bad)?;
+    let id = PractitionerId::parse("cursor", id).map_err(|_| bad())?;
+    Ok((start, id))
+}
+
+/// A practitioner with its parsed zone.
+pub(super) struct Bookable {
+    pub practitioner: Practitioner,
+    pub tz: Tz,
+}
+
+impl Clinic {
+    /// Adds a practitioner (staff data) with their zone and availability.
+    pub async fn add_practitioner(
+        &self,
+        actor: &Actor,
+        new: NewPractitioner,
+    ) -> Result<Practitioner> {
+        let attempt = self
+            .authorize(actor, Permission::ScheduleManage, None)
+            .await?;
+        self.audited(&attempt, async {
+            let mut errors = Vec::new();
+            validate::name_and_zone(&mut errors, &new.name, &new.time_zone);
+            validate::availability(&mut errors, "availability.", &new.availability);
+            if !errors.is_empty() {
+                return Err(Error::validation(errors));
+            }
+            let now = self.now();
+            let practitioner = Practitioner {
+                id: new.id.unwrap_or_default(),
+                version: 1,
+                name: new.name,
+                time_zone: new.time_zone,
+                availability: new.availability,
+                active: true,
+                created_at: now,
+                updated_at: now,
+            };
+            let audit = self.success(&attempt, Some(format!("practitioner:{}", practitioner.id)));
+            self.store
+                .apply(ChangeSet {
+                    practitioners: vec![Versioned::Insert(practitioner.clone())],
+                    audit: vec![audit],
+                    ..ChangeSet::default()
+                })
+                .await?;
+            Ok(practitioner)
+        })
+        .await
+    }
+
+    /// Replaces a practitioner's weekly hours, exceptions, time off and
+    /// limits if `expected_version` is still current. Existing appointments
+    /// stay; only new bookings follow the new rules.
+    pub async fn set_availability(
+        &self,
+        actor: &Actor,
+        practitioner: PractitionerId,
+        expected_version: u64,
+        availability: Availability,
+    ) -> Result<Practitioner> {
+        let attempt = self
+            .authorize(actor, Permission::ScheduleManage, None)
+            .await?;
+        self.audited(&attempt, async {
+            let mut errors = Vec::new();
+            validate::availability(&mut errors, "", &availability);
+            if !errors.is_empty() {
+                return Err(Error::validation(errors));
+            }
+            let stored = self
+                .store
+                .practitioner(practitioner)
+                .await?
+                .ok_or_else(|| Error::not_found("practitioner"))?;
+            let updated = Practitioner {
+                version: expected_version + 1,
+                availability,
+                updated_at: self.now(),
+                ..stored
+            };
+            let audit = self.success(&attempt, Some(format!("practitioner:{practitioner}")));
+            self.store
+                .apply(ChangeSet {
+                    practitioners: vec![Versioned::Update {
+                        value: updated.clone(),
+                        expected_version,
+                    }],
+                    audit: vec![audit],
+                    ..ChangeSet::default()
+                })
+                .await?;
+            Ok(updated)
+        })
+        .await
+    }
+
+    /// One practitioner.
+    pub async fn get_practitioner(
+        &self,
+        actor: &Actor,
+        id: PractitionerId,
+    ) -> Result<Practitioner> {
+        let attempt = self
+            .authorize(actor, Permission::ScheduleRead, None)
+            .await?;
+        self.audited(&attempt, async {
+            self.store
+                .practitioner(id)
+                .await?
+                .ok_or_else(|| Error::not_found("practitioner"))
+        })
+        .await
+    }
+
+    /// Every practitioner, by id.
+    pub async fn list_practitioners(&self, actor: &Actor) -> Result<Vec<Practitioner>> {
+        let attempt = self
+            .authorize(actor, Permission::ScheduleRead, None)
+            .await?;
+        self.audited(&attempt, self.store.practitioners()).await
+    }
+
+    /// Adds a bookable room or device.
+    pub async fn add_resource(&self, actor: &Actor, new: NewResource) -> Result<Resource> {
+        let attempt = self
+            .authorize(actor, Permission::ScheduleManage, None)
+            .await?;
+        self.audited(&attempt, async {
+            let mut errors = Vec::new();
+            validate::new_resource(&mut errors, &new);
+            if !errors.is_empty() {
+                return Err(Error::validation(errors));
+            }
+            let resource = Resource {
+                id: ResourceId::new(),
+                version: 1,
+                kind: new.kind,
+                name: new.name,
+                time_zone: new.time_zone,
+                active: true,
+            };
+            let audit = self.success(&attempt, Some(format!("resource:{}", resource.id)));
+            self.store
+                .apply(ChangeSet {
+                    resources: vec![Versioned::Insert(resource.clone())],
+                    audit: vec![audit],
+                    ..ChangeSet::default()
+                })
+                .await?;
+            Ok(resource)
+        })
+        .await
+    }
+
+    /// Every room and device, by id.
+    pub async fn list_resources(&self, actor: &Actor) -> Result<Vec<Resource>> {
+        let attempt = self
+            .authorize(actor, Permission::ScheduleRead, None)
+            .await?;
+        self.audited(&attempt, self.store.resources()).await
+    }
+
+    /// Defines a visit type.
+    pub async fn add_visit_type(&self, actor: &Actor, new: NewVisitType) -> Result<VisitType> {
+        let attempt = self
+            .authorize(actor, Permission::ScheduleManage, None)
+            .await?;
+        self.audited(&attempt, async {
+            let mut errors = Vec::new();
+            validate::visit_type(&mut errors, &new);
+            if !errors.is_empty() {
+                return Err(Error::validation(errors));
+            }
+            let visit = VisitType {
+                id: VisitTypeId::new(),
+                version: 1,
+                code: new.code,
+                name: new.name,
+                duration_minutes: new.duration_minutes,
+                buffer_before_minutes: new.buffer_before_minutes,
+                buffer_after_minutes: new.buffer_after_minutes,
+                min_notice_minutes: new.min_notice_minutes,
+                horizon_days: new.horizon_days,
+                max_per_day: new.max_per_day,
+                reminder_offsets_minutes: new.reminder_offsets_minutes,
+            };
+            let audit = self.success(&attempt, Some(format!("visit_type:{}", visit.id)));
+            self.store
+                .apply(ChangeSet {
+                    visit_types: vec![Versioned::Insert(visit.clone())],
+                    audit: vec![audit],
+                    ..ChangeSet::default()
+                })
+                .await?;
+            Ok(visit)
+        })
+        .await
+    }
+
+    /// Every visit type, by id.
+    pub async fn list_visit_types(&self, actor: &Actor) -> Result<Vec<VisitType>> {
+        let attempt = self
+            .authorize(actor, Permission::ScheduleRead, None)
+            .await?;
+        self.audited(&attempt, self.store.visit_types()).await
+    }
+
+    /// Free slots for a visit type with any of the practitioners (and the
+    /// room, if given) in `[from, to)`: availability − exceptions − time off
+    /// − bookings (with buffers) − notice, horizon and per-day limits.
+    /// Ordered by start then practitioner id; the same state gives the same
+    /// pages. Shows no patient data, so it is not audited.
+    pub async fn find_free_slots(&self, actor: &Actor, query: SlotQuery) -> Result<SlotPage> {
+        let attempt = self
+            .authorize(actor, Permission::ScheduleRead, None)
+            .await?;
+        self.audited(&attempt, self.free_slots(&attempt, query))
+            .await
+    }
+
+    async fn free_slots(&self, _attempt: &Attempt<'_>, query: SlotQuery) -> Result<SlotPage> {
+        let mut errors = Vec::new();
+        let limit = query.limit.unwrap_or(DEFAULT_SLOTS);
+        if limit == 0 || limit > MAX_SLOTS {
+            errors.push(FieldError::new(
+                "limit",
+                "out_of_range",
+                format!("limit must be between 1 and {MAX_SLOTS}"),
+            ));
+        }
+        if query.practitioners.is_empty() || query.practitioners.len() > 200 {
+            errors.push(FieldError::new(
+                "practitioners",
+                "out_of_range",
+                "between 1 and 200 practitioners",
+            ));
+        }
+        if query.to <= query.from || query.to - query.from > Duration::days(MAX_SEARCH_DAYS) {
+            errors.push(FieldError::new(
+                "to",
+                "out_of_range",
+                format!("to must be after from, at most {MAX_SEARCH_DAYS} days later"),
+            ));
+        }
+        let after = match query.cursor.as_deref().map(parse_slot_cursor) {
+            Some(Ok(after)) => Some(after),
+            Some(Err(Error::Validation { fields })) => {
+                errors.extend(fields);
+                None
+            }
+            Some(Err(other)) => return Err(other),
+            None => None,
+        };
+        if !errors.is_empty() {
+            return Err(Error::validation(errors));
+        }
+        let visit = self.load_visit_type(query.visit_type).await?;
+        if let Some(room) = query.room {
+            self.load_resource(room).await?;
+        }
+        let mut ids = query.practitioners.clone();
+        ids.sort();
+        ids.dedup();
+        let mut bookables = Vec::with_capacity(ids.len());
+        for id in ids {
+            let b = self.load_bookable(id).await?;
+            if b.practitioner.active {
+                bookables.push(b);
+            }
+        }
+        let now = self.now();
+        let from = match after {
+            Some((start, _)) => start.max(query.from),
+            None => query.from,
+        };
+        let practitioner_ids: Vec<PractitionerId> =
+            bookables.iter().map(|b| b.practitioner.id).collect();
+        let margin = minutes(MAX_BLOCK_MINUTES) + Duration::hours(26);
+        let mut slots: Vec<Slot> = Vec::new();
+        let mut chunk_start = from;
+        while chunk_start < query.to && slots.len() <= limit as usize {
+            let chunk_end = (chunk_start + CHUNK).min(query.to);
+            let busy = self
+                .store
+                .busy(&BusyQuery {
+                    practitioners: practitioner_ids.clone(),
+                    rooms: query.room.into_iter().collect(),
+                    patients: Vec::new(),
+                    from: chunk_start - margin,
+                    to: chunk_end + margin,
+                })
+                .await?;
+            let occupancy = Occupancy::new(&busy);
+            let rules = SlotRules {
+                visit: &visit,
+                now,
+                room: query.room,
+                occupancy: &occupancy,
+                except: None,
+            };
+            let mut found: Vec<Slot> = bookables
+                .iter()
+                .flat_map(|b| {
+                    rules
+                        .free_starts(&b.practitioner, b.tz, chunk_start, chunk_end)
+                        .into_iter()
+                        .map(|start| Slot {
+                            practitioner: b.practitioner.id,
+                            room: query.room,
+                            start,
+                            end: start + minutes(visit.duration_minutes),
+                        })
+                })
+                .filter(|s| after.is_none_or(|a| (s.start, s.practitioner) > a))
+                .collect();
+            found.sort_by_key(|s| (s.start, s.practitioner));
+            slots.extend(found);
+            chunk_start = chunk_end;
+        }
+        let next_cursor = if slots.len() > limit as usize {
+            slots.truncate(limit as usize);
+            slots.last().map(slot_cursor)
+        } else {
+            None
+        };
+        Ok(SlotPage { slots, next_cursor })
+    }
+
+    pub(super) async fn load_visit_type(&self, id: VisitTypeId) -> Result<VisitType> {
+        self.store
+            .visit_type(id)
+            .await?
+            .ok_or_else(|| Error::not_found("visit type"))
+    }
+
+    pub(super) async fn load_resource(&self, id: ResourceId) -> Result<Resource> {
+        let resource = self
+            .store
+            .resource(id)
+            .await?
+            .ok_or_else(|| Error::not_found("resource"))?;
+        if !resource.active {
+            return Err(Error::invalid(
+                "room",
+                "inactive",
+                "the resource is not active",
+            ));
+        }
+        Ok(resource)
+    }
+
+    pub(super) async fn load_bookable(&self, id: PractitionerId) -> Result<Bookable> {
+        let practitioner = self
+            .store
+            .practitioner(id)
+            .await?
+            .ok_or_else(|| Error::not_found("practitioner"))?;
+        let tz = zone(&practitioner.time_zone)
+            .ok_or_else(|| Error::storage("stored practitioner has an unknown time zone"))?;
+        Ok(Bookable { practitioner, tz })
+    }
+}

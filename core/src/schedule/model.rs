@@ -1,0 +1,685 @@
+//! The scheduling records: who can be booked, when, for what, and the
+//! appointments themselves.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::ids::{
+    ActorId, AppointmentId, PatientId, PractitionerId, ResourceId, SeriesId, VisitTypeId,
+};
+
+/// A day of the week, in the practitioner's own calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Weekday {
+    /// Monday.
+    Monday,
+    /// Tuesday.
+    Tuesday,
+    /// Wednesday.
+    Wednesday,
+    /// Thursday.
+    Thursday,
+    /// Friday.
+    Friday,
+    /// Saturday.
+    Saturday,
+    /// Sunday.
+    Sunday,
+}
+
+impl Weekday {
+    /// Every day, Monday first.
+    pub const ALL: [Weekday; 7] = [
+        Weekday::Monday,
+        Weekday::Tuesday,
+        Weekday::Wednesday,
+        Weekday::Thursday,
+        Weekday::Friday,
+        Weekday::Saturday,
+        Weekday::Sunday,
+    ];
+
+    /// chrono's weekday.
+    pub fn to_chrono(self) -> chrono::Weekday {
+        match self {
+            Weekday::Monday => chrono::Weekday::Mon,
+            Weekday::Tuesday => chrono::Weekday::Tue,
+            Weekday::Wednesday => chrono::Weekday::Wed,
+            Weekday::Thursday => chrono::Weekday::Thu,
+            Weekday::Friday => chrono::Weekday::Fri,
+            Weekday::Saturday => chrono::Weekday::Sat,
+            Weekday::Sunday => chrono::Weekday::Sun,
+        }
+    }
+}
+
+/// A window of local wall-clock time within one day (`start < end`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeWindow {
+    /// Local start.
+    pub start: NaiveTime,
+    /// Local end (exclusive).
+    pub end: NaiveTime,
+}
+
+/// Recurring weekly hours: "Mondays 09:00–12:00 from 1 March".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeeklyHours {
+    /// The day.
+    pub weekday: Weekday,
+    /// Local start.
+    pub start: NaiveTime,
+    /// Local end (exclusive).
+    pub end: NaiveTime,
+    /// First local date the hours apply (inclusive).
+    #[serde(default)]
+    pub valid_from: Option<NaiveDate>,
+    /// Last local date the hours apply (inclusive).
+    #[serde(default)]
+    pub valid_until: Option<NaiveDate>,
+}
+
+/// One date that differs from the weekly pattern: with no `extra_hours` the
+/// weekly hours of that date are off; with them, the window is added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DateException {
+    /// The local date.
+    pub date: NaiveDate,
+    /// Extra hours on that date; `None` means a day off.
+    #[serde(default)]
+    pub extra_hours: Option<TimeWindow>,
+}
+
+/// An absence between two instants (holiday, conference, sick leave).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeOff {
+    /// Start (inclusive).
+    pub start: DateTime<Utc>,
+    /// End (exclusive).
+    pub end: DateTime<Utc>,
+    /// Free text for staff; never copied into events or errors.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+impl fmt::Debug for TimeOff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TimeOff")
+            .field("start", &self.start)
+            .field("end", &self.end)
+            .finish_non_exhaustive()
+    }
+}
+
+/// When a practitioner can be booked, in their own time zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Availability {
+    /// Weekly hours (several windows a day allowed; they must not overlap).
+    #[serde(default)]
+    pub weekly: Vec<WeeklyHours>,
+    /// Days off and extra hours on given dates.
+    #[serde(default)]
+    pub exceptions: Vec<DateException>,
+    /// Absences.
+    #[serde(default)]
+    pub time_off: Vec<TimeOff>,
+    /// The slot grid: starts fall every `slot_minutes` from a window's start.
+    pub slot_minutes: u32,
+    /// At most this many active appointments per local day (any visit type).
+    #[serde(default)]
+    pub max_per_day: Option<u32>,
+}
+
+impl Default for Availability {
+    fn default() -> Self {
+        Self {
+            weekly: Vec::new(),
+            exceptions: Vec::new(),
+            time_off: Vec::new(),
+            slot_minutes: 15,
+            max_per_day: None,
+        }
+    }
+}
+
+/// A person who sees patients. Actors are linked through `Actor::practitioner`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Practitioner {
+    /// Id (the one `Actor::practitioner` carries).
+    pub id: PractitionerId,
+    /// Optimistic-concurrency version, 1 on creation.
+    pub version: u64,
+    /// Display name (staff data, not patient data).
+    pub name: String,
+    /// IANA time zone the availability is written in, e.g. `Europe/Berlin`.
+    pub time_zone: String,
+    /// When they can be booked.
+    pub availability: Availability,
+    /// Inactive practitioners cannot be booked.
+    pub active: bool,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What adding a practitioner takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPractitioner {
+    /// An id the host already uses for this person (e.g. in actors and care
+    /// teams); a fresh one when `None`.
+    #[serde(default)]
+    pub id: Option<PractitionerId>,
+    /// Display name.
+    pub name: String,
+    /// IANA time zone.
+    pub time_zone: String,
+    /// Initial availability.
+    #[serde(default)]
+    pub availability: Availability,
+}
+
+/// What kind of thing a bookable resource is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceKind {
+    /// A consulting or treatment room.
+    Room,
+    /// A device (ultrasound, ECG…).
+    Equipment,
+}
+
+/// A room or piece of equipment that can be booked with an appointment.
+/// It has no hours of its own: it is free whenever it is not booked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resource {
+    /// Id.
+    pub id: ResourceId,
+    /// Version.
+    pub version: u64,
+    /// Room or equipment.
+    pub kind: ResourceKind,
+    /// Display name.
+    pub name: String,
+    /// IANA time zone of where it is.
+    pub time_zone: String,
+    /// Inactive resources cannot be booked.
+    pub active: bool,
+}
+
+/// What adding a resource takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewResource {
+    /// Room or equipment.
+    pub kind: ResourceKind,
+    /// Display name.
+    pub name: String,
+    /// IANA time zone.
+    pub time_zone: String,
+}
+
+/// A kind of visit: how long it takes and the rules for booking it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitType {
+    /// Id.
+    pub id: VisitTypeId,
+    /// Version.
+    pub version: u64,
+    /// Short code, e.g. `new-patient`.
+    pub code: String,
+    /// Display name, e.g. "New patient".
+    pub name: String,
+    /// Length of the visit.
+    pub duration_minutes: u32,
+    /// Time the practitioner (and room) needs free before the visit.
+    pub buffer_before_minutes: u32,
+    /// Time the practitioner (and room) needs free after the visit.
+    pub buffer_after_minutes: u32,
+    /// A visit cannot be booked to start sooner than this after now.
+    pub min_notice_minutes: u32,
+    /// A visit cannot be booked further ahead than this.
+    pub horizon_days: u32,
+    /// At most this many active visits of this type per practitioner per local day.
+    pub max_per_day: Option<u32>,
+    /// Reminders go out this many minutes before the start (e.g. 2880, 120).
+    pub reminder_offsets_minutes: Vec<u32>,
+}
+
+/// What defining a visit type takes (every rule of [`VisitType`] but its id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewVisitType {
+    /// Short code, unique in the clinic by convention.
+    pub code: String,
+    /// Display name.
+    pub name: String,
+    /// Length of the visit.
+    pub duration_minutes: u32,
+    /// Buffer before.
+    #[serde(default)]
+    pub buffer_before_minutes: u32,
+    /// Buffer after.
+    #[serde(default)]
+    pub buffer_after_minutes: u32,
+    /// Minimum notice.
+    #[serde(default)]
+    pub min_notice_minutes: u32,
+    /// Booking horizon.
+    pub horizon_days: u32,
+    /// Per-day limit.
+    #[serde(default)]
+    pub max_per_day: Option<u32>,
+    /// Reminder offsets.
+    #[serde(default)]
+    pub reminder_offsets_minutes: Vec<u32>,
+}
+
+/// The FHIR appointment life cycle (the subset carebase drives).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppointmentStatus {
+    /// Held but not confirmed.
+    Proposed,
+    /// Confirmed.
+    Booked,
+    /// The patient is here.
+    Arrived,
+    /// The visit took place.
+    Fulfilled,
+    /// Called off.
+    Cancelled,
+    /// The patient did not come.
+    Noshow,
+}
+
+impl AppointmentStatus {
+    /// Every status.
+    pub const ALL: [AppointmentStatus; 6] = [
+        AppointmentStatus::Proposed,
+        AppointmentStatus::Booked,
+        AppointmentStatus::Arrived,
+        AppointmentStatus::Fulfilled,
+        AppointmentStatus::Cancelled,
+        AppointmentStatus::Noshow,
+    ];
+
+    /// The FHIR code, e.g. `noshow`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AppointmentStatus::Proposed => "proposed",
+            AppointmentStatus::Booked => "booked",
+            AppointmentStatus::Arrived => "arrived",
+            AppointmentStatus::Fulfilled => "fulfilled",
+            AppointmentStatus::Cancelled => "cancelled",
+            AppointmentStatus::Noshow => "noshow",
+        }
+    }
+
+    /// Parses a FHIR code.
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == code)
+    }
+
+    /// Whether an appointment in this status holds its time: proposed,
+    /// booked, arrived and fulfilled do; cancelled and no-show free it.
+    pub fn is_active(&self) -> bool {
+        !matches!(
+            self,
+            AppointmentStatus::Cancelled | AppointmentStatus::Noshow
+        )
+    }
+
+    /// Whether `self → next` is an allowed move.
+    pub fn can_become(&self, next: AppointmentStatus) -> bool {
+        use AppointmentStatus::*;
+        matches!(
+            (self, next),
+            (Proposed, Booked)
+                | (Proposed, Cancelled)
+                | (Booked, Arrived)
+                | (Booked, Cancelled)
+                | (Booked, Noshow)
+                | (Arrived, Fulfilled)
+        )
+    }
+}
+
+impl fmt::Display for AppointmentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why and when an appointment was called off.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cancellation {
+    /// Reason code (FHIR appointment-cancellation-reason, e.g. `pat`, `prov`).
+    pub reason: String,
+    /// Free text; never copied into events or errors.
+    pub note: Option<String>,
+    /// Cancelled inside the clinic's late-cancellation window.
+    pub late: bool,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub by: ActorId,
+}
+
+impl fmt::Debug for Cancellation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cancellation")
+            .field("reason", &self.reason)
+            .field("late", &self.late)
+            .field("at", &self.at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One move of an appointment: where it was before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reschedule {
+    /// Previous start.
+    pub from_start: DateTime<Utc>,
+    /// Previous end.
+    pub from_end: DateTime<Utc>,
+    /// Previous practitioner.
+    pub from_practitioner: PractitionerId,
+    /// Previous room.
+    pub from_room: Option<ResourceId>,
+    /// When it moved.
+    pub at: DateTime<Utc>,
+    /// Who moved it.
+    pub by: ActorId,
+}
+
+/// A reminder due before an appointment; sent at most once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reminder {
+    /// Minutes before the start.
+    pub offset_minutes: u32,
+    /// When it is due.
+    pub due_at: DateTime<Utc>,
+    /// When it was marked sent.
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// A patient's visit with a practitioner (and optionally a room).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct Appointment {
+    /// Id.
+    pub id: AppointmentId,
+    /// Version.
+    pub version: u64,
+    /// The patient.
+    pub patient: PatientId,
+    /// The practitioner.
+    pub practitioner: PractitionerId,
+    /// The room or equipment, if any.
+    pub room: Option<ResourceId>,
+    /// The visit type.
+    pub visit_type: VisitTypeId,
+    /// Life-cycle status.
+    pub status: AppointmentStatus,
+    /// Start.
+    pub start: DateTime<Utc>,
+    /// End (exclusive).
+    pub end: DateTime<Utc>,
+    /// Start of the time it blocks for the practitioner and room (start − buffer before).
+    pub blocked_from: DateTime<Utc>,
+    /// End of the time it blocks (end + buffer after).
+    pub blocked_until: DateTime<Utc>,
+    /// The recurring series it belongs to.
+    pub series: Option<SeriesId>,
+    /// Set when cancelled.
+    pub cancellation: Option<Cancellation>,
+    /// Earlier times, oldest first.
+    pub reschedules: Vec<Reschedule>,
+    /// Reminders still relevant (none once it is cancelled or a no-show).
+    pub reminders: Vec<Reminder>,
+    /// Free text for staff; never copied into events or errors.
+    pub note: Option<String>,
+    /// FHIR elements carebase does not model, kept so an export returns them.
+    pub fhir_extra: Option<Value>,
+    /// Who booked it.
+    pub booked_by: ActorId,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for Appointment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Appointment")
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("patient", &self.patient)
+            .field("practitioner", &self.practitioner)
+            .field("room", &self.room)
+            .field("visit_type", &self.visit_type)
+            .field("status", &self.status)
+            .field("start", &self.start)
+            .field("end", &self.end)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What booking takes.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookAppointment {
+    /// The patient.
+    pub patient: PatientId,
+    /// The practitioner.
+    pub practitioner: PractitionerId,
+    /// The room, if any.
+    #[serde(default)]
+    pub room: Option<ResourceId>,
+    /// The visit type.
+    pub visit_type: VisitTypeId,
+    /// A start the free-slot search would return.
+    pub start: DateTime<Utc>,
+    /// `booked` (default) or `proposed`.
+    #[serde(default)]
+    pub status: Option<AppointmentStatus>,
+    /// Free text for staff.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+impl fmt::Debug for BookAppointment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BookAppointment")
+            .field("patient", &self.patient)
+            .field("practitioner", &self.practitioner)
+            .field("room", &self.room)
+            .field("visit_type", &self.visit_type)
+            .field("start", &self.start)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a series repeats: every `every_weeks` weeks at the same local time,
+/// until a local date or for a count (at least one of them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recurrence {
+    /// 1 = weekly, 2 = fortnightly…
+    pub every_weeks: u32,
+    /// Last local date an occurrence may fall on (inclusive).
+    #[serde(default)]
+    pub until: Option<NaiveDate>,
+    /// Number of occurrences, the first included.
+    #[serde(default)]
+    pub count: Option<u32>,
+}
+
+/// Where an appointment moves to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RescheduleAppointment {
+    /// The new start.
+    pub start: DateTime<Utc>,
+    /// Another practitioner, or the same when `None`.
+    #[serde(default)]
+    pub practitioner: Option<PractitionerId>,
+    /// Another room, or the same when `None`.
+    #[serde(default)]
+    pub room: Option<ResourceId>,
+}
+
+/// What cancelling takes.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelAppointment {
+    /// Reason code (FHIR appointment-cancellation-reason, e.g. `pat`).
+    pub reason: String,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+impl fmt::Debug for CancelAppointment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelAppointment")
+            .field("reason", &self.reason)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A free slot: bookable as is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Slot {
+    /// The practitioner.
+    pub practitioner: PractitionerId,
+    /// The room asked for, if any.
+    pub room: Option<ResourceId>,
+    /// Start.
+    pub start: DateTime<Utc>,
+    /// End.
+    pub end: DateTime<Utc>,
+}
+
+/// A free-slot search.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotQuery {
+    /// The visit type (duration, buffers, notice, horizon, limits).
+    pub visit_type: VisitTypeId,
+    /// Practitioners to consider (at least one).
+    pub practitioners: Vec<PractitionerId>,
+    /// A room that must be free too.
+    #[serde(default)]
+    pub room: Option<ResourceId>,
+    /// Slots starting at or after this instant…
+    pub from: DateTime<Utc>,
+    /// …and before this one (at most 92 days later).
+    pub to: DateTime<Utc>,
+    /// Page size (1–500, default 20).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// One page of free slots, ordered by start then practitioner id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotPage {
+    /// The slots.
+    pub slots: Vec<Slot>,
+    /// Pass back as `cursor` for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The part of an active appointment the slot rules need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BusySpan {
+    /// The appointment.
+    pub appointment: AppointmentId,
+    /// Its patient.
+    pub patient: PatientId,
+    /// Its practitioner.
+    pub practitioner: PractitionerId,
+    /// Its room.
+    pub room: Option<ResourceId>,
+    /// Its visit type.
+    pub visit_type: VisitTypeId,
+    /// Start.
+    pub start: DateTime<Utc>,
+    /// End.
+    pub end: DateTime<Utc>,
+    /// Blocked from (with buffer).
+    pub blocked_from: DateTime<Utc>,
+    /// Blocked until (with buffer).
+    pub blocked_until: DateTime<Utc>,
+}
+
+impl From<&Appointment> for BusySpan {
+    fn from(a: &Appointment) -> Self {
+        Self {
+            appointment: a.id,
+            patient: a.patient,
+            practitioner: a.practitioner,
+            room: a.room,
+            visit_type: a.visit_type,
+            start: a.start,
+            end: a.end,
+            blocked_from: a.blocked_from,
+            blocked_until: a.blocked_until,
+        }
+    }
+}
+
+/// Which active appointments to load: those of the practitioners or rooms
+/// whose blocked time overlaps `[from, to)`, and those of the patients whose
+/// visit time overlaps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusyQuery {
+    /// Practitioners.
+    pub practitioners: Vec<PractitionerId>,
+    /// Rooms.
+    pub rooms: Vec<ResourceId>,
+    /// Patients.
+    pub patients: Vec<PatientId>,
+    /// From (inclusive).
+    pub from: DateTime<Utc>,
+    /// To (exclusive).
+    pub to: DateTime<Utc>,
+}
+
+/// Appointments of one patient or one practitioner starting in a range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppointmentQuery {
+    /// Only this patient's.
+    #[serde(default)]
+    pub patient: Option<PatientId>,
+    /// Only this practitioner's.
+    #[serde(default)]
+    pub practitioner: Option<PractitionerId>,
+    /// Starting at or after.
+    pub from: DateTime<Utc>,
+    /// Starting before.
+    pub to: DateTime<Utc>,
+    /// Include cancelled and no-show appointments.
+    #[serde(default)]
+    pub include_inactive: bool,
+    /// At most this many (1–1000, default 100).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// A reminder that is due and not yet sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DueReminder {
+    /// The appointment.
+    pub appointment: AppointmentId,
+    /// Its patient (to notify).
+    pub patient: PatientId,
+    /// Its practitioner.
+    pub practitioner: PractitionerId,
+    /// Its start.
+    pub start: DateTime<Utc>,
+    /// Minutes before the start.
+    pub offset_minutes: u32,
+    /// When it is due.
+    pub due_at: DateTime<Utc>,
+}

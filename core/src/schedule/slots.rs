@@ -1,0 +1,434 @@
+//! The slot rules, as pure functions of loaded state: availability windows
+//! in the practitioner's zone (DST-correct), the slot grid, time off, notice,
+//! horizon, per-day limits and existing bookings.
+//!
+//! Local times become instants one at a time through the zone's rules:
+//! 09:00 stays 09:00 local across a change; a start in a skipped hour does
+//! not exist; a start in a repeated hour is taken once (its first instance).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use super::model::{Availability, BusySpan, Practitioner, TimeWindow, VisitType};
+use crate::ids::{AppointmentId, PractitionerId, ResourceId};
+
+/// The zone of an IANA name, if known.
+pub fn zone(name: &str) -> Option<Tz> {
+    name.parse::<Tz>().ok()
+}
+
+/// The instant a local slot start means: `None` in a skipped hour, the first
+/// instance in a repeated hour.
+pub fn local_start(tz: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+    match tz.from_local_datetime(&local) {
+        LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
+        LocalResult::Ambiguous(first, _) => Some(first.with_timezone(&Utc)),
+        LocalResult::None => None,
+    }
+}
+
+/// The instant a window boundary means. In a repeated hour the start takes
+/// the first instance and the end the second (the window keeps all its
+/// hours); in a skipped hour both read the wall time with the offset in
+/// force before the gap, so the window shrinks by the gap and no more.
+fn boundary(tz: Tz, local: NaiveDateTime, is_end: bool) -> Option<DateTime<Utc>> {
+    match tz.from_local_datetime(&local) {
+        LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
+        LocalResult::Ambiguous(first, second) => Some(if is_end {
+            second.with_timezone(&Utc)
+        } else {
+            first.with_timezone(&Utc)
+        }),
+        LocalResult::None => {
+            // Walk back to the last valid wall time before the gap (gaps are
+            // at most a day long: Samoa 2011) and use its offset.
+            let mut probe = local;
+            for _ in 0..(26 * 4) {
+                probe -= Duration::minutes(15);
+                if let Some(before) = tz.from_local_datetime(&probe).latest() {
+                    let offset = before.offset().clone();
+                    let fixed = chrono::offset::Offset::fix(&offset);
+                    return Some((local - fixed).and_utc());
+                }
+            }
+            None
+        }
+    }
+}
+
+/// One availability window of a local date, as instants, with the local
+/// wall time the slot grid counts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Window {
+    local_start: NaiveDateTime,
+    local_end: NaiveDateTime,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+}
+
+/// The local windows of `date`: weekly hours valid that day unless it is a
+/// day off, plus extra hours.
+pub fn local_windows(availability: &Availability, date: NaiveDate) -> Vec<TimeWindow> {
+    use chrono::Datelike;
+    let weekday = date.weekday();
+    let exceptions: Vec<_> = availability
+        .exceptions
+        .iter()
+        .filter(|e| e.date == date)
+        .collect();
+    let day_off = exceptions.iter().any(|e| e.extra_hours.is_none());
+    let mut windows: Vec<TimeWindow> = Vec::new();
+    if !day_off {
+        windows.extend(
+            availability
+                .weekly
+                .iter()
+                .filter(|w| w.weekday.to_chrono() == weekday)
+                .filter(|w| w.valid_from.is_none_or(|d| d <= date))
+                .filter(|w| w.valid_until.is_none_or(|d| date <= d))
+                .map(|w| TimeWindow {
+                    start: w.start,
+                    end: w.end,
+                }),
+        );
+    }
+    windows.extend(exceptions.iter().filter_map(|e| e.extra_hours));
+    windows.sort_by_key(|w| (w.start, w.end));
+    windows.dedup();
+    windows
+}
+
+fn windows(availability: &Availability, tz: Tz, date: NaiveDate) -> Vec<Window> {
+    local_windows(availability, date)
+        .into_iter()
+        .filter_map(|w| {
+            let local_start = date.and_time(w.start);
+            let local_end = date.and_time(w.end);
+            Some(Window {
+                local_start,
+                local_end,
+                start: boundary(tz, local_start, false)?,
+                end: boundary(tz, local_end, true)?,
+            })
+        })
+        .collect()
+}
+
+/// Every start in `[from, to)` where a visit of `duration` fits a window of
+/// `practitioner`'s availability on the slot grid and touches no time off,
+/// ascending and without duplicates. Bookings, notice and limits are not
+/// applied here.
+pub fn grid_starts(
+    practitioner: &Practitioner,
+    tz: Tz,
+    duration: Duration,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<DateTime<Utc>> {
+    let availability = &practitioner.availability;
+    let step = Duration::minutes(i64::from(availability.slot_minutes.max(1)));
+    let first = from.with_timezone(&tz).date_naive();
+    let last = to.with_timezone(&tz).date_naive();
+    let mut starts = Vec::new();
+    let mut date = first;
+    while date <= last {
+        for w in windows(availability, tz, date) {
+            let mut local = w.local_start;
+            while local < w.local_end {
+                if let Some(start) = local_start(tz, local) {
+                    let end = start + duration;
+                    if start >= from && start < to && start >= w.start && end <= w.end {
+                        starts.push(start);
+                    }
+                }
+                local += step;
+            }
+        }
+        match date.succ_opt() {
+            Some(next) => date = next,
+            None => break,
+        }
+    }
+    starts.sort();
+    starts.dedup();
+    starts.retain(|s| {
+        let end = *s + duration;
+        !availability
+            .time_off
+            .iter()
+            .any(|off| off.start < end && *s < off.end)
+    });
+    starts
+}
+
+/// The span `[start - before, end + after)` a visit of `visit` starting at
+/// `start` blocks for its practitioner and room.
+pub fn blocked(visit: &VisitType, start: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let end = start + minutes(visit.duration_minutes);
+    (
+        start - minutes(visit.buffer_before_minutes),
+        end + minutes(visit.buffer_after_minutes),
+    )
+}
+
+/// Minutes as a duration.
+pub fn minutes(m: u32) -> Duration {
+    Duration::minutes(i64::from(m))
+}
+
+/// Why a start is not bookable (the first rule it breaks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailable {
+    /// Not on the grid of an availability window, or inside time off.
+    OutsideHours,
+    /// Sooner than the visit type's minimum notice.
+    TooSoon,
+    /// Further ahead than the visit type's horizon.
+    BeyondHorizon,
+    /// The practitioner's per-day limit is reached.
+    DailyLimit,
+    /// The visit type's per-day limit for the practitioner is reached.
+    VisitTypeDailyLimit,
+    /// Overlaps an active appointment of the practitioner, room or patient.
+    Taken {
+        /// `practitioner`, `room` or `patient`.
+        resource: &'static str,
+        /// The appointment in the way.
+        appointment: AppointmentId,
+    },
+}
+
+impl Unavailable {
+    /// The field-error rule code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Unavailable::OutsideHours => "outside_hours",
+            Unavailable::TooSoon => "too_soon",
+            Unavailable::BeyondHorizon => "beyond_horizon",
+            Unavailable::DailyLimit => "daily_limit",
+            Unavailable::VisitTypeDailyLimit => "visit_type_daily_limit",
+            Unavailable::Taken { .. } => "taken",
+        }
+    }
+
+    /// The field-error message (no patient data).
+    pub fn message(&self) -> &'static str {
+        match self {
+            Unavailable::OutsideHours => "the practitioner is not available at this start",
+            Unavailable::TooSoon => "the start is sooner than the visit type's minimum notice",
+            Unavailable::BeyondHorizon => "the start is beyond the visit type's booking horizon",
+            Unavailable::DailyLimit => "the practitioner's appointments per day are used up",
+            Unavailable::VisitTypeDailyLimit => {
+                "the visit type's appointments per day are used up for this practitioner"
+            }
+            Unavailable::Taken { .. } => "the time is already booked",
+        }
+    }
+}
+
+/// Whether `start` obeys notice and horizon at `now`.
+pub fn timing(visit: &VisitType, now: DateTime<Utc>, start: DateTime<Utc>) -> Option<Unavailable> {
+    if start < now + minutes(visit.min_notice_minutes) {
+        return Some(Unavailable::TooSoon);
+    }
+    if start > now + Duration::days(i64::from(visit.horizon_days)) {
+        return Some(Unavailable::BeyondHorizon);
+    }
+    None
+}
+
+/// Active appointments around a search, indexed for the checks.
+#[derive(Debug, Default)]
+pub struct Occupancy {
+    by_practitioner: HashMap<PractitionerId, Vec<BusySpan>>,
+    by_room: HashMap<ResourceId, Vec<BusySpan>>,
+}
+
+impl Occupancy {
+    /// Indexes `spans` (any order).
+    pub fn new(spans: &[BusySpan]) -> Self {
+        let mut occupancy = Occupancy::default();
+        for span in spans {
+            occupancy
+                .by_practitioner
+                .entry(span.practitioner)
+                .or_default()
+                .push(*span);
+            if let Some(room) = span.room {
+                occupancy.by_room.entry(room).or_default().push(*span);
+            }
+        }
+        for list in occupancy
+            .by_practitioner
+            .values_mut()
+            .chain(occupancy.by_room.values_mut())
+        {
+            list.sort_by_key(|s| (s.blocked_from, s.appointment));
+        }
+        occupancy
+    }
+
+    /// The first appointment of the practitioner or room whose blocked time
+    /// overlaps `[from, until)`, ignoring `except` (a rescheduled one).
+    pub fn taken(
+        &self,
+        practitioner: PractitionerId,
+        room: Option<ResourceId>,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+        except: Option<AppointmentId>,
+    ) -> Option<Unavailable> {
+        let hit = |list: Option<&Vec<BusySpan>>| {
+            list.into_iter()
+                .flatten()
+                .find(|s| {
+                    Some(s.appointment) != except
+                        && s.blocked_from < until
+                        && from < s.blocked_until
+                })
+                .map(|s| s.appointment)
+        };
+        if let Some(appointment) = hit(self.by_practitioner.get(&practitioner)) {
+            return Some(Unavailable::Taken {
+                resource: "practitioner",
+                appointment,
+            });
+        }
+        let room_hit = room.and_then(|r| hit(self.by_room.get(&r)));
+        room_hit.map(|appointment| Unavailable::Taken {
+            resource: "room",
+            appointment,
+        })
+    }
+
+    /// Whether the practitioner's day (in `tz`) containing `start` is full,
+    /// overall or for `visit`.
+    pub fn day_full(
+        &self,
+        practitioner: &Practitioner,
+        tz: Tz,
+        visit: &VisitType,
+        start: DateTime<Utc>,
+        except: Option<AppointmentId>,
+    ) -> Option<Unavailable> {
+        let overall = practitioner.availability.max_per_day;
+        if overall.is_none() && visit.max_per_day.is_none() {
+            return None;
+        }
+        let day = start.with_timezone(&tz).date_naive();
+        let same_day: Vec<&BusySpan> = self
+            .by_practitioner
+            .get(&practitioner.id)
+            .into_iter()
+            .flatten()
+            .filter(|s| Some(s.appointment) != except)
+            .filter(|s| s.start.with_timezone(&tz).date_naive() == day)
+            .collect();
+        if overall.is_some_and(|max| same_day.len() >= max as usize) {
+            return Some(Unavailable::DailyLimit);
+        }
+        let of_type = same_day.iter().filter(|s| s.visit_type == visit.id).count();
+        if visit.max_per_day.is_some_and(|max| of_type >= max as usize) {
+            return Some(Unavailable::VisitTypeDailyLimit);
+        }
+        None
+    }
+}
+
+/// Everything a slot decision needs, loaded.
+pub struct SlotRules<'a> {
+    /// The visit type.
+    pub visit: &'a VisitType,
+    /// Now.
+    pub now: DateTime<Utc>,
+    /// The room that must be free too.
+    pub room: Option<ResourceId>,
+    /// Active appointments around the range.
+    pub occupancy: &'a Occupancy,
+    /// An appointment being moved (its own time does not count as taken).
+    pub except: Option<AppointmentId>,
+}
+
+impl SlotRules<'_> {
+    /// The free starts of `practitioner` in `[from, to)`, ascending.
+    pub fn free_starts(
+        &self,
+        practitioner: &Practitioner,
+        tz: Tz,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Vec<DateTime<Utc>> {
+        let duration = minutes(self.visit.duration_minutes);
+        grid_starts(practitioner, tz, duration, from, to)
+            .into_iter()
+            .filter(|start| self.check_booked_time(practitioner, tz, *start).is_none())
+            .collect()
+    }
+
+    /// Why `start` (already known to be on the grid) cannot be booked, if so.
+    pub fn check_booked_time(
+        &self,
+        practitioner: &Practitioner,
+        tz: Tz,
+        start: DateTime<Utc>,
+    ) -> Option<Unavailable> {
+        if let Some(why) = timing(self.visit, self.now, start) {
+            return Some(why);
+        }
+        let (from, until) = blocked(self.visit, start);
+        if let Some(why) =
+            self.occupancy
+                .taken(practitioner.id, self.room, from, until, self.except)
+        {
+            return Some(why);
+        }
+        self.occupancy
+            .day_full(practitioner, tz, self.visit, start, self.except)
+    }
+
+    /// Why `start` cannot be booked with `practitioner`, if so.
+    pub fn check(
+        &self,
+        practitioner: &Practitioner,
+        tz: Tz,
+        start: DateTime<Utc>,
+    ) -> Option<Unavailable> {
+        let duration = minutes(self.visit.duration_minutes);
+        let on_grid = grid_starts(
+            practitioner,
+            tz,
+            duration,
+            start,
+            start + Duration::microseconds(1),
+        );
+        if on_grid.first() != Some(&start) {
+            return Some(Unavailable::OutsideHours);
+        }
+        self.check_booked_time(practitioner, tz, start)
+    }
+}
+
+/// The busy span an appointment of `visit` starting at `start` would have.
+pub fn span(
+    appointment: AppointmentId,
+    practitioner: PractitionerId,
+    visit: &VisitType,
+    patient: crate::ids::PatientId,
+    room: Option<ResourceId>,
+    start: DateTime<Utc>,
+) -> BusySpan {
+    let (blocked_from, blocked_until) = blocked(visit, start);
+    BusySpan {
+        appointment,
+        patient,
+        practitioner,
+        room,
+        visit_type: visit.id,
+        start,
+        end: start + minutes(visit.duration_minutes),
+        blocked_from,
+        blocked_until,
+    }
+}
