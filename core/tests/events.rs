@@ -36,6 +36,7 @@ async fn every_event_type_validates_against_its_schema() {
         .await
         .unwrap();
     clinic.unmerge_patients(&system, merge.id).await.unwrap();
+    book_move_confirm_and_cancel(&clinic, &system, a.id).await;
 
     let events = clinic.events_after(&system, 0, 100).await.unwrap();
     let mut kinds: Vec<_> = events.iter().map(|e| e.draft.kind.as_str()).collect();
@@ -153,4 +154,101 @@ async fn only_permitted_actors_read_the_outbox() {
             .code(),
         "forbidden"
     );
+}
+
+/// Emits every appointment event kind once.
+async fn book_move_confirm_and_cancel(
+    clinic: &carebase::Clinic,
+    system: &Actor,
+    patient: carebase::PatientId,
+) {
+    use carebase::schedule::*;
+    use chrono::{NaiveTime, TimeZone, Utc};
+    let weekly = Weekday::ALL
+        .into_iter()
+        .map(|weekday| WeeklyHours {
+            weekday,
+            start: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+            end: NaiveTime::from_hms_opt(12, 0, 0).unwrap(),
+            valid_from: None,
+            valid_until: None,
+        })
+        .collect();
+    let doc = clinic
+        .add_practitioner(
+            system,
+            NewPractitioner {
+                id: None,
+                name: "Dr Events".into(),
+                time_zone: "Europe/Paris".into(),
+                availability: Availability {
+                    weekly,
+                    ..Availability::default()
+                },
+            },
+        )
+        .await
+        .unwrap();
+    let visit = clinic
+        .add_visit_type(
+            system,
+            NewVisitType {
+                code: "consult".into(),
+                name: "Consultation".into(),
+                duration_minutes: 30,
+                buffer_before_minutes: 0,
+                buffer_after_minutes: 0,
+                min_notice_minutes: 0,
+                horizon_days: 3650,
+                max_per_day: None,
+                reminder_offsets_minutes: vec![60],
+            },
+        )
+        .await
+        .unwrap();
+    let start = Utc.with_ymd_and_hms(2030, 1, 7, 8, 0, 0).single().unwrap();
+    let a = clinic
+        .book_appointment(
+            system,
+            BookAppointment {
+                patient,
+                practitioner: doc.id,
+                room: None,
+                visit_type: visit.id,
+                start,
+                status: Some(AppointmentStatus::Proposed),
+                note: None,
+            },
+        )
+        .await
+        .unwrap();
+    let a = clinic
+        .reschedule_appointment(
+            system,
+            a.id,
+            a.version,
+            RescheduleAppointment {
+                start: start + chrono::Duration::hours(1),
+                practitioner: None,
+                room: None,
+            },
+        )
+        .await
+        .unwrap();
+    let a = clinic
+        .change_appointment_status(system, a.id, a.version, AppointmentStatus::Booked)
+        .await
+        .unwrap();
+    clinic
+        .cancel_appointment(
+            system,
+            a.id,
+            a.version,
+            CancelAppointment {
+                reason: "pat".into(),
+                note: Some("free text stays out of events".into()),
+            },
+        )
+        .await
+        .unwrap();
 }

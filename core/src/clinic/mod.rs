@@ -10,6 +10,7 @@ mod outbox;
 mod patients;
 mod scheduling;
 
+pub use appointments::BookSeries;
 pub use patients::NewPatient;
 
 use std::future::Future;

@@ -29,10 +29,10 @@ pub fn local_start(tz: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
     }
 }
 
-/// The instant a window boundary means. In a repeated hour the start takes
-/// the first instance and the end the second (the window keeps all its
-/// hours); in a skipped hour both read the wall time with the offset in
-/// force before the gap, so the window shrinks by the gap and no more.
+/// The instant a window boundary means: when the wall clock first shows
+/// `local` (a start) or last shows it (an end). In a repeated hour a start
+/// takes the first instance and an end the second; in a skipped hour both
+/// become the instant the clock jumps past `local`.
 fn boundary(tz: Tz, local: NaiveDateTime, is_end: bool) -> Option<DateTime<Utc>> {
     match tz.from_local_datetime(&local) {
         LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
@@ -41,21 +41,27 @@ fn boundary(tz: Tz, local: NaiveDateTime, is_end: bool) -> Option<DateTime<Utc>>
         } else {
             first.with_timezone(&Utc)
         }),
-        LocalResult::None => {
-            // Walk back to the last valid wall time before the gap (gaps are
-            // at most a day long: Samoa 2011) and use its offset.
-            let mut probe = local;
-            for _ in 0..(26 * 4) {
-                probe -= Duration::minutes(15);
-                if let Some(before) = tz.from_local_datetime(&probe).latest() {
-                    let offset = before.offset().clone();
-                    let fixed = chrono::offset::Offset::fix(&offset);
-                    return Some((local - fixed).and_utc());
-                }
-            }
-            None
+        LocalResult::None => Some(jump_past(tz, local)),
+    }
+}
+
+/// The first instant whose wall time is at or after `local`, for a `local`
+/// inside a skipped span (offsets are within ±15 h of UTC, so the instant
+/// lies within that distance of `local` read as UTC).
+fn jump_past(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+    // Whole seconds: zone transitions fall on them.
+    let centre = local.and_utc().timestamp();
+    let (mut lo, mut hi) = (centre - 15 * 3600, centre + 15 * 3600);
+    let at = |secs: i64| DateTime::from_timestamp(secs, 0).unwrap_or_default();
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if at(mid).with_timezone(&tz).naive_local() >= local {
+            hi = mid;
+        } else {
+            lo = mid;
         }
     }
+    at(hi)
 }
 
 /// One availability window of a local date, as instants, with the local

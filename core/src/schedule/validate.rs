@@ -197,7 +197,7 @@ pub fn visit_type(errors: &mut Vec<FieldError>, v: &NewVisitType) {
         0,
         525_600,
     );
-    range(errors, "horizon_days", v.horizon_days, 1, 730);
+    range(errors, "horizon_days", v.horizon_days, 1, 3650);
     if let Some(max) = v.max_per_day {
         range(errors, "max_per_day", max, 1, 1000);
     }
