@@ -2,7 +2,8 @@
 /* eslint-disable */
 
 /**
- * Conventions: ids are UUID strings; birth dates are `YYYY-MM-DD` strings;
+ * Conventions: ids are UUID strings; birth dates and other civil dates are
+ * `YYYY-MM-DD` strings; local wall-clock times are `HH:MM` strings;
  * instants are RFC 3339 UTC strings (`2026-01-02T03:04:05.123456Z`);
  * versions and sequence numbers are plain numbers; durations are whole minutes.
  * Every Clinic method and `open` return a Promise. Rejections are
@@ -15,6 +16,7 @@ export type ErrorCode =
   | 'validation'
   | 'not_found'
   | 'conflict'
+  | 'double_booking'
   | 'forbidden'
   | 'invalid_policy'
   | 'unsupported_store'
@@ -56,6 +58,10 @@ export declare class CarebaseError extends Error {
   entity?: string
   /** `unsupported_store`: the url scheme given. */
   scheme?: string
+  /** `double_booking`: what is taken. */
+  resource?: 'practitioner' | 'room' | 'patient'
+  /** `double_booking`: the id of the appointment already holding that time. */
+  appointment?: string
 }
 
 /** Whether `e` is an error raised by carebase (has a carebase `code`). */

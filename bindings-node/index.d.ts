@@ -2,7 +2,8 @@
 /* eslint-disable */
 
 /**
- * Conventions: ids are UUID strings; birth dates are `YYYY-MM-DD` strings;
+ * Conventions: ids are UUID strings; birth dates and other civil dates are
+ * `YYYY-MM-DD` strings; local wall-clock times are `HH:MM` strings;
  * instants are RFC 3339 UTC strings (`2026-01-02T03:04:05.123456Z`);
  * versions and sequence numbers are plain numbers; durations are whole minutes.
  * Every Clinic method and `open` return a Promise. Rejections are
@@ -15,6 +16,7 @@ export type ErrorCode =
   | 'validation'
   | 'not_found'
   | 'conflict'
+  | 'double_booking'
   | 'forbidden'
   | 'invalid_policy'
   | 'unsupported_store'
@@ -56,6 +58,10 @@ export declare class CarebaseError extends Error {
   entity?: string
   /** `unsupported_store`: the url scheme given. */
   scheme?: string
+  /** `double_booking`: what is taken. */
+  resource?: 'practitioner' | 'room' | 'patient'
+  /** `double_booking`: the id of the appointment already holding that time. */
+  appointment?: string
 }
 
 /** Whether `e` is an error raised by carebase (has a carebase `code`). */
@@ -122,6 +128,59 @@ export declare class Clinic {
   ackEvents(actor: Actor, consumer: string, seq: number): Promise<number>
   /** Replaces the access policy (TOML or JSON text); audited. */
   replacePolicy(actor: Actor, policy: string): Promise<void>
+  /** Adds a practitioner (staff data) with their time zone and availability. */
+  addPractitioner(actor: Actor, practitioner: NewPractitioner): Promise<Practitioner>
+  /** Replaces a practitioner's availability; `expectedVersion` must be current. */
+  setAvailability(actor: Actor, practitioner: string, expectedVersion: number, availability: Availability): Promise<Practitioner>
+  /** One practitioner. */
+  getPractitioner(actor: Actor, id: string): Promise<Practitioner>
+  /** Every practitioner, by id. */
+  listPractitioners(actor: Actor): Promise<Array<Practitioner>>
+  /** Adds a bookable room or device. */
+  addResource(actor: Actor, resource: NewResource): Promise<Resource>
+  /** Every room and device, by id. */
+  listResources(actor: Actor): Promise<Array<Resource>>
+  /** Defines a visit type. */
+  addVisitType(actor: Actor, visitType: NewVisitType): Promise<VisitType>
+  /** Every visit type, by id. */
+  listVisitTypes(actor: Actor): Promise<Array<VisitType>>
+  /** Free slots for a visit type; page on with `nextCursor`. */
+  findFreeSlots(actor: Actor, query: SlotQuery): Promise<SlotPage>
+  /** Books one appointment at a start the free-slot search would return. */
+  bookAppointment(actor: Actor, booking: BookAppointment): Promise<Appointment>
+  /** Books a recurring series: all occurrences or none. */
+  bookSeries(actor: Actor, series: BookSeries): Promise<Array<Appointment>>
+  /** One appointment. */
+  getAppointment(actor: Actor, id: string): Promise<Appointment>
+  /** Moves an appointment; the old time goes into `reschedules`. */
+  rescheduleAppointment(actor: Actor, id: string, expectedVersion: number, change: RescheduleAppointment): Promise<Appointment>
+  /** Cancels with a reason; flagged `late` inside the clinic's window. */
+  cancelAppointment(actor: Actor, id: string, expectedVersion: number, cancel: CancelAppointment): Promise<Appointment>
+  /** Moves along the life cycle (cancelling is `cancelAppointment`). */
+  changeAppointmentStatus(actor: Actor, id: string, expectedVersion: number, status: AppointmentStatus): Promise<Appointment>
+  /** A patient's appointments or, with only `practitioner`, their schedule. */
+  listAppointments(actor: Actor, query: AppointmentQuery): Promise<Array<Appointment>>
+  /** Unsent reminders due in `[from, to)`, each returned until marked sent. */
+  dueReminders(actor: Actor, from: string, to: string, limit: number): Promise<Array<DueReminder>>
+  /** Marks one reminder sent; a second mark rejects with `conflict`. */
+  markReminderSent(actor: Actor, appointment: string, offsetMinutes: number): Promise<void>
+  /**
+   * One appointment as a FHIR R4 Appointment (`id` is the carebase id;
+   * what an import kept is merged back). The read is audited.
+   */
+  exportAppointmentFhir(actor: Actor, id: string): Promise<Record<string, unknown>>
+  /**
+   * Imports a FHIR R4 Appointment kept elsewhere as a new appointment;
+   * field errors name FHIR paths (`start`, `participant[0].actor.reference`).
+   */
+  importAppointmentFhir(actor: Actor, fhirImport: FhirAppointmentImport): Promise<Appointment>
+  /** A practitioner's hours as a FHIR R4 Schedule. */
+  exportScheduleFhir(actor: Actor, practitioner: string): Promise<Record<string, unknown>>
+  /**
+   * One page of `findFreeSlots` as a FHIR R4 `searchset` Bundle of Slots;
+   * the next page's cursor is the `next` link `?cursor=<cursor>`.
+   */
+  exportFreeSlotsFhir(actor: Actor, query: SlotQuery): Promise<Record<string, unknown>>
 }
 
 /** One access to a patient's record, as the patient may see it. */
@@ -140,7 +199,7 @@ export interface Actor {
   id: string
   /** Roles held; permissions are the union over roles. */
   roles: Array<Role>
-  /** The practitioner id (UUID) this actor is, for care-team relationships. */
+  /** The practitioner id (UUID) this actor is, for care-team and own-schedule relationships. */
   practitioner?: string
   /** The patient id (UUID) this actor is, for own-record access. */
   patient?: string
@@ -159,6 +218,59 @@ export interface Address {
 
 /** FHIR `Address.use`. */
 export type AddressUse = 'home' | 'work' | 'temp' | 'old' | 'billing'
+
+/** A patient's visit with a practitioner (and optionally a room). */
+export interface Appointment {
+  id: string
+  version: number
+  patient: string
+  practitioner: string
+  room?: string
+  visitType: string
+  status: AppointmentStatus
+  start: string
+  /** End (exclusive). */
+  end: string
+  /** Start of the time it blocks for the practitioner and room (start − buffer before). */
+  blockedFrom: string
+  /** End of the time it blocks (end + buffer after). */
+  blockedUntil: string
+  /** The recurring series it belongs to. */
+  series?: string
+  /** Set when cancelled. */
+  cancellation?: Cancellation
+  /** Earlier times, oldest first. */
+  reschedules: Array<Reschedule>
+  /** Reminders still relevant (none once it is cancelled or a no-show). */
+  reminders: Array<Reminder>
+  /** Free text for staff; never copied into events or errors. */
+  note?: string
+  /** FHIR elements carebase does not model, kept so an export returns them. */
+  fhirExtra?: Record<string, unknown>
+  /** The actor who booked it. */
+  bookedBy: string
+  createdAt: string
+  updatedAt: string
+}
+
+/** Appointments of one patient or one practitioner starting in a range. */
+export interface AppointmentQuery {
+  /** Only this patient's. */
+  patient?: string
+  /** Only this practitioner's (their schedule, when no patient is given). */
+  practitioner?: string
+  /** Starting at or after. */
+  from: string
+  /** Starting before. */
+  to: string
+  /** Include cancelled and no-show appointments. */
+  includeInactive?: boolean
+  /** At most this many (1–1000, default 100). */
+  limit?: number
+}
+
+/** The FHIR appointment life cycle (the subset carebase drives). */
+export type AppointmentStatus = 'proposed' | 'booked' | 'arrived' | 'fulfilled' | 'cancelled' | 'noshow'
 
 /** One hash-chained audit entry. */
 export interface AuditEntry {
@@ -194,6 +306,40 @@ export interface AuditVerification {
   problem?: ChainProblem
 }
 
+/** When a practitioner can be booked, in their own time zone. */
+export interface Availability {
+  /** Weekly hours (several windows a day allowed; they must not overlap). */
+  weekly?: Array<WeeklyHours>
+  /** Days off and extra hours on given dates. */
+  exceptions?: Array<DateException>
+  /** Absences. */
+  timeOff?: Array<TimeOff>
+  /** The slot grid: starts fall every `slotMinutes` from a window's start. */
+  slotMinutes: number
+  /** At most this many active appointments per local day, whatever the visit type. */
+  maxPerDay?: number
+}
+
+/** What booking takes. */
+export interface BookAppointment {
+  patient: string
+  practitioner: string
+  room?: string
+  visitType: string
+  /** A start the free-slot search would return, RFC 3339. */
+  start: string
+  /** `booked` (default) or `proposed`. */
+  status?: AppointmentStatus
+  /** Free text for staff. */
+  note?: string
+}
+
+/** A recurring series: the first booking and how it repeats. */
+export interface BookSeries {
+  first: BookAppointment
+  recurrence: Recurrence
+}
+
 /** Emergency access to one patient for a bounded time. */
 export interface BreakGlassGrant {
   id: string
@@ -205,6 +351,25 @@ export interface BreakGlassGrant {
   reviewedBy?: string
   reviewedAt?: string
   reviewNote?: string
+}
+
+/** What cancelling takes. */
+export interface CancelAppointment {
+  /** Reason code (FHIR appointment-cancellation-reason, e.g. `pat`). */
+  reason: string
+  note?: string
+}
+
+/** Why and when an appointment was called off. */
+export interface Cancellation {
+  /** Reason code (FHIR appointment-cancellation-reason, e.g. `pat`, `prov`). */
+  reason: string
+  note?: string
+  /** Cancelled inside the clinic's late-cancellation window. */
+  late: boolean
+  at: string
+  /** The actor who cancelled. */
+  by: string
 }
 
 /** A practitioner on a patient's care team. */
@@ -239,6 +404,16 @@ export type ContactSystem = 'phone' | 'email'
 /** FHIR `ContactPoint.use`. */
 export type ContactUse = 'home' | 'work' | 'mobile' | 'temp' | 'old'
 
+/**
+ * One date that differs from the weekly pattern: without `extraHours` the
+ * weekly hours of that date are off; with them, the window is added.
+ */
+export interface DateException {
+  /** The local date, `YYYY-MM-DD`. */
+  date: string
+  extraHours?: TimeWindow
+}
+
 /** The policy's answer, with its reasons. */
 export interface Decision {
   allowed: boolean
@@ -250,6 +425,19 @@ export interface Decision {
 
 /** The built-in access policy as TOML text, a starting point for hosts. */
 export declare function defaultPolicy(): string
+
+/** A reminder that is due and not yet sent. */
+export interface DueReminder {
+  appointment: string
+  /** Its patient (to notify). */
+  patient: string
+  practitioner: string
+  /** The appointment's start. */
+  start: string
+  /** Minutes before the start. */
+  offsetMinutes: number
+  dueAt: string
+}
 
 /** A possible duplicate of a patient. */
 export interface DuplicateCandidate {
@@ -272,6 +460,22 @@ export interface EmergencyContact {
   relationship: string
   name: HumanName
   telecom?: Array<ContactPoint>
+}
+
+/** What importing a FHIR R4 Appointment kept elsewhere takes. */
+export interface FhirAppointmentImport {
+  /** The FHIR R4 Appointment resource, as parsed JSON. */
+  resource: Record<string, unknown>
+  /**
+   * The visit type; when absent, the one whose `code` equals a code of
+   * `appointmentType.coding` (ignoring case).
+   */
+  visitType?: string
+  /**
+   * Reference text used in the resource (e.g. `Patient/example`) → carebase
+   * id; `Type/<uuid>` references resolve without an entry.
+   */
+  references?: Record<string, string>
 }
 
 /** Similarity of one field (absent when either side lacks it). */
@@ -337,6 +541,41 @@ export interface NewPatient {
   details: PatientDetails
   /** Facility whose MRN namespace assigns an MRN in the same transaction. */
   mrnFacility?: string
+}
+
+/** What adding a practitioner takes. */
+export interface NewPractitioner {
+  /**
+   * An id the host already uses for this person (e.g. in actors and care
+   * teams); a fresh one when absent.
+   */
+  id?: string
+  name: string
+  /** IANA time zone, e.g. `Europe/Berlin`. */
+  timeZone: string
+  /** Initial availability (none when absent). */
+  availability?: Availability
+}
+
+/** What adding a resource takes. */
+export interface NewResource {
+  kind: ResourceKind
+  name: string
+  /** IANA time zone. */
+  timeZone: string
+}
+
+/** What defining a visit type takes (absent minutes are 0). */
+export interface NewVisitType {
+  code: string
+  name: string
+  durationMinutes: number
+  bufferBeforeMinutes?: number
+  bufferAfterMinutes?: number
+  minNoticeMinutes?: number
+  horizonDays: number
+  maxPerDay?: number
+  reminderOffsetsMinutes?: Array<number>
 }
 
 /**
@@ -423,7 +662,22 @@ export interface PatientQuery {
 }
 
 /** What an actor may ask for. */
-export type Permission = 'patient.read' | 'patient.search' | 'patient.register' | 'patient.update' | 'patient.deactivate' | 'patient.merge' | 'mrn.generate' | 'care_team.read' | 'care_team.manage' | 'break_glass.request' | 'break_glass.review' | 'audit.read' | 'audit.verify' | 'audit.access_log' | 'outbox.read' | 'policy.manage'
+export type Permission = 'patient.read' | 'patient.search' | 'patient.register' | 'patient.update' | 'patient.deactivate' | 'patient.merge' | 'mrn.generate' | 'care_team.read' | 'care_team.manage' | 'break_glass.request' | 'break_glass.review' | 'audit.read' | 'audit.verify' | 'audit.access_log' | 'outbox.read' | 'policy.manage' | 'schedule.read' | 'schedule.manage' | 'calendar.read' | 'appointment.read' | 'appointment.book' | 'appointment.reschedule' | 'appointment.cancel' | 'appointment.status' | 'reminder.send'
+
+/** A person who sees patients. Actors are linked through `Actor.practitioner`. */
+export interface Practitioner {
+  id: string
+  version: number
+  /** Display name (staff data, not patient data). */
+  name: string
+  /** IANA time zone the availability is written in, e.g. `Europe/Berlin`. */
+  timeZone: string
+  availability: Availability
+  /** Inactive practitioners cannot be booked. */
+  active: boolean
+  createdAt: string
+  updatedAt: string
+}
 
 /** What kind of tampering an audit chain shows. */
 export type ProblemKind = 'edited' | 'deleted' | 'reordered' | 'inserted'
@@ -436,8 +690,66 @@ export interface ReasonStep {
   held: boolean
 }
 
+/**
+ * How a series repeats: every `everyWeeks` weeks at the same local time,
+ * until a local date or for a count (at least one of them).
+ */
+export interface Recurrence {
+  /** 1 = weekly, 2 = fortnightly… */
+  everyWeeks: number
+  /** Last local date an occurrence may fall on (inclusive), `YYYY-MM-DD`. */
+  until?: string
+  /** Number of occurrences, the first included. */
+  count?: number
+}
+
 /** The relationship a policy rule requires. */
-export type Relationship = 'any' | 'self' | 'care_team' | 'break_glass'
+export type Relationship = 'any' | 'self' | 'care_team' | 'break_glass' | 'own_schedule'
+
+/** A reminder due before an appointment; sent at most once. */
+export interface Reminder {
+  /** Minutes before the start. */
+  offsetMinutes: number
+  dueAt: string
+  sentAt?: string
+}
+
+/** One move of an appointment: where it was before. */
+export interface Reschedule {
+  fromStart: string
+  fromEnd: string
+  fromPractitioner: string
+  fromRoom?: string
+  /** When it moved. */
+  at: string
+  /** The actor who moved it. */
+  by: string
+}
+
+/** Where an appointment moves to. */
+export interface RescheduleAppointment {
+  /** The new start, RFC 3339. */
+  start: string
+  /** Another practitioner, or the same when absent. */
+  practitioner?: string
+  /** Another room, or the same when absent. */
+  room?: string
+}
+
+/** A room or piece of equipment that can be booked with an appointment. */
+export interface Resource {
+  id: string
+  version: number
+  kind: ResourceKind
+  name: string
+  /** IANA time zone of where it is. */
+  timeZone: string
+  /** Inactive resources cannot be booked. */
+  active: boolean
+}
+
+/** What kind of thing a bookable resource is. */
+export type ResourceKind = 'room' | 'equipment'
 
 /** A role the access policy grants permissions to. */
 export type Role = 'patient' | 'practitioner' | 'nurse' | 'front_desk' | 'billing' | 'admin' | 'system'
@@ -450,4 +762,96 @@ export interface Settings {
   breakGlassDefaultMinutes?: number
   /** Longest break-the-glass duration that may be asked for (default 1440). */
   breakGlassMaxMinutes?: number
+  /** A cancellation this close to the start (or later) is flagged late (default 1440). */
+  lateCancellationWindowMinutes?: number
+}
+
+/** A free slot: bookable as is. */
+export interface Slot {
+  practitioner: string
+  /** The room asked for, if any. */
+  room?: string
+  start: string
+  end: string
+}
+
+/** One page of free slots, ordered by start then practitioner id. */
+export interface SlotPage {
+  slots: Array<Slot>
+  /** Pass back as `cursor` for the next page; absent on the last page. */
+  nextCursor?: string
+}
+
+/** A free-slot search. */
+export interface SlotQuery {
+  /** The visit type (duration, buffers, notice, horizon, limits). */
+  visitType: string
+  /** Practitioners to consider (at least one). */
+  practitioners: Array<string>
+  /** A room that must be free too. */
+  room?: string
+  /** Slots starting at or after this instant… */
+  from: string
+  /** …and before this one (at most 92 days later). */
+  to: string
+  /** Page size (1–500, default 20). */
+  limit?: number
+  /** `nextCursor` of the previous page. */
+  cursor?: string
+}
+
+/** An absence between two instants (holiday, conference, sick leave). */
+export interface TimeOff {
+  /** Start (inclusive), RFC 3339. */
+  start: string
+  /** End (exclusive), RFC 3339. */
+  end: string
+  /** Free text for staff; never copied into events or errors. */
+  reason?: string
+}
+
+/** A window of local wall-clock time within one day (`start < end`). */
+export interface TimeWindow {
+  /** Local start, `HH:MM`. */
+  start: string
+  /** Local end (exclusive), `HH:MM`. */
+  end: string
+}
+
+/** A kind of visit: how long it takes and the rules for booking it. */
+export interface VisitType {
+  id: string
+  version: number
+  /** Short code, e.g. `new-patient`. */
+  code: string
+  name: string
+  durationMinutes: number
+  /** Time the practitioner (and room) needs free before the visit. */
+  bufferBeforeMinutes: number
+  /** Time the practitioner (and room) needs free after the visit. */
+  bufferAfterMinutes: number
+  /** A visit cannot be booked to start sooner than this after now. */
+  minNoticeMinutes: number
+  /** A visit cannot be booked further ahead than this. */
+  horizonDays: number
+  /** At most this many active visits of this type per practitioner per local day. */
+  maxPerDay?: number
+  /** Reminders go out this many minutes before the start (e.g. 2880, 120). */
+  reminderOffsetsMinutes: Array<number>
+}
+
+/** A day of the week, in the practitioner's own calendar. */
+export type Weekday = 'monday' | 'tuesday' | 'wednesday' | 'thursday' | 'friday' | 'saturday' | 'sunday'
+
+/** Recurring weekly hours: "Mondays 09:00–12:00 from 1 March". */
+export interface WeeklyHours {
+  weekday: Weekday
+  /** Local start, `HH:MM`. */
+  start: string
+  /** Local end (exclusive), `HH:MM`. */
+  end: string
+  /** First local date the hours apply (inclusive), `YYYY-MM-DD`. */
+  validFrom?: string
+  /** Last local date the hours apply (inclusive), `YYYY-MM-DD`. */
+  validUntil?: string
 }

@@ -11,6 +11,7 @@ const CODES = new Set([
   'validation',
   'not_found',
   'conflict',
+  'double_booking',
   'forbidden',
   'invalid_policy',
   'unsupported_store',

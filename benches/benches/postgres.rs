@@ -20,10 +20,12 @@ use std::time::{Duration, Instant};
 use carebase::clinic::NewPatient;
 use carebase::patient::PatientDetails;
 use carebase::Clinic;
-use carebase_benches::{details_for, front_desk, open_clinic, percentile, Result};
-use carebase_storage::{parse_postgres_url, PgConnectOptions, PgPoolOptions, PostgresStore};
+use carebase_benches::{
+    details_for, front_desk, open_clinic, percentile, PgSchema as Schema, Result,
+};
+use carebase_storage::{parse_postgres_url, PgPoolOptions, PostgresStore};
 use sha2::{Digest, Sha256};
-use sqlx::{ConnectOptions, PgPool};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 const POOL: u32 = 16;
@@ -53,40 +55,6 @@ const RAW_SCHEMA: &[&str] = &[
 ];
 
 const ZERO_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// A schema of its own on the bench server, dropped by [`Schema::drop_now`].
-struct Schema {
-    admin: PgConnectOptions,
-    name: String,
-}
-
-impl Schema {
-    async fn create(admin: &PgConnectOptions) -> Result<Self> {
-        let name = format!("carebase_bench_{}", Uuid::now_v7().simple());
-        let mut conn = admin.connect().await?;
-        sqlx::query(&format!("CREATE SCHEMA {name}"))
-            .execute(&mut conn)
-            .await?;
-        Ok(Self {
-            admin: admin.clone(),
-            name,
-        })
-    }
-
-    fn options(&self) -> PgConnectOptions {
-        self.admin
-            .clone()
-            .options([("search_path", self.name.as_str())])
-    }
-
-    async fn drop_now(self) -> Result<()> {
-        let mut conn = self.admin.connect().await?;
-        sqlx::query(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
-            .execute(&mut conn)
-            .await?;
-        Ok(())
-    }
-}
 
 fn pool_options() -> PgPoolOptions {
     PgPoolOptions::new()

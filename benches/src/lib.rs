@@ -518,3 +518,43 @@ mod tests {
         assert_eq!(percentile(&[], 0.5), 0);
     }
 }
+
+/// A schema of its own on a PostgreSQL bench server, dropped by
+/// [`PgSchema::drop_now`].
+pub struct PgSchema {
+    admin: carebase_storage::PgConnectOptions,
+    name: String,
+}
+
+impl PgSchema {
+    /// Creates `carebase_bench_<uuid>` through the admin connection.
+    pub async fn create(admin: &carebase_storage::PgConnectOptions) -> Result<Self> {
+        use sqlx::ConnectOptions;
+        let name = format!("carebase_bench_{}", Uuid::now_v7().simple());
+        let mut conn = admin.connect().await?;
+        sqlx::query(&format!("CREATE SCHEMA {name}"))
+            .execute(&mut conn)
+            .await?;
+        Ok(Self {
+            admin: admin.clone(),
+            name,
+        })
+    }
+
+    /// Connection options whose search path is this schema.
+    pub fn options(&self) -> carebase_storage::PgConnectOptions {
+        self.admin
+            .clone()
+            .options([("search_path", self.name.as_str())])
+    }
+
+    /// Drops the schema and everything in it.
+    pub async fn drop_now(self) -> Result<()> {
+        use sqlx::ConnectOptions;
+        let mut conn = self.admin.connect().await?;
+        sqlx::query(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
+            .execute(&mut conn)
+            .await?;
+        Ok(())
+    }
+}

@@ -26,6 +26,15 @@ pub enum CarebaseError {
         /// What conflicted.
         detail: ConflictDetail,
     },
+    /// `double_booking`: the practitioner, room or patient already has an
+    /// active appointment overlapping the requested time; nothing was written.
+    #[error("double booking: {resource} already booked by appointment {appointment}")]
+    DoubleBooking {
+        /// What is taken: `practitioner`, `room` or `patient`.
+        resource: String,
+        /// The conflicting appointment's id.
+        appointment: String,
+    },
     /// `forbidden`: the access policy denied the request.
     #[error("forbidden: {}", reason.summary)]
     Forbidden {
@@ -72,6 +81,13 @@ impl From<carebase::Error> for CarebaseError {
             E::NotFound { entity } => Self::NotFound { entity },
             E::Conflict { detail } => Self::Conflict {
                 detail: detail.into(),
+            },
+            E::DoubleBooking {
+                resource,
+                appointment,
+            } => Self::DoubleBooking {
+                resource,
+                appointment: appointment.to_string(),
             },
             E::Forbidden { reason } => Self::Forbidden {
                 reason: reason.into(),

@@ -3,10 +3,12 @@
 //! A thin adapter: each method converts its arguments, calls
 //! [`carebase::Clinic`], and converts the result. Errors become
 //! [`CarebaseError`] in one place (`error.rs`); types mirror core's
-//! (`types.rs`). Async methods run on tokio and surface as Kotlin `suspend`
+//! (`types/`). Scheduling methods are a second exported impl block in
+//! `scheduling.rs`. Async methods run on tokio and surface as Kotlin `suspend`
 //! / Swift `async`. No clinic rule lives here.
 
 mod error;
+mod scheduling;
 mod types;
 
 use std::sync::Arc;

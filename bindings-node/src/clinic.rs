@@ -1,22 +1,19 @@
 //! The `Clinic` class: one async method per `carebase::Clinic` operation.
-//! Each converts its arguments, calls core, and converts the result.
+//! Each converts its arguments, calls core, and converts the result. The
+//! scheduling methods are a second `impl` block in `schedule/clinic.rs`.
 
 use carebase as cb;
 use napi::Result;
 use napi_derive::napi;
 
-use crate::convert::{policy_in, Check};
+use crate::convert::{list, policy_in, Check};
 use crate::error::JsResult;
 use crate::types::*;
-
-fn list<A, B: From<A>>(v: Vec<A>) -> Vec<B> {
-    v.into_iter().map(Into::into).collect()
-}
 
 /// The clinic's rules over one store. Every method returns a Promise.
 #[napi]
 pub struct Clinic {
-    inner: cb::Clinic,
+    pub(crate) inner: cb::Clinic,
 }
 
 impl Clinic {

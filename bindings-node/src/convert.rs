@@ -5,7 +5,7 @@
 
 use carebase as cb;
 use cb::patient as cp;
-use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, SecondsFormat, Utc};
 use uuid::Uuid;
 
 use crate::types::*;
@@ -81,6 +81,22 @@ impl Check {
             _ => {
                 self.fail(field, "invalid_date", "not a valid date (YYYY-MM-DD)");
                 NaiveDate::default()
+            }
+        }
+    }
+
+    /// A local wall-clock time `HH:MM` (or `HH:MM:SS`).
+    pub fn time(&mut self, field: &str, text: &str) -> NaiveTime {
+        let format = match text.len() {
+            5 => Some("%H:%M"),
+            8 => Some("%H:%M:%S"),
+            _ => None,
+        };
+        match format.and_then(|f| NaiveTime::parse_from_str(text, f).ok()) {
+            Some(t) => t,
+            None => {
+                self.fail(field, "invalid_time", "not a valid local time (HH:MM)");
+                NaiveTime::default()
             }
         }
     }
@@ -178,6 +194,10 @@ impl Check {
             break_glass_max: match s.break_glass_max_minutes {
                 Some(m) => self.minutes("settings.break_glass_max_minutes", m),
                 None => defaults.break_glass_max,
+            },
+            late_cancellation_window: match s.late_cancellation_window_minutes {
+                Some(m) => self.minutes("settings.late_cancellation_window_minutes", m),
+                None => defaults.late_cancellation_window,
             },
         }
     }
@@ -313,15 +333,15 @@ pub fn instant_out(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-fn opt_instant(t: Option<DateTime<Utc>>) -> Option<String> {
+pub(crate) fn opt_instant(t: Option<DateTime<Utc>>) -> Option<String> {
     t.map(instant_out)
 }
 
-fn opt_str<T: ToString>(v: Option<T>) -> Option<String> {
+pub(crate) fn opt_str<T: ToString>(v: Option<T>) -> Option<String> {
     v.map(|v| v.to_string())
 }
 
-fn list<A, B: From<A>>(v: Vec<A>) -> Vec<B> {
+pub(crate) fn list<A, B: From<A>>(v: Vec<A>) -> Vec<B> {
     v.into_iter().map(Into::into).collect()
 }
 
@@ -595,6 +615,8 @@ macro_rules! same_variants {
     };
 }
 
+pub(crate) use same_variants;
+
 same_variants!(Role <=> cb::Role { Patient, Practitioner, Nurse, FrontDesk, Billing, Admin, System });
 same_variants!(NameUse <=> cp::NameUse { Usual, Official, Temp, Nickname, Anonymous, Old, Maiden });
 same_variants!(Gender <=> cp::Gender { Male, Female, Other, Unknown });
@@ -607,9 +629,13 @@ same_variants!(PatientField <=> cp::PatientField {
 same_variants!(Permission <=> cb::policy::Permission {
     PatientRead, PatientSearch, PatientRegister, PatientUpdate, PatientDeactivate, PatientMerge,
     MrnGenerate, CareTeamRead, CareTeamManage, BreakGlassRequest, BreakGlassReview, AuditRead,
-    AuditVerify, AccessLogRead, OutboxRead, PolicyManage
+    AuditVerify, AccessLogRead, OutboxRead, PolicyManage, ScheduleRead, ScheduleManage, CalendarRead,
+    AppointmentRead, AppointmentBook, AppointmentReschedule, AppointmentCancel, AppointmentStatus,
+    ReminderSend
 });
-same_variants!(Relationship <=> cb::policy::Relationship { Any, OwnRecord, CareTeam, BreakGlass });
+same_variants!(Relationship <=> cb::policy::Relationship {
+    Any, OwnRecord, CareTeam, BreakGlass, OwnSchedule
+});
 same_variants!(Outcome <=> cb::audit::Outcome { Success, Denied, Failed });
 same_variants!(CheckDigit <=> cp::CheckDigit { Luhn, Verhoeff });
 same_variants!(ProblemKind <=> cb::audit::ProblemKind { Edited, Deleted, Reordered, Inserted });

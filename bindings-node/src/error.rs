@@ -3,7 +3,8 @@
 //! The native error's message is [`MARKER`] followed by a JSON object
 //! `{ code, message, ...details }`; `index.js` (`toJsError`) parses it and
 //! throws an `Error` whose `.code` is the stable core code and whose details
-//! (`fields`, `reason`, `location`, `detail`, `entity`, `scheme`) are properties.
+//! (`fields`, `reason`, `location`, `detail`, `entity`, `scheme`, `resource`
+//! and `appointment`) are properties.
 
 use carebase as cb;
 use napi::Status;
@@ -15,17 +16,26 @@ pub const MARKER: &str = "carebase-error:";
 /// Converts a core error into the structured napi error.
 pub fn to_js(err: cb::Error) -> napi::Error {
     let mut body = json!({ "code": err.code(), "message": err.to_string() });
-    let details: Option<(&str, Value)> = match &err {
-        cb::Error::Validation { fields } => Some(("fields", json!(fields))),
-        cb::Error::Forbidden { reason } => Some(("reason", json!(reason))),
-        cb::Error::InvalidPolicy { location, .. } => Some(("location", json!(location))),
-        cb::Error::Conflict { detail } => Some(("detail", json!(detail))),
-        cb::Error::NotFound { entity } => Some(("entity", json!(entity))),
-        cb::Error::UnsupportedStore { scheme } => Some(("scheme", json!(scheme))),
-        _ => None,
+    let details: Vec<(&str, Value)> = match &err {
+        cb::Error::Validation { fields } => vec![("fields", json!(fields))],
+        cb::Error::Forbidden { reason } => vec![("reason", json!(reason))],
+        cb::Error::InvalidPolicy { location, .. } => vec![("location", json!(location))],
+        cb::Error::Conflict { detail } => vec![("detail", json!(detail))],
+        cb::Error::NotFound { entity } => vec![("entity", json!(entity))],
+        cb::Error::UnsupportedStore { scheme } => vec![("scheme", json!(scheme))],
+        cb::Error::DoubleBooking {
+            resource,
+            appointment,
+        } => vec![
+            ("resource", json!(resource)),
+            ("appointment", json!(appointment)),
+        ],
+        _ => Vec::new(),
     };
-    if let (Some((key, value)), Some(map)) = (details, body.as_object_mut()) {
-        map.insert(key.to_owned(), value);
+    if let Some(map) = body.as_object_mut() {
+        for (key, value) in details {
+            map.insert(key.to_owned(), value);
+        }
     }
     napi::Error::new(Status::GenericFailure, format!("{MARKER}{body}"))
 }

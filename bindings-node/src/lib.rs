@@ -3,14 +3,16 @@
 //! converts the result; errors cross in one place (`error.rs`).
 //!
 //! Conventions on the JavaScript side: ids are UUID strings, birth dates
-//! `YYYY-MM-DD` strings, instants RFC 3339 UTC strings, versions and sequence
-//! numbers plain numbers, durations whole minutes.
+//! and other civil dates `YYYY-MM-DD` strings, local wall-clock times `HH:MM`
+//! strings, instants RFC 3339 UTC strings, versions and sequence numbers
+//! plain numbers, durations whole minutes.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 mod clinic;
 mod convert;
 mod error;
+mod schedule;
 mod types;
 
 use napi_derive::napi;

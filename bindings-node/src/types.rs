@@ -147,6 +147,24 @@ pub enum Permission {
     OutboxRead,
     #[napi(value = "policy.manage")]
     PolicyManage,
+    #[napi(value = "schedule.read")]
+    ScheduleRead,
+    #[napi(value = "schedule.manage")]
+    ScheduleManage,
+    #[napi(value = "calendar.read")]
+    CalendarRead,
+    #[napi(value = "appointment.read")]
+    AppointmentRead,
+    #[napi(value = "appointment.book")]
+    AppointmentBook,
+    #[napi(value = "appointment.reschedule")]
+    AppointmentReschedule,
+    #[napi(value = "appointment.cancel")]
+    AppointmentCancel,
+    #[napi(value = "appointment.status")]
+    AppointmentStatus,
+    #[napi(value = "reminder.send")]
+    ReminderSend,
 }
 
 /// The relationship a policy rule requires.
@@ -160,6 +178,8 @@ pub enum Relationship {
     CareTeam,
     #[napi(value = "break_glass")]
     BreakGlass,
+    #[napi(value = "own_schedule")]
+    OwnSchedule,
 }
 
 /// Outcome of an audited attempt.
@@ -193,7 +213,7 @@ pub struct Actor {
     pub id: String,
     /// Roles held; permissions are the union over roles.
     pub roles: Vec<Role>,
-    /// The practitioner id (UUID) this actor is, for care-team relationships.
+    /// The practitioner id (UUID) this actor is, for care-team and own-schedule relationships.
     pub practitioner: Option<String>,
     /// The patient id (UUID) this actor is, for own-record access.
     pub patient: Option<String>,
@@ -225,6 +245,8 @@ pub struct Settings {
     pub break_glass_default_minutes: Option<f64>,
     /// Longest break-the-glass duration that may be asked for (default 1440).
     pub break_glass_max_minutes: Option<f64>,
+    /// A cancellation this close to the start (or later) is flagged late (default 1440).
+    pub late_cancellation_window_minutes: Option<f64>,
 }
 
 /// Options for `open`.

@@ -1,5 +1,5 @@
 // Shared fixtures for the node:test suite (mirrors core/tests/common).
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after } from 'node:test'
@@ -48,6 +48,32 @@ export async function registered(c, who = actor('front_desk'), d = details('Okaf
   return c.registerPatient(who, { details: d })
 }
 
+/** `time` (`HH:MM`) in Berlin on Monday 2027-03-01 plus `weeks`, as an
+ *  RFC 3339 UTC instant. Those Mondays are in CET: 09:00 there is 08:00Z. */
+export function berlin(time, weeks = 0) {
+  const [h, m] = time.split(':').map(Number)
+  const at = Date.UTC(2027, 2, 1 + 7 * weeks, h - 1, m)
+  return new Date(at).toISOString().replace('.000Z', 'Z')
+}
+
+/** A practitioner open Mondays 09:00–17:00 in Berlin on a 30-minute grid,
+ *  and a 30-minute visit type with reminders 2 days and 2 hours ahead. */
+export async function schedule(c, who = system()) {
+  const practitioner = await c.addPractitioner(who, {
+    name: 'Dr Weber',
+    timeZone: 'Europe/Berlin',
+    availability: { weekly: [{ weekday: 'monday', start: '09:00', end: '17:00' }], slotMinutes: 30 },
+  })
+  const visitType = await c.addVisitType(who, {
+    code: 'follow-up',
+    name: 'Follow-up',
+    durationMinutes: 30,
+    horizonDays: 3650,
+    reminderOffsetsMinutes: [2880, 120],
+  })
+  return { practitioner, visitType }
+}
+
 /** Awaits `promise`, expecting a rejection with `code`; returns the error. */
 export async function rejects(promise, code) {
   try {
@@ -60,4 +86,11 @@ export async function rejects(promise, code) {
     return err
   }
   throw new Error(`expected a rejection with code ${code}, but it resolved`)
+}
+
+/** An official FHIR R4 example resource from the shared fixtures (read-only),
+ *  parsed afresh on each call. */
+export function fhirExample(name) {
+  const url = new URL(`../../../shared/fixtures/fhir/r4-examples/${name}`, import.meta.url)
+  return JSON.parse(readFileSync(url, 'utf8'))
 }

@@ -5,21 +5,35 @@ import {
   newId,
   isCarebaseError,
   type Actor,
+  type Appointment,
+  type AppointmentQuery,
+  type AppointmentStatus,
   type AuditEntry,
+  type Availability,
+  type BookAppointment,
   type CarebaseError,
   type Clinic,
   type Decision,
+  type DueReminder,
+  type FhirAppointmentImport,
   type OutboxEvent,
   type Patient,
   type PatientDetails,
   type PatientPage,
+  type Practitioner,
+  type Resource,
   type Settings,
+  type SlotPage,
+  type SlotQuery,
+  type VisitType,
+  type Weekday,
 } from 'carebase'
 
 const settings: Settings = {
   identifierSystems: [{ system: 'urn:mrn', checkDigit: 'luhn' }],
   mrnNamespaces: [{ facility: 'north', system: 'urn:mrn', digits: 7, checkDigit: 'luhn' }],
   breakGlassDefaultMinutes: 60,
+  lateCancellationWindowMinutes: 24 * 60,
 }
 
 export async function day(): Promise<number> {
@@ -52,6 +66,83 @@ export async function day(): Promise<number> {
   }
   return v + steps.length + log.length + Object.keys(payload).length + (next ? 1 : 0)
 }
+
+export async function week(clinic: Clinic, desk: Actor, patient: string): Promise<string[]> {
+  const admin: Actor = { id: newId(), roles: ['admin'] }
+  const monday: Weekday = 'monday'
+  const availability: Availability = {
+    weekly: [{ weekday: monday, start: '09:00', end: '17:00', validFrom: '2027-01-01' }],
+    exceptions: [{ date: '2027-03-08' }, { date: '2027-03-09', extraHours: { start: '14:00', end: '15:00' } }],
+    timeOff: [{ start: '2027-04-01T00:00:00Z', end: '2027-04-08T00:00:00Z', reason: 'conference' }],
+    slotMinutes: 30,
+  }
+  const doc: Practitioner = await clinic.addPractitioner(admin, { name: 'Dr Weber', timeZone: 'Europe/Berlin', availability })
+  const moved: Practitioner = await clinic.setAvailability(admin, doc.id, doc.version, { ...availability, maxPerDay: 12 })
+  const room: Resource = await clinic.addResource(admin, { kind: 'room', name: 'Room 1', timeZone: 'Europe/Berlin' })
+  const visit: VisitType = await clinic.addVisitType(admin, {
+    code: 'follow-up',
+    name: 'Follow-up',
+    durationMinutes: 30,
+    horizonDays: 365,
+    reminderOffsetsMinutes: [2880, 120],
+  })
+  const page: SlotPage = await clinic.findFreeSlots(desk, {
+    visitType: visit.id,
+    practitioners: [moved.id],
+    room: room.id,
+    from: '2027-03-01T00:00:00Z',
+    to: '2027-03-08T00:00:00Z',
+    limit: 10,
+  })
+  const cursor: string | undefined = page.nextCursor
+  const booking: BookAppointment = { patient, practitioner: doc.id, room: room.id, visitType: visit.id, start: page.slots[0].start }
+  let a: Appointment
+  try {
+    a = await clinic.bookAppointment(desk, booking)
+  } catch (e) {
+    if (isCarebaseError(e) && e.code === 'double_booking') {
+      const taken: 'practitioner' | 'room' | 'patient' | undefined = e.resource
+      return [taken ?? '', e.appointment ?? '']
+    }
+    throw e
+  }
+  const series: Appointment[] = await clinic.bookSeries(desk, { first: booking, recurrence: { everyWeeks: 2, count: 3 } })
+  a = await clinic.rescheduleAppointment(desk, a.id, a.version, { start: page.slots[1].start })
+  const from: string | undefined = a.reschedules[0]?.fromStart
+  const status: AppointmentStatus = (await clinic.changeAppointmentStatus(desk, a.id, a.version, 'arrived')).status
+  const cancelled = await clinic.cancelAppointment(desk, series[0].id, series[0].version, { reason: 'pat', note: 'ill' })
+  const late: boolean | undefined = cancelled.cancellation?.late
+  const extra: Record<string, unknown> | undefined = cancelled.fhirExtra
+  const query: AppointmentQuery = { practitioner: doc.id, from: '2027-03-01T00:00:00Z', to: '2027-04-01T00:00:00Z', includeInactive: true }
+  const day: Appointment[] = await clinic.listAppointments(desk, query)
+  const system: Actor = { id: newId(), roles: ['system'] }
+  const due: DueReminder[] = await clinic.dueReminders(system, query.from, query.to, 100)
+  for (const r of due) await clinic.markReminderSent(system, r.appointment, r.offsetMinutes)
+  const seen: Practitioner[] = await clinic.listPractitioners(desk)
+  return [cursor ?? '', from ?? '', status, String(late), String(extra), String(day.length + seen.length)]
+}
+
+export async function fhir(clinic: Clinic, desk: Actor, query: SlotQuery, resource: Record<string, unknown>): Promise<number> {
+  const fhirImport: FhirAppointmentImport = {
+    resource,
+    references: { 'Patient/example': newId(), 'Practitioner/example': newId() },
+  }
+  const a: Appointment = await clinic.importAppointmentFhir(desk, { ...fhirImport, visitType: newId() })
+  const exported: Record<string, unknown> = await clinic.exportAppointmentFhir(desk, a.id)
+  const schedule: Record<string, unknown> = await clinic.exportScheduleFhir(desk, a.practitioner)
+  const bundle: Record<string, unknown> = await clinic.exportFreeSlotsFhir(desk, query)
+  const entries: unknown = bundle.entry
+  return Object.keys(exported).length + Object.keys(schedule).length + (Array.isArray(entries) ? entries.length : 0)
+}
+
+// @ts-expect-error a FHIR resource is a JSON object, not its text
+export const badResource: FhirAppointmentImport = { resource: '{"resourceType":"Appointment"}' }
+// @ts-expect-error an unknown weekday is a type error
+export const badDay: Availability = { weekly: [{ weekday: 'funday', start: '09:00', end: '10:00' }], slotMinutes: 15 }
+// @ts-expect-error an unknown appointment status is a type error
+export const badStatus = (c: Clinic, a: Actor) => c.changeAppointmentStatus(a, 'id', 1, 'done')
+// @ts-expect-error the slot grid is required
+export const noGrid: Availability = { weekly: [] }
 
 // @ts-expect-error an unknown gender is a type error
 export const bad: PatientDetails = { gender: 'robot' }

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 
 import { CarebaseError, Clinic, defaultPolicy, isCarebaseError, newId, open } from '../index.mjs'
-import { actor, clinic, details, registered, rejects, system } from '../test-support/helpers.mjs'
+import { actor, berlin, clinic, details, fhirExample, registered, rejects, schedule, system } from '../test-support/helpers.mjs'
 
-const CODES = ['validation', 'not_found', 'conflict', 'forbidden', 'invalid_policy', 'unsupported_store', 'storage']
+const CODES = ['validation', 'not_found', 'conflict', 'double_booking', 'forbidden', 'invalid_policy', 'unsupported_store', 'storage']
 
 test('every core error code reaches JavaScript with its details', async () => {
   const seen = new Map()
@@ -17,6 +17,11 @@ test('every core error code reaches JavaScript with its details', async () => {
   seen.set('validation', await rejects(c.registerPatient(desk, { details: {} }), 'validation'))
   seen.set('not_found', await rejects(c.getPatient(desk, newId()), 'not_found'))
   seen.set('conflict', await rejects(c.updatePatient(desk, p.id, 9, p.details), 'conflict'))
+  const { practitioner, visitType } = await schedule(c)
+  const booking = { patient: p.id, practitioner: practitioner.id, visitType: visitType.id, start: berlin('10:00') }
+  const first = await c.bookAppointment(desk, booking)
+  const other = await registered(c, desk, details('Lindqvist', 'Sven', '1975-11-30'))
+  seen.set('double_booking', await rejects(c.bookAppointment(desk, { ...booking, patient: other.id }), 'double_booking'))
   seen.set('forbidden', await rejects(c.getPatient(actor('practitioner'), p.id), 'forbidden'))
   seen.set('invalid_policy', await rejects(open('memory:', { policy: 'version = "one"' }), 'invalid_policy'))
   seen.set('unsupported_store', await rejects(open('mysql://localhost/x'), 'unsupported_store'))
@@ -40,6 +45,8 @@ test('every core error code reaches JavaScript with its details', async () => {
   assert.equal(seen.get('unsupported_store').scheme, 'mysql')
   assert.equal(seen.get('not_found').entity, 'patient')
   assert.equal(seen.get('conflict').detail.kind, 'stale_version')
+  assert.equal(seen.get('double_booking').resource, 'practitioner')
+  assert.equal(seen.get('double_booking').appointment, first.id)
 })
 
 test('arguments of the wrong JavaScript type reject with a TypeError coded validation', async () => {
@@ -79,6 +86,48 @@ const BAD = {
     { birthDate: '1990-02-30' }, { gender: 'x' }, { name: MB }],
   auditQuery: [42, { limit: NaN }, { limit: 0 }, { patient: 'x' }, { actor: 42 }, { after: MB }],
   consumer: [undefined, null, 42, '', 'has space', MB],
+  instant: [undefined, null, 42, '', 'yesterday', '2027-02-30T00:00:00Z', MB],
+  status: [undefined, null, '', 'maybe', 42, MB],
+  newPractitioner: [undefined, null, 42, {}, { name: 'X' }, { name: '', timeZone: 'UTC' }, { name: MB, timeZone: 'UTC' },
+    { name: 'X', timeZone: 'Nowhere/City' }, { name: 'X', timeZone: 'UTC', id: 'bad' },
+    { name: 'X', timeZone: 'UTC', availability: 42 }, { name: 'X', timeZone: 'UTC', availability: { slotMinutes: -1 } }],
+  availability: [undefined, null, 42, {}, { slotMinutes: NaN }, { slotMinutes: 0 }, { slotMinutes: 15, maxPerDay: 1.5 },
+    { slotMinutes: 15, weekly: [{ weekday: 'funday', start: '09:00', end: '10:00' }] },
+    { slotMinutes: 15, weekly: [{ weekday: 'monday', start: '9', end: '10:00' }] },
+    { slotMinutes: 15, weekly: [{ weekday: 'monday', start: '10:00', end: '09:00' }] },
+    { slotMinutes: 15, weekly: [{ weekday: 'monday', start: '09:00', end: '10:00', validFrom: 'soon' }] },
+    { slotMinutes: 15, exceptions: [{ date: '2027-02-30' }] },
+    { slotMinutes: 15, exceptions: [{ date: '2027-03-01', extraHours: { start: '25:00', end: MB } }] },
+    { slotMinutes: 15, timeOff: [{ start: 'x', end: MB }] }],
+  newResource: [undefined, null, 42, {}, { kind: 'car', name: 'x', timeZone: 'UTC' },
+    { kind: 'room', name: '', timeZone: 'UTC' }, { kind: 'room', name: 'x', timeZone: 'Nowhere' }],
+  newVisitType: [undefined, 42, {}, { code: 'x', name: 'x', durationMinutes: 0, horizonDays: 10 },
+    { code: 'x', name: 'x', durationMinutes: -5, horizonDays: 10 }, { code: 'x', name: 'x', durationMinutes: 30, horizonDays: NaN },
+    { code: 'x', name: 'x', durationMinutes: 30, horizonDays: 10, reminderOffsetsMinutes: [-1] },
+    { code: 'x', name: 'x', durationMinutes: 30, horizonDays: 10, bufferBeforeMinutes: 1.5 },
+    { code: '', name: 'x', durationMinutes: 30, horizonDays: 10 }, { code: 'x', name: MB, durationMinutes: 30, horizonDays: 10 }],
+  slotQuery: (v) => [undefined, 42, {}, { ...v, practitioners: [] }, { ...v, practitioners: ['bad'] }, { ...v, from: 'x' },
+    { ...v, to: v.from }, { ...v, limit: 0 }, { ...v, limit: NaN }, { ...v, cursor: MB }, { ...v, visitType: 'x' },
+    { ...v, room: 42 }],
+  booking: (v) => [undefined, null, 42, {}, { ...v, patient: 'x' }, { ...v, start: 'tomorrow' }, { ...v, start: MB },
+    { ...v, start: berlin('07:00') }, { ...v, status: 'maybe' }, { ...v, status: 'fulfilled' }, { ...v, visitType: 42 },
+    { ...v, room: '' }, { ...v, note: MB }],
+  series: (v) => [undefined, 42, {}, { first: v.first }, { ...v, recurrence: { everyWeeks: 0, count: 3 } },
+    { ...v, recurrence: { everyWeeks: 1 } }, { ...v, recurrence: { everyWeeks: 1, until: '2027-13-01' } },
+    { ...v, recurrence: { everyWeeks: 1, count: -1 } }, { ...v, first: { ...v.first, start: 'x' } }],
+  reschedule: (v) => [undefined, 42, {}, { start: 'x' }, { start: MB }, { ...v, practitioner: 'x' }, { ...v, room: 42 },
+    { start: berlin('07:00') }],
+  cancel: [undefined, null, 42, {}, { reason: '' }, { reason: MB }, { reason: 'pat', note: MB }],
+  fhirImport: (v) => [undefined, null, 42, 'x', {}, { ...v, resource: undefined }, { ...v, resource: 42 },
+    { ...v, resource: {} }, { ...v, resource: MB }, { ...v, resource: { ...v.resource, resourceType: 'Patient' } },
+    { ...v, resource: { ...v.resource, start: 'x' } }, { ...v, resource: { ...v.resource, start: MB } },
+    { ...v, resource: { ...v.resource, end: v.resource.start } }, { ...v, resource: { ...v.resource, status: 'fulfilled' } },
+    { ...v, resource: { ...v.resource, participant: 42 } }, { ...v, visitType: 'x' }, { ...v, visitType: 42 },
+    { ...v, visitType: undefined }, { ...v, references: 42 }, { ...v, references: {} },
+    { ...v, references: { ...v.references, 'Patient/example': 'x' } }, { ...v, references: { ...v.references, 'Patient/example': 42 } }],
+  appointmentQuery: (v) => [undefined, 42, {}, { from: v.from }, { ...v, from: 'x' }, { ...v, to: v.from },
+    { ...v, limit: 0 }, { ...v, limit: 5000 }, { ...v, practitioner: 'x' }, { ...v, includeInactive: 'yes' },
+    { from: v.from, to: v.to }],
 }
 
 test('bad input to every entry point is a typed rejection, never a crash or hang', { timeout: 120_000 }, async () => {
@@ -87,6 +136,16 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
   const p = await registered(c, desk)
   const sys = system()
   const S = () => sys
+  const { practitioner: doc, visitType } = await schedule(c, sys)
+  const booking = { patient: p.id, practitioner: doc.id, visitType: visitType.id, start: berlin('10:00') }
+  const a = await c.bookAppointment(desk, booking)
+  const spring = { from: '2027-02-01T00:00:00Z', to: '2027-04-01T00:00:00Z' }
+  const room = await c.addResource(sys, { kind: 'room', name: 'Room', timeZone: 'UTC' })
+  const fhirImport = {
+    resource: fhirExample('Appointment-example.json'),
+    visitType: visitType.id,
+    references: { 'Patient/example': p.id, 'Practitioner/example': doc.id, 'Location/1': room.id },
+  }
   // method: [kind of each argument, valid value of each argument]
   const methods = {
     registerPatient: [['actor', 'newPatient'], [desk, { details: details('A', 'B', '1990-01-01') }]],
@@ -114,6 +173,28 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
     eventsAfter: [['actor', 'number', 'number'], [S(), 0, 10]],
     ackEvents: [['actor', 'consumer', 'number'], [S(), 'relay', 0]],
     replacePolicy: [['actor', 'text'], [S(), defaultPolicy()]],
+    addPractitioner: [['actor', 'newPractitioner'], [S(), { name: 'Dr X', timeZone: 'UTC' }]],
+    setAvailability: [['actor', 'id', 'number', 'availability'], [S(), doc.id, 1, { slotMinutes: 15 }]],
+    getPractitioner: [['actor', 'id'], [desk, doc.id]],
+    listPractitioners: [['actor'], [desk]],
+    addResource: [['actor', 'newResource'], [S(), { kind: 'room', name: 'Room', timeZone: 'UTC' }]],
+    listResources: [['actor'], [desk]],
+    addVisitType: [['actor', 'newVisitType'], [S(), { code: 'x', name: 'X', durationMinutes: 30, horizonDays: 10 }]],
+    listVisitTypes: [['actor'], [desk]],
+    findFreeSlots: [['actor', 'slotQuery'], [desk, { visitType: visitType.id, practitioners: [doc.id], ...spring, limit: 5 }]],
+    bookAppointment: [['actor', 'booking'], [desk, { ...booking, start: berlin('11:00') }]],
+    bookSeries: [['actor', 'series'], [desk, { first: { ...booking, start: berlin('12:00') }, recurrence: { everyWeeks: 1, count: 2 } }]],
+    getAppointment: [['actor', 'id'], [desk, a.id]],
+    rescheduleAppointment: [['actor', 'id', 'number', 'reschedule'], [desk, a.id, 1, { start: berlin('13:00') }]],
+    cancelAppointment: [['actor', 'id', 'number', 'cancel'], [desk, a.id, 1, { reason: 'pat' }]],
+    changeAppointmentStatus: [['actor', 'id', 'number', 'status'], [desk, a.id, 1, 'arrived']],
+    listAppointments: [['actor', 'appointmentQuery'], [desk, { practitioner: doc.id, ...spring }]],
+    dueReminders: [['actor', 'instant', 'instant', 'number'], [S(), spring.from, spring.to, 10]],
+    markReminderSent: [['actor', 'id', 'number'], [S(), a.id, 120]],
+    exportAppointmentFhir: [['actor', 'id'], [desk, a.id]],
+    importAppointmentFhir: [['actor', 'fhirImport'], [S(), fhirImport]],
+    exportScheduleFhir: [['actor', 'id'], [desk, doc.id]],
+    exportFreeSlotsFhir: [['actor', 'slotQuery'], [desk, { visitType: visitType.id, practitioners: [doc.id], ...spring, limit: 5 }]],
   }
   const clinicMethods = Object.getOwnPropertyNames(Clinic.prototype).filter((n) => n !== 'constructor')
   assert.deepEqual(Object.keys(methods).sort(), clinicMethods.sort(), 'every Clinic method is exercised')
@@ -121,7 +202,8 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
   let calls = 0
   for (const [name, [kinds, valid]] of Object.entries(methods)) {
     for (let i = 0; i < kinds.length; i++) {
-      for (const bad of BAD[kinds[i]] ?? []) {
+      const bads = typeof BAD[kinds[i]] === 'function' ? BAD[kinds[i]](valid[i]) : BAD[kinds[i]] ?? []
+      for (const bad of bads) {
         const args = [...valid]
         args[i] = bad
         let promise
@@ -159,7 +241,11 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
     calls++
   }
   assert.ok(calls > 200, String(calls))
-  // The clinic still works and its audit is intact.
+  // The clinic still works, nothing was booked or changed, and its audit is intact.
   assert.equal((await c.getPatient(desk, p.id)).id, p.id)
+  assert.deepEqual(await c.getAppointment(desk, a.id), a)
+  assert.deepEqual((await c.listAppointments(desk, { practitioner: doc.id, ...spring })).map((x) => x.id), [a.id])
+  const fhirDay = { from: '2013-12-01T00:00:00Z', to: '2014-01-01T00:00:00Z' }
+  assert.deepEqual(await c.listAppointments(desk, { practitioner: doc.id, ...fhirDay }), [], 'no FHIR import went through')
   assert.equal((await c.verifyAudit(sys)).ok, true)
 })

@@ -89,6 +89,13 @@ fn detail_of(e: &carebase::Error) -> Value {
         E::Validation { fields } => object([("fields", value(fields))]),
         E::NotFound { entity } => object([("entity", value(entity))]),
         E::Conflict { detail } => object([("detail", value(detail))]),
+        E::DoubleBooking {
+            resource,
+            appointment,
+        } => object([
+            ("resource", value(resource)),
+            ("appointment", value(appointment)),
+        ]),
         E::Forbidden { reason } => object([("reason", value(reason))]),
         E::InvalidPolicy { location, message } => {
             object([("location", value(location)), ("message", value(message))])

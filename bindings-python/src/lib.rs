@@ -10,15 +10,24 @@
 
 mod convert;
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, OnceLock};
 
 use carebase::audit::AuditQuery;
-use carebase::clinic::NewPatient;
+use carebase::clinic::{BookSeries, NewPatient};
 use carebase::patient::{IdentifierSystem, MrnNamespace, PatientDetails, PatientQuery};
 use carebase::policy::{Permission, Policy};
-use carebase::{Actor, ActorId, Clinic, GrantId, MergeId, PatientId, PractitionerId, Settings};
+use carebase::schedule::fhir::FhirAppointmentImport;
+use carebase::schedule::{
+    AppointmentQuery, AppointmentStatus, Availability, BookAppointment, CancelAppointment,
+    NewPractitioner, NewResource, NewVisitType, Recurrence, RescheduleAppointment, SlotQuery,
+};
+use carebase::{
+    Actor, ActorId, AppointmentId, Clinic, GrantId, MergeId, PatientId, PractitionerId, Settings,
+    VisitTypeId,
+};
 use chrono::{DateTime, Duration, Utc};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -102,6 +111,8 @@ struct SettingsWire {
     break_glass_default: Option<i64>,
     #[serde(default)]
     break_glass_max: Option<i64>,
+    #[serde(default)]
+    late_cancellation_window: Option<i64>,
 }
 
 impl SettingsWire {
@@ -116,6 +127,9 @@ impl SettingsWire {
             break_glass_max: self
                 .break_glass_max
                 .map_or(defaults.break_glass_max, Duration::microseconds),
+            late_cancellation_window: self
+                .late_cancellation_window
+                .map_or(defaults.late_cancellation_window, Duration::microseconds),
         }
     }
 
@@ -125,6 +139,7 @@ impl SettingsWire {
             mrn_namespaces: s.mrn_namespaces.clone(),
             break_glass_default: s.break_glass_default.num_microseconds(),
             break_glass_max: s.break_glass_max.num_microseconds(),
+            late_cancellation_window: s.late_cancellation_window.num_microseconds(),
         }
     }
 }
@@ -358,6 +373,112 @@ operations! {
     fn replace_policy(policy: serde_json::Value) => |c, a| {
         let policy = load_policy(&a.policy)?;
         c.replace_policy(&a.actor, policy).await
+    };
+
+    // ---- scheduling (core/src/clinic/scheduling.rs)
+    /// `Clinic::add_practitioner`.
+    fn add_practitioner(practitioner: NewPractitioner) => |c, a| {
+        c.add_practitioner(&a.actor, a.practitioner).await
+    };
+    /// `Clinic::set_availability`.
+    fn set_availability(
+        practitioner: PractitionerId,
+        expected_version: u64,
+        availability: Availability,
+    ) => |c, a| {
+        c.set_availability(&a.actor, a.practitioner, a.expected_version, a.availability).await
+    };
+    /// `Clinic::get_practitioner`.
+    fn get_practitioner(id: PractitionerId) => |c, a| c.get_practitioner(&a.actor, a.id).await;
+    /// `Clinic::list_practitioners`.
+    fn list_practitioners() => |c, a| c.list_practitioners(&a.actor).await;
+    /// `Clinic::add_resource`.
+    fn add_resource(resource: NewResource) => |c, a| c.add_resource(&a.actor, a.resource).await;
+    /// `Clinic::list_resources`.
+    fn list_resources() => |c, a| c.list_resources(&a.actor).await;
+    /// `Clinic::add_visit_type`.
+    fn add_visit_type(visit_type: NewVisitType) => |c, a| {
+        c.add_visit_type(&a.actor, a.visit_type).await
+    };
+    /// `Clinic::list_visit_types`.
+    fn list_visit_types() => |c, a| c.list_visit_types(&a.actor).await;
+    /// `Clinic::find_free_slots`.
+    fn find_free_slots(query: SlotQuery) => |c, a| c.find_free_slots(&a.actor, a.query).await;
+
+    // ---- appointments (core/src/clinic/appointments.rs)
+    /// `Clinic::book_appointment`.
+    fn book_appointment(booking: BookAppointment) => |c, a| {
+        c.book_appointment(&a.actor, a.booking).await
+    };
+    /// `Clinic::book_series`.
+    fn book_series(first: BookAppointment, recurrence: Recurrence) => |c, a| {
+        let series = BookSeries { first: a.first, recurrence: a.recurrence };
+        c.book_series(&a.actor, series).await
+    };
+    /// `Clinic::get_appointment`.
+    fn get_appointment(id: AppointmentId) => |c, a| c.get_appointment(&a.actor, a.id).await;
+    /// `Clinic::reschedule_appointment`.
+    fn reschedule_appointment(
+        id: AppointmentId,
+        expected_version: u64,
+        change: RescheduleAppointment,
+    ) => |c, a| {
+        c.reschedule_appointment(&a.actor, a.id, a.expected_version, a.change).await
+    };
+    /// `Clinic::cancel_appointment`.
+    fn cancel_appointment(
+        id: AppointmentId,
+        expected_version: u64,
+        cancel: CancelAppointment,
+    ) => |c, a| {
+        c.cancel_appointment(&a.actor, a.id, a.expected_version, a.cancel).await
+    };
+    /// `Clinic::change_appointment_status`.
+    fn change_appointment_status(
+        id: AppointmentId,
+        expected_version: u64,
+        status: AppointmentStatus,
+    ) => |c, a| {
+        c.change_appointment_status(&a.actor, a.id, a.expected_version, a.status).await
+    };
+    /// `Clinic::list_appointments`.
+    fn list_appointments(query: AppointmentQuery) => |c, a| {
+        c.list_appointments(&a.actor, a.query).await
+    };
+    /// `Clinic::due_reminders`.
+    fn due_reminders(from: DateTime<Utc>, to: DateTime<Utc>, limit: u32) => |c, a| {
+        c.due_reminders(&a.actor, a.from, a.to, a.limit).await
+    };
+    /// `Clinic::mark_reminder_sent`.
+    fn mark_reminder_sent(appointment: AppointmentId, offset_minutes: u32) => |c, a| {
+        c.mark_reminder_sent(&a.actor, a.appointment, a.offset_minutes).await
+    };
+
+    // ---- FHIR R4 JSON (core/src/clinic/fhir.rs)
+    /// `Clinic::export_appointment_fhir`.
+    fn export_appointment_fhir(id: AppointmentId) => |c, a| {
+        c.export_appointment_fhir(&a.actor, a.id).await
+    };
+    /// `Clinic::import_appointment_fhir`.
+    fn import_appointment_fhir(
+        resource: serde_json::Value,
+        visit_type: Option<VisitTypeId>,
+        references: Option<BTreeMap<String, String>>,
+    ) => |c, a| {
+        let import = FhirAppointmentImport {
+            resource: a.resource,
+            visit_type: a.visit_type,
+            references: a.references.unwrap_or_default(),
+        };
+        c.import_appointment_fhir(&a.actor, import).await
+    };
+    /// `Clinic::export_schedule_fhir`.
+    fn export_schedule_fhir(practitioner: PractitionerId) => |c, a| {
+        c.export_schedule_fhir(&a.actor, a.practitioner).await
+    };
+    /// `Clinic::export_free_slots_fhir`.
+    fn export_free_slots_fhir(query: SlotQuery) => |c, a| {
+        c.export_free_slots_fhir(&a.actor, a.query).await
     };
 }
 

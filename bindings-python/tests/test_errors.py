@@ -15,6 +15,7 @@ def test_exception_hierarchy() -> None:
         (cb.ValidationError, "validation"),
         (cb.NotFoundError, "not_found"),
         (cb.ConflictError, "conflict"),
+        (cb.DoubleBookingError, "double_booking"),
         (cb.ForbiddenError, "forbidden"),
         (cb.InvalidPolicyError, "invalid_policy"),
         (cb.UnsupportedStoreError, "unsupported_store"),
@@ -64,3 +65,5 @@ def test_errors_are_readable() -> None:
     assert str(err) == "validation failed on 1 field(s)"
     assert repr(err) == "ValidationError(code='validation', message='validation failed on 1 field(s)')"
     assert str(cb.NotFoundError("patient not found", "patient")) == "patient not found"
+    taken = cb.DoubleBookingError("double booking", "room", cb.new_id())
+    assert (taken.code, taken.resource) == ("double_booking", "room") and taken.appointment is not None

@@ -49,6 +49,14 @@ CORE_OPERATIONS = {
     "remove_care_team", "care_team", "explain_access", "request_emergency_access",
     "grants_awaiting_review", "review_emergency_access", "audit_log", "verify_audit",
     "who_accessed", "poll_events", "events_after", "ack_events", "replace_policy",
+    # scheduling
+    "add_practitioner", "set_availability", "get_practitioner", "list_practitioners",
+    "add_resource", "list_resources", "add_visit_type", "list_visit_types", "find_free_slots",
+    "book_appointment", "book_series", "get_appointment", "reschedule_appointment",
+    "cancel_appointment", "change_appointment_status", "list_appointments", "due_reminders",
+    "mark_reminder_sent",
+    # FHIR R4 JSON
+    "export_appointment_fhir", "import_appointment_fhir", "export_schedule_fhir", "export_free_slots_fhir",
 }
 
 

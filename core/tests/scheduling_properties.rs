@@ -111,7 +111,11 @@ fn case() -> impl Strategy<Value = Case> {
 
 /// The search range: three days of instants from the first day's midnight UTC.
 fn range(case: &Case) -> (DateTime<Utc>, DateTime<Utc>) {
-    let from = case.first_day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let from = case
+        .first_day
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc();
     (from, from + Duration::days(3))
 }
 
@@ -192,7 +196,12 @@ fn oracle(case: &Case, tz: Tz, booked: &[Appointment]) -> BTreeSet<DateTime<Utc>
                     let free_of_bookings = booked
                         .iter()
                         .all(|a| !(minute(a.blocked_from) < bu && bf < minute(a.blocked_until)));
-                    if t >= open && end <= close && t >= lo && t < hi && free_of_off && free_of_bookings
+                    if t >= open
+                        && end <= close
+                        && t >= lo
+                        && t < hi
+                        && free_of_off
+                        && free_of_bookings
                     {
                         starts.insert(Utc.timestamp_opt(t * 60, 0).single().unwrap_or_default());
                     }
@@ -258,7 +267,12 @@ async fn setup(case: &Case) -> (Clinic, Practitioner, VisitType) {
 }
 
 /// Every free slot of the range, page by page.
-async fn all_slots(clinic: &Clinic, case: &Case, p: &Practitioner, v: &VisitType) -> Vec<DateTime<Utc>> {
+async fn all_slots(
+    clinic: &Clinic,
+    case: &Case,
+    p: &Practitioner,
+    v: &VisitType,
+) -> Vec<DateTime<Utc>> {
     let (from, to) = range(case);
     let mut found = Vec::new();
     let mut cursor = None;
@@ -331,7 +345,10 @@ async fn check(case: Case) -> Result<(), TestCaseError> {
             .await;
         prop_assert!(a.is_ok(), "a returned slot is bookable: {:?}", a.err());
         booked.extend(a.ok());
-        let mut spans: Vec<_> = booked.iter().map(|a| (a.blocked_from, a.blocked_until)).collect();
+        let mut spans: Vec<_> = booked
+            .iter()
+            .map(|a| (a.blocked_from, a.blocked_until))
+            .collect();
         spans.sort();
         prop_assert!(
             spans.windows(2).all(|w| w[0].1 <= w[1].0),

@@ -17,6 +17,7 @@
 //! `migrations/postgres/` and are applied on open.
 
 mod postgres;
+mod schedule;
 mod sqlite;
 
 use std::sync::Arc;

@@ -5,6 +5,7 @@
 //! Needs `CAREBASE_PG_URL` (see `scripts/postgres`); skipped locally without
 //! it, failing under `CI`.
 
+mod booking_race;
 mod postgres_support;
 
 use std::collections::BTreeSet;
@@ -13,8 +14,12 @@ use std::sync::Arc;
 use carebase::audit::verify_chain;
 use carebase::conformance::{at, audit_about, patient, with_identifier};
 use carebase::events::EventDraft;
-use carebase::store::{ChangeSet, PatientWrite};
-use carebase::{ConflictDetail, Error, EventId, PatientId, Store};
+use carebase::schedule::{Appointment, AppointmentStatus, Reminder};
+use carebase::store::{ChangeSet, PatientWrite, ReminderSent, Versioned};
+use carebase::{
+    ActorId, AppointmentId, ConflictDetail, Error, EventId, PatientId, PractitionerId, Store,
+    VisitTypeId,
+};
 use carebase_storage::PostgresStore;
 
 use postgres_support::{pg_test_store, pg_url, PgTestStore};
@@ -325,6 +330,148 @@ async fn outbox_writers_take_numbers_under_the_outbox_lock() {
     assert_eq!(applied.events[0].seq, 1);
 }
 
+/// Bookers on two pools of one schema (two processes, as far as the
+/// database can tell), eight at a time on one slot: the exclusion
+/// constraint lets exactly one win, and every loser names it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_bookers_on_two_pools_of_one_schema_have_one_winner() {
+    let store: Arc<PgTestStore> = store_or_skip!();
+    let other = reopen_with(&store, 8).await.expect("second pool");
+    let stores: Vec<Arc<dyn Store>> = vec![store, Arc::new(other)];
+    booking_race::one_winner_per_slot(stores, 4, 8).await;
+}
+
+/// A booked appointment of `practitioner` at `[start, start + 30 min)`
+/// (seconds after [`at`]'s origin), with one reminder an hour before.
+fn booked(practitioner: PractitionerId, start: i64) -> Appointment {
+    let (s, e) = (at(start), at(start + 30 * 60));
+    Appointment {
+        id: AppointmentId::new(),
+        version: 1,
+        patient: PatientId::new(),
+        practitioner,
+        room: None,
+        visit_type: VisitTypeId::new(),
+        status: AppointmentStatus::Booked,
+        start: s,
+        end: e,
+        blocked_from: s,
+        blocked_until: e,
+        series: None,
+        cancellation: None,
+        reschedules: Vec::new(),
+        reminders: vec![Reminder {
+            offset_minutes: 60,
+            due_at: s - chrono::Duration::minutes(60),
+            sent_at: None,
+        }],
+        note: None,
+        fhir_extra: None,
+        booked_by: ActorId::new(),
+        created_at: at(0),
+        updated_at: at(0),
+    }
+}
+
+fn book(a: &Appointment) -> ChangeSet {
+    ChangeSet {
+        appointments: vec![Versioned::Insert(a.clone())],
+        audit: vec![audit_about(Some(a.patient), "appointment.book")],
+        ..ChangeSet::default()
+    }
+}
+
+/// Deterministic half of the no-double-booking guarantee: a booking whose
+/// overlap check ran while an overlapping booking was still uncommitted
+/// waits on the exclusion constraint; once the other commits it fails with
+/// `double_booking` naming it (the lookup after the violation), and when
+/// the other rolls back it succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_booking_racing_an_uncommitted_overlap_waits_then_names_the_winner() {
+    let store: Arc<PgTestStore> = store_or_skip!();
+    for commit in [true, false] {
+        let practitioner = PractitionerId::new();
+        let first = booked(practitioner, 0);
+        let mut holder = store.store.pool().begin().await.expect("begin");
+        sqlx::query(
+            "INSERT INTO appointments (patient_id, id, practitioner_id, visit_type_id, status, \
+             active, start_at, end_at, blocked_from, blocked_until, version, booked_by, \
+             created_at, updated_at, details) \
+             VALUES ($1, $2, $3, $4, 'booked', true, $5, $6, $5, $6, 1, $7, $5, $5, '{}')",
+        )
+        .bind(first.patient.0)
+        .bind(first.id.0)
+        .bind(practitioner.0)
+        .bind(first.visit_type.0)
+        .bind(first.start)
+        .bind(first.end)
+        .bind(first.booked_by.0)
+        .execute(&mut *holder)
+        .await
+        .expect("uncommitted booking");
+        let second = booked(practitioner, 15 * 60);
+        let racing = {
+            let (store, second) = (store.clone(), second.clone());
+            tokio::spawn(async move { store.apply(book(&second)).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!racing.is_finished(), "the write waits on the constraint");
+        if commit {
+            holder.commit().await.expect("commit");
+            let err = racing.await.expect("task").unwrap_err();
+            assert_eq!(err, Error::double_booking("practitioner", first.id));
+            assert_eq!(store.appointment(second.id).await.expect("get"), None);
+            assert!(store.audit_chains().await.expect("chains").is_empty());
+        } else {
+            holder.rollback().await.expect("rollback");
+            racing.await.expect("task").expect("the slot is free again");
+            assert_eq!(
+                store.appointment(second.id).await.expect("get"),
+                Some(second)
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_senders_of_one_reminder_have_one_winner() {
+    let store: Arc<PgTestStore> = store_or_skip!();
+    let a = booked(PractitionerId::new(), 0);
+    store.apply(book(&a)).await.expect("book");
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .apply(ChangeSet {
+                        reminders_sent: vec![ReminderSent {
+                            appointment: a.id,
+                            offset_minutes: 60,
+                            at: at(i),
+                        }],
+                        ..ChangeSet::default()
+                    })
+                    .await
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(_) => wins += 1,
+            Err(e) => assert_eq!(e, Error::invalid_state("reminder", "already sent")),
+        }
+    }
+    assert_eq!(wins, 1);
+    let stored = store.appointment(a.id).await.expect("get").expect("found");
+    assert!(stored.reminders[0].sent_at.is_some());
+    assert!(store
+        .due_reminders(at(-7200), at(7200), 10)
+        .await
+        .expect("due")
+        .is_empty());
+}
+
 #[tokio::test]
 async fn unreachable_server_is_a_storage_error() {
     // Nothing listens on port 1; no configured server needed.
@@ -405,13 +552,17 @@ async fn open_by_url_applies_migrations_and_works() {
 
 /// Tables that hold no per-patient rows, or hold a global rule; every other
 /// table must carry `patient_id` in its primary key (the distribution key).
-const REFERENCE_TABLES: [&str; 5] = [
+const REFERENCE_TABLES: [&str; 8] = [
     "_sqlx_migrations",
     "counters",
     "outbox_events",
     "outbox_consumers",
     // Global (system, value) uniqueness; carries patient_id but its key does not.
     "patient_identifiers",
+    // Clinic configuration: staff, rooms and devices, kinds of visit.
+    "practitioners",
+    "resources",
+    "visit_types",
 ];
 
 #[tokio::test]
@@ -467,13 +618,18 @@ async fn every_patient_data_table_is_keyed_by_patient_id() {
 
 /// A store on the same schema as `store`, opened anew (migrations run again).
 async fn reopen(store: &PgTestStore) -> carebase::Result<PostgresStore> {
+    reopen_with(store, 2).await
+}
+
+/// [`reopen`] with a pool of `max_connections`.
+async fn reopen_with(store: &PgTestStore, max_connections: u32) -> carebase::Result<PostgresStore> {
     let url = pg_url().expect("configured");
     let (options, _) = carebase_storage::parse_postgres_url(&url).expect("parses");
     let options = options.options([("search_path", store.guard.schema.as_str())]);
     PostgresStore::connect(
         options,
         carebase_storage::PgPoolOptions::new()
-            .max_connections(2)
+            .max_connections(max_connections)
             .acquire_timeout(std::time::Duration::from_secs(30)),
     )
     .await
@@ -499,7 +655,7 @@ async fn reopening_an_up_to_date_schema_is_idempotent() {
             .fetch_all(again.pool())
             .await
             .expect("versions");
-        assert_eq!(versions, vec![1]);
+        assert_eq!(versions, vec![1, 2]);
         again.close().await;
     }
 }
@@ -526,7 +682,7 @@ async fn opening_a_schema_from_a_newer_carebase_fails_without_touching_it() {
         let text = err.to_string();
         assert!(
             text.contains(
-                "database schema version 99999999 is newer than this carebase (knows up to 1)"
+                "database schema version 99999999 is newer than this carebase (knows up to 2)"
             ),
             "{text}"
         );
@@ -535,5 +691,5 @@ async fn opening_a_schema_from_a_newer_carebase_fails_without_touching_it() {
         .fetch_all(store.store.pool())
         .await
         .expect("versions");
-    assert_eq!(versions, vec![1, 99_999_999]);
+    assert_eq!(versions, vec![1, 2, 99_999_999]);
 }

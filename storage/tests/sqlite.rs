@@ -1,6 +1,7 @@
 //! SQLite-specific behaviour: files, URLs, tamper evidence under raw SQL,
 //! concurrency across connections, atomicity and index use.
 
+mod booking_race;
 mod common;
 
 use std::sync::Arc;
@@ -296,6 +297,20 @@ async fn concurrent_applies_on_one_file_all_succeed() {
     let events = first.events_after(0, 1000).await.unwrap();
     assert_eq!(events.len(), total);
     assert!(events.windows(2).all(|w| w[0].seq < w[1].seq));
+}
+
+/// Bookers on three handles of one file (standing in for three processes:
+/// their writers meet at SQLite's write lock, not at one store's mutex),
+/// eight at a time on one slot: the check inside the `BEGIN IMMEDIATE`
+/// transaction lets exactly one win.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_bookers_on_several_handles_of_one_file_have_one_winner() {
+    let t = temp_store().await;
+    let url = url_of(&path_of(&t));
+    let second = SqliteStore::open(&url).await.unwrap();
+    let third = SqliteStore::open(&url).await.unwrap();
+    let stores: Vec<Arc<dyn Store>> = vec![Arc::new(t), Arc::new(second), Arc::new(third)];
+    booking_race::one_winner_per_slot(stores, 4, 8).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -753,7 +768,7 @@ async fn reopening_an_up_to_date_database_is_idempotent() {
     for _ in 0..2 {
         let store = SqliteStore::open(&url).await.unwrap();
         assert!(store.patient(p.id).await.unwrap().is_some());
-        assert_eq!(count(&store, "_sqlx_migrations").await, 1);
+        assert_eq!(count(&store, "_sqlx_migrations").await, 2);
         store.close().await;
     }
 }
@@ -776,7 +791,7 @@ async fn opening_a_database_from_a_newer_carebase_fails_without_touching_it() {
         let text = err.to_string();
         assert!(
             text.contains(
-                "database schema version 99999999 is newer than this carebase (knows up to 1)"
+                "database schema version 99999999 is newer than this carebase (knows up to 2)"
             ),
             "{text}"
         );
@@ -788,5 +803,5 @@ async fn opening_a_database_from_a_newer_carebase_fails_without_touching_it() {
         .fetch_all(&pool)
         .await
         .unwrap();
-    assert_eq!(versions, vec![1, 99_999_999]);
+    assert_eq!(versions, vec![1, 2, 99_999_999]);
 }

@@ -1,16 +1,19 @@
 //! Native records and enums mirroring core's types, and their conversions.
 //!
-//! Conventions (the same everywhere): ids are canonical UUID strings, birth
-//! dates `yyyy-mm-dd`, instants RFC 3339 UTC (`2026-11-22T09:00:00.000000Z`),
-//! versions and sequence numbers `u64` (Kotlin `ULong`), durations whole
-//! seconds. Text that fails to parse becomes a `validation` error naming the
-//! field; conversions into core collect every bad field, like core does.
+//! Conventions (the same everywhere): ids are canonical UUID strings, dates
+//! `yyyy-mm-dd`, local wall-clock times `HH:MM` (`HH:MM:SS` accepted, and
+//! returned when the seconds are not zero), instants RFC 3339 UTC
+//! (`2026-11-22T09:00:00.000000Z`), versions and sequence numbers `u64`
+//! (Kotlin `ULong`), durations whole seconds, free-form JSON as text. Text
+//! that fails to parse becomes a `validation` error naming the field;
+//! conversions into core collect every bad field, like core does.
 
 use carebase as cb;
 use cb::audit as cba;
 use cb::patient as cbp;
 use cb::policy as cbpol;
-use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
+use cb::schedule as cbs;
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, SecondsFormat, Timelike, Utc};
 
 // ---------------------------------------------------------------- helpers
 
@@ -67,10 +70,31 @@ id_parser!(practitioner_id, cb::PractitionerId);
 id_parser!(grant_id, cb::GrantId);
 id_parser!(merge_id, cb::MergeId);
 id_parser!(audit_entry_id, cb::AuditEntryId);
+id_parser!(resource_id, cb::ResourceId);
+id_parser!(visit_type_id, cb::VisitTypeId);
+id_parser!(appointment_id, cb::AppointmentId);
 
 pub(crate) fn date(field: &str, text: &str) -> cb::Result<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|_| cb::Error::invalid(field, "invalid_date", "not a yyyy-mm-dd date"))
+}
+
+fn ymd(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+pub(crate) fn local_time(field: &str, text: &str) -> cb::Result<NaiveTime> {
+    NaiveTime::parse_from_str(text, "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M:%S"))
+        .map_err(|_| cb::Error::invalid(field, "invalid_time", "not an HH:MM local time"))
+}
+
+fn hhmm(t: NaiveTime) -> String {
+    if t.second() == 0 && t.nanosecond() == 0 {
+        t.format("%H:%M").to_string()
+    } else {
+        t.format("%H:%M:%S").to_string()
+    }
 }
 
 pub(crate) fn instant(field: &str, text: &str) -> cb::Result<DateTime<Utc>> {
@@ -167,12 +191,14 @@ mirror_enum!(
     Permission <=> cbpol::Permission {
         PatientRead, PatientSearch, PatientRegister, PatientUpdate, PatientDeactivate,
         PatientMerge, MrnGenerate, CareTeamRead, CareTeamManage, BreakGlassRequest,
-        BreakGlassReview, AuditRead, AuditVerify, AccessLogRead, OutboxRead, PolicyManage
+        BreakGlassReview, AuditRead, AuditVerify, AccessLogRead, OutboxRead, PolicyManage,
+        ScheduleRead, ScheduleManage, CalendarRead, AppointmentRead, AppointmentBook,
+        AppointmentReschedule, AppointmentCancel, AppointmentStatus, ReminderSend
     }
 );
 mirror_enum!(
     /// How the actor must be related to the patient for a rule to apply.
-    Relationship <=> cbpol::Relationship { Any, OwnRecord, CareTeam, BreakGlass }
+    Relationship <=> cbpol::Relationship { Any, OwnRecord, CareTeam, BreakGlass, OwnSchedule }
 );
 mirror_enum!(
     /// How an audited attempt ended.
@@ -209,3 +235,7 @@ mod audit;
 pub use audit::*;
 mod events;
 pub use events::*;
+mod schedule;
+pub use schedule::*;
+mod appointment;
+pub use appointment::*;

@@ -81,6 +81,9 @@ pub struct Settings {
     /// Longest break-the-glass grant that may be asked for, in seconds.
     #[uniffi(default = 86400)]
     pub break_glass_max_secs: u64,
+    /// A cancellation this close to the start (or later) is flagged late, in seconds.
+    #[uniffi(default = 86400)]
+    pub late_cancellation_secs: u64,
 }
 
 impl From<cb::Settings> for Settings {
@@ -107,6 +110,7 @@ impl From<cb::Settings> for Settings {
                 .collect(),
             break_glass_default_secs: secs_of(s.break_glass_default),
             break_glass_max_secs: secs_of(s.break_glass_max),
+            late_cancellation_secs: secs_of(s.late_cancellation_window),
         }
     }
 }
@@ -120,6 +124,7 @@ impl TryFrom<Settings> for cb::Settings {
             s.break_glass_default_secs,
         ));
         let max = f.take(seconds("break_glass_max_secs", s.break_glass_max_secs));
+        let late = f.take(seconds("late_cancellation_secs", s.late_cancellation_secs));
         f.done(|| {
             Some(cb::Settings {
                 identifier_systems: s
@@ -143,6 +148,7 @@ impl TryFrom<Settings> for cb::Settings {
                     .collect(),
                 break_glass_default: default?,
                 break_glass_max: max?,
+                late_cancellation_window: late?,
             })
         })
     }

@@ -1,5 +1,5 @@
 """carebase — the rules of a clinic (patients, access policy, tamper-evident
-audit, outbox events), embedded in Python.
+audit, outbox events, scheduling), embedded in Python.
 
     import carebase
     clinic = carebase.open("sqlite:///clinic.db")
@@ -14,6 +14,7 @@ from ._clinic import Clinic, ManualClock, open
 from ._errors import (
     CarebaseError,
     ConflictError,
+    DoubleBookingError,
     ForbiddenError,
     InvalidPolicyError,
     NotFoundError,
@@ -22,6 +23,35 @@ from ._errors import (
     ValidationError,
 )
 from ._native import event_schema, event_types
+from ._schedule import (
+    Appointment,
+    AppointmentQuery,
+    AppointmentStatus,
+    Availability,
+    BookAppointment,
+    CancelAppointment,
+    Cancellation,
+    DateException,
+    DueReminder,
+    NewPractitioner,
+    NewResource,
+    NewVisitType,
+    Practitioner,
+    Recurrence,
+    Reminder,
+    Reschedule,
+    RescheduleAppointment,
+    Resource,
+    ResourceKind,
+    Slot,
+    SlotPage,
+    SlotQuery,
+    TimeOff,
+    TimeWindow,
+    VisitType,
+    Weekday,
+    WeeklyHours,
+)
 from ._types import (
     DEFAULT_POLICY_TOML,
     AccessRecord,
@@ -82,6 +112,7 @@ __all__ = [
     "ValidationError",
     "NotFoundError",
     "ConflictError",
+    "DoubleBookingError",
     "ForbiddenError",
     "InvalidPolicyError",
     "UnsupportedStoreError",
@@ -137,4 +168,32 @@ __all__ = [
     "Rule",
     "Settings",
     "new_id",
+    # scheduling
+    "Appointment",
+    "AppointmentQuery",
+    "AppointmentStatus",
+    "Availability",
+    "BookAppointment",
+    "CancelAppointment",
+    "Cancellation",
+    "DateException",
+    "DueReminder",
+    "NewPractitioner",
+    "NewResource",
+    "NewVisitType",
+    "Practitioner",
+    "Recurrence",
+    "Reminder",
+    "Reschedule",
+    "RescheduleAppointment",
+    "Resource",
+    "ResourceKind",
+    "Slot",
+    "SlotPage",
+    "SlotQuery",
+    "TimeOff",
+    "TimeWindow",
+    "VisitType",
+    "Weekday",
+    "WeeklyHours",
 ]

@@ -1,4 +1,5 @@
-"""``carebase.open`` and ``Clinic``: every operation of ``carebase::Clinic``.
+"""``carebase.open`` and ``Clinic``: every operation of ``carebase::Clinic``
+(the scheduling ones live in ``_scheduling``).
 
 Each method converts its arguments, calls core (with the GIL released, on
 one process-wide runtime) and converts the result; see ``_convert.bridge``.
@@ -11,6 +12,7 @@ from typing import List, Optional
 
 from . import _native
 from ._convert import bridge, decode_json, encode_args
+from ._scheduling import SchedulingOperations
 from ._types import (
     AccessRecord,
     Actor,
@@ -83,8 +85,11 @@ def open(
     return Clinic(native)
 
 
-class Clinic:
-    """The clinic's rules over one store. Thread-safe: share one instance."""
+class Clinic(SchedulingOperations):
+    """The clinic's rules over one store. Thread-safe: share one instance.
+
+    The scheduling operations (practitioners, visit types, free slots,
+    appointments, reminders) are inherited from ``SchedulingOperations``."""
 
     def __init__(self, native: _native.Clinic) -> None:
         self._native = native

@@ -6,6 +6,9 @@ where a ``date`` is due, ``None`` for a required value, a naive
 ``datetime``) raise ``TypeError`` naming the argument path, never the value.
 Everything about the *value* (ranges, formats, unknown codes, bad ids) is
 checked by core and raised as ``ValidationError``. No clinic rule lives here.
+
+A name that would be a Python keyword carries a trailing underscore
+(``from_``); its wire name drops it (``from``).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import functools
 import inspect
 import json
 import typing
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Callable, Dict, List, Tuple, Type, TypeVar, Union
 from uuid import UUID
 
@@ -43,6 +46,11 @@ def _mismatch(path: str, hint: Any, value: Any) -> TypeError:
     return TypeError(f"{path}: expected {_name(hint)}, got {type(value).__name__}")
 
 
+def wire_name(name: str) -> str:
+    """The JSON name of a field or argument: ``from_`` is ``from``."""
+    return name[:-1] if name.endswith("_") else name
+
+
 def _micros(td: timedelta) -> int:
     return (td.days * 86_400 + td.seconds) * 1_000_000 + td.microseconds
 
@@ -52,6 +60,8 @@ def _accepts(value: Any, hint: Any) -> bool:
     origin = typing.get_origin(hint)
     if origin in (list, List):
         return isinstance(value, (list, tuple))
+    if origin in (dict, Dict):
+        return isinstance(value, dict)
     if hint is Any:
         return True
     if hint is UUID:
@@ -81,7 +91,7 @@ def encode(value: Any, hint: Any, path: str) -> Any:
                 return encode(value, member, path)
         raise _mismatch(path, hint, value)
     if hint is Any:
-        return value
+        return _json(value, path)
     if value is None:
         raise TypeError(f"{path}: must not be None")
     if origin in (list, List):
@@ -92,7 +102,13 @@ def encode(value: Any, hint: Any, path: str) -> Any:
     if origin in (dict, Dict):
         if not isinstance(value, dict):
             raise _mismatch(path, hint, value)
-        return value
+        (key, item) = typing.get_args(hint)
+        out: Dict[str, Any] = {}
+        for k, v in value.items():
+            if not _accepts(k, key):
+                raise TypeError(f"{path}: expected {_name(key)} keys, got {type(k).__name__}")
+            out[k] = encode(v, item, f"{path}[{k!r}]")
+        return out
     if dataclasses.is_dataclass(hint):
         cls: Any = hint
         if not isinstance(value, cls):
@@ -102,7 +118,7 @@ def encode(value: Any, hint: Any, path: str) -> Any:
         for f in dataclasses.fields(cls):
             encoded = encode(getattr(value, f.name), hints[f.name], f"{path}.{f.name}")
             if encoded is not None:
-                out[f.name] = encoded
+                out[wire_name(f.name)] = encoded
         return out
     if not _accepts(value, hint):
         if hint is date and isinstance(value, datetime):
@@ -118,11 +134,36 @@ def encode(value: Any, hint: Any, path: str) -> Any:
         return value.astimezone(timezone.utc).isoformat()
     if hint is date:
         return value.isoformat()
+    if hint is time:
+        if value.tzinfo is not None:
+            raise TypeError(f"{path}: expected a local (naive) time")
+        return value.isoformat()
     if hint is timedelta:
         return _micros(value)
     if hint in (str, int, bool):
         return value
     raise TypeError(f"{path}: cannot convert {_name(hint)}")  # pragma: no cover
+
+
+def _json(value: Any, path: str) -> Any:
+    """``value`` checked to be JSON (``dict`` with ``str`` keys, ``list``,
+    ``str``, ``int``, finite ``float``, ``bool``, ``None``), as JSON."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise TypeError(f"{path}: expected a finite number")
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_json(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise TypeError(f"{path}: expected str keys, got {type(k).__name__}")
+            out[k] = _json(v, f"{path}[{k!r}]")
+        return out
+    raise TypeError(f"{path}: expected a JSON value, got {type(value).__name__}")
 
 
 def _datetime(text: str) -> datetime:
@@ -153,9 +194,9 @@ def decode(hint: Any, raw: Any) -> Any:
         cls: Any = hint
         hints = _hints(cls)
         kwargs = {
-            f.name: decode(hints[f.name], raw[f.name])
+            f.name: decode(hints[f.name], raw[wire_name(f.name)])
             for f in dataclasses.fields(cls)
-            if f.name in raw
+            if wire_name(f.name) in raw
         }
         return cls(**kwargs)
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
@@ -166,6 +207,8 @@ def decode(hint: Any, raw: Any) -> Any:
         return _datetime(raw)
     if hint is date:
         return date.fromisoformat(raw)
+    if hint is time:
+        return time.fromisoformat(raw)
     if hint is timedelta:
         return timedelta(microseconds=raw)
     if hint is float:
@@ -210,7 +253,7 @@ def bridge(fn: F) -> F:
         for arg, value in list(bound.arguments.items())[1:]:
             encoded = encode(value, hints[arg], arg)
             if encoded is not None:
-                payload[arg] = encoded
+                payload[wire_name(arg)] = encoded
         raw = getattr(self._native, name)(to_json(payload))
         return decode(hints["return"], json.loads(raw))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from typing import Dict, List, Optional, Sequence, Type
+from uuid import UUID
 
 from ._convert import decode
 from ._types import ConflictDetail, DenyReason, FieldError
@@ -17,6 +18,7 @@ __all__ = [
     "ValidationError",
     "NotFoundError",
     "ConflictError",
+    "DoubleBookingError",
     "ForbiddenError",
     "InvalidPolicyError",
     "UnsupportedStoreError",
@@ -70,6 +72,21 @@ class ConflictError(CarebaseError):
         self.detail = detail
 
 
+class DoubleBookingError(CarebaseError):
+    """The practitioner, room or patient (``resource``) already has an active
+    appointment (``appointment``, its id) overlapping the requested time;
+    nothing was written."""
+
+    code = "double_booking"
+
+    def __init__(
+        self, message: str, resource: str = "", appointment: Optional[UUID] = None
+    ) -> None:
+        super().__init__(message)
+        self.resource = resource
+        self.appointment = appointment
+
+
 class ForbiddenError(CarebaseError):
     """The access policy denied the request; ``reason`` says which rules were
     considered (``reason.permission``, ``reason.steps``)."""
@@ -115,6 +132,7 @@ _BY_CODE: Dict[str, Type[CarebaseError]] = {
         ValidationError,
         NotFoundError,
         ConflictError,
+        DoubleBookingError,
         ForbiddenError,
         InvalidPolicyError,
         UnsupportedStoreError,
@@ -133,6 +151,10 @@ def _from_native(code: str, message: str, detail_json: str) -> CarebaseError:
         return NotFoundError(message, detail.get("entity", ""))
     if cls is ConflictError:
         return ConflictError(message, decode(Optional[ConflictDetail], detail.get("detail")))
+    if cls is DoubleBookingError:
+        return DoubleBookingError(
+            message, detail.get("resource", ""), decode(Optional[UUID], detail.get("appointment"))
+        )
     if cls is ForbiddenError:
         return ForbiddenError(message, decode(Optional[DenyReason], detail.get("reason")))
     if cls is InvalidPolicyError:

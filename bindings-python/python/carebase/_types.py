@@ -185,15 +185,26 @@ class Permission(str, enum.Enum):
     ACCESS_LOG_READ = "audit.access_log"
     OUTBOX_READ = "outbox.read"
     POLICY_MANAGE = "policy.manage"
+    SCHEDULE_READ = "schedule.read"
+    SCHEDULE_MANAGE = "schedule.manage"
+    CALENDAR_READ = "calendar.read"
+    APPOINTMENT_READ = "appointment.read"
+    APPOINTMENT_BOOK = "appointment.book"
+    APPOINTMENT_RESCHEDULE = "appointment.reschedule"
+    APPOINTMENT_CANCEL = "appointment.cancel"
+    APPOINTMENT_STATUS = "appointment.status"
+    REMINDER_SEND = "reminder.send"
 
 
 class Relationship(str, enum.Enum):
-    """How the actor must be related to the patient for a rule to apply."""
+    """How the actor must be related to the patient (or, for
+    ``OWN_SCHEDULE``, to the practitioner) for a rule to apply."""
 
     ANY = "any"
     OWN_RECORD = "self"
     CARE_TEAM = "care_team"
     BREAK_GLASS = "break_glass"
+    OWN_SCHEDULE = "own_schedule"
 
 
 class CheckDigit(str, enum.Enum):
@@ -649,6 +660,7 @@ class Settings:
     mrn_namespaces: List[MrnNamespace] = field(default_factory=list)
     break_glass_default: Optional[timedelta] = None
     break_glass_max: Optional[timedelta] = None
+    late_cancellation_window: Optional[timedelta] = None
 
 
 @dataclass

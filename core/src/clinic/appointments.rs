@@ -34,7 +34,11 @@ pub struct BookSeries {
 }
 
 /// The reminders of a visit at `start` still in the future at `now`.
-fn reminders_for(visit: &VisitType, start: DateTime<Utc>, now: DateTime<Utc>) -> Vec<Reminder> {
+pub(super) fn reminders_for(
+    visit: &VisitType,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<Reminder> {
     let mut reminders: Vec<Reminder> = visit
         .reminder_offsets_minutes
         .iter()
@@ -345,7 +349,7 @@ impl Clinic {
 
     /// Loads an appointment and authorizes `permission` on it (its patient
     /// and practitioner are the relationship targets).
-    async fn authorize_appointment<'a>(
+    pub(super) async fn authorize_appointment<'a>(
         &self,
         actor: &'a Actor,
         permission: Permission,

@@ -5,6 +5,7 @@
 mod access;
 mod appointments;
 mod audit;
+mod fhir;
 mod merge;
 mod outbox;
 mod patients;

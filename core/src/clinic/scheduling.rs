@@ -11,7 +11,7 @@ use crate::actor::Actor;
 use crate::ids::{PractitionerId, ResourceId, VisitTypeId};
 use crate::policy::Permission;
 use crate::schedule::slots::{minutes, zone, Occupancy, SlotRules};
-use crate::schedule::validate::{self, MAX_BLOCK_MINUTES};
+use crate::schedule::validate;
 use crate::schedule::{
     Availability, BusyQuery, NewPractitioner, NewResource, NewVisitType, Practitioner, Resource,
     Slot, SlotPage, SlotQuery, VisitType,
@@ -24,9 +24,11 @@ const MAX_SEARCH_DAYS: i64 = 92;
 /// Default and largest page of free slots.
 const DEFAULT_SLOTS: u32 = 20;
 const MAX_SLOTS: u32 = 500;
-/// Slots are computed a day of instants at a time, so a first page costs
-/// one bookings query, not one for the whole range.
-const CHUNK: Duration = Duration::hours(24);
+/// Slots are computed a span of instants at a time, starting small and
+/// doubling up to a day, so a first page costs one small bookings query,
+/// not one for the whole range.
+const FIRST_CHUNK: Duration = Duration::hours(6);
+const LONGEST_CHUNK: Duration = Duration::hours(24);
 
 fn slot_cursor(slot: &Slot) -> String {
     URL_SAFE_NO_PAD.encode(format!(
@@ -314,13 +316,7 @@ impl Clinic {
         let mut ids = query.practitioners.clone();
         ids.sort();
         ids.dedup();
-        let mut bookables = Vec::with_capacity(ids.len());
-        for id in ids {
-            let b = self.load_bookable(id).await?;
-            if b.practitioner.active {
-                bookables.push(b);
-            }
-        }
+        let bookables = self.load_bookables(&ids).await?;
         let now = self.now();
         let from = match after {
             Some((start, _)) => start.max(query.from),
@@ -328,19 +324,34 @@ impl Clinic {
         };
         let practitioner_ids: Vec<PractitionerId> =
             bookables.iter().map(|b| b.practitioner.id).collect();
-        let margin = minutes(MAX_BLOCK_MINUTES) + Duration::hours(26);
+        // Bookings in the way of a candidate's blocked span; with per-day
+        // limits, every booking of the local days the chunk touches.
+        let limited = visit.max_per_day.is_some()
+            || bookables
+                .iter()
+                .any(|b| b.practitioner.availability.max_per_day.is_some());
+        let (margin_before, margin_after) = if limited {
+            (Duration::hours(27), Duration::hours(27))
+        } else {
+            (
+                minutes(visit.buffer_before_minutes),
+                minutes(visit.duration_minutes + visit.buffer_after_minutes),
+            )
+        };
         let mut slots: Vec<Slot> = Vec::new();
         let mut chunk_start = from;
+        let mut chunk = FIRST_CHUNK;
         while chunk_start < query.to && slots.len() <= limit as usize {
-            let chunk_end = (chunk_start + CHUNK).min(query.to);
+            let chunk_end = (chunk_start + chunk).min(query.to);
+            chunk = (chunk * 2).min(LONGEST_CHUNK);
             let busy = self
                 .store
                 .busy(&BusyQuery {
                     practitioners: practitioner_ids.clone(),
                     rooms: query.room.into_iter().collect(),
                     patients: Vec::new(),
-                    from: chunk_start - margin,
-                    to: chunk_end + margin,
+                    from: chunk_start - margin_before,
+                    to: chunk_end + margin_after,
                 })
                 .await?;
             let occupancy = Occupancy::new(&busy);
@@ -400,6 +411,26 @@ impl Clinic {
             ));
         }
         Ok(resource)
+    }
+
+    /// The active practitioners among `ids` (one store read); an unknown id
+    /// is `not_found`.
+    async fn load_bookables(&self, ids: &[PractitionerId]) -> Result<Vec<Bookable>> {
+        let all = self.store.practitioners().await?;
+        let mut bookables = Vec::with_capacity(ids.len());
+        for id in ids {
+            let practitioner = all
+                .iter()
+                .find(|p| p.id == *id)
+                .cloned()
+                .ok_or_else(|| Error::not_found("practitioner"))?;
+            let tz = zone(&practitioner.time_zone)
+                .ok_or_else(|| Error::storage("stored practitioner has an unknown time zone"))?;
+            if practitioner.active {
+                bookables.push(Bookable { practitioner, tz });
+            }
+        }
+        Ok(bookables)
     }
 
     pub(super) async fn load_bookable(&self, id: PractitionerId) -> Result<Bookable> {

@@ -3,6 +3,7 @@
 //! cycle, recurring series and reminders. The store guarantees that no
 //! practitioner, room or patient holds two overlapping active appointments.
 
+pub mod fhir;
 mod model;
 pub mod slots;
 pub mod validate;

@@ -309,34 +309,57 @@ impl Occupancy {
         })
     }
 
-    /// Whether the practitioner's day (in `tz`) containing `start` is full,
-    /// overall or for `visit`.
-    pub fn day_full(
+    /// Active appointments per local day (in `tz`) of the practitioner:
+    /// all of them, and those of `visit`. Empty when no limit applies.
+    pub fn day_counts(
         &self,
         practitioner: &Practitioner,
         tz: Tz,
         visit: &VisitType,
-        start: DateTime<Utc>,
         except: Option<AppointmentId>,
-    ) -> Option<Unavailable> {
-        let overall = practitioner.availability.max_per_day;
-        if overall.is_none() && visit.max_per_day.is_none() {
-            return None;
+    ) -> DayCounts {
+        let limits = (practitioner.availability.max_per_day, visit.max_per_day);
+        let mut counts = HashMap::new();
+        if limits == (None, None) {
+            return DayCounts { limits, counts };
         }
-        let day = start.with_timezone(&tz).date_naive();
-        let same_day: Vec<&BusySpan> = self
+        for span in self
             .by_practitioner
             .get(&practitioner.id)
             .into_iter()
             .flatten()
             .filter(|s| Some(s.appointment) != except)
-            .filter(|s| s.start.with_timezone(&tz).date_naive() == day)
-            .collect();
-        if overall.is_some_and(|max| same_day.len() >= max as usize) {
+        {
+            let day = span.start.with_timezone(&tz).date_naive();
+            let entry: &mut (u32, u32) = counts.entry(day).or_default();
+            entry.0 += 1;
+            if span.visit_type == visit.id {
+                entry.1 += 1;
+            }
+        }
+        DayCounts { limits, counts }
+    }
+}
+
+/// Appointments per local day, counted once for a practitioner and visit type.
+pub struct DayCounts {
+    limits: (Option<u32>, Option<u32>),
+    counts: HashMap<NaiveDate, (u32, u32)>,
+}
+
+impl DayCounts {
+    /// Whether the local day of `start` is full, overall or for the visit type.
+    pub fn full(&self, tz: Tz, start: DateTime<Utc>) -> Option<Unavailable> {
+        let (overall, of_visit) = self.limits;
+        if overall.is_none() && of_visit.is_none() {
+            return None;
+        }
+        let day = start.with_timezone(&tz).date_naive();
+        let (all, of_type) = self.counts.get(&day).copied().unwrap_or_default();
+        if overall.is_some_and(|max| all >= max) {
             return Some(Unavailable::DailyLimit);
         }
-        let of_type = same_day.iter().filter(|s| s.visit_type == visit.id).count();
-        if visit.max_per_day.is_some_and(|max| of_type >= max as usize) {
+        if of_visit.is_some_and(|max| of_type >= max) {
             return Some(Unavailable::VisitTypeDailyLimit);
         }
         None
@@ -367,18 +390,25 @@ impl SlotRules<'_> {
         to: DateTime<Utc>,
     ) -> Vec<DateTime<Utc>> {
         let duration = minutes(self.visit.duration_minutes);
+        let counts = self
+            .occupancy
+            .day_counts(practitioner, tz, self.visit, self.except);
         grid_starts(practitioner, tz, duration, from, to)
             .into_iter()
-            .filter(|start| self.check_booked_time(practitioner, tz, *start).is_none())
+            .filter(|start| {
+                self.check_booked_time(practitioner, tz, *start, &counts)
+                    .is_none()
+            })
             .collect()
     }
 
     /// Why `start` (already known to be on the grid) cannot be booked, if so.
-    pub fn check_booked_time(
+    fn check_booked_time(
         &self,
         practitioner: &Practitioner,
         tz: Tz,
         start: DateTime<Utc>,
+        counts: &DayCounts,
     ) -> Option<Unavailable> {
         if let Some(why) = timing(self.visit, self.now, start) {
             return Some(why);
@@ -390,8 +420,7 @@ impl SlotRules<'_> {
         {
             return Some(why);
         }
-        self.occupancy
-            .day_full(practitioner, tz, self.visit, start, self.except)
+        counts.full(tz, start)
     }
 
     /// Why `start` cannot be booked with `practitioner`, if so.
@@ -412,7 +441,10 @@ impl SlotRules<'_> {
         if on_grid.first() != Some(&start) {
             return Some(Unavailable::OutsideHours);
         }
-        self.check_booked_time(practitioner, tz, start)
+        let counts = self
+            .occupancy
+            .day_counts(practitioner, tz, self.visit, self.except);
+        self.check_booked_time(practitioner, tz, start, &counts)
     }
 }
 

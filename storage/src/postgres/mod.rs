@@ -8,6 +8,8 @@
 
 mod read;
 mod rows;
+mod schedule;
+mod schedule_read;
 mod write;
 
 use std::str::FromStr;
@@ -22,8 +24,15 @@ use carebase::access::{BreakGlassGrant, CareAssignment};
 use carebase::audit::{AuditEntry, AuditQuery, ChainHead};
 use carebase::events::OutboxEvent;
 use carebase::patient::{MergeRecord, Patient, PatientSearch};
+use carebase::schedule::{
+    Appointment, AppointmentQuery, BusyQuery, BusySpan, DueReminder, Practitioner, Resource,
+    VisitType,
+};
 use carebase::store::{Applied, ChangeSet};
-use carebase::{ActorId, Error, GrantId, MergeId, PatientId, PractitionerId, Result, Store};
+use carebase::{
+    ActorId, AppointmentId, Error, GrantId, MergeId, PatientId, PractitionerId, ResourceId, Result,
+    Store, VisitTypeId,
+};
 
 /// Connections in the pool unless the URL says `max_connections=N`.
 pub const DEFAULT_PG_MAX_CONNECTIONS: u32 = 10;
@@ -328,6 +337,51 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> Result<Vec<AuditEntry>> {
         read::audit_chain(&self.pool, chain, from_seq, limit).await
+    }
+
+    async fn practitioner(&self, id: PractitionerId) -> Result<Option<Practitioner>> {
+        schedule_read::practitioner(&self.pool, id).await
+    }
+
+    async fn practitioners(&self) -> Result<Vec<Practitioner>> {
+        schedule_read::practitioners(&self.pool).await
+    }
+
+    async fn resource(&self, id: ResourceId) -> Result<Option<Resource>> {
+        schedule_read::resource(&self.pool, id).await
+    }
+
+    async fn resources(&self) -> Result<Vec<Resource>> {
+        schedule_read::resources(&self.pool).await
+    }
+
+    async fn visit_type(&self, id: VisitTypeId) -> Result<Option<VisitType>> {
+        schedule_read::visit_type(&self.pool, id).await
+    }
+
+    async fn visit_types(&self) -> Result<Vec<VisitType>> {
+        schedule_read::visit_types(&self.pool).await
+    }
+
+    async fn appointment(&self, id: AppointmentId) -> Result<Option<Appointment>> {
+        schedule_read::appointment(&self.pool, id).await
+    }
+
+    async fn appointments(&self, query: &AppointmentQuery) -> Result<Vec<Appointment>> {
+        schedule_read::appointments(&self.pool, query).await
+    }
+
+    async fn busy(&self, query: &BusyQuery) -> Result<Vec<BusySpan>> {
+        schedule_read::busy(&self.pool, query).await
+    }
+
+    async fn due_reminders(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DueReminder>> {
+        schedule_read::due_reminders(&self.pool, from, to, limit).await
     }
 
     async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<OutboxEvent>> {

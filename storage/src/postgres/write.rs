@@ -10,7 +10,9 @@
 //! - audit chains: the heads involved are locked `FOR UPDATE` in chain order
 //!   (no deadlocks between writers), entries are sealed after them, and the
 //!   primary key (patient_id, chain_seq) makes a fork impossible;
-//! - outbox order: see [`append_events`].
+//! - outbox order: see [`append_events`];
+//! - scheduling (versions, no double booking, reminders sent once): see
+//!   `schedule.rs`.
 //!
 //! Any error rolls the whole transaction back.
 
@@ -30,6 +32,7 @@ use carebase::{ConflictDetail, Error, Result};
 
 use super::db_error;
 use super::rows::{chain_key, from_db, parse_chain, to_db, to_json};
+use super::schedule;
 
 use super::OUTBOX_LOCK;
 
@@ -66,12 +69,27 @@ async fn apply_in(conn: &mut PgConnection, changes: ChangeSet) -> Result<Applied
     for w in changes.acks {
         write_ack(conn, w).await?;
     }
+    for w in changes.practitioners {
+        schedule::write_practitioner(conn, w).await?;
+    }
+    for w in changes.resources {
+        schedule::write_resource(conn, w).await?;
+    }
+    for w in changes.visit_types {
+        schedule::write_visit_type(conn, w).await?;
+    }
+    for w in changes.appointments {
+        schedule::write_appointment(conn, w).await?;
+    }
+    for sent in changes.reminders_sent {
+        schedule::mark_sent(conn, sent).await?;
+    }
     let audit = append_audit(conn, changes.audit).await?;
     let events = append_events(conn, changes.events).await?;
     Ok(Applied { audit, events })
 }
 
-fn already_exists(entity: &str) -> Error {
+pub(super) fn already_exists(entity: &str) -> Error {
     Error::Conflict {
         detail: ConflictDetail::AlreadyExists {
             entity: entity.to_owned(),
@@ -79,7 +97,7 @@ fn already_exists(entity: &str) -> Error {
     }
 }
 
-fn is_unique_violation(error: &sqlx::Error, constraint: &str) -> bool {
+pub(super) fn is_unique_violation(error: &sqlx::Error, constraint: &str) -> bool {
     match error {
         sqlx::Error::Database(db) => {
             db.kind() == sqlx::error::ErrorKind::UniqueViolation
@@ -253,7 +271,7 @@ async fn replace_keys(conn: &mut PgConnection, p: &Patient, existing: bool) -> R
     Ok(())
 }
 
-async fn exec(conn: &mut PgConnection, sql: &str) -> Result<()> {
+pub(super) async fn exec(conn: &mut PgConnection, sql: &str) -> Result<()> {
     sqlx::query(sql)
         .execute(&mut *conn)
         .await

@@ -17,6 +17,7 @@ use carebase::{ConflictDetail, Error, Result};
 
 use super::db_error;
 use super::rows::{chain_key, date_text, from_db, id_text, parse_chain, to_db, to_json, ts};
+use super::schedule;
 
 /// Applies `changes` atomically.
 pub(crate) async fn apply(pool: &SqlitePool, changes: ChangeSet) -> Result<Applied> {
@@ -51,6 +52,21 @@ async fn apply_in(conn: &mut SqliteConnection, changes: ChangeSet) -> Result<App
     for w in changes.acks {
         write_ack(conn, w).await?;
     }
+    for w in changes.practitioners {
+        schedule::write_practitioner(conn, w).await?;
+    }
+    for w in changes.resources {
+        schedule::write_resource(conn, w).await?;
+    }
+    for w in changes.visit_types {
+        schedule::write_visit_type(conn, w).await?;
+    }
+    for w in changes.appointments {
+        schedule::write_appointment(conn, w).await?;
+    }
+    for sent in changes.reminders_sent {
+        schedule::mark_sent(conn, sent).await?;
+    }
     let audit = append_audit(conn, changes.audit).await?;
     let mut events = Vec::with_capacity(changes.events.len());
     for draft in changes.events {
@@ -59,7 +75,7 @@ async fn apply_in(conn: &mut SqliteConnection, changes: ChangeSet) -> Result<App
     Ok(Applied { audit, events })
 }
 
-fn already_exists(entity: &str) -> Error {
+pub(super) fn already_exists(entity: &str) -> Error {
     Error::Conflict {
         detail: ConflictDetail::AlreadyExists {
             entity: entity.to_owned(),
@@ -120,7 +136,7 @@ fn keys_json(p: &Patient) -> Result<String> {
     )
 }
 
-fn is_unique_violation(error: &sqlx::Error, table: &str) -> bool {
+pub(super) fn is_unique_violation(error: &sqlx::Error, table: &str) -> bool {
     match error {
         sqlx::Error::Database(db) => {
             db.kind() == sqlx::error::ErrorKind::UniqueViolation && db.message().contains(table)

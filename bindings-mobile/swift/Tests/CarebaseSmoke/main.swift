@@ -136,6 +136,41 @@ let tests: [(String, () async throws -> Void)] = [
         let rest = try await c.pollEvents(actor: system, consumer: "relay", limit: 100)
         try check(rest.isEmpty, "nothing after ack")
     }),
+    ("free slots, booking and a double booking", {
+        // System clock: a Monday in 2030 is inside the 10-year horizon; Berlin is UTC+1 in January.
+        let c = try await Clinic.open(url: "memory:", settings: settings)
+        let weekly = [WeeklyHours(weekday: .monday, start: "09:00", end: "17:00")]
+        let doctor = try await c.addPractitioner(
+            actor: admin,
+            practitioner: NewPractitioner(
+                name: "Dr Swift", timeZone: "Europe/Berlin",
+                availability: Availability(weekly: weekly, slotMinutes: 30)))
+        try check(doctor.availability.weekly.first?.start == "09:00", "local times round trip")
+        let visit = try await c.addVisitType(
+            actor: admin,
+            visitType: NewVisitType(code: "consult", name: "Consultation", durationMinutes: 30, horizonDays: 3650))
+        let query = SlotQuery(
+            visitType: visit.id, practitioners: [doctor.id],
+            from: "2030-01-07T00:00:00+01:00", to: "2030-01-08T00:00:00+01:00", limit: 10)
+        let first = try await c.findFreeSlots(actor: desk, query: query)
+        try check(first.slots.count == 10 && first.nextCursor != nil, "first page")
+        try check(first.slots.first?.start == "2030-01-07T08:00:00.000000Z", "09:00 Berlin first")
+        var next = query
+        next.cursor = first.nextCursor
+        let rest = try await c.findFreeSlots(actor: desk, query: next)
+        try check(rest.slots.count == 6 && rest.nextCursor == nil, "last page")
+        let a = try await register(c, details("Okafor", "Amara", "1990-03-04"))
+        let b = try await register(c, details("Núñez", "José", "1984-07-01"))
+        let booking = BookAppointment(
+            patient: a.id, practitioner: doctor.id, visitType: visit.id, start: first.slots[0].start)
+        let booked = try await c.bookAppointment(actor: desk, booking: booking)
+        try check(booked.status == .booked && booked.start == first.slots[0].start, "booked")
+        var clash = booking
+        clash.patient = b.id
+        let e = try await carebaseError { _ = try await c.bookAppointment(actor: desk, booking: clash) }
+        guard case .DoubleBooking(let resource, let appointment) = e else { throw Failure(description: "got \(e)") }
+        try check(resource == "practitioner" && appointment == booked.id, "names the first appointment")
+    }),
     ("bad input is a typed error, and description is redacted", {
         let c = try await Clinic.open(url: "memory:", settings: settings)
         let big = String(repeating: "x", count: 1 << 20)

@@ -1,0 +1,413 @@
+// Scheduling through the Kotlin binding: practitioners, rooms, visit types,
+// free slots, appointments, series, access, reminders and events. The rules
+// live in core (core/tests/scheduling.rs); these tests exercise them through
+// the generated `org.carebase` package. Registered in CarebaseTest.kt.
+//
+// Binding clinics run on the system clock, so every date is a Monday in
+// 2030 (inside the visit type's 10-year horizon). Berlin is UTC+1 in January.
+
+import org.carebase.*
+
+const val MONDAY = "2030-01-07"
+const val MONDAY_2 = "2030-01-14"
+const val MONDAY_3 = "2030-01-21"
+
+/** An instant at Berlin wall-clock `time` (`HH:MM`) on `day`, as hosts may pass it. */
+fun berlin(time: String, day: String = MONDAY) = "${day}T$time:00+01:00"
+
+/** The same instant as the binding returns it: RFC 3339 UTC with microseconds. */
+fun utc(time: String, day: String = MONDAY): String =
+    java.time.OffsetDateTime.parse(berlin(time, day)).toInstant().toString().replace("Z", ".000000Z")
+
+/** Mondays 09:00–17:00, 30-minute slot grid. */
+fun mondays() = Availability(
+    weekly = listOf(WeeklyHours(weekday = Weekday.MONDAY, start = "09:00", end = "17:00")),
+    slotMinutes = 30u,
+)
+
+class Schedule(
+    val c: Clinic,
+    val doctor: Practitioner,
+    val visit: VisitType,
+    val room: Resource,
+    val patients: List<Patient>,
+) {
+    fun booking(patient: Patient, time: String, day: String = MONDAY, note: String? = null) = BookAppointment(
+        patient = patient.id, practitioner = doctor.id, visitType = visit.id, start = berlin(time, day), note = note,
+    )
+
+    suspend fun book(patient: Patient, time: String, day: String = MONDAY, who: Actor = desk, note: String? = null) =
+        c.bookAppointment(who, booking(patient, time, day, note))
+
+    /** Free 30-minute consultations with the doctor on the first Monday. */
+    fun slots(limit: UInt? = null) = SlotQuery(
+        visitType = visit.id, practitioners = listOf(doctor.id), from = berlin("00:00"), to = berlin("23:59"), limit = limit,
+    )
+
+    /** Appointments starting in January 2030. */
+    fun january(patient: String? = null, practitioner: String? = null) = AppointmentQuery(
+        from = berlin("00:00", "2030-01-01"), to = berlin("00:00", "2030-02-01"), patient = patient, practitioner = practitioner,
+    )
+}
+
+/** A clinic with one practitioner (Mondays), a 30-minute visit type with a 24 h reminder, a room and `patients`. */
+suspend fun schedule(patients: Int = 2, settings: Settings = settings()): Schedule {
+    val c = Clinic.open("memory:", settings)
+    val doctor = c.addPractitioner(
+        admin, NewPractitioner(name = "Dr Kotlin", timeZone = "Europe/Berlin", availability = mondays()),
+    )
+    val visit = c.addVisitType(
+        admin,
+        NewVisitType(
+            code = "consult", name = "Consultation", durationMinutes = 30u, horizonDays = 3650u,
+            reminderOffsetsMinutes = listOf(1440u),
+        ),
+    )
+    val room = c.addResource(admin, NewResource(kind = ResourceKind.ROOM, name = "Room 1", timeZone = "Europe/Berlin"))
+    val registered = (1..patients).map { c.register(details("Booker", "N$it", "1980-01-0$it")) }
+    return Schedule(c, doctor, visit, room, registered)
+}
+
+// ------------------------------------------------------------------ set-up
+
+suspend fun adminsDefineTheSchedule() {
+    val s = schedule(patients = 0)
+    eq(listOf(s.doctor.id), s.c.listPractitioners(desk).map { it.id }, "practitioners")
+    val read = s.c.getPractitioner(desk, s.doctor.id)
+    eq(mondays(), read.availability, "availability round trip")
+    eq("Europe/Berlin", read.timeZone, "zone")
+    eq(1UL, read.version, "version")
+    eq(listOf(s.visit), s.c.listVisitTypes(desk), "visit types")
+    eq(listOf(1440u), s.visit.reminderOffsetsMinutes, "reminder offsets")
+    eq(listOf(s.room), s.c.listResources(desk), "rooms")
+    eq(ResourceKind.ROOM, s.room.kind, "kind")
+    val known = newId()
+    eq(known, s.c.addPractitioner(admin, NewPractitioner(name = "Dr Known", timeZone = "UTC", id = known)).id, "host id kept")
+    check(s.c.explainAccess(admin, Permission.SCHEDULE_MANAGE).allowed) { "admin manages the schedule" }
+    val e = throws<CarebaseException.Forbidden> {
+        s.c.addPractitioner(desk, NewPractitioner(name = "Dr Desk", timeZone = "Europe/Berlin"))
+    }
+    eq(Permission.SCHEDULE_MANAGE, e.reason.permission, "permission")
+}
+
+suspend fun availabilityIsReplacedAtItsVersion() {
+    val s = schedule(patients = 0)
+    val fridays = Availability(
+        weekly = listOf(WeeklyHours(weekday = Weekday.FRIDAY, start = "08:30", end = "12:00", validFrom = "2030-01-01")),
+        exceptions = listOf(
+            DateException(date = "2030-01-11"),
+            DateException(date = "2030-01-12", extraHours = TimeWindow(start = "10:00", end = "11:15")),
+        ),
+        timeOff = listOf(TimeOff(start = berlin("08:30", "2030-01-18"), end = berlin("12:00", "2030-01-18"), reason = "congress")),
+        slotMinutes = 15u,
+        maxPerDay = 8u,
+    )
+    val updated = s.c.setAvailability(admin, s.doctor.id, 1UL, fridays)
+    eq(2UL, updated.version, "version")
+    eq(fridays.weekly, updated.availability.weekly, "weekly")
+    eq(fridays.exceptions, updated.availability.exceptions, "exceptions")
+    eq(utc("08:30", "2030-01-18"), updated.availability.timeOff.single().start, "time off in UTC")
+    eq(8u, updated.availability.maxPerDay, "max per day")
+    val stale = throws<CarebaseException.Conflict> { s.c.setAvailability(admin, s.doctor.id, 1UL, mondays()) }
+    check(stale.detail is ConflictDetail.StaleVersion) { "stale: ${stale.detail}" }
+}
+
+// ------------------------------------------------------------------ slots and booking
+
+suspend fun freeSlotsPageWithACursor() {
+    val s = schedule(patients = 0)
+    val seen = mutableListOf<Slot>()
+    var cursor: String? = null
+    var pages = 0
+    do {
+        val page = s.c.findFreeSlots(desk, s.slots(limit = 5u).copy(cursor = cursor))
+        check(page.slots.size <= 5) { "page size ${page.slots.size}" }
+        seen += page.slots
+        cursor = page.nextCursor
+        pages++
+    } while (cursor != null && pages < 10)
+    eq(4, pages, "pages")
+    eq(16, seen.size, "09:00–17:00 every 30 minutes")
+    eq(16, seen.map { it.start }.toSet().size, "no slot twice")
+    eq(utc("09:00"), seen.first().start, "first start")
+    eq(utc("09:30"), seen.first().end, "first end")
+    eq(utc("16:30"), seen.last().start, "last start")
+    eq(seen.sortedBy { it.start }, seen, "ordered by start")
+    check(seen.all { it.practitioner == s.doctor.id && it.room == null }) { "doctor, no room" }
+}
+
+suspend fun bookingTakesTheSlot() {
+    val s = schedule(patients = 1)
+    val p = s.patients[0]
+    val a = s.book(p, "09:00")
+    eq(AppointmentStatus.BOOKED, a.status, "status")
+    eq(1UL, a.version, "version")
+    eq(p.id, a.patient, "patient")
+    eq(utc("09:00"), a.start, "start")
+    eq(utc("09:30"), a.end, "end")
+    eq(desk.id, a.bookedBy, "booked by")
+    eq(listOf(1440u), a.reminders.map { it.offsetMinutes }, "reminders")
+    eq(a, s.c.getAppointment(desk, a.id), "read back")
+    val free = s.c.findFreeSlots(desk, s.slots(limit = 100u)).slots.map { it.start }
+    check(utc("09:00") !in free) { "09:00 taken" }
+    eq(15, free.size, "one slot fewer")
+}
+
+suspend fun doubleBookingNamesTheFirstAppointment() {
+    val s = schedule(patients = 2)
+    val first = s.book(s.patients[0], "09:00")
+    val e = throws<CarebaseException.DoubleBooking> { s.book(s.patients[1], "09:00") }
+    eq("practitioner", e.resource, "resource")
+    eq(first.id, e.appointment, "the appointment holding the slot")
+    eq(listOf(first.id), s.c.listAppointments(desk, s.january(practitioner = s.doctor.id)).map { it.id }, "nothing written")
+}
+
+suspend fun aStartOutsideHoursIsRejectedOnStart() {
+    val s = schedule(patients = 1)
+    val e = throws<CarebaseException.Validation> { s.book(s.patients[0], "07:00") }
+    eq(listOf("start"), e.paths(), "field")
+    eq("outside_hours", e.fields.single().code, "code")
+}
+
+suspend fun rescheduleKeepsWhereItWas() {
+    val s = schedule(patients = 1)
+    val a = s.book(s.patients[0], "09:00")
+    val moved = s.c.rescheduleAppointment(desk, a.id, a.version, RescheduleAppointment(start = berlin("10:00")))
+    eq(2UL, moved.version, "version")
+    eq(utc("10:00"), moved.start, "new start")
+    val was = moved.reschedules.single()
+    eq(utc("09:00"), was.fromStart, "from start")
+    eq(utc("09:30"), was.fromEnd, "from end")
+    eq(s.doctor.id, was.fromPractitioner, "from practitioner")
+    eq(desk.id, was.by, "by")
+    eq(moved, s.c.getAppointment(desk, a.id), "stored")
+    val stale = throws<CarebaseException.Conflict> {
+        s.c.rescheduleAppointment(desk, a.id, 1UL, RescheduleAppointment(start = berlin("11:00")))
+    }
+    check(stale.detail is ConflictDetail.StaleVersion) { "stale: ${stale.detail}" }
+}
+
+suspend fun cancellingRecordsReasonAndFreesTheSlot() {
+    val s = schedule(patients = 1)
+    val a = s.book(s.patients[0], "09:00")
+    val cancelled = s.c.cancelAppointment(desk, a.id, a.version, CancelAppointment(reason = "pat", note = "called in"))
+    eq(AppointmentStatus.CANCELLED, cancelled.status, "status")
+    val why = cancelled.cancellation!!
+    eq("pat", why.reason, "reason")
+    eq("called in", why.note, "note")
+    eq(desk.id, why.by, "by")
+    check(!why.late) { "years ahead is not late" }
+    check(cancelled.reminders.isEmpty()) { "no reminders left" }
+    check(utc("09:00") in s.c.findFreeSlots(desk, s.slots(limit = 100u)).slots.map { it.start }) { "slot free again" }
+}
+
+suspend fun cancellingInsideTheLateWindowIsFlagged() {
+    val tenYears = 3650UL * 86_400UL
+    eq(86_400UL, defaultSettings().lateCancellationSecs, "default window")
+    val s = schedule(patients = 1, settings = settings().copy(lateCancellationSecs = tenYears))
+    eq(tenYears, s.c.settings().lateCancellationSecs, "setting round trip")
+    val a = s.book(s.patients[0], "09:00")
+    val cancelled = s.c.cancelAppointment(desk, a.id, a.version, CancelAppointment(reason = "pat"))
+    check(cancelled.cancellation!!.late) { "inside the window" }
+}
+
+suspend fun aBadStatusTransitionIsAValidationError() {
+    val s = schedule(patients = 1)
+    val a = s.book(s.patients[0], "09:00")
+    val e = throws<CarebaseException.Validation> {
+        s.c.changeAppointmentStatus(desk, a.id, a.version, AppointmentStatus.FULFILLED)
+    }
+    val field = e.fields.single()
+    eq("status", field.field, "field")
+    eq("invalid_transition", field.code, "code")
+    check(field.message.contains("booked to fulfilled")) { "message: ${field.message}" }
+    val arrived = s.c.changeAppointmentStatus(desk, a.id, a.version, AppointmentStatus.ARRIVED)
+    eq(AppointmentStatus.FULFILLED, s.c.changeAppointmentStatus(desk, a.id, arrived.version, AppointmentStatus.FULFILLED).status, "allowed path")
+}
+
+suspend fun aSeriesBooksEveryOccurrence() {
+    val s = schedule(patients = 1)
+    val series = s.c.bookSeries(
+        desk, BookSeries(first = s.booking(s.patients[0], "09:00"), recurrence = Recurrence(everyWeeks = 1u, count = 3u)),
+    )
+    eq(listOf(utc("09:00"), utc("09:00", MONDAY_2), utc("09:00", MONDAY_3)), series.map { it.start }, "weekly starts")
+    val id = series.first().series
+    check(id != null && series.all { it.series == id }) { "one series id: ${series.map { it.series }}" }
+}
+
+suspend fun aCollidingSeriesWritesNothing() {
+    val s = schedule(patients = 2)
+    s.book(s.patients[1], "09:00", MONDAY_3)
+    // Core checks every occurrence and names each one that cannot be booked.
+    val e = throws<CarebaseException.Validation> {
+        s.c.bookSeries(
+            desk, BookSeries(first = s.booking(s.patients[0], "09:00"), recurrence = Recurrence(everyWeeks = 1u, count = 3u)),
+        )
+    }
+    eq(listOf("occurrences[2].start"), e.paths(), "the third occurrence collides")
+    eq("taken", e.fields.single().code, "code")
+    eq(0, s.c.listAppointments(desk, s.january(patient = s.patients[0].id)).size, "no occurrence written")
+}
+
+suspend fun appointmentsAreListedByPatientAndPractitioner() {
+    val s = schedule(patients = 2)
+    val (p0, p1) = s.patients
+    val a = s.book(p0, "09:00")
+    val b = s.book(p1, "10:00")
+    val c = s.book(p0, "11:00", MONDAY_2)
+    eq(listOf(a.id, c.id), s.c.listAppointments(desk, s.january(patient = p0.id)).map { it.id }, "by patient")
+    eq(listOf(a.id, b.id, c.id), s.c.listAppointments(desk, s.january(practitioner = s.doctor.id)).map { it.id }, "by practitioner")
+    s.c.cancelAppointment(desk, b.id, b.version, CancelAppointment(reason = "prov"))
+    eq(2, s.c.listAppointments(desk, s.january(practitioner = s.doctor.id)).size, "cancelled left out")
+    eq(3, s.c.listAppointments(desk, s.january(practitioner = s.doctor.id).copy(includeInactive = true)).size, "unless asked")
+    eq(listOf("patient"), throws<CarebaseException.Validation> { s.c.listAppointments(desk, s.january()) }.paths(), "one of them needed")
+}
+
+// ------------------------------------------------------------------ access
+
+suspend fun patientsBookOnlyTheirOwnAppointments() {
+    val s = schedule(patients = 2)
+    val (mine, theirs) = s.patients
+    val me = patientActor(mine.id)
+    check(s.c.findFreeSlots(me, s.slots()).slots.isNotEmpty()) { "patients see free slots" }
+    val own = s.book(mine, "09:00", who = me)
+    eq(me.id, own.bookedBy, "booked by the patient")
+    eq(own.id, s.c.getAppointment(me, own.id).id, "reads own")
+    val e = throws<CarebaseException.Forbidden> { s.book(theirs, "10:00", who = me) }
+    eq(Permission.APPOINTMENT_BOOK, e.reason.permission, "permission")
+    val other = s.book(theirs, "10:00")
+    throws<CarebaseException.Forbidden> { s.c.getAppointment(me, other.id) }
+    throws<CarebaseException.Forbidden> { s.c.cancelAppointment(me, other.id, other.version, CancelAppointment(reason = "pat")) }
+}
+
+suspend fun practitionersSeeTheirOwnScheduleOnly() {
+    val s = schedule(patients = 1)
+    val other = s.c.addPractitioner(admin, NewPractitioner(name = "Dr Other", timeZone = "Europe/Berlin", availability = mondays()))
+    val me = Actor(id = newId(), roles = listOf(Role.PRACTITIONER), practitioner = s.doctor.id)
+    val a = s.book(s.patients[0], "09:00")
+    eq(listOf(a.id), s.c.listAppointments(me, s.january(practitioner = s.doctor.id)).map { it.id }, "own schedule")
+    val e = throws<CarebaseException.Forbidden> { s.c.listAppointments(me, s.january(practitioner = other.id)) }
+    eq(Permission.CALENDAR_READ, e.reason.permission, "permission")
+    check(e.reason.steps.any { it.relationship == Relationship.OWN_SCHEDULE && !it.held }) { "steps: ${e.reason.steps}" }
+    eq(AppointmentStatus.ARRIVED, s.c.changeAppointmentStatus(me, a.id, a.version, AppointmentStatus.ARRIVED).status, "runs own day")
+}
+
+// ------------------------------------------------------------------ reminders and events
+
+suspend fun remindersAreDueThenSentOnce() {
+    val s = schedule(patients = 1)
+    val p = s.patients[0]
+    val a = s.book(p, "09:00")
+    val (from, to) = berlin("00:00", "2030-01-06") to berlin("00:00")
+    val due = s.c.dueReminders(system, from, to, 10u).single()
+    eq(a.id, due.appointment, "appointment")
+    eq(p.id, due.patient, "patient to notify")
+    eq(1440u, due.offsetMinutes, "offset")
+    eq(utc("09:00", "2030-01-06"), due.dueAt, "a day before")
+    eq(a.start, due.start, "start")
+    s.c.markReminderSent(system, a.id, 1440u)
+    eq(0, s.c.dueReminders(system, from, to, 10u).size, "no longer due")
+    throws<CarebaseException.Conflict> { s.c.markReminderSent(system, a.id, 1440u) }
+    check(s.c.getAppointment(desk, a.id).reminders.single().sentAt != null) { "sent at recorded" }
+    throws<CarebaseException.Forbidden> { s.c.dueReminders(desk, from, to, 10u) }
+}
+
+suspend fun appointmentChangesReachTheOutbox() {
+    val s = schedule(patients = 2)
+    val (p0, p1) = s.patients
+    val a = s.book(p0, "09:00", note = "private note")
+    val moved = s.c.rescheduleAppointment(desk, a.id, a.version, RescheduleAppointment(start = berlin("10:00")))
+    s.c.changeAppointmentStatus(desk, a.id, moved.version, AppointmentStatus.ARRIVED)
+    val b = s.book(p1, "11:00")
+    s.c.cancelAppointment(desk, b.id, b.version, CancelAppointment(reason = "pat", note = "private reason"))
+    val events = s.c.pollEvents(system, "relay", 100u).filter { it.kind.startsWith("appointment.") }
+    eq(
+        listOf("appointment.booked", "appointment.rescheduled", "appointment.status_changed", "appointment.booked", "appointment.cancelled"),
+        events.map { it.kind }, "kinds",
+    )
+    eq("appointment.booked:${a.id}:1", events[0].idempotencyKey, "idempotency key")
+    eq(p0.id, events[0].patient, "patient")
+    check(events[0].payload.contains("\"appointment_id\":\"${a.id}\"")) { "payload: ${events[0].payload}" }
+    check(events.all { eventSchema(it.kind, it.schemaVersion) != null }) { "schemas published" }
+    check(events.none { it.payload.contains("private") }) { "no free text in events" }
+}
+
+// ------------------------------------------------------------------ input
+
+suspend fun schedulingInputThatDoesNotParseNamesEveryField() {
+    val s = schedule(patients = 1)
+    val practitioner = throws<CarebaseException.Validation> {
+        s.c.addPractitioner(
+            admin,
+            NewPractitioner(
+                name = "Dr Typo", timeZone = "Europe/Berlin", id = "nope",
+                availability = Availability(
+                    weekly = listOf(WeeklyHours(weekday = Weekday.MONDAY, start = "9am", end = "17:00", validFrom = "soon")),
+                    exceptions = listOf(DateException(date = "2030-01-07", extraHours = TimeWindow(start = "10:00", end = "25:00"))),
+                    timeOff = listOf(TimeOff(start = "now", end = "later")),
+                ),
+            ),
+        )
+    }
+    eq(
+        listOf(
+            "id", "availability.weekly[0].start", "availability.weekly[0].valid_from",
+            "availability.exceptions[0].extra_hours.end", "availability.time_off[0].start", "availability.time_off[0].end",
+        ),
+        practitioner.paths(), "every bad availability field",
+    )
+    val booking = throws<CarebaseException.Validation> {
+        s.c.bookAppointment(desk, BookAppointment(patient = "", practitioner = "x", visitType = "y", start = "monday", room = "r"))
+    }
+    eq(listOf("patient", "practitioner", "room", "visit_type", "start"), booking.paths(), "every bad booking field")
+    val series = throws<CarebaseException.Validation> {
+        s.c.bookSeries(desk, BookSeries(first = s.booking(s.patients[0], "09:00").copy(start = "x"), recurrence = Recurrence(everyWeeks = 1u, until = "never")))
+    }
+    eq(listOf("start", "recurrence.until"), series.paths(), "series fields")
+    eq(listOf("from", "to"), throws<CarebaseException.Validation> { s.c.dueReminders(system, "x", "y", 10u) }.paths(), "reminder window")
+    eq(listOf("weekly[0].end"), throws<CarebaseException.Validation> {
+        s.c.setAvailability(admin, s.doctor.id, 1UL, Availability(weekly = listOf(WeeklyHours(weekday = Weekday.MONDAY, start = "09:00", end = "9"))))
+    }.paths(), "set availability field")
+    throws<CarebaseException.Validation> { s.c.findFreeSlots(desk, s.slots().copy(cursor = "forged")) }
+    throws<CarebaseException.Validation> { s.c.findFreeSlots(desk, s.slots().copy(practitioners = listOf("?"))) }
+    throws<CarebaseException.Validation> { s.c.getAppointment(desk, "") }
+    throws<CarebaseException.NotFound> { s.c.getAppointment(desk, newId()) }
+}
+
+suspend fun appointmentToStringHidesFreeText() {
+    val s = schedule(patients = 1)
+    val a = s.book(s.patients[0], "09:00", note = "allergic to latex")
+    val cancelled = s.c.cancelAppointment(desk, a.id, a.version, CancelAppointment(reason = "pat", note = "moved abroad"))
+    val texts = listOf(
+        a.toString(), cancelled.toString(), cancelled.cancellation.toString(),
+        s.booking(s.patients[0], "09:00", note = "allergic to latex").toString(),
+        CancelAppointment(reason = "pat", note = "moved abroad").toString(),
+        TimeOff(start = berlin("09:00"), end = berlin("10:00"), reason = "surgery").toString(),
+    )
+    for (text in texts) {
+        check(!text.contains("latex") && !text.contains("abroad") && !text.contains("surgery")) { "leaked: $text" }
+    }
+    check(a.toString().contains(a.id)) { "ids are fine: $a" }
+}
+
+val schedulingTests: List<Pair<String, suspend () -> Unit>> = listOf(
+    "adminsDefineTheSchedule" to ::adminsDefineTheSchedule,
+    "availabilityIsReplacedAtItsVersion" to ::availabilityIsReplacedAtItsVersion,
+    "freeSlotsPageWithACursor" to ::freeSlotsPageWithACursor,
+    "bookingTakesTheSlot" to ::bookingTakesTheSlot,
+    "doubleBookingNamesTheFirstAppointment" to ::doubleBookingNamesTheFirstAppointment,
+    "aStartOutsideHoursIsRejectedOnStart" to ::aStartOutsideHoursIsRejectedOnStart,
+    "rescheduleKeepsWhereItWas" to ::rescheduleKeepsWhereItWas,
+    "cancellingRecordsReasonAndFreesTheSlot" to ::cancellingRecordsReasonAndFreesTheSlot,
+    "cancellingInsideTheLateWindowIsFlagged" to ::cancellingInsideTheLateWindowIsFlagged,
+    "aBadStatusTransitionIsAValidationError" to ::aBadStatusTransitionIsAValidationError,
+    "aSeriesBooksEveryOccurrence" to ::aSeriesBooksEveryOccurrence,
+    "aCollidingSeriesWritesNothing" to ::aCollidingSeriesWritesNothing,
+    "appointmentsAreListedByPatientAndPractitioner" to ::appointmentsAreListedByPatientAndPractitioner,
+    "patientsBookOnlyTheirOwnAppointments" to ::patientsBookOnlyTheirOwnAppointments,
+    "practitionersSeeTheirOwnScheduleOnly" to ::practitionersSeeTheirOwnScheduleOnly,
+    "remindersAreDueThenSentOnce" to ::remindersAreDueThenSentOnce,
+    "appointmentChangesReachTheOutbox" to ::appointmentChangesReachTheOutbox,
+    "schedulingInputThatDoesNotParseNamesEveryField" to ::schedulingInputThatDoesNotParseNamesEveryField,
+    "appointmentToStringHidesFreeText" to ::appointmentToStringHidesFreeText,
+)

@@ -1,0 +1,225 @@
+//! FHIR R4 JSON for scheduling: exporting and importing appointments,
+//! exporting a practitioner's schedule and pages of free slots. The mapping
+//! itself is pure code in [`crate::schedule::fhir`].
+
+use chrono::Duration;
+use serde_json::Value;
+
+use super::appointments::reminders_for;
+use super::Clinic;
+use crate::actor::Actor;
+use crate::ids::{AppointmentId, PractitionerId};
+use crate::policy::Permission;
+use crate::schedule::fhir::{self, FhirAppointmentImport, FhirRefs};
+use crate::schedule::slots::minutes;
+use crate::schedule::validate::MAX_BLOCK_MINUTES;
+use crate::schedule::{Appointment, AppointmentStatus, Cancellation, SlotQuery, VisitType};
+use crate::store::ChangeSet;
+use crate::{Error, Result};
+
+/// The statuses an import may carry: those the `appointment.booked` event
+/// contract (v1) admits, since an import is announced with that event.
+const IMPORTABLE: [AppointmentStatus; 2] = [AppointmentStatus::Proposed, AppointmentStatus::Booked];
+
+impl Clinic {
+    /// One appointment as a FHIR R4 Appointment (`id` = the carebase id; what
+    /// an import kept is merged back). Needs `appointment.read` like
+    /// [`Clinic::get_appointment`]; the read is audited.
+    pub async fn export_appointment_fhir(&self, actor: &Actor, id: AppointmentId) -> Result<Value> {
+        let (attempt, appointment) = self
+            .authorize_appointment(actor, Permission::AppointmentRead, id)
+            .await?;
+        self.audited(&attempt, async {
+            let audit = self.success(&attempt, Some(format!("appointment:{id}")));
+            self.store.apply(ChangeSet::audit_only(vec![audit])).await?;
+            Ok(fhir::appointment_to_fhir(&appointment))
+        })
+        .await
+    }
+
+    /// Imports a FHIR R4 Appointment kept elsewhere as a new appointment.
+    ///
+    /// The resource is read by [`fhir::appointment_from_fhir`] (field errors
+    /// with FHIR paths, before anything else). The visit type is the one
+    /// given, else the one whose code matches `appointmentType.coding[].code`
+    /// ignoring case (`appointmentType` `unknown_visit_type` otherwise).
+    /// Needs `appointment.book` on the patient and practitioner. The patient,
+    /// practitioner and room must exist (`not_found`). The FHIR times are
+    /// kept (no availability grid, notice or horizon: it is a record from
+    /// elsewhere) but the store still refuses double bookings, over the span
+    /// widened by the visit type's buffers. Only `proposed` and `booked`
+    /// resources are imported for now (`status` `unsupported_status`
+    /// otherwise). Written with its audit entry and `appointment.booked`.
+    pub async fn import_appointment_fhir(
+        &self,
+        actor: &Actor,
+        import: FhirAppointmentImport,
+    ) -> Result<Appointment> {
+        let FhirAppointmentImport {
+            resource,
+            visit_type,
+            references,
+        } = import;
+        let imported = fhir::appointment_from_fhir(&resource, &FhirRefs::from(references))?;
+        if !IMPORTABLE.contains(&imported.status) {
+            return Err(Error::invalid(
+                "status",
+                "unsupported_status",
+                "carebase imports proposed or booked appointments",
+            ));
+        }
+        let attempt = self
+            .authorize_for(
+                actor,
+                Permission::AppointmentBook,
+                Some(imported.patient),
+                Some(imported.practitioner),
+            )
+            .await?;
+        self.audited(&attempt, async {
+            let visit = match visit_type {
+                Some(id) => self.load_visit_type(id).await?,
+                None => {
+                    self.visit_type_by_code(&imported.appointment_type_codes)
+                        .await?
+                }
+            };
+            let patient = self
+                .store
+                .patient(imported.patient)
+                .await?
+                .ok_or_else(|| Error::not_found("patient"))?;
+            if patient.merged_into.is_some() {
+                return Err(Error::invalid(
+                    "participant",
+                    "merged",
+                    "the patient record was merged into another",
+                ));
+            }
+            self.store
+                .practitioner(imported.practitioner)
+                .await?
+                .ok_or_else(|| Error::not_found("practitioner"))?;
+            if let Some(room) = imported.room {
+                self.store
+                    .resource(room)
+                    .await?
+                    .ok_or_else(|| Error::not_found("resource"))?;
+            }
+            let blocked_from = imported.start - minutes(visit.buffer_before_minutes);
+            let blocked_until = imported.end + minutes(visit.buffer_after_minutes);
+            if blocked_until - blocked_from > minutes(MAX_BLOCK_MINUTES) {
+                return Err(Error::invalid(
+                    "end",
+                    "out_of_range",
+                    "the visit with its buffers must fit in a day",
+                ));
+            }
+            let now = self.now();
+            let reminders = match imported.status {
+                AppointmentStatus::Proposed | AppointmentStatus::Booked => {
+                    reminders_for(&visit, imported.start, now)
+                }
+                _ => Vec::new(),
+            };
+            let cancellation = match (imported.status, imported.cancellation_reason) {
+                (AppointmentStatus::Cancelled, Some(reason)) => Some(Cancellation {
+                    reason,
+                    note: imported.cancellation_note,
+                    late: false,
+                    at: now,
+                    by: actor.id,
+                }),
+                _ => None,
+            };
+            let appointment = Appointment {
+                id: AppointmentId::new(),
+                version: 1,
+                patient: imported.patient,
+                practitioner: imported.practitioner,
+                room: imported.room,
+                visit_type: visit.id,
+                status: imported.status,
+                start: imported.start,
+                end: imported.end,
+                blocked_from,
+                blocked_until,
+                series: None,
+                cancellation,
+                reschedules: Vec::new(),
+                reminders,
+                note: imported.note,
+                fhir_extra: Some(imported.fhir_extra),
+                booked_by: actor.id,
+                created_at: now,
+                updated_at: now,
+            };
+            self.write_bookings(&attempt, std::slice::from_ref(&appointment))
+                .await?;
+            Ok(appointment)
+        })
+        .await
+    }
+
+    /// The visit type whose code matches one of `codes` (first code first),
+    /// ignoring case.
+    async fn visit_type_by_code(&self, codes: &[String]) -> Result<VisitType> {
+        let visits = self.store.visit_types().await?;
+        codes
+            .iter()
+            .find_map(|code| {
+                visits
+                    .iter()
+                    .find(|v| v.code.eq_ignore_ascii_case(code.trim()))
+            })
+            .cloned()
+            .ok_or_else(|| {
+                Error::invalid(
+                    "appointmentType",
+                    "unknown_visit_type",
+                    "no visit type has a code of appointmentType.coding; give visit_type",
+                )
+            })
+    }
+
+    /// A practitioner's FHIR R4 Schedule ([`fhir::schedule_to_fhir`]); the
+    /// planning horizon runs from now to the furthest any visit type may be
+    /// booked ahead. Needs `schedule.read`; staff data, so not audited.
+    pub async fn export_schedule_fhir(
+        &self,
+        actor: &Actor,
+        practitioner: PractitionerId,
+    ) -> Result<Value> {
+        let attempt = self
+            .authorize(actor, Permission::ScheduleRead, None)
+            .await?;
+        self.audited(&attempt, async {
+            let found = self
+                .store
+                .practitioner(practitioner)
+                .await?
+                .ok_or_else(|| Error::not_found("practitioner"))?;
+            let now = self.now();
+            let horizon = self
+                .store
+                .visit_types()
+                .await?
+                .iter()
+                .map(|v| v.horizon_days)
+                .max()
+                .map(|days| (now, now + Duration::days(i64::from(days))));
+            Ok(fhir::schedule_to_fhir(&found, horizon))
+        })
+        .await
+    }
+
+    /// One page of [`Clinic::find_free_slots`] as a FHIR R4 `searchset`
+    /// Bundle of Slots ([`fhir::slots_bundle`]): deterministic slot ids, and
+    /// the next page's cursor as the `next` link `?cursor=<cursor>`.
+    pub async fn export_free_slots_fhir(&self, actor: &Actor, query: SlotQuery) -> Result<Value> {
+        let visit_type = query.visit_type;
+        let page = self.find_free_slots(actor, query).await?;
+        let visit = self.load_visit_type(visit_type).await?;
+        Ok(fhir::slots_bundle(&page, &visit))
+    }
+}

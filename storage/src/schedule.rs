@@ -1,0 +1,242 @@
+//! What both SQL backends share about scheduling rows: the bound that keeps
+//! overlap queries on an index range, the JSON remainder of an appointment
+//! row, and the text forms of the enums.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use carebase::schedule::validate::MAX_BLOCK_MINUTES;
+use carebase::schedule::{Appointment, Cancellation, Reschedule, ResourceKind};
+use carebase::{Error, Result, SeriesId};
+
+/// The longest span (blocked or visit time) a stored appointment may have.
+/// Overlap queries use it as a lower bound (`blocked_from > from − LOOKBACK`),
+/// so they read an index range instead of a resource's whole history.
+pub(crate) const LOOKBACK_HOURS: i64 = 48;
+
+// Core never builds a longer block (visit plus buffers fit in a day).
+const _: () = assert!((MAX_BLOCK_MINUTES as i64) <= LOOKBACK_HOURS * 60);
+
+/// The lookback as a duration.
+pub(crate) fn lookback() -> Duration {
+    Duration::hours(LOOKBACK_HOURS)
+}
+
+/// `at − LOOKBACK`, saturating at the earliest instant.
+pub(crate) fn lower_bound(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.checked_sub_signed(lookback())
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// Refuses an appointment the overlap queries could miss: a span longer
+/// than [`LOOKBACK_HOURS`] or one that ends before it starts. Core's
+/// validation never produces one; this guards the index bound.
+pub(crate) fn check_spans(a: &Appointment) -> Result<()> {
+    let fits = |from: DateTime<Utc>, until: DateTime<Utc>| {
+        from <= until && until.signed_duration_since(from) <= lookback()
+    };
+    if fits(a.blocked_from, a.blocked_until) && fits(a.start, a.end) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "end",
+            "out_of_range",
+            format!(
+                "an appointment must not end before it starts nor block more than {LOOKBACK_HOURS} hours"
+            ),
+        ))
+    }
+}
+
+/// The part of an appointment stored as one JSON text column (`details`):
+/// everything no query filters on.
+#[derive(Serialize)]
+struct DetailsOut<'a> {
+    series: &'a Option<SeriesId>,
+    cancellation: &'a Option<Cancellation>,
+    reschedules: &'a [Reschedule],
+    note: &'a Option<String>,
+    fhir_extra: &'a Option<Value>,
+}
+
+/// The decoded `details` column.
+#[derive(Deserialize)]
+pub(crate) struct AppointmentDetails {
+    #[serde(default)]
+    pub series: Option<SeriesId>,
+    #[serde(default)]
+    pub cancellation: Option<Cancellation>,
+    #[serde(default)]
+    pub reschedules: Vec<Reschedule>,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub fhir_extra: Option<Value>,
+}
+
+/// The `details` JSON of an appointment.
+pub(crate) fn details_json(a: &Appointment) -> Result<String> {
+    serde_json::to_string(&DetailsOut {
+        series: &a.series,
+        cancellation: &a.cancellation,
+        reschedules: &a.reschedules,
+        note: &a.note,
+        fhir_extra: &a.fhir_extra,
+    })
+    .map_err(|_| Error::storage("could not encode appointment details"))
+}
+
+/// The inverse of [`details_json`].
+pub(crate) fn parse_details(text: &str) -> Result<AppointmentDetails> {
+    serde_json::from_str(text).map_err(|_| corrupt("appointment details"))
+}
+
+/// A stored value could not be decoded (same wording as the backends').
+pub(crate) fn corrupt(what: &str) -> Error {
+    Error::storage(format!("corrupt {what} in database"))
+}
+
+/// The stored text of a resource kind.
+pub(crate) fn kind_text(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::Room => "room",
+        ResourceKind::Equipment => "equipment",
+    }
+}
+
+/// The inverse of [`kind_text`].
+pub(crate) fn parse_kind(text: &str) -> Result<ResourceKind> {
+    match text {
+        "room" => Ok(ResourceKind::Room),
+        "equipment" => Ok(ResourceKind::Equipment),
+        _ => Err(corrupt("resource kind")),
+    }
+}
+
+/// A stored minutes/count column back to the `u32` it was written from.
+pub(crate) fn to_u32(value: i64, what: &str) -> Result<u32> {
+    u32::try_from(value).map_err(|_| corrupt(what))
+}
+
+/// The entity names of versioned-write errors.
+pub(crate) const PRACTITIONER: &str = "practitioner";
+/// See [`PRACTITIONER`].
+pub(crate) const RESOURCE: &str = "resource";
+/// See [`PRACTITIONER`].
+pub(crate) const VISIT_TYPE: &str = "visit type";
+/// See [`PRACTITIONER`].
+pub(crate) const APPOINTMENT: &str = "appointment";
+/// See [`PRACTITIONER`].
+pub(crate) const REMINDER: &str = "reminder";
+
+/// A stored reminder: offset, due time, sent mark.
+pub(crate) type StoredReminder = (u32, DateTime<Utc>, Option<DateTime<Utc>>);
+
+/// Which stored reminder keeps its sent mark: the one with the same offset
+/// and due time (the reference store's rule). Returns the sent mark to
+/// store for `(offset, due_at, given)` against the rows stored before.
+pub(crate) fn kept_sent_at(
+    previous: &[StoredReminder],
+    offset: u32,
+    due_at: DateTime<Utc>,
+    given: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    previous
+        .iter()
+        .find(|(o, d, _)| *o == offset && *d == due_at)
+        .map_or(given, |(_, _, sent)| *sent)
+}
+
+/// The statements of a versioned write with one bind order for both: the
+/// id is parameter 1, `columns` follow from 2, and an update's expected
+/// version is the last parameter. `mark` is the placeholder sigil (`?` for
+/// SQLite, `$` for PostgreSQL); `key` is the id column.
+pub(crate) fn write_sql(
+    table: &str,
+    key: &str,
+    columns: &[&str],
+    update: bool,
+    mark: char,
+) -> String {
+    if update {
+        let set: Vec<String> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c} = {mark}{}", i + 2))
+            .collect();
+        format!(
+            "UPDATE {table} SET {} WHERE {key} = {mark}1 AND version = {mark}{}",
+            set.join(", "),
+            columns.len() + 2
+        )
+    } else {
+        let values: Vec<String> = (1..=columns.len() + 1)
+            .map(|i| format!("{mark}{i}"))
+            .collect();
+        format!(
+            "INSERT INTO {table} ({key}, {}) VALUES ({})",
+            columns.join(", "),
+            values.join(", ")
+        )
+    }
+}
+
+/// The record of a versioned write and the version it expects (`None` for
+/// an insert).
+pub(crate) fn split<T>(write: carebase::store::Versioned<T>) -> (T, Option<u64>) {
+    match write {
+        carebase::store::Versioned::Insert(v) => (v, None),
+        carebase::store::Versioned::Update {
+            value,
+            expected_version,
+        } => (value, Some(expected_version)),
+    }
+}
+
+/// The columns of a practitioner row after its id, in bind order.
+pub(crate) const PRACTITIONER_COLUMNS: [&str; 7] = [
+    "version",
+    "name",
+    "time_zone",
+    "availability",
+    "active",
+    "created_at",
+    "updated_at",
+];
+
+/// The columns of a resource row after its id, in bind order.
+pub(crate) const RESOURCE_COLUMNS: [&str; 5] = ["version", "kind", "name", "time_zone", "active"];
+
+/// The columns of a visit type row after its id, in bind order.
+pub(crate) const VISIT_TYPE_COLUMNS: [&str; 10] = [
+    "version",
+    "code",
+    "name",
+    "duration_minutes",
+    "buffer_before_minutes",
+    "buffer_after_minutes",
+    "min_notice_minutes",
+    "horizon_days",
+    "max_per_day",
+    "reminder_offsets_minutes",
+];
+
+/// The columns of an appointment row after its id, in bind order.
+pub(crate) const APPOINTMENT_COLUMNS: [&str; 15] = [
+    "patient_id",
+    "practitioner_id",
+    "room_id",
+    "visit_type_id",
+    "status",
+    "active",
+    "start_at",
+    "end_at",
+    "blocked_from",
+    "blocked_until",
+    "version",
+    "booked_by",
+    "created_at",
+    "updated_at",
+    "details",
+];
