@@ -484,41 +484,6 @@ pub fn percentile(sorted: &[u64], q: f64) -> u64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn details_are_deterministic_and_varied() {
-        assert!(details_for(7) == details_for(7));
-        let distinct: std::collections::HashSet<String> = (0..200)
-            .filter_map(|i| details_for(i).names[0].family.clone())
-            .collect();
-        assert!(distinct.len() > 20);
-    }
-
-    #[test]
-    fn generated_details_pass_carebase_validation() {
-        let today = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default();
-        for i in 0..500 {
-            let details = details_for(i);
-            assert_eq!(
-                carebase::patient::validate::validate_details(&details, today, &[]),
-                Ok(())
-            );
-        }
-    }
-
-    #[test]
-    fn percentile_is_nearest_rank() {
-        let v: Vec<u64> = (1..=100).collect();
-        assert_eq!(percentile(&v, 0.5), 50);
-        assert_eq!(percentile(&v, 0.99), 99);
-        assert_eq!(percentile(&v, 1.0), 100);
-        assert_eq!(percentile(&[], 0.5), 0);
-    }
-}
-
 /// A schema of its own on a PostgreSQL bench server, dropped by
 /// [`PgSchema::drop_now`].
 pub struct PgSchema {
@@ -556,5 +521,40 @@ impl PgSchema {
             .execute(&mut conn)
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn details_are_deterministic_and_varied() {
+        assert!(details_for(7) == details_for(7));
+        let distinct: std::collections::HashSet<String> = (0..200)
+            .filter_map(|i| details_for(i).names[0].family.clone())
+            .collect();
+        assert!(distinct.len() > 20);
+    }
+
+    #[test]
+    fn generated_details_pass_carebase_validation() {
+        let today = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default();
+        for i in 0..500 {
+            let details = details_for(i);
+            assert_eq!(
+                carebase::patient::validate::validate_details(&details, today, &[]),
+                Ok(())
+            );
+        }
+    }
+
+    #[test]
+    fn percentile_is_nearest_rank() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&v, 0.5), 50);
+        assert_eq!(percentile(&v, 0.99), 99);
+        assert_eq!(percentile(&v, 1.0), 100);
+        assert_eq!(percentile(&[], 0.5), 0);
     }
 }

@@ -1,7 +1,8 @@
 //! `Clinic` scheduling operations, mirroring core's `clinic/scheduling.rs`
 //! (practitioners, rooms, visit types, free slots) and
 //! `clinic/appointments.rs` (booking, moving, cancelling, status, listing,
-//! reminders). A second exported impl block of the same object: each method
+//! reminders), and `clinic/fhir.rs` (FHIR R4 JSON, crossing as JSON text).
+//! A second exported impl block of the same object: each method
 //! converts its arguments, calls core, and converts the result.
 
 use carebase as cb;
@@ -240,5 +241,59 @@ impl Clinic {
             .inner
             .mark_reminder_sent(&actor, appointment, offset_minutes)
             .await?)
+    }
+
+    // ------------------------------------------------------------ FHIR R4
+
+    /// One appointment as a FHIR R4 Appointment (JSON text; `id` is the
+    /// carebase id, what an import kept is merged back). Audited like
+    /// `get_appointment`.
+    pub async fn export_appointment_fhir(&self, actor: Actor, id: String) -> Result<String> {
+        let actor = core_actor(actor)?;
+        let id = appointment_id("id", &id)?;
+        Ok(self
+            .inner
+            .export_appointment_fhir(&actor, id)
+            .await?
+            .to_string())
+    }
+
+    /// Imports a FHIR R4 Appointment kept elsewhere as a new appointment;
+    /// field errors name FHIR paths (`start`, `participant[1].actor.reference`).
+    pub async fn import_appointment_fhir(
+        &self,
+        actor: Actor,
+        import: FhirAppointmentImport,
+    ) -> Result<Appointment> {
+        let actor = core_actor(actor)?;
+        let import = import.try_into()?;
+        Ok(self
+            .inner
+            .import_appointment_fhir(&actor, import)
+            .await?
+            .into())
+    }
+
+    /// A practitioner's FHIR R4 Schedule (JSON text).
+    pub async fn export_schedule_fhir(&self, actor: Actor, practitioner: String) -> Result<String> {
+        let actor = core_actor(actor)?;
+        let practitioner = practitioner_id("practitioner", &practitioner)?;
+        Ok(self
+            .inner
+            .export_schedule_fhir(&actor, practitioner)
+            .await?
+            .to_string())
+    }
+
+    /// One page of `find_free_slots` as a FHIR R4 `searchset` Bundle of Slots
+    /// (JSON text); the next page's cursor is in the `next` link.
+    pub async fn export_free_slots_fhir(&self, actor: Actor, query: SlotQuery) -> Result<String> {
+        let actor = core_actor(actor)?;
+        let query = query.try_into()?;
+        Ok(self
+            .inner
+            .export_free_slots_fhir(&actor, query)
+            .await?
+            .to_string())
     }
 }

@@ -427,3 +427,55 @@ impl From<cbs::DueReminder> for DueReminder {
         }
     }
 }
+
+/// A FHIR R4 Appointment to import as a new appointment.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct FhirAppointmentImport {
+    /// The FHIR R4 Appointment resource as JSON text.
+    pub resource: String,
+    /// The visit type; when `null`, the one whose `code` equals a code of
+    /// `appointmentType.coding` (ignoring case).
+    #[uniffi(default)]
+    pub visit_type: Option<String>,
+    /// Reference text used in the resource (e.g. `Patient/example`) → carebase
+    /// id. A reference whose id part is a UUID needs no entry.
+    #[uniffi(default)]
+    pub references: std::collections::HashMap<String, String>,
+}
+
+impl std::fmt::Debug for FhirAppointmentImport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FhirAppointmentImport")
+            .field("visit_type", &self.visit_type)
+            .field("references", &self.references.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Parses JSON text handed over by the host; errors name `field` and never
+/// carry the text.
+pub(crate) fn json_text(field: &str, text: &str) -> cb::Result<serde_json::Value> {
+    serde_json::from_str(text)
+        .map_err(|_| cb::Error::invalid(field, "invalid_format", "not valid JSON text"))
+}
+
+impl TryFrom<FhirAppointmentImport> for cbs::fhir::FhirAppointmentImport {
+    type Error = cb::Error;
+    fn try_from(i: FhirAppointmentImport) -> cb::Result<Self> {
+        let mut f = Fields::default();
+        let resource = f.take(json_text("resource", &i.resource));
+        let visit_type = f.opt(
+            i.visit_type
+                .as_deref()
+                .map(|v| visit_type_id("visit_type", v)),
+        );
+        f.done(|| {
+            Some(cbs::fhir::FhirAppointmentImport {
+                resource: resource?,
+                visit_type,
+                references: i.references.into_iter().collect(),
+            })
+        })
+    }
+}

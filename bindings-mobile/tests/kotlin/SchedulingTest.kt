@@ -1,5 +1,6 @@
 // Scheduling through the Kotlin binding: practitioners, rooms, visit types,
-// free slots, appointments, series, access, reminders and events. The rules
+// free slots, appointments, series, access, reminders, events and FHIR R4
+// JSON (crossing as JSON text, compared structurally). The rules
 // live in core (core/tests/scheduling.rs); these tests exercise them through
 // the generated `org.carebase` package. Registered in CarebaseTest.kt.
 //
@@ -332,6 +333,198 @@ suspend fun appointmentChangesReachTheOutbox() {
     check(events.none { it.payload.contains("private") }) { "no free text in events" }
 }
 
+// ------------------------------------------------------------------ FHIR R4
+
+/** A minimal JSON reader (no JSON library on the test classpath): objects become
+ *  maps, arrays lists, numbers BigDecimal with trailing zeros stripped, so `==`
+ *  compares documents structurally (key order and number spelling aside). */
+class Json(private val s: String) {
+    private var i = 0
+
+    companion object {
+        fun parse(text: String): Any? = Json(text).run {
+            val v = value()
+            ws()
+            check(i == s.length) { "trailing text at $i" }
+            v
+        }
+    }
+
+    private fun ws() { while (i < s.length && s[i].isWhitespace()) i++ }
+
+    private fun value(): Any? {
+        ws()
+        return when (val ch = s[i]) {
+            '{' -> {
+                i++
+                val m = linkedMapOf<String, Any?>()
+                ws()
+                if (s[i] == '}') {
+                    i++
+                } else {
+                    do {
+                        ws()
+                        val k = string()
+                        ws()
+                        require(s[i++] == ':') { "':' expected at ${i - 1}" }
+                        m[k] = value()
+                        ws()
+                    } while (s[i++] == ',')
+                    require(s[i - 1] == '}') { "'}' expected at ${i - 1}" }
+                }
+                m
+            }
+            '[' -> {
+                i++
+                val l = mutableListOf<Any?>()
+                ws()
+                if (s[i] == ']') {
+                    i++
+                } else {
+                    do {
+                        l += value()
+                        ws()
+                    } while (s[i++] == ',')
+                    require(s[i - 1] == ']') { "']' expected at ${i - 1}" }
+                }
+                l
+            }
+            '"' -> string()
+            't' -> literal("true", true)
+            'f' -> literal("false", false)
+            'n' -> literal("null", null)
+            else -> {
+                require(ch == '-' || ch.isDigit()) { "unexpected '$ch' at $i" }
+                val start = i
+                while (i < s.length && (s[i].isDigit() || s[i] in "+-.eE")) i++
+                java.math.BigDecimal(s.substring(start, i)).stripTrailingZeros()
+            }
+        }
+    }
+
+    private fun literal(word: String, v: Any?): Any? {
+        require(s.startsWith(word, i)) { "'$word' expected at $i" }
+        i += word.length
+        return v
+    }
+
+    private fun string(): String {
+        require(s[i++] == '"') { "string expected at ${i - 1}" }
+        val b = StringBuilder()
+        while (true) {
+            val ch = s[i++]
+            if (ch == '"') return b.toString()
+            if (ch != '\\') {
+                b.append(ch)
+                continue
+            }
+            when (val e = s[i++]) {
+                'n' -> b.append('\n')
+                't' -> b.append('\t')
+                'r' -> b.append('\r')
+                'b' -> b.append('\b')
+                'f' -> b.append('\u000c')
+                'u' -> {
+                    b.append(s.substring(i, i + 4).toInt(16).toChar())
+                    i += 4
+                }
+                else -> b.append(e)
+            }
+        }
+    }
+}
+
+@Suppress("UNCHECKED_CAST")
+fun Any?.obj(): Map<String, Any?> = this as Map<String, Any?>
+@Suppress("UNCHECKED_CAST")
+fun Any?.arr(): List<Any?> = this as List<Any?>
+
+/** The official R4 example, read from the shared fixtures (test.sh runs in bindings-mobile/). */
+fun appointmentExample(): String =
+    listOf("../../shared", "../shared").map { java.io.File("$it/fixtures/fhir/r4-examples/Appointment-example.json") }
+        .first { it.isFile }.readText()
+
+/** The JSON text of `resource` with `key` set (or removed when `value` is null); keys keep their order. */
+fun withKey(resource: String, key: String, value: String?): String {
+    val m = Json.parse(resource).obj().toMutableMap()
+    if (value == null) m.remove(key) else m[key] = value
+    return writeJson(m)
+}
+
+fun writeJson(v: Any?): String = when (v) {
+    null -> "null"
+    is String -> "\"" + v.flatMap {
+        when {
+            it == '"' || it == '\\' -> listOf('\\', it)
+            it < ' ' -> String.format("\\u%04x", it.code).toList()
+            else -> listOf(it)
+        }
+    }.joinToString("") + "\""
+    is Map<*, *> -> v.entries.joinToString(",", "{", "}") { writeJson(it.key as String) + ":" + writeJson(it.value) }
+    is List<*> -> v.joinToString(",", "[", "]") { writeJson(it) }
+    is java.math.BigDecimal -> v.toPlainString()
+    else -> v.toString()
+}
+
+/** The schedule plus a `followup` visit type (the example's appointmentType is FOLLOWUP) and the import of the example. */
+suspend fun fhirImport(s: Schedule, resource: String = appointmentExample()): FhirAppointmentImport {
+    s.c.addVisitType(admin, NewVisitType(code = "followup", name = "Follow-up", durationMinutes = 30u, horizonDays = 60u))
+    return FhirAppointmentImport(
+        resource = resource,
+        references = mapOf(
+            "Patient/example" to s.patients[0].id,
+            "Practitioner/example" to s.doctor.id,
+            "Location/1" to s.room.id,
+        ),
+    )
+}
+
+suspend fun anImportedFhirAppointmentExportsAsItCame() {
+    val s = schedule(patients = 1)
+    val original = appointmentExample()
+    val a = s.c.importAppointmentFhir(desk, fhirImport(s, original))
+    val followup = s.c.listVisitTypes(desk).single { it.code == "followup" }
+    eq(followup.id, a.visitType, "visit type by appointmentType code")
+    eq(listOf(s.patients[0].id, s.doctor.id, s.room.id), listOf(a.patient, a.practitioner, a.room), "references resolved")
+    eq(AppointmentStatus.BOOKED, a.status, "status")
+    eq("2013-12-10T09:00:00.000000Z", a.start, "the FHIR start kept")
+    val exported = s.c.exportAppointmentFhir(desk, a.id)
+    eq(Json.parse(withKey(original, "id", a.id)), Json.parse(exported), "the example but for its id")
+}
+
+suspend fun aPractitionersScheduleExportsAsAFhirSchedule() {
+    val s = schedule(patients = 0)
+    val schedule = Json.parse(s.c.exportScheduleFhir(desk, s.doctor.id)).obj()
+    eq("Schedule", schedule["resourceType"], "resourceType")
+    eq(s.doctor.id, schedule["id"], "id")
+    eq("Practitioner/${s.doctor.id}", schedule["actor"].arr().single().obj()["reference"], "actor")
+    throws<CarebaseException.NotFound> { s.c.exportScheduleFhir(desk, newId()) }
+}
+
+suspend fun freeSlotsExportAsAFhirBundleOfSlots() {
+    val s = schedule(patients = 0)
+    val page = s.c.findFreeSlots(desk, s.slots(limit = 4u))
+    val bundle = Json.parse(s.c.exportFreeSlotsFhir(desk, s.slots(limit = 4u))).obj()
+    eq("Bundle", bundle["resourceType"], "resourceType")
+    eq("searchset", bundle["type"], "type")
+    val slots = bundle["entry"].arr().map { it.obj()["resource"].obj() }
+    eq(List(4) { "Slot" }, slots.map { it["resourceType"] }, "every entry a Slot")
+    eq(List(4) { "free" }, slots.map { it["status"] }, "free")
+    eq(
+        page.slots.map { java.time.Instant.parse(it.start) },
+        slots.map { java.time.Instant.parse(it["start"] as String) }, "the page's slots",
+    )
+    eq("?cursor=${page.nextCursor}", bundle["link"].arr().single().obj()["url"], "next link")
+}
+
+suspend fun aFhirImportWithoutStartNamesStart() {
+    val s = schedule(patients = 1)
+    val import = fhirImport(s, withKey(appointmentExample(), "start", null))
+    val e = throws<CarebaseException.Validation> { s.c.importAppointmentFhir(desk, import) }
+    eq(listOf("start"), e.paths(), "field")
+    eq("required", e.fields.single().code, "code")
+}
+
 // ------------------------------------------------------------------ input
 
 suspend fun schedulingInputThatDoesNotParseNamesEveryField() {
@@ -372,6 +565,17 @@ suspend fun schedulingInputThatDoesNotParseNamesEveryField() {
     throws<CarebaseException.Validation> { s.c.findFreeSlots(desk, s.slots().copy(practitioners = listOf("?"))) }
     throws<CarebaseException.Validation> { s.c.getAppointment(desk, "") }
     throws<CarebaseException.NotFound> { s.c.getAppointment(desk, newId()) }
+    eq(listOf("id"), throws<CarebaseException.Validation> { s.c.exportAppointmentFhir(desk, "") }.paths(), "export id")
+    eq(listOf("practitioner"), throws<CarebaseException.Validation> { s.c.exportScheduleFhir(desk, "?") }.paths(), "schedule id")
+    throws<CarebaseException.Validation> { s.c.exportFreeSlotsFhir(desk, s.slots().copy(cursor = "forged")) }
+    val notJson = throws<CarebaseException.Validation> {
+        s.c.importAppointmentFhir(desk, FhirAppointmentImport(resource = "{\"resourceType\":", visitType = "v", references = mapOf()))
+    }
+    eq(listOf("resource", "visit_type"), notJson.paths(), "JSON text and visit type")
+    check(!notJson.fields[0].message.contains("resourceType")) { "no text echoed: ${notJson.fields[0].message}" }
+    eq(listOf("resource"), throws<CarebaseException.Validation> {
+        s.c.importAppointmentFhir(desk, FhirAppointmentImport(resource = "[]", references = mapOf()))
+    }.paths(), "not an object")
 }
 
 suspend fun appointmentToStringHidesFreeText() {
@@ -383,6 +587,7 @@ suspend fun appointmentToStringHidesFreeText() {
         s.booking(s.patients[0], "09:00", note = "allergic to latex").toString(),
         CancelAppointment(reason = "pat", note = "moved abroad").toString(),
         TimeOff(start = berlin("09:00"), end = berlin("10:00"), reason = "surgery").toString(),
+        FhirAppointmentImport(resource = "{\"comment\": \"allergic to latex\"}", references = mapOf()).toString(),
     )
     for (text in texts) {
         check(!text.contains("latex") && !text.contains("abroad") && !text.contains("surgery")) { "leaked: $text" }
@@ -408,6 +613,10 @@ val schedulingTests: List<Pair<String, suspend () -> Unit>> = listOf(
     "practitionersSeeTheirOwnScheduleOnly" to ::practitionersSeeTheirOwnScheduleOnly,
     "remindersAreDueThenSentOnce" to ::remindersAreDueThenSentOnce,
     "appointmentChangesReachTheOutbox" to ::appointmentChangesReachTheOutbox,
+    "anImportedFhirAppointmentExportsAsItCame" to ::anImportedFhirAppointmentExportsAsItCame,
+    "aPractitionersScheduleExportsAsAFhirSchedule" to ::aPractitionersScheduleExportsAsAFhirSchedule,
+    "freeSlotsExportAsAFhirBundleOfSlots" to ::freeSlotsExportAsAFhirBundleOfSlots,
+    "aFhirImportWithoutStartNamesStart" to ::aFhirImportWithoutStartNamesStart,
     "schedulingInputThatDoesNotParseNamesEveryField" to ::schedulingInputThatDoesNotParseNamesEveryField,
     "appointmentToStringHidesFreeText" to ::appointmentToStringHidesFreeText,
 )
