@@ -92,7 +92,8 @@ fn patient_taken(
 }
 
 impl Clinic {
-    /// Loads what a booking at `start` needs and says why it cannot be made.
+    /// The active appointments of the practitioner, room and patient around
+    /// `[first, last]`: enough for overlaps and per-day limits.
     async fn busy_around(
         &self,
         bookable: &Bookable,

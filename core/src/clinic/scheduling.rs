@@ -6,7 +6,7 @@ use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
-use super::{Attempt, Clinic};
+use super::Clinic;
 use crate::actor::Actor;
 use crate::ids::{PractitionerId, ResourceId, VisitTypeId};
 use crate::policy::Permission;
@@ -60,6 +60,15 @@ fn parse_slot_cursor(cursor: &str) -> Result<(DateTime<Utc>, PractitionerId)> {
 pub(super) struct Bookable {
     pub practitioner: Practitioner,
     pub tz: Tz,
+}
+
+impl Bookable {
+    /// Parses the stored zone (validated when it was written).
+    fn of(practitioner: Practitioner) -> Result<Self> {
+        let tz = zone(&practitioner.time_zone)
+            .ok_or_else(|| Error::storage("stored practitioner has an unknown time zone"))?;
+        Ok(Self { practitioner, tz })
+    }
 }
 
 impl Clinic {
@@ -269,11 +278,10 @@ impl Clinic {
         let attempt = self
             .authorize(actor, Permission::ScheduleRead, None)
             .await?;
-        self.audited(&attempt, self.free_slots(&attempt, query))
-            .await
+        self.audited(&attempt, self.free_slots(query)).await
     }
 
-    async fn free_slots(&self, _attempt: &Attempt<'_>, query: SlotQuery) -> Result<SlotPage> {
+    async fn free_slots(&self, query: SlotQuery) -> Result<SlotPage> {
         let mut errors = Vec::new();
         let limit = query.limit.unwrap_or(DEFAULT_SLOTS);
         if limit == 0 || limit > MAX_SLOTS {
@@ -424,10 +432,8 @@ impl Clinic {
                 .find(|p| p.id == *id)
                 .cloned()
                 .ok_or_else(|| Error::not_found("practitioner"))?;
-            let tz = zone(&practitioner.time_zone)
-                .ok_or_else(|| Error::storage("stored practitioner has an unknown time zone"))?;
             if practitioner.active {
-                bookables.push(Bookable { practitioner, tz });
+                bookables.push(Bookable::of(practitioner)?);
             }
         }
         Ok(bookables)
@@ -439,8 +445,6 @@ impl Clinic {
             .practitioner(id)
             .await?
             .ok_or_else(|| Error::not_found("practitioner"))?;
-        let tz = zone(&practitioner.time_zone)
-            .ok_or_else(|| Error::storage("stored practitioner has an unknown time zone"))?;
-        Ok(Bookable { practitioner, tz })
+        Bookable::of(practitioner)
     }
 }

@@ -447,26 +447,3 @@ impl SlotRules<'_> {
         self.check_booked_time(practitioner, tz, start, &counts)
     }
 }
-
-/// The busy span an appointment of `visit` starting at `start` would have.
-pub fn span(
-    appointment: AppointmentId,
-    practitioner: PractitionerId,
-    visit: &VisitType,
-    patient: crate::ids::PatientId,
-    room: Option<ResourceId>,
-    start: DateTime<Utc>,
-) -> BusySpan {
-    let (blocked_from, blocked_until) = blocked(visit, start);
-    BusySpan {
-        appointment,
-        patient,
-        practitioner,
-        room,
-        visit_type: visit.id,
-        start,
-        end: start + minutes(visit.duration_minutes),
-        blocked_from,
-        blocked_until,
-    }
-}
