@@ -67,6 +67,7 @@ macro_rules! store_conformance_tests {
             overlapping_active_appointments_are_double_bookings,
             a_series_change_set_is_all_or_nothing,
             busy_and_appointment_queries_filter_and_order,
+            appointment_counts_are_per_range_by_start_and_active_only,
             reminders_are_due_until_marked_sent_once,
             concurrent_bookers_of_one_slot_have_one_winner,
             clinic_books_moves_and_cancels_through_the_store,

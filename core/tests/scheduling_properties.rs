@@ -1,6 +1,7 @@
 //! Invariants of free-slot search and booking for random rules, zones and
 //! booking sequences, checked against an independent oracle that finds
-//! wall times by scanning instants minute by minute (no `LocalResult`).
+//! wall times by scanning instants minute by minute (no `LocalResult`),
+//! with per-day limits and pages of 1, 3 or 97 slots.
 
 mod common;
 
@@ -48,6 +49,10 @@ struct Case {
     duration: u32,
     buffer_before: u32,
     buffer_after: u32,
+    /// The practitioner's and the visit type's appointments per day.
+    limits: (Option<u32>, Option<u32>),
+    /// Slots per page.
+    page: u32,
     picks: Vec<usize>,
 }
 
@@ -73,10 +78,27 @@ fn case() -> impl Strategy<Value = Case> {
         prop::sample::select(vec![10u32, 15, 20, 30, 45, 60, 90]),
         prop::sample::select(vec![0u32, 5, 15]),
         prop::sample::select(vec![0u32, 10, 30]),
+        (
+            prop::option::of(1u32..4),
+            prop::option::of(1u32..4),
+            prop::sample::select(vec![1u32, 3, 97]),
+        ),
         prop::collection::vec(0usize..1000, 0..6),
     )
         .prop_map(
-            |(zone, (y, m, d), weekly, exceptions, time_off, slot, duration, bb, ba, picks)| {
+            |(
+                zone,
+                (y, m, d),
+                weekly,
+                exceptions,
+                time_off,
+                slot,
+                duration,
+                bb,
+                ba,
+                (practitioner_limit, visit_limit, page),
+                picks,
+            )| {
                 let first_day = NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
                 Case {
                     zone,
@@ -103,6 +125,8 @@ fn case() -> impl Strategy<Value = Case> {
                     duration,
                     buffer_before: bb,
                     buffer_after: ba,
+                    limits: (practitioner_limit, visit_limit),
+                    page,
                     picks,
                 }
             },
@@ -196,12 +220,23 @@ fn oracle(case: &Case, tz: Tz, booked: &[Appointment]) -> BTreeSet<DateTime<Utc>
                     let free_of_bookings = booked
                         .iter()
                         .all(|a| !(minute(a.blocked_from) < bu && bf < minute(a.blocked_until)));
+                    // One visit type, so both limits count the same bookings.
+                    let day = wall(tz, t).date();
+                    let that_day = booked
+                        .iter()
+                        .filter(|a| wall(tz, minute(a.start)).date() == day)
+                        .count();
+                    let day_open = [case.limits.0, case.limits.1]
+                        .into_iter()
+                        .flatten()
+                        .all(|max| that_day < max as usize);
                     if t >= open
                         && end <= close
                         && t >= lo
                         && t < hi
                         && free_of_off
                         && free_of_bookings
+                        && day_open
                     {
                         starts.insert(Utc.timestamp_opt(t * 60, 0).single().unwrap_or_default());
                     }
@@ -240,7 +275,7 @@ async fn setup(case: &Case) -> (Clinic, Practitioner, VisitType) {
                     exceptions: case.exceptions.clone(),
                     time_off,
                     slot_minutes: case.slot_minutes,
-                    max_per_day: None,
+                    max_per_day: case.limits.0,
                 },
             },
         )
@@ -257,7 +292,7 @@ async fn setup(case: &Case) -> (Clinic, Practitioner, VisitType) {
                 buffer_after_minutes: case.buffer_after,
                 min_notice_minutes: 0,
                 horizon_days: 3650,
-                max_per_day: None,
+                max_per_day: case.limits.1,
                 reminder_offsets_minutes: vec![],
             },
         )
@@ -286,7 +321,7 @@ async fn all_slots(
                     room: None,
                     from,
                     to,
-                    limit: Some(97),
+                    limit: Some(case.page),
                     cursor,
                 },
             )

@@ -655,7 +655,7 @@ async fn reopening_an_up_to_date_schema_is_idempotent() {
             .fetch_all(again.pool())
             .await
             .expect("versions");
-        assert_eq!(versions, vec![1, 2]);
+        assert_eq!(versions, vec![1, 2, 3]);
         again.close().await;
     }
 }
@@ -682,7 +682,7 @@ async fn opening_a_schema_from_a_newer_carebase_fails_without_touching_it() {
         let text = err.to_string();
         assert!(
             text.contains(
-                "database schema version 99999999 is newer than this carebase (knows up to 2)"
+                "database schema version 99999999 is newer than this carebase (knows up to 3)"
             ),
             "{text}"
         );
@@ -691,5 +691,5 @@ async fn opening_a_schema_from_a_newer_carebase_fails_without_touching_it() {
         .fetch_all(store.store.pool())
         .await
         .expect("versions");
-    assert_eq!(versions, vec![1, 2, 99_999_999]);
+    assert_eq!(versions, vec![1, 2, 3, 99_999_999]);
 }

@@ -1,20 +1,24 @@
 //! Setting up the schedule (practitioners, rooms, visit types,
 //! availability) and searching free slots.
 
+use std::collections::HashMap;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use super::Clinic;
 use crate::actor::Actor;
 use crate::ids::{PractitionerId, ResourceId, VisitTypeId};
 use crate::policy::Permission;
-use crate::schedule::slots::{minutes, zone, Occupancy, SlotRules};
+use crate::schedule::slots::{
+    day_start, local_day, minutes, zone, DayLimits, Occupancy, SlotRules,
+};
 use crate::schedule::validate;
 use crate::schedule::{
-    Availability, BusyQuery, NewPractitioner, NewResource, NewVisitType, Practitioner, Resource,
-    Slot, SlotPage, SlotQuery, VisitType,
+    AppointmentCount, Availability, BusyQuery, CountQuery, CountRange, NewPractitioner,
+    NewResource, NewVisitType, Practitioner, Resource, Slot, SlotPage, SlotQuery, VisitType,
 };
 use crate::store::{ChangeSet, Versioned};
 use crate::{Error, FieldError, Result};
@@ -332,21 +336,11 @@ impl Clinic {
         };
         let practitioner_ids: Vec<PractitionerId> =
             bookables.iter().map(|b| b.practitioner.id).collect();
-        // Bookings in the way of a candidate's blocked span; with per-day
-        // limits, every booking of the local days the chunk touches.
-        let limited = visit.max_per_day.is_some()
-            || bookables
-                .iter()
-                .any(|b| b.practitioner.availability.max_per_day.is_some());
-        let (margin_before, margin_after) = if limited {
-            (Duration::hours(27), Duration::hours(27))
-        } else {
-            (
-                minutes(visit.buffer_before_minutes),
-                minutes(visit.duration_minutes + visit.buffer_after_minutes),
-            )
-        };
+        // Bookings in the way of a candidate's blocked span.
+        let margin_before = minutes(visit.buffer_before_minutes);
+        let margin_after = minutes(visit.duration_minutes + visit.buffer_after_minutes);
         let mut slots: Vec<Slot> = Vec::new();
+        let mut counted = HashMap::new();
         let mut chunk_start = from;
         let mut chunk = FIRST_CHUNK;
         while chunk_start < query.to && slots.len() <= limit as usize {
@@ -370,23 +364,30 @@ impl Clinic {
                 occupancy: &occupancy,
                 except: None,
             };
-            let mut found: Vec<Slot> = bookables
+            let mut found: Vec<(usize, DateTime<Utc>)> = bookables
                 .iter()
-                .flat_map(|b| {
+                .enumerate()
+                .flat_map(|(i, b)| {
                     rules
                         .free_starts(&b.practitioner, b.tz, chunk_start, chunk_end)
                         .into_iter()
-                        .map(|start| Slot {
-                            practitioner: b.practitioner.id,
-                            room: query.room,
-                            start,
-                            end: start + minutes(visit.duration_minutes),
-                        })
+                        .map(move |start| (i, start))
                 })
-                .filter(|s| after.is_none_or(|a| (s.start, s.practitioner) > a))
+                .filter(|(i, start)| {
+                    after.is_none_or(|a| (*start, bookables[*i].practitioner.id) > a)
+                })
                 .collect();
-            found.sort_by_key(|s| (s.start, s.practitioner));
-            slots.extend(found);
+            found.sort_by_key(|(i, start)| (*start, bookables[*i].practitioner.id));
+            let wanted = limit as usize + 1 - slots.len();
+            let kept = self
+                .within_day_limits(&bookables, &visit, found, wanted, &mut counted)
+                .await?;
+            slots.extend(kept.into_iter().map(|(i, start)| Slot {
+                practitioner: bookables[i].practitioner.id,
+                room: query.room,
+                start,
+                end: start + minutes(visit.duration_minutes),
+            }));
             chunk_start = chunk_end;
         }
         let next_cursor = if slots.len() > limit as usize {
@@ -396,6 +397,85 @@ impl Clinic {
             None
         };
         Ok(SlotPage { slots, next_cursor })
+    }
+
+    /// The first `wanted` of `found` (ordered candidates, each a bookable's
+    /// index and a start) whose local day is not full. Days are counted by
+    /// the store only for the candidates that could make the page, a
+    /// growing batch at a time, and remembered in `counted` for the rest of
+    /// the search: a first page costs one small count, not one per
+    /// practitioner and day.
+    async fn within_day_limits(
+        &self,
+        bookables: &[Bookable],
+        visit: &VisitType,
+        found: Vec<(usize, DateTime<Utc>)>,
+        wanted: usize,
+        counted: &mut HashMap<(usize, NaiveDate), AppointmentCount>,
+    ) -> Result<Vec<(usize, DateTime<Utc>)>> {
+        let limits: Vec<DayLimits> = bookables
+            .iter()
+            .map(|b| DayLimits::of(&b.practitioner, visit))
+            .collect();
+        if !limits.iter().any(DayLimits::apply) {
+            return Ok(found.into_iter().take(wanted).collect());
+        }
+        let day_of = |(i, start): (usize, DateTime<Utc>)| (i, local_day(bookables[i].tz, start));
+        let mut kept = Vec::with_capacity(wanted);
+        let mut rest = found.as_slice();
+        let mut batch_size = wanted;
+        while kept.len() < wanted && !rest.is_empty() {
+            let (batch, after) = rest.split_at(batch_size.min(rest.len()));
+            rest = after;
+            batch_size *= 2;
+            let mut days: Vec<(usize, NaiveDate)> = batch
+                .iter()
+                .map(|c| day_of(*c))
+                .filter(|(i, _)| limits[*i].apply())
+                .filter(|day| !counted.contains_key(day))
+                .collect();
+            days.sort();
+            days.dedup();
+            if !days.is_empty() {
+                let ranges = days
+                    .iter()
+                    .map(|(i, day)| {
+                        let tz = bookables[*i].tz;
+                        CountRange {
+                            practitioner: bookables[*i].practitioner.id,
+                            from: day_start(tz, *day),
+                            to: day
+                                .succ_opt()
+                                .map_or(DateTime::<Utc>::MAX_UTC, |next| day_start(tz, next)),
+                        }
+                    })
+                    .collect();
+                let counts = self
+                    .store
+                    .appointment_counts(&CountQuery {
+                        visit_type: visit.id,
+                        ranges,
+                    })
+                    .await?;
+                if counts.len() != days.len() {
+                    return Err(Error::storage(
+                        "store returned a different number of counts than ranges",
+                    ));
+                }
+                counted.extend(days.into_iter().zip(counts));
+            }
+            for candidate in batch {
+                let day = day_of(*candidate);
+                let count = counted.get(&day).copied().unwrap_or_default();
+                if limits[day.0].full(count).is_none() {
+                    kept.push(*candidate);
+                    if kept.len() == wanted {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(kept)
     }
 
     pub(super) async fn load_visit_type(&self, id: VisitTypeId) -> Result<VisitType> {

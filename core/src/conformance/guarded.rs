@@ -11,8 +11,8 @@ use crate::ids::{
 };
 use crate::patient::{MergeRecord, Patient, PatientSearch};
 use crate::schedule::{
-    Appointment, AppointmentQuery, BusyQuery, BusySpan, DueReminder, Practitioner, Resource,
-    VisitType,
+    Appointment, AppointmentCount, AppointmentQuery, BusyQuery, BusySpan, CountQuery, DueReminder,
+    Practitioner, Resource, VisitType,
 };
 use crate::store::{Applied, ChangeSet, Store};
 use crate::Result;
@@ -121,6 +121,9 @@ impl<S: Store, G: Send + Sync> Store for Guarded<S, G> {
     }
     async fn busy(&self, query: &BusyQuery) -> Result<Vec<BusySpan>> {
         self.store.busy(query).await
+    }
+    async fn appointment_counts(&self, query: &CountQuery) -> Result<Vec<AppointmentCount>> {
+        self.store.appointment_counts(query).await
     }
     async fn due_reminders(
         &self,

@@ -14,10 +14,10 @@ use crate::clinic::{Clinic, NewPatient};
 use crate::ids::{ActorId, AppointmentId, PatientId, PractitionerId, ResourceId, VisitTypeId};
 use crate::patient::PatientDetails;
 use crate::schedule::{
-    Appointment, AppointmentQuery, AppointmentStatus, Availability, BookAppointment, BusyQuery,
-    CancelAppointment, Cancellation, NewPractitioner, NewVisitType, Practitioner, Reminder,
-    Reschedule, RescheduleAppointment, Resource, ResourceKind, SlotQuery, VisitType, Weekday,
-    WeeklyHours,
+    Appointment, AppointmentCount, AppointmentQuery, AppointmentStatus, Availability,
+    BookAppointment, BusyQuery, CancelAppointment, Cancellation, CountQuery, CountRange,
+    NewPractitioner, NewVisitType, Practitioner, Reminder, Reschedule, RescheduleAppointment,
+    Resource, ResourceKind, SlotQuery, VisitType, Weekday, WeeklyHours,
 };
 use crate::store::{ChangeSet, PatientWrite, ReminderSent, Store, Versioned};
 use crate::{Error, ManualClock};
@@ -417,6 +417,63 @@ pub async fn busy_and_appointment_queries_filter_and_order(store: Arc<dyn Store>
         of(store.appointments(&window).await.unwrap()),
         vec![late.id]
     );
+}
+
+pub async fn appointment_counts_are_per_range_by_start_and_active_only(store: Arc<dyn Store>) {
+    let (pa, pb) = two_patients(&store).await;
+    let (pr, pr2) = (PractitionerId::new(), PractitionerId::new());
+    let first = appointment(pa, pr, None, 100, 30, 10);
+    let mut second = appointment(pb, pr, None, 200, 30, 0);
+    second.visit_type = first.visit_type;
+    let other_type = appointment(pa, pr, None, 300, 30, 0);
+    let mut gone = appointment(pb, pr, None, 400, 30, 0);
+    gone.visit_type = first.visit_type;
+    gone.status = AppointmentStatus::Cancelled;
+    let elsewhere = appointment(pb, pr2, None, 100, 30, 0);
+    for a in [&first, &second, &other_type, &gone, &elsewhere] {
+        store.apply(insert(a)).await.unwrap();
+    }
+    let range = |practitioner: PractitionerId, from: i64, to: i64| CountRange {
+        practitioner,
+        from: at(from * 60),
+        to: at(to * 60),
+    };
+    let counts = store
+        .appointment_counts(&CountQuery {
+            visit_type: first.visit_type,
+            ranges: vec![
+                range(pr, 0, 1000),
+                // By start, from inclusive and to exclusive: `first`
+                // blocks from 90 but starts at 100.
+                range(pr, 95, 100),
+                range(pr, 100, 300),
+                range(pr2, 0, 1000),
+                range(PractitionerId::new(), 0, 1000),
+                range(pr, 0, 1000),
+            ],
+        })
+        .await
+        .unwrap();
+    let count = |all: u32, of_visit_type: u32| AppointmentCount { all, of_visit_type };
+    assert_eq!(
+        counts,
+        vec![
+            count(3, 2),
+            count(0, 0),
+            count(2, 2),
+            count(1, 0),
+            count(0, 0),
+            count(3, 2),
+        ]
+    );
+    let none = store
+        .appointment_counts(&CountQuery {
+            visit_type: first.visit_type,
+            ranges: Vec::new(),
+        })
+        .await
+        .unwrap();
+    assert!(none.is_empty());
 }
 
 pub async fn reminders_are_due_until_marked_sent_once(store: Arc<dyn Store>) {

@@ -9,9 +9,9 @@ pub mod slots;
 pub mod validate;
 
 pub use model::{
-    Appointment, AppointmentQuery, AppointmentStatus, Availability, BookAppointment, BusyQuery,
-    BusySpan, CancelAppointment, Cancellation, DateException, DueReminder, NewPractitioner,
-    NewResource, NewVisitType, Practitioner, Recurrence, Reminder, Reschedule,
-    RescheduleAppointment, Resource, ResourceKind, Slot, SlotPage, SlotQuery, TimeOff, TimeWindow,
-    VisitType, Weekday, WeeklyHours,
+    Appointment, AppointmentCount, AppointmentQuery, AppointmentStatus, Availability,
+    BookAppointment, BusyQuery, BusySpan, CancelAppointment, Cancellation, CountQuery, CountRange,
+    DateException, DueReminder, NewPractitioner, NewResource, NewVisitType, Practitioner,
+    Recurrence, Reminder, Reschedule, RescheduleAppointment, Resource, ResourceKind, Slot,
+    SlotPage, SlotQuery, TimeOff, TimeWindow, VisitType, Weekday, WeeklyHours,
 };

@@ -646,6 +646,37 @@ pub struct BusyQuery {
     pub to: DateTime<Utc>,
 }
 
+/// How many active appointments practitioners have starting in given
+/// ranges: per-day limits need counts, not the bookings themselves, and a
+/// count is cheap to read for every practitioner of a search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountQuery {
+    /// Counted separately too ([`AppointmentCount::of_visit_type`]).
+    pub visit_type: VisitTypeId,
+    /// The ranges, each of one practitioner (a local day, say).
+    pub ranges: Vec<CountRange>,
+}
+
+/// Appointments of one practitioner starting in `[from, to)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountRange {
+    /// The practitioner.
+    pub practitioner: PractitionerId,
+    /// From (inclusive).
+    pub from: DateTime<Utc>,
+    /// To (exclusive).
+    pub to: DateTime<Utc>,
+}
+
+/// Active appointments starting in one [`CountRange`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AppointmentCount {
+    /// All of them.
+    pub all: u32,
+    /// Those of the query's visit type.
+    pub of_visit_type: u32,
+}
+
 /// Appointments of one patient or one practitioner starting in a range.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppointmentQuery {

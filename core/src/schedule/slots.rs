@@ -8,10 +8,10 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::model::{Availability, BusySpan, Practitioner, TimeWindow, VisitType};
+use super::model::{AppointmentCount, Availability, BusySpan, Practitioner, TimeWindow, VisitType};
 use crate::ids::{AppointmentId, PractitionerId, ResourceId};
 
 /// The zone of an IANA name, if known.
@@ -62,6 +62,25 @@ fn jump_past(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
         }
     }
     at(hi)
+}
+
+/// The instant local day `date` begins in `tz`: when the wall clock first
+/// shows its midnight, or jumps past it when midnight is skipped.
+pub fn day_start(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
+    let midnight = date.and_time(NaiveTime::MIN);
+    boundary(tz, midnight, false).unwrap_or_else(|| jump_past(tz, midnight))
+}
+
+/// The local day `at` falls in: the last day begun by then. This is the
+/// wall-clock date except inside a repeated hour that crosses midnight,
+/// where the clock shows the day before again; days stay contiguous spans
+/// of instants, so a store can count a day's appointments by range.
+pub fn local_day(tz: Tz, at: DateTime<Utc>) -> NaiveDate {
+    let date = at.with_timezone(&tz).date_naive();
+    match date.succ_opt() {
+        Some(next) if day_start(tz, next) <= at => next,
+        _ => date,
+    }
 }
 
 /// One availability window of a local date, as instants, with the local
@@ -141,11 +160,18 @@ pub fn grid_starts(
     let mut date = first;
     while date <= last {
         for w in windows(availability, tz, date) {
+            if w.end <= from || w.start >= to {
+                continue;
+            }
             let mut local = w.local_start;
             while local < w.local_end {
                 if let Some(start) = local_start(tz, local) {
+                    // Later wall times are never earlier instants.
+                    if start >= to {
+                        break;
+                    }
                     let end = start + duration;
-                    if start >= from && start < to && start >= w.start && end <= w.end {
+                    if start >= from && start >= w.start && end <= w.end {
                         starts.push(start);
                     }
                 }
@@ -318,9 +344,9 @@ impl Occupancy {
         visit: &VisitType,
         except: Option<AppointmentId>,
     ) -> DayCounts {
-        let limits = (practitioner.availability.max_per_day, visit.max_per_day);
-        let mut counts = HashMap::new();
-        if limits == (None, None) {
+        let limits = DayLimits::of(practitioner, visit);
+        let mut counts: HashMap<NaiveDate, AppointmentCount> = HashMap::new();
+        if !limits.apply() {
             return DayCounts { limits, counts };
         }
         for span in self
@@ -330,39 +356,67 @@ impl Occupancy {
             .flatten()
             .filter(|s| Some(s.appointment) != except)
         {
-            let day = span.start.with_timezone(&tz).date_naive();
-            let entry: &mut (u32, u32) = counts.entry(day).or_default();
-            entry.0 += 1;
-            if span.visit_type == visit.id {
-                entry.1 += 1;
-            }
+            let count = counts.entry(local_day(tz, span.start)).or_default();
+            count.all += 1;
+            count.of_visit_type += u32::from(span.visit_type == visit.id);
         }
         DayCounts { limits, counts }
     }
 }
 
+/// The per-day limits a booking of a visit type with a practitioner obeys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayLimits {
+    /// The practitioner's appointments per day.
+    pub overall: Option<u32>,
+    /// The visit type's appointments per day with one practitioner.
+    pub of_visit_type: Option<u32>,
+}
+
+impl DayLimits {
+    /// The limits of `practitioner` booking `visit`.
+    pub fn of(practitioner: &Practitioner, visit: &VisitType) -> Self {
+        Self {
+            overall: practitioner.availability.max_per_day,
+            of_visit_type: visit.max_per_day,
+        }
+    }
+
+    /// Whether any limit is set (if not, nothing needs counting).
+    pub fn apply(&self) -> bool {
+        self.overall.is_some() || self.of_visit_type.is_some()
+    }
+
+    /// Whether a day that already holds `count` is full.
+    pub fn full(&self, count: AppointmentCount) -> Option<Unavailable> {
+        if self.overall.is_some_and(|max| count.all >= max) {
+            return Some(Unavailable::DailyLimit);
+        }
+        if self
+            .of_visit_type
+            .is_some_and(|max| count.of_visit_type >= max)
+        {
+            return Some(Unavailable::VisitTypeDailyLimit);
+        }
+        None
+    }
+}
+
 /// Appointments per local day, counted once for a practitioner and visit type.
 pub struct DayCounts {
-    limits: (Option<u32>, Option<u32>),
-    counts: HashMap<NaiveDate, (u32, u32)>,
+    limits: DayLimits,
+    counts: HashMap<NaiveDate, AppointmentCount>,
 }
 
 impl DayCounts {
     /// Whether the local day of `start` is full, overall or for the visit type.
     pub fn full(&self, tz: Tz, start: DateTime<Utc>) -> Option<Unavailable> {
-        let (overall, of_visit) = self.limits;
-        if overall.is_none() && of_visit.is_none() {
+        if !self.limits.apply() {
             return None;
         }
-        let day = start.with_timezone(&tz).date_naive();
-        let (all, of_type) = self.counts.get(&day).copied().unwrap_or_default();
-        if overall.is_some_and(|max| all >= max) {
-            return Some(Unavailable::DailyLimit);
-        }
-        if of_visit.is_some_and(|max| of_type >= max) {
-            return Some(Unavailable::VisitTypeDailyLimit);
-        }
-        None
+        let day = local_day(tz, start);
+        self.limits
+            .full(self.counts.get(&day).copied().unwrap_or_default())
     }
 }
 
@@ -381,7 +435,9 @@ pub struct SlotRules<'a> {
 }
 
 impl SlotRules<'_> {
-    /// The free starts of `practitioner` in `[from, to)`, ascending.
+    /// The starts of `practitioner` in `[from, to)` on the grid and free of
+    /// bookings, notice and horizon, ascending. Per-day limits are left to
+    /// the caller, which counts only the days of the starts it keeps.
     pub fn free_starts(
         &self,
         practitioner: &Practitioner,
@@ -390,37 +446,25 @@ impl SlotRules<'_> {
         to: DateTime<Utc>,
     ) -> Vec<DateTime<Utc>> {
         let duration = minutes(self.visit.duration_minutes);
-        let counts = self
-            .occupancy
-            .day_counts(practitioner, tz, self.visit, self.except);
         grid_starts(practitioner, tz, duration, from, to)
             .into_iter()
-            .filter(|start| {
-                self.check_booked_time(practitioner, tz, *start, &counts)
-                    .is_none()
-            })
+            .filter(|start| self.check_booked_time(practitioner, *start).is_none())
             .collect()
     }
 
-    /// Why `start` (already known to be on the grid) cannot be booked, if so.
+    /// Why `start` (already known to be on the grid) cannot be booked,
+    /// limits aside, if so.
     fn check_booked_time(
         &self,
         practitioner: &Practitioner,
-        tz: Tz,
         start: DateTime<Utc>,
-        counts: &DayCounts,
     ) -> Option<Unavailable> {
         if let Some(why) = timing(self.visit, self.now, start) {
             return Some(why);
         }
         let (from, until) = blocked(self.visit, start);
-        if let Some(why) =
-            self.occupancy
-                .taken(practitioner.id, self.room, from, until, self.except)
-        {
-            return Some(why);
-        }
-        counts.full(tz, start)
+        self.occupancy
+            .taken(practitioner.id, self.room, from, until, self.except)
     }
 
     /// Why `start` cannot be booked with `practitioner`, if so.
@@ -441,9 +485,10 @@ impl SlotRules<'_> {
         if on_grid.first() != Some(&start) {
             return Some(Unavailable::OutsideHours);
         }
-        let counts = self
-            .occupancy
-            .day_counts(practitioner, tz, self.visit, self.except);
-        self.check_booked_time(practitioner, tz, start, &counts)
+        self.check_booked_time(practitioner, start).or_else(|| {
+            self.occupancy
+                .day_counts(practitioner, tz, self.visit, self.except)
+                .full(tz, start)
+        })
     }
 }

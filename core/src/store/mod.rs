@@ -16,8 +16,8 @@ use crate::ids::{
 };
 use crate::patient::{MergeRecord, Patient, PatientSearch};
 use crate::schedule::{
-    Appointment, AppointmentQuery, BusyQuery, BusySpan, DueReminder, Practitioner, Resource,
-    VisitType,
+    Appointment, AppointmentCount, AppointmentQuery, BusyQuery, BusySpan, CountQuery, DueReminder,
+    Practitioner, Resource, VisitType,
 };
 use crate::Result;
 
@@ -267,6 +267,9 @@ pub trait Store: Send + Sync {
     /// Active appointments in the way of a booking (see [`BusyQuery`]),
     /// ordered by blocked start then id.
     async fn busy(&self, query: &BusyQuery) -> Result<Vec<BusySpan>>;
+    /// Active appointments starting in each range of `query`, one count per
+    /// range in the query's order.
+    async fn appointment_counts(&self, query: &CountQuery) -> Result<Vec<AppointmentCount>>;
     /// Unsent reminders of active appointments due in `[from, to)`, by due
     /// time, then appointment, then offset.
     async fn due_reminders(

@@ -25,8 +25,8 @@ use carebase::audit::{AuditEntry, AuditQuery, ChainHead};
 use carebase::events::OutboxEvent;
 use carebase::patient::{MergeRecord, Patient, PatientSearch};
 use carebase::schedule::{
-    Appointment, AppointmentQuery, BusyQuery, BusySpan, DueReminder, Practitioner, Resource,
-    VisitType,
+    Appointment, AppointmentCount, AppointmentQuery, BusyQuery, BusySpan, CountQuery, DueReminder,
+    Practitioner, Resource, VisitType,
 };
 use carebase::store::{Applied, ChangeSet};
 use carebase::{
@@ -373,6 +373,10 @@ impl Store for PostgresStore {
 
     async fn busy(&self, query: &BusyQuery) -> Result<Vec<BusySpan>> {
         schedule_read::busy(&self.pool, query).await
+    }
+
+    async fn appointment_counts(&self, query: &CountQuery) -> Result<Vec<AppointmentCount>> {
+        schedule_read::appointment_counts(&self.pool, query).await
     }
 
     async fn due_reminders(

@@ -6,8 +6,8 @@ use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use carebase::schedule::{
-    Appointment, AppointmentQuery, AppointmentStatus, BusyQuery, BusySpan, DueReminder,
-    Practitioner, Reminder, Resource, VisitType,
+    Appointment, AppointmentCount, AppointmentQuery, AppointmentStatus, BusyQuery, BusySpan,
+    CountQuery, DueReminder, Practitioner, Reminder, Resource, VisitType,
 };
 use carebase::{AppointmentId, PractitionerId, ResourceId, Result, VisitTypeId};
 
@@ -376,6 +376,48 @@ pub(super) async fn busy(pool: &PgPool, query: &BusyQuery) -> Result<Vec<BusySpa
     q.push(" ORDER BY blocked_from, id");
     let rows: Vec<SpanRow> = q.build_query_as().fetch_all(pool).await.map_err(db_error)?;
     Ok(rows.into_iter().map(SpanRow::into_span).collect())
+}
+
+/// Active appointments per range, counted from the
+/// `appointments_practitioner_active_start` index: one statement for all
+/// ranges, a row per range in the query's order. The count is a LATERAL
+/// subquery so each range is an index range whatever the statistics say
+/// (a plain join was planned as a hash join over the whole table).
+pub(super) async fn appointment_counts(
+    pool: &PgPool,
+    query: &CountQuery,
+) -> Result<Vec<AppointmentCount>> {
+    if query.ranges.is_empty() {
+        return Ok(Vec::new());
+    }
+    let practitioners: Vec<Uuid> = query.ranges.iter().map(|r| r.practitioner.0).collect();
+    let froms: Vec<DateTime<Utc>> = query.ranges.iter().map(|r| r.from).collect();
+    let tos: Vec<DateTime<Utc>> = query.ranges.iter().map(|r| r.to).collect();
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT c.n_all, c.n_of_type \
+         FROM unnest($2::uuid[], $3::timestamptz[], $4::timestamptz[]) \
+           WITH ORDINALITY AS r (practitioner_id, from_at, to_at, n) \
+         CROSS JOIN LATERAL ( \
+           SELECT count(*) AS n_all, count(*) FILTER (WHERE a.visit_type_id = $1) AS n_of_type \
+           FROM appointments a WHERE a.active AND a.practitioner_id = r.practitioner_id \
+           AND a.start_at >= r.from_at AND a.start_at < r.to_at) c \
+         ORDER BY r.n",
+    )
+    .bind(query.visit_type.0)
+    .bind(practitioners)
+    .bind(froms)
+    .bind(tos)
+    .fetch_all(pool)
+    .await
+    .map_err(db_error)?;
+    rows.into_iter()
+        .map(|(all, of_visit_type)| {
+            Ok(AppointmentCount {
+                all: to_u32(all, "appointment count")?,
+                of_visit_type: to_u32(of_visit_type, "appointment count")?,
+            })
+        })
+        .collect()
 }
 
 pub(super) async fn due_reminders(

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use carebase::schedule::{
-    Appointment, AppointmentQuery, AppointmentStatus, BusyQuery, BusySpan, DueReminder,
-    Practitioner, Reminder, Resource, VisitType,
+    Appointment, AppointmentCount, AppointmentQuery, AppointmentStatus, Availability, BusyQuery,
+    BusySpan, CountQuery, DueReminder, Practitioner, Reminder, Resource, VisitType,
 };
 use carebase::{AppointmentId, PractitionerId, ResourceId, Result, VisitTypeId};
 
@@ -183,38 +183,37 @@ impl AppointmentRow {
     }
 }
 
-/// Columns selected for a busy span (see [`SpanRow`]).
+/// Columns selected for a busy span (see [`span_of`]).
 const SPAN_COLUMNS: &str = "id, patient_id, practitioner_id, room_id, visit_type_id, \
      start_at, end_at, blocked_from, blocked_until";
 
-/// The busy-span columns of an `appointments` row.
-#[derive(sqlx::FromRow)]
-struct SpanRow {
-    id: String,
-    patient_id: String,
-    practitioner_id: String,
-    room_id: Option<String>,
-    visit_type_id: String,
-    start_at: String,
-    end_at: String,
-    blocked_from: String,
-    blocked_until: String,
-}
+/// The busy-span columns of an `appointments` row, borrowed from the JSON
+/// result.
+type SpanFields<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+);
 
-impl SpanRow {
-    fn into_span(self) -> Result<BusySpan> {
-        Ok(BusySpan {
-            appointment: parse_id(&self.id, "appointment id")?,
-            patient: parse_id(&self.patient_id, "patient id")?,
-            practitioner: parse_id(&self.practitioner_id, "practitioner id")?,
-            room: parse_opt_id(self.room_id.as_deref(), "resource id")?,
-            visit_type: parse_id(&self.visit_type_id, "visit type id")?,
-            start: parse_ts(&self.start_at)?,
-            end: parse_ts(&self.end_at)?,
-            blocked_from: parse_ts(&self.blocked_from)?,
-            blocked_until: parse_ts(&self.blocked_until)?,
-        })
-    }
+fn span_of(fields: SpanFields<'_>) -> Result<BusySpan> {
+    let (id, patient, practitioner, room, visit_type, start, end, from, until) = fields;
+    Ok(BusySpan {
+        appointment: parse_id(id, "appointment id")?,
+        patient: parse_id(patient, "patient id")?,
+        practitioner: parse_id(practitioner, "practitioner id")?,
+        room: parse_opt_id(room, "resource id")?,
+        visit_type: parse_id(visit_type, "visit type id")?,
+        start: parse_ts(start)?,
+        end: parse_ts(end)?,
+        blocked_from: parse_ts(from)?,
+        blocked_until: parse_ts(until)?,
+    })
 }
 
 pub(super) async fn practitioner(
@@ -229,13 +228,43 @@ pub(super) async fn practitioner(
     row.map(PractitionerRow::into_practitioner).transpose()
 }
 
+/// Every practitioner as ONE JSON value (see [`busy`] for why), with the
+/// availability document nested.
 pub(super) async fn practitioners(pool: &SqlitePool) -> Result<Vec<Practitioner>> {
-    let rows: Vec<PractitionerRow> = sqlx::query_as("SELECT * FROM practitioners ORDER BY id")
-        .fetch_all(pool)
-        .await
-        .map_err(db_error)?;
+    type Fields<'a> = (
+        &'a str,
+        i64,
+        String,
+        String,
+        Availability,
+        i64,
+        &'a str,
+        &'a str,
+    );
+    let (json,): (String,) = sqlx::query_as(
+        "SELECT json_group_array(json_array(id, version, name, time_zone, json(availability), \
+         active, created_at, updated_at) ORDER BY id) FROM practitioners",
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(db_error)?;
+    let rows: Vec<Fields<'_>> =
+        serde_json::from_str(&json).map_err(|_| corrupt("practitioners"))?;
     rows.into_iter()
-        .map(PractitionerRow::into_practitioner)
+        .map(
+            |(id, version, name, time_zone, availability, active, created_at, updated_at)| {
+                Ok(Practitioner {
+                    id: parse_id(id, "practitioner id")?,
+                    version: from_db(version),
+                    name,
+                    time_zone,
+                    availability,
+                    active: active != 0,
+                    created_at: parse_ts(created_at)?,
+                    updated_at: parse_ts(updated_at)?,
+                })
+            },
+        )
         .collect()
 }
 
@@ -320,7 +349,9 @@ pub(super) async fn appointments(
 /// Active appointments whose practitioner or room is asked for and whose
 /// blocked span overlaps `[from, to)`, and those whose patient is asked for
 /// and whose visit overlaps it; each arm reads an index range bounded
-/// below by the longest span.
+/// below by the longest span. The spans come back as ONE JSON value:
+/// sqlx-sqlite copies every value of every row out of SQLite on its own,
+/// which for a search's hundreds of small rows cost more than the query.
 pub(super) async fn busy(pool: &SqlitePool, query: &BusyQuery) -> Result<Vec<BusySpan>> {
     let arms: [(&str, &str, Vec<String>); 3] = [
         (
@@ -339,7 +370,10 @@ pub(super) async fn busy(pool: &SqlitePool, query: &BusyQuery) -> Result<Vec<Bus
             query.patients.iter().map(|p| id_text(p.0)).collect(),
         ),
     ];
-    let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new("");
+    let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new(format!(
+        "SELECT json_group_array(json_array({SPAN_COLUMNS}) \
+            ORDER BY blocked_from, id) FROM ("
+    ));
     let mut first = true;
     for (column, span, list) in arms {
         if list.is_empty() {
@@ -369,9 +403,50 @@ pub(super) async fn busy(pool: &SqlitePool, query: &BusyQuery) -> Result<Vec<Bus
     if first {
         return Ok(Vec::new());
     }
-    q.push(" ORDER BY blocked_from, id");
-    let rows: Vec<SpanRow> = q.build_query_as().fetch_all(pool).await.map_err(db_error)?;
-    rows.into_iter().map(SpanRow::into_span).collect()
+    q.push(")");
+    let (json,): (String,) = q.build_query_as().fetch_one(pool).await.map_err(db_error)?;
+    let spans: Vec<SpanFields<'_>> =
+        serde_json::from_str(&json).map_err(|_| corrupt("busy spans"))?;
+    spans.into_iter().map(span_of).collect()
+}
+
+/// Active appointments per range, counted from the
+/// `appointments_practitioner_active_start` index (covering): one statement for all
+/// ranges, a row per range in the query's order.
+pub(super) async fn appointment_counts(
+    pool: &SqlitePool,
+    query: &CountQuery,
+) -> Result<Vec<AppointmentCount>> {
+    if query.ranges.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ranges: Vec<(String, String, String)> = query
+        .ranges
+        .iter()
+        .map(|r| (id_text(r.practitioner.0), ts(&r.from), ts(&r.to)))
+        .collect();
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT COUNT(a.start_at), COALESCE(SUM(a.visit_type_id = ?), 0) \
+         FROM json_each(?) r \
+         LEFT JOIN appointments a ON a.active = 1 \
+         AND a.practitioner_id = json_extract(r.value, '$[0]') \
+         AND a.start_at >= json_extract(r.value, '$[1]') \
+         AND a.start_at < json_extract(r.value, '$[2]') \
+         GROUP BY r.key ORDER BY r.key",
+    )
+    .bind(id_text(query.visit_type.0))
+    .bind(to_json(&ranges, "count query ranges")?)
+    .fetch_all(pool)
+    .await
+    .map_err(db_error)?;
+    rows.into_iter()
+        .map(|(all, of_visit_type)| {
+            Ok(AppointmentCount {
+                all: to_u32(all, "appointment count")?,
+                of_visit_type: to_u32(of_visit_type, "appointment count")?,
+            })
+        })
+        .collect()
 }
 
 pub(super) async fn due_reminders(

@@ -26,8 +26,8 @@ use crate::ids::{AppointmentId, ResourceId, VisitTypeId};
 use crate::patient::normalize::{search_keys, SearchKeys};
 use crate::patient::{MergeRecord, Patient, PatientSearch};
 use crate::schedule::{
-    Appointment, AppointmentQuery, BusyQuery, BusySpan, DueReminder, Practitioner, Resource,
-    VisitType,
+    Appointment, AppointmentCount, AppointmentQuery, BusyQuery, BusySpan, CountQuery, DueReminder,
+    Practitioner, Resource, VisitType,
 };
 use crate::{Error, Result};
 
@@ -553,6 +553,10 @@ impl Store for MemoryStore {
 
     async fn busy(&self, query: &BusyQuery) -> Result<Vec<BusySpan>> {
         Ok(schedule::busy(&self.lock().schedules, query))
+    }
+
+    async fn appointment_counts(&self, query: &CountQuery) -> Result<Vec<AppointmentCount>> {
+        Ok(schedule::counts(&self.lock().schedules, query))
     }
 
     async fn due_reminders(

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use crate::error::ConflictDetail;
 use crate::ids::{AppointmentId, PractitionerId, ResourceId, VisitTypeId};
 use crate::schedule::{
-    Appointment, AppointmentQuery, BusyQuery, BusySpan, DueReminder, Practitioner, Resource,
-    VisitType,
+    Appointment, AppointmentCount, AppointmentQuery, BusyQuery, BusySpan, CountQuery, DueReminder,
+    Practitioner, Resource, VisitType,
 };
 use crate::store::{ReminderSent, Versioned};
 use crate::{Error, Result};
@@ -210,6 +210,23 @@ pub(super) fn busy(s: &Schedules, q: &BusyQuery) -> Vec<BusySpan> {
         .collect();
     found.sort_by_key(|s| (s.blocked_from, s.appointment));
     found
+}
+
+/// Active appointments starting in each range.
+pub(super) fn counts(s: &Schedules, q: &CountQuery) -> Vec<AppointmentCount> {
+    q.ranges
+        .iter()
+        .map(|range| {
+            s.appointments
+                .values()
+                .filter(|a| a.status.is_active() && a.practitioner == range.practitioner)
+                .filter(|a| range.from <= a.start && a.start < range.to)
+                .fold(AppointmentCount::default(), |count, a| AppointmentCount {
+                    all: count.all + 1,
+                    of_visit_type: count.of_visit_type + u32::from(a.visit_type == q.visit_type),
+                })
+        })
+        .collect()
 }
 
 /// Unsent reminders due in `[from, to)`.

@@ -1,0 +1,19 @@
+-- carebase PostgreSQL schema, version 3: indexes for the free-slot search.
+--
+-- The busy spans of a search read each practitioner's (or room's) active
+-- appointments whose `blocked_from` lies in a range reaching back the
+-- longest span (48 h); with `blocked_until` in the index the overlap test
+-- is an index condition and only overlapping rows are read from the heap.
+DROP INDEX appointments_practitioner_busy;
+CREATE INDEX appointments_practitioner_busy
+    ON appointments (practitioner_id, blocked_from, blocked_until) WHERE active;
+DROP INDEX appointments_room_busy;
+CREATE INDEX appointments_room_busy
+    ON appointments (room_id, blocked_from, blocked_until)
+    WHERE active AND room_id IS NOT NULL;
+
+-- Per-day limits count a practitioner's active appointments starting in
+-- each local day (Store::appointment_counts): an index-only range per day
+-- once the visibility map is current.
+CREATE INDEX appointments_practitioner_active_start
+    ON appointments (practitioner_id, start_at) INCLUDE (visit_type_id) WHERE active;
