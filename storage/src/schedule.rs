@@ -1,14 +1,17 @@
 //! What both SQL backends share about scheduling rows: the bound that keeps
 //! overlap queries on an index range, the JSON remainder of an appointment
-//! row, and the text forms of the enums.
+//! row, the text forms of the enums, and the practitioner cache.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use carebase::schedule::validate::MAX_BLOCK_MINUTES;
-use carebase::schedule::{Appointment, Cancellation, Reschedule, ResourceKind};
-use carebase::{Error, Result, SeriesId};
+use carebase::schedule::{Appointment, Cancellation, Practitioner, Reschedule, ResourceKind};
+use carebase::{Error, PractitionerId, Result, SeriesId};
 
 /// The longest span (blocked or visit time) a stored appointment may have.
 /// Overlap queries use it as a lower bound (`blocked_from > from − LOOKBACK`),
@@ -240,3 +243,33 @@ pub(crate) const APPOINTMENT_COLUMNS: [&str; 15] = [
     "updated_at",
     "details",
 ];
+
+/// Practitioners as last read, by id. A slot search reads every
+/// practitioner it searches, and parsing their availability documents cost
+/// more than the rest of that read; the store reads only `(id, version)`
+/// pairs while nothing changed. Sound because a practitioner's version
+/// grows with every write (`Versioned::Update` stores `expected + 1`), in
+/// this process or any other sharing the database.
+#[derive(Default)]
+pub(crate) struct PractitionerCache {
+    entries: Mutex<HashMap<PractitionerId, Practitioner>>,
+}
+
+impl PractitionerCache {
+    /// The practitioners of `versions` (id and stored version, in order),
+    /// if every one is cached at that version.
+    pub(crate) fn lookup(&self, versions: &[(PractitionerId, u64)]) -> Option<Vec<Practitioner>> {
+        let entries = self.entries.lock().ok()?;
+        versions
+            .iter()
+            .map(|(id, version)| entries.get(id).filter(|p| p.version == *version).cloned())
+            .collect()
+    }
+
+    /// Remembers `all`, as one read returned them, in place of what was cached.
+    pub(crate) fn remember(&self, all: &[Practitioner]) {
+        if let Ok(mut entries) = self.entries.lock() {
+            *entries = all.iter().map(|p| (p.id, p.clone())).collect();
+        }
+    }
+}

@@ -7,6 +7,7 @@
 
 mod booking_race;
 mod postgres_support;
+mod practitioner_cache;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -339,6 +340,15 @@ async fn concurrent_bookers_on_two_pools_of_one_schema_have_one_winner() {
     let other = reopen_with(&store, 8).await.expect("second pool");
     let stores: Vec<Arc<dyn Store>> = vec![store, Arc::new(other)];
     booking_race::one_winner_per_slot(stores, 4, 8).await;
+}
+
+/// A practitioner changed through one pool is read fresh through another
+/// store (another process, say) that had it cached.
+#[tokio::test(flavor = "multi_thread")]
+async fn practitioner_changes_through_one_pool_reach_another() {
+    let store: Arc<PgTestStore> = store_or_skip!();
+    let other = reopen_with(&store, 2).await.expect("second pool");
+    practitioner_cache::changes_through_one_handle_reach_another(store, Arc::new(other)).await;
 }
 
 /// A booked appointment of `practitioner` at `[start, start + 30 min)`

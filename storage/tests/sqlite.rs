@@ -1,7 +1,6 @@
 //! SQLite-specific behaviour: files, URLs, tamper evidence under raw SQL,
 //! concurrency across connections, atomicity and index use.
 
-mod booking_race;
 mod common;
 
 use std::sync::Arc;
@@ -297,20 +296,6 @@ async fn concurrent_applies_on_one_file_all_succeed() {
     let events = first.events_after(0, 1000).await.unwrap();
     assert_eq!(events.len(), total);
     assert!(events.windows(2).all(|w| w[0].seq < w[1].seq));
-}
-
-/// Bookers on three handles of one file (standing in for three processes:
-/// their writers meet at SQLite's write lock, not at one store's mutex),
-/// eight at a time on one slot: the check inside the `BEGIN IMMEDIATE`
-/// transaction lets exactly one win.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_bookers_on_several_handles_of_one_file_have_one_winner() {
-    let t = temp_store().await;
-    let url = url_of(&path_of(&t));
-    let second = SqliteStore::open(&url).await.unwrap();
-    let third = SqliteStore::open(&url).await.unwrap();
-    let stores: Vec<Arc<dyn Store>> = vec![Arc::new(t), Arc::new(second), Arc::new(third)];
-    booking_race::one_winner_per_slot(stores, 4, 8).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

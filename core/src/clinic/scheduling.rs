@@ -28,11 +28,24 @@ const MAX_SEARCH_DAYS: i64 = 92;
 /// Default and largest page of free slots.
 const DEFAULT_SLOTS: u32 = 20;
 const MAX_SLOTS: u32 = 500;
-/// Slots are computed a span of instants at a time, starting small and
-/// doubling up to a day, so a first page costs one small bookings query,
-/// not one for the whole range.
+/// Slots are computed a span of instants at a time, starting with about a
+/// page's worth and doubling up to a day, so a first page costs one small
+/// bookings query, not one for the whole range (see [`first_chunk`]).
+const SHORTEST_CHUNK: Duration = Duration::hours(1);
 const FIRST_CHUNK: Duration = Duration::hours(6);
 const LONGEST_CHUNK: Duration = Duration::hours(24);
+
+/// The span of the first chunk: long enough for `limit + 1` grid starts
+/// if half the practitioners were open, between an hour and six. The
+/// result does not depend on it, only how many store reads it takes.
+fn first_chunk(bookables: &[Bookable], limit: u32) -> Duration {
+    let starts_per_hour: i64 = bookables
+        .iter()
+        .map(|b| 60 / i64::from(b.practitioner.availability.slot_minutes.clamp(1, 60)))
+        .sum();
+    let minutes = (i64::from(limit) + 1) * 60 * 2 / starts_per_hour.max(1);
+    Duration::minutes(minutes).clamp(SHORTEST_CHUNK, FIRST_CHUNK)
+}
 
 fn slot_cursor(slot: &Slot) -> String {
     URL_SAFE_NO_PAD.encode(format!(
@@ -342,7 +355,7 @@ impl Clinic {
         let mut slots: Vec<Slot> = Vec::new();
         let mut counted = HashMap::new();
         let mut chunk_start = from;
-        let mut chunk = FIRST_CHUNK;
+        let mut chunk = first_chunk(&bookables, limit);
         while chunk_start < query.to && slots.len() <= limit as usize {
             let chunk_end = (chunk_start + chunk).min(query.to);
             chunk = (chunk * 2).min(LONGEST_CHUNK);

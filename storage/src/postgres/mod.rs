@@ -34,6 +34,8 @@ use carebase::{
     Store, VisitTypeId,
 };
 
+use crate::schedule::PractitionerCache;
+
 /// Connections in the pool unless the URL says `max_connections=N`.
 pub const DEFAULT_PG_MAX_CONNECTIONS: u32 = 10;
 
@@ -215,6 +217,7 @@ async fn newer_schema(pool: &PgPool, migrator: &sqlx::migrate::Migrator) -> Resu
 /// The PostgreSQL backend.
 pub struct PostgresStore {
     pool: PgPool,
+    practitioners: PractitionerCache,
 }
 
 impl PostgresStore {
@@ -241,7 +244,10 @@ impl PostgresStore {
             pool.close().await;
             return Err(e);
         }
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            practitioners: PractitionerCache::default(),
+        })
     }
 
     /// The connection pool, for hosts and tests that need raw SQL access.
@@ -344,7 +350,7 @@ impl Store for PostgresStore {
     }
 
     async fn practitioners(&self) -> Result<Vec<Practitioner>> {
-        schedule_read::practitioners(&self.pool).await
+        schedule_read::practitioners(&self.pool, &self.practitioners).await
     }
 
     async fn resource(&self, id: ResourceId) -> Result<Option<Resource>> {

@@ -13,7 +13,7 @@ use carebase::{AppointmentId, PractitionerId, ResourceId, Result, VisitTypeId};
 
 use super::db_error;
 use super::rows::{corrupt, from_db, from_json};
-use crate::schedule::{lower_bound, parse_details, parse_kind, to_u32};
+use crate::schedule::{lower_bound, parse_details, parse_kind, to_u32, PractitionerCache};
 
 /// Default page of [`appointments`].
 const APPOINTMENTS_DEFAULT_LIMIT: u32 = 100;
@@ -242,14 +242,34 @@ pub(super) async fn practitioner(
     row.map(PractitionerRow::into_practitioner).transpose()
 }
 
-pub(super) async fn practitioners(pool: &PgPool) -> Result<Vec<Practitioner>> {
+/// Every practitioner, by id: from `cache` while every stored version is
+/// the cached one (their availability documents are not read or parsed).
+pub(super) async fn practitioners(
+    pool: &PgPool,
+    cache: &PractitionerCache,
+) -> Result<Vec<Practitioner>> {
+    let stored: Vec<(Uuid, i64)> =
+        sqlx::query_as("SELECT id, version FROM practitioners ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .map_err(db_error)?;
+    let versions: Vec<(PractitionerId, u64)> = stored
+        .into_iter()
+        .map(|(id, version)| (PractitionerId(id), from_db(version)))
+        .collect();
+    if let Some(cached) = cache.lookup(&versions) {
+        return Ok(cached);
+    }
     let rows: Vec<PractitionerRow> = sqlx::query_as("SELECT * FROM practitioners ORDER BY id")
         .fetch_all(pool)
         .await
         .map_err(db_error)?;
-    rows.into_iter()
+    let all = rows
+        .into_iter()
         .map(PractitionerRow::into_practitioner)
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    cache.remember(&all);
+    Ok(all)
 }
 
 pub(super) async fn resource(pool: &PgPool, id: ResourceId) -> Result<Option<Resource>> {

@@ -27,6 +27,8 @@ use sqlx::sqlite::{
 use sqlx::Row;
 use tokio::sync::Mutex;
 
+use crate::schedule::PractitionerCache;
+
 use carebase::access::{BreakGlassGrant, CareAssignment};
 use carebase::audit::{AuditEntry, AuditQuery, ChainHead};
 use carebase::events::OutboxEvent;
@@ -198,6 +200,7 @@ pub(crate) fn check_schema_versions(
 pub struct SqliteStore {
     pool: SqlitePool,
     writer: Mutex<()>,
+    practitioners: PractitionerCache,
     checkpointer: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -252,6 +255,7 @@ impl SqliteStore {
         Ok(Self {
             pool,
             writer: Mutex::new(()),
+            practitioners: PractitionerCache::default(),
             checkpointer,
         })
     }
@@ -369,7 +373,7 @@ impl Store for SqliteStore {
     }
 
     async fn practitioners(&self) -> Result<Vec<Practitioner>> {
-        schedule_read::practitioners(&self.pool).await
+        schedule_read::practitioners(&self.pool, &self.practitioners).await
     }
 
     async fn resource(&self, id: ResourceId) -> Result<Option<Resource>> {

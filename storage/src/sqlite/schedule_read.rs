@@ -14,7 +14,7 @@ use super::db_error;
 use super::rows::{
     corrupt, from_db, from_json, id_text, parse_id, parse_opt_id, parse_ts, to_json, ts,
 };
-use crate::schedule::{lower_bound, parse_details, parse_kind, to_u32};
+use crate::schedule::{lower_bound, parse_details, parse_kind, to_u32, PractitionerCache};
 
 /// Default page of [`appointments`].
 const APPOINTMENTS_DEFAULT_LIMIT: u32 = 100;
@@ -228,9 +228,28 @@ pub(super) async fn practitioner(
     row.map(PractitionerRow::into_practitioner).transpose()
 }
 
-/// Every practitioner as ONE JSON value (see [`busy`] for why), with the
-/// availability document nested.
-pub(super) async fn practitioners(pool: &SqlitePool) -> Result<Vec<Practitioner>> {
+/// Every practitioner, by id: from `cache` while every stored version is
+/// the cached one, else as ONE JSON value (see [`busy`] for why) with the
+/// availability documents nested.
+pub(super) async fn practitioners(
+    pool: &SqlitePool,
+    cache: &PractitionerCache,
+) -> Result<Vec<Practitioner>> {
+    let (json,): (String,) = sqlx::query_as(
+        "SELECT json_group_array(json_array(id, version) ORDER BY id) FROM practitioners",
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(db_error)?;
+    let stored: Vec<(&str, i64)> =
+        serde_json::from_str(&json).map_err(|_| corrupt("practitioner versions"))?;
+    let versions = stored
+        .into_iter()
+        .map(|(id, version)| Ok((parse_id(id, "practitioner id")?, from_db(version))))
+        .collect::<Result<Vec<_>>>()?;
+    if let Some(cached) = cache.lookup(&versions) {
+        return Ok(cached);
+    }
     type Fields<'a> = (
         &'a str,
         i64,
@@ -250,7 +269,8 @@ pub(super) async fn practitioners(pool: &SqlitePool) -> Result<Vec<Practitioner>
     .map_err(db_error)?;
     let rows: Vec<Fields<'_>> =
         serde_json::from_str(&json).map_err(|_| corrupt("practitioners"))?;
-    rows.into_iter()
+    let all = rows
+        .into_iter()
         .map(
             |(id, version, name, time_zone, availability, active, created_at, updated_at)| {
                 Ok(Practitioner {
@@ -265,7 +285,9 @@ pub(super) async fn practitioners(pool: &SqlitePool) -> Result<Vec<Practitioner>
                 })
             },
         )
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    cache.remember(&all);
+    Ok(all)
 }
 
 pub(super) async fn resource(pool: &SqlitePool, id: ResourceId) -> Result<Option<Resource>> {
