@@ -41,3 +41,11 @@ pub fn url_of(path: &std::path::Path) -> String {
 pub async fn file_store() -> Arc<dyn Store> {
     Arc::new(temp_store().await)
 }
+
+/// Rows in `table` (a test's view under the store).
+pub async fn count(store: &SqliteStore, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+}

@@ -1,0 +1,193 @@
+//! SQLite files and URLs: what `open` accepts and refuses, WAL mode and its
+//! background checkpoints, and schema versions (migrations applied once, a
+//! database from a newer carebase refused untouched).
+
+mod common;
+mod shipped_migrations;
+
+use carebase::conformance::{audit_about, patient};
+use carebase::store::{ChangeSet, PatientWrite};
+use carebase::{PatientId, Store};
+use carebase_storage::SqliteStore;
+use common::{count, db_path, url_of};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn open_creates_the_file_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    assert!(!path.exists());
+    let store = SqliteStore::open(&url_of(&path)).await.unwrap();
+    assert!(path.exists());
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(fk, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn both_url_forms_and_memory_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("short.db");
+    let store = carebase_storage::open(&format!("sqlite:{}", path.display()))
+        .await
+        .unwrap();
+    assert_eq!(store.counter("x").await.unwrap(), 0);
+    assert!(path.exists());
+    for url in ["memory:", "sqlite::memory:"] {
+        let store = carebase_storage::open(url).await.unwrap();
+        let p = patient("Mem", "Ory", (1990, 1, 1));
+        store
+            .apply(ChangeSet {
+                patients: vec![PatientWrite::Insert(p.clone())],
+                ..ChangeSet::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(store.patient(p.id).await.unwrap(), Some(p));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_scheme_is_unsupported_store() {
+    let huge = "x".repeat(1_000_000);
+    let huge_scheme = format!("{huge}://db");
+    // (`postgres://` is a backend now: see tests/postgres.rs.)
+    for url in ["mysql://x", "carebase.db", "", &huge, &huge_scheme] {
+        let err = carebase_storage::open(url).await.err().expect("an error");
+        assert_eq!(err.code(), "unsupported_store");
+        assert!(err.to_string().len() < 100, "the url is never echoed whole");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unusable_paths_are_storage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_db = dir.path().join("notes.txt");
+    std::fs::write(
+        &not_db,
+        "this is not a database, just some text. ".repeat(200),
+    )
+    .unwrap();
+    let missing_parent = dir.path().join("no").join("such").join("dir.db");
+    for path in [dir.path().to_path_buf(), not_db, missing_parent] {
+        let err = carebase_storage::open(&url_of(&path))
+            .await
+            .err()
+            .expect("must fail");
+        assert_eq!(err.code(), "storage", "{err}");
+        assert_eq!(err.to_string(), err.to_string().to_lowercase());
+    }
+    let err = carebase_storage::open("sqlite://")
+        .await
+        .err()
+        .expect("no file");
+    assert_eq!(err.code(), "storage");
+}
+
+/// Requests never pay for WAL checkpoints: a background task copies the WAL
+/// into the database shortly after writes. Only a checkpoint makes the main
+/// database file grow (commits go to the WAL, and the automatic checkpoint's
+/// threshold is far above what this test writes), so growth proves the task ran.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_wal_is_checkpointed_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::db_path(&dir);
+    let store = SqliteStore::open(&common::url_of(&path)).await.unwrap();
+    let size = || std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let before = size();
+    let drafts = (0..300)
+        .map(|_| audit_about(Some(PatientId::new()), "x"))
+        .collect();
+    store.apply(ChangeSet::audit_only(drafts)).await.unwrap();
+    let mut grew = false;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if size() > before {
+            grew = true;
+            break;
+        }
+    }
+    assert!(grew, "no checkpoint copied the WAL into the database file");
+}
+
+/// Records a migration this build does not know, as a newer carebase would.
+async fn fake_future_migration(store: &SqliteStore, version: i64) {
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (?, 'from the future', 1, x'00', 0)",
+    )
+    .bind(version)
+    .execute(store.pool())
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reopening_an_up_to_date_database_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = url_of(&db_path(&dir));
+    let p = patient("Re", "Open", (1990, 1, 1));
+    {
+        let store = SqliteStore::open(&url).await.unwrap();
+        store
+            .apply(ChangeSet {
+                patients: vec![PatientWrite::Insert(p.clone())],
+                ..ChangeSet::default()
+            })
+            .await
+            .unwrap();
+        store.close().await;
+    }
+    for _ in 0..2 {
+        let store = SqliteStore::open(&url).await.unwrap();
+        assert!(store.patient(p.id).await.unwrap().is_some());
+        assert_eq!(
+            count(&store, "_sqlx_migrations").await as usize,
+            shipped_migrations::versions("sqlite").len()
+        );
+        store.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn opening_a_database_from_a_newer_carebase_fails_without_touching_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = url_of(&db_path(&dir));
+    {
+        let store = SqliteStore::open(&url).await.unwrap();
+        fake_future_migration(&store, 99_999_999).await;
+        store.close().await;
+    }
+    for _ in 0..2 {
+        let err = match SqliteStore::open(&url).await {
+            Ok(_) => panic!("opened a database from a newer carebase"),
+            Err(e) => e,
+        };
+        assert_eq!(err.code(), "storage");
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!(
+                "database schema version 99999999 is newer than this carebase (knows up to {})",
+                shipped_migrations::newest("sqlite")
+            )),
+            "{text}"
+        );
+    }
+    // Nothing was migrated or removed: the future row is still there.
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(db_path(&dir));
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY 1")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let mut expected = shipped_migrations::versions("sqlite");
+    expected.push(99_999_999);
+    assert_eq!(versions, expected);
+}
