@@ -70,6 +70,8 @@ macro_rules! store_conformance_tests {
             appointment_counts_are_per_range_by_start_and_active_only,
             reminders_are_due_until_marked_sent_once,
             concurrent_bookers_of_one_slot_have_one_winner,
+            day_limits_are_rechecked_inside_the_change_set,
+            concurrent_bookers_cannot_exceed_a_daily_limit,
             clinic_books_moves_and_cancels_through_the_store,
         );
     };

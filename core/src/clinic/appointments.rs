@@ -14,12 +14,15 @@ use crate::events::{
 };
 use crate::ids::{AppointmentId, PatientId, SeriesId};
 use crate::policy::Permission;
-use crate::schedule::slots::{blocked, local_start, minutes, Occupancy, SlotRules, Unavailable};
+use crate::schedule::slots::{
+    blocked, day_span, local_day, local_start, minutes, DayLimits, Occupancy, SlotRules,
+    Unavailable,
+};
 use crate::schedule::validate::{self, MAX_BLOCK_MINUTES, MAX_SERIES};
 use crate::schedule::{
     Appointment, AppointmentQuery, AppointmentStatus, BookAppointment, BusyQuery, BusySpan,
-    CancelAppointment, Cancellation, DueReminder, Recurrence, Reminder, Reschedule,
-    RescheduleAppointment, VisitType,
+    CancelAppointment, Cancellation, CountRange, DayLimitCheck, DueReminder, Recurrence, Reminder,
+    Reschedule, RescheduleAppointment, VisitType,
 };
 use crate::store::{ChangeSet, ReminderSent, Versioned};
 use crate::{Error, FieldError, Result};
@@ -71,6 +74,38 @@ fn unavailable(field: &str, why: Unavailable) -> Error {
         } => Error::double_booking(resource, appointment),
         other => Error::invalid(field, other.code(), other.message()),
     }
+}
+
+/// The per-day limits the store re-checks for new starts of `visit` with
+/// `bookable`: one per local day, reported on the field of its first start.
+fn day_limit_checks(
+    bookable: &Bookable,
+    visit: &VisitType,
+    starts: &[(String, DateTime<Utc>)],
+) -> Vec<DayLimitCheck> {
+    let limits = DayLimits::of(&bookable.practitioner, visit);
+    if !limits.apply() {
+        return Vec::new();
+    }
+    let mut checks: Vec<DayLimitCheck> = Vec::new();
+    for (field, start) in starts {
+        let (from, to) = day_span(bookable.tz, local_day(bookable.tz, *start));
+        if checks.iter().any(|c| c.range.from == from) {
+            continue;
+        }
+        checks.push(DayLimitCheck {
+            field: field.clone(),
+            range: CountRange {
+                practitioner: bookable.practitioner.id,
+                from,
+                to,
+            },
+            visit_type: visit.id,
+            max_all: limits.overall,
+            max_of_visit_type: limits.of_visit_type,
+        });
+    }
+    checks
 }
 
 /// The active appointment of `patient` overlapping `[start, end)`.
@@ -307,7 +342,21 @@ impl Clinic {
         if !failures.is_empty() {
             return Err(Error::validation(failures));
         }
-        self.write_bookings(attempt, &appointments).await?;
+        let starts: Vec<(String, DateTime<Utc>)> = appointments
+            .iter()
+            .enumerate()
+            .map(|(k, a)| {
+                let field = if single {
+                    "start".to_owned()
+                } else {
+                    format!("occurrences[{k}].start")
+                };
+                (field, a.start)
+            })
+            .collect();
+        let day_limits = day_limit_checks(&bookable, &visit, &starts);
+        self.write_bookings(attempt, &appointments, day_limits)
+            .await?;
         Ok(appointments)
     }
 
@@ -316,8 +365,12 @@ impl Clinic {
         &self,
         attempt: &Attempt<'_>,
         appointments: &[Appointment],
+        day_limits: Vec<DayLimitCheck>,
     ) -> Result<()> {
-        let mut changes = ChangeSet::default();
+        let mut changes = ChangeSet {
+            day_limits,
+            ..ChangeSet::default()
+        };
         for a in appointments {
             let mut audit = self.success(attempt, Some(format!("appointment:{}", a.id)));
             audit.patient = Some(a.patient);
@@ -393,6 +446,7 @@ impl Clinic {
         expected_version: u64,
         kind: &str,
         payload: serde_json::Value,
+        day_limits: Vec<DayLimitCheck>,
     ) -> Result<()> {
         let audit = self.success(attempt, Some(format!("appointment:{}", updated.id)));
         let event = EventDraft::new(
@@ -409,6 +463,7 @@ impl Clinic {
                     value: updated.clone(),
                     expected_version,
                 }],
+                day_limits,
                 audit: vec![audit],
                 events: vec![event],
                 ..ChangeSet::default()
@@ -526,6 +581,7 @@ impl Clinic {
                 expected_version,
                 APPOINTMENT_RESCHEDULED,
                 payload,
+                day_limit_checks(&bookable, &visit, &[("start".to_owned(), change.start)]),
             )
             .await?;
             Ok(updated)
@@ -591,6 +647,7 @@ impl Clinic {
                 expected_version,
                 APPOINTMENT_CANCELLED,
                 payload,
+                Vec::new(),
             )
             .await?;
             Ok(updated)
@@ -652,6 +709,7 @@ impl Clinic {
                 expected_version,
                 APPOINTMENT_STATUS_CHANGED,
                 payload,
+                Vec::new(),
             )
             .await?;
             Ok(updated)

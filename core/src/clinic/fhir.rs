@@ -154,7 +154,7 @@ impl Clinic {
                 created_at: now,
                 updated_at: now,
             };
-            self.write_bookings(&attempt, std::slice::from_ref(&appointment))
+            self.write_bookings(&attempt, std::slice::from_ref(&appointment), Vec::new())
                 .await?;
             Ok(appointment)
         })

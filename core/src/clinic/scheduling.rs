@@ -12,9 +12,7 @@ use super::Clinic;
 use crate::actor::Actor;
 use crate::ids::{PractitionerId, ResourceId, VisitTypeId};
 use crate::policy::Permission;
-use crate::schedule::slots::{
-    day_start, local_day, minutes, zone, DayLimits, Occupancy, SlotRules,
-};
+use crate::schedule::slots::{day_span, local_day, minutes, zone, DayLimits, Occupancy, SlotRules};
 use crate::schedule::validate;
 use crate::schedule::{
     AppointmentCount, Availability, BusyQuery, CountQuery, CountRange, NewPractitioner,
@@ -453,13 +451,11 @@ impl Clinic {
                 let ranges = days
                     .iter()
                     .map(|(i, day)| {
-                        let tz = bookables[*i].tz;
+                        let (from, to) = day_span(bookables[*i].tz, *day);
                         CountRange {
                             practitioner: bookables[*i].practitioner.id,
-                            from: day_start(tz, *day),
-                            to: day
-                                .succ_opt()
-                                .map_or(DateTime::<Utc>::MAX_UTC, |next| day_start(tz, next)),
+                            from,
+                            to,
                         }
                     })
                     .collect();

@@ -16,8 +16,8 @@ use crate::patient::PatientDetails;
 use crate::schedule::{
     Appointment, AppointmentCount, AppointmentQuery, AppointmentStatus, Availability,
     BookAppointment, BusyQuery, CancelAppointment, Cancellation, CountQuery, CountRange,
-    NewPractitioner, NewVisitType, Practitioner, Reminder, Reschedule, RescheduleAppointment,
-    Resource, ResourceKind, SlotQuery, VisitType, Weekday, WeeklyHours,
+    DayLimitCheck, NewPractitioner, NewVisitType, Practitioner, Reminder, Reschedule,
+    RescheduleAppointment, Resource, ResourceKind, SlotQuery, VisitType, Weekday, WeeklyHours,
 };
 use crate::store::{ChangeSet, PatientWrite, ReminderSent, Store, Versioned};
 use crate::{Error, ManualClock};
@@ -710,6 +710,128 @@ pub async fn concurrent_bookers_of_one_slot_have_one_winner(store: Arc<dyn Store
         );
         assert_no_overlaps(&store, practitioner.id).await;
     }
+}
+
+pub async fn day_limits_are_rechecked_inside_the_change_set(store: Arc<dyn Store>) {
+    let (pa, pb) = two_patients(&store).await;
+    let pr = PractitionerId::new();
+    let first = appointment(pa, pr, None, 100, 30, 0);
+    let check = |field: &str, max_all, max_of_visit_type| DayLimitCheck {
+        field: field.into(),
+        range: CountRange {
+            practitioner: pr,
+            from: at(0),
+            to: at(1000 * 60),
+        },
+        visit_type: first.visit_type,
+        max_all,
+        max_of_visit_type,
+    };
+    let with_checks = |a: &Appointment, day_limits: Vec<DayLimitCheck>| ChangeSet {
+        day_limits,
+        ..insert(a)
+    };
+    // The first of the day fits a limit of one.
+    store
+        .apply(with_checks(&first, vec![check("start", Some(1), None)]))
+        .await
+        .unwrap();
+    // A second one that day does not, whatever the caller checked before:
+    // nothing of it is written.
+    let second = appointment(pb, pr, None, 200, 30, 0);
+    let err = store
+        .apply(with_checks(&second, vec![check("start", Some(1), None)]))
+        .await
+        .unwrap_err();
+    match err {
+        Error::Validation { fields } => {
+            assert_eq!(fields.len(), 1);
+            assert_eq!(
+                (fields[0].field.as_str(), fields[0].code.as_str()),
+                ("start", "daily_limit")
+            );
+        }
+        other => panic!("expected daily_limit, got {other:?}"),
+    }
+    assert_eq!(store.appointment(second.id).await.unwrap(), None);
+    // The visit type's limit counts only its own appointments: `second`
+    // has another visit type, so a limit of one of `first`'s type holds.
+    store
+        .apply(with_checks(
+            &second,
+            vec![check("occurrences[3].start", None, Some(1))],
+        ))
+        .await
+        .unwrap();
+    let mut third = appointment(pb, pr, None, 300, 30, 0);
+    third.visit_type = first.visit_type;
+    let err = store
+        .apply(with_checks(
+            &third,
+            vec![check("occurrences[3].start", Some(5), Some(1))],
+        ))
+        .await
+        .unwrap_err();
+    match err {
+        Error::Validation { fields } => assert_eq!(
+            (fields[0].field.as_str(), fields[0].code.as_str()),
+            ("occurrences[3].start", "visit_type_daily_limit")
+        ),
+        other => panic!("expected visit_type_daily_limit, got {other:?}"),
+    }
+}
+
+pub async fn concurrent_bookers_cannot_exceed_a_daily_limit(store: Arc<dyn Store>) {
+    const BOOKERS: usize = 8;
+    const LIMIT: u32 = 2;
+    let (clinic, practitioner, visit, patients) = scheduling_clinic(store.clone(), BOOKERS).await;
+    let mut availability = practitioner.availability.clone();
+    availability.max_per_day = Some(LIMIT);
+    clinic
+        .set_availability(&Actor::system(), practitioner.id, 1, availability)
+        .await
+        .unwrap();
+    let desk = Actor::new(ActorId::new(), vec![Role::FrontDesk]);
+    // Eight bookers, eight different free slots of one Monday.
+    let tasks: Vec<_> = patients
+        .iter()
+        .enumerate()
+        .map(|(i, patient)| {
+            let (clinic, desk) = (clinic.clone(), desk.clone());
+            let booking = BookAppointment {
+                patient: *patient,
+                practitioner: practitioner.id,
+                room: None,
+                visit_type: visit.id,
+                start: monday_nine() + Duration::minutes(30 * i as i64),
+                status: None,
+                note: None,
+            };
+            async move { clinic.book_appointment(&desk, booking).await }
+        })
+        .collect();
+    let mut winners = 0;
+    for result in join_all(tasks).await {
+        match result {
+            Ok(_) => winners += 1,
+            Err(Error::Validation { fields })
+                if fields.len() == 1 && fields[0].code == "daily_limit" => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(winners, LIMIT as usize, "exactly the limit is booked");
+    let booked = store
+        .appointments(&AppointmentQuery {
+            patient: None,
+            practitioner: Some(practitioner.id),
+            from: monday_nine() - Duration::hours(12),
+            to: monday_nine() + Duration::hours(12),
+            include_inactive: false,
+            limit: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(booked.len(), LIMIT as usize);
 }
 
 pub async fn clinic_books_moves_and_cancels_through_the_store(store: Arc<dyn Store>) {

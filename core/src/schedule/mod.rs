@@ -11,7 +11,7 @@ pub mod validate;
 pub use model::{
     Appointment, AppointmentCount, AppointmentQuery, AppointmentStatus, Availability,
     BookAppointment, BusyQuery, BusySpan, CancelAppointment, Cancellation, CountQuery, CountRange,
-    DateException, DueReminder, NewPractitioner, NewResource, NewVisitType, Practitioner,
-    Recurrence, Reminder, Reschedule, RescheduleAppointment, Resource, ResourceKind, Slot,
-    SlotPage, SlotQuery, TimeOff, TimeWindow, VisitType, Weekday, WeeklyHours,
+    DateException, DayLimitCheck, DueReminder, NewPractitioner, NewResource, NewVisitType,
+    Practitioner, Recurrence, Reminder, Reschedule, RescheduleAppointment, Resource, ResourceKind,
+    Slot, SlotPage, SlotQuery, TimeOff, TimeWindow, VisitType, Weekday, WeeklyHours,
 };

@@ -71,6 +71,14 @@ pub fn day_start(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
     boundary(tz, midnight, false).unwrap_or_else(|| jump_past(tz, midnight))
 }
 
+/// The instants of local day `date`: `[its start, the next day's start)`.
+pub fn day_span(tz: Tz, date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+    let end = date
+        .succ_opt()
+        .map_or(DateTime::<Utc>::MAX_UTC, |next| day_start(tz, next));
+    (day_start(tz, date), end)
+}
+
 /// The local day `at` falls in: the last day begun by then. This is the
 /// wall-clock date except inside a repeated hour that crosses midnight,
 /// where the clock shows the day before again; days stay contiguous spans

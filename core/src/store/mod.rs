@@ -16,8 +16,8 @@ use crate::ids::{
 };
 use crate::patient::{MergeRecord, Patient, PatientSearch};
 use crate::schedule::{
-    Appointment, AppointmentCount, AppointmentQuery, BusyQuery, BusySpan, CountQuery, DueReminder,
-    Practitioner, Resource, VisitType,
+    Appointment, AppointmentCount, AppointmentQuery, BusyQuery, BusySpan, CountQuery,
+    DayLimitCheck, DueReminder, Practitioner, Resource, VisitType,
 };
 use crate::Result;
 
@@ -158,6 +158,11 @@ pub struct ChangeSet {
     /// `double_booking`. Its reminders are stored as given, keeping the sent
     /// mark of every reminder whose due time is unchanged.
     pub appointments: Vec<Versioned<Appointment>>,
+    /// Per-day limits the store re-checks after writing `appointments`,
+    /// inside the transaction and serialized per practitioner, so bookers
+    /// racing for the last place of a day cannot both get it. A violation
+    /// fails the change set with the check's validation error.
+    pub day_limits: Vec<DayLimitCheck>,
     /// Reminders marked sent.
     pub reminders_sent: Vec<ReminderSent>,
     /// Audit entries to chain, in order.

@@ -22,7 +22,9 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use carebase::schedule::{Appointment, Practitioner, Resource, VisitType};
+use carebase::schedule::{
+    Appointment, AppointmentCount, DayLimitCheck, Practitioner, Resource, VisitType,
+};
 use carebase::store::{ReminderSent, Versioned};
 use carebase::{Error, Result};
 
@@ -430,4 +432,57 @@ pub(super) async fn mark_sent(conn: &mut PgConnection, sent: ReminderSent) -> Re
             Ok(())
         }
     }
+}
+
+/// The advisory-lock namespace (first key of the two-key form, a key space
+/// apart from the one-key `OUTBOX_LOCK`) of a practitioner's day limits.
+const DAY_LIMIT_LOCK: i32 = 0x6364_6c31;
+
+/// Serializes writers that re-check a practitioner's per-day limits: a
+/// transaction-scoped advisory lock per practitioner, taken in id order
+/// (no deadlock between two such writers) before the appointments are
+/// written. Under READ COMMITTED the second writer's count, taken after
+/// the first committed, then sees the first's appointment.
+pub(super) async fn lock_limited_days(
+    conn: &mut PgConnection,
+    checks: &[DayLimitCheck],
+) -> Result<()> {
+    let mut practitioners: Vec<Uuid> = checks.iter().map(|c| c.range.practitioner.0).collect();
+    practitioners.sort();
+    practitioners.dedup();
+    for practitioner in practitioners {
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2::text))")
+            .bind(DAY_LIMIT_LOCK)
+            .bind(practitioner)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    }
+    Ok(())
+}
+
+/// Every per-day limit holds after the writes (under
+/// [`lock_limited_days`]).
+pub(super) async fn check_day_limits(
+    conn: &mut PgConnection,
+    checks: &[DayLimitCheck],
+) -> Result<()> {
+    for check in checks {
+        let (all, of_visit_type): (i64, i64) = sqlx::query_as(
+            "SELECT count(*), count(*) FILTER (WHERE visit_type_id = $1) FROM appointments \
+             WHERE active AND practitioner_id = $2 AND start_at >= $3 AND start_at < $4",
+        )
+        .bind(check.visit_type.0)
+        .bind(check.range.practitioner.0)
+        .bind(check.range.from)
+        .bind(check.range.to)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_error)?;
+        check.verify(AppointmentCount {
+            all: to_u32(all, "appointment count")?,
+            of_visit_type: to_u32(of_visit_type, "appointment count")?,
+        })?;
+    }
+    Ok(())
 }

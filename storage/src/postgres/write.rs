@@ -78,9 +78,11 @@ async fn apply_in(conn: &mut PgConnection, changes: ChangeSet) -> Result<Applied
     for w in changes.visit_types {
         schedule::write_visit_type(conn, w).await?;
     }
+    schedule::lock_limited_days(conn, &changes.day_limits).await?;
     for w in changes.appointments {
         schedule::write_appointment(conn, w).await?;
     }
+    schedule::check_day_limits(conn, &changes.day_limits).await?;
     for sent in changes.reminders_sent {
         schedule::mark_sent(conn, sent).await?;
     }

@@ -12,7 +12,9 @@
 use sqlx::sqlite::SqliteQueryResult;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use carebase::schedule::{Appointment, Practitioner, Resource, VisitType};
+use carebase::schedule::{
+    Appointment, AppointmentCount, DayLimitCheck, Practitioner, Resource, VisitType,
+};
 use carebase::store::{ReminderSent, Versioned};
 use carebase::{Error, Result};
 
@@ -353,4 +355,31 @@ pub(super) async fn mark_sent(conn: &mut SqliteConnection, sent: ReminderSent) -
         None => Err(Error::not_found(REMINDER)),
         Some(_) => Err(Error::invalid_state(REMINDER, "already sent")),
     }
+}
+
+/// Every per-day limit holds after the writes. Writers are serialized
+/// (`BEGIN IMMEDIATE` plus the store's writer mutex), so what this
+/// transaction counts no other writer can change before it commits.
+pub(super) async fn check_day_limits(
+    conn: &mut SqliteConnection,
+    checks: &[DayLimitCheck],
+) -> Result<()> {
+    for check in checks {
+        let (all, of_visit_type): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(start_at), COALESCE(SUM(visit_type_id = ?), 0) FROM appointments \
+             WHERE active = 1 AND practitioner_id = ? AND start_at >= ? AND start_at < ?",
+        )
+        .bind(id_text(check.visit_type.0))
+        .bind(id_text(check.range.practitioner.0))
+        .bind(ts(&check.range.from))
+        .bind(ts(&check.range.to))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_error)?;
+        check.verify(AppointmentCount {
+            all: to_u32(all, "appointment count")?,
+            of_visit_type: to_u32(of_visit_type, "appointment count")?,
+        })?;
+    }
+    Ok(())
 }

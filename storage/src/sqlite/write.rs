@@ -64,6 +64,7 @@ async fn apply_in(conn: &mut SqliteConnection, changes: ChangeSet) -> Result<App
     for w in changes.appointments {
         schedule::write_appointment(conn, w).await?;
     }
+    schedule::check_day_limits(conn, &changes.day_limits).await?;
     for sent in changes.reminders_sent {
         schedule::mark_sent(conn, sent).await?;
     }

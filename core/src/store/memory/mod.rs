@@ -254,6 +254,7 @@ fn apply_to(state: &mut State, changes: ChangeSet) -> Result<Applied> {
     for w in changes.appointments {
         schedule::write_appointment(&mut sched.appointments, w)?;
     }
+    schedule::check_day_limits(sched, &changes.day_limits)?;
     for sent in changes.reminders_sent {
         schedule::mark_sent(&mut sched.appointments, sent)?;
     }

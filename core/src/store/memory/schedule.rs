@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use crate::error::ConflictDetail;
 use crate::ids::{AppointmentId, PractitionerId, ResourceId, VisitTypeId};
 use crate::schedule::{
-    Appointment, AppointmentCount, AppointmentQuery, BusyQuery, BusySpan, CountQuery, DueReminder,
-    Practitioner, Resource, VisitType,
+    Appointment, AppointmentCount, AppointmentQuery, BusyQuery, BusySpan, CountQuery,
+    DayLimitCheck, DueReminder, Practitioner, Resource, VisitType,
 };
 use crate::store::{ReminderSent, Versioned};
 use crate::{Error, Result};
@@ -227,6 +227,20 @@ pub(super) fn counts(s: &Schedules, q: &CountQuery) -> Vec<AppointmentCount> {
                 })
         })
         .collect()
+}
+
+/// Every per-day limit holds after the writes (the caller holds the lock,
+/// so no other writer is in between).
+pub(super) fn check_day_limits(s: &Schedules, checks: &[DayLimitCheck]) -> Result<()> {
+    for check in checks {
+        let query = CountQuery {
+            visit_type: check.visit_type,
+            ranges: vec![check.range],
+        };
+        let count = counts(s, &query).first().copied().unwrap_or_default();
+        check.verify(count)?;
+    }
+    Ok(())
 }
 
 /// Unsent reminders due in `[from, to)`.
