@@ -15,14 +15,14 @@ use crate::events::{
 use crate::ids::{AppointmentId, PatientId, SeriesId};
 use crate::policy::Permission;
 use crate::schedule::slots::{
-    blocked, day_span, local_day, local_start, minutes, DayLimits, Occupancy, SlotRules,
+    blocked, day_range, local_day, local_start, minutes, DayLimits, Occupancy, SlotRules,
     Unavailable,
 };
 use crate::schedule::validate::{self, MAX_BLOCK_MINUTES, MAX_SERIES};
 use crate::schedule::{
     Appointment, AppointmentQuery, AppointmentStatus, BookAppointment, BusyQuery, BusySpan,
-    CancelAppointment, Cancellation, CountRange, DayLimitCheck, DueReminder, Recurrence, Reminder,
-    Reschedule, RescheduleAppointment, VisitType,
+    CancelAppointment, Cancellation, DayLimitCheck, DueReminder, Recurrence, Reminder, Reschedule,
+    RescheduleAppointment, VisitType,
 };
 use crate::store::{ChangeSet, ReminderSent, Versioned};
 use crate::{Error, FieldError, Result};
@@ -89,20 +89,16 @@ fn day_limit_checks(
     }
     let mut checks: Vec<DayLimitCheck> = Vec::new();
     for (field, start) in starts {
-        let (from, to) = day_span(bookable.tz, local_day(bookable.tz, *start));
-        if checks.iter().any(|c| c.range.from == from) {
+        let day = local_day(bookable.tz, *start);
+        let range = day_range(bookable.practitioner.id, bookable.tz, day);
+        if checks.iter().any(|c| c.range == range) {
             continue;
         }
         checks.push(DayLimitCheck {
             field: field.clone(),
-            range: CountRange {
-                practitioner: bookable.practitioner.id,
-                from,
-                to,
-            },
+            range,
             visit_type: visit.id,
-            max_all: limits.overall,
-            max_of_visit_type: limits.of_visit_type,
+            limits,
         });
     }
     checks

@@ -12,11 +12,13 @@ use super::Clinic;
 use crate::actor::Actor;
 use crate::ids::{PractitionerId, ResourceId, VisitTypeId};
 use crate::policy::Permission;
-use crate::schedule::slots::{day_span, local_day, minutes, zone, DayLimits, Occupancy, SlotRules};
+use crate::schedule::slots::{
+    day_range, local_day, minutes, zone, DayLimits, Occupancy, SlotRules,
+};
 use crate::schedule::validate;
 use crate::schedule::{
-    AppointmentCount, Availability, BusyQuery, CountQuery, CountRange, NewPractitioner,
-    NewResource, NewVisitType, Practitioner, Resource, Slot, SlotPage, SlotQuery, VisitType,
+    AppointmentCount, Availability, BusyQuery, CountQuery, NewPractitioner, NewResource,
+    NewVisitType, Practitioner, Resource, Slot, SlotPage, SlotQuery, VisitType,
 };
 use crate::store::{ChangeSet, Versioned};
 use crate::{Error, FieldError, Result};
@@ -451,12 +453,7 @@ impl Clinic {
                 let ranges = days
                     .iter()
                     .map(|(i, day)| {
-                        let (from, to) = day_span(bookables[*i].tz, *day);
-                        CountRange {
-                            practitioner: bookables[*i].practitioner.id,
-                            from,
-                            to,
-                        }
+                        day_range(bookables[*i].practitioner.id, bookables[*i].tz, *day)
                     })
                     .collect();
                 let counts = self

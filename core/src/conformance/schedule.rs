@@ -13,6 +13,7 @@ use crate::actor::{Actor, Role};
 use crate::clinic::{Clinic, NewPatient};
 use crate::ids::{ActorId, AppointmentId, PatientId, PractitionerId, ResourceId, VisitTypeId};
 use crate::patient::PatientDetails;
+use crate::schedule::slots::DayLimits;
 use crate::schedule::{
     Appointment, AppointmentCount, AppointmentQuery, AppointmentStatus, Availability,
     BookAppointment, BusyQuery, CancelAppointment, Cancellation, CountQuery, CountRange,
@@ -724,8 +725,10 @@ pub async fn day_limits_are_rechecked_inside_the_change_set(store: Arc<dyn Store
             to: at(1000 * 60),
         },
         visit_type: first.visit_type,
-        max_all,
-        max_of_visit_type,
+        limits: DayLimits {
+            overall: max_all,
+            of_visit_type: max_of_visit_type,
+        },
     };
     let with_checks = |a: &Appointment, day_limits: Vec<DayLimitCheck>| ChangeSet {
         day_limits,

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::slots::Unavailable;
+use super::slots::DayLimits;
 
 use crate::ids::{
     ActorId, AppointmentId, PatientId, PractitionerId, ResourceId, SeriesId, VisitTypeId,
@@ -681,8 +681,8 @@ pub struct AppointmentCount {
 
 /// A per-day limit to hold after a change set's appointments are written:
 /// the practitioner's active appointments starting in `range` (a local day,
-/// computed by core) must not exceed `max_all`, nor those of `visit_type`
-/// `max_of_visit_type`.
+/// computed by core) must stay within `limits`, those of `visit_type`
+/// counted for its own limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayLimitCheck {
     /// The field a violation is reported on (`start`, `occurrences[2].start`).
@@ -691,31 +691,22 @@ pub struct DayLimitCheck {
     pub range: CountRange,
     /// The visit type booked.
     pub visit_type: VisitTypeId,
-    /// The practitioner's limit.
-    pub max_all: Option<u32>,
-    /// The visit type's limit.
-    pub max_of_visit_type: Option<u32>,
+    /// The limits.
+    pub limits: DayLimits,
 }
 
 impl DayLimitCheck {
     /// `Ok` when `count` (read after the writes) is within the limits, else
     /// the validation error a pre-check would have given.
     pub fn verify(&self, count: AppointmentCount) -> crate::Result<()> {
-        let why = if self.max_all.is_some_and(|max| count.all > max) {
-            Unavailable::DailyLimit
-        } else if self
-            .max_of_visit_type
-            .is_some_and(|max| count.of_visit_type > max)
-        {
-            Unavailable::VisitTypeDailyLimit
-        } else {
-            return Ok(());
-        };
-        Err(crate::Error::invalid(
-            self.field.clone(),
-            why.code(),
-            why.message(),
-        ))
+        match self.limits.exceeded(count) {
+            None => Ok(()),
+            Some(why) => Err(crate::Error::invalid(
+                self.field.clone(),
+                why.code(),
+                why.message(),
+            )),
+        }
     }
 }
 

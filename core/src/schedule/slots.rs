@@ -11,7 +11,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::model::{AppointmentCount, Availability, BusySpan, Practitioner, TimeWindow, VisitType};
+use super::model::{
+    AppointmentCount, Availability, BusySpan, CountRange, Practitioner, TimeWindow, VisitType,
+};
 use crate::ids::{AppointmentId, PractitionerId, ResourceId};
 
 /// The zone of an IANA name, if known.
@@ -71,12 +73,17 @@ pub fn day_start(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
     boundary(tz, midnight, false).unwrap_or_else(|| jump_past(tz, midnight))
 }
 
-/// The instants of local day `date`: `[its start, the next day's start)`.
-pub fn day_span(tz: Tz, date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
-    let end = date
+/// `practitioner`'s local day `date` as a range of instants to count in:
+/// `[its start, the next day's start)`.
+pub fn day_range(practitioner: PractitionerId, tz: Tz, date: NaiveDate) -> CountRange {
+    let to = date
         .succ_opt()
         .map_or(DateTime::<Utc>::MAX_UTC, |next| day_start(tz, next));
-    (day_start(tz, date), end)
+    CountRange {
+        practitioner,
+        from: day_start(tz, date),
+        to,
+    }
 }
 
 /// The local day `at` falls in: the last day begun by then. This is the
@@ -395,14 +402,24 @@ impl DayLimits {
         self.overall.is_some() || self.of_visit_type.is_some()
     }
 
-    /// Whether a day that already holds `count` is full.
+    /// Whether a day that already holds `count` is full: one more would
+    /// exceed a limit.
     pub fn full(&self, count: AppointmentCount) -> Option<Unavailable> {
-        if self.overall.is_some_and(|max| count.all >= max) {
+        self.exceeded(AppointmentCount {
+            all: count.all + 1,
+            of_visit_type: count.of_visit_type + 1,
+        })
+    }
+
+    /// Whether a day holding `count` (the new appointment included) is
+    /// over a limit.
+    pub fn exceeded(&self, count: AppointmentCount) -> Option<Unavailable> {
+        if self.overall.is_some_and(|max| count.all > max) {
             return Some(Unavailable::DailyLimit);
         }
         if self
             .of_visit_type
-            .is_some_and(|max| count.of_visit_type >= max)
+            .is_some_and(|max| count.of_visit_type > max)
         {
             return Some(Unavailable::VisitTypeDailyLimit);
         }

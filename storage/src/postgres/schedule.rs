@@ -23,7 +23,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use carebase::schedule::{
-    Appointment, AppointmentCount, DayLimitCheck, Practitioner, Resource, VisitType,
+    Appointment, CountQuery, DayLimitCheck, Practitioner, Resource, VisitType,
 };
 use carebase::store::{ReminderSent, Versioned};
 use carebase::{Error, Result};
@@ -468,21 +468,12 @@ pub(super) async fn check_day_limits(
     checks: &[DayLimitCheck],
 ) -> Result<()> {
     for check in checks {
-        let (all, of_visit_type): (i64, i64) = sqlx::query_as(
-            "SELECT count(*), count(*) FILTER (WHERE visit_type_id = $1) FROM appointments \
-             WHERE active AND practitioner_id = $2 AND start_at >= $3 AND start_at < $4",
-        )
-        .bind(check.visit_type.0)
-        .bind(check.range.practitioner.0)
-        .bind(check.range.from)
-        .bind(check.range.to)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db_error)?;
-        check.verify(AppointmentCount {
-            all: to_u32(all, "appointment count")?,
-            of_visit_type: to_u32(of_visit_type, "appointment count")?,
-        })?;
+        let query = CountQuery {
+            visit_type: check.visit_type,
+            ranges: vec![check.range],
+        };
+        let counts = super::schedule_read::appointment_counts(&mut *conn, &query).await?;
+        check.verify(counts.first().copied().unwrap_or_default())?;
     }
     Ok(())
 }

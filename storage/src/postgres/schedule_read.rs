@@ -404,7 +404,7 @@ pub(super) async fn busy(pool: &PgPool, query: &BusyQuery) -> Result<Vec<BusySpa
 /// subquery so each range is an index range whatever the statistics say
 /// (a plain join was planned as a hash join over the whole table).
 pub(super) async fn appointment_counts(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     query: &CountQuery,
 ) -> Result<Vec<AppointmentCount>> {
     if query.ranges.is_empty() {
@@ -427,7 +427,7 @@ pub(super) async fn appointment_counts(
     .bind(practitioners)
     .bind(froms)
     .bind(tos)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
     .map_err(db_error)?;
     rows.into_iter()

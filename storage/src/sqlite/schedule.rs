@@ -13,7 +13,7 @@ use sqlx::sqlite::SqliteQueryResult;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use carebase::schedule::{
-    Appointment, AppointmentCount, DayLimitCheck, Practitioner, Resource, VisitType,
+    Appointment, CountQuery, DayLimitCheck, Practitioner, Resource, VisitType,
 };
 use carebase::store::{ReminderSent, Versioned};
 use carebase::{Error, Result};
@@ -365,21 +365,12 @@ pub(super) async fn check_day_limits(
     checks: &[DayLimitCheck],
 ) -> Result<()> {
     for check in checks {
-        let (all, of_visit_type): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(start_at), COALESCE(SUM(visit_type_id = ?), 0) FROM appointments \
-             WHERE active = 1 AND practitioner_id = ? AND start_at >= ? AND start_at < ?",
-        )
-        .bind(id_text(check.visit_type.0))
-        .bind(id_text(check.range.practitioner.0))
-        .bind(ts(&check.range.from))
-        .bind(ts(&check.range.to))
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db_error)?;
-        check.verify(AppointmentCount {
-            all: to_u32(all, "appointment count")?,
-            of_visit_type: to_u32(of_visit_type, "appointment count")?,
-        })?;
+        let query = CountQuery {
+            visit_type: check.visit_type,
+            ranges: vec![check.range],
+        };
+        let counts = super::schedule_read::appointment_counts(&mut *conn, &query).await?;
+        check.verify(counts.first().copied().unwrap_or_default())?;
     }
     Ok(())
 }

@@ -436,7 +436,7 @@ pub(super) async fn busy(pool: &SqlitePool, query: &BusyQuery) -> Result<Vec<Bus
 /// `appointments_practitioner_active_start` index (covering): one statement for all
 /// ranges, a row per range in the query's order.
 pub(super) async fn appointment_counts(
-    pool: &SqlitePool,
+    db: impl sqlx::SqliteExecutor<'_>,
     query: &CountQuery,
 ) -> Result<Vec<AppointmentCount>> {
     if query.ranges.is_empty() {
@@ -458,7 +458,7 @@ pub(super) async fn appointment_counts(
     )
     .bind(id_text(query.visit_type.0))
     .bind(to_json(&ranges, "count query ranges")?)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
     .map_err(db_error)?;
     rows.into_iter()
