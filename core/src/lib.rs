@@ -15,6 +15,7 @@ pub mod clock;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod limits;
 pub mod patient;
 pub mod policy;
 pub mod schedule;
