@@ -1,5 +1,6 @@
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
+// `unsafe` is allowed in one module only: the SQLite lock routing (sqlite/locks.rs).
+#![deny(unsafe_code)]
 //! Storage backends for carebase.
 //!
 //! [`open`] turns a URL into a [`carebase::Store`]:

@@ -8,7 +8,12 @@
 //! on SQLite's busy handler. Other processes are covered by `busy_timeout`.
 //! Reads: single statements on pooled connections (WAL lets them run beside
 //! a writer).
+//!
+//! Locks: on Linux and Android SQLite's file locks are open file description
+//! locks (`locks`), so a host's own SQLite in the process can read the file
+//! without breaking them or deleting the WAL (`docs/sqlite-file.md`).
 
+mod locks;
 mod read;
 mod rows;
 mod schedule;
@@ -224,17 +229,23 @@ impl SqliteStore {
     }
 
     /// Connects with explicit options (e.g. for benches) and applies pending
-    /// migrations. An in-memory database needs `max_connections == 1`: the
-    /// single connection is then kept for the life of the store.
+    /// migrations. Connections are kept for the life of the store. An
+    /// in-memory database needs `max_connections == 1`.
     pub async fn connect(options: SqliteConnectOptions, max_connections: u32) -> Result<Self> {
+        // Before the first connection: locks no other SQLite copy can break.
+        locks::install();
         let max_connections = max_connections.max(1);
-        let mut pool = SqlitePoolOptions::new().max_connections(max_connections);
+        // Connections live as long as the store: if an idle pool closed its
+        // last one, SQLite would close its descriptors of the file, and
+        // closing a descriptor drops the POSIX locks another SQLite copy in
+        // the process holds on the file (see `locks`); an in-memory database
+        // would vanish with its only connection.
+        let mut pool = SqlitePoolOptions::new()
+            .max_connections(max_connections)
+            .idle_timeout(None)
+            .max_lifetime(None);
         if max_connections == 1 {
-            // Never close the only connection: an in-memory database would vanish.
-            pool = pool
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None);
+            pool = pool.min_connections(1);
         }
         let pool = pool.connect_with(options).await.map_err(db_error)?;
         let migrator = sqlx::migrate!("./migrations/sqlite");
