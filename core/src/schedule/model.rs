@@ -85,8 +85,21 @@ pub struct WeeklyHours {
     pub valid_until: Option<NaiveDate>,
 }
 
+impl WeeklyHours {
+    /// Whether these hours apply on local `date`: its weekday, inside the
+    /// validity (day offs aside).
+    pub(crate) fn applies_on(&self, date: NaiveDate) -> bool {
+        use chrono::Datelike;
+        self.weekday.to_chrono() == date.weekday()
+            && self.valid_from.is_none_or(|from| from <= date)
+            && self.valid_until.is_none_or(|until| date <= until)
+    }
+}
+
 /// One date that differs from the weekly pattern: with no `extra_hours` the
-/// weekly hours of that date are off; with them, the window is added.
+/// weekly hours of that date are off; with them, the window is added. The
+/// exceptions of one date combine, so a day off plus extra hours on the same
+/// date replaces that date's weekly hours by the extra hours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DateException {
     /// The local date.
@@ -120,10 +133,13 @@ impl fmt::Debug for TimeOff {
 /// When a practitioner can be booked, in their own time zone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Availability {
-    /// Weekly hours (several windows a day allowed; they must not overlap).
+    /// Weekly hours (several windows a day allowed; they must not overlap
+    /// on any date both apply).
     #[serde(default)]
     pub weekly: Vec<WeeklyHours>,
-    /// Days off and extra hours on given dates.
+    /// Days off and extra hours on given dates. A date's extra hours must
+    /// not overlap each other nor the weekly hours they are added to; a day
+    /// off plus extra hours on one date means only the extra hours.
     #[serde(default)]
     pub exceptions: Vec<DateException>,
     /// Absences.
