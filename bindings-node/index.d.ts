@@ -308,9 +308,15 @@ export interface AuditVerification {
 
 /** When a practitioner can be booked, in their own time zone. */
 export interface Availability {
-  /** Weekly hours (several windows a day allowed; they must not overlap). */
+  /**
+   * Weekly hours (several windows a day allowed; windows that apply on
+   * the same date must not overlap: `overlaps` on the later one).
+   */
   weekly?: Array<WeeklyHours>
-  /** Days off and extra hours on given dates. */
+  /**
+   * Days off and extra hours on given dates. A date's extra hours must
+   * not overlap each other nor the weekly hours they are added to.
+   */
   exceptions?: Array<DateException>
   /** Absences. */
   timeOff?: Array<TimeOff>
@@ -406,7 +412,9 @@ export type ContactUse = 'home' | 'work' | 'mobile' | 'temp' | 'old'
 
 /**
  * One date that differs from the weekly pattern: without `extraHours` the
- * weekly hours of that date are off; with them, the window is added.
+ * weekly hours of that date are off; with them, the window is added. The
+ * exceptions of one date combine, so a day off plus extra hours on the same
+ * date replaces that date's weekly hours by the extra hours.
  */
 export interface DateException {
   /** The local date, `YYYY-MM-DD`. */

@@ -10,7 +10,7 @@ works Mondays 09:00-17:00 Europe/Berlin (08:00-16:00 UTC in January) on a
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -159,6 +159,80 @@ def test_free_slots_page_through_the_day_with_next_cursor(w: World) -> None:
         if cursor is None:
             break
     assert starts == [at(9) + timedelta(minutes=30 * i) for i in range(16)]
+
+
+def all_starts(clinic: cb.Clinic, query: cb.SlotQuery) -> List[datetime]:
+    """Every free start of ``query``, following its cursors."""
+    starts: List[datetime] = []
+    while True:
+        page = clinic.find_free_slots(cb.Actor.system(), query)
+        assert len(page.slots) <= (query.limit or 20)
+        starts += [s.start for s in page]
+        if page.next_cursor is None:
+            return starts
+        query = replace(query, cursor=page.next_cursor)
+
+
+def test_slot_pages_resume_after_their_cursor_when_the_repeated_hour_crosses_midnight() -> None:
+    # Goose Bay, 7 November 2010: at 00:01 ADT (03:01 UTC) clocks went back to
+    # 23:01 AST, so Saturday 23:01 to Sunday 00:01 was shown twice.
+    clinic = cb.open("memory:", clock=cb.ManualClock(datetime(2010, 11, 1, tzinfo=UTC)))
+    system = cb.Actor.system()
+    doctor = clinic.add_practitioner(
+        system,
+        cb.NewPractitioner(
+            name="Dr Goose", time_zone="America/Goose_Bay",
+            availability=cb.Availability(
+                weekly=[
+                    cb.WeeklyHours(weekday=cb.Weekday.SATURDAY, start=time(23, 50), end=time(23, 59)),
+                    cb.WeeklyHours(weekday=cb.Weekday.SUNDAY, start=time(0), end=time(0, 20)),
+                ],
+                slot_minutes=5,
+            ),
+        ),
+    )
+    visit = clinic.add_visit_type(
+        system, cb.NewVisitType(code="quick", name="Quick", duration_minutes=5, horizon_days=3650),
+    )
+    expected = [datetime(2010, 11, 7, h, m, tzinfo=UTC) for h, m in [(2, 50), (2, 55), (3, 0), (4, 5), (4, 10), (4, 15)]]
+    for limit in (1, 2, 3, 500):
+        query = cb.SlotQuery(
+            visit_type=visit.id, practitioners=[doctor.id], limit=limit,
+            from_=datetime(2010, 11, 6, 12, tzinfo=UTC), to=datetime(2010, 11, 8, tzinfo=UTC),
+        )
+        assert all_starts(clinic, query) == expected, limit
+
+
+def test_weekly_hours_that_overlap_are_refused_naming_the_later_window(w: World) -> None:
+    monday = cb.Weekday.MONDAY
+    overlapping = cb.Availability(
+        weekly=[
+            cb.WeeklyHours(weekday=monday, start=time(9), end=time(12)),
+            cb.WeeklyHours(weekday=monday, start=time(12), end=time(13)),
+            cb.WeeklyHours(weekday=monday, start=time(11), end=time(14), valid_from=date(2030, 2, 1)),
+        ],
+        exceptions=[cb.DateException(date=date(2030, 1, 7), extra_hours=cb.TimeWindow(time(8), time(10)))],
+        slot_minutes=30,
+    )
+    with pytest.raises(cb.ValidationError) as refused:
+        w.clinic.set_availability(w.system, w.doctor.id, 1, overlapping)
+    assert [(f.field, f.code) for f in refused.value.fields] == [
+        ("weekly[2]", "overlaps"),
+        ("exceptions[0].extra_hours", "overlaps"),
+    ]
+
+
+def test_a_day_off_with_extra_hours_replaces_the_weekly_hours_of_that_date(w: World) -> None:
+    replaced = cb.Availability(
+        weekly=mondays_nine_to_five().weekly,
+        exceptions=[
+            cb.DateException(date=date(2030, 1, 7)),
+            cb.DateException(date=date(2030, 1, 7), extra_hours=cb.TimeWindow(time(16), time(18))),
+        ],
+        slot_minutes=30,
+    )
+    w.clinic.set_availability(w.system, w.doctor.id, 1, replaced)
+    assert [s.start for s in monday_slots(w, 20)] == [at(16), at(16, 30), at(17), at(17, 30)]
 
 
 def test_a_booked_slot_is_no_longer_free(w: World) -> None:

@@ -1,72 +1,38 @@
 //! Who is asking: an [`Actor`] with roles and the person it stands for.
 
-use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::codes::code_enum;
 use crate::ids::{ActorId, PatientId, PractitionerId};
 use crate::{Error, Result};
 
-/// A role the access policy grants permissions to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// A patient acting for themself.
-    Patient,
-    /// A doctor or other licensed clinician.
-    Practitioner,
-    /// A nurse.
-    Nurse,
-    /// Reception: registration and demographics.
-    FrontDesk,
-    /// Billing staff: codes and amounts, not clinical notes.
-    Billing,
-    /// Administrator: care teams, policy, audit review.
-    Admin,
-    /// A trusted system process.
-    System,
-}
-
-impl Role {
-    /// Every role, in a fixed order.
-    pub const ALL: [Role; 7] = [
-        Role::Patient,
-        Role::Practitioner,
-        Role::Nurse,
-        Role::FrontDesk,
-        Role::Billing,
-        Role::Admin,
-        Role::System,
-    ];
-
-    /// The stable code, e.g. `front_desk`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Role::Patient => "patient",
-            Role::Practitioner => "practitioner",
-            Role::Nurse => "nurse",
-            Role::FrontDesk => "front_desk",
-            Role::Billing => "billing",
-            Role::Admin => "admin",
-            Role::System => "system",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+code_enum! {
+    /// A role the access policy grants permissions to.
+    #[derive(PartialOrd, Ord)]
+    pub enum Role {
+        /// A patient acting for themself.
+        Patient = "patient",
+        /// A doctor or other licensed clinician.
+        Practitioner = "practitioner",
+        /// A nurse.
+        Nurse = "nurse",
+        /// Reception: registration and demographics.
+        FrontDesk = "front_desk",
+        /// Billing staff: codes and amounts, not clinical notes.
+        Billing = "billing",
+        /// Administrator: care teams, policy, audit review.
+        Admin = "admin",
+        /// A trusted system process.
+        System = "system",
     }
 }
 
 impl FromStr for Role {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| Error::invalid("role", "unknown_role", "unknown role"))
+        Role::parse(s).ok_or_else(|| Error::invalid("role", "unknown_role", "unknown role"))
     }
 }
 

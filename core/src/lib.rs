@@ -12,6 +12,7 @@ pub mod actor;
 pub mod audit;
 pub mod clinic;
 pub mod clock;
+mod codes;
 pub mod error;
 pub mod events;
 pub mod ids;

@@ -100,21 +100,9 @@ pub(crate) fn corrupt(what: &str) -> Error {
     Error::storage(format!("corrupt {what} in database"))
 }
 
-/// The stored text of a resource kind.
-pub(crate) fn kind_text(kind: ResourceKind) -> &'static str {
-    match kind {
-        ResourceKind::Room => "room",
-        ResourceKind::Equipment => "equipment",
-    }
-}
-
-/// The inverse of [`kind_text`].
+/// A stored resource kind (written as [`ResourceKind::as_str`]).
 pub(crate) fn parse_kind(text: &str) -> Result<ResourceKind> {
-    match text {
-        "room" => Ok(ResourceKind::Room),
-        "equipment" => Ok(ResourceKind::Equipment),
-        _ => Err(corrupt("resource kind")),
-    }
+    ResourceKind::parse(text).ok_or_else(|| corrupt("resource kind"))
 }
 
 /// A stored minutes/count column back to the `u32` it was written from.

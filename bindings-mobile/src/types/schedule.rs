@@ -97,7 +97,9 @@ impl WeeklyHours {
 }
 
 /// One date that differs from the weekly pattern: with no `extra_hours` the
-/// weekly hours of that date are off; with them, the window is added.
+/// weekly hours of that date are off; with them, the window is added. The
+/// exceptions of one date combine, so a day off plus extra hours on the same
+/// date replaces that date's weekly hours by the extra hours.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct DateException {
     /// The local date `yyyy-mm-dd`.
@@ -176,10 +178,12 @@ impl TimeOff {
 /// When a practitioner can be booked, in their own time zone.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Availability {
-    /// Weekly hours (several windows a day allowed; they must not overlap).
+    /// Weekly hours (several windows a day allowed; windows that apply on
+    /// the same date must not overlap: `overlaps` on the later one).
     #[uniffi(default)]
     pub weekly: Vec<WeeklyHours>,
-    /// Days off and extra hours on given dates.
+    /// Days off and extra hours on given dates. A date's extra hours must
+    /// not overlap each other nor the weekly hours they are added to.
     #[uniffi(default)]
     pub exceptions: Vec<DateException>,
     /// Absences.

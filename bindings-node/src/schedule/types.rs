@@ -60,7 +60,9 @@ pub struct WeeklyHours {
 }
 
 /// One date that differs from the weekly pattern: without `extraHours` the
-/// weekly hours of that date are off; with them, the window is added.
+/// weekly hours of that date are off; with them, the window is added. The
+/// exceptions of one date combine, so a day off plus extra hours on the same
+/// date replaces that date's weekly hours by the extra hours.
 #[napi(object)]
 pub struct DateException {
     /// The local date, `YYYY-MM-DD`.
@@ -82,9 +84,11 @@ pub struct TimeOff {
 /// When a practitioner can be booked, in their own time zone.
 #[napi(object)]
 pub struct Availability {
-    /// Weekly hours (several windows a day allowed; they must not overlap).
+    /// Weekly hours (several windows a day allowed; windows that apply on
+    /// the same date must not overlap: `overlaps` on the later one).
     pub weekly: Option<Vec<WeeklyHours>>,
-    /// Days off and extra hours on given dates.
+    /// Days off and extra hours on given dates. A date's extra hours must
+    /// not overlap each other nor the weekly hours they are added to.
     pub exceptions: Option<Vec<DateException>>,
     /// Absences.
     pub time_off: Option<Vec<TimeOff>>,

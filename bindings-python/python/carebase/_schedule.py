@@ -109,7 +109,9 @@ class WeeklyHours:
 @dataclass
 class DateException:
     """A date that differs from the weekly pattern: a day off (no
-    ``extra_hours``) or extra hours on that date."""
+    ``extra_hours``) or extra hours on that date. A date's exceptions
+    combine: a day off plus extra hours on the same date replaces that
+    date's weekly hours by the extra hours."""
 
     date: _Date
     extra_hours: Optional[TimeWindow] = None
@@ -129,7 +131,11 @@ class TimeOff:
 
 @dataclass
 class Availability:
-    """When a practitioner can be booked, in their own time zone."""
+    """When a practitioner can be booked, in their own time zone. Windows
+    that apply on the same date must not overlap (touching is fine): a
+    weekly window overlapping an earlier one of its weekday is refused as
+    ``weekly[i]``, extra hours overlapping other hours of their date as
+    ``exceptions[i].extra_hours``, both with code ``overlaps``."""
 
     weekly: List[WeeklyHours] = field(default_factory=list)
     exceptions: List[DateException] = field(default_factory=list)

@@ -5,23 +5,24 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{AuditDraft, AuditEntry, ChainHead};
+use crate::codes::code_enum;
 use crate::ids::{AuditEntryId, PatientId};
 
 /// `prev_hash` of the first entry in every chain.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// What kind of tampering a chain shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProblemKind {
-    /// An entry's content no longer matches its hash.
-    Edited,
-    /// An entry is missing (a gap, or the head points past the last entry).
-    Deleted,
-    /// Entries are out of order.
-    Reordered,
-    /// An entry was added that the chain never produced.
-    Inserted,
+code_enum! {
+    /// What kind of tampering a chain shows.
+    pub enum ProblemKind {
+        /// An entry's content no longer matches its hash.
+        Edited = "edited",
+        /// An entry is missing (a gap, or the head points past the last entry).
+        Deleted = "deleted",
+        /// Entries are out of order.
+        Reordered = "reordered",
+        /// An entry was added that the chain never produced.
+        Inserted = "inserted",
+    }
 }
 
 /// The first problem found in a chain.

@@ -12,35 +12,18 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::actor::Role;
+use crate::codes::code_enum;
 use crate::ids::{ActorId, AuditEntryId, GrantId, PatientId};
 
-/// How an audited attempt ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// Allowed and done.
-    Success,
-    /// Refused by the access policy.
-    Denied,
-    /// Allowed but failed (validation, conflict, not found, storage).
-    Failed,
-}
-
-impl Outcome {
-    /// Stable code.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Outcome::Success => "success",
-            Outcome::Denied => "denied",
-            Outcome::Failed => "failed",
-        }
-    }
-
-    /// Parses a stable code.
-    pub fn parse(code: &str) -> Option<Self> {
-        [Outcome::Success, Outcome::Denied, Outcome::Failed]
-            .into_iter()
-            .find(|o| o.as_str() == code)
+code_enum! {
+    /// How an audited attempt ended.
+    pub enum Outcome {
+        /// Allowed and done.
+        Success = "success",
+        /// Refused by the access policy.
+        Denied = "denied",
+        /// Allowed but failed (validation, conflict, not found, storage).
+        Failed = "failed",
     }
 }
 

@@ -1,15 +1,15 @@
 //! Check-digit algorithms an identifier system can require.
 
-use serde::{Deserialize, Serialize};
+use crate::codes::code_enum;
 
-/// A check-digit scheme; the last character of the value is the check digit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckDigit {
-    /// Luhn mod 10 (digits only).
-    Luhn,
-    /// Verhoeff dihedral-group scheme (digits only; catches all transpositions).
-    Verhoeff,
+code_enum! {
+    /// A check-digit scheme; the last character of the value is the check digit.
+    pub enum CheckDigit {
+        /// Luhn mod 10 (digits only).
+        Luhn = "luhn",
+        /// Verhoeff dihedral-group scheme (digits only; catches all transpositions).
+        Verhoeff = "verhoeff",
+    }
 }
 
 /// Verhoeff multiplication table of the dihedral group D5.

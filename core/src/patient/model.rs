@@ -5,6 +5,7 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::codes::code_enum;
 use crate::ids::PatientId;
 
 /// Prints `<redacted>` so patient data never reaches logs through `{:?}`.
@@ -27,25 +28,26 @@ pub struct Identifier {
     pub value: String,
 }
 
-/// FHIR `HumanName.use`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NameUse {
-    /// The name normally used.
-    #[default]
-    Usual,
-    /// The legal name.
-    Official,
-    /// A temporary name.
-    Temp,
-    /// A nickname.
-    Nickname,
-    /// An anonymous name.
-    Anonymous,
-    /// A name no longer in use.
-    Old,
-    /// A name used before marriage.
-    Maiden,
+code_enum! {
+    /// FHIR `HumanName.use`.
+    #[derive(Default)]
+    pub enum NameUse {
+        /// The name normally used.
+        #[default]
+        Usual = "usual",
+        /// The legal name.
+        Official = "official",
+        /// A temporary name.
+        Temp = "temp",
+        /// A nickname.
+        Nickname = "nickname",
+        /// An anonymous name.
+        Anonymous = "anonymous",
+        /// A name no longer in use.
+        Old = "old",
+        /// A name used before marriage.
+        Maiden = "maiden",
+    }
 }
 
 /// A person's name (FHIR `HumanName`).
@@ -68,63 +70,44 @@ pub struct HumanName {
     pub suffix: Vec<String>,
 }
 
-/// FHIR administrative gender.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Gender {
-    /// Male.
-    Male,
-    /// Female.
-    Female,
-    /// Other.
-    Other,
-    /// Unknown.
-    Unknown,
-}
-
-impl Gender {
-    /// The FHIR code.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Gender::Male => "male",
-            Gender::Female => "female",
-            Gender::Other => "other",
-            Gender::Unknown => "unknown",
-        }
-    }
-
-    /// Parses a FHIR code.
-    pub fn parse(code: &str) -> Option<Self> {
-        [Gender::Male, Gender::Female, Gender::Other, Gender::Unknown]
-            .into_iter()
-            .find(|g| g.as_str() == code)
+code_enum! {
+    /// FHIR administrative gender.
+    pub enum Gender {
+        /// Male.
+        Male = "male",
+        /// Female.
+        Female = "female",
+        /// Other.
+        Other = "other",
+        /// Unknown.
+        Unknown = "unknown",
     }
 }
 
-/// How a patient can be reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ContactSystem {
-    /// A phone number (E.164 or national digits).
-    Phone,
-    /// An email address.
-    Email,
+code_enum! {
+    /// How a patient can be reached.
+    pub enum ContactSystem {
+        /// A phone number (E.164 or national digits).
+        Phone = "phone",
+        /// An email address.
+        Email = "email",
+    }
 }
 
-/// FHIR `ContactPoint.use`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ContactUse {
-    /// At home.
-    Home,
-    /// At work.
-    Work,
-    /// A mobile device.
-    Mobile,
-    /// Temporary.
-    Temp,
-    /// No longer in use.
-    Old,
+code_enum! {
+    /// FHIR `ContactPoint.use`.
+    pub enum ContactUse {
+        /// At home.
+        Home = "home",
+        /// At work.
+        Work = "work",
+        /// A mobile device.
+        Mobile = "mobile",
+        /// Temporary.
+        Temp = "temp",
+        /// No longer in use.
+        Old = "old",
+    }
 }
 
 /// A phone number or email address.
@@ -139,20 +122,20 @@ pub struct ContactPoint {
     pub usage: Option<ContactUse>,
 }
 
-/// FHIR `Address.use`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AddressUse {
-    /// Home address.
-    Home,
-    /// Work address.
-    Work,
-    /// Temporary address.
-    Temp,
-    /// No longer in use.
-    Old,
-    /// For billing.
-    Billing,
+code_enum! {
+    /// FHIR `Address.use`.
+    pub enum AddressUse {
+        /// Home address.
+        Home = "home",
+        /// Work address.
+        Work = "work",
+        /// Temporary address.
+        Temp = "temp",
+        /// No longer in use.
+        Old = "old",
+        /// For billing.
+        Billing = "billing",
+    }
 }
 
 /// A postal address.
@@ -229,62 +212,28 @@ pub struct PatientDetails {
     pub deceased_at: Option<DateTime<Utc>>,
 }
 
-/// A field of [`PatientDetails`] that the policy can show or hide.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PatientField {
-    /// `identifiers`
-    Identifiers,
-    /// `names`
-    Names,
-    /// `gender`
-    Gender,
-    /// `birth_date`
-    BirthDate,
-    /// `telecom`
-    Telecom,
-    /// `addresses`
-    Addresses,
-    /// `language`
-    Language,
-    /// `emergency_contacts`
-    EmergencyContacts,
-    /// `deceased` and `deceased_at`
-    Deceased,
-}
-
-impl PatientField {
-    /// Every maskable field.
-    pub const ALL: [PatientField; 9] = [
-        PatientField::Identifiers,
-        PatientField::Names,
-        PatientField::Gender,
-        PatientField::BirthDate,
-        PatientField::Telecom,
-        PatientField::Addresses,
-        PatientField::Language,
-        PatientField::EmergencyContacts,
-        PatientField::Deceased,
-    ];
-
-    /// The field's name in documents and policies.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            PatientField::Identifiers => "identifiers",
-            PatientField::Names => "names",
-            PatientField::Gender => "gender",
-            PatientField::BirthDate => "birth_date",
-            PatientField::Telecom => "telecom",
-            PatientField::Addresses => "addresses",
-            PatientField::Language => "language",
-            PatientField::EmergencyContacts => "emergency_contacts",
-            PatientField::Deceased => "deceased",
-        }
-    }
-
-    /// Parses a field name.
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|f| f.as_str() == name)
+code_enum! {
+    /// A field of [`PatientDetails`] that the policy can show or hide.
+    #[derive(PartialOrd, Ord)]
+    pub enum PatientField {
+        /// `identifiers`
+        Identifiers = "identifiers",
+        /// `names`
+        Names = "names",
+        /// `gender`
+        Gender = "gender",
+        /// `birth_date`
+        BirthDate = "birth_date",
+        /// `telecom`
+        Telecom = "telecom",
+        /// `addresses`
+        Addresses = "addresses",
+        /// `language`
+        Language = "language",
+        /// `emergency_contacts`
+        EmergencyContacts = "emergency_contacts",
+        /// `deceased` and `deceased_at`
+        Deceased = "deceased",
     }
 }
 

@@ -298,22 +298,24 @@ impl Loader<'_> {
             required("relationship")?,
         );
         let id = self.string(id, &join(path, "id"))?;
-        let role_codes = Role::ALL.map(|r| r.as_str());
-        let roles = self.codes(roles, &join(path, "roles"), "role", &role_codes, |c| {
-            Role::ALL.into_iter().find(|r| r.as_str() == c)
-        })?;
-        let permission_codes = Permission::ALL.map(|p| p.as_str());
+        let roles = self.codes(
+            roles,
+            &join(path, "roles"),
+            "role",
+            &Role::CODES,
+            Role::parse,
+        )?;
         let permissions = self.codes(
             permissions,
             &join(path, "permissions"),
             "permission",
-            &permission_codes,
+            &Permission::CODES,
             Permission::parse,
         )?;
         let relationship_path = join(path, "relationship");
         let code = self.string(relationship, &relationship_path)?;
         let relationship = Relationship::parse(&code).ok_or_else(|| {
-            let all = Relationship::ALL.map(|r| r.as_str()).join(", ");
+            let all = Relationship::CODES.join(", ");
             self.error(
                 relationship.offset,
                 &relationship_path,
@@ -322,16 +324,13 @@ impl Loader<'_> {
         })?;
         let fields = match find(entries, "fields") {
             None => None,
-            Some(node) => {
-                let field_codes = PatientField::ALL.map(|f| f.as_str());
-                Some(self.codes(
-                    node,
-                    &join(path, "fields"),
-                    "patient field",
-                    &field_codes,
-                    PatientField::parse,
-                )?)
-            }
+            Some(node) => Some(self.codes(
+                node,
+                &join(path, "fields"),
+                "patient field",
+                &PatientField::CODES,
+                PatientField::parse,
+            )?),
         };
         Ok(Rule {
             id,

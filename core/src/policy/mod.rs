@@ -14,206 +14,84 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::actor::Role;
+use crate::codes::code_enum;
 use crate::ids::GrantId;
 use crate::patient::PatientField;
 
-/// Something an actor can be allowed to do. Codes are `resource.action`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Permission {
-    /// `patient.read`: read one record.
-    #[serde(rename = "patient.read")]
-    PatientRead,
-    /// `patient.search`: search records (each result is audited).
-    #[serde(rename = "patient.search")]
-    PatientSearch,
-    /// `patient.register`: register a new patient.
-    #[serde(rename = "patient.register")]
-    PatientRegister,
-    /// `patient.update`: change demographics.
-    #[serde(rename = "patient.update")]
-    PatientUpdate,
-    /// `patient.deactivate`: deactivate or reactivate.
-    #[serde(rename = "patient.deactivate")]
-    PatientDeactivate,
-    /// `patient.merge`: find duplicates, merge, unmerge, read the merge log.
-    #[serde(rename = "patient.merge")]
-    PatientMerge,
-    /// `mrn.generate`: allocate a medical record number.
-    #[serde(rename = "mrn.generate")]
-    MrnGenerate,
-    /// `care_team.read`: see a patient's care team.
-    #[serde(rename = "care_team.read")]
-    CareTeamRead,
-    /// `care_team.manage`: assign and remove care-team members.
-    #[serde(rename = "care_team.manage")]
-    CareTeamManage,
-    /// `break_glass.request`: ask for emergency access.
-    #[serde(rename = "break_glass.request")]
-    BreakGlassRequest,
-    /// `break_glass.review`: list and review emergency grants.
-    #[serde(rename = "break_glass.review")]
-    BreakGlassReview,
-    /// `audit.read`: list audit entries.
-    #[serde(rename = "audit.read")]
-    AuditRead,
-    /// `audit.verify`: verify the hash chains.
-    #[serde(rename = "audit.verify")]
-    AuditVerify,
-    /// `audit.access_log`: who accessed a patient's record.
-    #[serde(rename = "audit.access_log")]
-    AccessLogRead,
-    /// `outbox.read`: poll and acknowledge events.
-    #[serde(rename = "outbox.read")]
-    OutboxRead,
-    /// `policy.manage`: replace the access policy.
-    #[serde(rename = "policy.manage")]
-    PolicyManage,
-    /// `schedule.read`: see practitioners, rooms, visit types and free slots.
-    #[serde(rename = "schedule.read")]
-    ScheduleRead,
-    /// `schedule.manage`: add practitioners, rooms and visit types; set availability.
-    #[serde(rename = "schedule.manage")]
-    ScheduleManage,
-    /// `calendar.read`: a practitioner's appointments (their schedule).
-    #[serde(rename = "calendar.read")]
-    CalendarRead,
-    /// `appointment.read`: one appointment, or a patient's appointments; FHIR export.
-    #[serde(rename = "appointment.read")]
-    AppointmentRead,
-    /// `appointment.book`: book an appointment or a series; FHIR import.
-    #[serde(rename = "appointment.book")]
-    AppointmentBook,
-    /// `appointment.reschedule`: move an appointment.
-    #[serde(rename = "appointment.reschedule")]
-    AppointmentReschedule,
-    /// `appointment.cancel`: cancel an appointment.
-    #[serde(rename = "appointment.cancel")]
-    AppointmentCancel,
-    /// `appointment.status`: mark arrived, fulfilled, no-show or confirm a proposal.
-    #[serde(rename = "appointment.status")]
-    AppointmentStatus,
-    /// `reminder.send`: list due reminders and mark them sent.
-    #[serde(rename = "reminder.send")]
-    ReminderSend,
-}
-
-impl Permission {
-    /// Every permission.
-    pub const ALL: [Permission; 25] = [
-        Permission::PatientRead,
-        Permission::PatientSearch,
-        Permission::PatientRegister,
-        Permission::PatientUpdate,
-        Permission::PatientDeactivate,
-        Permission::PatientMerge,
-        Permission::MrnGenerate,
-        Permission::CareTeamRead,
-        Permission::CareTeamManage,
-        Permission::BreakGlassRequest,
-        Permission::BreakGlassReview,
-        Permission::AuditRead,
-        Permission::AuditVerify,
-        Permission::AccessLogRead,
-        Permission::OutboxRead,
-        Permission::PolicyManage,
-        Permission::ScheduleRead,
-        Permission::ScheduleManage,
-        Permission::CalendarRead,
-        Permission::AppointmentRead,
-        Permission::AppointmentBook,
-        Permission::AppointmentReschedule,
-        Permission::AppointmentCancel,
-        Permission::AppointmentStatus,
-        Permission::ReminderSend,
-    ];
-
-    /// The code, e.g. `patient.read`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Permission::PatientRead => "patient.read",
-            Permission::PatientSearch => "patient.search",
-            Permission::PatientRegister => "patient.register",
-            Permission::PatientUpdate => "patient.update",
-            Permission::PatientDeactivate => "patient.deactivate",
-            Permission::PatientMerge => "patient.merge",
-            Permission::MrnGenerate => "mrn.generate",
-            Permission::CareTeamRead => "care_team.read",
-            Permission::CareTeamManage => "care_team.manage",
-            Permission::BreakGlassRequest => "break_glass.request",
-            Permission::BreakGlassReview => "break_glass.review",
-            Permission::AuditRead => "audit.read",
-            Permission::AuditVerify => "audit.verify",
-            Permission::AccessLogRead => "audit.access_log",
-            Permission::OutboxRead => "outbox.read",
-            Permission::PolicyManage => "policy.manage",
-            Permission::ScheduleRead => "schedule.read",
-            Permission::ScheduleManage => "schedule.manage",
-            Permission::CalendarRead => "calendar.read",
-            Permission::AppointmentRead => "appointment.read",
-            Permission::AppointmentBook => "appointment.book",
-            Permission::AppointmentReschedule => "appointment.reschedule",
-            Permission::AppointmentCancel => "appointment.cancel",
-            Permission::AppointmentStatus => "appointment.status",
-            Permission::ReminderSend => "reminder.send",
-        }
-    }
-
-    /// Parses a code.
-    pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.as_str() == code)
+code_enum! {
+    /// Something an actor can be allowed to do. Codes are `resource.action`.
+    #[derive(PartialOrd, Ord)]
+    pub enum Permission {
+        /// `patient.read`: read one record.
+        PatientRead = "patient.read",
+        /// `patient.search`: search records (each result is audited).
+        PatientSearch = "patient.search",
+        /// `patient.register`: register a new patient.
+        PatientRegister = "patient.register",
+        /// `patient.update`: change demographics.
+        PatientUpdate = "patient.update",
+        /// `patient.deactivate`: deactivate or reactivate.
+        PatientDeactivate = "patient.deactivate",
+        /// `patient.merge`: find duplicates, merge, unmerge, read the merge log.
+        PatientMerge = "patient.merge",
+        /// `mrn.generate`: allocate a medical record number.
+        MrnGenerate = "mrn.generate",
+        /// `care_team.read`: see a patient's care team.
+        CareTeamRead = "care_team.read",
+        /// `care_team.manage`: assign and remove care-team members.
+        CareTeamManage = "care_team.manage",
+        /// `break_glass.request`: ask for emergency access.
+        BreakGlassRequest = "break_glass.request",
+        /// `break_glass.review`: list and review emergency grants.
+        BreakGlassReview = "break_glass.review",
+        /// `audit.read`: list audit entries.
+        AuditRead = "audit.read",
+        /// `audit.verify`: verify the hash chains.
+        AuditVerify = "audit.verify",
+        /// `audit.access_log`: who accessed a patient's record.
+        AccessLogRead = "audit.access_log",
+        /// `outbox.read`: poll and acknowledge events.
+        OutboxRead = "outbox.read",
+        /// `policy.manage`: replace the access policy.
+        PolicyManage = "policy.manage",
+        /// `schedule.read`: see practitioners, rooms, visit types and free slots.
+        ScheduleRead = "schedule.read",
+        /// `schedule.manage`: add practitioners, rooms and visit types; set availability.
+        ScheduleManage = "schedule.manage",
+        /// `calendar.read`: a practitioner's appointments (their schedule).
+        CalendarRead = "calendar.read",
+        /// `appointment.read`: one appointment, or a patient's appointments; FHIR export.
+        AppointmentRead = "appointment.read",
+        /// `appointment.book`: book an appointment or a series; FHIR import.
+        AppointmentBook = "appointment.book",
+        /// `appointment.reschedule`: move an appointment.
+        AppointmentReschedule = "appointment.reschedule",
+        /// `appointment.cancel`: cancel an appointment.
+        AppointmentCancel = "appointment.cancel",
+        /// `appointment.status`: mark arrived, fulfilled, no-show or confirm a proposal.
+        AppointmentStatus = "appointment.status",
+        /// `reminder.send`: list due reminders and mark them sent.
+        ReminderSend = "reminder.send",
     }
 }
 
-impl fmt::Display for Permission {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+code_enum! {
+    /// How the actor must be related to the patient for a rule to apply.
+    pub enum Relationship {
+        /// No relationship needed.
+        Any = "any",
+        /// The actor is the patient (`actor.patient == target`).
+        OwnRecord = "self",
+        /// The actor's practitioner is on the patient's care team.
+        CareTeam = "care_team",
+        /// The actor holds an active break-the-glass grant for the patient.
+        BreakGlass = "break_glass",
+        /// The actor is the practitioner whose schedule or appointment it is.
+        OwnSchedule = "own_schedule",
     }
-}
-
-/// How the actor must be related to the patient for a rule to apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Relationship {
-    /// No relationship needed.
-    Any,
-    /// The actor is the patient (`actor.patient == target`).
-    #[serde(rename = "self")]
-    OwnRecord,
-    /// The actor's practitioner is on the patient's care team.
-    CareTeam,
-    /// The actor holds an active break-the-glass grant for the patient.
-    BreakGlass,
-    /// The actor is the practitioner whose schedule or appointment it is.
-    OwnSchedule,
 }
 
 impl Relationship {
-    /// The code used in policy documents.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Relationship::Any => "any",
-            Relationship::OwnRecord => "self",
-            Relationship::CareTeam => "care_team",
-            Relationship::BreakGlass => "break_glass",
-            Relationship::OwnSchedule => "own_schedule",
-        }
-    }
-
-    /// Every relationship, in document order.
-    pub const ALL: [Relationship; 5] = [
-        Relationship::Any,
-        Relationship::OwnRecord,
-        Relationship::CareTeam,
-        Relationship::BreakGlass,
-        Relationship::OwnSchedule,
-    ];
-
-    /// Parses a document code (`any`, `self`, `care_team`, `break_glass`,
-    /// `own_schedule`).
-    pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == code)
-    }
-
     /// Whether the relationship holds for `facts`. `Any` needs nothing and
     /// `OwnSchedule` a target practitioner; the others need a target patient.
     pub fn holds(&self, facts: &AccessFacts) -> bool {
@@ -224,12 +102,6 @@ impl Relationship {
             Relationship::BreakGlass => facts.has_target && facts.break_glass.is_some(),
             Relationship::OwnSchedule => facts.own_schedule,
         }
-    }
-}
-
-impl fmt::Display for Relationship {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -5,6 +5,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::actor::Actor;
+use crate::codes::tests::serde_codes;
 use crate::ids::ActorId;
 use crate::Error;
 
@@ -140,6 +141,8 @@ fn admin_search_shows_identity_only() {
     );
 }
 
+/// `ALL` is derived with the codes, so a new permission is in it: the system
+/// role must then be granted it by the default policy for this to pass.
 #[test]
 fn system_can_do_everything() {
     for permission in Permission::ALL {
@@ -433,4 +436,43 @@ fn a_policy_serialized_to_json_loads_back_unchanged() {
     let policy = Policy::default_policy();
     let text = serde_json::to_string_pretty(&policy).unwrap();
     assert_eq!(Policy::from_json(&text).unwrap(), policy);
+}
+
+/// A code serde accepts but the document loader refuses cannot happen: the
+/// loader parses with the same derived list. Before, a permission added to
+/// the enum but not to a hand-kept `ALL` compiled, passed
+/// `system_can_do_everything`, and could never be named in a policy.
+#[test]
+fn every_code_serde_knows_can_be_named_in_a_policy_document() {
+    let rule = |roles: &str, permissions: &str, relationship: &str, fields: &str| {
+        let toml = format!(
+            "version = 1\n[[rules]]\nid = \"r\"\nroles = [\"{roles}\"]\n\
+             permissions = [\"{permissions}\"]\nrelationship = \"{relationship}\"\n{fields}"
+        );
+        match Policy::from_toml(&toml) {
+            Ok(policy) => policy.rules[0].clone(),
+            Err(e) => panic!("{roles} {permissions} {relationship} {fields}: {e}"),
+        }
+    };
+    for code in serde_codes::<Permission>() {
+        assert_eq!(
+            rule("system", code, "any", "").permissions[0].as_str(),
+            code
+        );
+    }
+    for code in serde_codes::<Role>() {
+        assert_eq!(
+            rule(code, "patient.read", "any", "").roles[0].as_str(),
+            code
+        );
+    }
+    for code in serde_codes::<Relationship>() {
+        let parsed = rule("system", "patient.read", code, "");
+        assert_eq!(parsed.relationship.as_str(), code);
+    }
+    for code in serde_codes::<PatientField>() {
+        let fields = format!("fields = [\"{code}\"]\n");
+        let parsed = rule("system", "patient.read", "any", &fields);
+        assert_eq!(parsed.fields.unwrap_or_default()[0].as_str(), code);
+    }
 }

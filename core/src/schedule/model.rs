@@ -9,42 +9,33 @@ use serde_json::Value;
 
 use super::slots::DayLimits;
 
+use crate::codes::code_enum;
 use crate::ids::{
     ActorId, AppointmentId, PatientId, PractitionerId, ResourceId, SeriesId, VisitTypeId,
 };
 
-/// A day of the week, in the practitioner's own calendar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Weekday {
-    /// Monday.
-    Monday,
-    /// Tuesday.
-    Tuesday,
-    /// Wednesday.
-    Wednesday,
-    /// Thursday.
-    Thursday,
-    /// Friday.
-    Friday,
-    /// Saturday.
-    Saturday,
-    /// Sunday.
-    Sunday,
+code_enum! {
+    /// A day of the week, in the practitioner's own calendar.
+    #[derive(PartialOrd, Ord)]
+    pub enum Weekday {
+        /// Monday.
+        Monday = "monday",
+        /// Tuesday.
+        Tuesday = "tuesday",
+        /// Wednesday.
+        Wednesday = "wednesday",
+        /// Thursday.
+        Thursday = "thursday",
+        /// Friday.
+        Friday = "friday",
+        /// Saturday.
+        Saturday = "saturday",
+        /// Sunday.
+        Sunday = "sunday",
+    }
 }
 
 impl Weekday {
-    /// Every day, Monday first.
-    pub const ALL: [Weekday; 7] = [
-        Weekday::Monday,
-        Weekday::Tuesday,
-        Weekday::Wednesday,
-        Weekday::Thursday,
-        Weekday::Friday,
-        Weekday::Saturday,
-        Weekday::Sunday,
-    ];
-
     /// chrono's weekday.
     pub fn to_chrono(self) -> chrono::Weekday {
         match self {
@@ -85,8 +76,21 @@ pub struct WeeklyHours {
     pub valid_until: Option<NaiveDate>,
 }
 
+impl WeeklyHours {
+    /// Whether these hours apply on local `date`: its weekday, inside the
+    /// validity (day offs aside).
+    pub(crate) fn applies_on(&self, date: NaiveDate) -> bool {
+        use chrono::Datelike;
+        self.weekday.to_chrono() == date.weekday()
+            && self.valid_from.is_none_or(|from| from <= date)
+            && self.valid_until.is_none_or(|until| date <= until)
+    }
+}
+
 /// One date that differs from the weekly pattern: with no `extra_hours` the
-/// weekly hours of that date are off; with them, the window is added.
+/// weekly hours of that date are off; with them, the window is added. The
+/// exceptions of one date combine, so a day off plus extra hours on the same
+/// date replaces that date's weekly hours by the extra hours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DateException {
     /// The local date.
@@ -120,10 +124,13 @@ impl fmt::Debug for TimeOff {
 /// When a practitioner can be booked, in their own time zone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Availability {
-    /// Weekly hours (several windows a day allowed; they must not overlap).
+    /// Weekly hours (several windows a day allowed; they must not overlap
+    /// on any date both apply).
     #[serde(default)]
     pub weekly: Vec<WeeklyHours>,
-    /// Days off and extra hours on given dates.
+    /// Days off and extra hours on given dates. A date's extra hours must
+    /// not overlap each other nor the weekly hours they are added to; a day
+    /// off plus extra hours on one date means only the extra hours.
     #[serde(default)]
     pub exceptions: Vec<DateException>,
     /// Absences.
@@ -185,14 +192,14 @@ pub struct NewPractitioner {
     pub availability: Availability,
 }
 
-/// What kind of thing a bookable resource is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ResourceKind {
-    /// A consulting or treatment room.
-    Room,
-    /// A device (ultrasound, ECG…).
-    Equipment,
+code_enum! {
+    /// What kind of thing a bookable resource is.
+    pub enum ResourceKind {
+        /// A consulting or treatment room.
+        Room = "room",
+        /// A device (ultrasound, ECG…).
+        Equipment = "equipment",
+    }
 }
 
 /// A room or piece of equipment that can be booked with an appointment.
@@ -279,52 +286,25 @@ pub struct NewVisitType {
     pub reminder_offsets_minutes: Vec<u32>,
 }
 
-/// The FHIR appointment life cycle (the subset carebase drives).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AppointmentStatus {
-    /// Held but not confirmed.
-    Proposed,
-    /// Confirmed.
-    Booked,
-    /// The patient is here.
-    Arrived,
-    /// The visit took place.
-    Fulfilled,
-    /// Called off.
-    Cancelled,
-    /// The patient did not come.
-    Noshow,
+code_enum! {
+    /// The FHIR appointment life cycle (the subset carebase drives).
+    pub enum AppointmentStatus {
+        /// Held but not confirmed.
+        Proposed = "proposed",
+        /// Confirmed.
+        Booked = "booked",
+        /// The patient is here.
+        Arrived = "arrived",
+        /// The visit took place.
+        Fulfilled = "fulfilled",
+        /// Called off.
+        Cancelled = "cancelled",
+        /// The patient did not come.
+        Noshow = "noshow",
+    }
 }
 
 impl AppointmentStatus {
-    /// Every status.
-    pub const ALL: [AppointmentStatus; 6] = [
-        AppointmentStatus::Proposed,
-        AppointmentStatus::Booked,
-        AppointmentStatus::Arrived,
-        AppointmentStatus::Fulfilled,
-        AppointmentStatus::Cancelled,
-        AppointmentStatus::Noshow,
-    ];
-
-    /// The FHIR code, e.g. `noshow`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            AppointmentStatus::Proposed => "proposed",
-            AppointmentStatus::Booked => "booked",
-            AppointmentStatus::Arrived => "arrived",
-            AppointmentStatus::Fulfilled => "fulfilled",
-            AppointmentStatus::Cancelled => "cancelled",
-            AppointmentStatus::Noshow => "noshow",
-        }
-    }
-
-    /// Parses a FHIR code.
-    pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == code)
-    }
-
     /// Whether an appointment in this status holds its time: proposed,
     /// booked, arrived and fulfilled do; cancelled and no-show free it.
     pub fn is_active(&self) -> bool {
@@ -346,12 +326,6 @@ impl AppointmentStatus {
                 | (Booked, Noshow)
                 | (Arrived, Fulfilled)
         )
-    }
-}
-
-impl fmt::Display for AppointmentStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

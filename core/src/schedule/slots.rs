@@ -98,6 +98,19 @@ pub fn local_day(tz: Tz, at: DateTime<Utc>) -> NaiveDate {
     }
 }
 
+/// The first and last wall-clock dates shown at some instant of
+/// `[from, to)`: the dates whose windows can hold a start in the range.
+/// Not simply the dates of `from` and `to`: where the clock goes back across
+/// midnight, `to` can show the previous date again after the new day has
+/// begun, and an instant after `from` can show an earlier date than `from`.
+/// An instant's wall date is its [`local_day`] or the day before, and
+/// `local_day` never goes back, so the dates lie between the day before
+/// `local_day(from)` and `local_day(to)`.
+fn dates_shown(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> (NaiveDate, NaiveDate) {
+    let first = local_day(tz, from);
+    (first.pred_opt().unwrap_or(first), local_day(tz, to))
+}
+
 /// One availability window of a local date, as instants, with the local
 /// wall time the slot grid counts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,8 +124,6 @@ struct Window {
 /// The local windows of `date`: weekly hours valid that day unless it is a
 /// day off, plus extra hours.
 pub fn local_windows(availability: &Availability, date: NaiveDate) -> Vec<TimeWindow> {
-    use chrono::Datelike;
-    let weekday = date.weekday();
     let exceptions: Vec<_> = availability
         .exceptions
         .iter()
@@ -125,9 +136,7 @@ pub fn local_windows(availability: &Availability, date: NaiveDate) -> Vec<TimeWi
             availability
                 .weekly
                 .iter()
-                .filter(|w| w.weekday.to_chrono() == weekday)
-                .filter(|w| w.valid_from.is_none_or(|d| d <= date))
-                .filter(|w| w.valid_until.is_none_or(|d| date <= d))
+                .filter(|w| w.applies_on(date))
                 .map(|w| TimeWindow {
                     start: w.start,
                     end: w.end,
@@ -169,8 +178,7 @@ pub fn grid_starts(
 ) -> Vec<DateTime<Utc>> {
     let availability = &practitioner.availability;
     let step = Duration::minutes(i64::from(availability.slot_minutes.max(1)));
-    let first = from.with_timezone(&tz).date_naive();
-    let last = to.with_timezone(&tz).date_naive();
+    let (first, last) = dates_shown(tz, from, to);
     let mut starts = Vec::new();
     let mut date = first;
     while date <= last {

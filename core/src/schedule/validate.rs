@@ -1,8 +1,10 @@
 //! Input rules for scheduling: every failing field is collected.
 
+use chrono::NaiveDate;
+
 use super::model::{
     AppointmentStatus, Availability, BookAppointment, CancelAppointment, NewResource, NewVisitType,
-    Recurrence,
+    Recurrence, TimeWindow, WeeklyHours,
 };
 use super::slots::zone;
 use crate::error::FieldError;
@@ -94,8 +96,10 @@ pub fn availability(errors: &mut Vec<FieldError>, prefix: &str, a: &Availability
         ("exceptions", a.exceptions.len(), 1000),
         ("time_off", a.time_off.len(), 1000),
     ];
+    let mut short_lists = true;
     for (field, len, max) in limits {
         if len > max {
+            short_lists = false;
             errors.push(FieldError::new(
                 format!("{prefix}{field}"),
                 "too_many",
@@ -146,6 +150,82 @@ pub fn availability(errors: &mut Vec<FieldError>, prefix: &str, a: &Availability
             &off.reason,
             500,
         );
+    }
+    // Pairwise, so only once the lists are known to be short.
+    if short_lists {
+        no_overlaps(errors, prefix, a);
+    }
+}
+
+/// Whether two well-formed windows share an instant (touching is fine).
+fn overlap(a: TimeWindow, b: TimeWindow) -> bool {
+    a.start < b.end && b.start < a.end
+}
+
+/// Whether two weekly hours can apply on the same date.
+fn same_dates(a: &WeeklyHours, b: &WeeklyHours) -> bool {
+    let before = |from: Option<NaiveDate>, until: Option<NaiveDate>| {
+        from.zip(until).is_some_and(|(from, until)| until < from)
+    };
+    a.weekday == b.weekday
+        && !before(a.valid_from, b.valid_until)
+        && !before(b.valid_from, a.valid_until)
+}
+
+/// The windows that apply on one date never overlap, so every start has
+/// one grid: weekly hours of a weekday whose validity periods meet, and a
+/// date's extra hours with each other and with the weekly hours they are
+/// added to (none on a day off). The later entry of an overlapping pair is
+/// named; windows already refused for ending before they start are skipped.
+fn no_overlaps(errors: &mut Vec<FieldError>, prefix: &str, a: &Availability) {
+    let window = |w: &WeeklyHours| TimeWindow {
+        start: w.start,
+        end: w.end,
+    };
+    let weekly: Vec<(usize, &WeeklyHours)> = a
+        .weekly
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| w.start < w.end)
+        .collect();
+    for (k, (j, w)) in weekly.iter().enumerate() {
+        let earlier = weekly[..k]
+            .iter()
+            .find(|(_, v)| same_dates(v, w) && overlap(window(v), window(w)));
+        if let Some((i, _)) = earlier {
+            errors.push(FieldError::new(
+                format!("{prefix}weekly[{j}]"),
+                "overlaps",
+                format!("overlaps weekly[{i}] on the dates both apply"),
+            ));
+        }
+    }
+    let extras: Vec<(usize, NaiveDate, TimeWindow)> = a
+        .exceptions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| Some((i, e.date, e.extra_hours?)))
+        .filter(|(_, _, w)| w.start < w.end)
+        .collect();
+    for (k, (j, date, w)) in extras.iter().enumerate() {
+        let day_off = a
+            .exceptions
+            .iter()
+            .any(|e| e.date == *date && e.extra_hours.is_none());
+        let weekly_hit = !day_off
+            && weekly
+                .iter()
+                .any(|(_, v)| v.applies_on(*date) && overlap(window(v), *w));
+        let extra_hit = extras[..k]
+            .iter()
+            .any(|(_, d, v)| d == date && overlap(*v, *w));
+        if weekly_hit || extra_hit {
+            errors.push(FieldError::new(
+                format!("{prefix}exceptions[{j}].extra_hours"),
+                "overlaps",
+                "overlaps other hours of the same date",
+            ));
+        }
     }
 }
 

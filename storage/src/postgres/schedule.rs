@@ -33,9 +33,9 @@ use super::rows::{from_db, to_db, to_json};
 use super::write::{already_exists, exec, is_unique_violation};
 use crate::schedule::StoredReminder;
 use crate::schedule::{
-    check_spans, details_json, kept_sent_at, kind_text, lower_bound, split, to_u32, write_sql,
-    APPOINTMENT, APPOINTMENT_COLUMNS, PRACTITIONER, PRACTITIONER_COLUMNS, REMINDER, RESOURCE,
-    RESOURCE_COLUMNS, VISIT_TYPE, VISIT_TYPE_COLUMNS,
+    check_spans, details_json, kept_sent_at, lower_bound, split, to_u32, write_sql, APPOINTMENT,
+    APPOINTMENT_COLUMNS, PRACTITIONER, PRACTITIONER_COLUMNS, REMINDER, RESOURCE, RESOURCE_COLUMNS,
+    VISIT_TYPE, VISIT_TYPE_COLUMNS,
 };
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
@@ -141,7 +141,7 @@ pub(super) async fn write_resource(
     let query = sqlx::query(&sql)
         .bind(r.id.0)
         .bind(to_db(r.version))
-        .bind(kind_text(r.kind))
+        .bind(r.kind.as_str())
         .bind(&r.name)
         .bind(&r.time_zone)
         .bind(r.active);

@@ -1,8 +1,6 @@
 //! FHIR R4 Schedule and Slot: round-trip views, and exporters from a
 //! practitioner's schedule and carebase's free slots.
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -13,6 +11,7 @@ use super::{
     array, boolean, fail, instant, object, ordered, put_instant, put_str, resource_type, rest,
     string, FhirReference, Object,
 };
+use crate::codes::code_enum;
 use crate::error::FieldError;
 use crate::schedule::model::{Practitioner, Slot, SlotPage, VisitType};
 use crate::{Error, Result};
@@ -146,52 +145,19 @@ impl FhirSchedule {
     }
 }
 
-/// `Slot.status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FhirSlotStatus {
-    /// `busy`.
-    Busy,
-    /// `free`.
-    Free,
-    /// `busy-unavailable`.
-    BusyUnavailable,
-    /// `busy-tentative`.
-    BusyTentative,
-    /// `entered-in-error`.
-    EnteredInError,
-}
-
-impl FhirSlotStatus {
-    /// Every status.
-    pub const ALL: [FhirSlotStatus; 5] = [
-        FhirSlotStatus::Busy,
-        FhirSlotStatus::Free,
-        FhirSlotStatus::BusyUnavailable,
-        FhirSlotStatus::BusyTentative,
-        FhirSlotStatus::EnteredInError,
-    ];
-
-    /// The FHIR code, e.g. `busy-tentative`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            FhirSlotStatus::Busy => "busy",
-            FhirSlotStatus::Free => "free",
-            FhirSlotStatus::BusyUnavailable => "busy-unavailable",
-            FhirSlotStatus::BusyTentative => "busy-tentative",
-            FhirSlotStatus::EnteredInError => "entered-in-error",
-        }
-    }
-
-    /// Parses a FHIR code.
-    pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == code)
-    }
-}
-
-impl fmt::Display for FhirSlotStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+code_enum! {
+    /// `Slot.status`.
+    pub enum FhirSlotStatus {
+        /// `busy`.
+        Busy = "busy",
+        /// `free`.
+        Free = "free",
+        /// `busy-unavailable`.
+        BusyUnavailable = "busy-unavailable",
+        /// `busy-tentative`.
+        BusyTentative = "busy-tentative",
+        /// `entered-in-error`.
+        EnteredInError = "entered-in-error",
     }
 }
 
