@@ -80,9 +80,15 @@ pub enum Permission {
     /// `appointment.read`: one appointment, or a patient's appointments; FHIR export.
     #[serde(rename = "appointment.read")]
     AppointmentRead,
-    /// `appointment.book`: book an appointment or a series; FHIR import.
+    /// `appointment.book`: book an appointment or a series; FHIR import
+    /// under the booking rules.
     #[serde(rename = "appointment.book")]
     AppointmentBook,
+    /// `appointment.migrate`: FHIR import of records from a system being
+    /// replaced, kept as they were (no hours, grid, notice, horizon or
+    /// duration rules); flagged in the audit.
+    #[serde(rename = "appointment.migrate")]
+    AppointmentMigrate,
     /// `appointment.reschedule`: move an appointment.
     #[serde(rename = "appointment.reschedule")]
     AppointmentReschedule,
@@ -99,7 +105,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 25] = [
+    pub const ALL: [Permission; 26] = [
         Permission::PatientRead,
         Permission::PatientSearch,
         Permission::PatientRegister,
@@ -121,6 +127,7 @@ impl Permission {
         Permission::CalendarRead,
         Permission::AppointmentRead,
         Permission::AppointmentBook,
+        Permission::AppointmentMigrate,
         Permission::AppointmentReschedule,
         Permission::AppointmentCancel,
         Permission::AppointmentStatus,
@@ -151,6 +158,7 @@ impl Permission {
             Permission::CalendarRead => "calendar.read",
             Permission::AppointmentRead => "appointment.read",
             Permission::AppointmentBook => "appointment.book",
+            Permission::AppointmentMigrate => "appointment.migrate",
             Permission::AppointmentReschedule => "appointment.reschedule",
             Permission::AppointmentCancel => "appointment.cancel",
             Permission::AppointmentStatus => "appointment.status",
@@ -244,8 +252,10 @@ pub struct Rule {
     pub permissions: Vec<Permission>,
     /// Relationship required.
     pub relationship: Relationship,
-    /// Patient fields visible under this rule (`None`: all). Only meaningful
-    /// for `patient.read` / `patient.search`.
+    /// Patient fields visible under this rule (`None`: all). Meaningful for
+    /// `patient.read` and `patient.search` (what an actor sees of a patient
+    /// on every path, see `Clinic::sight`) and for `patient.update` (what
+    /// an update may change, within what the actor sees).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<PatientField>>,
 }
@@ -316,6 +326,7 @@ impl Decision {
         DenyReason {
             permission: self.permission,
             steps: self.steps.clone(),
+            fields: Vec::new(),
         }
     }
 
@@ -336,10 +347,23 @@ pub struct DenyReason {
     /// Rules that matched role and permission but whose relationship failed;
     /// empty when no rule grants the permission to any of the actor's roles.
     pub steps: Vec<ReasonStep>,
+    /// Input fields refused although the permission was granted, because
+    /// they name a patient field the actor may not see (a search filter on
+    /// a hidden field would confirm its value). Empty for other denials.
+    #[serde(default)]
+    pub fields: Vec<String>,
 }
 
 impl fmt::Display for DenyReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.fields.is_empty() {
+            return write!(
+                f,
+                "{} may not use {}: fields the actor may not see",
+                self.permission,
+                self.fields.join(", ")
+            );
+        }
         if self.steps.is_empty() {
             return write!(f, "no rule grants {} to the actor's roles", self.permission);
         }

@@ -355,11 +355,125 @@ impl fmt::Display for AppointmentStatus {
     }
 }
 
+/// Why an appointment was called off: the FHIR R4 code system
+/// `http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason`,
+/// whose codes are the variant names in kebab case (`PatCrs` is `pat-crs`).
+/// A closed set, so the `appointment.cancelled` event carries a code and
+/// never free text; say the rest in the cancellation's note.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum CancellationReason {
+    /// Patient.
+    Pat,
+    /// Patient: cancelled via the automated reminder system.
+    PatCrs,
+    /// Patient: cancelled via the patient portal.
+    PatCpp,
+    /// Patient: deceased.
+    PatDec,
+    /// Patient: feeling better.
+    PatFb,
+    /// Patient: lack of transportation.
+    PatLt,
+    /// Patient: member terminated (no longer covered).
+    PatMt,
+    /// Patient: moved.
+    PatMv,
+    /// Patient: pregnant.
+    PatPreg,
+    /// Patient: scheduled from the wait list.
+    PatSwl,
+    /// Patient: unhappy, changed provider.
+    PatUcp,
+    /// Provider.
+    Prov,
+    /// Provider: personal.
+    ProvPers,
+    /// Provider: discharged.
+    ProvDch,
+    /// Provider: education or meeting.
+    ProvEdu,
+    /// Provider: hospitalized.
+    ProvHosp,
+    /// Provider: labs out of acceptable range.
+    ProvLabs,
+    /// Provider: MRI screening form marked do not proceed.
+    ProvMri,
+    /// Provider: oncology treatment plan changes.
+    ProvOnc,
+    /// Equipment maintenance or repair.
+    Maint,
+    /// Preparation or medication incomplete.
+    MedsInc,
+    /// Other.
+    Other,
+    /// Other: therapy cap service not authorized.
+    OthCms,
+    /// Other: error.
+    OthErr,
+    /// Other: financial.
+    OthFin,
+    /// Other: improper IV access or infiltrated IV.
+    OthIv,
+    /// Other: no interpreter available.
+    OthInt,
+    /// Other: preparation, medication or results unavailable.
+    OthMu,
+    /// Other: room or resource maintenance.
+    OthRoom,
+    /// Other: schedule order error.
+    OthOerr,
+    /// Other: silent walk-in error.
+    OthSwie,
+    /// Other: weather.
+    OthWeath,
+}
+
+impl CancellationReason {
+    /// The FHIR code, e.g. `pat-crs`.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// Parses a FHIR code (case-sensitive, as the code system is).
+    pub fn parse(code: &str) -> Option<Self> {
+        code.parse().ok()
+    }
+
+    /// A reason as stored before reasons were a closed set: a known code
+    /// reads as itself, anything else as `other` (the old text stays out
+    /// of every event and export, as free text must).
+    fn read_stored<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(d)?;
+        Ok(Self::parse(&code).unwrap_or(Self::Other))
+    }
+}
+
+impl fmt::Display for CancellationReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Why and when an appointment was called off.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cancellation {
-    /// Reason code (FHIR appointment-cancellation-reason, e.g. `pat`, `prov`).
-    pub reason: String,
+    /// Reason code (FHIR appointment-cancellation-reason).
+    #[serde(deserialize_with = "CancellationReason::read_stored")]
+    pub reason: CancellationReason,
     /// Free text; never copied into events or errors.
     pub note: Option<String>,
     /// Cancelled inside the clinic's late-cancellation window.
@@ -534,8 +648,8 @@ pub struct RescheduleAppointment {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CancelAppointment {
     /// Reason code (FHIR appointment-cancellation-reason, e.g. `pat`).
-    pub reason: String,
-    /// Free text.
+    pub reason: CancellationReason,
+    /// Free text for staff; never copied into events or errors.
     #[serde(default)]
     pub note: Option<String>,
 }
