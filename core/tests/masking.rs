@@ -65,6 +65,14 @@ fn score_leaks(s: &DuplicateScore, allowed: &[PatientField]) -> Vec<&'static str
     .collect()
 }
 
+/// Whether an appointment's kept FHIR elements show its patient's name.
+fn kept_display(a: &carebase::schedule::Appointment) -> bool {
+    a.fhir_extra
+        .as_ref()
+        .and_then(|x| x["resource"]["participant"][0]["actor"].get("display"))
+        .is_some()
+}
+
 fn actor_for(role: Role) -> Actor {
     match role {
         Role::Practitioner => Actor::practitioner(ActorId::new(), PractitionerId::new()),
@@ -88,7 +96,7 @@ const ROLES: [Role; 7] = [
 async fn no_path_shows_any_role_a_field_it_may_not_see() {
     let w = World::new().await;
     let mut problems = Vec::new();
-    for role in ROLES {
+    for (index, role) in ROLES.into_iter().enumerate() {
         let who = actor_for(role);
         let allowed = sees_of_anyone(role);
         let mut shown: Vec<(&str, Patient)> = Vec::new();
@@ -137,6 +145,46 @@ async fn no_path_shows_any_role_a_field_it_may_not_see() {
             shown.push(("deactivate_patient", p.clone()));
             if let Ok(p) = w.clinic.reactivate_patient(&who, a.id, p.version).await {
                 shown.push(("reactivate_patient", p));
+            }
+        }
+        // An imported appointment whose patient participant carries a name.
+        let day = monday(9, 0) + chrono::Duration::days(index as i64);
+        let imported = w
+            .clinic
+            .import_appointment_fhir(
+                &w.desk,
+                w.fhir(a.id, day, day + chrono::Duration::minutes(30)),
+            )
+            .await
+            .unwrap();
+        let mut displays: Vec<(&str, bool)> = Vec::new();
+        if let Ok(read) = w.clinic.get_appointment(&who, imported.id).await {
+            displays.push(("get_appointment", kept_display(&read)));
+        }
+        if let Ok(list) = w
+            .clinic
+            .list_appointments(
+                &who,
+                AppointmentQuery {
+                    patient: Some(a.id),
+                    practitioner: None,
+                    from: day,
+                    to: day + chrono::Duration::hours(1),
+                    include_inactive: true,
+                    limit: None,
+                },
+            )
+            .await
+        {
+            displays.extend(list.iter().map(|r| ("list_appointments", kept_display(r))));
+        }
+        if let Ok(fhir) = w.clinic.export_appointment_fhir(&who, imported.id).await {
+            let shown = fhir["participant"][0]["actor"].get("display").is_some();
+            displays.push(("export_appointment_fhir", shown));
+        }
+        for (path, name_shown) in displays {
+            if name_shown && !allowed.contains(&Names) {
+                problems.push(format!("{role} {path}: the patient's name"));
             }
         }
         if let Ok(found) = w.clinic.find_duplicates(&who, b.id, 10).await {

@@ -668,7 +668,7 @@ impl Clinic {
             updated.version = expected_version + 1;
             updated.status = AppointmentStatus::Cancelled;
             updated.cancellation = Some(Cancellation {
-                reason: cancel.reason.clone(),
+                reason: cancel.reason,
                 note: cancel.note,
                 late,
                 at: now,

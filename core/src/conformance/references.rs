@@ -55,7 +55,7 @@ pub async fn a_change_set_naming_a_missing_record_fails_naming_the_field(store: 
         })
         .await
         .unwrap();
-    let existing = vec![
+    let existing = [
         Reference::patient(p.id, "patient"),
         Reference::practitioner(practitioner.id, "practitioner"),
         Reference::resource(room.id, "room"),
