@@ -161,41 +161,6 @@ impl Clinic {
             .await
     }
 
-    /// `result`, with the appointment in the way of a double booking named
-    /// only when `actor` may read it (`appointment.read` on its patient and
-    /// practitioner, as the policy decides): otherwise the actor learns
-    /// that the time is taken, not whose appointment holds it.
-    pub(super) async fn disclosed<T>(&self, actor: &Actor, result: Result<T>) -> Result<T> {
-        let Err(Error::DoubleBooking {
-            resource,
-            appointment: Some(id),
-        }) = &result
-        else {
-            return result;
-        };
-        let readable = match self.store.appointment(*id).await {
-            Ok(Some(other)) => self
-                .facts(actor, Some(other.patient))
-                .await
-                .map(|mut facts| {
-                    facts.own_schedule = actor.practitioner == Some(other.practitioner);
-                    let policy = self.policy();
-                    policy
-                        .decide(actor, Permission::AppointmentRead, &facts)
-                        .allowed
-                })
-                .unwrap_or(false),
-            _ => false,
-        };
-        if readable {
-            return result;
-        }
-        Err(Error::DoubleBooking {
-            resource: resource.clone(),
-            appointment: None,
-        })
-    }
-
     /// Books one appointment at a start the free-slot search would return.
     /// The store re-checks overlaps inside its transaction, so of two
     /// concurrent bookers of one slot exactly one wins and the other gets

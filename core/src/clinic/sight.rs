@@ -10,7 +10,9 @@
 //! `appointment.read`, …) grants the operation, never a wider view.
 //!
 //! Search filters pass through the same sight: a filter on a field the
-//! actor may not see would confirm its value, so it is refused.
+//! actor may not see would confirm its value, so it is refused. And a
+//! double booking names the appointment in the way only to an actor the
+//! policy lets read it.
 
 use serde_json::Value;
 
@@ -20,7 +22,7 @@ use crate::ids::PatientId;
 use crate::patient::{Patient, PatientField, PatientQuery};
 use crate::policy::{AccessFacts, Permission, Policy};
 use crate::schedule::Appointment;
-use crate::Result;
+use crate::{Error, Result};
 
 /// The patient fields one actor sees of one patient (or of any patient).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,6 +173,41 @@ impl Clinic {
         Sight::of(&self.policy(), actor, &facts)
     }
 
+    /// `result`, with the appointment in the way of a double booking named
+    /// only when `actor` may read it (`appointment.read` on its patient and
+    /// practitioner, as the policy decides): otherwise the actor learns
+    /// that the time is taken, not whose appointment holds it.
+    pub(super) async fn disclosed<T>(&self, actor: &Actor, result: Result<T>) -> Result<T> {
+        let Err(Error::DoubleBooking {
+            resource,
+            appointment: Some(id),
+        }) = &result
+        else {
+            return result;
+        };
+        let readable = match self.store.appointment(*id).await {
+            Ok(Some(other)) => self
+                .facts(actor, Some(other.patient))
+                .await
+                .map(|mut facts| {
+                    facts.own_schedule = actor.practitioner == Some(other.practitioner);
+                    let policy = self.policy();
+                    policy
+                        .decide(actor, Permission::AppointmentRead, &facts)
+                        .allowed
+                })
+                .unwrap_or(false),
+            _ => false,
+        };
+        if readable {
+            return result;
+        }
+        Err(Error::DoubleBooking {
+            resource: resource.clone(),
+            appointment: None,
+        })
+    }
+
     /// `appointments` as `actor` may see them. Only an imported one can
     /// carry patient data, so only those cost a look at the policy facts.
     pub(super) async fn shown_appointments(
@@ -207,6 +244,6 @@ impl Clinic {
         let mut shown = self.shown_appointments(actor, vec![appointment]).await?;
         shown
             .pop()
-            .ok_or_else(|| crate::Error::storage("an appointment went missing while shown"))
+            .ok_or_else(|| Error::storage("an appointment went missing while shown"))
     }
 }
