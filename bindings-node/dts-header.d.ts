@@ -33,6 +33,8 @@ export interface FieldError {
 export interface DenyReason {
   permission: Permission
   steps: Array<ReasonStep>
+  /** Input fields refused because they touch a patient field the actor may not see (e.g. a search filter on `phone`). */
+  fields: Array<string>
 }
 
 /** What a write lost against. */
@@ -56,11 +58,13 @@ export declare class CarebaseError extends Error {
   detail?: ConflictDetail
   /** `not_found`: the entity kind. */
   entity?: string
+  /** `not_found`: the input field that referred to it, when the operation would have stored the reference. */
+  field?: string
   /** `unsupported_store`: the url scheme given. */
   scheme?: string
   /** `double_booking`: what is taken. */
   resource?: 'practitioner' | 'room' | 'patient'
-  /** `double_booking`: the id of the appointment already holding that time. */
+  /** `double_booking`: the id of the appointment already holding that time; absent when the actor may not read it. */
   appointment?: string
 }
 

@@ -33,6 +33,8 @@ export interface FieldError {
 export interface DenyReason {
   permission: Permission
   steps: Array<ReasonStep>
+  /** Input fields refused because they touch a patient field the actor may not see (e.g. a search filter on `phone`). */
+  fields: Array<string>
 }
 
 /** What a write lost against. */
@@ -56,11 +58,13 @@ export declare class CarebaseError extends Error {
   detail?: ConflictDetail
   /** `not_found`: the entity kind. */
   entity?: string
+  /** `not_found`: the input field that referred to it, when the operation would have stored the reference. */
+  field?: string
   /** `unsupported_store`: the url scheme given. */
   scheme?: string
   /** `double_booking`: what is taken. */
   resource?: 'practitioner' | 'room' | 'patient'
-  /** `double_booking`: the id of the appointment already holding that time. */
+  /** `double_booking`: the id of the appointment already holding that time; absent when the actor may not read it. */
   appointment?: string
 }
 
@@ -172,6 +176,9 @@ export declare class Clinic {
   /**
    * Imports a FHIR R4 Appointment kept elsewhere as a new appointment;
    * field errors name FHIR paths (`start`, `participant[0].actor.reference`).
+   * An import passes the booking rules and must last the visit type's
+   * duration; `migration: true` keeps the record as it was, needs
+   * `appointment.migrate` and is flagged in the audit.
    */
   importAppointmentFhir(actor: Actor, fhirImport: FhirAppointmentImport): Promise<Appointment>
   /** A practitioner's hours as a FHIR R4 Schedule. */
@@ -362,14 +369,15 @@ export interface BreakGlassGrant {
 /** What cancelling takes. */
 export interface CancelAppointment {
   /** Reason code (FHIR appointment-cancellation-reason, e.g. `pat`). */
-  reason: string
+  reason: CancellationReason
+  /** Free text for staff; never copied into events or errors. */
   note?: string
 }
 
 /** Why and when an appointment was called off. */
 export interface Cancellation {
   /** Reason code (FHIR appointment-cancellation-reason, e.g. `pat`, `prov`). */
-  reason: string
+  reason: CancellationReason
   note?: string
   /** Cancelled inside the clinic's late-cancellation window. */
   late: boolean
@@ -377,6 +385,14 @@ export interface Cancellation {
   /** The actor who cancelled. */
   by: string
 }
+
+/**
+ * Why an appointment was called off: the FHIR R4 code system
+ * `http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason`
+ * (`'pat-mv'`: the patient moved). A closed set, so events carry a code
+ * and never free text; the rest goes in the note.
+ */
+export type CancellationReason = 'pat' | 'pat-crs' | 'pat-cpp' | 'pat-dec' | 'pat-fb' | 'pat-lt' | 'pat-mt' | 'pat-mv' | 'pat-preg' | 'pat-swl' | 'pat-ucp' | 'prov' | 'prov-pers' | 'prov-dch' | 'prov-edu' | 'prov-hosp' | 'prov-labs' | 'prov-mri' | 'prov-onc' | 'maint' | 'meds-inc' | 'other' | 'oth-cms' | 'oth-err' | 'oth-fin' | 'oth-iv' | 'oth-int' | 'oth-mu' | 'oth-room' | 'oth-oerr' | 'oth-swie' | 'oth-weath'
 
 /** A practitioner on a patient's care team. */
 export interface CareAssignment {
@@ -484,6 +500,12 @@ export interface FhirAppointmentImport {
    * id; `Type/<uuid>` references resolve without an entry.
    */
   references?: Record<string, string>
+  /**
+   * A migration import: the record of a system being replaced, kept as it
+   * was instead of passing the booking rules; needs `appointment.migrate`
+   * and is flagged in the audit.
+   */
+  migration?: boolean
 }
 
 /** Similarity of one field (absent when either side lacks it). */
@@ -670,7 +692,7 @@ export interface PatientQuery {
 }
 
 /** What an actor may ask for. */
-export type Permission = 'patient.read' | 'patient.search' | 'patient.register' | 'patient.update' | 'patient.deactivate' | 'patient.merge' | 'mrn.generate' | 'care_team.read' | 'care_team.manage' | 'break_glass.request' | 'break_glass.review' | 'audit.read' | 'audit.verify' | 'audit.access_log' | 'outbox.read' | 'policy.manage' | 'schedule.read' | 'schedule.manage' | 'calendar.read' | 'appointment.read' | 'appointment.book' | 'appointment.reschedule' | 'appointment.cancel' | 'appointment.status' | 'reminder.send'
+export type Permission = 'patient.read' | 'patient.search' | 'patient.register' | 'patient.update' | 'patient.deactivate' | 'patient.merge' | 'mrn.generate' | 'care_team.read' | 'care_team.manage' | 'break_glass.request' | 'break_glass.review' | 'audit.read' | 'audit.verify' | 'audit.access_log' | 'outbox.read' | 'policy.manage' | 'schedule.read' | 'schedule.manage' | 'calendar.read' | 'appointment.read' | 'appointment.book' | 'appointment.migrate' | 'appointment.reschedule' | 'appointment.cancel' | 'appointment.status' | 'reminder.send'
 
 /** A person who sees patients. Actors are linked through `Actor.practitioner`. */
 export interface Practitioner {

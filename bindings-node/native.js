@@ -781,6 +781,7 @@ module.exports = nativeBinding
 module.exports.Clinic = nativeBinding.Clinic
 module.exports.AddressUse = nativeBinding.AddressUse
 module.exports.AppointmentStatus = nativeBinding.AppointmentStatus
+module.exports.CancellationReason = nativeBinding.CancellationReason
 module.exports.CheckDigit = nativeBinding.CheckDigit
 module.exports.ContactSystem = nativeBinding.ContactSystem
 module.exports.ContactUse = nativeBinding.ContactUse

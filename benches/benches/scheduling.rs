@@ -21,7 +21,8 @@ use carebase::ids::{ActorId, AppointmentId};
 use carebase::schedule::slots::blocked;
 use carebase::schedule::{
     Appointment, AppointmentStatus, Availability, BookAppointment, CancelAppointment,
-    NewPractitioner, NewVisitType, Practitioner, SlotQuery, VisitType, Weekday, WeeklyHours,
+    CancellationReason, NewPractitioner, NewVisitType, Practitioner, SlotQuery, VisitType, Weekday,
+    WeeklyHours,
 };
 use carebase::store::{ChangeSet, Versioned};
 use carebase::{Actor, Clinic, ManualClock, PatientId, Store};
@@ -280,7 +281,7 @@ async fn run(label: &str, store: Arc<dyn Store>, benching: bool) -> Result<()> {
                 a.id,
                 a.version,
                 CancelAppointment {
-                    reason: "pat".into(),
+                    reason: CancellationReason::Pat,
                     note: None,
                 },
             )

@@ -19,6 +19,9 @@ pub enum CarebaseError {
     NotFound {
         /// Entity kind, e.g. `patient`.
         entity: String,
+        /// The input field that referred to it, when the operation would
+        /// have stored the reference (e.g. `practitioner`).
+        field: Option<String>,
     },
     /// `conflict`: the change lost against current state; nothing was written.
     #[error("conflict")]
@@ -28,12 +31,13 @@ pub enum CarebaseError {
     },
     /// `double_booking`: the practitioner, room or patient already has an
     /// active appointment overlapping the requested time; nothing was written.
-    #[error("double booking: {resource} already booked by appointment {appointment}")]
+    #[error("double booking: {resource} already booked")]
     DoubleBooking {
         /// What is taken: `practitioner`, `room` or `patient`.
         resource: String,
-        /// The conflicting appointment's id.
-        appointment: String,
+        /// The conflicting appointment's id; `null`/`nil` when the actor may
+        /// not read it (another patient's booking: only that the time is taken).
+        appointment: Option<String>,
     },
     /// `forbidden`: the access policy denied the request.
     #[error("forbidden: {}", reason.summary)]
@@ -78,7 +82,7 @@ impl From<carebase::Error> for CarebaseError {
             E::Validation { fields } => Self::Validation {
                 fields: fields.into_iter().map(Into::into).collect(),
             },
-            E::NotFound { entity } => Self::NotFound { entity },
+            E::NotFound { entity, field } => Self::NotFound { entity, field },
             E::Conflict { detail } => Self::Conflict {
                 detail: detail.into(),
             },
@@ -87,7 +91,7 @@ impl From<carebase::Error> for CarebaseError {
                 appointment,
             } => Self::DoubleBooking {
                 resource,
-                appointment: appointment.to_string(),
+                appointment: appointment.map(|a| a.to_string()),
             },
             E::Forbidden { reason } => Self::Forbidden {
                 reason: reason.into(),

@@ -630,8 +630,8 @@ same_variants!(Permission <=> cb::policy::Permission {
     PatientRead, PatientSearch, PatientRegister, PatientUpdate, PatientDeactivate, PatientMerge,
     MrnGenerate, CareTeamRead, CareTeamManage, BreakGlassRequest, BreakGlassReview, AuditRead,
     AuditVerify, AccessLogRead, OutboxRead, PolicyManage, ScheduleRead, ScheduleManage, CalendarRead,
-    AppointmentRead, AppointmentBook, AppointmentReschedule, AppointmentCancel, AppointmentStatus,
-    ReminderSend
+    AppointmentRead, AppointmentBook, AppointmentMigrate, AppointmentReschedule, AppointmentCancel,
+    AppointmentStatus, ReminderSend
 });
 same_variants!(Relationship <=> cb::policy::Relationship {
     Any, OwnRecord, CareTeam, BreakGlass, OwnSchedule

@@ -3,8 +3,9 @@
 //! The native error's message is [`MARKER`] followed by a JSON object
 //! `{ code, message, ...details }`; `index.js` (`toJsError`) parses it and
 //! throws an `Error` whose `.code` is the stable core code and whose details
-//! (`fields`, `reason`, `location`, `detail`, `entity`, `scheme`, `resource`
-//! and `appointment`) are properties.
+//! (`fields`, `reason`, `location`, `detail`, `entity`, `field`, `scheme`,
+//! `resource` and `appointment`) are properties; an optional detail core
+//! leaves empty is absent.
 
 use carebase as cb;
 use napi::Status;
@@ -21,15 +22,20 @@ pub fn to_js(err: cb::Error) -> napi::Error {
         cb::Error::Forbidden { reason } => vec![("reason", json!(reason))],
         cb::Error::InvalidPolicy { location, .. } => vec![("location", json!(location))],
         cb::Error::Conflict { detail } => vec![("detail", json!(detail))],
-        cb::Error::NotFound { entity } => vec![("entity", json!(entity))],
+        cb::Error::NotFound { entity, field } => {
+            let mut details = vec![("entity", json!(entity))];
+            details.extend(field.as_ref().map(|f| ("field", json!(f))));
+            details
+        }
         cb::Error::UnsupportedStore { scheme } => vec![("scheme", json!(scheme))],
         cb::Error::DoubleBooking {
             resource,
             appointment,
-        } => vec![
-            ("resource", json!(resource)),
-            ("appointment", json!(appointment)),
-        ],
+        } => {
+            let mut details = vec![("resource", json!(resource))];
+            details.extend(appointment.map(|a| ("appointment", json!(a))));
+            details
+        }
         _ => Vec::new(),
     };
     if let Some(map) = body.as_object_mut() {

@@ -157,6 +157,8 @@ pub enum Permission {
     AppointmentRead,
     #[napi(value = "appointment.book")]
     AppointmentBook,
+    #[napi(value = "appointment.migrate")]
+    AppointmentMigrate,
     #[napi(value = "appointment.reschedule")]
     AppointmentReschedule,
     #[napi(value = "appointment.cancel")]

@@ -11,6 +11,7 @@ import {
   type AuditEntry,
   type Availability,
   type BookAppointment,
+  type CancellationReason,
   type CarebaseError,
   type Clinic,
   type Decision,
@@ -128,12 +129,26 @@ export async function fhir(clinic: Clinic, desk: Actor, query: SlotQuery, resour
     references: { 'Patient/example': newId(), 'Practitioner/example': newId() },
   }
   const a: Appointment = await clinic.importAppointmentFhir(desk, { ...fhirImport, visitType: newId() })
+  const kept: Appointment = await clinic.importAppointmentFhir(desk, { ...fhirImport, migration: true })
+  try {
+    await clinic.assignCareTeam(desk, a.patient, newId())
+  } catch (e) {
+    const field: string | undefined = isCarebaseError(e) ? e.field : undefined
+    const filters: string[] | undefined = isCarebaseError(e) ? e.reason?.fields : undefined
+    if (field || filters) return 0
+  }
+  const reason: CancellationReason = 'pat-mv'
+  const cancelled = await clinic.cancelAppointment(desk, kept.id, kept.version, { reason, note: 'moved away' })
+  const code: CancellationReason | undefined = cancelled.cancellation?.reason
   const exported: Record<string, unknown> = await clinic.exportAppointmentFhir(desk, a.id)
   const schedule: Record<string, unknown> = await clinic.exportScheduleFhir(desk, a.practitioner)
   const bundle: Record<string, unknown> = await clinic.exportFreeSlotsFhir(desk, query)
   const entries: unknown = bundle.entry
-  return Object.keys(exported).length + Object.keys(schedule).length + (Array.isArray(entries) ? entries.length : 0)
+  return Object.keys(exported).length + Object.keys(schedule).length + (Array.isArray(entries) ? entries.length : 0) + (code ? 1 : 0)
 }
+
+// @ts-expect-error a cancellation reason is a FHIR code, not free text
+export const badReason = (c: Clinic, a: Actor) => c.cancelAppointment(a, 'id', 1, { reason: 'called in sick' })
 
 // @ts-expect-error a FHIR resource is a JSON object, not its text
 export const badResource: FhirAppointmentImport = { resource: '{"resourceType":"Appointment"}' }

@@ -49,6 +49,7 @@ test('a clinician on the care team reads, and loses access when removed', async 
   const p = await registered(c)
   const doc = practitioner()
   const admin = actor('admin')
+  await c.addPractitioner(admin, { id: doc.practitioner, name: 'Dr Care', timeZone: 'UTC' })
   const a = await c.assignCareTeam(admin, p.id, doc.practitioner)
   assert.equal(a.patient, p.id)
   assert.equal(a.practitioner, doc.practitioner)

@@ -148,6 +148,7 @@ test('an update through a masked view keeps the hidden fields', async () => {
   const c = await clinic()
   const p = await registered(c, desk)
   const doctor = actor('practitioner', { practitioner: newId() })
+  await c.addPractitioner(system(), { id: doctor.practitioner, name: 'Dr Care', timeZone: 'UTC' })
   await c.assignCareTeam(actor('admin'), p.id, doctor.practitioner)
   // A clinician searching sees a partial view; updating it keeps the telecom.
   const [partial] = (await c.searchPatients(doctor, { name: 'okafor' })).items

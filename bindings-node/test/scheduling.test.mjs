@@ -359,7 +359,8 @@ async function fhirScheduling() {
     'Practitioner/example': s.doc.id,
     'Location/1': s.room.id,
   }
-  const fhirImport = (resource = fhirExample('Appointment-example.json')) => ({ resource, references })
+  // The 2013 examples are records from elsewhere: migration imports.
+  const fhirImport = (resource = fhirExample('Appointment-example.json')) => ({ resource, references, migration: true })
   return { ...s, followup, fhirImport }
 }
 

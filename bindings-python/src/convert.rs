@@ -87,7 +87,9 @@ fn detail_of(e: &carebase::Error) -> Value {
     use carebase::Error as E;
     match e {
         E::Validation { fields } => object([("fields", value(fields))]),
-        E::NotFound { entity } => object([("entity", value(entity))]),
+        E::NotFound { entity, field } => {
+            object([("entity", value(entity)), ("field", value(field))])
+        }
         E::Conflict { detail } => object([("detail", value(detail))]),
         E::DoubleBooking {
             resource,

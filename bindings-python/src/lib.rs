@@ -464,11 +464,13 @@ operations! {
         resource: serde_json::Value,
         visit_type: Option<VisitTypeId>,
         references: Option<BTreeMap<String, String>>,
+        migration: Option<bool>,
     ) => |c, a| {
         let import = FhirAppointmentImport {
             resource: a.resource,
             visit_type: a.visit_type,
             references: a.references.unwrap_or_default(),
+            migration: a.migration.unwrap_or(false),
         };
         c.import_appointment_fhir(&a.actor, import).await
     };

@@ -46,6 +46,7 @@ def test_a_denied_read_carries_its_reason_and_is_audited(clinic: cb.Clinic, doct
 def test_care_team_grants_and_removal_revokes(clinic: cb.Clinic, doctor: cb.Actor, admin: cb.Actor) -> None:
     p = registered(clinic)
     assert doctor.practitioner is not None
+    clinic.add_practitioner(admin, cb.NewPractitioner(id=doctor.practitioner, name="Dr Care", time_zone="UTC"))
     a = clinic.assign_care_team(admin, p.id, doctor.practitioner)
     assert (a.patient, a.practitioner, a.assigned_by) == (p.id, doctor.practitioner, admin.id)
     assert clinic.get_patient(doctor, p.id).hidden_fields == []

@@ -177,7 +177,7 @@ def scheduling_entry_points(w: Dict[str, Any]) -> List[EntryPoint]:
         ("reschedule_appointment", c.reschedule_appointment,
          dict(actor=desk, id=appt, expected_version=99, change=cb.RescheduleAppointment(start=later)),
          dict(actor="actor", id="id", expected_version="int", change="record")),
-        ("cancel_appointment", c.cancel_appointment, dict(actor=desk, id=appt, expected_version=99, cancel=cb.CancelAppointment(reason="pat")),
+        ("cancel_appointment", c.cancel_appointment, dict(actor=desk, id=appt, expected_version=99, cancel=cb.CancelAppointment(reason=cb.CancellationReason.PAT)),
          dict(actor="actor", id="id", expected_version="int", cancel="record")),
         ("change_appointment_status", c.change_appointment_status,
          dict(actor=desk, id=appt, expected_version=99, status=cb.AppointmentStatus.ARRIVED),
@@ -351,8 +351,9 @@ def bad_scheduling_records(w: Dict[str, Any]) -> List[Tuple[str, Any]]:
         ("series", cb.Recurrence(every_weeks=1, until=MONDAY_NINE)),
         ("query", cb.AppointmentQuery(from_=MONDAY_NINE, to=MONDAY_NINE)),
         ("query", cb.AppointmentQuery(practitioner=dr, from_=MONDAY_NINE, to=MONDAY_NINE, limit=0)),
-        ("cancel", cb.CancelAppointment(reason="", note=BIG)),
-        ("cancel", cb.CancelAppointment(reason=BIG)),
+        ("cancel", cb.CancelAppointment(reason="", note=BIG)),  # type: ignore[arg-type]
+        ("cancel", cb.CancelAppointment(reason=BIG)),  # type: ignore[arg-type]
+        ("cancel", cb.CancelAppointment(reason=cb.CancellationReason.PAT, note=BIG)),
         ("reschedule", cb.RescheduleAppointment(start=datetime(2030, 1, 7))),
         ("reschedule", cb.RescheduleAppointment(start=datetime.max.replace(tzinfo=UTC), room=cb.new_id())),
     ]

@@ -33,6 +33,7 @@ def test_a_day_at_the_clinic(tmp_path: Path) -> None:
 
     # 09:00 care team; 09:15 a denied read with its reason
     assert dr_osei.practitioner is not None
+    clinic.add_practitioner(admin, cb.NewPractitioner(id=dr_osei.practitioner, name="Dr Osei", time_zone="UTC"))
     clinic.assign_care_team(admin, jose.id, dr_osei.practitioner)
     assert clinic.get_patient(dr_osei, jose.id).hidden_fields == []
     with pytest.raises(cb.ForbiddenError) as denied:

@@ -301,7 +301,7 @@ def test_reschedule_with_a_stale_version_is_a_conflict(w: World) -> None:
 
 def test_cancel_records_the_reason_and_is_not_late_well_ahead(w: World) -> None:
     a = w.book(w.ann, at(9))
-    cancelled = w.clinic.cancel_appointment(w.desk, a.id, a.version, cb.CancelAppointment(reason="pat", note="flu"))
+    cancelled = w.clinic.cancel_appointment(w.desk, a.id, a.version, cb.CancelAppointment(reason=cb.CancellationReason.PAT, note="flu"))
     assert cancelled.status is cb.AppointmentStatus.CANCELLED
     c = cancelled.cancellation
     assert c is not None and (c.reason, c.note, c.late, c.by) == ("pat", "flu", False, w.desk.id)
@@ -311,7 +311,7 @@ def test_cancel_records_the_reason_and_is_not_late_well_ahead(w: World) -> None:
 def test_cancel_inside_the_late_window_is_flagged_late(w: World) -> None:
     a = w.book(w.ann, at(9))
     w.clock.set(at(9) - timedelta(hours=3))
-    cancelled = w.clinic.cancel_appointment(w.desk, a.id, a.version, cb.CancelAppointment(reason="pat"))
+    cancelled = w.clinic.cancel_appointment(w.desk, a.id, a.version, cb.CancelAppointment(reason=cb.CancellationReason.PAT))
     assert cancelled.cancellation is not None and cancelled.cancellation.late
 
 
@@ -321,7 +321,7 @@ def test_the_late_cancellation_window_is_a_setting() -> None:
     assert w.clinic.settings().late_cancellation_window == timedelta(hours=2)
     a = w.book(w.ann, at(9))
     w.clock.set(at(9) - timedelta(hours=3))
-    cancelled = w.clinic.cancel_appointment(w.desk, a.id, a.version, cb.CancelAppointment(reason="pat"))
+    cancelled = w.clinic.cancel_appointment(w.desk, a.id, a.version, cb.CancelAppointment(reason=cb.CancellationReason.PAT))
     assert cancelled.cancellation is not None and not cancelled.cancellation.late
 
 
@@ -376,7 +376,7 @@ def test_list_appointments_of_a_patient_and_of_a_practitioner(w: World) -> None:
 
 def test_cancelled_visits_are_listed_only_when_asked(w: World) -> None:
     a = w.book(w.ann, at(9))
-    w.clinic.cancel_appointment(w.desk, a.id, a.version, cb.CancelAppointment(reason="pat"))
+    w.clinic.cancel_appointment(w.desk, a.id, a.version, cb.CancelAppointment(reason=cb.CancellationReason.PAT))
     query = cb.AppointmentQuery(patient=w.ann.id, from_=at(0), to=at(24))
     assert w.clinic.list_appointments(w.desk, query) == []
     query.include_inactive = True
@@ -391,7 +391,7 @@ def test_a_patient_books_their_own_visit(w: World) -> None:
     ann = cb.Actor.for_patient(w.ann.id)
     a = w.clinic.book_appointment(ann, w.booking(w.ann, at(9)))
     assert a.booked_by == ann.id
-    cancelled = w.clinic.cancel_appointment(ann, a.id, a.version, cb.CancelAppointment(reason="pat"))
+    cancelled = w.clinic.cancel_appointment(ann, a.id, a.version, cb.CancelAppointment(reason=cb.CancellationReason.PAT))
     assert cancelled.status is cb.AppointmentStatus.CANCELLED
 
 
@@ -402,7 +402,7 @@ def test_a_patient_cannot_book_or_cancel_for_another(w: World) -> None:
     assert denied.value.reason is not None and denied.value.reason.permission is cb.Permission.APPOINTMENT_BOOK
     bobs = w.book(w.bob, at(9))
     with pytest.raises(cb.ForbiddenError):
-        w.clinic.cancel_appointment(ann, bobs.id, bobs.version, cb.CancelAppointment(reason="pat"))
+        w.clinic.cancel_appointment(ann, bobs.id, bobs.version, cb.CancelAppointment(reason=cb.CancellationReason.PAT))
 
 
 def test_a_practitioner_sees_their_own_schedule_only(w: World) -> None:
@@ -449,7 +449,7 @@ def test_appointment_changes_go_to_the_outbox(w: World) -> None:
     a = w.clinic.reschedule_appointment(w.desk, a.id, a.version, cb.RescheduleAppointment(start=at(10)))
     a = w.clinic.change_appointment_status(w.desk, a.id, a.version, cb.AppointmentStatus.ARRIVED)
     b = w.book(w.bob, at(11))
-    w.clinic.cancel_appointment(w.desk, b.id, b.version, cb.CancelAppointment(reason="prov", note="private"))
+    w.clinic.cancel_appointment(w.desk, b.id, b.version, cb.CancelAppointment(reason=cb.CancellationReason.PROV, note="private"))
     events = [e for e in w.clinic.poll_events(w.system, "calendar-sync", 100) if e.kind.startswith("appointment.")]
     assert [e.kind for e in events] == [
         "appointment.booked",
@@ -461,7 +461,8 @@ def test_appointment_changes_go_to_the_outbox(w: World) -> None:
     assert events[0].patient == w.ann.id and events[0].payload["appointment_id"] == str(a.id)
     assert "private" not in str([e.payload for e in events])
     kinds = dict(cb.event_types())
-    assert all(kinds[e.kind] == e.schema_version == 1 for e in events)
+    assert all(kinds[e.kind] == e.schema_version for e in events)
+    assert events[-1].schema_version == 2 and events[-1].payload["reason"] == "prov"
 
 
 # ------------------------------------------------------------------ FHIR R4
@@ -493,7 +494,9 @@ def followup(w: World) -> cb.VisitType:
 
 def test_a_fhir_appointment_imports_with_its_participants_and_visit_type_by_code(w: World) -> None:
     visit = followup(w)
-    a = w.clinic.import_appointment_fhir(w.desk, fhir_example("Appointment-example.json"), references=fhir_references(w))
+    a = w.clinic.import_appointment_fhir(
+        w.system, fhir_example("Appointment-example.json"), references=fhir_references(w), migration=True
+    )
     assert (a.patient, a.practitioner, a.room, a.visit_type) == (w.ann.id, w.doctor.id, w.room.id, visit.id)
     assert (a.status, a.start, a.end) == (
         cb.AppointmentStatus.BOOKED,
@@ -506,7 +509,7 @@ def test_a_fhir_appointment_imports_with_its_participants_and_visit_type_by_code
 def test_an_imported_fhir_appointment_exports_unchanged_but_its_id(w: World) -> None:
     followup(w)
     original = fhir_example("Appointment-example.json")
-    a = w.clinic.import_appointment_fhir(w.desk, original, references=fhir_references(w))
+    a = w.clinic.import_appointment_fhir(w.system, original, references=fhir_references(w), migration=True)
     exported = w.clinic.export_appointment_fhir(w.desk, a.id)
     assert exported == {**original, "id": str(a.id)}
 
@@ -514,7 +517,9 @@ def test_an_imported_fhir_appointment_exports_unchanged_but_its_id(w: World) -> 
 def test_an_explicit_visit_type_wins_over_the_fhir_code(w: World) -> None:
     resource = fhir_example("Appointment-example.json")
     resource["appointmentType"]["coding"][0]["code"] = "ROUTINE"
-    a = w.clinic.import_appointment_fhir(w.desk, resource, visit_type=w.visit.id, references=fhir_references(w))
+    a = w.clinic.import_appointment_fhir(
+        w.system, resource, visit_type=w.visit.id, references=fhir_references(w), migration=True
+    )
     assert a.visit_type == w.visit.id
 
 

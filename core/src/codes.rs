@@ -203,7 +203,7 @@ pub(crate) mod tests {
     };
     use crate::policy::{Permission, Relationship};
     use crate::schedule::fhir::FhirSlotStatus;
-    use crate::schedule::{AppointmentStatus, ResourceKind, Weekday};
+    use crate::schedule::{AppointmentStatus, CancellationReason, ResourceKind, Weekday};
 
     /// The codes serde knows for `T`: the variant names its `Deserialize`
     /// hands a format, read by a deserializer that only records them. An
@@ -293,5 +293,6 @@ pub(crate) mod tests {
         speaks_one_set_of_codes::<AppointmentStatus>();
         speaks_one_set_of_codes::<ResourceKind>();
         speaks_one_set_of_codes::<FhirSlotStatus>();
+        speaks_one_set_of_codes::<CancellationReason>();
     }
 }

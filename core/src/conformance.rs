@@ -11,11 +11,13 @@
 
 mod clinic_flows;
 mod guarded;
+mod references;
 mod schedule;
 mod store_methods;
 
 pub use clinic_flows::*;
 pub use guarded::Guarded;
+pub use references::*;
 pub use schedule::*;
 pub use store_methods::*;
 
@@ -73,6 +75,7 @@ macro_rules! store_conformance_tests {
             day_limits_are_rechecked_inside_the_change_set,
             concurrent_bookers_cannot_exceed_a_daily_limit,
             clinic_books_moves_and_cancels_through_the_store,
+            a_change_set_naming_a_missing_record_fails_naming_the_field,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

@@ -87,6 +87,21 @@ impl fmt::Display for ConflictDetail {
     }
 }
 
+/// ` (field f)` after a not-found message, when a field is named.
+fn at_field(field: &Option<String>) -> String {
+    field
+        .as_deref()
+        .map(|f| format!(" (field {f})"))
+        .unwrap_or_default()
+}
+
+/// ` by appointment <id>` after a double-booking message, when the actor may know it.
+fn by_appointment(appointment: &Option<AppointmentId>) -> String {
+    appointment
+        .map(|a| format!(" by appointment {a}"))
+        .unwrap_or_default()
+}
+
 /// Every failure carebase reports.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -98,10 +113,13 @@ pub enum Error {
         fields: Vec<FieldError>,
     },
     /// The entity does not exist (or the actor may not know it exists).
-    #[error("{entity} not found")]
+    #[error("{entity} not found{}", at_field(field))]
     NotFound {
         /// Entity kind, e.g. `patient`.
         entity: String,
+        /// The input field that referred to it (e.g. `practitioner`), when
+        /// the operation would have stored the reference.
+        field: Option<String>,
     },
     /// The change lost against current state; nothing was written.
     #[error("conflict: {detail}")]
@@ -111,12 +129,18 @@ pub enum Error {
     },
     /// The practitioner, room or patient already has an active appointment
     /// overlapping the requested time; nothing was written.
-    #[error("double booking: {resource} already booked by appointment {appointment}")]
+    #[error(
+        "double booking: {resource} already booked{}",
+        by_appointment(appointment)
+    )]
     DoubleBooking {
         /// What is taken: `practitioner`, `room` or `patient`.
         resource: String,
-        /// The conflicting appointment (an id, never patient data).
-        appointment: AppointmentId,
+        /// The conflicting appointment (an id, never patient data); `None`
+        /// when the actor may not read it (`appointment.read`): another
+        /// patient's booking is not theirs to learn about, only that the
+        /// time is taken.
+        appointment: Option<AppointmentId>,
     },
     /// The access policy denied the request.
     #[error("forbidden: {reason}")]
@@ -177,6 +201,16 @@ impl Error {
     pub fn not_found(entity: &str) -> Self {
         Self::NotFound {
             entity: entity.to_owned(),
+            field: None,
+        }
+    }
+
+    /// Not-found error for a reference an operation would store: `field`
+    /// named the `entity` that does not exist.
+    pub fn missing(entity: &str, field: &str) -> Self {
+        Self::NotFound {
+            entity: entity.to_owned(),
+            field: Some(field.to_owned()),
         }
     }
 
@@ -205,7 +239,7 @@ impl Error {
     pub fn double_booking(resource: &str, appointment: AppointmentId) -> Self {
         Self::DoubleBooking {
             resource: resource.to_owned(),
-            appointment,
+            appointment: Some(appointment),
         }
     }
 

@@ -26,6 +26,23 @@ fn doctor() -> Actor {
     Actor::practitioner(ActorId::new(), PractitionerId::new())
 }
 
+/// A doctor registered as a practitioner, so they can join care teams.
+async fn registered_doctor(clinic: &carebase::Clinic) -> Actor {
+    let practitioner = clinic
+        .add_practitioner(
+            &Actor::system(),
+            carebase::schedule::NewPractitioner {
+                id: None,
+                name: "Dr Care".into(),
+                time_zone: "UTC".into(),
+                availability: Default::default(),
+            },
+        )
+        .await
+        .unwrap();
+    Actor::practitioner(ActorId::new(), practitioner.id)
+}
+
 #[tokio::test]
 async fn a_patient_reads_their_own_record_only() {
     let (clinic, _, _) = clinic();
@@ -64,7 +81,7 @@ async fn a_denied_read_carries_its_reason_and_is_audited() {
 async fn a_clinician_on_the_care_team_reads_and_loses_access_when_removed() {
     let (clinic, _, _) = clinic();
     let p = registered(&clinic).await;
-    let doc = doctor();
+    let doc = registered_doctor(&clinic).await;
     let admin = actor(Role::Admin);
     let pr = doc.practitioner.unwrap();
     clinic.assign_care_team(&admin, p.id, pr).await.unwrap();
@@ -85,7 +102,7 @@ async fn assigning_the_same_practitioner_twice_is_a_conflict() {
     let (clinic, _, _) = clinic();
     let p = registered(&clinic).await;
     let admin = actor(Role::Admin);
-    let pr = PractitionerId::new();
+    let pr = registered_doctor(&clinic).await.practitioner.unwrap();
     clinic.assign_care_team(&admin, p.id, pr).await.unwrap();
     assert_eq!(
         clinic

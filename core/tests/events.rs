@@ -245,10 +245,113 @@ async fn book_move_confirm_and_cancel(
             a.id,
             a.version,
             CancelAppointment {
-                reason: "pat".into(),
+                reason: CancellationReason::Pat,
                 note: Some("free text stays out of events".into()),
             },
         )
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_cancellation_event_carries_a_reason_code_from_a_closed_set_and_never_the_note() {
+    let (clinic, _, _) = clinic();
+    let system = Actor::system();
+    let p = clinic
+        .register_patient(
+            &actor(Role::FrontDesk),
+            NewPatient {
+                details: details("Ev", "Cancel", (1990, 1, 1)),
+                mrn_facility: None,
+            },
+        )
+        .await
+        .unwrap();
+    book_move_confirm_and_cancel(&clinic, &system, p.id).await;
+    let events = clinic.events_after(&system, 0, 100).await.unwrap();
+    let cancelled = events
+        .iter()
+        .find(|e| e.draft.kind == "appointment.cancelled")
+        .unwrap();
+    assert_eq!(cancelled.draft.schema_version, 2);
+    assert_eq!(cancelled.draft.payload["reason"], "pat");
+    let text = serde_json::to_string(&events).unwrap();
+    assert!(!text.contains("free text stays out of events"));
+}
+
+/// Every `type: string` schema under `node` that is not closed (an id, an
+/// instant, a pattern or a listed set), by path.
+fn open_strings(node: &serde_json::Value, path: &str, found: &mut Vec<String>) {
+    match node {
+        serde_json::Value::Object(map) => {
+            let is_string = map.get("type").is_some_and(|t| {
+                t == "string"
+                    || t.as_array()
+                        .is_some_and(|ts| ts.iter().any(|t| t == "string"))
+            });
+            let closed = ["format", "pattern", "enum", "const"]
+                .iter()
+                .any(|k| map.contains_key(*k));
+            if is_string && !closed {
+                found.push(path.to_owned());
+            }
+            for (k, v) in map {
+                open_strings(v, &format!("{path}/{k}"), found);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                open_strings(v, &format!("{path}[{i}]"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn no_event_payload_can_carry_free_text() {
+    let mut found = Vec::new();
+    for (kind, version) in EVENT_TYPES {
+        let schema: serde_json::Value =
+            serde_json::from_str(schema(kind, version).unwrap()).unwrap();
+        open_strings(
+            &schema["properties"]["payload"],
+            &format!("{kind}.v{version}"),
+            &mut found,
+        );
+    }
+    assert!(found.is_empty(), "free text allowed at {found:?}");
+}
+
+#[test]
+fn every_cancellation_reason_is_its_fhir_code_and_listed_in_the_event_schema() {
+    use carebase::schedule::CancellationReason;
+    let schema: serde_json::Value =
+        serde_json::from_str(schema("appointment.cancelled", 2).unwrap()).unwrap();
+    let listed: Vec<String> = serde_json::from_value(
+        schema["properties"]["payload"]["properties"]["reason"]["enum"].clone(),
+    )
+    .unwrap();
+    let codes: Vec<String> = CancellationReason::ALL
+        .iter()
+        .map(|r| r.as_str().to_owned())
+        .collect();
+    assert_eq!(listed, codes);
+    for reason in &CancellationReason::ALL {
+        assert_eq!(serde_json::json!(reason), reason.as_str());
+        assert_eq!(CancellationReason::parse(reason.as_str()), Some(*reason));
+    }
+    assert_eq!(CancellationReason::PatCrs.as_str(), "pat-crs");
+    assert_eq!(CancellationReason::parse("called in sick"), None);
+}
+
+#[test]
+fn a_free_text_reason_stored_before_reasons_were_a_closed_set_reads_as_other() {
+    use carebase::schedule::{Cancellation, CancellationReason};
+    let stored = serde_json::json!({
+        "reason": "called in sick", "note": null, "late": false,
+        "at": "2026-01-01T00:00:00Z", "by": "01890a5d-ac96-774b-bcce-b302099a8057"
+    });
+    let read: Cancellation = serde_json::from_value(stored).unwrap();
+    assert_eq!(read.reason, CancellationReason::Other);
 }

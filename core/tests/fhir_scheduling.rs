@@ -17,8 +17,9 @@ use carebase::schedule::fhir::{
     FhirSlot, ImportedAppointment,
 };
 use carebase::schedule::{
-    Appointment, AppointmentStatus, Availability, Cancellation, NewPractitioner, NewResource,
-    NewVisitType, Practitioner, Resource, ResourceKind, SlotQuery, VisitType, Weekday, WeeklyHours,
+    Appointment, AppointmentStatus, Availability, Cancellation, CancellationReason,
+    NewPractitioner, NewResource, NewVisitType, Practitioner, Resource, ResourceKind, SlotQuery,
+    VisitType, Weekday, WeeklyHours,
 };
 use carebase::{
     Actor, ActorId, AppointmentId, Clinic, Error, PatientId, PractitionerId, ResourceId, Role,
@@ -214,7 +215,7 @@ fn the_export_follows_the_model_when_it_moved_on() {
     a.start += Duration::hours(1);
     a.status = AppointmentStatus::Cancelled;
     a.cancellation = Some(Cancellation {
-        reason: "prov".into(),
+        reason: CancellationReason::Prov,
         note: None,
         late: false,
         at: Utc::now(),
@@ -357,7 +358,16 @@ fn cancelled_needs_a_reason_code() {
     assert!(format!("{err:?}").contains("cancelationReason.coding[0].code"));
     r["cancelationReason"] = json!({"coding": [{"code": "pat"}], "text": "moved"});
     let imported = appointment_from_fhir(&r, &small_refs()).unwrap();
-    assert_eq!(imported.cancellation_reason.as_deref(), Some("pat"));
+    assert_eq!(imported.cancellation_reason, Some(CancellationReason::Pat));
+    r["cancelationReason"] = json!({"coding": [{"code": "called in sick"}]});
+    let err = appointment_from_fhir(&r, &small_refs()).unwrap_err();
+    assert_eq!(
+        field_codes(&err),
+        [(
+            "cancelationReason.coding[0].code".into(),
+            "invalid_value".into()
+        )]
+    );
     assert_eq!(imported.cancellation_note.as_deref(), Some("moved"));
 }
 
@@ -474,7 +484,16 @@ async fn world() -> World {
 }
 
 impl World {
+    /// A migration import (the examples are records from elsewhere, in 2013).
     fn import(&self, resource: Value) -> FhirAppointmentImport {
+        FhirAppointmentImport {
+            migration: true,
+            ..self.booking_import(resource)
+        }
+    }
+
+    /// An import under the booking rules.
+    fn booking_import(&self, resource: Value) -> FhirAppointmentImport {
         let references: BTreeMap<String, String> = [
             ("Patient/example", self.patient.to_string()),
             ("Practitioner/example", self.doctor.id.to_string()),
@@ -488,6 +507,7 @@ impl World {
             resource,
             visit_type: None,
             references,
+            migration: false,
         }
     }
 }
@@ -568,7 +588,7 @@ async fn an_explicit_visit_type_wins_and_an_unknown_code_is_refused() {
 }
 
 #[tokio::test]
-async fn future_imports_keep_their_times_and_get_future_reminders() {
+async fn future_migration_imports_keep_their_times_and_get_future_reminders() {
     let w = world().await;
     let mut import = w.import(example("Appointment-example.json"));
     // A Sunday 03:17 UTC: off the grid and outside hours, but a record from elsewhere.
@@ -685,17 +705,21 @@ async fn unsupported_statuses_are_refused_naming_status() {
 #[tokio::test]
 async fn a_patient_may_not_import_for_another_patient() {
     let w = world().await;
+    // Monday 09:00 Amsterdam: a free slot of the thirty-minute follow-up.
+    let mut resource = example("Appointment-example.json");
+    resource["start"] = json!("2026-11-23T08:00:00Z");
+    resource["end"] = json!("2026-11-23T08:30:00Z");
     let paula = Actor::patient(ActorId::new(), w.other_patient);
     let err = w
         .clinic
-        .import_appointment_fhir(&paula, w.import(example("Appointment-example.json")))
+        .import_appointment_fhir(&paula, w.booking_import(resource.clone()))
         .await
         .unwrap_err();
     assert_eq!(err.code(), "forbidden");
     let peter = Actor::patient(ActorId::new(), w.patient);
     let a = w
         .clinic
-        .import_appointment_fhir(&peter, w.import(example("Appointment-example.json")))
+        .import_appointment_fhir(&peter, w.booking_import(resource))
         .await
         .unwrap();
     let err = w

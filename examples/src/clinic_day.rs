@@ -13,6 +13,7 @@ use carebase::patient::{
     CheckDigit, ContactPoint, ContactSystem, Gender, HumanName, IdentifierSystem, MrnNamespace,
     PatientDetails, PatientQuery,
 };
+use carebase::schedule::{Availability, NewPractitioner};
 use carebase::{Actor, ActorId, Clinic, Error, PractitionerId, Role, Settings};
 use chrono::NaiveDate;
 
@@ -79,7 +80,19 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     let desk = Actor::new(ActorId::new(), vec![Role::FrontDesk]);
     let admin = Actor::new(ActorId::new(), vec![Role::Admin]);
     let system = Actor::system();
-    let dr_osei = Actor::practitioner(ActorId::new(), PractitionerId::new());
+    // Staff join care teams once they are on the practitioner list.
+    let osei = clinic
+        .add_practitioner(
+            &admin,
+            NewPractitioner {
+                id: None,
+                name: "Dr Osei".into(),
+                time_zone: "UTC".into(),
+                availability: Availability::default(),
+            },
+        )
+        .await?;
+    let dr_osei = Actor::practitioner(ActorId::new(), osei.id);
     let dr_lind = Actor::practitioner(ActorId::new(), PractitionerId::new());
 
     println!("08:00 front desk registers the morning's patients");

@@ -112,7 +112,8 @@ def main() -> None:
     # A merge: Amarah was Amara registered twice.
     clinic.merge_patients(system, amara.id, amara.version, amarah.id, amarah.version)
     # A care team: Dr Osei on José's team, who then reads the record.
-    osei = cb.Actor.for_practitioner(cb.new_id())
+    staff = cb.NewPractitioner(name="Dr Osei", time_zone="UTC")
+    osei = cb.Actor.for_practitioner(clinic.add_practitioner(admin, staff).id)
     assert osei.practitioner is not None
     clinic.assign_care_team(admin, jose.id, osei.practitioner)
     clinic.get_patient(osei, jose.id)

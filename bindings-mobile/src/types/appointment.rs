@@ -11,12 +11,25 @@ mirror_enum!(
     }
 );
 
+mirror_enum!(
+    /// Why an appointment was called off: the FHIR R4 code system
+    /// `http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason`
+    /// (`PatMv` is `pat-mv`, the patient moved). A closed set, so events carry
+    /// a code and never free text; the rest goes in the note.
+    CancellationReason <=> cbs::CancellationReason {
+        Pat, PatCrs, PatCpp, PatDec, PatFb, PatLt, PatMt, PatMv, PatPreg, PatSwl, PatUcp, Prov,
+        ProvPers, ProvDch, ProvEdu, ProvHosp, ProvLabs, ProvMri, ProvOnc, Maint, MedsInc,
+        Other, OthCms, OthErr, OthFin, OthIv, OthInt, OthMu, OthRoom, OthOerr, OthSwie,
+        OthWeath
+    }
+);
+
 /// Why and when an appointment was called off.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct Cancellation {
-    /// Reason code (FHIR appointment-cancellation-reason, e.g. `pat`, `prov`).
-    pub reason: String,
+    /// Reason code (FHIR appointment-cancellation-reason).
+    pub reason: CancellationReason,
     /// Free text; never copied into events or errors.
     pub note: Option<String>,
     /// Cancelled inside the clinic's late-cancellation window.
@@ -40,7 +53,7 @@ impl std::fmt::Debug for Cancellation {
 impl From<cbs::Cancellation> for Cancellation {
     fn from(c: cbs::Cancellation) -> Self {
         Self {
-            reason: c.reason,
+            reason: c.reason.into(),
             note: c.note,
             late: c.late,
             at: ts(c.at),
@@ -331,9 +344,9 @@ impl TryFrom<RescheduleAppointment> for cbs::RescheduleAppointment {
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct CancelAppointment {
-    /// Reason code (FHIR appointment-cancellation-reason, e.g. `pat`).
-    pub reason: String,
-    /// Free text.
+    /// Reason code (FHIR appointment-cancellation-reason, e.g. `Pat`).
+    pub reason: CancellationReason,
+    /// Free text for staff; never copied into events or errors.
     #[uniffi(default)]
     pub note: Option<String>,
 }
@@ -349,7 +362,7 @@ impl std::fmt::Debug for CancelAppointment {
 impl From<CancelAppointment> for cbs::CancelAppointment {
     fn from(c: CancelAppointment) -> Self {
         Self {
-            reason: c.reason,
+            reason: c.reason.into(),
             note: c.note,
         }
     }
@@ -442,6 +455,11 @@ pub struct FhirAppointmentImport {
     /// id. A reference whose id part is a UUID needs no entry.
     #[uniffi(default)]
     pub references: std::collections::HashMap<String, String>,
+    /// A migration import: the record of a system being replaced, kept as it
+    /// was instead of passing the booking rules; needs `appointment.migrate`
+    /// and is flagged in the audit.
+    #[uniffi(default)]
+    pub migration: bool,
 }
 
 impl std::fmt::Debug for FhirAppointmentImport {
@@ -449,6 +467,7 @@ impl std::fmt::Debug for FhirAppointmentImport {
         f.debug_struct("FhirAppointmentImport")
             .field("visit_type", &self.visit_type)
             .field("references", &self.references.len())
+            .field("migration", &self.migration)
             .finish_non_exhaustive()
     }
 }
@@ -475,6 +494,7 @@ impl TryFrom<FhirAppointmentImport> for cbs::fhir::FhirAppointmentImport {
                 resource: resource?,
                 visit_type,
                 references: i.references.into_iter().collect(),
+                migration: i.migration,
             })
         })
     }

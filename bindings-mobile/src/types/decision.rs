@@ -105,6 +105,9 @@ pub struct DenyReason {
     pub permission: Permission,
     /// Rules that matched role and permission but whose relationship failed.
     pub steps: Vec<ReasonStep>,
+    /// Input fields refused because they touch a patient field the actor
+    /// may not see (e.g. a search filter on `phone`); empty otherwise.
+    pub fields: Vec<String>,
     /// Core's one-line explanation, e.g. `patient.read needs relationship care_team (…)`.
     pub summary: String,
 }
@@ -115,6 +118,7 @@ impl From<cbpol::DenyReason> for DenyReason {
         Self {
             permission: r.permission.into(),
             steps: map(r.steps),
+            fields: r.fields,
             summary,
         }
     }

@@ -193,7 +193,8 @@ mirror_enum!(
         PatientMerge, MrnGenerate, CareTeamRead, CareTeamManage, BreakGlassRequest,
         BreakGlassReview, AuditRead, AuditVerify, AccessLogRead, OutboxRead, PolicyManage,
         ScheduleRead, ScheduleManage, CalendarRead, AppointmentRead, AppointmentBook,
-        AppointmentReschedule, AppointmentCancel, AppointmentStatus, ReminderSend
+        AppointmentMigrate, AppointmentReschedule, AppointmentCancel, AppointmentStatus,
+        ReminderSend
     }
 );
 mirror_enum!(

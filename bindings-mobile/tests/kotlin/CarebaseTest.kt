@@ -197,6 +197,7 @@ suspend fun careTeamGrantsAndRevokesAccess() {
     val p = c.register(details("Okafor", "Amara", "1990-03-04"))
     val doc = doctor()
     val pr = doc.practitioner!!
+    c.addPractitioner(admin, NewPractitioner(id = pr, name = "Dr Care", timeZone = "UTC"))
     val assignment = c.assignCareTeam(admin, p.id, pr)
     eq(p.id, assignment.patient, "assignment patient")
     eq(admin.id, assignment.assignedBy, "assigned by")
@@ -248,11 +249,16 @@ suspend fun duplicatesMergeAndUnmerge() {
     val again = c.register(details("Okafor", "Amarah", "1990-03-04", "(555) 0199"))
     c.register(details("Núñez", "José", "1984-07-01", "+1 555 0101"))
 
-    val dups = c.findDuplicates(admin, amara.id, 5u)
+    val dups = c.findDuplicates(system, amara.id, 5u)
     val top = dups.first()
     eq(again.id, top.patient.id, "best duplicate")
     check(top.score.total > 0.5 && top.score.total <= 1.0) { "score ${top.score.total}" }
     eq(1.0, top.score.birthDate.similarity, "birth date similarity")
+    // An admin does not see birth dates, so neither their score nor the date.
+    val seenByAdmin = c.findDuplicates(admin, amara.id, 5u).first()
+    eq(again.id, seenByAdmin.patient.id, "admin finds it by name")
+    eq(null, seenByAdmin.score.birthDate.similarity, "admin: birth date score hidden")
+    eq(null, seenByAdmin.patient.details.birthDate, "admin: birth date hidden")
 
     val merge = c.mergePatients(admin, amara.id, amara.version, again.id, again.version)
     eq(amara.id, merge.survivor, "survivor")
@@ -500,7 +506,7 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
     "sqliteStoresPersist" to ::sqliteStoresPersist,
     "badInputIsATypedErrorNeverACrash" to ::badInputIsATypedErrorNeverACrash,
     "toStringNeverShowsDemographics" to ::toStringNeverShowsDemographics,
-) + schedulingTests + postgresTests // SchedulingTest.kt, PostgresTest.kt
+) + schedulingTests + accessRulesTests + postgresTests // SchedulingTest.kt, AccessRulesTest.kt, PostgresTest.kt
 
 fun main(args: Array<String>) {
     val selected = if (args.isEmpty()) tests else tests.filter { it.first in args }

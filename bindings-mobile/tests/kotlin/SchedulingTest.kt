@@ -191,10 +191,10 @@ suspend fun rescheduleKeepsWhereItWas() {
 suspend fun cancellingRecordsReasonAndFreesTheSlot() {
     val s = schedule(patients = 1)
     val a = s.book(s.patients[0], "09:00")
-    val cancelled = s.c.cancelAppointment(desk, a.id, a.version, CancelAppointment(reason = "pat", note = "called in"))
+    val cancelled = s.c.cancelAppointment(desk, a.id, a.version, CancelAppointment(reason = CancellationReason.PAT, note = "called in"))
     eq(AppointmentStatus.CANCELLED, cancelled.status, "status")
     val why = cancelled.cancellation!!
-    eq("pat", why.reason, "reason")
+    eq(CancellationReason.PAT, why.reason, "reason")
     eq("called in", why.note, "note")
     eq(desk.id, why.by, "by")
     check(!why.late) { "years ahead is not late" }
@@ -208,7 +208,7 @@ suspend fun cancellingInsideTheLateWindowIsFlagged() {
     val s = schedule(patients = 1, settings = settings().copy(lateCancellationSecs = tenYears))
     eq(tenYears, s.c.settings().lateCancellationSecs, "setting round trip")
     val a = s.book(s.patients[0], "09:00")
-    val cancelled = s.c.cancelAppointment(desk, a.id, a.version, CancelAppointment(reason = "pat"))
+    val cancelled = s.c.cancelAppointment(desk, a.id, a.version, CancelAppointment(reason = CancellationReason.PAT))
     check(cancelled.cancellation!!.late) { "inside the window" }
 }
 
@@ -258,7 +258,7 @@ suspend fun appointmentsAreListedByPatientAndPractitioner() {
     val c = s.book(p0, "11:00", MONDAY_2)
     eq(listOf(a.id, c.id), s.c.listAppointments(desk, s.january(patient = p0.id)).map { it.id }, "by patient")
     eq(listOf(a.id, b.id, c.id), s.c.listAppointments(desk, s.january(practitioner = s.doctor.id)).map { it.id }, "by practitioner")
-    s.c.cancelAppointment(desk, b.id, b.version, CancelAppointment(reason = "prov"))
+    s.c.cancelAppointment(desk, b.id, b.version, CancelAppointment(reason = CancellationReason.PROV))
     eq(2, s.c.listAppointments(desk, s.january(practitioner = s.doctor.id)).size, "cancelled left out")
     eq(3, s.c.listAppointments(desk, s.january(practitioner = s.doctor.id).copy(includeInactive = true)).size, "unless asked")
     eq(listOf("patient"), throws<CarebaseException.Validation> { s.c.listAppointments(desk, s.january()) }.paths(), "one of them needed")
@@ -278,7 +278,7 @@ suspend fun patientsBookOnlyTheirOwnAppointments() {
     eq(Permission.APPOINTMENT_BOOK, e.reason.permission, "permission")
     val other = s.book(theirs, "10:00")
     throws<CarebaseException.Forbidden> { s.c.getAppointment(me, other.id) }
-    throws<CarebaseException.Forbidden> { s.c.cancelAppointment(me, other.id, other.version, CancelAppointment(reason = "pat")) }
+    throws<CarebaseException.Forbidden> { s.c.cancelAppointment(me, other.id, other.version, CancelAppointment(reason = CancellationReason.PAT)) }
 }
 
 suspend fun practitionersSeeTheirOwnScheduleOnly() {
@@ -320,7 +320,7 @@ suspend fun appointmentChangesReachTheOutbox() {
     val moved = s.c.rescheduleAppointment(desk, a.id, a.version, RescheduleAppointment(start = berlin("10:00")))
     s.c.changeAppointmentStatus(desk, a.id, moved.version, AppointmentStatus.ARRIVED)
     val b = s.book(p1, "11:00")
-    s.c.cancelAppointment(desk, b.id, b.version, CancelAppointment(reason = "pat", note = "private reason"))
+    s.c.cancelAppointment(desk, b.id, b.version, CancelAppointment(reason = CancellationReason.PAT, note = "private reason"))
     val events = s.c.pollEvents(system, "relay", 100u).filter { it.kind.startsWith("appointment.") }
     eq(
         listOf("appointment.booked", "appointment.rescheduled", "appointment.status_changed", "appointment.booked", "appointment.cancelled"),
@@ -466,7 +466,8 @@ fun writeJson(v: Any?): String = when (v) {
     else -> v.toString()
 }
 
-/** The schedule plus a `followup` visit type (the example's appointmentType is FOLLOWUP) and the import of the example. */
+/** The schedule plus a `followup` visit type (the example's appointmentType is FOLLOWUP) and the import of the
+ *  example: a 2013 record from elsewhere, so a migration import. */
 suspend fun fhirImport(s: Schedule, resource: String = appointmentExample()): FhirAppointmentImport {
     s.c.addVisitType(admin, NewVisitType(code = "followup", name = "Follow-up", durationMinutes = 30u, horizonDays = 60u))
     return FhirAppointmentImport(
@@ -476,13 +477,14 @@ suspend fun fhirImport(s: Schedule, resource: String = appointmentExample()): Fh
             "Practitioner/example" to s.doctor.id,
             "Location/1" to s.room.id,
         ),
+        migration = true,
     )
 }
 
 suspend fun anImportedFhirAppointmentExportsAsItCame() {
     val s = schedule(patients = 1)
     val original = appointmentExample()
-    val a = s.c.importAppointmentFhir(desk, fhirImport(s, original))
+    val a = s.c.importAppointmentFhir(admin, fhirImport(s, original))
     val followup = s.c.listVisitTypes(desk).single { it.code == "followup" }
     eq(followup.id, a.visitType, "visit type by appointmentType code")
     eq(listOf(s.patients[0].id, s.doctor.id, s.room.id), listOf(a.patient, a.practitioner, a.room), "references resolved")
@@ -520,7 +522,7 @@ suspend fun freeSlotsExportAsAFhirBundleOfSlots() {
 suspend fun aFhirImportWithoutStartNamesStart() {
     val s = schedule(patients = 1)
     val import = fhirImport(s, withKey(appointmentExample(), "start", null))
-    val e = throws<CarebaseException.Validation> { s.c.importAppointmentFhir(desk, import) }
+    val e = throws<CarebaseException.Validation> { s.c.importAppointmentFhir(admin, import) }
     eq(listOf("start"), e.paths(), "field")
     eq("required", e.fields.single().code, "code")
 }
@@ -581,11 +583,11 @@ suspend fun schedulingInputThatDoesNotParseNamesEveryField() {
 suspend fun appointmentToStringHidesFreeText() {
     val s = schedule(patients = 1)
     val a = s.book(s.patients[0], "09:00", note = "allergic to latex")
-    val cancelled = s.c.cancelAppointment(desk, a.id, a.version, CancelAppointment(reason = "pat", note = "moved abroad"))
+    val cancelled = s.c.cancelAppointment(desk, a.id, a.version, CancelAppointment(reason = CancellationReason.PAT, note = "moved abroad"))
     val texts = listOf(
         a.toString(), cancelled.toString(), cancelled.cancellation.toString(),
         s.booking(s.patients[0], "09:00", note = "allergic to latex").toString(),
-        CancelAppointment(reason = "pat", note = "moved abroad").toString(),
+        CancelAppointment(reason = CancellationReason.PAT, note = "moved abroad").toString(),
         TimeOff(start = berlin("09:00"), end = berlin("10:00"), reason = "surgery").toString(),
         FhirAppointmentImport(resource = "{\"comment\": \"allergic to latex\"}", references = mapOf()).toString(),
     )

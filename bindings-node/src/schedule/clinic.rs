@@ -298,6 +298,9 @@ impl Clinic {
 
     /// Imports a FHIR R4 Appointment kept elsewhere as a new appointment;
     /// field errors name FHIR paths (`start`, `participant[0].actor.reference`).
+    /// An import passes the booking rules and must last the visit type's
+    /// duration; `migration: true` keeps the record as it was, needs
+    /// `appointment.migrate` and is flagged in the audit.
     #[napi(strict)]
     pub async fn import_appointment_fhir(
         &self,

@@ -191,6 +191,7 @@ impl Check {
                 .opt_uuid("visit_type", i.visit_type.as_deref())
                 .map(cb::VisitTypeId),
             references: i.references.unwrap_or_default(),
+            migration: i.migration.unwrap_or(false),
         }
     }
 
@@ -213,7 +214,7 @@ impl Check {
 impl From<CancelAppointment> for cs::CancelAppointment {
     fn from(c: CancelAppointment) -> Self {
         Self {
-            reason: c.reason,
+            reason: c.reason.into(),
             note: c.note,
         }
     }
@@ -332,7 +333,7 @@ impl From<cs::VisitType> for VisitType {
 impl From<cs::Cancellation> for Cancellation {
     fn from(c: cs::Cancellation) -> Self {
         Self {
-            reason: c.reason,
+            reason: c.reason.into(),
             note: c.note,
             late: c.late,
             at: instant_out(c.at),
@@ -428,6 +429,9 @@ same_variants!(Weekday <=> cs::Weekday {
     Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday
 });
 same_variants!(ResourceKind <=> cs::ResourceKind { Room, Equipment });
+same_variants!(CancellationReason <=> cs::CancellationReason {
+    Pat, PatCrs, PatCpp, PatDec, PatFb, PatLt, PatMt, PatMv, PatPreg, PatSwl, PatUcp, Prov, ProvPers, ProvDch, ProvEdu, ProvHosp, ProvLabs, ProvMri, ProvOnc, Maint, MedsInc, Other, OthCms, OthErr, OthFin, OthIv, OthInt, OthMu, OthRoom, OthOerr, OthSwie, OthWeath
+});
 same_variants!(AppointmentStatus <=> cs::AppointmentStatus {
     Proposed, Booked, Arrived, Fulfilled, Cancelled, Noshow
 });

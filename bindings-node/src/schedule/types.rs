@@ -36,6 +36,46 @@ pub enum AppointmentStatus {
     Noshow,
 }
 
+/// Why an appointment was called off: the FHIR R4 code system
+/// `http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason`
+/// (`'pat-mv'`: the patient moved). A closed set, so events carry a code
+/// and never free text; the rest goes in the note.
+#[napi(string_enum = "kebab-case")]
+pub enum CancellationReason {
+    Pat,
+    PatCrs,
+    PatCpp,
+    PatDec,
+    PatFb,
+    PatLt,
+    PatMt,
+    PatMv,
+    PatPreg,
+    PatSwl,
+    PatUcp,
+    Prov,
+    ProvPers,
+    ProvDch,
+    ProvEdu,
+    ProvHosp,
+    ProvLabs,
+    ProvMri,
+    ProvOnc,
+    Maint,
+    MedsInc,
+    Other,
+    OthCms,
+    OthErr,
+    OthFin,
+    OthIv,
+    OthInt,
+    OthMu,
+    OthRoom,
+    OthOerr,
+    OthSwie,
+    OthWeath,
+}
+
 /// A window of local wall-clock time within one day (`start < end`).
 #[napi(object)]
 pub struct TimeWindow {
@@ -190,7 +230,7 @@ pub struct NewVisitType {
 #[napi(object)]
 pub struct Cancellation {
     /// Reason code (FHIR appointment-cancellation-reason, e.g. `pat`, `prov`).
-    pub reason: String,
+    pub reason: CancellationReason,
     pub note: Option<String>,
     /// Cancelled inside the clinic's late-cancellation window.
     pub late: bool,
@@ -306,7 +346,8 @@ pub struct RescheduleAppointment {
 #[napi(object)]
 pub struct CancelAppointment {
     /// Reason code (FHIR appointment-cancellation-reason, e.g. `pat`).
-    pub reason: String,
+    pub reason: CancellationReason,
+    /// Free text for staff; never copied into events or errors.
     pub note: Option<String>,
 }
 
@@ -390,4 +431,8 @@ pub struct FhirAppointmentImport {
     /// Reference text used in the resource (e.g. `Patient/example`) → carebase
     /// id; `Type/<uuid>` references resolve without an entry.
     pub references: Option<std::collections::BTreeMap<String, String>>,
+    /// A migration import: the record of a system being replaced, kept as it
+    /// was instead of passing the booking rules; needs `appointment.migrate`
+    /// and is flagged in the audit.
+    pub migration: Option<bool>,
 }

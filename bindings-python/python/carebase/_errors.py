@@ -53,13 +53,16 @@ class ValidationError(CarebaseError, ValueError):
 
 
 class NotFoundError(CarebaseError, KeyError):
-    """The entity does not exist (or the actor may not know it exists)."""
+    """The entity does not exist (or the actor may not know it exists);
+    ``field`` names the input that referred to it when the operation would
+    have stored the reference (e.g. ``practitioner``), else ``None``."""
 
     code = "not_found"
 
-    def __init__(self, message: str, entity: str = "") -> None:
+    def __init__(self, message: str, entity: str = "", field: Optional[str] = None) -> None:
         super().__init__(message)
         self.entity = entity
+        self.field = field
 
 
 class ConflictError(CarebaseError):
@@ -74,8 +77,9 @@ class ConflictError(CarebaseError):
 
 class DoubleBookingError(CarebaseError):
     """The practitioner, room or patient (``resource``) already has an active
-    appointment (``appointment``, its id) overlapping the requested time;
-    nothing was written."""
+    appointment overlapping the requested time; nothing was written.
+    ``appointment`` is its id, or ``None`` when the actor may not read that
+    appointment (another patient's booking: only that the time is taken)."""
 
     code = "double_booking"
 
@@ -148,7 +152,7 @@ def _from_native(code: str, message: str, detail_json: str) -> CarebaseError:
     if cls is ValidationError:
         return ValidationError(message, decode(List[FieldError], detail.get("fields", [])))
     if cls is NotFoundError:
-        return NotFoundError(message, detail.get("entity", ""))
+        return NotFoundError(message, detail.get("entity", ""), detail.get("field"))
     if cls is ConflictError:
         return ConflictError(message, decode(Optional[ConflictDetail], detail.get("detail")))
     if cls is DoubleBookingError:

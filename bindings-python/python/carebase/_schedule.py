@@ -24,6 +24,7 @@ __all__ = [
     "Weekday",
     "ResourceKind",
     "AppointmentStatus",
+    "CancellationReason",
     "TimeWindow",
     "WeeklyHours",
     "DateException",
@@ -82,6 +83,47 @@ class AppointmentStatus(str, enum.Enum):
     FULFILLED = "fulfilled"
     CANCELLED = "cancelled"
     NOSHOW = "noshow"
+
+
+class CancellationReason(str, enum.Enum):
+    """Why an appointment was called off: the FHIR R4 code system
+    ``http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason``
+    (``PAT_CRS`` is ``pat-crs``, cancelled via the reminder system). A closed
+    set, so events carry a code and never free text; the rest goes in the
+    cancellation's note."""
+
+    PAT = "pat"
+    PAT_CRS = "pat-crs"
+    PAT_CPP = "pat-cpp"
+    PAT_DEC = "pat-dec"
+    PAT_FB = "pat-fb"
+    PAT_LT = "pat-lt"
+    PAT_MT = "pat-mt"
+    PAT_MV = "pat-mv"
+    PAT_PREG = "pat-preg"
+    PAT_SWL = "pat-swl"
+    PAT_UCP = "pat-ucp"
+    PROV = "prov"
+    PROV_PERS = "prov-pers"
+    PROV_DCH = "prov-dch"
+    PROV_EDU = "prov-edu"
+    PROV_HOSP = "prov-hosp"
+    PROV_LABS = "prov-labs"
+    PROV_MRI = "prov-mri"
+    PROV_ONC = "prov-onc"
+    MAINT = "maint"
+    MEDS_INC = "meds-inc"
+    OTHER = "other"
+    OTH_CMS = "oth-cms"
+    OTH_ERR = "oth-err"
+    OTH_FIN = "oth-fin"
+    OTH_IV = "oth-iv"
+    OTH_INT = "oth-int"
+    OTH_MU = "oth-mu"
+    OTH_ROOM = "oth-room"
+    OTH_OERR = "oth-oerr"
+    OTH_SWIE = "oth-swie"
+    OTH_WEATH = "oth-weath"
 
 
 # -------------------------------------------------------------- availability
@@ -232,14 +274,14 @@ class Cancellation:
     """Why and when an appointment was called off (``late``: inside the
     clinic's late-cancellation window)."""
 
-    reason: str
+    reason: CancellationReason
     late: bool
     at: datetime
     by: UUID
     note: Optional[str] = None
 
     def __repr__(self) -> str:
-        return f"Cancellation(reason={self.reason!r}, late={self.late}, at={self.at.isoformat()})"
+        return f"Cancellation(reason={self.reason.value!r}, late={self.late}, at={self.at.isoformat()})"
 
 
 @dataclass
@@ -340,13 +382,16 @@ class RescheduleAppointment:
 
 @dataclass(repr=False)
 class CancelAppointment:
-    """What cancelling takes: a FHIR cancellation-reason code (e.g. ``pat``)."""
+    """What cancelling takes: a reason from the closed FHIR set and, for
+    anything more, a free-text note (kept with the appointment, never in
+    events or errors)."""
 
-    reason: str
+    reason: CancellationReason
     note: Optional[str] = None
 
     def __repr__(self) -> str:
-        return f"CancelAppointment(reason={self.reason!r})"
+        reason = self.reason.value if isinstance(self.reason, CancellationReason) else self.reason
+        return f"CancelAppointment(reason={reason!r})"
 
 
 # ----------------------------------------------------------------- searching

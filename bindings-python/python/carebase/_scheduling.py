@@ -165,11 +165,18 @@ class SchedulingOperations:
         resource: Dict[str, Any],
         visit_type: Optional[IdLike] = None,
         references: Optional[Dict[str, str]] = None,
+        migration: bool = False,
     ) -> Appointment:
         """Imports a FHIR R4 Appointment as a new appointment. ``references``
         maps reference text used in the resource (``"Patient/example"``) to a
         carebase id; without ``visit_type`` the one whose code matches
-        ``appointmentType.coding[].code`` (ignoring case) is used."""
+        ``appointmentType.coding[].code`` (ignoring case) is used.
+
+        An import is a booking: the booking rules apply (hours, grid, notice,
+        horizon, day limits, overlaps) and ``end`` must be ``start`` plus the
+        visit type's duration. ``migration=True`` keeps the record as it was
+        in the system being replaced; it needs ``appointment.migrate``
+        (system and admin by default) and is flagged in the audit."""
         raise NotImplementedError  # replaced by @bridge
 
     @bridge

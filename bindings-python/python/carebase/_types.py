@@ -190,6 +190,7 @@ class Permission(str, enum.Enum):
     CALENDAR_READ = "calendar.read"
     APPOINTMENT_READ = "appointment.read"
     APPOINTMENT_BOOK = "appointment.book"
+    APPOINTMENT_MIGRATE = "appointment.migrate"
     APPOINTMENT_RESCHEDULE = "appointment.reschedule"
     APPOINTMENT_CANCEL = "appointment.cancel"
     APPOINTMENT_STATUS = "appointment.status"
@@ -519,10 +520,13 @@ class Decision:
 
 @dataclass
 class DenyReason:
-    """Why a request was denied: the permission and each rule considered."""
+    """Why a request was denied: the permission and each rule considered;
+    ``fields`` names the input fields refused because they touch a patient
+    field the actor may not see (e.g. a search filter on ``phone``)."""
 
     permission: Permission
     steps: List[ReasonStep]
+    fields: List[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------- audit

@@ -6,8 +6,9 @@ use super::Clinic;
 use crate::access::{BreakGlassGrant, CareAssignment};
 use crate::actor::Actor;
 use crate::ids::{GrantId, PatientId, PractitionerId};
+use crate::patient::PatientUse;
 use crate::policy::Permission;
-use crate::store::{CareTeamWrite, ChangeSet, GrantWrite};
+use crate::store::{CareTeamWrite, ChangeSet, GrantWrite, Reference};
 use crate::{Error, FieldError, Result};
 
 /// Longest break-the-glass reason or review note accepted.
@@ -32,14 +33,17 @@ fn check_text(field: &str, text: &str, required: bool) -> Option<FieldError> {
 }
 
 impl Clinic {
-    async fn require_patient(&self, id: PatientId) -> Result<()> {
+    /// The patient must exist and, in its state, accept `use_`.
+    pub(super) async fn require_patient(&self, id: PatientId, use_: PatientUse) -> Result<()> {
         match self.store.patient(id).await? {
-            Some(_) => Ok(()),
-            None => Err(Error::not_found("patient")),
+            Some(patient) => patient.accepts(use_, "patient"),
+            None => Err(Error::missing("patient", "patient")),
         }
     }
 
-    /// Puts a practitioner (or nurse) on a patient's care team.
+    /// Puts a practitioner (or nurse) on a patient's care team. Both must
+    /// exist (`not_found` naming the field otherwise: a nurse is added as a
+    /// practitioner first); a merged record takes no new team members.
     pub async fn assign_care_team(
         &self,
         actor: &Actor,
@@ -50,7 +54,8 @@ impl Clinic {
             .authorize(actor, Permission::CareTeamManage, Some(patient))
             .await?;
         self.audited(&attempt, async {
-            self.require_patient(patient).await?;
+            self.require_patient(patient, PatientUse::OpenAccess)
+                .await?;
             let assignment = CareAssignment {
                 patient,
                 practitioner,
@@ -60,6 +65,10 @@ impl Clinic {
             let audit = self.success(&attempt, Some(format!("practitioner:{practitioner}")));
             self.store
                 .apply(ChangeSet {
+                    references: vec![
+                        Reference::patient(patient, "patient"),
+                        Reference::practitioner(practitioner, "practitioner"),
+                    ],
                     care_team: vec![CareTeamWrite::Assign(assignment.clone())],
                     audit: vec![audit],
                     ..ChangeSet::default()
@@ -118,7 +127,8 @@ impl Clinic {
 
     /// Emergency access to one patient without a care relationship: needs a
     /// reason, lasts `duration` (default from settings, bounded by the
-    /// maximum), and every access under it is flagged in the audit.
+    /// maximum), and every access under it is flagged in the audit. A
+    /// merged record is opened through its survivor.
     pub async fn request_emergency_access(
         &self,
         actor: &Actor,
@@ -152,7 +162,8 @@ impl Clinic {
             let (Some(expires_at), true) = (expires_at, errors.is_empty()) else {
                 return Err(Error::validation(errors));
             };
-            self.require_patient(patient).await?;
+            self.require_patient(patient, PatientUse::OpenAccess)
+                .await?;
             let grant = BreakGlassGrant {
                 id: GrantId::new(),
                 actor: actor.id,
@@ -168,6 +179,7 @@ impl Clinic {
             audit.break_glass = Some(grant.id);
             self.store
                 .apply(ChangeSet {
+                    references: vec![Reference::patient(patient, "patient")],
                     grants: vec![GrantWrite::Insert(grant.clone())],
                     audit: vec![audit],
                     ..ChangeSet::default()

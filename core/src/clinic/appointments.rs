@@ -13,6 +13,7 @@ use crate::events::{
     APPOINTMENT_STATUS_CHANGED,
 };
 use crate::ids::{AppointmentId, PatientId, SeriesId};
+use crate::patient::PatientUse;
 use crate::policy::Permission;
 use crate::schedule::slots::{
     blocked, day_range, local_day, local_start, minutes, DayLimits, Occupancy, SlotRules,
@@ -24,7 +25,7 @@ use crate::schedule::{
     CancelAppointment, Cancellation, DayLimitCheck, DueReminder, Recurrence, Reminder, Reschedule,
     RescheduleAppointment, VisitType,
 };
-use crate::store::{ChangeSet, ReminderSent, Versioned};
+use crate::store::{ChangeSet, Reference, ReminderSent, Versioned};
 use crate::{Error, FieldError, Result};
 
 /// A recurring series: the first booking and how it repeats.
@@ -104,6 +105,21 @@ fn day_limit_checks(
     checks
 }
 
+/// The ids `appointment` stores, each of which must name an existing record.
+fn references(appointment: &Appointment) -> Vec<Reference> {
+    let mut refs = vec![
+        Reference::patient(appointment.patient, "patient"),
+        Reference::practitioner(appointment.practitioner, "practitioner"),
+        Reference::visit_type(appointment.visit_type, "visit_type"),
+    ];
+    refs.extend(
+        appointment
+            .room
+            .map(|room| Reference::resource(room, "room")),
+    );
+    refs
+}
+
 /// The active appointment of `patient` overlapping `[start, end)`.
 fn patient_taken(
     busy: &[BusySpan],
@@ -145,23 +161,6 @@ impl Clinic {
             .await
     }
 
-    /// The patient must exist, be active and not merged away.
-    async fn bookable_patient(&self, id: PatientId) -> Result<()> {
-        let patient = self
-            .store
-            .patient(id)
-            .await?
-            .ok_or_else(|| Error::not_found("patient"))?;
-        if !patient.active || patient.merged_into.is_some() {
-            return Err(Error::invalid(
-                "patient",
-                "inactive",
-                "the patient record is inactive or merged",
-            ));
-        }
-        Ok(())
-    }
-
     /// Books one appointment at a start the free-slot search would return.
     /// The store re-checks overlaps inside its transaction, so of two
     /// concurrent bookers of one slot exactly one wins and the other gets
@@ -179,16 +178,18 @@ impl Clinic {
                 Some(booking.practitioner),
             )
             .await?;
-        self.audited(&attempt, async {
-            let series = self
-                .book_occurrences(&attempt, &booking, vec![booking.start], None)
-                .await?;
-            series
-                .into_iter()
-                .next()
-                .ok_or_else(|| Error::storage("booking produced no appointment"))
-        })
-        .await
+        let booked = self
+            .audited(&attempt, async {
+                let series = self
+                    .book_occurrences(&attempt, &booking, vec![booking.start], None, None)
+                    .await?;
+                series
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| Error::storage("booking produced no appointment"))
+            })
+            .await;
+        self.disclosed(actor, booked).await
     }
 
     /// Books a recurring series: every occurrence (same local time every N
@@ -204,7 +205,7 @@ impl Clinic {
                 Some(first.practitioner),
             )
             .await?;
-        self.audited(&attempt, async {
+        let booked = self.audited(&attempt, async {
             let mut errors = Vec::new();
             validate::recurrence(&mut errors, &series.recurrence);
             if !errors.is_empty() {
@@ -243,26 +244,31 @@ impl Clinic {
             if !errors.is_empty() {
                 return Err(Error::validation(errors));
             }
-            self.book_occurrences(&attempt, first, starts, Some(SeriesId::new()))
+            self.book_occurrences(&attempt, first, starts, Some(SeriesId::new()), None)
                 .await
-        })
-        .await
+        });
+        self.disclosed(actor, booked.await).await
     }
 
-    /// Checks every start and writes them all in one change set.
-    async fn book_occurrences(
+    /// THE booking rules: checks every start (patient state, practitioner,
+    /// room, hours and grid, notice, horizon, per-day limits, overlaps) and
+    /// writes them all in one change set. Booking, series and FHIR import
+    /// all come through here; `fhir_extra` is what an import keeps.
+    pub(super) async fn book_occurrences(
         &self,
         attempt: &Attempt<'_>,
         booking: &BookAppointment,
         starts: Vec<DateTime<Utc>>,
         series: Option<SeriesId>,
+        fhir_extra: Option<serde_json::Value>,
     ) -> Result<Vec<Appointment>> {
         let mut errors = Vec::new();
         validate::booking(&mut errors, "", booking);
         if !errors.is_empty() {
             return Err(Error::validation(errors));
         }
-        self.bookable_patient(booking.patient).await?;
+        self.require_patient(booking.patient, PatientUse::Schedule)
+            .await?;
         let visit = self.load_visit_type(booking.visit_type).await?;
         let bookable = self.load_bookable(booking.practitioner).await?;
         if !bookable.practitioner.active {
@@ -327,7 +333,7 @@ impl Clinic {
                 reschedules: Vec::new(),
                 reminders: reminders_for(&visit, start, now),
                 note: booking.note.clone(),
-                fhir_extra: None,
+                fhir_extra: fhir_extra.clone(),
                 booked_by: attempt.actor.id,
                 created_at: now,
                 updated_at: now,
@@ -351,25 +357,31 @@ impl Clinic {
             })
             .collect();
         let day_limits = day_limit_checks(&bookable, &visit, &starts);
-        self.write_bookings(attempt, &appointments, day_limits)
+        self.write_bookings(attempt, &appointments, day_limits, None)
             .await?;
-        Ok(appointments)
+        self.shown_appointments(attempt.actor, appointments).await
     }
 
-    /// Writes new appointments with their audit entries and events.
+    /// Writes new appointments with their audit entries and events;
+    /// `flag`, when given, is added to each audit entry's reason.
     pub(super) async fn write_bookings(
         &self,
         attempt: &Attempt<'_>,
         appointments: &[Appointment],
         day_limits: Vec<DayLimitCheck>,
+        flag: Option<&str>,
     ) -> Result<()> {
         let mut changes = ChangeSet {
             day_limits,
             ..ChangeSet::default()
         };
         for a in appointments {
+            changes.references.extend(references(a));
             let mut audit = self.success(attempt, Some(format!("appointment:{}", a.id)));
             audit.patient = Some(a.patient);
+            if let Some(flag) = flag {
+                audit.reason = format!("{}; {flag}", audit.reason);
+            }
             changes.audit.push(audit);
             changes.events.push(EventDraft::new(
                 APPOINTMENT_BOOKED,
@@ -429,7 +441,7 @@ impl Clinic {
         self.audited(&attempt, async {
             let audit = self.success(&attempt, Some(format!("appointment:{id}")));
             self.store.apply(ChangeSet::audit_only(vec![audit])).await?;
-            Ok(appointment)
+            self.shown_appointment(actor, appointment).await
         })
         .await
     }
@@ -455,6 +467,7 @@ impl Clinic {
         );
         self.store
             .apply(ChangeSet {
+                references: references(updated),
                 appointments: vec![Versioned::Update {
                     value: updated.clone(),
                     expected_version,
@@ -480,7 +493,7 @@ impl Clinic {
         let (attempt, current) = self
             .authorize_appointment(actor, Permission::AppointmentReschedule, id)
             .await?;
-        self.audited(&attempt, async {
+        let moved = self.audited(&attempt, async {
             if current.version != expected_version {
                 return Err(Error::stale(
                     "appointment",
@@ -501,6 +514,8 @@ impl Clinic {
                     ),
                 ));
             }
+            self.require_patient(current.patient, PatientUse::Schedule)
+                .await?;
             let practitioner = change.practitioner.unwrap_or(current.practitioner);
             if practitioner != current.practitioner
                 && !attempt.actor.has_role(crate::actor::Role::FrontDesk)
@@ -580,9 +595,9 @@ impl Clinic {
                 day_limit_checks(&bookable, &visit, &[("start".to_owned(), change.start)]),
             )
             .await?;
-            Ok(updated)
-        })
-        .await
+            self.shown_appointment(actor, updated).await
+        });
+        self.disclosed(actor, moved.await).await
     }
 
     /// Cancels with a reason; flagged late inside the clinic's window.
@@ -618,7 +633,7 @@ impl Clinic {
             updated.version = expected_version + 1;
             updated.status = AppointmentStatus::Cancelled;
             updated.cancellation = Some(Cancellation {
-                reason: cancel.reason.clone(),
+                reason: cancel.reason,
                 note: cancel.note,
                 late,
                 at: now,
@@ -646,7 +661,7 @@ impl Clinic {
                 Vec::new(),
             )
             .await?;
-            Ok(updated)
+            self.shown_appointment(actor, updated).await
         })
         .await
     }
@@ -681,6 +696,14 @@ impl Clinic {
             if !current.status.can_become(status) {
                 return Err(bad_transition(current.status, status));
             }
+            // Confirming a proposal takes the practitioner's time; the other
+            // moves record what happened and are never refused.
+            let use_ = if status == AppointmentStatus::Booked {
+                PatientUse::Schedule
+            } else {
+                PatientUse::WindDown
+            };
+            self.require_patient(current.patient, use_).await?;
             let now = self.now();
             let mut updated = current.clone();
             updated.version = expected_version + 1;
@@ -708,7 +731,7 @@ impl Clinic {
                 Vec::new(),
             )
             .await?;
-            Ok(updated)
+            self.shown_appointment(actor, updated).await
         })
         .await
     }
@@ -779,7 +802,7 @@ impl Clinic {
             if !audit.is_empty() {
                 self.store.apply(ChangeSet::audit_only(audit)).await?;
             }
-            Ok(found)
+            self.shown_appointments(actor, found).await
         })
         .await
     }

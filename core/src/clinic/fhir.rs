@@ -9,11 +9,12 @@ use super::appointments::reminders_for;
 use super::Clinic;
 use crate::actor::Actor;
 use crate::ids::{AppointmentId, PractitionerId};
+use crate::patient::PatientUse;
 use crate::policy::Permission;
-use crate::schedule::fhir::{self, FhirAppointmentImport, FhirRefs};
+use crate::schedule::fhir::{self, FhirAppointmentImport, FhirRefs, ImportedAppointment};
 use crate::schedule::slots::minutes;
 use crate::schedule::validate::MAX_BLOCK_MINUTES;
-use crate::schedule::{Appointment, AppointmentStatus, Cancellation, SlotQuery, VisitType};
+use crate::schedule::{Appointment, AppointmentStatus, BookAppointment, SlotQuery, VisitType};
 use crate::store::ChangeSet;
 use crate::{Error, Result};
 
@@ -32,7 +33,8 @@ impl Clinic {
         self.audited(&attempt, async {
             let audit = self.success(&attempt, Some(format!("appointment:{id}")));
             self.store.apply(ChangeSet::audit_only(vec![audit])).await?;
-            Ok(fhir::appointment_to_fhir(&appointment))
+            let shown = self.shown_appointment(actor, appointment).await?;
+            Ok(fhir::appointment_to_fhir(&shown))
         })
         .await
     }
@@ -43,13 +45,26 @@ impl Clinic {
     /// with FHIR paths, before anything else). The visit type is the one
     /// given, else the one whose code matches `appointmentType.coding[].code`
     /// ignoring case (`appointmentType` `unknown_visit_type` otherwise).
-    /// Needs `appointment.book` on the patient and practitioner. The patient,
-    /// practitioner and room must exist (`not_found`). The FHIR times are
-    /// kept (no availability grid, notice or horizon: it is a record from
-    /// elsewhere) but the store still refuses double bookings, over the span
-    /// widened by the visit type's buffers. Only `proposed` and `booked`
-    /// resources are imported for now (`status` `unsupported_status`
-    /// otherwise). Written with its audit entry and `appointment.booked`.
+    /// Only `proposed` and `booked` resources are imported for now (`status`
+    /// `unsupported_status` otherwise).
+    ///
+    /// An import is a booking: it needs `appointment.book` on the patient
+    /// and practitioner and passes THE booking rules of
+    /// [`Clinic::book_appointment`] (patient state, hours and grid, notice,
+    /// horizon, per-day limits, overlaps), and `end` must be `start` plus
+    /// the visit type's duration (`end` `out_of_range`), as booking makes it.
+    ///
+    /// A migration import ([`FhirAppointmentImport::migration`]) brings the
+    /// records of a system being replaced over as they were: it needs
+    /// `appointment.migrate` instead (system and admin in the default
+    /// policy), keeps the FHIR times (no hours, grid, notice, horizon,
+    /// per-day or duration rule; the visit with its buffers must fit in a
+    /// day) and its audit entry is flagged `booking rules skipped
+    /// (migration)`. Both refuse a patient whose record takes no bookings,
+    /// references that do not exist (`not_found` naming the field) and
+    /// double bookings (the store's check over the span widened by the
+    /// visit type's buffers). Written with its audit entry and
+    /// `appointment.booked`.
     pub async fn import_appointment_fhir(
         &self,
         actor: &Actor,
@@ -59,6 +74,7 @@ impl Clinic {
             resource,
             visit_type,
             references,
+            migration,
         } = import;
         let imported = fhir::appointment_from_fhir(&resource, &FhirRefs::from(references))?;
         if !IMPORTABLE.contains(&imported.status) {
@@ -68,97 +84,136 @@ impl Clinic {
                 "carebase imports proposed or booked appointments",
             ));
         }
+        let permission = if migration {
+            Permission::AppointmentMigrate
+        } else {
+            Permission::AppointmentBook
+        };
         let attempt = self
             .authorize_for(
                 actor,
-                Permission::AppointmentBook,
+                permission,
                 Some(imported.patient),
                 Some(imported.practitioner),
             )
             .await?;
-        self.audited(&attempt, async {
-            let visit = match visit_type {
-                Some(id) => self.load_visit_type(id).await?,
-                None => {
-                    self.visit_type_by_code(&imported.appointment_type_codes)
-                        .await?
+        let written = self
+            .audited(&attempt, async {
+                let visit = match visit_type {
+                    Some(id) => self.load_visit_type(id).await?,
+                    None => {
+                        self.visit_type_by_code(&imported.appointment_type_codes)
+                            .await?
+                    }
+                };
+                if migration {
+                    self.migrate(&attempt, imported, &visit).await
+                } else {
+                    self.import_booking(&attempt, imported, &visit).await
                 }
-            };
-            let patient = self
-                .store
-                .patient(imported.patient)
-                .await?
-                .ok_or_else(|| Error::not_found("patient"))?;
-            if patient.merged_into.is_some() {
-                return Err(Error::invalid(
-                    "participant",
-                    "merged",
-                    "the patient record was merged into another",
-                ));
-            }
+            })
+            .await;
+        self.disclosed(actor, written).await
+    }
+
+    /// An import under the booking rules: the booking it stands for goes
+    /// through [`Clinic::book_occurrences`] like any other.
+    async fn import_booking(
+        &self,
+        attempt: &super::Attempt<'_>,
+        imported: ImportedAppointment,
+        visit: &VisitType,
+    ) -> Result<Appointment> {
+        if imported.end - imported.start != minutes(visit.duration_minutes) {
+            return Err(Error::invalid(
+                "end",
+                "out_of_range",
+                "end must be start plus the visit type's duration",
+            ));
+        }
+        let booking = BookAppointment {
+            patient: imported.patient,
+            practitioner: imported.practitioner,
+            room: imported.room,
+            visit_type: visit.id,
+            start: imported.start,
+            status: Some(imported.status),
+            note: imported.note,
+        };
+        let booked = self
+            .book_occurrences(
+                attempt,
+                &booking,
+                vec![imported.start],
+                None,
+                Some(imported.fhir_extra),
+            )
+            .await?;
+        booked
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::storage("import produced no appointment"))
+    }
+
+    /// A migration import: the record as it was, flagged in the audit.
+    async fn migrate(
+        &self,
+        attempt: &super::Attempt<'_>,
+        imported: ImportedAppointment,
+        visit: &VisitType,
+    ) -> Result<Appointment> {
+        self.require_patient(imported.patient, PatientUse::Schedule)
+            .await?;
+        self.store
+            .practitioner(imported.practitioner)
+            .await?
+            .ok_or_else(|| Error::missing("practitioner", "practitioner"))?;
+        if let Some(room) = imported.room {
             self.store
-                .practitioner(imported.practitioner)
+                .resource(room)
                 .await?
-                .ok_or_else(|| Error::not_found("practitioner"))?;
-            if let Some(room) = imported.room {
-                self.store
-                    .resource(room)
-                    .await?
-                    .ok_or_else(|| Error::not_found("resource"))?;
-            }
-            let blocked_from = imported.start - minutes(visit.buffer_before_minutes);
-            let blocked_until = imported.end + minutes(visit.buffer_after_minutes);
-            if blocked_until - blocked_from > minutes(MAX_BLOCK_MINUTES) {
-                return Err(Error::invalid(
-                    "end",
-                    "out_of_range",
-                    "the visit with its buffers must fit in a day",
-                ));
-            }
-            let now = self.now();
-            let reminders = match imported.status {
-                AppointmentStatus::Proposed | AppointmentStatus::Booked => {
-                    reminders_for(&visit, imported.start, now)
-                }
-                _ => Vec::new(),
-            };
-            let cancellation = match (imported.status, imported.cancellation_reason) {
-                (AppointmentStatus::Cancelled, Some(reason)) => Some(Cancellation {
-                    reason,
-                    note: imported.cancellation_note,
-                    late: false,
-                    at: now,
-                    by: actor.id,
-                }),
-                _ => None,
-            };
-            let appointment = Appointment {
-                id: AppointmentId::new(),
-                version: 1,
-                patient: imported.patient,
-                practitioner: imported.practitioner,
-                room: imported.room,
-                visit_type: visit.id,
-                status: imported.status,
-                start: imported.start,
-                end: imported.end,
-                blocked_from,
-                blocked_until,
-                series: None,
-                cancellation,
-                reschedules: Vec::new(),
-                reminders,
-                note: imported.note,
-                fhir_extra: Some(imported.fhir_extra),
-                booked_by: actor.id,
-                created_at: now,
-                updated_at: now,
-            };
-            self.write_bookings(&attempt, std::slice::from_ref(&appointment), Vec::new())
-                .await?;
-            Ok(appointment)
-        })
-        .await
+                .ok_or_else(|| Error::missing("resource", "room"))?;
+        }
+        let blocked_from = imported.start - minutes(visit.buffer_before_minutes);
+        let blocked_until = imported.end + minutes(visit.buffer_after_minutes);
+        if blocked_until - blocked_from > minutes(MAX_BLOCK_MINUTES) {
+            return Err(Error::invalid(
+                "end",
+                "out_of_range",
+                "the visit with its buffers must fit in a day",
+            ));
+        }
+        let now = self.now();
+        let appointment = Appointment {
+            id: AppointmentId::new(),
+            version: 1,
+            patient: imported.patient,
+            practitioner: imported.practitioner,
+            room: imported.room,
+            visit_type: visit.id,
+            status: imported.status,
+            start: imported.start,
+            end: imported.end,
+            blocked_from,
+            blocked_until,
+            series: None,
+            cancellation: None,
+            reschedules: Vec::new(),
+            reminders: reminders_for(visit, imported.start, now),
+            note: imported.note,
+            fhir_extra: Some(imported.fhir_extra),
+            booked_by: attempt.actor.id,
+            created_at: now,
+            updated_at: now,
+        };
+        self.write_bookings(
+            attempt,
+            std::slice::from_ref(&appointment),
+            Vec::new(),
+            Some("booking rules skipped (migration)"),
+        )
+        .await?;
+        self.shown_appointment(attempt.actor, appointment).await
     }
 
     /// The visit type whose code matches one of `codes` (first code first),

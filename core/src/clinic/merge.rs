@@ -9,7 +9,7 @@ use crate::audit::Outcome;
 use crate::events::{EventDraft, PATIENT_MERGED, PATIENT_UNMERGED};
 use crate::ids::{MergeId, PatientId};
 use crate::patient::duplicates::score;
-use crate::patient::{DuplicateCandidate, MergeRecord, Patient};
+use crate::patient::{DuplicateCandidate, MergeRecord, Patient, PatientUse};
 use crate::policy::Permission;
 use crate::store::{ChangeSet, MergeWrite, PatientWrite};
 use crate::{Error, Result};
@@ -20,6 +20,11 @@ const CANDIDATES_PER_RESULT: u32 = 5;
 impl Clinic {
     /// Likely duplicates of a patient, best first, each with a per-field
     /// breakdown. Every candidate shown is audited as read.
+    ///
+    /// Duplicates are a search: candidates are found, scored and shown with
+    /// what the actor sees of any patient, so neither a candidate, its
+    /// rank nor a per-field score can reveal a field hidden from the actor
+    /// (an admin matches on names and identifiers only).
     pub async fn find_duplicates(
         &self,
         actor: &Actor,
@@ -42,14 +47,17 @@ impl Clinic {
                 .patient(id)
                 .await?
                 .ok_or_else(|| Error::not_found("patient"))?;
+            let sight = self.sight(actor, None).await?;
+            let probe = sight.patient(patient);
             let pool = self
                 .store
-                .duplicate_candidates(&patient, limit.saturating_mul(CANDIDATES_PER_RESULT))
+                .duplicate_candidates(&probe, limit.saturating_mul(CANDIDATES_PER_RESULT))
                 .await?;
             let mut scored: Vec<(Patient, _)> = pool
                 .into_iter()
                 .map(|p| {
-                    let s = score(&patient.details, &p.details);
+                    let p = sight.patient(p);
+                    let s = score(&probe.details, &p.details);
                     (p, s)
                 })
                 .filter(|(_, s)| s.total > 0.0)
@@ -68,13 +76,9 @@ impl Clinic {
                 )
             }));
             self.store.apply(ChangeSet::audit_only(audit)).await?;
-            let hidden = attempt.decision.hidden_fields();
             Ok(scored
                 .into_iter()
-                .map(|(p, s)| DuplicateCandidate {
-                    patient: p.masked(&hidden),
-                    score: s,
-                })
+                .map(|(patient, score)| DuplicateCandidate { patient, score })
                 .collect())
         })
         .await
@@ -107,12 +111,8 @@ impl Clinic {
             let now = self.now();
             let kept = self.current(survivor, survivor_version).await?;
             let gone = self.current(merged, merged_version).await?;
-            if kept.merged_into.is_some() {
-                return Err(Error::invalid_state("survivor", "was itself merged"));
-            }
-            if gone.merged_into.is_some() {
-                return Err(Error::invalid_state("patient", "is already merged"));
-            }
+            kept.accepts(PatientUse::Merge, "survivor")?;
+            gone.accepts(PatientUse::Merge, "patient")?;
             let merge_id = MergeId::new();
             let merged_after = Patient {
                 version: gone.version + 1,
@@ -183,10 +183,9 @@ impl Clinic {
                 })
                 .await?;
             Ok(MergeRecord {
-                merged_before: record
-                    .merged_before
-                    .clone()
-                    .masked(&attempt.decision.hidden_fields()),
+                merged_before: self
+                    .sight_of(&attempt)
+                    .patient(record.merged_before.clone()),
                 ..record
             })
         })
@@ -212,6 +211,7 @@ impl Clinic {
             let current = self
                 .current(record.merged, record.merged_version_after)
                 .await?;
+            current.accepts(PatientUse::Unmerge, "patient")?;
             let restored = Patient {
                 version: current.version + 1,
                 updated_at: now,
@@ -263,7 +263,7 @@ impl Clinic {
                     ..ChangeSet::default()
                 })
                 .await?;
-            Ok(restored.masked(&attempt.decision.hidden_fields()))
+            Ok(self.sight_of(&attempt).patient(restored))
         })
         .await
     }
@@ -284,14 +284,22 @@ impl Clinic {
                     self.success(&attempt, Some("merge-log".into()))
                 ]))
                 .await?;
-            let hidden = attempt.decision.hidden_fields();
-            Ok(merges
-                .into_iter()
-                .map(|m| MergeRecord {
-                    merged_before: m.merged_before.clone().masked(&hidden),
+            // Each record shows the merged patient as the actor sees that
+            // patient (it is not always the one asked about).
+            let own = self.sight_of(&attempt);
+            let mut shown = Vec::with_capacity(merges.len());
+            for m in merges {
+                let sight = if m.merged == patient {
+                    own.clone()
+                } else {
+                    self.sight(actor, Some(m.merged)).await?
+                };
+                shown.push(MergeRecord {
+                    merged_before: sight.patient(m.merged_before.clone()),
                     ..m
-                })
-                .collect())
+                });
+            }
+            Ok(shown)
         })
         .await
     }

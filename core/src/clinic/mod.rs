@@ -10,6 +10,7 @@ mod merge;
 mod outbox;
 mod patients;
 mod scheduling;
+mod sight;
 
 pub use appointments::BookSeries;
 pub use patients::NewPatient;
@@ -24,7 +25,7 @@ use crate::audit::{AuditDraft, Outcome};
 use crate::clock::{Clock, SystemClock};
 use crate::ids::{AuditEntryId, PatientId, PractitionerId};
 use crate::patient::{IdentifierSystem, MrnNamespace};
-use crate::policy::{AccessFacts, Decision, Permission, Policy};
+use crate::policy::{AccessFacts, Decision, DenyReason, Permission, Policy};
 use crate::store::{ChangeSet, Store};
 use crate::{Error, Result};
 
@@ -69,6 +70,9 @@ struct Attempt<'a> {
     actor: &'a Actor,
     permission: Permission,
     patient: Option<PatientId>,
+    /// The facts the decision was made on (reused to decide what the
+    /// actor sees of the same patient).
+    facts: AccessFacts,
     decision: Decision,
 }
 
@@ -204,15 +208,24 @@ impl Clinic {
             actor,
             permission,
             patient,
+            facts,
             decision,
         };
         if attempt.decision.allowed {
             return Ok(attempt);
         }
         let reason = attempt.decision.deny_reason();
-        let draft = self.draft(&attempt, Outcome::Denied, reason.to_string(), None);
-        self.store.apply(ChangeSet::audit_only(vec![draft])).await?;
-        Err(Error::Forbidden { reason })
+        Err(self.deny(&attempt, reason).await)
+    }
+
+    /// Audits `attempt` as denied for `reason` and returns the `forbidden`
+    /// error: the one way a request is refused by the policy.
+    async fn deny(&self, attempt: &Attempt<'_>, reason: DenyReason) -> Error {
+        let draft = self.draft(attempt, Outcome::Denied, reason.to_string(), None);
+        match self.store.apply(ChangeSet::audit_only(vec![draft])).await {
+            Ok(_) => Error::Forbidden { reason },
+            Err(e) => e,
+        }
     }
 
     /// An audit entry for `attempt` about its own patient.

@@ -18,9 +18,9 @@ use crate::patient::search::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::patient::validate::validate_details;
 use crate::patient::{
     Identifier, MrnNamespace, Page, Patient, PatientDetails, PatientField, PatientQuery,
-    PatientSearch,
+    PatientSearch, PatientUse,
 };
-use crate::policy::Permission;
+use crate::policy::{DenyReason, Permission};
 use crate::store::{ChangeSet, PatientWrite};
 use crate::{Error, FieldError, Result};
 
@@ -261,6 +261,7 @@ impl Clinic {
             updated_at: now,
             hidden_fields: Vec::new(),
         };
+        let sight = self.sight_of_new(attempt.actor, id);
         let mut audit = self.success(attempt, None);
         audit.patient = Some(id);
         let event = EventDraft::new(
@@ -279,7 +280,7 @@ impl Clinic {
                 ..ChangeSet::default()
             })
             .await?;
-        Ok(patient)
+        Ok(sight.patient(patient))
     }
 
     /// Allocates the next MRN of a facility (audited, not yet attached to anyone).
@@ -309,7 +310,7 @@ impl Clinic {
             self.store
                 .apply(ChangeSet::audit_only(vec![self.success(&attempt, None)]))
                 .await?;
-            Ok(patient.masked(&attempt.decision.hidden_fields()))
+            Ok(self.sight_of(&attempt).patient(patient))
         })
         .await
     }
@@ -334,13 +335,14 @@ impl Clinic {
                 &self.settings.identifier_systems,
             )?;
             let stored = self.current(id, expected_version).await?;
-            if stored.merged_into.is_some() {
-                return Err(Error::invalid_state(
-                    "patient",
-                    "was merged; update the survivor",
-                ));
-            }
-            let hidden = attempt.decision.hidden_fields();
+            stored.accepts(PatientUse::UpdateDetails, "patient")?;
+            // An update changes what the policy lets it change AND the actor
+            // sees: a field it was never shown comes back empty, not erased.
+            let sight = self.sight_of(&attempt);
+            let hidden: Vec<PatientField> = PatientField::ALL
+                .into_iter()
+                .filter(|f| !sight.sees(*f) || !attempt.decision.visible_fields.contains(f))
+                .collect();
             let details = keep_hidden(&stored.details, details, &hidden);
             let changed = changed_fields(&stored.details, &details);
             let patient = Patient {
@@ -368,7 +370,7 @@ impl Clinic {
                     ..ChangeSet::default()
                 })
                 .await?;
-            Ok(patient.masked(&hidden))
+            Ok(sight.patient(patient))
         })
         .await
     }
@@ -419,12 +421,7 @@ impl Clinic {
         self.audited(&attempt, async {
             let now = self.now();
             let stored = self.current(id, expected_version).await?;
-            if stored.merged_into.is_some() {
-                return Err(Error::invalid_state(
-                    "patient",
-                    "was merged; unmerge it first",
-                ));
-            }
+            stored.accepts(PatientUse::ChangeStatus, "patient")?;
             if stored.active == active {
                 let rule = if active {
                     "is already active"
@@ -463,12 +460,16 @@ impl Clinic {
                     ..ChangeSet::default()
                 })
                 .await?;
-            Ok(patient.masked(&attempt.decision.hidden_fields()))
+            Ok(self.sight_of(&attempt).patient(patient))
         })
         .await
     }
 
     /// Searches patients; every patient returned is audited as read.
+    /// Results show what the actor sees of any patient, and a filter on a
+    /// field it does not see (a phone for billing, a birth date for an
+    /// admin) is refused as `forbidden` naming the filter, audited as a
+    /// denial: a match would confirm the hidden value.
     pub async fn search_patients(
         &self,
         actor: &Actor,
@@ -477,6 +478,15 @@ impl Clinic {
         let attempt = self
             .authorize(actor, Permission::PatientSearch, None)
             .await?;
+        let sight = self.sight(actor, None).await?;
+        let refused = sight.refused_filters(query);
+        if !refused.is_empty() {
+            let reason = DenyReason {
+                fields: refused,
+                ..attempt.decision.deny_reason()
+            };
+            return Err(self.deny(&attempt, reason).await);
+        }
         self.audited(&attempt, async {
             let (search, limit) = normalize_query(query)?;
             let mut found = self.store.search_patients(&search).await?;
@@ -497,9 +507,8 @@ impl Clinic {
                 audit.push(self.success(&attempt, None));
             }
             self.store.apply(ChangeSet::audit_only(audit)).await?;
-            let hidden = attempt.decision.hidden_fields();
             Ok(Page {
-                items: found.into_iter().map(|p| p.masked(&hidden)).collect(),
+                items: found.into_iter().map(|p| sight.patient(p)).collect(),
                 next_cursor,
             })
         })

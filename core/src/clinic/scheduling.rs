@@ -488,7 +488,7 @@ impl Clinic {
         self.store
             .visit_type(id)
             .await?
-            .ok_or_else(|| Error::not_found("visit type"))
+            .ok_or_else(|| Error::missing("visit type", "visit_type"))
     }
 
     pub(super) async fn load_resource(&self, id: ResourceId) -> Result<Resource> {
@@ -496,7 +496,7 @@ impl Clinic {
             .store
             .resource(id)
             .await?
-            .ok_or_else(|| Error::not_found("resource"))?;
+            .ok_or_else(|| Error::missing("resource", "room"))?;
         if !resource.active {
             return Err(Error::invalid(
                 "room",
@@ -517,7 +517,7 @@ impl Clinic {
                 .iter()
                 .find(|p| p.id == *id)
                 .cloned()
-                .ok_or_else(|| Error::not_found("practitioner"))?;
+                .ok_or_else(|| Error::missing("practitioner", "practitioners"))?;
             if practitioner.active {
                 bookables.push(Bookable::of(practitioner)?);
             }
@@ -530,7 +530,7 @@ impl Clinic {
             .store
             .practitioner(id)
             .await?
-            .ok_or_else(|| Error::not_found("practitioner"))?;
+            .ok_or_else(|| Error::missing("practitioner", "practitioner"))?;
         Bookable::of(practitioner)
     }
 }

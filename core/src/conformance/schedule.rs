@@ -16,8 +16,8 @@ use crate::patient::PatientDetails;
 use crate::schedule::slots::DayLimits;
 use crate::schedule::{
     Appointment, AppointmentCount, AppointmentQuery, AppointmentStatus, Availability,
-    BookAppointment, BusyQuery, CancelAppointment, Cancellation, CountQuery, CountRange,
-    DayLimitCheck, NewPractitioner, NewVisitType, Practitioner, Reminder, Reschedule,
+    BookAppointment, BusyQuery, CancelAppointment, Cancellation, CancellationReason, CountQuery,
+    CountRange, DayLimitCheck, NewPractitioner, NewVisitType, Practitioner, Reminder, Reschedule,
     RescheduleAppointment, Resource, ResourceKind, SlotQuery, VisitType, Weekday, WeeklyHours,
 };
 use crate::store::{ChangeSet, PatientWrite, ReminderSent, Store, Versioned};
@@ -215,7 +215,7 @@ pub async fn appointment_roundtrips_with_history_and_reminders(store: Arc<dyn St
     cancelled.version = 2;
     cancelled.status = AppointmentStatus::Cancelled;
     cancelled.cancellation = Some(Cancellation {
-        reason: "pat".into(),
+        reason: CancellationReason::Pat,
         note: None,
         late: true,
         at: at(60),
@@ -253,7 +253,7 @@ pub async fn overlapping_active_appointments_are_double_bookings(store: Arc<dyn 
             appointment,
         } => {
             assert_eq!(resource, "practitioner");
-            assert_eq!(appointment, first.id);
+            assert_eq!(appointment, Some(first.id));
         }
         other => panic!("expected double_booking, got {other:?}"),
     }
@@ -706,7 +706,7 @@ pub async fn concurrent_bookers_of_one_slot_have_one_winner(store: Arc<dyn Store
         assert_eq!(winners.len(), 1, "round {round}: exactly one booker wins");
         assert_eq!(losers.len(), BOOKERS - 1);
         assert!(
-            losers.iter().all(|id| *id == winners[0]),
+            losers.iter().all(|id| *id == Some(winners[0])),
             "round {round}: every loser is told the winner's id"
         );
         assert_no_overlaps(&store, practitioner.id).await;
@@ -892,7 +892,7 @@ pub async fn clinic_books_moves_and_cancels_through_the_store(store: Arc<dyn Sto
             booked.id,
             2,
             CancelAppointment {
-                reason: "pat".into(),
+                reason: CancellationReason::Pat,
                 note: None,
             },
         )

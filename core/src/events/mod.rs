@@ -25,7 +25,7 @@ pub const PATIENT_UNMERGED: &str = "patient.unmerged";
 
 /// `appointment.booked`, schema v1.
 pub const APPOINTMENT_BOOKED: &str = "appointment.booked";
-/// `appointment.cancelled`, schema v1.
+/// `appointment.cancelled`, schema v2 (v1 carried the reason as free text).
 pub const APPOINTMENT_CANCELLED: &str = "appointment.cancelled";
 /// `appointment.rescheduled`, schema v1.
 pub const APPOINTMENT_RESCHEDULED: &str = "appointment.rescheduled";
@@ -41,7 +41,7 @@ pub const EVENT_TYPES: [(&str, u32); 10] = [
     (PATIENT_MERGED, 1),
     (PATIENT_UNMERGED, 1),
     (APPOINTMENT_BOOKED, 1),
-    (APPOINTMENT_CANCELLED, 1),
+    (APPOINTMENT_CANCELLED, 2),
     (APPOINTMENT_RESCHEDULED, 1),
     (APPOINTMENT_STATUS_CHANGED, 1),
 ];
@@ -66,7 +66,8 @@ pub struct EventDraft {
 }
 
 impl EventDraft {
-    /// A v1 event whose idempotency key is `kind:aggregate:version`.
+    /// An event at the schema version this release emits for `kind` (see
+    /// [`EVENT_TYPES`]) whose idempotency key is `kind:aggregate:version`.
     pub fn new(
         kind: &str,
         patient: Option<PatientId>,
@@ -78,7 +79,10 @@ impl EventDraft {
         Self {
             id: EventId::new(),
             kind: kind.to_owned(),
-            schema_version: 1,
+            schema_version: EVENT_TYPES
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map_or(1, |(_, v)| *v),
             patient,
             payload,
             idempotency_key: format!("{kind}:{aggregate}:{version}"),
@@ -119,6 +123,9 @@ pub fn schema(kind: &str, version: u32) -> Option<&'static str> {
         )),
         (APPOINTMENT_CANCELLED, 1) => Some(include_str!(
             "../../schemas/events/appointment.cancelled.v1.json"
+        )),
+        (APPOINTMENT_CANCELLED, 2) => Some(include_str!(
+            "../../schemas/events/appointment.cancelled.v2.json"
         )),
         (APPOINTMENT_RESCHEDULED, 1) => Some(include_str!(
             "../../schemas/events/appointment.rescheduled.v1.json"

@@ -7,6 +7,7 @@ pub mod identifiers;
 mod model;
 pub mod normalize;
 pub mod search;
+mod state;
 pub mod validate;
 
 pub use check_digit::CheckDigit;
@@ -17,6 +18,7 @@ pub use model::{
     HumanName, Identifier, NameUse, Patient, PatientDetails, PatientField,
 };
 pub use search::{Page, PatientQuery, PatientSearch};
+pub use state::PatientUse;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -62,8 +62,13 @@ code_enum! {
         CalendarRead = "calendar.read",
         /// `appointment.read`: one appointment, or a patient's appointments; FHIR export.
         AppointmentRead = "appointment.read",
-        /// `appointment.book`: book an appointment or a series; FHIR import.
+        /// `appointment.book`: book an appointment or a series; FHIR import
+        /// under the booking rules.
         AppointmentBook = "appointment.book",
+        /// `appointment.migrate`: FHIR import of records from a system being
+        /// replaced, kept as they were (no hours, grid, notice, horizon or
+        /// duration rules); flagged in the audit.
+        AppointmentMigrate = "appointment.migrate",
         /// `appointment.reschedule`: move an appointment.
         AppointmentReschedule = "appointment.reschedule",
         /// `appointment.cancel`: cancel an appointment.
@@ -116,8 +121,10 @@ pub struct Rule {
     pub permissions: Vec<Permission>,
     /// Relationship required.
     pub relationship: Relationship,
-    /// Patient fields visible under this rule (`None`: all). Only meaningful
-    /// for `patient.read` / `patient.search`.
+    /// Patient fields visible under this rule (`None`: all). Meaningful for
+    /// `patient.read` and `patient.search` (what an actor sees of a patient
+    /// on every path, see `Clinic::sight`) and for `patient.update` (what
+    /// an update may change, within what the actor sees).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<PatientField>>,
 }
@@ -188,6 +195,7 @@ impl Decision {
         DenyReason {
             permission: self.permission,
             steps: self.steps.clone(),
+            fields: Vec::new(),
         }
     }
 
@@ -208,10 +216,23 @@ pub struct DenyReason {
     /// Rules that matched role and permission but whose relationship failed;
     /// empty when no rule grants the permission to any of the actor's roles.
     pub steps: Vec<ReasonStep>,
+    /// Input fields refused although the permission was granted, because
+    /// they name a patient field the actor may not see (a search filter on
+    /// a hidden field would confirm its value). Empty for other denials.
+    #[serde(default)]
+    pub fields: Vec<String>,
 }
 
 impl fmt::Display for DenyReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.fields.is_empty() {
+            return write!(
+                f,
+                "{} may not use {}: fields the actor may not see",
+                self.permission,
+                self.fields.join(", ")
+            );
+        }
         if self.steps.is_empty() {
             return write!(f, "no rule grants {} to the actor's roles", self.permission);
         }

@@ -10,8 +10,9 @@ pub mod validate;
 
 pub use model::{
     Appointment, AppointmentCount, AppointmentQuery, AppointmentStatus, Availability,
-    BookAppointment, BusyQuery, BusySpan, CancelAppointment, Cancellation, CountQuery, CountRange,
-    DateException, DayLimitCheck, DueReminder, NewPractitioner, NewResource, NewVisitType,
-    Practitioner, Recurrence, Reminder, Reschedule, RescheduleAppointment, Resource, ResourceKind,
-    Slot, SlotPage, SlotQuery, TimeOff, TimeWindow, VisitType, Weekday, WeeklyHours,
+    BookAppointment, BusyQuery, BusySpan, CancelAppointment, Cancellation, CancellationReason,
+    CountQuery, CountRange, DateException, DayLimitCheck, DueReminder, NewPractitioner,
+    NewResource, NewVisitType, Practitioner, Recurrence, Reminder, Reschedule,
+    RescheduleAppointment, Resource, ResourceKind, Slot, SlotPage, SlotQuery, TimeOff, TimeWindow,
+    VisitType, Weekday, WeeklyHours,
 };

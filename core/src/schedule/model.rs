@@ -329,11 +329,96 @@ impl AppointmentStatus {
     }
 }
 
+code_enum! {
+    /// Why an appointment was called off: the FHIR R4 code system
+    /// `http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason`,
+    /// with its codes as written there.
+    /// A closed set, so the `appointment.cancelled` event carries a code and
+    /// never free text; say the rest in the cancellation's note.
+    pub enum CancellationReason {
+        /// Patient.
+        Pat = "pat",
+        /// Patient: cancelled via the automated reminder system.
+        PatCrs = "pat-crs",
+        /// Patient: cancelled via the patient portal.
+        PatCpp = "pat-cpp",
+        /// Patient: deceased.
+        PatDec = "pat-dec",
+        /// Patient: feeling better.
+        PatFb = "pat-fb",
+        /// Patient: lack of transportation.
+        PatLt = "pat-lt",
+        /// Patient: member terminated (no longer covered).
+        PatMt = "pat-mt",
+        /// Patient: moved.
+        PatMv = "pat-mv",
+        /// Patient: pregnant.
+        PatPreg = "pat-preg",
+        /// Patient: scheduled from the wait list.
+        PatSwl = "pat-swl",
+        /// Patient: unhappy, changed provider.
+        PatUcp = "pat-ucp",
+        /// Provider.
+        Prov = "prov",
+        /// Provider: personal.
+        ProvPers = "prov-pers",
+        /// Provider: discharged.
+        ProvDch = "prov-dch",
+        /// Provider: education or meeting.
+        ProvEdu = "prov-edu",
+        /// Provider: hospitalized.
+        ProvHosp = "prov-hosp",
+        /// Provider: labs out of acceptable range.
+        ProvLabs = "prov-labs",
+        /// Provider: MRI screening form marked do not proceed.
+        ProvMri = "prov-mri",
+        /// Provider: oncology treatment plan changes.
+        ProvOnc = "prov-onc",
+        /// Equipment maintenance or repair.
+        Maint = "maint",
+        /// Preparation or medication incomplete.
+        MedsInc = "meds-inc",
+        /// Other.
+        Other = "other",
+        /// Other: therapy cap service not authorized.
+        OthCms = "oth-cms",
+        /// Other: error.
+        OthErr = "oth-err",
+        /// Other: financial.
+        OthFin = "oth-fin",
+        /// Other: improper IV access or infiltrated IV.
+        OthIv = "oth-iv",
+        /// Other: no interpreter available.
+        OthInt = "oth-int",
+        /// Other: preparation, medication or results unavailable.
+        OthMu = "oth-mu",
+        /// Other: room or resource maintenance.
+        OthRoom = "oth-room",
+        /// Other: schedule order error.
+        OthOerr = "oth-oerr",
+        /// Other: silent walk-in error.
+        OthSwie = "oth-swie",
+        /// Other: weather.
+        OthWeath = "oth-weath",
+    }
+}
+
+impl CancellationReason {
+    /// A reason as stored before reasons were a closed set: a known code
+    /// reads as itself, anything else as `other` (the old text stays out
+    /// of every event and export, as free text must).
+    fn read_stored<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(d)?;
+        Ok(Self::parse(&code).unwrap_or(Self::Other))
+    }
+}
+
 /// Why and when an appointment was called off.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cancellation {
-    /// Reason code (FHIR appointment-cancellation-reason, e.g. `pat`, `prov`).
-    pub reason: String,
+    /// Reason code (FHIR appointment-cancellation-reason).
+    #[serde(deserialize_with = "CancellationReason::read_stored")]
+    pub reason: CancellationReason,
     /// Free text; never copied into events or errors.
     pub note: Option<String>,
     /// Cancelled inside the clinic's late-cancellation window.
@@ -508,8 +593,8 @@ pub struct RescheduleAppointment {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CancelAppointment {
     /// Reason code (FHIR appointment-cancellation-reason, e.g. `pat`).
-    pub reason: String,
-    /// Free text.
+    pub reason: CancellationReason,
+    /// Free text for staff; never copied into events or errors.
     #[serde(default)]
     pub note: Option<String>,
 }

@@ -338,8 +338,7 @@ pub fn recurrence(errors: &mut Vec<FieldError>, r: &Recurrence) {
     }
 }
 
-/// A cancellation.
+/// A cancellation (its reason is a closed set, checked by its type).
 pub fn cancellation(errors: &mut Vec<FieldError>, c: &CancelAppointment) {
-    code(errors, "reason", &c.reason);
     optional_text(errors, "note", &c.note, 2000);
 }

@@ -7,6 +7,7 @@ pub mod memory;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 use crate::access::{BreakGlassGrant, CareAssignment};
 use crate::audit::{AuditDraft, AuditEntry, AuditQuery, ChainHead};
@@ -19,7 +20,79 @@ use crate::schedule::{
     Appointment, AppointmentCount, AppointmentQuery, BusyQuery, BusySpan, CountQuery,
     DayLimitCheck, DueReminder, Practitioner, Resource, VisitType,
 };
-use crate::Result;
+use crate::{Error, Result};
+
+/// The kind of record a stored id names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReferenceKind {
+    /// A patient.
+    Patient,
+    /// A practitioner.
+    Practitioner,
+    /// A room or piece of equipment.
+    Resource,
+    /// A visit type.
+    VisitType,
+}
+
+impl ReferenceKind {
+    /// The entity a `not_found` error names.
+    pub fn entity(self) -> &'static str {
+        match self {
+            ReferenceKind::Patient => "patient",
+            ReferenceKind::Practitioner => "practitioner",
+            ReferenceKind::Resource => "resource",
+            ReferenceKind::VisitType => "visit type",
+        }
+    }
+}
+
+/// An id a change set stores, which must name a record that exists: the
+/// store checks inside the transaction so no write leaves a dangling id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// What it names.
+    pub kind: ReferenceKind,
+    /// The id.
+    pub id: Uuid,
+    /// The input field it came from, named by the `not_found` error.
+    pub field: String,
+}
+
+impl Reference {
+    /// A patient id stored from `field`.
+    pub fn patient(id: PatientId, field: &str) -> Self {
+        Self::to(ReferenceKind::Patient, id.0, field)
+    }
+
+    /// A practitioner id stored from `field`.
+    pub fn practitioner(id: PractitionerId, field: &str) -> Self {
+        Self::to(ReferenceKind::Practitioner, id.0, field)
+    }
+
+    /// A room or equipment id stored from `field`.
+    pub fn resource(id: ResourceId, field: &str) -> Self {
+        Self::to(ReferenceKind::Resource, id.0, field)
+    }
+
+    /// A visit type id stored from `field`.
+    pub fn visit_type(id: VisitTypeId, field: &str) -> Self {
+        Self::to(ReferenceKind::VisitType, id.0, field)
+    }
+
+    fn to(kind: ReferenceKind, id: Uuid, field: &str) -> Self {
+        Self {
+            kind,
+            id,
+            field: field.to_owned(),
+        }
+    }
+
+    /// The error when the record does not exist.
+    pub fn missing(&self) -> Error {
+        Error::missing(self.kind.entity(), &self.field)
+    }
+}
 
 /// A patient write with its precondition.
 // Change sets are short-lived and moved once; boxing the record buys nothing.
@@ -136,6 +209,11 @@ pub struct ReminderSent {
 /// Everything one operation writes, applied all-or-nothing.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChangeSet {
+    /// Ids the writes store that must name existing records. Checked
+    /// first, inside the transaction (PostgreSQL also locks each named row
+    /// against deletion until commit); a missing one fails the change set
+    /// with `not_found` naming its field.
+    pub references: Vec<Reference>,
     /// Patient inserts and updates.
     pub patients: Vec<PatientWrite>,
     /// Care-team changes.

@@ -1,6 +1,8 @@
 //! Shared builders for the Clinic specification tests.
 #![allow(dead_code)]
 
+pub mod world;
+
 use std::sync::Arc;
 
 use carebase::patient::{

@@ -26,7 +26,8 @@ use carebase::events::{EventDraft, OutboxEvent};
 use carebase::patient::normalize::search_keys;
 use carebase::patient::{MergeRecord, Patient};
 use carebase::store::{
-    AckWrite, Applied, CareTeamWrite, ChangeSet, GrantWrite, MergeWrite, PatientWrite,
+    AckWrite, Applied, CareTeamWrite, ChangeSet, GrantWrite, MergeWrite, PatientWrite, Reference,
+    ReferenceKind,
 };
 use carebase::{ConflictDetail, Error, Result};
 
@@ -54,6 +55,7 @@ pub(crate) async fn apply(pool: &PgPool, changes: ChangeSet) -> Result<Applied> 
 }
 
 async fn apply_in(conn: &mut PgConnection, changes: ChangeSet) -> Result<Applied> {
+    check_references(conn, &changes.references).await?;
     for w in changes.patients {
         write_patient(conn, w).await?;
     }
@@ -89,6 +91,31 @@ async fn apply_in(conn: &mut PgConnection, changes: ChangeSet) -> Result<Applied
     let audit = append_audit(conn, changes.audit).await?;
     let events = append_events(conn, changes.events).await?;
     Ok(Applied { audit, events })
+}
+
+/// Every referenced record must exist. `FOR KEY SHARE` holds each row
+/// against deletion (or a key change) until this transaction ends, the
+/// lock a foreign key takes, so no concurrent writer can leave the stored
+/// id dangling.
+async fn check_references(conn: &mut PgConnection, references: &[Reference]) -> Result<()> {
+    for reference in references {
+        let (table, key) = match reference.kind {
+            ReferenceKind::Patient => ("patients", "patient_id"),
+            ReferenceKind::Practitioner => ("practitioners", "id"),
+            ReferenceKind::Resource => ("resources", "id"),
+            ReferenceKind::VisitType => ("visit_types", "id"),
+        };
+        let sql = format!("SELECT 1 FROM {table} WHERE {key} = $1 FOR KEY SHARE");
+        let found: Option<i32> = sqlx::query_scalar(&sql)
+            .bind(reference.id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?;
+        if found.is_none() {
+            return Err(reference.missing());
+        }
+    }
+    Ok(())
 }
 
 pub(super) fn already_exists(entity: &str) -> Error {

@@ -11,7 +11,8 @@ use carebase::events::{EventDraft, OutboxEvent};
 use carebase::patient::normalize::search_keys;
 use carebase::patient::{MergeRecord, Patient};
 use carebase::store::{
-    AckWrite, Applied, CareTeamWrite, ChangeSet, GrantWrite, MergeWrite, PatientWrite,
+    AckWrite, Applied, CareTeamWrite, ChangeSet, GrantWrite, MergeWrite, PatientWrite, Reference,
+    ReferenceKind,
 };
 use carebase::{ConflictDetail, Error, Result};
 
@@ -37,6 +38,7 @@ pub(crate) async fn apply(pool: &SqlitePool, changes: ChangeSet) -> Result<Appli
 }
 
 async fn apply_in(conn: &mut SqliteConnection, changes: ChangeSet) -> Result<Applied> {
+    check_references(conn, &changes.references).await?;
     for w in changes.patients {
         write_patient(conn, w).await?;
     }
@@ -74,6 +76,28 @@ async fn apply_in(conn: &mut SqliteConnection, changes: ChangeSet) -> Result<App
         events.push(append_event(conn, draft).await?);
     }
     Ok(Applied { audit, events })
+}
+
+/// Every referenced record must exist; writers are serialized and nothing
+/// deletes these records, so the answer holds until commit.
+async fn check_references(conn: &mut SqliteConnection, references: &[Reference]) -> Result<()> {
+    for reference in references {
+        let table = match reference.kind {
+            ReferenceKind::Patient => "patients",
+            ReferenceKind::Practitioner => "practitioners",
+            ReferenceKind::Resource => "resources",
+            ReferenceKind::VisitType => "visit_types",
+        };
+        let found: Option<i64> = sqlx::query_scalar(&format!("SELECT 1 FROM {table} WHERE id = ?"))
+            .bind(id_text(reference.id))
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?;
+        if found.is_none() {
+            return Err(reference.missing());
+        }
+    }
+    Ok(())
 }
 
 pub(super) fn already_exists(entity: &str) -> Error {

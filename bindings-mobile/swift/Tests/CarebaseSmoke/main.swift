@@ -104,6 +104,10 @@ let tests: [(String, () async throws -> Void)] = [
         guard case .Forbidden(let reason) = e else { throw Failure(description: "got \(e)") }
         try check(reason.permission == .patientRead, "permission")
         try check(reason.steps.contains { $0.relationship == .careTeam && !$0.held }, "care-team step")
+        let ghost = try await carebaseError { _ = try await c.assignCareTeam(actor: admin, patient: p.id, practitioner: pr) }
+        guard case .NotFound(let entity, let field) = ghost else { throw Failure(description: "got \(ghost)") }
+        try check(entity == "practitioner" && field == "practitioner", "an unregistered practitioner is not found")
+        _ = try await c.addPractitioner(actor: admin, practitioner: NewPractitioner(name: "Dr Care", timeZone: "UTC", id: pr))
         _ = try await c.assignCareTeam(actor: admin, patient: p.id, practitioner: pr)
         let ok = try await c.getPatient(actor: doc, id: p.id)
         try check(ok.id == p.id, "doctor reads on the care team")
@@ -170,6 +174,13 @@ let tests: [(String, () async throws -> Void)] = [
         let e = try await carebaseError { _ = try await c.bookAppointment(actor: desk, booking: clash) }
         guard case .DoubleBooking(let resource, let appointment) = e else { throw Failure(description: "got \(e)") }
         try check(resource == "practitioner" && appointment == booked.id, "names the first appointment")
+        let bLogin = Actor(id: newId(), roles: [.patient], patient: b.id)
+        let hidden = try await carebaseError { _ = try await c.bookAppointment(actor: bLogin, booking: clash) }
+        guard case .DoubleBooking(_, let none) = hidden else { throw Failure(description: "got \(hidden)") }
+        try check(none == nil, "another patient's appointment is not named")
+        let cancelled = try await c.cancelAppointment(
+            actor: desk, id: booked.id, expectedVersion: booked.version, cancel: CancelAppointment(reason: .patMv))
+        try check(cancelled.cancellation?.reason == .patMv, "a closed cancellation reason")
     }),
     ("bad input is a typed error, and description is redacted", {
         let c = try await Clinic.open(url: "memory:", settings: settings)

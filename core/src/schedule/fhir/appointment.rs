@@ -16,7 +16,7 @@ use super::{
 };
 use crate::error::FieldError;
 use crate::ids::{PatientId, PractitionerId, ResourceId};
-use crate::schedule::model::{Appointment, AppointmentStatus};
+use crate::schedule::model::{Appointment, AppointmentStatus, CancellationReason};
 use crate::schedule::validate::MAX_BLOCK_MINUTES;
 use crate::{Error, Result};
 
@@ -150,7 +150,7 @@ pub struct ImportedAppointment {
     /// `comment`.
     pub note: Option<String>,
     /// `cancelationReason.coding[0].code`, when cancelled.
-    pub cancellation_reason: Option<String>,
+    pub cancellation_reason: Option<CancellationReason>,
     /// `cancelationReason.text`, when cancelled.
     pub cancellation_note: Option<String>,
     /// Every `appointmentType.coding[].code`, in order (to pick a visit type).
@@ -222,17 +222,20 @@ pub fn appointment_from_fhir(resource: &Value, refs: &FhirRefs) -> Result<Import
     let reason = obj.get("cancelationReason");
     let code = reason.and_then(|r| r.pointer("/coding/0/code"));
     let cancelled = status == Some(AppointmentStatus::Cancelled);
-    if cancelled && !code.and_then(Value::as_str).is_some_and(is_code) {
+    let reason_code = code
+        .and_then(Value::as_str)
+        .and_then(CancellationReason::parse);
+    if cancelled && reason_code.is_none() {
         let rule = if code.is_some() {
-            "invalid_format"
+            "invalid_value"
         } else {
             "required"
         };
-        let message = "a cancellation reason code: 1 to 64 characters, no spaces";
+        let message = "a code of the fhir appointment-cancellation-reason code system";
         fail(e, "cancelationReason.coding[0].code", rule, message);
     }
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
-    let cancellation_reason = cancelled.then(|| text(code)).flatten();
+    let cancellation_reason = reason_code.filter(|_| cancelled);
     let cancellation_note = cancelled.then(|| text(reason.and_then(|r| r.get("text"))));
     let codings = resource
         .pointer("/appointmentType/coding")
@@ -266,11 +269,6 @@ pub fn appointment_from_fhir(resource: &Value, refs: &FhirRefs) -> Result<Import
         appointment_type_codes,
         fhir_extra,
     })
-}
-
-/// A FHIR code as carebase stores it: 1–64 characters, no whitespace.
-fn is_code(code: &str) -> bool {
-    !code.is_empty() && code.chars().count() <= 64 && !code.chars().any(char::is_whitespace)
 }
 
 /// Finds and resolves the patient, practitioner and room participants.

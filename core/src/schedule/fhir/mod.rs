@@ -244,6 +244,12 @@ pub struct FhirAppointmentImport {
     /// Reference text used in the resource → carebase id (see [`FhirRefs`]).
     #[serde(default)]
     pub references: BTreeMap<String, String>,
+    /// A migration import: the record of a system being replaced, kept as
+    /// it was instead of passing the booking rules. Needs
+    /// `appointment.migrate` (not `appointment.book`) and is flagged in the
+    /// audit (see [`crate::Clinic::import_appointment_fhir`]).
+    #[serde(default)]
+    pub migration: bool,
 }
 
 impl fmt::Debug for FhirAppointmentImport {
@@ -251,6 +257,7 @@ impl fmt::Debug for FhirAppointmentImport {
         f.debug_struct("FhirAppointmentImport")
             .field("visit_type", &self.visit_type)
             .field("references", &self.references.len())
+            .field("migration", &self.migration)
             .finish_non_exhaustive()
     }
 }

@@ -15,7 +15,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    AckWrite, Applied, CareTeamWrite, ChangeSet, GrantWrite, MergeWrite, PatientWrite, Store,
+    AckWrite, Applied, CareTeamWrite, ChangeSet, GrantWrite, MergeWrite, PatientWrite, Reference,
+    ReferenceKind, Store,
 };
 use crate::access::{BreakGlassGrant, CareAssignment};
 use crate::audit::{seal, AuditEntry, AuditQuery, ChainHead};
@@ -225,7 +226,23 @@ fn write_ack(state: &mut State, write: AckWrite) {
     *pos = (*pos).max(write.seq);
 }
 
+/// Whether the record `reference` names exists.
+fn exists(state: &State, reference: &Reference) -> bool {
+    let sched = &state.schedules;
+    match reference.kind {
+        ReferenceKind::Patient => state.patients.contains_key(&PatientId(reference.id)),
+        ReferenceKind::Practitioner => sched
+            .practitioners
+            .contains_key(&PractitionerId(reference.id)),
+        ReferenceKind::Resource => sched.resources.contains_key(&ResourceId(reference.id)),
+        ReferenceKind::VisitType => sched.visit_types.contains_key(&VisitTypeId(reference.id)),
+    }
+}
+
 fn apply_to(state: &mut State, changes: ChangeSet) -> Result<Applied> {
+    if let Some(missing) = changes.references.iter().find(|r| !exists(state, r)) {
+        return Err(missing.missing());
+    }
     for w in changes.patients {
         write_patient(state, w)?;
     }
