@@ -9,6 +9,7 @@ use super::appointments::reminders_for;
 use super::Clinic;
 use crate::actor::Actor;
 use crate::ids::{AppointmentId, PractitionerId};
+use crate::instant;
 use crate::policy::Permission;
 use crate::schedule::fhir::{self, FhirAppointmentImport, FhirRefs};
 use crate::schedule::slots::minutes;
@@ -40,14 +41,16 @@ impl Clinic {
     /// Imports a FHIR R4 Appointment kept elsewhere as a new appointment.
     ///
     /// The resource is read by [`fhir::appointment_from_fhir`] (field errors
-    /// with FHIR paths, before anything else). The visit type is the one
+    /// with FHIR paths, before anything else; a resource past the document
+    /// bounds is refused and dropped without recursion). The visit type is the one
     /// given, else the one whose code matches `appointmentType.coding[].code`
     /// ignoring case (`appointmentType` `unknown_visit_type` otherwise).
     /// Needs `appointment.book` on the patient and practitioner. The patient,
     /// practitioner and room must exist (`not_found`). The FHIR times are
     /// kept (no availability grid, notice or horizon: it is a record from
     /// elsewhere) but the store still refuses double bookings, over the span
-    /// widened by the visit type's buffers. Only `proposed` and `booked`
+    /// widened by the visit type's buffers (which must stay within the
+    /// instants every host represents: `out_of_range`). Only `proposed` and `booked`
     /// resources are imported for now (`status` `unsupported_status`
     /// otherwise). Written with its audit entry and `appointment.booked`.
     pub async fn import_appointment_fhir(
@@ -60,7 +63,10 @@ impl Clinic {
             visit_type,
             references,
         } = import;
-        let imported = fhir::appointment_from_fhir(&resource, &FhirRefs::from(references))?;
+        let imported = fhir::appointment_from_fhir(&resource, &FhirRefs::from(references));
+        // A refused resource may be nested beyond what a recursive drop survives.
+        crate::document::dismantle(resource);
+        let imported = imported?;
         if !IMPORTABLE.contains(&imported.status) {
             return Err(Error::invalid(
                 "status",
@@ -106,8 +112,10 @@ impl Clinic {
                     .await?
                     .ok_or_else(|| Error::not_found("resource"))?;
             }
-            let blocked_from = imported.start - minutes(visit.buffer_before_minutes);
-            let blocked_until = imported.end + minutes(visit.buffer_after_minutes);
+            let before = -minutes(visit.buffer_before_minutes);
+            let blocked_from = instant::add("start", imported.start, before)?;
+            let blocked_until =
+                instant::add("end", imported.end, minutes(visit.buffer_after_minutes))?;
             if blocked_until - blocked_from > minutes(MAX_BLOCK_MINUTES) {
                 return Err(Error::invalid(
                     "end",
@@ -184,7 +192,7 @@ impl Clinic {
 
     /// A practitioner's FHIR R4 Schedule ([`fhir::schedule_to_fhir`]); the
     /// planning horizon runs from now to the furthest any visit type may be
-    /// booked ahead. Needs `schedule.read`; staff data, so not audited.
+    /// booked ahead (at most the last instant carebase stores). Needs `schedule.read`; staff data, so not audited.
     pub async fn export_schedule_fhir(
         &self,
         actor: &Actor,
@@ -207,7 +215,10 @@ impl Clinic {
                 .iter()
                 .map(|v| v.horizon_days)
                 .max()
-                .map(|days| (now, now + Duration::days(i64::from(days))));
+                .map(|days| {
+                    let end = instant::saturating_add(now, Duration::days(i64::from(days)));
+                    (now, instant::clamp(end))
+                });
             Ok(fhir::schedule_to_fhir(&found, horizon))
         })
         .await
