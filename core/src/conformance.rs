@@ -10,11 +10,13 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod clinic_flows;
+mod documents;
 mod guarded;
 mod schedule;
 mod store_methods;
 
 pub use clinic_flows::*;
+pub use documents::*;
 pub use guarded::Guarded;
 pub use schedule::*;
 pub use store_methods::*;
@@ -73,6 +75,8 @@ macro_rules! store_conformance_tests {
             day_limits_are_rechecked_inside_the_change_set,
             concurrent_bookers_cannot_exceed_a_daily_limit,
             clinic_books_moves_and_cancels_through_the_store,
+            the_largest_accepted_fhir_appointment_reads_back_everywhere,
+            a_fhir_appointment_one_level_too_deep_is_refused_and_writes_nothing,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
