@@ -267,6 +267,35 @@ fn call_arguments_nested_too_deep_name_the_argument() {
 }
 
 #[tokio::test]
+async fn an_import_with_too_many_or_too_long_references_names_references() {
+    let (clinic, _, _) = common::clinic();
+    let import = |references: BTreeMap<String, String>| FhirAppointmentImport {
+        resource: appointment(json!([])),
+        visit_type: None,
+        references,
+    };
+    let many = (0..=MAX_DOCUMENT_ITEMS)
+        .map(|i| (format!("Patient/{i}"), PatientId::new().to_string()))
+        .collect();
+    let err = clinic
+        .import_appointment_fhir(&Actor::system(), import(many))
+        .await
+        .unwrap_err();
+    assert_eq!(field_codes(&err), pair("references", "too_many"));
+    let long = [(
+        "x".repeat(MAX_DOCUMENT_STRING_BYTES + 1),
+        PatientId::new().to_string(),
+    )]
+    .into_iter()
+    .collect();
+    let err = clinic
+        .import_appointment_fhir(&Actor::system(), import(long))
+        .await
+        .unwrap_err();
+    assert_eq!(field_codes(&err), pair("references", "too_long"));
+}
+
+#[tokio::test]
 async fn importing_a_resource_nested_a_hundred_thousand_deep_is_too_deep_and_writes_nothing() {
     let (clinic, store, _) = common::clinic();
     let system = Actor::system();

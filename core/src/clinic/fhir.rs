@@ -2,6 +2,8 @@
 //! exporting a practitioner's schedule and pages of free slots. The mapping
 //! itself is pure code in [`crate::schedule::fhir`].
 
+use std::collections::BTreeMap;
+
 use chrono::Duration;
 use serde_json::Value;
 
@@ -10,17 +12,47 @@ use super::Clinic;
 use crate::actor::Actor;
 use crate::ids::{AppointmentId, PractitionerId};
 use crate::instant;
+use crate::limits::{MAX_DOCUMENT_ITEMS, MAX_DOCUMENT_STRING_BYTES};
 use crate::policy::Permission;
 use crate::schedule::fhir::{self, FhirAppointmentImport, FhirRefs};
 use crate::schedule::slots::minutes;
 use crate::schedule::validate::MAX_BLOCK_MINUTES;
 use crate::schedule::{Appointment, AppointmentStatus, Cancellation, SlotQuery, VisitType};
 use crate::store::ChangeSet;
-use crate::{Error, Result};
+use crate::{Error, FieldError, Result};
 
 /// The statuses an import may carry: those the `appointment.booked` event
 /// contract (v1) admits, since an import is announced with that event.
 const IMPORTABLE: [AppointmentStatus; 2] = [AppointmentStatus::Proposed, AppointmentStatus::Booked];
+
+/// The reference map of an import is host input too: at most
+/// [`MAX_DOCUMENT_ITEMS`] entries of at most [`MAX_DOCUMENT_STRING_BYTES`].
+fn references_within_bounds(references: &BTreeMap<String, String>) -> Result<()> {
+    let mut errors = Vec::new();
+    if references.len() > MAX_DOCUMENT_ITEMS {
+        errors.push(FieldError::new(
+            "references",
+            "too_many",
+            format!("at most {MAX_DOCUMENT_ITEMS} references"),
+        ));
+    }
+    let longest = MAX_DOCUMENT_STRING_BYTES;
+    if references
+        .iter()
+        .any(|(from, to)| from.len() > longest || to.len() > longest)
+    {
+        errors.push(FieldError::new(
+            "references",
+            "too_long",
+            format!("references of at most {longest} bytes"),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::validation(errors))
+    }
+}
 
 impl Clinic {
     /// One appointment as a FHIR R4 Appointment (`id` = the carebase id; what
@@ -42,7 +74,8 @@ impl Clinic {
     ///
     /// The resource is read by [`fhir::appointment_from_fhir`] (field errors
     /// with FHIR paths, before anything else; a resource past the document
-    /// bounds is refused and dropped without recursion). The visit type is the one
+    /// bounds is refused and dropped without recursion; so is a reference
+    /// map past [`MAX_DOCUMENT_ITEMS`] entries). The visit type is the one
     /// given, else the one whose code matches `appointmentType.coding[].code`
     /// ignoring case (`appointmentType` `unknown_visit_type` otherwise).
     /// Needs `appointment.book` on the patient and practitioner. The patient,
@@ -63,7 +96,10 @@ impl Clinic {
             visit_type,
             references,
         } = import;
-        let imported = fhir::appointment_from_fhir(&resource, &FhirRefs::from(references));
+        let imported = match references_within_bounds(&references) {
+            Ok(()) => fhir::appointment_from_fhir(&resource, &FhirRefs::from(references)),
+            Err(e) => Err(e),
+        };
         // A refused resource may be nested beyond what a recursive drop survives.
         crate::document::dismantle(resource);
         let imported = imported?;
