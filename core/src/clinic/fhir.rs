@@ -83,8 +83,8 @@ impl Clinic {
     /// kept (no availability grid, notice or horizon: it is a record from
     /// elsewhere) but the store still refuses double bookings, over the span
     /// widened by the visit type's buffers (which must stay within the
-    /// instants every host represents: `out_of_range`). Only `proposed` and `booked`
-    /// resources are imported for now (`status` `unsupported_status`
+    /// instants every host represents: `out_of_range`). Only `proposed` and
+    /// `booked` resources are imported for now (`status` `unsupported_status`
     /// otherwise). Written with its audit entry and `appointment.booked`.
     pub async fn import_appointment_fhir(
         &self,
@@ -96,10 +96,8 @@ impl Clinic {
             visit_type,
             references,
         } = import;
-        let imported = match references_within_bounds(&references) {
-            Ok(()) => fhir::appointment_from_fhir(&resource, &FhirRefs::from(references)),
-            Err(e) => Err(e),
-        };
+        let imported = references_within_bounds(&references)
+            .and_then(|()| fhir::appointment_from_fhir(&resource, &FhirRefs::from(references)));
         // A refused resource may be nested beyond what a recursive drop survives.
         crate::document::dismantle(resource);
         let imported = imported?;
@@ -228,7 +226,8 @@ impl Clinic {
 
     /// A practitioner's FHIR R4 Schedule ([`fhir::schedule_to_fhir`]); the
     /// planning horizon runs from now to the furthest any visit type may be
-    /// booked ahead (at most the last instant carebase stores). Needs `schedule.read`; staff data, so not audited.
+    /// booked ahead (at most the last instant carebase stores). Needs
+    /// `schedule.read`; staff data, so not audited.
     pub async fn export_schedule_fhir(
         &self,
         actor: &Actor,
