@@ -145,8 +145,11 @@ def encode(value: Any, hint: Any, path: str) -> Any:
     raise TypeError(f"{path}: cannot convert {_name(hint)}")  # pragma: no cover
 
 
-def _child(path: str, key: Any) -> str:
-    """The argument path of a member (``key`` a ``str``) or item (an ``int``)."""
+def _child(path: str, key: Any, top: bool = False) -> str:
+    """The argument path of a member (``key`` a ``str``) or item (an
+    ``int``) of ``path``; ``path`` itself for the value at the ``top``."""
+    if top:
+        return path
     return f"{path}[{key!r}]" if isinstance(key, str) else f"{path}[{key}]"
 
 
@@ -177,10 +180,10 @@ def _json(value: Any, path: str) -> Any:
             continue
         if isinstance(v, float):
             if v != v or v in (float("inf"), float("-inf")):
-                raise TypeError(f"{_child(at, key) if target is not root else at}: expected a finite number")
+                raise TypeError(f"{_child(at, key, target is root)}: expected a finite number")
             target[key] = v
             continue
-        where = _child(at, key) if target is not root else at
+        where = _child(at, key, target is root)
         if isinstance(v, (list, tuple)):
             child: Any = [None] * len(v)
             children: Any = enumerate(v)
