@@ -6,8 +6,8 @@
 //! stack, never by recursion: a host can build a `serde_json::Value` of any
 //! depth, and recursive code over a value 100,000 deep (a visitor, serde's
 //! serializer, `Clone`, even `Drop`) overflows the stack and kills the host.
-//! A value refused here has bounded nothing else yet, so core drops values it
-//! owns with [`dismantle`].
+//! A value refused here may still be too deep for serde_json's recursive
+//! `Drop`, so core drops the values it owns with [`dismantle`].
 //!
 //! Errors are `validation` errors with the shared codes: `too_deep` and
 //! `too_large` name the document (e.g. `resource`), `too_long` and
