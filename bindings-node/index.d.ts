@@ -488,7 +488,11 @@ export interface EmergencyContact {
 
 /** What importing a FHIR R4 Appointment kept elsewhere takes. */
 export interface FhirAppointmentImport {
-  /** The FHIR R4 Appointment resource, as parsed JSON. */
+  /**
+   * The FHIR R4 Appointment resource, as parsed JSON (bounded by core as
+   * a document: nested too deep, too large or too long is a validation
+   * error naming `resource` or the path inside it).
+   */
   resource: Record<string, unknown>
   /**
    * The visit type; when absent, the one whose `code` equals a code of

@@ -11,6 +11,7 @@
 
 mod clinic;
 mod convert;
+mod document;
 mod error;
 mod schedule;
 mod types;

@@ -27,7 +27,10 @@ impl From<carebase::Error> for Failure {
 
 /// Decodes the JSON arguments of a call. Errors name the field path and a
 /// stable code; the offending value is never echoed (it may be patient data).
+/// Core bounds the nesting first (`too_deep` naming the argument): serde_json
+/// would stop at its own limit with an error that names nothing.
 pub fn parse<A: DeserializeOwned>(json: &str) -> carebase::Result<A> {
+    carebase::document::check_arguments(json)?;
     let mut de = serde_json::Deserializer::from_str(json);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| field_error(&e))?;
     de.end()

@@ -10,12 +10,14 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod clinic_flows;
+mod documents;
 mod guarded;
 mod references;
 mod schedule;
 mod store_methods;
 
 pub use clinic_flows::*;
+pub use documents::*;
 pub use guarded::Guarded;
 pub use references::*;
 pub use schedule::*;
@@ -76,6 +78,8 @@ macro_rules! store_conformance_tests {
             concurrent_bookers_cannot_exceed_a_daily_limit,
             clinic_books_moves_and_cancels_through_the_store,
             a_change_set_naming_a_missing_record_fails_naming_the_field,
+            the_largest_accepted_fhir_appointment_reads_back_everywhere,
+            a_fhir_appointment_one_level_too_deep_is_refused_and_writes_nothing,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

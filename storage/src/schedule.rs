@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use carebase::limits::MAX_DOCUMENT_DEPTH;
 use carebase::schedule::validate::MAX_BLOCK_MINUTES;
 use carebase::schedule::{Appointment, Cancellation, Practitioner, Reschedule, ResourceKind};
 use carebase::{Error, PractitionerId, Result, SeriesId};
@@ -77,6 +78,20 @@ pub(crate) struct AppointmentDetails {
     #[serde(default)]
     pub fhir_extra: Option<Value>,
 }
+
+/// Levels of JSON the `details` column puts around an imported FHIR
+/// resource: the details object, then `fhir_extra`, whose `resource` member
+/// is the resource's own top level (see `carebase::schedule::fhir`).
+pub(crate) const STORED_WRAPPING_DEPTH: usize = 2;
+
+/// The deepest JSON [`parse_details`] decodes: one level under serde_json's
+/// recursion limit of 128 (pinned by a test below).
+pub(crate) const DECODED_DEPTH: usize = 127;
+
+// What core accepts, the store can read back: the deepest document an import
+// admits, as stored, stays below what the decoder reads (defect: an import
+// nested 124 deep committed, then every read of it failed).
+const _: () = assert!(STORED_WRAPPING_DEPTH + MAX_DOCUMENT_DEPTH <= DECODED_DEPTH);
 
 /// The `details` JSON of an appointment.
 pub(crate) fn details_json(a: &Appointment) -> Result<String> {
@@ -259,5 +274,78 @@ impl PractitionerCache {
         if let Ok(mut entries) = self.entries.lock() {
             *entries = all.iter().map(|p| (p.id, p.clone())).collect();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone, Utc};
+
+    use carebase::conformance::largest_fhir_appointment;
+    use carebase::schedule::fhir::{appointment_from_fhir, FhirRefs};
+    use carebase::schedule::AppointmentStatus;
+    use carebase::{ActorId, AppointmentId, PatientId, PractitionerId, VisitTypeId};
+
+    use super::*;
+
+    /// Deepest nesting of a JSON text (brackets outside strings).
+    fn depth(text: &str) -> usize {
+        let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0, false, false);
+        for c in text.chars() {
+            match (in_string, escaped, c) {
+                (true, true, _) => escaped = false,
+                (true, false, '\\') => escaped = true,
+                (true, false, '"') | (false, _, '"') => in_string = !in_string,
+                (false, _, '[' | '{') => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+                (false, _, ']' | '}') => depth -= 1,
+                _ => {}
+            }
+        }
+        deepest
+    }
+
+    #[test]
+    fn serde_json_decodes_exactly_the_depth_the_store_assumes() {
+        let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(serde_json::from_str::<Value>(&nested(DECODED_DEPTH)).is_ok());
+        assert!(serde_json::from_str::<Value>(&nested(DECODED_DEPTH + 1)).is_err());
+    }
+
+    #[test]
+    fn the_deepest_accepted_import_is_stored_within_what_is_decoded() {
+        let (patient, practitioner) = (PatientId::new(), PractitionerId::new());
+        let start = Utc.with_ymd_and_hms(2030, 1, 7, 8, 0, 0).single().unwrap();
+        let end = start + Duration::minutes(30);
+        let resource = largest_fhir_appointment(patient, practitioner, start, end, 0);
+        let imported = appointment_from_fhir(&resource, &FhirRefs::new()).unwrap();
+        let appointment = Appointment {
+            id: AppointmentId::new(),
+            version: 1,
+            patient,
+            practitioner,
+            room: None,
+            visit_type: VisitTypeId::new(),
+            status: AppointmentStatus::Booked,
+            start,
+            end,
+            blocked_from: start,
+            blocked_until: end,
+            series: None,
+            cancellation: None,
+            reschedules: Vec::new(),
+            reminders: Vec::new(),
+            note: None,
+            fhir_extra: Some(imported.fhir_extra.clone()),
+            booked_by: ActorId::new(),
+            created_at: start,
+            updated_at: start,
+        };
+        let text = details_json(&appointment).unwrap();
+        assert_eq!(depth(&text), STORED_WRAPPING_DEPTH + MAX_DOCUMENT_DEPTH);
+        let details = parse_details(&text).unwrap();
+        assert_eq!(details.fhir_extra, Some(imported.fhir_extra));
     }
 }

@@ -445,7 +445,9 @@ impl From<cbs::DueReminder> for DueReminder {
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct FhirAppointmentImport {
-    /// The FHIR R4 Appointment resource as JSON text.
+    /// The FHIR R4 Appointment resource as JSON text (a document within
+    /// core's bounds: deeper, larger or longer is a validation error naming
+    /// `resource` or the path inside it).
     pub resource: String,
     /// The visit type; when `null`, the one whose `code` equals a code of
     /// `appointmentType.coding` (ignoring case).
@@ -472,11 +474,12 @@ impl std::fmt::Debug for FhirAppointmentImport {
     }
 }
 
-/// Parses JSON text handed over by the host; errors name `field` and never
-/// carry the text.
+/// Parses a JSON document handed over by the host as text: core bounds its
+/// size and nesting before anything parses it (`too_large`, `too_deep`,
+/// `invalid_format` naming `field`), then its strings and lists. Errors
+/// never carry the text.
 pub(crate) fn json_text(field: &str, text: &str) -> cb::Result<serde_json::Value> {
-    serde_json::from_str(text)
-        .map_err(|_| cb::Error::invalid(field, "invalid_format", "not valid JSON text"))
+    cb::document::parse_text(text, field)
 }
 
 impl TryFrom<FhirAppointmentImport> for cbs::fhir::FhirAppointmentImport {

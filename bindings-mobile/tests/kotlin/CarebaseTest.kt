@@ -506,7 +506,7 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
     "sqliteStoresPersist" to ::sqliteStoresPersist,
     "badInputIsATypedErrorNeverACrash" to ::badInputIsATypedErrorNeverACrash,
     "toStringNeverShowsDemographics" to ::toStringNeverShowsDemographics,
-) + schedulingTests + accessRulesTests + postgresTests // SchedulingTest.kt, AccessRulesTest.kt, PostgresTest.kt
+) + schedulingTests + accessRulesTests + postgresTests + hostileDocumentTests // SchedulingTest.kt, AccessRulesTest.kt, PostgresTest.kt, HostileDocumentsTest.kt
 
 fun main(args: Array<String>) {
     val selected = if (args.isEmpty()) tests else tests.filter { it.first in args }

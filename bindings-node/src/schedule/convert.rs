@@ -186,7 +186,7 @@ impl Check {
 
     pub fn fhir_import(&mut self, i: FhirAppointmentImport) -> cs::fhir::FhirAppointmentImport {
         cs::fhir::FhirAppointmentImport {
-            resource: i.resource,
+            resource: i.resource.0,
             visit_type: self
                 .opt_uuid("visit_type", i.visit_type.as_deref())
                 .map(cb::VisitTypeId),

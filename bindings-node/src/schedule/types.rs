@@ -422,9 +422,11 @@ pub struct DueReminder {
 /// What importing a FHIR R4 Appointment kept elsewhere takes.
 #[napi(object)]
 pub struct FhirAppointmentImport {
-    /// The FHIR R4 Appointment resource, as parsed JSON.
+    /// The FHIR R4 Appointment resource, as parsed JSON (bounded by core as
+    /// a document: nested too deep, too large or too long is a validation
+    /// error naming `resource` or the path inside it).
     #[napi(ts_type = "Record<string, unknown>")]
-    pub resource: serde_json::Value,
+    pub resource: crate::document::JsonDocument,
     /// The visit type; when absent, the one whose `code` equals a code of
     /// `appointmentType.coding` (ignoring case).
     pub visit_type: Option<String>,

@@ -145,25 +145,92 @@ def encode(value: Any, hint: Any, path: str) -> Any:
     raise TypeError(f"{path}: cannot convert {_name(hint)}")  # pragma: no cover
 
 
+def _child(path: str, key: Any, top: bool = False) -> str:
+    """The argument path of a member (``key`` a ``str``) or item (an
+    ``int``) of ``path``; ``path`` itself for the value at the ``top``."""
+    if top:
+        return path
+    return f"{path}[{key!r}]" if isinstance(key, str) else f"{path}[{key}]"
+
+
 def _json(value: Any, path: str) -> Any:
     """``value`` checked to be JSON (``dict`` with ``str`` keys, ``list``,
-    ``str``, ``int``, finite ``float``, ``bool``, ``None``), as JSON."""
-    if value is None or isinstance(value, (str, bool, int)):
-        return value
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise TypeError(f"{path}: expected a finite number")
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_json(v, f"{path}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            if not isinstance(k, str):
-                raise TypeError(f"{path}: expected str keys, got {type(k).__name__}")
-            out[k] = _json(v, f"{path}[{k!r}]")
-        return out
-    raise TypeError(f"{path}: expected a JSON value, got {type(value).__name__}")
+    ``str``, ``int``, finite ``float``, ``bool``, ``None``), as JSON.
+
+    Walks with an explicit stack, not by recursion: a host document may nest
+    deeper than Python's recursion limit, and how deep a document may be is
+    core's rule (it answers ``ValidationError`` ``too_deep``), not this
+    conversion's."""
+    root: List[Any] = [None]
+    # Frames: (the copy being filled, its source's items, its path, its id).
+    stack: List[Tuple[Any, Any, str, int]] = [(root, iter([(0, value)]), path, 0)]
+    open_ids = set()
+    while stack:
+        target, items, at, ident = stack[-1]
+        step = next(items, None)
+        if step is None:
+            stack.pop()
+            open_ids.discard(ident)
+            continue
+        key, v = step
+        if isinstance(target, dict) and not isinstance(key, str):
+            raise TypeError(f"{at}: expected str keys, got {type(key).__name__}")
+        if v is None or isinstance(v, (str, bool, int)):
+            target[key] = v
+            continue
+        if isinstance(v, float):
+            if v != v or v in (float("inf"), float("-inf")):
+                raise TypeError(f"{_child(at, key, target is root)}: expected a finite number")
+            target[key] = v
+            continue
+        where = _child(at, key, target is root)
+        if isinstance(v, (list, tuple)):
+            child: Any = [None] * len(v)
+            children: Any = enumerate(v)
+        elif isinstance(v, dict):
+            child = {}
+            children = iter(v.items())
+        else:
+            raise TypeError(f"{where}: expected a JSON value, got {type(v).__name__}")
+        if id(v) in open_ids:
+            raise TypeError(f"{where}: a JSON value cannot contain itself")
+        target[key] = child
+        open_ids.add(id(v))
+        stack.append((child, children, where, id(v)))
+    return root[0]
+
+
+class _Raw(str):
+    """Text written as is by ``_dumps_deep`` (punctuation, never a value)."""
+
+
+def _dumps_deep(value: Any) -> str:
+    """The compact JSON text of an encoded value of any depth, without
+    recursion (``json.dumps`` recurses once per level)."""
+    parts: List[str] = []
+    stack: List[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is _Raw:
+            parts.append(item)
+        elif isinstance(item, dict):
+            parts.append("{")
+            stack.append(_Raw("}"))
+            entries = list(item.items())
+            for i in reversed(range(len(entries))):
+                k, v = entries[i]
+                stack.append(v)
+                stack.append(_Raw(("," if i else "") + json.dumps(k) + ":"))
+        elif isinstance(item, list):
+            parts.append("[")
+            stack.append(_Raw("]"))
+            for i in reversed(range(len(item))):
+                stack.append(item[i])
+                if i:
+                    stack.append(_Raw(","))
+        else:
+            parts.append(json.dumps(item, allow_nan=False))
+    return "".join(parts)
 
 
 def _datetime(text: str) -> datetime:
@@ -229,8 +296,13 @@ def require(value: Any, hint: Any, path: str) -> Any:
 
 
 def to_json(args: Dict[str, Any]) -> str:
-    """The JSON text of encoded arguments (ids, dates already strings)."""
-    return json.dumps(args, allow_nan=False)
+    """The JSON text of encoded arguments (ids, dates already strings). A
+    document nested past Python's recursion limit is written without
+    recursion, so core sees it and answers."""
+    try:
+        return json.dumps(args, allow_nan=False)
+    except RecursionError:
+        return _dumps_deep(args)
 
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -151,13 +151,10 @@ impl Clinic {
                 ));
             }
             let now = self.now();
-            let expires_at = now.checked_add_signed(duration);
+            // The expiry is stored and shown: an instant every host represents.
+            let expires_at = crate::instant::add("duration", now, duration).ok();
             if expires_at.is_none() && errors.iter().all(|e| e.field != "duration") {
-                errors.push(FieldError::new(
-                    "duration",
-                    "out_of_range",
-                    "duration ends beyond the supported calendar",
-                ));
+                errors.push(crate::instant::out_of_range("duration"));
             }
             let (Some(expires_at), true) = (expires_at, errors.is_empty()) else {
                 return Err(Error::validation(errors));

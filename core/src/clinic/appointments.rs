@@ -13,11 +13,12 @@ use crate::events::{
     APPOINTMENT_STATUS_CHANGED,
 };
 use crate::ids::{AppointmentId, PatientId, SeriesId};
+use crate::instant;
 use crate::patient::PatientUse;
 use crate::policy::Permission;
 use crate::schedule::slots::{
-    blocked, day_range, local_day, local_start, minutes, DayLimits, Occupancy, SlotRules,
-    Unavailable,
+    blocked, day_range, fits_calendar, local_day, local_start, minutes, DayLimits, Occupancy,
+    SlotRules, Unavailable,
 };
 use crate::schedule::validate::{self, MAX_BLOCK_MINUTES, MAX_SERIES};
 use crate::schedule::{
@@ -37,7 +38,8 @@ pub struct BookSeries {
     pub recurrence: Recurrence,
 }
 
-/// The reminders of a visit at `start` still in the future at `now`.
+/// The reminders of a visit at `start` still in the future at `now` (and
+/// due at an instant every host represents).
 pub(super) fn reminders_for(
     visit: &VisitType,
     start: DateTime<Utc>,
@@ -46,12 +48,15 @@ pub(super) fn reminders_for(
     let mut reminders: Vec<Reminder> = visit
         .reminder_offsets_minutes
         .iter()
-        .map(|offset| Reminder {
-            offset_minutes: *offset,
-            due_at: start - minutes(*offset),
-            sent_at: None,
+        .filter_map(|offset| {
+            let due_at = start.checked_sub_signed(minutes(*offset))?;
+            Some(Reminder {
+                offset_minutes: *offset,
+                due_at,
+                sent_at: None,
+            })
         })
-        .filter(|r| r.due_at >= now)
+        .filter(|r| r.due_at >= now && instant::is_representable(r.due_at))
         .collect();
     reminders.sort_by_key(|r| (r.due_at, r.offset_minutes));
     reminders
@@ -207,6 +212,7 @@ impl Clinic {
             .await?;
         let booked = self.audited(&attempt, async {
             let mut errors = Vec::new();
+            validate::booking(&mut errors, "", first);
             validate::recurrence(&mut errors, &series.recurrence);
             if !errors.is_empty() {
                 return Err(Error::validation(errors));
@@ -220,7 +226,10 @@ impl Clinic {
             let mut errors = Vec::new();
             for k in 0..count {
                 let step = Duration::weeks(i64::from(k) * i64::from(r.every_weeks));
-                let at = local + step;
+                let Some(at) = local.checked_add_signed(step) else {
+                    errors.push(instant::out_of_range(format!("occurrences[{k}].start")));
+                    break;
+                };
                 if r.until.is_some_and(|until| at.date() > until) {
                     break;
                 }
@@ -233,6 +242,10 @@ impl Clinic {
                     break;
                 }
                 match local_start(tz, at) {
+                    Some(start) if !instant::is_representable(start) => {
+                        errors.push(instant::out_of_range(format!("occurrences[{k}].start")));
+                        break;
+                    }
                     Some(start) => starts.push(start),
                     None => errors.push(FieldError::new(
                         format!("occurrences[{k}].start"),
@@ -281,6 +294,23 @@ impl Clinic {
         if let Some(room) = booking.room {
             self.load_resource(room).await?;
         }
+        let single = starts.len() == 1;
+        let field_of = |k: usize| {
+            if single {
+                "start".to_owned()
+            } else {
+                format!("occurrences[{k}].start")
+            }
+        };
+        let beyond: Vec<FieldError> = starts
+            .iter()
+            .enumerate()
+            .filter(|(_, start)| !fits_calendar(&visit, **start))
+            .map(|(k, _)| instant::out_of_range(field_of(k)))
+            .collect();
+        if !beyond.is_empty() {
+            return Err(Error::validation(beyond));
+        }
         let (Some(first), Some(last)) = (starts.first().copied(), starts.last().copied()) else {
             return Ok(Vec::new());
         };
@@ -290,7 +320,6 @@ impl Clinic {
         let now = self.now();
         let mut appointments = Vec::with_capacity(starts.len());
         let mut failures = Vec::new();
-        let single = starts.len() == 1;
         for (k, start) in starts.into_iter().enumerate() {
             let occupancy = Occupancy::new(&busy);
             let rules = SlotRules {
@@ -347,14 +376,7 @@ impl Clinic {
         let starts: Vec<(String, DateTime<Utc>)> = appointments
             .iter()
             .enumerate()
-            .map(|(k, a)| {
-                let field = if single {
-                    "start".to_owned()
-                } else {
-                    format!("occurrences[{k}].start")
-                };
-                (field, a.start)
-            })
+            .map(|(k, a)| (field_of(k), a.start))
             .collect();
         let day_limits = day_limit_checks(&bookable, &visit, &starts);
         self.write_bookings(attempt, &appointments, day_limits, None)
@@ -532,6 +554,9 @@ impl Clinic {
             }
             let room = change.room.or(current.room);
             let visit = self.load_visit_type(current.visit_type).await?;
+            if !fits_calendar(&visit, change.start) {
+                return Err(Error::validation(vec![instant::out_of_range("start")]));
+            }
             let bookable = self.load_bookable(practitioner).await?;
             if let Some(room) = change.room {
                 self.load_resource(room).await?;
@@ -628,7 +653,8 @@ impl Clinic {
                 return Err(bad_transition(current.status, AppointmentStatus::Cancelled));
             }
             let now = self.now();
-            let late = now + self.settings.late_cancellation_window > current.start;
+            let window = self.settings.late_cancellation_window;
+            let late = instant::saturating_add(now, window) > current.start;
             let mut updated = current.clone();
             updated.version = expected_version + 1;
             updated.status = AppointmentStatus::Cancelled;

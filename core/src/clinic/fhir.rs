@@ -2,6 +2,8 @@
 //! exporting a practitioner's schedule and pages of free slots. The mapping
 //! itself is pure code in [`crate::schedule::fhir`].
 
+use std::collections::BTreeMap;
+
 use chrono::Duration;
 use serde_json::Value;
 
@@ -9,6 +11,8 @@ use super::appointments::reminders_for;
 use super::Clinic;
 use crate::actor::Actor;
 use crate::ids::{AppointmentId, PractitionerId};
+use crate::instant;
+use crate::limits::{MAX_DOCUMENT_ITEMS, MAX_DOCUMENT_STRING_BYTES};
 use crate::patient::PatientUse;
 use crate::policy::Permission;
 use crate::schedule::fhir::{self, FhirAppointmentImport, FhirRefs, ImportedAppointment};
@@ -16,11 +20,40 @@ use crate::schedule::slots::minutes;
 use crate::schedule::validate::MAX_BLOCK_MINUTES;
 use crate::schedule::{Appointment, AppointmentStatus, BookAppointment, SlotQuery, VisitType};
 use crate::store::ChangeSet;
-use crate::{Error, Result};
+use crate::{Error, FieldError, Result};
 
 /// The statuses an import may carry: those the `appointment.booked` event
 /// contract (v1) admits, since an import is announced with that event.
 const IMPORTABLE: [AppointmentStatus; 2] = [AppointmentStatus::Proposed, AppointmentStatus::Booked];
+
+/// The reference map of an import is host input too: at most
+/// [`MAX_DOCUMENT_ITEMS`] entries of at most [`MAX_DOCUMENT_STRING_BYTES`].
+fn references_within_bounds(references: &BTreeMap<String, String>) -> Result<()> {
+    let mut errors = Vec::new();
+    if references.len() > MAX_DOCUMENT_ITEMS {
+        errors.push(FieldError::new(
+            "references",
+            "too_many",
+            format!("at most {MAX_DOCUMENT_ITEMS} references"),
+        ));
+    }
+    let longest = MAX_DOCUMENT_STRING_BYTES;
+    if references
+        .iter()
+        .any(|(from, to)| from.len() > longest || to.len() > longest)
+    {
+        errors.push(FieldError::new(
+            "references",
+            "too_long",
+            format!("references of at most {longest} bytes"),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::validation(errors))
+    }
+}
 
 impl Clinic {
     /// One appointment as a FHIR R4 Appointment (`id` = the carebase id; what
@@ -42,7 +75,9 @@ impl Clinic {
     /// Imports a FHIR R4 Appointment kept elsewhere as a new appointment.
     ///
     /// The resource is read by [`fhir::appointment_from_fhir`] (field errors
-    /// with FHIR paths, before anything else). The visit type is the one
+    /// with FHIR paths, before anything else; a resource past the document
+    /// bounds is refused and dropped without recursion; so is a reference
+    /// map past [`MAX_DOCUMENT_ITEMS`] entries). The visit type is the one
     /// given, else the one whose code matches `appointmentType.coding[].code`
     /// ignoring case (`appointmentType` `unknown_visit_type` otherwise).
     /// Only `proposed` and `booked` resources are imported for now (`status`
@@ -63,7 +98,8 @@ impl Clinic {
     /// (migration)`. Both refuse a patient whose record takes no bookings,
     /// references that do not exist (`not_found` naming the field) and
     /// double bookings (the store's check over the span widened by the
-    /// visit type's buffers). Written with its audit entry and
+    /// visit type's buffers, which must stay within the instants every host
+    /// represents: `out_of_range`). Written with its audit entry and
     /// `appointment.booked`.
     pub async fn import_appointment_fhir(
         &self,
@@ -76,7 +112,11 @@ impl Clinic {
             references,
             migration,
         } = import;
-        let imported = fhir::appointment_from_fhir(&resource, &FhirRefs::from(references))?;
+        let imported = references_within_bounds(&references)
+            .and_then(|()| fhir::appointment_from_fhir(&resource, &FhirRefs::from(references)));
+        // A refused resource may be nested beyond what a recursive drop survives.
+        crate::document::dismantle(resource);
+        let imported = imported?;
         if !IMPORTABLE.contains(&imported.status) {
             return Err(Error::invalid(
                 "status",
@@ -174,8 +214,9 @@ impl Clinic {
                 .await?
                 .ok_or_else(|| Error::missing("resource", "room"))?;
         }
-        let blocked_from = imported.start - minutes(visit.buffer_before_minutes);
-        let blocked_until = imported.end + minutes(visit.buffer_after_minutes);
+        let before = -minutes(visit.buffer_before_minutes);
+        let blocked_from = instant::add("start", imported.start, before)?;
+        let blocked_until = instant::add("end", imported.end, minutes(visit.buffer_after_minutes))?;
         if blocked_until - blocked_from > minutes(MAX_BLOCK_MINUTES) {
             return Err(Error::invalid(
                 "end",
@@ -239,7 +280,8 @@ impl Clinic {
 
     /// A practitioner's FHIR R4 Schedule ([`fhir::schedule_to_fhir`]); the
     /// planning horizon runs from now to the furthest any visit type may be
-    /// booked ahead. Needs `schedule.read`; staff data, so not audited.
+    /// booked ahead (at most the last instant carebase stores). Needs
+    /// `schedule.read`; staff data, so not audited.
     pub async fn export_schedule_fhir(
         &self,
         actor: &Actor,
@@ -262,7 +304,10 @@ impl Clinic {
                 .iter()
                 .map(|v| v.horizon_days)
                 .max()
-                .map(|days| (now, now + Duration::days(i64::from(days))));
+                .map(|days| {
+                    let end = instant::saturating_add(now, Duration::days(i64::from(days)));
+                    (now, instant::clamp(end))
+                });
             Ok(fhir::schedule_to_fhir(&found, horizon))
         })
         .await

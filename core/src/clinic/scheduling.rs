@@ -315,6 +315,8 @@ impl Clinic {
                 "between 1 and 200 practitioners",
             ));
         }
+        crate::instant::check(&mut errors, "from", query.from);
+        crate::instant::check(&mut errors, "to", query.to);
         if query.to <= query.from || query.to - query.from > Duration::days(MAX_SEARCH_DAYS) {
             errors.push(FieldError::new(
                 "to",

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use super::{Permission, Policy, Relationship, Rule};
 use crate::actor::Role;
+use crate::limits::{MAX_DOCUMENT_BYTES, MAX_DOCUMENT_DEPTH};
 use crate::patient::PatientField;
 use crate::{Error, Result};
 use tree::{Entry, Kind, Node};
@@ -32,12 +33,18 @@ impl Policy {
     }
 
     /// Parses and checks a TOML document; errors name the line and field.
+    /// At most [`MAX_DOCUMENT_BYTES`] long and [`MAX_DOCUMENT_DEPTH`] deep
+    /// (the `toml` parser stops at its own, higher, nesting limit first).
     pub fn from_toml(text: &str) -> Result<Policy> {
+        within_size(text)?;
         load(text, tree::parse_toml(text), "table")
     }
 
     /// Parses and checks a JSON document; errors name the line and field.
+    /// At most [`MAX_DOCUMENT_BYTES`] long and [`MAX_DOCUMENT_DEPTH`] deep,
+    /// checked on the text before anything parses it.
     pub fn from_json(text: &str) -> Result<Policy> {
+        within_size(text)?;
         load(text, tree::parse_json(text), "object")
     }
 
@@ -53,6 +60,32 @@ impl Policy {
     }
 }
 
+/// A policy text longer than [`MAX_DOCUMENT_BYTES`] is refused where it
+/// crosses the limit.
+fn within_size(text: &str) -> Result<()> {
+    if text.len() <= MAX_DOCUMENT_BYTES {
+        return Ok(());
+    }
+    let mut cut = MAX_DOCUMENT_BYTES;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let (line, column) = tree::line_col(text, cut);
+    Err(Error::InvalidPolicy {
+        location: format!("line {line}, column {column}"),
+        message: format!("a policy document has at most {MAX_DOCUMENT_BYTES} bytes"),
+    })
+}
+
+/// The error for a value at `offset` nested deeper than [`MAX_DOCUMENT_DEPTH`].
+fn too_deep(text: &str, offset: usize) -> Error {
+    let (line, column) = tree::line_col(text, offset);
+    Error::InvalidPolicy {
+        location: format!("line {line}, column {column}"),
+        message: format!("at most {MAX_DOCUMENT_DEPTH} levels of nesting"),
+    }
+}
+
 /// Converts and checks a parsed document.
 fn load(
     text: &str,
@@ -63,6 +96,9 @@ fn load(
         location: format!("line {}, column {}", e.line, e.column),
         message: e.message,
     })?;
+    if let Some(offset) = tree::deeper_than(&root, MAX_DOCUMENT_DEPTH) {
+        return Err(too_deep(text, offset));
+    }
     let mut loader = Loader {
         text,
         table_word,

@@ -228,6 +228,21 @@ pub fn blocked(visit: &VisitType, start: DateTime<Utc>) -> (DateTime<Utc>, DateT
     )
 }
 
+/// Whether a visit of `visit` starting at `start` stays, with its end and
+/// its buffers, within the instants every host represents
+/// ([`crate::instant`]). Only such a visit is offered or written, and for
+/// one the plain arithmetic of [`blocked`] cannot overflow.
+pub fn fits_calendar(visit: &VisitType, start: DateTime<Utc>) -> bool {
+    use crate::instant::is_representable;
+    let end = start.checked_add_signed(minutes(visit.duration_minutes));
+    let from = start.checked_sub_signed(minutes(visit.buffer_before_minutes));
+    let until = end.and_then(|e| e.checked_add_signed(minutes(visit.buffer_after_minutes)));
+    is_representable(start)
+        && [end, from, until]
+            .into_iter()
+            .all(|at| at.is_some_and(is_representable))
+}
+
 /// Minutes as a duration.
 pub fn minutes(m: u32) -> Duration {
     Duration::minutes(i64::from(m))
@@ -285,10 +300,11 @@ impl Unavailable {
 
 /// Whether `start` obeys notice and horizon at `now`.
 pub fn timing(visit: &VisitType, now: DateTime<Utc>, start: DateTime<Utc>) -> Option<Unavailable> {
-    if start < now + minutes(visit.min_notice_minutes) {
+    use crate::instant::saturating_add;
+    if start < saturating_add(now, minutes(visit.min_notice_minutes)) {
         return Some(Unavailable::TooSoon);
     }
-    if start > now + Duration::days(i64::from(visit.horizon_days)) {
+    if start > saturating_add(now, Duration::days(i64::from(visit.horizon_days))) {
         return Some(Unavailable::BeyondHorizon);
     }
     None
@@ -469,8 +485,9 @@ pub struct SlotRules<'a> {
 
 impl SlotRules<'_> {
     /// The starts of `practitioner` in `[from, to)` on the grid and free of
-    /// bookings, notice and horizon, ascending. Per-day limits are left to
-    /// the caller, which counts only the days of the starts it keeps.
+    /// bookings, notice and horizon, whose visit [fits the
+    /// calendar](fits_calendar), ascending. Per-day limits are left to the
+    /// caller, which counts only the days of the starts it keeps.
     pub fn free_starts(
         &self,
         practitioner: &Practitioner,
@@ -481,6 +498,7 @@ impl SlotRules<'_> {
         let duration = minutes(self.visit.duration_minutes);
         grid_starts(practitioner, tz, duration, from, to)
             .into_iter()
+            .filter(|start| fits_calendar(self.visit, *start))
             .filter(|start| self.check_booked_time(practitioner, *start).is_none())
             .collect()
     }

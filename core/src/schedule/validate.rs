@@ -8,6 +8,7 @@ use super::model::{
 };
 use super::slots::zone;
 use crate::error::FieldError;
+use crate::instant;
 
 /// The longest visit including buffers: a day. Keeps overlap queries bounded.
 pub const MAX_BLOCK_MINUTES: u32 = 24 * 60;
@@ -115,6 +116,11 @@ pub fn availability(errors: &mut Vec<FieldError>, prefix: &str, a: &Availability
                 "end must be after start on the same day",
             ));
         }
+        for (field, date) in [("valid_from", w.valid_from), ("valid_until", w.valid_until)] {
+            if let Some(date) = date {
+                instant::check_date(errors, &format!("{prefix}weekly[{i}].{field}"), date);
+            }
+        }
         if let (Some(from), Some(until)) = (w.valid_from, w.valid_until) {
             if until < from {
                 errors.push(FieldError::new(
@@ -126,6 +132,7 @@ pub fn availability(errors: &mut Vec<FieldError>, prefix: &str, a: &Availability
         }
     }
     for (i, e) in a.exceptions.iter().enumerate() {
+        instant::check_date(errors, &format!("{prefix}exceptions[{i}].date"), e.date);
         if let Some(w) = e.extra_hours {
             if w.start >= w.end {
                 errors.push(FieldError::new(
@@ -137,6 +144,8 @@ pub fn availability(errors: &mut Vec<FieldError>, prefix: &str, a: &Availability
         }
     }
     for (i, off) in a.time_off.iter().enumerate() {
+        instant::check(errors, &format!("{prefix}time_off[{i}].start"), off.start);
+        instant::check(errors, &format!("{prefix}time_off[{i}].end"), off.end);
         if off.start >= off.end {
             errors.push(FieldError::new(
                 format!("{prefix}time_off[{i}].end"),
@@ -321,6 +330,7 @@ pub fn booking(errors: &mut Vec<FieldError>, prefix: &str, b: &BookAppointment) 
         }
     }
     optional_text(errors, &format!("{prefix}note"), &b.note, 2000);
+    instant::check(errors, &format!("{prefix}start"), b.start);
 }
 
 /// A recurrence.

@@ -6,6 +6,8 @@ use std::fmt;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use toml::Spanned;
 
+use crate::limits::MAX_DOCUMENT_DEPTH;
+
 /// A value and where it starts in the text.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Node {
@@ -82,6 +84,25 @@ fn tidy(message: &str) -> String {
         (Some(c), Some(next)) if next.is_uppercase() => format!("{c}{}", chars.as_str()),
         (Some(c), _) => c.to_lowercase().chain(chars).collect(),
     }
+}
+
+/// The offset of the first array or table nested deeper than `max` (the
+/// root is level 1), found without recursion.
+pub(super) fn deeper_than(root: &Node, max: usize) -> Option<usize> {
+    let mut stack = vec![(root, 1usize)];
+    while let Some((node, depth)) = stack.pop() {
+        let children: Vec<&Node> = match &node.kind {
+            Kind::Array(items) => items.iter().collect(),
+            Kind::Table(entries) => entries.iter().map(|e| &e.value).collect(),
+            _ => continue,
+        };
+        if depth > max {
+            return Some(node.offset);
+        }
+        // Reversed, so the first child in the document is looked at first.
+        stack.extend(children.into_iter().rev().map(|c| (c, depth + 1)));
+    }
+    None
 }
 
 /// Parses TOML, keeping the span of every key and value.
@@ -170,9 +191,19 @@ impl<'de> Visitor<'de> for KindVisitor {
     }
 }
 
-/// Parses JSON: serde_json checks the syntax (and reports its own line and
-/// column), then a scan of the now well-formed text records offsets.
+/// Parses JSON: the nesting is bounded first (serde_json's syntax check
+/// below does not bound it, and the scan recurses once per level), then
+/// serde_json checks the syntax (and reports its own line and column), then
+/// a scan of the now well-formed text records offsets.
 pub(super) fn parse_json(text: &str) -> Result<Node, SyntaxError> {
+    if let Some(offset) = crate::document::deeper_than(text, MAX_DOCUMENT_DEPTH) {
+        let (line, column) = line_col(text, offset);
+        return Err(SyntaxError {
+            line,
+            column,
+            message: format!("at most {MAX_DOCUMENT_DEPTH} levels of nesting"),
+        });
+    }
     if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
         let full = e.to_string();
         let suffix = format!(" at line {} column {}", e.line(), e.column());
@@ -194,7 +225,8 @@ pub(super) fn parse_json(text: &str) -> Result<Node, SyntaxError> {
     })
 }
 
-/// A cursor over JSON text already known to be well-formed; leaves are
+/// A cursor over JSON text already known to be well-formed and at most
+/// [`MAX_DOCUMENT_DEPTH`] deep (it recurses once per level); leaves are
 /// decoded by serde_json so escapes and numbers follow the standard.
 struct Scan<'a> {
     text: &'a str,

@@ -81,9 +81,11 @@ impl fmt::Debug for FhirAppointment {
 }
 
 impl FhirAppointment {
-    /// Reads an Appointment; wrong types and unreadable instants are field
-    /// errors, all of them collected.
+    /// Reads an Appointment (a document within [`crate::document`]'s
+    /// bounds); wrong types and unreadable instants are field errors, all of
+    /// them collected.
     pub fn from_fhir(resource: &Value) -> Result<Self> {
+        crate::document::check_value(resource, "resource")?;
         let mut errors = Vec::new();
         let read = Self::read(resource, &mut errors);
         match read {
@@ -187,8 +189,12 @@ struct Role {
 /// the appointment's practitioner), at most one `Location/…` or `Device/…`
 /// actor (the room), references resolved through `refs`, `comment` as the
 /// note and, when cancelled, `cancelationReason.coding[0].code` (required)
-/// as the reason. Every failing field is reported with its FHIR path.
+/// as the reason. Every failing field is reported with its FHIR path. The
+/// resource is a document within [`crate::document`]'s bounds (`too_deep`,
+/// `too_large` at `resource`, `too_long`, `too_many` at their path), and its
+/// instants are ones every host can represent ([`crate::instant`]).
 pub fn appointment_from_fhir(resource: &Value, refs: &FhirRefs) -> Result<ImportedAppointment> {
+    crate::document::check_value(resource, "resource")?;
     let mut errors = Vec::new();
     let Some(parsed) = FhirAppointment::read(resource, &mut errors) else {
         return Err(Error::validation(errors));

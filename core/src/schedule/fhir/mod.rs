@@ -14,7 +14,10 @@
 //!   [`appointment_to_fhir`] merges back (its shape is below).
 //!
 //! Instants are read as RFC 3339 date-times with a zone and written in UTC
-//! (`2013-12-10T09:00:00Z`, fractional seconds only when not zero). Field
+//! (`2013-12-10T09:00:00Z`, fractional seconds only when not zero); one no
+//! host can represent (a year outside 1–9999, a leap second) is
+//! `out_of_range`. Every resource read is first bounded as a document
+//! ([`crate::document`]). Field
 //! errors name FHIR paths such as `participant[1].actor.reference` and never
 //! carry the values read.
 //!
@@ -348,7 +351,8 @@ pub fn format_instant(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-/// An optional instant element.
+/// An optional instant element: one every host can represent (years 1 to
+/// 9999, no leap second), else `out_of_range`.
 fn instant(
     obj: &Object,
     key: &str,
@@ -356,16 +360,20 @@ fn instant(
     errors: &mut Vec<FieldError>,
 ) -> Option<DateTime<Utc>> {
     let text = string(obj, key, prefix, errors)?;
-    let at = parse_instant(&text);
-    if at.is_none() {
+    let Some(at) = parse_instant(&text) else {
         fail(
             errors,
             path(prefix, key),
             "invalid_format",
             "must be a date-time with a time zone",
         );
+        return None;
+    };
+    if !crate::instant::is_representable(at) {
+        errors.push(crate::instant::out_of_range(path(prefix, key)));
+        return None;
     }
-    at
+    Some(at)
 }
 
 /// `resourceType` must be `expected`.

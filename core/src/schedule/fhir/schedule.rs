@@ -85,8 +85,10 @@ pub struct FhirSchedule {
 }
 
 impl FhirSchedule {
-    /// Reads a Schedule; every failing field is reported with its path.
+    /// Reads a Schedule (a document within [`crate::document`]'s bounds);
+    /// every failing field is reported with its path.
     pub fn from_fhir(resource: &Value) -> Result<Self> {
+        crate::document::check_value(resource, "resource")?;
         let mut errors = Vec::new();
         let Some(obj) = object(resource, "", &mut errors) else {
             return Err(Error::validation(errors));
@@ -189,8 +191,10 @@ pub struct FhirSlot {
 }
 
 impl FhirSlot {
-    /// Reads a Slot; every failing field is reported with its path.
+    /// Reads a Slot (a document within [`crate::document`]'s bounds); every
+    /// failing field is reported with its path.
     pub fn from_fhir(resource: &Value) -> Result<Self> {
+        crate::document::check_value(resource, "resource")?;
         let mut errors = Vec::new();
         let Some(obj) = object(resource, "", &mut errors) else {
             return Err(Error::validation(errors));
