@@ -62,6 +62,9 @@ pub enum Permission {
     /// `audit.access_log`: who accessed a patient's record.
     #[serde(rename = "audit.access_log")]
     AccessLogRead,
+    /// `audit.checkpoint`: verify the trail and sign a checkpoint of every chain head.
+    #[serde(rename = "audit.checkpoint")]
+    AuditCheckpoint,
     /// `outbox.read`: poll and acknowledge events.
     #[serde(rename = "outbox.read")]
     OutboxRead,
@@ -99,7 +102,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 25] = [
+    pub const ALL: [Permission; 26] = [
         Permission::PatientRead,
         Permission::PatientSearch,
         Permission::PatientRegister,
@@ -114,6 +117,7 @@ impl Permission {
         Permission::AuditRead,
         Permission::AuditVerify,
         Permission::AccessLogRead,
+        Permission::AuditCheckpoint,
         Permission::OutboxRead,
         Permission::PolicyManage,
         Permission::ScheduleRead,
@@ -144,6 +148,7 @@ impl Permission {
             Permission::AuditRead => "audit.read",
             Permission::AuditVerify => "audit.verify",
             Permission::AccessLogRead => "audit.access_log",
+            Permission::AuditCheckpoint => "audit.checkpoint",
             Permission::OutboxRead => "outbox.read",
             Permission::PolicyManage => "policy.manage",
             Permission::ScheduleRead => "schedule.read",
