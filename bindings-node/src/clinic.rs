@@ -362,8 +362,8 @@ impl Clinic {
 
     /// The public fingerprint of the audit key in use (for diagnostics).
     #[napi]
-    pub fn audit_key_id(&self) -> String {
-        self.inner.audit_key_id().to_owned()
+    pub async fn audit_key_id(&self) -> Result<String> {
+        Ok(self.inner.audit_key_id().to_owned())
     }
 
     /// Who accessed a patient's record, newest first.

@@ -141,10 +141,10 @@ pub enum Permission {
     AuditRead,
     #[napi(value = "audit.verify")]
     AuditVerify,
-    #[napi(value = "audit.checkpoint")]
-    AuditCheckpoint,
     #[napi(value = "audit.access_log")]
     AccessLogRead,
+    #[napi(value = "audit.checkpoint")]
+    AuditCheckpoint,
     #[napi(value = "outbox.read")]
     OutboxRead,
     #[napi(value = "policy.manage")]
