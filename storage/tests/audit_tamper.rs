@@ -40,6 +40,16 @@ async fn keyed_clinic(path: &Path) -> (Clinic, Arc<SqliteStore>) {
     (clinic, store)
 }
 
+/// Copies a closed database file with its write-ahead log, if one was left,
+/// so the copy holds every committed write.
+fn copy_db(from: &Path, to: &Path) {
+    let wal = |p: &Path| PathBuf::from(format!("{}-wal", p.display()));
+    std::fs::copy(from, to).expect("copy");
+    if wal(from).exists() {
+        std::fs::copy(wal(from), wal(to)).expect("copy wal");
+    }
+}
+
 fn details(family: &str, given: &str) -> PatientDetails {
     PatientDetails {
         names: vec![HumanName {
@@ -114,7 +124,7 @@ async fn base() -> Base {
         .expect("checkpoint 1");
     store.close().await;
     let older = dir.path().join("older.db");
-    std::fs::copy(&file, &older).expect("copy");
+    copy_db(&file, &older);
 
     let (clinic, store) = keyed_clinic(&file).await;
     for p in [alpha.id, beta.id, alpha.id] {
@@ -374,7 +384,7 @@ async fn apply(t: Tamper, base: &Base, file: &Path) {
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
             }
-            std::fs::copy(&base.older, file).expect("roll back");
+            copy_db(&base.older, file);
             return;
         }
         _ => {}
@@ -592,7 +602,7 @@ async fn every_kind_of_tampering_is_detected_against_the_kept_checkpoint() {
     let mut rows = Vec::new();
     for (i, t) in TABLE.iter().enumerate() {
         let file = base.file.with_file_name(format!("tampered-{i}.db"));
-        std::fs::copy(&base.file, &file).expect("copy");
+        copy_db(&base.file, &file);
         apply(*t, &base, &file).await;
         let (alone, anchored) = verify(&file, &base.kept).await;
         rows.push((*t, alone, anchored));
@@ -637,7 +647,7 @@ async fn every_kind_of_tampering_is_detected_against_the_kept_checkpoint() {
 async fn an_insert_no_longer_moves_a_chain_head() {
     let base = base().await;
     let file = base.file.with_file_name("insert.db");
-    std::fs::copy(&base.file, &file).expect("copy");
+    copy_db(&base.file, &file);
     let last = chain_of(&file, Some(base.alpha))
         .await
         .pop()
