@@ -368,6 +368,26 @@ mod tests {
     }
 
     #[test]
+    fn every_problem_kind_serializes_as_its_code() {
+        use ProblemKind::*;
+        for kind in [
+            Edited,
+            Deleted,
+            Reordered,
+            Inserted,
+            Forged,
+            WrongKey,
+            MissingChain,
+            CheckpointMismatch,
+            CheckpointEdited,
+            CheckpointMissing,
+        ] {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+        }
+    }
+
+    #[test]
     fn a_new_seal_names_its_scheme_and_key() {
         let key = host_key();
         let (_, entries, _) = chain_of(1, &key);
