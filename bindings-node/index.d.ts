@@ -120,8 +120,19 @@ export declare class Clinic {
   reviewEmergencyAccess(actor: Actor, grant: string, note?: string | undefined | null): Promise<BreakGlassGrant>
   /** Audit entries in recording order (page with `query.after`). */
   auditLog(actor: Actor, query?: AuditQuery | undefined | null): Promise<Array<AuditEntry>>
-  /** Verifies every audit hash chain. */
-  verifyAudit(actor: Actor): Promise<AuditVerification>
+  /**
+   * Verifies the audit trail against the newest stored checkpoint and,
+   * when given, a checkpoint kept outside the database (`trusted`).
+   */
+  verifyAudit(actor: Actor, trusted?: AuditCheckpoint | undefined | null): Promise<AuditVerification>
+  /**
+   * Verifies the trail and signs a checkpoint over every chain head (a
+   * trail that fails verification is refused with `conflict`). Keep the
+   * result outside the database.
+   */
+  auditCheckpoint(actor: Actor): Promise<AuditCheckpoint>
+  /** The public fingerprint of the audit key in use (for diagnostics). */
+  auditKeyId(): Promise<string>
   /** Who accessed a patient's record, newest first. */
   whoAccessed(actor: Actor, patient: string, limit?: number | undefined | null): Promise<Array<AccessRecord>>
   /** The next outbox events after `consumer`'s acknowledged position. */
@@ -279,6 +290,25 @@ export interface AppointmentQuery {
 /** The FHIR appointment life cycle (the subset carebase drives). */
 export type AppointmentStatus = 'proposed' | 'booked' | 'arrived' | 'fulfilled' | 'cancelled' | 'noshow'
 
+/**
+ * A signed checkpoint over every audit chain head: plain JSON data to keep
+ * outside the database (`JSON.stringify` it) and pass back to `verifyAudit`.
+ */
+export interface AuditCheckpoint {
+  seq: number
+  /** RFC 3339 UTC. */
+  at: string
+  chains: number
+  entries: number
+  /** Merkle root (hex) over every pinned chain head. */
+  root: string
+  prevSignature: string
+  /** The signing key's fingerprint. */
+  keyId: string
+  /** HMAC-SHA256 (hex) of the fields above. */
+  signature: string
+}
+
 /** One hash-chained audit entry. */
 export interface AuditEntry {
   id: string
@@ -305,12 +335,22 @@ export interface AuditQuery {
   limit?: number
 }
 
-/** The result of verifying every audit chain. */
+/** What verifying the audit trail found, and what it checked. */
 export interface AuditVerification {
   ok: boolean
   chainsChecked: number
   entriesChecked: number
   problem?: ChainProblem
+  /** Whether the clinic holds a host audit key (false: the public development key). */
+  keyed: boolean
+  /** Fingerprint of the key verified with. */
+  keyId: string
+  /** Stored checkpoints whose signatures and links were checked. */
+  checkpointsChecked: number
+  /** The newest stored checkpoint the chains were checked against. */
+  anchor?: number
+  /** The checkpoint passed to `verifyAudit`, found in the stored history. */
+  trusted?: number
 }
 
 /** When a practitioner can be booked, in their own time zone. */
@@ -402,12 +442,15 @@ export interface CareAssignment {
   assignedAt: string
 }
 
-/** Where an audit chain breaks. */
+/** The first problem verification found. */
 export interface ChainProblem {
+  /** The chain (a patient id; absent: entries about no patient, or the checkpoint history). */
   chain?: string
   seq: number
   entry?: string
   kind: ProblemKind
+  /** The checkpoint concerned, for problems found against one. */
+  checkpoint?: number
 }
 
 /** A check-digit scheme for an identifier system. */
@@ -614,7 +657,7 @@ export interface NewVisitType {
 
 /**
  * Opens a store (`memory:`, `sqlite:///path.db`, `sqlite::memory:`) and
- * returns a clinic over it with the given settings and policy.
+ * returns a clinic over it with the given settings, policy and audit key.
  */
 export declare function open(url: string, options?: OpenOptions | undefined | null): Promise<Clinic>
 
@@ -623,6 +666,12 @@ export interface OpenOptions {
   settings?: Settings
   /** An access policy document, TOML or JSON text (JSON when it starts with `{`). */
   policy?: string
+  /**
+   * The host's audit key (at least 32 random bytes, kept outside the
+   * database). Without it the public development key is used and every
+   * verification says `keyed: false`: set one in production.
+   */
+  auditKey?: Uint8Array
 }
 
 /** One outbox event. */
@@ -696,7 +745,7 @@ export interface PatientQuery {
 }
 
 /** What an actor may ask for. */
-export type Permission = 'patient.read' | 'patient.search' | 'patient.register' | 'patient.update' | 'patient.deactivate' | 'patient.merge' | 'mrn.generate' | 'care_team.read' | 'care_team.manage' | 'break_glass.request' | 'break_glass.review' | 'audit.read' | 'audit.verify' | 'audit.access_log' | 'outbox.read' | 'policy.manage' | 'schedule.read' | 'schedule.manage' | 'calendar.read' | 'appointment.read' | 'appointment.book' | 'appointment.migrate' | 'appointment.reschedule' | 'appointment.cancel' | 'appointment.status' | 'reminder.send'
+export type Permission = 'patient.read' | 'patient.search' | 'patient.register' | 'patient.update' | 'patient.deactivate' | 'patient.merge' | 'mrn.generate' | 'care_team.read' | 'care_team.manage' | 'break_glass.request' | 'break_glass.review' | 'audit.read' | 'audit.verify' | 'audit.access_log' | 'audit.checkpoint' | 'outbox.read' | 'policy.manage' | 'schedule.read' | 'schedule.manage' | 'calendar.read' | 'appointment.read' | 'appointment.book' | 'appointment.migrate' | 'appointment.reschedule' | 'appointment.cancel' | 'appointment.status' | 'reminder.send'
 
 /** A person who sees patients. Actors are linked through `Actor.practitioner`. */
 export interface Practitioner {
@@ -713,8 +762,8 @@ export interface Practitioner {
   updatedAt: string
 }
 
-/** What kind of tampering an audit chain shows. */
-export type ProblemKind = 'edited' | 'deleted' | 'reordered' | 'inserted'
+/** What kind of tampering verification found (a closed set). */
+export type ProblemKind = 'edited' | 'deleted' | 'reordered' | 'inserted' | 'forged' | 'wrong_key' | 'missing_chain' | 'checkpoint_mismatch' | 'checkpoint_edited' | 'checkpoint_missing'
 
 /** One rule the policy considered. */
 export interface ReasonStep {

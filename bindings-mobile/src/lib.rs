@@ -97,16 +97,28 @@ fn actor(a: Actor) -> cb::Result<cb::Actor> {
 #[uniffi::export(async_runtime = "tokio")]
 impl Clinic {
     /// Opens a store (`memory:`, `sqlite:///path.db`, `sqlite::memory:`) and
-    /// a clinic over it, with optional settings and policy (defaults otherwise).
-    #[uniffi::constructor(default(settings = None, policy = None))]
+    /// a clinic over it, with optional settings and policy (defaults
+    /// otherwise). `audit_key` (Kotlin `ByteArray`, Swift `Data`, at least
+    /// 32 random bytes) seals the audit trail; keep it outside the database.
+    /// Without one the public development key is used and every
+    /// verification says `keyed = false`: set one in production.
+    #[uniffi::constructor(default(settings = None, policy = None, audit_key = None))]
     pub async fn open(
         url: String,
         settings: Option<Settings>,
         policy: Option<Arc<Policy>>,
+        audit_key: Option<Vec<u8>>,
     ) -> Result<Arc<Self>> {
         let settings = settings.map(cb::Settings::try_from).transpose()?;
+        let audit_key = audit_key
+            .as_deref()
+            .map(cb::audit::AuditKey::new)
+            .transpose()?;
         let store = carebase_storage::open(&url).await?;
         let mut inner = cb::Clinic::new(store);
+        if let Some(key) = audit_key {
+            inner = inner.with_audit_key(key);
+        }
         if let Some(settings) = settings {
             inner = inner.with_settings(settings);
         }
@@ -391,10 +403,35 @@ impl Clinic {
         Ok(entries.into_iter().map(Into::into).collect())
     }
 
-    /// Walks every audit chain and reports the first problem.
-    pub async fn verify_audit(&self, actor: Actor) -> Result<AuditVerification> {
+    /// Verifies the audit trail against the newest stored checkpoint and,
+    /// when given, a checkpoint the host kept elsewhere; reports what it
+    /// checked and the first problem.
+    #[uniffi::method(default(trusted = None))]
+    pub async fn verify_audit(
+        &self,
+        actor: Actor,
+        trusted: Option<AuditCheckpoint>,
+    ) -> Result<AuditVerification> {
         let actor = self::actor(actor)?;
-        Ok(self.inner.verify_audit(&actor).await?.into())
+        let trusted = trusted.map(|t| t.into_core("trusted")).transpose()?;
+        Ok(self
+            .inner
+            .verify_audit(&actor, trusted.as_ref())
+            .await?
+            .into())
+    }
+
+    /// Verifies the trail and signs a checkpoint over every chain head;
+    /// export it and keep it outside the database. A trail that fails
+    /// verification is refused (`Conflict`).
+    pub async fn audit_checkpoint(&self, actor: Actor) -> Result<AuditCheckpoint> {
+        let actor = self::actor(actor)?;
+        Ok(self.inner.audit_checkpoint(&actor).await?.into())
+    }
+
+    /// The public fingerprint of the audit key in use (for diagnostics).
+    pub fn audit_key_id(&self) -> String {
+        self.inner.audit_key_id().to_owned()
     }
 
     /// Who accessed a patient's record, oldest first (the query is audited too).

@@ -333,13 +333,37 @@ impl Clinic {
         Ok(list(self.inner.audit_log(&actor, &query).await.js()?))
     }
 
-    /// Verifies every audit hash chain.
+    /// Verifies the audit trail against the newest stored checkpoint and,
+    /// when given, a checkpoint kept outside the database (`trusted`).
     #[napi(strict)]
-    pub async fn verify_audit(&self, actor: Actor) -> Result<AuditVerification> {
+    pub async fn verify_audit(
+        &self,
+        actor: Actor,
+        trusted: Option<AuditCheckpoint>,
+    ) -> Result<AuditVerification> {
+        let mut c = Check::default();
+        let actor = c.actor(actor);
+        let trusted = trusted.map(|t| c.checkpoint("trusted", t));
+        c.done().js()?;
+        let report = self.inner.verify_audit(&actor, trusted.as_ref()).await;
+        Ok(report.js()?.into())
+    }
+
+    /// Verifies the trail and signs a checkpoint over every chain head (a
+    /// trail that fails verification is refused with `conflict`). Keep the
+    /// result outside the database.
+    #[napi(strict)]
+    pub async fn audit_checkpoint(&self, actor: Actor) -> Result<AuditCheckpoint> {
         let mut c = Check::default();
         let actor = c.actor(actor);
         c.done().js()?;
-        Ok(self.inner.verify_audit(&actor).await.js()?.into())
+        Ok(self.inner.audit_checkpoint(&actor).await.js()?.into())
+    }
+
+    /// The public fingerprint of the audit key in use (for diagnostics).
+    #[napi]
+    pub async fn audit_key_id(&self) -> Result<String> {
+        Ok(self.inner.audit_key_id().to_owned())
     }
 
     /// Who accessed a patient's record, newest first.

@@ -266,6 +266,19 @@ impl Check {
         }
     }
 
+    pub fn checkpoint(&mut self, field: &str, c: AuditCheckpoint) -> cb::audit::AuditCheckpoint {
+        cb::audit::AuditCheckpoint {
+            seq: self.count(&format!("{field}.seq"), c.seq),
+            at: self.instant(&format!("{field}.at"), &c.at),
+            chains: self.count(&format!("{field}.chains"), c.chains),
+            entries: self.count(&format!("{field}.entries"), c.entries),
+            root: c.root,
+            prev_signature: c.prev_signature,
+            key_id: c.key_id,
+            signature: c.signature,
+        }
+    }
+
     pub fn audit_query(&mut self, q: AuditQuery) -> cb::audit::AuditQuery {
         cb::audit::AuditQuery {
             patient: self
@@ -564,7 +577,29 @@ impl From<cb::audit::AuditVerification> for AuditVerification {
                 seq: p.seq as f64,
                 entry: opt_str(p.entry),
                 kind: p.kind.into(),
+                checkpoint: p.checkpoint.map(|c| c as f64),
             }),
+            keyed: v.keyed,
+            key_id: v.key_id,
+            checkpoints_checked: v.checkpoints_checked as f64,
+            anchor: v.anchor.map(|a| a as f64),
+            trusted: v.trusted.map(|t| t as f64),
+        }
+    }
+}
+
+impl From<cb::audit::AuditCheckpoint> for AuditCheckpoint {
+    fn from(c: cb::audit::AuditCheckpoint) -> Self {
+        Self {
+            seq: c.seq as f64,
+            // Microseconds always, so the signed instant survives the round trip.
+            at: c.at.to_rfc3339_opts(SecondsFormat::Micros, true),
+            chains: c.chains as f64,
+            entries: c.entries as f64,
+            root: c.root,
+            prev_signature: c.prev_signature,
+            key_id: c.key_id,
+            signature: c.signature,
         }
     }
 }
@@ -629,7 +664,7 @@ same_variants!(PatientField <=> cp::PatientField {
 same_variants!(Permission <=> cb::policy::Permission {
     PatientRead, PatientSearch, PatientRegister, PatientUpdate, PatientDeactivate, PatientMerge,
     MrnGenerate, CareTeamRead, CareTeamManage, BreakGlassRequest, BreakGlassReview, AuditRead,
-    AuditVerify, AccessLogRead, OutboxRead, PolicyManage, ScheduleRead, ScheduleManage, CalendarRead,
+    AuditVerify, AccessLogRead, AuditCheckpoint, OutboxRead, PolicyManage, ScheduleRead, ScheduleManage, CalendarRead,
     AppointmentRead, AppointmentBook, AppointmentMigrate, AppointmentReschedule, AppointmentCancel,
     AppointmentStatus, ReminderSend
 });
@@ -638,4 +673,7 @@ same_variants!(Relationship <=> cb::policy::Relationship {
 });
 same_variants!(Outcome <=> cb::audit::Outcome { Success, Denied, Failed });
 same_variants!(CheckDigit <=> cp::CheckDigit { Luhn, Verhoeff });
-same_variants!(ProblemKind <=> cb::audit::ProblemKind { Edited, Deleted, Reordered, Inserted });
+same_variants!(ProblemKind <=> cb::audit::ProblemKind {
+    Edited, Deleted, Reordered, Inserted, Forged, WrongKey, MissingChain, CheckpointMismatch,
+    CheckpointEdited, CheckpointMissing
+});

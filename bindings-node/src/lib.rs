@@ -24,12 +24,13 @@ use crate::error::JsResult;
 use crate::types::OpenOptions;
 
 /// Opens a store (`memory:`, `sqlite:///path.db`, `sqlite::memory:`) and
-/// returns a clinic over it with the given settings and policy.
+/// returns a clinic over it with the given settings, policy and audit key.
 #[napi(strict)]
 pub async fn open(url: String, options: Option<OpenOptions>) -> napi::Result<Clinic> {
     let options = options.unwrap_or(OpenOptions {
         settings: None,
         policy: None,
+        audit_key: None,
     });
     let mut check = Check::default();
     let settings = options.settings.map(|s| check.settings(s.0));
@@ -38,8 +39,15 @@ pub async fn open(url: String, options: Option<OpenOptions>) -> napi::Result<Cli
         Some(text) => Some(convert::policy_in(text).js()?),
         None => None,
     };
+    let audit_key = match options.audit_key.as_deref() {
+        Some(bytes) => Some(carebase::audit::AuditKey::new(bytes).js()?),
+        None => None,
+    };
     let store = carebase_storage::open(&url).await.js()?;
     let mut inner = carebase::Clinic::new(store);
+    if let Some(key) = audit_key {
+        inner = inner.with_audit_key(key);
+    }
     if let Some(settings) = settings {
         inner = inner.with_settings(settings);
     }

@@ -3,7 +3,7 @@
 //! instants RFC 3339 UTC strings, versions and sequence numbers `number`.
 //! Conversions live in `convert.rs`.
 
-use napi::bindgen_prelude::{FromNapiValue, ToNapiValue, TypeName, ValidateNapiValue};
+use napi::bindgen_prelude::{FromNapiValue, ToNapiValue, TypeName, Uint8Array, ValidateNapiValue};
 use napi::{sys, ValueType};
 use napi_derive::napi;
 
@@ -143,6 +143,8 @@ pub enum Permission {
     AuditVerify,
     #[napi(value = "audit.access_log")]
     AccessLogRead,
+    #[napi(value = "audit.checkpoint")]
+    AuditCheckpoint,
     #[napi(value = "outbox.read")]
     OutboxRead,
     #[napi(value = "policy.manage")]
@@ -199,13 +201,19 @@ pub enum CheckDigit {
     Verhoeff,
 }
 
-/// What kind of tampering an audit chain shows.
+/// What kind of tampering verification found (a closed set).
 #[napi(string_enum = "snake_case")]
 pub enum ProblemKind {
     Edited,
     Deleted,
     Reordered,
     Inserted,
+    Forged,
+    WrongKey,
+    MissingChain,
+    CheckpointMismatch,
+    CheckpointEdited,
+    CheckpointMissing,
 }
 
 /// Who is asking. Hosts build it from their own authentication.
@@ -258,6 +266,10 @@ pub struct OpenOptions {
     pub settings: Option<Obj<Settings>>,
     /// An access policy document, TOML or JSON text (JSON when it starts with `{`).
     pub policy: Option<String>,
+    /// The host's audit key (at least 32 random bytes, kept outside the
+    /// database). Without it the public development key is used and every
+    /// verification says `keyed: false`: set one in production.
+    pub audit_key: Option<Uint8Array>,
 }
 
 /// A business identifier such as an MRN: unique per system.
@@ -485,22 +497,53 @@ pub struct AuditQuery {
     pub limit: Option<f64>,
 }
 
-/// Where an audit chain breaks.
+/// The first problem verification found.
 #[napi(object)]
 pub struct ChainProblem {
+    /// The chain (a patient id; absent: entries about no patient, or the checkpoint history).
     pub chain: Option<String>,
     pub seq: f64,
     pub entry: Option<String>,
     pub kind: ProblemKind,
+    /// The checkpoint concerned, for problems found against one.
+    pub checkpoint: Option<f64>,
 }
 
-/// The result of verifying every audit chain.
+/// What verifying the audit trail found, and what it checked.
 #[napi(object)]
 pub struct AuditVerification {
     pub ok: bool,
     pub chains_checked: f64,
     pub entries_checked: f64,
     pub problem: Option<ChainProblem>,
+    /// Whether the clinic holds a host audit key (false: the public development key).
+    pub keyed: bool,
+    /// Fingerprint of the key verified with.
+    pub key_id: String,
+    /// Stored checkpoints whose signatures and links were checked.
+    pub checkpoints_checked: f64,
+    /// The newest stored checkpoint the chains were checked against.
+    pub anchor: Option<f64>,
+    /// The checkpoint passed to `verifyAudit`, found in the stored history.
+    pub trusted: Option<f64>,
+}
+
+/// A signed checkpoint over every audit chain head: plain JSON data to keep
+/// outside the database (`JSON.stringify` it) and pass back to `verifyAudit`.
+#[napi(object)]
+pub struct AuditCheckpoint {
+    pub seq: f64,
+    /// RFC 3339 UTC.
+    pub at: String,
+    pub chains: f64,
+    pub entries: f64,
+    /// Merkle root (hex) over every pinned chain head.
+    pub root: String,
+    pub prev_signature: String,
+    /// The signing key's fingerprint.
+    pub key_id: String,
+    /// HMAC-SHA256 (hex) of the fields above.
+    pub signature: String,
 }
 
 /// One access to a patient's record, as the patient may see it.

@@ -8,7 +8,9 @@ import {
   type Appointment,
   type AppointmentQuery,
   type AppointmentStatus,
+  type AuditCheckpoint,
   type AuditEntry,
+  type AuditVerification,
   type Availability,
   type BookAppointment,
   type CancellationReason,
@@ -38,7 +40,8 @@ const settings: Settings = {
 }
 
 export async function day(): Promise<number> {
-  const clinic: Clinic = await open('sqlite:///tmp/x.db', { settings, policy: 'version = 1' })
+  const auditKey: Uint8Array = new Uint8Array(32)
+  const clinic: Clinic = await open('sqlite:///tmp/x.db', { settings, policy: 'version = 1', auditKey })
   const desk: Actor = { id: newId(), roles: ['front_desk'] }
   const details: PatientDetails = {
     names: [{ use: 'official', family: 'Núñez', given: ['José'] }],
@@ -53,6 +56,10 @@ export async function day(): Promise<number> {
   const d: Decision = await clinic.explainAccess(desk, 'patient.read', p.id)
   const steps: string[] = d.steps.map((s) => `${s.rule}:${s.role}:${s.relationship}:${s.held}`)
   const log: AuditEntry[] = await clinic.auditLog(desk, { patient: p.id, limit: 5 })
+  const kept: AuditCheckpoint = JSON.parse(JSON.stringify(await clinic.auditCheckpoint(desk)))
+  const report: AuditVerification = await clinic.verifyAudit(desk, kept)
+  const keyed: boolean = report.keyed && report.trusted === kept.seq && report.problem?.kind !== 'forged'
+  const keyId: string = await clinic.auditKeyId()
   const events: OutboxEvent[] = await clinic.pollEvents(desk, 'relay', 10)
   const payload: Record<string, unknown> = events[0].payload
   try {
@@ -65,7 +72,7 @@ export async function day(): Promise<number> {
       if (err.detail?.kind === 'stale_version') return err.detail.actual
     }
   }
-  return v + steps.length + log.length + Object.keys(payload).length + (next ? 1 : 0)
+  return v + steps.length + log.length + Object.keys(payload).length + (next ? 1 : 0) + (keyed ? keyId.length : 0)
 }
 
 export async function week(clinic: Clinic, desk: Actor, patient: string): Promise<string[]> {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { test } from 'node:test'
 
 import { open } from '../index.mjs'
@@ -24,7 +25,7 @@ test('the audit log lists, pages and verifies; entries hold ids and codes only',
   const [first, second] = entries
   assert.equal(first.chainSeq, 1)
   assert.equal(second.prevHash, first.hash)
-  assert.match(first.hash, /^[0-9a-f]{64}$/)
+  assert.match(first.hash, /^v2:[0-9a-f]{16}:[0-9a-f]{64}$/)
   assert.equal(first.actor, desk.id)
   assert.deepEqual(first.roles, ['front_desk'])
   assert.equal(first.patient, p.id)
@@ -119,4 +120,95 @@ sys.exit(0 if n == 1 else 3)
   assert.equal(report.problem.entry, second.id)
   assert.equal(report.problem.chain, p.id)
   assert.equal(report.problem.seq, 2)
+})
+
+/** Runs a python3 sqlite3 script against a file (the attacker's tool), or skips. */
+function tamper(t, file, script, ...args) {
+  if (spawnSync('python3', ['-c', 'import sqlite3'], { encoding: 'utf8' }).status !== 0) {
+    if (process.env.CI) throw new Error('python3 with sqlite3 is needed to tamper with the file')
+    t.skip('python3 with sqlite3 is not available')
+    return false
+  }
+  const run = spawnSync('python3', ['-c', script, file, ...args], { encoding: 'utf8' })
+  assert.equal(run.status, 0, run.stderr)
+  return true
+}
+
+test('an audit key seals the trail; a checkpoint exports as JSON and anchors verification', async () => {
+  const auditKey = randomBytes(32)
+  const c = await clinic({ auditKey })
+  const desk = actor('front_desk')
+  const p = await registered(c, desk)
+  await c.getPatient(desk, p.id)
+  const sys = system()
+  const [entry] = await c.auditLog(sys, { patient: p.id })
+  assert.ok(entry.hash.startsWith(`v2:${await c.auditKeyId()}:`))
+  const checkpoint = await c.auditCheckpoint(sys)
+  assert.equal(checkpoint.seq, 1)
+  assert.equal(checkpoint.keyId, await c.auditKeyId())
+  const kept = JSON.parse(JSON.stringify(checkpoint))
+  const report = await c.verifyAudit(sys, kept)
+  assert.equal(report.ok, true)
+  assert.equal(report.keyed, true)
+  assert.equal(report.keyId, await c.auditKeyId())
+  assert.equal(report.checkpointsChecked, 1)
+  assert.equal(report.anchor, 1)
+  assert.equal(report.trusted, 1)
+  assert.ok(!JSON.stringify([checkpoint, report]).includes(auditKey.toString('hex')))
+  await rejects(c.auditCheckpoint(desk), 'forbidden')
+  await rejects(c.verifyAudit(sys, { ...kept, root: 'not hex' }), 'validation')
+})
+
+test('without a key the trail is sealed with the development key and says so', async () => {
+  const c = await clinic()
+  await registered(c)
+  const report = await c.verifyAudit(system())
+  assert.equal(report.ok, true)
+  assert.equal(report.keyed, false)
+})
+
+test('a short audit key is refused; another key is reported as a wrong key', async () => {
+  await rejects(open('memory:', { auditKey: Buffer.from('too short') }), 'validation')
+  const url = sqliteUrl()
+  const c = await open(url, { settings, auditKey: randomBytes(32) })
+  await registered(c)
+  const other = await open(url, { settings, auditKey: new Uint8Array(randomBytes(32)) })
+  const report = await other.verifyAudit(system())
+  assert.equal(report.ok, false)
+  assert.equal(report.problem.kind, 'wrong_key')
+})
+
+test('deleting a whole chain, or the newest checkpoint, is detected', async (t) => {
+  const url = sqliteUrl()
+  const file = url.slice('sqlite://'.length)
+  const auditKey = randomBytes(32)
+  const c = await open(url, { settings, auditKey })
+  const desk = actor('front_desk')
+  const p = await registered(c, desk)
+  await c.getPatient(desk, p.id)
+  const sys = system()
+  await c.auditCheckpoint(sys)
+  const kept = await c.auditCheckpoint(sys)
+  const erase = `
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=10)
+db.execute("DELETE FROM audit_entries WHERE patient_id = ?", (sys.argv[2],))
+db.execute("DELETE FROM audit_heads WHERE chain = ?", (sys.argv[2],))
+db.commit()
+`
+  if (!tamper(t, file, erase, p.id)) return
+  const alone = await c.verifyAudit(sys)
+  assert.equal(alone.ok, false)
+  assert.equal(alone.problem.kind, 'missing_chain')
+  assert.equal(alone.problem.chain, p.id)
+  const dropNewest = `
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=10)
+db.execute("DELETE FROM audit_checkpoints WHERE seq = 2")
+db.commit()
+`
+  tamper(t, file, dropNewest)
+  const anchored = await c.verifyAudit(sys, kept)
+  assert.equal(anchored.problem.kind, 'checkpoint_missing')
+  assert.equal(anchored.problem.checkpoint, 2)
 })

@@ -125,6 +125,9 @@ const BAD = {
     { ...v, resource: { ...v.resource, participant: 42 } }, { ...v, visitType: 'x' }, { ...v, visitType: 42 },
     { ...v, visitType: undefined }, { ...v, references: 42 }, { ...v, references: {} },
     { ...v, references: { ...v.references, 'Patient/example': 'x' } }, { ...v, references: { ...v.references, 'Patient/example': 42 } }],
+  checkpoint: (v) => [42, 'x', {}, { ...v, seq: -1 }, { ...v, seq: 1.5 }, { ...v, at: 'x' }, { ...v, at: MB },
+    { ...v, root: MB }, { ...v, root: 'not hex' }, { ...v, keyId: 42 }, { ...v, signature: 'ABC' },
+    { ...v, prevSignature: undefined }],
   appointmentQuery: (v) => [undefined, 42, {}, { from: v.from }, { ...v, from: 'x' }, { ...v, to: v.from },
     { ...v, limit: 0 }, { ...v, limit: 5000 }, { ...v, practitioner: 'x' }, { ...v, includeInactive: 'yes' },
     { from: v.from, to: v.to }],
@@ -141,6 +144,7 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
   const a = await c.bookAppointment(desk, booking)
   const spring = { from: '2027-02-01T00:00:00Z', to: '2027-04-01T00:00:00Z' }
   const room = await c.addResource(sys, { kind: 'room', name: 'Room', timeZone: 'UTC' })
+  const kept = await c.auditCheckpoint(sys)
   const fhirImport = {
     resource: fhirExample('Appointment-example.json'),
     visitType: visitType.id,
@@ -167,7 +171,9 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
     grantsAwaitingReview: [['actor', 'number'], [S(), 10]],
     reviewEmergencyAccess: [['actor', 'id', 'optText'], [S(), newId(), 'ok']],
     auditLog: [['actor', 'auditQuery'], [S(), {}]],
-    verifyAudit: [['actor'], [S()]],
+    verifyAudit: [['actor', 'checkpoint'], [S(), kept]],
+    auditCheckpoint: [['actor'], [S()]],
+    auditKeyId: [[], []],
     whoAccessed: [['actor', 'id', 'optNumber'], [S(), p.id, 10]],
     pollEvents: [['actor', 'consumer', 'number'], [S(), 'relay', 10]],
     eventsAfter: [['actor', 'number', 'number'], [S(), 0, 10]],
@@ -235,7 +241,8 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
   }
   for (const options of [42, 'x', { settings: 42 }, { settings: { breakGlassMaxMinutes: NaN } },
     { settings: { mrnNamespaces: [{ facility: 'f', system: 's', digits: -1 }] } },
-    { settings: { identifierSystems: [{ system: 's', checkDigit: 'md5' }] } }, { policy: 42 }, { policy: MB }, { policy: '' }]) {
+    { settings: { identifierSystems: [{ system: 's', checkDigit: 'md5' }] } }, { policy: 42 }, { policy: MB }, { policy: '' },
+    { auditKey: 42 }, { auditKey: 'x'.repeat(40) }, { auditKey: new Uint8Array(3) }, { auditKey: new Uint8Array(4096) }]) {
     const err = await open('memory:', options).then(() => assert.fail(`open(memory:, ${JSON.stringify(options).slice(0, 40)}) resolved`), (e) => e)
     assert.ok(['validation', 'invalid_policy'].includes(err.code), String(err.code))
     calls++

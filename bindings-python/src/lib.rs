@@ -15,7 +15,7 @@ use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, OnceLock};
 
-use carebase::audit::AuditQuery;
+use carebase::audit::{AuditCheckpoint, AuditKey, AuditQuery};
 use carebase::clinic::{BookSeries, NewPatient};
 use carebase::patient::{IdentifierSystem, MrnNamespace, PatientDetails, PatientQuery};
 use carebase::policy::{Permission, Policy};
@@ -218,22 +218,30 @@ struct OpenArgs {
 }
 
 /// Opens the store `url` names (`memory:`, `sqlite:///path.db`,
-/// `sqlite::memory:`) and returns a clinic over it.
+/// `sqlite::memory:`) and returns a clinic over it. `audit_key` (bytes,
+/// passed beside the JSON so it never sits in an argument string) seals the
+/// audit trail; without it the public development key is used.
 #[pyfunction]
-#[pyo3(signature = (args, clock=None))]
+#[pyo3(signature = (args, clock=None, audit_key=None))]
 fn open(
     py: Python<'_>,
     args: String,
     clock: Option<&Bound<'_, ManualClock>>,
+    audit_key: Option<&[u8]>,
 ) -> PyResult<NativeClinic> {
     let clock: Option<Arc<dyn carebase::Clock>> = match clock {
         Some(c) => Some(c.get().inner.clone()),
         None => None,
     };
+    let audit_key = audit_key.map(AuditKey::new);
     let inner = run_with(py, args, move |a: OpenArgs| async move {
+        let audit_key = audit_key.transpose()?;
         let policy = a.policy.as_ref().map(load_policy).transpose()?;
         let store = carebase_storage::open(&a.url).await?;
         let mut clinic = Clinic::new(store);
+        if let Some(key) = audit_key {
+            clinic = clinic.with_audit_key(key);
+        }
         if let Some(settings) = a.settings {
             clinic = clinic.with_settings(settings.into_settings());
         }
@@ -279,6 +287,11 @@ macro_rules! operations {
             /// The policy in force, as JSON.
             fn policy(&self, py: Python<'_>) -> PyResult<String> {
                 encode(&*self.inner.policy()).map_err(|f| into_py_err(py, f))
+            }
+
+            /// The public fingerprint of the audit key in use.
+            fn audit_key_id(&self) -> String {
+                self.inner.audit_key_id().to_owned()
             }
         }
     };
@@ -355,8 +368,12 @@ operations! {
     fn audit_log(query: Option<AuditQuery>) => |c, a| {
         c.audit_log(&a.actor, &a.query.unwrap_or_default()).await
     };
-    /// `Clinic::verify_audit`.
-    fn verify_audit() => |c, a| c.verify_audit(&a.actor).await;
+    /// `Clinic::verify_audit` (optionally against a checkpoint the host kept).
+    fn verify_audit(trusted: Option<AuditCheckpoint>) => |c, a| {
+        c.verify_audit(&a.actor, a.trusted.as_ref()).await
+    };
+    /// `Clinic::audit_checkpoint`.
+    fn audit_checkpoint() => |c, a| c.audit_checkpoint(&a.actor).await;
     /// `Clinic::who_accessed`.
     fn who_accessed(patient: PatientId, limit: Option<u32>) => |c, a| {
         c.who_accessed(&a.actor, a.patient, a.limit).await

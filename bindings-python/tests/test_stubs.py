@@ -48,7 +48,7 @@ CORE_OPERATIONS = {
     "merge_patients", "unmerge_patients", "merge_history", "assign_care_team",
     "remove_care_team", "care_team", "explain_access", "request_emergency_access",
     "grants_awaiting_review", "review_emergency_access", "audit_log", "verify_audit",
-    "who_accessed", "poll_events", "events_after", "ack_events", "replace_policy",
+    "audit_checkpoint", "audit_key_id", "who_accessed", "poll_events", "events_after", "ack_events", "replace_policy",
     # scheduling
     "add_practitioner", "set_availability", "get_practitioner", "list_practitioners",
     "add_resource", "list_resources", "add_visit_type", "list_visit_types", "find_free_slots",

@@ -9,6 +9,7 @@
 //! ```
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod audit;
 mod clinic_flows;
 mod documents;
 mod guarded;
@@ -16,6 +17,7 @@ mod references;
 mod schedule;
 mod store_methods;
 
+pub use audit::*;
 pub use clinic_flows::*;
 pub use documents::*;
 pub use guarded::Guarded;
@@ -62,6 +64,10 @@ macro_rules! store_conformance_tests {
             concurrent_identifier_claims_have_one_winner,
             concurrent_updates_of_one_version_have_one_winner,
             concurrent_audit_writers_keep_every_chain_whole,
+            audit_entries_are_sealed_with_the_key_the_store_was_given,
+            audit_checkpoints_append_in_order_with_their_pinned_heads,
+            a_checkpoint_that_does_not_extend_the_newest_conflicts_and_writes_nothing,
+            clinic_checkpoints_and_verifies_against_the_checkpoint,
             clinic_registers_searches_and_verifies,
             clinic_merge_then_unmerge_restores_the_record,
             clinic_outbox_redelivers_until_acknowledged,

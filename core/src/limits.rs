@@ -49,3 +49,13 @@ pub const MIN_YEAR: i32 = 1;
 /// Latest calendar year of an instant or date carebase accepts or stores
 /// (see [`MIN_YEAR`]).
 pub const MAX_YEAR: i32 = 9999;
+
+// ------------------------------------------------------------ audit key ---
+
+/// Fewest bytes in a host's audit key: HMAC-SHA256 is only as strong as a
+/// 256-bit key, and a shorter one is almost always a password or a typo.
+pub const AUDIT_KEY_MIN_BYTES: usize = 32;
+
+/// Most bytes in a host's audit key: HMAC hashes longer keys down to 32 bytes
+/// anyway, so anything beyond this is a mistake (a file instead of a key).
+pub const AUDIT_KEY_MAX_BYTES: usize = 1024;

@@ -270,13 +270,13 @@ async fn verify_reports_the_first_edited_entry() {
     let desk = actor(Role::FrontDesk);
     clinic.get_patient(&desk, p.id).await.unwrap();
     let system = Actor::system();
-    assert!(clinic.verify_audit(&system).await.unwrap().ok);
+    assert!(clinic.verify_audit(&system, None).await.unwrap().ok);
     let mut target = None;
     store.tamper_audit_chain(Some(p.id), |entries| {
         entries[1].draft.outcome = Outcome::Denied;
         target = Some(entries[1].draft.id);
     });
-    let report = clinic.verify_audit(&system).await.unwrap();
+    let report = clinic.verify_audit(&system, None).await.unwrap();
     assert!(!report.ok);
     let problem = report.problem.unwrap();
     assert_eq!(problem.entry, target);

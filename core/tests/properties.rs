@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use carebase::audit::{verify_chain, AuditDraft, AuditEntry, Outcome};
+use carebase::audit::{verify_chain, AuditDraft, AuditEntry, AuditKey, ChainRules, Outcome};
 use carebase::clinic::NewPatient;
 use carebase::patient::{
     ContactPoint, ContactSystem, Gender, HumanName, PatientDetails, PatientQuery,
@@ -103,11 +103,15 @@ proptest! {
         })?;
     }
 
-    /// Any single edit, deletion or swap of audit rows is detected.
+    /// Any single edit, deletion or swap of audit rows is detected, with
+    /// the host's key as without one.
     #[test]
-    fn any_single_tampering_of_the_audit_chain_is_detected(len in 2usize..16, pick in any::<prop::sample::Index>(), other in any::<prop::sample::Index>(), kind in 0u8..5) {
+    fn any_single_tampering_of_the_audit_chain_is_detected(len in 2usize..16, pick in any::<prop::sample::Index>(), other in any::<prop::sample::Index>(), kind in 0u8..5, keyed in any::<bool>()) {
+        let key = if keyed { AuditKey::new(&[7u8, 3, 5].repeat(11)).unwrap() } else { AuditKey::development() };
+        let rules = ChainRules { key: &key, covered: 0 };
         let (entries, head, chain) = block_on(async {
             let store = carebase::MemoryStore::new();
+            store.use_audit_key(key.clone());
             let patient = Some(PatientId::new());
             let drafts: Vec<_> = (0..len).map(|i| AuditDraft {
                 id: AuditEntryId::new(),
@@ -125,7 +129,7 @@ proptest! {
             let head = store.audit_heads().await.unwrap().pop();
             (store.audit_chain(patient, 0, 1000).await.unwrap(), head, patient)
         });
-        prop_assert_eq!(verify_chain(chain, &entries, head.as_ref()), None);
+        prop_assert_eq!(verify_chain(chain, &entries, head.as_ref(), &rules), None);
         let i = pick.index(len);
         let mut j = other.index(len);
         if j == i { j = (i + 1) % len; }
@@ -148,6 +152,6 @@ proptest! {
                 for (n, e) in t.iter_mut().enumerate() { e.chain_seq = n as u64 + 1; }
             }
         }
-        prop_assert!(verify_chain(chain, &t, head.as_ref()).is_some(), "tampering kind {} not detected", kind);
+        prop_assert!(verify_chain(chain, &t, head.as_ref(), &rules).is_some(), "tampering kind {} not detected", kind);
     }
 }

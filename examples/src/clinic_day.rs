@@ -1,7 +1,8 @@
 //! A day at a small clinic, end to end on an embedded SQLite file:
 //! registration (with the errors a front desk really makes), a care team,
 //! a denied read and its reason, break-the-glass, a duplicate found and
-//! merged, the audit chain verified, and the outbox a relay would publish.
+//! merged, the audit trail checkpointed and verified, and the outbox a relay
+//! would publish.
 //!
 //! Run: `cargo run -p carebase-examples --bin clinic-day [path/to/clinic.db]`
 
@@ -75,6 +76,9 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     let url = format!("sqlite://{}", path.display());
     println!("carebase clinic day — store {url}\n");
     let store = carebase_storage::open(&url).await?;
+    // A production host loads its audit key from a secret store and adds
+    // `.with_audit_key(key)`; the demo runs on the public development key,
+    // which every verification report admits (`keyed=false`).
     let clinic = Clinic::new(store).with_settings(settings());
 
     let desk = Actor::new(ActorId::new(), vec![Role::FrontDesk]);
@@ -244,10 +248,17 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     }
 
     println!("\n18:00 end of day");
-    let report = clinic.verify_audit(&system).await?;
+    let checkpoint = clinic.audit_checkpoint(&system).await?;
     println!(
-        "  ✓ audit verified: ok={} ({} chains, {} entries)",
-        report.ok, report.chains_checked, report.entries_checked
+        "  ✓ audit checkpoint #{} over {} chains (export it: {} bytes of JSON)",
+        checkpoint.seq,
+        checkpoint.chains,
+        serde_json::to_string(&checkpoint)?.len()
+    );
+    let report = clinic.verify_audit(&system, Some(&checkpoint)).await?;
+    println!(
+        "  ✓ audit verified: ok={} keyed={} ({} chains, {} entries)",
+        report.ok, report.keyed, report.chains_checked, report.entries_checked
     );
     println!("  outbox, as a relay would publish it:");
     let events = clinic.poll_events(&system, "demo-relay", 100).await?;

@@ -13,7 +13,7 @@ mod shipped_migrations;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use carebase::audit::verify_chain;
+use carebase::audit::{verify_chain, ChainRules};
 use carebase::conformance::{at, audit_about, patient, with_identifier};
 use carebase::events::EventDraft;
 use carebase::schedule::{Appointment, AppointmentStatus, Reminder};
@@ -150,7 +150,11 @@ async fn verify_all(store: &dyn Store) -> u64 {
         let entries = store.audit_chain(chain, 1, 100_000).await.expect("chain");
         let head = heads.iter().find(|h| h.chain == chain);
         assert!(head.is_some(), "every chain has a head");
-        assert_eq!(verify_chain(chain, &entries, head), None, "chain verifies");
+        assert_eq!(
+            verify_chain(chain, &entries, head, &ChainRules::unkeyed()),
+            None,
+            "chain verifies"
+        );
         let seqs: Vec<u64> = entries.iter().map(|e| e.chain_seq).collect();
         let expected: Vec<u64> = (1..=entries.len() as u64).collect();
         assert_eq!(seqs, expected, "no gaps");
@@ -563,8 +567,10 @@ async fn open_by_url_applies_migrations_and_works() {
 
 /// Tables that hold no per-patient rows, or hold a global rule; every other
 /// table must carry `patient_id` in its primary key (the distribution key).
-const REFERENCE_TABLES: [&str; 8] = [
+const REFERENCE_TABLES: [&str; 9] = [
     "_sqlx_migrations",
+    // The signed audit checkpoint history: one row per (periodic) checkpoint.
+    "audit_checkpoints",
     "counters",
     "outbox_events",
     "outbox_consumers",

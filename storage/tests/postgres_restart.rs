@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use carebase::audit::verify_chain;
+use carebase::audit::{verify_chain, ChainRules};
 use carebase::conformance::{at, audit_about, patient};
 use carebase::events::EventDraft;
 use carebase::store::{ChangeSet, PatientWrite};
@@ -173,7 +173,11 @@ async fn a_server_restart_gives_storage_errors_never_partial_writes() {
     for chain in chains {
         let entries = store.audit_chain(chain, 1, 100_000).await.expect("chain");
         let head = heads.iter().find(|h| h.chain == chain);
-        assert_eq!(verify_chain(chain, &entries, head), None, "chain verifies");
+        assert_eq!(
+            verify_chain(chain, &entries, head, &ChainRules::unkeyed()),
+            None,
+            "chain verifies"
+        );
     }
     let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "outbox in order");

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use futures::future::join_all;
 
-use carebase::audit::{verify_chain, AuditQuery, ChainProblem, ProblemKind};
+use carebase::audit::{verify_chain, AuditQuery, ChainProblem, ChainRules, ProblemKind};
 use carebase::conformance::{at, audit_about, patient, with_identifier};
 use carebase::events::EventDraft;
 use carebase::patient::PatientSearch;
@@ -28,7 +28,7 @@ async fn problems(store: &dyn Store) -> Vec<ChainProblem> {
     for chain in store.audit_chains().await.unwrap() {
         let entries = store.audit_chain(chain, 0, 10_000).await.unwrap();
         let head = heads.iter().find(|h| h.chain == chain);
-        found.extend(verify_chain(chain, &entries, head));
+        found.extend(verify_chain(chain, &entries, head, &ChainRules::unkeyed()));
     }
     found
 }

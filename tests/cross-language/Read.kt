@@ -49,7 +49,9 @@ suspend fun run(db: File, expectedFile: File): List<String> {
 
     // Opening a missing file would create an empty clinic: refuse instead.
     if (!db.isFile) return listOf("no database at $db")
-    val clinic = Clinic.open("sqlite://${db.absolutePath}", settings())
+    val keyHex = System.getenv("CAREBASE_AUDIT_KEY") ?: error("CAREBASE_AUDIT_KEY is not set")
+    val key = keyHex.chunked(2).map { it.toInt(16).toByte() }.toByteArray()
+    val clinic = Clinic.open("sqlite://${db.absolutePath}", settings(), auditKey = key)
     val system = Actor(id = newId(), roles = listOf(Role.SYSTEM))
 
     val patients = expected["patients"] as List<Map<String, Any?>>
@@ -105,9 +107,22 @@ suspend fun run(db: File, expectedFile: File): List<String> {
     }
     same("outbox events", expected["events"], events)
 
-    val v = clinic.verifyAudit(system)
     val audit = expected["audit"] as Map<String, Any?>
+    val cp = audit["checkpoint"] as Map<String, Any?>
+    val kept = AuditCheckpoint(
+        seq = (cp["seq"] as Long).toULong(),
+        at = cp["at"] as String,
+        chains = (cp["chains"] as Long).toULong(),
+        entries = (cp["entries"] as Long).toULong(),
+        root = cp["root"] as String,
+        prevSignature = cp["prev_signature"] as String,
+        keyId = cp["key_id"] as String,
+        signature = cp["signature"] as String,
+    )
+    val v = clinic.verifyAudit(system, kept)
     same("audit ok", audit["ok"], v.ok)
+    same("audit keyed", audit["keyed"], v.keyed)
+    same("audit trusted", cp["seq"], v.trusted?.toLong())
     val wantChains = audit["chains_checked"] as Long
     if (v.chainsChecked.toLong() < wantChains) {
         diffs += "audit chains_checked: expected >= $wantChains, got ${v.chainsChecked}"

@@ -27,6 +27,7 @@ const same = (what, want, got) => {
 }
 
 const clinic = await open(`sqlite://${resolve(db)}`, {
+  auditKey: Buffer.from(process.env.CAREBASE_AUDIT_KEY ?? '', 'hex'),
   settings: {
     identifierSystems: [{ system: MRN, checkDigit: 'luhn' }],
     mrnNamespaces: [{ facility: 'north', system: MRN, digits: 7, checkDigit: 'luhn' }],
@@ -76,8 +77,20 @@ for (let after = 0; ; ) {
 }
 same('outbox events', expected.events, events)
 
-const v = await clinic.verifyAudit(system)
+const kept = expected.audit.checkpoint
+const v = await clinic.verifyAudit(system, {
+  seq: kept.seq,
+  at: kept.at,
+  chains: kept.chains,
+  entries: kept.entries,
+  root: kept.root,
+  prevSignature: kept.prev_signature,
+  keyId: kept.key_id,
+  signature: kept.signature,
+})
 same('audit ok', expected.audit.ok, v.ok)
+same('audit keyed', expected.audit.keyed, v.keyed)
+same('audit trusted', kept.seq, v.trusted)
 if (v.chainsChecked < expected.audit.chains_checked) {
   diffs.push(`audit chains_checked: expected >= ${expected.audit.chains_checked}, got ${v.chainsChecked}`)
 }

@@ -10,6 +10,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use carebase::audit::{AuditCheckpoint, AuditKey};
 use carebase::patient::{CheckDigit, IdentifierSystem, MrnNamespace, PatientQuery};
 use carebase::{Actor, Clinic, PatientId, Settings};
 use chrono::NaiveDate;
@@ -70,7 +71,12 @@ async fn run(db: &Path, expected_path: &Path) -> Result<Vec<String>, Box<dyn std
     let abs =
         std::fs::canonicalize(db).map_err(|e| format!("no database at {}: {e}", db.display()))?;
     let store = carebase_storage::open(&format!("sqlite://{}", abs.display())).await?;
-    let clinic = Clinic::new(store).with_settings(settings());
+    let key_hex =
+        std::env::var("CAREBASE_AUDIT_KEY").map_err(|_| "CAREBASE_AUDIT_KEY is not set")?;
+    let key = AuditKey::new(&from_hex(&key_hex).ok_or("CAREBASE_AUDIT_KEY is not hex")?)?;
+    let clinic = Clinic::new(store)
+        .with_settings(settings())
+        .with_audit_key(key);
     let system = Actor::system();
 
     let empty = Vec::new();
@@ -142,9 +148,12 @@ async fn run(db: &Path, expected_path: &Path) -> Result<Vec<String>, Box<dyn std
     }
     same("outbox events".into(), &expected["events"], &json!(events));
 
-    let v = clinic.verify_audit(&system).await?;
     let audit = &expected["audit"];
+    let kept: AuditCheckpoint = serde_json::from_value(audit["checkpoint"].clone())?;
+    let v = clinic.verify_audit(&system, Some(&kept)).await?;
     same("audit ok".into(), &audit["ok"], &Json::Bool(v.ok));
+    same("audit keyed".into(), &audit["keyed"], &Json::Bool(v.keyed));
+    same("audit trusted".into(), &json!(kept.seq), &json!(v.trusted));
     let Some(want_chains) = audit["chains_checked"].as_u64() else {
         return Err(format!("bad chains_checked {}", audit["chains_checked"]).into());
     };
@@ -164,4 +173,11 @@ async fn run(db: &Path, expected_path: &Path) -> Result<Vec<String>, Box<dyn std
         );
     }
     Ok(diffs)
+}
+
+fn from_hex(text: &str) -> Option<Vec<u8>> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }

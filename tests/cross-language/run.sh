@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Cross-language proof: Python writes a SQLite clinic; Rust, Node and Kotlin
 # read the same file and must give the same answers (patients, searches, outbox
-# event count, audit chain verification) as recorded in expected.json.
+# event count, keyed audit verification against the checkpoint Python exported)
+# as recorded in expected.json.
 #
 # Prerequisite: the three bindings are built by their own test scripts, which
 # scripts/test runs before this:
@@ -69,6 +70,10 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/carebase-cross-language.XXXXXX")"
 if [ -z "${KEEP:-}" ]; then trap 'rm -rf "$work"' EXIT; else echo "work dir: $work"; fi
 db="$work/clinic.db"
 expected="$work/expected.json"
+# The audit key every language opens the file with: kept outside the database,
+# as a host keeps it (a fresh random one each run).
+CAREBASE_AUDIT_KEY="$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
+export CAREBASE_AUDIT_KEY
 
 # Build the readers first (so the timed part below is only the proof).
 echo "== build Rust reader"

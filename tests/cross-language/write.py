@@ -4,8 +4,11 @@ Usage: python write.py <clinic.db> <expected.json>
 
 Creates a fresh SQLite clinic at <clinic.db>, registers a fixed set of patients
 (accented names, MRNs from the "north" facility, phones and emails), updates
-one, merges a duplicate, assigns a care team, breaks the glass, then writes
-<expected.json>: what every other language must read back from the same file.
+one, merges a duplicate, assigns a care team, breaks the glass, takes an audit
+checkpoint, then writes <expected.json>: what every other language must read
+back from the same file. The audit key comes from CAREBASE_AUDIT_KEY (hex),
+as a host would keep it: outside the database; the checkpoint goes into
+expected.json, as a host would export it.
 The searches are stored as data (`query`) so each reader runs exactly them.
 """
 
@@ -87,7 +90,8 @@ def main() -> None:
             os.remove(db + suffix)
         except FileNotFoundError:
             pass
-    clinic = cb.open(f"sqlite://{os.path.abspath(db)}", settings=SETTINGS)
+    audit_key = bytes.fromhex(os.environ["CAREBASE_AUDIT_KEY"])
+    clinic = cb.open(f"sqlite://{os.path.abspath(db)}", settings=SETTINGS, audit_key=audit_key)
     desk = cb.Actor.new(cb.Role.FRONT_DESK)
     admin = cb.Actor.new(cb.Role.ADMIN)
     system = cb.Actor.system()
@@ -153,15 +157,21 @@ def main() -> None:
         args = {k: (date.fromisoformat(v) if k == "birth_date" else v) for k, v in q.items()}
         searches.append({"query": q, "ids": search_all(clinic, system, **args)})
 
-    verification = clinic.verify_audit(system)
+    checkpoint = clinic.audit_checkpoint(system)
+    verification = clinic.verify_audit(system, trusted=checkpoint)
     expected = {
         "patients": expected_patients,
         "searches": searches,
-        "audit": {"ok": verification.ok, "chains_checked": verification.chains_checked},
+        "audit": {
+            "ok": verification.ok,
+            "keyed": verification.keyed,
+            "chains_checked": verification.chains_checked,
+            "checkpoint": json.loads(checkpoint.to_json()),
+        },
         "events": count_events(clinic, system),
     }
-    if not verification.ok:
-        sys.exit(f"write.py: audit verification failed right after writing: {verification.problem}")
+    if not (verification.ok and verification.keyed and verification.trusted == checkpoint.seq):
+        sys.exit(f"write.py: audit verification failed right after writing: {verification}")
     with open(out, "w", encoding="utf-8") as f:
         json.dump(expected, f, ensure_ascii=False, indent=2)
     print(

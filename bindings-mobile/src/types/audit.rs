@@ -27,9 +27,9 @@ pub struct AuditEntry {
     pub subject: Option<String>,
     /// 1-based position in its chain.
     pub chain_seq: u64,
-    /// Hash of the previous entry in the chain.
+    /// Seal of the previous entry in the chain.
     pub prev_hash: String,
-    /// Hash of this entry.
+    /// Seal of this entry (`v2:<key id>:<hmac>`, or a legacy SHA-256).
     pub hash: String,
 }
 
@@ -89,23 +89,25 @@ impl TryFrom<AuditQuery> for cba::AuditQuery {
     }
 }
 
-/// The first problem found in an audit chain.
+/// The first problem verification found.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ChainProblem {
-    /// Which chain (`null`: entries about no patient).
+    /// Which chain (`null`: entries about no patient, or the checkpoint history).
     pub chain: Option<String>,
-    /// Sequence number where the chain breaks.
+    /// Sequence number where the chain breaks (0 for checkpoint-history problems).
     pub seq: u64,
     /// The entry at fault, when there is one.
     pub entry: Option<String>,
     /// What happened.
     pub kind: ProblemKind,
+    /// The checkpoint concerned, for problems found against one.
+    pub checkpoint: Option<u64>,
 }
 
-/// What `verify_audit` found.
+/// What `verify_audit` found, and what it checked.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct AuditVerification {
-    /// True when every chain is intact.
+    /// True when the whole trail and the checkpoint history are intact.
     pub ok: bool,
     /// Chains walked.
     pub chains_checked: u64,
@@ -113,6 +115,17 @@ pub struct AuditVerification {
     pub entries_checked: u64,
     /// The first problem, if any.
     pub problem: Option<ChainProblem>,
+    /// Whether the clinic holds a host audit key (`false`: the public
+    /// development key, which proves nothing against database writers).
+    pub keyed: bool,
+    /// Fingerprint of the key verified with.
+    pub key_id: String,
+    /// Stored checkpoints whose signatures and links were checked.
+    pub checkpoints_checked: u64,
+    /// The newest stored checkpoint the chains were checked against.
+    pub anchor: Option<u64>,
+    /// The checkpoint the host passed, found in the stored history.
+    pub trusted: Option<u64>,
 }
 
 impl From<cba::AuditVerification> for AuditVerification {
@@ -126,8 +139,72 @@ impl From<cba::AuditVerification> for AuditVerification {
                 seq: p.seq,
                 entry: ids(p.entry),
                 kind: p.kind.into(),
+                checkpoint: p.checkpoint,
             }),
+            keyed: v.keyed,
+            key_id: v.key_id,
+            checkpoints_checked: v.checkpoints_checked,
+            anchor: v.anchor,
+            trusted: v.trusted,
         }
+    }
+}
+
+/// A signed checkpoint over every audit chain head. Keep it outside the
+/// database (WORM storage, another system) and pass it back to
+/// `verify_audit`: every field is plain text or a number.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AuditCheckpoint {
+    /// 1-based position in the checkpoint history.
+    pub seq: u64,
+    /// When it was taken (RFC 3339 UTC, microseconds).
+    pub at: String,
+    /// Chains pinned.
+    pub chains: u64,
+    /// Entries pinned.
+    pub entries: u64,
+    /// Merkle root (hex) over every pinned chain head.
+    pub root: String,
+    /// The previous checkpoint's signature.
+    pub prev_signature: String,
+    /// The signing key's fingerprint.
+    pub key_id: String,
+    /// HMAC-SHA256 (hex) of the fields above.
+    pub signature: String,
+}
+
+impl From<cba::AuditCheckpoint> for AuditCheckpoint {
+    fn from(c: cba::AuditCheckpoint) -> Self {
+        Self {
+            seq: c.seq,
+            at: ts(c.at),
+            chains: c.chains,
+            entries: c.entries,
+            root: c.root,
+            prev_signature: c.prev_signature,
+            key_id: c.key_id,
+            signature: c.signature,
+        }
+    }
+}
+
+impl AuditCheckpoint {
+    /// The core checkpoint; a bad instant is a validation error on `field.at`.
+    pub(crate) fn into_core(self, field: &str) -> cb::Result<cba::AuditCheckpoint> {
+        let mut f = Fields::default();
+        let at = f.take(instant(&format!("{field}.at"), &self.at));
+        f.done(|| {
+            Some(cba::AuditCheckpoint {
+                seq: self.seq,
+                at: at?,
+                chains: self.chains,
+                entries: self.entries,
+                root: self.root,
+                prev_signature: self.prev_signature,
+                key_id: self.key_id,
+                signature: self.signature,
+            })
+        })
     }
 }
 

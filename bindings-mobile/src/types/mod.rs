@@ -191,7 +191,8 @@ mirror_enum!(
     Permission <=> cbpol::Permission {
         PatientRead, PatientSearch, PatientRegister, PatientUpdate, PatientDeactivate,
         PatientMerge, MrnGenerate, CareTeamRead, CareTeamManage, BreakGlassRequest,
-        BreakGlassReview, AuditRead, AuditVerify, AccessLogRead, OutboxRead, PolicyManage,
+        BreakGlassReview, AuditRead, AuditVerify, AccessLogRead, AuditCheckpoint, OutboxRead,
+        PolicyManage,
         ScheduleRead, ScheduleManage, CalendarRead, AppointmentRead, AppointmentBook,
         AppointmentMigrate, AppointmentReschedule, AppointmentCancel, AppointmentStatus,
         ReminderSend
@@ -206,8 +207,11 @@ mirror_enum!(
     Outcome <=> cba::Outcome { Success, Denied, Failed }
 );
 mirror_enum!(
-    /// What broke an audit chain.
-    ProblemKind <=> cba::ProblemKind { Edited, Deleted, Reordered, Inserted }
+    /// What verification found broken (a closed set; see core's `ProblemKind`).
+    ProblemKind <=> cba::ProblemKind {
+        Edited, Deleted, Reordered, Inserted, Forged, WrongKey, MissingChain,
+        CheckpointMismatch, CheckpointEdited, CheckpointMissing
+    }
 );
 
 // Patient data must never reach logs through `{:?}` (nor, via

@@ -341,6 +341,40 @@ suspend fun auditVerifiesAndShowsWhoAccessed() {
     throws<CarebaseException.Forbidden> { c.verifyAudit(desk) }
 }
 
+fun randomKey(): ByteArray = ByteArray(32).also { java.security.SecureRandom().nextBytes(it) }
+
+suspend fun auditKeySealsAndCheckpointsAnchorVerification() {
+    val dir = java.nio.file.Files.createTempDirectory("carebase-kt-audit")
+    val url = "sqlite://${dir.resolve("audit.db")}"
+    val key = randomKey()
+    val c = Clinic.open(url, settings(), auditKey = key)
+    val p = c.register(details("Keyed", "Kim", null))
+    c.getPatient(desk, p.id)
+    val first = c.auditLog(admin, AuditQuery(patient = p.id)).first()
+    check(first.hash.startsWith("v2:${c.auditKeyId()}:")) { "sealed with the key: ${first.hash}" }
+
+    val cp = c.auditCheckpoint(admin)
+    eq(1UL, cp.seq, "first checkpoint")
+    eq(c.auditKeyId(), cp.keyId, "signed with the clinic's key")
+    val v = c.verifyAudit(admin, cp)
+    check(v.ok && v.keyed) { "keyed trail verifies against the kept checkpoint: $v" }
+    eq(1UL, v.trusted, "anchored to the kept checkpoint")
+    eq(1UL, v.anchor, "checked against the newest stored checkpoint")
+    check(!v.toString().contains(key.joinToString("") { "%02x".format(it) })) { "key never shown" }
+
+    throws<CarebaseException.Forbidden> { c.auditCheckpoint(desk) }
+    val badAt = throws<CarebaseException.Validation> { c.verifyAudit(admin, cp.copy(at = "not a time")) }
+    eq(listOf("trusted.at"), badAt.paths(), "bad kept checkpoint names its field")
+    throws<CarebaseException.Validation> { Clinic.open("memory:", auditKey = ByteArray(8) { it.toByte() }) }
+
+    val wrong = Clinic.open(url, settings(), auditKey = randomKey())
+    eq(ProblemKind.WRONG_KEY, wrong.verifyAudit(admin).problem?.kind, "another key")
+    val unkeyed = clinic()
+    unkeyed.register(details("Dev", "Key", null))
+    val dev = unkeyed.verifyAudit(admin)
+    check(dev.ok && !dev.keyed) { "without a key the report says unkeyed: $dev" }
+}
+
 suspend fun outboxPollAndAck() {
     val c = clinic()
     val p = c.register(details("Okafor", "Amara", "1990-03-04"))
@@ -501,6 +535,7 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
     "duplicatesMergeAndUnmerge" to ::duplicatesMergeAndUnmerge,
     "mrnsAreGeneratedUniquely" to ::mrnsAreGeneratedUniquely,
     "auditVerifiesAndShowsWhoAccessed" to ::auditVerifiesAndShowsWhoAccessed,
+    "auditKeySealsAndCheckpointsAnchorVerification" to ::auditKeySealsAndCheckpointsAnchorVerification,
     "outboxPollAndAck" to ::outboxPollAndAck,
     "policyAndSettings" to ::policyAndSettings,
     "sqliteStoresPersist" to ::sqliteStoresPersist,

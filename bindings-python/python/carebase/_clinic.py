@@ -16,6 +16,7 @@ from ._scheduling import SchedulingOperations
 from ._types import (
     AccessRecord,
     Actor,
+    AuditCheckpoint,
     AuditEntry,
     AuditQuery,
     AuditVerification,
@@ -68,10 +69,17 @@ def open(
     settings: Optional[Settings] = None,
     policy: Optional[Policy] = None,
     clock: Optional[ManualClock] = None,
+    audit_key: Optional[bytes] = None,
 ) -> Clinic:
     """Opens the store ``url`` names (``memory:``, ``sqlite:///path.db``,
     ``sqlite::memory:``) and returns a clinic over it, with optional
-    settings, access policy (default: core's) and clock (default: system)."""
+    settings, access policy (default: core's) and clock (default: system).
+
+    ``audit_key`` (at least 32 random bytes, kept outside the database)
+    seals the audit trail so that someone who can write the database cannot
+    forge or silently delete entries. Without it the public development key
+    is used and every ``AuditVerification`` says ``keyed=False``: production
+    hosts must set one."""
     args = encode_args(
         [
             ("url", url, str),
@@ -81,7 +89,13 @@ def open(
     )
     if clock is not None and not isinstance(clock, ManualClock):
         raise TypeError(f"clock: expected ManualClock, got {type(clock).__name__}")
-    native = _native.open(args, clock._native if clock is not None else None)
+    if audit_key is not None and not isinstance(audit_key, (bytes, bytearray, memoryview)):
+        raise TypeError(f"audit_key: expected bytes, got {type(audit_key).__name__}")
+    native = _native.open(
+        args,
+        clock._native if clock is not None else None,
+        bytes(audit_key) if audit_key is not None else None,
+    )
     return Clinic(native)
 
 
@@ -104,6 +118,10 @@ class Clinic(SchedulingOperations):
     def policy(self) -> Policy:
         """The access policy in force."""
         return decode_json(Policy, self._native.policy())
+
+    def audit_key_id(self) -> str:
+        """The public fingerprint of the audit key in use (for diagnostics)."""
+        return self._native.audit_key_id()
 
     # ------------------------------------------------------------ patients
 
@@ -230,8 +248,20 @@ class Clinic(SchedulingOperations):
         raise NotImplementedError  # replaced by @bridge
 
     @bridge
-    def verify_audit(self, actor: Actor) -> AuditVerification:
-        """Walks every hash chain; reports the first tampered entry."""
+    def verify_audit(
+        self, actor: Actor, trusted: Optional[AuditCheckpoint] = None
+    ) -> AuditVerification:
+        """Verifies the whole audit trail (every seal and link, every chain
+        against the newest stored checkpoint, the checkpoint history) and,
+        given ``trusted`` (a checkpoint kept outside the database), that the
+        stored history still holds it. Reports the first problem."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def audit_checkpoint(self, actor: Actor) -> AuditCheckpoint:
+        """Verifies the trail and signs a checkpoint over every chain head
+        (needs ``audit.checkpoint``). A trail that fails verification is
+        refused with ``ConflictError``. Export the result and keep it."""
         raise NotImplementedError  # replaced by @bridge
 
     @bridge

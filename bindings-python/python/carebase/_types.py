@@ -55,6 +55,7 @@ __all__ = [
     "AuditQuery",
     "ChainProblem",
     "AuditVerification",
+    "AuditCheckpoint",
     "AccessRecord",
     "OutboxEvent",
     "FieldError",
@@ -183,6 +184,7 @@ class Permission(str, enum.Enum):
     AUDIT_READ = "audit.read"
     AUDIT_VERIFY = "audit.verify"
     ACCESS_LOG_READ = "audit.access_log"
+    AUDIT_CHECKPOINT = "audit.checkpoint"
     OUTBOX_READ = "outbox.read"
     POLICY_MANAGE = "policy.manage"
     SCHEDULE_READ = "schedule.read"
@@ -216,12 +218,18 @@ class CheckDigit(str, enum.Enum):
 
 
 class ProblemKind(str, enum.Enum):
-    """What kind of tampering an audit chain shows."""
+    """What kind of tampering verification found (a closed set)."""
 
     EDITED = "edited"
     DELETED = "deleted"
     REORDERED = "reordered"
     INSERTED = "inserted"
+    FORGED = "forged"
+    WRONG_KEY = "wrong_key"
+    MISSING_CHAIN = "missing_chain"
+    CHECKPOINT_MISMATCH = "checkpoint_mismatch"
+    CHECKPOINT_EDITED = "checkpoint_edited"
+    CHECKPOINT_MISSING = "checkpoint_missing"
 
 
 class ConflictKind(str, enum.Enum):
@@ -563,22 +571,65 @@ class AuditQuery:
 
 @dataclass
 class ChainProblem:
-    """The first problem found in an audit chain."""
+    """The first problem verification found. ``checkpoint`` names the
+    checkpoint concerned for problems found against one."""
 
     chain: Optional[UUID]
     seq: int
     entry: Optional[UUID]
     kind: ProblemKind
+    checkpoint: Optional[int] = None
 
 
 @dataclass
 class AuditVerification:
-    """What verifying the audit chains found."""
+    """What verifying the audit trail found, and what it checked.
+
+    ``keyed`` is False when the clinic runs on the public development key
+    (no ``audit_key`` given to ``open``): then the result proves nothing
+    against someone who can write the database. ``anchor`` is the newest
+    stored checkpoint the chains were checked against; ``trusted`` the
+    checkpoint passed to ``verify_audit``, found in the stored history."""
 
     ok: bool
     chains_checked: int
     entries_checked: int
+    keyed: bool
+    key_id: str
+    checkpoints_checked: int
     problem: Optional[ChainProblem] = None
+    anchor: Optional[int] = None
+    trusted: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class AuditCheckpoint:
+    """A signed checkpoint over every audit chain head. Export it
+    (``to_json``) and keep it outside the database (WORM storage, another
+    system); pass it back to ``verify_audit`` to detect deleted checkpoints
+    or a database rolled back to an older copy."""
+
+    seq: int
+    at: datetime
+    chains: int
+    entries: int
+    root: str
+    prev_signature: str
+    key_id: str
+    signature: str
+
+    def to_json(self) -> str:
+        """The checkpoint as JSON text (core's own form)."""
+        from ._convert import encode, to_json
+
+        return to_json(encode(self, AuditCheckpoint, "checkpoint"))
+
+    @classmethod
+    def from_json(cls, text: str) -> "AuditCheckpoint":
+        """A checkpoint from ``to_json`` text."""
+        from ._convert import decode_json
+
+        return decode_json(AuditCheckpoint, text)
 
 
 @dataclass

@@ -1,12 +1,23 @@
 //! The audit trail: who did what to which patient, with what outcome and why.
 //!
-//! Entries are hash-chained per patient (plus one chain for entries about no
+//! Entries are chained per patient (plus one chain for entries about no
 //! patient), so unrelated writers never wait on one global chain head, and
 //! any edit, deletion, reordering or insertion is found by [`verify_chain`].
+//! Each entry is sealed with HMAC-SHA256 under the host's [`AuditKey`], which
+//! never enters the database, and signed [`AuditCheckpoint`]s pin every
+//! chain head, so someone who can write the database but lacks the key can
+//! neither forge an entry nor delete a whole chain unnoticed.
 
 mod chain;
+mod checkpoint;
+mod key;
 
-pub use chain::{seal, verify_chain, ChainProblem, ProblemKind, GENESIS_HASH};
+pub use chain::{seal, verify_chain, ChainProblem, ChainRules, ProblemKind, GENESIS_HASH};
+pub use checkpoint::{
+    check_pinned, check_pinned_heads, merkle_root, AuditCheckpoint, CheckpointAnchor,
+    CheckpointWalk,
+};
+pub use key::{AuditKey, DEVELOPMENT_AUDIT_KEY};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -61,9 +72,11 @@ pub struct AuditEntry {
     pub draft: AuditDraft,
     /// 1-based position in its chain.
     pub chain_seq: u64,
-    /// Hash of the previous entry in the chain ([`GENESIS_HASH`] for the first).
+    /// Seal of the previous entry in the chain ([`GENESIS_HASH`] for the first).
     pub prev_hash: String,
-    /// Hash of this entry's content, `chain_seq` and `prev_hash`.
+    /// Seal of this entry's content, `chain_seq` and `prev_hash`:
+    /// `v2:<key id>:<hex HMAC-SHA256>`, or 64 hex digits (SHA-256) for
+    /// entries written before keyed sealing.
     pub hash: String,
 }
 
@@ -74,7 +87,7 @@ pub struct ChainHead {
     pub chain: Option<PatientId>,
     /// Sequence of the newest entry.
     pub seq: u64,
-    /// Hash of the newest entry.
+    /// Seal of the newest entry.
     pub hash: String,
 }
 
@@ -95,10 +108,11 @@ pub struct AuditQuery {
     pub limit: Option<u32>,
 }
 
-/// What `verify` found.
+/// What `verify` found, and what it checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditVerification {
-    /// True when every chain is intact and matches its head.
+    /// True when every chain is intact, matches its head and what the
+    /// newest checkpoint pinned, and the checkpoint history is whole.
     pub ok: bool,
     /// Chains walked.
     pub chains_checked: u64,
@@ -106,6 +120,17 @@ pub struct AuditVerification {
     pub entries_checked: u64,
     /// The first problem found, if any.
     pub problem: Option<ChainProblem>,
+    /// Whether the clinic holds a host key. `false`: the public development
+    /// key, which proves nothing against someone who can write the database.
+    pub keyed: bool,
+    /// Fingerprint of the key verified with ([`AuditKey::key_id`]).
+    pub key_id: String,
+    /// Stored checkpoints whose signatures and links were checked.
+    pub checkpoints_checked: u64,
+    /// The newest stored checkpoint the chains were checked against.
+    pub anchor: Option<u64>,
+    /// The checkpoint the host passed, found in the stored history.
+    pub trusted: Option<u64>,
 }
 
 /// One access to a patient's record, as shown to that patient.

@@ -21,7 +21,7 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use crate::actor::Actor;
-use crate::audit::{AuditDraft, Outcome};
+use crate::audit::{AuditDraft, AuditKey, Outcome};
 use crate::clock::{Clock, SystemClock};
 use crate::ids::{AuditEntryId, PatientId, PractitionerId};
 use crate::patient::{IdentifierSystem, MrnNamespace};
@@ -63,6 +63,7 @@ pub struct Clinic {
     policy: Arc<RwLock<Arc<Policy>>>,
     clock: Arc<dyn Clock>,
     settings: Arc<Settings>,
+    audit_key: AuditKey,
 }
 
 /// Who asks for what about whom, carried through one operation.
@@ -77,14 +78,34 @@ struct Attempt<'a> {
 }
 
 impl Clinic {
-    /// A clinic over `store` with the default policy, settings and system clock.
+    /// A clinic over `store` with the default policy, settings and system
+    /// clock, sealing the audit trail with the public development key until
+    /// [`Clinic::with_audit_key`] gives it the host's.
     pub fn new(store: Arc<dyn Store>) -> Self {
+        let audit_key = AuditKey::development();
+        store.use_audit_key(audit_key.clone());
         Self {
             store,
             policy: Arc::new(RwLock::new(Arc::new(Policy::default_policy()))),
             clock: Arc::new(SystemClock),
             settings: Arc::new(Settings::default()),
+            audit_key,
         }
+    }
+
+    /// Seals and verifies the audit trail with the host's key, which must
+    /// stay outside the database: with it, someone who can write the
+    /// database can no longer forge or silently delete audit entries.
+    /// Hands the key to the store too, so both always use the same one.
+    pub fn with_audit_key(mut self, key: AuditKey) -> Self {
+        self.store.use_audit_key(key.clone());
+        self.audit_key = key;
+        self
+    }
+
+    /// The fingerprint of the audit key in use (public; for diagnostics).
+    pub fn audit_key_id(&self) -> &str {
+        self.audit_key.key_id()
     }
 
     /// Replaces the access policy (host configuration, not audited).

@@ -49,7 +49,7 @@ pub async fn clinic_registers_searches_and_verifies(store: Arc<dyn Store>) {
         vec![jose.id]
     );
     let system = Actor::system();
-    let report = clinic.verify_audit(&system).await.unwrap();
+    let report = clinic.verify_audit(&system, None).await.unwrap();
     assert!(report.ok, "{report:?}");
     assert!(report.entries_checked >= 2);
 }
@@ -93,7 +93,7 @@ pub async fn clinic_merge_then_unmerge_restores_the_record(store: Arc<dyn Store>
     );
     let log = clinic.merge_history(&system, keep.id).await.unwrap();
     assert!(log[0].unmerged_at.is_some());
-    assert!(clinic.verify_audit(&system).await.unwrap().ok);
+    assert!(clinic.verify_audit(&system, None).await.unwrap().ok);
 }
 
 pub async fn clinic_outbox_redelivers_until_acknowledged(store: Arc<dyn Store>) {

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::access::{BreakGlassGrant, CareAssignment};
-use crate::audit::{AuditEntry, AuditQuery, ChainHead};
+use crate::audit::{AuditCheckpoint, AuditEntry, AuditKey, AuditQuery, ChainHead};
 use crate::events::OutboxEvent;
 use crate::ids::{
     ActorId, AppointmentId, GrantId, MergeId, PatientId, PractitionerId, ResourceId, VisitTypeId,
@@ -32,6 +32,18 @@ pub struct Guarded<S, G> {
 impl<S: Store, G: Send + Sync> Store for Guarded<S, G> {
     async fn apply(&self, changes: ChangeSet) -> Result<Applied> {
         self.store.apply(changes).await
+    }
+    fn use_audit_key(&self, key: AuditKey) {
+        self.store.use_audit_key(key)
+    }
+    async fn audit_checkpoints(&self, after: u64, limit: u32) -> Result<Vec<AuditCheckpoint>> {
+        self.store.audit_checkpoints(after, limit).await
+    }
+    async fn latest_audit_checkpoint(&self) -> Result<Option<AuditCheckpoint>> {
+        self.store.latest_audit_checkpoint().await
+    }
+    async fn audit_checkpoint_heads(&self) -> Result<Vec<ChainHead>> {
+        self.store.audit_checkpoint_heads().await
     }
     async fn patient(&self, id: PatientId) -> Result<Option<Patient>> {
         self.store.patient(id).await

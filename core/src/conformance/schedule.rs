@@ -918,6 +918,6 @@ pub async fn clinic_books_moves_and_cancels_through_the_store(store: Arc<dyn Sto
             "appointment.cancelled"
         ]
     );
-    let report = clinic.verify_audit(&Actor::system()).await.unwrap();
+    let report = clinic.verify_audit(&Actor::system(), None).await.unwrap();
     assert!(report.ok, "{report:?}");
 }

@@ -6,7 +6,7 @@ use futures::future::join_all;
 
 use super::{at, audit_about, patient, with_contact, with_identifier};
 use crate::access::{BreakGlassGrant, CareAssignment};
-use crate::audit::{verify_chain, AuditQuery};
+use crate::audit::{verify_chain, AuditQuery, ChainRules};
 use crate::error::ConflictDetail;
 use crate::events::EventDraft;
 use crate::ids::{ActorId, GrantId, MergeId, PatientId, PractitionerId};
@@ -562,7 +562,10 @@ pub async fn audit_is_chained_per_patient(store: Arc<dyn Store>) {
     for chain in chains {
         let entries = store.audit_chain(chain, 0, 100).await.unwrap();
         let head = heads.iter().find(|h| h.chain == chain);
-        assert_eq!(verify_chain(chain, &entries, head), None);
+        assert_eq!(
+            verify_chain(chain, &entries, head, &ChainRules::unkeyed()),
+            None
+        );
     }
     let tail = store.audit_chain(Some(p), 2, 100).await.unwrap();
     assert_eq!(
@@ -591,7 +594,10 @@ pub async fn a_large_change_set_chains_every_entry(store: Arc<dyn Store>) {
         assert_eq!(entries.len(), 400);
         let head = heads.iter().find(|h| h.chain == chain);
         assert_eq!(head.map(|h| h.seq), Some(400));
-        assert_eq!(verify_chain(chain, &entries, head), None);
+        assert_eq!(
+            verify_chain(chain, &entries, head, &ChainRules::unkeyed()),
+            None
+        );
     }
 }
 
@@ -787,7 +793,10 @@ pub async fn concurrent_audit_writers_keep_every_chain_whole(store: Arc<dyn Stor
     for chain in store.audit_chains().await.unwrap() {
         let entries = store.audit_chain(chain, 0, 1000).await.unwrap();
         let head = heads.iter().find(|h| h.chain == chain);
-        assert_eq!(verify_chain(chain, &entries, head), None);
+        assert_eq!(
+            verify_chain(chain, &entries, head, &ChainRules::unkeyed()),
+            None
+        );
     }
     assert_eq!(store.audit_chain(None, 0, 1000).await.unwrap().len(), 32);
 }

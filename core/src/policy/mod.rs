@@ -50,6 +50,8 @@ code_enum! {
         AuditVerify = "audit.verify",
         /// `audit.access_log`: who accessed a patient's record.
         AccessLogRead = "audit.access_log",
+        /// `audit.checkpoint`: verify the trail and sign a checkpoint of every chain head.
+        AuditCheckpoint = "audit.checkpoint",
         /// `outbox.read`: poll and acknowledge events.
         OutboxRead = "outbox.read",
         /// `policy.manage`: replace the access policy.

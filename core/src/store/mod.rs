@@ -1,7 +1,8 @@
 //! The storage port. Reads are methods; every write is one [`ChangeSet`]
 //! that a backend applies atomically, checking its preconditions (expected
 //! versions, identifier uniqueness, state rules) inside the same transaction
-//! and chaining the audit entries with [`crate::audit::seal`].
+//! and chaining the audit entries with [`crate::audit::seal`] under the key
+//! the clinic handed it ([`Store::use_audit_key`]).
 
 pub mod memory;
 
@@ -10,7 +11,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::access::{BreakGlassGrant, CareAssignment};
-use crate::audit::{AuditDraft, AuditEntry, AuditQuery, ChainHead};
+use crate::audit::{AuditCheckpoint, AuditDraft, AuditEntry, AuditKey, AuditQuery, ChainHead};
 use crate::events::{EventDraft, OutboxEvent};
 use crate::ids::{
     ActorId, AppointmentId, GrantId, MergeId, PatientId, PractitionerId, ResourceId, VisitTypeId,
@@ -206,6 +207,19 @@ pub struct ReminderSent {
     pub at: DateTime<Utc>,
 }
 
+/// A new audit checkpoint and the chain heads it pins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointWrite {
+    /// The signed checkpoint. Its `seq` must be one past the newest stored
+    /// one and its `prev_signature` that one's signature (or the genesis
+    /// value for the first), else the change set fails with a stale-version
+    /// conflict: two checkpoints racing cannot both extend the history.
+    pub checkpoint: AuditCheckpoint,
+    /// The pinned heads that differ from the previous checkpoint's; the
+    /// store keeps, per chain, the head the newest checkpoint pinned.
+    pub changed_heads: Vec<ChainHead>,
+}
+
 /// Everything one operation writes, applied all-or-nothing.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChangeSet {
@@ -247,6 +261,8 @@ pub struct ChangeSet {
     pub audit: Vec<AuditDraft>,
     /// Events to append to the outbox, in order.
     pub events: Vec<EventDraft>,
+    /// An audit checkpoint to record.
+    pub checkpoint: Option<CheckpointWrite>,
 }
 
 impl ChangeSet {
@@ -273,7 +289,14 @@ pub struct Applied {
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Applies a change set atomically; on any error nothing is written.
+    /// Audit entries are sealed with the key of [`Store::use_audit_key`] and
+    /// each chain's head is advanced in the same transaction.
     async fn apply(&self, changes: ChangeSet) -> Result<Applied>;
+
+    /// Seals every audit entry applied from now on with `key` (a new store
+    /// seals with the development key). [`crate::Clinic::with_audit_key`]
+    /// calls it, so the clinic verifies with the key the store seals with.
+    fn use_audit_key(&self, key: AuditKey);
 
     /// One patient by id (merged and inactive ones too).
     async fn patient(&self, id: PatientId) -> Result<Option<Patient>>;
@@ -329,6 +352,13 @@ pub trait Store: Send + Sync {
         from_seq: u64,
         limit: u32,
     ) -> Result<Vec<AuditEntry>>;
+
+    /// Stored audit checkpoints with `seq > after`, oldest first, at most `limit`.
+    async fn audit_checkpoints(&self, after: u64, limit: u32) -> Result<Vec<AuditCheckpoint>>;
+    /// The newest stored audit checkpoint.
+    async fn latest_audit_checkpoint(&self) -> Result<Option<AuditCheckpoint>>;
+    /// Per chain, the head the newest checkpoint pinned (none before the first).
+    async fn audit_checkpoint_heads(&self) -> Result<Vec<ChainHead>>;
 
     /// One practitioner.
     async fn practitioner(&self, id: PractitionerId) -> Result<Option<Practitioner>>;

@@ -6,6 +6,7 @@
 //! preconditions are constraints and row locks (see `write.rs`); there is no
 //! in-process writer lock. Reads: single statements on pooled connections.
 
+mod audit;
 mod read;
 mod rows;
 mod schedule;
@@ -21,7 +22,7 @@ use sqlx::migrate::MigrateError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use carebase::access::{BreakGlassGrant, CareAssignment};
-use carebase::audit::{AuditEntry, AuditQuery, ChainHead};
+use carebase::audit::{AuditCheckpoint, AuditEntry, AuditKey, AuditQuery, ChainHead};
 use carebase::events::OutboxEvent;
 use carebase::patient::{MergeRecord, Patient, PatientSearch};
 use carebase::schedule::{
@@ -218,6 +219,7 @@ async fn newer_schema(pool: &PgPool, migrator: &sqlx::migrate::Migrator) -> Resu
 pub struct PostgresStore {
     pool: PgPool,
     practitioners: PractitionerCache,
+    audit_key: std::sync::RwLock<AuditKey>,
 }
 
 impl PostgresStore {
@@ -247,6 +249,7 @@ impl PostgresStore {
         Ok(Self {
             pool,
             practitioners: PractitionerCache::default(),
+            audit_key: std::sync::RwLock::new(AuditKey::development()),
         })
     }
 
@@ -264,7 +267,29 @@ impl PostgresStore {
 #[async_trait]
 impl Store for PostgresStore {
     async fn apply(&self, changes: ChangeSet) -> Result<Applied> {
-        write::apply(&self.pool, changes).await
+        // A poisoned lock still holds a whole key (it is only ever replaced).
+        let key = self
+            .audit_key
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        write::apply(&self.pool, changes, &key).await
+    }
+
+    fn use_audit_key(&self, key: AuditKey) {
+        *self.audit_key.write().unwrap_or_else(|e| e.into_inner()) = key;
+    }
+
+    async fn audit_checkpoints(&self, after: u64, limit: u32) -> Result<Vec<AuditCheckpoint>> {
+        audit::checkpoints(&self.pool, after, limit).await
+    }
+
+    async fn latest_audit_checkpoint(&self) -> Result<Option<AuditCheckpoint>> {
+        audit::latest_checkpoint(&self.pool).await
+    }
+
+    async fn audit_checkpoint_heads(&self) -> Result<Vec<ChainHead>> {
+        audit::checkpoint_heads(&self.pool).await
     }
 
     async fn patient(&self, id: PatientId) -> Result<Option<Patient>> {

@@ -7,21 +7,22 @@
 //!   re-check names the system);
 //! - versions: `UPDATE … WHERE patient_id = $1 AND version = $2` (0 rows:
 //!   stale or missing); once-only reviews/undos lock their row `FOR UPDATE`;
-//! - audit chains: the heads involved are locked `FOR UPDATE` in chain order
-//!   (no deadlocks between writers), entries are sealed after them, and the
-//!   primary key (patient_id, chain_seq) makes a fork impossible;
+//! - audit chains: see `audit.rs` (heads locked `FOR UPDATE` in chain
+//!   order, entries sealed with the clinic's key after them, the primary key
+//!   (patient_id, chain_seq) makes a fork impossible; checkpoints extend the
+//!   newest one or conflict);
 //! - outbox order: see [`append_events`];
 //! - scheduling (versions, no double booking, reminders sent once): see
 //!   `schedule.rs`.
 //!
 //! Any error rolls the whole transaction back.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use carebase::audit::{seal, AuditDraft, AuditEntry, ChainHead};
+use carebase::audit::AuditKey;
 use carebase::events::{EventDraft, OutboxEvent};
 use carebase::patient::normalize::search_keys;
 use carebase::patient::{MergeRecord, Patient};
@@ -32,15 +33,15 @@ use carebase::store::{
 use carebase::{ConflictDetail, Error, Result};
 
 use super::db_error;
-use super::rows::{chain_key, from_db, parse_chain, to_db, to_json};
-use super::schedule;
+use super::rows::{from_db, to_db, to_json};
+use super::{audit, schedule};
 
 use super::OUTBOX_LOCK;
 
 /// Applies `changes` atomically.
-pub(crate) async fn apply(pool: &PgPool, changes: ChangeSet) -> Result<Applied> {
+pub(crate) async fn apply(pool: &PgPool, changes: ChangeSet, key: &AuditKey) -> Result<Applied> {
     let mut tx = pool.begin().await.map_err(db_error)?;
-    match apply_in(&mut tx, changes).await {
+    match apply_in(&mut tx, changes, key).await {
         Ok(applied) => {
             tx.commit().await.map_err(db_error)?;
             Ok(applied)
@@ -54,7 +55,7 @@ pub(crate) async fn apply(pool: &PgPool, changes: ChangeSet) -> Result<Applied> 
     }
 }
 
-async fn apply_in(conn: &mut PgConnection, changes: ChangeSet) -> Result<Applied> {
+async fn apply_in(conn: &mut PgConnection, changes: ChangeSet, key: &AuditKey) -> Result<Applied> {
     check_references(conn, &changes.references).await?;
     for w in changes.patients {
         write_patient(conn, w).await?;
@@ -88,7 +89,10 @@ async fn apply_in(conn: &mut PgConnection, changes: ChangeSet) -> Result<Applied
     for sent in changes.reminders_sent {
         schedule::mark_sent(conn, sent).await?;
     }
-    let audit = append_audit(conn, changes.audit).await?;
+    if let Some(w) = changes.checkpoint {
+        audit::write_checkpoint(conn, w).await?;
+    }
+    let audit = audit::append_audit(conn, changes.audit, key).await?;
     let events = append_events(conn, changes.events).await?;
     Ok(Applied { audit, events })
 }
@@ -126,7 +130,7 @@ pub(super) fn already_exists(entity: &str) -> Error {
     }
 }
 
-pub(super) fn is_unique_violation(error: &sqlx::Error, constraint: &str) -> bool {
+pub(crate) fn is_unique_violation(error: &sqlx::Error, constraint: &str) -> bool {
     match error {
         sqlx::Error::Database(db) => {
             db.kind() == sqlx::error::ErrorKind::UniqueViolation
@@ -534,151 +538,6 @@ async fn write_ack(conn: &mut PgConnection, write: AckWrite) -> Result<()> {
         .await
         .map_err(db_error)?;
     Ok(())
-}
-
-/// Chains every draft after its chain's head and appends them all.
-///
-/// 1. A head row is inserted for every chain involved that has none yet
-///    (`seq = 0`, a placeholder that this transaction overwrites; a
-///    concurrent inserter of the same head waits for us on the primary key).
-/// 2. The heads are locked `FOR UPDATE` in chain order, so two writers that
-///    share chains lock them in the same order and never deadlock, and a
-///    writer to another patient's chain does not wait at all.
-/// 3. Entries are sealed after the locked heads, inserted in one statement,
-///    and the heads advanced in one statement.
-async fn append_audit(conn: &mut PgConnection, drafts: Vec<AuditDraft>) -> Result<Vec<AuditEntry>> {
-    if drafts.is_empty() {
-        return Ok(Vec::new());
-    }
-    let chains: Vec<Uuid> = drafts
-        .iter()
-        .map(|d| chain_key(d.patient))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    sqlx::query(
-        "INSERT INTO audit_heads (patient_id, seq, hash) \
-         SELECT c, 0, '' FROM UNNEST($1::uuid[]) WITH ORDINALITY AS k (c, n) ORDER BY n \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(&chains)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    let rows: Vec<(Uuid, i64, String)> = sqlx::query_as(
-        "SELECT patient_id, seq, hash FROM audit_heads WHERE patient_id = ANY($1) \
-         ORDER BY patient_id FOR UPDATE",
-    )
-    .bind(&chains)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    let mut heads: HashMap<Uuid, ChainHead> = HashMap::new();
-    for (key, seq, hash) in rows {
-        // seq 0 is this transaction's placeholder: the chain is empty.
-        if seq != 0 {
-            heads.insert(
-                key,
-                ChainHead {
-                    chain: parse_chain(key),
-                    seq: from_db(seq),
-                    hash,
-                },
-            );
-        }
-    }
-    let mut entries = Vec::with_capacity(drafts.len());
-    for draft in drafts {
-        let key = chain_key(draft.patient);
-        let entry = seal(draft, heads.get(&key));
-        heads.insert(
-            key,
-            ChainHead {
-                chain: entry.draft.patient,
-                seq: entry.chain_seq,
-                hash: entry.hash.clone(),
-            },
-        );
-        entries.push(entry);
-    }
-    let mut cols = AuditColumns::default();
-    for e in &entries {
-        let d = &e.draft;
-        cols.id.push(d.id.0);
-        cols.patient.push(chain_key(d.patient));
-        cols.seq.push(to_db(e.chain_seq));
-        cols.at.push(d.at);
-        cols.actor.push(d.actor.0);
-        cols.roles.push(to_json(&d.roles, "audit roles")?);
-        cols.action.push(d.action.clone());
-        cols.outcome.push(d.outcome.as_str().to_owned());
-        cols.reason.push(d.reason.clone());
-        cols.break_glass.push(d.break_glass.map(|g| g.0));
-        cols.subject.push(d.subject.clone());
-        cols.prev_hash.push(e.prev_hash.clone());
-        cols.hash.push(e.hash.clone());
-    }
-    sqlx::query(
-        "INSERT INTO audit_entries (id, patient_id, chain_seq, at, actor_id, roles, action, \
-         outcome, reason, break_glass, subject, prev_hash, hash) \
-         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::bigint[], $4::timestamptz[], \
-         $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[], $10::uuid[], $11::text[], \
-         $12::text[], $13::text[])",
-    )
-    .bind(&cols.id)
-    .bind(&cols.patient)
-    .bind(&cols.seq)
-    .bind(&cols.at)
-    .bind(&cols.actor)
-    .bind(&cols.roles)
-    .bind(&cols.action)
-    .bind(&cols.outcome)
-    .bind(&cols.reason)
-    .bind(&cols.break_glass)
-    .bind(&cols.subject)
-    .bind(&cols.prev_hash)
-    .bind(&cols.hash)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    let (mut head_chain, mut head_seq, mut head_hash) = (Vec::new(), Vec::new(), Vec::new());
-    for key in &chains {
-        if let Some(h) = heads.get(key) {
-            head_chain.push(*key);
-            head_seq.push(to_db(h.seq));
-            head_hash.push(h.hash.clone());
-        }
-    }
-    sqlx::query(
-        "UPDATE audit_heads h SET seq = k.seq, hash = k.hash \
-         FROM UNNEST($1::uuid[], $2::bigint[], $3::text[]) AS k (chain, seq, hash) \
-         WHERE h.patient_id = k.chain",
-    )
-    .bind(&head_chain)
-    .bind(&head_seq)
-    .bind(&head_hash)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    Ok(entries)
-}
-
-/// Column arrays of a multi-row audit insert.
-#[derive(Default)]
-struct AuditColumns {
-    id: Vec<Uuid>,
-    patient: Vec<Uuid>,
-    seq: Vec<i64>,
-    at: Vec<chrono::DateTime<chrono::Utc>>,
-    actor: Vec<Uuid>,
-    roles: Vec<String>,
-    action: Vec<String>,
-    outcome: Vec<String>,
-    reason: Vec<String>,
-    break_glass: Vec<Option<Uuid>>,
-    subject: Vec<Option<String>>,
-    prev_hash: Vec<String>,
-    hash: Vec<String>,
 }
 
 /// Appends the events, last thing in the transaction.

@@ -13,6 +13,7 @@
 //! locks (`locks`), so a host's own SQLite in the process can read the file
 //! without breaking them or deleting the WAL (`docs/sqlite-file.md`).
 
+mod audit;
 mod locks;
 mod read;
 mod rows;
@@ -35,7 +36,7 @@ use tokio::sync::Mutex;
 use crate::schedule::PractitionerCache;
 
 use carebase::access::{BreakGlassGrant, CareAssignment};
-use carebase::audit::{AuditEntry, AuditQuery, ChainHead};
+use carebase::audit::{AuditCheckpoint, AuditEntry, AuditKey, AuditQuery, ChainHead};
 use carebase::events::OutboxEvent;
 use carebase::patient::{MergeRecord, Patient, PatientSearch};
 use carebase::schedule::{
@@ -207,6 +208,7 @@ pub struct SqliteStore {
     writer: Mutex<()>,
     practitioners: PractitionerCache,
     checkpointer: Option<tokio::task::JoinHandle<()>>,
+    audit_key: std::sync::RwLock<AuditKey>,
 }
 
 impl Drop for SqliteStore {
@@ -268,6 +270,7 @@ impl SqliteStore {
             writer: Mutex::new(()),
             practitioners: PractitionerCache::default(),
             checkpointer,
+            audit_key: std::sync::RwLock::new(AuditKey::development()),
         })
     }
 
@@ -296,8 +299,30 @@ impl SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     async fn apply(&self, changes: ChangeSet) -> Result<Applied> {
+        // A poisoned lock still holds a whole key (it is only ever replaced).
+        let key = self
+            .audit_key
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         let _writer = self.writer.lock().await;
-        write::apply(&self.pool, changes).await
+        write::apply(&self.pool, changes, &key).await
+    }
+
+    fn use_audit_key(&self, key: AuditKey) {
+        *self.audit_key.write().unwrap_or_else(|e| e.into_inner()) = key;
+    }
+
+    async fn audit_checkpoints(&self, after: u64, limit: u32) -> Result<Vec<AuditCheckpoint>> {
+        audit::checkpoints(&self.pool, after, limit).await
+    }
+
+    async fn latest_audit_checkpoint(&self) -> Result<Option<AuditCheckpoint>> {
+        audit::latest_checkpoint(&self.pool).await
+    }
+
+    async fn audit_checkpoint_heads(&self) -> Result<Vec<ChainHead>> {
+        audit::checkpoint_heads(&self.pool).await
     }
 
     async fn patient(&self, id: PatientId) -> Result<Option<Patient>> {

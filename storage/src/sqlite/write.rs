@@ -2,11 +2,9 @@
 //! are checked inside it, in the same order as the reference `MemoryStore`;
 //! any failure rolls the whole transaction back.
 
-use std::collections::{BTreeSet, HashMap};
+use sqlx::{SqliteConnection, SqlitePool};
 
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
-
-use carebase::audit::{seal, AuditDraft, AuditEntry, ChainHead};
+use carebase::audit::AuditKey;
 use carebase::events::{EventDraft, OutboxEvent};
 use carebase::patient::normalize::search_keys;
 use carebase::patient::{MergeRecord, Patient};
@@ -17,13 +15,17 @@ use carebase::store::{
 use carebase::{ConflictDetail, Error, Result};
 
 use super::db_error;
-use super::rows::{chain_key, date_text, from_db, id_text, parse_chain, to_db, to_json, ts};
-use super::schedule;
+use super::rows::{date_text, from_db, id_text, to_db, to_json, ts};
+use super::{audit, schedule};
 
 /// Applies `changes` atomically.
-pub(crate) async fn apply(pool: &SqlitePool, changes: ChangeSet) -> Result<Applied> {
+pub(crate) async fn apply(
+    pool: &SqlitePool,
+    changes: ChangeSet,
+    key: &AuditKey,
+) -> Result<Applied> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)?;
-    match apply_in(&mut tx, changes).await {
+    match apply_in(&mut tx, changes, key).await {
         Ok(applied) => {
             tx.commit().await.map_err(db_error)?;
             Ok(applied)
@@ -37,7 +39,11 @@ pub(crate) async fn apply(pool: &SqlitePool, changes: ChangeSet) -> Result<Appli
     }
 }
 
-async fn apply_in(conn: &mut SqliteConnection, changes: ChangeSet) -> Result<Applied> {
+async fn apply_in(
+    conn: &mut SqliteConnection,
+    changes: ChangeSet,
+    key: &AuditKey,
+) -> Result<Applied> {
     check_references(conn, &changes.references).await?;
     for w in changes.patients {
         write_patient(conn, w).await?;
@@ -70,7 +76,10 @@ async fn apply_in(conn: &mut SqliteConnection, changes: ChangeSet) -> Result<App
     for sent in changes.reminders_sent {
         schedule::mark_sent(conn, sent).await?;
     }
-    let audit = append_audit(conn, changes.audit).await?;
+    if let Some(w) = changes.checkpoint {
+        audit::write_checkpoint(conn, w).await?;
+    }
+    let audit = audit::append_audit(conn, changes.audit, key).await?;
     let mut events = Vec::with_capacity(changes.events.len());
     for draft in changes.events {
         events.push(append_event(conn, draft).await?);
@@ -435,95 +444,6 @@ async fn write_ack(conn: &mut SqliteConnection, write: AckWrite) -> Result<()> {
     .await
     .map_err(db_error)?;
     Ok(())
-}
-
-/// Most rows per multi-row statement (13 parameters each, well under
-/// SQLite's 32,766-parameter limit).
-const AUDIT_ROWS_PER_STATEMENT: usize = 500;
-
-/// Chains every draft after its chain's head and appends them all: one read
-/// for the heads involved and one multi-row insert, however many entries
-/// (a search audits each patient it returns). The trigger
-/// `audit_entries_advance_head` moves each head row by row.
-async fn append_audit(
-    conn: &mut SqliteConnection,
-    drafts: Vec<AuditDraft>,
-) -> Result<Vec<AuditEntry>> {
-    if drafts.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut heads: HashMap<String, ChainHead> = HashMap::new();
-    let keys: BTreeSet<String> = drafts.iter().map(|d| chain_key(d.patient)).collect();
-    let keys: Vec<String> = keys.into_iter().collect();
-    for chunk in keys.chunks(AUDIT_ROWS_PER_STATEMENT) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "SELECT chain, seq, hash FROM audit_heads WHERE chain IN (",
-        );
-        let mut list = q.separated(", ");
-        for key in chunk {
-            list.push_bind(key);
-        }
-        q.push(")");
-        let rows: Vec<(String, i64, String)> = q
-            .build_query_as()
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_error)?;
-        for (key, seq, hash) in rows {
-            let chain = parse_chain(&key)?;
-            heads.insert(
-                key,
-                ChainHead {
-                    chain,
-                    seq: from_db(seq),
-                    hash,
-                },
-            );
-        }
-    }
-    let mut entries = Vec::with_capacity(drafts.len());
-    for draft in drafts {
-        let key = chain_key(draft.patient);
-        let entry = seal(draft, heads.get(&key));
-        heads.insert(
-            key,
-            ChainHead {
-                chain: entry.draft.patient,
-                seq: entry.chain_seq,
-                hash: entry.hash.clone(),
-            },
-        );
-        entries.push(entry);
-    }
-    let roles: Vec<String> = entries
-        .iter()
-        .map(|e| to_json(&e.draft.roles, "audit roles"))
-        .collect::<Result<_>>()?;
-    let rows: Vec<(&AuditEntry, &String)> = entries.iter().zip(&roles).collect();
-    for chunk in rows.chunks(AUDIT_ROWS_PER_STATEMENT) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO audit_entries (id, patient_id, chain_seq, at, actor_id, roles, action, \
-             outcome, reason, break_glass, subject, prev_hash, hash) ",
-        );
-        q.push_values(chunk, |mut row, (entry, roles)| {
-            let d = &entry.draft;
-            row.push_bind(id_text(d.id.0))
-                .push_bind(chain_key(d.patient))
-                .push_bind(to_db(entry.chain_seq))
-                .push_bind(ts(&d.at))
-                .push_bind(id_text(d.actor.0))
-                .push_bind(roles.as_str())
-                .push_bind(d.action.as_str())
-                .push_bind(d.outcome.as_str())
-                .push_bind(d.reason.as_str())
-                .push_bind(d.break_glass.map(|g| id_text(g.0)))
-                .push_bind(d.subject.as_deref())
-                .push_bind(entry.prev_hash.as_str())
-                .push_bind(entry.hash.as_str());
-        });
-        q.build().execute(&mut *conn).await.map_err(db_error)?;
-    }
-    Ok(entries)
 }
 
 async fn append_event(conn: &mut SqliteConnection, draft: EventDraft) -> Result<OutboxEvent> {

@@ -140,6 +140,19 @@ let tests: [(String, () async throws -> Void)] = [
         let rest = try await c.pollEvents(actor: system, consumer: "relay", limit: 100)
         try check(rest.isEmpty, "nothing after ack")
     }),
+    ("an audit key seals the trail and a kept checkpoint anchors verification", {
+        let key = Data((0..<32).map { UInt8(($0 * 37 + 11) & 0xff) })
+        let c = try await Clinic.open(url: "memory:", settings: settings, auditKey: key)
+        _ = try await register(c, details("Keyed", "Kim", nil))
+        let kept = try await c.auditCheckpoint(actor: admin)
+        try check(kept.seq == 1 && kept.keyId == c.auditKeyId(), "checkpoint signed with the key")
+        let v = try await c.verifyAudit(actor: admin, trusted: kept)
+        try check(v.ok && v.keyed && v.trusted == 1 && v.anchor == 1, "verified against the kept checkpoint")
+        let unkeyed = try await Clinic.open(url: "memory:")
+        try check(!(try await unkeyed.verifyAudit(actor: admin)).keyed, "no key: reported unkeyed")
+        let e = try await carebaseError { _ = try await Clinic.open(url: "memory:", auditKey: Data([1, 2, 3])) }
+        guard case .Validation = e else { throw Failure(description: "got \(e)") }
+    }),
     ("free slots, booking and a double booking", {
         // System clock: a Monday in 2030 is inside the 10-year horizon; Berlin is UTC+1 in January.
         let c = try await Clinic.open(url: "memory:", settings: settings)

@@ -15,11 +15,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    AckWrite, Applied, CareTeamWrite, ChangeSet, GrantWrite, MergeWrite, PatientWrite, Reference,
-    ReferenceKind, Store,
+    AckWrite, Applied, CareTeamWrite, ChangeSet, CheckpointWrite, GrantWrite, MergeWrite,
+    PatientWrite, Reference, ReferenceKind, Store,
 };
 use crate::access::{BreakGlassGrant, CareAssignment};
-use crate::audit::{seal, AuditEntry, AuditQuery, ChainHead};
+use crate::audit::{
+    seal, AuditCheckpoint, AuditEntry, AuditKey, AuditQuery, ChainHead, GENESIS_HASH,
+};
 use crate::error::ConflictDetail;
 use crate::events::OutboxEvent;
 use crate::ids::{ActorId, AuditEntryId, GrantId, MergeId, PatientId, PractitionerId};
@@ -45,6 +47,9 @@ struct State {
     audit: BTreeMap<AuditEntryId, AuditEntry>,
     chains: HashMap<Option<PatientId>, Vector<AuditEntryId>>,
     heads: HashMap<Option<PatientId>, ChainHead>,
+    checkpoints: Vector<AuditCheckpoint>,
+    pinned: HashMap<Option<PatientId>, ChainHead>,
+    audit_key: AuditKey,
     events: Vector<OutboxEvent>,
     schedules: schedule::Schedules,
 }
@@ -92,6 +97,42 @@ impl MemoryStore {
             state.audit.insert(e.draft.id, e);
         }
     }
+
+    /// Runs `edit` on the raw chain heads, for tamper tests.
+    #[doc(hidden)]
+    pub fn tamper_audit_heads(&self, edit: impl FnOnce(&mut Vec<ChainHead>)) {
+        let mut state = self.lock();
+        let mut heads: Vec<ChainHead> = state.heads.values().cloned().collect();
+        edit(&mut heads);
+        state.heads = heads.into_iter().map(|h| (h.chain, h)).collect();
+    }
+
+    /// Runs `edit` on the raw checkpoint history, for tamper tests.
+    #[doc(hidden)]
+    pub fn tamper_audit_checkpoints(&self, edit: impl FnOnce(&mut Vec<AuditCheckpoint>)) {
+        let mut state = self.lock();
+        let mut checkpoints: Vec<AuditCheckpoint> = state.checkpoints.iter().cloned().collect();
+        edit(&mut checkpoints);
+        state.checkpoints = checkpoints.into_iter().collect();
+    }
+}
+
+fn write_checkpoint(state: &mut State, write: CheckpointWrite) -> Result<()> {
+    let newest = state.checkpoints.last();
+    let (seq, signature) = newest.map_or((0, GENESIS_HASH), |c| (c.seq, c.signature.as_str()));
+    let cp = write.checkpoint;
+    if cp.seq != seq + 1 || cp.prev_signature != signature {
+        return Err(Error::stale(
+            "audit checkpoint",
+            cp.seq.saturating_sub(1),
+            seq,
+        ));
+    }
+    for head in write.changed_heads {
+        state.pinned.insert(head.chain, head);
+    }
+    state.checkpoints.push_back(cp);
+    Ok(())
 }
 
 fn claim_identifiers(state: &mut State, patient: &Patient) -> Result<()> {
@@ -275,10 +316,13 @@ fn apply_to(state: &mut State, changes: ChangeSet) -> Result<Applied> {
     for sent in changes.reminders_sent {
         schedule::mark_sent(&mut sched.appointments, sent)?;
     }
+    if let Some(w) = changes.checkpoint {
+        write_checkpoint(state, w)?;
+    }
     let mut applied = Applied::default();
     for draft in changes.audit {
         let chain = draft.patient;
-        let entry = seal(draft, state.heads.get(&chain));
+        let entry = seal(draft, state.heads.get(&chain), &state.audit_key);
         state.heads.insert(
             chain,
             ChainHead {
@@ -364,6 +408,10 @@ impl Store for MemoryStore {
         let applied = apply_to(&mut next, changes)?;
         *state = next;
         Ok(applied)
+    }
+
+    fn use_audit_key(&self, key: AuditKey) {
+        self.lock().audit_key = key;
     }
 
     async fn patient(&self, id: PatientId) -> Result<Option<Patient>> {
@@ -523,6 +571,25 @@ impl Store for MemoryStore {
             .filter(|e| e.chain_seq >= from_seq)
             .take(limit as usize)
             .collect())
+    }
+
+    async fn audit_checkpoints(&self, after: u64, limit: u32) -> Result<Vec<AuditCheckpoint>> {
+        Ok(self
+            .lock()
+            .checkpoints
+            .iter()
+            .filter(|c| c.seq > after)
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+
+    async fn latest_audit_checkpoint(&self) -> Result<Option<AuditCheckpoint>> {
+        Ok(self.lock().checkpoints.last().cloned())
+    }
+
+    async fn audit_checkpoint_heads(&self) -> Result<Vec<ChainHead>> {
+        Ok(self.lock().pinned.values().cloned().collect())
     }
 
     async fn practitioner(&self, id: PractitionerId) -> Result<Option<Practitioner>> {
