@@ -105,10 +105,12 @@ impl Clinic {
         policy: Option<Arc<Policy>>,
     ) -> Result<Arc<Self>> {
         let settings = settings.map(cb::Settings::try_from).transpose()?;
+        // Checked before the store opens, so bad settings create no file.
+        settings.as_ref().map(cb::Settings::validate).transpose()?;
         let store = carebase_storage::open(&url).await?;
         let mut inner = cb::Clinic::new(store);
         if let Some(settings) = settings {
-            inner = inner.with_settings(settings);
+            inner = inner.with_settings(settings)?;
         }
         if let Some(policy) = policy {
             inner = inner.with_policy(policy.inner.clone());

@@ -33,6 +33,12 @@ pub async fn open(url: String, options: Option<OpenOptions>) -> napi::Result<Cli
     let mut check = Check::default();
     let settings = options.settings.map(|s| check.settings(s.0));
     check.done().js()?;
+    // Checked before the store opens, so bad settings create no file.
+    settings
+        .as_ref()
+        .map(carebase::Settings::validate)
+        .transpose()
+        .js()?;
     let policy = match options.policy.as_deref() {
         Some(text) => Some(convert::policy_in(text).js()?),
         None => None,
@@ -40,7 +46,7 @@ pub async fn open(url: String, options: Option<OpenOptions>) -> napi::Result<Cli
     let store = carebase_storage::open(&url).await.js()?;
     let mut inner = carebase::Clinic::new(store);
     if let Some(settings) = settings {
-        inner = inner.with_settings(settings);
+        inner = inner.with_settings(settings).js()?;
     }
     if let Some(policy) = policy {
         inner = inner.with_policy(policy);

@@ -8,6 +8,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::ids::AppointmentId;
+use crate::limits::{MAX_FIELD_ERRORS, TOO_MANY_ERRORS};
 use crate::policy::DenyReason;
 
 /// Result alias used across carebase.
@@ -161,8 +162,25 @@ impl Error {
         }
     }
 
-    /// Validation error with every failing field.
+    /// Validation error with every failing field, capped: past
+    /// [`MAX_FIELD_ERRORS`] the rest are dropped and one last entry (field
+    /// `""`, code [`TOO_MANY_ERRORS`]) says so, so a hostile input cannot
+    /// make a huge error. The one place a validation error is built from a
+    /// collected list; joining two capped lists keeps a single marker.
     pub fn validation(fields: Vec<FieldError>) -> Self {
+        let total = fields.len();
+        let mut fields: Vec<FieldError> = fields
+            .into_iter()
+            .filter(|f| f.code != TOO_MANY_ERRORS)
+            .collect();
+        if fields.len() < total || fields.len() > MAX_FIELD_ERRORS {
+            fields.truncate(MAX_FIELD_ERRORS);
+            fields.push(FieldError::new(
+                "",
+                TOO_MANY_ERRORS,
+                format!("more than {MAX_FIELD_ERRORS} field errors; the rest are not listed"),
+            ));
+        }
         Self::Validation { fields }
     }
 

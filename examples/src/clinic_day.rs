@@ -74,7 +74,7 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     let url = format!("sqlite://{}", path.display());
     println!("carebase clinic day — store {url}\n");
     let store = carebase_storage::open(&url).await?;
-    let clinic = Clinic::new(store).with_settings(settings());
+    let clinic = Clinic::new(store).with_settings(settings())?;
 
     let desk = Actor::new(ActorId::new(), vec![Role::FrontDesk]);
     let admin = Actor::new(ActorId::new(), vec![Role::Admin]);

@@ -70,7 +70,7 @@ async fn run(db: &Path, expected_path: &Path) -> Result<Vec<String>, Box<dyn std
     let abs =
         std::fs::canonicalize(db).map_err(|e| format!("no database at {}: {e}", db.display()))?;
     let store = carebase_storage::open(&format!("sqlite://{}", abs.display())).await?;
-    let clinic = Clinic::new(store).with_settings(settings());
+    let clinic = Clinic::new(store).with_settings(settings())?;
     let system = Actor::system();
 
     let empty = Vec::new();
