@@ -500,7 +500,7 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
     "sqliteStoresPersist" to ::sqliteStoresPersist,
     "badInputIsATypedErrorNeverACrash" to ::badInputIsATypedErrorNeverACrash,
     "toStringNeverShowsDemographics" to ::toStringNeverShowsDemographics,
-) + schedulingTests + postgresTests // SchedulingTest.kt, PostgresTest.kt
+) + schedulingTests + postgresTests + limitsTests // SchedulingTest.kt, PostgresTest.kt, LimitsTest.kt
 
 fun main(args: Array<String>) {
     val selected = if (args.isEmpty()) tests else tests.filter { it.first in args }
