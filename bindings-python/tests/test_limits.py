@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta, timezone
-from typing import List
+from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
 
@@ -101,39 +101,52 @@ def test_a_nul_byte_in_a_break_the_glass_reason_is_invalid_format(
     assert grant.reason == "unconscious,\nno id"
 
 
-def bad_settings() -> List[cb.Settings]:
-    ns = settings().mrn_namespaces[0]
-    return [
-        dataclasses.replace(settings(), mrn_namespaces=[dataclasses.replace(ns, digits=0)]),
-        dataclasses.replace(settings(), mrn_namespaces=[dataclasses.replace(ns, digits=1000)]),
-        dataclasses.replace(settings(), mrn_namespaces=[dataclasses.replace(ns, digits=1)]),
-        dataclasses.replace(settings(), mrn_namespaces=[dataclasses.replace(ns, facility="north wing")]),
-        dataclasses.replace(settings(), break_glass_max=timedelta(hours=-1)),
-        dataclasses.replace(settings(), break_glass_default=timedelta(hours=48)),
-        dataclasses.replace(settings(), late_cancellation_window=timedelta(minutes=-5)),
-        dataclasses.replace(settings(), identifier_systems=settings().identifier_systems * 2),
-        dataclasses.replace(settings(), phone_region="Narnia"),
-    ]
+def with_namespace(**change: Any) -> cb.Settings:
+    ns = dataclasses.replace(settings().mrn_namespaces[0], **change)
+    return dataclasses.replace(settings(), mrn_namespaces=[ns])
 
 
-EXPECTED = [
-    ["settings.mrn_namespaces[0].digits out_of_range"],
-    ["settings.mrn_namespaces[0].digits out_of_range"],
-    ["settings.mrn_namespaces[0].digits out_of_range"],
-    ["settings.mrn_namespaces[0].facility invalid_format"],
-    ["settings.break_glass_max out_of_range", "settings.break_glass_default out_of_range"],
-    ["settings.break_glass_default out_of_range"],
-    ["settings.late_cancellation_window out_of_range"],
-    ["settings.identifier_systems[1].system duplicate"],
-    ["settings.phone_region invalid_value"],
-]
+BAD_SETTINGS: Dict[str, Tuple[Callable[[], cb.Settings], List[str]]] = {
+    "mrn digits 0": (lambda: with_namespace(digits=0), ["settings.mrn_namespaces[0].digits out_of_range"]),
+    "mrn digits 1000": (lambda: with_namespace(digits=1000), ["settings.mrn_namespaces[0].digits out_of_range"]),
+    "a 1-digit namespace": (lambda: with_namespace(digits=1), ["settings.mrn_namespaces[0].digits out_of_range"]),
+    "a facility with a space": (
+        lambda: with_namespace(facility="north wing"),
+        ["settings.mrn_namespaces[0].facility invalid_format"],
+    ),
+    "a negative break_glass_max": (
+        lambda: dataclasses.replace(settings(), break_glass_max=timedelta(hours=-1)),
+        ["settings.break_glass_max out_of_range", "settings.break_glass_default out_of_range"],
+    ),
+    "a default above the max": (
+        lambda: dataclasses.replace(settings(), break_glass_default=timedelta(hours=48)),
+        ["settings.break_glass_default out_of_range"],
+    ),
+    "a negative late-cancellation window": (
+        lambda: dataclasses.replace(settings(), late_cancellation_window=timedelta(minutes=-5)),
+        ["settings.late_cancellation_window out_of_range"],
+    ),
+    "a duplicate identifier system": (
+        lambda: dataclasses.replace(settings(), identifier_systems=settings().identifier_systems * 2),
+        ["settings.identifier_systems[1].system duplicate"],
+    ),
+    "a namespace of an unknown system": (
+        lambda: with_namespace(system="urn:nowhere"),
+        ["settings.mrn_namespaces[0].system unknown"],
+    ),
+    "an unknown phone region": (
+        lambda: dataclasses.replace(settings(), phone_region="Narnia"),
+        ["settings.phone_region invalid_value"],
+    ),
+}
 
 
-@pytest.mark.parametrize("case", range(len(EXPECTED)))
-def test_a_bad_setting_is_a_validation_error_naming_it(case: int) -> None:
+@pytest.mark.parametrize("case", list(BAD_SETTINGS))
+def test_a_bad_setting_is_a_validation_error_naming_it(case: str) -> None:
+    make, expected = BAD_SETTINGS[case]
     with pytest.raises(cb.ValidationError) as raised:
-        cb.open("memory:", settings=bad_settings()[case])
-    assert fields(raised.value) == EXPECTED[case]
+        cb.open("memory:", settings=make())
+    assert fields(raised.value) == expected
 
 
 def test_the_phone_region_is_a_setting() -> None:
