@@ -170,3 +170,22 @@ def test_with_a_phone_region_both_spellings_of_a_number_find_each_other(
     found = c.find_duplicates(admin, first.id, 10)
     assert len(found) == 1
     assert found[0].score.phone.similarity == 1.0
+
+
+def test_a_patient_with_every_list_at_its_maximum_is_accepted_and_reads_back(
+    clinic: cb.Clinic, desk: cb.Actor
+) -> None:
+    text = "é" * 200
+    name = cb.HumanName(family=text, given=[text] * 20, prefix=[text] * 10, suffix=[text] * 10)
+    contact = cb.EmergencyContact(relationship=text, name=name, telecom=[phone("+1 555 0100")] * 50)
+    d = cb.PatientDetails(
+        identifiers=[cb.Identifier(system=f"urn:x:{i}", value=text) for i in range(50)],
+        names=[name] * 20,
+        telecom=[phone("+1 555 0100")] * 50,
+        addresses=[cb.Address(lines=[text] * 10, city=text)] * 20,
+        language="zh-Hant-TW",
+        emergency_contacts=[contact] * 20,
+    )
+    p = clinic.register_patient(desk, d)
+    assert clinic.get_patient(desk, p.id).details == p.details
+    assert p.details.names == d.names and p.details.emergency_contacts == d.emergency_contacts

@@ -234,3 +234,46 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn errors(n: usize) -> Vec<FieldError> {
+        (0..n)
+            .map(|i| FieldError::new(format!("f[{i}]"), "required", "must not be blank"))
+            .collect()
+    }
+
+    fn fields(err: Error) -> Vec<FieldError> {
+        match err {
+            Error::Validation { fields } => fields,
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn joining_two_capped_lists_keeps_one_marker_at_the_end() {
+        let mut joined = fields(Error::validation(errors(150)));
+        joined.extend(fields(Error::validation(errors(150))));
+        let capped = fields(Error::validation(joined));
+        assert_eq!(capped.len(), MAX_FIELD_ERRORS + 1);
+        let markers = capped.iter().filter(|f| f.code == TOO_MANY_ERRORS).count();
+        assert_eq!(markers, 1);
+        assert_eq!(capped[MAX_FIELD_ERRORS].code, TOO_MANY_ERRORS);
+    }
+
+    proptest! {
+        #[test]
+        fn a_validation_error_keeps_the_first_hundred_and_marks_only_what_it_dropped(
+            n in 0usize..400,
+        ) {
+            let found = fields(Error::validation(errors(n)));
+            prop_assert_eq!(found.len(), n.min(MAX_FIELD_ERRORS) + usize::from(n > MAX_FIELD_ERRORS));
+            prop_assert_eq!(&found[..n.min(MAX_FIELD_ERRORS)], &errors(n)[..n.min(MAX_FIELD_ERRORS)]);
+            prop_assert_eq!(found.last().is_some_and(|f| f.code == TOO_MANY_ERRORS), n > MAX_FIELD_ERRORS);
+        }
+    }
+}

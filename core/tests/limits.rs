@@ -400,3 +400,54 @@ async fn an_actor_with_a_million_roles_is_refused_before_anything_is_audited() {
         .unwrap();
     assert!(audit.is_empty());
 }
+
+#[tokio::test]
+async fn a_patient_with_every_list_at_its_maximum_is_accepted_and_reads_back() {
+    let (clinic, _, _) = clinic();
+    let desk = actor(Role::FrontDesk);
+    let text = |c: char| c.to_string().repeat(200);
+    let name = HumanName {
+        family: Some(text('f')),
+        given: vec![text('g'); 20],
+        prefix: vec![text('p'); 10],
+        suffix: vec![text('s'); 10],
+        ..HumanName::default()
+    };
+    let contact = EmergencyContact {
+        relationship: text('r'),
+        name: name.clone(),
+        telecom: vec![phone("+1 555 0100"); 50],
+    };
+    let d = PatientDetails {
+        identifiers: (0..50)
+            .map(|i| Identifier {
+                system: format!("urn:x:{i}"),
+                value: text('v'),
+            })
+            .collect(),
+        names: vec![name; 20],
+        telecom: vec![phone("+1 555 0100"); 50],
+        addresses: vec![
+            Address {
+                lines: vec![text('l'); 10],
+                city: Some(text('c')),
+                ..Address::default()
+            };
+            20
+        ],
+        language: Some("zh-Hant-TW".into()),
+        emergency_contacts: vec![contact; 20],
+        ..PatientDetails::default()
+    };
+    let p = clinic
+        .register_patient(
+            &desk,
+            NewPatient {
+                details: d.clone(),
+                mrn_facility: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(clinic.get_patient(&desk, p.id).await.unwrap().details == d);
+}
