@@ -847,6 +847,11 @@ export interface Settings {
   breakGlassMaxMinutes?: number
   /** A cancellation this close to the start (or later) is flagged late (default 1440). */
   lateCancellationWindowMinutes?: number
+  /**
+   * ISO 3166 alpha-2 region (`US`, `GB`…) phone numbers typed without a
+   * country code are read in; without it only `+…` numbers are.
+   */
+  phoneRegion?: string
 }
 
 /** A free slot: bookable as is. */

@@ -539,11 +539,15 @@ mod tests {
 
     #[test]
     fn generated_details_pass_carebase_validation() {
-        let today = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default();
+        let now = NaiveDate::from_ymd_opt(2025, 1, 1)
+            .unwrap_or_default()
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc();
+        let settings = carebase::Settings::default();
         for i in 0..500 {
             let details = details_for(i);
             assert_eq!(
-                carebase::patient::validate::validate_details(&details, today, &[]),
+                carebase::patient::validate::validate_details(&details, now, &settings),
                 Ok(())
             );
         }

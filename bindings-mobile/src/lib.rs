@@ -114,13 +114,15 @@ impl Clinic {
             .as_deref()
             .map(cb::audit::AuditKey::new)
             .transpose()?;
+        // Checked before the store opens, so bad settings create no file.
+        settings.as_ref().map(cb::Settings::validate).transpose()?;
         let store = carebase_storage::open(&url).await?;
         let mut inner = cb::Clinic::new(store);
         if let Some(key) = audit_key {
             inner = inner.with_audit_key(key);
         }
         if let Some(settings) = settings {
-            inner = inner.with_settings(settings);
+            inner = inner.with_settings(settings)?;
         }
         if let Some(policy) = policy {
             inner = inner.with_policy(policy.inner.clone());

@@ -44,9 +44,8 @@ impl Check {
         if self.errors.is_empty() {
             return Ok(());
         }
-        let today = Utc::now().date_naive();
         if let Err(cb::Error::Validation { fields }) =
-            cp::validate::validate_details(details, today, &settings.identifier_systems)
+            cp::validate::validate_details(details, Utc::now(), settings)
         {
             for f in fields {
                 if !self.errors.iter().any(|e| e.field == f.field) {
@@ -199,6 +198,7 @@ impl Check {
                 Some(m) => self.minutes("settings.late_cancellation_window_minutes", m),
                 None => defaults.late_cancellation_window,
             },
+            phone_region: s.phone_region,
         }
     }
 

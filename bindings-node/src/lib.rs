@@ -35,6 +35,12 @@ pub async fn open(url: String, options: Option<OpenOptions>) -> napi::Result<Cli
     let mut check = Check::default();
     let settings = options.settings.map(|s| check.settings(s.0));
     check.done().js()?;
+    // Checked before the store opens, so bad settings create no file.
+    settings
+        .as_ref()
+        .map(carebase::Settings::validate)
+        .transpose()
+        .js()?;
     let policy = match options.policy.as_deref() {
         Some(text) => Some(convert::policy_in(text).js()?),
         None => None,
@@ -49,7 +55,7 @@ pub async fn open(url: String, options: Option<OpenOptions>) -> napi::Result<Cli
         inner = inner.with_audit_key(key);
     }
     if let Some(settings) = settings {
-        inner = inner.with_settings(settings);
+        inner = inner.with_settings(settings).js()?;
     }
     if let Some(policy) = policy {
         inner = inner.with_policy(policy);

@@ -257,6 +257,9 @@ pub struct Settings {
     pub break_glass_max_minutes: Option<f64>,
     /// A cancellation this close to the start (or later) is flagged late (default 1440).
     pub late_cancellation_window_minutes: Option<f64>,
+    /// ISO 3166 alpha-2 region (`US`, `GB`…) phone numbers typed without a
+    /// country code are read in; without it only `+…` numbers are.
+    pub phone_region: Option<String>,
 }
 
 /// Options for `open`.

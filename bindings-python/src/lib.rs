@@ -113,6 +113,8 @@ struct SettingsWire {
     break_glass_max: Option<i64>,
     #[serde(default)]
     late_cancellation_window: Option<i64>,
+    #[serde(default)]
+    phone_region: Option<String>,
 }
 
 impl SettingsWire {
@@ -130,6 +132,7 @@ impl SettingsWire {
             late_cancellation_window: self
                 .late_cancellation_window
                 .map_or(defaults.late_cancellation_window, Duration::microseconds),
+            phone_region: self.phone_region,
         }
     }
 
@@ -140,6 +143,7 @@ impl SettingsWire {
             break_glass_default: s.break_glass_default.num_microseconds(),
             break_glass_max: s.break_glass_max.num_microseconds(),
             late_cancellation_window: s.late_cancellation_window.num_microseconds(),
+            phone_region: s.phone_region.clone(),
         }
     }
 }
@@ -237,13 +241,16 @@ fn open(
     let inner = run_with(py, args, move |a: OpenArgs| async move {
         let audit_key = audit_key.transpose()?;
         let policy = a.policy.as_ref().map(load_policy).transpose()?;
+        let settings = a.settings.map(SettingsWire::into_settings);
+        // Checked before the store opens, so bad settings create no file.
+        settings.as_ref().map(Settings::validate).transpose()?;
         let store = carebase_storage::open(&a.url).await?;
         let mut clinic = Clinic::new(store);
         if let Some(key) = audit_key {
             clinic = clinic.with_audit_key(key);
         }
-        if let Some(settings) = a.settings {
-            clinic = clinic.with_settings(settings.into_settings());
+        if let Some(settings) = settings {
+            clinic = clinic.with_settings(settings)?;
         }
         if let Some(policy) = policy {
             clinic = clinic.with_policy(policy);

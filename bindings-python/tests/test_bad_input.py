@@ -419,7 +419,7 @@ def test_bad_configuration_is_a_typed_error() -> None:
 
 def test_a_duration_past_the_calendar_is_a_validation_error_not_a_crash(world: Dict[str, Any]) -> None:
     big = timedelta(days=100_000_000)
-    c = cb.open("memory:", settings=cb.Settings(break_glass_max=big))
+    c = cb.open("memory:")
     p = c.register_patient(cb.Actor.new(cb.Role.FRONT_DESK), details("Big", "Span"))
     with pytest.raises(cb.ValidationError) as raised:
         c.request_emergency_access(cb.Actor.for_practitioner(cb.new_id()), p.id, "x", big)

@@ -8,6 +8,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::ids::AppointmentId;
+use crate::limits::{MAX_FIELD_ERRORS, TOO_MANY_ERRORS};
 use crate::policy::DenyReason;
 
 /// Result alias used across carebase.
@@ -185,8 +186,25 @@ impl Error {
         }
     }
 
-    /// Validation error with every failing field.
+    /// Validation error with every failing field, capped: past
+    /// [`MAX_FIELD_ERRORS`] the rest are dropped and one last entry (field
+    /// `""`, code [`TOO_MANY_ERRORS`]) says so, so a hostile input cannot
+    /// make a huge error. The one place a validation error is built from a
+    /// collected list; joining two capped lists keeps a single marker.
     pub fn validation(fields: Vec<FieldError>) -> Self {
+        let total = fields.len();
+        let mut fields: Vec<FieldError> = fields
+            .into_iter()
+            .filter(|f| f.code != TOO_MANY_ERRORS)
+            .collect();
+        if fields.len() < total || fields.len() > MAX_FIELD_ERRORS {
+            fields.truncate(MAX_FIELD_ERRORS);
+            fields.push(FieldError::new(
+                "",
+                TOO_MANY_ERRORS,
+                format!("more than {MAX_FIELD_ERRORS} field errors; the rest are not listed"),
+            ));
+        }
         Self::Validation { fields }
     }
 
@@ -247,6 +265,49 @@ impl Error {
     pub fn storage(message: impl Into<String>) -> Self {
         Self::Storage {
             message: message.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn errors(n: usize) -> Vec<FieldError> {
+        (0..n)
+            .map(|i| FieldError::new(format!("f[{i}]"), "required", "must not be blank"))
+            .collect()
+    }
+
+    fn fields(err: Error) -> Vec<FieldError> {
+        match err {
+            Error::Validation { fields } => fields,
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn joining_two_capped_lists_keeps_one_marker_at_the_end() {
+        let mut joined = fields(Error::validation(errors(150)));
+        joined.extend(fields(Error::validation(errors(150))));
+        let capped = fields(Error::validation(joined));
+        assert_eq!(capped.len(), MAX_FIELD_ERRORS + 1);
+        let markers = capped.iter().filter(|f| f.code == TOO_MANY_ERRORS).count();
+        assert_eq!(markers, 1);
+        assert_eq!(capped[MAX_FIELD_ERRORS].code, TOO_MANY_ERRORS);
+    }
+
+    proptest! {
+        #[test]
+        fn a_validation_error_keeps_the_first_hundred_and_marks_only_what_it_dropped(
+            n in 0usize..400,
+        ) {
+            let found = fields(Error::validation(errors(n)));
+            prop_assert_eq!(found.len(), n.min(MAX_FIELD_ERRORS) + usize::from(n > MAX_FIELD_ERRORS));
+            prop_assert_eq!(&found[..n.min(MAX_FIELD_ERRORS)], &errors(n)[..n.min(MAX_FIELD_ERRORS)]);
+            prop_assert_eq!(found.last().is_some_and(|f| f.code == TOO_MANY_ERRORS), n > MAX_FIELD_ERRORS);
         }
     }
 }

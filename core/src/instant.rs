@@ -48,10 +48,15 @@ pub fn check(errors: &mut Vec<FieldError>, field: &str, at: DateTime<Utc>) {
     }
 }
 
+/// The `out_of_range` error for a date at `field` that is not representable.
+pub fn date_out_of_range(field: impl Into<String>) -> FieldError {
+    FieldError::new(field, "out_of_range", DATE_RULE)
+}
+
 /// Records an `out_of_range` error at `field` unless `date` is representable.
 pub fn check_date(errors: &mut Vec<FieldError>, field: &str, date: NaiveDate) {
     if !is_representable_date(date) {
-        errors.push(FieldError::new(field, "out_of_range", DATE_RULE));
+        errors.push(date_out_of_range(field));
     }
 }
 

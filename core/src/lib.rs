@@ -22,7 +22,9 @@ pub mod limits;
 pub mod patient;
 pub mod policy;
 pub mod schedule;
+pub mod settings;
 pub mod store;
+mod validation;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;

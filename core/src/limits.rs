@@ -6,7 +6,138 @@
 //! back. Each limit is documented here so hosts can show it; the rules that
 //! apply them live beside the input they check.
 
-// ------------------------------------------------------------ documents ---
+use chrono::Duration;
+
+// ---- errors ---------------------------------------------------------------
+
+/// Most field errors one `validation` error lists; past it, one last entry
+/// with the code [`TOO_MANY_ERRORS`] says the rest were left out. A host
+/// shows a form's mistakes, not a hostile list's hundred thousand.
+pub const MAX_FIELD_ERRORS: usize = 100;
+
+/// Code of the entry that closes a capped list of field errors.
+pub const TOO_MANY_ERRORS: &str = "too_many_errors";
+
+// ---- patients -------------------------------------------------------------
+
+/// Longest single piece of a patient's details: a name part, an address
+/// part, an identifier system or value, a relationship, a phone or email.
+/// Longer than any real one, short enough to index and show.
+pub const MAX_TEXT_CHARS: usize = 200;
+
+/// Most identifiers one patient carries (MRNs, national ids, insurance
+/// numbers, one per system and facility).
+pub const MAX_IDENTIFIERS: usize = 50;
+
+/// Most names one patient carries (official, usual, maiden, nicknames…).
+pub const MAX_NAMES: usize = 20;
+
+/// Most given names in one name.
+pub const MAX_GIVEN_NAMES: usize = 20;
+
+/// Most prefixes (titles before) in one name.
+pub const MAX_NAME_PREFIXES: usize = 10;
+
+/// Most suffixes (titles after) in one name.
+pub const MAX_NAME_SUFFIXES: usize = 10;
+
+/// Most phones and emails of one patient or emergency contact.
+pub const MAX_TELECOM: usize = 50;
+
+/// Most postal addresses of one patient.
+pub const MAX_ADDRESSES: usize = 20;
+
+/// Most street lines in one address.
+pub const MAX_ADDRESS_LINES: usize = 10;
+
+/// Most emergency contacts of one patient.
+pub const MAX_EMERGENCY_CONTACTS: usize = 20;
+
+/// Longest preferred-language tag: BCP 47 advises supporting 35 characters.
+pub const MAX_LANGUAGE_TAG_CHARS: usize = 35;
+
+// ---- free text ------------------------------------------------------------
+
+/// Longest break-the-glass reason or review note: a paragraph.
+pub const MAX_REASON_CHARS: usize = 1000;
+
+/// Longest appointment or cancellation note: a few paragraphs.
+pub const MAX_NOTE_CHARS: usize = 2000;
+
+/// Longest reason of a practitioner's time off.
+pub const MAX_TIME_OFF_REASON_CHARS: usize = 500;
+
+/// Longest display name of a practitioner, room or visit type.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 200;
+
+/// Longest code (visit type, cancellation reason, facility): codes are
+/// short machine words.
+pub const MAX_CODE_CHARS: usize = 64;
+
+/// Longest time-zone name; the longest IANA name is about 30 characters.
+pub const MAX_TIME_ZONE_CHARS: usize = 64;
+
+// ---- scheduling -----------------------------------------------------------
+
+/// Most weekly windows of one practitioner (several a day, every day).
+pub const MAX_WEEKLY_HOURS: usize = 100;
+
+/// Most date exceptions (days off, extra hours) of one practitioner.
+pub const MAX_DATE_EXCEPTIONS: usize = 1000;
+
+/// Most absences of one practitioner.
+pub const MAX_TIME_OFF: usize = 1000;
+
+/// Most reminders of one visit type.
+pub const MAX_REMINDERS: usize = 10;
+
+/// Most practitioners one free-slot search considers.
+pub const MAX_SLOT_PRACTITIONERS: usize = 200;
+
+// ---- queries and callers --------------------------------------------------
+
+/// Longest text criterion of a patient search (name, identifier, phone, email).
+pub const MAX_QUERY_TEXT_CHARS: usize = 200;
+
+/// Longest paging cursor; the ones carebase hands out are under 100.
+pub const MAX_CURSOR_CHARS: usize = 256;
+
+/// Longest outbox consumer name.
+pub const MAX_CONSUMER_CHARS: usize = 100;
+
+/// Most roles one actor holds (each role once is already fewer).
+pub const MAX_ACTOR_ROLES: usize = 16;
+
+// ---- settings -------------------------------------------------------------
+
+/// Most identifier systems a clinic configures.
+pub const MAX_IDENTIFIER_SYSTEMS: usize = 100;
+
+/// Most MRN namespaces (facilities) a clinic configures.
+pub const MAX_MRN_NAMESPACES: usize = 100;
+
+/// Fewest digits an MRN is padded to: shorter numbers are easy to mistype
+/// into another patient's.
+pub const MIN_MRN_DIGITS: u32 = 4;
+
+/// Most digits an MRN is padded to: a 64-bit counter has at most 20.
+pub const MAX_MRN_DIGITS: u32 = 18;
+
+/// Longest facility code (it names the facility's MRN counter).
+pub const MAX_FACILITY_CHARS: usize = 32;
+
+/// Longest MRN prefix (e.g. `N` or `NORTH-`).
+pub const MAX_MRN_PREFIX_CHARS: usize = 16;
+
+/// Longest break-the-glass grant a clinic may allow: past a week an
+/// emergency is no longer one.
+pub const MAX_BREAK_GLASS: Duration = Duration::days(7);
+
+/// Longest late-cancellation window: the furthest a visit can be booked
+/// ahead (ten years), beyond which every cancellation would be late.
+pub const MAX_LATE_CANCELLATION_WINDOW: Duration = Duration::days(3650);
+
+// ---- documents ------------------------------------------------------------
 //
 // A document is structured data a host hands over whole: a FHIR resource, a
 // policy in TOML or JSON. Checked before anything else reads it, and without
@@ -37,7 +168,7 @@ pub const MAX_DOCUMENT_ITEMS: usize = 1_000;
 /// same tells the host nothing and only costs time.
 pub const MAX_DOCUMENT_ERRORS: usize = 20;
 
-// ------------------------------------------------------------- instants ---
+// ---- instants -------------------------------------------------------------
 
 /// Earliest calendar year of an instant or date carebase accepts or stores.
 /// Python's `datetime`, Java's and Swift's date types and JavaScript's `Date`
@@ -50,7 +181,7 @@ pub const MIN_YEAR: i32 = 1;
 /// (see [`MIN_YEAR`]).
 pub const MAX_YEAR: i32 = 9999;
 
-// ------------------------------------------------------------ audit key ---
+// ---- audit key ------------------------------------------------------------
 
 /// Fewest bytes in a host's audit key: HMAC-SHA256 is only as strong as a
 /// 256-bit key, and a shorter one is almost always a password or a typo.

@@ -325,10 +325,6 @@ async fn a_front_desk_actor_cannot_replace_the_policy() {
 #[tokio::test]
 async fn a_break_the_glass_duration_past_the_calendar_is_rejected_not_a_panic() {
     let (clinic, _, _) = clinic();
-    let clinic = clinic.with_settings(carebase::Settings {
-        break_glass_max: Duration::MAX,
-        ..common::settings()
-    });
     let p = registered(&clinic).await;
     let err = clinic
         .request_emergency_access(&doctor(), p.id, "transfer", Some(Duration::MAX))

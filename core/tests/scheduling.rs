@@ -49,6 +49,7 @@ fn fixture(now: DateTime<Utc>) -> Fixture {
     let clock = Arc::new(ManualClock::new(now));
     let clinic = Clinic::new(Arc::new(MemoryStore::new()))
         .with_settings(common::settings())
+        .expect("the test settings are valid")
         .with_clock(clock.clone());
     Fixture {
         clinic,

@@ -79,7 +79,7 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     // A production host loads its audit key from a secret store and adds
     // `.with_audit_key(key)`; the demo runs on the public development key,
     // which every verification report admits (`keyed=false`).
-    let clinic = Clinic::new(store).with_settings(settings());
+    let clinic = Clinic::new(store).with_settings(settings())?;
 
     let desk = Actor::new(ActorId::new(), vec![Role::FrontDesk]);
     let admin = Actor::new(ActorId::new(), vec![Role::Admin]);

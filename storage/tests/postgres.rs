@@ -50,7 +50,7 @@ async fn sixteen_writers_claiming_one_identifier_have_exactly_one_winner() {
                 tokio::spawn(async move {
                     store
                         .apply(ChangeSet {
-                            patients: vec![PatientWrite::Insert(p.clone())],
+                            patients: vec![PatientWrite::insert(p.clone(), None)],
                             audit: vec![audit_about(Some(p.id), "patient.register")],
                             ..ChangeSet::default()
                         })
@@ -92,7 +92,7 @@ async fn concurrent_updates_with_one_expected_version_have_exactly_one_winner() 
         let p = patient("Race", &format!("Update{round}"), (1990, 1, 1));
         store
             .apply(ChangeSet {
-                patients: vec![PatientWrite::Insert(p.clone())],
+                patients: vec![PatientWrite::insert(p.clone(), None)],
                 ..ChangeSet::default()
             })
             .await
@@ -106,10 +106,7 @@ async fn concurrent_updates_with_one_expected_version_have_exactly_one_winner() 
                 tokio::spawn(async move {
                     store
                         .apply(ChangeSet {
-                            patients: vec![PatientWrite::Update {
-                                patient: next,
-                                expected_version: 1,
-                            }],
+                            patients: vec![PatientWrite::update(next, 1, None)],
                             ..ChangeSet::default()
                         })
                         .await
@@ -660,7 +657,7 @@ async fn reopening_an_up_to_date_schema_is_idempotent() {
     let p = patient("Re", "Open", (1990, 1, 1));
     store
         .apply(ChangeSet {
-            patients: vec![PatientWrite::Insert(p.clone())],
+            patients: vec![PatientWrite::insert(p.clone(), None)],
             ..ChangeSet::default()
         })
         .await

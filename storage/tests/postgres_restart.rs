@@ -27,7 +27,7 @@ fn register(n: usize) -> (PatientId, ChangeSet) {
     let p = patient("Restart", &format!("N{n}"), (1980, 1, 1));
     let id = p.id;
     let changes = ChangeSet {
-        patients: vec![PatientWrite::Insert(p)],
+        patients: vec![PatientWrite::insert(p, None)],
         audit: vec![audit_about(Some(id), "patient.register")],
         events: vec![EventDraft {
             id: EventId::new(),

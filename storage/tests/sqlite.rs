@@ -13,6 +13,7 @@ use futures::future::join_all;
 use carebase::audit::{verify_chain, AuditQuery, ChainProblem, ChainRules, ProblemKind};
 use carebase::conformance::{at, audit_about, patient, with_identifier};
 use carebase::events::EventDraft;
+use carebase::patient::normalize::search_keys;
 use carebase::patient::PatientSearch;
 use carebase::store::{ChangeSet, PatientWrite};
 use carebase::{PatientId, Store};
@@ -60,7 +61,7 @@ async fn reopening_keeps_the_data() {
         let store = SqliteStore::open(&url).await.unwrap();
         store
             .apply(ChangeSet {
-                patients: vec![PatientWrite::Insert(p.clone())],
+                patients: vec![PatientWrite::insert(p.clone(), None)],
                 audit: vec![audit_about(Some(p.id), "patient.register")],
                 events: vec![event.clone()],
                 ..ChangeSet::default()
@@ -186,7 +187,7 @@ async fn concurrent_applies_on_one_file_all_succeed() {
                 );
                 store
                     .apply(ChangeSet {
-                        patients: vec![PatientWrite::Insert(p.clone())],
+                        patients: vec![PatientWrite::insert(p.clone(), None)],
                         audit: vec![
                             audit_about(Some(p.id), "patient.register"),
                             audit_about(Some(shared), "shared"),
@@ -221,7 +222,7 @@ async fn failed_apply_leaves_no_audit_entry_or_event() {
     let first = with_identifier(patient("First", "One", (1990, 1, 1)), MRN, "D1");
     t.store
         .apply(ChangeSet {
-            patients: vec![PatientWrite::Insert(first.clone())],
+            patients: vec![PatientWrite::insert(first.clone(), None)],
             audit: vec![audit_about(Some(first.id), "patient.register")],
             ..ChangeSet::default()
         })
@@ -238,7 +239,7 @@ async fn failed_apply_leaves_no_audit_entry_or_event() {
     let err = t
         .store
         .apply(ChangeSet {
-            patients: vec![PatientWrite::Insert(dup.clone())],
+            patients: vec![PatientWrite::insert(dup.clone(), None)],
             audit: vec![
                 audit_about(Some(dup.id), "patient.register"),
                 audit_about(None, "x"),
@@ -293,7 +294,7 @@ async fn name_prefix_search_uses_an_index() {
         let p = patient(&format!("Family{i}"), "Given", (1990, 1, 1));
         t.store
             .apply(ChangeSet {
-                patients: vec![PatientWrite::Insert(p)],
+                patients: vec![PatientWrite::insert(p, None)],
                 ..ChangeSet::default()
             })
             .await
@@ -340,7 +341,7 @@ async fn instants_round_trip_to_the_nanosecond() {
     let applied = t
         .store
         .apply(ChangeSet {
-            patients: vec![PatientWrite::Insert(p.clone())],
+            patients: vec![PatientWrite::insert(p.clone(), None)],
             audit: vec![draft],
             ..ChangeSet::default()
         })
@@ -402,7 +403,7 @@ async fn answers_like_the_memory_store() {
             p.merged_into = Some(patients[0].id);
         }
         let changes = ChangeSet {
-            patients: vec![PatientWrite::Insert(p.clone())],
+            patients: vec![PatientWrite::insert(p.clone(), None)],
             audit: vec![audit_about(Some(p.id), "patient.register")],
             ..ChangeSet::default()
         };
@@ -528,9 +529,10 @@ async fn answers_like_the_memory_store() {
     assert_eq!(memory.search_patients(&base).await.unwrap().len(), 20);
     assert!(hits >= 12, "the searches must find something: {hits}");
     for p in &patients {
+        let keys = search_keys(&p.details, None);
         for limit in [50, 2] {
-            let a = memory.duplicate_candidates(p, limit).await.unwrap();
-            let b = t.store.duplicate_candidates(p, limit).await.unwrap();
+            let a = memory.duplicate_candidates(p, &keys, limit).await.unwrap();
+            let b = t.store.duplicate_candidates(p, &keys, limit).await.unwrap();
             assert_eq!(a, b, "duplicates");
         }
         assert_eq!(

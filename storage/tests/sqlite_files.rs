@@ -44,7 +44,7 @@ async fn both_url_forms_and_memory_open() {
         let p = patient("Mem", "Ory", (1990, 1, 1));
         store
             .apply(ChangeSet {
-                patients: vec![PatientWrite::Insert(p.clone())],
+                patients: vec![PatientWrite::insert(p.clone(), None)],
                 ..ChangeSet::default()
             })
             .await
@@ -138,7 +138,7 @@ async fn reopening_an_up_to_date_database_is_idempotent() {
         let store = SqliteStore::open(&url).await.unwrap();
         store
             .apply(ChangeSet {
-                patients: vec![PatientWrite::Insert(p.clone())],
+                patients: vec![PatientWrite::insert(p.clone(), None)],
                 ..ChangeSet::default()
             })
             .await

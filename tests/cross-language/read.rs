@@ -75,7 +75,7 @@ async fn run(db: &Path, expected_path: &Path) -> Result<Vec<String>, Box<dyn std
         std::env::var("CAREBASE_AUDIT_KEY").map_err(|_| "CAREBASE_AUDIT_KEY is not set")?;
     let key = AuditKey::new(&from_hex(&key_hex).ok_or("CAREBASE_AUDIT_KEY is not hex")?)?;
     let clinic = Clinic::new(store)
-        .with_settings(settings())
+        .with_settings(settings())?
         .with_audit_key(key);
     let system = Actor::system();
 

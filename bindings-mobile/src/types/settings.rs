@@ -84,6 +84,10 @@ pub struct Settings {
     /// A cancellation this close to the start (or later) is flagged late, in seconds.
     #[uniffi(default = 86400)]
     pub late_cancellation_secs: u64,
+    /// ISO 3166 alpha-2 region (`US`, `GB`…) phone numbers typed without a
+    /// country code are read in; without it only `+…` numbers are.
+    #[uniffi(default)]
+    pub phone_region: Option<String>,
 }
 
 impl From<cb::Settings> for Settings {
@@ -111,6 +115,7 @@ impl From<cb::Settings> for Settings {
             break_glass_default_secs: secs_of(s.break_glass_default),
             break_glass_max_secs: secs_of(s.break_glass_max),
             late_cancellation_secs: secs_of(s.late_cancellation_window),
+            phone_region: s.phone_region,
         }
     }
 }
@@ -149,6 +154,7 @@ impl TryFrom<Settings> for cb::Settings {
                 break_glass_default: default?,
                 break_glass_max: max?,
                 late_cancellation_window: late?,
+                phone_region: s.phone_region,
             })
         })
     }

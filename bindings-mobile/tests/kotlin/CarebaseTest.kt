@@ -541,7 +541,7 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
     "sqliteStoresPersist" to ::sqliteStoresPersist,
     "badInputIsATypedErrorNeverACrash" to ::badInputIsATypedErrorNeverACrash,
     "toStringNeverShowsDemographics" to ::toStringNeverShowsDemographics,
-) + schedulingTests + accessRulesTests + postgresTests + hostileDocumentTests // SchedulingTest.kt, AccessRulesTest.kt, PostgresTest.kt, HostileDocumentsTest.kt
+) + schedulingTests + accessRulesTests + postgresTests + hostileDocumentTests + limitsTests // SchedulingTest.kt, AccessRulesTest.kt, PostgresTest.kt, HostileDocumentsTest.kt, LimitsTest.kt
 
 fun main(args: Array<String>) {
     val selected = if (args.isEmpty()) tests else tests.filter { it.first in args }

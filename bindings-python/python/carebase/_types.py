@@ -709,13 +709,21 @@ class MrnNamespace:
 
 @dataclass
 class Settings:
-    """Clinic-wide configuration; ``None`` durations keep core's defaults."""
+    """Clinic-wide configuration; ``None`` durations keep core's defaults.
+
+    ``phone_region`` is an ISO 3166 alpha-2 region (``"US"``, ``"GB"``…):
+    phone numbers typed without a country code are read as numbers of that
+    region, so ``"555-0100"`` and ``"+1 555 0100"`` are one number. Without
+    it only numbers in international form (``+…``) are read as such.
+    Core checks every setting when the clinic opens (``ValidationError`` on
+    ``settings.…`` fields)."""
 
     identifier_systems: List[IdentifierSystem] = field(default_factory=list)
     mrn_namespaces: List[MrnNamespace] = field(default_factory=list)
     break_glass_default: Optional[timedelta] = None
     break_glass_max: Optional[timedelta] = None
     late_cancellation_window: Optional[timedelta] = None
+    phone_region: Optional[str] = None
 
 
 @dataclass

@@ -6,30 +6,19 @@ use super::Clinic;
 use crate::access::{BreakGlassGrant, CareAssignment};
 use crate::actor::Actor;
 use crate::ids::{GrantId, PatientId, PractitionerId};
+use crate::limits::MAX_REASON_CHARS;
 use crate::patient::PatientUse;
 use crate::policy::Permission;
 use crate::store::{CareTeamWrite, ChangeSet, GrantWrite, Reference};
+use crate::validation::{free_text, Errors};
 use crate::{Error, FieldError, Result};
 
-/// Longest break-the-glass reason or review note accepted.
-const MAX_REASON: usize = 1000;
-
-fn check_text(field: &str, text: &str, required: bool) -> Option<FieldError> {
-    if required && text.trim().is_empty() {
-        return Some(FieldError::new(
-            field,
-            "required",
-            format!("{field} is required"),
-        ));
-    }
-    if text.chars().count() > MAX_REASON {
-        return Some(FieldError::new(
-            field,
-            "too_long",
-            format!("at most {MAX_REASON} characters"),
-        ));
-    }
-    None
+/// A break-the-glass reason (required) or review note: free text of at
+/// most [`MAX_REASON_CHARS`], no control characters but line breaks.
+fn check_text(field: &str, text: &str, required: bool) -> Vec<FieldError> {
+    let mut errors = Errors::default();
+    free_text(&mut errors, field, text, MAX_REASON_CHARS, required);
+    errors.into_vec()
 }
 
 impl Clinic {
@@ -140,8 +129,7 @@ impl Clinic {
             .authorize(actor, Permission::BreakGlassRequest, Some(patient))
             .await?;
         self.audited(&attempt, async {
-            let mut errors: Vec<FieldError> =
-                check_text("reason", reason, true).into_iter().collect();
+            let mut errors = check_text("reason", reason, true);
             let duration = duration.unwrap_or(self.settings.break_glass_default);
             if duration <= Duration::zero() || duration > self.settings.break_glass_max {
                 errors.push(FieldError::new(
@@ -231,8 +219,9 @@ impl Clinic {
             .authorize(actor, Permission::BreakGlassReview, Some(found.patient))
             .await?;
         self.audited(&attempt, async {
-            if let Some(e) = note.and_then(|n| check_text("note", n, false)) {
-                return Err(Error::validation(vec![e]));
+            let errors = note.map(|n| check_text("note", n, false));
+            if let Some(errors) = errors.filter(|e| !e.is_empty()) {
+                return Err(Error::validation(errors));
             }
             let now = self.now();
             let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());

@@ -9,6 +9,7 @@ use crate::audit::Outcome;
 use crate::events::{EventDraft, PATIENT_MERGED, PATIENT_UNMERGED};
 use crate::ids::{MergeId, PatientId};
 use crate::patient::duplicates::score;
+use crate::patient::normalize::search_keys;
 use crate::patient::{DuplicateCandidate, MergeRecord, Patient, PatientUse};
 use crate::policy::Permission;
 use crate::store::{ChangeSet, MergeWrite, PatientWrite};
@@ -49,15 +50,17 @@ impl Clinic {
                 .ok_or_else(|| Error::not_found("patient"))?;
             let sight = self.sight(actor, None).await?;
             let probe = sight.patient(patient);
+            let region = self.phone_region();
+            let keys = search_keys(&probe.details, region);
             let pool = self
                 .store
-                .duplicate_candidates(&probe, limit.saturating_mul(CANDIDATES_PER_RESULT))
+                .duplicate_candidates(&probe, &keys, limit.saturating_mul(CANDIDATES_PER_RESULT))
                 .await?;
             let mut scored: Vec<(Patient, _)> = pool
                 .into_iter()
                 .map(|p| {
                     let p = sight.patient(p);
-                    let s = score(&probe.details, &p.details);
+                    let s = score(&probe.details, &p.details, region);
                     (p, s)
                 })
                 .filter(|(_, s)| s.total > 0.0)
@@ -158,14 +161,8 @@ impl Clinic {
             self.store
                 .apply(ChangeSet {
                     patients: vec![
-                        PatientWrite::Update {
-                            patient: survivor_after,
-                            expected_version: survivor_version,
-                        },
-                        PatientWrite::Update {
-                            patient: merged_after,
-                            expected_version: merged_version,
-                        },
+                        PatientWrite::update(survivor_after, survivor_version, self.phone_region()),
+                        PatientWrite::update(merged_after, merged_version, self.phone_region()),
                     ],
                     merges: vec![MergeWrite::Insert(record.clone())],
                     audit: vec![
@@ -234,10 +231,11 @@ impl Clinic {
             );
             self.store
                 .apply(ChangeSet {
-                    patients: vec![PatientWrite::Update {
-                        patient: restored.clone(),
-                        expected_version: current.version,
-                    }],
+                    patients: vec![PatientWrite::update(
+                        restored.clone(),
+                        current.version,
+                        self.phone_region(),
+                    )],
                     merges: vec![MergeWrite::Undo {
                         id: merge_id,
                         by: actor.id,

@@ -12,6 +12,7 @@ mod patients;
 mod scheduling;
 mod sight;
 
+pub use crate::settings::Settings;
 pub use appointments::BookSeries;
 pub use patients::NewPatient;
 
@@ -24,36 +25,22 @@ use crate::actor::Actor;
 use crate::audit::{AuditDraft, AuditKey, Outcome};
 use crate::clock::{Clock, SystemClock};
 use crate::ids::{AuditEntryId, PatientId, PractitionerId};
-use crate::patient::{IdentifierSystem, MrnNamespace};
+use crate::limits::MAX_ACTOR_ROLES;
 use crate::policy::{AccessFacts, Decision, DenyReason, Permission, Policy};
 use crate::store::{ChangeSet, Store};
 use crate::{Error, Result};
 
-/// Clinic-wide configuration a host sets once.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Settings {
-    /// Identifier systems with their check-digit rules.
-    pub identifier_systems: Vec<IdentifierSystem>,
-    /// MRN generation per facility.
-    pub mrn_namespaces: Vec<MrnNamespace>,
-    /// How long a break-the-glass grant lasts when no duration is asked.
-    pub break_glass_default: Duration,
-    /// The longest break-the-glass grant that may be asked for.
-    pub break_glass_max: Duration,
-    /// A cancellation this close to the start (or later) is flagged late.
-    pub late_cancellation_window: Duration,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            identifier_systems: Vec::new(),
-            mrn_namespaces: Vec::new(),
-            break_glass_default: Duration::hours(1),
-            break_glass_max: Duration::hours(24),
-            late_cancellation_window: Duration::hours(24),
-        }
+/// An actor is host input too: its roles are copied into every audit entry
+/// and walked by every decision, so their number is bounded.
+fn check_actor(actor: &Actor) -> Result<()> {
+    if actor.roles.len() > MAX_ACTOR_ROLES {
+        return Err(Error::invalid(
+            "actor.roles",
+            "too_many",
+            format!("at most {MAX_ACTOR_ROLES} roles"),
+        ));
     }
+    Ok(())
 }
 
 /// The clinic's rules over one store. Cheap to clone and share across tasks.
@@ -114,10 +101,13 @@ impl Clinic {
         self
     }
 
-    /// Replaces the settings.
-    pub fn with_settings(mut self, settings: Settings) -> Self {
+    /// Replaces the settings once they pass [`Settings::validate`]; bad
+    /// settings are a `validation` error naming each one
+    /// (`settings.break_glass_max`, …), never a clinic running on them.
+    pub fn with_settings(mut self, settings: Settings) -> Result<Self> {
+        settings.validate()?;
         self.settings = Arc::new(settings);
-        self
+        Ok(self)
     }
 
     /// Replaces the clock (tests move time by hand).
@@ -134,6 +124,11 @@ impl Clinic {
     /// The settings in force.
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The region phone numbers without a country code are read in.
+    fn phone_region(&self) -> Option<&str> {
+        self.settings.phone_region.as_deref()
     }
 
     /// The policy in force.
@@ -199,6 +194,7 @@ impl Clinic {
         permission: Permission,
         patient: Option<PatientId>,
     ) -> Result<Decision> {
+        check_actor(actor)?;
         let facts = self.facts(actor, patient).await?;
         Ok(self.policy().decide(actor, permission, &facts))
     }
@@ -222,6 +218,7 @@ impl Clinic {
         patient: Option<PatientId>,
         practitioner: Option<PractitionerId>,
     ) -> Result<Attempt<'a>> {
+        check_actor(actor)?;
         let mut facts = self.facts(actor, patient).await?;
         facts.own_schedule = practitioner.is_some() && actor.practitioner == practitioner;
         let decision = self.policy().decide(actor, permission, &facts);

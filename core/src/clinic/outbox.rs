@@ -4,13 +4,14 @@
 use super::Clinic;
 use crate::actor::Actor;
 use crate::events::OutboxEvent;
+use crate::limits::MAX_CONSUMER_CHARS;
 use crate::policy::Permission;
 use crate::store::{AckWrite, ChangeSet};
 use crate::{Error, FieldError, Result};
 
 fn check_consumer(consumer: &str) -> Option<FieldError> {
     let ok = !consumer.is_empty()
-        && consumer.len() <= 100
+        && consumer.len() <= MAX_CONSUMER_CHARS
         && consumer
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
@@ -18,7 +19,9 @@ fn check_consumer(consumer: &str) -> Option<FieldError> {
         FieldError::new(
             "consumer",
             "invalid_format",
-            "consumer names are 1-100 characters of letters, digits, - _ . :",
+            format!(
+                "consumer names are 1-{MAX_CONSUMER_CHARS} characters of letters, digits, - _ . :"
+            ),
         )
     })
 }

@@ -13,6 +13,7 @@ use crate::events::{
     EventDraft, PATIENT_DEACTIVATED, PATIENT_REACTIVATED, PATIENT_REGISTERED, PATIENT_UPDATED,
 };
 use crate::ids::PatientId;
+use crate::limits::{MAX_CURSOR_CHARS, MAX_FACILITY_CHARS, MAX_QUERY_TEXT_CHARS};
 use crate::patient::normalize::{email_key, fold_words, phone_key};
 use crate::patient::search::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::patient::validate::validate_details;
@@ -22,7 +23,8 @@ use crate::patient::{
 };
 use crate::policy::{DenyReason, Permission};
 use crate::store::{ChangeSet, PatientWrite};
-use crate::{Error, FieldError, Result};
+use crate::validation::Errors;
+use crate::{Error, Result};
 
 /// What registering a patient takes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +49,9 @@ fn parse_cursor(cursor: &str) -> Result<PatientId> {
             "cursor is not one this api returned",
         )
     };
+    if cursor.len() > MAX_CURSOR_CHARS {
+        return Err(bad());
+    }
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
     let id = text.strip_prefix("p1:").ok_or_else(bad)?;
@@ -54,77 +59,67 @@ fn parse_cursor(cursor: &str) -> Result<PatientId> {
 }
 
 /// Turns a host query into the store's normalized search, collecting every
-/// invalid field.
-fn normalize_query(query: &PatientQuery) -> Result<(PatientSearch, u32)> {
-    let mut errors = Vec::new();
+/// invalid field; `phone_region` reads a phone typed without a country code.
+fn normalize_query(
+    query: &PatientQuery,
+    phone_region: Option<&str>,
+) -> Result<(PatientSearch, u32)> {
+    let mut errors = Errors::default();
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
-        errors.push(FieldError::new(
+        errors.add(
             "limit",
             "out_of_range",
             format!("limit must be between 1 and {MAX_LIMIT}"),
-        ));
+        );
     }
-    let too_long = |field: &str, v: &Option<String>, errors: &mut Vec<FieldError>| {
-        if v.as_ref().is_some_and(|s| s.chars().count() > 200) {
-            errors.push(FieldError::new(field, "too_long", "at most 200 characters"));
+    let texts = [
+        ("name", &query.name),
+        ("identifier_system", &query.identifier_system),
+        ("identifier_value", &query.identifier_value),
+        ("phone", &query.phone),
+        ("email", &query.email),
+    ];
+    for (field, value) in texts {
+        if value
+            .as_ref()
+            .is_some_and(|v| v.chars().count() > MAX_QUERY_TEXT_CHARS)
+        {
+            errors.add(
+                field,
+                "too_long",
+                format!("at most {MAX_QUERY_TEXT_CHARS} characters"),
+            );
         }
-    };
-    too_long("name", &query.name, &mut errors);
-    too_long("identifier_system", &query.identifier_system, &mut errors);
-    too_long("identifier_value", &query.identifier_value, &mut errors);
-    too_long("phone", &query.phone, &mut errors);
-    too_long("email", &query.email, &mut errors);
-    let name_prefixes = query.name.as_deref().map(fold_words).unwrap_or_default();
-    if query.name.is_some() && name_prefixes.is_empty() {
-        errors.push(FieldError::new(
-            "name",
-            "invalid_format",
-            "name has no letters or digits",
-        ));
     }
-    let phone = match &query.phone {
-        Some(p) => {
-            let key = phone_key(p);
-            if key.is_none() {
-                errors.push(FieldError::new(
-                    "phone",
-                    "invalid_format",
-                    "phone needs at least 4 digits",
-                ));
-            }
-            key
-        }
-        None => None,
-    };
-    let email = match &query.email {
-        Some(e) => {
-            let key = email_key(e);
-            if key.is_none() {
-                errors.push(FieldError::new(
-                    "email",
-                    "invalid_format",
-                    "email needs an @",
-                ));
-            }
-            key
-        }
-        None => None,
-    };
+    fn short(v: &Option<String>) -> Option<&str> {
+        v.as_deref()
+            .filter(|v| v.chars().count() <= MAX_QUERY_TEXT_CHARS)
+    }
+    let name_prefixes = short(&query.name).map(fold_words).unwrap_or_default();
+    if short(&query.name).is_some() && name_prefixes.is_empty() {
+        errors.add("name", "invalid_format", "name has no letters or digits");
+    }
+    let phone = short(&query.phone).and_then(|p| phone_key(p, phone_region));
+    if short(&query.phone).is_some() && phone.is_none() {
+        errors.add("phone", "invalid_format", "phone needs at least 4 digits");
+    }
+    let email = short(&query.email).and_then(email_key);
+    if short(&query.email).is_some() && email.is_none() {
+        errors.add("email", "invalid_format", "email needs an @");
+    }
     let after = match &query.cursor {
         Some(c) => match parse_cursor(c) {
             Ok(id) => Some(id),
             Err(Error::Validation { fields }) => {
-                errors.extend(fields);
+                fields.into_iter().for_each(|f| errors.push(f));
                 None
             }
             Err(other) => return Err(other),
         },
         None => None,
     };
-    if !errors.is_empty() {
-        return Err(Error::validation(errors));
-    }
+    errors.finish()?;
     let search = PatientSearch {
         name_prefixes,
         birth_date: query.birth_date,
@@ -191,6 +186,13 @@ fn keep_hidden(
 
 impl Clinic {
     pub(super) fn mrn_namespace(&self, facility: &str) -> Result<MrnNamespace> {
+        if facility.chars().count() > MAX_FACILITY_CHARS {
+            return Err(Error::invalid(
+                "mrn_facility",
+                "too_long",
+                format!("at most {MAX_FACILITY_CHARS} characters"),
+            ));
+        }
         self.settings
             .mrn_namespaces
             .iter()
@@ -227,11 +229,7 @@ impl Clinic {
 
     async fn register_allowed(&self, attempt: &Attempt<'_>, new: NewPatient) -> Result<Patient> {
         let now = self.now();
-        let checked = validate_details(
-            &new.details,
-            now.date_naive(),
-            &self.settings.identifier_systems,
-        );
+        let checked = validate_details(&new.details, now, &self.settings);
         let namespace = new
             .mrn_facility
             .as_deref()
@@ -274,7 +272,7 @@ impl Clinic {
         );
         self.store
             .apply(ChangeSet {
-                patients: vec![PatientWrite::Insert(patient.clone())],
+                patients: vec![PatientWrite::insert(patient.clone(), self.phone_region())],
                 audit: vec![audit],
                 events: vec![event],
                 ..ChangeSet::default()
@@ -329,11 +327,7 @@ impl Clinic {
             .await?;
         self.audited(&attempt, async {
             let now = self.now();
-            validate_details(
-                &details,
-                now.date_naive(),
-                &self.settings.identifier_systems,
-            )?;
+            validate_details(&details, now, &self.settings)?;
             let stored = self.current(id, expected_version).await?;
             stored.accepts(PatientUse::UpdateDetails, "patient")?;
             // An update changes what the policy lets it change AND the actor
@@ -361,10 +355,11 @@ impl Clinic {
             );
             self.store
                 .apply(ChangeSet {
-                    patients: vec![PatientWrite::Update {
-                        patient: patient.clone(),
+                    patients: vec![PatientWrite::update(
+                        patient.clone(),
                         expected_version,
-                    }],
+                        self.phone_region(),
+                    )],
                     audit: vec![self.success(&attempt, None)],
                     events: vec![event],
                     ..ChangeSet::default()
@@ -451,10 +446,11 @@ impl Clinic {
             );
             self.store
                 .apply(ChangeSet {
-                    patients: vec![PatientWrite::Update {
-                        patient: patient.clone(),
+                    patients: vec![PatientWrite::update(
+                        patient.clone(),
                         expected_version,
-                    }],
+                        self.phone_region(),
+                    )],
                     audit: vec![self.success(&attempt, None)],
                     events: vec![event],
                     ..ChangeSet::default()
@@ -488,7 +484,7 @@ impl Clinic {
             return Err(self.deny(&attempt, reason).await);
         }
         self.audited(&attempt, async {
-            let (search, limit) = normalize_query(query)?;
+            let (search, limit) = normalize_query(query, self.phone_region())?;
             let mut found = self.store.search_patients(&search).await?;
             let next_cursor = if found.len() > limit as usize {
                 found.truncate(limit as usize);

@@ -11,6 +11,7 @@ use chrono_tz::Tz;
 use super::Clinic;
 use crate::actor::Actor;
 use crate::ids::{PractitionerId, ResourceId, VisitTypeId};
+use crate::limits::MAX_CURSOR_CHARS;
 use crate::policy::Permission;
 use crate::schedule::slots::{
     day_range, local_day, minutes, zone, DayLimits, Occupancy, SlotRules,
@@ -63,6 +64,9 @@ fn parse_slot_cursor(cursor: &str) -> Result<(DateTime<Utc>, PractitionerId)> {
             "cursor is not one this api returned",
         )
     };
+    if cursor.len() > MAX_CURSOR_CHARS {
+        return Err(bad());
+    }
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
     let rest = text.strip_prefix("s1:").ok_or_else(bad)?;
@@ -100,8 +104,7 @@ impl Clinic {
             .await?;
         self.audited(&attempt, async {
             let mut errors = Vec::new();
-            validate::name_and_zone(&mut errors, &new.name, &new.time_zone);
-            validate::availability(&mut errors, "availability.", &new.availability);
+            validate::new_practitioner(&mut errors, &new);
             if !errors.is_empty() {
                 return Err(Error::validation(errors));
             }
@@ -308,13 +311,7 @@ impl Clinic {
                 format!("limit must be between 1 and {MAX_SLOTS}"),
             ));
         }
-        if query.practitioners.is_empty() || query.practitioners.len() > 200 {
-            errors.push(FieldError::new(
-                "practitioners",
-                "out_of_range",
-                "between 1 and 200 practitioners",
-            ));
-        }
+        validate::slot_practitioners(&mut errors, &query);
         crate::instant::check(&mut errors, "from", query.from);
         crate::instant::check(&mut errors, "to", query.to);
         if query.to <= query.from || query.to - query.from > Duration::days(MAX_SEARCH_DAYS) {

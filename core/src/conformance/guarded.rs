@@ -9,6 +9,7 @@ use crate::events::OutboxEvent;
 use crate::ids::{
     ActorId, AppointmentId, GrantId, MergeId, PatientId, PractitionerId, ResourceId, VisitTypeId,
 };
+use crate::patient::normalize::SearchKeys;
 use crate::patient::{MergeRecord, Patient, PatientSearch};
 use crate::schedule::{
     Appointment, AppointmentCount, AppointmentQuery, BusyQuery, BusySpan, CountQuery, DueReminder,
@@ -51,8 +52,13 @@ impl<S: Store, G: Send + Sync> Store for Guarded<S, G> {
     async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<Patient>> {
         self.store.search_patients(search).await
     }
-    async fn duplicate_candidates(&self, patient: &Patient, limit: u32) -> Result<Vec<Patient>> {
-        self.store.duplicate_candidates(patient, limit).await
+    async fn duplicate_candidates(
+        &self,
+        patient: &Patient,
+        keys: &SearchKeys,
+        limit: u32,
+    ) -> Result<Vec<Patient>> {
+        self.store.duplicate_candidates(patient, keys, limit).await
     }
     async fn counter(&self, name: &str) -> Result<u64> {
         self.store.counter(name).await

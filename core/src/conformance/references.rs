@@ -47,7 +47,7 @@ pub async fn a_change_set_naming_a_missing_record_fails_naming_the_field(store: 
     };
     store
         .apply(ChangeSet {
-            patients: vec![PatientWrite::Insert(p.clone())],
+            patients: vec![PatientWrite::insert(p.clone(), None)],
             practitioners: vec![Versioned::Insert(practitioner.clone())],
             resources: vec![Versioned::Insert(room.clone())],
             visit_types: vec![Versioned::Insert(visit.clone())],

@@ -97,8 +97,8 @@ async fn two_patients(store: &Arc<dyn Store>) -> (PatientId, PatientId) {
     store
         .apply(ChangeSet {
             patients: vec![
-                PatientWrite::Insert(a.clone()),
-                PatientWrite::Insert(b.clone()),
+                PatientWrite::insert(a.clone(), None),
+                PatientWrite::insert(b.clone(), None),
             ],
             ..ChangeSet::default()
         })

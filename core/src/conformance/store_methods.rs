@@ -10,6 +10,7 @@ use crate::audit::{verify_chain, AuditQuery, ChainRules};
 use crate::error::ConflictDetail;
 use crate::events::EventDraft;
 use crate::ids::{ActorId, GrantId, MergeId, PatientId, PractitionerId};
+use crate::patient::normalize::search_keys;
 use crate::patient::{ContactSystem, Gender, MergeRecord, Patient, PatientSearch};
 use crate::store::{
     AckWrite, CareTeamWrite, ChangeSet, GrantWrite, MergeWrite, PatientWrite, Store,
@@ -21,7 +22,7 @@ const MRN: &str = "urn:carebase:mrn:test";
 async fn insert(store: &Arc<dyn Store>, p: &Patient) {
     store
         .apply(ChangeSet {
-            patients: vec![PatientWrite::Insert(p.clone())],
+            patients: vec![PatientWrite::insert(p.clone(), None)],
             ..ChangeSet::default()
         })
         .await
@@ -29,13 +30,16 @@ async fn insert(store: &Arc<dyn Store>, p: &Patient) {
 }
 
 fn update(p: &Patient) -> ChangeSet {
+    update_with(p, |_| {})
+}
+
+/// An update of `p` to its next version after `change`, with the new keys.
+fn update_with(p: &Patient, change: impl FnOnce(&mut Patient)) -> ChangeSet {
     let mut next = p.clone();
     next.version += 1;
+    change(&mut next);
     ChangeSet {
-        patients: vec![PatientWrite::Update {
-            patient: next,
-            expected_version: p.version,
-        }],
+        patients: vec![PatientWrite::update(next, p.version, None)],
         ..ChangeSet::default()
     }
 }
@@ -63,11 +67,10 @@ pub async fn get_missing_patient_is_none(store: Arc<dyn Store>) {
 pub async fn update_with_expected_version_replaces_record(store: Arc<dyn Store>) {
     let p = patient("Smith", "Ann", (1970, 1, 1));
     insert(&store, &p).await;
-    let mut changes = update(&p);
-    if let PatientWrite::Update { patient, .. } = &mut changes.patients[0] {
+    let changes = update_with(&p, |patient| {
         patient.details.gender = Some(Gender::Other);
         patient.active = false;
-    }
+    });
     store.apply(changes).await.unwrap();
     let stored = store.patient(p.id).await.unwrap().unwrap();
     assert_eq!(stored.version, 2);
@@ -101,7 +104,7 @@ pub async fn duplicate_identifier_in_one_system_conflicts_naming_the_system(stor
     let second = with_identifier(patient("B", "B", (1991, 1, 1)), MRN, "42");
     let err = store
         .apply(ChangeSet {
-            patients: vec![PatientWrite::Insert(second.clone())],
+            patients: vec![PatientWrite::insert(second.clone(), None)],
             ..ChangeSet::default()
         })
         .await
@@ -132,10 +135,7 @@ pub async fn same_identifier_value_in_another_system_is_allowed(store: Arc<dyn S
 pub async fn update_releases_identifiers_it_drops(store: Arc<dyn Store>) {
     let p = with_identifier(patient("A", "A", (1990, 1, 1)), MRN, "7");
     insert(&store, &p).await;
-    let mut changes = update(&p);
-    if let PatientWrite::Update { patient, .. } = &mut changes.patients[0] {
-        patient.details.identifiers.clear();
-    }
+    let changes = update_with(&p, |patient| patient.details.identifiers.clear());
     store.apply(changes).await.unwrap();
     insert(
         &store,
@@ -154,11 +154,10 @@ pub async fn update_replaces_every_search_key(store: Arc<dyn Store>) {
         "old@example.org",
     );
     insert(&store, &p).await;
-    let mut changes = update(&p);
-    if let PatientWrite::Update { patient, .. } = &mut changes.patients[0] {
+    let changes = update_with(&p, |patient| {
         patient.details.names[0].family = Some("After".into());
         patient.details.telecom[0].value = "new@example.org".into();
-    }
+    });
     store.apply(changes).await.unwrap();
     let by_name = |name: &str| PatientSearch {
         name_prefixes: vec![name.into()],
@@ -258,7 +257,7 @@ pub async fn search_filters_combine(store: Arc<dyn Store>) {
         .await,
         vec![a.id]
     );
-    let phone = crate::patient::normalize::phone_key("+1 555 010 2000");
+    let phone = crate::patient::normalize::phone_key("+1 555 010 2000", None);
     assert_eq!(
         run(PatientSearch {
             phone,
@@ -360,7 +359,7 @@ pub async fn duplicate_candidates_share_a_blocking_key(store: Arc<dyn Store>) {
         insert(&store, p).await;
     }
     let mut found: Vec<_> = store
-        .duplicate_candidates(&probe, 50)
+        .duplicate_candidates(&probe, &search_keys(&probe.details, None), 50)
         .await
         .unwrap()
         .into_iter()
@@ -694,6 +693,7 @@ pub async fn failed_apply_writes_nothing_at_all(store: Arc<dyn Store>) {
     if let PatientWrite::Update {
         expected_version,
         patient,
+        ..
     } = &mut stale.patients[0]
     {
         *expected_version = 9;
@@ -701,7 +701,7 @@ pub async fn failed_apply_writes_nothing_at_all(store: Arc<dyn Store>) {
     }
     let changes = ChangeSet {
         patients: vec![
-            PatientWrite::Insert(fresh.clone()),
+            PatientWrite::insert(fresh.clone(), None),
             stale.patients.remove(0),
         ],
         acks: vec![AckWrite {
@@ -743,7 +743,7 @@ pub async fn concurrent_identifier_claims_have_one_winner(store: Arc<dyn Store>)
             async move {
                 store
                     .apply(ChangeSet {
-                        patients: vec![PatientWrite::Insert(p.clone())],
+                        patients: vec![PatientWrite::insert(p.clone(), None)],
                         audit: vec![audit_about(Some(p.id), "patient.register")],
                         ..ChangeSet::default()
                     })

@@ -125,9 +125,10 @@ fn identifier_keys(details: &PatientDetails) -> Vec<(&str, &str)> {
         .collect()
 }
 
-/// Scores how likely `a` and `b` describe the same person.
-pub fn score(a: &PatientDetails, b: &PatientDetails) -> DuplicateScore {
-    let (ka, kb) = (search_keys(a), search_keys(b));
+/// Scores how likely `a` and `b` describe the same person; phones compare
+/// by their keys under the clinic's `phone_region`.
+pub fn score(a: &PatientDetails, b: &PatientDetails, phone_region: Option<&str>) -> DuplicateScore {
+    let (ka, kb) = (search_keys(a, phone_region), search_keys(b, phone_region));
     let field = |similarity: Option<f64>, weight: f64| FieldScore { similarity, weight };
     let name = field(name_similarity(a, b), NAME_WEIGHT);
     let birth_date = field(birth_date_similarity(a, b), BIRTH_DATE_WEIGHT);
@@ -193,14 +194,14 @@ mod tests {
     }
 
     fn birth_sim(a: Option<NaiveDate>, b: Option<NaiveDate>) -> Option<f64> {
-        score(&person("a", "b", a), &person("a", "b", b))
+        score(&person("a", "b", a), &person("a", "b", b), None)
             .birth_date
             .similarity
     }
 
     #[test]
     fn weights_sum_to_one() {
-        let s = score(&PatientDetails::default(), &PatientDetails::default());
+        let s = score(&PatientDetails::default(), &PatientDetails::default(), None);
         let sum = s.name.weight
             + s.birth_date.weight
             + s.phone.weight
@@ -215,14 +216,14 @@ mod tests {
         let a = with_contact(a, ContactSystem::Phone, "+1 555 0100");
         let a = with_contact(a, ContactSystem::Email, "jn@example.org");
         let a = with_id(a, "urn:mrn", "42");
-        assert_eq!(score(&a, &a.clone()).total, 1.0);
+        assert_eq!(score(&a, &a.clone(), None).total, 1.0);
     }
 
     #[test]
     fn accents_and_case_do_not_lower_the_name_similarity() {
         let a = person("NÚÑEZ", "José", None);
         let b = person("nunez", "jose", None);
-        assert_eq!(score(&a, &b).name.similarity, Some(1.0));
+        assert_eq!(score(&a, &b, None).name.similarity, Some(1.0));
     }
 
     #[test]
@@ -234,7 +235,7 @@ mod tests {
             ..HumanName::default()
         });
         let b = person("Jones", "Ann", None);
-        assert_eq!(score(&a, &b).name.similarity, Some(1.0));
+        assert_eq!(score(&a, &b, None).name.similarity, Some(1.0));
     }
 
     #[test]
@@ -242,6 +243,7 @@ mod tests {
         let s = score(
             &person("Jonson", "Ann", None),
             &person("Johnson", "Ann", None),
+            None,
         );
         let sim = s.name.similarity.unwrap_or(0.0);
         assert!(sim > 0.85 && sim < 1.0);
@@ -251,7 +253,7 @@ mod tests {
     fn missing_field_has_no_similarity_and_contributes_nothing() {
         let a = person("Smith", "Ann", date(1980, 1, 2));
         let b = PatientDetails::default();
-        let s = score(&a, &b);
+        let s = score(&a, &b, None);
         assert_eq!(s.name.similarity, None);
         assert_eq!(s.birth_date.similarity, None);
         assert_eq!(s.phone.similarity, None);
@@ -287,21 +289,21 @@ mod tests {
     fn shared_phone_key_scores_one_despite_formatting() {
         let a = with_contact(person("a", "b", None), ContactSystem::Phone, "555-0100");
         let b = with_contact(person("c", "d", None), ContactSystem::Phone, "(555) 0100");
-        assert_eq!(score(&a, &b).phone.similarity, Some(1.0));
+        assert_eq!(score(&a, &b, None).phone.similarity, Some(1.0));
     }
 
     #[test]
     fn different_emails_score_zero() {
         let a = with_contact(person("a", "b", None), ContactSystem::Email, "a@x.org");
         let b = with_contact(person("a", "b", None), ContactSystem::Email, "b@x.org");
-        assert_eq!(score(&a, &b).email.similarity, Some(0.0));
+        assert_eq!(score(&a, &b, None).email.similarity, Some(0.0));
     }
 
     #[test]
     fn same_identifier_value_in_another_system_is_not_shared() {
         let a = with_id(person("a", "b", None), "urn:mrn", "42");
         let b = with_id(person("a", "b", None), "urn:ssn", "42");
-        assert_eq!(score(&a, &b).identifier.similarity, Some(0.0));
+        assert_eq!(score(&a, &b, None).identifier.similarity, Some(0.0));
     }
 
     #[test]
@@ -309,7 +311,7 @@ mod tests {
         let a = with_id(person("Smith", "Ann", date(1980, 3, 4)), "urn:mrn", "1");
         let b = with_id(person("Smith", "Ann", date(1980, 4, 3)), "urn:mrn", "2");
         // name 1.0 * 0.35 + birth date 0.6 * 0.30 + identifier 0 * 0.15
-        assert_eq!(score(&a, &b).total, 0.53);
+        assert_eq!(score(&a, &b, None).total, 0.53);
     }
 
     fn details() -> impl Strategy<Value = PatientDetails> {
@@ -347,7 +349,7 @@ mod tests {
     proptest! {
         #[test]
         fn score_is_symmetric_and_within_zero_and_one(a in details(), b in details()) {
-            let (ab, ba) = (score(&a, &b), score(&b, &a));
+            let (ab, ba) = (score(&a, &b, None), score(&b, &a, None));
             prop_assert_eq!(&ab, &ba);
             prop_assert!((0.0..=1.0).contains(&ab.total));
         }

@@ -1,13 +1,20 @@
 //! Identifier systems (which check digit they require) and MRN namespaces.
 
 use serde::{Deserialize, Serialize};
+use validator::Validate;
 
 use super::CheckDigit;
+use crate::limits::{MAX_MRN_DIGITS, MAX_MRN_PREFIX_CHARS, MAX_TEXT_CHARS, MIN_MRN_DIGITS};
+use crate::validation::bound;
 
 /// Rules for one identifier system.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct IdentifierSystem {
     /// The system URI.
+    #[validate(
+        length(max = bound(MAX_TEXT_CHARS), code = "too_long"),
+        custom(function = "crate::settings::system_uri")
+    )]
     pub system: String,
     /// Check digit every value must carry, if any.
     #[serde(default)]
@@ -16,16 +23,26 @@ pub struct IdentifierSystem {
 
 /// How MRNs are generated for one facility: `prefix` + zero-padded counter
 /// (+ check digit of the system, if it has one).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct MrnNamespace {
-    /// Facility code, e.g. `north`.
+    /// Facility code, e.g. `north`: 1 to 32 of letters, digits, `-_.`.
+    #[validate(custom(function = "crate::settings::facility_code"))]
     pub facility: String,
-    /// Identifier system the MRNs belong to.
+    /// Identifier system the MRNs belong to (one of the clinic's systems).
+    #[validate(
+        length(max = bound(MAX_TEXT_CHARS), code = "too_long"),
+        custom(function = "crate::settings::system_uri")
+    )]
     pub system: String,
     /// Text before the number, e.g. `N`.
     #[serde(default)]
+    #[validate(
+        length(max = bound(MAX_MRN_PREFIX_CHARS), code = "too_long"),
+        custom(function = "crate::settings::mrn_prefix")
+    )]
     pub prefix: String,
-    /// Minimum number of digits (zero-padded).
+    /// Minimum number of digits (zero-padded), 4 to 18.
+    #[validate(range(min = MIN_MRN_DIGITS, max = MAX_MRN_DIGITS, code = "out_of_range"))]
     pub digits: u32,
     /// Check digit appended, if any (computed over the digits only).
     #[serde(default)]

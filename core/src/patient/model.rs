@@ -4,9 +4,29 @@ use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use validator::{Validate, ValidationError};
 
 use crate::codes::code_enum;
 use crate::ids::PatientId;
+use crate::limits::{MAX_LANGUAGE_TAG_CHARS, MAX_TEXT_CHARS};
+use crate::validation::{bound, not_blank};
+
+/// `invalid_format` unless a BCP-47-ish tag: 2–3 letters, then `-` subtags
+/// of 2–8 letters or digits.
+fn language_tag(value: &str) -> Result<(), ValidationError> {
+    let mut parts = value.trim().split('-');
+    let primary = parts.next().unwrap_or("");
+    let ok = (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_alphabetic())
+        && parts
+            .all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::new("invalid_format")
+            .with_message("must be a bcp-47 language tag".into()))
+    }
+}
 
 /// Prints `<redacted>` so patient data never reaches logs through `{:?}`.
 macro_rules! redacted_debug {
@@ -20,11 +40,21 @@ macro_rules! redacted_debug {
 }
 
 /// A business identifier such as an MRN: unique per system.
-#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Validate)]
 pub struct Identifier {
     /// The namespace URI, e.g. `urn:carebase:mrn:north`.
+    #[validate(
+        length(max = bound(MAX_TEXT_CHARS), code = "too_long"),
+        non_control_character(code = "invalid_format", message = "must not contain control characters"),
+        custom(function = "not_blank")
+    )]
     pub system: String,
     /// The value inside that namespace.
+    #[validate(
+        length(max = bound(MAX_TEXT_CHARS), code = "too_long"),
+        non_control_character(code = "invalid_format", message = "must not contain control characters"),
+        custom(function = "not_blank")
+    )]
     pub value: String,
 }
 
@@ -51,21 +81,26 @@ code_enum! {
 }
 
 /// A person's name (FHIR `HumanName`).
-#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize, Validate)]
 pub struct HumanName {
     /// Which name this is.
     #[serde(default)]
     pub usage: NameUse,
     /// Family name (surname).
     #[serde(default)]
+    #[validate(
+        length(max = bound(MAX_TEXT_CHARS), code = "too_long"),
+        non_control_character(code = "invalid_format", message = "must not contain control characters"),
+        custom(function = "not_blank")
+    )]
     pub family: Option<String>,
-    /// Given names, in order.
+    /// Given names, in order (at most [`MAX_GIVEN_NAMES`](crate::limits::MAX_GIVEN_NAMES)).
     #[serde(default)]
     pub given: Vec<String>,
-    /// Titles before the name.
+    /// Titles before the name (at most [`MAX_NAME_PREFIXES`](crate::limits::MAX_NAME_PREFIXES)).
     #[serde(default)]
     pub prefix: Vec<String>,
-    /// Titles after the name.
+    /// Titles after the name (at most [`MAX_NAME_SUFFIXES`](crate::limits::MAX_NAME_SUFFIXES)).
     #[serde(default)]
     pub suffix: Vec<String>,
 }
@@ -111,11 +146,16 @@ code_enum! {
 }
 
 /// A phone number or email address.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct ContactPoint {
     /// Phone or email.
     pub system: ContactSystem,
     /// The number or address as entered.
+    #[validate(
+        length(max = bound(MAX_TEXT_CHARS), code = "too_long"),
+        non_control_character(code = "invalid_format", message = "must not contain control characters"),
+        custom(function = "not_blank")
+    )]
     pub value: String,
     /// Home, work, mobile…
     #[serde(default)]
@@ -139,51 +179,81 @@ code_enum! {
 }
 
 /// A postal address.
-#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize, Validate)]
 pub struct Address {
     /// Home, work…
     #[serde(default)]
     pub usage: Option<AddressUse>,
-    /// Street lines.
+    /// Street lines (at most [`MAX_ADDRESS_LINES`](crate::limits::MAX_ADDRESS_LINES)).
     #[serde(default)]
     pub lines: Vec<String>,
     /// City.
     #[serde(default)]
+    #[validate(
+        length(max = bound(MAX_TEXT_CHARS), code = "too_long"),
+        non_control_character(code = "invalid_format", message = "must not contain control characters"),
+        custom(function = "not_blank")
+    )]
     pub city: Option<String>,
     /// District or county.
     #[serde(default)]
+    #[validate(
+        length(max = bound(MAX_TEXT_CHARS), code = "too_long"),
+        non_control_character(code = "invalid_format", message = "must not contain control characters"),
+        custom(function = "not_blank")
+    )]
     pub district: Option<String>,
     /// State or province.
     #[serde(default)]
+    #[validate(
+        length(max = bound(MAX_TEXT_CHARS), code = "too_long"),
+        non_control_character(code = "invalid_format", message = "must not contain control characters"),
+        custom(function = "not_blank")
+    )]
     pub state: Option<String>,
     /// Postal code.
     #[serde(default)]
+    #[validate(
+        length(max = bound(MAX_TEXT_CHARS), code = "too_long"),
+        non_control_character(code = "invalid_format", message = "must not contain control characters"),
+        custom(function = "not_blank")
+    )]
     pub postal_code: Option<String>,
     /// Country (ISO 3166 code or name).
     #[serde(default)]
+    #[validate(
+        length(max = bound(MAX_TEXT_CHARS), code = "too_long"),
+        non_control_character(code = "invalid_format", message = "must not contain control characters"),
+        custom(function = "not_blank")
+    )]
     pub country: Option<String>,
 }
 
 /// Someone to call in an emergency.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct EmergencyContact {
     /// Relationship code or text, e.g. `spouse`.
+    #[validate(
+        length(max = bound(MAX_TEXT_CHARS), code = "too_long"),
+        non_control_character(code = "invalid_format", message = "must not contain control characters"),
+        custom(function = "not_blank")
+    )]
     pub relationship: String,
     /// Their name.
     pub name: HumanName,
-    /// How to reach them.
+    /// How to reach them (at most [`MAX_TELECOM`](crate::limits::MAX_TELECOM)).
     #[serde(default)]
     pub telecom: Vec<ContactPoint>,
 }
 
 /// Everything about a patient that a person enters: what register and
 /// update take, and what masking hides field by field.
-#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize, Validate)]
 pub struct PatientDetails {
-    /// Business identifiers, unique per system.
+    /// Business identifiers, unique per system (at most [`MAX_IDENTIFIERS`](crate::limits::MAX_IDENTIFIERS)).
     #[serde(default)]
     pub identifiers: Vec<Identifier>,
-    /// Names; at least one with a family or given name.
+    /// Names; at least one with a family or given name (at most [`MAX_NAMES`](crate::limits::MAX_NAMES)).
     #[serde(default)]
     pub names: Vec<HumanName>,
     /// Administrative gender.
@@ -192,22 +262,28 @@ pub struct PatientDetails {
     /// Civil birth date, never in the future.
     #[serde(default)]
     pub birth_date: Option<NaiveDate>,
-    /// Phones and emails.
+    /// Phones and emails (at most [`MAX_TELECOM`](crate::limits::MAX_TELECOM)).
     #[serde(default)]
     pub telecom: Vec<ContactPoint>,
-    /// Postal addresses.
+    /// Postal addresses (at most [`MAX_ADDRESSES`](crate::limits::MAX_ADDRESSES)).
     #[serde(default)]
     pub addresses: Vec<Address>,
     /// Preferred language as a BCP-47 tag, e.g. `fr-CA`.
     #[serde(default)]
+    #[validate(
+        length(max = bound(MAX_LANGUAGE_TAG_CHARS), code = "too_long"),
+        custom(function = "not_blank"),
+        custom(function = "language_tag")
+    )]
     pub language: Option<String>,
-    /// Emergency contacts.
+    /// Emergency contacts (at most [`MAX_EMERGENCY_CONTACTS`](crate::limits::MAX_EMERGENCY_CONTACTS)).
     #[serde(default)]
     pub emergency_contacts: Vec<EmergencyContact>,
     /// Whether the patient is deceased.
     #[serde(default)]
     pub deceased: bool,
-    /// When, if known (implies `deceased`).
+    /// When, if known (implies `deceased`; not in the future, not before
+    /// the birth date).
     #[serde(default)]
     pub deceased_at: Option<DateTime<Utc>>,
 }

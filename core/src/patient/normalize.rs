@@ -1,6 +1,10 @@
 //! Normalization for search and matching: the ONE place that decides how
 //! names fold ("José" → "jose"), phones and emails compare.
 
+use std::str::FromStr;
+
+use phonenumber::metadata::DATABASE;
+use phonenumber::{country, Mode, PhoneNumber};
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
@@ -62,11 +66,75 @@ pub fn fold_words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Phone key: the digits (a leading `+` kept); `None` when under 4 digits.
-pub fn phone_key(phone: &str) -> Option<String> {
-    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-    if digits.len() < 4 {
+/// Characters a typed phone number may hold: digits, spaces and `+-().`,
+/// the `+` only in front. Letters (vanity numbers, `ext.`) are not numbers.
+pub fn is_phone_text(phone: &str) -> bool {
+    let allowed = |c: char| c.is_ascii_digit() || " +-().".contains(c);
+    let after_plus = phone.trim_start().strip_prefix('+').unwrap_or(phone);
+    phone.chars().all(allowed) && !after_plus.contains('+')
+}
+
+/// The number libphonenumber reads in `phone`: one in international form
+/// (`+44 20 7946 0000`) always, one in national form (`020 7946 0000`)
+/// only with the clinic's `region` (ISO 3166 alpha-2, e.g. `GB`). `None`
+/// for text that is not a phone number (see [`is_phone_text`]).
+pub(crate) fn parse_phone(phone: &str, region: Option<&str>) -> Option<PhoneNumber> {
+    if !is_phone_text(phone) {
         return None;
+    }
+    let region = region.and_then(|r| country::Id::from_str(r).ok());
+    phonenumber::parse(region, phone).ok()
+}
+
+/// Whether `number` has a length its country's numbers have (libphonenumber's
+/// "possible number", local-only lengths such as the US 7 included). Strict
+/// validity is not asked: it rejects fictional test ranges (`555 0100`) and
+/// any range opened after the metadata shipped, and a clinic must be able to
+/// write down the number a patient gives.
+pub(crate) fn is_possible_phone(number: &PhoneNumber) -> bool {
+    let length = number.national().to_string().len();
+    let Ok(length) = u16::try_from(length) else {
+        return false;
+    };
+    let Some(regions) = DATABASE.by_code(&number.code().value()) else {
+        return false;
+    };
+    regions.iter().any(|meta| {
+        let d = meta.descriptors();
+        let kinds = [
+            d.fixed_line(),
+            d.mobile(),
+            d.toll_free(),
+            d.premium_rate(),
+            d.shared_cost(),
+            d.personal_number(),
+            d.voip(),
+            d.pager(),
+            d.uan(),
+            d.voicemail(),
+        ];
+        kinds.into_iter().flatten().any(|kind| {
+            kind.possible_length().contains(&length)
+                || kind.possible_local_length().contains(&length)
+        })
+    })
+}
+
+/// Digits a phone key needs at least.
+const MIN_PHONE_DIGITS: usize = 4;
+
+/// Phone key, the same for every spelling of one number: the E.164 form
+/// (`+15550100`) when libphonenumber reads the number (international form,
+/// or national form with the clinic's `region`); otherwise, for a national
+/// number and no region, its digits (`5550100`). `None` under 4 digits.
+/// With `region = "US"`, `+1 555 0100` and `555-0100` share `+15550100`.
+pub fn phone_key(phone: &str, region: Option<&str>) -> Option<String> {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() < MIN_PHONE_DIGITS {
+        return None;
+    }
+    if let Some(number) = parse_phone(phone, region) {
+        return Some(number.format().mode(Mode::E164).to_string());
     }
     if phone.trim_start().starts_with('+') {
         Some(format!("+{digits}"))
@@ -88,26 +156,30 @@ fn sorted_unique(mut keys: Vec<String>) -> Vec<String> {
     keys
 }
 
-/// Every key a store indexes for `details`.
-pub fn search_keys(details: &PatientDetails) -> SearchKeys {
+/// Every key a store indexes for `details`; `phone_region` is the clinic's
+/// (see [`phone_key`]).
+pub fn search_keys(details: &PatientDetails, phone_region: Option<&str>) -> SearchKeys {
     let name_tokens = details
         .names
         .iter()
         .flat_map(|name| name.family.iter().chain(name.given.iter()))
         .flat_map(|part| fold_words(part))
         .collect();
-    let contact_keys = |system: ContactSystem, key: fn(&str) -> Option<String>| {
+    let values = |system: ContactSystem| {
         details
             .telecom
             .iter()
-            .filter(|c| c.system == system)
-            .filter_map(|c| key(&c.value))
-            .collect()
+            .filter(move |c| c.system == system)
+            .map(|c| c.value.as_str())
     };
+    let phones = values(ContactSystem::Phone)
+        .filter_map(|v| phone_key(v, phone_region))
+        .collect();
+    let emails = values(ContactSystem::Email).filter_map(email_key).collect();
     SearchKeys {
         name_tokens: sorted_unique(name_tokens),
-        phones: sorted_unique(contact_keys(ContactSystem::Phone, phone_key)),
-        emails: sorted_unique(contact_keys(ContactSystem::Email, email_key)),
+        phones: sorted_unique(phones),
+        emails: sorted_unique(emails),
     }
 }
 
@@ -179,22 +251,70 @@ mod tests {
     #[test]
     fn phone_key_keeps_digits_and_a_leading_plus() {
         assert_eq!(
-            phone_key(" +1 (555) 010-0199").as_deref(),
+            phone_key(" +1 (555) 010-0199", None).as_deref(),
             Some("+15550100199")
         );
-        assert_eq!(phone_key("555.010.0199").as_deref(), Some("5550100199"));
+        assert_eq!(
+            phone_key("555.010.0199", None).as_deref(),
+            Some("5550100199")
+        );
+    }
+
+    #[test]
+    fn phone_key_of_an_international_number_is_its_e164_form() {
+        assert_eq!(
+            phone_key("+44 (0)20 7946 0000", None).as_deref(),
+            Some("+442079460000")
+        );
+        assert_eq!(
+            phone_key("+39 06 1234 5678", None).as_deref(),
+            Some("+390612345678")
+        );
+    }
+
+    #[test]
+    fn with_a_region_both_spellings_of_one_number_share_the_e164_key() {
+        let us = Some("US");
+        assert_eq!(phone_key("+1 555 0100", us).as_deref(), Some("+15550100"));
+        assert_eq!(phone_key("555-0100", us).as_deref(), Some("+15550100"));
+        assert_eq!(phone_key("+1 555 0100", None).as_deref(), Some("+15550100"));
+        let gb = Some("GB");
+        assert_eq!(
+            phone_key("020 7946 0000", gb),
+            phone_key("+44 20 7946 0000", None)
+        );
+    }
+
+    #[test]
+    fn without_a_region_a_national_number_keys_on_its_digits() {
+        assert_eq!(phone_key("555-0100", None).as_deref(), Some("5550100"));
+        assert_eq!(phone_key("(555) 0100", None).as_deref(), Some("5550100"));
+    }
+
+    #[test]
+    fn possible_lengths_accept_fictional_and_local_numbers_but_not_stubs() {
+        let possible =
+            |p: &str, r: Option<&str>| parse_phone(p, r).is_some_and(|n| is_possible_phone(&n));
+        assert!(possible("+1 555 0100", None));
+        assert!(possible("+1 (555) 010-0199", None));
+        assert!(possible("555-0100", Some("US")));
+        assert!(possible("+44 20 7946 0000", None));
+        assert!(!possible("+1 23", None));
+        assert!(!possible("1234", Some("US")));
+        assert!(!possible("+1 5550100999999999", None));
+        assert!(!possible("+999 1234567", None));
     }
 
     #[test]
     fn phone_key_ignores_a_plus_that_is_not_leading() {
-        assert_eq!(phone_key("555+0100").as_deref(), Some("5550100"));
+        assert_eq!(phone_key("555+0100", None).as_deref(), Some("5550100"));
     }
 
     #[test]
     fn phone_key_is_none_under_four_digits() {
-        assert_eq!(phone_key("+123"), None);
-        assert_eq!(phone_key("abc"), None);
-        assert_eq!(phone_key("1234").as_deref(), Some("1234"));
+        assert_eq!(phone_key("+123", None), None);
+        assert_eq!(phone_key("abc", None), None);
+        assert_eq!(phone_key("1234", None).as_deref(), Some("1234"));
     }
 
     #[test]
@@ -219,7 +339,7 @@ mod tests {
             ],
             ..PatientDetails::default()
         };
-        let keys = search_keys(&details);
+        let keys = search_keys(&details, None);
         assert_eq!(
             keys.name_tokens,
             ["garcia", "jose", "lopez", "maria", "pepe"]
@@ -235,7 +355,7 @@ mod tests {
             names: vec![n],
             ..PatientDetails::default()
         };
-        assert_eq!(search_keys(&details).name_tokens, ["ann", "smith"]);
+        assert_eq!(search_keys(&details, None).name_tokens, ["ann", "smith"]);
     }
 
     #[test]
@@ -252,7 +372,7 @@ mod tests {
             ],
             ..PatientDetails::default()
         };
-        let keys = search_keys(&details);
+        let keys = search_keys(&details, None);
         assert_eq!(keys.phones, ["+442079460000", "5550100"]);
         assert_eq!(keys.emails, ["a@x.org", "b@x.org"]);
         assert!(keys.name_tokens.is_empty());
@@ -261,7 +381,7 @@ mod tests {
     #[test]
     fn search_keys_of_empty_details_are_empty() {
         assert_eq!(
-            search_keys(&PatientDetails::default()),
+            search_keys(&PatientDetails::default(), None),
             SearchKeys::default()
         );
     }

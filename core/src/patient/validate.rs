@@ -1,229 +1,253 @@
 //! Validation of patient input: collects EVERY failing field, never the
-//! first only, and never echoes the value in the message.
+//! first only, and never echoes the value in the message. The rules of each
+//! struct's own fields are declared on the model (`validator`); this walks
+//! the lists item by item and adds the rules across fields or settings.
 
 use std::collections::HashSet;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
+use validator::ValidateEmail;
 
-use super::normalize::phone_key;
-use super::{ContactPoint, ContactSystem, HumanName, IdentifierSystem, PatientDetails};
-use crate::error::FieldError;
-use crate::{Error, Result};
+use super::normalize::{is_phone_text, is_possible_phone, parse_phone};
+use super::{ContactPoint, ContactSystem, HumanName, PatientDetails};
+use crate::limits::{
+    MAX_ADDRESSES, MAX_ADDRESS_LINES, MAX_EMERGENCY_CONTACTS, MAX_GIVEN_NAMES, MAX_IDENTIFIERS,
+    MAX_NAMES, MAX_NAME_PREFIXES, MAX_NAME_SUFFIXES, MAX_TELECOM, MAX_TEXT_CHARS,
+};
+use crate::settings::Settings;
+use crate::validation::{is_blank, lines, Errors, Findings};
+use crate::Result;
 
-/// Longest text accepted in any single field.
-pub const MAX_TEXT: usize = 200;
+/// Longest text accepted in any single field (see [`MAX_TEXT_CHARS`]).
+pub const MAX_TEXT: usize = MAX_TEXT_CHARS;
 
-/// Most digits a phone number may have.
-const MAX_PHONE_DIGITS: usize = 20;
+/// Digits a phone number may have (4 to 20); libphonenumber narrows it to
+/// the lengths of the number's country when it can read the number.
+const PHONE_DIGITS: std::ops::RangeInclusive<usize> = 4..=20;
 
-/// Collects field errors; one per field path at most.
-#[derive(Default)]
-struct Errors(Vec<FieldError>);
-
-impl Errors {
-    fn add(&mut self, field: impl Into<String>, code: &str, message: impl Into<String>) {
-        self.0.push(FieldError::new(field, code, message));
-    }
-
-    /// Checks one present text field; true when it passed.
-    fn text(&mut self, field: impl Into<String>, value: &str) -> bool {
-        if value.trim().is_empty() {
-            self.add(field, "required", "must not be blank");
-        } else if value.chars().count() > MAX_TEXT {
-            let message = format!("must be at most {MAX_TEXT} characters");
-            self.add(field, "too_long", message);
-        } else if value.chars().any(char::is_control) {
-            self.add(
-                field,
-                "invalid_format",
-                "must not contain control characters",
-            );
-        } else {
-            return true;
-        }
-        false
-    }
-
-    fn texts(&mut self, path: &str, values: &[String]) {
-        for (i, value) in values.iter().enumerate() {
-            self.text(format!("{path}[{i}]"), value);
+/// Checks each part of a name on `path`; true when it has a family or
+/// given name that is not blank.
+fn name(errors: &mut Errors, path: &str, name: &HumanName) -> bool {
+    Findings::of(path, name).rest(errors);
+    let lists = [
+        ("given", &name.given, MAX_GIVEN_NAMES, "given names"),
+        ("prefix", &name.prefix, MAX_NAME_PREFIXES, "prefixes"),
+        ("suffix", &name.suffix, MAX_NAME_SUFFIXES, "suffixes"),
+    ];
+    for (key, values, max, items) in lists {
+        let field = format!("{path}.{key}");
+        if errors.count(&field, values.len(), max, items) {
+            lines(errors, &field, values, MAX_TEXT_CHARS);
         }
     }
+    let readable = |s: &String| !is_blank(s);
+    name.family.iter().any(readable) || name.given.iter().any(readable)
+}
 
-    fn optional_text(&mut self, field: String, value: Option<&String>) {
-        if let Some(value) = value {
-            self.text(field, value);
+/// Checks a list of phones and emails: its count, then each on
+/// `path[i].value`.
+fn telecom(errors: &mut Errors, path: &str, telecom: &[ContactPoint], region: Option<&str>) {
+    if !errors.count(path, telecom.len(), MAX_TELECOM, "phones and emails") {
+        return;
+    }
+    for (i, contact) in telecom.iter().enumerate() {
+        let item = format!("{path}[{i}]");
+        let mut found = Findings::of(&item, contact);
+        if found.take(errors, "value") {
+            continue;
         }
-    }
-
-    /// Checks each part of a name; true when it has a family or given name.
-    fn name(&mut self, path: &str, name: &HumanName) -> bool {
-        self.optional_text(format!("{path}.family"), name.family.as_ref());
-        self.texts(&format!("{path}.given"), &name.given);
-        self.texts(&format!("{path}.prefix"), &name.prefix);
-        self.texts(&format!("{path}.suffix"), &name.suffix);
-        let not_blank = |s: &String| !s.trim().is_empty();
-        name.family.iter().any(not_blank) || name.given.iter().any(not_blank)
-    }
-
-    fn telecom(&mut self, path: &str, telecom: &[ContactPoint]) {
-        for (i, contact) in telecom.iter().enumerate() {
-            let field = format!("{path}[{i}].value");
-            if !self.text(field.clone(), &contact.value) {
-                continue;
+        found.rest(errors);
+        let value = contact.value.trim();
+        let field = format!("{item}.value");
+        match contact.system {
+            ContactSystem::Phone if !is_phone(value, region) => {
+                errors.add(field, "invalid_format", "must be a phone number")
             }
-            match contact.system {
-                ContactSystem::Phone if !is_phone(&contact.value) => self.add(
-                    field,
-                    "invalid_format",
-                    "must be a phone number of 4 to 20 digits",
-                ),
-                ContactSystem::Email if !is_email(contact.value.trim()) => {
-                    self.add(field, "invalid_format", "must be an email address")
-                }
-                _ => {}
+            ContactSystem::Email if !is_email(value) => {
+                errors.add(field, "invalid_format", "must be an email address")
             }
+            _ => {}
         }
     }
 }
 
-/// Digits with spaces and `+-().` only, `+` only in front, 4–20 digits.
-fn is_phone(value: &str) -> bool {
-    let allowed = |c: char| c.is_ascii_digit() || " +-().".contains(c);
-    let plus_in_front = !value.trim_start().get(1..).unwrap_or("").contains('+');
+/// Phone characters only (see [`is_phone_text`]) and 4–20 digits; then a
+/// number libphonenumber reads must have a length its country uses, and one
+/// it cannot read must be in national form with no clinic region to read
+/// it by (it is then kept and searched by its digits).
+fn is_phone(value: &str, region: Option<&str>) -> bool {
     let digits = value.chars().filter(char::is_ascii_digit).count();
-    value.chars().all(allowed)
-        && plus_in_front
-        && phone_key(value).is_some()
-        && digits <= MAX_PHONE_DIGITS
+    if !is_phone_text(value) || !PHONE_DIGITS.contains(&digits) {
+        return false;
+    }
+    match parse_phone(value, region) {
+        Some(number) => is_possible_phone(&number),
+        None => region.is_none() && !value.starts_with('+'),
+    }
 }
 
-/// `local@domain.tld`: one `@`, no whitespace, dotted domain of non-empty
-/// labels with a top-level label of two or more characters.
+/// `validator`'s email syntax (HTML5 local part, IDNA domain), and a dotted
+/// domain whose last label has two or more characters: a clinic's patients
+/// have addresses on the internet, not on `localhost`.
 fn is_email(value: &str) -> bool {
-    let Some((local, domain)) = value.split_once('@') else {
+    let Some((_, domain)) = value.rsplit_once('@') else {
         return false;
     };
     let labels: Vec<&str> = domain.split('.').collect();
-    !value.chars().any(char::is_whitespace)
-        && !local.is_empty()
-        && !domain.contains('@')
+    value.validate_email()
         && labels.len() >= 2
-        && labels.iter().all(|l| !l.is_empty())
         && labels.last().is_some_and(|tld| tld.chars().count() >= 2)
 }
 
-/// A BCP-47-ish tag: 2–3 letters, then `-` subtags of 2–8 alphanumerics.
-fn is_language_tag(value: &str) -> bool {
-    let mut parts = value.split('-');
-    let primary = parts.next().unwrap_or("");
-    (2..=3).contains(&primary.len())
-        && primary.chars().all(|c| c.is_ascii_alphabetic())
-        && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
-}
-
-/// Checks `details` against the rules; `today` bounds the birth date and
-/// `systems` gives the check digit each identifier system requires.
-pub fn validate_details(
-    details: &PatientDetails,
-    today: NaiveDate,
-    systems: &[IdentifierSystem],
-) -> Result<()> {
-    let mut errors = Errors::default();
-
+/// Identifiers: their count, their own fields, then no repeat of a system
+/// and value, and the check digit their system requires.
+fn identifiers(errors: &mut Errors, details: &PatientDetails, settings: &Settings) {
+    let ids = &details.identifiers;
+    if !errors.count("identifiers", ids.len(), MAX_IDENTIFIERS, "identifiers") {
+        return;
+    }
     let mut seen = HashSet::new();
     for (i, id) in details.identifiers.iter().enumerate() {
-        let system_ok = errors.text(format!("identifiers[{i}].system"), &id.system);
-        let field = format!("identifiers[{i}].value");
-        if !errors.text(field.clone(), &id.value) || !system_ok {
+        let path = format!("identifiers[{i}]");
+        let mut found = Findings::of(&path, id);
+        let system_bad = found.take(errors, "system");
+        let value_bad = found.take(errors, "value");
+        found.rest(errors);
+        if system_bad || value_bad {
             continue;
         }
+        let field = format!("{path}.value");
         let (system, value) = (id.system.trim(), id.value.trim());
         if !seen.insert((system, value)) {
             errors.add(field, "duplicate", "repeats an earlier identifier");
             continue;
         }
-        let scheme = systems
+        let scheme = settings
+            .identifier_systems
             .iter()
             .find(|s| s.system == system)
             .and_then(|s| s.check_digit);
-        if let Some(scheme) = scheme {
-            if !scheme.is_valid(value) {
-                errors.add(field, "check_digit", "fails the check digit of its system");
-            }
+        if scheme.is_some_and(|scheme| !scheme.is_valid(value)) {
+            errors.add(field, "check_digit", "fails the check digit of its system");
         }
     }
+}
 
-    let mut has_name = false;
-    for (i, name) in details.names.iter().enumerate() {
-        has_name |= errors.name(&format!("names[{i}]"), name);
+/// The birth date: not in the future, not before 1850.
+fn birth(errors: &mut Errors, details: &PatientDetails, now: DateTime<Utc>) {
+    let Some(birth) = details.birth_date else {
+        return;
+    };
+    let earliest = NaiveDate::from_ymd_opt(1850, 1, 1).unwrap_or(NaiveDate::MIN);
+    if birth > now.date_naive() {
+        errors.add("birth_date", "in_future", "must not be in the future");
+    } else if birth < earliest {
+        errors.add("birth_date", "out_of_range", "must not be before 1850");
     }
-    if !has_name {
-        errors.add("names", "required", "needs a family or given name");
-    }
+}
 
-    if let Some(birth) = details.birth_date {
-        let earliest = NaiveDate::from_ymd_opt(1850, 1, 1).unwrap_or(NaiveDate::MIN);
-        if birth > today {
-            errors.add("birth_date", "in_future", "must not be in the future");
-        } else if birth < earliest {
-            errors.add("birth_date", "out_of_range", "must not be before 1850");
-        }
-    }
-
-    errors.telecom("telecom", &details.telecom);
-
-    for (i, address) in details.addresses.iter().enumerate() {
-        let path = format!("addresses[{i}]");
-        errors.texts(&format!("{path}.lines"), &address.lines);
-        let parts = [
-            ("city", &address.city),
-            ("district", &address.district),
-            ("state", &address.state),
-            ("postal_code", &address.postal_code),
-            ("country", &address.country),
-        ];
-        for (part, value) in parts {
-            errors.optional_text(format!("{path}.{part}"), value.as_ref());
-        }
-    }
-
-    if let Some(language) = &details.language {
-        if errors.text("language", language) && !is_language_tag(language.trim()) {
-            errors.add(
-                "language",
-                "invalid_format",
-                "must be a bcp-47 language tag",
-            );
-        }
-    }
-
-    for (i, contact) in details.emergency_contacts.iter().enumerate() {
-        let path = format!("emergency_contacts[{i}]");
-        errors.text(format!("{path}.relationship"), &contact.relationship);
-        if !errors.name(&format!("{path}.name"), &contact.name) {
-            errors.add(
-                format!("{path}.name"),
-                "required",
-                "needs a family or given name",
-            );
-        }
-        errors.telecom(&format!("{path}.telecom"), &contact.telecom);
-    }
-
-    if details.deceased_at.is_some() && !details.deceased {
+/// The time of death: only when deceased, not in the future, not before
+/// the birth date.
+fn death(errors: &mut Errors, details: &PatientDetails, now: DateTime<Utc>) {
+    let Some(died) = details.deceased_at else {
+        return;
+    };
+    if !details.deceased {
         errors.add(
             "deceased_at",
             "inconsistent",
             "requires deceased to be true",
         );
+    } else if died > now {
+        errors.add("deceased_at", "in_future", "must not be in the future");
+    } else if details
+        .birth_date
+        .is_some_and(|birth| died.date_naive() < birth)
+    {
+        errors.add(
+            "deceased_at",
+            "out_of_range",
+            "must not be before the birth date",
+        );
+    }
+}
+
+/// Checks `details` against the rules at `now`, with the clinic's
+/// identifier systems (check digits) and phone region from `settings`.
+pub fn validate_details(
+    details: &PatientDetails,
+    now: DateTime<Utc>,
+    settings: &Settings,
+) -> Result<()> {
+    let region = settings.phone_region.as_deref();
+    let mut errors = Errors::default();
+    let mut found = Findings::of("", details);
+
+    identifiers(&mut errors, details, settings);
+
+    if errors.count("names", details.names.len(), MAX_NAMES, "names") {
+        let mut has_name = false;
+        for (i, n) in details.names.iter().enumerate() {
+            has_name |= name(&mut errors, &format!("names[{i}]"), n);
+        }
+        if !has_name {
+            errors.add("names", "required", "needs a family or given name");
+        }
     }
 
-    if errors.0.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::validation(errors.0))
+    birth(&mut errors, details, now);
+
+    telecom(&mut errors, "telecom", &details.telecom, region);
+
+    let addresses = &details.addresses;
+    if errors.count("addresses", addresses.len(), MAX_ADDRESSES, "addresses") {
+        for (i, address) in addresses.iter().enumerate() {
+            let path = format!("addresses[{i}]");
+            let field = format!("{path}.lines");
+            if errors.count(
+                &field,
+                address.lines.len(),
+                MAX_ADDRESS_LINES,
+                "address lines",
+            ) {
+                lines(&mut errors, &field, &address.lines, MAX_TEXT_CHARS);
+            }
+            Findings::of(&path, address).rest(&mut errors);
+        }
     }
+
+    found.take(&mut errors, "language");
+
+    let contacts = &details.emergency_contacts;
+    let max = MAX_EMERGENCY_CONTACTS;
+    if errors.count(
+        "emergency_contacts",
+        contacts.len(),
+        max,
+        "emergency contacts",
+    ) {
+        for (i, contact) in contacts.iter().enumerate() {
+            let path = format!("emergency_contacts[{i}]");
+            Findings::of(&path, contact).rest(&mut errors);
+            if !name(&mut errors, &format!("{path}.name"), &contact.name) {
+                errors.add(
+                    format!("{path}.name"),
+                    "required",
+                    "needs a family or given name",
+                );
+            }
+            telecom(
+                &mut errors,
+                &format!("{path}.telecom"),
+                &contact.telecom,
+                region,
+            );
+        }
+    }
+
+    death(&mut errors, details, now);
+    found.rest(&mut errors);
+    errors.finish()
 }
 
 #[cfg(test)]
@@ -232,7 +256,9 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::patient::{Address, CheckDigit, EmergencyContact, Identifier};
+    use crate::error::FieldError;
+    use crate::patient::{Address, CheckDigit, EmergencyContact, Identifier, IdentifierSystem};
+    use crate::Error;
 
     const MRN: &str = "urn:carebase:mrn:north";
 
@@ -240,12 +266,22 @@ mod tests {
         NaiveDate::from_ymd_opt(2024, 6, 15).unwrap_or_default()
     }
 
-    fn systems() -> Vec<IdentifierSystem> {
+    fn now() -> DateTime<Utc> {
+        today()
+            .and_hms_opt(12, 0, 0)
+            .map(|t| t.and_utc())
+            .unwrap_or_default()
+    }
+
+    fn settings() -> Settings {
         let check_digit = Some(CheckDigit::Luhn);
-        vec![IdentifierSystem {
-            system: MRN.into(),
-            check_digit,
-        }]
+        Settings {
+            identifier_systems: vec![IdentifierSystem {
+                system: MRN.into(),
+                check_digit,
+            }],
+            ..Settings::default()
+        }
     }
 
     fn name(family: &str, given: &str) -> HumanName {
@@ -296,7 +332,7 @@ mod tests {
     }
 
     fn field_errors(details: &PatientDetails) -> Vec<FieldError> {
-        match validate_details(details, today(), &systems()) {
+        match validate_details(details, now(), &settings()) {
             Ok(()) => Vec::new(),
             Err(Error::Validation { fields }) => fields,
             Err(other) => panic!("unexpected error code {}", other.code()),
@@ -314,7 +350,7 @@ mod tests {
 
     #[test]
     fn complete_valid_details_pass() {
-        assert_eq!(validate_details(&valid(), today(), &systems()), Ok(()));
+        assert_eq!(validate_details(&valid(), now(), &settings()), Ok(()));
     }
 
     #[test]
@@ -550,7 +586,7 @@ mod tests {
                 language: Some(t[7].clone()),
                 ..PatientDetails::default()
             };
-            let _ = validate_details(&d, today(), &systems());
+            let _ = validate_details(&d, now(), &settings());
         }
     }
 }

@@ -9,10 +9,12 @@ pub mod slots;
 pub mod validate;
 
 pub use model::{
-    Appointment, AppointmentCount, AppointmentQuery, AppointmentStatus, Availability,
-    BookAppointment, BusyQuery, BusySpan, CancelAppointment, Cancellation, CancellationReason,
-    CountQuery, CountRange, DateException, DayLimitCheck, DueReminder, NewPractitioner,
-    NewResource, NewVisitType, Practitioner, Recurrence, Reminder, Reschedule,
-    RescheduleAppointment, Resource, ResourceKind, Slot, SlotPage, SlotQuery, TimeOff, TimeWindow,
-    VisitType, Weekday, WeeklyHours,
+    Appointment, AppointmentStatus, Availability, BookAppointment, CancelAppointment, Cancellation,
+    CancellationReason, DateException, NewPractitioner, NewResource, NewVisitType, Practitioner,
+    Recurrence, Reminder, Reschedule, RescheduleAppointment, Resource, ResourceKind, TimeOff,
+    TimeWindow, VisitType, Weekday, WeeklyHours,
+};
+pub use model::{
+    AppointmentCount, AppointmentQuery, BusyQuery, BusySpan, CountQuery, CountRange, DayLimitCheck,
+    DueReminder, Slot, SlotPage, SlotQuery,
 };

@@ -1,169 +1,288 @@
-//! Input rules for scheduling: every failing field is collected.
+//! Input rules for scheduling: every failing field is collected. The rules
+//! of each struct's own fields are declared on the model (`validator`);
+//! these walk the lists (only within their count) and add the rules across
+//! fields.
 
 use chrono::NaiveDate;
+use validator::ValidationError;
 
 use super::model::{
-    AppointmentStatus, Availability, BookAppointment, CancelAppointment, NewResource, NewVisitType,
-    Recurrence, TimeWindow, WeeklyHours,
+    AppointmentStatus, Availability, BookAppointment, CancelAppointment, NewPractitioner,
+    NewResource, NewVisitType, Recurrence, SlotQuery, TimeWindow, WeeklyHours,
 };
 use super::slots::zone;
 use crate::error::FieldError;
 use crate::instant;
+use crate::limits::{
+    MAX_CODE_CHARS, MAX_DATE_EXCEPTIONS, MAX_REMINDERS, MAX_SLOT_PRACTITIONERS, MAX_TIME_OFF,
+    MAX_WEEKLY_HOURS,
+};
+use crate::validation::{Errors, Findings};
 
 /// The longest visit including buffers: a day. Keeps overlap queries bounded.
 pub const MAX_BLOCK_MINUTES: u32 = 24 * 60;
 /// Most occurrences one series may book.
 pub const MAX_SERIES: u32 = 104;
 
-fn text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) {
-    if value.trim().is_empty() {
-        errors.push(FieldError::new(field, "required", "must not be empty"));
-    } else if value.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            "too_long",
-            format!("at most {max} characters"),
-        ));
-    }
-}
-
-fn optional_text(errors: &mut Vec<FieldError>, field: &str, value: &Option<String>, max: usize) {
-    if value.as_ref().is_some_and(|v| v.chars().count() > max) {
-        errors.push(FieldError::new(
-            field,
-            "too_long",
-            format!("at most {max} characters"),
-        ));
-    }
-}
-
 /// A code: 1–64 of `a-z 0-9 - _ .`.
-fn code(errors: &mut Vec<FieldError>, field: &str, value: &str) {
+pub(crate) fn code_format(value: &str) -> Result<(), ValidationError> {
     let ok = !value.is_empty()
-        && value.len() <= 64
+        && value.len() <= MAX_CODE_CHARS
         && value
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c));
-    if !ok {
-        errors.push(FieldError::new(
-            field,
-            "invalid_format",
-            "1 to 64 of a-z, 0-9, '-', '_', '.'",
-        ));
-    }
-}
-
-fn range(errors: &mut Vec<FieldError>, field: &str, value: u32, min: u32, max: u32) {
-    if value < min || value > max {
-        errors.push(FieldError::new(
-            field,
-            "out_of_range",
-            format!("must be between {min} and {max}"),
-        ));
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::new("invalid_format")
+            .with_message(format!("1 to {MAX_CODE_CHARS} of a-z, 0-9, '-', '_', '.'").into()))
     }
 }
 
 /// An IANA zone name.
+pub(crate) fn iana_zone(value: &str) -> Result<(), ValidationError> {
+    match zone(value) {
+        Some(_) => Ok(()),
+        None => Err(ValidationError::new("unknown_time_zone")
+            .with_message("not an iana time zone name".into())),
+    }
+}
+
+/// The practitioners of a free-slot search: at least one, at most
+/// [`MAX_SLOT_PRACTITIONERS`].
+pub fn slot_practitioners(errors: &mut Vec<FieldError>, q: &SlotQuery) {
+    let mut out = Errors::default();
+    let count = q.practitioners.len();
+    if count == 0 {
+        out.add(
+            "practitioners",
+            "required",
+            "give at least one practitioner",
+        );
+    }
+    out.count(
+        "practitioners",
+        count,
+        MAX_SLOT_PRACTITIONERS,
+        "practitioners",
+    );
+    errors.extend(out.into_vec());
+}
+
+/// An IANA zone name on `field`.
 pub fn time_zone(errors: &mut Vec<FieldError>, field: &str, value: &str) {
-    if zone(value).is_none() {
+    if let Err(e) = iana_zone(value) {
         errors.push(FieldError::new(
             field,
-            "unknown_time_zone",
+            &e.code,
             "not an iana time zone name",
         ));
     }
 }
 
-/// A display name and zone (practitioners and resources).
-pub fn name_and_zone(errors: &mut Vec<FieldError>, name: &str, tz: &str) {
-    text(errors, "name", name, 200);
-    time_zone(errors, "time_zone", tz);
+/// A new practitioner's name and zone, and its availability.
+pub fn new_practitioner(errors: &mut Vec<FieldError>, p: &NewPractitioner) {
+    let mut found = Errors::default();
+    Findings::of("", p).rest(&mut found);
+    errors.extend(found.into_vec());
+    availability(errors, "availability.", &p.availability);
 }
 
-/// Weekly hours, exceptions, time off and limits, with `prefix` on each field.
+/// Weekly hours, exceptions, time off and limits, with `prefix` on each
+/// field (`""` or `"availability."`). A list over its count is reported
+/// once and its items are not looked at.
 pub fn availability(errors: &mut Vec<FieldError>, prefix: &str, a: &Availability) {
-    range(
-        errors,
-        &format!("{prefix}slot_minutes"),
-        a.slot_minutes,
-        1,
-        240,
+    let mut out = Errors::default();
+    let mut found = Findings::of(prefix.trim_end_matches('.'), a);
+    found.take(&mut out, "slot_minutes");
+    found.take(&mut out, "max_per_day");
+    let count = |out: &mut Errors, field: &str, len: usize, max: usize, items: &str| {
+        out.count(&format!("{prefix}{field}"), len, max, items)
+    };
+    let weekly_counted = count(
+        &mut out,
+        "weekly",
+        a.weekly.len(),
+        MAX_WEEKLY_HOURS,
+        "weekly windows",
     );
-    if let Some(max) = a.max_per_day {
-        range(errors, &format!("{prefix}max_per_day"), max, 1, 1000);
-    }
-    let limits = [
-        ("weekly", a.weekly.len(), 100),
-        ("exceptions", a.exceptions.len(), 1000),
-        ("time_off", a.time_off.len(), 1000),
-    ];
-    let mut short_lists = true;
-    for (field, len, max) in limits {
-        if len > max {
-            short_lists = false;
-            errors.push(FieldError::new(
-                format!("{prefix}{field}"),
-                "too_many",
-                format!("at most {max} entries"),
-            ));
-        }
-    }
-    for (i, w) in a.weekly.iter().enumerate() {
-        if w.start >= w.end {
-            errors.push(FieldError::new(
-                format!("{prefix}weekly[{i}].end"),
-                "before_start",
-                "end must be after start on the same day",
-            ));
-        }
-        for (field, date) in [("valid_from", w.valid_from), ("valid_until", w.valid_until)] {
-            if let Some(date) = date {
-                instant::check_date(errors, &format!("{prefix}weekly[{i}].{field}"), date);
-            }
-        }
-        if let (Some(from), Some(until)) = (w.valid_from, w.valid_until) {
-            if until < from {
-                errors.push(FieldError::new(
-                    format!("{prefix}weekly[{i}].valid_until"),
-                    "before_start",
-                    "valid_until must not be before valid_from",
-                ));
-            }
-        }
-    }
-    for (i, e) in a.exceptions.iter().enumerate() {
-        instant::check_date(errors, &format!("{prefix}exceptions[{i}].date"), e.date);
-        if let Some(w) = e.extra_hours {
+    if weekly_counted {
+        for (i, w) in a.weekly.iter().enumerate() {
             if w.start >= w.end {
-                errors.push(FieldError::new(
-                    format!("{prefix}exceptions[{i}].extra_hours.end"),
+                out.add(
+                    format!("{prefix}weekly[{i}].end"),
                     "before_start",
                     "end must be after start on the same day",
-                ));
+                );
+            }
+            for (field, date) in [("valid_from", w.valid_from), ("valid_until", w.valid_until)] {
+                if date.is_some_and(|d| !instant::is_representable_date(d)) {
+                    out.push(instant::date_out_of_range(format!(
+                        "{prefix}weekly[{i}].{field}"
+                    )));
+                }
+            }
+            if let (Some(from), Some(until)) = (w.valid_from, w.valid_until) {
+                if until < from {
+                    out.add(
+                        format!("{prefix}weekly[{i}].valid_until"),
+                        "before_start",
+                        "valid_until must not be before valid_from",
+                    );
+                }
             }
         }
     }
-    for (i, off) in a.time_off.iter().enumerate() {
-        instant::check(errors, &format!("{prefix}time_off[{i}].start"), off.start);
-        instant::check(errors, &format!("{prefix}time_off[{i}].end"), off.end);
-        if off.start >= off.end {
-            errors.push(FieldError::new(
-                format!("{prefix}time_off[{i}].end"),
-                "before_start",
-                "end must be after start",
-            ));
+    let exceptions_counted = count(
+        &mut out,
+        "exceptions",
+        a.exceptions.len(),
+        MAX_DATE_EXCEPTIONS,
+        "date exceptions",
+    );
+    if exceptions_counted {
+        for (i, e) in a.exceptions.iter().enumerate() {
+            if !instant::is_representable_date(e.date) {
+                out.push(instant::date_out_of_range(format!(
+                    "{prefix}exceptions[{i}].date"
+                )));
+            }
+            if let Some(w) = e.extra_hours {
+                if w.start >= w.end {
+                    out.add(
+                        format!("{prefix}exceptions[{i}].extra_hours.end"),
+                        "before_start",
+                        "end must be after start on the same day",
+                    );
+                }
+            }
         }
-        optional_text(
-            errors,
-            &format!("{prefix}time_off[{i}].reason"),
-            &off.reason,
-            500,
-        );
     }
+    if count(
+        &mut out,
+        "time_off",
+        a.time_off.len(),
+        MAX_TIME_OFF,
+        "absences",
+    ) {
+        for (i, off) in a.time_off.iter().enumerate() {
+            for (field, at) in [("start", off.start), ("end", off.end)] {
+                if !instant::is_representable(at) {
+                    out.push(instant::out_of_range(format!(
+                        "{prefix}time_off[{i}].{field}"
+                    )));
+                }
+            }
+            if off.start >= off.end {
+                out.add(
+                    format!("{prefix}time_off[{i}].end"),
+                    "before_start",
+                    "end must be after start",
+                );
+            }
+            Findings::of(&format!("{prefix}time_off[{i}]"), off).rest(&mut out);
+        }
+    }
+    found.rest(&mut out);
+    errors.extend(out.into_vec());
     // Pairwise, so only once the lists are known to be short.
-    if short_lists {
+    if weekly_counted && exceptions_counted {
         no_overlaps(errors, prefix, a);
     }
+}
+
+/// A new room or device.
+pub fn new_resource(errors: &mut Vec<FieldError>, r: &NewResource) {
+    let mut out = Errors::default();
+    Findings::of("", r).rest(&mut out);
+    errors.extend(out.into_vec());
+}
+
+/// A visit type's rules. The reminder offsets are only looked at once there
+/// are at most 10 of them.
+pub fn visit_type(errors: &mut Vec<FieldError>, v: &NewVisitType) {
+    let mut out = Errors::default();
+    let mut found = Findings::of("", v);
+    for field in [
+        "code",
+        "name",
+        "duration_minutes",
+        "buffer_before_minutes",
+        "buffer_after_minutes",
+    ] {
+        found.take(&mut out, field);
+    }
+    let total = v
+        .duration_minutes
+        .saturating_add(v.buffer_before_minutes)
+        .saturating_add(v.buffer_after_minutes);
+    if total > MAX_BLOCK_MINUTES {
+        out.add(
+            "duration_minutes",
+            "out_of_range",
+            "duration plus buffers must fit in a day",
+        );
+    }
+    for field in ["min_notice_minutes", "horizon_days", "max_per_day"] {
+        found.take(&mut out, field);
+    }
+    let offsets = &v.reminder_offsets_minutes;
+    if out.count(
+        "reminder_offsets_minutes",
+        offsets.len(),
+        MAX_REMINDERS,
+        "reminders",
+    ) {
+        for (i, offset) in offsets.iter().enumerate() {
+            let field = format!("reminder_offsets_minutes[{i}]");
+            if !(1..=43_200).contains(offset) {
+                out.add(field, "out_of_range", "must be between 1 and 43200");
+            } else if offsets[..i].contains(offset) {
+                out.add(field, "duplicate", "each offset once");
+            }
+        }
+    }
+    found.rest(&mut out);
+    errors.extend(out.into_vec());
+}
+
+/// A booking request's own fields.
+pub fn booking(errors: &mut Vec<FieldError>, prefix: &str, b: &BookAppointment) {
+    if let Some(status) = b.status {
+        if !matches!(
+            status,
+            AppointmentStatus::Proposed | AppointmentStatus::Booked
+        ) {
+            errors.push(FieldError::new(
+                format!("{prefix}status"),
+                "invalid_status",
+                "a new appointment is proposed or booked",
+            ));
+        }
+    }
+    let mut out = Errors::default();
+    Findings::of(prefix.trim_end_matches('.'), b).rest(&mut out);
+    errors.extend(out.into_vec());
+    instant::check(errors, &format!("{prefix}start"), b.start);
+}
+
+/// A recurrence.
+pub fn recurrence(errors: &mut Vec<FieldError>, r: &Recurrence) {
+    let mut out = Errors::default();
+    let mut found = Findings::of("recurrence", r);
+    found.take(&mut out, "every_weeks");
+    if r.until.is_none() && r.count.is_none() {
+        out.add("recurrence", "required", "give an until date or a count");
+    }
+    found.rest(&mut out);
+    errors.extend(out.into_vec());
+}
+
+/// A cancellation (its reason is a closed set, checked by its type).
+pub fn cancellation(errors: &mut Vec<FieldError>, c: &CancelAppointment) {
+    let mut out = Errors::default();
+    Findings::of("", c).rest(&mut out);
+    errors.extend(out.into_vec());
 }
 
 /// Whether two well-formed windows share an instant (touching is fine).
@@ -236,119 +355,4 @@ fn no_overlaps(errors: &mut Vec<FieldError>, prefix: &str, a: &Availability) {
             ));
         }
     }
-}
-
-/// A new room or device.
-pub fn new_resource(errors: &mut Vec<FieldError>, r: &NewResource) {
-    name_and_zone(errors, &r.name, &r.time_zone);
-}
-
-/// A visit type's rules.
-pub fn visit_type(errors: &mut Vec<FieldError>, v: &NewVisitType) {
-    code(errors, "code", &v.code);
-    text(errors, "name", &v.name, 200);
-    range(
-        errors,
-        "duration_minutes",
-        v.duration_minutes,
-        1,
-        MAX_BLOCK_MINUTES,
-    );
-    range(
-        errors,
-        "buffer_before_minutes",
-        v.buffer_before_minutes,
-        0,
-        240,
-    );
-    range(
-        errors,
-        "buffer_after_minutes",
-        v.buffer_after_minutes,
-        0,
-        240,
-    );
-    let total = v
-        .duration_minutes
-        .saturating_add(v.buffer_before_minutes)
-        .saturating_add(v.buffer_after_minutes);
-    if total > MAX_BLOCK_MINUTES {
-        errors.push(FieldError::new(
-            "duration_minutes",
-            "out_of_range",
-            "duration plus buffers must fit in a day",
-        ));
-    }
-    range(
-        errors,
-        "min_notice_minutes",
-        v.min_notice_minutes,
-        0,
-        525_600,
-    );
-    range(errors, "horizon_days", v.horizon_days, 1, 3650);
-    if let Some(max) = v.max_per_day {
-        range(errors, "max_per_day", max, 1, 1000);
-    }
-    if v.reminder_offsets_minutes.len() > 10 {
-        errors.push(FieldError::new(
-            "reminder_offsets_minutes",
-            "too_many",
-            "at most 10 reminders",
-        ));
-    }
-    for (i, offset) in v.reminder_offsets_minutes.iter().enumerate() {
-        range(
-            errors,
-            &format!("reminder_offsets_minutes[{i}]"),
-            *offset,
-            1,
-            43_200,
-        );
-        if v.reminder_offsets_minutes[..i].contains(offset) {
-            errors.push(FieldError::new(
-                format!("reminder_offsets_minutes[{i}]"),
-                "duplicate",
-                "each offset once",
-            ));
-        }
-    }
-}
-
-/// A booking request's own fields.
-pub fn booking(errors: &mut Vec<FieldError>, prefix: &str, b: &BookAppointment) {
-    if let Some(status) = b.status {
-        if !matches!(
-            status,
-            AppointmentStatus::Proposed | AppointmentStatus::Booked
-        ) {
-            errors.push(FieldError::new(
-                format!("{prefix}status"),
-                "invalid_status",
-                "a new appointment is proposed or booked",
-            ));
-        }
-    }
-    optional_text(errors, &format!("{prefix}note"), &b.note, 2000);
-    instant::check(errors, &format!("{prefix}start"), b.start);
-}
-
-/// A recurrence.
-pub fn recurrence(errors: &mut Vec<FieldError>, r: &Recurrence) {
-    range(errors, "recurrence.every_weeks", r.every_weeks, 1, 52);
-    if r.until.is_none() && r.count.is_none() {
-        errors.push(FieldError::new(
-            "recurrence",
-            "required",
-            "give an until date or a count",
-        ));
-    }
-    if let Some(count) = r.count {
-        range(errors, "recurrence.count", count, 1, MAX_SERIES);
-    }
-}
-
-/// A cancellation (its reason is a closed set, checked by its type).
-pub fn cancellation(errors: &mut Vec<FieldError>, c: &CancelAppointment) {
-    optional_text(errors, "note", &c.note, 2000);
 }

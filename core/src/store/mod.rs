@@ -16,6 +16,7 @@ use crate::events::{EventDraft, OutboxEvent};
 use crate::ids::{
     ActorId, AppointmentId, GrantId, MergeId, PatientId, PractitionerId, ResourceId, VisitTypeId,
 };
+use crate::patient::normalize::{search_keys, SearchKeys};
 use crate::patient::{MergeRecord, Patient, PatientSearch};
 use crate::schedule::{
     Appointment, AppointmentCount, AppointmentQuery, BusyQuery, BusySpan, CountQuery,
@@ -95,21 +96,50 @@ impl Reference {
     }
 }
 
-/// A patient write with its precondition.
+/// A patient write with its precondition, and the search keys core
+/// computed for it (with the clinic's settings): the store indexes exactly
+/// these and never derives keys itself.
 // Change sets are short-lived and moved once; boxing the record buys nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum PatientWrite {
     /// A new record (version 1); its identifiers must be free.
-    Insert(Patient),
+    Insert {
+        /// The record.
+        patient: Patient,
+        /// Its search keys.
+        keys: SearchKeys,
+    },
     /// A new state of an existing record; the stored version must equal
     /// `expected_version` and `patient.version` must be `expected_version + 1`.
     Update {
         /// The new state.
         patient: Patient,
+        /// Its search keys (they replace the stored ones).
+        keys: SearchKeys,
         /// The version the rule was applied to.
         expected_version: u64,
     },
+}
+
+impl PatientWrite {
+    /// Inserts `patient` with the keys of a clinic whose phone region is
+    /// `phone_region` (see [`crate::patient::normalize::search_keys`]).
+    pub fn insert(patient: Patient, phone_region: Option<&str>) -> Self {
+        let keys = search_keys(&patient.details, phone_region);
+        Self::Insert { patient, keys }
+    }
+
+    /// Updates to `patient` from `expected_version`, with the keys of a
+    /// clinic whose phone region is `phone_region`.
+    pub fn update(patient: Patient, expected_version: u64, phone_region: Option<&str>) -> Self {
+        let keys = search_keys(&patient.details, phone_region);
+        Self::Update {
+            patient,
+            keys,
+            expected_version,
+        }
+    }
 }
 
 /// A care-team write.
@@ -303,8 +333,14 @@ pub trait Store: Send + Sync {
     /// Patients matching a normalized search, ordered by id, after the cursor.
     async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<Patient>>;
     /// Active, unmerged patients other than `patient` that share a blocking
-    /// key with it: a name token, birth date, phone, email or identifier value.
-    async fn duplicate_candidates(&self, patient: &Patient, limit: u32) -> Result<Vec<Patient>>;
+    /// key with it: a name token, birth date, phone or email (of `keys`,
+    /// computed by core) or identifier value.
+    async fn duplicate_candidates(
+        &self,
+        patient: &Patient,
+        keys: &SearchKeys,
+        limit: u32,
+    ) -> Result<Vec<Patient>>;
     /// Current value of a named sequence (0 when nothing was allocated).
     async fn counter(&self, name: &str) -> Result<u64>;
     /// Atomically allocates the next number of a named sequence (1, 2, …)

@@ -41,6 +41,7 @@ pub fn clinic() -> (Clinic, Arc<MemoryStore>, Arc<ManualClock>) {
     ));
     let clinic = Clinic::new(store.clone())
         .with_settings(settings())
+        .expect("the test settings are valid")
         .with_clock(clock.clone());
     (clinic, store, clock)
 }

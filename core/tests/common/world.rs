@@ -49,6 +49,7 @@ impl World {
         let clock = Arc::new(ManualClock::new(monday(8, 0)));
         let clinic = Clinic::new(store.clone())
             .with_settings(settings())
+            .expect("the test settings are valid")
             .with_clock(clock.clone());
         let system = Actor::system();
         let t = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap_or_default();

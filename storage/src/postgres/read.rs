@@ -8,7 +8,7 @@ use uuid::Uuid;
 use carebase::access::{BreakGlassGrant, CareAssignment};
 use carebase::audit::{AuditEntry, AuditQuery, ChainHead};
 use carebase::events::OutboxEvent;
-use carebase::patient::normalize::search_keys;
+use carebase::patient::normalize::SearchKeys;
 use carebase::patient::{MergeRecord, Patient, PatientSearch};
 use carebase::{ActorId, GrantId, MergeId, PatientId, PractitionerId, Result};
 
@@ -112,9 +112,9 @@ pub(crate) async fn search_patients(pool: &PgPool, search: &PatientSearch) -> Re
 pub(crate) async fn duplicate_candidates(
     pool: &PgPool,
     patient: &Patient,
+    keys: &SearchKeys,
     limit: u32,
 ) -> Result<Vec<Patient>> {
-    let keys = search_keys(&patient.details);
     let identifiers: Vec<&str> = patient
         .details
         .identifiers

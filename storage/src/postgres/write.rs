@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use carebase::audit::AuditKey;
 use carebase::events::{EventDraft, OutboxEvent};
-use carebase::patient::normalize::search_keys;
+use carebase::patient::normalize::SearchKeys;
 use carebase::patient::{MergeRecord, Patient};
 use carebase::store::{
     AckWrite, Applied, CareTeamWrite, ChangeSet, GrantWrite, MergeWrite, PatientWrite, Reference,
@@ -141,12 +141,13 @@ pub(crate) fn is_unique_violation(error: &sqlx::Error, constraint: &str) -> bool
 }
 
 async fn write_patient(conn: &mut PgConnection, write: PatientWrite) -> Result<()> {
-    let (patient, expected) = match write {
-        PatientWrite::Insert(p) => (p, None),
+    let (patient, keys, expected) = match write {
+        PatientWrite::Insert { patient, keys } => (patient, keys, None),
         PatientWrite::Update {
             patient,
+            keys,
             expected_version,
-        } => (patient, Some(expected_version)),
+        } => (patient, keys, Some(expected_version)),
     };
     let details = to_json(&patient.details, "patient details")?;
     let written = match expected {
@@ -161,7 +162,7 @@ async fn write_patient(conn: &mut PgConnection, write: PatientWrite) -> Result<(
         Ok(1) => {}
         Ok(_) => return Err(stale_or_missing(conn, &patient, expected.unwrap_or(0)).await),
     }
-    replace_keys(conn, &patient, expected.is_some()).await
+    replace_keys(conn, &patient, &keys, expected.is_some()).await
 }
 
 /// The stored columns of a patient after its id, in one order for both
@@ -234,7 +235,12 @@ async fn stale_or_missing(conn: &mut PgConnection, p: &Patient, expected_version
 /// Replaces the search keys of a patient with the ones core computes. The
 /// identifier insert runs under a savepoint so a unique violation leaves the
 /// transaction usable for the re-check that names the system.
-async fn replace_keys(conn: &mut PgConnection, p: &Patient, existing: bool) -> Result<()> {
+async fn replace_keys(
+    conn: &mut PgConnection,
+    p: &Patient,
+    keys: &SearchKeys,
+    existing: bool,
+) -> Result<()> {
     let id = p.id.0;
     if existing {
         for table in [
@@ -250,7 +256,6 @@ async fn replace_keys(conn: &mut PgConnection, p: &Patient, existing: bool) -> R
                 .map_err(db_error)?;
         }
     }
-    let keys = search_keys(&p.details);
     if !p.details.identifiers.is_empty() {
         let systems: Vec<&str> = p
             .details

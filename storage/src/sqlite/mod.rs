@@ -38,6 +38,7 @@ use crate::schedule::PractitionerCache;
 use carebase::access::{BreakGlassGrant, CareAssignment};
 use carebase::audit::{AuditCheckpoint, AuditEntry, AuditKey, AuditQuery, ChainHead};
 use carebase::events::OutboxEvent;
+use carebase::patient::normalize::SearchKeys;
 use carebase::patient::{MergeRecord, Patient, PatientSearch};
 use carebase::schedule::{
     Appointment, AppointmentCount, AppointmentQuery, BusyQuery, BusySpan, CountQuery, DueReminder,
@@ -333,8 +334,13 @@ impl Store for SqliteStore {
         read::search_patients(&self.pool, search).await
     }
 
-    async fn duplicate_candidates(&self, patient: &Patient, limit: u32) -> Result<Vec<Patient>> {
-        read::duplicate_candidates(&self.pool, patient, limit).await
+    async fn duplicate_candidates(
+        &self,
+        patient: &Patient,
+        keys: &SearchKeys,
+        limit: u32,
+    ) -> Result<Vec<Patient>> {
+        read::duplicate_candidates(&self.pool, patient, keys, limit).await
     }
 
     async fn counter(&self, name: &str) -> Result<u64> {

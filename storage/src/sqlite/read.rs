@@ -7,7 +7,7 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use carebase::access::{BreakGlassGrant, CareAssignment};
 use carebase::audit::{AuditEntry, AuditQuery, ChainHead};
 use carebase::events::OutboxEvent;
-use carebase::patient::normalize::search_keys;
+use carebase::patient::normalize::SearchKeys;
 use carebase::patient::{MergeRecord, Patient, PatientSearch};
 use carebase::{ActorId, GrantId, MergeId, PatientId, PractitionerId, Result};
 
@@ -113,9 +113,9 @@ pub(crate) async fn search_patients(
 pub(crate) async fn duplicate_candidates(
     pool: &SqlitePool,
     patient: &Patient,
+    keys: &SearchKeys,
     limit: u32,
 ) -> Result<Vec<Patient>> {
-    let keys = search_keys(&patient.details);
     let identifiers: Vec<&str> = patient
         .details
         .identifiers

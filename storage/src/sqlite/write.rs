@@ -6,7 +6,7 @@ use sqlx::{SqliteConnection, SqlitePool};
 
 use carebase::audit::AuditKey;
 use carebase::events::{EventDraft, OutboxEvent};
-use carebase::patient::normalize::search_keys;
+use carebase::patient::normalize::SearchKeys;
 use carebase::patient::{MergeRecord, Patient};
 use carebase::store::{
     AckWrite, Applied, CareTeamWrite, ChangeSet, GrantWrite, MergeWrite, PatientWrite, Reference,
@@ -118,16 +118,17 @@ pub(super) fn already_exists(entity: &str) -> Error {
 }
 
 async fn write_patient(conn: &mut SqliteConnection, write: PatientWrite) -> Result<()> {
-    let (patient, expected) = match write {
-        PatientWrite::Insert(p) => (p, None),
+    let (patient, keys, expected) = match write {
+        PatientWrite::Insert { patient, keys } => (patient, keys, None),
         PatientWrite::Update {
             patient,
+            keys,
             expected_version,
-        } => (patient, Some(expected_version)),
+        } => (patient, keys, Some(expected_version)),
     };
     let json = PatientJson {
         details: to_json(&patient.details, "patient details")?,
-        keys: keys_json(&patient)?,
+        keys: keys_json(&patient, &keys)?,
     };
     let written = match expected {
         None => insert_patient(conn, &patient, &json).await,
@@ -151,8 +152,7 @@ struct PatientJson {
 }
 
 /// The search keys core computed, as the JSON the key triggers fan out.
-fn keys_json(p: &Patient) -> Result<String> {
-    let keys = search_keys(&p.details);
+fn keys_json(p: &Patient, keys: &SearchKeys) -> Result<String> {
     let identifiers: Vec<[&str; 2]> = p
         .details
         .identifiers

@@ -26,7 +26,7 @@ use crate::error::ConflictDetail;
 use crate::events::OutboxEvent;
 use crate::ids::{ActorId, AuditEntryId, GrantId, MergeId, PatientId, PractitionerId};
 use crate::ids::{AppointmentId, ResourceId, VisitTypeId};
-use crate::patient::normalize::{search_keys, SearchKeys};
+use crate::patient::normalize::SearchKeys;
 use crate::patient::{MergeRecord, Patient, PatientSearch};
 use crate::schedule::{
     Appointment, AppointmentCount, AppointmentQuery, BusyQuery, BusySpan, CountQuery, DueReminder,
@@ -156,18 +156,19 @@ fn claim_identifiers(state: &mut State, patient: &Patient) -> Result<()> {
 
 fn write_patient(state: &mut State, write: PatientWrite) -> Result<()> {
     let patient = match write {
-        PatientWrite::Insert(p) => {
-            if state.patients.contains_key(&p.id) {
+        PatientWrite::Insert { patient, keys } => {
+            if state.patients.contains_key(&patient.id) {
                 return Err(Error::Conflict {
                     detail: ConflictDetail::AlreadyExists {
                         entity: "patient".into(),
                     },
                 });
             }
-            p
+            (patient, keys)
         }
         PatientWrite::Update {
             patient,
+            keys,
             expected_version,
         } => {
             let stored = state
@@ -181,13 +182,13 @@ fn write_patient(state: &mut State, write: PatientWrite) -> Result<()> {
             for ident in old {
                 state.identifiers.remove(&(ident.system, ident.value));
             }
-            patient
+            (patient, keys)
         }
     };
+    let (mut patient, keys) = patient;
     claim_identifiers(state, &patient)?;
-    let mut patient = patient;
     patient.hidden_fields.clear();
-    state.keys.insert(patient.id, search_keys(&patient.details));
+    state.keys.insert(patient.id, keys);
     state.patients.insert(patient.id, patient);
     Ok(())
 }
@@ -431,9 +432,13 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    async fn duplicate_candidates(&self, patient: &Patient, limit: u32) -> Result<Vec<Patient>> {
+    async fn duplicate_candidates(
+        &self,
+        patient: &Patient,
+        probe_keys: &SearchKeys,
+        limit: u32,
+    ) -> Result<Vec<Patient>> {
         let state = self.lock();
-        let probe_keys = search_keys(&patient.details);
         let empty = SearchKeys::default();
         Ok(state
             .patients
@@ -441,7 +446,7 @@ impl Store for MemoryStore {
             .filter(|p| p.id != patient.id && p.active && p.merged_into.is_none())
             .filter(|p| {
                 let keys = state.keys.get(&p.id).unwrap_or(&empty);
-                shares_blocking_key(patient, &probe_keys, p, keys)
+                shares_blocking_key(patient, probe_keys, p, keys)
             })
             .take(limit as usize)
             .cloned()

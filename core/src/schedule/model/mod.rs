@@ -1,17 +1,28 @@
 //! The scheduling records: who can be booked, when, for what, and the
 //! appointments themselves.
 
+mod queries;
+
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use validator::Validate;
 
-use super::slots::DayLimits;
-
+use super::validate::{MAX_BLOCK_MINUTES, MAX_SERIES};
 use crate::codes::code_enum;
 use crate::ids::{
     ActorId, AppointmentId, PatientId, PractitionerId, ResourceId, SeriesId, VisitTypeId,
+};
+use crate::limits::{
+    MAX_DISPLAY_NAME_CHARS, MAX_NOTE_CHARS, MAX_TIME_OFF_REASON_CHARS, MAX_TIME_ZONE_CHARS,
+};
+use crate::validation::{bound, not_blank, printable_text};
+
+pub use queries::{
+    AppointmentCount, AppointmentQuery, BusyQuery, BusySpan, CountQuery, CountRange, DayLimitCheck,
+    DueReminder, Slot, SlotPage, SlotQuery,
 };
 
 code_enum! {
@@ -101,7 +112,7 @@ pub struct DateException {
 }
 
 /// An absence between two instants (holiday, conference, sick leave).
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct TimeOff {
     /// Start (inclusive).
     pub start: DateTime<Utc>,
@@ -109,6 +120,10 @@ pub struct TimeOff {
     pub end: DateTime<Utc>,
     /// Free text for staff; never copied into events or errors.
     #[serde(default)]
+    #[validate(
+        length(max = bound(MAX_TIME_OFF_REASON_CHARS), code = "too_long"),
+        custom(function = "printable_text")
+    )]
     pub reason: Option<String>,
 }
 
@@ -122,24 +137,29 @@ impl fmt::Debug for TimeOff {
 }
 
 /// When a practitioner can be booked, in their own time zone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct Availability {
     /// Weekly hours (several windows a day allowed; they must not overlap
-    /// on any date both apply).
+    /// on any date both apply; at most
+    /// [`MAX_WEEKLY_HOURS`](crate::limits::MAX_WEEKLY_HOURS)).
     #[serde(default)]
     pub weekly: Vec<WeeklyHours>,
-    /// Days off and extra hours on given dates. A date's extra hours must
-    /// not overlap each other nor the weekly hours they are added to; a day
-    /// off plus extra hours on one date means only the extra hours.
+    /// Days off and extra hours on given dates (at most
+    /// [`MAX_DATE_EXCEPTIONS`](crate::limits::MAX_DATE_EXCEPTIONS)). A date's
+    /// extra hours must not overlap each other nor the weekly hours they are
+    /// added to; a day off plus extra hours on one date means only the extra
+    /// hours.
     #[serde(default)]
     pub exceptions: Vec<DateException>,
-    /// Absences.
+    /// Absences (at most [`MAX_TIME_OFF`](crate::limits::MAX_TIME_OFF)).
     #[serde(default)]
     pub time_off: Vec<TimeOff>,
     /// The slot grid: starts fall every `slot_minutes` from a window's start.
+    #[validate(range(min = 1, max = 240, code = "out_of_range"))]
     pub slot_minutes: u32,
     /// At most this many active appointments per local day (any visit type).
     #[serde(default)]
+    #[validate(range(min = 1, max = 1000, code = "out_of_range"))]
     pub max_per_day: Option<u32>,
 }
 
@@ -177,15 +197,24 @@ pub struct Practitioner {
 }
 
 /// What adding a practitioner takes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct NewPractitioner {
     /// An id the host already uses for this person (e.g. in actors and care
     /// teams); a fresh one when `None`.
     #[serde(default)]
     pub id: Option<PractitionerId>,
     /// Display name.
+    #[validate(
+        length(max = bound(MAX_DISPLAY_NAME_CHARS), code = "too_long"),
+        non_control_character(code = "invalid_format", message = "must not contain control characters"),
+        custom(function = "not_blank")
+    )]
     pub name: String,
     /// IANA time zone.
+    #[validate(
+        length(max = bound(MAX_TIME_ZONE_CHARS), code = "unknown_time_zone", message = "not an iana time zone name"),
+        custom(function = "super::validate::iana_zone")
+    )]
     pub time_zone: String,
     /// Initial availability.
     #[serde(default)]
@@ -221,13 +250,22 @@ pub struct Resource {
 }
 
 /// What adding a resource takes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct NewResource {
     /// Room or equipment.
     pub kind: ResourceKind,
     /// Display name.
+    #[validate(
+        length(max = bound(MAX_DISPLAY_NAME_CHARS), code = "too_long"),
+        non_control_character(code = "invalid_format", message = "must not contain control characters"),
+        custom(function = "not_blank")
+    )]
     pub name: String,
     /// IANA time zone.
+    #[validate(
+        length(max = bound(MAX_TIME_ZONE_CHARS), code = "unknown_time_zone", message = "not an iana time zone name"),
+        custom(function = "super::validate::iana_zone")
+    )]
     pub time_zone: String,
 }
 
@@ -259,29 +297,42 @@ pub struct VisitType {
 }
 
 /// What defining a visit type takes (every rule of [`VisitType`] but its id).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct NewVisitType {
     /// Short code, unique in the clinic by convention.
+    #[validate(custom(function = "super::validate::code_format"))]
     pub code: String,
     /// Display name.
+    #[validate(
+        length(max = bound(MAX_DISPLAY_NAME_CHARS), code = "too_long"),
+        non_control_character(code = "invalid_format", message = "must not contain control characters"),
+        custom(function = "not_blank")
+    )]
     pub name: String,
-    /// Length of the visit.
+    /// Length of the visit (1 minute to a day).
+    #[validate(range(min = 1, max = MAX_BLOCK_MINUTES, code = "out_of_range"))]
     pub duration_minutes: u32,
-    /// Buffer before.
+    /// Buffer before (at most 4 hours).
     #[serde(default)]
+    #[validate(range(min = 0, max = 240, code = "out_of_range"))]
     pub buffer_before_minutes: u32,
-    /// Buffer after.
+    /// Buffer after (at most 4 hours).
     #[serde(default)]
+    #[validate(range(min = 0, max = 240, code = "out_of_range"))]
     pub buffer_after_minutes: u32,
-    /// Minimum notice.
+    /// Minimum notice (at most a year).
     #[serde(default)]
+    #[validate(range(min = 0, max = 525_600, code = "out_of_range"))]
     pub min_notice_minutes: u32,
-    /// Booking horizon.
+    /// Booking horizon (1 day to 10 years).
+    #[validate(range(min = 1, max = 3650, code = "out_of_range"))]
     pub horizon_days: u32,
     /// Per-day limit.
     #[serde(default)]
+    #[validate(range(min = 1, max = 1000, code = "out_of_range"))]
     pub max_per_day: Option<u32>,
-    /// Reminder offsets.
+    /// Reminder offsets (at most [`MAX_REMINDERS`](crate::limits::MAX_REMINDERS), each once, 1 minute to
+    /// 30 days).
     #[serde(default)]
     pub reminder_offsets_minutes: Vec<u32>,
 }
@@ -529,7 +580,7 @@ impl fmt::Debug for Appointment {
 }
 
 /// What booking takes.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct BookAppointment {
     /// The patient.
     pub patient: PatientId,
@@ -545,8 +596,12 @@ pub struct BookAppointment {
     /// `booked` (default) or `proposed`.
     #[serde(default)]
     pub status: Option<AppointmentStatus>,
-    /// Free text for staff.
+    /// Free text for staff (line breaks allowed, at most [`MAX_NOTE_CHARS`]).
     #[serde(default)]
+    #[validate(
+        length(max = bound(MAX_NOTE_CHARS), code = "too_long"),
+        custom(function = "printable_text")
+    )]
     pub note: Option<String>,
 }
 
@@ -564,15 +619,17 @@ impl fmt::Debug for BookAppointment {
 
 /// How a series repeats: every `every_weeks` weeks at the same local time,
 /// until a local date or for a count (at least one of them).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct Recurrence {
-    /// 1 = weekly, 2 = fortnightly…
+    /// 1 = weekly, 2 = fortnightly… (at most 52).
+    #[validate(range(min = 1, max = 52, code = "out_of_range"))]
     pub every_weeks: u32,
     /// Last local date an occurrence may fall on (inclusive).
     #[serde(default)]
     pub until: Option<NaiveDate>,
     /// Number of occurrences, the first included.
     #[serde(default)]
+    #[validate(range(min = 1, max = MAX_SERIES, code = "out_of_range"))]
     pub count: Option<u32>,
 }
 
@@ -590,12 +647,17 @@ pub struct RescheduleAppointment {
 }
 
 /// What cancelling takes.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 pub struct CancelAppointment {
     /// Reason code (FHIR appointment-cancellation-reason, e.g. `pat`).
     pub reason: CancellationReason,
-    /// Free text for staff; never copied into events or errors.
+    /// Free text for staff (line breaks allowed, at most [`MAX_NOTE_CHARS`]);
+    /// never copied into events or errors.
     #[serde(default)]
+    #[validate(
+        length(max = bound(MAX_NOTE_CHARS), code = "too_long"),
+        custom(function = "printable_text")
+    )]
     pub note: Option<String>,
 }
 
@@ -605,204 +667,4 @@ impl fmt::Debug for CancelAppointment {
             .field("reason", &self.reason)
             .finish_non_exhaustive()
     }
-}
-
-/// A free slot: bookable as is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Slot {
-    /// The practitioner.
-    pub practitioner: PractitionerId,
-    /// The room asked for, if any.
-    pub room: Option<ResourceId>,
-    /// Start.
-    pub start: DateTime<Utc>,
-    /// End.
-    pub end: DateTime<Utc>,
-}
-
-/// A free-slot search.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SlotQuery {
-    /// The visit type (duration, buffers, notice, horizon, limits).
-    pub visit_type: VisitTypeId,
-    /// Practitioners to consider (at least one).
-    pub practitioners: Vec<PractitionerId>,
-    /// A room that must be free too.
-    #[serde(default)]
-    pub room: Option<ResourceId>,
-    /// Slots starting at or after this instant…
-    pub from: DateTime<Utc>,
-    /// …and before this one (at most 92 days later).
-    pub to: DateTime<Utc>,
-    /// Page size (1–500, default 20).
-    #[serde(default)]
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    #[serde(default)]
-    pub cursor: Option<String>,
-}
-
-/// One page of free slots, ordered by start then practitioner id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SlotPage {
-    /// The slots.
-    pub slots: Vec<Slot>,
-    /// Pass back as `cursor` for the next page; `None` on the last page.
-    pub next_cursor: Option<String>,
-}
-
-/// The part of an active appointment the slot rules need.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BusySpan {
-    /// The appointment.
-    pub appointment: AppointmentId,
-    /// Its patient.
-    pub patient: PatientId,
-    /// Its practitioner.
-    pub practitioner: PractitionerId,
-    /// Its room.
-    pub room: Option<ResourceId>,
-    /// Its visit type.
-    pub visit_type: VisitTypeId,
-    /// Start.
-    pub start: DateTime<Utc>,
-    /// End.
-    pub end: DateTime<Utc>,
-    /// Blocked from (with buffer).
-    pub blocked_from: DateTime<Utc>,
-    /// Blocked until (with buffer).
-    pub blocked_until: DateTime<Utc>,
-}
-
-impl From<&Appointment> for BusySpan {
-    fn from(a: &Appointment) -> Self {
-        Self {
-            appointment: a.id,
-            patient: a.patient,
-            practitioner: a.practitioner,
-            room: a.room,
-            visit_type: a.visit_type,
-            start: a.start,
-            end: a.end,
-            blocked_from: a.blocked_from,
-            blocked_until: a.blocked_until,
-        }
-    }
-}
-
-/// Which active appointments to load: those of the practitioners or rooms
-/// whose blocked time overlaps `[from, to)`, and those of the patients whose
-/// visit time overlaps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BusyQuery {
-    /// Practitioners.
-    pub practitioners: Vec<PractitionerId>,
-    /// Rooms.
-    pub rooms: Vec<ResourceId>,
-    /// Patients.
-    pub patients: Vec<PatientId>,
-    /// From (inclusive).
-    pub from: DateTime<Utc>,
-    /// To (exclusive).
-    pub to: DateTime<Utc>,
-}
-
-/// How many active appointments practitioners have starting in given
-/// ranges: per-day limits need counts, not the bookings themselves, and a
-/// count is cheap to read for every practitioner of a search.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CountQuery {
-    /// Counted separately too ([`AppointmentCount::of_visit_type`]).
-    pub visit_type: VisitTypeId,
-    /// The ranges, each of one practitioner (a local day, say).
-    pub ranges: Vec<CountRange>,
-}
-
-/// Appointments of one practitioner starting in `[from, to)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CountRange {
-    /// The practitioner.
-    pub practitioner: PractitionerId,
-    /// From (inclusive).
-    pub from: DateTime<Utc>,
-    /// To (exclusive).
-    pub to: DateTime<Utc>,
-}
-
-/// Active appointments starting in one [`CountRange`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct AppointmentCount {
-    /// All of them.
-    pub all: u32,
-    /// Those of the query's visit type.
-    pub of_visit_type: u32,
-}
-
-/// A per-day limit to hold after a change set's appointments are written:
-/// the practitioner's active appointments starting in `range` (a local day,
-/// computed by core) must stay within `limits`, those of `visit_type`
-/// counted for its own limit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DayLimitCheck {
-    /// The field a violation is reported on (`start`, `occurrences[2].start`).
-    pub field: String,
-    /// The practitioner's local day.
-    pub range: CountRange,
-    /// The visit type booked.
-    pub visit_type: VisitTypeId,
-    /// The limits.
-    pub limits: DayLimits,
-}
-
-impl DayLimitCheck {
-    /// `Ok` when `count` (read after the writes) is within the limits, else
-    /// the validation error a pre-check would have given.
-    pub fn verify(&self, count: AppointmentCount) -> crate::Result<()> {
-        match self.limits.exceeded(count) {
-            None => Ok(()),
-            Some(why) => Err(crate::Error::invalid(
-                self.field.clone(),
-                why.code(),
-                why.message(),
-            )),
-        }
-    }
-}
-
-/// Appointments of one patient or one practitioner starting in a range.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AppointmentQuery {
-    /// Only this patient's.
-    #[serde(default)]
-    pub patient: Option<PatientId>,
-    /// Only this practitioner's.
-    #[serde(default)]
-    pub practitioner: Option<PractitionerId>,
-    /// Starting at or after.
-    pub from: DateTime<Utc>,
-    /// Starting before.
-    pub to: DateTime<Utc>,
-    /// Include cancelled and no-show appointments.
-    #[serde(default)]
-    pub include_inactive: bool,
-    /// At most this many (1–1000, default 100).
-    #[serde(default)]
-    pub limit: Option<u32>,
-}
-
-/// A reminder that is due and not yet sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DueReminder {
-    /// The appointment.
-    pub appointment: AppointmentId,
-    /// Its patient (to notify).
-    pub patient: PatientId,
-    /// Its practitioner.
-    pub practitioner: PractitionerId,
-    /// Its start.
-    pub start: DateTime<Utc>,
-    /// Minutes before the start.
-    pub offset_minutes: u32,
-    /// When it is due.
-    pub due_at: DateTime<Utc>,
 }
