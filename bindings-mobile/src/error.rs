@@ -101,7 +101,7 @@ impl From<carebase::Error> for CarebaseError {
                 problem: message,
             },
             E::UnsupportedStore { scheme } => Self::UnsupportedStore { scheme },
-            E::Storage { message } => Self::Storage {
+            E::Storage { message, .. } => Self::Storage {
                 description: message,
             },
             other => Self::Other {

@@ -106,7 +106,9 @@ fn detail_of(e: &carebase::Error) -> Value {
             object([("location", value(location)), ("message", value(message))])
         }
         E::UnsupportedStore { scheme } => object([("scheme", value(scheme))]),
-        E::Storage { message } => object([("message", value(message))]),
+        E::Storage { kind, message } => {
+            object([("kind", value(kind)), ("message", value(message))])
+        }
         _ => Value::Object(Map::new()),
     }
 }

@@ -294,5 +294,6 @@ pub(crate) mod tests {
         speaks_one_set_of_codes::<ResourceKind>();
         speaks_one_set_of_codes::<FhirSlotStatus>();
         speaks_one_set_of_codes::<CancellationReason>();
+        speaks_one_set_of_codes::<crate::StorageKind>();
     }
 }

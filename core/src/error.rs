@@ -7,6 +7,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::codes::code_enum;
 use crate::ids::AppointmentId;
 use crate::limits::{MAX_FIELD_ERRORS, TOO_MANY_ERRORS};
 use crate::policy::DenyReason;
@@ -164,11 +165,35 @@ pub enum Error {
         scheme: String,
     },
     /// The backend failed (I/O, database, corruption); nothing was written.
-    #[error("storage error: {message}")]
+    #[error("storage error ({kind}): {message}")]
     Storage {
+        /// What kind of failure, so a host knows whether to retry, wait for
+        /// the server, restore a backup or upgrade.
+        kind: StorageKind,
         /// Backend message, scrubbed of values.
         message: String,
     },
+}
+
+code_enum! {
+    /// What kind of storage failure happened: what a host can do about it.
+    pub enum StorageKind {
+        /// Lost a race the backend could not resolve (busy database,
+        /// serialization failure, deadlock, no free connection in time):
+        /// the same call may succeed if tried again. Nothing was written.
+        Retryable = "retryable",
+        /// The database server cannot be reached or went away.
+        Unavailable = "unavailable",
+        /// Stored data cannot be read (a damaged file, a row that does not
+        /// decode): restore from a backup.
+        Corrupt = "corrupt",
+        /// The database was written by a newer carebase: upgrade the library.
+        SchemaTooNew = "schema_too_new",
+        /// The store was closed.
+        Closed = "closed",
+        /// Anything else (a bug, a misconfiguration): see the message.
+        Other = "other",
+    }
 }
 
 impl Error {
@@ -261,11 +286,31 @@ impl Error {
         }
     }
 
-    /// Storage failure; `message` must not contain patient data.
+    /// Storage failure of no particular kind; `message` must not contain
+    /// patient data.
     pub fn storage(message: impl Into<String>) -> Self {
+        Self::storage_of(StorageKind::Other, message)
+    }
+
+    /// Storage failure of a `kind` a host can act on; `message` must not
+    /// contain patient data.
+    pub fn storage_of(kind: StorageKind, message: impl Into<String>) -> Self {
         Self::Storage {
+            kind,
             message: message.into(),
         }
+    }
+
+    /// Whether trying the same call again may succeed (a storage failure of
+    /// kind [`StorageKind::Retryable`]).
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::Storage {
+                kind: StorageKind::Retryable,
+                ..
+            }
+        )
     }
 }
 

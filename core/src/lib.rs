@@ -32,7 +32,7 @@ pub mod conformance;
 pub use actor::{Actor, Role};
 pub use clinic::{Clinic, Settings};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::{ConflictDetail, Error, FieldError, Result};
+pub use error::{ConflictDetail, Error, FieldError, Result, StorageKind};
 pub use ids::{
     ActorId, AppointmentId, AuditEntryId, EventId, GrantId, MergeId, PatientId, PractitionerId,
     ResourceId, SeriesId, VisitTypeId,

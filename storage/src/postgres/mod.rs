@@ -33,7 +33,7 @@ use carebase::schedule::{
 use carebase::store::{Applied, ChangeSet};
 use carebase::{
     ActorId, AppointmentId, Error, GrantId, MergeId, PatientId, PractitionerId, ResourceId, Result,
-    Store, VisitTypeId,
+    StorageKind, Store, VisitTypeId,
 };
 
 use crate::schedule::PractitionerCache;
@@ -56,7 +56,24 @@ pub const OUTBOX_LOCK: i64 = 0x6361_7265_6261_7365;
 /// of the constraint/table involved, never PostgreSQL's message text (it can
 /// quote values, e.g. an invalid input) nor the connection URL.
 pub(crate) fn db_error(error: sqlx::Error) -> Error {
-    Error::storage(describe(&error))
+    Error::storage_of(kind_of(&error), describe(&error))
+}
+
+/// What a host can do about a failure: retry a lost race, wait for the
+/// server, or read the message.
+fn kind_of(error: &sqlx::Error) -> StorageKind {
+    match error {
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("40001" | "40P01") => StorageKind::Retryable,
+            Some(c) if c.starts_with("08") || c.starts_with("57P") => StorageKind::Unavailable,
+            _ => StorageKind::Other,
+        },
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) => StorageKind::Unavailable,
+        sqlx::Error::PoolTimedOut => StorageKind::Retryable,
+        sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => StorageKind::Closed,
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StorageKind::Corrupt,
+        _ => StorageKind::Other,
+    }
 }
 
 fn describe(error: &sqlx::Error) -> String {

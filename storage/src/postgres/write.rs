@@ -38,8 +38,37 @@ use super::{audit, schedule};
 
 use super::OUTBOX_LOCK;
 
-/// Applies `changes` atomically.
+/// How many times a change set is tried when PostgreSQL aborts it to
+/// resolve a deadlock or a serialization failure (40P01, 40001).
+const ATTEMPTS: u32 = 5;
+
+/// Applies `changes` atomically. A transaction PostgreSQL aborted to break
+/// a deadlock or a serialization conflict wrote nothing, so it is tried
+/// again, a bounded number of times with a short growing pause: two
+/// bookers inserting overlapping appointments at the same instant wait on
+/// each other in the exclusion constraint, and the one PostgreSQL aborts
+/// should then find the winner committed and answer `double_booking`.
 pub(crate) async fn apply(pool: &PgPool, changes: ChangeSet, key: &AuditKey) -> Result<Applied> {
+    let mut attempt = 1;
+    loop {
+        match apply_once(pool, changes.clone(), key).await {
+            Err(e) if e.is_retryable() && attempt < ATTEMPTS => {
+                let pause = 2u64.pow(attempt) + u64::from(jitter());
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                attempt += 1;
+            }
+            done => return done,
+        }
+    }
+}
+
+/// A few milliseconds that differ between racing writers, so they do not
+/// collide again in step (the random tail of a fresh UUID v7).
+fn jitter() -> u8 {
+    Uuid::now_v7().as_bytes()[15] % 8
+}
+
+async fn apply_once(pool: &PgPool, changes: ChangeSet, key: &AuditKey) -> Result<Applied> {
     let mut tx = pool.begin().await.map_err(db_error)?;
     match apply_in(&mut tx, changes, key).await {
         Ok(applied) => {

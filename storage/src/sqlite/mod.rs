@@ -47,7 +47,7 @@ use carebase::schedule::{
 use carebase::store::{Applied, ChangeSet};
 use carebase::{
     ActorId, AppointmentId, Error, GrantId, MergeId, PatientId, PractitionerId, ResourceId, Result,
-    Store, VisitTypeId,
+    StorageKind, Store, VisitTypeId,
 };
 
 /// Connections in the pool of a file database.
@@ -60,7 +60,31 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// what a database error says. Messages are lowercase and carry SQLite's own
 /// text (table and column names), never bound values.
 pub(crate) fn db_error(error: sqlx::Error) -> Error {
-    Error::storage(describe(&error))
+    Error::storage_of(kind_of(&error), describe(&error))
+}
+
+/// What a host can do about a failure: retry a lost race (busy or locked
+/// database, no free connection in time), restore a damaged file, or read
+/// the message. SQLite's primary result code is the low byte of its
+/// extended code.
+fn kind_of(error: &sqlx::Error) -> StorageKind {
+    match error {
+        sqlx::Error::Database(db) => {
+            let primary = db
+                .code()
+                .and_then(|c| c.parse::<i32>().ok())
+                .map(|c| c & 0xff);
+            match primary {
+                Some(5 | 6) => StorageKind::Retryable,
+                Some(11 | 26) => StorageKind::Corrupt,
+                _ => StorageKind::Other,
+            }
+        }
+        sqlx::Error::PoolTimedOut => StorageKind::Retryable,
+        sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => StorageKind::Closed,
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StorageKind::Corrupt,
+        _ => StorageKind::Other,
+    }
 }
 
 fn describe(error: &sqlx::Error) -> String {
@@ -196,9 +220,12 @@ pub(crate) fn check_schema_versions(
         .filter(|v| !migrator.iter().any(|m| m.version == *v))
         .max();
     match unknown {
-        Some(version) => Err(Error::storage(format!(
-            "database schema version {version} is newer than this carebase (knows up to {known})"
-        ))),
+        Some(version) => Err(Error::storage_of(
+            StorageKind::SchemaTooNew,
+            format!(
+                "database schema version {version} is newer than this carebase (knows up to {known})"
+            ),
+        )),
         None => Ok(()),
     }
 }
