@@ -14,7 +14,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/carebase/target}"
 export CARGO_BUILD_TARGET="${CARGO_BUILD_TARGET:-x86_64-unknown-linux-gnu}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 mkdir -p "$CARGO_TARGET_DIR"
-VENV="${CARGO_TARGET_DIR%/*}/venv"
+VENV="${CAREBASE_CACHE:-${CARGO_TARGET_DIR%/*}}/venv"
 PYTHON="${PYTHON:-python3}"
 
 PINS=(
