@@ -19,6 +19,7 @@ pub mod events;
 pub mod ids;
 pub mod instant;
 pub mod limits;
+pub mod minutes;
 pub mod patient;
 pub mod policy;
 pub mod schedule;
@@ -37,4 +38,5 @@ pub use ids::{
     ActorId, AppointmentId, AuditEntryId, EventId, GrantId, MergeId, PatientId, PractitionerId,
     ResourceId, SeriesId, VisitTypeId,
 };
+pub use minutes::Minutes;
 pub use store::{memory::MemoryStore, Store};
