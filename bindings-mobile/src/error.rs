@@ -96,13 +96,10 @@ impl From<carebase::Error> for CarebaseError {
             E::Forbidden { reason } => Self::Forbidden {
                 reason: reason.into(),
             },
-            E::InvalidPolicy { location, message } => Self::InvalidPolicy {
-                location,
-                problem: message,
-            },
+            E::InvalidPolicy { location, problem } => Self::InvalidPolicy { location, problem },
             E::UnsupportedStore { scheme } => Self::UnsupportedStore { scheme },
-            E::Storage { message, .. } => Self::Storage {
-                description: message,
+            E::Storage { problem, .. } => Self::Storage {
+                description: problem,
             },
             other => Self::Other {
                 code: other.code().to_owned(),
