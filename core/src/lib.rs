@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod actor;
+pub mod api;
 pub mod audit;
 pub mod clinic;
 pub mod clock;

@@ -52,16 +52,17 @@ use crate::actor::Actor;
 use crate::minutes::Minutes;
 use crate::Result;
 
-/// The types the operation list names, for callbacks to glob-import.
+/// The types the operation list (and `host_functions!`) names, for
+/// callbacks to glob-import.
 pub mod types {
     pub use crate::access::{BreakGlassGrant, CareAssignment};
-    pub use crate::actor::Actor;
+    pub use crate::actor::{Actor, Role};
     pub use crate::audit::{
         AccessRecord, AuditCheckpoint, AuditEntry, AuditQuery, AuditVerification,
     };
-    pub use crate::clinic::{BookSeries, NewPatient};
+    pub use crate::clinic::{BookSeries, NewPatient, Settings};
     pub use crate::events::OutboxEvent;
-    pub use crate::ids::{AppointmentId, GrantId, MergeId, PatientId, PractitionerId};
+    pub use crate::ids::{ActorId, AppointmentId, GrantId, MergeId, PatientId, PractitionerId};
     pub use crate::minutes::Minutes;
     pub use crate::patient::{
         DuplicateCandidate, Identifier, MergeRecord, Page, Patient, PatientDetails, PatientQuery,

@@ -136,8 +136,10 @@ impl fmt::Debug for TimeOff {
     }
 }
 
-/// When a practitioner can be booked, in their own time zone.
+/// When a practitioner can be booked, in their own time zone. Every field
+/// may be left out and keeps its default (no hours, a 15-minute grid).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[serde(default)]
 pub struct Availability {
     /// Weekly hours (several windows a day allowed; they must not overlap
     /// on any date both apply; at most
