@@ -237,6 +237,8 @@ impl From<BTreeMap<String, String>> for FhirRefs {
 /// What importing a FHIR Appointment into a clinic takes
 /// ([`crate::Clinic::import_appointment_fhir`]).
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("x-shown" = ["visit_type", "migration"])))]
 pub struct FhirAppointmentImport {
     /// The FHIR R4 Appointment resource (JSON).
     pub resource: Value,
