@@ -60,6 +60,14 @@ def test_each_error_is_raised(tmp_path: Path, desk: cb.Actor, system: cb.Actor) 
         cb.open(f"sqlite://{tmp_path / 'missing-dir' / 'x.db'}")
 
 
+def test_a_storage_error_carries_cores_kind_as_a_storage_kind(tmp_path: Path) -> None:
+    with pytest.raises(cb.StorageError) as st:
+        cb.open(f"sqlite://{tmp_path / 'missing-dir' / 'x.db'}")
+    assert isinstance(st.value.kind, cb.StorageKind)
+    assert st.value.kind is cb.StorageKind.OTHER
+    assert cb.StorageKind("retryable") is cb.StorageKind.RETRYABLE
+
+
 def test_errors_are_readable() -> None:
     err = cb.ValidationError("validation failed on 1 field(s)", [cb.FieldError("a", "required", "is required")])
     assert str(err) == "validation failed on 1 field(s)"

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import List, Optional
 
 from . import _native
-from ._convert import bridge, decode_json, encode_args
+from ._convert import bridge, decode_json, encode_args, micros, to_json
 from ._scheduling import SchedulingOperations
 from ._types import (
     AccessRecord,
@@ -49,7 +49,8 @@ class ManualClock:
 
     def advance(self, by: timedelta) -> None:
         """Moves time forward (or back with a negative duration)."""
-        self._native.advance(encode_args([("by", by, timedelta)]))
+        encode_args([("by", by, timedelta)])  # checks the type
+        self._native.advance(to_json({"by": micros(by)}))
 
     def set(self, at: datetime) -> None:
         """Jumps to an instant."""

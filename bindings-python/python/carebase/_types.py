@@ -20,6 +20,7 @@ from . import _native
 __all__ = [
     "IdLike",
     "Role",
+    "StorageKind",
     "NameUse",
     "Gender",
     "ContactSystem",
@@ -83,6 +84,23 @@ def new_id() -> UUID:
 
 
 # --------------------------------------------------------------------- enums
+
+
+class StorageKind(str, enum.Enum):
+    """What a host can do about a storage error (core's ``StorageKind``)."""
+
+    RETRYABLE = "retryable"
+    """Transient (busy, serialization failure, deadlock, pool timeout): retry the call."""
+    UNAVAILABLE = "unavailable"
+    """The server cannot be reached: retry later, alert operations."""
+    CORRUPT = "corrupt"
+    """The data failed an integrity check: stop and investigate."""
+    SCHEMA_TOO_NEW = "schema_too_new"
+    """The database was written by a newer carebase: upgrade the library."""
+    CLOSED = "closed"
+    """The store was closed."""
+    OTHER = "other"
+    """Anything else (a bug, a misconfiguration): see the message."""
 
 
 class Role(str, enum.Enum):
