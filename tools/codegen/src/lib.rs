@@ -4,10 +4,11 @@
 //! knows) and, later, the host code generated from it. It holds no clinic
 //! rule: it translates the document.
 
+mod python;
 mod source;
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
@@ -105,10 +106,29 @@ pub fn api_json(root: &Path) -> Result<String, String> {
     Ok(serde_json::to_string_pretty(&document).map_err(|e| e.to_string())? + "\n")
 }
 
+/// Every generated file of the workspace at `root`, with its text.
+pub fn generated_files(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
+    let api = api_json(root)?;
+    let document: Value = serde_json::from_str(&api).map_err(|e| e.to_string())?;
+    let defs = document
+        .get("$defs")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut files = vec![(root.join("api.json"), api)];
+    for (path, text) in python::generate(&document, &defs)? {
+        files.push((
+            root.join("bindings-python/python/carebase").join(path),
+            text,
+        ));
+    }
+    Ok(files)
+}
+
 /// Rewrites every generated file under `root` whose text changed, printing
 /// each path it wrote.
 pub fn run(root: &Path) -> Result<(), String> {
-    let files = vec![(root.join("api.json"), api_json(root)?)];
+    let files = generated_files(root)?;
     for (path, text) in files {
         if write(&path, &text)? {
             println!("wrote {}", path.display());

@@ -188,12 +188,37 @@ fn fhir_resources_stay_opaque_json() {
 }
 
 #[test]
-fn the_committed_api_json_is_what_the_generator_writes() {
+fn every_committed_generated_file_is_what_the_generator_writes() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let fresh = carebase_codegen::api_json(&root).expect("api.json generates");
-    let committed = std::fs::read_to_string(root.join("api.json")).unwrap_or_default();
-    assert!(
-        committed == fresh,
-        "api.json is stale: run `cargo run -p carebase-codegen` and commit it"
-    );
+    let files = carebase_codegen::generated_files(&root).expect("the files generate");
+    assert!(files.len() >= 2, "api.json and the Python operations");
+    for (path, fresh) in files {
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == fresh,
+            "{} is stale: run `cargo run -p carebase-codegen` and commit it",
+            path.display()
+        );
+        assert!(fresh.lines().take(5).any(|l| l.contains("generated")));
+    }
+}
+
+#[test]
+fn every_operation_becomes_a_typed_python_method_with_its_docstring() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let files = carebase_codegen::generated_files(&root).expect("the files generate");
+    let (_, python) = files
+        .iter()
+        .find(|(p, _)| p.ends_with("_operations.py"))
+        .expect("_operations.py");
+    for op in OPERATIONS {
+        assert!(
+            python.contains(&format!("    def {}(\n", op.name)),
+            "{}",
+            op.name
+        );
+    }
+    assert!(python.contains("        id: IdLike,\n    ) -> Patient:"));
+    assert!(python.contains("duration: Optional[timedelta] = None"));
+    assert!(python.contains("from_: datetime"));
 }
