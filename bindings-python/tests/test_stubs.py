@@ -123,3 +123,13 @@ def test_every_error_code_of_core_has_its_exception_class() -> None:
 
     tags = [v["properties"]["code"]["const"] for v in _api()["$defs"]["Error"]["oneOf"]]
     assert sorted(tags) == sorted(_errors._BY_CODE)
+
+
+def test_every_code_enum_has_cores_codes_as_its_values() -> None:
+    import carebase
+
+    for name, schema in _api()["$defs"].items():
+        variants = schema.get("oneOf", [])
+        if variants and all("const" in v and "x-name" in v for v in variants):
+            cls = getattr(carebase, name)
+            assert [m.value for m in cls] == [v["const"] for v in variants], name

@@ -269,10 +269,76 @@ fn operations(document: &Value, defs: &Map<String, Value>) -> Result<String, Str
     Ok(out)
 }
 
+/// `CamelCase` → `UPPER_SNAKE` (a code enum's Rust variant → its Python member).
+fn upper_snake(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    out
+}
+
+/// A schema description as the text of a docstring (one level of indent).
+fn described(schema: &Value, indent: &str) -> String {
+    let text = docstring(schema["description"].as_str().unwrap_or_default());
+    text.replace("\n        ", &format!("\n{indent}"))
+}
+
+/// The code enums of `$defs` (a `oneOf` of string consts with `x-name`).
+fn code_enums(defs: &Map<String, Value>) -> Vec<(&String, &Vec<Value>)> {
+    defs.iter()
+        .filter_map(|(name, schema)| {
+            let variants = schema.get("oneOf")?.as_array()?;
+            variants
+                .iter()
+                .all(|v| v.get("const").is_some() && v.get("x-name").is_some())
+                .then_some((name, variants))
+        })
+        .collect()
+}
+
+/// `_enums.py`: every code enum as a `str`-valued `enum.Enum` whose members
+/// are the Rust variants in `UPPER_SNAKE` and whose values are the codes.
+fn enums(defs: &Map<String, Value>) -> String {
+    let all = code_enums(defs);
+    let mut out = format!(
+        "# {GENERATED}\n\"\"\"Every code enum of core (``code_enum!``) as a ``str``-valued\n\
+         ``enum.Enum``: members are core's variants, values the stable codes.\"\"\"\n\n\
+         from __future__ import annotations\n\n\
+         import enum\n\n\
+         __all__ = [\n"
+    );
+    for (name, _) in &all {
+        out.push_str(&format!("    \"{name}\",\n"));
+    }
+    out.push_str("]\n");
+    for (name, variants) in &all {
+        out.push_str(&format!(
+            "\n\nclass {name}(str, enum.Enum):\n    \"\"\"{}\"\"\"\n\n",
+            described(&defs[name.as_str()], "    ")
+        ));
+        for v in *variants {
+            let member = upper_snake(v["x-name"].as_str().unwrap_or_default());
+            let code = v["const"].as_str().unwrap_or_default();
+            out.push_str(&format!("    {member} = \"{code}\"\n"));
+            if v.get("description").is_some() {
+                out.push_str(&format!("    \"\"\"{}\"\"\"\n", described(v, "    ")));
+            }
+        }
+    }
+    out
+}
+
 /// Every generated Python file, by path under `python/carebase`.
 pub fn generate(
     document: &Value,
     defs: &Map<String, Value>,
 ) -> Result<Vec<(&'static str, String)>, String> {
-    Ok(vec![("_operations.py", operations(document, defs)?)])
+    Ok(vec![
+        ("_enums.py", enums(defs)),
+        ("_operations.py", operations(document, defs)?),
+    ])
 }

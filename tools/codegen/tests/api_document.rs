@@ -222,3 +222,18 @@ fn every_operation_becomes_a_typed_python_method_with_its_docstring() {
     assert!(python.contains("duration: Optional[timedelta] = None"));
     assert!(python.contains("from_: datetime"));
 }
+
+#[test]
+fn every_code_enum_becomes_a_python_str_enum_with_its_codes() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let files = carebase_codegen::generated_files(&root).expect("the files generate");
+    let (_, python) = files
+        .iter()
+        .find(|(p, _)| p.ends_with("_enums.py"))
+        .expect("_enums.py");
+    assert!(python.contains("class Role(str, enum.Enum):"));
+    assert!(python.contains("    FRONT_DESK = \"front_desk\"\n"));
+    assert!(python.contains("class StorageKind(str, enum.Enum):"));
+    assert!(python.contains("    SCHEMA_TOO_NEW = \"schema_too_new\"\n"));
+    assert!(python.contains("    PAT_CRS = \"pat-crs\"\n"));
+}
