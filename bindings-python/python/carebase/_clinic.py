@@ -49,9 +49,10 @@ def open(
     clock: Optional[ManualClock] = None,
     audit_key: Optional[bytes] = None,
 ) -> Clinic:
-    """Opens the store ``url`` names (``memory:``, ``sqlite:///path.db``,
-    ``sqlite::memory:``) and returns a clinic over it, with optional
-    settings, access policy (default: core's) and clock (default: system).
+    """Opens the store ``url`` names (``memory:``, ``sqlite://relative.db``,
+    ``sqlite:///absolute/path.db``, ``sqlite::memory:``, ``postgres://…``)
+    and returns a clinic over it, with optional settings, access policy
+    (default: core's) and clock (default: system).
 
     ``audit_key`` (at least 32 random bytes, kept outside the database)
     seals the audit trail so that someone who can write the database cannot
