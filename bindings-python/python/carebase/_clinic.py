@@ -1,5 +1,6 @@
-"""``carebase.open`` and ``Clinic``: the clinic's own accessors here, every
-operation of ``carebase::Clinic`` generated into ``_operations.py``.
+"""``carebase.open`` and ``Clinic``: the clinic's own accessors here; every
+operation of ``carebase::Clinic`` is inherited from ``_operations.py``
+(written by tools/codegen from api.json).
 
 Each operation converts its arguments, calls core (with the GIL released, on
 one process-wide runtime) and converts the result; see ``_convert.bridge``.
