@@ -102,12 +102,12 @@ fn detail_of(e: &carebase::Error) -> Value {
             ("appointment", value(appointment)),
         ]),
         E::Forbidden { reason } => object([("reason", value(reason))]),
-        E::InvalidPolicy { location, message } => {
-            object([("location", value(location)), ("message", value(message))])
+        E::InvalidPolicy { location, problem } => {
+            object([("location", value(location)), ("message", value(problem))])
         }
         E::UnsupportedStore { scheme } => object([("scheme", value(scheme))]),
-        E::Storage { kind, message } => {
-            object([("kind", value(kind)), ("message", value(message))])
+        E::Storage { kind, problem } => {
+            object([("kind", value(kind)), ("message", value(problem))])
         }
         _ => Value::Object(Map::new()),
     }

@@ -17,6 +17,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// One failing input field: where it is and what rule it broke.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Display))]
 pub struct FieldError {
     /// Path of the field, e.g. `names[0].family`.
     pub field: String,
@@ -24,6 +25,14 @@ pub struct FieldError {
     pub code: String,
     /// Human-readable explanation without the offending value.
     pub message: String,
+}
+
+impl fmt::Display for FieldError {
+    /// `names[0].family (required): must not be blank`: where, which rule,
+    /// what it asks (never the value).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}): {}", self.field, self.code, self.message)
+    }
 }
 
 impl FieldError {
@@ -39,6 +48,7 @@ impl FieldError {
 
 /// Why a write lost against the current state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum), uniffi::export(Display))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ConflictDetail {
     /// The caller's expected version is not the stored one.
@@ -104,12 +114,33 @@ fn by_appointment(appointment: &Option<AppointmentId>) -> String {
         .unwrap_or_default()
 }
 
+/// `names[0].family (required), birth_date (in_future)`: the fields a
+/// validation error names, for its message.
+fn failing(fields: &[FieldError]) -> String {
+    let named: Vec<String> = fields
+        .iter()
+        .map(|f| match f.field.as_str() {
+            "" => f.code.clone(),
+            field => format!("{field} ({})", f.code),
+        })
+        .collect();
+    named.join(", ")
+}
+
 /// Every failure carebase reports.
+///
+/// Kotlin and Swift see this enum itself (feature `uniffi`), named
+/// `CarebaseError` there: Kotlin `CarebaseException.Validation`… and Swift
+/// `CarebaseError.validation`…, each with its variant's fields and
+/// `code()`. Kotlin's `message` lists those fields (a validation error's
+/// `fields` print as `names[0].family (required): must not be blank`). No
+/// field is named `message`: Kotlin exceptions own it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Error), uniffi(name = "CarebaseError"))]
 #[non_exhaustive]
 pub enum Error {
     /// Input broke one or more rules; `fields` lists ALL of them.
-    #[error("validation failed on {} field(s)", fields.len())]
+    #[error("validation failed: {}", failing(fields))]
     Validation {
         /// Every failing field.
         fields: Vec<FieldError>,
@@ -151,12 +182,12 @@ pub enum Error {
         reason: DenyReason,
     },
     /// A policy document could not be loaded.
-    #[error("invalid policy at {location}: {message}")]
+    #[error("invalid policy at {location}: {problem}")]
     InvalidPolicy {
         /// `line L, column C` and/or a field path.
         location: String,
-        /// What is wrong.
-        message: String,
+        /// What is wrong there.
+        problem: String,
     },
     /// The store URL names no supported backend.
     #[error("unsupported store url scheme '{scheme}'")]
@@ -165,13 +196,13 @@ pub enum Error {
         scheme: String,
     },
     /// The backend failed (I/O, database, corruption); nothing was written.
-    #[error("storage error ({kind}): {message}")]
+    #[error("storage error ({kind}): {problem}")]
     Storage {
         /// What kind of failure, so a host knows whether to retry, wait for
         /// the server, restore a backup or upgrade.
         kind: StorageKind,
-        /// Backend message, scrubbed of values.
-        message: String,
+        /// What the backend reported, scrubbed of values.
+        problem: String,
     },
 }
 
@@ -193,6 +224,18 @@ code_enum! {
         Closed = "closed",
         /// Anything else (a bug, a misconfiguration): see the message.
         Other = "other",
+    }
+}
+
+#[cfg(feature = "uniffi")]
+#[uniffi::export(name = "CarebaseError")]
+impl Error {
+    /// The stable machine code hosts switch on: `validation`, `not_found`,
+    /// `conflict`, `double_booking`, `forbidden`, `invalid_policy`,
+    /// `unsupported_store` or `storage`.
+    #[uniffi::method(name = "code")]
+    pub fn foreign_code(&self) -> String {
+        self.code().to_owned()
     }
 }
 
@@ -297,7 +340,7 @@ impl Error {
     pub fn storage_of(kind: StorageKind, message: impl Into<String>) -> Self {
         Self::Storage {
             kind,
-            message: message.into(),
+            problem: message.into(),
         }
     }
 
