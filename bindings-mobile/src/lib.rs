@@ -1,50 +1,32 @@
 //! Kotlin/Swift bindings for carebase (uniffi proc-macros).
 //!
 //! Every record, enum and the error are core's own types (core's feature
-//! `uniffi` derives them; `carebase::ffi` maps ids, instants, dates, spans
-//! and JSON to each host's types), so nothing here mirrors a type. What
-//! this crate adds is the `Clinic` object: `open` over a store from
-//! `carebase-storage`, and one method per core operation, produced from the
-//! operations table (`operations.rs`) by [`uniffi_clinic!`]. Errors are
-//! core's `carebase::Error` as is (Kotlin `CarebaseException`, Swift
-//! `CarebaseError`). Async methods run on tokio and surface as Kotlin
-//! `suspend` / Swift `async`. No clinic rule lives here.
+//! `uniffi` derives them; `carebase::ffi` maps ids, instants, dates,
+//! lengths of time and JSON to each host's types), so nothing here mirrors
+//! a type. What this crate adds is the `Clinic` object: `open` over a store
+//! from `carebase-storage`, and one method per core operation, produced
+//! from core's operations table (`carebase::clinic_operations!`) by
+//! [`uniffi_clinic!`]. Errors are core's `carebase::Error` as is (Kotlin
+//! `CarebaseException`, Swift `CarebaseError`, with `code()` and core's
+//! message). Async methods run on tokio and surface as Kotlin `suspend` /
+//! Swift `async`. No clinic rule lives here.
 
-mod operations;
+// The operations table is read argument by argument (`uniffi_clinic!`).
+#![recursion_limit = "512"]
 
 use std::sync::Arc;
 
-use carebase::audit::{
-    AccessRecord, AuditCheckpoint, AuditEntry, AuditKey, AuditQuery, AuditVerification,
-};
-use carebase::clinic::{BookSeries, NewPatient};
-use carebase::events::OutboxEvent;
-use carebase::ffi::{Instant, Json, TimeSpan};
-use carebase::patient::{
-    DuplicateCandidate, Identifier, MergeRecord, Patient, PatientDetails, PatientPage,
-    PatientQuery,
-};
-use carebase::policy::{Decision, Permission, Policy};
-use carebase::schedule::fhir::FhirAppointmentImport;
-use carebase::schedule::{
-    Appointment, AppointmentQuery, AppointmentStatus, Availability, BookAppointment,
-    CancelAppointment, DueReminder, NewPractitioner, NewResource, NewVisitType, Practitioner,
-    RescheduleAppointment, Resource, SlotPage, SlotQuery, VisitType,
-};
-use carebase::access::{BreakGlassGrant, CareAssignment};
-use carebase::{
-    Actor, ActorId, AppointmentId, Error, GrantId, MergeId, PatientId, PractitionerId, Settings,
-};
-
-use operations::clinic_operations;
+use carebase::audit::AuditKey;
+use carebase::clinic::operations::types::*;
+use carebase::clinic::ClinicOperations;
+use carebase::Error;
 
 uniffi::setup_scaffolding!();
 
 // Core's custom types for foreign types (`carebase::ffi`) implement uniffi's
 // traits for core's tag; these lines lend them to this crate's signatures.
-uniffi::use_remote_type!(carebase::Instant);
-uniffi::use_remote_type!(carebase::TimeSpan);
-uniffi::use_remote_type!(carebase::Json);
+uniffi::use_remote_type!(carebase::DateTime<Utc>);
+uniffi::use_remote_type!(carebase::Value);
 
 /// A fresh, time-ordered id (UUID v7) for hosts that mint actor or
 /// practitioner ids.
@@ -146,27 +128,76 @@ impl Clinic {
     }
 }
 
-/// Turns the operations table into `Clinic`'s exported async methods: the
-/// actor first, the arguments as listed (core's types, which Kotlin and
-/// Swift see natively), `Result<_, carebase::Error>`.
+/// Turns core's operations table (`carebase::clinic_operations!`) into
+/// `Clinic`'s exported async methods, in one `#[uniffi::export]` impl block:
+/// the actor first, then the listed arguments (core's own types, which
+/// Kotlin and Swift see natively), `Result<_, carebase::Error>`. An
+/// argument marked `#[default]` may be left out (its type's default), and so
+/// may an `Option` (`None`); `#[flatten]` concerns the JSON form only. Each
+/// method calls core through `ClinicOperations`, so a listed operation that
+/// core lacks does not compile.
+///
+/// A muncher: `@op` takes the next operation, `@arg` reads its arguments one
+/// by one (collecting parameters, names and defaults), `@emit` writes the
+/// impl block once all are read.
 macro_rules! uniffi_clinic {
-    ($(
-        $(#[$doc:meta])*
-        fn $name:ident($actor:ident $(, $arg:ident: $ty:ty $(= $default:tt)?)* $(,)?) -> $ret:ty
-            = |$clinic:ident| $call:expr;
-    )*) => {
+    ($(fn $name:ident ( & $actor:ident $($args:tt)* ) -> $ret:ty ;)*) => {
+        uniffi_clinic! { @op [] $( [$name $actor ($($args)*) $ret] )* }
+    };
+    (@op [$($done:tt)*] [$name:ident $actor:ident ($($args:tt)*) $ret:ty] $($todo:tt)*) => {
+        uniffi_clinic! { @arg [$($done)*] [$name $actor $ret] [] [] [] ($($args)*) $($todo)* }
+    };
+    (@op [$($done:tt)*]) => {
+        uniffi_clinic! { @emit $($done)* }
+    };
+    // The comma before an argument.
+    (@arg $done:tt $op:tt $params:tt $names:tt $defaults:tt (, $($input:tt)*) $($todo:tt)*) => {
+        uniffi_clinic! { @arg $done $op $params $names $defaults ($($input)*) $($todo)* }
+    };
+    // `#[flatten]`: the JSON form's business; the record crosses whole.
+    (@arg $done:tt $op:tt $params:tt $names:tt $defaults:tt (#[flatten] $($input:tt)*) $($todo:tt)*) => {
+        uniffi_clinic! { @arg $done $op $params $names $defaults ($($input)*) $($todo)* }
+    };
+    // `#[default]`: the type's default when left out.
+    (@arg $done:tt $op:tt [$($params:tt)*] [$($names:tt)*] [$($defaults:tt)*]
+        (#[default] $arg:ident : $ty:ty $(, $($input:tt)*)?) $($todo:tt)*) => {
+        uniffi_clinic! { @arg $done $op [$($params)* $arg: $ty,] [$($names)* $arg] [$($defaults)* ($arg)]
+            ($($($input)*)?) $($todo)* }
+    };
+    // An `Option` may be left out.
+    (@arg $done:tt $op:tt [$($params:tt)*] [$($names:tt)*] [$($defaults:tt)*]
+        ($arg:ident : Option<$inner:ty> $(, $($input:tt)*)?) $($todo:tt)*) => {
+        uniffi_clinic! { @arg $done $op [$($params)* $arg: Option<$inner>,] [$($names)* $arg]
+            [$($defaults)* ($arg = None)] ($($($input)*)?) $($todo)* }
+    };
+    (@arg $done:tt $op:tt [$($params:tt)*] [$($names:tt)*] $defaults:tt
+        ($arg:ident : $ty:ty $(, $($input:tt)*)?) $($todo:tt)*) => {
+        uniffi_clinic! { @arg $done $op [$($params)* $arg: $ty,] [$($names)* $arg] $defaults
+            ($($($input)*)?) $($todo)* }
+    };
+    // Every argument read: the method (with its defaults, if any).
+    (@arg $done:tt $op:tt $params:tt $names:tt [] () $($todo:tt)*) => {
+        uniffi_clinic! { @method [] $done $op $params $names $($todo)* }
+    };
+    (@arg $done:tt $op:tt $params:tt $names:tt [$(($($default:tt)*))+] () $($todo:tt)*) => {
+        uniffi_clinic! { @method [#[uniffi::method(default($($($default)*),+))]]
+            $done $op $params $names $($todo)* }
+    };
+    (@method [$($attr:tt)*] [$($done:tt)*] [$name:ident $actor:ident $ret:ty] [$($params:tt)*]
+        [$($names:ident)*] $($todo:tt)*) => {
+        uniffi_clinic! { @op [$($done)*
+            $($attr)*
+            pub async fn $name(&self, $actor: Actor, $($params)*) -> Result<$ret, Error> {
+                ClinicOperations::$name(&self.inner, $actor, $($names),*).await
+            }
+        ] $($todo)* }
+    };
+    (@emit $($methods:tt)*) => {
         #[uniffi::export(async_runtime = "tokio")]
         impl Clinic {
-            $(
-                $(#[$doc])*
-                #[uniffi::method(default($($($arg = $default,)?)*))]
-                pub async fn $name(&self, $actor: Actor $(, $arg: $ty)*) -> Result<$ret, Error> {
-                    let $clinic = &self.inner;
-                    $call.await
-                }
-            )*
+            $($methods)*
         }
     };
 }
 
-clinic_operations!(uniffi_clinic);
+carebase::clinic_operations!(uniffi_clinic);

@@ -7,8 +7,8 @@
 //! one. Ids are UUID text (Kotlin `java.util.UUID`, Swift `UUID`), instants
 //! uniffi's timestamp (`java.time.Instant`, `Date`), dates and wall-clock
 //! times ISO text (`java.time.LocalDate`/`LocalTime`, Swift `String`),
-//! spans of time signed microseconds (`java.time.Duration`, Swift
-//! `TimeInterval`), JSON documents text.
+//! lengths of time whole minutes as in every host (`java.time.Duration`,
+//! Swift `TimeInterval`), JSON documents text.
 //!
 //! Reading a value a host handed in never loses a field's name: a host
 //! value past chrono's range reads as chrono's limit, which the rule of that
@@ -24,6 +24,8 @@ use std::time::SystemTime;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Timelike, Utc};
 use serde_json::Value;
 
+use crate::minutes::Minutes;
+use crate::policy::{DenyReason, Policy};
 use crate::Error;
 
 /// An instant: Kotlin `java.time.Instant`, Swift `Date`.
@@ -38,8 +40,9 @@ pub type LocalDate = NaiveDate;
 /// seconds are not zero).
 pub type LocalTime = NaiveTime;
 
-/// A span of time (a grant's length, a window of the settings): Kotlin
-/// `java.time.Duration`, Swift `TimeInterval`; signed microseconds across.
+/// A length of time (a window of the settings): Kotlin
+/// `java.time.Duration`, Swift `TimeInterval`; whole minutes across, the
+/// unit of every host ([`Minutes`]).
 pub type TimeSpan = chrono::Duration;
 
 /// A JSON document (a FHIR resource, an event payload), as JSON text.
@@ -68,8 +71,15 @@ uniffi::custom_type!(LocalTime, String, {
 
 uniffi::custom_type!(TimeSpan, i64, {
     remote,
-    lower: |span| span.num_microseconds().unwrap_or(if span < TimeSpan::zero() { i64::MIN } else { i64::MAX }),
-    try_lift: |micros| Ok(TimeSpan::microseconds(micros)),
+    lower: |span| Minutes::from_duration(span).get(),
+    try_lift: |minutes| Ok(minutes_of(minutes).to_duration()),
+});
+
+// A length of time an operation takes (a grant's duration): the same
+// host types as [`TimeSpan`].
+uniffi::custom_type!(Minutes, i64, {
+    lower: |minutes| minutes.get(),
+    try_lift: |minutes| Ok(minutes_of(minutes)),
 });
 
 uniffi::custom_type!(Json, String, {
@@ -83,6 +93,32 @@ uniffi::custom_type!(TextMap, HashMap<String, String>, {
     lower: |map| map.into_iter().collect(),
     try_lift: |map| Ok(map.into_iter().collect()),
 });
+
+// What Rust callers get from `Display` or a field walk, as methods Kotlin
+// and Swift call on the records themselves.
+#[uniffi::export]
+impl DenyReason {
+    /// The denial in one line (which permission, which rules, why none
+    /// allowed): the text the error message carries.
+    pub fn summary(&self) -> String {
+        self.to_string()
+    }
+}
+
+#[uniffi::export]
+impl Policy {
+    /// The ids of the rules, in order.
+    pub fn rule_ids(&self) -> Vec<String> {
+        self.rules.iter().map(|rule| rule.id.clone()).collect()
+    }
+}
+
+/// `minutes`, or the nearest a [`Minutes`] holds (which every rule on a
+/// length of time refuses, naming its field).
+fn minutes_of(minutes: i64) -> Minutes {
+    let held = minutes.clamp(-Minutes::MAX, Minutes::MAX);
+    Minutes::new(held).unwrap_or_default()
+}
 
 /// The instant a host's timestamp names, or chrono's first or last one when
 /// it lies beyond them (which every instant rule refuses, naming its field).
@@ -133,10 +169,14 @@ fn local_date(text: &str) -> uniffi::Result<LocalDate> {
         return Err(invalid().into());
     };
     let year = sign * year;
-    let in_chrono = (i64::from(NaiveDate::MIN.year())..=i64::from(NaiveDate::MAX.year()))
-        .contains(&year);
+    let in_chrono =
+        (i64::from(NaiveDate::MIN.year())..=i64::from(NaiveDate::MAX.year())).contains(&year);
     if !in_chrono && (1..=12).contains(&month) && (1..=31).contains(&day) {
-        return Ok(if year < 0 { NaiveDate::MIN } else { NaiveDate::MAX });
+        return Ok(if year < 0 {
+            NaiveDate::MIN
+        } else {
+            NaiveDate::MAX
+        });
     }
     i32::try_from(year)
         .ok()
@@ -185,16 +225,24 @@ mod tests {
 
     #[test]
     fn a_date_reads_as_java_writes_it() {
-        assert_eq!(local_date("2024-02-29").ok(), NaiveDate::from_ymd_opt(2024, 2, 29));
+        assert_eq!(
+            local_date("2024-02-29").ok(),
+            NaiveDate::from_ymd_opt(2024, 2, 29)
+        );
         assert_eq!(local_date("+1000000000-01-01").ok(), Some(NaiveDate::MAX));
         assert_eq!(local_date("-1000000000-01-01").ok(), Some(NaiveDate::MIN));
-        assert_eq!(local_date("-0001-01-01").ok(), NaiveDate::from_ymd_opt(-1, 1, 1));
+        assert_eq!(
+            local_date("-0001-01-01").ok(),
+            NaiveDate::from_ymd_opt(-1, 1, 1)
+        );
     }
 
     #[test]
     fn text_that_is_no_date_is_a_validation_error() {
         for text in ["", "2024-02-30", "2024-2-3", "01/02/2024", "2024-13-01"] {
-            let err = local_date(text).err().and_then(|e| e.downcast::<Error>().ok());
+            let err = local_date(text)
+                .err()
+                .and_then(|e| e.downcast::<Error>().ok());
             assert_eq!(err.map(|e| e.code()), Some("validation"), "{text}");
         }
     }

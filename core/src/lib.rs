@@ -11,6 +11,7 @@
 
 pub mod access;
 pub mod actor;
+pub mod api;
 pub mod audit;
 pub mod clinic;
 pub mod clock;
@@ -23,6 +24,7 @@ pub mod ffi;
 pub mod ids;
 pub mod instant;
 pub mod limits;
+pub mod minutes;
 pub mod patient;
 pub mod policy;
 pub mod schedule;
@@ -45,4 +47,5 @@ pub use ids::{
     ActorId, AppointmentId, AuditEntryId, EventId, GrantId, MergeId, PatientId, PractitionerId,
     ResourceId, SeriesId, VisitTypeId,
 };
+pub use minutes::Minutes;
 pub use store::{memory::MemoryStore, Store};

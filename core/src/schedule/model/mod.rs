@@ -144,9 +144,11 @@ impl fmt::Debug for TimeOff {
     }
 }
 
-/// When a practitioner can be booked, in their own time zone.
+/// When a practitioner can be booked, in their own time zone. Every field
+/// may be left out and keeps its default (no hours, a 15-minute grid).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[serde(default)]
 pub struct Availability {
     /// Weekly hours (several windows a day allowed; they must not overlap
     /// on any date both apply; at most
