@@ -8,6 +8,7 @@
 
 mod postgres_support;
 
+use carebase::store::{AuditStore, OutboxStore, PatientStore};
 use std::collections::BTreeSet;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,10 +27,10 @@ use postgres_support::pg_test_store;
 fn register(n: usize) -> (PatientId, ChangeSet) {
     let p = patient("Restart", &format!("N{n}"), (1980, 1, 1));
     let id = p.id;
-    let changes = ChangeSet {
-        patients: vec![PatientWrite::insert(p, None)],
-        audit: vec![audit_about(Some(id), "patient.register")],
-        events: vec![EventDraft {
+    let changes = ChangeSet::default()
+        .patient(PatientWrite::insert(p, None))
+        .audit(audit_about(Some(id), "patient.register"))
+        .event(EventDraft {
             id: EventId::new(),
             kind: "patient.registered".into(),
             schema_version: 1,
@@ -37,9 +38,7 @@ fn register(n: usize) -> (PatientId, ChangeSet) {
             payload: serde_json::json!({ "n": n }),
             idempotency_key: format!("patient.registered:{id}:1"),
             occurred_at: at(n as i64),
-        }],
-        ..ChangeSet::default()
-    };
+        });
     (id, changes)
 }
 

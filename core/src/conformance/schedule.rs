@@ -82,11 +82,9 @@ fn appointment(
 }
 
 fn insert(a: &Appointment) -> ChangeSet {
-    ChangeSet {
-        appointments: vec![Versioned::Insert(a.clone())],
-        audit: vec![audit_about(Some(a.patient), "appointment.book")],
-        ..ChangeSet::default()
-    }
+    ChangeSet::default()
+        .appointment(Versioned::Insert(a.clone()))
+        .audit(audit_about(Some(a.patient), "appointment.book"))
 }
 
 async fn two_patients(store: &Arc<dyn Store>) -> (PatientId, PatientId) {
@@ -95,13 +93,11 @@ async fn two_patients(store: &Arc<dyn Store>) -> (PatientId, PatientId) {
         patient("Sched", "B", (1981, 1, 1)),
     );
     store
-        .apply(ChangeSet {
-            patients: vec![
-                PatientWrite::insert(a.clone(), None),
-                PatientWrite::insert(b.clone(), None),
-            ],
-            ..ChangeSet::default()
-        })
+        .apply(
+            ChangeSet::default()
+                .patient(PatientWrite::insert(a.clone(), None))
+                .patient(PatientWrite::insert(b.clone(), None)),
+        )
         .await
         .unwrap();
     (a.id, b.id)
@@ -131,12 +127,12 @@ pub async fn scheduling_records_roundtrip_with_versions(store: Arc<dyn Store>) {
         reminder_offsets_minutes: vec![2880, 120],
     };
     store
-        .apply(ChangeSet {
-            practitioners: vec![Versioned::Insert(p.clone())],
-            resources: vec![Versioned::Insert(r.clone())],
-            visit_types: vec![Versioned::Insert(v.clone())],
-            ..ChangeSet::default()
-        })
+        .apply(
+            ChangeSet::default()
+                .practitioner(Versioned::Insert(p.clone()))
+                .resource(Versioned::Insert(r.clone()))
+                .visit_type(Versioned::Insert(v.clone())),
+        )
         .await
         .unwrap();
     assert_eq!(store.practitioner(p.id).await.unwrap(), Some(p.clone()));
@@ -150,31 +146,22 @@ pub async fn scheduling_records_roundtrip_with_versions(store: Arc<dyn Store>) {
     p2.version = 2;
     p2.availability.slot_minutes = 10;
     store
-        .apply(ChangeSet {
-            practitioners: vec![Versioned::Update {
-                value: p2.clone(),
-                expected_version: 1,
-            }],
-            ..ChangeSet::default()
-        })
+        .apply(ChangeSet::default().practitioner(Versioned::Update {
+            value: p2.clone(),
+            expected_version: 1,
+        }))
         .await
         .unwrap();
     let stale = store
-        .apply(ChangeSet {
-            practitioners: vec![Versioned::Update {
-                value: p2.clone(),
-                expected_version: 1,
-            }],
-            ..ChangeSet::default()
-        })
+        .apply(ChangeSet::default().practitioner(Versioned::Update {
+            value: p2.clone(),
+            expected_version: 1,
+        }))
         .await
         .unwrap_err();
     assert_eq!(stale.code(), "conflict");
     let twice = store
-        .apply(ChangeSet {
-            practitioners: vec![Versioned::Insert(p.clone())],
-            ..ChangeSet::default()
-        })
+        .apply(ChangeSet::default().practitioner(Versioned::Insert(p.clone())))
         .await
         .unwrap_err();
     assert_eq!(twice.code(), "conflict");
@@ -223,13 +210,10 @@ pub async fn appointment_roundtrips_with_history_and_reminders(store: Arc<dyn St
     });
     cancelled.reminders.clear();
     store
-        .apply(ChangeSet {
-            appointments: vec![Versioned::Update {
-                value: cancelled.clone(),
-                expected_version: 1,
-            }],
-            ..ChangeSet::default()
-        })
+        .apply(ChangeSet::default().appointment(Versioned::Update {
+            value: cancelled.clone(),
+            expected_version: 1,
+        }))
         .await
         .unwrap();
     assert_eq!(store.appointment(a.id).await.unwrap(), Some(cancelled));
@@ -282,13 +266,10 @@ pub async fn overlapping_active_appointments_are_double_bookings(store: Arc<dyn 
     cancelled.version = 2;
     cancelled.status = AppointmentStatus::Cancelled;
     store
-        .apply(ChangeSet {
-            appointments: vec![Versioned::Update {
-                value: cancelled,
-                expected_version: 1,
-            }],
-            ..ChangeSet::default()
-        })
+        .apply(ChangeSet::default().appointment(Versioned::Update {
+            value: cancelled,
+            expected_version: 1,
+        }))
         .await
         .unwrap();
     store
@@ -299,13 +280,10 @@ pub async fn overlapping_active_appointments_are_double_bookings(store: Arc<dyn 
     let mut back = first.clone();
     back.version = 3;
     let err = store
-        .apply(ChangeSet {
-            appointments: vec![Versioned::Update {
-                value: back,
-                expected_version: 2,
-            }],
-            ..ChangeSet::default()
-        })
+        .apply(ChangeSet::default().appointment(Versioned::Update {
+            value: back,
+            expected_version: 2,
+        }))
         .await
         .unwrap_err();
     assert_eq!(err.code(), "double_booking");
@@ -318,14 +296,12 @@ pub async fn a_series_change_set_is_all_or_nothing(store: Arc<dyn Store>) {
     let two = appointment(pa, pr, None, 7 * 24 * 60, 30, 0);
     let clash = appointment(pa, pr, None, 15, 30, 0);
     let err = store
-        .apply(ChangeSet {
-            appointments: vec![
-                Versioned::Insert(one.clone()),
-                Versioned::Insert(two.clone()),
-                Versioned::Insert(clash),
-            ],
-            ..ChangeSet::default()
-        })
+        .apply(
+            ChangeSet::default()
+                .appointment(Versioned::Insert(one.clone()))
+                .appointment(Versioned::Insert(two.clone()))
+                .appointment(Versioned::Insert(clash)),
+        )
         .await
         .unwrap_err();
     assert_eq!(err, Error::double_booking("practitioner", one.id));
@@ -511,13 +487,12 @@ pub async fn reminders_are_due_until_marked_sent_once(store: Arc<dyn Store>) {
     let window = store.due_reminders(at(0), at(121 * 60), 10).await.unwrap();
     assert_eq!(window.len(), 1);
 
-    let sent = |appointment, offset_minutes| ChangeSet {
-        reminders_sent: vec![ReminderSent {
+    let sent = |appointment, offset_minutes| {
+        ChangeSet::default().reminder_sent(ReminderSent {
             appointment,
             offset_minutes,
             at: at(5),
-        }],
-        ..ChangeSet::default()
+        })
     };
     store.apply(sent(a.id, 2880)).await.unwrap();
     let again = store.apply(sent(a.id, 2880)).await.unwrap_err();
@@ -535,13 +510,10 @@ pub async fn reminders_are_due_until_marked_sent_once(store: Arc<dyn Store>) {
     confirmed.version = 2;
     confirmed.note = Some("confirmed".into());
     store
-        .apply(ChangeSet {
-            appointments: vec![Versioned::Update {
-                value: confirmed,
-                expected_version: 1,
-            }],
-            ..ChangeSet::default()
-        })
+        .apply(ChangeSet::default().appointment(Versioned::Update {
+            value: confirmed,
+            expected_version: 1,
+        }))
         .await
         .unwrap();
     let stored = store.appointment(a.id).await.unwrap().unwrap();
@@ -552,13 +524,10 @@ pub async fn reminders_are_due_until_marked_sent_once(store: Arc<dyn Store>) {
     cancelled.status = AppointmentStatus::Cancelled;
     cancelled.reminders.clear();
     store
-        .apply(ChangeSet {
-            appointments: vec![Versioned::Update {
-                value: cancelled,
-                expected_version: 2,
-            }],
-            ..ChangeSet::default()
-        })
+        .apply(ChangeSet::default().appointment(Versioned::Update {
+            value: cancelled,
+            expected_version: 2,
+        }))
         .await
         .unwrap();
     let due = store
@@ -730,10 +699,8 @@ pub async fn day_limits_are_rechecked_inside_the_change_set(store: Arc<dyn Store
             of_visit_type: max_of_visit_type,
         },
     };
-    let with_checks = |a: &Appointment, day_limits: Vec<DayLimitCheck>| ChangeSet {
-        day_limits,
-        ..insert(a)
-    };
+    let with_checks =
+        |a: &Appointment, day_limits: Vec<DayLimitCheck>| insert(a).day_limits(day_limits);
     // The first of the day fits a limit of one.
     store
         .apply(with_checks(&first, vec![check("start", Some(1), None)]))
