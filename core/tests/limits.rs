@@ -216,6 +216,18 @@ async fn a_death_in_the_future_or_before_birth_is_rejected() {
 }
 
 #[tokio::test]
+async fn a_death_before_year_one_is_out_of_range_even_without_a_birth_date() {
+    // Year 0 reads back in no host (Python's datetime starts at year 1).
+    let (clinic, _, _) = clinic();
+    let mut d = details("Garcia", "Ana", (1980, 1, 1));
+    d.birth_date = None;
+    d.deceased = true;
+    d.deceased_at = Utc.with_ymd_and_hms(0, 6, 1, 0, 0, 0).single();
+    let err = register(&clinic, d).await.unwrap_err();
+    assert_eq!(failures(err), ["deceased_at out_of_range"]);
+}
+
+#[tokio::test]
 async fn a_nul_byte_in_a_break_the_glass_reason_is_invalid_format() {
     let (clinic, _, _) = clinic();
     let p = clinic

@@ -146,13 +146,15 @@ fn birth(errors: &mut Errors, details: &PatientDetails, now: DateTime<Utc>) {
     }
 }
 
-/// The time of death: only when deceased, not in the future, not before
-/// the birth date.
+/// The time of death: only when deceased, an instant every host holds, not
+/// in the future, not before the birth date.
 fn death(errors: &mut Errors, details: &PatientDetails, now: DateTime<Utc>) {
     let Some(died) = details.deceased_at else {
         return;
     };
-    if !details.deceased {
+    if !crate::instant::is_representable(died) {
+        errors.push(crate::instant::out_of_range("deceased_at"));
+    } else if !details.deceased {
         errors.add(
             "deceased_at",
             "inconsistent",
