@@ -2,7 +2,7 @@
 //! `CarebaseError.<case>`. Built from core's [`carebase::Error`] in ONE place
 //! (`From` below); nothing else in this crate constructs it.
 
-use crate::types::{ConflictDetail, DenyReason, FieldError};
+use crate::types::{ConflictDetail, DenyReason, FieldError, StorageKind};
 
 /// Every failure carebase reports, one case per stable core code.
 /// Messages never carry patient data.
@@ -62,6 +62,9 @@ pub enum CarebaseError {
     /// `storage`: the backend failed; nothing was written.
     #[error("storage error: {description}")]
     Storage {
+        /// What a host can do about it: retry, wait for the server,
+        /// restore a backup, upgrade carebase.
+        kind: StorageKind,
         /// Backend message, scrubbed of values.
         description: String,
     },
@@ -101,7 +104,8 @@ impl From<carebase::Error> for CarebaseError {
                 problem: message,
             },
             E::UnsupportedStore { scheme } => Self::UnsupportedStore { scheme },
-            E::Storage { message, .. } => Self::Storage {
+            E::Storage { kind, message } => Self::Storage {
+                kind: kind.into(),
                 description: message,
             },
             other => Self::Other {

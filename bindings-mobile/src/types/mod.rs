@@ -207,6 +207,13 @@ mirror_enum!(
     Outcome <=> cba::Outcome { Success, Denied, Failed }
 );
 mirror_enum!(
+    /// What kind of storage failure happened: what a host can do about it
+    /// (retry the call, wait for the server, restore a backup, upgrade).
+    StorageKind <=> cb::StorageKind {
+        Retryable, Unavailable, Corrupt, SchemaTooNew, Closed, Other
+    }
+);
+mirror_enum!(
     /// What verification found broken (a closed set; see core's `ProblemKind`).
     ProblemKind <=> cba::ProblemKind {
         Edited, Deleted, Reordered, Inserted, Forged, WrongKey, MissingChain,
