@@ -86,6 +86,25 @@ pub(crate) fn corrupt(backend: &'static str, what: &'static str) -> Error {
     })
 }
 
+/// A failure carebase detected itself, with no driver error behind it (a
+/// race lost after the database's own check, an answer that cannot be).
+/// `message` is fixed text, never a value.
+pub(crate) fn detected(
+    backend: &'static str,
+    operation: &'static str,
+    kind: StorageKind,
+    message: &'static str,
+) -> Error {
+    report(Failure {
+        backend,
+        operation,
+        kind,
+        code: String::new(),
+        cause: "detected",
+        message: message.to_owned(),
+    })
+}
+
 /// A value carebase could not encode for storage (a bug, never a value).
 pub(crate) fn unencodable(backend: &'static str, what: &'static str) -> Error {
     report(Failure {

@@ -6,11 +6,12 @@ use async_trait::async_trait;
 
 use carebase::events::{EventDraft, OutboxEvent};
 use carebase::store::{OutboxStore, OutboxWrites};
-use carebase::{Error, Result};
+use carebase::{Result, StorageKind};
 
 use super::error::db_error;
 use super::rows::{bound, from_db, to_db, to_json, EventRow, EVENT_COLUMNS};
 use super::{PostgresStore, Tx, OUTBOX_LOCK};
+use crate::failure::detected;
 
 #[async_trait]
 impl OutboxStore for PostgresStore {
@@ -98,10 +99,14 @@ impl OutboxWrites for Tx<'_> {
         for d in &drafts {
             id.push(d.id.0);
             kind.push(d.kind.clone());
-            schema.push(
-                i32::try_from(d.schema_version)
-                    .map_err(|_| Error::storage("event schema version out of range"))?,
-            );
+            schema.push(i32::try_from(d.schema_version).map_err(|_| {
+                detected(
+                    "postgres",
+                    "append_events",
+                    StorageKind::Other,
+                    "event schema version out of range",
+                )
+            })?);
             patient.push(d.patient.map(|p| p.0));
             payload.push(to_json(&d.payload, "event payload")?);
             key.push(d.idempotency_key.clone());
@@ -131,7 +136,10 @@ impl OutboxWrites for Tx<'_> {
         .await
         .map_err(db_error("append_events"))?;
         if seqs.len() != drafts.len() {
-            return Err(Error::storage(
+            return Err(detected(
+                "postgres",
+                "append_events",
+                StorageKind::Other,
                 "outbox insert returned the wrong number of rows",
             ));
         }

@@ -18,11 +18,12 @@ use uuid::Uuid;
 use carebase::patient::normalize::SearchKeys;
 use carebase::patient::{MergeRecord, Patient, PatientSearch};
 use carebase::store::{MergeWrite, PatientStore, PatientWrite, PatientWrites};
-use carebase::{ConflictDetail, Error, MergeId, PatientId, Result};
+use carebase::{ConflictDetail, Error, MergeId, PatientId, Result, StorageKind};
 
 use super::error::db_error;
 use super::rows::{from_db, to_db, to_json, MergeRow, PatientRow, PATIENT_COLUMNS};
 use super::{already_exists, exec, is_unique_violation, PostgresStore, Tx};
+use crate::failure::detected;
 
 /// Upper bound of a prefix range: under `COLLATE "C"` (byte order) every
 /// string starting with `prefix` sorts below `prefix` + U+10FFFF.
@@ -260,7 +261,14 @@ async fn identifier_conflict(conn: &mut PgConnection, p: &Patient) -> Error {
             detail: ConflictDetail::DuplicateIdentifier { system },
         };
     }
-    Error::storage("identifier uniqueness failed without a holder")
+    // The holder released the identifier after the database refused ours:
+    // a race, which the store's retry runs again.
+    detected(
+        "postgres",
+        "identifier_conflict",
+        StorageKind::Retryable,
+        "identifier uniqueness failed without a holder",
+    )
 }
 
 fn repeated_system(p: &Patient) -> Option<String> {

@@ -8,13 +8,14 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use carebase::patient::normalize::SearchKeys;
 use carebase::patient::{MergeRecord, Patient, PatientSearch};
 use carebase::store::{MergeWrite, PatientStore, PatientWrite, PatientWrites};
-use carebase::{ConflictDetail, Error, MergeId, PatientId, Result};
+use carebase::{ConflictDetail, Error, MergeId, PatientId, Result, StorageKind};
 
 use super::error::db_error;
 use super::rows::{
     date_text, from_db, id_text, to_db, to_json, ts, MergeRow, PatientRow, PATIENT_COLUMNS,
 };
 use super::{already_exists, is_unique_violation, SqliteStore, Tx};
+use crate::failure::detected;
 
 /// Upper bound of a prefix range: every string starting with `prefix` sorts
 /// below `prefix` + U+10FFFF (folded tokens hold letters and digits only).
@@ -126,7 +127,13 @@ async fn identifier_conflict(conn: &mut SqliteConnection, p: &Patient) -> Error 
             Err(e) => return db_error("identifier_conflict")(e),
         }
     }
-    Error::storage("identifier uniqueness failed without a holder")
+    // Writers are serialized: a refusal nobody holds cannot happen.
+    detected(
+        "sqlite",
+        "identifier_conflict",
+        StorageKind::Other,
+        "identifier uniqueness failed without a holder",
+    )
 }
 
 fn bind_row<'q>(query: Query<'q>, p: &'q Patient, json: &'q PatientJson) -> Query<'q> {

@@ -30,11 +30,12 @@ use carebase::schedule::{
     Appointment, AppointmentCount, CountQuery, DayLimitCheck, Practitioner, Resource, VisitType,
 };
 use carebase::store::{ReminderSent, ScheduleWrites, Versioned};
-use carebase::{Error, Result};
+use carebase::{Error, Result, StorageKind};
 
 use super::super::error::db_error;
 use super::super::rows::{from_db, to_db, to_json};
 use super::super::{already_exists, exec, is_unique_violation, Tx};
+use crate::failure::detected;
 use crate::schedule::StoredReminder;
 use crate::schedule::{
     check_spans, details_json, kept_sent_at, lower_bound, split, to_u32, write_sql, APPOINTMENT,
@@ -120,7 +121,14 @@ async fn lost_race(conn: &mut PgConnection, a: &Appointment) -> Error {
             Err(e) => return e,
         }
     }
-    Error::storage("booking lost a race; retry")
+    // Retryable: the store's retry runs the change set again, and then the
+    // winner is found and named (double_booking).
+    detected(
+        "postgres",
+        "write_appointment",
+        StorageKind::Retryable,
+        "booking lost a race; retry",
+    )
 }
 
 /// The active appointment (other than `a`) that `a` would overlap, as the
