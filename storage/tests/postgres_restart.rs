@@ -8,7 +8,6 @@
 
 mod postgres_support;
 
-use carebase::store::{AuditStore, OutboxStore, PatientStore};
 use std::collections::BTreeSet;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,8 +17,8 @@ use std::time::Duration;
 use carebase::audit::{verify_chain, ChainRules};
 use carebase::conformance::{at, audit_about, patient};
 use carebase::events::EventDraft;
-use carebase::store::{ChangeSet, PatientWrite};
-use carebase::{EventId, PatientId, Store};
+use carebase::store::{AuditStore, ChangeSet, OutboxStore, PatientStore, PatientWrite};
+use carebase::{Error, EventId, PatientId, StorageKind, Store};
 
 use postgres_support::pg_test_store;
 
@@ -89,6 +88,16 @@ async fn a_server_restart_gives_storage_errors_never_partial_writes() {
                         Ok(_) => {}
                         Err(e) => {
                             assert_eq!(e.code(), "storage", "a failure is a storage error");
+                            assert!(
+                                matches!(
+                                    e,
+                                    Error::Storage {
+                                        kind: StorageKind::Unavailable | StorageKind::Retryable,
+                                        ..
+                                    }
+                                ),
+                                "a restart is a failure a host can wait out or retry: {e}"
+                            );
                             failures += 1;
                             tokio::time::sleep(Duration::from_millis(50)).await;
                         }
