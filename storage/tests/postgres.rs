@@ -20,8 +20,8 @@ use carebase::events::EventDraft;
 use carebase::schedule::{Appointment, AppointmentStatus, Reminder};
 use carebase::store::{ChangeSet, PatientWrite, ReminderSent, Versioned};
 use carebase::{
-    ActorId, AppointmentId, ConflictDetail, Error, EventId, PatientId, PractitionerId, Store,
-    VisitTypeId,
+    ActorId, AppointmentId, ConflictDetail, Error, EventId, PatientId, PractitionerId, StorageKind,
+    Store, VisitTypeId,
 };
 use carebase_storage::PostgresStore;
 
@@ -483,6 +483,16 @@ async fn unreachable_server_is_a_storage_error() {
             .err()
             .expect("unreachable");
     assert_eq!(err.code(), "storage");
+    assert!(
+        matches!(
+            err,
+            Error::Storage {
+                kind: StorageKind::Unavailable,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -673,6 +683,16 @@ async fn opening_a_schema_from_a_newer_carebase_fails_without_touching_it() {
             Err(e) => e,
         };
         assert_eq!(err.code(), "storage");
+        assert!(
+            matches!(
+                err,
+                Error::Storage {
+                    kind: StorageKind::SchemaTooNew,
+                    ..
+                }
+            ),
+            "{err}"
+        );
         let text = err.to_string();
         assert!(
             text.contains(&format!(
