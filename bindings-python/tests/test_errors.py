@@ -60,6 +60,14 @@ def test_each_error_is_raised(tmp_path: Path, desk: cb.Actor, system: cb.Actor) 
         cb.open(f"sqlite://{tmp_path / 'missing-dir' / 'x.db'}")
 
 
+def test_a_file_that_is_not_a_database_is_a_corrupt_storage_error(tmp_path: Path) -> None:
+    junk = tmp_path / "notes.db"
+    junk.write_bytes(b"not a database, just text. " * 200)
+    with pytest.raises(cb.StorageError) as raised:
+        cb.open(f"sqlite://{junk}")
+    assert raised.value.kind is cb.StorageKind.CORRUPT
+
+
 def test_errors_are_readable() -> None:
     err = cb.ValidationError("validation failed on 1 field(s)", [cb.FieldError("a", "required", "is required")])
     assert str(err) == "validation failed on 1 field(s)"

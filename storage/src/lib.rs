@@ -17,6 +17,7 @@
 //! without changing behaviour. The schemas live in `migrations/sqlite/` and
 //! `migrations/postgres/` and are applied on open.
 
+mod failure;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod schedule;

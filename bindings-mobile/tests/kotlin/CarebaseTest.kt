@@ -473,6 +473,14 @@ suspend fun sqliteStoresPersist() {
     eq("ftp", e.scheme, "scheme")
 }
 
+suspend fun aFileThatIsNotADatabaseIsACorruptStorageFailure() {
+    val dir = java.nio.file.Files.createTempDirectory("carebase-kt-corrupt")
+    val file = dir.resolve("notes.db")
+    java.nio.file.Files.writeString(file, "not a database, just text. ".repeat(200))
+    val e = throws<CarebaseException.Storage> { Clinic.open("sqlite://$file") }
+    eq(StorageKind.CORRUPT, e.kind, "kind")
+}
+
 suspend fun badInputIsATypedErrorNeverACrash() {
     val c = clinic()
     val p = c.register(details("Okafor", "Amara", "1990-03-04"))
@@ -552,6 +560,7 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
     "outboxPollAndAck" to ::outboxPollAndAck,
     "policyAndSettings" to ::policyAndSettings,
     "sqliteStoresPersist" to ::sqliteStoresPersist,
+    "aFileThatIsNotADatabaseIsACorruptStorageFailure" to ::aFileThatIsNotADatabaseIsACorruptStorageFailure,
     "badInputIsATypedErrorNeverACrash" to ::badInputIsATypedErrorNeverACrash,
     "toStringNeverShowsDemographics" to ::toStringNeverShowsDemographics,
 ) + schedulingTests + accessRulesTests + postgresTests + hostileDocumentTests + limitsTests // SchedulingTest.kt, AccessRulesTest.kt, PostgresTest.kt, HostileDocumentsTest.kt, LimitsTest.kt

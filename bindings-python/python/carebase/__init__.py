@@ -103,6 +103,7 @@ from ._types import (
     Role,
     Rule,
     Settings,
+    StorageKind,
     new_id,
 )
 
@@ -170,6 +171,7 @@ __all__ = [
     "Role",
     "Rule",
     "Settings",
+    "StorageKind",
     "new_id",
     # scheduling
     "Appointment",

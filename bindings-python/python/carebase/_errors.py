@@ -11,7 +11,7 @@ from typing import Dict, List, Optional, Sequence, Type
 from uuid import UUID
 
 from ._convert import decode
-from ._types import ConflictDetail, DenyReason, FieldError
+from ._types import ConflictDetail, DenyReason, FieldError, StorageKind
 
 __all__ = [
     "CarebaseError",
@@ -125,9 +125,15 @@ class UnsupportedStoreError(CarebaseError, ValueError):
 
 
 class StorageError(CarebaseError):
-    """The backend failed (I/O, database, corruption); nothing was written."""
+    """The backend failed (I/O, database, corruption); nothing was written.
+    ``kind`` says what a host can do about it (retry, wait for the server,
+    restore a backup, upgrade carebase)."""
 
     code = "storage"
+
+    def __init__(self, message: str, kind: StorageKind = StorageKind.OTHER) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 _BY_CODE: Dict[str, Type[CarebaseError]] = {
@@ -143,6 +149,15 @@ _BY_CODE: Dict[str, Type[CarebaseError]] = {
         StorageError,
     )
 }
+
+
+def _storage_kind(raw: object) -> StorageKind:
+    """A storage failure's kind; one this package does not know (a newer
+    core) is ``OTHER``."""
+    try:
+        return StorageKind(raw)
+    except ValueError:
+        return StorageKind.OTHER
 
 
 def _from_native(code: str, message: str, detail_json: str) -> CarebaseError:
@@ -166,7 +181,7 @@ def _from_native(code: str, message: str, detail_json: str) -> CarebaseError:
     if cls is UnsupportedStoreError:
         return UnsupportedStoreError(message, detail.get("scheme", ""))
     if cls is StorageError:
-        return StorageError(message)
+        return StorageError(message, _storage_kind(detail.get("kind")))
     err = CarebaseError(message)
     err.code = code
     return err

@@ -232,6 +232,23 @@ class ProblemKind(str, enum.Enum):
     CHECKPOINT_MISSING = "checkpoint_missing"
 
 
+class StorageKind(str, enum.Enum):
+    """What kind of storage failure happened: what a host can do about it."""
+
+    RETRYABLE = "retryable"
+    """Lost a race (busy database, deadlock, no free connection): the same call may succeed if tried again."""
+    UNAVAILABLE = "unavailable"
+    """The database server cannot be reached or went away."""
+    CORRUPT = "corrupt"
+    """Stored data cannot be read (a damaged file): restore from a backup."""
+    SCHEMA_TOO_NEW = "schema_too_new"
+    """The database was written by a newer carebase: upgrade the library."""
+    CLOSED = "closed"
+    """The store was closed."""
+    OTHER = "other"
+    """Anything else: see the message."""
+
+
 class ConflictKind(str, enum.Enum):
     """Why a write lost against the current state."""
 

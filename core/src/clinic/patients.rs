@@ -273,12 +273,12 @@ impl Clinic {
             now,
         );
         self.store
-            .apply(ChangeSet {
-                patients: vec![PatientWrite::insert(patient.clone(), self.phone_region())],
-                audit: vec![audit],
-                events: vec![event],
-                ..ChangeSet::default()
-            })
+            .apply(
+                ChangeSet::default()
+                    .patient(PatientWrite::insert(patient.clone(), self.phone_region()))
+                    .audit(audit)
+                    .event(event),
+            )
             .await?;
         Ok(sight.patient(patient))
     }
@@ -356,16 +356,16 @@ impl Clinic {
                 now,
             );
             self.store
-                .apply(ChangeSet {
-                    patients: vec![PatientWrite::update(
-                        patient.clone(),
-                        expected_version,
-                        self.phone_region(),
-                    )],
-                    audit: vec![self.success(&attempt, None)],
-                    events: vec![event],
-                    ..ChangeSet::default()
-                })
+                .apply(
+                    ChangeSet::default()
+                        .patient(PatientWrite::update(
+                            patient.clone(),
+                            expected_version,
+                            self.phone_region(),
+                        ))
+                        .audit(self.success(&attempt, None))
+                        .event(event),
+                )
                 .await?;
             Ok(sight.patient(patient))
         })
@@ -447,16 +447,16 @@ impl Clinic {
                 now,
             );
             self.store
-                .apply(ChangeSet {
-                    patients: vec![PatientWrite::update(
-                        patient.clone(),
-                        expected_version,
-                        self.phone_region(),
-                    )],
-                    audit: vec![self.success(&attempt, None)],
-                    events: vec![event],
-                    ..ChangeSet::default()
-                })
+                .apply(
+                    ChangeSet::default()
+                        .patient(PatientWrite::update(
+                            patient.clone(),
+                            expected_version,
+                            self.phone_region(),
+                        ))
+                        .audit(self.success(&attempt, None))
+                        .event(event),
+                )
                 .await?;
             Ok(self.sight_of(&attempt).patient(patient))
         })

@@ -3,15 +3,17 @@
 
 use imbl::OrdMap as BTreeMap;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::{MemoryStore, State};
 use crate::error::ConflictDetail;
 use crate::ids::{AppointmentId, PractitionerId, ResourceId, VisitTypeId};
 use crate::schedule::{
-    Appointment, AppointmentCount, AppointmentQuery, BusyQuery, BusySpan, CountQuery,
-    DayLimitCheck, DueReminder, Practitioner, Resource, VisitType,
+    Appointment, AppointmentCount, AppointmentQuery, BusyQuery, BusySpan, CountQuery, DueReminder,
+    Practitioner, Resource, VisitType,
 };
-use crate::store::{ReminderSent, Versioned};
+use crate::store::{ReminderSent, ScheduleStore, ScheduleWrites, Versioned};
 use crate::{Error, Result};
 
 /// The scheduling part of the state.
@@ -24,7 +26,7 @@ pub(super) struct Schedules {
 }
 
 /// What versioned records have in common.
-pub(super) trait Record: Clone {
+trait Record: Clone {
     const ENTITY: &'static str;
     type Id: Ord + Clone;
     fn id(&self) -> Self::Id;
@@ -53,10 +55,7 @@ record!(Appointment, AppointmentId, "appointment");
 
 /// Checks a versioned write against `table` and returns the stored previous
 /// state (for updates).
-pub(super) fn check_version<T: Record>(
-    table: &BTreeMap<T::Id, T>,
-    write: &Versioned<T>,
-) -> Result<Option<T>> {
+fn check_version<T: Record>(table: &BTreeMap<T::Id, T>, write: &Versioned<T>) -> Result<Option<T>> {
     match write {
         Versioned::Insert(v) => {
             if table.contains_key(&v.id()) {
@@ -84,7 +83,7 @@ pub(super) fn check_version<T: Record>(
 }
 
 /// Writes a practitioner, resource or visit type.
-pub(super) fn write<T: Record>(table: &mut BTreeMap<T::Id, T>, write: Versioned<T>) -> Result<()> {
+fn write<T: Record>(table: &mut BTreeMap<T::Id, T>, write: Versioned<T>) -> Result<()> {
     check_version(table, &write)?;
     let value = match write {
         Versioned::Insert(v) | Versioned::Update { value: v, .. } => v,
@@ -98,10 +97,7 @@ fn overlaps(a: (DateTime<Utc>, DateTime<Utc>), b: (DateTime<Utc>, DateTime<Utc>)
 }
 
 /// The active appointment `a` would collide with, as a `double_booking` error.
-pub(super) fn collision(
-    appointments: &BTreeMap<AppointmentId, Appointment>,
-    a: &Appointment,
-) -> Result<()> {
+fn collision(appointments: &BTreeMap<AppointmentId, Appointment>, a: &Appointment) -> Result<()> {
     if !a.status.is_active() {
         return Ok(());
     }
@@ -130,7 +126,7 @@ pub(super) fn collision(
 }
 
 /// Writes an appointment: version, no overlap, reminders keep their sent mark.
-pub(super) fn write_appointment(
+fn write_appointment(
     appointments: &mut BTreeMap<AppointmentId, Appointment>,
     write: Versioned<Appointment>,
 ) -> Result<()> {
@@ -158,7 +154,7 @@ pub(super) fn write_appointment(
 }
 
 /// Marks a reminder sent, once.
-pub(super) fn mark_sent(
+fn mark_sent(
     appointments: &mut BTreeMap<AppointmentId, Appointment>,
     sent: ReminderSent,
 ) -> Result<()> {
@@ -178,7 +174,7 @@ pub(super) fn mark_sent(
 }
 
 /// Appointments matching `query`, by start then id.
-pub(super) fn appointments(s: &Schedules, query: &AppointmentQuery) -> Vec<Appointment> {
+fn appointments(s: &Schedules, query: &AppointmentQuery) -> Vec<Appointment> {
     let mut found: Vec<Appointment> = s
         .appointments
         .values()
@@ -194,7 +190,7 @@ pub(super) fn appointments(s: &Schedules, query: &AppointmentQuery) -> Vec<Appoi
 }
 
 /// Active appointments in the way, by blocked start then id.
-pub(super) fn busy(s: &Schedules, q: &BusyQuery) -> Vec<BusySpan> {
+fn busy(s: &Schedules, q: &BusyQuery) -> Vec<BusySpan> {
     let mut found: Vec<BusySpan> = s
         .appointments
         .values()
@@ -213,7 +209,7 @@ pub(super) fn busy(s: &Schedules, q: &BusyQuery) -> Vec<BusySpan> {
 }
 
 /// Active appointments starting in each range.
-pub(super) fn counts(s: &Schedules, q: &CountQuery) -> Vec<AppointmentCount> {
+fn counts(s: &Schedules, q: &CountQuery) -> Vec<AppointmentCount> {
     q.ranges
         .iter()
         .map(|range| {
@@ -229,27 +225,8 @@ pub(super) fn counts(s: &Schedules, q: &CountQuery) -> Vec<AppointmentCount> {
         .collect()
 }
 
-/// Every per-day limit holds after the writes (the caller holds the lock,
-/// so no other writer is in between).
-pub(super) fn check_day_limits(s: &Schedules, checks: &[DayLimitCheck]) -> Result<()> {
-    for check in checks {
-        let query = CountQuery {
-            visit_type: check.visit_type,
-            ranges: vec![check.range],
-        };
-        let count = counts(s, &query).first().copied().unwrap_or_default();
-        check.verify(count)?;
-    }
-    Ok(())
-}
-
 /// Unsent reminders due in `[from, to)`.
-pub(super) fn due(
-    s: &Schedules,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    limit: u32,
-) -> Vec<DueReminder> {
+fn due(s: &Schedules, from: DateTime<Utc>, to: DateTime<Utc>, limit: u32) -> Vec<DueReminder> {
     let mut found: Vec<DueReminder> = s
         .appointments
         .values()
@@ -271,4 +248,96 @@ pub(super) fn due(
     found.sort_by_key(|r| (r.due_at, r.appointment, r.offset_minutes));
     found.truncate(limit as usize);
     found
+}
+
+#[async_trait]
+impl ScheduleWrites for State {
+    async fn write_practitioner(&mut self, w: Versioned<Practitioner>) -> Result<()> {
+        write(&mut self.schedules.practitioners, w)
+    }
+
+    async fn write_resource(&mut self, w: Versioned<Resource>) -> Result<()> {
+        write(&mut self.schedules.resources, w)
+    }
+
+    async fn write_visit_type(&mut self, w: Versioned<VisitType>) -> Result<()> {
+        write(&mut self.schedules.visit_types, w)
+    }
+
+    async fn write_appointment(&mut self, w: Versioned<Appointment>) -> Result<()> {
+        write_appointment(&mut self.schedules.appointments, w)
+    }
+
+    // One lock guards the whole state, so no other writer is in between.
+    async fn count_appointments(&mut self, query: &CountQuery) -> Result<Vec<AppointmentCount>> {
+        Ok(counts(&self.schedules, query))
+    }
+
+    async fn mark_reminder_sent(&mut self, sent: ReminderSent) -> Result<()> {
+        mark_sent(&mut self.schedules.appointments, sent)
+    }
+}
+
+#[async_trait]
+impl ScheduleStore for MemoryStore {
+    async fn practitioner(&self, id: PractitionerId) -> Result<Option<Practitioner>> {
+        Ok(self.lock().schedules.practitioners.get(&id).cloned())
+    }
+
+    async fn practitioners(&self) -> Result<Vec<Practitioner>> {
+        Ok(self
+            .lock()
+            .schedules
+            .practitioners
+            .values()
+            .cloned()
+            .collect())
+    }
+
+    async fn resource(&self, id: ResourceId) -> Result<Option<Resource>> {
+        Ok(self.lock().schedules.resources.get(&id).cloned())
+    }
+
+    async fn resources(&self) -> Result<Vec<Resource>> {
+        Ok(self.lock().schedules.resources.values().cloned().collect())
+    }
+
+    async fn visit_type(&self, id: VisitTypeId) -> Result<Option<VisitType>> {
+        Ok(self.lock().schedules.visit_types.get(&id).cloned())
+    }
+
+    async fn visit_types(&self) -> Result<Vec<VisitType>> {
+        Ok(self
+            .lock()
+            .schedules
+            .visit_types
+            .values()
+            .cloned()
+            .collect())
+    }
+
+    async fn appointment(&self, id: AppointmentId) -> Result<Option<Appointment>> {
+        Ok(self.lock().schedules.appointments.get(&id).cloned())
+    }
+
+    async fn appointments(&self, query: &AppointmentQuery) -> Result<Vec<Appointment>> {
+        Ok(appointments(&self.lock().schedules, query))
+    }
+
+    async fn busy(&self, query: &BusyQuery) -> Result<Vec<BusySpan>> {
+        Ok(busy(&self.lock().schedules, query))
+    }
+
+    async fn appointment_counts(&self, query: &CountQuery) -> Result<Vec<AppointmentCount>> {
+        Ok(counts(&self.lock().schedules, query))
+    }
+
+    async fn due_reminders(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DueReminder>> {
+        Ok(due(&self.lock().schedules, from, to, limit))
+    }
 }

@@ -1,19 +1,25 @@
-//! Scheduling reads: single statements over the scheduling indexes, with
-//! the reference `MemoryStore`'s filters and order.
+//! The schedule in PostgreSQL. Reads (here) are single statements over
+//! the scheduling indexes, with the reference `MemoryStore`'s filters and
+//! order; writes are in `writes.rs`.
 
+mod writes;
+
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use carebase::schedule::{
     Appointment, AppointmentCount, AppointmentQuery, AppointmentStatus, BusyQuery, BusySpan,
     CountQuery, DueReminder, Practitioner, Reminder, Resource, VisitType,
 };
+use carebase::store::ScheduleStore;
 use carebase::{AppointmentId, PractitionerId, ResourceId, Result, VisitTypeId};
 
-use super::db_error;
+use super::error::db_error;
 use super::rows::{corrupt, from_db, from_json};
-use crate::schedule::{lower_bound, parse_details, parse_kind, to_u32, PractitionerCache};
+use super::PostgresStore;
+use crate::schedule::{lower_bound, parse_details, parse_kind, to_u32};
 
 /// Default page of [`appointments`].
 const APPOINTMENTS_DEFAULT_LIMIT: u32 = 100;
@@ -230,174 +236,6 @@ impl SpanRow {
     }
 }
 
-pub(super) async fn practitioner(
-    pool: &PgPool,
-    id: PractitionerId,
-) -> Result<Option<Practitioner>> {
-    let row: Option<PractitionerRow> = sqlx::query_as("SELECT * FROM practitioners WHERE id = $1")
-        .bind(id.0)
-        .fetch_optional(pool)
-        .await
-        .map_err(db_error)?;
-    row.map(PractitionerRow::into_practitioner).transpose()
-}
-
-/// Every practitioner, by id: from `cache` while every stored version is
-/// the cached one (their availability documents are not read or parsed).
-pub(super) async fn practitioners(
-    pool: &PgPool,
-    cache: &PractitionerCache,
-) -> Result<Vec<Practitioner>> {
-    let stored: Vec<(Uuid, i64)> =
-        sqlx::query_as("SELECT id, version FROM practitioners ORDER BY id")
-            .fetch_all(pool)
-            .await
-            .map_err(db_error)?;
-    let versions: Vec<(PractitionerId, u64)> = stored
-        .into_iter()
-        .map(|(id, version)| (PractitionerId(id), from_db(version)))
-        .collect();
-    if let Some(cached) = cache.lookup(&versions) {
-        return Ok(cached);
-    }
-    let rows: Vec<PractitionerRow> = sqlx::query_as("SELECT * FROM practitioners ORDER BY id")
-        .fetch_all(pool)
-        .await
-        .map_err(db_error)?;
-    let all = rows
-        .into_iter()
-        .map(PractitionerRow::into_practitioner)
-        .collect::<Result<Vec<_>>>()?;
-    cache.remember(&all);
-    Ok(all)
-}
-
-pub(super) async fn resource(pool: &PgPool, id: ResourceId) -> Result<Option<Resource>> {
-    let row: Option<ResourceRow> = sqlx::query_as("SELECT * FROM resources WHERE id = $1")
-        .bind(id.0)
-        .fetch_optional(pool)
-        .await
-        .map_err(db_error)?;
-    row.map(ResourceRow::into_resource).transpose()
-}
-
-pub(super) async fn resources(pool: &PgPool) -> Result<Vec<Resource>> {
-    let rows: Vec<ResourceRow> = sqlx::query_as("SELECT * FROM resources ORDER BY id")
-        .fetch_all(pool)
-        .await
-        .map_err(db_error)?;
-    rows.into_iter().map(ResourceRow::into_resource).collect()
-}
-
-pub(super) async fn visit_type(pool: &PgPool, id: VisitTypeId) -> Result<Option<VisitType>> {
-    let row: Option<VisitTypeRow> = sqlx::query_as("SELECT * FROM visit_types WHERE id = $1")
-        .bind(id.0)
-        .fetch_optional(pool)
-        .await
-        .map_err(db_error)?;
-    row.map(VisitTypeRow::into_visit_type).transpose()
-}
-
-pub(super) async fn visit_types(pool: &PgPool) -> Result<Vec<VisitType>> {
-    let rows: Vec<VisitTypeRow> = sqlx::query_as("SELECT * FROM visit_types ORDER BY id")
-        .fetch_all(pool)
-        .await
-        .map_err(db_error)?;
-    rows.into_iter()
-        .map(VisitTypeRow::into_visit_type)
-        .collect()
-}
-
-pub(super) async fn appointment(pool: &PgPool, id: AppointmentId) -> Result<Option<Appointment>> {
-    let row: Option<AppointmentRow> =
-        sqlx::query_as(&format!("{APPOINTMENT_SELECT} WHERE a.id = $1"))
-            .bind(id.0)
-            .fetch_optional(pool)
-            .await
-            .map_err(db_error)?;
-    row.map(AppointmentRow::into_appointment).transpose()
-}
-
-pub(super) async fn appointments(
-    pool: &PgPool,
-    query: &AppointmentQuery,
-) -> Result<Vec<Appointment>> {
-    let mut q: QueryBuilder<'_, Postgres> =
-        QueryBuilder::new(format!("{APPOINTMENT_SELECT} WHERE a.start_at >= "));
-    q.push_bind(query.from)
-        .push(" AND a.start_at < ")
-        .push_bind(query.to);
-    if let Some(patient) = query.patient {
-        q.push(" AND a.patient_id = ").push_bind(patient.0);
-    }
-    if let Some(practitioner) = query.practitioner {
-        q.push(" AND a.practitioner_id = ")
-            .push_bind(practitioner.0);
-    }
-    if !query.include_inactive {
-        q.push(" AND a.active");
-    }
-    q.push(" ORDER BY a.start_at, a.id LIMIT ")
-        .push_bind(i64::from(query.limit.unwrap_or(APPOINTMENTS_DEFAULT_LIMIT)));
-    let rows: Vec<AppointmentRow> = q.build_query_as().fetch_all(pool).await.map_err(db_error)?;
-    rows.into_iter()
-        .map(AppointmentRow::into_appointment)
-        .collect()
-}
-
-/// Active appointments whose practitioner or room is asked for and whose
-/// blocked span overlaps `[from, to)`, and those whose patient is asked for
-/// and whose visit overlaps it; each arm reads a btree range bounded below
-/// by the longest span.
-pub(super) async fn busy(pool: &PgPool, query: &BusyQuery) -> Result<Vec<BusySpan>> {
-    let blocked = ("blocked_from", "blocked_until");
-    let visit = ("start_at", "end_at");
-    let arms: [(&str, (&str, &str), Vec<Uuid>); 3] = [
-        (
-            "practitioner_id",
-            blocked,
-            query.practitioners.iter().map(|p| p.0).collect(),
-        ),
-        (
-            "room_id",
-            blocked,
-            query.rooms.iter().map(|r| r.0).collect(),
-        ),
-        (
-            "patient_id",
-            visit,
-            query.patients.iter().map(|p| p.0).collect(),
-        ),
-    ];
-    let mut q: QueryBuilder<'_, Postgres> = QueryBuilder::new("");
-    let mut first = true;
-    for (column, (start, end), ids) in arms {
-        if ids.is_empty() {
-            continue;
-        }
-        if !first {
-            q.push(" UNION ");
-        }
-        first = false;
-        q.push(format!(
-            "SELECT {SPAN_COLUMNS} FROM appointments WHERE active AND {column} = ANY("
-        ))
-        .push_bind(ids)
-        .push(format!(") AND {start} < "))
-        .push_bind(query.to)
-        .push(format!(" AND {end} > "))
-        .push_bind(query.from)
-        .push(format!(" AND {start} > "))
-        .push_bind(lower_bound(query.from));
-    }
-    if first {
-        return Ok(Vec::new());
-    }
-    q.push(" ORDER BY blocked_from, id");
-    let rows: Vec<SpanRow> = q.build_query_as().fetch_all(pool).await.map_err(db_error)?;
-    Ok(rows.into_iter().map(SpanRow::into_span).collect())
-}
-
 /// Active appointments per range, counted from the
 /// `appointments_practitioner_active_start` index: one statement for all
 /// ranges, a row per range in the query's order. The count is a LATERAL
@@ -429,7 +267,7 @@ pub(super) async fn appointment_counts(
     .bind(tos)
     .fetch_all(db)
     .await
-    .map_err(db_error)?;
+    .map_err(db_error("appointment_counts"))?;
     rows.into_iter()
         .map(|(all, of_visit_type)| {
             Ok(AppointmentCount {
@@ -440,39 +278,225 @@ pub(super) async fn appointment_counts(
         .collect()
 }
 
-pub(super) async fn due_reminders(
-    pool: &PgPool,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    limit: u32,
-) -> Result<Vec<DueReminder>> {
-    type Row = (Uuid, Uuid, Uuid, DateTime<Utc>, i64, DateTime<Utc>);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT r.appointment_id, a.patient_id, a.practitioner_id, a.start_at, \
-         r.offset_minutes, r.due_at \
-         FROM appointment_reminders r \
-         JOIN appointments a ON a.patient_id = r.patient_id AND a.id = r.appointment_id \
-         WHERE r.sent_at IS NULL AND r.due_at >= $1 AND r.due_at < $2 AND a.active \
-         ORDER BY r.due_at, r.appointment_id, r.offset_minutes LIMIT $3",
-    )
-    .bind(from)
-    .bind(to)
-    .bind(i64::from(limit))
-    .fetch_all(pool)
-    .await
-    .map_err(db_error)?;
-    rows.into_iter()
-        .map(
-            |(appointment, patient, practitioner, start, offset, due_at)| {
-                Ok(DueReminder {
-                    appointment: appointment.into(),
-                    patient: patient.into(),
-                    practitioner: practitioner.into(),
-                    start,
-                    offset_minutes: to_u32(offset, "reminder offset")?,
-                    due_at,
-                })
-            },
+#[async_trait]
+impl ScheduleStore for PostgresStore {
+    async fn practitioner(&self, id: PractitionerId) -> Result<Option<Practitioner>> {
+        let pool = &self.pool;
+        let row: Option<PractitionerRow> =
+            sqlx::query_as("SELECT * FROM practitioners WHERE id = $1")
+                .bind(id.0)
+                .fetch_optional(pool)
+                .await
+                .map_err(db_error("practitioner"))?;
+        row.map(PractitionerRow::into_practitioner).transpose()
+    }
+
+    /// Every practitioner, by id: from `cache` while every stored version is
+    /// the cached one (their availability documents are not read or parsed).
+    async fn practitioners(&self) -> Result<Vec<Practitioner>> {
+        let pool = &self.pool;
+        let cache = &self.practitioners;
+        let stored: Vec<(Uuid, i64)> =
+            sqlx::query_as("SELECT id, version FROM practitioners ORDER BY id")
+                .fetch_all(pool)
+                .await
+                .map_err(db_error("practitioners"))?;
+        let versions: Vec<(PractitionerId, u64)> = stored
+            .into_iter()
+            .map(|(id, version)| (PractitionerId(id), from_db(version)))
+            .collect();
+        if let Some(cached) = cache.lookup(&versions) {
+            return Ok(cached);
+        }
+        let rows: Vec<PractitionerRow> = sqlx::query_as("SELECT * FROM practitioners ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .map_err(db_error("practitioners"))?;
+        let all = rows
+            .into_iter()
+            .map(PractitionerRow::into_practitioner)
+            .collect::<Result<Vec<_>>>()?;
+        cache.remember(&all);
+        Ok(all)
+    }
+
+    async fn resource(&self, id: ResourceId) -> Result<Option<Resource>> {
+        let pool = &self.pool;
+        let row: Option<ResourceRow> = sqlx::query_as("SELECT * FROM resources WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(pool)
+            .await
+            .map_err(db_error("resource"))?;
+        row.map(ResourceRow::into_resource).transpose()
+    }
+
+    async fn resources(&self) -> Result<Vec<Resource>> {
+        let pool = &self.pool;
+        let rows: Vec<ResourceRow> = sqlx::query_as("SELECT * FROM resources ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .map_err(db_error("resources"))?;
+        rows.into_iter().map(ResourceRow::into_resource).collect()
+    }
+
+    async fn visit_type(&self, id: VisitTypeId) -> Result<Option<VisitType>> {
+        let pool = &self.pool;
+        let row: Option<VisitTypeRow> = sqlx::query_as("SELECT * FROM visit_types WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(pool)
+            .await
+            .map_err(db_error("visit_type"))?;
+        row.map(VisitTypeRow::into_visit_type).transpose()
+    }
+
+    async fn visit_types(&self) -> Result<Vec<VisitType>> {
+        let pool = &self.pool;
+        let rows: Vec<VisitTypeRow> = sqlx::query_as("SELECT * FROM visit_types ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .map_err(db_error("visit_types"))?;
+        rows.into_iter()
+            .map(VisitTypeRow::into_visit_type)
+            .collect()
+    }
+
+    async fn appointment(&self, id: AppointmentId) -> Result<Option<Appointment>> {
+        let pool = &self.pool;
+        let row: Option<AppointmentRow> =
+            sqlx::query_as(&format!("{APPOINTMENT_SELECT} WHERE a.id = $1"))
+                .bind(id.0)
+                .fetch_optional(pool)
+                .await
+                .map_err(db_error("appointment"))?;
+        row.map(AppointmentRow::into_appointment).transpose()
+    }
+
+    async fn appointments(&self, query: &AppointmentQuery) -> Result<Vec<Appointment>> {
+        let pool = &self.pool;
+        let mut q: QueryBuilder<'_, Postgres> =
+            QueryBuilder::new(format!("{APPOINTMENT_SELECT} WHERE a.start_at >= "));
+        q.push_bind(query.from)
+            .push(" AND a.start_at < ")
+            .push_bind(query.to);
+        if let Some(patient) = query.patient {
+            q.push(" AND a.patient_id = ").push_bind(patient.0);
+        }
+        if let Some(practitioner) = query.practitioner {
+            q.push(" AND a.practitioner_id = ")
+                .push_bind(practitioner.0);
+        }
+        if !query.include_inactive {
+            q.push(" AND a.active");
+        }
+        q.push(" ORDER BY a.start_at, a.id LIMIT ")
+            .push_bind(i64::from(query.limit.unwrap_or(APPOINTMENTS_DEFAULT_LIMIT)));
+        let rows: Vec<AppointmentRow> = q
+            .build_query_as()
+            .fetch_all(pool)
+            .await
+            .map_err(db_error("appointments"))?;
+        rows.into_iter()
+            .map(AppointmentRow::into_appointment)
+            .collect()
+    }
+
+    /// Active appointments whose practitioner or room is asked for and whose
+    /// blocked span overlaps `[from, to)`, and those whose patient is asked for
+    /// and whose visit overlaps it; each arm reads a btree range bounded below
+    /// by the longest span.
+    async fn busy(&self, query: &BusyQuery) -> Result<Vec<BusySpan>> {
+        let pool = &self.pool;
+        let blocked = ("blocked_from", "blocked_until");
+        let visit = ("start_at", "end_at");
+        let arms: [(&str, (&str, &str), Vec<Uuid>); 3] = [
+            (
+                "practitioner_id",
+                blocked,
+                query.practitioners.iter().map(|p| p.0).collect(),
+            ),
+            (
+                "room_id",
+                blocked,
+                query.rooms.iter().map(|r| r.0).collect(),
+            ),
+            (
+                "patient_id",
+                visit,
+                query.patients.iter().map(|p| p.0).collect(),
+            ),
+        ];
+        let mut q: QueryBuilder<'_, Postgres> = QueryBuilder::new("");
+        let mut first = true;
+        for (column, (start, end), ids) in arms {
+            if ids.is_empty() {
+                continue;
+            }
+            if !first {
+                q.push(" UNION ");
+            }
+            first = false;
+            q.push(format!(
+                "SELECT {SPAN_COLUMNS} FROM appointments WHERE active AND {column} = ANY("
+            ))
+            .push_bind(ids)
+            .push(format!(") AND {start} < "))
+            .push_bind(query.to)
+            .push(format!(" AND {end} > "))
+            .push_bind(query.from)
+            .push(format!(" AND {start} > "))
+            .push_bind(lower_bound(query.from));
+        }
+        if first {
+            return Ok(Vec::new());
+        }
+        q.push(" ORDER BY blocked_from, id");
+        let rows: Vec<SpanRow> = q
+            .build_query_as()
+            .fetch_all(pool)
+            .await
+            .map_err(db_error("busy"))?;
+        Ok(rows.into_iter().map(SpanRow::into_span).collect())
+    }
+
+    async fn appointment_counts(&self, query: &CountQuery) -> Result<Vec<AppointmentCount>> {
+        appointment_counts(&self.pool, query).await
+    }
+
+    async fn due_reminders(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DueReminder>> {
+        let pool = &self.pool;
+        type Row = (Uuid, Uuid, Uuid, DateTime<Utc>, i64, DateTime<Utc>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT r.appointment_id, a.patient_id, a.practitioner_id, a.start_at, \
+             r.offset_minutes, r.due_at \
+             FROM appointment_reminders r \
+             JOIN appointments a ON a.patient_id = r.patient_id AND a.id = r.appointment_id \
+             WHERE r.sent_at IS NULL AND r.due_at >= $1 AND r.due_at < $2 AND a.active \
+             ORDER BY r.due_at, r.appointment_id, r.offset_minutes LIMIT $3",
         )
-        .collect()
+        .bind(from)
+        .bind(to)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await
+        .map_err(db_error("due_reminders"))?;
+        rows.into_iter()
+            .map(
+                |(appointment, patient, practitioner, start, offset, due_at)| {
+                    Ok(DueReminder {
+                        appointment: appointment.into(),
+                        patient: patient.into(),
+                        practitioner: practitioner.into(),
+                        start,
+                        offset_minutes: to_u32(offset, "reminder offset")?,
+                        due_at,
+                    })
+                },
+            )
+            .collect()
+    }
 }

@@ -1,27 +1,26 @@
 //! Scheduling semantics every backend must share: versioned records, the
 //! no-overlap guarantee inside the transaction (also under concurrency),
-//! the busy and appointment queries, and send-once reminders.
+//! the busy and appointment queries, and send-once reminders. Booking
+//! through a clinic (races, day limits, moves) is in `booking`.
+
+mod booking;
+
+pub use booking::*;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
-use futures::future::join_all;
+use chrono::{Duration, NaiveTime};
 use serde_json::json;
 
 use super::{at, audit_about, patient};
-use crate::actor::{Actor, Role};
-use crate::clinic::{Clinic, NewPatient};
 use crate::ids::{ActorId, AppointmentId, PatientId, PractitionerId, ResourceId, VisitTypeId};
-use crate::patient::PatientDetails;
-use crate::schedule::slots::DayLimits;
 use crate::schedule::{
-    Appointment, AppointmentCount, AppointmentQuery, AppointmentStatus, Availability,
-    BookAppointment, BusyQuery, CancelAppointment, Cancellation, CancellationReason, CountQuery,
-    CountRange, DayLimitCheck, NewPractitioner, NewVisitType, Practitioner, Reminder, Reschedule,
-    RescheduleAppointment, Resource, ResourceKind, SlotQuery, VisitType, Weekday, WeeklyHours,
+    Appointment, AppointmentCount, AppointmentQuery, AppointmentStatus, Availability, BusyQuery,
+    Cancellation, CancellationReason, CountQuery, CountRange, Practitioner, Reminder, Reschedule,
+    Resource, ResourceKind, VisitType, Weekday, WeeklyHours,
 };
 use crate::store::{ChangeSet, PatientWrite, ReminderSent, Store, Versioned};
-use crate::{Error, ManualClock};
+use crate::Error;
 
 fn practitioner() -> Practitioner {
     Practitioner {
@@ -48,7 +47,7 @@ fn room() -> Resource {
 }
 
 /// A booked appointment `[start, start+len)` blocking `buffer` either side.
-fn appointment(
+pub(super) fn appointment(
     patient: PatientId,
     practitioner: PractitionerId,
     room: Option<ResourceId>,
@@ -81,27 +80,23 @@ fn appointment(
     }
 }
 
-fn insert(a: &Appointment) -> ChangeSet {
-    ChangeSet {
-        appointments: vec![Versioned::Insert(a.clone())],
-        audit: vec![audit_about(Some(a.patient), "appointment.book")],
-        ..ChangeSet::default()
-    }
+pub(super) fn insert(a: &Appointment) -> ChangeSet {
+    ChangeSet::default()
+        .appointment(Versioned::Insert(a.clone()))
+        .audit(audit_about(Some(a.patient), "appointment.book"))
 }
 
-async fn two_patients(store: &Arc<dyn Store>) -> (PatientId, PatientId) {
+pub(super) async fn two_patients(store: &Arc<dyn Store>) -> (PatientId, PatientId) {
     let (a, b) = (
         patient("Sched", "A", (1980, 1, 1)),
         patient("Sched", "B", (1981, 1, 1)),
     );
     store
-        .apply(ChangeSet {
-            patients: vec![
-                PatientWrite::insert(a.clone(), None),
-                PatientWrite::insert(b.clone(), None),
-            ],
-            ..ChangeSet::default()
-        })
+        .apply(
+            ChangeSet::default()
+                .patient(PatientWrite::insert(a.clone(), None))
+                .patient(PatientWrite::insert(b.clone(), None)),
+        )
         .await
         .unwrap();
     (a.id, b.id)
@@ -131,12 +126,12 @@ pub async fn scheduling_records_roundtrip_with_versions(store: Arc<dyn Store>) {
         reminder_offsets_minutes: vec![2880, 120],
     };
     store
-        .apply(ChangeSet {
-            practitioners: vec![Versioned::Insert(p.clone())],
-            resources: vec![Versioned::Insert(r.clone())],
-            visit_types: vec![Versioned::Insert(v.clone())],
-            ..ChangeSet::default()
-        })
+        .apply(
+            ChangeSet::default()
+                .practitioner(Versioned::Insert(p.clone()))
+                .resource(Versioned::Insert(r.clone()))
+                .visit_type(Versioned::Insert(v.clone())),
+        )
         .await
         .unwrap();
     assert_eq!(store.practitioner(p.id).await.unwrap(), Some(p.clone()));
@@ -150,31 +145,22 @@ pub async fn scheduling_records_roundtrip_with_versions(store: Arc<dyn Store>) {
     p2.version = 2;
     p2.availability.slot_minutes = 10;
     store
-        .apply(ChangeSet {
-            practitioners: vec![Versioned::Update {
-                value: p2.clone(),
-                expected_version: 1,
-            }],
-            ..ChangeSet::default()
-        })
+        .apply(ChangeSet::default().practitioner(Versioned::Update {
+            value: p2.clone(),
+            expected_version: 1,
+        }))
         .await
         .unwrap();
     let stale = store
-        .apply(ChangeSet {
-            practitioners: vec![Versioned::Update {
-                value: p2.clone(),
-                expected_version: 1,
-            }],
-            ..ChangeSet::default()
-        })
+        .apply(ChangeSet::default().practitioner(Versioned::Update {
+            value: p2.clone(),
+            expected_version: 1,
+        }))
         .await
         .unwrap_err();
     assert_eq!(stale.code(), "conflict");
     let twice = store
-        .apply(ChangeSet {
-            practitioners: vec![Versioned::Insert(p.clone())],
-            ..ChangeSet::default()
-        })
+        .apply(ChangeSet::default().practitioner(Versioned::Insert(p.clone())))
         .await
         .unwrap_err();
     assert_eq!(twice.code(), "conflict");
@@ -223,13 +209,10 @@ pub async fn appointment_roundtrips_with_history_and_reminders(store: Arc<dyn St
     });
     cancelled.reminders.clear();
     store
-        .apply(ChangeSet {
-            appointments: vec![Versioned::Update {
-                value: cancelled.clone(),
-                expected_version: 1,
-            }],
-            ..ChangeSet::default()
-        })
+        .apply(ChangeSet::default().appointment(Versioned::Update {
+            value: cancelled.clone(),
+            expected_version: 1,
+        }))
         .await
         .unwrap();
     assert_eq!(store.appointment(a.id).await.unwrap(), Some(cancelled));
@@ -282,13 +265,10 @@ pub async fn overlapping_active_appointments_are_double_bookings(store: Arc<dyn 
     cancelled.version = 2;
     cancelled.status = AppointmentStatus::Cancelled;
     store
-        .apply(ChangeSet {
-            appointments: vec![Versioned::Update {
-                value: cancelled,
-                expected_version: 1,
-            }],
-            ..ChangeSet::default()
-        })
+        .apply(ChangeSet::default().appointment(Versioned::Update {
+            value: cancelled,
+            expected_version: 1,
+        }))
         .await
         .unwrap();
     store
@@ -299,13 +279,10 @@ pub async fn overlapping_active_appointments_are_double_bookings(store: Arc<dyn 
     let mut back = first.clone();
     back.version = 3;
     let err = store
-        .apply(ChangeSet {
-            appointments: vec![Versioned::Update {
-                value: back,
-                expected_version: 2,
-            }],
-            ..ChangeSet::default()
-        })
+        .apply(ChangeSet::default().appointment(Versioned::Update {
+            value: back,
+            expected_version: 2,
+        }))
         .await
         .unwrap_err();
     assert_eq!(err.code(), "double_booking");
@@ -318,14 +295,12 @@ pub async fn a_series_change_set_is_all_or_nothing(store: Arc<dyn Store>) {
     let two = appointment(pa, pr, None, 7 * 24 * 60, 30, 0);
     let clash = appointment(pa, pr, None, 15, 30, 0);
     let err = store
-        .apply(ChangeSet {
-            appointments: vec![
-                Versioned::Insert(one.clone()),
-                Versioned::Insert(two.clone()),
-                Versioned::Insert(clash),
-            ],
-            ..ChangeSet::default()
-        })
+        .apply(
+            ChangeSet::default()
+                .appointment(Versioned::Insert(one.clone()))
+                .appointment(Versioned::Insert(two.clone()))
+                .appointment(Versioned::Insert(clash)),
+        )
         .await
         .unwrap_err();
     assert_eq!(err, Error::double_booking("practitioner", one.id));
@@ -511,13 +486,12 @@ pub async fn reminders_are_due_until_marked_sent_once(store: Arc<dyn Store>) {
     let window = store.due_reminders(at(0), at(121 * 60), 10).await.unwrap();
     assert_eq!(window.len(), 1);
 
-    let sent = |appointment, offset_minutes| ChangeSet {
-        reminders_sent: vec![ReminderSent {
+    let sent = |appointment, offset_minutes| {
+        ChangeSet::default().reminder_sent(ReminderSent {
             appointment,
             offset_minutes,
             at: at(5),
-        }],
-        ..ChangeSet::default()
+        })
     };
     store.apply(sent(a.id, 2880)).await.unwrap();
     let again = store.apply(sent(a.id, 2880)).await.unwrap_err();
@@ -535,13 +509,10 @@ pub async fn reminders_are_due_until_marked_sent_once(store: Arc<dyn Store>) {
     confirmed.version = 2;
     confirmed.note = Some("confirmed".into());
     store
-        .apply(ChangeSet {
-            appointments: vec![Versioned::Update {
-                value: confirmed,
-                expected_version: 1,
-            }],
-            ..ChangeSet::default()
-        })
+        .apply(ChangeSet::default().appointment(Versioned::Update {
+            value: confirmed,
+            expected_version: 1,
+        }))
         .await
         .unwrap();
     let stored = store.appointment(a.id).await.unwrap().unwrap();
@@ -552,13 +523,10 @@ pub async fn reminders_are_due_until_marked_sent_once(store: Arc<dyn Store>) {
     cancelled.status = AppointmentStatus::Cancelled;
     cancelled.reminders.clear();
     store
-        .apply(ChangeSet {
-            appointments: vec![Versioned::Update {
-                value: cancelled,
-                expected_version: 2,
-            }],
-            ..ChangeSet::default()
-        })
+        .apply(ChangeSet::default().appointment(Versioned::Update {
+            value: cancelled,
+            expected_version: 2,
+        }))
         .await
         .unwrap();
     let due = store
@@ -569,355 +537,4 @@ pub async fn reminders_are_due_until_marked_sent_once(store: Arc<dyn Store>) {
         due.iter().map(|r| r.appointment).collect::<Vec<_>>(),
         vec![b.id]
     );
-}
-
-/// Monday 2030-01-07 09:00 in Berlin (08:00 UTC).
-fn monday_nine() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2030, 1, 7, 8, 0, 0).single().unwrap()
-}
-
-/// A clinic with one practitioner open Mondays 09–17 Berlin, a 30-minute
-/// visit type, and `patients` registered patients.
-pub async fn scheduling_clinic(
-    store: Arc<dyn Store>,
-    patients: usize,
-) -> (Clinic, Practitioner, VisitType, Vec<PatientId>) {
-    let clock = Arc::new(ManualClock::new(monday_nine() - Duration::days(7)));
-    let clinic = Clinic::new(store).with_clock(clock);
-    let system = Actor::system();
-    let mut availability = Availability {
-        slot_minutes: 30,
-        ..Availability::default()
-    };
-    availability.weekly.push(WeeklyHours {
-        weekday: Weekday::Monday,
-        start: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
-        end: NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
-        valid_from: None,
-        valid_until: None,
-    });
-    let practitioner = clinic
-        .add_practitioner(
-            &system,
-            NewPractitioner {
-                id: None,
-                name: "Dr Concurrency".into(),
-                time_zone: "Europe/Berlin".into(),
-                availability,
-            },
-        )
-        .await
-        .unwrap();
-    let visit = clinic
-        .add_visit_type(
-            &system,
-            NewVisitType {
-                code: "consult".into(),
-                name: "Consultation".into(),
-                duration_minutes: 30,
-                buffer_before_minutes: 0,
-                buffer_after_minutes: 0,
-                min_notice_minutes: 0,
-                horizon_days: 365,
-                max_per_day: None,
-                reminder_offsets_minutes: vec![1440],
-            },
-        )
-        .await
-        .unwrap();
-    let mut ids = Vec::new();
-    for i in 0..patients {
-        let p = clinic
-            .register_patient(
-                &system,
-                NewPatient {
-                    details: PatientDetails {
-                        names: vec![crate::patient::HumanName {
-                            family: Some("Booker".into()),
-                            given: vec![format!("N{i}")],
-                            ..Default::default()
-                        }],
-                        ..PatientDetails::default()
-                    },
-                    mrn_facility: None,
-                },
-            )
-            .await
-            .unwrap();
-        ids.push(p.id);
-    }
-    (clinic, practitioner, visit, ids)
-}
-
-/// No two active appointments of one practitioner overlap.
-async fn assert_no_overlaps(store: &Arc<dyn Store>, practitioner: PractitionerId) {
-    let spans = store
-        .busy(&BusyQuery {
-            practitioners: vec![practitioner],
-            rooms: vec![],
-            patients: vec![],
-            from: monday_nine() - Duration::days(1),
-            to: monday_nine() + Duration::days(1),
-        })
-        .await
-        .unwrap();
-    for pair in spans.windows(2) {
-        assert!(
-            pair[0].blocked_until <= pair[1].blocked_from,
-            "overlap: {pair:?}"
-        );
-    }
-}
-
-pub async fn concurrent_bookers_of_one_slot_have_one_winner(store: Arc<dyn Store>) {
-    const BOOKERS: usize = 8;
-    const ROUNDS: i64 = 6;
-    let (clinic, practitioner, visit, patients) = scheduling_clinic(store.clone(), BOOKERS).await;
-    let desk = Actor::new(ActorId::new(), vec![Role::FrontDesk]);
-    for round in 0..ROUNDS {
-        let start = monday_nine() + Duration::minutes(30 * round);
-        let tasks: Vec<_> = patients
-            .iter()
-            .map(|patient| {
-                let (clinic, desk) = (clinic.clone(), desk.clone());
-                let booking = BookAppointment {
-                    patient: *patient,
-                    practitioner: practitioner.id,
-                    room: None,
-                    visit_type: visit.id,
-                    start,
-                    status: None,
-                    note: None,
-                };
-                async move { clinic.book_appointment(&desk, booking).await }
-            })
-            .collect();
-        let mut winners = Vec::new();
-        let mut losers = Vec::new();
-        // All bookers pass the clinic's own check before any commits, so
-        // only the store's transaction can keep the slot single.
-        for result in join_all(tasks).await {
-            match result {
-                Ok(a) => winners.push(a.id),
-                Err(Error::DoubleBooking { appointment, .. }) => losers.push(appointment),
-                Err(other) => panic!("round {round}: unexpected {other:?}"),
-            }
-        }
-        assert_eq!(winners.len(), 1, "round {round}: exactly one booker wins");
-        assert_eq!(losers.len(), BOOKERS - 1);
-        assert!(
-            losers.iter().all(|id| *id == Some(winners[0])),
-            "round {round}: every loser is told the winner's id"
-        );
-        assert_no_overlaps(&store, practitioner.id).await;
-    }
-}
-
-pub async fn day_limits_are_rechecked_inside_the_change_set(store: Arc<dyn Store>) {
-    let (pa, pb) = two_patients(&store).await;
-    let pr = PractitionerId::new();
-    let first = appointment(pa, pr, None, 100, 30, 0);
-    let check = |field: &str, max_all, max_of_visit_type| DayLimitCheck {
-        field: field.into(),
-        range: CountRange {
-            practitioner: pr,
-            from: at(0),
-            to: at(1000 * 60),
-        },
-        visit_type: first.visit_type,
-        limits: DayLimits {
-            overall: max_all,
-            of_visit_type: max_of_visit_type,
-        },
-    };
-    let with_checks = |a: &Appointment, day_limits: Vec<DayLimitCheck>| ChangeSet {
-        day_limits,
-        ..insert(a)
-    };
-    // The first of the day fits a limit of one.
-    store
-        .apply(with_checks(&first, vec![check("start", Some(1), None)]))
-        .await
-        .unwrap();
-    // A second one that day does not, whatever the caller checked before:
-    // nothing of it is written.
-    let second = appointment(pb, pr, None, 200, 30, 0);
-    let err = store
-        .apply(with_checks(&second, vec![check("start", Some(1), None)]))
-        .await
-        .unwrap_err();
-    match err {
-        Error::Validation { fields } => {
-            assert_eq!(fields.len(), 1);
-            assert_eq!(
-                (fields[0].field.as_str(), fields[0].code.as_str()),
-                ("start", "daily_limit")
-            );
-        }
-        other => panic!("expected daily_limit, got {other:?}"),
-    }
-    assert_eq!(store.appointment(second.id).await.unwrap(), None);
-    // The visit type's limit counts only its own appointments: `second`
-    // has another visit type, so a limit of one of `first`'s type holds.
-    store
-        .apply(with_checks(
-            &second,
-            vec![check("occurrences[3].start", None, Some(1))],
-        ))
-        .await
-        .unwrap();
-    let mut third = appointment(pb, pr, None, 300, 30, 0);
-    third.visit_type = first.visit_type;
-    let err = store
-        .apply(with_checks(
-            &third,
-            vec![check("occurrences[3].start", Some(5), Some(1))],
-        ))
-        .await
-        .unwrap_err();
-    match err {
-        Error::Validation { fields } => assert_eq!(
-            (fields[0].field.as_str(), fields[0].code.as_str()),
-            ("occurrences[3].start", "visit_type_daily_limit")
-        ),
-        other => panic!("expected visit_type_daily_limit, got {other:?}"),
-    }
-}
-
-pub async fn concurrent_bookers_cannot_exceed_a_daily_limit(store: Arc<dyn Store>) {
-    const BOOKERS: usize = 8;
-    const LIMIT: u32 = 2;
-    let (clinic, practitioner, visit, patients) = scheduling_clinic(store.clone(), BOOKERS).await;
-    let mut availability = practitioner.availability.clone();
-    availability.max_per_day = Some(LIMIT);
-    clinic
-        .set_availability(&Actor::system(), practitioner.id, 1, availability)
-        .await
-        .unwrap();
-    let desk = Actor::new(ActorId::new(), vec![Role::FrontDesk]);
-    // Eight bookers, eight different free slots of one Monday.
-    let tasks: Vec<_> = patients
-        .iter()
-        .enumerate()
-        .map(|(i, patient)| {
-            let (clinic, desk) = (clinic.clone(), desk.clone());
-            let booking = BookAppointment {
-                patient: *patient,
-                practitioner: practitioner.id,
-                room: None,
-                visit_type: visit.id,
-                start: monday_nine() + Duration::minutes(30 * i as i64),
-                status: None,
-                note: None,
-            };
-            async move { clinic.book_appointment(&desk, booking).await }
-        })
-        .collect();
-    let mut winners = 0;
-    for result in join_all(tasks).await {
-        match result {
-            Ok(_) => winners += 1,
-            Err(Error::Validation { fields })
-                if fields.len() == 1 && fields[0].code == "daily_limit" => {}
-            Err(other) => panic!("unexpected {other:?}"),
-        }
-    }
-    assert_eq!(winners, LIMIT as usize, "exactly the limit is booked");
-    let booked = store
-        .appointments(&AppointmentQuery {
-            patient: None,
-            practitioner: Some(practitioner.id),
-            from: monday_nine() - Duration::hours(12),
-            to: monday_nine() + Duration::hours(12),
-            include_inactive: false,
-            limit: None,
-        })
-        .await
-        .unwrap();
-    assert_eq!(booked.len(), LIMIT as usize);
-}
-
-pub async fn clinic_books_moves_and_cancels_through_the_store(store: Arc<dyn Store>) {
-    let (clinic, practitioner, visit, patients) = scheduling_clinic(store.clone(), 2).await;
-    let desk = Actor::new(ActorId::new(), vec![Role::FrontDesk]);
-    let page = clinic
-        .find_free_slots(
-            &desk,
-            SlotQuery {
-                visit_type: visit.id,
-                practitioners: vec![practitioner.id],
-                room: None,
-                from: monday_nine(),
-                to: monday_nine() + Duration::days(1),
-                limit: Some(3),
-                cursor: None,
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(page.slots.len(), 3);
-    assert_eq!(page.slots[0].start, monday_nine());
-    let booked = clinic
-        .book_appointment(
-            &desk,
-            BookAppointment {
-                patient: patients[0],
-                practitioner: practitioner.id,
-                room: None,
-                visit_type: visit.id,
-                start: page.slots[0].start,
-                status: None,
-                note: None,
-            },
-        )
-        .await
-        .unwrap();
-    let moved = clinic
-        .reschedule_appointment(
-            &desk,
-            booked.id,
-            1,
-            RescheduleAppointment {
-                start: page.slots[2].start,
-                practitioner: None,
-                room: None,
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(moved.reschedules.len(), 1);
-    let cancelled = clinic
-        .cancel_appointment(
-            &desk,
-            booked.id,
-            2,
-            CancelAppointment {
-                reason: CancellationReason::Pat,
-                note: None,
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        store.appointment(booked.id).await.unwrap(),
-        Some(cancelled.clone())
-    );
-    let kinds: Vec<String> = store
-        .events_after(0, 100)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.draft.kind)
-        .filter(|k| k.starts_with("appointment."))
-        .collect();
-    assert_eq!(
-        kinds,
-        vec![
-            "appointment.booked",
-            "appointment.rescheduled",
-            "appointment.cancelled"
-        ]
-    );
-    let report = clinic.verify_audit(&Actor::system(), None).await.unwrap();
-    assert!(report.ok, "{report:?}");
 }

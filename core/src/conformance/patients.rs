@@ -1,35 +1,28 @@
-//! Conformance of each store method, its preconditions and its atomicity.
+//! The register and the merge log, as every store must keep them:
+//! versions, identifier uniqueness, search keys, sequences, concurrent writers.
 
 use std::sync::Arc;
 
 use futures::future::join_all;
 
 use super::{at, audit_about, patient, with_contact, with_identifier};
-use crate::access::{BreakGlassGrant, CareAssignment};
-use crate::audit::{verify_chain, AuditQuery, ChainRules};
 use crate::error::ConflictDetail;
-use crate::events::EventDraft;
-use crate::ids::{ActorId, GrantId, MergeId, PatientId, PractitionerId};
+use crate::ids::{ActorId, MergeId, PatientId};
 use crate::patient::normalize::search_keys;
 use crate::patient::{ContactSystem, Gender, MergeRecord, Patient, PatientSearch};
-use crate::store::{
-    AckWrite, CareTeamWrite, ChangeSet, GrantWrite, MergeWrite, PatientWrite, Store,
-};
+use crate::store::{ChangeSet, MergeWrite, PatientWrite, Store};
 use crate::Error;
 
-const MRN: &str = "urn:carebase:mrn:test";
+pub(super) const MRN: &str = "urn:carebase:mrn:test";
 
-async fn insert(store: &Arc<dyn Store>, p: &Patient) {
+pub(super) async fn insert(store: &Arc<dyn Store>, p: &Patient) {
     store
-        .apply(ChangeSet {
-            patients: vec![PatientWrite::insert(p.clone(), None)],
-            ..ChangeSet::default()
-        })
+        .apply(ChangeSet::default().patient(PatientWrite::insert(p.clone(), None)))
         .await
         .expect("insert");
 }
 
-fn update(p: &Patient) -> ChangeSet {
+pub(super) fn update(p: &Patient) -> ChangeSet {
     update_with(p, |_| {})
 }
 
@@ -38,13 +31,10 @@ fn update_with(p: &Patient, change: impl FnOnce(&mut Patient)) -> ChangeSet {
     let mut next = p.clone();
     next.version += 1;
     change(&mut next);
-    ChangeSet {
-        patients: vec![PatientWrite::update(next, p.version, None)],
-        ..ChangeSet::default()
-    }
+    ChangeSet::default().patient(PatientWrite::update(next, p.version, None))
 }
 
-fn search() -> PatientSearch {
+pub(super) fn search() -> PatientSearch {
     PatientSearch {
         limit: 100,
         ..PatientSearch::default()
@@ -103,10 +93,7 @@ pub async fn duplicate_identifier_in_one_system_conflicts_naming_the_system(stor
     .await;
     let second = with_identifier(patient("B", "B", (1991, 1, 1)), MRN, "42");
     let err = store
-        .apply(ChangeSet {
-            patients: vec![PatientWrite::insert(second.clone(), None)],
-            ..ChangeSet::default()
-        })
+        .apply(ChangeSet::default().patient(PatientWrite::insert(second.clone(), None)))
         .await
         .unwrap_err();
     assert_eq!(
@@ -394,109 +381,6 @@ pub async fn sequences_allocate_each_number_once(store: Arc<dyn Store>) {
     assert_eq!(store.counter("mrn:x").await.unwrap(), 51);
 }
 
-pub async fn care_team_assign_and_remove(store: Arc<dyn Store>) {
-    let p = patient("Care", "Team", (1990, 1, 1));
-    insert(&store, &p).await;
-    let pr = PractitionerId::new();
-    let assign = CareAssignment {
-        patient: p.id,
-        practitioner: pr,
-        assigned_by: ActorId::new(),
-        assigned_at: at(3),
-    };
-    let write = |w| ChangeSet {
-        care_team: vec![w],
-        ..ChangeSet::default()
-    };
-    store
-        .apply(write(CareTeamWrite::Assign(assign.clone())))
-        .await
-        .unwrap();
-    assert!(store.is_on_care_team(p.id, pr).await.unwrap());
-    assert_eq!(store.care_team(p.id).await.unwrap(), vec![assign.clone()]);
-    let again = store
-        .apply(write(CareTeamWrite::Assign(assign)))
-        .await
-        .unwrap_err();
-    assert_eq!(again.code(), "conflict");
-    let remove = || {
-        write(CareTeamWrite::Remove {
-            patient: p.id,
-            practitioner: pr,
-        })
-    };
-    store.apply(remove()).await.unwrap();
-    assert!(!store.is_on_care_team(p.id, pr).await.unwrap());
-    assert_eq!(store.apply(remove()).await.unwrap_err().code(), "not_found");
-}
-
-pub async fn break_glass_grants_window_and_single_review(store: Arc<dyn Store>) {
-    let p = patient("Glass", "Break", (1990, 1, 1));
-    insert(&store, &p).await;
-    let actor = ActorId::new();
-    let grant = BreakGlassGrant {
-        id: GrantId::new(),
-        actor,
-        patient: p.id,
-        reason: "unconscious in er".into(),
-        granted_at: at(0),
-        expires_at: at(3600),
-        reviewed_by: None,
-        reviewed_at: None,
-        review_note: None,
-    };
-    let write = |w| ChangeSet {
-        grants: vec![w],
-        ..ChangeSet::default()
-    };
-    store
-        .apply(write(GrantWrite::Insert(grant.clone())))
-        .await
-        .unwrap();
-    assert_eq!(store.grant(grant.id).await.unwrap(), Some(grant.clone()));
-    assert_eq!(
-        store
-            .active_grant(actor, p.id, at(10))
-            .await
-            .unwrap()
-            .map(|g| g.id),
-        Some(grant.id)
-    );
-    assert_eq!(
-        store.active_grant(actor, p.id, at(3600)).await.unwrap(),
-        None
-    );
-    assert_eq!(
-        store
-            .active_grant(ActorId::new(), p.id, at(10))
-            .await
-            .unwrap(),
-        None
-    );
-    assert_eq!(store.grants_awaiting_review(10).await.unwrap().len(), 1);
-    let review = || {
-        write(GrantWrite::Review {
-            id: grant.id,
-            by: ActorId::new(),
-            at: at(7200),
-            note: Some("ok".into()),
-        })
-    };
-    store.apply(review()).await.unwrap();
-    assert_eq!(store.apply(review()).await.unwrap_err().code(), "conflict");
-    assert!(store.grants_awaiting_review(10).await.unwrap().is_empty());
-    assert_eq!(
-        store
-            .grant(grant.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .review_note
-            .as_deref(),
-        Some("ok")
-    );
-}
-
 pub async fn merge_log_insert_undo_once_and_list(store: Arc<dyn Store>) {
     let a = patient("Keep", "A", (1990, 1, 1));
     let b = patient("Gone", "B", (1990, 1, 1));
@@ -513,10 +397,7 @@ pub async fn merge_log_insert_undo_once_and_list(store: Arc<dyn Store>) {
         unmerged_by: None,
         unmerged_at: None,
     };
-    let write = |w| ChangeSet {
-        merges: vec![w],
-        ..ChangeSet::default()
-    };
+    let write = |w| ChangeSet::default().merge(w);
     store
         .apply(write(MergeWrite::Insert(record.clone())))
         .await
@@ -539,201 +420,6 @@ pub async fn merge_log_insert_undo_once_and_list(store: Arc<dyn Store>) {
     );
 }
 
-pub async fn audit_is_chained_per_patient(store: Arc<dyn Store>) {
-    let (p, q) = (PatientId::new(), PatientId::new());
-    let drafts = vec![
-        audit_about(Some(p), "a"),
-        audit_about(Some(q), "b"),
-        audit_about(Some(p), "c"),
-        audit_about(None, "d"),
-    ];
-    let applied = store.apply(ChangeSet::audit_only(drafts)).await.unwrap();
-    let seqs: Vec<_> = applied.audit.iter().map(|e| e.chain_seq).collect();
-    assert_eq!(seqs, vec![1, 1, 2, 1]);
-    assert_eq!(applied.audit[2].prev_hash, applied.audit[0].hash);
-    let heads = store.audit_heads().await.unwrap();
-    assert_eq!(heads.len(), 3);
-    let mut chains = store.audit_chains().await.unwrap();
-    chains.sort();
-    let mut expected = vec![None, Some(p), Some(q)];
-    expected.sort();
-    assert_eq!(chains, expected);
-    for chain in chains {
-        let entries = store.audit_chain(chain, 0, 100).await.unwrap();
-        let head = heads.iter().find(|h| h.chain == chain);
-        assert_eq!(
-            verify_chain(chain, &entries, head, &ChainRules::unkeyed()),
-            None
-        );
-    }
-    let tail = store.audit_chain(Some(p), 2, 100).await.unwrap();
-    assert_eq!(
-        tail.iter()
-            .map(|e| e.draft.action.as_str())
-            .collect::<Vec<_>>(),
-        vec!["c"]
-    );
-    assert_eq!(
-        store.audit_chain(Some(p), 0, 100).await.unwrap(),
-        vec![applied.audit[0].clone(), applied.audit[2].clone()]
-    );
-}
-
-pub async fn a_large_change_set_chains_every_entry(store: Arc<dyn Store>) {
-    let chains = [Some(PatientId::new()), Some(PatientId::new()), None];
-    let drafts: Vec<_> = (0..1200)
-        .map(|i| audit_about(chains[i % 3], "bulk"))
-        .collect();
-    let applied = store.apply(ChangeSet::audit_only(drafts)).await.unwrap();
-    assert_eq!(applied.audit.len(), 1200);
-    assert_eq!(applied.audit.last().map(|e| e.chain_seq), Some(400));
-    let heads = store.audit_heads().await.unwrap();
-    for chain in chains {
-        let entries = store.audit_chain(chain, 0, 1000).await.unwrap();
-        assert_eq!(entries.len(), 400);
-        let head = heads.iter().find(|h| h.chain == chain);
-        assert_eq!(head.map(|h| h.seq), Some(400));
-        assert_eq!(
-            verify_chain(chain, &entries, head, &ChainRules::unkeyed()),
-            None
-        );
-    }
-}
-
-pub async fn audit_entries_filter_and_page(store: Arc<dyn Store>) {
-    let p = PatientId::new();
-    let mut drafts: Vec<_> = (0..5)
-        .map(|i| audit_about(Some(p), &format!("x{i}")))
-        .collect();
-    let other = audit_about(None, "y");
-    drafts.push(other.clone());
-    store.apply(ChangeSet::audit_only(drafts)).await.unwrap();
-    let mine = AuditQuery {
-        patient: Some(p),
-        limit: Some(3),
-        ..AuditQuery::default()
-    };
-    let first = store.audit_entries(&mine).await.unwrap();
-    assert_eq!(
-        first
-            .iter()
-            .map(|e| e.draft.action.as_str())
-            .collect::<Vec<_>>(),
-        vec!["x0", "x1", "x2"]
-    );
-    let next = AuditQuery {
-        after: first.last().map(|e| e.draft.id),
-        ..mine
-    };
-    let second = store.audit_entries(&next).await.unwrap();
-    assert_eq!(
-        second
-            .iter()
-            .map(|e| e.draft.action.as_str())
-            .collect::<Vec<_>>(),
-        vec!["x3", "x4"]
-    );
-    let by_actor = AuditQuery {
-        actor: Some(other.actor),
-        ..AuditQuery::default()
-    };
-    assert_eq!(store.audit_entries(&by_actor).await.unwrap().len(), 1);
-}
-
-pub async fn outbox_sequences_and_consumer_positions(store: Arc<dyn Store>) {
-    let p = PatientId::new();
-    let events: Vec<_> = (1..=3)
-        .map(|v| {
-            EventDraft::new(
-                "patient.updated",
-                Some(p),
-                &p.to_string(),
-                v,
-                serde_json::json!({"v": v}),
-                at(2),
-            )
-        })
-        .collect();
-    let applied = store
-        .apply(ChangeSet {
-            events: events.clone(),
-            ..ChangeSet::default()
-        })
-        .await
-        .unwrap();
-    let seqs: Vec<_> = applied.events.iter().map(|e| e.seq).collect();
-    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "strictly increasing");
-    assert_eq!(store.events_after(0, 10).await.unwrap(), applied.events);
-    assert_eq!(
-        store.events_after(seqs[0], 1).await.unwrap(),
-        vec![applied.events[1].clone()]
-    );
-    assert_eq!(store.consumer_position("relay").await.unwrap(), 0);
-    let ack = |seq| ChangeSet {
-        acks: vec![AckWrite {
-            consumer: "relay".into(),
-            seq,
-        }],
-        ..ChangeSet::default()
-    };
-    store.apply(ack(seqs[1])).await.unwrap();
-    store.apply(ack(seqs[0])).await.unwrap();
-    assert_eq!(
-        store.consumer_position("relay").await.unwrap(),
-        seqs[1],
-        "never moves back"
-    );
-}
-
-pub async fn failed_apply_writes_nothing_at_all(store: Arc<dyn Store>) {
-    let p = patient("Atomic", "A", (1990, 1, 1));
-    insert(&store, &p).await;
-    let fresh = patient("Fresh", "F", (1990, 1, 1));
-    let mut stale = update(&p);
-    if let PatientWrite::Update {
-        expected_version,
-        patient,
-        ..
-    } = &mut stale.patients[0]
-    {
-        *expected_version = 9;
-        patient.version = 10;
-    }
-    let changes = ChangeSet {
-        patients: vec![
-            PatientWrite::insert(fresh.clone(), None),
-            stale.patients.remove(0),
-        ],
-        acks: vec![AckWrite {
-            consumer: "c".into(),
-            seq: 1,
-        }],
-        audit: vec![
-            audit_about(Some(p.id), "patient.update"),
-            audit_about(None, "x"),
-        ],
-        events: vec![EventDraft::new(
-            "patient.updated",
-            Some(p.id),
-            "x",
-            2,
-            serde_json::json!({}),
-            at(1),
-        )],
-        ..ChangeSet::default()
-    };
-    assert_eq!(store.apply(changes).await.unwrap_err().code(), "conflict");
-    assert_eq!(store.patient(fresh.id).await.unwrap(), None);
-    assert_eq!(store.consumer_position("c").await.unwrap(), 0);
-    assert!(store
-        .audit_entries(&AuditQuery::default())
-        .await
-        .unwrap()
-        .is_empty());
-    assert!(store.audit_heads().await.unwrap().is_empty());
-    assert!(store.events_after(0, 10).await.unwrap().is_empty());
-}
-
 pub async fn concurrent_identifier_claims_have_one_winner(store: Arc<dyn Store>) {
     for round in 0..5 {
         let value = format!("R{round}");
@@ -742,11 +428,11 @@ pub async fn concurrent_identifier_claims_have_one_winner(store: Arc<dyn Store>)
             let p = with_identifier(patient("Race", &format!("N{i}"), (1990, 1, 1)), MRN, &value);
             async move {
                 store
-                    .apply(ChangeSet {
-                        patients: vec![PatientWrite::insert(p.clone(), None)],
-                        audit: vec![audit_about(Some(p.id), "patient.register")],
-                        ..ChangeSet::default()
-                    })
+                    .apply(
+                        ChangeSet::default()
+                            .patient(PatientWrite::insert(p.clone(), None))
+                            .audit(audit_about(Some(p.id), "patient.register")),
+                    )
                     .await
             }
         });
@@ -771,32 +457,4 @@ pub async fn concurrent_updates_of_one_version_have_one_winner(store: Arc<dyn St
     .await;
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
     assert_eq!(store.patient(p.id).await.unwrap().unwrap().version, 2);
-}
-
-pub async fn concurrent_audit_writers_keep_every_chain_whole(store: Arc<dyn Store>) {
-    let patients: Vec<_> = (0..4).map(|_| PatientId::new()).collect();
-    join_all((0..32).map(|i| {
-        let store = store.clone();
-        let p = patients[i % 4];
-        async move {
-            store
-                .apply(ChangeSet::audit_only(vec![
-                    audit_about(Some(p), "r"),
-                    audit_about(None, "n"),
-                ]))
-                .await
-                .unwrap()
-        }
-    }))
-    .await;
-    let heads = store.audit_heads().await.unwrap();
-    for chain in store.audit_chains().await.unwrap() {
-        let entries = store.audit_chain(chain, 0, 1000).await.unwrap();
-        let head = heads.iter().find(|h| h.chain == chain);
-        assert_eq!(
-            verify_chain(chain, &entries, head, &ChainRules::unkeyed()),
-            None
-        );
-    }
-    assert_eq!(store.audit_chain(None, 0, 1000).await.unwrap().len(), 32);
 }
