@@ -22,6 +22,9 @@ export type ErrorCode =
   | 'unsupported_store'
   | 'storage'
 
+/** What kind of storage failure happened: what a host can do about it. */
+export type StorageKind = 'retryable' | 'unavailable' | 'corrupt' | 'schema_too_new' | 'closed' | 'other'
+
 /** One failing input field (snake_case path, e.g. `names[0].family`). */
 export interface FieldError {
   field: string
@@ -62,6 +65,8 @@ export declare class CarebaseError extends Error {
   field?: string
   /** `unsupported_store`: the url scheme given. */
   scheme?: string
+  /** `storage`: what a host can do about the failure (`retryable`: try the same call again; `unavailable`: the server cannot be reached; `corrupt`: restore a backup; `schema_too_new`: upgrade carebase; `closed`: the store was closed). */
+  kind?: StorageKind
   /** `double_booking`: what is taken. */
   resource?: 'practitioner' | 'room' | 'patient'
   /** `double_booking`: the id of the appointment already holding that time; absent when the actor may not read it. */

@@ -22,6 +22,9 @@ export type ErrorCode =
   | 'unsupported_store'
   | 'storage'
 
+/** What kind of storage failure happened: what a host can do about it. */
+export type StorageKind = 'retryable' | 'unavailable' | 'corrupt' | 'schema_too_new' | 'closed' | 'other'
+
 /** One failing input field (snake_case path, e.g. `names[0].family`). */
 export interface FieldError {
   field: string
@@ -62,6 +65,8 @@ export declare class CarebaseError extends Error {
   field?: string
   /** `unsupported_store`: the url scheme given. */
   scheme?: string
+  /** `storage`: what a host can do about the failure (`retryable`: try the same call again; `unavailable`: the server cannot be reached; `corrupt`: restore a backup; `schema_too_new`: upgrade carebase; `closed`: the store was closed). */
+  kind?: StorageKind
   /** `double_booking`: what is taken. */
   resource?: 'practitioner' | 'room' | 'patient'
   /** `double_booking`: the id of the appointment already holding that time; absent when the actor may not read it. */
@@ -70,15 +75,6 @@ export declare class CarebaseError extends Error {
 
 /** Whether `e` is an error raised by carebase (has a carebase `code`). */
 export declare function isCarebaseError(e: unknown): e is CarebaseError
-
-
-/**
- * Which binding artifact the generated loader actually loaded: `'native'` for
- * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
- * flavor napi-rs can build is listed, because `NAPI_RS_NATIVE_LIBRARY_PATH`
- * can point the loader at a WASI artifact this package does not build itself.
- */
-export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /** The clinic's rules over one store. Every method returns a Promise. */
 export declare class Clinic {

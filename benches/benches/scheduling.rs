@@ -24,7 +24,7 @@ use carebase::schedule::{
     CancellationReason, NewPractitioner, NewVisitType, Practitioner, SlotQuery, VisitType, Weekday,
     WeeklyHours,
 };
-use carebase::store::{ChangeSet, Versioned};
+use carebase::store::{ChangeSet, ScheduleChanges, Versioned};
 use carebase::{Actor, Clinic, ManualClock, PatientId, Store};
 use carebase_benches::{details_for, front_desk, percentile, PgSchema, Result};
 use carebase_storage::{parse_postgres_url, PgPoolOptions, PostgresStore};
@@ -159,7 +159,10 @@ async fn build(store: Arc<dyn Store>, bookings: usize) -> Result<World> {
         if batch.len() == 500 {
             store
                 .apply(ChangeSet {
-                    appointments: std::mem::take(&mut batch),
+                    scheduling: ScheduleChanges {
+                        appointments: std::mem::take(&mut batch),
+                        ..ScheduleChanges::default()
+                    },
                     ..ChangeSet::default()
                 })
                 .await?;
@@ -168,7 +171,10 @@ async fn build(store: Arc<dyn Store>, bookings: usize) -> Result<World> {
     if !batch.is_empty() {
         store
             .apply(ChangeSet {
-                appointments: batch,
+                scheduling: ScheduleChanges {
+                    appointments: batch,
+                    ..ScheduleChanges::default()
+                },
                 ..ChangeSet::default()
             })
             .await?;

@@ -4,8 +4,8 @@
 //! `{ code, message, ...details }`; `index.js` (`toJsError`) parses it and
 //! throws an `Error` whose `.code` is the stable core code and whose details
 //! (`fields`, `reason`, `location`, `detail`, `entity`, `field`, `scheme`,
-//! `resource` and `appointment`) are properties; an optional detail core
-//! leaves empty is absent.
+//! `resource`, `appointment` and a storage failure's `kind`) are
+//! properties; an optional detail core leaves empty is absent.
 
 use carebase as cb;
 use napi::Status;
@@ -28,6 +28,7 @@ pub fn to_js(err: cb::Error) -> napi::Error {
             details
         }
         cb::Error::UnsupportedStore { scheme } => vec![("scheme", json!(scheme))],
+        cb::Error::Storage { kind, .. } => vec![("kind", json!(kind))],
         cb::Error::DoubleBooking {
             resource,
             appointment,

@@ -2,6 +2,9 @@
 // its details; bad input to every entry point is a typed rejection, never a
 // crash, a hang or a synchronous throw.
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 
 import { CarebaseError, Clinic, defaultPolicy, isCarebaseError, newId, open } from '../index.mjs'
@@ -47,6 +50,18 @@ test('every core error code reaches JavaScript with its details', async () => {
   assert.equal(seen.get('conflict').detail.kind, 'stale_version')
   assert.equal(seen.get('double_booking').resource, 'practitioner')
   assert.equal(seen.get('double_booking').appointment, first.id)
+})
+
+test('a storage failure carries the kind a host can act on: a file that is not a database is corrupt', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carebase-node-'))
+  try {
+    const file = join(dir, 'notes.db')
+    writeFileSync(file, 'not a database, just text. '.repeat(200))
+    const err = await rejects(open(`sqlite://${file}`), 'storage')
+    assert.equal(err.kind, 'corrupt')
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })
 
 test('arguments of the wrong JavaScript type reject with a TypeError coded validation', async () => {

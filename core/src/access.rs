@@ -9,6 +9,7 @@ use crate::ids::{ActorId, GrantId, PatientId, PractitionerId};
 /// A practitioner or nurse on a patient's care team.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CareAssignment {
     /// The patient.
     pub patient: PatientId,
@@ -24,6 +25,7 @@ pub struct CareAssignment {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("x-shown" = ["id", "patient", "expires_at"])))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BreakGlassGrant {
     /// Grant id.
     pub id: GrantId,

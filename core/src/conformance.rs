@@ -1,29 +1,37 @@
 //! The store conformance suite: every backend must pass ALL of these.
 //!
-//! Each test is an async fn over a fresh, empty store; the
-//! [`store_conformance_tests!`](crate::store_conformance_tests) macro turns
-//! them into `#[tokio::test]`s in the backend's crate:
+//! Each test is an async fn over a fresh, empty store, in the module of
+//! the concern it checks. One macro per store trait turns a concern's tests
+//! into `#[tokio::test]`s in the backend's crate (`patient_store_tests!`,
+//! `access_store_tests!`, `audit_store_tests!`, `schedule_store_tests!`,
+//! `outbox_store_tests!`, and `change_set_tests!` for `apply` as a whole);
+//! [`store_conformance_tests!`](crate::store_conformance_tests) runs them
+//! all, one line per backend:
 //!
 //! ```ignore
 //! carebase::store_conformance_tests!(async { fresh_store().await });
 //! ```
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod access;
 mod audit;
+mod change_sets;
 mod clinic_flows;
 mod documents;
 mod guarded;
-mod references;
+mod outbox;
+mod patients;
 mod schedule;
-mod store_methods;
 
+pub use access::*;
 pub use audit::*;
+pub use change_sets::*;
 pub use clinic_flows::*;
 pub use documents::*;
 pub use guarded::Guarded;
-pub use references::*;
+pub use outbox::*;
+pub use patients::*;
 pub use schedule::*;
-pub use store_methods::*;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
@@ -33,12 +41,54 @@ use crate::patient::{
     ContactPoint, ContactSystem, Gender, HumanName, Identifier, Patient, PatientDetails,
 };
 
-/// Generates one `#[tokio::test]` per conformance test. `$make` is an
-/// expression evaluating to a future of `Arc<dyn Store>` (a fresh store).
+/// Every conformance test, one module per concern (`patients::…`,
+/// `access::…`, `audit::…`, `scheduling::…`, `outbox::…`, `change_sets::…`).
+/// `$make` is an expression evaluating to a future of `Arc<dyn Store>` (a
+/// fresh store); it is evaluated inside each module, which sees everything
+/// the calling module sees.
 #[macro_export]
 macro_rules! store_conformance_tests {
     ($make:expr) => {
-        $crate::store_conformance_tests!(@each $make;
+        mod patients {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::patient_store_tests!($make);
+        }
+        mod access {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::access_store_tests!($make);
+        }
+        mod audit {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::audit_store_tests!($make);
+        }
+        mod scheduling {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::schedule_store_tests!($make);
+        }
+        mod outbox {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::outbox_store_tests!($make);
+        }
+        mod change_sets {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::change_set_tests!($make);
+        }
+    };
+}
+
+/// The conformance tests of [`PatientStore`](crate::store::PatientStore): the register and the merge log.
+/// One `#[tokio::test]` each; `$make` is as for
+/// [`store_conformance_tests!`](crate::store_conformance_tests).
+#[macro_export]
+macro_rules! patient_store_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!($make;
             insert_then_get_roundtrips_patient,
             get_missing_patient_is_none,
             update_with_expected_version_replaces_record,
@@ -53,25 +103,52 @@ macro_rules! store_conformance_tests {
             search_pages_in_id_order_without_repeats_or_skips,
             duplicate_candidates_share_a_blocking_key,
             sequences_allocate_each_number_once,
+            merge_log_insert_undo_once_and_list,
+            concurrent_identifier_claims_have_one_winner,
+            concurrent_updates_of_one_version_have_one_winner,
+        );
+    };
+}
+
+/// The conformance tests of [`AccessStore`](crate::store::AccessStore): care teams and grants.
+/// One `#[tokio::test]` each; `$make` is as for
+/// [`store_conformance_tests!`](crate::store_conformance_tests).
+#[macro_export]
+macro_rules! access_store_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!($make;
             care_team_assign_and_remove,
             break_glass_grants_window_and_single_review,
-            merge_log_insert_undo_once_and_list,
+        );
+    };
+}
+
+/// The conformance tests of [`AuditStore`](crate::store::AuditStore): chains, heads, sealing and checkpoints.
+/// One `#[tokio::test]` each; `$make` is as for
+/// [`store_conformance_tests!`](crate::store_conformance_tests).
+#[macro_export]
+macro_rules! audit_store_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!($make;
             audit_is_chained_per_patient,
             a_large_change_set_chains_every_entry,
             audit_entries_filter_and_page,
-            outbox_sequences_and_consumer_positions,
-            failed_apply_writes_nothing_at_all,
-            concurrent_identifier_claims_have_one_winner,
-            concurrent_updates_of_one_version_have_one_winner,
             concurrent_audit_writers_keep_every_chain_whole,
             audit_entries_are_sealed_with_the_key_the_store_was_given,
             audit_checkpoints_append_in_order_with_their_pinned_heads,
             a_checkpoint_that_does_not_extend_the_newest_conflicts_and_writes_nothing,
             clinic_checkpoints_and_verifies_against_the_checkpoint,
-            clinic_registers_searches_and_verifies,
-            clinic_merge_then_unmerge_restores_the_record,
-            clinic_outbox_redelivers_until_acknowledged,
-            clinic_break_glass_access_is_flagged,
+        );
+    };
+}
+
+/// The conformance tests of [`ScheduleStore`](crate::store::ScheduleStore): records, appointments, no overlap, day limits, reminders.
+/// One `#[tokio::test]` each; `$make` is as for
+/// [`store_conformance_tests!`](crate::store_conformance_tests).
+#[macro_export]
+macro_rules! schedule_store_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!($make;
             scheduling_records_roundtrip_with_versions,
             appointment_roundtrips_with_history_and_reminders,
             overlapping_active_appointments_are_double_bookings,
@@ -83,12 +160,47 @@ macro_rules! store_conformance_tests {
             day_limits_are_rechecked_inside_the_change_set,
             concurrent_bookers_cannot_exceed_a_daily_limit,
             clinic_books_moves_and_cancels_through_the_store,
-            a_change_set_naming_a_missing_record_fails_naming_the_field,
             the_largest_accepted_fhir_appointment_reads_back_everywhere,
             a_fhir_appointment_one_level_too_deep_is_refused_and_writes_nothing,
         );
     };
-    (@each $make:expr; $($name:ident),* $(,)?) => {
+}
+
+/// The conformance tests of [`OutboxStore`](crate::store::OutboxStore): event order and consumer positions.
+/// One `#[tokio::test]` each; `$make` is as for
+/// [`store_conformance_tests!`](crate::store_conformance_tests).
+#[macro_export]
+macro_rules! outbox_store_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!($make;
+            outbox_sequences_and_consumer_positions,
+            clinic_outbox_redelivers_until_acknowledged,
+        );
+    };
+}
+
+/// The conformance tests of [`Store::apply`](crate::store::Store::apply) as a whole: atomicity, references, clinic flows across concerns.
+/// One `#[tokio::test]` each; `$make` is as for
+/// [`store_conformance_tests!`](crate::store_conformance_tests).
+#[macro_export]
+macro_rules! change_set_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!($make;
+            failed_apply_writes_nothing_at_all,
+            a_change_set_naming_a_missing_record_fails_naming_the_field,
+            clinic_registers_searches_and_verifies,
+            clinic_merge_then_unmerge_restores_the_record,
+            clinic_break_glass_access_is_flagged,
+        );
+    };
+}
+
+/// One `#[tokio::test]` per named conformance test, each over a fresh
+/// store from `$make`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:expr; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $name() {

@@ -18,6 +18,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// One failing input field: where it is and what rule it broke.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Display))]
 pub struct FieldError {
     /// Path of the field, e.g. `names[0].family`.
     pub field: String,
@@ -25,6 +26,14 @@ pub struct FieldError {
     pub code: String,
     /// Human-readable explanation without the offending value.
     pub message: String,
+}
+
+impl fmt::Display for FieldError {
+    /// `names[0].family (required): must not be blank`: where, which rule,
+    /// what it asks (never the value).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}): {}", self.field, self.code, self.message)
+    }
 }
 
 impl FieldError {
@@ -41,6 +50,7 @@ impl FieldError {
 /// Why a write lost against the current state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum), uniffi::export(Display))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ConflictDetail {
     /// The caller's expected version is not the stored one.
@@ -140,6 +150,11 @@ fn failing(fields: &[FieldError]) -> String {
 /// restating the variants.
 #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "uniffi",
+    derive(uniffi::Error),
+    uniffi(name = "CarebaseError")
+)]
 #[serde(tag = "code", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Error {
@@ -228,6 +243,32 @@ code_enum! {
         Closed = "closed",
         /// Anything else (a bug, a misconfiguration): see the message.
         Other = "other",
+    }
+}
+
+/// [`Error`] under its Kotlin/Swift name, so the methods exported for it
+/// attach to that type (uniffi finds a type's methods by the name of the
+/// `impl`'s type).
+#[cfg(feature = "uniffi")]
+pub type CarebaseError = Error;
+
+#[cfg(feature = "uniffi")]
+#[uniffi::export]
+impl CarebaseError {
+    /// The stable machine code hosts switch on: `validation`, `not_found`,
+    /// `conflict`, `double_booking`, `forbidden`, `invalid_policy`,
+    /// `unsupported_store` or `storage`.
+    #[uniffi::method(name = "code")]
+    pub fn foreign_code(&self) -> String {
+        self.code().to_owned()
+    }
+
+    /// What failed, naming the failing fields (never their values): the
+    /// message every host shows (Kotlin's `message`, Swift's
+    /// `errorDescription` and `description`).
+    #[uniffi::method(name = "describe")]
+    pub fn foreign_message(&self) -> String {
+        self.to_string()
     }
 }
 

@@ -1,5 +1,7 @@
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
+// The uniffi derives (feature `uniffi`) implement its unsafe FFI traits;
+// without the feature core has no unsafe code at all.
+#![cfg_attr(not(feature = "uniffi"), forbid(unsafe_code))]
 //! carebase — the rules of a clinic as an embeddable library.
 //!
 //! Every operation goes through [`Clinic`]: it takes an [`Actor`], validates,
@@ -17,6 +19,8 @@ mod codes;
 pub mod document;
 pub mod error;
 pub mod events;
+#[cfg(feature = "uniffi")]
+pub mod ffi;
 pub mod ids;
 pub mod instant;
 pub mod limits;
@@ -30,6 +34,10 @@ mod validation;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+
+// The Kotlin/Swift namespace of core's types (see `ffi`).
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("carebase");
 
 pub use actor::{Actor, Role};
 pub use clinic::{Clinic, Settings};

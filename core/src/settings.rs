@@ -25,11 +25,14 @@ use crate::Result;
 #[derive(Debug, Clone, PartialEq, Validate, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Settings {
     /// Identifier systems with their check-digit rules (each system once).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub identifier_systems: Vec<IdentifierSystem>,
     /// MRN generation per facility (each facility once, each system one of
     /// `identifier_systems`).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub mrn_namespaces: Vec<MrnNamespace>,
     /// How long a break-the-glass grant lasts when no duration is asked
     /// (positive, at most `break_glass_max`).
@@ -55,6 +58,7 @@ pub struct Settings {
     /// international form (`+44 …`) are read as such; a national number is
     /// then checked by its digits (4 to 20) and searched by them.
     #[validate(custom(function = "known_phone_region"))]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub phone_region: Option<String>,
 }
 

@@ -5,7 +5,8 @@ mod common;
 use carebase::audit::{AuditQuery, Outcome};
 use carebase::clinic::NewPatient;
 use carebase::policy::{Permission, Relationship};
-use carebase::{Actor, ActorId, Error, PractitionerId, Role, Store};
+use carebase::store::AuditStore;
+use carebase::{Actor, ActorId, Error, PractitionerId, Role};
 use chrono::Duration;
 use common::{actor, clinic, details};
 

@@ -3,6 +3,7 @@
 
 mod common;
 
+use carebase::store::AuditStore;
 use std::sync::Arc;
 
 use carebase::audit::{
@@ -10,7 +11,7 @@ use carebase::audit::{
 };
 use carebase::clinic::NewPatient;
 use carebase::patient::Patient;
-use carebase::{Actor, ActorId, Clinic, MemoryStore, PatientId, PractitionerId, Role, Store};
+use carebase::{Actor, ActorId, Clinic, MemoryStore, PatientId, PractitionerId, Role};
 use common::{actor, clinic, details};
 use sha2::{Digest, Sha256};
 

@@ -8,7 +8,8 @@ mod common;
 
 use carebase::audit::{AuditQuery, Outcome};
 use carebase::schedule::{AppointmentQuery, RescheduleAppointment};
-use carebase::{Actor, ActorId, Error, PatientId, PractitionerId, ResourceId, Store, VisitTypeId};
+use carebase::store::AuditStore;
+use carebase::{Actor, ActorId, Error, PatientId, PractitionerId, ResourceId, VisitTypeId};
 use chrono::{DateTime, Duration, Utc};
 use common::world::{monday, World};
 

@@ -14,7 +14,8 @@ use carebase::schedule::{
     Availability, BookAppointment, CancelAppointment, DateException, NewPractitioner, NewVisitType,
     SlotQuery, TimeOff, Weekday, WeeklyHours,
 };
-use carebase::{Actor, ActorId, Clinic, Error, FieldError, PractitionerId, Role, Store};
+use carebase::store::{AuditStore, PatientStore};
+use carebase::{Actor, ActorId, Clinic, Error, FieldError, PractitionerId, Role};
 use chrono::{Duration, NaiveTime, TimeZone, Utc};
 use common::{actor, clinic, details};
 

@@ -9,7 +9,8 @@ use carebase::clinic::NewPatient;
 use carebase::patient::{DuplicateScore, Patient, PatientField, PatientQuery};
 use carebase::policy::{Permission, Policy, Relationship, Rule};
 use carebase::schedule::AppointmentQuery;
-use carebase::{Actor, ActorId, Error, PractitionerId, Role, Store};
+use carebase::store::{AuditStore, PatientStore};
+use carebase::{Actor, ActorId, Error, PractitionerId, Role};
 use common::world::{full_details, monday, World};
 
 use PatientField::*;

@@ -4,6 +4,7 @@ mod common;
 
 use carebase::audit::{AuditQuery, Outcome};
 use carebase::patient::{ContactPoint, ContactSystem, Identifier, PatientField, PatientQuery};
+use carebase::store::{AuditStore, OutboxStore, PatientStore};
 use carebase::{ConflictDetail, Error, Role};
 use common::{actor, clinic, details, MRN_SYSTEM};
 
@@ -69,8 +70,6 @@ async fn failed_registration_is_audited_without_writing_a_patient() {
     assert_eq!(entries[0].draft.reason, "validation");
     assert!(store.events_after(0, 10).await.unwrap().is_empty());
 }
-
-use carebase::Store;
 
 #[tokio::test]
 async fn registration_assigns_a_check_digit_mrn_in_the_same_transaction() {

@@ -9,7 +9,7 @@ use carebase::clinic::NewPatient;
 use carebase::patient::{
     ContactPoint, ContactSystem, Gender, HumanName, PatientDetails, PatientQuery,
 };
-use carebase::store::ChangeSet;
+use carebase::store::{AuditStore, ChangeSet};
 use carebase::{Actor, ActorId, AuditEntryId, PatientId, Role, Store};
 use chrono::NaiveDate;
 use common::{actor, clinic, details};

@@ -233,6 +233,32 @@ async fn a_repeated_hour_gives_each_start_once() {
 }
 
 #[tokio::test]
+async fn a_window_ending_where_the_clock_goes_back_ends_the_first_time_it_shows_that_hour() {
+    let f = fixture(utc(2030, 10, 1, 0, 0));
+    let p = f
+        .practitioner("Europe/Berlin", hours(every_day(t(1, 0), t(2, 0)), 10))
+        .await;
+    let v = f.visit(15, |_| {}).await;
+    // On 2030-10-27 the clock shows 02:00 +02:00 (00:00 UTC), runs to 03:00
+    // and goes back to 02:00 +01:00: after 00:00 UTC it never shows a time
+    // before 02:00 again, so a 15-minute visit at 01:50 would end past the
+    // window.
+    let slots = f
+        .slots(&v, &[&p], utc(2030, 10, 26, 22, 0), utc(2030, 10, 27, 3, 0))
+        .await;
+    assert_eq!(
+        slots,
+        vec![
+            utc(2030, 10, 26, 23, 0),
+            utc(2030, 10, 26, 23, 10),
+            utc(2030, 10, 26, 23, 20),
+            utc(2030, 10, 26, 23, 30),
+            utc(2030, 10, 26, 23, 40)
+        ]
+    );
+}
+
+#[tokio::test]
 async fn days_off_extra_hours_and_time_off_shape_the_slots() {
     let f = fixture(utc(2030, 1, 1, 0, 0));
     let mut a = hours(every_day(t(9, 0), t(11, 0)), 60);

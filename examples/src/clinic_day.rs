@@ -1,8 +1,9 @@
 //! A day at a small clinic, end to end on an embedded SQLite file:
 //! registration (with the errors a front desk really makes), a care team,
 //! a denied read and its reason, break-the-glass, a duplicate found and
-//! merged, the audit trail checkpointed and verified, and the outbox a relay
-//! would publish.
+//! merged, a follow-up found among free slots, booked, contested and moved,
+//! the audit trail checkpointed and verified, and the outbox a relay would
+//! publish.
 //!
 //! Run: `cargo run -p carebase-examples --bin clinic-day [path/to/clinic.db]`
 
@@ -14,9 +15,12 @@ use carebase::patient::{
     CheckDigit, ContactPoint, ContactSystem, Gender, HumanName, IdentifierSystem, MrnNamespace,
     PatientDetails, PatientQuery,
 };
-use carebase::schedule::{Availability, NewPractitioner};
+use carebase::schedule::{
+    AppointmentQuery, Availability, BookAppointment, CancelAppointment, CancellationReason,
+    NewPractitioner, NewVisitType, RescheduleAppointment, SlotQuery, Weekday, WeeklyHours,
+};
 use carebase::{Actor, ActorId, Clinic, Error, PractitionerId, Role, Settings};
-use chrono::NaiveDate;
+use chrono::{Duration, NaiveDate, NaiveTime, Utc};
 
 const MRN: &str = "urn:carebase:mrn:north";
 
@@ -55,6 +59,32 @@ fn settings() -> Settings {
     }
 }
 
+/// Weekday mornings, 09:00–12:00 in the practitioner's own time zone.
+fn weekday_mornings() -> Result<Availability, Box<dyn StdError>> {
+    let start = NaiveTime::from_hms_opt(9, 0, 0).ok_or("09:00")?;
+    let end = NaiveTime::from_hms_opt(12, 0, 0).ok_or("12:00")?;
+    let weekly = [
+        Weekday::Monday,
+        Weekday::Tuesday,
+        Weekday::Wednesday,
+        Weekday::Thursday,
+        Weekday::Friday,
+    ]
+    .into_iter()
+    .map(|weekday| WeeklyHours {
+        weekday,
+        start,
+        end,
+        valid_from: None,
+        valid_until: None,
+    })
+    .collect();
+    Ok(Availability {
+        weekly,
+        ..Availability::default()
+    })
+}
+
 fn show_error(what: &str, err: &Error) {
     println!("  ✗ {what}: [{}] {err}", err.code());
     if let Error::Validation { fields } = err {
@@ -91,8 +121,8 @@ async fn main() -> Result<(), Box<dyn StdError>> {
             NewPractitioner {
                 id: None,
                 name: "Dr Osei".into(),
-                time_zone: "UTC".into(),
-                availability: Availability::default(),
+                time_zone: "America/Toronto".into(),
+                availability: weekday_mornings()?,
             },
         )
         .await?;
@@ -155,11 +185,8 @@ async fn main() -> Result<(), Box<dyn StdError>> {
             },
         )
         .await?;
-    println!(
-        "  ✓ {} result(s): {:?}",
-        page.items.len(),
-        page.items.iter().map(|p| p.id).collect::<Vec<_>>()
-    );
+    let found: Vec<String> = page.items.iter().map(|p| p.id.to_string()).collect();
+    println!("  ✓ {} result(s): {}", page.items.len(), found.join(", "));
 
     println!("\n09:00 admin puts Dr Osei on José's care team");
     let osei_practitioner = dr_osei.practitioner.ok_or("practitioner id")?;
@@ -187,7 +214,11 @@ async fn main() -> Result<(), Box<dyn StdError>> {
             None,
         )
         .await?;
-    println!("  ✓ grant {} until {}", grant.id, grant.expires_at);
+    println!(
+        "  ✓ grant {} until {}",
+        grant.id,
+        grant.expires_at.format("%H:%M UTC")
+    );
     clinic.get_patient(&dr_lind, jose.id).await?;
     println!("  ✓ Dr Lind reads the record; the access is flagged in the audit");
 
@@ -198,12 +229,19 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     println!("  ✓ billing sees the record without: {}", hidden.join(", "));
 
     println!("\n14:00 data quality: duplicates of Amara");
+    // A similarity is absent when either record lacks the field.
+    let similarity = |s: Option<f64>| s.map_or_else(|| "—".to_owned(), |s| format!("{s:.2}"));
     for c in clinic.find_duplicates(&system, amara.id, 5).await? {
         let s = &c.score;
         println!(
-            "  ? {} score {:.2} (name {:?}, birth date {:?}, phone {:?}, email {:?}, identifier {:?})",
-            c.patient.id, s.total, s.name.similarity, s.birth_date.similarity, s.phone.similarity,
-            s.email.similarity, s.identifier.similarity
+            "  ? {} score {:.2} (name {}, birth date {}, phone {}, email {}, identifier {})",
+            c.patient.id,
+            s.total,
+            similarity(s.name.similarity),
+            similarity(s.birth_date.similarity),
+            similarity(s.phone.similarity),
+            similarity(s.email.similarity),
+            similarity(s.identifier.similarity)
         );
     }
     let merge = clinic
@@ -216,9 +254,126 @@ async fn main() -> Result<(), Box<dyn StdError>> {
         )
         .await?;
     let merged = clinic.get_patient(&desk, amara_again.id).await?;
+    let survivor = merged
+        .merged_into
+        .map_or_else(|| "nobody".to_owned(), |id| id.to_string());
     println!(
-        "  ✓ merge {}: {} now replaced by {:?}, still readable",
-        merge.id, merged.id, merged.merged_into
+        "  ✓ merge {}: {} now replaced by {survivor}, still readable",
+        merge.id, merged.id
+    );
+
+    println!("\n15:00 José needs a follow-up with Dr Osei (Toronto, weekday mornings)");
+    let follow_up = clinic
+        .add_visit_type(
+            &admin,
+            NewVisitType {
+                code: "follow-up".into(),
+                name: "Follow-up".into(),
+                duration_minutes: 20,
+                buffer_before_minutes: 0,
+                buffer_after_minutes: 10,
+                min_notice_minutes: 60,
+                horizon_days: 60,
+                max_per_day: None,
+                reminder_offsets_minutes: vec![24 * 60],
+            },
+        )
+        .await?;
+    let from = Utc::now() + Duration::days(1);
+    let slots = clinic
+        .find_free_slots(
+            &desk,
+            SlotQuery {
+                visit_type: follow_up.id,
+                practitioners: vec![osei.id],
+                room: None,
+                from,
+                to: from + Duration::days(14),
+                limit: Some(3),
+                cursor: None,
+            },
+        )
+        .await?;
+    for slot in &slots.slots {
+        println!(
+            "  · free {} – {} UTC",
+            slot.start.format("%a %d %b %H:%M"),
+            slot.end.format("%H:%M")
+        );
+    }
+    let (first, later) = match slots.slots.as_slice() {
+        [first, .., last] => (first.start, last.start),
+        _ => return Err("Dr Osei has no free mornings in the next two weeks".into()),
+    };
+    let booking = |patient, start| BookAppointment {
+        patient,
+        practitioner: osei.id,
+        room: None,
+        visit_type: follow_up.id,
+        start,
+        status: None,
+        note: None,
+    };
+    let visit = clinic
+        .book_appointment(&desk, booking(jose.id, first))
+        .await?;
+    println!(
+        "  ✓ booked {} at {} ({} reminder(s) scheduled)",
+        visit.id,
+        visit.start.format("%a %d %b %H:%M UTC"),
+        visit.reminders.len()
+    );
+    if let Err(e) = clinic
+        .book_appointment(&desk, booking(amara.id, first))
+        .await
+    {
+        show_error("a second patient in the same slot", &e);
+    }
+    let moved = clinic
+        .reschedule_appointment(
+            &desk,
+            visit.id,
+            visit.version,
+            RescheduleAppointment {
+                start: later,
+                practitioner: None,
+                room: None,
+            },
+        )
+        .await?;
+    println!(
+        "  ✓ José asks for later: moved to {} (version {})",
+        moved.start.format("%a %d %b %H:%M UTC"),
+        moved.version
+    );
+    let calendar = clinic
+        .list_appointments(
+            &dr_osei,
+            AppointmentQuery {
+                patient: None,
+                practitioner: Some(osei.id),
+                from,
+                to: from + Duration::days(14),
+                include_inactive: false,
+                limit: None,
+            },
+        )
+        .await?;
+    println!("  ✓ Dr Osei's calendar holds {} visit(s)", calendar.len());
+    let cancelled = clinic
+        .cancel_appointment(
+            &desk,
+            moved.id,
+            moved.version,
+            CancelAppointment {
+                reason: CancellationReason::Pat,
+                note: None,
+            },
+        )
+        .await?;
+    println!(
+        "  ✓ José calls to cancel: {} (the slot is free again)",
+        cancelled.status.as_str()
     );
 
     println!("\n17:00 admin reviews emergency access");

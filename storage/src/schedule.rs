@@ -102,7 +102,7 @@ pub(crate) fn details_json(a: &Appointment) -> Result<String> {
         note: &a.note,
         fhir_extra: &a.fhir_extra,
     })
-    .map_err(|_| Error::storage("could not encode appointment details"))
+    .map_err(|_| crate::failure::unencodable("sql", "appointment details"))
 }
 
 /// The inverse of [`details_json`].
@@ -111,8 +111,8 @@ pub(crate) fn parse_details(text: &str) -> Result<AppointmentDetails> {
 }
 
 /// A stored value could not be decoded (same wording as the backends').
-pub(crate) fn corrupt(what: &str) -> Error {
-    Error::storage(format!("corrupt {what} in database"))
+pub(crate) fn corrupt(what: &'static str) -> Error {
+    crate::failure::corrupt("sql", what)
 }
 
 /// A stored resource kind (written as [`ResourceKind::as_str`]).
@@ -121,7 +121,7 @@ pub(crate) fn parse_kind(text: &str) -> Result<ResourceKind> {
 }
 
 /// A stored minutes/count column back to the `u32` it was written from.
-pub(crate) fn to_u32(value: i64, what: &str) -> Result<u32> {
+pub(crate) fn to_u32(value: i64, what: &'static str) -> Result<u32> {
     u32::try_from(value).map_err(|_| corrupt(what))
 }
 

@@ -9,6 +9,7 @@
 //! audit_tamper -- --nocapture`) with two columns: detected from what the
 //! database holds alone, and detected against the checkpoint the host kept.
 
+use carebase::store::AuditStore;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -21,7 +22,7 @@ use carebase::audit::{
 };
 use carebase::clinic::NewPatient;
 use carebase::patient::{HumanName, PatientDetails, PatientQuery};
-use carebase::{Actor, ActorId, Clinic, PatientId, PractitionerId, Role, Store};
+use carebase::{Actor, ActorId, Clinic, PatientId, PractitionerId, Role};
 use carebase_storage::SqliteStore;
 
 const SECRET: &[u8] = b"the host's audit key: kept in a vault, never in the database";

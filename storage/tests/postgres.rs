@@ -10,6 +10,7 @@ mod postgres_support;
 mod practitioner_cache;
 mod shipped_migrations;
 
+use carebase::store::{AuditStore, OutboxStore, PatientStore, ScheduleStore};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -19,8 +20,8 @@ use carebase::events::EventDraft;
 use carebase::schedule::{Appointment, AppointmentStatus, Reminder};
 use carebase::store::{ChangeSet, PatientWrite, ReminderSent, Versioned};
 use carebase::{
-    ActorId, AppointmentId, ConflictDetail, Error, EventId, PatientId, PractitionerId, Store,
-    VisitTypeId,
+    ActorId, AppointmentId, ConflictDetail, Error, EventId, PatientId, PractitionerId, StorageKind,
+    Store, VisitTypeId,
 };
 use carebase_storage::PostgresStore;
 
@@ -49,11 +50,11 @@ async fn sixteen_writers_claiming_one_identifier_have_exactly_one_winner() {
                     with_identifier(patient("Race", &format!("N{i}"), (1990, 1, 1)), MRN, &value);
                 tokio::spawn(async move {
                     store
-                        .apply(ChangeSet {
-                            patients: vec![PatientWrite::insert(p.clone(), None)],
-                            audit: vec![audit_about(Some(p.id), "patient.register")],
-                            ..ChangeSet::default()
-                        })
+                        .apply(
+                            ChangeSet::default()
+                                .patient(PatientWrite::insert(p.clone(), None))
+                                .audit(audit_about(Some(p.id), "patient.register")),
+                        )
                         .await
                 })
             })
@@ -91,10 +92,7 @@ async fn concurrent_updates_with_one_expected_version_have_exactly_one_winner() 
     for round in 0..5u64 {
         let p = patient("Race", &format!("Update{round}"), (1990, 1, 1));
         store
-            .apply(ChangeSet {
-                patients: vec![PatientWrite::insert(p.clone(), None)],
-                ..ChangeSet::default()
-            })
+            .apply(ChangeSet::default().patient(PatientWrite::insert(p.clone(), None)))
             .await
             .expect("insert");
         let tasks: Vec<_> = (0..16)
@@ -105,10 +103,7 @@ async fn concurrent_updates_with_one_expected_version_have_exactly_one_winner() 
                 next.details.names[0].given = vec![format!("Winner{i}")];
                 tokio::spawn(async move {
                     store
-                        .apply(ChangeSet {
-                            patients: vec![PatientWrite::update(next, 1, None)],
-                            ..ChangeSet::default()
-                        })
+                        .apply(ChangeSet::default().patient(PatientWrite::update(next, 1, None)))
                         .await
                 })
             })
@@ -306,14 +301,7 @@ async fn outbox_writers_take_numbers_under_the_outbox_lock() {
         .expect("lock");
     let with_events = {
         let store = store.clone();
-        tokio::spawn(async move {
-            store
-                .apply(ChangeSet {
-                    events: vec![event(1)],
-                    ..ChangeSet::default()
-                })
-                .await
-        })
+        tokio::spawn(async move { store.apply(ChangeSet::default().event(event(1))).await })
     };
     // Audit-only writers are not held up by the outbox lock.
     tokio::time::timeout(
@@ -386,11 +374,9 @@ fn booked(practitioner: PractitionerId, start: i64) -> Appointment {
 }
 
 fn book(a: &Appointment) -> ChangeSet {
-    ChangeSet {
-        appointments: vec![Versioned::Insert(a.clone())],
-        audit: vec![audit_about(Some(a.patient), "appointment.book")],
-        ..ChangeSet::default()
-    }
+    ChangeSet::default()
+        .appointment(Versioned::Insert(a.clone()))
+        .audit(audit_about(Some(a.patient), "appointment.book"))
 }
 
 /// Deterministic half of the no-double-booking guarantee: a booking whose
@@ -455,14 +441,11 @@ async fn concurrent_senders_of_one_reminder_have_one_winner() {
             let store = store.clone();
             tokio::spawn(async move {
                 store
-                    .apply(ChangeSet {
-                        reminders_sent: vec![ReminderSent {
-                            appointment: a.id,
-                            offset_minutes: 60,
-                            at: at(i),
-                        }],
-                        ..ChangeSet::default()
-                    })
+                    .apply(ChangeSet::default().reminder_sent(ReminderSent {
+                        appointment: a.id,
+                        offset_minutes: 60,
+                        at: at(i),
+                    }))
                     .await
             })
         })
@@ -500,6 +483,16 @@ async fn unreachable_server_is_a_storage_error() {
             .err()
             .expect("unreachable");
     assert_eq!(err.code(), "storage");
+    assert!(
+        matches!(
+            err,
+            Error::Storage {
+                kind: StorageKind::Unavailable,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -656,10 +649,7 @@ async fn reopening_an_up_to_date_schema_is_idempotent() {
     };
     let p = patient("Re", "Open", (1990, 1, 1));
     store
-        .apply(ChangeSet {
-            patients: vec![PatientWrite::insert(p.clone(), None)],
-            ..ChangeSet::default()
-        })
+        .apply(ChangeSet::default().patient(PatientWrite::insert(p.clone(), None)))
         .await
         .expect("insert");
     for _ in 0..2 {
@@ -693,6 +683,16 @@ async fn opening_a_schema_from_a_newer_carebase_fails_without_touching_it() {
             Err(e) => e,
         };
         assert_eq!(err.code(), "storage");
+        assert!(
+            matches!(
+                err,
+                Error::Storage {
+                    kind: StorageKind::SchemaTooNew,
+                    ..
+                }
+            ),
+            "{err}"
+        );
         let text = err.to_string();
         assert!(
             text.contains(&format!(

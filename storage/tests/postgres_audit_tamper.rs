@@ -6,6 +6,7 @@
 
 mod postgres_support;
 
+use carebase::store::AuditStore;
 use std::sync::Arc;
 
 use chrono::Duration;
@@ -17,7 +18,7 @@ use carebase::audit::{
 };
 use carebase::clinic::NewPatient;
 use carebase::patient::{HumanName, PatientDetails};
-use carebase::{Actor, ActorId, Clinic, PatientId, Role, Store};
+use carebase::{Actor, ActorId, Clinic, PatientId, Role};
 
 use postgres_support::{pg_test_store, PgTestStore};
 

@@ -17,8 +17,8 @@ use std::time::Duration;
 use carebase::audit::{verify_chain, ChainRules};
 use carebase::conformance::{at, audit_about, patient};
 use carebase::events::EventDraft;
-use carebase::store::{ChangeSet, PatientWrite};
-use carebase::{EventId, PatientId, Store};
+use carebase::store::{AuditStore, ChangeSet, OutboxStore, PatientStore, PatientWrite};
+use carebase::{Error, EventId, PatientId, StorageKind, Store};
 
 use postgres_support::pg_test_store;
 
@@ -26,10 +26,10 @@ use postgres_support::pg_test_store;
 fn register(n: usize) -> (PatientId, ChangeSet) {
     let p = patient("Restart", &format!("N{n}"), (1980, 1, 1));
     let id = p.id;
-    let changes = ChangeSet {
-        patients: vec![PatientWrite::insert(p, None)],
-        audit: vec![audit_about(Some(id), "patient.register")],
-        events: vec![EventDraft {
+    let changes = ChangeSet::default()
+        .patient(PatientWrite::insert(p, None))
+        .audit(audit_about(Some(id), "patient.register"))
+        .event(EventDraft {
             id: EventId::new(),
             kind: "patient.registered".into(),
             schema_version: 1,
@@ -37,9 +37,7 @@ fn register(n: usize) -> (PatientId, ChangeSet) {
             payload: serde_json::json!({ "n": n }),
             idempotency_key: format!("patient.registered:{id}:1"),
             occurred_at: at(n as i64),
-        }],
-        ..ChangeSet::default()
-    };
+        });
     (id, changes)
 }
 
@@ -90,6 +88,16 @@ async fn a_server_restart_gives_storage_errors_never_partial_writes() {
                         Ok(_) => {}
                         Err(e) => {
                             assert_eq!(e.code(), "storage", "a failure is a storage error");
+                            assert!(
+                                matches!(
+                                    e,
+                                    Error::Storage {
+                                        kind: StorageKind::Unavailable | StorageKind::Retryable,
+                                        ..
+                                    }
+                                ),
+                                "a restart is a failure a host can wait out or retry: {e}"
+                            );
                             failures += 1;
                             tokio::time::sleep(Duration::from_millis(50)).await;
                         }

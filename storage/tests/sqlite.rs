@@ -6,6 +6,7 @@
 mod common;
 mod shipped_migrations;
 
+use carebase::store::{AccessStore, AuditStore, OutboxStore, PatientStore};
 use std::sync::Arc;
 
 use futures::future::join_all;
@@ -60,12 +61,12 @@ async fn reopening_keeps_the_data() {
     {
         let store = SqliteStore::open(&url).await.unwrap();
         store
-            .apply(ChangeSet {
-                patients: vec![PatientWrite::insert(p.clone(), None)],
-                audit: vec![audit_about(Some(p.id), "patient.register")],
-                events: vec![event.clone()],
-                ..ChangeSet::default()
-            })
+            .apply(
+                ChangeSet::default()
+                    .patient(PatientWrite::insert(p.clone(), None))
+                    .audit(audit_about(Some(p.id), "patient.register"))
+                    .event(event.clone()),
+            )
             .await
             .unwrap();
         store.close().await;
@@ -186,16 +187,14 @@ async fn concurrent_applies_on_one_file_all_succeed() {
                     at(1),
                 );
                 store
-                    .apply(ChangeSet {
-                        patients: vec![PatientWrite::insert(p.clone(), None)],
-                        audit: vec![
-                            audit_about(Some(p.id), "patient.register"),
-                            audit_about(Some(shared), "shared"),
-                            audit_about(None, "none"),
-                        ],
-                        events: vec![event],
-                        ..ChangeSet::default()
-                    })
+                    .apply(
+                        ChangeSet::default()
+                            .patient(PatientWrite::insert(p.clone(), None))
+                            .audit(audit_about(Some(p.id), "patient.register"))
+                            .audit(audit_about(Some(shared), "shared"))
+                            .audit(audit_about(None, "none"))
+                            .event(event),
+                    )
                     .await
                     .expect("every apply succeeds");
             }
@@ -221,11 +220,11 @@ async fn failed_apply_leaves_no_audit_entry_or_event() {
     let t = temp_store().await;
     let first = with_identifier(patient("First", "One", (1990, 1, 1)), MRN, "D1");
     t.store
-        .apply(ChangeSet {
-            patients: vec![PatientWrite::insert(first.clone(), None)],
-            audit: vec![audit_about(Some(first.id), "patient.register")],
-            ..ChangeSet::default()
-        })
+        .apply(
+            ChangeSet::default()
+                .patient(PatientWrite::insert(first.clone(), None))
+                .audit(audit_about(Some(first.id), "patient.register")),
+        )
         .await
         .unwrap();
     let before = (
@@ -238,22 +237,20 @@ async fn failed_apply_leaves_no_audit_entry_or_event() {
     let dup = with_identifier(patient("Second", "Two", (1990, 1, 1)), MRN, "D1");
     let err = t
         .store
-        .apply(ChangeSet {
-            patients: vec![PatientWrite::insert(dup.clone(), None)],
-            audit: vec![
-                audit_about(Some(dup.id), "patient.register"),
-                audit_about(None, "x"),
-            ],
-            events: vec![EventDraft::new(
-                "patient.registered",
-                Some(dup.id),
-                "x",
-                1,
-                serde_json::json!({}),
-                at(1),
-            )],
-            ..ChangeSet::default()
-        })
+        .apply(
+            ChangeSet::default()
+                .patient(PatientWrite::insert(dup.clone(), None))
+                .audit(audit_about(Some(dup.id), "patient.register"))
+                .audit(audit_about(None, "x"))
+                .event(EventDraft::new(
+                    "patient.registered",
+                    Some(dup.id),
+                    "x",
+                    1,
+                    serde_json::json!({}),
+                    at(1),
+                )),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), "conflict");
@@ -293,10 +290,7 @@ async fn name_prefix_search_uses_an_index() {
     for i in 0..50 {
         let p = patient(&format!("Family{i}"), "Given", (1990, 1, 1));
         t.store
-            .apply(ChangeSet {
-                patients: vec![PatientWrite::insert(p, None)],
-                ..ChangeSet::default()
-            })
+            .apply(ChangeSet::default().patient(PatientWrite::insert(p, None)))
             .await
             .unwrap();
     }
@@ -340,11 +334,11 @@ async fn instants_round_trip_to_the_nanosecond() {
     draft.at = p.created_at;
     let applied = t
         .store
-        .apply(ChangeSet {
-            patients: vec![PatientWrite::insert(p.clone(), None)],
-            audit: vec![draft],
-            ..ChangeSet::default()
-        })
+        .apply(
+            ChangeSet::default()
+                .patient(PatientWrite::insert(p.clone(), None))
+                .audit(draft),
+        )
         .await
         .unwrap();
     assert_eq!(t.store.patient(p.id).await.unwrap(), Some(p.clone()));
@@ -402,11 +396,9 @@ async fn answers_like_the_memory_store() {
         if i == 29 {
             p.merged_into = Some(patients[0].id);
         }
-        let changes = ChangeSet {
-            patients: vec![PatientWrite::insert(p.clone(), None)],
-            audit: vec![audit_about(Some(p.id), "patient.register")],
-            ..ChangeSet::default()
-        };
+        let changes = ChangeSet::default()
+            .patient(PatientWrite::insert(p.clone(), None))
+            .audit(audit_about(Some(p.id), "patient.register"));
         apply_both(changes).await; // some fail on duplicate identifiers, in both
         patients.push(p);
     }
@@ -416,6 +408,7 @@ async fn answers_like_the_memory_store() {
     let mut changes = ChangeSet::default();
     for minute in [5, 1, 3, 2, 4] {
         changes
+            .access
             .care_team
             .push(CareTeamWrite::Assign(CareAssignment {
                 patient: anchor,
@@ -425,30 +418,36 @@ async fn answers_like_the_memory_store() {
             }));
     }
     for (start, end) in [(0, 100), (50, 200), (300, 400)] {
-        changes.grants.push(GrantWrite::Insert(BreakGlassGrant {
-            id: GrantId::new(),
-            actor,
-            patient: anchor,
-            reason: "er".into(),
-            granted_at: at(start),
-            expires_at: at(end),
-            reviewed_by: None,
-            reviewed_at: None,
-            review_note: None,
-        }));
+        changes
+            .access
+            .grants
+            .push(GrantWrite::Insert(BreakGlassGrant {
+                id: GrantId::new(),
+                actor,
+                patient: anchor,
+                reason: "er".into(),
+                granted_at: at(start),
+                expires_at: at(end),
+                reviewed_by: None,
+                reviewed_at: None,
+                review_note: None,
+            }));
     }
     for (i, merged_at) in [30, 10, 20].into_iter().enumerate() {
-        changes.merges.push(MergeWrite::Insert(MergeRecord {
-            id: MergeId::new(),
-            survivor: if i == 1 { patients[2].id } else { anchor },
-            merged: if i == 1 { anchor } else { patients[3 + i].id },
-            merged_before: patients[3 + i].clone(),
-            merged_version_after: 2,
-            merged_by: actor,
-            merged_at: at(merged_at),
-            unmerged_by: None,
-            unmerged_at: None,
-        }));
+        changes
+            .patients
+            .merges
+            .push(MergeWrite::Insert(MergeRecord {
+                id: MergeId::new(),
+                survivor: if i == 1 { patients[2].id } else { anchor },
+                merged: if i == 1 { anchor } else { patients[3 + i].id },
+                merged_before: patients[3 + i].clone(),
+                merged_version_after: 2,
+                merged_by: actor,
+                merged_at: at(merged_at),
+                unmerged_by: None,
+                unmerged_at: None,
+            }));
     }
     for v in 1..=4 {
         changes.events.push(EventDraft::new(

@@ -6,6 +6,7 @@ mod common;
 mod shipped_migrations;
 
 use carebase::conformance::{audit_about, patient};
+use carebase::store::PatientStore;
 use carebase::store::{ChangeSet, PatientWrite};
 use carebase::{PatientId, Store};
 use carebase_storage::SqliteStore;
@@ -43,10 +44,7 @@ async fn both_url_forms_and_memory_open() {
         let store = carebase_storage::open(url).await.unwrap();
         let p = patient("Mem", "Ory", (1990, 1, 1));
         store
-            .apply(ChangeSet {
-                patients: vec![PatientWrite::insert(p.clone(), None)],
-                ..ChangeSet::default()
-            })
+            .apply(ChangeSet::default().patient(PatientWrite::insert(p.clone(), None)))
             .await
             .unwrap();
         assert_eq!(store.patient(p.id).await.unwrap(), Some(p));
@@ -137,10 +135,7 @@ async fn reopening_an_up_to_date_database_is_idempotent() {
     {
         let store = SqliteStore::open(&url).await.unwrap();
         store
-            .apply(ChangeSet {
-                patients: vec![PatientWrite::insert(p.clone(), None)],
-                ..ChangeSet::default()
-            })
+            .apply(ChangeSet::default().patient(PatientWrite::insert(p.clone(), None)))
             .await
             .unwrap();
         store.close().await;

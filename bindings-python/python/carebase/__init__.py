@@ -104,6 +104,7 @@ from ._types import (
     Role,
     Rule,
     Settings,
+    StorageKind,
     new_id,
 )
 
@@ -172,6 +173,7 @@ __all__ = [
     "Role",
     "Rule",
     "Settings",
+    "StorageKind",
     "new_id",
     # scheduling
     "Appointment",

@@ -53,15 +53,15 @@ impl Clinic {
             };
             let audit = self.success(&attempt, Some(format!("practitioner:{practitioner}")));
             self.store
-                .apply(ChangeSet {
-                    references: vec![
-                        Reference::patient(patient, "patient"),
-                        Reference::practitioner(practitioner, "practitioner"),
-                    ],
-                    care_team: vec![CareTeamWrite::Assign(assignment.clone())],
-                    audit: vec![audit],
-                    ..ChangeSet::default()
-                })
+                .apply(
+                    ChangeSet::default()
+                        .references(vec![
+                            Reference::patient(patient, "patient"),
+                            Reference::practitioner(practitioner, "practitioner"),
+                        ])
+                        .care_team(CareTeamWrite::Assign(assignment.clone()))
+                        .audit(audit),
+                )
                 .await?;
             Ok(assignment)
         })
@@ -81,14 +81,14 @@ impl Clinic {
         self.audited(&attempt, async {
             let audit = self.success(&attempt, Some(format!("practitioner:{practitioner}")));
             self.store
-                .apply(ChangeSet {
-                    care_team: vec![CareTeamWrite::Remove {
-                        patient,
-                        practitioner,
-                    }],
-                    audit: vec![audit],
-                    ..ChangeSet::default()
-                })
+                .apply(
+                    ChangeSet::default()
+                        .care_team(CareTeamWrite::Remove {
+                            patient,
+                            practitioner,
+                        })
+                        .audit(audit),
+                )
                 .await?;
             Ok(())
         })
@@ -163,12 +163,12 @@ impl Clinic {
             let mut audit = self.success(&attempt, Some(format!("grant:{}", grant.id)));
             audit.break_glass = Some(grant.id);
             self.store
-                .apply(ChangeSet {
-                    references: vec![Reference::patient(patient, "patient")],
-                    grants: vec![GrantWrite::Insert(grant.clone())],
-                    audit: vec![audit],
-                    ..ChangeSet::default()
-                })
+                .apply(
+                    ChangeSet::default()
+                        .references(vec![Reference::patient(patient, "patient")])
+                        .grant(GrantWrite::Insert(grant.clone()))
+                        .audit(audit),
+                )
                 .await?;
             Ok(grant)
         })
@@ -228,16 +228,16 @@ impl Clinic {
             let mut audit = self.success(&attempt, Some(format!("grant:{grant}")));
             audit.break_glass = Some(grant);
             self.store
-                .apply(ChangeSet {
-                    grants: vec![GrantWrite::Review {
-                        id: grant,
-                        by: actor.id,
-                        at: now,
-                        note: note.clone(),
-                    }],
-                    audit: vec![audit],
-                    ..ChangeSet::default()
-                })
+                .apply(
+                    ChangeSet::default()
+                        .grant(GrantWrite::Review {
+                            id: grant,
+                            by: actor.id,
+                            at: now,
+                            note: note.clone(),
+                        })
+                        .audit(audit),
+                )
                 .await?;
             Ok(BreakGlassGrant {
                 reviewed_by: Some(actor.id),

@@ -32,6 +32,7 @@ use crate::{Error, FieldError, Result};
 /// A recurring series: the first booking and how it repeats.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BookSeries {
     /// The first occurrence.
     pub first: BookAppointment,
@@ -394,10 +395,7 @@ impl Clinic {
         day_limits: Vec<DayLimitCheck>,
         flag: Option<&str>,
     ) -> Result<()> {
-        let mut changes = ChangeSet {
-            day_limits,
-            ..ChangeSet::default()
-        };
+        let mut changes = ChangeSet::default().day_limits(day_limits);
         for a in appointments {
             changes.references.extend(references(a));
             let mut audit = self.success(attempt, Some(format!("appointment:{}", a.id)));
@@ -426,7 +424,10 @@ impl Clinic {
                 }),
                 a.created_at,
             ));
-            changes.appointments.push(Versioned::Insert(a.clone()));
+            changes
+                .scheduling
+                .appointments
+                .push(Versioned::Insert(a.clone()));
         }
         self.store.apply(changes).await?;
         Ok(())
@@ -489,17 +490,17 @@ impl Clinic {
             updated.updated_at,
         );
         self.store
-            .apply(ChangeSet {
-                references: references(updated),
-                appointments: vec![Versioned::Update {
-                    value: updated.clone(),
-                    expected_version,
-                }],
-                day_limits,
-                audit: vec![audit],
-                events: vec![event],
-                ..ChangeSet::default()
-            })
+            .apply(
+                ChangeSet::default()
+                    .references(references(updated))
+                    .appointment(Versioned::Update {
+                        value: updated.clone(),
+                        expected_version,
+                    })
+                    .day_limits(day_limits)
+                    .audit(audit)
+                    .event(event),
+            )
             .await?;
         Ok(())
     }
@@ -894,15 +895,15 @@ impl Clinic {
             let mut audit = self.success(&attempt, Some(format!("appointment:{appointment}")));
             audit.patient = Some(stored.patient);
             self.store
-                .apply(ChangeSet {
-                    reminders_sent: vec![ReminderSent {
-                        appointment,
-                        offset_minutes,
-                        at: self.now(),
-                    }],
-                    audit: vec![audit],
-                    ..ChangeSet::default()
-                })
+                .apply(
+                    ChangeSet::default()
+                        .reminder_sent(ReminderSent {
+                            appointment,
+                            offset_minutes,
+                            at: self.now(),
+                        })
+                        .audit(audit),
+                )
                 .await?;
             Ok(())
         })

@@ -147,14 +147,14 @@ impl Clinic {
                 .collect();
             let subject = format!("checkpoint:{}", checkpoint.seq);
             self.store
-                .apply(ChangeSet {
-                    checkpoint: Some(CheckpointWrite {
-                        checkpoint: checkpoint.clone(),
-                        changed_heads,
-                    }),
-                    audit: vec![self.success(&attempt, Some(subject))],
-                    ..ChangeSet::default()
-                })
+                .apply(
+                    ChangeSet::default()
+                        .checkpoint(CheckpointWrite {
+                            checkpoint: checkpoint.clone(),
+                            changed_heads,
+                        })
+                        .audit(self.success(&attempt, Some(subject))),
+                )
                 .await?;
             Ok(checkpoint)
         })

@@ -159,25 +159,35 @@ impl Clinic {
                 now,
             );
             self.store
-                .apply(ChangeSet {
-                    patients: vec![
-                        PatientWrite::update(survivor_after, survivor_version, self.phone_region()),
-                        PatientWrite::update(merged_after, merged_version, self.phone_region()),
-                    ],
-                    merges: vec![MergeWrite::Insert(record.clone())],
-                    audit: vec![
-                        self.draft_for(
+                .apply(
+                    ChangeSet::default()
+                        .patient(PatientWrite::update(
+                            survivor_after,
+                            survivor_version,
+                            self.phone_region(),
+                        ))
+                        .patient(PatientWrite::update(
+                            merged_after,
+                            merged_version,
+                            self.phone_region(),
+                        ))
+                        .merge(MergeWrite::Insert(record.clone()))
+                        .audit(self.draft_for(
                             &attempt,
                             Some(survivor),
                             Outcome::Success,
                             reason.clone(),
                             subject.clone(),
-                        ),
-                        self.draft_for(&attempt, Some(merged), Outcome::Success, reason, subject),
-                    ],
-                    events: vec![event],
-                    ..ChangeSet::default()
-                })
+                        ))
+                        .audit(self.draft_for(
+                            &attempt,
+                            Some(merged),
+                            Outcome::Success,
+                            reason,
+                            subject,
+                        ))
+                        .event(event),
+                )
                 .await?;
             Ok(MergeRecord {
                 merged_before: self
@@ -230,36 +240,34 @@ impl Clinic {
                 now,
             );
             self.store
-                .apply(ChangeSet {
-                    patients: vec![PatientWrite::update(
-                        restored.clone(),
-                        current.version,
-                        self.phone_region(),
-                    )],
-                    merges: vec![MergeWrite::Undo {
-                        id: merge_id,
-                        by: actor.id,
-                        at: now,
-                    }],
-                    audit: vec![
-                        self.draft_for(
+                .apply(
+                    ChangeSet::default()
+                        .patient(PatientWrite::update(
+                            restored.clone(),
+                            current.version,
+                            self.phone_region(),
+                        ))
+                        .merge(MergeWrite::Undo {
+                            id: merge_id,
+                            by: actor.id,
+                            at: now,
+                        })
+                        .audit(self.draft_for(
                             &attempt,
                             Some(record.survivor),
                             Outcome::Success,
                             reason.clone(),
                             subject.clone(),
-                        ),
-                        self.draft_for(
+                        ))
+                        .audit(self.draft_for(
                             &attempt,
                             Some(record.merged),
                             Outcome::Success,
                             reason,
                             subject,
-                        ),
-                    ],
-                    events: vec![event],
-                    ..ChangeSet::default()
-                })
+                        ))
+                        .event(event),
+                )
                 .await?;
             Ok(self.sight_of(&attempt).patient(restored))
         })

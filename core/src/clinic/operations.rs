@@ -18,7 +18,7 @@
 //! ```text
 //! fn get_patient(&actor, id: PatientId) -> Patient;
 //! fn register_patient(&actor, #[flatten] new: NewPatient) -> Patient;
-//! fn search_patients(&actor, #[default] query: PatientQuery) -> Page<Patient>;
+//! fn search_patients(&actor, #[default] query: PatientQuery) -> PatientPage;
 //! ```
 //!
 //! - `&actor` first: the operation takes the acting [`Actor`] (by
@@ -65,7 +65,8 @@ pub mod types {
     pub use crate::ids::{ActorId, AppointmentId, GrantId, MergeId, PatientId, PractitionerId};
     pub use crate::minutes::Minutes;
     pub use crate::patient::{
-        DuplicateCandidate, Identifier, MergeRecord, Page, Patient, PatientDetails, PatientQuery,
+        DuplicateCandidate, Identifier, MergeRecord, Patient, PatientDetails, PatientPage,
+        PatientQuery,
     };
     pub use crate::policy::{Decision, Permission, Policy};
     pub use crate::schedule::fhir::FhirAppointmentImport;
@@ -92,7 +93,7 @@ macro_rules! clinic_operations {
             fn update_patient(&actor, id: PatientId, expected_version: u64, details: PatientDetails) -> Patient;
             fn deactivate_patient(&actor, id: PatientId, expected_version: u64) -> Patient;
             fn reactivate_patient(&actor, id: PatientId, expected_version: u64) -> Patient;
-            fn search_patients(&actor, #[default] query: PatientQuery) -> Page<Patient>;
+            fn search_patients(&actor, #[default] query: PatientQuery) -> PatientPage;
             // merge.rs
             fn find_duplicates(&actor, id: PatientId, limit: u32) -> Vec<DuplicateCandidate>;
             fn merge_patients(&actor, survivor: PatientId, survivor_version: u64, merged: PatientId, merged_version: u64) -> MergeRecord;

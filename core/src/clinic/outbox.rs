@@ -89,14 +89,14 @@ impl Clinic {
             }
             let audit = self.success(&attempt, Some(format!("consumer:{consumer}")));
             self.store
-                .apply(ChangeSet {
-                    acks: vec![AckWrite {
-                        consumer: consumer.to_owned(),
-                        seq,
-                    }],
-                    audit: vec![audit],
-                    ..ChangeSet::default()
-                })
+                .apply(
+                    ChangeSet::default()
+                        .ack(AckWrite {
+                            consumer: consumer.to_owned(),
+                            seq,
+                        })
+                        .audit(audit),
+                )
                 .await?;
             self.store.consumer_position(consumer).await
         })

@@ -18,7 +18,7 @@ use crate::patient::normalize::{email_key, fold_words, phone_key};
 use crate::patient::search::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::patient::validate::validate_details;
 use crate::patient::{
-    Identifier, MrnNamespace, Page, Patient, PatientDetails, PatientField, PatientQuery,
+    Identifier, MrnNamespace, Patient, PatientDetails, PatientField, PatientPage, PatientQuery,
     PatientSearch, PatientUse,
 };
 use crate::policy::{DenyReason, Permission};
@@ -30,12 +30,14 @@ use crate::{Error, Result};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("x-shown" = [])))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewPatient {
     /// Demographics.
     pub details: PatientDetails,
     /// Facility whose MRN namespace assigns the patient an MRN (the number
     /// comes from a store sequence: never reused, skipped if registration fails).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub mrn_facility: Option<String>,
 }
 
@@ -273,12 +275,12 @@ impl Clinic {
             now,
         );
         self.store
-            .apply(ChangeSet {
-                patients: vec![PatientWrite::insert(patient.clone(), self.phone_region())],
-                audit: vec![audit],
-                events: vec![event],
-                ..ChangeSet::default()
-            })
+            .apply(
+                ChangeSet::default()
+                    .patient(PatientWrite::insert(patient.clone(), self.phone_region()))
+                    .audit(audit)
+                    .event(event),
+            )
             .await?;
         Ok(sight.patient(patient))
     }
@@ -356,16 +358,16 @@ impl Clinic {
                 now,
             );
             self.store
-                .apply(ChangeSet {
-                    patients: vec![PatientWrite::update(
-                        patient.clone(),
-                        expected_version,
-                        self.phone_region(),
-                    )],
-                    audit: vec![self.success(&attempt, None)],
-                    events: vec![event],
-                    ..ChangeSet::default()
-                })
+                .apply(
+                    ChangeSet::default()
+                        .patient(PatientWrite::update(
+                            patient.clone(),
+                            expected_version,
+                            self.phone_region(),
+                        ))
+                        .audit(self.success(&attempt, None))
+                        .event(event),
+                )
                 .await?;
             Ok(sight.patient(patient))
         })
@@ -447,16 +449,16 @@ impl Clinic {
                 now,
             );
             self.store
-                .apply(ChangeSet {
-                    patients: vec![PatientWrite::update(
-                        patient.clone(),
-                        expected_version,
-                        self.phone_region(),
-                    )],
-                    audit: vec![self.success(&attempt, None)],
-                    events: vec![event],
-                    ..ChangeSet::default()
-                })
+                .apply(
+                    ChangeSet::default()
+                        .patient(PatientWrite::update(
+                            patient.clone(),
+                            expected_version,
+                            self.phone_region(),
+                        ))
+                        .audit(self.success(&attempt, None))
+                        .event(event),
+                )
                 .await?;
             Ok(self.sight_of(&attempt).patient(patient))
         })
@@ -472,7 +474,7 @@ impl Clinic {
         &self,
         actor: &Actor,
         query: &PatientQuery,
-    ) -> Result<Page<Patient>> {
+    ) -> Result<PatientPage> {
         let attempt = self
             .authorize(actor, Permission::PatientSearch, None)
             .await?;
@@ -505,7 +507,7 @@ impl Clinic {
                 audit.push(self.success(&attempt, None));
             }
             self.store.apply(ChangeSet::audit_only(audit)).await?;
-            Ok(Page {
+            Ok(PatientPage {
                 items: found.into_iter().map(|p| sight.patient(p)).collect(),
                 next_cursor,
             })

@@ -121,11 +121,11 @@ impl Clinic {
             };
             let audit = self.success(&attempt, Some(format!("practitioner:{}", practitioner.id)));
             self.store
-                .apply(ChangeSet {
-                    practitioners: vec![Versioned::Insert(practitioner.clone())],
-                    audit: vec![audit],
-                    ..ChangeSet::default()
-                })
+                .apply(
+                    ChangeSet::default()
+                        .practitioner(Versioned::Insert(practitioner.clone()))
+                        .audit(audit),
+                )
                 .await?;
             Ok(practitioner)
         })
@@ -164,14 +164,14 @@ impl Clinic {
             };
             let audit = self.success(&attempt, Some(format!("practitioner:{practitioner}")));
             self.store
-                .apply(ChangeSet {
-                    practitioners: vec![Versioned::Update {
-                        value: updated.clone(),
-                        expected_version,
-                    }],
-                    audit: vec![audit],
-                    ..ChangeSet::default()
-                })
+                .apply(
+                    ChangeSet::default()
+                        .practitioner(Versioned::Update {
+                            value: updated.clone(),
+                            expected_version,
+                        })
+                        .audit(audit),
+                )
                 .await?;
             Ok(updated)
         })
@@ -225,11 +225,11 @@ impl Clinic {
             };
             let audit = self.success(&attempt, Some(format!("resource:{}", resource.id)));
             self.store
-                .apply(ChangeSet {
-                    resources: vec![Versioned::Insert(resource.clone())],
-                    audit: vec![audit],
-                    ..ChangeSet::default()
-                })
+                .apply(
+                    ChangeSet::default()
+                        .resource(Versioned::Insert(resource.clone()))
+                        .audit(audit),
+                )
                 .await?;
             Ok(resource)
         })
@@ -270,11 +270,11 @@ impl Clinic {
             };
             let audit = self.success(&attempt, Some(format!("visit_type:{}", visit.id)));
             self.store
-                .apply(ChangeSet {
-                    visit_types: vec![Versioned::Insert(visit.clone())],
-                    audit: vec![audit],
-                    ..ChangeSet::default()
-                })
+                .apply(
+                    ChangeSet::default()
+                        .visit_type(Versioned::Insert(visit.clone()))
+                        .audit(audit),
+                )
                 .await?;
             Ok(visit)
         })

@@ -2,10 +2,14 @@
 
 use std::sync::Arc;
 
+use futures::future::join_all;
+
 use super::at;
 use super::audit_about;
 use crate::actor::{Actor, Role};
-use crate::audit::{verify_chain, AuditCheckpoint, AuditKey, ChainHead, ChainRules, ProblemKind};
+use crate::audit::{
+    verify_chain, AuditCheckpoint, AuditKey, AuditQuery, ChainHead, ChainRules, ProblemKind,
+};
 use crate::clinic::{Clinic, NewPatient};
 use crate::ids::{ActorId, PatientId};
 use crate::patient::{HumanName, PatientDetails};
@@ -58,14 +62,14 @@ pub async fn audit_checkpoints_append_in_order_with_their_pinned_heads(store: Ar
     let first_heads = vec![head(p, 3, "h-p3"), head(None, 1, "h-n1")];
     let first = AuditCheckpoint::sign(at(1), &first_heads, None, &key);
     store
-        .apply(ChangeSet {
-            checkpoint: Some(CheckpointWrite {
-                checkpoint: first.clone(),
-                changed_heads: first_heads.clone(),
-            }),
-            audit: vec![audit_about(None, "audit.checkpoint")],
-            ..ChangeSet::default()
-        })
+        .apply(
+            ChangeSet::default()
+                .checkpoint(CheckpointWrite {
+                    checkpoint: first.clone(),
+                    changed_heads: first_heads.clone(),
+                })
+                .audit(audit_about(None, "audit.checkpoint")),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -77,13 +81,10 @@ pub async fn audit_checkpoints_append_in_order_with_their_pinned_heads(store: Ar
     let all = vec![moved[0].clone(), first_heads[1].clone(), moved[1].clone()];
     let second = AuditCheckpoint::sign(at(2), &all, Some(&first), &key);
     store
-        .apply(ChangeSet {
-            checkpoint: Some(CheckpointWrite {
-                checkpoint: second.clone(),
-                changed_heads: moved,
-            }),
-            ..ChangeSet::default()
-        })
+        .apply(ChangeSet::default().checkpoint(CheckpointWrite {
+            checkpoint: second.clone(),
+            changed_heads: moved,
+        }))
         .await
         .unwrap();
     assert_eq!(
@@ -111,13 +112,11 @@ pub async fn a_checkpoint_that_does_not_extend_the_newest_conflicts_and_writes_n
     let key = host_key();
     let heads = vec![head(None, 1, "h")];
     let first = AuditCheckpoint::sign(at(1), &heads, None, &key);
-    let write = |cp: &AuditCheckpoint, audit| ChangeSet {
-        checkpoint: Some(CheckpointWrite {
+    let write = |cp: &AuditCheckpoint, audit| {
+        ChangeSet::audit_only(audit).checkpoint(CheckpointWrite {
             checkpoint: cp.clone(),
             changed_heads: vec![head(None, 9, "other")],
-        }),
-        audit,
-        ..ChangeSet::default()
+        })
     };
     store.apply(write(&first, vec![])).await.unwrap();
     // A racing writer that also signed "checkpoint 1".
@@ -179,4 +178,133 @@ pub async fn clinic_checkpoints_and_verifies_against_the_checkpoint(store: Arc<d
     let wrong = Clinic::new(store).with_audit_key(other);
     let problem = wrong.verify_audit(&system, None).await.unwrap().problem;
     assert_eq!(problem.map(|p| p.kind), Some(ProblemKind::WrongKey));
+}
+
+pub async fn audit_is_chained_per_patient(store: Arc<dyn Store>) {
+    let (p, q) = (PatientId::new(), PatientId::new());
+    let drafts = vec![
+        audit_about(Some(p), "a"),
+        audit_about(Some(q), "b"),
+        audit_about(Some(p), "c"),
+        audit_about(None, "d"),
+    ];
+    let applied = store.apply(ChangeSet::audit_only(drafts)).await.unwrap();
+    let seqs: Vec<_> = applied.audit.iter().map(|e| e.chain_seq).collect();
+    assert_eq!(seqs, vec![1, 1, 2, 1]);
+    assert_eq!(applied.audit[2].prev_hash, applied.audit[0].hash);
+    let heads = store.audit_heads().await.unwrap();
+    assert_eq!(heads.len(), 3);
+    let mut chains = store.audit_chains().await.unwrap();
+    chains.sort();
+    let mut expected = vec![None, Some(p), Some(q)];
+    expected.sort();
+    assert_eq!(chains, expected);
+    for chain in chains {
+        let entries = store.audit_chain(chain, 0, 100).await.unwrap();
+        let head = heads.iter().find(|h| h.chain == chain);
+        assert_eq!(
+            verify_chain(chain, &entries, head, &ChainRules::unkeyed()),
+            None
+        );
+    }
+    let tail = store.audit_chain(Some(p), 2, 100).await.unwrap();
+    assert_eq!(
+        tail.iter()
+            .map(|e| e.draft.action.as_str())
+            .collect::<Vec<_>>(),
+        vec!["c"]
+    );
+    assert_eq!(
+        store.audit_chain(Some(p), 0, 100).await.unwrap(),
+        vec![applied.audit[0].clone(), applied.audit[2].clone()]
+    );
+}
+
+pub async fn a_large_change_set_chains_every_entry(store: Arc<dyn Store>) {
+    let chains = [Some(PatientId::new()), Some(PatientId::new()), None];
+    let drafts: Vec<_> = (0..1200)
+        .map(|i| audit_about(chains[i % 3], "bulk"))
+        .collect();
+    let applied = store.apply(ChangeSet::audit_only(drafts)).await.unwrap();
+    assert_eq!(applied.audit.len(), 1200);
+    assert_eq!(applied.audit.last().map(|e| e.chain_seq), Some(400));
+    let heads = store.audit_heads().await.unwrap();
+    for chain in chains {
+        let entries = store.audit_chain(chain, 0, 1000).await.unwrap();
+        assert_eq!(entries.len(), 400);
+        let head = heads.iter().find(|h| h.chain == chain);
+        assert_eq!(head.map(|h| h.seq), Some(400));
+        assert_eq!(
+            verify_chain(chain, &entries, head, &ChainRules::unkeyed()),
+            None
+        );
+    }
+}
+
+pub async fn audit_entries_filter_and_page(store: Arc<dyn Store>) {
+    let p = PatientId::new();
+    let mut drafts: Vec<_> = (0..5)
+        .map(|i| audit_about(Some(p), &format!("x{i}")))
+        .collect();
+    let other = audit_about(None, "y");
+    drafts.push(other.clone());
+    store.apply(ChangeSet::audit_only(drafts)).await.unwrap();
+    let mine = AuditQuery {
+        patient: Some(p),
+        limit: Some(3),
+        ..AuditQuery::default()
+    };
+    let first = store.audit_entries(&mine).await.unwrap();
+    assert_eq!(
+        first
+            .iter()
+            .map(|e| e.draft.action.as_str())
+            .collect::<Vec<_>>(),
+        vec!["x0", "x1", "x2"]
+    );
+    let next = AuditQuery {
+        after: first.last().map(|e| e.draft.id),
+        ..mine
+    };
+    let second = store.audit_entries(&next).await.unwrap();
+    assert_eq!(
+        second
+            .iter()
+            .map(|e| e.draft.action.as_str())
+            .collect::<Vec<_>>(),
+        vec!["x3", "x4"]
+    );
+    let by_actor = AuditQuery {
+        actor: Some(other.actor),
+        ..AuditQuery::default()
+    };
+    assert_eq!(store.audit_entries(&by_actor).await.unwrap().len(), 1);
+}
+
+pub async fn concurrent_audit_writers_keep_every_chain_whole(store: Arc<dyn Store>) {
+    let patients: Vec<_> = (0..4).map(|_| PatientId::new()).collect();
+    join_all((0..32).map(|i| {
+        let store = store.clone();
+        let p = patients[i % 4];
+        async move {
+            store
+                .apply(ChangeSet::audit_only(vec![
+                    audit_about(Some(p), "r"),
+                    audit_about(None, "n"),
+                ]))
+                .await
+                .unwrap()
+        }
+    }))
+    .await;
+    let heads = store.audit_heads().await.unwrap();
+    for chain in store.audit_chains().await.unwrap() {
+        let entries = store.audit_chain(chain, 0, 1000).await.unwrap();
+        let head = heads.iter().find(|h| h.chain == chain);
+        assert_eq!(
+            verify_chain(chain, &entries, head, &ChainRules::unkeyed()),
+            None
+        );
+    }
+    assert_eq!(store.audit_chain(None, 0, 1000).await.unwrap().len(), 32);
 }

@@ -15,13 +15,16 @@ use crate::schedule::{
     Appointment, AppointmentCount, AppointmentQuery, BusyQuery, BusySpan, CountQuery, DueReminder,
     Practitioner, Resource, VisitType,
 };
-use crate::store::{Applied, ChangeSet, Store};
+use crate::store::{
+    AccessStore, Applied, AuditStore, ChangeSet, OutboxStore, PatientStore, ScheduleStore, Store,
+};
 use crate::Result;
 
 /// A backend's store plus its test fixture (a temporary directory, a schema
 /// to drop…). Fields drop in order: the store (and its connections) goes
-/// before the guard cleans up. Every `Store` method goes to `store`, so any
-/// backend's tests can hand it to the conformance suite as `Arc<dyn Store>`.
+/// before the guard cleans up. Every method of every store trait goes to
+/// `store`, so any backend's tests can hand it to the conformance suite as
+/// `Arc<dyn Store>`.
 pub struct Guarded<S, G> {
     /// The store under test.
     pub store: S,
@@ -37,15 +40,10 @@ impl<S: Store, G: Send + Sync> Store for Guarded<S, G> {
     fn use_audit_key(&self, key: AuditKey) {
         self.store.use_audit_key(key)
     }
-    async fn audit_checkpoints(&self, after: u64, limit: u32) -> Result<Vec<AuditCheckpoint>> {
-        self.store.audit_checkpoints(after, limit).await
-    }
-    async fn latest_audit_checkpoint(&self) -> Result<Option<AuditCheckpoint>> {
-        self.store.latest_audit_checkpoint().await
-    }
-    async fn audit_checkpoint_heads(&self) -> Result<Vec<ChainHead>> {
-        self.store.audit_checkpoint_heads().await
-    }
+}
+
+#[async_trait]
+impl<S: Store, G: Send + Sync> PatientStore for Guarded<S, G> {
     async fn patient(&self, id: PatientId) -> Result<Option<Patient>> {
         self.store.patient(id).await
     }
@@ -66,6 +64,16 @@ impl<S: Store, G: Send + Sync> Store for Guarded<S, G> {
     async fn allocate(&self, name: &str) -> Result<u64> {
         self.store.allocate(name).await
     }
+    async fn merge(&self, id: MergeId) -> Result<Option<MergeRecord>> {
+        self.store.merge(id).await
+    }
+    async fn merges_for(&self, patient: PatientId) -> Result<Vec<MergeRecord>> {
+        self.store.merges_for(patient).await
+    }
+}
+
+#[async_trait]
+impl<S: Store, G: Send + Sync> AccessStore for Guarded<S, G> {
     async fn care_team(&self, patient: PatientId) -> Result<Vec<CareAssignment>> {
         self.store.care_team(patient).await
     }
@@ -90,12 +98,10 @@ impl<S: Store, G: Send + Sync> Store for Guarded<S, G> {
     async fn grants_awaiting_review(&self, limit: u32) -> Result<Vec<BreakGlassGrant>> {
         self.store.grants_awaiting_review(limit).await
     }
-    async fn merge(&self, id: MergeId) -> Result<Option<MergeRecord>> {
-        self.store.merge(id).await
-    }
-    async fn merges_for(&self, patient: PatientId) -> Result<Vec<MergeRecord>> {
-        self.store.merges_for(patient).await
-    }
+}
+
+#[async_trait]
+impl<S: Store, G: Send + Sync> AuditStore for Guarded<S, G> {
     async fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
         self.store.audit_entries(query).await
     }
@@ -113,6 +119,19 @@ impl<S: Store, G: Send + Sync> Store for Guarded<S, G> {
     ) -> Result<Vec<AuditEntry>> {
         self.store.audit_chain(chain, from_seq, limit).await
     }
+    async fn audit_checkpoints(&self, after: u64, limit: u32) -> Result<Vec<AuditCheckpoint>> {
+        self.store.audit_checkpoints(after, limit).await
+    }
+    async fn latest_audit_checkpoint(&self) -> Result<Option<AuditCheckpoint>> {
+        self.store.latest_audit_checkpoint().await
+    }
+    async fn audit_checkpoint_heads(&self) -> Result<Vec<ChainHead>> {
+        self.store.audit_checkpoint_heads().await
+    }
+}
+
+#[async_trait]
+impl<S: Store, G: Send + Sync> ScheduleStore for Guarded<S, G> {
     async fn practitioner(&self, id: PractitionerId) -> Result<Option<Practitioner>> {
         self.store.practitioner(id).await
     }
@@ -151,6 +170,10 @@ impl<S: Store, G: Send + Sync> Store for Guarded<S, G> {
     ) -> Result<Vec<DueReminder>> {
         self.store.due_reminders(from, to, limit).await
     }
+}
+
+#[async_trait]
+impl<S: Store, G: Send + Sync> OutboxStore for Guarded<S, G> {
     async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<OutboxEvent>> {
         self.store.events_after(after, limit).await
     }

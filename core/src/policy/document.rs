@@ -16,7 +16,7 @@ use crate::patient::PatientField;
 use crate::{Error, Result};
 use tree::{Entry, Kind, Node};
 
-/// The default policy shipped with carebase (see DESIGN.md, "Access").
+/// The default policy shipped with carebase (explained rule by rule in its comments).
 pub const DEFAULT_POLICY_TOML: &str = include_str!("default_policy.toml");
 
 /// The only document format version.

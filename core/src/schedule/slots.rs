@@ -32,17 +32,26 @@ pub fn local_start(tz: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
 }
 
 /// The instant a window boundary means: when the wall clock first shows
-/// `local` (a start) or last shows it (an end). In a repeated hour a start
-/// takes the first instance and an end the second; in a skipped hour both
-/// become the instant the clock jumps past `local`.
+/// `local` (a start), or stops showing times before `local` for the last
+/// time (an end). In a repeated hour a start takes the first instance; an
+/// end takes the second, unless `local` is where the repeat begins (the
+/// clock then never shows a time before it again after the first); in a
+/// skipped hour both become the instant the clock jumps past `local`.
 fn boundary(tz: Tz, local: NaiveDateTime, is_end: bool) -> Option<DateTime<Utc>> {
     match tz.from_local_datetime(&local) {
         LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
-        LocalResult::Ambiguous(first, second) => Some(if is_end {
-            second.with_timezone(&Utc)
-        } else {
-            first.with_timezone(&Utc)
-        }),
+        LocalResult::Ambiguous(first, second) => {
+            let (first, second) = (first.with_timezone(&Utc), second.with_timezone(&Utc));
+            let shows_before = |at: DateTime<Utc>| {
+                at.checked_sub_signed(Duration::seconds(1))
+                    .is_some_and(|t| t.with_timezone(&tz).naive_local() < local)
+            };
+            Some(if is_end && shows_before(second) {
+                second
+            } else {
+                first
+            })
+        }
         LocalResult::None => Some(jump_past(tz, local)),
     }
 }

@@ -2,152 +2,25 @@
 //! on their chains' heads, and the signed checkpoint history with the heads
 //! the newest checkpoint pinned.
 
-use std::collections::{BTreeSet, HashMap};
-
-use sqlx::{PgConnection, PgPool};
+use async_trait::async_trait;
+use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use carebase::audit::{
-    seal, AuditCheckpoint, AuditDraft, AuditEntry, AuditKey, ChainHead, GENESIS_HASH,
+use carebase::audit::{AuditCheckpoint, AuditEntry, AuditQuery, ChainHead};
+use carebase::store::{AuditStore, AuditWrites, CheckpointWrite};
+use carebase::{PatientId, Result};
+
+use super::error::db_error;
+use super::rows::{
+    bound, chain_key, from_db, parse_chain, to_db, to_json, AuditRow, AUDIT_COLUMNS,
 };
-use carebase::store::CheckpointWrite;
-use carebase::{Error, Result};
+use super::{is_unique_violation, PostgresStore, Tx};
 
-use super::db_error;
-use super::rows::{bound, chain_key, from_db, parse_chain, to_db, to_json};
-use super::write::is_unique_violation;
+/// Default page of [`audit_entries`].
+const AUDIT_DEFAULT_LIMIT: u32 = 100;
 
-/// Chains every draft after its chain's head and appends them all.
-///
-/// 1. A head row is inserted for every chain involved that has none yet
-///    (`seq = 0`, a placeholder that this transaction overwrites; a
-///    concurrent inserter of the same head waits for us on the primary key).
-/// 2. The heads are locked `FOR UPDATE` in chain order, so two writers that
-///    share chains lock them in the same order and never deadlock, and a
-///    writer to another patient's chain does not wait at all.
-/// 3. Entries are sealed with the clinic's key after the locked heads,
-///    inserted in one statement, and the heads advanced in one statement
-///    (by the store: nothing in the database moves a head on its own).
-pub(crate) async fn append_audit(
-    conn: &mut PgConnection,
-    drafts: Vec<AuditDraft>,
-    key: &AuditKey,
-) -> Result<Vec<AuditEntry>> {
-    if drafts.is_empty() {
-        return Ok(Vec::new());
-    }
-    let chains: Vec<Uuid> = drafts
-        .iter()
-        .map(|d| chain_key(d.patient))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    sqlx::query(
-        "INSERT INTO audit_heads (patient_id, seq, hash) \
-         SELECT c, 0, '' FROM UNNEST($1::uuid[]) WITH ORDINALITY AS k (c, n) ORDER BY n \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(&chains)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    let rows: Vec<(Uuid, i64, String)> = sqlx::query_as(
-        "SELECT patient_id, seq, hash FROM audit_heads WHERE patient_id = ANY($1) \
-         ORDER BY patient_id FOR UPDATE",
-    )
-    .bind(&chains)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    let mut heads: HashMap<Uuid, ChainHead> = HashMap::new();
-    for (key, seq, hash) in rows {
-        // seq 0 is this transaction's placeholder: the chain is empty.
-        if seq != 0 {
-            heads.insert(
-                key,
-                ChainHead {
-                    chain: parse_chain(key),
-                    seq: from_db(seq),
-                    hash,
-                },
-            );
-        }
-    }
-    let mut entries = Vec::with_capacity(drafts.len());
-    for draft in drafts {
-        let chain = chain_key(draft.patient);
-        let entry = seal(draft, heads.get(&chain), key);
-        heads.insert(
-            chain,
-            ChainHead {
-                chain: entry.draft.patient,
-                seq: entry.chain_seq,
-                hash: entry.hash.clone(),
-            },
-        );
-        entries.push(entry);
-    }
-    let mut cols = AuditColumns::default();
-    for e in &entries {
-        let d = &e.draft;
-        cols.id.push(d.id.0);
-        cols.patient.push(chain_key(d.patient));
-        cols.seq.push(to_db(e.chain_seq));
-        cols.at.push(d.at);
-        cols.actor.push(d.actor.0);
-        cols.roles.push(to_json(&d.roles, "audit roles")?);
-        cols.action.push(d.action.clone());
-        cols.outcome.push(d.outcome.as_str().to_owned());
-        cols.reason.push(d.reason.clone());
-        cols.break_glass.push(d.break_glass.map(|g| g.0));
-        cols.subject.push(d.subject.clone());
-        cols.prev_hash.push(e.prev_hash.clone());
-        cols.hash.push(e.hash.clone());
-    }
-    sqlx::query(
-        "INSERT INTO audit_entries (id, patient_id, chain_seq, at, actor_id, roles, action, \
-         outcome, reason, break_glass, subject, prev_hash, hash) \
-         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::bigint[], $4::timestamptz[], \
-         $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[], $10::uuid[], $11::text[], \
-         $12::text[], $13::text[])",
-    )
-    .bind(&cols.id)
-    .bind(&cols.patient)
-    .bind(&cols.seq)
-    .bind(&cols.at)
-    .bind(&cols.actor)
-    .bind(&cols.roles)
-    .bind(&cols.action)
-    .bind(&cols.outcome)
-    .bind(&cols.reason)
-    .bind(&cols.break_glass)
-    .bind(&cols.subject)
-    .bind(&cols.prev_hash)
-    .bind(&cols.hash)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    let (mut head_chain, mut head_seq, mut head_hash) = (Vec::new(), Vec::new(), Vec::new());
-    for key in &chains {
-        if let Some(h) = heads.get(key) {
-            head_chain.push(*key);
-            head_seq.push(to_db(h.seq));
-            head_hash.push(h.hash.clone());
-        }
-    }
-    sqlx::query(
-        "UPDATE audit_heads h SET seq = k.seq, hash = k.hash \
-         FROM UNNEST($1::uuid[], $2::bigint[], $3::text[]) AS k (chain, seq, hash) \
-         WHERE h.patient_id = k.chain",
-    )
-    .bind(&head_chain)
-    .bind(&head_seq)
-    .bind(&head_hash)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    Ok(entries)
-}
+/// Largest page of [`audit_entries`].
+const AUDIT_MAX_LIMIT: u32 = 1000;
 
 /// Column arrays of a multi-row audit insert.
 #[derive(Default)]
@@ -165,71 +38,6 @@ struct AuditColumns {
     subject: Vec<Option<String>>,
     prev_hash: Vec<String>,
     hash: Vec<String>,
-}
-
-/// Appends a checkpoint if it extends the newest one, and stores the heads
-/// it pinned that moved. The newest row is locked so two checkpoints
-/// serialize; two first checkpoints meet at the primary key.
-pub(crate) async fn write_checkpoint(
-    conn: &mut PgConnection,
-    write: CheckpointWrite,
-) -> Result<()> {
-    let newest: Option<(i64, String)> = sqlx::query_as(
-        "SELECT seq, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1 FOR UPDATE",
-    )
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    let (seq, signature) = newest
-        .map(|(s, sig)| (from_db(s), sig))
-        .unwrap_or((0, GENESIS_HASH.to_owned()));
-    let cp = write.checkpoint;
-    let stale = || Error::stale("audit checkpoint", cp.seq.saturating_sub(1), seq);
-    if cp.seq != seq + 1 || cp.prev_signature != signature {
-        return Err(stale());
-    }
-    let inserted = sqlx::query(
-        "INSERT INTO audit_checkpoints (seq, at, chains, entries, root, prev_signature, key_id, \
-         signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(to_db(cp.seq))
-    .bind(cp.at)
-    .bind(to_db(cp.chains))
-    .bind(to_db(cp.entries))
-    .bind(&cp.root)
-    .bind(&cp.prev_signature)
-    .bind(&cp.key_id)
-    .bind(&cp.signature)
-    .execute(&mut *conn)
-    .await;
-    match inserted {
-        Err(e) if is_unique_violation(&e, "audit_checkpoints_pkey") => return Err(stale()),
-        Err(e) => return Err(db_error(e)),
-        Ok(_) => {}
-    }
-    let chains: Vec<Uuid> = write
-        .changed_heads
-        .iter()
-        .map(|h| chain_key(h.chain))
-        .collect();
-    let seqs: Vec<i64> = write.changed_heads.iter().map(|h| to_db(h.seq)).collect();
-    let hashes: Vec<&str> = write
-        .changed_heads
-        .iter()
-        .map(|h| h.hash.as_str())
-        .collect();
-    sqlx::query(
-        "INSERT INTO audit_checkpoint_heads (patient_id, seq, hash) \
-         SELECT * FROM UNNEST($1::uuid[], $2::bigint[], $3::text[]) \
-         ON CONFLICT (patient_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-    )
-    .bind(&chains)
-    .bind(&seqs)
-    .bind(&hashes)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    Ok(())
 }
 
 /// Columns selected for a checkpoint (see [`CheckpointRow`]).
@@ -264,45 +72,289 @@ impl From<CheckpointRow> for AuditCheckpoint {
     }
 }
 
-pub(crate) async fn checkpoints(
-    pool: &PgPool,
-    after: u64,
-    limit: u32,
-) -> Result<Vec<AuditCheckpoint>> {
-    let rows: Vec<CheckpointRow> = sqlx::query_as(&format!(
-        "SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE seq > $1 ORDER BY seq LIMIT $2"
-    ))
-    .bind(bound(after))
-    .bind(i64::from(limit))
-    .fetch_all(pool)
-    .await
-    .map_err(db_error)?;
-    Ok(rows.into_iter().map(AuditCheckpoint::from).collect())
+#[async_trait]
+impl AuditStore for PostgresStore {
+    async fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        let pool = &self.pool;
+        let limit = query
+            .limit
+            .unwrap_or(AUDIT_DEFAULT_LIMIT)
+            .min(AUDIT_MAX_LIMIT);
+        let mut q: QueryBuilder<'_, Postgres> = QueryBuilder::new(format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE TRUE"
+        ));
+        if let Some(patient) = query.patient {
+            q.push(" AND patient_id = ").push_bind(patient.0);
+        }
+        if let Some(actor) = query.actor {
+            q.push(" AND actor_id = ").push_bind(actor.0);
+        }
+        if let Some(after) = query.after {
+            q.push(" AND id > ").push_bind(after.0);
+        }
+        q.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit));
+        let rows: Vec<AuditRow> = q
+            .build_query_as()
+            .fetch_all(pool)
+            .await
+            .map_err(db_error("audit_entries"))?;
+        rows.into_iter().map(AuditRow::into_entry).collect()
+    }
+
+    async fn audit_heads(&self) -> Result<Vec<ChainHead>> {
+        let pool = &self.pool;
+        // seq 0 rows are placeholders of uncommitted writers; never visible
+        // committed, but filtered for safety.
+        let rows: Vec<(Uuid, i64, String)> = sqlx::query_as(
+            "SELECT patient_id, seq, hash FROM audit_heads WHERE seq > 0 ORDER BY patient_id",
+        )
+        .fetch_all(pool)
+        .await
+        .map_err(db_error("audit_heads"))?;
+        Ok(rows
+            .into_iter()
+            .map(|(chain, seq, hash)| ChainHead {
+                chain: parse_chain(chain),
+                seq: from_db(seq),
+                hash,
+            })
+            .collect())
+    }
+
+    async fn audit_chains(&self) -> Result<Vec<Option<PatientId>>> {
+        let pool = &self.pool;
+        // The nil uuid (no patient) sorts first, like `None` does.
+        let rows: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT patient_id FROM audit_entries \
+             UNION SELECT patient_id FROM audit_heads WHERE seq > 0 ORDER BY 1",
+        )
+        .fetch_all(pool)
+        .await
+        .map_err(db_error("audit_chains"))?;
+        Ok(rows.into_iter().map(parse_chain).collect())
+    }
+
+    async fn audit_chain(
+        &self,
+        chain: Option<PatientId>,
+        from_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>> {
+        let pool = &self.pool;
+        let rows: Vec<AuditRow> = sqlx::query_as(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_entries \
+             WHERE patient_id = $1 AND chain_seq >= $2 ORDER BY chain_seq LIMIT $3"
+        ))
+        .bind(chain_key(chain))
+        .bind(bound(from_seq))
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await
+        .map_err(db_error("audit_chain"))?;
+        rows.into_iter().map(AuditRow::into_entry).collect()
+    }
+
+    async fn audit_checkpoints(&self, after: u64, limit: u32) -> Result<Vec<AuditCheckpoint>> {
+        let pool = &self.pool;
+        let rows: Vec<CheckpointRow> = sqlx::query_as(&format!(
+            "SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE seq > $1 ORDER BY seq LIMIT $2"
+        ))
+        .bind(bound(after))
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await
+        .map_err(db_error("audit_checkpoints"))?;
+        Ok(rows.into_iter().map(AuditCheckpoint::from).collect())
+    }
+
+    async fn latest_audit_checkpoint(&self) -> Result<Option<AuditCheckpoint>> {
+        let pool = &self.pool;
+        let row: Option<CheckpointRow> = sqlx::query_as(&format!(
+            "SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY seq DESC LIMIT 1"
+        ))
+        .fetch_optional(pool)
+        .await
+        .map_err(db_error("latest_audit_checkpoint"))?;
+        Ok(row.map(AuditCheckpoint::from))
+    }
+
+    async fn audit_checkpoint_heads(&self) -> Result<Vec<ChainHead>> {
+        let pool = &self.pool;
+        let rows: Vec<(Uuid, i64, String)> = sqlx::query_as(
+            "SELECT patient_id, seq, hash FROM audit_checkpoint_heads ORDER BY patient_id",
+        )
+        .fetch_all(pool)
+        .await
+        .map_err(db_error("audit_checkpoint_heads"))?;
+        Ok(rows
+            .into_iter()
+            .map(|(chain, seq, hash)| ChainHead {
+                chain: parse_chain(chain),
+                seq: from_db(seq),
+                hash,
+            })
+            .collect())
+    }
 }
 
-pub(crate) async fn latest_checkpoint(pool: &PgPool) -> Result<Option<AuditCheckpoint>> {
-    let row: Option<CheckpointRow> = sqlx::query_as(&format!(
-        "SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY seq DESC LIMIT 1"
-    ))
-    .fetch_optional(pool)
-    .await
-    .map_err(db_error)?;
-    Ok(row.map(AuditCheckpoint::from))
-}
+#[async_trait]
+impl AuditWrites for Tx<'_> {
+    /// 1. A head row is inserted for every chain involved that has none yet
+    ///    (`seq = 0`, a placeholder that this transaction overwrites; a
+    ///    concurrent inserter of the same head waits for us on the primary key).
+    /// 2. The heads are locked `FOR UPDATE` in chain order, so two writers that
+    ///    share chains lock them in the same order and never deadlock, and a
+    ///    writer to another patient's chain does not wait at all.
+    async fn chain_heads(&mut self, chains: &[Option<PatientId>]) -> Result<Vec<ChainHead>> {
+        let conn = &mut *self.0;
+        let chains: Vec<Uuid> = chains.iter().map(|c| chain_key(*c)).collect();
+        sqlx::query(
+            "INSERT INTO audit_heads (patient_id, seq, hash) \
+             SELECT c, 0, '' FROM UNNEST($1::uuid[]) WITH ORDINALITY AS k (c, n) ORDER BY n \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&chains)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error("chain_heads"))?;
+        let rows: Vec<(Uuid, i64, String)> = sqlx::query_as(
+            "SELECT patient_id, seq, hash FROM audit_heads WHERE patient_id = ANY($1) \
+             ORDER BY patient_id FOR UPDATE",
+        )
+        .bind(&chains)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error("chain_heads"))?;
+        // seq 0 is this transaction's placeholder: the chain is empty.
+        Ok(rows
+            .into_iter()
+            .filter(|(_, seq, _)| *seq != 0)
+            .map(|(key, seq, hash)| ChainHead {
+                chain: parse_chain(key),
+                seq: from_db(seq),
+                hash,
+            })
+            .collect())
+    }
 
-pub(crate) async fn checkpoint_heads(pool: &PgPool) -> Result<Vec<ChainHead>> {
-    let rows: Vec<(Uuid, i64, String)> = sqlx::query_as(
-        "SELECT patient_id, seq, hash FROM audit_checkpoint_heads ORDER BY patient_id",
-    )
-    .fetch_all(pool)
-    .await
-    .map_err(db_error)?;
-    Ok(rows
-        .into_iter()
-        .map(|(chain, seq, hash)| ChainHead {
-            chain: parse_chain(chain),
-            seq: from_db(seq),
-            hash,
-        })
-        .collect())
+    /// 3. The entries, sealed by core after the locked heads, are inserted
+    ///    in one statement and the heads advanced in one statement.
+    async fn append_audit(&mut self, entries: &[AuditEntry], heads: &[ChainHead]) -> Result<()> {
+        let conn = &mut *self.0;
+        let mut cols = AuditColumns::default();
+        for e in entries {
+            let d = &e.draft;
+            cols.id.push(d.id.0);
+            cols.patient.push(chain_key(d.patient));
+            cols.seq.push(to_db(e.chain_seq));
+            cols.at.push(d.at);
+            cols.actor.push(d.actor.0);
+            cols.roles.push(to_json(&d.roles, "audit roles")?);
+            cols.action.push(d.action.clone());
+            cols.outcome.push(d.outcome.as_str().to_owned());
+            cols.reason.push(d.reason.clone());
+            cols.break_glass.push(d.break_glass.map(|g| g.0));
+            cols.subject.push(d.subject.clone());
+            cols.prev_hash.push(e.prev_hash.clone());
+            cols.hash.push(e.hash.clone());
+        }
+        sqlx::query(
+            "INSERT INTO audit_entries (id, patient_id, chain_seq, at, actor_id, roles, action, \
+             outcome, reason, break_glass, subject, prev_hash, hash) \
+             SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::bigint[], $4::timestamptz[], \
+             $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[], $10::uuid[], $11::text[], \
+             $12::text[], $13::text[])",
+        )
+        .bind(&cols.id)
+        .bind(&cols.patient)
+        .bind(&cols.seq)
+        .bind(&cols.at)
+        .bind(&cols.actor)
+        .bind(&cols.roles)
+        .bind(&cols.action)
+        .bind(&cols.outcome)
+        .bind(&cols.reason)
+        .bind(&cols.break_glass)
+        .bind(&cols.subject)
+        .bind(&cols.prev_hash)
+        .bind(&cols.hash)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error("append_audit"))?;
+        let head_chain: Vec<Uuid> = heads.iter().map(|h| chain_key(h.chain)).collect();
+        let head_seq: Vec<i64> = heads.iter().map(|h| to_db(h.seq)).collect();
+        let head_hash: Vec<&str> = heads.iter().map(|h| h.hash.as_str()).collect();
+        sqlx::query(
+            "UPDATE audit_heads h SET seq = k.seq, hash = k.hash \
+             FROM UNNEST($1::uuid[], $2::bigint[], $3::text[]) AS k (chain, seq, hash) \
+             WHERE h.patient_id = k.chain",
+        )
+        .bind(&head_chain)
+        .bind(&head_seq)
+        .bind(&head_hash)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error("append_audit"))?;
+        Ok(())
+    }
+
+    /// The newest row is locked so two checkpoints serialize; two first
+    /// checkpoints meet at the primary key.
+    async fn newest_checkpoint(&mut self) -> Result<Option<AuditCheckpoint>> {
+        let row: Option<CheckpointRow> = sqlx::query_as(&format!(
+            "SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY seq DESC LIMIT 1 \
+             FOR UPDATE"
+        ))
+        .fetch_optional(&mut *self.0)
+        .await
+        .map_err(db_error("newest_checkpoint"))?;
+        Ok(row.map(AuditCheckpoint::from))
+    }
+
+    async fn insert_checkpoint(&mut self, write: &CheckpointWrite) -> Result<bool> {
+        let conn = &mut *self.0;
+        let cp = &write.checkpoint;
+        let inserted = sqlx::query(
+            "INSERT INTO audit_checkpoints (seq, at, chains, entries, root, prev_signature, \
+             key_id, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(to_db(cp.seq))
+        .bind(cp.at)
+        .bind(to_db(cp.chains))
+        .bind(to_db(cp.entries))
+        .bind(&cp.root)
+        .bind(&cp.prev_signature)
+        .bind(&cp.key_id)
+        .bind(&cp.signature)
+        .execute(&mut *conn)
+        .await;
+        match inserted {
+            Err(e) if is_unique_violation(&e, "audit_checkpoints_pkey") => return Ok(false),
+            Err(e) => return Err(db_error("insert_checkpoint")(e)),
+            Ok(_) => {}
+        }
+        let chains: Vec<Uuid> = write
+            .changed_heads
+            .iter()
+            .map(|h| chain_key(h.chain))
+            .collect();
+        let seqs: Vec<i64> = write.changed_heads.iter().map(|h| to_db(h.seq)).collect();
+        let hashes: Vec<&str> = write
+            .changed_heads
+            .iter()
+            .map(|h| h.hash.as_str())
+            .collect();
+        sqlx::query(
+            "INSERT INTO audit_checkpoint_heads (patient_id, seq, hash) \
+             SELECT * FROM UNNEST($1::uuid[], $2::bigint[], $3::text[]) \
+             ON CONFLICT (patient_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+        )
+        .bind(&chains)
+        .bind(&seqs)
+        .bind(&hashes)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error("insert_checkpoint"))?;
+        Ok(true)
+    }
 }

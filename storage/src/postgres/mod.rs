@@ -2,41 +2,39 @@
 //! [`carebase::MemoryStore`] and the SQLite store — enforced by PostgreSQL
 //! itself, so any number of processes may share one database.
 //!
-//! Writes: each change set is one READ COMMITTED transaction whose
-//! preconditions are constraints and row locks (see `write.rs`); there is no
-//! in-process writer lock. Reads: single statements on pooled connections.
+//! Writes: each change set is one READ COMMITTED transaction through core's
+//! driver ([`carebase::store::apply_changes`]), whose preconditions are
+//! constraints and row locks, not this process: many processes may write
+//! one database. There is no in-process writer lock. A transaction
+//! PostgreSQL aborted for a deadlock or a serialization failure is tried
+//! again a bounded number of times (see [`PostgresStore::apply`]). Reads:
+//! single statements on pooled connections.
+//!
+//! One module per concern (`patients`, `access`, `audit`, `scheduling`,
+//! `outbox`) implements that concern's reads on [`PostgresStore`] and its
+//! write primitives on [`Tx`], with the guarantee each relies on.
 
+mod access;
 mod audit;
-mod read;
+mod error;
+mod outbox;
+mod patients;
 mod rows;
-mod schedule;
-mod schedule_read;
-mod write;
+mod scheduling;
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use sqlx::migrate::MigrateError;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use uuid::Uuid;
 
-use carebase::access::{BreakGlassGrant, CareAssignment};
-use carebase::audit::{AuditCheckpoint, AuditEntry, AuditKey, AuditQuery, ChainHead};
-use carebase::events::OutboxEvent;
-use carebase::patient::normalize::SearchKeys;
-use carebase::patient::{MergeRecord, Patient, PatientSearch};
-use carebase::schedule::{
-    Appointment, AppointmentCount, AppointmentQuery, BusyQuery, BusySpan, CountQuery, DueReminder,
-    Practitioner, Resource, VisitType,
-};
-use carebase::store::{Applied, ChangeSet};
-use carebase::{
-    ActorId, AppointmentId, Error, GrantId, MergeId, PatientId, PractitionerId, ResourceId, Result,
-    StorageKind, Store, VisitTypeId,
-};
+use carebase::audit::AuditKey;
+use carebase::store::{apply_changes, Applied, ChangeSet, Reference, ReferenceKind, Transaction};
+use carebase::{ConflictDetail, Error, Result, Store};
 
 use crate::schedule::PractitionerCache;
+pub(crate) use error::db_error;
 
 /// Connections in the pool unless the URL says `max_connections=N`.
 pub const DEFAULT_PG_MAX_CONNECTIONS: u32 = 10;
@@ -50,82 +48,6 @@ pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// sequence numbers become visible in order ("carebase" in ASCII). Other
 /// software sharing the database must not use this key.
 pub const OUTBOX_LOCK: i64 = 0x6361_7265_6261_7365;
-
-/// Maps every sqlx failure to [`Error::Storage`]: the one place that decides
-/// what a PostgreSQL error says. Messages carry the SQLSTATE and the names
-/// of the constraint/table involved, never PostgreSQL's message text (it can
-/// quote values, e.g. an invalid input) nor the connection URL.
-pub(crate) fn db_error(error: sqlx::Error) -> Error {
-    Error::storage_of(kind_of(&error), describe(&error))
-}
-
-/// What a host can do about a failure: retry a lost race, wait for the
-/// server, or read the message.
-fn kind_of(error: &sqlx::Error) -> StorageKind {
-    match error {
-        sqlx::Error::Database(db) => match db.code().as_deref() {
-            Some("40001" | "40P01") => StorageKind::Retryable,
-            Some(c) if c.starts_with("08") || c.starts_with("57P") => StorageKind::Unavailable,
-            _ => StorageKind::Other,
-        },
-        sqlx::Error::Io(_) | sqlx::Error::Tls(_) => StorageKind::Unavailable,
-        sqlx::Error::PoolTimedOut => StorageKind::Retryable,
-        sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => StorageKind::Closed,
-        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StorageKind::Corrupt,
-        _ => StorageKind::Other,
-    }
-}
-
-fn describe(error: &sqlx::Error) -> String {
-    match error {
-        sqlx::Error::Database(db) => {
-            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
-            let kind = match db.kind() {
-                sqlx::error::ErrorKind::UniqueViolation => "unique violation",
-                sqlx::error::ErrorKind::ForeignKeyViolation => "foreign key violation",
-                sqlx::error::ErrorKind::NotNullViolation => "not-null violation",
-                sqlx::error::ErrorKind::CheckViolation => "check violation",
-                _ => match code.as_str() {
-                    "40001" => "serialization failure",
-                    "40P01" => "deadlock detected",
-                    "57014" => "statement cancelled",
-                    c if c.starts_with("08") || c.starts_with("57P") => "connection failure",
-                    c if c.starts_with("28") => "authentication failed",
-                    "3D000" => "database does not exist",
-                    _ => "database error",
-                },
-            };
-            let mut text = format!("postgres {kind} (sqlstate {code})");
-            if let Some(table) = db.table() {
-                text.push_str(&format!(" on table {table}"));
-            }
-            if let Some(constraint) = db.constraint() {
-                text.push_str(&format!(" constraint {constraint}"));
-            }
-            text
-        }
-        sqlx::Error::Io(io) => format!("postgres connection failure: i/o error: {}", io.kind()),
-        sqlx::Error::Tls(_) => "postgres connection failure: tls error".into(),
-        sqlx::Error::Protocol(_) => "postgres protocol error".into(),
-        sqlx::Error::PoolTimedOut => "timed out waiting for a database connection".into(),
-        sqlx::Error::PoolClosed => "the store is closed".into(),
-        sqlx::Error::WorkerCrashed => "the database connection stopped".into(),
-        sqlx::Error::Configuration(_) => "invalid database configuration".into(),
-        sqlx::Error::RowNotFound => "expected row not found".into(),
-        sqlx::Error::Encode(_) => "could not encode a value".into(),
-        sqlx::Error::ColumnDecode { .. }
-        | sqlx::Error::Decode(_)
-        | sqlx::Error::ColumnNotFound(_)
-        | sqlx::Error::ColumnIndexOutOfBounds { .. } => "could not decode a stored value".into(),
-        sqlx::Error::Migrate(m) => match m.as_ref() {
-            MigrateError::Execute(e) | MigrateError::ExecuteMigration(e, _) => {
-                format!("migration failed: {}", describe(e))
-            }
-            other => format!("migration failed: {}", other.to_string().to_lowercase()),
-        },
-        _ => "database failure".into(),
-    }
-}
 
 /// Pool settings read from a `postgres://` URL's query parameters (carebase's
 /// own; every other parameter goes to sqlx unchanged).
@@ -222,15 +144,15 @@ async fn newer_schema(pool: &PgPool, migrator: &sqlx::migrate::Migrator) -> Resu
     let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
         .fetch_one(pool)
         .await
-        .map_err(db_error)?;
+        .map_err(db_error("newer_schema"))?;
     if !exists {
         return Ok(());
     }
     let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations")
         .fetch_all(pool)
         .await
-        .map_err(db_error)?;
-    crate::sqlite::check_schema_versions(&applied, migrator)
+        .map_err(db_error("newer_schema"))?;
+    crate::sqlite::check_schema_versions("postgres", &applied, migrator)
 }
 
 /// The PostgreSQL backend.
@@ -254,10 +176,17 @@ impl PostgresStore {
     /// Connects with explicit options (e.g. a test's `search_path`) and
     /// applies pending migrations.
     pub async fn connect(options: PgConnectOptions, pool: PgPoolOptions) -> Result<Self> {
-        let pool = pool.connect_with(options).await.map_err(db_error)?;
+        let pool = match pool.connect_with(options).await {
+            Ok(pool) => pool,
+            Err(sqlx::Error::PoolTimedOut) => return Err(error::unreachable("connect")),
+            Err(e) => return Err(db_error("connect")(e)),
+        };
         let migrator = sqlx::migrate!("./migrations/postgres");
         let migrated = match newer_schema(&pool, &migrator).await {
-            Ok(()) => migrator.run(&pool).await.map_err(|e| db_error(e.into())),
+            Ok(()) => migrator
+                .run(&pool)
+                .await
+                .map_err(|e| db_error("connect")(e.into())),
             Err(e) => Err(e),
         };
         if let Err(e) = migrated {
@@ -282,8 +211,98 @@ impl PostgresStore {
     }
 }
 
+/// How many times a change set is tried when PostgreSQL aborts it to
+/// resolve a deadlock or a serialization failure (40P01, 40001).
+const ATTEMPTS: u32 = 5;
+
+/// A few milliseconds that differ between racing writers, so they do not
+/// collide again in step (the random tail of a fresh UUID v7).
+fn jitter() -> u8 {
+    Uuid::now_v7().as_bytes()[15] % 8
+}
+
+/// One READ COMMITTED transaction through core's driver; any failure
+/// rolls it all back.
+async fn apply_once(pool: &PgPool, changes: ChangeSet, key: &AuditKey) -> Result<Applied> {
+    let mut tx = pool.begin().await.map_err(db_error("apply_once"))?;
+    match apply_changes(&mut Tx(&mut tx), changes, key).await {
+        Ok(applied) => {
+            tx.commit().await.map_err(db_error("apply_once"))?;
+            Ok(applied)
+        }
+        Err(e) => {
+            // The rule's error is what the caller needs; a failing rollback
+            // (e.g. a lost connection) still leaves nothing committed.
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+/// One write transaction: what core's driver writes through, one primitive
+/// per kind of write, implemented in each concern's module.
+pub(crate) struct Tx<'c>(&'c mut PgConnection);
+
+#[async_trait]
+impl Transaction for Tx<'_> {
+    /// `FOR KEY SHARE` holds the row against deletion (or a key change)
+    /// until this transaction ends, the lock a foreign key takes, so no
+    /// concurrent writer can leave the stored id dangling.
+    async fn exists(&mut self, reference: &Reference) -> Result<bool> {
+        let (table, key) = match reference.kind {
+            ReferenceKind::Patient => ("patients", "patient_id"),
+            ReferenceKind::Practitioner => ("practitioners", "id"),
+            ReferenceKind::Resource => ("resources", "id"),
+            ReferenceKind::VisitType => ("visit_types", "id"),
+        };
+        let sql = format!("SELECT 1 FROM {table} WHERE {key} = $1 FOR KEY SHARE");
+        let found: Option<i32> = sqlx::query_scalar(&sql)
+            .bind(reference.id)
+            .fetch_optional(&mut *self.0)
+            .await
+            .map_err(db_error("exists"))?;
+        Ok(found.is_some())
+    }
+}
+
+/// The conflict of an insert whose id is taken.
+pub(crate) fn already_exists(entity: &str) -> Error {
+    Error::Conflict {
+        detail: ConflictDetail::AlreadyExists {
+            entity: entity.to_owned(),
+        },
+    }
+}
+
+/// Whether `error` is PostgreSQL refusing a duplicate key of `constraint`.
+pub(crate) fn is_unique_violation(error: &sqlx::Error, constraint: &str) -> bool {
+    match error {
+        sqlx::Error::Database(db) => {
+            db.kind() == sqlx::error::ErrorKind::UniqueViolation
+                && db.constraint() == Some(constraint)
+        }
+        _ => false,
+    }
+}
+
+/// Runs one statement without results (savepoints, locks).
+pub(crate) async fn exec(conn: &mut PgConnection, sql: &str) -> Result<()> {
+    sqlx::query(sql)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error("exec"))?;
+    Ok(())
+}
+
 #[async_trait]
 impl Store for PostgresStore {
+    /// Applies `changes` atomically. A transaction PostgreSQL aborted to
+    /// break a deadlock or a serialization conflict wrote nothing, so it is
+    /// tried again, a bounded number of times with a short growing pause:
+    /// two bookers inserting overlapping appointments at the same instant
+    /// wait on each other in the exclusion constraint, and the one
+    /// PostgreSQL aborts should then find the winner committed and answer
+    /// `double_booking`.
     async fn apply(&self, changes: ChangeSet) -> Result<Applied> {
         // A poisoned lock still holds a whole key (it is only ever replaced).
         let key = self
@@ -291,162 +310,20 @@ impl Store for PostgresStore {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        write::apply(&self.pool, changes, &key).await
+        let mut attempt = 1;
+        loop {
+            match apply_once(&self.pool, changes.clone(), &key).await {
+                Err(e) if e.is_retryable() && attempt < ATTEMPTS => {
+                    let pause = 2u64.pow(attempt) + u64::from(jitter());
+                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                    attempt += 1;
+                }
+                done => return done,
+            }
+        }
     }
 
     fn use_audit_key(&self, key: AuditKey) {
         *self.audit_key.write().unwrap_or_else(|e| e.into_inner()) = key;
-    }
-
-    async fn audit_checkpoints(&self, after: u64, limit: u32) -> Result<Vec<AuditCheckpoint>> {
-        audit::checkpoints(&self.pool, after, limit).await
-    }
-
-    async fn latest_audit_checkpoint(&self) -> Result<Option<AuditCheckpoint>> {
-        audit::latest_checkpoint(&self.pool).await
-    }
-
-    async fn audit_checkpoint_heads(&self) -> Result<Vec<ChainHead>> {
-        audit::checkpoint_heads(&self.pool).await
-    }
-
-    async fn patient(&self, id: PatientId) -> Result<Option<Patient>> {
-        read::patient(&self.pool, id).await
-    }
-
-    async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<Patient>> {
-        read::search_patients(&self.pool, search).await
-    }
-
-    async fn duplicate_candidates(
-        &self,
-        patient: &Patient,
-        keys: &SearchKeys,
-        limit: u32,
-    ) -> Result<Vec<Patient>> {
-        read::duplicate_candidates(&self.pool, patient, keys, limit).await
-    }
-
-    async fn counter(&self, name: &str) -> Result<u64> {
-        read::counter(&self.pool, name).await
-    }
-
-    async fn allocate(&self, name: &str) -> Result<u64> {
-        write::allocate(&self.pool, name).await
-    }
-
-    async fn care_team(&self, patient: PatientId) -> Result<Vec<CareAssignment>> {
-        read::care_team(&self.pool, patient).await
-    }
-
-    async fn is_on_care_team(
-        &self,
-        patient: PatientId,
-        practitioner: PractitionerId,
-    ) -> Result<bool> {
-        read::is_on_care_team(&self.pool, patient, practitioner).await
-    }
-
-    async fn grant(&self, id: GrantId) -> Result<Option<BreakGlassGrant>> {
-        read::grant(&self.pool, id).await
-    }
-
-    async fn active_grant(
-        &self,
-        actor: ActorId,
-        patient: PatientId,
-        now: DateTime<Utc>,
-    ) -> Result<Option<BreakGlassGrant>> {
-        read::active_grant(&self.pool, actor, patient, now).await
-    }
-
-    async fn grants_awaiting_review(&self, limit: u32) -> Result<Vec<BreakGlassGrant>> {
-        read::grants_awaiting_review(&self.pool, limit).await
-    }
-
-    async fn merge(&self, id: MergeId) -> Result<Option<MergeRecord>> {
-        read::merge(&self.pool, id).await
-    }
-
-    async fn merges_for(&self, patient: PatientId) -> Result<Vec<MergeRecord>> {
-        read::merges_for(&self.pool, patient).await
-    }
-
-    async fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
-        read::audit_entries(&self.pool, query).await
-    }
-
-    async fn audit_heads(&self) -> Result<Vec<ChainHead>> {
-        read::audit_heads(&self.pool).await
-    }
-
-    async fn audit_chains(&self) -> Result<Vec<Option<PatientId>>> {
-        read::audit_chains(&self.pool).await
-    }
-
-    async fn audit_chain(
-        &self,
-        chain: Option<PatientId>,
-        from_seq: u64,
-        limit: u32,
-    ) -> Result<Vec<AuditEntry>> {
-        read::audit_chain(&self.pool, chain, from_seq, limit).await
-    }
-
-    async fn practitioner(&self, id: PractitionerId) -> Result<Option<Practitioner>> {
-        schedule_read::practitioner(&self.pool, id).await
-    }
-
-    async fn practitioners(&self) -> Result<Vec<Practitioner>> {
-        schedule_read::practitioners(&self.pool, &self.practitioners).await
-    }
-
-    async fn resource(&self, id: ResourceId) -> Result<Option<Resource>> {
-        schedule_read::resource(&self.pool, id).await
-    }
-
-    async fn resources(&self) -> Result<Vec<Resource>> {
-        schedule_read::resources(&self.pool).await
-    }
-
-    async fn visit_type(&self, id: VisitTypeId) -> Result<Option<VisitType>> {
-        schedule_read::visit_type(&self.pool, id).await
-    }
-
-    async fn visit_types(&self) -> Result<Vec<VisitType>> {
-        schedule_read::visit_types(&self.pool).await
-    }
-
-    async fn appointment(&self, id: AppointmentId) -> Result<Option<Appointment>> {
-        schedule_read::appointment(&self.pool, id).await
-    }
-
-    async fn appointments(&self, query: &AppointmentQuery) -> Result<Vec<Appointment>> {
-        schedule_read::appointments(&self.pool, query).await
-    }
-
-    async fn busy(&self, query: &BusyQuery) -> Result<Vec<BusySpan>> {
-        schedule_read::busy(&self.pool, query).await
-    }
-
-    async fn appointment_counts(&self, query: &CountQuery) -> Result<Vec<AppointmentCount>> {
-        schedule_read::appointment_counts(&self.pool, query).await
-    }
-
-    async fn due_reminders(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<DueReminder>> {
-        schedule_read::due_reminders(&self.pool, from, to, limit).await
-    }
-
-    async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<OutboxEvent>> {
-        read::events_after(&self.pool, after, limit).await
-    }
-
-    async fn consumer_position(&self, consumer: &str) -> Result<u64> {
-        read::consumer_position(&self.pool, consumer).await
     }
 }

@@ -15,8 +15,8 @@ use carebase::{Error, PatientId, Result, Role};
 
 /// A stored value could not be decoded. The message names the kind of
 /// value, never the value.
-pub(crate) fn corrupt(what: &str) -> Error {
-    Error::storage(format!("corrupt {what} in database"))
+pub(crate) fn corrupt(what: &'static str) -> Error {
+    crate::failure::corrupt("postgres", what)
 }
 
 /// A `u64` stored in a BIGINT column, bit for bit (lossless both ways).
@@ -50,12 +50,12 @@ pub(crate) fn parse_chain(key: Uuid) -> Option<PatientId> {
 }
 
 /// Serializes a value stored as a JSON text column.
-pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<String> {
-    serde_json::to_string(value).map_err(|_| Error::storage(format!("could not encode {what}")))
+pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T, what: &'static str) -> Result<String> {
+    serde_json::to_string(value).map_err(|_| crate::failure::unencodable("postgres", what))
 }
 
 /// Parses a JSON text column.
-pub(crate) fn from_json<T: DeserializeOwned>(text: &str, what: &str) -> Result<T> {
+pub(crate) fn from_json<T: DeserializeOwned>(text: &str, what: &'static str) -> Result<T> {
     serde_json::from_str(text).map_err(|_| corrupt(what))
 }
 

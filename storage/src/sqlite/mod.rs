@@ -12,104 +12,47 @@
 //! Locks: on Linux and Android SQLite's file locks are open file description
 //! locks (`locks`), so a host's own SQLite in the process can read the file
 //! without breaking them or deleting the WAL (`docs/sqlite-file.md`).
+//!
+//! One module per concern (`patients`, `access`, `audit`, `scheduling`,
+//! `outbox`) implements that concern's reads on [`SqliteStore`] and its
+//! write primitives on [`Tx`]; core's driver
+//! ([`carebase::store::apply_changes`]) calls them in its order.
 
+mod access;
 mod audit;
+mod error;
 mod locks;
-mod read;
+mod outbox;
+mod patients;
 mod rows;
-mod schedule;
-mod schedule_read;
-mod write;
+mod scheduling;
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use sqlx::migrate::MigrateError;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
 use sqlx::Row;
 use tokio::sync::Mutex;
 
 use crate::schedule::PractitionerCache;
 
-use carebase::access::{BreakGlassGrant, CareAssignment};
-use carebase::audit::{AuditCheckpoint, AuditEntry, AuditKey, AuditQuery, ChainHead};
-use carebase::events::OutboxEvent;
-use carebase::patient::normalize::SearchKeys;
-use carebase::patient::{MergeRecord, Patient, PatientSearch};
-use carebase::schedule::{
-    Appointment, AppointmentCount, AppointmentQuery, BusyQuery, BusySpan, CountQuery, DueReminder,
-    Practitioner, Resource, VisitType,
-};
-use carebase::store::{Applied, ChangeSet};
-use carebase::{
-    ActorId, AppointmentId, Error, GrantId, MergeId, PatientId, PractitionerId, ResourceId, Result,
-    StorageKind, Store, VisitTypeId,
-};
+use carebase::audit::AuditKey;
+use carebase::patient::PatientSearch;
+use carebase::store::{apply_changes, Applied, ChangeSet, Reference, ReferenceKind, Transaction};
+use carebase::{ConflictDetail, Error, Result, StorageKind, Store};
+
+pub(crate) use error::db_error;
+use rows::id_text;
 
 /// Connections in the pool of a file database.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 4;
 
 /// How long a writer waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Maps every sqlx failure to [`Error::Storage`]: the one place that decides
-/// what a database error says. Messages are lowercase and carry SQLite's own
-/// text (table and column names), never bound values.
-pub(crate) fn db_error(error: sqlx::Error) -> Error {
-    Error::storage_of(kind_of(&error), describe(&error))
-}
-
-/// What a host can do about a failure: retry a lost race (busy or locked
-/// database, no free connection in time), restore a damaged file, or read
-/// the message. SQLite's primary result code is the low byte of its
-/// extended code.
-fn kind_of(error: &sqlx::Error) -> StorageKind {
-    match error {
-        sqlx::Error::Database(db) => {
-            let primary = db
-                .code()
-                .and_then(|c| c.parse::<i32>().ok())
-                .map(|c| c & 0xff);
-            match primary {
-                Some(5 | 6) => StorageKind::Retryable,
-                Some(11 | 26) => StorageKind::Corrupt,
-                _ => StorageKind::Other,
-            }
-        }
-        sqlx::Error::PoolTimedOut => StorageKind::Retryable,
-        sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => StorageKind::Closed,
-        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StorageKind::Corrupt,
-        _ => StorageKind::Other,
-    }
-}
-
-fn describe(error: &sqlx::Error) -> String {
-    match error {
-        sqlx::Error::Database(db) => format!("database error: {}", db.message().to_lowercase()),
-        sqlx::Error::Io(io) => format!("i/o error: {}", io.kind()),
-        sqlx::Error::PoolTimedOut => "timed out waiting for a database connection".into(),
-        sqlx::Error::PoolClosed => "the store is closed".into(),
-        sqlx::Error::WorkerCrashed => "the database connection stopped".into(),
-        sqlx::Error::Configuration(_) => "invalid database configuration".into(),
-        sqlx::Error::RowNotFound => "expected row not found".into(),
-        sqlx::Error::Encode(_) => "could not encode a value".into(),
-        sqlx::Error::ColumnDecode { .. }
-        | sqlx::Error::Decode(_)
-        | sqlx::Error::ColumnNotFound(_)
-        | sqlx::Error::ColumnIndexOutOfBounds { .. } => "could not decode a stored value".into(),
-        sqlx::Error::Migrate(m) => match m.as_ref() {
-            MigrateError::Execute(e) | MigrateError::ExecuteMigration(e, _) => {
-                format!("migration failed: {}", describe(e))
-            }
-            other => format!("migration failed: {}", other.to_string().to_lowercase()),
-        },
-        _ => "database failure".into(),
-    }
-}
 
 /// Options for a database URL: `sqlite::memory:`, `sqlite://path` or
 /// `sqlite:path`. Returns whether the database lives in memory.
@@ -125,7 +68,7 @@ pub(crate) fn options_for(url: &str) -> Result<(SqliteConnectOptions, bool)> {
     if path.is_empty() && !memory {
         return Err(Error::storage("the sqlite url names no database file"));
     }
-    let options = SqliteConnectOptions::from_str(url).map_err(db_error)?;
+    let options = SqliteConnectOptions::from_str(url).map_err(db_error("options_for"))?;
     let options = options.foreign_keys(true).busy_timeout(BUSY_TIMEOUT);
     if memory {
         return Ok((options, true));
@@ -195,21 +138,23 @@ async fn newer_schema(pool: &SqlitePool, migrator: &sqlx::migrate::Migrator) -> 
     )
     .fetch_optional(pool)
     .await
-    .map_err(db_error)?;
+    .map_err(db_error("newer_schema"))?;
     if exists.is_none() {
         return Ok(());
     }
     let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations")
         .fetch_all(pool)
         .await
-        .map_err(db_error)?;
-    check_schema_versions(&applied, migrator)
+        .map_err(db_error("newer_schema"))?;
+    check_schema_versions("sqlite", &applied, migrator)
 }
 
 /// Fails when `applied` (the versions in `_sqlx_migrations`) holds one that
 /// `migrator` does not embed: a newer carebase wrote this database, and
-/// migrating or using it could corrupt it. Shared by both SQL backends.
+/// migrating or using it could corrupt it. Shared by both SQL backends
+/// (`backend` names the one asking, for the failure's event).
 pub(crate) fn check_schema_versions(
+    backend: &'static str,
     applied: &[i64],
     migrator: &sqlx::migrate::Migrator,
 ) -> Result<()> {
@@ -220,12 +165,16 @@ pub(crate) fn check_schema_versions(
         .filter(|v| !migrator.iter().any(|m| m.version == *v))
         .max();
     match unknown {
-        Some(version) => Err(Error::storage_of(
-            StorageKind::SchemaTooNew,
-            format!(
+        Some(version) => Err(crate::failure::report(crate::failure::Failure {
+            backend,
+            operation: "open",
+            kind: StorageKind::SchemaTooNew,
+            code: String::new(),
+            cause: "schema_version",
+            message: format!(
                 "database schema version {version} is newer than this carebase (knows up to {known})"
             ),
-        )),
+        })),
         None => Ok(()),
     }
 }
@@ -277,10 +226,16 @@ impl SqliteStore {
         if max_connections == 1 {
             pool = pool.min_connections(1);
         }
-        let pool = pool.connect_with(options).await.map_err(db_error)?;
+        let pool = pool
+            .connect_with(options)
+            .await
+            .map_err(db_error("connect"))?;
         let migrator = sqlx::migrate!("./migrations/sqlite");
         let migrated = match newer_schema(&pool, &migrator).await {
-            Ok(()) => migrator.run(&pool).await.map_err(|e| db_error(e.into())),
+            Ok(()) => migrator
+                .run(&pool)
+                .await
+                .map_err(|e| db_error("connect")(e.into())),
             Err(e) => Err(e),
         };
         if let Err(e) = migrated {
@@ -316,16 +271,70 @@ impl SqliteStore {
     /// runs for `search` (for tests that the indexes are used).
     #[doc(hidden)]
     pub async fn explain_search(&self, search: &PatientSearch) -> Result<Vec<String>> {
-        let mut q = read::search_query(search, true);
-        let rows = q.build().fetch_all(&self.pool).await.map_err(db_error)?;
+        let mut q = patients::search_query(search, true);
+        let rows = q
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error("explain_search"))?;
         rows.iter()
-            .map(|r| r.try_get::<String, _>("detail").map_err(db_error))
+            .map(|r| {
+                r.try_get::<String, _>("detail")
+                    .map_err(db_error("explain_search"))
+            })
             .collect()
+    }
+}
+
+/// One write transaction (`BEGIN IMMEDIATE`): what core's driver writes
+/// through, one primitive per kind of write, implemented in each concern's
+/// module.
+pub(crate) struct Tx<'c>(&'c mut SqliteConnection);
+
+#[async_trait]
+impl Transaction for Tx<'_> {
+    /// Writers are serialized and nothing deletes these records, so the
+    /// answer holds until commit.
+    async fn exists(&mut self, reference: &Reference) -> Result<bool> {
+        let table = match reference.kind {
+            ReferenceKind::Patient => "patients",
+            ReferenceKind::Practitioner => "practitioners",
+            ReferenceKind::Resource => "resources",
+            ReferenceKind::VisitType => "visit_types",
+        };
+        let found: Option<i64> = sqlx::query_scalar(&format!("SELECT 1 FROM {table} WHERE id = ?"))
+            .bind(id_text(reference.id))
+            .fetch_optional(&mut *self.0)
+            .await
+            .map_err(db_error("exists"))?;
+        Ok(found.is_some())
+    }
+}
+
+/// The conflict of an insert whose id is taken.
+pub(crate) fn already_exists(entity: &str) -> Error {
+    Error::Conflict {
+        detail: ConflictDetail::AlreadyExists {
+            entity: entity.to_owned(),
+        },
+    }
+}
+
+/// Whether `error` is SQLite refusing a duplicate key of `table` (its
+/// message names the table and columns, e.g. `patients.id`).
+pub(crate) fn is_unique_violation(error: &sqlx::Error, table: &str) -> bool {
+    match error {
+        sqlx::Error::Database(db) => {
+            db.kind() == sqlx::error::ErrorKind::UniqueViolation && db.message().contains(table)
+        }
+        _ => false,
     }
 }
 
 #[async_trait]
 impl Store for SqliteStore {
+    /// One `BEGIN IMMEDIATE` transaction through core's driver; any
+    /// failure rolls it all back.
     async fn apply(&self, changes: ChangeSet) -> Result<Applied> {
         // A poisoned lock still holds a whole key (it is only ever replaced).
         let key = self
@@ -334,163 +343,26 @@ impl Store for SqliteStore {
             .unwrap_or_else(|e| e.into_inner())
             .clone();
         let _writer = self.writer.lock().await;
-        write::apply(&self.pool, changes, &key).await
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_error("apply"))?;
+        match apply_changes(&mut Tx(&mut tx), changes, &key).await {
+            Ok(applied) => {
+                tx.commit().await.map_err(db_error("apply"))?;
+                Ok(applied)
+            }
+            Err(e) => {
+                // The rule's error is what the caller needs; a failing
+                // rollback still leaves nothing committed.
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        }
     }
 
     fn use_audit_key(&self, key: AuditKey) {
         *self.audit_key.write().unwrap_or_else(|e| e.into_inner()) = key;
-    }
-
-    async fn audit_checkpoints(&self, after: u64, limit: u32) -> Result<Vec<AuditCheckpoint>> {
-        audit::checkpoints(&self.pool, after, limit).await
-    }
-
-    async fn latest_audit_checkpoint(&self) -> Result<Option<AuditCheckpoint>> {
-        audit::latest_checkpoint(&self.pool).await
-    }
-
-    async fn audit_checkpoint_heads(&self) -> Result<Vec<ChainHead>> {
-        audit::checkpoint_heads(&self.pool).await
-    }
-
-    async fn patient(&self, id: PatientId) -> Result<Option<Patient>> {
-        read::patient(&self.pool, id).await
-    }
-
-    async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<Patient>> {
-        read::search_patients(&self.pool, search).await
-    }
-
-    async fn duplicate_candidates(
-        &self,
-        patient: &Patient,
-        keys: &SearchKeys,
-        limit: u32,
-    ) -> Result<Vec<Patient>> {
-        read::duplicate_candidates(&self.pool, patient, keys, limit).await
-    }
-
-    async fn counter(&self, name: &str) -> Result<u64> {
-        read::counter(&self.pool, name).await
-    }
-
-    async fn allocate(&self, name: &str) -> Result<u64> {
-        let _writer = self.writer.lock().await;
-        write::allocate(&self.pool, name).await
-    }
-
-    async fn care_team(&self, patient: PatientId) -> Result<Vec<CareAssignment>> {
-        read::care_team(&self.pool, patient).await
-    }
-
-    async fn is_on_care_team(
-        &self,
-        patient: PatientId,
-        practitioner: PractitionerId,
-    ) -> Result<bool> {
-        read::is_on_care_team(&self.pool, patient, practitioner).await
-    }
-
-    async fn grant(&self, id: GrantId) -> Result<Option<BreakGlassGrant>> {
-        read::grant(&self.pool, id).await
-    }
-
-    async fn active_grant(
-        &self,
-        actor: ActorId,
-        patient: PatientId,
-        now: DateTime<Utc>,
-    ) -> Result<Option<BreakGlassGrant>> {
-        read::active_grant(&self.pool, actor, patient, now).await
-    }
-
-    async fn grants_awaiting_review(&self, limit: u32) -> Result<Vec<BreakGlassGrant>> {
-        read::grants_awaiting_review(&self.pool, limit).await
-    }
-
-    async fn merge(&self, id: MergeId) -> Result<Option<MergeRecord>> {
-        read::merge(&self.pool, id).await
-    }
-
-    async fn merges_for(&self, patient: PatientId) -> Result<Vec<MergeRecord>> {
-        read::merges_for(&self.pool, patient).await
-    }
-
-    async fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
-        read::audit_entries(&self.pool, query).await
-    }
-
-    async fn audit_heads(&self) -> Result<Vec<ChainHead>> {
-        read::audit_heads(&self.pool).await
-    }
-
-    async fn audit_chains(&self) -> Result<Vec<Option<PatientId>>> {
-        read::audit_chains(&self.pool).await
-    }
-
-    async fn audit_chain(
-        &self,
-        chain: Option<PatientId>,
-        from_seq: u64,
-        limit: u32,
-    ) -> Result<Vec<AuditEntry>> {
-        read::audit_chain(&self.pool, chain, from_seq, limit).await
-    }
-
-    async fn practitioner(&self, id: PractitionerId) -> Result<Option<Practitioner>> {
-        schedule_read::practitioner(&self.pool, id).await
-    }
-
-    async fn practitioners(&self) -> Result<Vec<Practitioner>> {
-        schedule_read::practitioners(&self.pool, &self.practitioners).await
-    }
-
-    async fn resource(&self, id: ResourceId) -> Result<Option<Resource>> {
-        schedule_read::resource(&self.pool, id).await
-    }
-
-    async fn resources(&self) -> Result<Vec<Resource>> {
-        schedule_read::resources(&self.pool).await
-    }
-
-    async fn visit_type(&self, id: VisitTypeId) -> Result<Option<VisitType>> {
-        schedule_read::visit_type(&self.pool, id).await
-    }
-
-    async fn visit_types(&self) -> Result<Vec<VisitType>> {
-        schedule_read::visit_types(&self.pool).await
-    }
-
-    async fn appointment(&self, id: AppointmentId) -> Result<Option<Appointment>> {
-        schedule_read::appointment(&self.pool, id).await
-    }
-
-    async fn appointments(&self, query: &AppointmentQuery) -> Result<Vec<Appointment>> {
-        schedule_read::appointments(&self.pool, query).await
-    }
-
-    async fn busy(&self, query: &BusyQuery) -> Result<Vec<BusySpan>> {
-        schedule_read::busy(&self.pool, query).await
-    }
-
-    async fn appointment_counts(&self, query: &CountQuery) -> Result<Vec<AppointmentCount>> {
-        schedule_read::appointment_counts(&self.pool, query).await
-    }
-
-    async fn due_reminders(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<DueReminder>> {
-        schedule_read::due_reminders(&self.pool, from, to, limit).await
-    }
-
-    async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<OutboxEvent>> {
-        read::events_after(&self.pool, after, limit).await
-    }
-
-    async fn consumer_position(&self, consumer: &str) -> Result<u64> {
-        read::consumer_position(&self.pool, consumer).await
     }
 }

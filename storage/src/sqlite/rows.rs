@@ -14,8 +14,8 @@ use carebase::{Error, PatientId, Result, Role};
 
 /// A stored value could not be decoded: the database was edited by hand or
 /// is damaged. The message names the kind of value, never the value.
-pub(crate) fn corrupt(what: &str) -> Error {
-    Error::storage(format!("corrupt {what} in database"))
+pub(crate) fn corrupt(what: &'static str) -> Error {
+    crate::failure::corrupt("sqlite", what)
 }
 
 /// Canonical text form of an id: lowercase, hyphenated (text order == uuid order).
@@ -24,14 +24,17 @@ pub(crate) fn id_text(id: Uuid) -> String {
 }
 
 /// Parses a stored id.
-pub(crate) fn parse_id<T: From<Uuid>>(text: &str, what: &str) -> Result<T> {
+pub(crate) fn parse_id<T: From<Uuid>>(text: &str, what: &'static str) -> Result<T> {
     Uuid::parse_str(text)
         .map(T::from)
         .map_err(|_| corrupt(what))
 }
 
 /// Parses an optional stored id.
-pub(crate) fn parse_opt_id<T: From<Uuid>>(text: Option<&str>, what: &str) -> Result<Option<T>> {
+pub(crate) fn parse_opt_id<T: From<Uuid>>(
+    text: Option<&str>,
+    what: &'static str,
+) -> Result<Option<T>> {
     text.map(|t| parse_id(t, what)).transpose()
 }
 
@@ -88,12 +91,12 @@ pub(crate) fn parse_chain(key: &str) -> Result<Option<PatientId>> {
 }
 
 /// Serializes a value stored as a JSON column.
-pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<String> {
-    serde_json::to_string(value).map_err(|_| Error::storage(format!("could not encode {what}")))
+pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T, what: &'static str) -> Result<String> {
+    serde_json::to_string(value).map_err(|_| crate::failure::unencodable("sqlite", what))
 }
 
 /// Parses a JSON column.
-pub(crate) fn from_json<T: DeserializeOwned>(text: &str, what: &str) -> Result<T> {
+pub(crate) fn from_json<T: DeserializeOwned>(text: &str, what: &'static str) -> Result<T> {
     serde_json::from_str(text).map_err(|_| corrupt(what))
 }
 

@@ -1,0 +1,106 @@
+//! Care teams and break-the-glass grants, as every store must keep them.
+
+use std::sync::Arc;
+
+use super::patients::insert;
+use super::{at, patient};
+use crate::access::{BreakGlassGrant, CareAssignment};
+use crate::ids::{ActorId, GrantId, PractitionerId};
+use crate::store::{CareTeamWrite, ChangeSet, GrantWrite, Store};
+
+pub async fn care_team_assign_and_remove(store: Arc<dyn Store>) {
+    let p = patient("Care", "Team", (1990, 1, 1));
+    insert(&store, &p).await;
+    let pr = PractitionerId::new();
+    let assign = CareAssignment {
+        patient: p.id,
+        practitioner: pr,
+        assigned_by: ActorId::new(),
+        assigned_at: at(3),
+    };
+    let write = |w| ChangeSet::default().care_team(w);
+    store
+        .apply(write(CareTeamWrite::Assign(assign.clone())))
+        .await
+        .unwrap();
+    assert!(store.is_on_care_team(p.id, pr).await.unwrap());
+    assert_eq!(store.care_team(p.id).await.unwrap(), vec![assign.clone()]);
+    let again = store
+        .apply(write(CareTeamWrite::Assign(assign)))
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), "conflict");
+    let remove = || {
+        write(CareTeamWrite::Remove {
+            patient: p.id,
+            practitioner: pr,
+        })
+    };
+    store.apply(remove()).await.unwrap();
+    assert!(!store.is_on_care_team(p.id, pr).await.unwrap());
+    assert_eq!(store.apply(remove()).await.unwrap_err().code(), "not_found");
+}
+
+pub async fn break_glass_grants_window_and_single_review(store: Arc<dyn Store>) {
+    let p = patient("Glass", "Break", (1990, 1, 1));
+    insert(&store, &p).await;
+    let actor = ActorId::new();
+    let grant = BreakGlassGrant {
+        id: GrantId::new(),
+        actor,
+        patient: p.id,
+        reason: "unconscious in er".into(),
+        granted_at: at(0),
+        expires_at: at(3600),
+        reviewed_by: None,
+        reviewed_at: None,
+        review_note: None,
+    };
+    let write = |w| ChangeSet::default().grant(w);
+    store
+        .apply(write(GrantWrite::Insert(grant.clone())))
+        .await
+        .unwrap();
+    assert_eq!(store.grant(grant.id).await.unwrap(), Some(grant.clone()));
+    assert_eq!(
+        store
+            .active_grant(actor, p.id, at(10))
+            .await
+            .unwrap()
+            .map(|g| g.id),
+        Some(grant.id)
+    );
+    assert_eq!(
+        store.active_grant(actor, p.id, at(3600)).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .active_grant(ActorId::new(), p.id, at(10))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(store.grants_awaiting_review(10).await.unwrap().len(), 1);
+    let review = || {
+        write(GrantWrite::Review {
+            id: grant.id,
+            by: ActorId::new(),
+            at: at(7200),
+            note: Some("ok".into()),
+        })
+    };
+    store.apply(review()).await.unwrap();
+    assert_eq!(store.apply(review()).await.unwrap_err().code(), "conflict");
+    assert!(store.grants_awaiting_review(10).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .grant(grant.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .review_note
+            .as_deref(),
+        Some("ok")
+    );
+}

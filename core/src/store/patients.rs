@@ -1,0 +1,163 @@
+//! The patient concern of the port: the register (records, their search
+//! keys, identifier uniqueness, numbering sequences) and the merge log.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::ChangeSet;
+use crate::ids::{ActorId, MergeId, PatientId};
+use crate::patient::normalize::{search_keys, SearchKeys};
+use crate::patient::{MergeRecord, Patient, PatientSearch};
+use crate::Result;
+
+/// A patient write with its precondition, and the search keys core
+/// computed for it (with the clinic's settings): the store indexes exactly
+/// these and never derives keys itself.
+// Change sets are short-lived and moved once; boxing the record buys nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum PatientWrite {
+    /// A new record (version 1); its identifiers must be free.
+    Insert {
+        /// The record.
+        patient: Patient,
+        /// Its search keys.
+        keys: SearchKeys,
+    },
+    /// A new state of an existing record; the stored version must equal
+    /// `expected_version` and `patient.version` must be `expected_version + 1`.
+    Update {
+        /// The new state.
+        patient: Patient,
+        /// Its search keys (they replace the stored ones).
+        keys: SearchKeys,
+        /// The version the rule was applied to.
+        expected_version: u64,
+    },
+}
+
+impl PatientWrite {
+    /// Inserts `patient` with the keys of a clinic whose phone region is
+    /// `phone_region` (see [`crate::patient::normalize::search_keys`]).
+    pub fn insert(patient: Patient, phone_region: Option<&str>) -> Self {
+        let keys = search_keys(&patient.details, phone_region);
+        Self::Insert { patient, keys }
+    }
+
+    /// Updates to `patient` from `expected_version`, with the keys of a
+    /// clinic whose phone region is `phone_region`.
+    pub fn update(patient: Patient, expected_version: u64, phone_region: Option<&str>) -> Self {
+        let keys = search_keys(&patient.details, phone_region);
+        Self::Update {
+            patient,
+            keys,
+            expected_version,
+        }
+    }
+}
+
+/// A merge-log write.
+// Short-lived and moved once; boxing the record buys nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum MergeWrite {
+    /// Records a merge.
+    Insert(MergeRecord),
+    /// Marks a merge undone; an already undone one is a conflict.
+    Undo {
+        /// The merge.
+        id: MergeId,
+        /// Who undid it.
+        by: ActorId,
+        /// When.
+        at: DateTime<Utc>,
+    },
+}
+
+/// What a change set writes to the register and the merge log.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PatientChanges {
+    /// Patient inserts and updates, in order.
+    pub records: Vec<PatientWrite>,
+    /// Merge-log writes, in order.
+    pub merges: Vec<MergeWrite>,
+}
+
+impl ChangeSet {
+    /// Adds a patient insert or update.
+    pub fn patient(mut self, write: PatientWrite) -> Self {
+        self.patients.records.push(write);
+        self
+    }
+
+    /// Adds a merge-log write.
+    pub fn merge(mut self, write: MergeWrite) -> Self {
+        self.patients.merges.push(write);
+        self
+    }
+}
+
+/// Reads of the register and the merge log.
+#[async_trait]
+pub trait PatientStore: Send + Sync {
+    /// One patient by id (merged and inactive ones too).
+    async fn patient(&self, id: PatientId) -> Result<Option<Patient>>;
+    /// Patients matching a normalized search, ordered by id, after the cursor.
+    async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<Patient>>;
+    /// Active, unmerged patients other than `patient` that share a blocking
+    /// key with it: a name token, birth date, phone or email (of `keys`,
+    /// computed by core) or identifier value.
+    async fn duplicate_candidates(
+        &self,
+        patient: &Patient,
+        keys: &SearchKeys,
+        limit: u32,
+    ) -> Result<Vec<Patient>>;
+    /// Current value of a named sequence (0 when nothing was allocated).
+    async fn counter(&self, name: &str) -> Result<u64>;
+    /// Atomically allocates the next number of a named sequence (1, 2, …)
+    /// in its own transaction, like a database sequence: concurrent callers
+    /// never get the same number; a number whose use later fails is skipped,
+    /// never reused.
+    async fn allocate(&self, name: &str) -> Result<u64>;
+    /// One merge by id.
+    async fn merge(&self, id: MergeId) -> Result<Option<MergeRecord>>;
+    /// Merges where the patient is survivor or merged, oldest first.
+    async fn merges_for(&self, patient: PatientId) -> Result<Vec<MergeRecord>>;
+}
+
+/// The register's write primitives, inside a backend's transaction.
+#[async_trait]
+pub trait PatientWrites: Send {
+    /// Inserts or updates one record and replaces its search keys. An
+    /// insert of an existing id is `already_exists`; an update whose
+    /// expected version is not the stored one is a stale-version conflict
+    /// (`not_found` when there is none); an identifier another patient
+    /// holds is `DuplicateIdentifier` naming its system.
+    async fn write_patient(&mut self, write: PatientWrite) -> Result<()>;
+    /// Records a merge, or marks one undone (`not_found` when missing,
+    /// `already undone` when it was).
+    async fn write_merge(&mut self, write: MergeWrite) -> Result<()>;
+}
+
+/// The records, in order.
+pub(super) async fn write_records<T: PatientWrites + ?Sized>(
+    tx: &mut T,
+    records: Vec<PatientWrite>,
+) -> Result<()> {
+    for write in records {
+        tx.write_patient(write).await?;
+    }
+    Ok(())
+}
+
+/// The merge log, in order.
+pub(super) async fn write_merges<T: PatientWrites + ?Sized>(
+    tx: &mut T,
+    merges: Vec<MergeWrite>,
+) -> Result<()> {
+    for write in merges {
+        tx.write_merge(write).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,478 @@
+//! The register and the merge log in PostgreSQL. The guarantees come from
+//! the database, not from this process (many processes may write one
+//! database):
+//!
+//! - identifier uniqueness: the primary key of `patient_identifiers`
+//!   (a unique violation is mapped to `DuplicateIdentifier{system}` after a
+//!   re-check names the system);
+//! - versions: `UPDATE … WHERE patient_id = $1 AND version = $2` (0 rows:
+//!   stale or missing); once-only undos lock their row `FOR UPDATE`;
+//! - sequences: one atomic upsert per number.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use carebase::patient::normalize::SearchKeys;
+use carebase::patient::{MergeRecord, Patient, PatientSearch};
+use carebase::store::{MergeWrite, PatientStore, PatientWrite, PatientWrites};
+use carebase::{ConflictDetail, Error, MergeId, PatientId, Result, StorageKind};
+
+use super::error::db_error;
+use super::rows::{from_db, to_db, to_json, MergeRow, PatientRow, PATIENT_COLUMNS};
+use super::{already_exists, exec, is_unique_violation, PostgresStore, Tx};
+use crate::failure::detected;
+
+/// Upper bound of a prefix range: under `COLLATE "C"` (byte order) every
+/// string starting with `prefix` sorts below `prefix` + U+10FFFF.
+fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
+fn into_patients(rows: Vec<PatientRow>) -> Result<Vec<Patient>> {
+    rows.into_iter().map(PatientRow::into_patient).collect()
+}
+
+/// The statement behind [`search_patients`], with its arguments bound.
+pub(crate) fn search_query(search: &PatientSearch) -> QueryBuilder<'static, Postgres> {
+    let mut q = QueryBuilder::new(format!(
+        "SELECT {PATIENT_COLUMNS} FROM patients p WHERE TRUE"
+    ));
+    for prefix in &search.name_prefixes {
+        q.push(" AND p.patient_id IN (SELECT patient_id FROM patient_name_tokens WHERE token >= ")
+            .push_bind(prefix.clone())
+            .push(" AND token < ")
+            .push_bind(prefix_end(prefix))
+            .push(")");
+    }
+    if let Some(date) = search.birth_date {
+        q.push(" AND p.birth_date = ").push_bind(date);
+    }
+    match (&search.identifier_system, &search.identifier_value) {
+        (system, Some(value)) => {
+            q.push(
+                " AND p.patient_id IN (SELECT patient_id FROM patient_identifiers WHERE value = ",
+            )
+            .push_bind(value.clone());
+            if let Some(system) = system {
+                q.push(" AND system = ").push_bind(system.clone());
+            }
+            q.push(")");
+        }
+        (Some(system), None) => {
+            q.push(
+                " AND p.patient_id IN (SELECT patient_id FROM patient_identifiers WHERE system = ",
+            )
+            .push_bind(system.clone())
+            .push(")");
+        }
+        (None, None) => {}
+    }
+    if let Some(phone) = &search.phone {
+        q.push(" AND p.patient_id IN (SELECT patient_id FROM patient_phones WHERE phone = ")
+            .push_bind(phone.clone())
+            .push(")");
+    }
+    if let Some(email) = &search.email {
+        q.push(" AND p.patient_id IN (SELECT patient_id FROM patient_emails WHERE email = ")
+            .push_bind(email.clone())
+            .push(")");
+    }
+    if let Some(gender) = search.gender {
+        q.push(" AND p.gender = ").push_bind(gender.as_str());
+    }
+    if let Some(active) = search.active {
+        q.push(" AND p.active = ").push_bind(active);
+    }
+    if let Some(after) = search.after {
+        q.push(" AND p.patient_id > ").push_bind(after.0);
+    }
+    q.push(" ORDER BY p.patient_id LIMIT ")
+        .push_bind(i64::from(search.limit));
+    q
+}
+
+fn bind_row<'q>(query: Query<'q>, p: &'q Patient, details: &'q str) -> Query<'q> {
+    query
+        .bind(to_db(p.version))
+        .bind(p.active)
+        .bind(p.merged_into.map(|m| m.0))
+        .bind(p.created_at)
+        .bind(p.updated_at)
+        .bind(p.details.gender.map(|g| g.as_str()))
+        .bind(p.details.birth_date)
+        .bind(details)
+}
+
+/// Inserts a new record (an existing id fails on the primary key).
+async fn insert_patient(
+    conn: &mut PgConnection,
+    p: &Patient,
+    details: &str,
+) -> std::result::Result<u64, sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO patients (patient_id, {PATIENT_ROW}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    );
+    let done = bind_row(sqlx::query(&sql).bind(p.id.0), p, details)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Replaces a record only if it still has `expected_version`.
+async fn update_patient(
+    conn: &mut PgConnection,
+    p: &Patient,
+    expected_version: u64,
+    details: &str,
+) -> std::result::Result<u64, sqlx::Error> {
+    let sql = format!(
+        "UPDATE patients SET ({PATIENT_ROW}) = ($1, $2, $3, $4, $5, $6, $7, $8) \
+         WHERE patient_id = $9 AND version = $10"
+    );
+    let done = bind_row(sqlx::query(&sql), p, details)
+        .bind(p.id.0)
+        .bind(to_db(expected_version))
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// After an update matched no row: a stale version or a missing record.
+async fn stale_or_missing(conn: &mut PgConnection, p: &Patient, expected_version: u64) -> Error {
+    let stored: std::result::Result<Option<i64>, sqlx::Error> =
+        sqlx::query_scalar("SELECT version FROM patients WHERE patient_id = $1")
+            .bind(p.id.0)
+            .fetch_optional(&mut *conn)
+            .await;
+    match stored {
+        Ok(Some(v)) => Error::stale("patient", expected_version, from_db(v)),
+        Ok(None) => Error::not_found("patient"),
+        Err(e) => db_error("stale_or_missing")(e),
+    }
+}
+
+/// Replaces the search keys of a patient with the ones core computes. The
+/// identifier insert runs under a savepoint so a unique violation leaves the
+/// transaction usable for the re-check that names the system.
+async fn replace_keys(
+    conn: &mut PgConnection,
+    p: &Patient,
+    keys: &SearchKeys,
+    existing: bool,
+) -> Result<()> {
+    let id = p.id.0;
+    if existing {
+        for table in [
+            "patient_identifiers",
+            "patient_name_tokens",
+            "patient_phones",
+            "patient_emails",
+        ] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE patient_id = $1"))
+                .bind(id)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_error("replace_keys"))?;
+        }
+    }
+    if !p.details.identifiers.is_empty() {
+        let systems: Vec<&str> = p
+            .details
+            .identifiers
+            .iter()
+            .map(|i| i.system.as_str())
+            .collect();
+        let values: Vec<&str> = p
+            .details
+            .identifiers
+            .iter()
+            .map(|i| i.value.as_str())
+            .collect();
+        exec(conn, "SAVEPOINT carebase_identifiers").await?;
+        let claimed = sqlx::query(
+            "INSERT INTO patient_identifiers (system, value, patient_id) \
+             SELECT s, v, $3 FROM UNNEST($1::text[], $2::text[]) AS k (s, v)",
+        )
+        .bind(&systems)
+        .bind(&values)
+        .bind(id)
+        .execute(&mut *conn)
+        .await;
+        match claimed {
+            Ok(_) => exec(conn, "RELEASE SAVEPOINT carebase_identifiers").await?,
+            Err(e) if is_unique_violation(&e, "patient_identifiers_unique") => {
+                exec(conn, "ROLLBACK TO SAVEPOINT carebase_identifiers").await?;
+                return Err(identifier_conflict(conn, p).await);
+            }
+            Err(e) => return Err(db_error("replace_keys")(e)),
+        }
+    }
+    for (table, column, values) in [
+        ("patient_name_tokens", "token", &keys.name_tokens),
+        ("patient_phones", "phone", &keys.phones),
+        ("patient_emails", "email", &keys.emails),
+    ] {
+        if values.is_empty() {
+            continue;
+        }
+        sqlx::query(&format!(
+            "INSERT INTO {table} ({column}, patient_id) \
+             SELECT DISTINCT k, $2 FROM UNNEST($1::text[]) AS k ON CONFLICT DO NOTHING"
+        ))
+        .bind(values)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error("replace_keys"))?;
+    }
+    Ok(())
+}
+
+/// After a failed claim: the first identifier another patient holds (a
+/// committed holder, visible to this statement at READ COMMITTED) names the
+/// conflicting system.
+async fn identifier_conflict(conn: &mut PgConnection, p: &Patient) -> Error {
+    for ident in &p.details.identifiers {
+        let owner: std::result::Result<Option<Uuid>, sqlx::Error> = sqlx::query_scalar(
+            "SELECT patient_id FROM patient_identifiers WHERE system = $1 AND value = $2",
+        )
+        .bind(&ident.system)
+        .bind(&ident.value)
+        .fetch_optional(&mut *conn)
+        .await;
+        match owner {
+            Ok(Some(owner)) if owner != p.id.0 => {
+                return Error::Conflict {
+                    detail: ConflictDetail::DuplicateIdentifier {
+                        system: ident.system.clone(),
+                    },
+                }
+            }
+            Ok(_) => {}
+            Err(e) => return db_error("identifier_conflict")(e),
+        }
+    }
+    // The same identifier twice in one record.
+    if let Some(system) = repeated_system(p) {
+        return Error::Conflict {
+            detail: ConflictDetail::DuplicateIdentifier { system },
+        };
+    }
+    // The holder released the identifier after the database refused ours:
+    // a race, which the store's retry runs again.
+    detected(
+        "postgres",
+        "identifier_conflict",
+        StorageKind::Retryable,
+        "identifier uniqueness failed without a holder",
+    )
+}
+
+fn repeated_system(p: &Patient) -> Option<String> {
+    let mut seen = BTreeSet::new();
+    p.details
+        .identifiers
+        .iter()
+        .find(|i| !seen.insert((i.system.as_str(), i.value.as_str())))
+        .map(|i| i.system.clone())
+}
+
+async fn insert_merge(conn: &mut PgConnection, m: &MergeRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO merges (id, patient_id, merged_patient_id, merged_at, \
+         unmerged_by, unmerged_at, record) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (patient_id, id) DO UPDATE SET merged_patient_id = EXCLUDED.merged_patient_id, \
+         merged_at = EXCLUDED.merged_at, unmerged_by = EXCLUDED.unmerged_by, \
+         unmerged_at = EXCLUDED.unmerged_at, record = EXCLUDED.record",
+    )
+    .bind(m.id.0)
+    .bind(m.survivor.0)
+    .bind(m.merged.0)
+    .bind(m.merged_at)
+    .bind(m.unmerged_by.map(|a| a.0))
+    .bind(m.unmerged_at)
+    .bind(to_json(m, "merge record")?)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error("insert_merge"))?;
+    Ok(())
+}
+
+/// The stored columns of a patient after its id, in one order for both
+/// statements below.
+const PATIENT_ROW: &str =
+    "version, active, merged_into, created_at, updated_at, gender, birth_date, details";
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+#[async_trait]
+impl PatientStore for PostgresStore {
+    async fn patient(&self, id: PatientId) -> Result<Option<Patient>> {
+        let pool = &self.pool;
+        let row: Option<PatientRow> = sqlx::query_as(&format!(
+            "SELECT {PATIENT_COLUMNS} FROM patients p WHERE p.patient_id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_error("patient"))?;
+        row.map(PatientRow::into_patient).transpose()
+    }
+
+    async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<Patient>> {
+        let pool = &self.pool;
+        let mut q = search_query(search);
+        let rows: Vec<PatientRow> = q
+            .build_query_as()
+            .fetch_all(pool)
+            .await
+            .map_err(db_error("search_patients"))?;
+        into_patients(rows)
+    }
+
+    async fn duplicate_candidates(
+        &self,
+        patient: &Patient,
+        keys: &SearchKeys,
+        limit: u32,
+    ) -> Result<Vec<Patient>> {
+        let pool = &self.pool;
+        let identifiers: Vec<&str> = patient
+            .details
+            .identifiers
+            .iter()
+            .map(|i| i.value.as_str())
+            .collect();
+        let sql = format!(
+            "SELECT {PATIENT_COLUMNS} FROM patients p \
+             WHERE p.active AND p.merged_into IS NULL AND p.patient_id <> $1 AND p.patient_id IN ( \
+               SELECT patient_id FROM patient_name_tokens WHERE token = ANY($2::text[]) \
+               UNION SELECT patient_id FROM patients WHERE birth_date = $3 \
+               UNION SELECT patient_id FROM patient_phones WHERE phone = ANY($4::text[]) \
+               UNION SELECT patient_id FROM patient_emails WHERE email = ANY($5::text[]) \
+               UNION SELECT patient_id FROM patient_identifiers WHERE value = ANY($6::text[])) \
+             ORDER BY p.patient_id LIMIT $7"
+        );
+        let rows: Vec<PatientRow> = sqlx::query_as(&sql)
+            .bind(patient.id.0)
+            .bind(&keys.name_tokens)
+            .bind(patient.details.birth_date)
+            .bind(&keys.phones)
+            .bind(&keys.emails)
+            .bind(&identifiers)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+            .map_err(db_error("duplicate_candidates"))?;
+        into_patients(rows)
+    }
+
+    async fn counter(&self, name: &str) -> Result<u64> {
+        let pool = &self.pool;
+        let value: Option<i64> = sqlx::query_scalar("SELECT value FROM counters WHERE name = $1")
+            .bind(name)
+            .fetch_optional(pool)
+            .await
+            .map_err(db_error("counter"))?;
+        Ok(value.map_or(0, from_db))
+    }
+
+    /// Allocates the next number of a sequence in one atomic statement (its own
+    /// transaction): concurrent callers serialize on the counter row.
+    async fn allocate(&self, name: &str) -> Result<u64> {
+        let pool = &self.pool;
+        let value: i64 = sqlx::query_scalar(
+            "INSERT INTO counters (name, value) VALUES ($1, 1) \
+             ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+        )
+        .bind(name)
+        .fetch_one(pool)
+        .await
+        .map_err(db_error("allocate"))?;
+        Ok(from_db(value))
+    }
+
+    async fn merge(&self, id: MergeId) -> Result<Option<MergeRecord>> {
+        let pool = &self.pool;
+        let row: Option<MergeRow> =
+            sqlx::query_as("SELECT record, unmerged_by, unmerged_at FROM merges WHERE id = $1")
+                .bind(id.0)
+                .fetch_optional(pool)
+                .await
+                .map_err(db_error("merge"))?;
+        row.map(MergeRow::into_record).transpose()
+    }
+
+    async fn merges_for(&self, patient: PatientId) -> Result<Vec<MergeRecord>> {
+        let pool = &self.pool;
+        let rows: Vec<MergeRow> = sqlx::query_as(
+            "SELECT record, unmerged_by, unmerged_at FROM merges \
+             WHERE patient_id = $1 OR merged_patient_id = $1 ORDER BY id",
+        )
+        .bind(patient.0)
+        .fetch_all(pool)
+        .await
+        .map_err(db_error("merges_for"))?;
+        rows.into_iter().map(MergeRow::into_record).collect()
+    }
+}
+
+#[async_trait]
+impl PatientWrites for Tx<'_> {
+    async fn write_patient(&mut self, write: PatientWrite) -> Result<()> {
+        let conn = &mut *self.0;
+        let (patient, keys, expected) = match write {
+            PatientWrite::Insert { patient, keys } => (patient, keys, None),
+            PatientWrite::Update {
+                patient,
+                keys,
+                expected_version,
+            } => (patient, keys, Some(expected_version)),
+        };
+        let details = to_json(&patient.details, "patient details")?;
+        let written = match expected {
+            None => insert_patient(conn, &patient, &details).await,
+            Some(v) => update_patient(conn, &patient, v, &details).await,
+        };
+        match written {
+            Err(e) if is_unique_violation(&e, "patients_pkey") => {
+                return Err(already_exists("patient"))
+            }
+            Err(e) => return Err(db_error("write_patient")(e)),
+            Ok(1) => {}
+            Ok(_) => return Err(stale_or_missing(conn, &patient, expected.unwrap_or(0)).await),
+        }
+        replace_keys(conn, &patient, &keys, expected.is_some()).await
+    }
+
+    async fn write_merge(&mut self, write: MergeWrite) -> Result<()> {
+        let conn = &mut *self.0;
+        match write {
+            MergeWrite::Insert(m) => insert_merge(conn, &m).await?,
+            MergeWrite::Undo { id, by, at } => {
+                let found: Option<Option<chrono::DateTime<chrono::Utc>>> =
+                    sqlx::query_scalar("SELECT unmerged_at FROM merges WHERE id = $1 FOR UPDATE")
+                        .bind(id.0)
+                        .fetch_optional(&mut *conn)
+                        .await
+                        .map_err(db_error("write_merge"))?;
+                match found {
+                    None => return Err(Error::not_found("merge")),
+                    Some(Some(_)) => return Err(Error::invalid_state("merge", "already undone")),
+                    Some(None) => {}
+                }
+                sqlx::query("UPDATE merges SET unmerged_by = $1, unmerged_at = $2 WHERE id = $3")
+                    .bind(by.0)
+                    .bind(at)
+                    .bind(id.0)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db_error("write_merge"))?;
+            }
+        }
+        Ok(())
+    }
+}
