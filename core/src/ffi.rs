@@ -198,7 +198,10 @@ fn wall_clock(time: LocalTime) -> String {
     } else if time.nanosecond() == 0 {
         time.format("%H:%M:%S").to_string()
     } else {
-        time.format("%H:%M:%S%.f").to_string()
+        // `%.9f` then the trailing zeros dropped: `23:59:59.5` reads back as
+        // it was written.
+        let text = time.format("%H:%M:%S%.9f").to_string();
+        text.trim_end_matches('0').to_owned()
     }
 }
 
