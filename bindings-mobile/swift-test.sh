@@ -55,13 +55,18 @@ lib="$out/libcarebase_mobile.so"
 step "generate Swift into swift/Sources"
 gen="$(mktemp -d)"
 "$out/uniffi-bindgen" generate --no-format --library "$lib" --language swift --out-dir "$gen"
+# Two files per language, one per crate (core's types `carebase`, the
+# `Clinic` `carebase_mobile`), compiled into the one module `Carebase`; their
+# headers form the one clang module `CarebaseFFI`.
+rm -rf swift/Sources
 mkdir -p swift/Sources/Carebase swift/Sources/CarebaseFFI
-cp "$gen/Carebase.swift" swift/Sources/Carebase/Carebase.swift
-cp "$gen/CarebaseFFI.h" swift/Sources/CarebaseFFI/CarebaseFFI.h
-# SwiftPM system-library module: the generated header, linked to the cdylib.
+cp "$gen"/*.swift swift/Sources/Carebase/
+cp "$gen"/*.h swift/Sources/CarebaseFFI/
+# SwiftPM system-library module: the generated headers, linked to the cdylib.
 cat >swift/Sources/CarebaseFFI/module.modulemap <<'EOF'
 module CarebaseFFI {
-    header "CarebaseFFI.h"
+    header "carebaseFFI.h"
+    header "carebase_mobileFFI.h"
     link "carebase_mobile"
     export *
 }

@@ -47,8 +47,8 @@ for f in "$kotlinc" "$stdlib" "$coroutines" "$jna_jar"; do
 done
 echo "kotlinc $KOTLIN_VERSION, $(java -version 2>&1 | head -1), jna $jna_jar"
 
-step "build cdylib + uniffi-bindgen (debug)"
-cargo build -p carebase-mobile --lib --bin uniffi-bindgen
+step "build cdylib (with PostgreSQL, as the JVM JAR) + uniffi-bindgen (debug)"
+cargo build -p carebase-mobile --lib --bin uniffi-bindgen --features postgres
 out="$CARGO_TARGET_DIR/$CARGO_BUILD_TARGET/debug"
 lib="$out/libcarebase_mobile.so"
 

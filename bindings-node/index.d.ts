@@ -76,15 +76,6 @@ export declare class CarebaseError extends Error {
 /** Whether `e` is an error raised by carebase (has a carebase `code`). */
 export declare function isCarebaseError(e: unknown): e is CarebaseError
 
-
-/**
- * Which binding artifact the generated loader actually loaded: `'native'` for
- * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
- * flavor napi-rs can build is listed, because `NAPI_RS_NATIVE_LIBRARY_PATH`
- * can point the loader at a WASI artifact this package does not build itself.
- */
-export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
-
 /** The clinic's rules over one store. Every method returns a Promise. */
 export declare class Clinic {
   /** Registers a patient (optionally allocating an MRN for `mrnFacility`). */

@@ -16,10 +16,12 @@ for tool in node npm cargo; do
 done
 
 echo "--- npm install"
-npm install --no-audit --no-fund --loglevel=error
+if ! [[ node_modules/.package-lock.json -nt package-lock.json ]]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
 
 echo "--- napi build (debug)"
-generated=(index.d.ts native.js)
+generated=(index.d.ts)
 snapshot=$(mktemp -d)
 trap 'rm -rf "$snapshot"' EXIT
 for f in "${generated[@]}"; do

@@ -253,7 +253,7 @@ pub fn details_for(index: u64) -> PatientDetails {
             value: identifier_value(index),
         }],
         names: vec![HumanName {
-            usage: NameUse::Official,
+            usage: Some(NameUse::Official),
             family: Some(family),
             given,
             ..HumanName::default()

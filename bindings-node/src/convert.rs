@@ -311,7 +311,7 @@ fn identifier_in(i: Identifier) -> cp::Identifier {
 
 fn name_in(n: HumanName) -> cp::HumanName {
     cp::HumanName {
-        usage: n.usage.map(Into::into).unwrap_or_default(),
+        usage: n.usage.map(Into::into),
         family: n.family,
         given: n.given.unwrap_or_default(),
         prefix: n.prefix.unwrap_or_default(),
@@ -370,7 +370,7 @@ impl From<cp::Identifier> for Identifier {
 impl From<cp::HumanName> for HumanName {
     fn from(n: cp::HumanName) -> Self {
         Self {
-            usage: Some(n.usage.into()),
+            usage: n.usage.map(Into::into),
             family: n.family,
             given: Some(n.given),
             prefix: Some(n.prefix),
@@ -444,8 +444,8 @@ impl From<cp::Patient> for Patient {
     }
 }
 
-impl From<cp::Page<cp::Patient>> for PatientPage {
-    fn from(p: cp::Page<cp::Patient>) -> Self {
+impl From<cp::PatientPage> for PatientPage {
+    fn from(p: cp::PatientPage) -> Self {
         Self {
             items: list(p.items),
             next_cursor: p.next_cursor,

@@ -8,7 +8,6 @@ use pyo3::prelude::*;
 use pyo3::types::PyModule;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 /// Why a call failed: a core error (mapped to its exception class) or a bug
 /// in the binding itself.
@@ -73,46 +72,6 @@ pub fn encode<R: Serialize>(value: &R) -> Result<String, Failure> {
     serde_json::to_string(value).map_err(|e| Failure::Internal(e.to_string()))
 }
 
-fn object<const N: usize>(pairs: [(&str, Value); N]) -> Value {
-    let mut map = Map::new();
-    for (k, v) in pairs {
-        map.insert(k.to_owned(), v);
-    }
-    Value::Object(map)
-}
-
-fn value<T: Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-
-/// The structured part of an error, as the exception's attributes.
-fn detail_of(e: &carebase::Error) -> Value {
-    use carebase::Error as E;
-    match e {
-        E::Validation { fields } => object([("fields", value(fields))]),
-        E::NotFound { entity, field } => {
-            object([("entity", value(entity)), ("field", value(field))])
-        }
-        E::Conflict { detail } => object([("detail", value(detail))]),
-        E::DoubleBooking {
-            resource,
-            appointment,
-        } => object([
-            ("resource", value(resource)),
-            ("appointment", value(appointment)),
-        ]),
-        E::Forbidden { reason } => object([("reason", value(reason))]),
-        E::InvalidPolicy { location, message } => {
-            object([("location", value(location)), ("message", value(message))])
-        }
-        E::UnsupportedStore { scheme } => object([("scheme", value(scheme))]),
-        E::Storage { kind, message } => {
-            object([("kind", value(kind)), ("message", value(message))])
-        }
-        _ => Value::Object(Map::new()),
-    }
-}
-
 /// THE error mapping: a core error becomes the `carebase` exception class of
 /// its code (`carebase._errors._from_native`), carrying its details.
 pub fn into_py_err(py: Python<'_>, failure: Failure) -> PyErr {
@@ -124,10 +83,8 @@ pub fn into_py_err(py: Python<'_>, failure: Failure) -> PyErr {
     };
     let build = || -> PyResult<PyErr> {
         let module = PyModule::import(py, "carebase._errors")?;
-        let exc = module.call_method1(
-            "_from_native",
-            (err.code(), err.to_string(), detail_of(&err).to_string()),
-        )?;
+        let exc =
+            module.call_method1("_from_native", (err.code(), err.to_string(), err.to_json()))?;
         Ok(PyErr::from_value(exc))
     };
     match build() {

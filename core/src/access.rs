@@ -8,6 +8,7 @@ use crate::ids::{ActorId, GrantId, PatientId, PractitionerId};
 
 /// A practitioner or nurse on a patient's care team.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CareAssignment {
     /// The patient.
     pub patient: PatientId,
@@ -21,6 +22,7 @@ pub struct CareAssignment {
 
 /// Emergency access to one patient for a bounded time, reviewed afterwards.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BreakGlassGrant {
     /// Grant id.
     pub id: GrantId,

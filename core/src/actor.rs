@@ -38,14 +38,19 @@ impl FromStr for Role {
 
 /// Who is asking. Hosts build it from their own authentication.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Actor {
     /// Stable id of the login or process.
     pub id: ActorId,
     /// Roles held; permissions are the union over roles.
     pub roles: Vec<Role>,
     /// The practitioner this actor is, for care-team relationships.
+    #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub practitioner: Option<PractitionerId>,
     /// The patient this actor is, for "own record" access.
+    #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub patient: Option<PatientId>,
 }
 

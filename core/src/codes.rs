@@ -31,7 +31,8 @@ pub(crate) trait Code: Copy + Sized + 'static {
 
 /// Declares a code enum from one list of `Variant = "code"`: the enum (with
 /// `Debug, Clone, Copy, PartialEq, Eq, Hash` and any derives given), `ALL`,
-/// `CODES`, `as_str`, `parse`, `Display` and serde as a unit variant per code.
+/// `CODES`, `as_str`, `parse`, `Display` and serde as a unit variant per code;
+/// with feature `uniffi`, a Kotlin/Swift enum of the same variants.
 macro_rules! code_enum {
     (
         $(#[$meta:meta])*
@@ -44,6 +45,7 @@ macro_rules! code_enum {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "uniffi", derive(::uniffi::Enum))]
         pub enum $name {
             $(
                 $(#[$variant_meta])*

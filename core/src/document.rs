@@ -89,6 +89,24 @@ pub fn parse_text(text: &str, field: &str) -> Result<Value> {
     Ok(value)
 }
 
+/// A document a host handed in, read for `field`: a JSON string is JSON
+/// text (how Kotlin and Swift hand documents over, see `crate::ffi`),
+/// parsed and bounded by [`parse_text`]; any other value is checked by
+/// [`check_value`]. A refused value is dropped without recursion. (No
+/// document carebase reads is a bare string, so the two never mix.)
+pub fn read(value: Value, field: &str) -> Result<Value> {
+    match value {
+        Value::String(text) => parse_text(&text, field),
+        value => match check_value(&value, field) {
+            Ok(()) => Ok(value),
+            Err(refused) => {
+                dismantle(value);
+                Err(refused)
+            }
+        },
+    }
+}
+
 /// Checks the nesting of the JSON arguments of a binding call, an object
 /// whose members are the arguments, before serde reads it (serde_json stops
 /// at 128 levels with an error that names no field). Each argument may nest

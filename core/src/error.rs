@@ -17,6 +17,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// One failing input field: where it is and what rule it broke.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Display))]
 pub struct FieldError {
     /// Path of the field, e.g. `names[0].family`.
     pub field: String,
@@ -24,6 +25,14 @@ pub struct FieldError {
     pub code: String,
     /// Human-readable explanation without the offending value.
     pub message: String,
+}
+
+impl fmt::Display for FieldError {
+    /// `names[0].family (required): must not be blank`: where, which rule,
+    /// what it asks (never the value).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}): {}", self.field, self.code, self.message)
+    }
 }
 
 impl FieldError {
@@ -39,6 +48,7 @@ impl FieldError {
 
 /// Why a write lost against the current state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum), uniffi::export(Display))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ConflictDetail {
     /// The caller's expected version is not the stored one.
@@ -104,12 +114,49 @@ fn by_appointment(appointment: &Option<AppointmentId>) -> String {
         .unwrap_or_default()
 }
 
+/// How many failing fields a validation message names before "and N more".
+const NAMED_FIELDS: usize = 5;
+
+/// `a (code), b (code) and N more`: the failing fields and their codes,
+/// never their values, so an error nobody catches still says what failed.
+fn failing(fields: &[FieldError]) -> String {
+    let mut text = String::new();
+    for (i, f) in fields.iter().take(NAMED_FIELDS).enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        let field = if f.field.is_empty() {
+            "(input)"
+        } else {
+            &f.field
+        };
+        text.push_str(&format!("{field} ({})", f.code));
+    }
+    if fields.len() > NAMED_FIELDS {
+        text.push_str(&format!(" and {} more", fields.len() - NAMED_FIELDS));
+    }
+    text
+}
+
 /// Every failure carebase reports.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+///
+/// Its serde form is THE form hosts receive: `code` (= [`Error::code`]) and
+/// the variant's details as snake_case fields, e.g.
+/// `{"code": "not_found", "entity": "patient", "field": null}`;
+/// [`Error::to_json`] adds the `message`. Bindings build their idiomatic
+/// error from it generically (a class or case per `code`), never by
+/// restating the variants.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
+#[cfg_attr(
+    feature = "uniffi",
+    derive(uniffi::Error),
+    uniffi(name = "CarebaseError")
+)]
+#[serde(tag = "code", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Error {
     /// Input broke one or more rules; `fields` lists ALL of them.
-    #[error("validation failed on {} field(s)", fields.len())]
+    #[error("validation failed: {}", failing(fields))]
     Validation {
         /// Every failing field.
         fields: Vec<FieldError>,
@@ -151,12 +198,12 @@ pub enum Error {
         reason: DenyReason,
     },
     /// A policy document could not be loaded.
-    #[error("invalid policy at {location}: {message}")]
+    #[error("invalid policy at {location}: {problem}")]
     InvalidPolicy {
         /// `line L, column C` and/or a field path.
         location: String,
-        /// What is wrong.
-        message: String,
+        /// What is wrong there.
+        problem: String,
     },
     /// The store URL names no supported backend.
     #[error("unsupported store url scheme '{scheme}'")]
@@ -165,13 +212,13 @@ pub enum Error {
         scheme: String,
     },
     /// The backend failed (I/O, database, corruption); nothing was written.
-    #[error("storage error ({kind}): {message}")]
+    #[error("storage error ({kind}): {problem}")]
     Storage {
         /// What kind of failure, so a host knows whether to retry, wait for
         /// the server, restore a backup or upgrade.
         kind: StorageKind,
-        /// Backend message, scrubbed of values.
-        message: String,
+        /// What the backend said, scrubbed of values.
+        problem: String,
     },
 }
 
@@ -193,6 +240,32 @@ code_enum! {
         Closed = "closed",
         /// Anything else (a bug, a misconfiguration): see the message.
         Other = "other",
+    }
+}
+
+/// [`Error`] under its Kotlin/Swift name, so the methods exported for it
+/// attach to that type (uniffi finds a type's methods by the name of the
+/// `impl`'s type).
+#[cfg(feature = "uniffi")]
+pub type CarebaseError = Error;
+
+#[cfg(feature = "uniffi")]
+#[uniffi::export]
+impl CarebaseError {
+    /// The stable machine code hosts switch on: `validation`, `not_found`,
+    /// `conflict`, `double_booking`, `forbidden`, `invalid_policy`,
+    /// `unsupported_store` or `storage`.
+    #[uniffi::method(name = "code")]
+    pub fn foreign_code(&self) -> String {
+        self.code().to_owned()
+    }
+
+    /// What failed, naming the failing fields (never their values): the
+    /// message every host shows (Kotlin's `message`, Swift's
+    /// `errorDescription` and `description`).
+    #[uniffi::method(name = "describe")]
+    pub fn foreign_message(&self) -> String {
+        self.to_string()
     }
 }
 
@@ -297,8 +370,21 @@ impl Error {
     pub fn storage_of(kind: StorageKind, message: impl Into<String>) -> Self {
         Self::Storage {
             kind,
-            message: message.into(),
+            problem: message.into(),
         }
+    }
+
+    /// The error as every host receives it: the serde form (`code` and the
+    /// details) plus `message`, the `Display` text. JSON text, built here
+    /// once so no binding restates a variant.
+    pub fn to_json(&self) -> String {
+        let mut form = match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(form)) => form,
+            // Unreachable (every detail is plain data); the code still goes.
+            _ => serde_json::Map::from_iter([("code".to_owned(), self.code().into())]),
+        };
+        form.insert("message".to_owned(), self.to_string().into());
+        serde_json::Value::Object(form).to_string()
     }
 
     /// Whether trying the same call again may succeed (a storage failure of
@@ -331,6 +417,99 @@ mod tests {
             Error::Validation { fields } => fields,
             _ => Vec::new(),
         }
+    }
+
+    /// One error of every variant (the match makes a new variant a compile
+    /// error here until it has an example).
+    fn one_of_each() -> Vec<Error> {
+        let all = vec![
+            Error::invalid("names[0].family", "required", "is required"),
+            Error::missing("practitioner", "practitioner"),
+            Error::stale("patient", 1, 2),
+            Error::double_booking("room", AppointmentId::new()),
+            Error::Forbidden {
+                reason: DenyReason {
+                    permission: crate::policy::Permission::AuditRead,
+                    steps: Vec::new(),
+                    fields: Vec::new(),
+                },
+            },
+            Error::InvalidPolicy {
+                location: "line 1, column 2".to_owned(),
+                problem: "unknown role".to_owned(),
+            },
+            Error::UnsupportedStore {
+                scheme: "mysql".to_owned(),
+            },
+            Error::storage_of(StorageKind::Retryable, "database is locked"),
+        ];
+        for e in &all {
+            match e {
+                Error::Validation { .. }
+                | Error::NotFound { .. }
+                | Error::Conflict { .. }
+                | Error::DoubleBooking { .. }
+                | Error::Forbidden { .. }
+                | Error::InvalidPolicy { .. }
+                | Error::UnsupportedStore { .. }
+                | Error::Storage { .. } => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_error_serializes_with_its_code_as_the_tag() {
+        for e in one_of_each() {
+            let form = serde_json::to_value(&e).unwrap_or_default();
+            assert_eq!(form["code"], e.code(), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn the_host_form_adds_the_message_to_the_details() {
+        let e = Error::missing("practitioner", "room");
+        let form: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap_or_default();
+        assert_eq!(
+            form,
+            serde_json::json!({
+                "code": "not_found",
+                "entity": "practitioner",
+                "field": "room",
+                "message": "practitioner not found (field room)",
+            })
+        );
+        let e = Error::storage_of(StorageKind::SchemaTooNew, "written by version 9");
+        let form: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap_or_default();
+        assert_eq!(form["kind"], "schema_too_new");
+        assert_eq!(form["problem"], "written by version 9");
+        let conflict: serde_json::Value =
+            serde_json::from_str(&Error::stale("patient", 1, 2).to_json()).unwrap_or_default();
+        assert_eq!(conflict["detail"]["kind"], "stale_version");
+    }
+
+    #[test]
+    fn a_validation_message_names_the_failing_fields_and_codes() {
+        let e = Error::validation(vec![
+            FieldError::new("names[0].family", "required", "is required"),
+            FieldError::new("birth_date", "in_future", "must not be in the future"),
+        ]);
+        assert_eq!(
+            e.to_string(),
+            "validation failed: names[0].family (required), birth_date (in_future)"
+        );
+    }
+
+    #[test]
+    fn a_long_validation_message_names_five_fields_and_counts_the_rest() {
+        let e = Error::validation(errors(8));
+        assert_eq!(
+            e.to_string(),
+            "validation failed: f[0] (required), f[1] (required), f[2] (required), \
+             f[3] (required), f[4] (required) and 3 more"
+        );
+        let capped = Error::validation(errors(150)).to_string();
+        assert!(capped.ends_with("and 96 more"), "{capped}");
     }
 
     #[test]

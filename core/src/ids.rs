@@ -62,6 +62,15 @@ macro_rules! uuid_id {
                 Self(u)
             }
         }
+
+        // Kotlin `java.util.UUID`, Swift `UUID` (bindings-mobile/uniffi.toml);
+        // canonical text across. Text that is no id is the same field
+        // error as everywhere (only a host with text ids can send it).
+        #[cfg(feature = "uniffi")]
+        uniffi::custom_type!($name, String, {
+            lower: |id| id.0.to_string(),
+            try_lift: |text| Ok($name::parse($entity, &text)?),
+        });
     };
 }
 

@@ -1,5 +1,7 @@
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
+// The uniffi derives (feature `uniffi`) implement its unsafe FFI traits;
+// without the feature core has no unsafe code at all.
+#![cfg_attr(not(feature = "uniffi"), forbid(unsafe_code))]
 //! carebase — the rules of a clinic as an embeddable library.
 //!
 //! Every operation goes through [`Clinic`]: it takes an [`Actor`], validates,
@@ -9,6 +11,7 @@
 
 pub mod access;
 pub mod actor;
+pub mod api;
 pub mod audit;
 pub mod clinic;
 pub mod clock;
@@ -16,9 +19,12 @@ mod codes;
 pub mod document;
 pub mod error;
 pub mod events;
+#[cfg(feature = "uniffi")]
+pub mod ffi;
 pub mod ids;
 pub mod instant;
 pub mod limits;
+pub mod minutes;
 pub mod patient;
 pub mod policy;
 pub mod schedule;
@@ -29,6 +35,10 @@ mod validation;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+// The Kotlin/Swift namespace of core's types (see `ffi`).
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("carebase");
+
 pub use actor::{Actor, Role};
 pub use clinic::{Clinic, Settings};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -37,4 +47,5 @@ pub use ids::{
     ActorId, AppointmentId, AuditEntryId, EventId, GrantId, MergeId, PatientId, PractitionerId,
     ResourceId, SeriesId, VisitTypeId,
 };
+pub use minutes::Minutes;
 pub use store::{memory::MemoryStore, Store};

@@ -8,6 +8,7 @@ use std::str::FromStr;
 use chrono::Duration;
 use phonenumber::country;
 use phonenumber::metadata::DATABASE;
+use serde::{Deserialize, Serialize};
 use validator::{Validate, ValidationError};
 
 use crate::limits::{
@@ -18,25 +19,34 @@ use crate::patient::{IdentifierSystem, MrnNamespace};
 use crate::validation::{Errors, Findings};
 use crate::Result;
 
-/// Clinic-wide configuration a host sets once.
-#[derive(Debug, Clone, PartialEq, Validate)]
+/// Clinic-wide configuration a host sets once. In its serde form (what
+/// hosts hand in) every field may be left out and keeps its default, and
+/// the durations are whole minutes.
+#[derive(Debug, Clone, PartialEq, Validate, Serialize, Deserialize)]
+#[serde(default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Settings {
     /// Identifier systems with their check-digit rules (each system once).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub identifier_systems: Vec<IdentifierSystem>,
     /// MRN generation per facility (each facility once, each system one of
     /// `identifier_systems`).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub mrn_namespaces: Vec<MrnNamespace>,
     /// How long a break-the-glass grant lasts when no duration is asked
     /// (positive, at most `break_glass_max`).
     #[validate(custom(function = "break_glass"))]
+    #[serde(with = "crate::minutes::as_minutes")]
     pub break_glass_default: Duration,
     /// The longest break-the-glass grant that may be asked for (positive,
     /// at most [`MAX_BREAK_GLASS`]).
     #[validate(custom(function = "break_glass"))]
+    #[serde(with = "crate::minutes::as_minutes")]
     pub break_glass_max: Duration,
     /// A cancellation this close to the start (or later) is flagged late
     /// (zero or more, at most [`MAX_LATE_CANCELLATION_WINDOW`]).
     #[validate(custom(function = "late_cancellation_window"))]
+    #[serde(with = "crate::minutes::as_minutes")]
     pub late_cancellation_window: Duration,
     /// Where the clinic is, as an ISO 3166 alpha-2 region libphonenumber
     /// knows (`US`, `GB`, `DE`…): phone numbers typed without a country code
@@ -44,6 +54,7 @@ pub struct Settings {
     /// international form (`+44 …`) are read as such; a national number is
     /// then checked by its digits (4 to 20) and searched by them.
     #[validate(custom(function = "known_phone_region"))]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub phone_region: Option<String>,
 }
 

@@ -64,7 +64,7 @@ fn pair(field: &str, code: &str) -> Vec<(String, String)> {
 
 fn policy_error(result: carebase::Result<Policy>) -> (String, String) {
     match result {
-        Err(Error::InvalidPolicy { location, message }) => (location, message),
+        Err(Error::InvalidPolicy { location, problem }) => (location, problem),
         other => panic!("expected invalid_policy, got {other:?}"),
     }
 }

@@ -11,13 +11,14 @@
 //! | `sqlite::memory:`           | [`SqliteStore`], in memory (one connection) |
 //! | `sqlite://path/to/file.db`  | [`SqliteStore`] in that file (created if missing) |
 //! | `sqlite:path/to/file.db`    | same                                      |
-//! | `postgres://user:pass@host:5432/db?max_connections=16&acquire_timeout=5` | [`PostgresStore`] (also `postgresql://`) |
+//! | `postgres://user:pass@host:5432/db?max_connections=16&acquire_timeout=5` | `PostgresStore` (also `postgresql://`; feature `postgres`, on by default) |
 //!
 //! Every backend passes core's conformance suite, so hosts can switch URL
 //! without changing behaviour. The schemas live in `migrations/sqlite/` and
 //! `migrations/postgres/` and are applied on open.
 
 mod failure;
+#[cfg(feature = "postgres")]
 mod postgres;
 mod schedule;
 mod sqlite;
@@ -26,18 +27,22 @@ use std::sync::Arc;
 
 use carebase::{Error, MemoryStore, Result, Store};
 
+#[cfg(feature = "postgres")]
 pub use postgres::{
     parse_url as parse_postgres_url, PoolSettings, PostgresStore, DEFAULT_ACQUIRE_TIMEOUT,
     DEFAULT_PG_MAX_CONNECTIONS, OUTBOX_LOCK,
 };
 pub use sqlite::{SqliteStore, DEFAULT_MAX_CONNECTIONS};
+#[cfg(feature = "postgres")]
 pub use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 pub use sqlx::sqlite::SqliteConnectOptions;
 
 /// Opens the store a URL names. An unknown scheme is
 /// [`Error::UnsupportedStore`]; a file that cannot be opened or created, or
 /// that is not a SQLite database, is [`Error::Storage`]; so is an
-/// unreachable PostgreSQL server or a failed login.
+/// unreachable PostgreSQL server or a failed login. Built without the
+/// `postgres` feature (the mobile library), a `postgres://` url is
+/// [`Error::UnsupportedStore`] too.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     if url == "memory:" {
         return Ok(Arc::new(MemoryStore::new()));
@@ -45,6 +50,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     if sqlite::scheme_of(url) == "sqlite" {
         return Ok(Arc::new(SqliteStore::open(url).await?));
     }
+    #[cfg(feature = "postgres")]
     if matches!(sqlite::scheme_of(url), "postgres" | "postgresql") {
         return Ok(Arc::new(PostgresStore::open(url).await?));
     }

@@ -5,6 +5,7 @@
 // use sizes far past them. Registered in CarebaseTest.kt.
 
 import org.carebase.*
+import org.carebase.mobile.*
 
 /** An Appointment of the schedule's first patient whose `extension` is the JSON text `extension`. */
 fun Schedule.appointmentWith(extension: String, more: String = ""): String =
@@ -44,7 +45,7 @@ suspend fun fhirStringsListsAndSizesAreBounded() {
 
 suspend fun aJsonPolicyNestedTenThousandDeepIsAnInvalidPolicy() {
     val deep = """{"version": 1, "rules": ${nestedArrays(10_000)}}"""
-    val e = throws<CarebaseException.InvalidPolicy> { Policy.fromJson(deep) }
+    val e = throws<CarebaseException.InvalidPolicy> { policyFromJson(deep) }
     check(e.location.startsWith("line 1, column ")) { "location: ${e.location}" }
     check(e.problem.contains("levels of nesting")) { "problem: ${e.problem}" }
 }

@@ -3,6 +3,7 @@
 // they reach Kotlin.
 
 import org.carebase.*
+import org.carebase.mobile.*
 
 fun CarebaseException.Validation.failures() = fields.map { "${it.field} ${it.code}" }
 
@@ -38,7 +39,7 @@ suspend fun aBadSettingFailsOpenNamingIt() {
     val cases = listOf(
         settings().copy(mrnNamespaces = listOf(ns.copy(digits = 1000u))) to "settings.mrn_namespaces[0].digits out_of_range",
         settings().copy(mrnNamespaces = listOf(ns.copy(digits = 1u))) to "settings.mrn_namespaces[0].digits out_of_range",
-        settings().copy(breakGlassDefaultSecs = 48UL * 3600UL) to "settings.break_glass_default out_of_range",
+        settings().copy(breakGlassDefault = java.time.Duration.ofHours(48)) to "settings.break_glass_default out_of_range",
         settings().copy(identifierSystems = settings().identifierSystems + settings().identifierSystems) to
             "settings.identifier_systems[1].system duplicate",
         settings().copy(phoneRegion = "Narnia") to "settings.phone_region invalid_value",

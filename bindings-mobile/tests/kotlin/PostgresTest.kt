@@ -9,12 +9,13 @@ import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.coroutineScope
 import org.carebase.*
+import org.carebase.mobile.*
 
 val pgSuffix = java.util.UUID.randomUUID().toString().replace("-", "").take(10)
 val pgFacility = "pg-$pgSuffix"
 val pgMrn = "urn:carebase:mrn:pg-$pgSuffix"
 
-fun pgSettings() = Settings(
+fun pgSettings() = defaultSettings().copy(
     identifierSystems = listOf(IdentifierSystem(system = pgMrn, checkDigit = CheckDigit.LUHN)),
     mrnNamespaces = listOf(
         MrnNamespace(facility = pgFacility, system = pgMrn, prefix = "", digits = 7u, checkDigit = CheckDigit.LUHN),
@@ -56,7 +57,7 @@ suspend fun postgresRegisterGetUpdateAndStaleConflict() = withPg { c ->
 suspend fun postgresSearchPagesAndFoldsAccents() = withPg { c ->
     val ids = (0 until 5).map { pgRegister(c, "Page", "N$it").id }
     val sizes = mutableListOf<Int>()
-    val seen = mutableListOf<String>()
+    val seen = mutableListOf<java.util.UUID>()
     var cursor: String? = null
     do {
         val page = c.searchPatients(desk, PatientQuery(name = "page$pgSuffix", limit = 2u, cursor = cursor))
@@ -115,7 +116,7 @@ suspend fun postgresDeniedReadCarriesItsReason() = withPg { c ->
     eq(Permission.PATIENT_READ, e.reason.permission, "permission")
     check(e.reason.steps.isNotEmpty() && e.reason.steps.none { it.held }) { "steps: ${e.reason.steps}" }
     val log = c.auditLog(system, AuditQuery(actor = doc.id))
-    eq(listOf(Triple("patient.read", Outcome.DENIED, p.id)), log.map { Triple(it.action, it.outcome, it.patient) }, "audited")
+    eq(listOf(Triple("patient.read", Outcome.DENIED, p.id)), log.map { Triple(it.draft.action, it.draft.outcome, it.draft.patient) }, "audited")
 }
 
 /** A position before the newest event, found with O(log n) probes. */
@@ -138,11 +139,11 @@ suspend fun postgresEventsAfterAndAuditVerifies() = withPg { c ->
     while (true) {
         val batch = c.eventsAfter(system, after, 1000u)
         if (batch.isEmpty()) break
-        found += batch.filter { it.patient in mine }
+        found += batch.filter { it.draft.patient in mine }
         after = batch.last().seq
     }
-    eq(List(3) { "patient.registered" }, found.map { it.kind }, "kinds")
-    eq(mine, found.map { it.patient }, "patients in order")
+    eq(List(3) { "patient.registered" }, found.map { it.draft.kind }, "kinds")
+    eq(mine, found.map { it.draft.patient }, "patients in order")
 
     val v = c.verifyAudit(admin)
     check(v.ok) { "chains intact: ${v.problem}" }

@@ -177,7 +177,7 @@ def _from_native(code: str, message: str, detail_json: str) -> CarebaseError:
     if cls is ForbiddenError:
         return ForbiddenError(message, decode(Optional[DenyReason], detail.get("reason")))
     if cls is InvalidPolicyError:
-        return InvalidPolicyError(message, detail.get("location", ""), detail.get("message", ""))
+        return InvalidPolicyError(message, detail.get("location", ""), detail.get("problem", ""))
     if cls is UnsupportedStoreError:
         return UnsupportedStoreError(message, detail.get("scheme", ""))
     if cls is StorageError:

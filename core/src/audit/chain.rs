@@ -59,6 +59,7 @@ code_enum! {
 
 /// The first problem found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ChainProblem {
     /// Which chain (`None`: entries about no patient, or a problem of the
     /// checkpoint history itself).
@@ -71,6 +72,7 @@ pub struct ChainProblem {
     pub kind: ProblemKind,
     /// The checkpoint concerned, for problems found against one.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub checkpoint: Option<u64>,
 }
 

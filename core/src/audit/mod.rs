@@ -41,6 +41,7 @@ code_enum! {
 /// An audit entry before the store chains it. Ids and codes only: never
 /// names, birth dates, contacts or free text from a patient record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AuditDraft {
     /// Entry id.
     pub id: AuditEntryId,
@@ -66,6 +67,7 @@ pub struct AuditDraft {
 
 /// A chained audit entry as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AuditEntry {
     /// The entry's content.
     #[serde(flatten)]
@@ -93,23 +95,29 @@ pub struct ChainHead {
 
 /// Filter for listing audit entries (newest last, by insertion order).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AuditQuery {
     /// Only entries about this patient.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub patient: Option<PatientId>,
     /// Only entries by this actor.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub actor: Option<ActorId>,
     /// Only entries recorded after this one (exclusive cursor).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub after: Option<AuditEntryId>,
     /// Maximum entries (default 100, at most 1000).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub limit: Option<u32>,
 }
 
 /// What `verify` found, and what it checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AuditVerification {
     /// True when every chain is intact, matches its head and what the
     /// newest checkpoint pinned, and the checkpoint history is whole.
@@ -135,6 +143,7 @@ pub struct AuditVerification {
 
 /// One access to a patient's record, as shown to that patient.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AccessRecord {
     /// When.
     pub at: DateTime<Utc>,

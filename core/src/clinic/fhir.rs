@@ -112,10 +112,18 @@ impl Clinic {
             references,
             migration,
         } = import;
-        let imported = references_within_bounds(&references)
-            .and_then(|()| fhir::appointment_from_fhir(&resource, &FhirRefs::from(references)));
-        // A refused resource may be nested beyond what a recursive drop survives.
-        crate::document::dismantle(resource);
+        let read = crate::document::read(resource, "resource");
+        let imported = match (references_within_bounds(&references), &read) {
+            (Err(refused), _) => Err(refused),
+            (Ok(()), Err(refused)) => Err(refused.clone()),
+            (Ok(()), Ok(resource)) => {
+                fhir::appointment_from_fhir(resource, &FhirRefs::from(references))
+            }
+        };
+        // A resource may be nested beyond what a recursive drop survives.
+        if let Ok(resource) = read {
+            crate::document::dismantle(resource);
+        }
         let imported = imported?;
         if !IMPORTABLE.contains(&imported.status) {
             return Err(Error::invalid(

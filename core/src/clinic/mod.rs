@@ -7,6 +7,7 @@ mod appointments;
 mod audit;
 mod fhir;
 mod merge;
+pub mod operations;
 mod outbox;
 mod patients;
 mod scheduling;
@@ -14,6 +15,7 @@ mod sight;
 
 pub use crate::settings::Settings;
 pub use appointments::BookSeries;
+pub use operations::{ClinicOperations, Operation, OPERATIONS};
 pub use patients::NewPatient;
 
 use std::future::Future;

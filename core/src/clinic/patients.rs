@@ -18,7 +18,7 @@ use crate::patient::normalize::{email_key, fold_words, phone_key};
 use crate::patient::search::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::patient::validate::validate_details;
 use crate::patient::{
-    Identifier, MrnNamespace, Page, Patient, PatientDetails, PatientField, PatientQuery,
+    Identifier, MrnNamespace, Patient, PatientDetails, PatientField, PatientPage, PatientQuery,
     PatientSearch, PatientUse,
 };
 use crate::policy::{DenyReason, Permission};
@@ -28,12 +28,14 @@ use crate::{Error, Result};
 
 /// What registering a patient takes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewPatient {
     /// Demographics.
     pub details: PatientDetails,
     /// Facility whose MRN namespace assigns the patient an MRN (the number
     /// comes from a store sequence: never reused, skipped if registration fails).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub mrn_facility: Option<String>,
 }
 
@@ -470,7 +472,7 @@ impl Clinic {
         &self,
         actor: &Actor,
         query: &PatientQuery,
-    ) -> Result<Page<Patient>> {
+    ) -> Result<PatientPage> {
         let attempt = self
             .authorize(actor, Permission::PatientSearch, None)
             .await?;
@@ -503,7 +505,7 @@ impl Clinic {
                 audit.push(self.success(&attempt, None));
             }
             self.store.apply(ChangeSet::audit_only(audit)).await?;
-            Ok(Page {
+            Ok(PatientPage {
                 items: found.into_iter().map(|p| sight.patient(p)).collect(),
                 next_cursor,
             })

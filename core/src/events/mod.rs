@@ -48,6 +48,7 @@ pub const EVENT_TYPES: [(&str, u32); 10] = [
 
 /// An event before the store gives it a sequence number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct EventDraft {
     /// Event id.
     pub id: EventId,
@@ -93,6 +94,7 @@ impl EventDraft {
 
 /// An event in the outbox, in commit order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct OutboxEvent {
     /// Strictly increasing position in the outbox.
     pub seq: u64,

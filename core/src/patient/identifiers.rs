@@ -9,6 +9,7 @@ use crate::validation::bound;
 
 /// Rules for one identifier system.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct IdentifierSystem {
     /// The system URI.
     #[validate(
@@ -18,12 +19,14 @@ pub struct IdentifierSystem {
     pub system: String,
     /// Check digit every value must carry, if any.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub check_digit: Option<CheckDigit>,
 }
 
 /// How MRNs are generated for one facility: `prefix` + zero-padded counter
 /// (+ check digit of the system, if it has one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct MrnNamespace {
     /// Facility code, e.g. `north`: 1 to 32 of letters, digits, `-_.`.
     #[validate(custom(function = "crate::settings::facility_code"))]
@@ -36,6 +39,7 @@ pub struct MrnNamespace {
     pub system: String,
     /// Text before the number, e.g. `N`.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[validate(
         length(max = bound(MAX_MRN_PREFIX_CHARS), code = "too_long"),
         custom(function = "crate::settings::mrn_prefix")
@@ -46,6 +50,7 @@ pub struct MrnNamespace {
     pub digits: u32,
     /// Check digit appended, if any (computed over the digits only).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub check_digit: Option<CheckDigit>,
 }
 

@@ -17,7 +17,7 @@ pub use model::{
     Address, AddressUse, ContactPoint, ContactSystem, ContactUse, EmergencyContact, Gender,
     HumanName, Identifier, NameUse, Patient, PatientDetails, PatientField,
 };
-pub use search::{Page, PatientQuery, PatientSearch};
+pub use search::{PatientPage, PatientQuery, PatientSearch};
 pub use state::PatientUse;
 
 use chrono::{DateTime, Utc};
@@ -27,6 +27,7 @@ use crate::ids::{ActorId, MergeId, PatientId};
 
 /// One entry of the merge log: enough to undo the merge exactly.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct MergeRecord {
     /// Id of this merge.
     pub id: MergeId,

@@ -41,6 +41,7 @@ macro_rules! redacted_debug {
 
 /// A business identifier such as an MRN: unique per system.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct Identifier {
     /// The namespace URI, e.g. `urn:carebase:mrn:north`.
     #[validate(
@@ -60,10 +61,8 @@ pub struct Identifier {
 
 code_enum! {
     /// FHIR `HumanName.use`.
-    #[derive(Default)]
     pub enum NameUse {
         /// The name normally used.
-        #[default]
         Usual = "usual",
         /// The legal name.
         Official = "official",
@@ -82,12 +81,16 @@ code_enum! {
 
 /// A person's name (FHIR `HumanName`).
 #[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct HumanName {
-    /// Which name this is.
+    /// Which name this is, when stated (FHIR `HumanName.use` is optional,
+    /// like the use of a contact point or an address).
     #[serde(default)]
-    pub usage: NameUse,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub usage: Option<NameUse>,
     /// Family name (surname).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[validate(
         length(max = bound(MAX_TEXT_CHARS), code = "too_long"),
         non_control_character(code = "invalid_format", message = "must not contain control characters"),
@@ -96,12 +99,15 @@ pub struct HumanName {
     pub family: Option<String>,
     /// Given names, in order (at most [`MAX_GIVEN_NAMES`](crate::limits::MAX_GIVEN_NAMES)).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub given: Vec<String>,
     /// Titles before the name (at most [`MAX_NAME_PREFIXES`](crate::limits::MAX_NAME_PREFIXES)).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub prefix: Vec<String>,
     /// Titles after the name (at most [`MAX_NAME_SUFFIXES`](crate::limits::MAX_NAME_SUFFIXES)).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub suffix: Vec<String>,
 }
 
@@ -147,6 +153,7 @@ code_enum! {
 
 /// A phone number or email address.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct ContactPoint {
     /// Phone or email.
     pub system: ContactSystem,
@@ -159,6 +166,7 @@ pub struct ContactPoint {
     pub value: String,
     /// Home, work, mobile…
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub usage: Option<ContactUse>,
 }
 
@@ -180,15 +188,19 @@ code_enum! {
 
 /// A postal address.
 #[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct Address {
     /// Home, work…
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub usage: Option<AddressUse>,
     /// Street lines (at most [`MAX_ADDRESS_LINES`](crate::limits::MAX_ADDRESS_LINES)).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub lines: Vec<String>,
     /// City.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[validate(
         length(max = bound(MAX_TEXT_CHARS), code = "too_long"),
         non_control_character(code = "invalid_format", message = "must not contain control characters"),
@@ -197,6 +209,7 @@ pub struct Address {
     pub city: Option<String>,
     /// District or county.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[validate(
         length(max = bound(MAX_TEXT_CHARS), code = "too_long"),
         non_control_character(code = "invalid_format", message = "must not contain control characters"),
@@ -205,6 +218,7 @@ pub struct Address {
     pub district: Option<String>,
     /// State or province.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[validate(
         length(max = bound(MAX_TEXT_CHARS), code = "too_long"),
         non_control_character(code = "invalid_format", message = "must not contain control characters"),
@@ -213,6 +227,7 @@ pub struct Address {
     pub state: Option<String>,
     /// Postal code.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[validate(
         length(max = bound(MAX_TEXT_CHARS), code = "too_long"),
         non_control_character(code = "invalid_format", message = "must not contain control characters"),
@@ -221,6 +236,7 @@ pub struct Address {
     pub postal_code: Option<String>,
     /// Country (ISO 3166 code or name).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[validate(
         length(max = bound(MAX_TEXT_CHARS), code = "too_long"),
         non_control_character(code = "invalid_format", message = "must not contain control characters"),
@@ -231,6 +247,7 @@ pub struct Address {
 
 /// Someone to call in an emergency.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct EmergencyContact {
     /// Relationship code or text, e.g. `spouse`.
     #[validate(
@@ -243,33 +260,42 @@ pub struct EmergencyContact {
     pub name: HumanName,
     /// How to reach them (at most [`MAX_TELECOM`](crate::limits::MAX_TELECOM)).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub telecom: Vec<ContactPoint>,
 }
 
 /// Everything about a patient that a person enters: what register and
 /// update take, and what masking hides field by field.
 #[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct PatientDetails {
     /// Business identifiers, unique per system (at most [`MAX_IDENTIFIERS`](crate::limits::MAX_IDENTIFIERS)).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub identifiers: Vec<Identifier>,
     /// Names; at least one with a family or given name (at most [`MAX_NAMES`](crate::limits::MAX_NAMES)).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub names: Vec<HumanName>,
     /// Administrative gender.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub gender: Option<Gender>,
     /// Civil birth date, never in the future.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub birth_date: Option<NaiveDate>,
     /// Phones and emails (at most [`MAX_TELECOM`](crate::limits::MAX_TELECOM)).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub telecom: Vec<ContactPoint>,
     /// Postal addresses (at most [`MAX_ADDRESSES`](crate::limits::MAX_ADDRESSES)).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub addresses: Vec<Address>,
     /// Preferred language as a BCP-47 tag, e.g. `fr-CA`.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[validate(
         length(max = bound(MAX_LANGUAGE_TAG_CHARS), code = "too_long"),
         custom(function = "not_blank"),
@@ -278,13 +304,16 @@ pub struct PatientDetails {
     pub language: Option<String>,
     /// Emergency contacts (at most [`MAX_EMERGENCY_CONTACTS`](crate::limits::MAX_EMERGENCY_CONTACTS)).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub emergency_contacts: Vec<EmergencyContact>,
     /// Whether the patient is deceased.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub deceased: bool,
     /// When, if known (implies `deceased`; not in the future, not before
     /// the birth date).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub deceased_at: Option<DateTime<Utc>>,
 }
 
@@ -315,6 +344,7 @@ code_enum! {
 
 /// A stored patient: details plus identity, version and status.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct Patient {
     /// Stable id (UUID v7).
     pub id: PatientId,
@@ -333,6 +363,7 @@ pub struct Patient {
     /// Fields the reading actor may not see; they are emptied in `details`.
     /// Never stored.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub hidden_fields: Vec<PatientField>,
 }
 

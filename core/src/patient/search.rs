@@ -13,37 +13,48 @@ pub const MAX_LIMIT: u32 = 500;
 
 /// What a host searches by; every given criterion must match (AND).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PatientQuery {
     /// Name prefix(es), case- and accent-insensitive; each word must
     /// prefix-match one of the patient's name parts ("jose" finds "José").
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub name: Option<String>,
     /// Exact birth date.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub birth_date: Option<NaiveDate>,
     /// Identifier system (optional) …
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub identifier_system: Option<String>,
     /// … and value (exact).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub identifier_value: Option<String>,
     /// Phone number; punctuation is ignored.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub phone: Option<String>,
     /// Email address; case is ignored.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub email: Option<String>,
     /// Administrative gender.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub gender: Option<Gender>,
     /// Active flag; `None` finds both.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub active: Option<bool>,
     /// Page size (default 50, at most 500).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub limit: Option<u32>,
     /// Cursor from the previous page's `next_cursor`.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub cursor: Option<String>,
 }
 
@@ -73,14 +84,12 @@ pub struct PatientSearch {
     pub limit: u32,
 }
 
-/// One page of results in id order (stable under concurrent inserts).
+/// One page of patients in id order (stable under concurrent inserts).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Page<T> {
-    /// The items of this page.
-    pub items: Vec<T>,
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct PatientPage {
+    /// The patients of this page.
+    pub items: Vec<Patient>,
     /// Pass back as `cursor` for the next page; `None` on the last page.
     pub next_cursor: Option<String>,
 }
-
-/// A page of patients.
-pub type PatientPage = Page<Patient>;

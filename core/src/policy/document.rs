@@ -53,9 +53,9 @@ impl Policy {
     /// only on rules granting `patient.read` or `patient.search`. The error
     /// location is the field path.
     pub fn validate(&self) -> Result<()> {
-        check(self).map_err(|(path, message)| Error::InvalidPolicy {
+        check(self).map_err(|(path, problem)| Error::InvalidPolicy {
             location: path,
-            message,
+            problem,
         })
     }
 }
@@ -73,7 +73,7 @@ fn within_size(text: &str) -> Result<()> {
     let (line, column) = tree::line_col(text, cut);
     Err(Error::InvalidPolicy {
         location: format!("line {line}, column {column}"),
-        message: format!("a policy document has at most {MAX_DOCUMENT_BYTES} bytes"),
+        problem: format!("a policy document has at most {MAX_DOCUMENT_BYTES} bytes"),
     })
 }
 
@@ -82,7 +82,7 @@ fn too_deep(text: &str, offset: usize) -> Error {
     let (line, column) = tree::line_col(text, offset);
     Error::InvalidPolicy {
         location: format!("line {line}, column {column}"),
-        message: format!("at most {MAX_DOCUMENT_DEPTH} levels of nesting"),
+        problem: format!("at most {MAX_DOCUMENT_DEPTH} levels of nesting"),
     }
 }
 
@@ -94,7 +94,7 @@ fn load(
 ) -> Result<Policy> {
     let root = parsed.map_err(|e| Error::InvalidPolicy {
         location: format!("line {}, column {}", e.line, e.column),
-        message: e.message,
+        problem: e.message,
     })?;
     if let Some(offset) = tree::deeper_than(&root, MAX_DOCUMENT_DEPTH) {
         return Err(too_deep(text, offset));
@@ -179,7 +179,7 @@ impl Loader<'_> {
         };
         Error::InvalidPolicy {
             location,
-            message: message.into(),
+            problem: message.into(),
         }
     }
 

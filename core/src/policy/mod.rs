@@ -114,6 +114,7 @@ impl Relationship {
 
 /// One row of the policy table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Rule {
     /// Unique rule id, quoted in reasons and audit entries.
     pub id: String,
@@ -128,11 +129,13 @@ pub struct Rule {
     /// on every path, see `Clinic::sight`) and for `patient.update` (what
     /// an update may change, within what the actor sees).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub fields: Option<Vec<PatientField>>,
 }
 
 /// The access policy: a list of allow rules; anything not listed is denied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Policy {
     /// Document format version (1).
     pub version: u32,
@@ -157,6 +160,7 @@ pub struct AccessFacts {
 
 /// One rule considered for a decision, and whether it held.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ReasonStep {
     /// The rule id.
     pub rule: String,
@@ -170,6 +174,7 @@ pub struct ReasonStep {
 
 /// The policy's answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Decision {
     /// Allowed or denied.
     pub allowed: bool,
@@ -212,6 +217,7 @@ impl Decision {
 
 /// Why a request was denied: the permission and each rule considered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Display))]
 pub struct DenyReason {
     /// The permission asked for.
     pub permission: Permission,
@@ -222,6 +228,7 @@ pub struct DenyReason {
     /// they name a patient field the actor may not see (a search filter on
     /// a hidden field would confirm its value). Empty for other denials.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub fields: Vec<String>,
 }
 

@@ -27,7 +27,7 @@ fn decide(roles: &[Role], permission: Permission, facts: AccessFacts) -> Decisio
 /// The `(location, message)` of an `InvalidPolicy` error.
 fn invalid(result: Result<Policy, Error>) -> (String, String) {
     match result {
-        Err(Error::InvalidPolicy { location, message }) => (location, message),
+        Err(Error::InvalidPolicy { location, problem }) => (location, problem),
         other => panic!("expected invalid_policy, got {other:?}"),
     }
 }

@@ -237,21 +237,27 @@ impl From<BTreeMap<String, String>> for FhirRefs {
 /// What importing a FHIR Appointment into a clinic takes
 /// ([`crate::Clinic::import_appointment_fhir`]).
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct FhirAppointmentImport {
-    /// The FHIR R4 Appointment resource (JSON).
+    /// The FHIR R4 Appointment resource (JSON). A JSON string is read as
+    /// JSON text: that is how Kotlin and Swift hand it over (see
+    /// [`crate::document::read`]).
     pub resource: Value,
     /// The visit type; when `None`, the one whose `code` equals a code of
     /// `appointmentType.coding` (ignoring case).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub visit_type: Option<VisitTypeId>,
     /// Reference text used in the resource → carebase id (see [`FhirRefs`]).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub references: BTreeMap<String, String>,
     /// A migration import: the record of a system being replaced, kept as
     /// it was instead of passing the booking rules. Needs
     /// `appointment.migrate` (not `appointment.book`) and is flagged in the
     /// audit (see [`crate::Clinic::import_appointment_fhir`]).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub migration: bool,
 }
 

@@ -63,6 +63,7 @@ impl Weekday {
 
 /// A window of local wall-clock time within one day (`start < end`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TimeWindow {
     /// Local start.
     pub start: NaiveTime,
@@ -72,6 +73,7 @@ pub struct TimeWindow {
 
 /// Recurring weekly hours: "Mondays 09:00–12:00 from 1 March".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct WeeklyHours {
     /// The day.
     pub weekday: Weekday,
@@ -81,9 +83,11 @@ pub struct WeeklyHours {
     pub end: NaiveTime,
     /// First local date the hours apply (inclusive).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub valid_from: Option<NaiveDate>,
     /// Last local date the hours apply (inclusive).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub valid_until: Option<NaiveDate>,
 }
 
@@ -103,16 +107,19 @@ impl WeeklyHours {
 /// exceptions of one date combine, so a day off plus extra hours on the same
 /// date replaces that date's weekly hours by the extra hours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DateException {
     /// The local date.
     pub date: NaiveDate,
     /// Extra hours on that date; `None` means a day off.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub extra_hours: Option<TimeWindow>,
 }
 
 /// An absence between two instants (holiday, conference, sick leave).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct TimeOff {
     /// Start (inclusive).
     pub start: DateTime<Utc>,
@@ -120,6 +127,7 @@ pub struct TimeOff {
     pub end: DateTime<Utc>,
     /// Free text for staff; never copied into events or errors.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[validate(
         length(max = bound(MAX_TIME_OFF_REASON_CHARS), code = "too_long"),
         custom(function = "printable_text")
@@ -136,13 +144,17 @@ impl fmt::Debug for TimeOff {
     }
 }
 
-/// When a practitioner can be booked, in their own time zone.
+/// When a practitioner can be booked, in their own time zone. Every field
+/// may be left out and keeps its default (no hours, a 15-minute grid).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[serde(default)]
 pub struct Availability {
     /// Weekly hours (several windows a day allowed; they must not overlap
     /// on any date both apply; at most
     /// [`MAX_WEEKLY_HOURS`](crate::limits::MAX_WEEKLY_HOURS)).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub weekly: Vec<WeeklyHours>,
     /// Days off and extra hours on given dates (at most
     /// [`MAX_DATE_EXCEPTIONS`](crate::limits::MAX_DATE_EXCEPTIONS)). A date's
@@ -150,17 +162,31 @@ pub struct Availability {
     /// added to; a day off plus extra hours on one date means only the extra
     /// hours.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub exceptions: Vec<DateException>,
     /// Absences (at most [`MAX_TIME_OFF`](crate::limits::MAX_TIME_OFF)).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub time_off: Vec<TimeOff>,
-    /// The slot grid: starts fall every `slot_minutes` from a window's start.
+    /// The slot grid: starts fall every `slot_minutes` from a window's start
+    /// (every [`DEFAULT_SLOT_MINUTES`] unless given).
+    #[serde(default = "default_slot_minutes")]
+    #[cfg_attr(feature = "uniffi", uniffi(default = 15))]
     #[validate(range(min = 1, max = 240, code = "out_of_range"))]
     pub slot_minutes: u32,
     /// At most this many active appointments per local day (any visit type).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[validate(range(min = 1, max = 1000, code = "out_of_range"))]
     pub max_per_day: Option<u32>,
+}
+
+/// The slot grid when none is given, in every host (the Kotlin/Swift
+/// default of `slot_minutes` is this literal; a core test ties them).
+pub const DEFAULT_SLOT_MINUTES: u32 = 15;
+
+fn default_slot_minutes() -> u32 {
+    DEFAULT_SLOT_MINUTES
 }
 
 impl Default for Availability {
@@ -169,7 +195,7 @@ impl Default for Availability {
             weekly: Vec::new(),
             exceptions: Vec::new(),
             time_off: Vec::new(),
-            slot_minutes: 15,
+            slot_minutes: DEFAULT_SLOT_MINUTES,
             max_per_day: None,
         }
     }
@@ -177,6 +203,7 @@ impl Default for Availability {
 
 /// A person who sees patients. Actors are linked through `Actor::practitioner`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Practitioner {
     /// Id (the one `Actor::practitioner` carries).
     pub id: PractitionerId,
@@ -198,10 +225,12 @@ pub struct Practitioner {
 
 /// What adding a practitioner takes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewPractitioner {
     /// An id the host already uses for this person (e.g. in actors and care
     /// teams); a fresh one when `None`.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub id: Option<PractitionerId>,
     /// Display name.
     #[validate(
@@ -218,6 +247,7 @@ pub struct NewPractitioner {
     pub time_zone: String,
     /// Initial availability.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub availability: Availability,
 }
 
@@ -234,6 +264,7 @@ code_enum! {
 /// A room or piece of equipment that can be booked with an appointment.
 /// It has no hours of its own: it is free whenever it is not booked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Resource {
     /// Id.
     pub id: ResourceId,
@@ -251,6 +282,7 @@ pub struct Resource {
 
 /// What adding a resource takes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewResource {
     /// Room or equipment.
     pub kind: ResourceKind,
@@ -271,6 +303,7 @@ pub struct NewResource {
 
 /// A kind of visit: how long it takes and the rules for booking it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct VisitType {
     /// Id.
     pub id: VisitTypeId,
@@ -298,6 +331,7 @@ pub struct VisitType {
 
 /// What defining a visit type takes (every rule of [`VisitType`] but its id).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewVisitType {
     /// Short code, unique in the clinic by convention.
     #[validate(custom(function = "super::validate::code_format"))]
@@ -314,14 +348,17 @@ pub struct NewVisitType {
     pub duration_minutes: u32,
     /// Buffer before (at most 4 hours).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[validate(range(min = 0, max = 240, code = "out_of_range"))]
     pub buffer_before_minutes: u32,
     /// Buffer after (at most 4 hours).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[validate(range(min = 0, max = 240, code = "out_of_range"))]
     pub buffer_after_minutes: u32,
     /// Minimum notice (at most a year).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[validate(range(min = 0, max = 525_600, code = "out_of_range"))]
     pub min_notice_minutes: u32,
     /// Booking horizon (1 day to 10 years).
@@ -329,11 +366,13 @@ pub struct NewVisitType {
     pub horizon_days: u32,
     /// Per-day limit.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[validate(range(min = 1, max = 1000, code = "out_of_range"))]
     pub max_per_day: Option<u32>,
     /// Reminder offsets (at most [`MAX_REMINDERS`](crate::limits::MAX_REMINDERS), each once, 1 minute to
     /// 30 days).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub reminder_offsets_minutes: Vec<u32>,
 }
 
@@ -466,6 +505,7 @@ impl CancellationReason {
 
 /// Why and when an appointment was called off.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct Cancellation {
     /// Reason code (FHIR appointment-cancellation-reason).
     #[serde(deserialize_with = "CancellationReason::read_stored")]
@@ -492,6 +532,7 @@ impl fmt::Debug for Cancellation {
 
 /// One move of an appointment: where it was before.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Reschedule {
     /// Previous start.
     pub from_start: DateTime<Utc>,
@@ -509,6 +550,7 @@ pub struct Reschedule {
 
 /// A reminder due before an appointment; sent at most once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Reminder {
     /// Minutes before the start.
     pub offset_minutes: u32,
@@ -520,6 +562,7 @@ pub struct Reminder {
 
 /// A patient's visit with a practitioner (and optionally a room).
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct Appointment {
     /// Id.
     pub id: AppointmentId,
@@ -581,6 +624,7 @@ impl fmt::Debug for Appointment {
 
 /// What booking takes.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct BookAppointment {
     /// The patient.
     pub patient: PatientId,
@@ -588,6 +632,7 @@ pub struct BookAppointment {
     pub practitioner: PractitionerId,
     /// The room, if any.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub room: Option<ResourceId>,
     /// The visit type.
     pub visit_type: VisitTypeId,
@@ -595,9 +640,11 @@ pub struct BookAppointment {
     pub start: DateTime<Utc>,
     /// `booked` (default) or `proposed`.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub status: Option<AppointmentStatus>,
     /// Free text for staff (line breaks allowed, at most [`MAX_NOTE_CHARS`]).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[validate(
         length(max = bound(MAX_NOTE_CHARS), code = "too_long"),
         custom(function = "printable_text")
@@ -620,40 +667,48 @@ impl fmt::Debug for BookAppointment {
 /// How a series repeats: every `every_weeks` weeks at the same local time,
 /// until a local date or for a count (at least one of them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Recurrence {
     /// 1 = weekly, 2 = fortnightly… (at most 52).
     #[validate(range(min = 1, max = 52, code = "out_of_range"))]
     pub every_weeks: u32,
     /// Last local date an occurrence may fall on (inclusive).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub until: Option<NaiveDate>,
     /// Number of occurrences, the first included.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[validate(range(min = 1, max = MAX_SERIES, code = "out_of_range"))]
     pub count: Option<u32>,
 }
 
 /// Where an appointment moves to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RescheduleAppointment {
     /// The new start.
     pub start: DateTime<Utc>,
     /// Another practitioner, or the same when `None`.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub practitioner: Option<PractitionerId>,
     /// Another room, or the same when `None`.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub room: Option<ResourceId>,
 }
 
 /// What cancelling takes.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct CancelAppointment {
     /// Reason code (FHIR appointment-cancellation-reason, e.g. `pat`).
     pub reason: CancellationReason,
     /// Free text for staff (line breaks allowed, at most [`MAX_NOTE_CHARS`]);
     /// never copied into events or errors.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[validate(
         length(max = bound(MAX_NOTE_CHARS), code = "too_long"),
         custom(function = "printable_text")
@@ -666,5 +721,18 @@ impl fmt::Debug for CancelAppointment {
         f.debug_struct("CancelAppointment")
             .field("reason", &self.reason)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_foreign_default_of_the_slot_grid_is_cores() {
+        // Kotlin and Swift take the literal of the `uniffi(default)` attribute.
+        let declared = format!("uniffi(default = {DEFAULT_SLOT_MINUTES})");
+        assert!(include_str!("mod.rs").contains(&declared));
+        assert_eq!(Availability::default().slot_minutes, DEFAULT_SLOT_MINUTES);
     }
 }

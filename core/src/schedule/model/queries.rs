@@ -11,6 +11,7 @@ use crate::schedule::slots::DayLimits;
 
 /// A free slot: bookable as is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Slot {
     /// The practitioner.
     pub practitioner: PractitionerId,
@@ -24,6 +25,7 @@ pub struct Slot {
 
 /// A free-slot search.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SlotQuery {
     /// The visit type (duration, buffers, notice, horizon, limits).
     pub visit_type: VisitTypeId,
@@ -32,6 +34,7 @@ pub struct SlotQuery {
     pub practitioners: Vec<PractitionerId>,
     /// A room that must be free too.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub room: Option<ResourceId>,
     /// Slots starting at or after this instant…
     pub from: DateTime<Utc>,
@@ -39,14 +42,17 @@ pub struct SlotQuery {
     pub to: DateTime<Utc>,
     /// Page size (1–500, default 20).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub cursor: Option<String>,
 }
 
 /// One page of free slots, ordered by start then practitioner id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SlotPage {
     /// The slots.
     pub slots: Vec<Slot>,
@@ -174,12 +180,15 @@ impl DayLimitCheck {
 
 /// Appointments of one patient or one practitioner starting in a range.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AppointmentQuery {
     /// Only this patient's.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub patient: Option<PatientId>,
     /// Only this practitioner's.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub practitioner: Option<PractitionerId>,
     /// Starting at or after.
     pub from: DateTime<Utc>,
@@ -187,14 +196,17 @@ pub struct AppointmentQuery {
     pub to: DateTime<Utc>,
     /// Include cancelled and no-show appointments.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub include_inactive: bool,
     /// At most this many (1–1000, default 100).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub limit: Option<u32>,
 }
 
 /// A reminder that is due and not yet sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DueReminder {
     /// The appointment.
     pub appointment: AppointmentId,

@@ -1,0 +1,160 @@
+//! The JSON arguments of a host call, read into core types with errors that
+//! are data, not text.
+//!
+//! The text is bounded first ([`check_arguments`]), parsed once into a
+//! neutral value, and each argument is then deserialized on its own from
+//! that value by a deserializer whose error type keeps serde's categories
+//! (`serde_value`): a missing or `null` required value is `required`, a
+//! value of the wrong JSON type `invalid_type`, an unknown code or a number
+//! out of range `invalid_value`, a string that does not parse (an id, a
+//! date) `invalid_format`. The field is the argument's path
+//! (`details.names[0].family`); messages never echo the value. Every host
+//! gets the same answer for the same bad value because every host goes
+//! through here.
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde_value::{DeserializerError, Unexpected, Value, ValueDeserializer};
+
+use crate::document::check_arguments;
+use crate::error::FieldError;
+use crate::{Error, Result};
+
+/// The arguments of one call, taken one by one; [`Arguments::finish`]
+/// reports every argument that could not be read.
+pub struct Arguments {
+    members: BTreeMap<Value, Value>,
+    errors: Vec<FieldError>,
+}
+
+/// How an argument is read from the call's object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Its own member; absent is `null`.
+    Member,
+    /// Its own member; absent or `null` is an empty object (`#[default]`).
+    Default,
+    /// Its fields are members of the call's object (`#[flatten]`).
+    Flatten,
+}
+
+impl Mode {
+    /// The mode the operation list's argument attributes name.
+    pub fn of(attributes: &[&str]) -> Self {
+        if attributes.contains(&"flatten") {
+            Mode::Flatten
+        } else if attributes.contains(&"default") {
+            Mode::Default
+        } else {
+            Mode::Member
+        }
+    }
+}
+
+impl Arguments {
+    /// Parses the JSON object of a call's arguments (bounded first).
+    pub fn parse(json: &str) -> Result<Self> {
+        check_arguments(json)?;
+        let value: Value = serde_json::from_str(json)
+            .map_err(|_| Error::invalid("(input)", "invalid_format", "not valid json text"))?;
+        match value {
+            Value::Map(members) => Ok(Self {
+                members,
+                errors: Vec::new(),
+            }),
+            _ => Err(Error::invalid(
+                "(input)",
+                "invalid_type",
+                "the arguments must be a json object",
+            )),
+        }
+    }
+
+    /// Reads argument `name` as a `T`; on failure records the error and
+    /// returns `None` (so every argument is checked before [`finish`](Self::finish)).
+    pub fn take<T: DeserializeOwned>(&mut self, name: &str, mode: Mode) -> Option<T> {
+        let (value, prefix) = match mode {
+            Mode::Flatten => (Value::Map(self.members.clone()), ""),
+            Mode::Member => (self.member(name).unwrap_or(Value::Unit), name),
+            Mode::Default => (
+                self.member(name)
+                    .filter(|v| *v != Value::Unit)
+                    .unwrap_or_else(|| Value::Map(BTreeMap::new())),
+                name,
+            ),
+        };
+        match read(value, prefix) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.errors.push(e);
+                None
+            }
+        }
+    }
+
+    /// The value of member `name`, taken out.
+    fn member(&mut self, name: &str) -> Option<Value> {
+        self.members.remove(&Value::String(name.to_owned()))
+    }
+
+    /// `Ok` when every argument was read, else one `validation` error
+    /// naming each that was not.
+    pub fn finish(self) -> Result<()> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::validation(self.errors))
+        }
+    }
+}
+
+/// `value` as a `T`, or the field error at `prefix` + the path inside.
+fn read<T: DeserializeOwned>(value: Value, prefix: &str) -> Result<T, FieldError> {
+    let deserializer = ValueDeserializer::<DeserializerError>::new(value);
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let inside = e.path().to_string();
+        let at = match (prefix.is_empty(), inside == ".") {
+            (true, true) => "(input)".to_owned(),
+            (true, false) => inside,
+            (false, true) => prefix.to_owned(),
+            (false, false) => format!("{prefix}.{inside}"),
+        };
+        field_error(at, e.into_inner())
+    })
+}
+
+/// The field error for a deserializer error, by its category alone.
+fn field_error(at: String, error: DeserializerError) -> FieldError {
+    use DeserializerError as E;
+    match error {
+        E::MissingField(name) => {
+            let field = if at == "(input)" {
+                name.to_owned()
+            } else {
+                format!("{at}.{name}")
+            };
+            FieldError::new(field, "required", "is required")
+        }
+        E::InvalidType(Unexpected::Unit, _) => FieldError::new(at, "required", "is required"),
+        E::InvalidType(_, expected) => FieldError::new(
+            at,
+            "invalid_type",
+            format!("has the wrong type: expected {expected}"),
+        ),
+        E::InvalidValue(_, expected) | E::InvalidLength(_, expected) => FieldError::new(
+            at,
+            "invalid_value",
+            format!("is not an allowed value: expected {expected}"),
+        ),
+        E::UnknownVariant(_, codes) => FieldError::new(
+            at,
+            "invalid_value",
+            format!("is not one of the allowed values ({})", codes.join(", ")),
+        ),
+        E::UnknownField(_, _) | E::DuplicateField(_) => {
+            FieldError::new(at, "invalid_value", "has a member that is not allowed")
+        }
+        E::Custom(_) => FieldError::new(at, "invalid_format", "is not in the expected format"),
+    }
+}
