@@ -16,6 +16,8 @@ use tracing::{Event, Metadata, Subscriber};
 use carebase::conformance::audit_about;
 use carebase::store::{ChangeSet, PatientStore};
 use carebase::{Error, PatientId, StorageKind, Store};
+#[cfg(feature = "postgres")]
+use carebase_storage::PostgresStore;
 use carebase_storage::SqliteStore;
 use common::{db_path, url_of};
 
@@ -104,12 +106,11 @@ async fn a_closed_store_answers_closed() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_postgres_url_with_nothing_listening_is_unavailable() {
     // Port 1 (tcpmux) has no server on any machine these tests run on.
-    let error = carebase_storage::PostgresStore::open(
-        "postgres://carebase:carebase@127.0.0.1:1/carebase?acquire_timeout=1",
-    )
-    .await
-    .err()
-    .expect("nothing listens there");
+    let error =
+        PostgresStore::open("postgres://carebase:carebase@127.0.0.1:1/carebase?acquire_timeout=1")
+            .await
+            .err()
+            .expect("nothing listens there");
     assert_eq!(kind_of(&error), StorageKind::Unavailable, "{error}");
     assert!(!error.to_string().contains("carebase:carebase"), "{error}");
 }
