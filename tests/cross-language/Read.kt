@@ -8,12 +8,16 @@
 
 import kotlinx.coroutines.runBlocking
 import org.carebase.*
+import org.carebase.mobile.*
 import java.io.File
+import java.time.Instant
+import java.time.LocalDate
+import java.util.UUID
 import kotlin.system.exitProcess
 
 const val MRN = "urn:carebase:mrn:north"
 
-fun settings() = Settings(
+fun settings() = defaultSettings().copy(
     identifierSystems = listOf(IdentifierSystem(system = MRN, checkDigit = CheckDigit.LUHN)),
     mrnNamespaces = listOf(
         MrnNamespace(facility = "north", system = MRN, prefix = "", digits = 7u, checkDigit = CheckDigit.LUHN),
@@ -58,13 +62,13 @@ suspend fun run(db: File, expectedFile: File): List<String> {
     for (want in patients) {
         val id = want["id"] as String
         val got: Any? = try {
-            val p = clinic.getPatient(system, id)
+            val p = clinic.getPatient(system, UUID.fromString(id))
             val name = p.details.names.firstOrNull()
             linkedMapOf(
-                "id" to p.id,
+                "id" to p.id.toString(),
                 "version" to p.version.toLong(),
                 "active" to p.active,
-                "merged_into" to p.mergedInto,
+                "merged_into" to p.mergedInto?.toString(),
                 "family" to name?.family,
                 "given" to (name?.given ?: listOf()),
                 "identifiers" to p.details.identifiers.map { listOf(it.system, it.value) },
@@ -80,7 +84,7 @@ suspend fun run(db: File, expectedFile: File): List<String> {
         val q = s["query"] as Map<String, Any?>
         val base = PatientQuery(
             name = q["name"] as String?,
-            birthDate = q["birth_date"] as String?,
+            birthDate = (q["birth_date"] as String?)?.let { LocalDate.parse(it) },
             identifierSystem = q["identifier_system"] as String?,
             identifierValue = q["identifier_value"] as String?,
             phone = q["phone"] as String?,
@@ -91,7 +95,7 @@ suspend fun run(db: File, expectedFile: File): List<String> {
         var cursor: String? = null
         do {
             val page = clinic.searchPatients(system, base.copy(cursor = cursor))
-            ids += page.items.map { it.id }
+            ids += page.items.map { it.id.toString() }
             cursor = page.nextCursor
         } while (cursor != null)
         same("search ${toJson(q)}", s["ids"], ids)
@@ -111,7 +115,7 @@ suspend fun run(db: File, expectedFile: File): List<String> {
     val cp = audit["checkpoint"] as Map<String, Any?>
     val kept = AuditCheckpoint(
         seq = (cp["seq"] as Long).toULong(),
-        at = cp["at"] as String,
+        at = Instant.parse(cp["at"] as String),
         chains = (cp["chains"] as Long).toULong(),
         entries = (cp["entries"] as Long).toULong(),
         root = cp["root"] as String,
