@@ -86,7 +86,7 @@ class ClinicOperations:
         self,
         actor: Actor,
         query: Optional[PatientQuery] = None,
-    ) -> PatientPage:
+    ) -> Page:
         """Searches patients; every patient returned is audited as read.
         Results show what the actor sees of any patient, and a filter on a
         field it does not see (a phone for billing, a birth date for an

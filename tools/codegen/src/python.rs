@@ -41,6 +41,9 @@ fn python_type(defs: &Map<String, Value>, ty: &str, side: Side) -> String {
         }
         ("Vec", Some(inner)) => format!("List[{}]", python_type(defs, inner, side)),
         ("Page", Some(_)) => "Page".to_owned(),
+        // uniffi has no generics: core's page of patients is the concrete
+        // `PatientPage`, Python's `Page`.
+        ("PatientPage", None) => "Page".to_owned(),
         ("DateTime", Some(_)) => "datetime".to_owned(),
         ("NaiveDate", None) => "date".to_owned(),
         ("String", None) => "str".to_owned(),
