@@ -40,6 +40,9 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "${PINS[*]}" ]; then
 fi
 python --version
 
+step "generated files up to date (tools/codegen/check.sh)"
+bash ../tools/codegen/check.sh
+
 step "build carebase._native (maturin develop, debug)"
 maturin develop
 python -c "import carebase, carebase._native; print('carebase imported from', carebase.__file__)"

@@ -1,8 +1,9 @@
 //! The two conversions every call goes through, each written once:
-//! JSON arguments from Python into core types (a type mismatch becomes a
-//! `validation` error naming the field path, never the value), and a core
-//! error into the Python exception of its code.
+//! JSON arguments from Python into core types (core's `api::Arguments`: a
+//! mismatch becomes a `validation` error naming the field path, never the
+//! value), and a core error into the Python exception of its code.
 
+use carebase::api::{Arguments, Mode};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyModule;
@@ -24,47 +25,15 @@ impl From<carebase::Error> for Failure {
     }
 }
 
-/// Decodes the JSON arguments of a call. Errors name the field path and a
-/// stable code; the offending value is never echoed (it may be patient data).
-/// Core bounds the nesting first (`too_deep` naming the argument): serde_json
-/// would stop at its own limit with an error that names nothing.
+/// Decodes the JSON arguments of a call that is not one of the operation
+/// list's (`open`, the manual clock) with core's reader: the text is bounded,
+/// and a bad field is a `validation` error naming its path with a code by
+/// serde's error category, never by message text; the value is never echoed.
 pub fn parse<A: DeserializeOwned>(json: &str) -> carebase::Result<A> {
-    carebase::document::check_arguments(json)?;
-    let mut de = serde_json::Deserializer::from_str(json);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| field_error(&e))?;
-    de.end()
-        .map_err(|_| carebase::Error::invalid("(input)", "invalid_format", "trailing input"))?;
-    Ok(value)
-}
-
-fn field_error(e: &serde_path_to_error::Error<serde_json::Error>) -> carebase::Error {
-    let mut field = e.path().to_string();
-    if field == "." {
-        field.clear();
-    }
-    let text = e.inner().to_string();
-    let (code, message) = if text.starts_with("missing field") {
-        if let Some(name) = text.split('`').nth(1) {
-            field = if field.is_empty() {
-                name.to_owned()
-            } else {
-                format!("{field}.{name}")
-            };
-        }
-        ("required", "is required")
-    } else if text.starts_with("invalid type") {
-        ("invalid_type", "has the wrong type")
-    } else if text.starts_with("unknown variant") {
-        ("invalid_value", "is not one of the allowed values")
-    } else if text.starts_with("invalid value") || text.starts_with("invalid length") {
-        ("invalid_value", "is out of range or not an allowed value")
-    } else {
-        ("invalid_format", "is not in the expected format")
-    };
-    if field.is_empty() {
-        field = "(input)".to_owned();
-    }
-    carebase::Error::invalid(field, code, message)
+    let mut args = Arguments::parse(json)?;
+    let value = args.take::<A>("", Mode::Flatten);
+    args.finish()?;
+    value.ok_or_else(|| carebase::Error::storage("arguments read without error are missing"))
 }
 
 /// Encodes a result for Python.

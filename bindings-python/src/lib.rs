@@ -1,38 +1,27 @@
 //! `carebase._native`: the Python binding's native half.
 //!
-//! Every clinic operation is one method taking its arguments as one JSON
-//! object (decoded with serde into core types) and returning its result as
-//! JSON (the core types' own serde form). The pure-Python package
-//! (`python/carebase`) turns those into dataclasses, enums and exceptions.
-//! A method here converts, calls core, converts back: no clinic rule lives
-//! in this crate. Work runs on one process-wide tokio runtime with the GIL
+//! Every clinic operation goes through one entry point, `Clinic.call(name,
+//! json)`, which is `carebase::api::call`: the arguments are one JSON object
+//! read by core (errors by category at their paths), the result is the core
+//! types' own serde form, an error core's serialized form. The pure-Python
+//! package (`python/carebase`) turns those into dataclasses, enums and
+//! exceptions. No clinic rule and no per-operation code lives in this crate. Work runs on one process-wide tokio runtime with the GIL
 //! released, so Python threads run operations in parallel.
 
 mod convert;
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, OnceLock};
 
-use carebase::audit::{AuditCheckpoint, AuditKey, AuditQuery};
-use carebase::clinic::{BookSeries, NewPatient};
-use carebase::patient::{IdentifierSystem, MrnNamespace, PatientDetails, PatientQuery};
-use carebase::policy::{Permission, Policy};
-use carebase::schedule::fhir::FhirAppointmentImport;
-use carebase::schedule::{
-    AppointmentQuery, AppointmentStatus, Availability, BookAppointment, CancelAppointment,
-    NewPractitioner, NewResource, NewVisitType, Recurrence, RescheduleAppointment, SlotQuery,
-};
-use carebase::{
-    Actor, ActorId, AppointmentId, Clinic, GrantId, MergeId, PatientId, PractitionerId, Settings,
-    VisitTypeId,
-};
+use carebase::audit::AuditKey;
+use carebase::policy::Policy;
+use carebase::{ActorId, Clinic, Settings};
 use chrono::{DateTime, Duration, Utc};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio::runtime::Runtime;
 
 use convert::{encode, into_py_err, parse, Failure};
@@ -83,69 +72,6 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_default();
     format!("core panicked: {text}")
-}
-
-/// [`run_with`] for core calls whose result goes back as JSON.
-fn run<A, R, F, Fut>(py: Python<'_>, args: String, work: F) -> PyResult<String>
-where
-    A: DeserializeOwned,
-    R: Serialize,
-    F: FnOnce(A) -> Fut + Send,
-    Fut: Future<Output = carebase::Result<R>>,
-{
-    run_with(py, args, move |a: A| async move {
-        let value = work(a).await?;
-        encode(&value)
-    })
-}
-
-/// Settings as they cross the boundary: durations in microseconds; a missing
-/// value keeps core's default.
-#[derive(Deserialize, Serialize)]
-struct SettingsWire {
-    #[serde(default)]
-    identifier_systems: Vec<IdentifierSystem>,
-    #[serde(default)]
-    mrn_namespaces: Vec<MrnNamespace>,
-    #[serde(default)]
-    break_glass_default: Option<i64>,
-    #[serde(default)]
-    break_glass_max: Option<i64>,
-    #[serde(default)]
-    late_cancellation_window: Option<i64>,
-    #[serde(default)]
-    phone_region: Option<String>,
-}
-
-impl SettingsWire {
-    fn into_settings(self) -> Settings {
-        let defaults = Settings::default();
-        Settings {
-            identifier_systems: self.identifier_systems,
-            mrn_namespaces: self.mrn_namespaces,
-            break_glass_default: self
-                .break_glass_default
-                .map_or(defaults.break_glass_default, Duration::microseconds),
-            break_glass_max: self
-                .break_glass_max
-                .map_or(defaults.break_glass_max, Duration::microseconds),
-            late_cancellation_window: self
-                .late_cancellation_window
-                .map_or(defaults.late_cancellation_window, Duration::microseconds),
-            phone_region: self.phone_region,
-        }
-    }
-
-    fn from_settings(s: &Settings) -> Self {
-        Self {
-            identifier_systems: s.identifier_systems.clone(),
-            mrn_namespaces: s.mrn_namespaces.clone(),
-            break_glass_default: s.break_glass_default.num_microseconds(),
-            break_glass_max: s.break_glass_max.num_microseconds(),
-            late_cancellation_window: s.late_cancellation_window.num_microseconds(),
-            phone_region: s.phone_region.clone(),
-        }
-    }
 }
 
 /// A policy document as a JSON value, loaded through core's document loader
@@ -216,7 +142,7 @@ struct NativeClinic {
 struct OpenArgs {
     url: String,
     #[serde(default)]
-    settings: Option<SettingsWire>,
+    settings: Option<Settings>,
     #[serde(default)]
     policy: Option<serde_json::Value>,
 }
@@ -241,7 +167,7 @@ fn open(
     let inner = run_with(py, args, move |a: OpenArgs| async move {
         let audit_key = audit_key.transpose()?;
         let policy = a.policy.as_ref().map(load_policy).transpose()?;
-        let settings = a.settings.map(SettingsWire::into_settings);
+        let settings = a.settings;
         // Checked before the store opens, so bad settings create no file.
         settings.as_ref().map(Settings::validate).transpose()?;
         let store = carebase_storage::open(&a.url).await?;
@@ -263,249 +189,62 @@ fn open(
     Ok(NativeClinic { inner })
 }
 
-/// Declares the clinic operations: each one names its JSON arguments (the
-/// acting `actor` is always first) and the core call they feed.
-macro_rules! operations {
-    ($(
-        $(#[$doc:meta])*
-        fn $name:ident($($field:ident : $ty:ty),* $(,)?) => |$c:ident, $a:ident| $body:expr;
-    )*) => {
-        #[pymethods]
-        impl NativeClinic {
-            $(
-                $(#[$doc])*
-                fn $name(&self, py: Python<'_>, args: String) -> PyResult<String> {
-                    #[derive(Deserialize)]
-                    struct Args {
-                        actor: Actor,
-                        $($field: $ty,)*
-                    }
-                    let $c = self.inner.clone();
-                    run(py, args, move |$a: Args| async move { $body })
-                }
-            )*
+#[pymethods]
+impl NativeClinic {
+    /// Runs the operation of core's list named `operation` with its JSON
+    /// arguments (`actor` and the listed names) through `carebase::api::call`
+    /// and returns the result's JSON: one entry point for every operation,
+    /// so the binding has each one by construction.
+    fn call(&self, py: Python<'_>, operation: &str, args: String) -> PyResult<String> {
+        let clinic = self.inner.clone();
+        let rt = runtime()?;
+        py.detach(move || {
+            catch_unwind(AssertUnwindSafe(|| {
+                rt.block_on(carebase::api::call(&clinic, operation, &args))
+                    .map_err(Failure::Core)
+            }))
+            .unwrap_or_else(|panic| Err(Failure::Internal(panic_message(panic.as_ref()))))
+        })
+        .map_err(|f| into_py_err(py, f))
+    }
 
-            /// The settings in force, as JSON.
-            fn settings(&self, py: Python<'_>) -> PyResult<String> {
-                let wire = SettingsWire::from_settings(self.inner.settings());
-                encode(&wire).map_err(|f| into_py_err(py, f))
-            }
+    /// The settings in force, as JSON (core's serde form: whole minutes).
+    fn settings(&self, py: Python<'_>) -> PyResult<String> {
+        encode(self.inner.settings()).map_err(|f| into_py_err(py, f))
+    }
 
-            /// The policy in force, as JSON.
-            fn policy(&self, py: Python<'_>) -> PyResult<String> {
-                encode(&*self.inner.policy()).map_err(|f| into_py_err(py, f))
-            }
+    /// The policy in force, as JSON.
+    fn policy(&self, py: Python<'_>) -> PyResult<String> {
+        encode(&*self.inner.policy()).map_err(|f| into_py_err(py, f))
+    }
 
-            /// The public fingerprint of the audit key in use.
-            fn audit_key_id(&self) -> String {
-                self.inner.audit_key_id().to_owned()
-            }
-        }
-    };
+    /// The public fingerprint of the audit key in use.
+    fn audit_key_id(&self) -> String {
+        self.inner.audit_key_id().to_owned()
+    }
 }
 
-operations! {
-    /// `Clinic::register_patient`.
-    fn register_patient(details: PatientDetails, mrn_facility: Option<String>) => |c, a| {
-        c.register_patient(&a.actor, NewPatient { details: a.details, mrn_facility: a.mrn_facility }).await
-    };
-    /// `Clinic::get_patient`.
-    fn get_patient(id: PatientId) => |c, a| c.get_patient(&a.actor, a.id).await;
-    /// `Clinic::update_patient`.
-    fn update_patient(id: PatientId, expected_version: u64, details: PatientDetails) => |c, a| {
-        c.update_patient(&a.actor, a.id, a.expected_version, a.details).await
-    };
-    /// `Clinic::deactivate_patient`.
-    fn deactivate_patient(id: PatientId, expected_version: u64) => |c, a| {
-        c.deactivate_patient(&a.actor, a.id, a.expected_version).await
-    };
-    /// `Clinic::reactivate_patient`.
-    fn reactivate_patient(id: PatientId, expected_version: u64) => |c, a| {
-        c.reactivate_patient(&a.actor, a.id, a.expected_version).await
-    };
-    /// `Clinic::search_patients`.
-    fn search_patients(query: Option<PatientQuery>) => |c, a| {
-        c.search_patients(&a.actor, &a.query.unwrap_or_default()).await
-    };
-    /// `Clinic::generate_mrn`.
-    fn generate_mrn(facility: String) => |c, a| c.generate_mrn(&a.actor, &a.facility).await;
-    /// `Clinic::find_duplicates`.
-    fn find_duplicates(id: PatientId, limit: u32) => |c, a| {
-        c.find_duplicates(&a.actor, a.id, a.limit).await
-    };
-    /// `Clinic::merge_patients`.
-    fn merge_patients(
-        survivor: PatientId,
-        survivor_version: u64,
-        merged: PatientId,
-        merged_version: u64,
-    ) => |c, a| {
-        c.merge_patients(&a.actor, a.survivor, a.survivor_version, a.merged, a.merged_version).await
-    };
-    /// `Clinic::unmerge_patients`.
-    fn unmerge_patients(merge_id: MergeId) => |c, a| c.unmerge_patients(&a.actor, a.merge_id).await;
-    /// `Clinic::merge_history`.
-    fn merge_history(patient: PatientId) => |c, a| c.merge_history(&a.actor, a.patient).await;
-    /// `Clinic::assign_care_team`.
-    fn assign_care_team(patient: PatientId, practitioner: PractitionerId) => |c, a| {
-        c.assign_care_team(&a.actor, a.patient, a.practitioner).await
-    };
-    /// `Clinic::remove_care_team`.
-    fn remove_care_team(patient: PatientId, practitioner: PractitionerId) => |c, a| {
-        c.remove_care_team(&a.actor, a.patient, a.practitioner).await
-    };
-    /// `Clinic::care_team`.
-    fn care_team(patient: PatientId) => |c, a| c.care_team(&a.actor, a.patient).await;
-    /// `Clinic::explain_access`.
-    fn explain_access(permission: Permission, patient: Option<PatientId>) => |c, a| {
-        c.explain_access(&a.actor, a.permission, a.patient).await
-    };
-    /// `Clinic::request_emergency_access` (`duration` in microseconds).
-    fn request_emergency_access(patient: PatientId, reason: String, duration: Option<i64>) => |c, a| {
-        let duration = a.duration.map(Duration::microseconds);
-        c.request_emergency_access(&a.actor, a.patient, &a.reason, duration).await
-    };
-    /// `Clinic::grants_awaiting_review`.
-    fn grants_awaiting_review(limit: u32) => |c, a| c.grants_awaiting_review(&a.actor, a.limit).await;
-    /// `Clinic::review_emergency_access`.
-    fn review_emergency_access(grant: GrantId, note: Option<String>) => |c, a| {
-        c.review_emergency_access(&a.actor, a.grant, a.note.as_deref()).await
-    };
-    /// `Clinic::audit_log`.
-    fn audit_log(query: Option<AuditQuery>) => |c, a| {
-        c.audit_log(&a.actor, &a.query.unwrap_or_default()).await
-    };
-    /// `Clinic::verify_audit` (optionally against a checkpoint the host kept).
-    fn verify_audit(trusted: Option<AuditCheckpoint>) => |c, a| {
-        c.verify_audit(&a.actor, a.trusted.as_ref()).await
-    };
-    /// `Clinic::audit_checkpoint`.
-    fn audit_checkpoint() => |c, a| c.audit_checkpoint(&a.actor).await;
-    /// `Clinic::who_accessed`.
-    fn who_accessed(patient: PatientId, limit: Option<u32>) => |c, a| {
-        c.who_accessed(&a.actor, a.patient, a.limit).await
-    };
-    /// `Clinic::poll_events`.
-    fn poll_events(consumer: String, limit: u32) => |c, a| {
-        c.poll_events(&a.actor, &a.consumer, a.limit).await
-    };
-    /// `Clinic::events_after`.
-    fn events_after(after: u64, limit: u32) => |c, a| c.events_after(&a.actor, a.after, a.limit).await;
-    /// `Clinic::ack_events`.
-    fn ack_events(consumer: String, seq: u64) => |c, a| c.ack_events(&a.actor, &a.consumer, a.seq).await;
-    /// `Clinic::replace_policy` (the policy as a JSON document).
-    fn replace_policy(policy: serde_json::Value) => |c, a| {
-        let policy = load_policy(&a.policy)?;
-        c.replace_policy(&a.actor, policy).await
-    };
+/// The names of core's operation list (`carebase::clinic::operations::OPERATIONS`),
+/// in order: what the parity test holds the Python `Clinic` to.
+#[pyfunction]
+fn operations() -> Vec<&'static str> {
+    carebase::clinic::operations::OPERATIONS
+        .iter()
+        .map(|o| o.name)
+        .collect()
+}
 
-    // ---- scheduling (core/src/clinic/scheduling.rs)
-    /// `Clinic::add_practitioner`.
-    fn add_practitioner(practitioner: NewPractitioner) => |c, a| {
-        c.add_practitioner(&a.actor, a.practitioner).await
-    };
-    /// `Clinic::set_availability`.
-    fn set_availability(
-        practitioner: PractitionerId,
-        expected_version: u64,
-        availability: Availability,
-    ) => |c, a| {
-        c.set_availability(&a.actor, a.practitioner, a.expected_version, a.availability).await
-    };
-    /// `Clinic::get_practitioner`.
-    fn get_practitioner(id: PractitionerId) => |c, a| c.get_practitioner(&a.actor, a.id).await;
-    /// `Clinic::list_practitioners`.
-    fn list_practitioners() => |c, a| c.list_practitioners(&a.actor).await;
-    /// `Clinic::add_resource`.
-    fn add_resource(resource: NewResource) => |c, a| c.add_resource(&a.actor, a.resource).await;
-    /// `Clinic::list_resources`.
-    fn list_resources() => |c, a| c.list_resources(&a.actor).await;
-    /// `Clinic::add_visit_type`.
-    fn add_visit_type(visit_type: NewVisitType) => |c, a| {
-        c.add_visit_type(&a.actor, a.visit_type).await
-    };
-    /// `Clinic::list_visit_types`.
-    fn list_visit_types() => |c, a| c.list_visit_types(&a.actor).await;
-    /// `Clinic::find_free_slots`.
-    fn find_free_slots(query: SlotQuery) => |c, a| c.find_free_slots(&a.actor, a.query).await;
+/// Runs the host function named `function` (`carebase::api::FUNCTIONS`)
+/// with its JSON arguments; returns the result's JSON.
+#[pyfunction]
+fn call_function(py: Python<'_>, function: &str, args: String) -> PyResult<String> {
+    carebase::api::call_function(function, &args).map_err(|e| into_py_err(py, Failure::Core(e)))
+}
 
-    // ---- appointments (core/src/clinic/appointments.rs)
-    /// `Clinic::book_appointment`.
-    fn book_appointment(booking: BookAppointment) => |c, a| {
-        c.book_appointment(&a.actor, a.booking).await
-    };
-    /// `Clinic::book_series`.
-    fn book_series(first: BookAppointment, recurrence: Recurrence) => |c, a| {
-        let series = BookSeries { first: a.first, recurrence: a.recurrence };
-        c.book_series(&a.actor, series).await
-    };
-    /// `Clinic::get_appointment`.
-    fn get_appointment(id: AppointmentId) => |c, a| c.get_appointment(&a.actor, a.id).await;
-    /// `Clinic::reschedule_appointment`.
-    fn reschedule_appointment(
-        id: AppointmentId,
-        expected_version: u64,
-        change: RescheduleAppointment,
-    ) => |c, a| {
-        c.reschedule_appointment(&a.actor, a.id, a.expected_version, a.change).await
-    };
-    /// `Clinic::cancel_appointment`.
-    fn cancel_appointment(
-        id: AppointmentId,
-        expected_version: u64,
-        cancel: CancelAppointment,
-    ) => |c, a| {
-        c.cancel_appointment(&a.actor, a.id, a.expected_version, a.cancel).await
-    };
-    /// `Clinic::change_appointment_status`.
-    fn change_appointment_status(
-        id: AppointmentId,
-        expected_version: u64,
-        status: AppointmentStatus,
-    ) => |c, a| {
-        c.change_appointment_status(&a.actor, a.id, a.expected_version, a.status).await
-    };
-    /// `Clinic::list_appointments`.
-    fn list_appointments(query: AppointmentQuery) => |c, a| {
-        c.list_appointments(&a.actor, a.query).await
-    };
-    /// `Clinic::due_reminders`.
-    fn due_reminders(from: DateTime<Utc>, to: DateTime<Utc>, limit: u32) => |c, a| {
-        c.due_reminders(&a.actor, a.from, a.to, a.limit).await
-    };
-    /// `Clinic::mark_reminder_sent`.
-    fn mark_reminder_sent(appointment: AppointmentId, offset_minutes: u32) => |c, a| {
-        c.mark_reminder_sent(&a.actor, a.appointment, a.offset_minutes).await
-    };
-
-    // ---- FHIR R4 JSON (core/src/clinic/fhir.rs)
-    /// `Clinic::export_appointment_fhir`.
-    fn export_appointment_fhir(id: AppointmentId) => |c, a| {
-        c.export_appointment_fhir(&a.actor, a.id).await
-    };
-    /// `Clinic::import_appointment_fhir`.
-    fn import_appointment_fhir(
-        resource: serde_json::Value,
-        visit_type: Option<VisitTypeId>,
-        references: Option<BTreeMap<String, String>>,
-        migration: Option<bool>,
-    ) => |c, a| {
-        let import = FhirAppointmentImport {
-            resource: a.resource,
-            visit_type: a.visit_type,
-            references: a.references.unwrap_or_default(),
-            migration: a.migration.unwrap_or(false),
-        };
-        c.import_appointment_fhir(&a.actor, import).await
-    };
-    /// `Clinic::export_schedule_fhir`.
-    fn export_schedule_fhir(practitioner: PractitionerId) => |c, a| {
-        c.export_schedule_fhir(&a.actor, a.practitioner).await
-    };
-    /// `Clinic::export_free_slots_fhir`.
-    fn export_free_slots_fhir(query: SlotQuery) => |c, a| {
-        c.export_free_slots_fhir(&a.actor, a.query).await
-    };
+/// The names of the host functions, in order.
+#[pyfunction]
+fn functions() -> Vec<&'static str> {
+    carebase::api::FUNCTIONS.iter().map(|f| f.name).collect()
 }
 
 fn policy_result(py: Python<'_>, policy: carebase::Result<Policy>) -> PyResult<String> {
@@ -557,6 +296,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeClinic>()?;
     m.add_class::<ManualClock>()?;
     m.add_function(wrap_pyfunction!(open, m)?)?;
+    m.add_function(wrap_pyfunction!(operations, m)?)?;
+    m.add_function(wrap_pyfunction!(functions, m)?)?;
+    m.add_function(wrap_pyfunction!(call_function, m)?)?;
     m.add_function(wrap_pyfunction!(policy_from_toml, m)?)?;
     m.add_function(wrap_pyfunction!(policy_from_json, m)?)?;
     m.add_function(wrap_pyfunction!(default_policy, m)?)?;

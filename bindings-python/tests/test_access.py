@@ -98,6 +98,18 @@ def test_break_the_glass_longer_than_the_maximum_is_rejected(clinic: cb.Clinic, 
     assert short.expires_at - short.granted_at == timedelta(minutes=5)
 
 
+def test_a_duration_with_a_fraction_of_a_minute_is_an_invalid_value(clinic: cb.Clinic, doctor: cb.Actor) -> None:
+    p = registered(clinic)
+    with pytest.raises(cb.ValidationError) as info:
+        clinic.request_emergency_access(doctor, p.id, "transfer", timedelta(seconds=90))
+    assert [(f.field, f.code) for f in info.value.fields] == [("duration", "invalid_value")]
+    with pytest.raises(cb.ValidationError) as bad_setting:
+        cb.open("memory:", settings=cb.Settings(break_glass_default=timedelta(seconds=90)))
+    assert [(f.field, f.code) for f in bad_setting.value.fields] == [
+        ("settings.break_glass_default", "invalid_value")
+    ]
+
+
 def test_every_access_under_break_the_glass_is_flagged_and_reviewable(
     clinic: cb.Clinic, doctor: cb.Actor, admin: cb.Actor, system: cb.Actor
 ) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
+import json
+import typing
 from pathlib import Path
 
 import pytest
@@ -66,6 +69,43 @@ def test_a_file_that_is_not_a_database_is_a_corrupt_storage_error(tmp_path: Path
     with pytest.raises(cb.StorageError) as raised:
         cb.open(f"sqlite://{junk}")
     assert raised.value.kind is cb.StorageKind.CORRUPT
+
+
+def test_a_storage_error_carries_cores_kind_as_a_storage_kind(tmp_path: Path) -> None:
+    with pytest.raises(cb.StorageError) as st:
+        cb.open(f"sqlite://{tmp_path / 'missing-dir' / 'x.db'}")
+    assert isinstance(st.value.kind, cb.StorageKind)
+    assert st.value.kind is cb.StorageKind.OTHER
+    assert cb.StorageKind("retryable") is cb.StorageKind.RETRYABLE
+
+
+def test_a_forbidden_error_always_carries_its_reason() -> None:
+    hints = typing.get_type_hints(cb.ForbiddenError.__init__)
+    assert hints["reason"] is cb.DenyReason
+
+
+def test_every_detail_of_cores_error_form_is_an_attribute_of_its_exception() -> None:
+    from carebase import _errors
+
+    api = json.loads((Path(__file__).resolve().parents[2] / "api.json").read_text())
+    for variant in api["$defs"]["Error"]["oneOf"]:
+        code = variant["properties"]["code"]["const"]
+        cls = _errors._BY_CODE[code]
+        details = set(variant["properties"]) - {"code", "message"}
+        params = set(inspect.signature(cls.__init__).parameters) - {"self", "message"}
+        assert details == params, code
+
+
+def test_a_relative_sqlite_url_is_a_file_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    cb.open("sqlite://relative.db")
+    assert (tmp_path / "relative.db").exists()
+    absolute = tmp_path / "sub" / "absolute.db"
+    absolute.parent.mkdir()
+    cb.open(f"sqlite://{absolute}")  # "sqlite://" + "/abs/path": three slashes
+    assert absolute.exists()
 
 
 def test_errors_are_readable() -> None:

@@ -107,6 +107,24 @@ impl Visitor<'_> for MinutesVisitor {
     }
 }
 
+/// A named schema, so host generators map it to their duration type.
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Minutes {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Minutes".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A length of time in whole minutes (each host shows its own duration type).",
+            "type": "integer",
+            "format": "int64",
+            "minimum": -Minutes::MAX,
+            "maximum": Minutes::MAX,
+        })
+    }
+}
+
 /// Serde for a [`Duration`] field as whole [`Minutes`]
 /// (`#[serde(with = "crate::minutes::as_minutes")]`).
 pub mod as_minutes {

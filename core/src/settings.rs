@@ -23,6 +23,7 @@ use crate::Result;
 /// hosts hand in) every field may be left out and keeps its default, and
 /// the durations are whole minutes.
 #[derive(Debug, Clone, PartialEq, Validate, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Settings {
@@ -37,16 +38,19 @@ pub struct Settings {
     /// (positive, at most `break_glass_max`).
     #[validate(custom(function = "break_glass"))]
     #[serde(with = "crate::minutes::as_minutes")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::minutes::Minutes"))]
     pub break_glass_default: Duration,
     /// The longest break-the-glass grant that may be asked for (positive,
     /// at most [`MAX_BREAK_GLASS`]).
     #[validate(custom(function = "break_glass"))]
     #[serde(with = "crate::minutes::as_minutes")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::minutes::Minutes"))]
     pub break_glass_max: Duration,
     /// A cancellation this close to the start (or later) is flagged late
     /// (zero or more, at most [`MAX_LATE_CANCELLATION_WINDOW`]).
     #[validate(custom(function = "late_cancellation_window"))]
     #[serde(with = "crate::minutes::as_minutes")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::minutes::Minutes"))]
     pub late_cancellation_window: Duration,
     /// Where the clinic is, as an ISO 3166 alpha-2 region libphonenumber
     /// knows (`US`, `GB`, `DE`…): phone numbers typed without a country code

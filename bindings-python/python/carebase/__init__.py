@@ -55,6 +55,7 @@ from ._schedule import (
 )
 from ._types import (
     DEFAULT_POLICY_TOML,
+    StorageKind,
     AccessRecord,
     Actor,
     Address,
@@ -120,6 +121,7 @@ __all__ = [
     "InvalidPolicyError",
     "UnsupportedStoreError",
     "StorageError",
+    "StorageKind",
     "event_schema",
     "event_types",
     "DEFAULT_POLICY_TOML",

@@ -51,8 +51,18 @@ def wire_name(name: str) -> str:
     return name[:-1] if name.endswith("_") else name
 
 
-def _micros(td: timedelta) -> int:
+def micros(td: timedelta) -> int:
+    """Whole microseconds (the manual clock's step)."""
     return (td.days * 86_400 + td.seconds) * 1_000_000 + td.microseconds
+
+
+_MINUTE = timedelta(minutes=1)
+
+
+def _minutes(td: timedelta) -> Any:
+    """Whole minutes, the unit of every duration that crosses to core; a
+    fraction goes as a fraction, for core to refuse (``invalid_value``)."""
+    return td // _MINUTE if td % _MINUTE == timedelta(0) else td / _MINUTE
 
 
 def _accepts(value: Any, hint: Any) -> bool:
@@ -139,7 +149,7 @@ def encode(value: Any, hint: Any, path: str) -> Any:
             raise TypeError(f"{path}: expected a local (naive) time")
         return value.isoformat()
     if hint is timedelta:
-        return _micros(value)
+        return _minutes(value)
     if hint in (str, int, bool):
         return value
     raise TypeError(f"{path}: cannot convert {_name(hint)}")  # pragma: no cover
@@ -277,7 +287,7 @@ def decode(hint: Any, raw: Any) -> Any:
     if hint is time:
         return time.fromisoformat(raw)
     if hint is timedelta:
-        return timedelta(microseconds=raw)
+        return timedelta(minutes=raw)
     if hint is float:
         return float(raw)
     return raw
@@ -326,7 +336,7 @@ def bridge(fn: F) -> F:
             encoded = encode(value, hints[arg], arg)
             if encoded is not None:
                 payload[wire_name(arg)] = encoded
-        raw = getattr(self._native, name)(to_json(payload))
+        raw = self._native.call(name, to_json(payload))
         return decode(hints["return"], json.loads(raw))
 
     return typing.cast(F, call)

@@ -6,8 +6,11 @@ error mapping); messages and attributes never carry patient data.
 
 from __future__ import annotations
 
+import collections.abc
+import inspect
 import json
-from typing import Dict, List, Optional, Sequence, Type
+import typing
+from typing import Any, Dict, List, Optional, Sequence, Type
 from uuid import UUID
 
 from ._convert import decode
@@ -97,7 +100,7 @@ class ForbiddenError(CarebaseError):
 
     code = "forbidden"
 
-    def __init__(self, message: str, reason: Optional[DenyReason] = None) -> None:
+    def __init__(self, message: str, reason: DenyReason) -> None:
         super().__init__(message)
         self.reason = reason
 
@@ -126,14 +129,15 @@ class UnsupportedStoreError(CarebaseError, ValueError):
 
 class StorageError(CarebaseError):
     """The backend failed (I/O, database, corruption); nothing was written.
-    ``kind`` says what a host can do about it (retry, wait for the server,
-    restore a backup, upgrade carebase)."""
+    ``kind`` says what a host can do about it (e.g. retry when
+    ``StorageKind.RETRYABLE``), ``problem`` what failed (no patient data)."""
 
     code = "storage"
 
-    def __init__(self, message: str, kind: StorageKind = StorageKind.OTHER) -> None:
+    def __init__(self, message: str, kind: StorageKind = StorageKind.OTHER, problem: str = "") -> None:
         super().__init__(message)
         self.kind = kind
+        self.problem = problem
 
 
 _BY_CODE: Dict[str, Type[CarebaseError]] = {
@@ -151,37 +155,28 @@ _BY_CODE: Dict[str, Type[CarebaseError]] = {
 }
 
 
-def _storage_kind(raw: object) -> StorageKind:
-    """A storage failure's kind; one this package does not know (a newer
-    core) is ``OTHER``."""
-    try:
-        return StorageKind(raw)
-    except ValueError:
-        return StorageKind.OTHER
+#: ``typing.List`` for a subscript built at run time (a ``Sequence``
+#: parameter decodes as a list).
+_LIST: Any = List
 
 
 def _from_native(code: str, message: str, detail_json: str) -> CarebaseError:
-    """The exception for a core error (called by the native module only)."""
+    """The exception for a core error (called by the native module only),
+    built from core's serialized form generically: the class of its
+    ``code``, each detail decoded by the annotation of the constructor
+    parameter of the same name (core's snake_case field names)."""
     detail = json.loads(detail_json)
     cls = _BY_CODE.get(code)
-    if cls is ValidationError:
-        return ValidationError(message, decode(List[FieldError], detail.get("fields", [])))
-    if cls is NotFoundError:
-        return NotFoundError(message, detail.get("entity", ""), detail.get("field"))
-    if cls is ConflictError:
-        return ConflictError(message, decode(Optional[ConflictDetail], detail.get("detail")))
-    if cls is DoubleBookingError:
-        return DoubleBookingError(
-            message, detail.get("resource", ""), decode(Optional[UUID], detail.get("appointment"))
-        )
-    if cls is ForbiddenError:
-        return ForbiddenError(message, decode(Optional[DenyReason], detail.get("reason")))
-    if cls is InvalidPolicyError:
-        return InvalidPolicyError(message, detail.get("location", ""), detail.get("problem", ""))
-    if cls is UnsupportedStoreError:
-        return UnsupportedStoreError(message, detail.get("scheme", ""))
-    if cls is StorageError:
-        return StorageError(message, _storage_kind(detail.get("kind")))
-    err = CarebaseError(message)
-    err.code = code
-    return err
+    if cls is None:
+        err = CarebaseError(message)
+        err.code = code
+        return err
+    hints = typing.get_type_hints(cls.__init__)
+    details = {}
+    for name in list(inspect.signature(cls.__init__).parameters)[2:]:
+        if name in detail:
+            hint: Any = hints[name]
+            if typing.get_origin(hint) is collections.abc.Sequence:
+                hint = _LIST[typing.get_args(hint)[0]]
+            details[name] = decode(hint, detail[name])
+    return cls(message, **details)

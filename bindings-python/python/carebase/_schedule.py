@@ -17,6 +17,8 @@ from datetime import date, datetime, time
 from typing import Any, Dict, Iterator, List, Optional
 from uuid import UUID
 
+from ._enums import AppointmentStatus, CancellationReason, ResourceKind, Weekday
+
 #: ``date`` under a name a field called ``date`` cannot shadow.
 _Date = date
 
@@ -50,80 +52,6 @@ __all__ = [
     "AppointmentQuery",
     "DueReminder",
 ]
-
-
-# --------------------------------------------------------------------- enums
-
-
-class Weekday(str, enum.Enum):
-    """A day of the week, in the practitioner's own calendar."""
-
-    MONDAY = "monday"
-    TUESDAY = "tuesday"
-    WEDNESDAY = "wednesday"
-    THURSDAY = "thursday"
-    FRIDAY = "friday"
-    SATURDAY = "saturday"
-    SUNDAY = "sunday"
-
-
-class ResourceKind(str, enum.Enum):
-    """What kind of thing a bookable resource is."""
-
-    ROOM = "room"
-    EQUIPMENT = "equipment"
-
-
-class AppointmentStatus(str, enum.Enum):
-    """The FHIR appointment life cycle (the subset carebase drives)."""
-
-    PROPOSED = "proposed"
-    BOOKED = "booked"
-    ARRIVED = "arrived"
-    FULFILLED = "fulfilled"
-    CANCELLED = "cancelled"
-    NOSHOW = "noshow"
-
-
-class CancellationReason(str, enum.Enum):
-    """Why an appointment was called off: the FHIR R4 code system
-    ``http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason``
-    (``PAT_CRS`` is ``pat-crs``, cancelled via the reminder system). A closed
-    set, so events carry a code and never free text; the rest goes in the
-    cancellation's note."""
-
-    PAT = "pat"
-    PAT_CRS = "pat-crs"
-    PAT_CPP = "pat-cpp"
-    PAT_DEC = "pat-dec"
-    PAT_FB = "pat-fb"
-    PAT_LT = "pat-lt"
-    PAT_MT = "pat-mt"
-    PAT_MV = "pat-mv"
-    PAT_PREG = "pat-preg"
-    PAT_SWL = "pat-swl"
-    PAT_UCP = "pat-ucp"
-    PROV = "prov"
-    PROV_PERS = "prov-pers"
-    PROV_DCH = "prov-dch"
-    PROV_EDU = "prov-edu"
-    PROV_HOSP = "prov-hosp"
-    PROV_LABS = "prov-labs"
-    PROV_MRI = "prov-mri"
-    PROV_ONC = "prov-onc"
-    MAINT = "maint"
-    MEDS_INC = "meds-inc"
-    OTHER = "other"
-    OTH_CMS = "oth-cms"
-    OTH_ERR = "oth-err"
-    OTH_FIN = "oth-fin"
-    OTH_IV = "oth-iv"
-    OTH_INT = "oth-int"
-    OTH_MU = "oth-mu"
-    OTH_ROOM = "oth-room"
-    OTH_OERR = "oth-oerr"
-    OTH_SWIE = "oth-swie"
-    OTH_WEATH = "oth-weath"
 
 
 # -------------------------------------------------------------- availability

@@ -17,9 +17,26 @@ from uuid import UUID
 
 from . import _native
 
+from ._enums import (
+    AddressUse,
+    CheckDigit,
+    ContactSystem,
+    ContactUse,
+    Gender,
+    NameUse,
+    Outcome,
+    PatientField,
+    Permission,
+    ProblemKind,
+    Relationship,
+    Role,
+    StorageKind,
+)
+
 __all__ = [
     "IdLike",
     "Role",
+    "StorageKind",
     "NameUse",
     "Gender",
     "ContactSystem",
@@ -83,170 +100,6 @@ def new_id() -> UUID:
 
 
 # --------------------------------------------------------------------- enums
-
-
-class Role(str, enum.Enum):
-    """A role the access policy grants permissions to."""
-
-    PATIENT = "patient"
-    PRACTITIONER = "practitioner"
-    NURSE = "nurse"
-    FRONT_DESK = "front_desk"
-    BILLING = "billing"
-    ADMIN = "admin"
-    SYSTEM = "system"
-
-
-class NameUse(str, enum.Enum):
-    """What a name is used for (FHIR name use)."""
-
-    USUAL = "usual"
-    OFFICIAL = "official"
-    TEMP = "temp"
-    NICKNAME = "nickname"
-    ANONYMOUS = "anonymous"
-    OLD = "old"
-    MAIDEN = "maiden"
-
-
-class Gender(str, enum.Enum):
-    """Administrative gender."""
-
-    MALE = "male"
-    FEMALE = "female"
-    OTHER = "other"
-    UNKNOWN = "unknown"
-
-
-class ContactSystem(str, enum.Enum):
-    """Kind of contact point."""
-
-    PHONE = "phone"
-    EMAIL = "email"
-
-
-class ContactUse(str, enum.Enum):
-    """Purpose of a contact point."""
-
-    HOME = "home"
-    WORK = "work"
-    MOBILE = "mobile"
-    TEMP = "temp"
-    OLD = "old"
-
-
-class AddressUse(str, enum.Enum):
-    """Purpose of an address."""
-
-    HOME = "home"
-    WORK = "work"
-    TEMP = "temp"
-    OLD = "old"
-    BILLING = "billing"
-
-
-class PatientField(str, enum.Enum):
-    """A maskable group of patient fields."""
-
-    IDENTIFIERS = "identifiers"
-    NAMES = "names"
-    GENDER = "gender"
-    BIRTH_DATE = "birth_date"
-    TELECOM = "telecom"
-    ADDRESSES = "addresses"
-    LANGUAGE = "language"
-    EMERGENCY_CONTACTS = "emergency_contacts"
-    DECEASED = "deceased"
-
-
-class Outcome(str, enum.Enum):
-    """How an audited attempt ended."""
-
-    SUCCESS = "success"
-    DENIED = "denied"
-    FAILED = "failed"
-
-
-class Permission(str, enum.Enum):
-    """Something an actor can be allowed to do (``resource.action``)."""
-
-    PATIENT_READ = "patient.read"
-    PATIENT_SEARCH = "patient.search"
-    PATIENT_REGISTER = "patient.register"
-    PATIENT_UPDATE = "patient.update"
-    PATIENT_DEACTIVATE = "patient.deactivate"
-    PATIENT_MERGE = "patient.merge"
-    MRN_GENERATE = "mrn.generate"
-    CARE_TEAM_READ = "care_team.read"
-    CARE_TEAM_MANAGE = "care_team.manage"
-    BREAK_GLASS_REQUEST = "break_glass.request"
-    BREAK_GLASS_REVIEW = "break_glass.review"
-    AUDIT_READ = "audit.read"
-    AUDIT_VERIFY = "audit.verify"
-    ACCESS_LOG_READ = "audit.access_log"
-    AUDIT_CHECKPOINT = "audit.checkpoint"
-    OUTBOX_READ = "outbox.read"
-    POLICY_MANAGE = "policy.manage"
-    SCHEDULE_READ = "schedule.read"
-    SCHEDULE_MANAGE = "schedule.manage"
-    CALENDAR_READ = "calendar.read"
-    APPOINTMENT_READ = "appointment.read"
-    APPOINTMENT_BOOK = "appointment.book"
-    APPOINTMENT_MIGRATE = "appointment.migrate"
-    APPOINTMENT_RESCHEDULE = "appointment.reschedule"
-    APPOINTMENT_CANCEL = "appointment.cancel"
-    APPOINTMENT_STATUS = "appointment.status"
-    REMINDER_SEND = "reminder.send"
-
-
-class Relationship(str, enum.Enum):
-    """How the actor must be related to the patient (or, for
-    ``OWN_SCHEDULE``, to the practitioner) for a rule to apply."""
-
-    ANY = "any"
-    OWN_RECORD = "self"
-    CARE_TEAM = "care_team"
-    BREAK_GLASS = "break_glass"
-    OWN_SCHEDULE = "own_schedule"
-
-
-class CheckDigit(str, enum.Enum):
-    """Check-digit scheme of an identifier system."""
-
-    LUHN = "luhn"
-    VERHOEFF = "verhoeff"
-
-
-class ProblemKind(str, enum.Enum):
-    """What kind of tampering verification found (a closed set)."""
-
-    EDITED = "edited"
-    DELETED = "deleted"
-    REORDERED = "reordered"
-    INSERTED = "inserted"
-    FORGED = "forged"
-    WRONG_KEY = "wrong_key"
-    MISSING_CHAIN = "missing_chain"
-    CHECKPOINT_MISMATCH = "checkpoint_mismatch"
-    CHECKPOINT_EDITED = "checkpoint_edited"
-    CHECKPOINT_MISSING = "checkpoint_missing"
-
-
-class StorageKind(str, enum.Enum):
-    """What kind of storage failure happened: what a host can do about it."""
-
-    RETRYABLE = "retryable"
-    """Lost a race (busy database, deadlock, no free connection): the same call may succeed if tried again."""
-    UNAVAILABLE = "unavailable"
-    """The database server cannot be reached or went away."""
-    CORRUPT = "corrupt"
-    """Stored data cannot be read (a damaged file): restore from a backup."""
-    SCHEMA_TOO_NEW = "schema_too_new"
-    """The database was written by a newer carebase: upgrade the library."""
-    CLOSED = "closed"
-    """The store was closed."""
-    OTHER = "other"
-    """Anything else: see the message."""
 
 
 class ConflictKind(str, enum.Enum):

@@ -12,6 +12,8 @@
 
 mod arguments;
 pub mod functions;
+#[cfg(feature = "schema")]
+pub mod schema;
 
 pub use arguments::{Arguments, Mode};
 

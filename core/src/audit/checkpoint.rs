@@ -21,6 +21,7 @@ use crate::{Error, Result};
 /// data: hosts serialize it (JSON) and keep it outside the database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuditCheckpoint {
     /// 1-based position in the checkpoint history.
     pub seq: u64,

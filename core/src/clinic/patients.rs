@@ -29,6 +29,8 @@ use crate::{Error, Result};
 /// What registering a patient takes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("x-shown" = [])))]
 pub struct NewPatient {
     /// Demographics.
     pub details: PatientDetails,

@@ -42,6 +42,8 @@ macro_rules! redacted_debug {
 /// A business identifier such as an MRN: unique per system.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Validate)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("x-shown" = [])))]
 pub struct Identifier {
     /// The namespace URI, e.g. `urn:carebase:mrn:north`.
     #[validate(
@@ -82,6 +84,8 @@ code_enum! {
 /// A person's name (FHIR `HumanName`).
 #[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize, Validate)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("x-shown" = [])))]
 pub struct HumanName {
     /// Which name this is, when stated (FHIR `HumanName.use` is optional,
     /// like the use of a contact point or an address).
@@ -154,6 +158,8 @@ code_enum! {
 /// A phone number or email address.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("x-shown" = [])))]
 pub struct ContactPoint {
     /// Phone or email.
     pub system: ContactSystem,
@@ -189,6 +195,8 @@ code_enum! {
 /// A postal address.
 #[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize, Validate)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("x-shown" = [])))]
 pub struct Address {
     /// Home, work…
     #[serde(default)]
@@ -248,6 +256,8 @@ pub struct Address {
 /// Someone to call in an emergency.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("x-shown" = [])))]
 pub struct EmergencyContact {
     /// Relationship code or text, e.g. `spouse`.
     #[validate(
@@ -268,6 +278,8 @@ pub struct EmergencyContact {
 /// update take, and what masking hides field by field.
 #[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize, Validate)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("x-shown" = [])))]
 pub struct PatientDetails {
     /// Business identifiers, unique per system (at most [`MAX_IDENTIFIERS`](crate::limits::MAX_IDENTIFIERS)).
     #[serde(default)]
@@ -345,6 +357,8 @@ code_enum! {
 /// A stored patient: details plus identity, version and status.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("x-shown" = ["id", "version", "active"])))]
 pub struct Patient {
     /// Stable id (UUID v7).
     pub id: PatientId,

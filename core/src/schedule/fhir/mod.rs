@@ -238,6 +238,8 @@ impl From<BTreeMap<String, String>> for FhirRefs {
 /// ([`crate::Clinic::import_appointment_fhir`]).
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("x-shown" = ["visit_type", "migration"])))]
 pub struct FhirAppointmentImport {
     /// The FHIR R4 Appointment resource (JSON). A JSON string is read as
     /// JSON text: that is how Kotlin and Swift hand it over (see

@@ -64,6 +64,7 @@ impl Weekday {
 /// A window of local wall-clock time within one day (`start < end`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TimeWindow {
     /// Local start.
     pub start: NaiveTime,
@@ -74,6 +75,7 @@ pub struct TimeWindow {
 /// Recurring weekly hours: "Mondays 09:00–12:00 from 1 March".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct WeeklyHours {
     /// The day.
     pub weekday: Weekday,
@@ -108,6 +110,7 @@ impl WeeklyHours {
 /// date replaces that date's weekly hours by the extra hours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DateException {
     /// The local date.
     pub date: NaiveDate,
@@ -120,6 +123,8 @@ pub struct DateException {
 /// An absence between two instants (holiday, conference, sick leave).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("x-shown" = ["start", "end"])))]
 pub struct TimeOff {
     /// Start (inclusive).
     pub start: DateTime<Utc>,
@@ -148,6 +153,7 @@ impl fmt::Debug for TimeOff {
 /// may be left out and keeps its default (no hours, a 15-minute grid).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct Availability {
     /// Weekly hours (several windows a day allowed; they must not overlap
@@ -204,6 +210,7 @@ impl Default for Availability {
 /// A person who sees patients. Actors are linked through `Actor::practitioner`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Practitioner {
     /// Id (the one `Actor::practitioner` carries).
     pub id: PractitionerId,
@@ -226,6 +233,7 @@ pub struct Practitioner {
 /// What adding a practitioner takes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NewPractitioner {
     /// An id the host already uses for this person (e.g. in actors and care
     /// teams); a fresh one when `None`.
@@ -265,6 +273,7 @@ code_enum! {
 /// It has no hours of its own: it is free whenever it is not booked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Resource {
     /// Id.
     pub id: ResourceId,
@@ -283,6 +292,7 @@ pub struct Resource {
 /// What adding a resource takes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NewResource {
     /// Room or equipment.
     pub kind: ResourceKind,
@@ -304,6 +314,7 @@ pub struct NewResource {
 /// A kind of visit: how long it takes and the rules for booking it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VisitType {
     /// Id.
     pub id: VisitTypeId,
@@ -332,6 +343,7 @@ pub struct VisitType {
 /// What defining a visit type takes (every rule of [`VisitType`] but its id).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NewVisitType {
     /// Short code, unique in the clinic by convention.
     #[validate(custom(function = "super::validate::code_format"))]
@@ -506,6 +518,8 @@ impl CancellationReason {
 /// Why and when an appointment was called off.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("x-shown" = ["reason", "late", "at"])))]
 pub struct Cancellation {
     /// Reason code (FHIR appointment-cancellation-reason).
     #[serde(deserialize_with = "CancellationReason::read_stored")]
@@ -533,6 +547,7 @@ impl fmt::Debug for Cancellation {
 /// One move of an appointment: where it was before.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Reschedule {
     /// Previous start.
     pub from_start: DateTime<Utc>,
@@ -551,6 +566,7 @@ pub struct Reschedule {
 /// A reminder due before an appointment; sent at most once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Reminder {
     /// Minutes before the start.
     pub offset_minutes: u32,
@@ -563,6 +579,8 @@ pub struct Reminder {
 /// A patient's visit with a practitioner (and optionally a room).
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("x-shown" = ["id", "version", "status", "start", "end"])))]
 pub struct Appointment {
     /// Id.
     pub id: AppointmentId,
@@ -625,6 +643,8 @@ impl fmt::Debug for Appointment {
 /// What booking takes.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("x-shown" = ["practitioner", "visit_type", "start"])))]
 pub struct BookAppointment {
     /// The patient.
     pub patient: PatientId,
@@ -668,6 +688,7 @@ impl fmt::Debug for BookAppointment {
 /// until a local date or for a count (at least one of them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Recurrence {
     /// 1 = weekly, 2 = fortnightly… (at most 52).
     #[validate(range(min = 1, max = 52, code = "out_of_range"))]
@@ -686,6 +707,7 @@ pub struct Recurrence {
 /// Where an appointment moves to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RescheduleAppointment {
     /// The new start.
     pub start: DateTime<Utc>,
@@ -702,6 +724,8 @@ pub struct RescheduleAppointment {
 /// What cancelling takes.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("x-shown" = ["reason"])))]
 pub struct CancelAppointment {
     /// Reason code (FHIR appointment-cancellation-reason, e.g. `pat`).
     pub reason: CancellationReason,

@@ -12,6 +12,7 @@ use crate::schedule::slots::DayLimits;
 /// A free slot: bookable as is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Slot {
     /// The practitioner.
     pub practitioner: PractitionerId,
@@ -26,6 +27,7 @@ pub struct Slot {
 /// A free-slot search.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SlotQuery {
     /// The visit type (duration, buffers, notice, horizon, limits).
     pub visit_type: VisitTypeId,
@@ -53,6 +55,7 @@ pub struct SlotQuery {
 /// One page of free slots, ordered by start then practitioner id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SlotPage {
     /// The slots.
     pub slots: Vec<Slot>,
@@ -181,6 +184,7 @@ impl DayLimitCheck {
 /// Appointments of one patient or one practitioner starting in a range.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AppointmentQuery {
     /// Only this patient's.
     #[serde(default)]
@@ -207,6 +211,7 @@ pub struct AppointmentQuery {
 /// A reminder that is due and not yet sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DueReminder {
     /// The appointment.
     pub appointment: AppointmentId,

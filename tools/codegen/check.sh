@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Fails when a committed generated file (api.json and the host code written
+# from it) is stale: runs carebase-codegen, then asks git whether anything it
+# writes changed or is new. Run by scripts/test and the binding test scripts.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+GENERATED=(api.json bindings-python/python/carebase/_enums.py bindings-python/python/carebase/_operations.py)
+
+cargo run --quiet --locked -p carebase-codegen
+if ! git diff --exit-code --stat -- "${GENERATED[@]}" \
+    || [ -n "$(git ls-files --others --exclude-standard -- "${GENERATED[@]}")" ]; then
+    echo "generated files are stale or uncommitted: run 'cargo run -p carebase-codegen' and commit them" >&2
+    exit 1
+fi
+echo "generated files up to date"
