@@ -209,10 +209,7 @@ fn wall_clock(time: LocalTime) -> String {
     } else if time.nanosecond() == 0 {
         time.format("%H:%M:%S").to_string()
     } else {
-        // `%.9f` then the trailing zeros dropped: `23:59:59.5` reads back as
-        // it was written.
-        let text = time.format("%H:%M:%S%.9f").to_string();
-        text.trim_end_matches('0').to_owned()
+        time.format("%H:%M:%S%.f").to_string()
     }
 }
 
