@@ -40,7 +40,8 @@ command -v mvn >/dev/null || as_root env DEBIAN_FRONTEND=noninteractive apt-get 
 
 step "build the library (profile $profile${features:+, $features}) and uniffi-bindgen"
 cargo build -p carebase-mobile --lib --profile "$profile" ${features:+--features "$features"}
-cargo build -p carebase-mobile --bin uniffi-bindgen
+# The bindgen as test.sh builds it (same features: no rebuild in between).
+cargo build -p carebase-mobile --bin uniffi-bindgen --features postgres
 lib="$CARGO_TARGET_DIR/$CARGO_BUILD_TARGET/$dir/libcarebase_mobile.so"
 bindgen="$CARGO_TARGET_DIR/$CARGO_BUILD_TARGET/debug/uniffi-bindgen"
 

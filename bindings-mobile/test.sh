@@ -5,6 +5,10 @@
 # shared target dir), generates the Kotlin package, compiles it with the tests
 # and runs them. Prints `N passed, M failed`; exits non-zero on any failure.
 # Extra arguments select tests by name.
+#
+#   bash test.sh --jar   # the same tests against the JAR `package.sh --debug`
+#                        # builds (its Maven dependencies, no jna.library.path),
+#                        # after a hello-world program built on it
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
@@ -29,6 +33,9 @@ apt_install() {
     }
 }
 
+jar_mode=false
+if [ "${1:-}" = "--jar" ]; then jar_mode=true; shift; fi
+
 step "tools"
 command -v cargo >/dev/null || { echo "cargo is required"; exit 1; }
 command -v java >/dev/null || apt_install default-jre-headless
@@ -46,6 +53,23 @@ for f in "$kotlinc" "$stdlib" "$coroutines" "$jna_jar"; do
     [ -e "$f" ] || { echo "missing $f"; exit 1; }
 done
 echo "kotlinc $KOTLIN_VERSION, $(java -version 2>&1 | head -1), jna $jna_jar"
+
+if $jar_mode; then
+    step "the JAR (package.sh --debug) and a hello-world on it"
+    jar="$(bash "$here/package.sh" --debug | tail -n 1)"
+    deps="$(cat "$(dirname "$jar")/classpath.txt")"
+    hello="$work/hello"
+    rm -rf "$hello" && mkdir -p "$hello"
+    "$kotlinc" -nowarn -jvm-target 17 -cp "$jar:$deps" -d "$hello" "$here/tests/jar/Hello.kt"
+    (cd / && java -cp "$jar:$deps:$hello" HelloKt)
+    step "compile the tests against the JAR"
+    mkdir -p "$work/classes"
+    tests_jar="$work/classes/tests-on-jar.jar"
+    rm -f "$tests_jar"
+    "$kotlinc" -nowarn -jvm-target 17 -cp "$jar:$deps" -d "$tests_jar" "$here"/tests/kotlin/*.kt
+    step "run (no jna.library.path)"
+    exec java -cp "$tests_jar:$jar:$deps" CarebaseTestKt "$@"
+fi
 
 step "build cdylib (with PostgreSQL, as the JVM JAR) + uniffi-bindgen (debug)"
 cargo build -p carebase-mobile --lib --bin uniffi-bindgen --features postgres

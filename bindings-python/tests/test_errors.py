@@ -63,6 +63,14 @@ def test_each_error_is_raised(tmp_path: Path, desk: cb.Actor, system: cb.Actor) 
         cb.open(f"sqlite://{tmp_path / 'missing-dir' / 'x.db'}")
 
 
+def test_a_file_that_is_not_a_database_is_a_corrupt_storage_error(tmp_path: Path) -> None:
+    junk = tmp_path / "notes.db"
+    junk.write_bytes(b"not a database, just text. " * 200)
+    with pytest.raises(cb.StorageError) as raised:
+        cb.open(f"sqlite://{junk}")
+    assert raised.value.kind is cb.StorageKind.CORRUPT
+
+
 def test_a_storage_error_carries_cores_kind_as_a_storage_kind(tmp_path: Path) -> None:
     with pytest.raises(cb.StorageError) as st:
         cb.open(f"sqlite://{tmp_path / 'missing-dir' / 'x.db'}")
@@ -97,14 +105,6 @@ def test_a_relative_sqlite_url_is_a_file_in_the_working_directory(
     absolute.parent.mkdir()
     cb.open(f"sqlite://{absolute}")  # "sqlite://" + "/abs/path": three slashes
     assert absolute.exists()
-
-
-def test_a_file_that_is_not_a_database_is_a_corrupt_storage_error(tmp_path: Path) -> None:
-    junk = tmp_path / "notes.db"
-    junk.write_bytes(b"not a database, just text. " * 200)
-    with pytest.raises(cb.StorageError) as raised:
-        cb.open(f"sqlite://{junk}")
-    assert raised.value.kind is cb.StorageKind.CORRUPT
 
 
 def test_errors_are_readable() -> None:

@@ -8,8 +8,8 @@ use crate::ids::{ActorId, GrantId, PatientId, PractitionerId};
 
 /// A practitioner or nurse on a patient's care team.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CareAssignment {
     /// The patient.
     pub patient: PatientId,
@@ -23,9 +23,9 @@ pub struct CareAssignment {
 
 /// Emergency access to one patient for a bounded time, reviewed afterwards.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("x-shown" = ["id", "patient", "expires_at"])))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BreakGlassGrant {
     /// Grant id.
     pub id: GrantId,

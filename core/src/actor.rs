@@ -38,8 +38,8 @@ impl FromStr for Role {
 
 /// Who is asking. Hosts build it from their own authentication.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Actor {
     /// Stable id of the login or process.
     pub id: ActorId,

@@ -31,10 +31,10 @@ pub(crate) trait Code: Copy + Sized + 'static {
 
 /// Declares a code enum from one list of `Variant = "code"`: the enum (with
 /// `Debug, Clone, Copy, PartialEq, Eq, Hash` and any derives given), `ALL`,
-/// `CODES`, `as_str`, `parse`, `Display`, serde as a unit variant per code;
-/// with feature `uniffi`, a Kotlin/Swift enum of the same variants; with
-/// feature `schema`, a JSON Schema of the codes (a string, one of the codes,
-/// each with its variant's doc).
+/// `CODES`, `as_str`, `parse`, `Display`, serde as a unit variant per code,
+/// with the `schema` feature a JSON Schema of the codes (a string, one of
+/// the codes, each with its variant's doc) and with feature `uniffi` a
+/// Kotlin/Swift enum of the same variants.
 macro_rules! code_enum {
     (
         $(#[$meta:meta])*
@@ -47,8 +47,8 @@ macro_rules! code_enum {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[cfg_attr(feature = "uniffi", derive(::uniffi::Enum))]
+        #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub enum $name {
             $(
                 $(#[$variant_meta])*

@@ -17,8 +17,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// One failing input field: where it is and what rule it broke.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Display))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FieldError {
     /// Path of the field, e.g. `names[0].family`.
     pub field: String,
@@ -49,8 +49,8 @@ impl FieldError {
 
 /// Why a write lost against the current state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum), uniffi::export(Display))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ConflictDetail {
     /// The caller's expected version is not the stored one.
@@ -149,12 +149,12 @@ fn failing(fields: &[FieldError]) -> String {
 /// error from it generically (a class or case per `code`), never by
 /// restating the variants.
 #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(
     feature = "uniffi",
     derive(uniffi::Error),
     uniffi(name = "CarebaseError")
 )]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "code", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Error {

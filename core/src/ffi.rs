@@ -21,7 +21,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::SystemTime;
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Timelike, Utc};
+use chrono::{DateTime, Datelike, DurationRound, NaiveDate, NaiveTime, Timelike, Utc};
 use serde_json::Value;
 
 use crate::minutes::Minutes;
@@ -120,9 +120,20 @@ fn minutes_of(minutes: i64) -> Minutes {
     Minutes::new(held).unwrap_or_default()
 }
 
-/// The instant a host's timestamp names, or chrono's first or last one when
-/// it lies beyond them (which every instant rule refuses, naming its field).
+/// The instant a host's timestamp names, to the nearest microsecond (what
+/// carebase keeps: Swift's `Date` is a floating-point count of seconds, so
+/// an instant carebase handed out comes back a few nanoseconds off, and a
+/// signed checkpoint would no longer verify), or chrono's first or last
+/// one when it lies beyond them (which every instant rule refuses, naming
+/// its field).
 fn instant(at: SystemTime) -> Instant {
+    let exact = exact_instant(at);
+    exact
+        .duration_round(chrono::TimeDelta::microseconds(1))
+        .unwrap_or(exact)
+}
+
+fn exact_instant(at: SystemTime) -> Instant {
     let (after, offset) = match at.duration_since(SystemTime::UNIX_EPOCH) {
         Ok(offset) => (true, offset),
         Err(before) => (false, before.duration()),
@@ -218,6 +229,14 @@ mod tests {
     }
 
     #[test]
+    fn an_instant_a_few_nanoseconds_off_reads_as_the_microsecond_it_was() {
+        let at = Utc.with_ymd_and_hms(2030, 1, 7, 8, 0, 0).unwrap()
+            + chrono::Duration::microseconds(123_456);
+        let off = SystemTime::from(at) - StdDuration::from_nanos(1);
+        assert_eq!(instant(off), at);
+    }
+
+    #[test]
     fn an_instant_past_chronos_range_reads_as_its_limit() {
         let far = SystemTime::UNIX_EPOCH + StdDuration::from_secs(i64::MAX as u64 / 2);
         assert_eq!(instant(far), DateTime::<Utc>::MAX_UTC);
@@ -249,7 +268,7 @@ mod tests {
 
     #[test]
     fn a_time_keeps_its_seconds_only_when_it_has_them() {
-        for text in ["09:00", "09:00:30", "23:59:59.5"] {
+        for text in ["09:00", "09:00:30", "23:59:59.500"] {
             let time = local_time(text).ok();
             assert_eq!(time.map(wall_clock).as_deref(), Some(text));
         }

@@ -129,9 +129,8 @@ class UnsupportedStoreError(CarebaseError, ValueError):
 
 class StorageError(CarebaseError):
     """The backend failed (I/O, database, corruption); nothing was written.
-    ``kind`` says what a host can do about it (retry, wait for the server,
-    restore a backup, upgrade carebase), ``problem`` what failed (no patient
-    data)."""
+    ``kind`` says what a host can do about it (e.g. retry when
+    ``StorageKind.RETRYABLE``), ``problem`` what failed (no patient data)."""
 
     code = "storage"
 
@@ -161,15 +160,6 @@ _BY_CODE: Dict[str, Type[CarebaseError]] = {
 _LIST: Any = List
 
 
-def _storage_kind(raw: object) -> StorageKind:
-    """A storage failure's kind; one this package does not know (a newer
-    core) is ``OTHER``."""
-    try:
-        return StorageKind(raw)
-    except ValueError:
-        return StorageKind.OTHER
-
-
 def _from_native(code: str, message: str, detail_json: str) -> CarebaseError:
     """The exception for a core error (called by the native module only),
     built from core's serialized form generically: the class of its
@@ -188,7 +178,5 @@ def _from_native(code: str, message: str, detail_json: str) -> CarebaseError:
             hint: Any = hints[name]
             if typing.get_origin(hint) is collections.abc.Sequence:
                 hint = _LIST[typing.get_args(hint)[0]]
-            # A kind this package does not know (a newer core) is OTHER.
-            value = detail[name]
-            details[name] = _storage_kind(value) if hint is StorageKind else decode(hint, value)
+            details[name] = decode(hint, detail[name])
     return cls(message, **details)

@@ -59,8 +59,8 @@ code_enum! {
 
 /// The first problem found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ChainProblem {
     /// Which chain (`None`: entries about no patient, or a problem of the
     /// checkpoint history itself).

@@ -20,8 +20,8 @@ use crate::{Error, Result};
 /// A signed statement of every audit chain's head at one moment. Plain
 /// data: hosts serialize it (JSON) and keep it outside the database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuditCheckpoint {
     /// 1-based position in the checkpoint history.
     pub seq: u64,

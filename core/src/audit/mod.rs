@@ -41,8 +41,8 @@ code_enum! {
 /// An audit entry before the store chains it. Ids and codes only: never
 /// names, birth dates, contacts or free text from a patient record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuditDraft {
     /// Entry id.
     pub id: AuditEntryId,
@@ -68,8 +68,8 @@ pub struct AuditDraft {
 
 /// A chained audit entry as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuditEntry {
     /// The entry's content.
     #[serde(flatten)]
@@ -97,8 +97,8 @@ pub struct ChainHead {
 
 /// Filter for listing audit entries (newest last, by insertion order).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuditQuery {
     /// Only entries about this patient.
     #[serde(default)]
@@ -120,8 +120,8 @@ pub struct AuditQuery {
 
 /// What `verify` found, and what it checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuditVerification {
     /// True when every chain is intact, matches its head and what the
     /// newest checkpoint pinned, and the checkpoint history is whole.
@@ -147,8 +147,8 @@ pub struct AuditVerification {
 
 /// One access to a patient's record, as shown to that patient.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AccessRecord {
     /// When.
     pub at: DateTime<Utc>,

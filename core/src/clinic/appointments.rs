@@ -31,8 +31,8 @@ use crate::{Error, FieldError, Result};
 
 /// A recurring series: the first booking and how it repeats.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BookSeries {
     /// The first occurrence.
     pub first: BookAppointment,

@@ -28,9 +28,9 @@ use crate::{Error, Result};
 
 /// What registering a patient takes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("x-shown" = [])))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewPatient {
     /// Demographics.
     pub details: PatientDetails,

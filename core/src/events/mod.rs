@@ -48,8 +48,8 @@ pub const EVENT_TYPES: [(&str, u32); 10] = [
 
 /// An event before the store gives it a sequence number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EventDraft {
     /// Event id.
     pub id: EventId,
@@ -95,8 +95,8 @@ impl EventDraft {
 
 /// An event in the outbox, in commit order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OutboxEvent {
     /// Strictly increasing position in the outbox.
     pub seq: u64,

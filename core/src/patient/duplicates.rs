@@ -10,8 +10,8 @@ use super::{Patient, PatientDetails};
 
 /// One field's contribution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FieldScore {
     /// Similarity of this field, 0–1 (`None`: a side lacks the field).
     pub similarity: Option<f64>,
@@ -21,8 +21,8 @@ pub struct FieldScore {
 
 /// Similarity per field and the weighted total.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DuplicateScore {
     /// Weighted total, 0–1.
     pub total: f64,
@@ -40,8 +40,8 @@ pub struct DuplicateScore {
 
 /// A possible duplicate of a patient.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DuplicateCandidate {
     /// The other record (masked for the reader like any read).
     pub patient: Patient,

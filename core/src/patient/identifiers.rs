@@ -9,8 +9,8 @@ use crate::validation::bound;
 
 /// Rules for one identifier system.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct IdentifierSystem {
     /// The system URI.
     #[validate(
@@ -27,8 +27,8 @@ pub struct IdentifierSystem {
 /// How MRNs are generated for one facility: `prefix` + zero-padded counter
 /// (+ check digit of the system, if it has one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MrnNamespace {
     /// Facility code, e.g. `north`: 1 to 32 of letters, digits, `-_.`.
     #[validate(custom(function = "crate::settings::facility_code"))]

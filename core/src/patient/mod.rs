@@ -27,8 +27,8 @@ use crate::ids::{ActorId, MergeId, PatientId};
 
 /// One entry of the merge log: enough to undo the merge exactly.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MergeRecord {
     /// Id of this merge.
     pub id: MergeId,

@@ -41,9 +41,9 @@ macro_rules! redacted_debug {
 
 /// A business identifier such as an MRN: unique per system.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("x-shown" = [])))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct Identifier {
     /// The namespace URI, e.g. `urn:carebase:mrn:north`.
     #[validate(
@@ -83,9 +83,9 @@ code_enum! {
 
 /// A person's name (FHIR `HumanName`).
 #[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("x-shown" = [])))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct HumanName {
     /// Which name this is, when stated (FHIR `HumanName.use` is optional,
     /// like the use of a contact point or an address).
@@ -157,9 +157,9 @@ code_enum! {
 
 /// A phone number or email address.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("x-shown" = [])))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct ContactPoint {
     /// Phone or email.
     pub system: ContactSystem,
@@ -194,9 +194,9 @@ code_enum! {
 
 /// A postal address.
 #[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("x-shown" = [])))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct Address {
     /// Home, work…
     #[serde(default)]
@@ -255,9 +255,9 @@ pub struct Address {
 
 /// Someone to call in an emergency.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("x-shown" = [])))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct EmergencyContact {
     /// Relationship code or text, e.g. `spouse`.
     #[validate(
@@ -277,9 +277,9 @@ pub struct EmergencyContact {
 /// Everything about a patient that a person enters: what register and
 /// update take, and what masking hides field by field.
 #[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("x-shown" = [])))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct PatientDetails {
     /// Business identifiers, unique per system (at most [`MAX_IDENTIFIERS`](crate::limits::MAX_IDENTIFIERS)).
     #[serde(default)]
@@ -356,9 +356,9 @@ code_enum! {
 
 /// A stored patient: details plus identity, version and status.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("x-shown" = ["id", "version", "active"])))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct Patient {
     /// Stable id (UUID v7).
     pub id: PatientId,

@@ -13,9 +13,9 @@ pub const MAX_LIMIT: u32 = 500;
 
 /// What a host searches by; every given criterion must match (AND).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("x-shown" = [])))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PatientQuery {
     /// Name prefix(es), case- and accent-insensitive; each word must
     /// prefix-match one of the patient's name parts ("jose" finds "José").
@@ -88,8 +88,8 @@ pub struct PatientSearch {
 
 /// One page of patients in id order (stable under concurrent inserts).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PatientPage {
     /// The patients of this page.
     pub items: Vec<Patient>,

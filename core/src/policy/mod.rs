@@ -114,8 +114,8 @@ impl Relationship {
 
 /// One row of the policy table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Rule {
     /// Unique rule id, quoted in reasons and audit entries.
     pub id: String,
@@ -136,8 +136,8 @@ pub struct Rule {
 
 /// The access policy: a list of allow rules; anything not listed is denied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Policy {
     /// Document format version (1).
     pub version: u32,
@@ -162,8 +162,8 @@ pub struct AccessFacts {
 
 /// One rule considered for a decision, and whether it held.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReasonStep {
     /// The rule id.
     pub rule: String,
@@ -177,8 +177,8 @@ pub struct ReasonStep {
 
 /// The policy's answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Decision {
     /// Allowed or denied.
     pub allowed: bool,
@@ -221,8 +221,8 @@ impl Decision {
 
 /// Why a request was denied: the permission and each rule considered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Display))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DenyReason {
     /// The permission asked for.
     pub permission: Permission,

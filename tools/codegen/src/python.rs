@@ -40,7 +40,10 @@ fn python_type(defs: &Map<String, Value>, ty: &str, side: Side) -> String {
             format!("Records[{}]", python_type(defs, inner, side))
         }
         ("Vec", Some(inner)) => format!("List[{}]", python_type(defs, inner, side)),
-        ("Page", Some(_)) | ("PatientPage", None) => "Page".to_owned(),
+        ("Page", Some(_)) => "Page".to_owned(),
+        // uniffi has no generics: core's page of patients is the concrete
+        // `PatientPage`, Python's `Page`.
+        ("PatientPage", None) => "Page".to_owned(),
         ("DateTime", Some(_)) => "datetime".to_owned(),
         ("NaiveDate", None) => "date".to_owned(),
         ("String", None) => "str".to_owned(),

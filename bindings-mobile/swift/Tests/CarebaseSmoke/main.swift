@@ -49,7 +49,7 @@ func details(_ family: String, _ given: String, _ birth: String?, phone: String 
 }
 
 func register(_ c: Clinic, _ d: PatientDetails, mrn: Bool = false) async throws -> Patient {
-    try await c.registerPatient(actor: desk, patient: NewPatient(details: d, mrnFacility: mrn ? "north" : nil))
+    try await c.registerPatient(actor: desk, new: NewPatient(details: d, mrnFacility: mrn ? "north" : nil))
 }
 
 let tests: [(String, () async throws -> Void)] = [
@@ -111,7 +111,7 @@ let tests: [(String, () async throws -> Void)] = [
         let ghost = try await carebaseError { _ = try await c.assignCareTeam(actor: admin, patient: p.id, practitioner: pr) }
         guard case .NotFound(let entity, let field) = ghost else { throw Failure(description: "got \(ghost)") }
         try check(entity == "practitioner" && field == "practitioner", "an unregistered practitioner is not found")
-        _ = try await c.addPractitioner(actor: admin, practitioner: NewPractitioner(name: "Dr Care", timeZone: "UTC", id: pr))
+        _ = try await c.addPractitioner(actor: admin, practitioner: NewPractitioner(id: pr, name: "Dr Care", timeZone: "UTC"))
         _ = try await c.assignCareTeam(actor: admin, patient: p.id, practitioner: pr)
         let ok = try await c.getPatient(actor: doc, id: p.id)
         try check(ok.id == p.id, "doctor reads on the care team")

@@ -237,9 +237,9 @@ impl From<BTreeMap<String, String>> for FhirRefs {
 /// What importing a FHIR Appointment into a clinic takes
 /// ([`crate::Clinic::import_appointment_fhir`]).
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("x-shown" = ["visit_type", "migration"])))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct FhirAppointmentImport {
     /// The FHIR R4 Appointment resource (JSON). A JSON string is read as
     /// JSON text: that is how Kotlin and Swift hand it over (see

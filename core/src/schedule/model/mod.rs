@@ -63,8 +63,8 @@ impl Weekday {
 
 /// A window of local wall-clock time within one day (`start < end`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TimeWindow {
     /// Local start.
     pub start: NaiveTime,
@@ -74,8 +74,8 @@ pub struct TimeWindow {
 
 /// Recurring weekly hours: "Mondays 09:00–12:00 from 1 March".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct WeeklyHours {
     /// The day.
     pub weekday: Weekday,
@@ -109,8 +109,8 @@ impl WeeklyHours {
 /// exceptions of one date combine, so a day off plus extra hours on the same
 /// date replaces that date's weekly hours by the extra hours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DateException {
     /// The local date.
     pub date: NaiveDate,
@@ -122,9 +122,9 @@ pub struct DateException {
 
 /// An absence between two instants (holiday, conference, sick leave).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("x-shown" = ["start", "end"])))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct TimeOff {
     /// Start (inclusive).
     pub start: DateTime<Utc>,
@@ -152,8 +152,8 @@ impl fmt::Debug for TimeOff {
 /// When a practitioner can be booked, in their own time zone. Every field
 /// may be left out and keeps its default (no hours, a 15-minute grid).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct Availability {
     /// Weekly hours (several windows a day allowed; they must not overlap
@@ -209,8 +209,8 @@ impl Default for Availability {
 
 /// A person who sees patients. Actors are linked through `Actor::practitioner`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Practitioner {
     /// Id (the one `Actor::practitioner` carries).
     pub id: PractitionerId,
@@ -232,8 +232,8 @@ pub struct Practitioner {
 
 /// What adding a practitioner takes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NewPractitioner {
     /// An id the host already uses for this person (e.g. in actors and care
     /// teams); a fresh one when `None`.
@@ -272,8 +272,8 @@ code_enum! {
 /// A room or piece of equipment that can be booked with an appointment.
 /// It has no hours of its own: it is free whenever it is not booked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Resource {
     /// Id.
     pub id: ResourceId,
@@ -291,8 +291,8 @@ pub struct Resource {
 
 /// What adding a resource takes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NewResource {
     /// Room or equipment.
     pub kind: ResourceKind,
@@ -313,8 +313,8 @@ pub struct NewResource {
 
 /// A kind of visit: how long it takes and the rules for booking it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VisitType {
     /// Id.
     pub id: VisitTypeId,
@@ -342,8 +342,8 @@ pub struct VisitType {
 
 /// What defining a visit type takes (every rule of [`VisitType`] but its id).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NewVisitType {
     /// Short code, unique in the clinic by convention.
     #[validate(custom(function = "super::validate::code_format"))]
@@ -517,9 +517,9 @@ impl CancellationReason {
 
 /// Why and when an appointment was called off.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("x-shown" = ["reason", "late", "at"])))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct Cancellation {
     /// Reason code (FHIR appointment-cancellation-reason).
     #[serde(deserialize_with = "CancellationReason::read_stored")]
@@ -546,8 +546,8 @@ impl fmt::Debug for Cancellation {
 
 /// One move of an appointment: where it was before.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Reschedule {
     /// Previous start.
     pub from_start: DateTime<Utc>,
@@ -565,8 +565,8 @@ pub struct Reschedule {
 
 /// A reminder due before an appointment; sent at most once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Reminder {
     /// Minutes before the start.
     pub offset_minutes: u32,
@@ -578,9 +578,9 @@ pub struct Reminder {
 
 /// A patient's visit with a practitioner (and optionally a room).
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("x-shown" = ["id", "version", "status", "start", "end"])))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct Appointment {
     /// Id.
     pub id: AppointmentId,
@@ -642,9 +642,9 @@ impl fmt::Debug for Appointment {
 
 /// What booking takes.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("x-shown" = ["practitioner", "visit_type", "start"])))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct BookAppointment {
     /// The patient.
     pub patient: PatientId,
@@ -687,8 +687,8 @@ impl fmt::Debug for BookAppointment {
 /// How a series repeats: every `every_weeks` weeks at the same local time,
 /// until a local date or for a count (at least one of them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Recurrence {
     /// 1 = weekly, 2 = fortnightly… (at most 52).
     #[validate(range(min = 1, max = 52, code = "out_of_range"))]
@@ -706,8 +706,8 @@ pub struct Recurrence {
 
 /// Where an appointment moves to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RescheduleAppointment {
     /// The new start.
     pub start: DateTime<Utc>,
@@ -723,9 +723,9 @@ pub struct RescheduleAppointment {
 
 /// What cancelling takes.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(extend("x-shown" = ["reason"])))]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi::export(Debug))]
 pub struct CancelAppointment {
     /// Reason code (FHIR appointment-cancellation-reason, e.g. `pat`).
     pub reason: CancellationReason,

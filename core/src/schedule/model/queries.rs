@@ -11,8 +11,8 @@ use crate::schedule::slots::DayLimits;
 
 /// A free slot: bookable as is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Slot {
     /// The practitioner.
     pub practitioner: PractitionerId,
@@ -26,8 +26,8 @@ pub struct Slot {
 
 /// A free-slot search.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SlotQuery {
     /// The visit type (duration, buffers, notice, horizon, limits).
     pub visit_type: VisitTypeId,
@@ -54,8 +54,8 @@ pub struct SlotQuery {
 
 /// One page of free slots, ordered by start then practitioner id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SlotPage {
     /// The slots.
     pub slots: Vec<Slot>,
@@ -183,8 +183,8 @@ impl DayLimitCheck {
 
 /// Appointments of one patient or one practitioner starting in a range.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AppointmentQuery {
     /// Only this patient's.
     #[serde(default)]
@@ -210,8 +210,8 @@ pub struct AppointmentQuery {
 
 /// A reminder that is due and not yet sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DueReminder {
     /// The appointment.
     pub appointment: AppointmentId,
