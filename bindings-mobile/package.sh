@@ -48,7 +48,15 @@ bindgen="$CARGO_TARGET_DIR/$CARGO_BUILD_TARGET/debug/uniffi-bindgen"
 step "generate the Kotlin API"
 rm -rf "$work/generated" "$work/native"
 mkdir -p "$work/generated" "$work/native/linux-x86-64"
-"$bindgen" generate --no-format --library "$lib" --language kotlin --out-dir "$work/generated"
+# uniffi reads the API from symbols that the `artifact` profile strips, so a
+# release JAR's Kotlin is generated from the debug build of the same sources
+# (the same API and checksums, which the Kotlin side verifies at load time).
+described="$lib"
+if [ "$profile" != dev ]; then
+    cargo build -p carebase-mobile --lib ${features:+--features "$features"}
+    described="$CARGO_TARGET_DIR/$CARGO_BUILD_TARGET/debug/libcarebase_mobile.so"
+fi
+"$bindgen" generate --no-format --library "$described" --language kotlin --out-dir "$work/generated"
 find "$work/generated" -name '*.kt' | sort
 # The debug library carries 200 MB of debug info the tests never read.
 if [ "$profile" = dev ]; then

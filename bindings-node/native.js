@@ -1,9 +1,9 @@
 'use strict'
-// Loads the native module built for this machine. Written by hand (napi's
-// generated loader falls back to a WebAssembly package and reports *that* as
-// missing, which misleads): a package carries one `carebase.<platform>.node`
-// per platform it was built for, and a platform without one gets an error
-// saying so and how to build it.
+// Loads the native module built for this machine. Hand-written: a package
+// carries one `carebase.<platform>.node` per platform it was built for, and a
+// platform without one gets an error saying so and how to build it (napi's
+// own loader falls back to a WebAssembly package and reports *that* as
+// missing, which misleads).
 
 const { existsSync, readdirSync } = require('node:fs')
 const { join } = require('node:path')
