@@ -260,7 +260,9 @@ impl Clinic {
             cursor: q.cursor,
         });
         c.done().js()?;
-        let page = self.inner.patients_of_practitioner(&actor, practitioner, &query);
+        let page = self
+            .inner
+            .patients_of_practitioner(&actor, practitioner, &query);
         Ok(page.await.js()?.into())
     }
 
