@@ -106,6 +106,8 @@ export declare class Clinic {
   removeCareTeam(actor: Actor, patient: string, practitioner: string): Promise<void>
   /** A patient's care team. */
   careTeam(actor: Actor, patient: string): Promise<Array<CareAssignment>>
+  /** A practitioner's "my patients", paged with `nextCursor`. */
+  patientsOfPractitioner(actor: Actor, practitioner: string, query?: PageQuery | undefined | null): Promise<PatientPage>
   /** What the policy answers for `actor` asking `permission` (on `patient`). */
   explainAccess(actor: Actor, permission: Permission, patient?: string | undefined | null): Promise<Decision>
   /** Break-the-glass: time-limited emergency access with a mandatory reason. */
@@ -685,6 +687,13 @@ export interface OutboxEvent {
 /** Outcome of an audited attempt. */
 export type Outcome = 'success' | 'denied' | 'failed'
 
+/** A page of a list without filters of its own. */
+export interface PageQuery {
+  limit?: number
+  /** `nextCursor` of the previous page. */
+  cursor?: string
+}
+
 /** A stored patient. */
 export interface Patient {
   id: string
@@ -741,7 +750,7 @@ export interface PatientQuery {
 }
 
 /** What an actor may ask for. */
-export type Permission = 'patient.read' | 'patient.search' | 'patient.register' | 'patient.update' | 'patient.deactivate' | 'patient.merge' | 'mrn.generate' | 'care_team.read' | 'care_team.manage' | 'break_glass.request' | 'break_glass.review' | 'audit.read' | 'audit.verify' | 'audit.access_log' | 'audit.checkpoint' | 'outbox.read' | 'policy.manage' | 'schedule.read' | 'schedule.manage' | 'calendar.read' | 'appointment.read' | 'appointment.book' | 'appointment.migrate' | 'appointment.reschedule' | 'appointment.cancel' | 'appointment.status' | 'reminder.send'
+export type Permission = 'patient.read' | 'patient.search' | 'patient.register' | 'patient.update' | 'patient.deactivate' | 'patient.merge' | 'mrn.generate' | 'care_team.read' | 'care_team.manage' | 'care_team.patients' | 'break_glass.request' | 'break_glass.review' | 'audit.read' | 'audit.verify' | 'audit.access_log' | 'audit.checkpoint' | 'outbox.read' | 'policy.manage' | 'schedule.read' | 'schedule.manage' | 'calendar.read' | 'appointment.read' | 'appointment.book' | 'appointment.migrate' | 'appointment.reschedule' | 'appointment.cancel' | 'appointment.status' | 'reminder.send'
 
 /** A person who sees patients. Actors are linked through `Actor.practitioner`. */
 export interface Practitioner {

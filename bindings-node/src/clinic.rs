@@ -244,6 +244,28 @@ impl Clinic {
         Ok(list(self.inner.care_team(&actor, patient).await.js()?))
     }
 
+    /// A practitioner's "my patients", paged with `nextCursor`.
+    #[napi(strict)]
+    pub async fn patients_of_practitioner(
+        &self,
+        actor: Actor,
+        practitioner: String,
+        query: Option<PageQuery>,
+    ) -> Result<PatientPage> {
+        let mut c = Check::default();
+        let actor = c.actor(actor);
+        let practitioner = cb::PractitionerId(c.uuid("practitioner", &practitioner));
+        let query = query.map_or_else(Default::default, |q| cb::patient::PageQuery {
+            limit: q.limit.map(|n| c.small("limit", n)),
+            cursor: q.cursor,
+        });
+        c.done().js()?;
+        let page = self
+            .inner
+            .patients_of_practitioner(&actor, practitioner, &query);
+        Ok(page.await.js()?.into())
+    }
+
     /// What the policy answers for `actor` asking `permission` (on `patient`).
     #[napi(strict)]
     pub async fn explain_access(

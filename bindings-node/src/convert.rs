@@ -663,7 +663,7 @@ same_variants!(PatientField <=> cp::PatientField {
 });
 same_variants!(Permission <=> cb::policy::Permission {
     PatientRead, PatientSearch, PatientRegister, PatientUpdate, PatientDeactivate, PatientMerge,
-    MrnGenerate, CareTeamRead, CareTeamManage, BreakGlassRequest, BreakGlassReview, AuditRead,
+    MrnGenerate, CareTeamRead, CareTeamManage, CareTeamPatients, BreakGlassRequest, BreakGlassReview, AuditRead,
     AuditVerify, AccessLogRead, AuditCheckpoint, OutboxRead, PolicyManage, ScheduleRead, ScheduleManage, CalendarRead,
     AppointmentRead, AppointmentBook, AppointmentMigrate, AppointmentReschedule, AppointmentCancel,
     AppointmentStatus, ReminderSend

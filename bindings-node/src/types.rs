@@ -133,6 +133,8 @@ pub enum Permission {
     CareTeamRead,
     #[napi(value = "care_team.manage")]
     CareTeamManage,
+    #[napi(value = "care_team.patients")]
+    CareTeamPatients,
     #[napi(value = "break_glass.request")]
     BreakGlassRequest,
     #[napi(value = "break_glass.review")]
@@ -379,6 +381,14 @@ pub struct PatientQuery {
     pub email: Option<String>,
     pub gender: Option<Gender>,
     pub active: Option<bool>,
+    pub limit: Option<f64>,
+    /// `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A page of a list without filters of its own.
+#[napi(object)]
+pub struct PageQuery {
     pub limit: Option<f64>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,

@@ -118,6 +118,7 @@ macro_rules! access_store_tests {
     ($make:expr) => {
         $crate::conformance_tests!($make;
             care_team_assign_and_remove,
+            a_practitioners_patients_page_in_id_order_without_others,
             break_glass_grants_window_and_single_review,
         );
     };

@@ -104,6 +104,7 @@ fn flattened_and_defaulted_arguments_are_marked() {
         [
             ("register_patient", "new", true, false),
             ("search_patients", "query", false, true),
+            ("patients_of_practitioner", "query", false, true),
             ("audit_log", "query", false, true),
             ("book_series", "series", true, false),
             ("import_appointment_fhir", "import", true, false),

@@ -252,6 +252,9 @@ class Permission(str, enum.Enum):
     """`care_team.read`: see a patient's care team."""
     CARE_TEAM_MANAGE = "care_team.manage"
     """`care_team.manage`: assign and remove care-team members."""
+    CARE_TEAM_PATIENTS = "care_team.patients"
+    """`care_team.patients`: list the patients on a practitioner's care
+    teams ("my patients": `own_schedule` for the practitioner)."""
     BREAK_GLASS_REQUEST = "break_glass.request"
     """`break_glass.request`: ask for emergency access."""
     BREAK_GLASS_REVIEW = "break_glass.review"

@@ -175,6 +175,20 @@ class ClinicOperations:
         raise NotImplementedError  # replaced by @bridge
 
     @bridge
+    def patients_of_practitioner(
+        self,
+        actor: Actor,
+        practitioner: IdLike,
+        query: Optional[PageQuery] = None,
+    ) -> Page:
+        """A practitioner's "my patients": those whose care team includes
+        `practitioner`, in id order, paged with a keyset cursor. A practitioner lists their
+        own (`own_schedule`), the policy lets others (admin, system) list
+        anyone's. Each patient is shown as the actor may see that patient and
+        audited as read under its own chain."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
     def request_emergency_access(
         self,
         actor: Actor,

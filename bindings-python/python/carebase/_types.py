@@ -57,6 +57,7 @@ __all__ = [
     "PatientDetails",
     "Patient",
     "PatientQuery",
+    "PageQuery",
     "Page",
     "Records",
     "FieldScore",
@@ -272,6 +273,14 @@ class PatientQuery(_Private):
     email: Optional[str] = None
     gender: Optional[Gender] = None
     active: Optional[bool] = None
+    limit: Optional[int] = None
+    cursor: Optional[str] = None
+
+
+@dataclass
+class PageQuery:
+    """A page of a list without filters (``patients_of_practitioner``)."""
+
     limit: Optional[int] = None
     cursor: Optional[str] = None
 

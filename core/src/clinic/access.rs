@@ -2,12 +2,15 @@
 
 use chrono::Duration;
 
+use super::patients::{cursor_for, parse_cursor};
 use super::Clinic;
 use crate::access::{BreakGlassGrant, CareAssignment};
 use crate::actor::Actor;
+use crate::audit::Outcome;
 use crate::ids::{GrantId, PatientId, PractitionerId};
 use crate::limits::MAX_REASON_CHARS;
-use crate::patient::PatientUse;
+use crate::patient::search::{DEFAULT_PAGE_LIMIT, MAX_LIMIT};
+use crate::patient::{PageQuery, PatientPage, PatientUse};
 use crate::policy::Permission;
 use crate::store::{CareTeamWrite, ChangeSet, GrantWrite, Reference};
 use crate::validation::{free_text, Errors};
@@ -19,6 +22,30 @@ fn check_text(field: &str, text: &str, required: bool) -> Vec<FieldError> {
     let mut errors = Errors::default();
     free_text(&mut errors, field, text, MAX_REASON_CHARS, required);
     errors.into_vec()
+}
+
+/// A [`PageQuery`]'s cursor and size, every invalid field collected.
+fn page_bounds(query: &PageQuery) -> Result<(Option<PatientId>, u32)> {
+    let mut errors = Errors::default();
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE_LIMIT);
+    if limit == 0 || limit > MAX_LIMIT {
+        errors.add(
+            "limit",
+            "out_of_range",
+            format!("limit must be between 1 and {MAX_LIMIT}"),
+        );
+    }
+    let after = match query.cursor.as_deref().map(parse_cursor) {
+        None => None,
+        Some(Ok(id)) => Some(id),
+        Some(Err(Error::Validation { fields })) => {
+            fields.into_iter().for_each(|f| errors.push(f));
+            None
+        }
+        Some(Err(other)) => return Err(other),
+    };
+    errors.finish()?;
+    Ok((after, limit))
 }
 
 impl Clinic {
@@ -110,6 +137,66 @@ impl Clinic {
                 .apply(ChangeSet::audit_only(vec![self.success(&attempt, None)]))
                 .await?;
             Ok(team)
+        })
+        .await
+    }
+
+    /// A practitioner's "my patients": those whose care team includes
+    /// `practitioner`, in id order, paged with a keyset cursor. A practitioner lists their
+    /// own (`own_schedule`), the policy lets others (admin, system) list
+    /// anyone's. Each patient is shown as the actor may see that patient and
+    /// audited as read under its own chain.
+    pub async fn patients_of_practitioner(
+        &self,
+        actor: &Actor,
+        practitioner: PractitionerId,
+        query: &PageQuery,
+    ) -> Result<PatientPage> {
+        let attempt = self
+            .authorize_for(
+                actor,
+                Permission::CareTeamPatients,
+                None,
+                Some(practitioner),
+            )
+            .await?;
+        self.audited(&attempt, async {
+            let (after, limit) = page_bounds(query)?;
+            if self.store.practitioner(practitioner).await?.is_none() {
+                return Err(Error::missing("practitioner", "practitioner"));
+            }
+            let mut ids = self
+                .store
+                .patients_of_practitioner(practitioner, after, limit + 1)
+                .await?;
+            let next_cursor = if ids.len() > limit as usize {
+                ids.truncate(limit as usize);
+                ids.last().map(|id| cursor_for(*id))
+            } else {
+                None
+            };
+            let mut found = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(patient) = self.store.patient(id).await? {
+                    found.push(patient);
+                }
+            }
+            let reason = attempt.decision.audit_reason();
+            let mut audit: Vec<_> = found
+                .iter()
+                .map(|p| {
+                    self.draft_for(&attempt, Some(p.id), Outcome::Success, reason.clone(), None)
+                })
+                .collect();
+            if audit.is_empty() {
+                audit.push(self.success(&attempt, None));
+            }
+            self.store.apply(ChangeSet::audit_only(audit)).await?;
+            let mut items = Vec::with_capacity(found.len());
+            for patient in found {
+                items.push(self.sight(actor, Some(patient.id)).await?.patient(patient));
+            }
+            Ok(PatientPage { items, next_cursor })
         })
         .await
     }

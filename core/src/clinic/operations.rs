@@ -65,8 +65,8 @@ pub mod types {
     pub use crate::ids::{ActorId, AppointmentId, GrantId, MergeId, PatientId, PractitionerId};
     pub use crate::minutes::Minutes;
     pub use crate::patient::{
-        DuplicateCandidate, Identifier, MergeRecord, Patient, PatientDetails, PatientPage,
-        PatientQuery,
+        DuplicateCandidate, Identifier, MergeRecord, PageQuery, Patient, PatientDetails,
+        PatientPage, PatientQuery,
     };
     pub use crate::policy::{Decision, Permission, Policy};
     pub use crate::schedule::fhir::FhirAppointmentImport;
@@ -103,6 +103,7 @@ macro_rules! clinic_operations {
             fn assign_care_team(&actor, patient: PatientId, practitioner: PractitionerId) -> CareAssignment;
             fn remove_care_team(&actor, patient: PatientId, practitioner: PractitionerId) -> ();
             fn care_team(&actor, patient: PatientId) -> Vec<CareAssignment>;
+            fn patients_of_practitioner(&actor, practitioner: PractitionerId, #[default] query: PageQuery) -> PatientPage;
             fn request_emergency_access(&actor, patient: PatientId, reason: String, duration: Option<Minutes>) -> BreakGlassGrant;
             fn grants_awaiting_review(&actor, limit: u32) -> Vec<BreakGlassGrant>;
             fn review_emergency_access(&actor, grant: GrantId, note: Option<String>) -> BreakGlassGrant;

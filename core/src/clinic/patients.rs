@@ -41,11 +41,11 @@ pub struct NewPatient {
     pub mrn_facility: Option<String>,
 }
 
-fn cursor_for(id: PatientId) -> String {
+pub(super) fn cursor_for(id: PatientId) -> String {
     URL_SAFE_NO_PAD.encode(format!("p1:{id}"))
 }
 
-fn parse_cursor(cursor: &str) -> Result<PatientId> {
+pub(super) fn parse_cursor(cursor: &str) -> Result<PatientId> {
     let bad = || {
         Error::invalid(
             "cursor",

@@ -41,6 +41,39 @@ pub async fn care_team_assign_and_remove(store: Arc<dyn Store>) {
     assert_eq!(store.apply(remove()).await.unwrap_err().code(), "not_found");
 }
 
+pub async fn a_practitioners_patients_page_in_id_order_without_others(store: Arc<dyn Store>) {
+    let (mine, theirs) = (PractitionerId::new(), PractitionerId::new());
+    let mut own = Vec::new();
+    for i in 0..5 {
+        let p = patient("Mine", &format!("Patient{i}"), (1980, 1, 1 + i));
+        insert(&store, &p).await;
+        let practitioner = if i == 2 { theirs } else { mine };
+        if practitioner == mine {
+            own.push(p.id);
+        }
+        let assign = CareAssignment {
+            patient: p.id,
+            practitioner,
+            assigned_by: ActorId::new(),
+            assigned_at: at(3),
+        };
+        store
+            .apply(ChangeSet::default().care_team(CareTeamWrite::Assign(assign)))
+            .await
+            .unwrap();
+    }
+    own.sort();
+    let first = store.patients_of_practitioner(mine, None, 3).await.unwrap();
+    assert_eq!(first, own[..3]);
+    let rest = store
+        .patients_of_practitioner(mine, Some(first[2]), 3)
+        .await
+        .unwrap();
+    assert_eq!(rest, own[3..]);
+    let none = store.patients_of_practitioner(PractitionerId::new(), None, 3);
+    assert!(none.await.unwrap().is_empty());
+}
+
 pub async fn break_glass_grants_window_and_single_review(store: Arc<dyn Store>) {
     let p = patient("Glass", "Break", (1990, 1, 1));
     insert(&store, &p).await;

@@ -84,6 +84,16 @@ impl<S: Store, G: Send + Sync> AccessStore for Guarded<S, G> {
     ) -> Result<bool> {
         self.store.is_on_care_team(patient, practitioner).await
     }
+    async fn patients_of_practitioner(
+        &self,
+        practitioner: PractitionerId,
+        after: Option<PatientId>,
+        limit: u32,
+    ) -> Result<Vec<PatientId>> {
+        self.store
+            .patients_of_practitioner(practitioner, after, limit)
+            .await
+    }
     async fn grant(&self, id: GrantId) -> Result<Option<BreakGlassGrant>> {
         self.store.grant(id).await
     }

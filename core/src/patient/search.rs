@@ -60,6 +60,25 @@ pub struct PatientQuery {
     pub cursor: Option<String>,
 }
 
+/// One page of a list that has no filters of its own (a practitioner's
+/// patients): how many, and where the previous page stopped.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct PageQuery {
+    /// Page size (default 20, at most 500).
+    #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub limit: Option<u32>,
+    /// Cursor from the previous page's `next_cursor`.
+    #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub cursor: Option<String>,
+}
+
+/// Default size of a [`PageQuery`] page: a screenful of "my patients".
+pub const DEFAULT_PAGE_LIMIT: u32 = 20;
+
 /// A normalized search the store executes with its indexes.
 /// Built by core from a [`PatientQuery`]; stores never normalize themselves.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -40,6 +40,9 @@ code_enum! {
         CareTeamRead = "care_team.read",
         /// `care_team.manage`: assign and remove care-team members.
         CareTeamManage = "care_team.manage",
+        /// `care_team.patients`: list the patients on a practitioner's care
+        /// teams ("my patients": `own_schedule` for the practitioner).
+        CareTeamPatients = "care_team.patients",
         /// `break_glass.request`: ask for emergency access.
         BreakGlassRequest = "break_glass.request",
         /// `break_glass.review`: list and review emergency grants.

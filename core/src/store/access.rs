@@ -75,6 +75,14 @@ pub trait AccessStore: Send + Sync {
         patient: PatientId,
         practitioner: PractitionerId,
     ) -> Result<bool>;
+    /// Patients whose care team includes `practitioner`, by id, after the
+    /// cursor `after`, at most `limit` of them (core asks for a page + 1).
+    async fn patients_of_practitioner(
+        &self,
+        practitioner: PractitionerId,
+        after: Option<PatientId>,
+        limit: u32,
+    ) -> Result<Vec<PatientId>>;
     /// One grant by id.
     async fn grant(&self, id: GrantId) -> Result<Option<BreakGlassGrant>>;
     /// The actor's newest grant for the patient that is active at `now`.

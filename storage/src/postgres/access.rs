@@ -44,6 +44,26 @@ impl AccessStore for PostgresStore {
         Ok(found.is_some())
     }
 
+    async fn patients_of_practitioner(
+        &self,
+        practitioner: PractitionerId,
+        after: Option<PatientId>,
+        limit: u32,
+    ) -> Result<Vec<PatientId>> {
+        let pool = &self.pool;
+        let ids: Vec<uuid::Uuid> = sqlx::query_scalar(
+            "SELECT patient_id FROM care_team WHERE practitioner_id = $1 \
+             AND ($2::uuid IS NULL OR patient_id > $2) ORDER BY patient_id LIMIT $3",
+        )
+        .bind(practitioner.0)
+        .bind(after.map(|a| a.0))
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await
+        .map_err(db_error("patients_of_practitioner"))?;
+        Ok(ids.into_iter().map(PatientId::from).collect())
+    }
+
     async fn grant(&self, id: GrantId) -> Result<Option<BreakGlassGrant>> {
         let pool = &self.pool;
         let row: Option<GrantRow> = sqlx::query_as(&format!(

@@ -8,7 +8,7 @@ use carebase::store::{AccessStore, AccessWrites, CareTeamWrite, GrantWrite};
 use carebase::{ActorId, Error, GrantId, PatientId, PractitionerId, Result};
 
 use super::error::db_error;
-use super::rows::{id_text, ts, CareRow, GrantRow, GRANT_COLUMNS};
+use super::rows::{id_text, parse_id, ts, CareRow, GrantRow, GRANT_COLUMNS};
 use super::{already_exists, SqliteStore, Tx};
 
 #[async_trait]
@@ -41,6 +41,27 @@ impl AccessStore for SqliteStore {
         .await
         .map_err(db_error("is_on_care_team"))?;
         Ok(found.is_some())
+    }
+
+    async fn patients_of_practitioner(
+        &self,
+        practitioner: PractitionerId,
+        after: Option<PatientId>,
+        limit: u32,
+    ) -> Result<Vec<PatientId>> {
+        let pool = &self.pool;
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT patient_id FROM care_team WHERE practitioner_id = ? \
+             AND (? IS NULL OR patient_id > ?) ORDER BY patient_id LIMIT ?",
+        )
+        .bind(id_text(practitioner.0))
+        .bind(after.map(|a| id_text(a.0)))
+        .bind(after.map(|a| id_text(a.0)))
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await
+        .map_err(db_error("patients_of_practitioner"))?;
+        ids.iter().map(|id| parse_id(id, "patient id")).collect()
     }
 
     async fn grant(&self, id: GrantId) -> Result<Option<BreakGlassGrant>> {

@@ -82,6 +82,24 @@ impl AccessStore for MemoryStore {
         Ok(self.lock().care_team.contains_key(&(patient, practitioner)))
     }
 
+    async fn patients_of_practitioner(
+        &self,
+        practitioner: PractitionerId,
+        after: Option<PatientId>,
+        limit: u32,
+    ) -> Result<Vec<PatientId>> {
+        let mut ids: Vec<PatientId> = self
+            .lock()
+            .care_team
+            .keys()
+            .filter(|(patient, pr)| *pr == practitioner && after.is_none_or(|a| *patient > a))
+            .map(|(patient, _)| *patient)
+            .collect();
+        ids.sort();
+        ids.truncate(limit as usize);
+        Ok(ids)
+    }
+
     async fn grant(&self, id: GrantId) -> Result<Option<BreakGlassGrant>> {
         Ok(self.lock().grants.get(&id).cloned())
     }
