@@ -8,13 +8,30 @@ use std::path::Path;
 
 use carebase::clinic::OPERATIONS;
 
-/// The public async methods of every `impl Clinic` block in `core/src/clinic/`.
+/// The public async methods of every `impl Clinic` block under `core/src/clinic/`.
 fn public_async_clinic_methods() -> BTreeSet<String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/clinic");
     let mut found = BTreeSet::new();
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
-        .unwrap_or_default();
+    // Every file below the folder, so a module split into a folder of its
+    // own is still read.
+    let mut files = Vec::new();
+    let mut folders = vec![dir.clone()];
+    while let Some(folder) = folders.pop() {
+        for path in std::fs::read_dir(&folder)
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.path())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+        {
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
     files.sort();
     assert!(!files.is_empty(), "no sources under {}", dir.display());
     for path in files

@@ -5,6 +5,7 @@
 mod access;
 mod appointments;
 mod audit;
+mod calendar;
 mod fhir;
 mod merge;
 pub mod operations;
