@@ -117,7 +117,8 @@ pub(crate) fn unencodable(backend: &'static str, what: &'static str) -> Error {
     })
 }
 
-/// The driver's failure class, for the tracing event.
+/// The driver's failure class, for the tracing event (sqlx: PostgreSQL).
+#[cfg(feature = "postgres")]
 pub(crate) fn cause_of(error: &sqlx::Error) -> &'static str {
     match error {
         sqlx::Error::Database(_) => "database",

@@ -35,7 +35,6 @@ pub use postgres::{
 pub use sqlite::{SqliteStore, DEFAULT_MAX_CONNECTIONS};
 #[cfg(feature = "postgres")]
 pub use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-pub use sqlx::sqlite::SqliteConnectOptions;
 
 /// Opens the store a URL names. An unknown scheme is
 /// [`Error::UnsupportedStore`]; a file that cannot be opened or created, or

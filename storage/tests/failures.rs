@@ -80,13 +80,15 @@ async fn a_database_written_by_a_newer_carebase_is_schema_too_new() {
     let url = url_of(&db_path(&dir));
     {
         let store = SqliteStore::open(&url).await.unwrap();
-        sqlx::query(
-            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-             VALUES (99999999, 'from the future', 1, x'00', 0)",
-        )
-        .execute(store.pool())
-        .await
-        .unwrap();
+        store
+            .with_connection(|c| {
+                c.execute_batch(
+                    "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
+                     execution_time) VALUES (99999999, 'from the future', 1, x'00', 0)",
+                )
+            })
+            .await
+            .unwrap();
         store.close().await;
     }
     let error = SqliteStore::open(&url).await.err().expect("refused");

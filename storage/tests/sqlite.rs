@@ -87,10 +87,11 @@ async fn reopening_keeps_the_data() {
 #[tokio::test(flavor = "multi_thread")]
 async fn edited_audit_row_is_detected() {
     let (t, p) = chain_of_three().await;
-    sqlx::query("UPDATE audit_entries SET action = 'patient.nothing' WHERE chain_seq = 2")
-        .execute(t.store.pool())
-        .await
-        .unwrap();
+    common::exec(
+        &t.store,
+        "UPDATE audit_entries SET action = 'patient.nothing' WHERE chain_seq = 2",
+    )
+    .await;
     let found = problems(&t.store).await;
     assert_eq!(found.len(), 1);
     assert_eq!(
@@ -102,10 +103,7 @@ async fn edited_audit_row_is_detected() {
 #[tokio::test(flavor = "multi_thread")]
 async fn deleted_audit_row_is_detected() {
     let (t, p) = chain_of_three().await;
-    sqlx::query("DELETE FROM audit_entries WHERE chain_seq = 2")
-        .execute(t.store.pool())
-        .await
-        .unwrap();
+    common::exec(&t.store, "DELETE FROM audit_entries WHERE chain_seq = 2").await;
     let found = problems(&t.store).await;
     assert_eq!(found.len(), 1);
     assert_eq!(
@@ -117,19 +115,13 @@ async fn deleted_audit_row_is_detected() {
 #[tokio::test(flavor = "multi_thread")]
 async fn deleted_tail_and_whole_chain_are_detected() {
     let (t, p) = chain_of_three().await;
-    sqlx::query("DELETE FROM audit_entries WHERE chain_seq = 3")
-        .execute(t.store.pool())
-        .await
-        .unwrap();
+    common::exec(&t.store, "DELETE FROM audit_entries WHERE chain_seq = 3").await;
     let found = problems(&t.store).await;
     assert_eq!(
         (found[0].chain, found[0].seq, found[0].kind),
         (Some(p), 3, ProblemKind::Deleted)
     );
-    sqlx::query("DELETE FROM audit_entries")
-        .execute(t.store.pool())
-        .await
-        .unwrap();
+    common::exec(&t.store, "DELETE FROM audit_entries").await;
     // The head outlives its chain, so the chain is still walked.
     let found = problems(&t.store).await;
     assert_eq!(
@@ -147,7 +139,7 @@ async fn swapped_audit_rows_are_detected() {
         "UPDATE audit_entries SET chain_seq = 2 WHERE chain_seq = 3",
         "UPDATE audit_entries SET chain_seq = 3 WHERE chain_seq = -1",
     ] {
-        sqlx::query(sql).execute(t.store.pool()).await.unwrap();
+        common::exec(&t.store, sql).await;
     }
     let found = problems(&t.store).await;
     assert_eq!(found.len(), 1);

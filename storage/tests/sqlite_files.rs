@@ -19,13 +19,13 @@ async fn open_creates_the_file_in_wal_mode() {
     assert!(!path.exists());
     let store = SqliteStore::open(&url_of(&path)).await.unwrap();
     assert!(path.exists());
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(store.pool())
+    let mode: String = store
+        .with_connection(|c| c.query_row("PRAGMA journal_mode", [], |r| r.get(0)))
         .await
         .unwrap();
     assert_eq!(mode, "wal");
-    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-        .fetch_one(store.pool())
+    let fk: i64 = store
+        .with_connection(|c| c.query_row("PRAGMA foreign_keys", [], |r| r.get(0)))
         .await
         .unwrap();
     assert_eq!(fk, 1);
@@ -117,14 +117,16 @@ async fn the_wal_is_checkpointed_in_the_background() {
 
 /// Records a migration this build does not know, as a newer carebase would.
 async fn fake_future_migration(store: &SqliteStore, version: i64) {
-    sqlx::query(
-        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-         VALUES (?, 'from the future', 1, x'00', 0)",
-    )
-    .bind(version)
-    .execute(store.pool())
-    .await
-    .unwrap();
+    store
+        .with_connection(move |c| {
+            c.execute(
+                "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
+                 execution_time) VALUES (?, 'from the future', 1, x'00', 0)",
+                [version],
+            )
+        })
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -9,21 +9,24 @@ use carebase::{ActorId, Error, GrantId, PatientId, PractitionerId, Result};
 
 use super::error::db_error;
 use super::rows::{id_text, parse_id, ts, CareRow, GrantRow, GRANT_COLUMNS};
-use super::{already_exists, SqliteStore, Tx};
+use super::{already_exists, execute, first, rows, SqliteStore, Tx};
 
 #[async_trait]
 impl AccessStore for SqliteStore {
     async fn care_team(&self, patient: PatientId) -> Result<Vec<CareAssignment>> {
-        let pool = &self.pool;
-        let rows: Vec<CareRow> = sqlx::query_as(
-            "SELECT patient_id, practitioner_id, assigned_by, assigned_at FROM care_team \
-             WHERE patient_id = ? ORDER BY practitioner_id",
-        )
-        .bind(id_text(patient.0))
-        .fetch_all(pool)
-        .await
-        .map_err(db_error("care_team"))?;
-        rows.into_iter().map(CareRow::into_assignment).collect()
+        self.read("care_team", |conn| {
+            rows(
+                conn,
+                "care_team",
+                "SELECT patient_id, practitioner_id, assigned_by, assigned_at FROM care_team \
+                 WHERE patient_id = ? ORDER BY practitioner_id",
+                [id_text(patient.0)],
+                CareRow::from_row,
+            )?
+            .into_iter()
+            .map(CareRow::into_assignment)
+            .collect()
+        })
     }
 
     async fn is_on_care_team(
@@ -31,16 +34,16 @@ impl AccessStore for SqliteStore {
         patient: PatientId,
         practitioner: PractitionerId,
     ) -> Result<bool> {
-        let pool = &self.pool;
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM care_team WHERE patient_id = ? AND practitioner_id = ?",
-        )
-        .bind(id_text(patient.0))
-        .bind(id_text(practitioner.0))
-        .fetch_optional(pool)
-        .await
-        .map_err(db_error("is_on_care_team"))?;
-        Ok(found.is_some())
+        self.read("is_on_care_team", |conn| {
+            let found = first(
+                conn,
+                "is_on_care_team",
+                "SELECT 1 FROM care_team WHERE patient_id = ? AND practitioner_id = ?",
+                [id_text(patient.0), id_text(practitioner.0)],
+                |r| r.get::<_, i64>(0),
+            )?;
+            Ok(found.is_some())
+        })
     }
 
     async fn patients_of_practitioner(
@@ -49,31 +52,32 @@ impl AccessStore for SqliteStore {
         after: Option<PatientId>,
         limit: u32,
     ) -> Result<Vec<PatientId>> {
-        let pool = &self.pool;
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT patient_id FROM care_team WHERE practitioner_id = ? \
-             AND (? IS NULL OR patient_id > ?) ORDER BY patient_id LIMIT ?",
-        )
-        .bind(id_text(practitioner.0))
-        .bind(after.map(|a| id_text(a.0)))
-        .bind(after.map(|a| id_text(a.0)))
-        .bind(i64::from(limit))
-        .fetch_all(pool)
-        .await
-        .map_err(db_error("patients_of_practitioner"))?;
-        ids.iter().map(|id| parse_id(id, "patient id")).collect()
+        self.read("patients_of_practitioner", |conn| {
+            let after = after.map(|a| id_text(a.0));
+            let ids = rows(
+                conn,
+                "patients_of_practitioner",
+                "SELECT patient_id FROM care_team WHERE practitioner_id = ?1 \
+                 AND (?2 IS NULL OR patient_id > ?2) ORDER BY patient_id LIMIT ?3",
+                rusqlite::params![id_text(practitioner.0), after, i64::from(limit)],
+                |r| r.get::<_, String>(0),
+            )?;
+            ids.iter().map(|id| parse_id(id, "patient id")).collect()
+        })
     }
 
     async fn grant(&self, id: GrantId) -> Result<Option<BreakGlassGrant>> {
-        let pool = &self.pool;
-        let row: Option<GrantRow> = sqlx::query_as(&format!(
-            "SELECT {GRANT_COLUMNS} FROM break_glass_grants WHERE id = ?"
-        ))
-        .bind(id_text(id.0))
-        .fetch_optional(pool)
-        .await
-        .map_err(db_error("grant"))?;
-        row.map(GrantRow::into_grant).transpose()
+        self.read("grant", |conn| {
+            first(
+                conn,
+                "grant",
+                &format!("SELECT {GRANT_COLUMNS} FROM break_glass_grants WHERE id = ?"),
+                [id_text(id.0)],
+                GrantRow::from_row,
+            )?
+            .map(GrantRow::into_grant)
+            .transpose()
+        })
     }
 
     async fn active_grant(
@@ -82,59 +86,67 @@ impl AccessStore for SqliteStore {
         patient: PatientId,
         now: DateTime<Utc>,
     ) -> Result<Option<BreakGlassGrant>> {
-        let pool = &self.pool;
         // Newest grant (by id) that is active at `now`; activity is decided by
         // `BreakGlassGrant::is_active`, the rule's one definition.
-        let rows: Vec<GrantRow> = sqlx::query_as(&format!(
-            "SELECT {GRANT_COLUMNS} FROM break_glass_grants \
-             WHERE actor_id = ? AND patient_id = ? ORDER BY id DESC"
-        ))
-        .bind(id_text(actor.0))
-        .bind(id_text(patient.0))
-        .fetch_all(pool)
-        .await
-        .map_err(db_error("active_grant"))?;
-        for row in rows {
-            let grant = row.into_grant()?;
-            if grant.is_active(now) {
-                return Ok(Some(grant));
+        self.read("active_grant", |conn| {
+            let found = rows(
+                conn,
+                "active_grant",
+                &format!(
+                    "SELECT {GRANT_COLUMNS} FROM break_glass_grants \
+                     WHERE actor_id = ? AND patient_id = ? ORDER BY id DESC"
+                ),
+                [id_text(actor.0), id_text(patient.0)],
+                GrantRow::from_row,
+            )?;
+            for row in found {
+                let grant = row.into_grant()?;
+                if grant.is_active(now) {
+                    return Ok(Some(grant));
+                }
             }
-        }
-        Ok(None)
+            Ok(None)
+        })
     }
 
     async fn grants_awaiting_review(&self, limit: u32) -> Result<Vec<BreakGlassGrant>> {
-        let pool = &self.pool;
-        let rows: Vec<GrantRow> = sqlx::query_as(&format!(
-            "SELECT {GRANT_COLUMNS} FROM break_glass_grants \
-             WHERE reviewed_at IS NULL ORDER BY id LIMIT ?"
-        ))
-        .bind(i64::from(limit))
-        .fetch_all(pool)
-        .await
-        .map_err(db_error("grants_awaiting_review"))?;
-        rows.into_iter().map(GrantRow::into_grant).collect()
+        self.read("grants_awaiting_review", |conn| {
+            rows(
+                conn,
+                "grants_awaiting_review",
+                &format!(
+                    "SELECT {GRANT_COLUMNS} FROM break_glass_grants \
+                     WHERE reviewed_at IS NULL ORDER BY id LIMIT ?"
+                ),
+                [i64::from(limit)],
+                GrantRow::from_row,
+            )?
+            .into_iter()
+            .map(GrantRow::into_grant)
+            .collect()
+        })
     }
 }
 
 #[async_trait]
 impl AccessWrites for Tx<'_> {
     async fn write_care_team(&mut self, write: CareTeamWrite) -> Result<()> {
-        let conn = &mut *self.0;
+        let conn = &*self.0;
         match write {
             CareTeamWrite::Assign(a) => {
-                let done = sqlx::query(
+                let done = execute(
+                    conn,
                     "INSERT INTO care_team (patient_id, practitioner_id, assigned_by, assigned_at) \
                      VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [
+                        id_text(a.patient.0),
+                        id_text(a.practitioner.0),
+                        id_text(a.assigned_by.0),
+                        ts(&a.assigned_at),
+                    ],
                 )
-                .bind(id_text(a.patient.0))
-                .bind(id_text(a.practitioner.0))
-                .bind(id_text(a.assigned_by.0))
-                .bind(ts(&a.assigned_at))
-                .execute(&mut *conn)
-                .await
                 .map_err(db_error("write_care_team"))?;
-                if done.rows_affected() == 0 {
+                if done == 0 {
                     return Err(already_exists("care team assignment"));
                 }
             }
@@ -142,15 +154,13 @@ impl AccessWrites for Tx<'_> {
                 patient,
                 practitioner,
             } => {
-                let done = sqlx::query(
+                let done = execute(
+                    conn,
                     "DELETE FROM care_team WHERE patient_id = ? AND practitioner_id = ?",
+                    [id_text(patient.0), id_text(practitioner.0)],
                 )
-                .bind(id_text(patient.0))
-                .bind(id_text(practitioner.0))
-                .execute(&mut *conn)
-                .await
                 .map_err(db_error("write_care_team"))?;
-                if done.rows_affected() == 0 {
+                if done == 0 {
                     return Err(Error::not_found("care team assignment"));
                 }
             }
@@ -159,34 +169,36 @@ impl AccessWrites for Tx<'_> {
     }
 
     async fn write_grant(&mut self, write: GrantWrite) -> Result<()> {
-        let conn = &mut *self.0;
+        let conn = &*self.0;
         match write {
             GrantWrite::Insert(g) => {
-                sqlx::query(
+                execute(
+                    conn,
                     "INSERT OR REPLACE INTO break_glass_grants (id, patient_id, actor_id, reason, \
                      granted_at, expires_at, reviewed_by, reviewed_at, review_note) \
                      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rusqlite::params![
+                        id_text(g.id.0),
+                        id_text(g.patient.0),
+                        id_text(g.actor.0),
+                        g.reason,
+                        ts(&g.granted_at),
+                        ts(&g.expires_at),
+                        g.reviewed_by.map(|a| id_text(a.0)),
+                        g.reviewed_at.as_ref().map(ts),
+                        g.review_note,
+                    ],
                 )
-                .bind(id_text(g.id.0))
-                .bind(id_text(g.patient.0))
-                .bind(id_text(g.actor.0))
-                .bind(&g.reason)
-                .bind(ts(&g.granted_at))
-                .bind(ts(&g.expires_at))
-                .bind(g.reviewed_by.map(|a| id_text(a.0)))
-                .bind(g.reviewed_at.as_ref().map(ts))
-                .bind(&g.review_note)
-                .execute(&mut *conn)
-                .await
                 .map_err(db_error("write_grant"))?;
             }
             GrantWrite::Review { id, by, at, note } => {
-                let found: Option<Option<String>> =
-                    sqlx::query_scalar("SELECT reviewed_at FROM break_glass_grants WHERE id = ?")
-                        .bind(id_text(id.0))
-                        .fetch_optional(&mut *conn)
-                        .await
-                        .map_err(db_error("write_grant"))?;
+                let found = first(
+                    conn,
+                    "write_grant",
+                    "SELECT reviewed_at FROM break_glass_grants WHERE id = ?",
+                    [id_text(id.0)],
+                    |r| r.get::<_, Option<String>>(0),
+                )?;
                 match found {
                     None => return Err(Error::not_found("break-glass grant")),
                     Some(Some(_)) => {
@@ -197,16 +209,12 @@ impl AccessWrites for Tx<'_> {
                     }
                     Some(None) => {}
                 }
-                sqlx::query(
+                execute(
+                    conn,
                     "UPDATE break_glass_grants SET reviewed_by = ?, reviewed_at = ?, review_note = ? \
                      WHERE id = ?",
+                    rusqlite::params![id_text(by.0), ts(&at), note, id_text(id.0)],
                 )
-                .bind(id_text(by.0))
-                .bind(ts(&at))
-                .bind(note)
-                .bind(id_text(id.0))
-                .execute(&mut *conn)
-                .await
                 .map_err(db_error("write_grant"))?;
             }
         }

@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use rusqlite::types::Value;
+use rusqlite::Connection;
 
 use carebase::audit::{AuditCheckpoint, AuditEntry, AuditQuery, ChainHead};
 use carebase::store::{AuditStore, AuditWrites, CheckpointWrite};
@@ -17,7 +18,7 @@ use super::rows::{
     bound, chain_key, from_db, id_text, parse_chain, parse_ts, to_db, to_json, ts, AuditRow,
     AUDIT_COLUMNS,
 };
-use super::{is_unique_violation, SqliteStore, Tx};
+use super::{execute, first, is_unique_violation, opt_text, rows, text, SqliteStore, Tx, Values};
 
 /// Most rows per multi-row statement (13 parameters each, well under
 /// SQLite's 32,766-parameter limit).
@@ -29,81 +30,89 @@ const AUDIT_DEFAULT_LIMIT: u32 = 100;
 /// Largest page of [`audit_entries`].
 const AUDIT_MAX_LIMIT: u32 = 1000;
 
-async fn insert_entries(conn: &mut SqliteConnection, entries: &[AuditEntry]) -> Result<()> {
-    let roles: Vec<String> = entries
-        .iter()
-        .map(|e| to_json(&e.draft.roles, "audit roles"))
-        .collect::<Result<_>>()?;
-    let rows: Vec<(&AuditEntry, &String)> = entries.iter().zip(&roles).collect();
-    for chunk in rows.chunks(AUDIT_ROWS_PER_STATEMENT) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO audit_entries (id, patient_id, chain_seq, at, actor_id, roles, action, \
-             outcome, reason, break_glass, subject, prev_hash, hash) ",
-        );
-        q.push_values(chunk, |mut row, (entry, roles)| {
+/// `INSERT … VALUES (?, …), (?, …)`: `rows` groups of `columns` parameters.
+fn values_list(rows: usize, columns: usize) -> String {
+    let one = format!("({})", vec!["?"; columns].join(", "));
+    vec![one; rows].join(", ")
+}
+
+fn insert_entries(conn: &Connection, entries: &[AuditEntry]) -> Result<()> {
+    for chunk in entries.chunks(AUDIT_ROWS_PER_STATEMENT) {
+        let mut params: Values = Vec::with_capacity(chunk.len() * 13);
+        for entry in chunk {
             let d = &entry.draft;
-            row.push_bind(id_text(d.id.0))
-                .push_bind(chain_key(d.patient))
-                .push_bind(to_db(entry.chain_seq))
-                .push_bind(ts(&d.at))
-                .push_bind(id_text(d.actor.0))
-                .push_bind(roles.as_str())
-                .push_bind(d.action.as_str())
-                .push_bind(d.outcome.as_str())
-                .push_bind(d.reason.as_str())
-                .push_bind(d.break_glass.map(|g| id_text(g.0)))
-                .push_bind(d.subject.as_deref())
-                .push_bind(entry.prev_hash.as_str())
-                .push_bind(entry.hash.as_str());
-        });
-        q.build()
-            .execute(&mut *conn)
-            .await
+            params.extend([
+                text(id_text(d.id.0)),
+                text(chain_key(d.patient)),
+                Value::Integer(to_db(entry.chain_seq)),
+                text(ts(&d.at)),
+                text(id_text(d.actor.0)),
+                text(to_json(&d.roles, "audit roles")?),
+                text(d.action.as_str()),
+                text(d.outcome.as_str()),
+                text(d.reason.as_str()),
+                opt_text(d.break_glass.map(|g| id_text(g.0))),
+                opt_text(d.subject.as_deref()),
+                text(entry.prev_hash.as_str()),
+                text(entry.hash.as_str()),
+            ]);
+        }
+        let sql = format!(
+            "INSERT INTO audit_entries (id, patient_id, chain_seq, at, actor_id, roles, action, \
+             outcome, reason, break_glass, subject, prev_hash, hash) VALUES {}",
+            values_list(chunk.len(), 13)
+        );
+        execute(conn, &sql, rusqlite::params_from_iter(params))
             .map_err(db_error("insert_entries"))?;
     }
     Ok(())
 }
 
 /// Sets `table`'s row (`audit_heads` or `audit_checkpoint_heads`) for each chain.
-async fn upsert_heads(
-    conn: &mut SqliteConnection,
-    table: &str,
-    heads: &[(&String, &ChainHead)],
-) -> Result<()> {
+fn upsert_heads(conn: &Connection, table: &str, heads: &[(&String, &ChainHead)]) -> Result<()> {
     for chunk in heads.chunks(AUDIT_ROWS_PER_STATEMENT) {
-        let mut q = QueryBuilder::<Sqlite>::new(format!("INSERT INTO {table} (chain, seq, hash) "));
-        q.push_values(chunk, |mut row, (chain, head)| {
-            row.push_bind(chain.as_str())
-                .push_bind(to_db(head.seq))
-                .push_bind(head.hash.as_str());
-        });
-        q.push(" ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash");
-        q.build()
-            .execute(&mut *conn)
-            .await
+        let mut params: Values = Vec::with_capacity(chunk.len() * 3);
+        for (chain, head) in chunk {
+            params.extend([
+                text(chain.as_str()),
+                Value::Integer(to_db(head.seq)),
+                text(head.hash.as_str()),
+            ]);
+        }
+        let sql = format!(
+            "INSERT INTO {table} (chain, seq, hash) VALUES {} \
+             ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+            values_list(chunk.len(), 3)
+        );
+        execute(conn, &sql, rusqlite::params_from_iter(params))
             .map_err(db_error("upsert_heads"))?;
     }
     Ok(())
 }
 
-async fn read_heads<'q>(
-    mut q: QueryBuilder<'q, Sqlite>,
-    conn: &mut SqliteConnection,
-) -> Result<Vec<ChainHead>> {
-    let rows: Vec<(String, i64, String)> = q
-        .build_query_as()
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_error("read_heads"))?;
-    rows.into_iter()
-        .map(|(chain, seq, hash)| {
-            Ok(ChainHead {
-                chain: parse_chain(&chain)?,
-                seq: from_db(seq),
-                hash,
-            })
+fn read_heads(conn: &Connection, sql: &str, params: Values) -> Result<Vec<ChainHead>> {
+    rows(
+        conn,
+        "read_heads",
+        sql,
+        rusqlite::params_from_iter(params),
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        },
+    )?
+    .into_iter()
+    .map(|(chain, seq, hash)| {
+        Ok(ChainHead {
+            chain: parse_chain(&chain)?,
+            seq: from_db(seq),
+            hash,
         })
-        .collect()
+    })
+    .collect()
 }
 
 /// Columns selected for a checkpoint (see [`CheckpointRow`]).
@@ -111,7 +120,6 @@ const CHECKPOINT_COLUMNS: &str =
     "seq, at, chains, entries, root, prev_signature, key_id, signature";
 
 /// An `audit_checkpoints` row.
-#[derive(sqlx::FromRow)]
 struct CheckpointRow {
     seq: i64,
     at: String,
@@ -122,6 +130,17 @@ struct CheckpointRow {
     key_id: String,
     signature: String,
 }
+
+super::rows::from_row!(CheckpointRow {
+    seq,
+    at,
+    chains,
+    entries,
+    root,
+    prev_signature,
+    key_id,
+    signature
+});
 
 impl CheckpointRow {
     fn into_checkpoint(self) -> Result<AuditCheckpoint> {
@@ -141,60 +160,64 @@ impl CheckpointRow {
 #[async_trait]
 impl AuditStore for SqliteStore {
     async fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
-        let pool = &self.pool;
         let limit = query
             .limit
             .unwrap_or(AUDIT_DEFAULT_LIMIT)
             .min(AUDIT_MAX_LIMIT);
-        let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new(format!(
-            "SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE 1 = 1"
-        ));
+        let mut sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE 1 = 1");
+        let mut params: Values = Vec::new();
         if let Some(patient) = query.patient {
-            q.push(" AND patient_id = ").push_bind(id_text(patient.0));
+            sql.push_str(" AND patient_id = ?");
+            params.push(text(id_text(patient.0)));
         }
         if let Some(actor) = query.actor {
-            q.push(" AND actor_id = ").push_bind(id_text(actor.0));
+            sql.push_str(" AND actor_id = ?");
+            params.push(text(id_text(actor.0)));
         }
         if let Some(after) = query.after {
-            q.push(" AND id > ").push_bind(id_text(after.0));
+            sql.push_str(" AND id > ?");
+            params.push(text(id_text(after.0)));
         }
-        q.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit));
-        let rows: Vec<AuditRow> = q
-            .build_query_as()
-            .fetch_all(pool)
-            .await
-            .map_err(db_error("audit_entries"))?;
-        rows.into_iter().map(AuditRow::into_entry).collect()
+        sql.push_str(" ORDER BY id LIMIT ?");
+        params.push(Value::Integer(i64::from(limit)));
+        self.read("audit_entries", |conn| {
+            rows(
+                conn,
+                "audit_entries",
+                &sql,
+                rusqlite::params_from_iter(params),
+                AuditRow::from_row,
+            )?
+            .into_iter()
+            .map(AuditRow::into_entry)
+            .collect()
+        })
     }
 
     async fn audit_heads(&self) -> Result<Vec<ChainHead>> {
-        let pool = &self.pool;
-        let rows: Vec<(String, i64, String)> =
-            sqlx::query_as("SELECT chain, seq, hash FROM audit_heads ORDER BY chain")
-                .fetch_all(pool)
-                .await
-                .map_err(db_error("audit_heads"))?;
-        rows.into_iter()
-            .map(|(chain, seq, hash)| {
-                Ok(ChainHead {
-                    chain: parse_chain(&chain)?,
-                    seq: from_db(seq),
-                    hash,
-                })
-            })
-            .collect()
+        self.read("audit_heads", |conn| {
+            read_heads(
+                conn,
+                "SELECT chain, seq, hash FROM audit_heads ORDER BY chain",
+                Vec::new(),
+            )
+        })
     }
 
     async fn audit_chains(&self) -> Result<Vec<Option<PatientId>>> {
-        let pool = &self.pool;
         // '' (no patient) sorts first, like `None` does.
-        let rows: Vec<String> = sqlx::query_scalar(
-            "SELECT patient_id FROM audit_entries UNION SELECT chain FROM audit_heads ORDER BY 1",
-        )
-        .fetch_all(pool)
-        .await
-        .map_err(db_error("audit_chains"))?;
-        rows.iter().map(|c| parse_chain(c)).collect()
+        self.read("audit_chains", |conn| {
+            rows(
+                conn,
+                "audit_chains",
+                "SELECT patient_id FROM audit_entries UNION SELECT chain FROM audit_heads ORDER BY 1",
+                [],
+                |r| r.get::<_, String>(0),
+            )?
+            .iter()
+            .map(|c| parse_chain(c))
+            .collect()
+        })
     }
 
     async fn audit_chain(
@@ -203,58 +226,66 @@ impl AuditStore for SqliteStore {
         from_seq: u64,
         limit: u32,
     ) -> Result<Vec<AuditEntry>> {
-        let pool = &self.pool;
-        let rows: Vec<AuditRow> = sqlx::query_as(&format!(
-            "SELECT {AUDIT_COLUMNS} FROM audit_entries \
-             WHERE patient_id = ? AND chain_seq >= ? ORDER BY chain_seq LIMIT ?"
-        ))
-        .bind(chain_key(chain))
-        .bind(bound(from_seq))
-        .bind(i64::from(limit))
-        .fetch_all(pool)
-        .await
-        .map_err(db_error("audit_chain"))?;
-        rows.into_iter().map(AuditRow::into_entry).collect()
+        self.read("audit_chain", |conn| {
+            rows(
+                conn,
+                "audit_chain",
+                &format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit_entries \
+                     WHERE patient_id = ? AND chain_seq >= ? ORDER BY chain_seq LIMIT ?"
+                ),
+                rusqlite::params![chain_key(chain), bound(from_seq), i64::from(limit)],
+                AuditRow::from_row,
+            )?
+            .into_iter()
+            .map(AuditRow::into_entry)
+            .collect()
+        })
     }
 
     async fn audit_checkpoints(&self, after: u64, limit: u32) -> Result<Vec<AuditCheckpoint>> {
-        let pool = &self.pool;
-        let rows: Vec<CheckpointRow> = sqlx::query_as(&format!(
-            "SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE seq > ? ORDER BY seq LIMIT ?"
-        ))
-        .bind(super::rows::bound(after))
-        .bind(i64::from(limit))
-        .fetch_all(pool)
-        .await
-        .map_err(db_error("audit_checkpoints"))?;
-        rows.into_iter()
+        self.read("audit_checkpoints", |conn| {
+            rows(
+                conn,
+                "audit_checkpoints",
+                &format!(
+                    "SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE seq > ? ORDER BY seq LIMIT ?"
+                ),
+                (bound(after), i64::from(limit)),
+                CheckpointRow::from_row,
+            )?
+            .into_iter()
             .map(CheckpointRow::into_checkpoint)
             .collect()
+        })
     }
 
     async fn latest_audit_checkpoint(&self) -> Result<Option<AuditCheckpoint>> {
-        let pool = &self.pool;
-        let row: Option<CheckpointRow> = sqlx::query_as(&format!(
-            "SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY seq DESC LIMIT 1"
-        ))
-        .fetch_optional(pool)
-        .await
-        .map_err(db_error("latest_audit_checkpoint"))?;
-        row.map(CheckpointRow::into_checkpoint).transpose()
+        self.read("latest_audit_checkpoint", newest)
     }
 
     async fn audit_checkpoint_heads(&self) -> Result<Vec<ChainHead>> {
-        let pool = &self.pool;
-        let mut conn = pool
-            .acquire()
-            .await
-            .map_err(db_error("audit_checkpoint_heads"))?;
-        read_heads(
-            QueryBuilder::new("SELECT chain, seq, hash FROM audit_checkpoint_heads ORDER BY chain"),
-            &mut conn,
-        )
-        .await
+        self.read("audit_checkpoint_heads", |conn| {
+            read_heads(
+                conn,
+                "SELECT chain, seq, hash FROM audit_checkpoint_heads ORDER BY chain",
+                Vec::new(),
+            )
+        })
     }
+}
+
+/// The newest checkpoint, if any.
+fn newest(conn: &Connection) -> Result<Option<AuditCheckpoint>> {
+    first(
+        conn,
+        "newest_checkpoint",
+        &format!("SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY seq DESC LIMIT 1"),
+        [],
+        CheckpointRow::from_row,
+    )?
+    .map(CheckpointRow::into_checkpoint)
+    .transpose()
 }
 
 #[async_trait]
@@ -262,19 +293,18 @@ impl AuditWrites for Tx<'_> {
     /// One read for every head involved (writers are serialized, so
     /// nothing needs holding).
     async fn chain_heads(&mut self, chains: &[Option<PatientId>]) -> Result<Vec<ChainHead>> {
-        let conn = &mut *self.0;
         let keys: Vec<String> = chains.iter().map(|c| chain_key(*c)).collect();
         let mut heads = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(AUDIT_ROWS_PER_STATEMENT) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "SELECT chain, seq, hash FROM audit_heads WHERE chain IN (",
+            let sql = format!(
+                "SELECT chain, seq, hash FROM audit_heads WHERE chain IN ({})",
+                vec!["?"; chunk.len()].join(", ")
             );
-            let mut list = q.separated(", ");
-            for key in chunk {
-                list.push_bind(key);
-            }
-            q.push(")");
-            heads.extend(read_heads(q, conn).await?);
+            heads.extend(read_heads(
+                self.0,
+                &sql,
+                chunk.iter().map(|k| text(k.as_str())).collect(),
+            )?);
         }
         Ok(heads)
     }
@@ -282,41 +312,34 @@ impl AuditWrites for Tx<'_> {
     /// One multi-row insert however many entries (a search audits each
     /// patient it returns), one upsert of the heads moved.
     async fn append_audit(&mut self, entries: &[AuditEntry], heads: &[ChainHead]) -> Result<()> {
-        let conn = &mut *self.0;
-        insert_entries(conn, entries).await?;
+        insert_entries(self.0, entries)?;
         let keys: Vec<String> = heads.iter().map(|h| chain_key(h.chain)).collect();
         let moved: BTreeMap<&String, &ChainHead> = keys.iter().zip(heads).collect();
         let moved: Vec<(&String, &ChainHead)> = moved.into_iter().collect();
-        upsert_heads(conn, "audit_heads", &moved).await
+        upsert_heads(self.0, "audit_heads", &moved)
     }
 
     async fn newest_checkpoint(&mut self) -> Result<Option<AuditCheckpoint>> {
-        let row: Option<CheckpointRow> = sqlx::query_as(&format!(
-            "SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY seq DESC LIMIT 1"
-        ))
-        .fetch_optional(&mut *self.0)
-        .await
-        .map_err(db_error("newest_checkpoint"))?;
-        row.map(CheckpointRow::into_checkpoint).transpose()
+        newest(self.0)
     }
 
     async fn insert_checkpoint(&mut self, write: &CheckpointWrite) -> Result<bool> {
-        let conn = &mut *self.0;
         let cp = &write.checkpoint;
-        let inserted = sqlx::query(
+        let inserted = execute(
+            self.0,
             "INSERT INTO audit_checkpoints (seq, at, chains, entries, root, prev_signature, \
              key_id, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(to_db(cp.seq))
-        .bind(ts(&cp.at))
-        .bind(to_db(cp.chains))
-        .bind(to_db(cp.entries))
-        .bind(&cp.root)
-        .bind(&cp.prev_signature)
-        .bind(&cp.key_id)
-        .bind(&cp.signature)
-        .execute(&mut *conn)
-        .await;
+            rusqlite::params![
+                to_db(cp.seq),
+                ts(&cp.at),
+                to_db(cp.chains),
+                to_db(cp.entries),
+                cp.root,
+                cp.prev_signature,
+                cp.key_id,
+                cp.signature,
+            ],
+        );
         match inserted {
             Err(e) if is_unique_violation(&e, "audit_checkpoints.seq") => return Ok(false),
             Err(e) => return Err(db_error("insert_checkpoint")(e)),
@@ -328,7 +351,7 @@ impl AuditWrites for Tx<'_> {
             .map(|h| chain_key(h.chain))
             .collect();
         let heads: Vec<(&String, &ChainHead)> = keys.iter().zip(&write.changed_heads).collect();
-        upsert_heads(conn, "audit_checkpoint_heads", &heads).await?;
+        upsert_heads(self.0, "audit_checkpoint_heads", &heads)?;
         Ok(true)
     }
 }

@@ -2,16 +2,14 @@
 //! failure's [`StorageKind`] and message (handed to `crate::failure`, which
 //! also emits its tracing event).
 
-use sqlx::migrate::MigrateError;
-
 use carebase::{Error, StorageKind};
 
-use crate::failure::{cause_of, report, Failure};
+use crate::failure::{report, Failure};
 
-/// Maps a sqlx failure during `operation` (the store method or write
+/// Maps a rusqlite failure during `operation` (the store method or write
 /// primitive running) to [`Error::Storage`]. Messages are lowercase and
 /// carry SQLite's own text (table and column names), never bound values.
-pub(crate) fn db_error(operation: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
+pub(crate) fn db_error(operation: &'static str) -> impl FnOnce(rusqlite::Error) -> Error {
     move |error| {
         report(Failure {
             backend: "sqlite",
@@ -25,13 +23,9 @@ pub(crate) fn db_error(operation: &'static str) -> impl FnOnce(sqlx::Error) -> E
 }
 
 /// SQLite's extended result code, when the failure was SQLite's.
-fn code_of(error: &sqlx::Error) -> String {
+fn code_of(error: &rusqlite::Error) -> String {
     match error {
-        sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()).unwrap_or_default(),
-        sqlx::Error::Migrate(m) => match m.as_ref() {
-            MigrateError::Execute(e) | MigrateError::ExecuteMigration(e, _) => code_of(e),
-            _ => String::new(),
-        },
+        rusqlite::Error::SqliteFailure(e, _) => e.extended_code.to_string(),
         _ => String::new(),
     }
 }
@@ -45,55 +39,105 @@ fn code_of(error: &sqlx::Error) -> String {
 /// | 10 `SQLITE_IOERR`, 14 `SQLITE_CANTOPEN` | the file or its disk is out of reach | unavailable |
 /// | 11 `SQLITE_CORRUPT`, 26 `SQLITE_NOTADB` | the file is damaged or not a database | corrupt |
 ///
-/// No free connection in time is retryable; a closed pool is closed; a
-/// stored value that does not decode is corrupt; anything else is other.
-fn kind_of(error: &sqlx::Error) -> StorageKind {
+/// A stored value that does not decode is corrupt; anything else is other.
+fn kind_of(error: &rusqlite::Error) -> StorageKind {
     match error {
-        sqlx::Error::Database(db) => {
-            let primary = db
-                .code()
-                .and_then(|c| c.parse::<i32>().ok())
-                .map(|c| c & 0xff);
-            match primary {
-                Some(5 | 6) => StorageKind::Retryable,
-                Some(10 | 14) => StorageKind::Unavailable,
-                Some(11 | 26) => StorageKind::Corrupt,
-                _ => StorageKind::Other,
-            }
-        }
-        sqlx::Error::Io(_) => StorageKind::Unavailable,
-        sqlx::Error::PoolTimedOut => StorageKind::Retryable,
-        sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => StorageKind::Closed,
-        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StorageKind::Corrupt,
-        sqlx::Error::Migrate(m) => match m.as_ref() {
-            MigrateError::Execute(e) | MigrateError::ExecuteMigration(e, _) => kind_of(e),
-            MigrateError::VersionMissing(_) => StorageKind::SchemaTooNew,
+        rusqlite::Error::SqliteFailure(e, _) => match e.extended_code & 0xff {
+            5 | 6 => StorageKind::Retryable,
+            10 | 14 => StorageKind::Unavailable,
+            11 | 26 => StorageKind::Corrupt,
             _ => StorageKind::Other,
         },
+        rusqlite::Error::FromSqlConversionFailure(..)
+        | rusqlite::Error::IntegralValueOutOfRange(..)
+        | rusqlite::Error::InvalidColumnType(..)
+        | rusqlite::Error::Utf8Error(_) => StorageKind::Corrupt,
         _ => StorageKind::Other,
     }
 }
 
-fn describe(error: &sqlx::Error) -> String {
+/// The driver's failure class, for the tracing event.
+fn cause_of(error: &rusqlite::Error) -> &'static str {
     match error {
-        sqlx::Error::Database(db) => format!("database error: {}", db.message().to_lowercase()),
-        sqlx::Error::Io(io) => format!("i/o error: {}", io.kind()),
-        sqlx::Error::PoolTimedOut => "timed out waiting for a database connection".into(),
-        sqlx::Error::PoolClosed => "the store is closed".into(),
-        sqlx::Error::WorkerCrashed => "the database connection stopped".into(),
-        sqlx::Error::Configuration(_) => "invalid database configuration".into(),
-        sqlx::Error::RowNotFound => "expected row not found".into(),
-        sqlx::Error::Encode(_) => "could not encode a value".into(),
-        sqlx::Error::ColumnDecode { .. }
-        | sqlx::Error::Decode(_)
-        | sqlx::Error::ColumnNotFound(_)
-        | sqlx::Error::ColumnIndexOutOfBounds { .. } => "could not decode a stored value".into(),
-        sqlx::Error::Migrate(m) => match m.as_ref() {
-            MigrateError::Execute(e) | MigrateError::ExecuteMigration(e, _) => {
-                format!("migration failed: {}", describe(e))
-            }
-            other => format!("migration failed: {}", other.to_string().to_lowercase()),
+        rusqlite::Error::SqliteFailure(..) => "database",
+        rusqlite::Error::FromSqlConversionFailure(..)
+        | rusqlite::Error::IntegralValueOutOfRange(..)
+        | rusqlite::Error::InvalidColumnType(..)
+        | rusqlite::Error::InvalidColumnIndex(_)
+        | rusqlite::Error::InvalidColumnName(_)
+        | rusqlite::Error::Utf8Error(_) => "decode",
+        rusqlite::Error::ToSqlConversionFailure(_) => "encode",
+        rusqlite::Error::QueryReturnedNoRows => "row_not_found",
+        _ => "other",
+    }
+}
+
+fn describe(error: &rusqlite::Error) -> String {
+    match error {
+        rusqlite::Error::SqliteFailure(e, message) => match message {
+            Some(m) => format!("database error: {}", m.to_lowercase()),
+            None => format!("database error: {}", e.to_string().to_lowercase()),
         },
+        rusqlite::Error::FromSqlConversionFailure(..)
+        | rusqlite::Error::IntegralValueOutOfRange(..)
+        | rusqlite::Error::InvalidColumnType(..)
+        | rusqlite::Error::InvalidColumnIndex(_)
+        | rusqlite::Error::InvalidColumnName(_)
+        | rusqlite::Error::Utf8Error(_) => "could not decode a stored value".into(),
+        rusqlite::Error::ToSqlConversionFailure(_) => "could not encode a value".into(),
+        rusqlite::Error::QueryReturnedNoRows => "expected row not found".into(),
         _ => "database failure".into(),
+    }
+}
+
+/// The store's writer is gone (closed, or its thread stopped): every
+/// later call fails with `closed` instead of waiting.
+pub(crate) fn closed(operation: &'static str) -> Error {
+    crate::failure::detected(
+        "sqlite",
+        operation,
+        StorageKind::Closed,
+        "the store is closed",
+    )
+}
+
+/// Whether `error` is SQLite refusing a duplicate key of `table` (its
+/// message names the table and columns, e.g. `patients.id`).
+pub(crate) fn is_unique_violation(error: &rusqlite::Error, table: &str) -> bool {
+    match error {
+        rusqlite::Error::SqliteFailure(e, Some(message)) => {
+            e.code == rusqlite::ErrorCode::ConstraintViolation
+                && matches!(e.extended_code, 2067 | 1555)
+                && message.contains(table)
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(extended: i32) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(extended), None)
+    }
+
+    #[test]
+    fn busy_and_locked_are_retryable() {
+        assert_eq!(kind_of(&failure(5)), StorageKind::Retryable);
+        assert_eq!(kind_of(&failure(6)), StorageKind::Retryable);
+        assert_eq!(kind_of(&failure(5 | (2 << 8))), StorageKind::Retryable);
+    }
+
+    #[test]
+    fn corrupt_and_not_a_database_are_corrupt() {
+        assert_eq!(kind_of(&failure(11)), StorageKind::Corrupt);
+        assert_eq!(kind_of(&failure(26)), StorageKind::Corrupt);
+    }
+
+    #[test]
+    fn io_errors_and_unopenable_files_are_unavailable() {
+        assert_eq!(kind_of(&failure(10 | (3 << 8))), StorageKind::Unavailable);
+        assert_eq!(kind_of(&failure(14)), StorageKind::Unavailable);
     }
 }

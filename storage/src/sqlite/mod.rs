@@ -1,13 +1,14 @@
 //! [`SqliteStore`]: the embedded default backend, one SQLite file (or an
 //! in-memory database) holding everything, with the same semantics as
-//! [`carebase::MemoryStore`].
+//! [`carebase::MemoryStore`], through rusqlite on the bundled SQLite.
 //!
-//! Writes: each change set is one `BEGIN IMMEDIATE` transaction, so writers
-//! take the write lock up front instead of failing to upgrade a read lock;
-//! within one process they also queue on an async mutex, so they never spin
-//! on SQLite's busy handler. Other processes are covered by `busy_timeout`.
-//! Reads: single statements on pooled connections (WAL lets them run beside
-//! a writer).
+//! Writes: one writer thread owns the write connection and applies change
+//! sets in group commits (`engine`): those that arrive while it is busy
+//! share ONE `BEGIN IMMEDIATE` transaction, each in its own savepoint, and
+//! every caller is answered after the commit. Other processes are covered
+//! by `busy_timeout`. Reads: single statements on pooled read connections
+//! on the caller's thread (WAL lets them run beside the writer); prepared
+//! statements are cached per connection.
 //!
 //! Locks: on Linux and Android SQLite's file locks are open file description
 //! locks (`locks`), so a host's own SQLite in the process can read the file
@@ -16,47 +17,56 @@
 //! One module per concern (`patients`, `access`, `audit`, `scheduling`,
 //! `outbox`) implements that concern's reads on [`SqliteStore`] and its
 //! write primitives on [`Tx`]; core's driver
-//! ([`carebase::store::apply_changes`]) calls them in its order.
+//! ([`carebase::store::apply_changes`], run by [`carebase::store::apply_now`]
+//! on the writer thread) calls them in its order.
 
 mod access;
 mod audit;
+mod engine;
 mod error;
 mod locks;
+mod migrate;
 mod outbox;
 mod patients;
 mod rows;
 mod scheduling;
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
-};
-use sqlx::Row;
-use tokio::sync::Mutex;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Params, Row};
 
 use crate::schedule::PractitionerCache;
 
 use carebase::audit::AuditKey;
 use carebase::patient::PatientSearch;
-use carebase::store::{apply_changes, Applied, ChangeSet, Reference, ReferenceKind, Transaction};
+use carebase::store::{apply_now, Applied, ChangeSet, Reference, ReferenceKind, Transaction};
 use carebase::{ConflictDetail, Error, Result, StorageKind, Store};
 
-pub(crate) use error::db_error;
+pub(crate) use error::{db_error, is_unique_violation};
 use rows::id_text;
 
-/// Connections in the pool of a file database.
-pub const DEFAULT_MAX_CONNECTIONS: u32 = 4;
+/// Read connections a file database keeps open between reads.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = engine::READ_CONNECTIONS as u32;
 
 /// How long a writer waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Options for a database URL: `sqlite::memory:`, `sqlite://path` or
-/// `sqlite:path`. Returns whether the database lives in memory.
-pub(crate) fn options_for(url: &str) -> Result<(SqliteConnectOptions, bool)> {
+/// Prepared statements each connection keeps (the store's statements,
+/// with room for the search's variants).
+const STATEMENT_CACHE: usize = 256;
+
+/// Where a store URL points.
+struct Target {
+    /// A path, or a `file:` URI when the URL carried parameters.
+    name: String,
+    /// Whether the database lives in memory (one connection only).
+    memory: bool,
+}
+
+/// Reads a database URL: `sqlite::memory:`, `sqlite://path` or
+/// `sqlite:path`, optionally with SQLite URI parameters after `?`.
+fn target_of(url: &str) -> Result<Target> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
@@ -68,19 +78,49 @@ pub(crate) fn options_for(url: &str) -> Result<(SqliteConnectOptions, bool)> {
     if path.is_empty() && !memory {
         return Err(Error::storage("the sqlite url names no database file"));
     }
-    let options = SqliteConnectOptions::from_str(url).map_err(db_error("options_for"))?;
-    let options = options.foreign_keys(true).busy_timeout(BUSY_TIMEOUT);
     if memory {
-        return Ok((options, true));
+        return Ok(Target {
+            name: ":memory:".into(),
+            memory,
+        });
     }
-    let options = options
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        // Checkpoints run in the background (see `spawn_checkpointer`); the
-        // automatic one is only a safety net for when that task cannot run.
-        .pragma("wal_autocheckpoint", SAFETY_NET_CHECKPOINT_PAGES);
-    Ok((options, false))
+    let name = if params.is_empty() {
+        path.to_owned()
+    } else {
+        // A URI: the characters that end or escape a URI path are escaped.
+        let path = path
+            .replace('%', "%25")
+            .replace('?', "%3f")
+            .replace('#', "%23");
+        format!("file:{path}?{params}")
+    };
+    Ok(Target { name, memory })
+}
+
+/// Opens one connection with the store's settings: foreign keys on, the
+/// busy timeout, and for a file WAL with `synchronous = NORMAL`.
+fn connect(target: &Target, writer: bool) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(&target.name, flags).map_err(db_error("connect"))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(db_error("connect"))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    let mut pragmas = String::from("PRAGMA foreign_keys = ON;");
+    if !target.memory {
+        if writer {
+            // The checkpointer thread copies the WAL back; the automatic
+            // checkpoint is only a safety net for when it cannot run.
+            pragmas.push_str(&format!(
+                "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = {SAFETY_NET_CHECKPOINT_PAGES};"
+            ));
+        }
+        pragmas.push_str("PRAGMA synchronous = NORMAL;");
+    }
+    conn.execute_batch(&pragmas).map_err(db_error("connect"))?;
+    Ok(conn)
 }
 
 /// The scheme of a store URL (the text before the first `:`).
@@ -103,67 +143,15 @@ pub(crate) fn scheme_of(url: &str) -> &str {
 }
 
 /// WAL pages after which a committing writer checkpoints itself (64 MiB of
-/// 4 KiB pages); normally the background checkpointer keeps the WAL far smaller.
-const SAFETY_NET_CHECKPOINT_PAGES: &str = "16000";
+/// 4 KiB pages); normally the checkpointer keeps the WAL far smaller.
+const SAFETY_NET_CHECKPOINT_PAGES: u32 = 16000;
 
-/// How often the background checkpointer copies the WAL into the database.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
-
-/// Copies the WAL into the database off the request path, so no request
-/// pays for a checkpoint's fsyncs (they were the p99 of every query that
-/// writes, and every read writes its audit entry). PASSIVE never blocks
-/// readers or writers. Runs on the caller's tokio runtime until the store
-/// is dropped; without a runtime the safety-net checkpoint still applies.
-fn spawn_checkpointer(pool: SqlitePool) -> Option<tokio::task::JoinHandle<()>> {
-    let runtime = tokio::runtime::Handle::try_current().ok()?;
-    Some(runtime.spawn(async move {
-        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        while !pool.is_closed() {
-            tick.tick().await;
-            // A failed checkpoint is retried on the next tick; requests never see it.
-            let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&pool)
-                .await;
-        }
-    }))
-}
-
-/// Refuses a database written by a newer carebase: when `_sqlx_migrations`
-/// holds a version this build does not embed, opening fails before any
-/// migration runs (an older database is upgraded as usual).
-async fn newer_schema(pool: &SqlitePool, migrator: &sqlx::migrate::Migrator) -> Result<()> {
-    let exists: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
-    )
-    .fetch_optional(pool)
-    .await
-    .map_err(db_error("newer_schema"))?;
-    if exists.is_none() {
-        return Ok(());
-    }
-    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations")
-        .fetch_all(pool)
-        .await
-        .map_err(db_error("newer_schema"))?;
-    check_schema_versions("sqlite", &applied, migrator)
-}
-
-/// Fails when `applied` (the versions in `_sqlx_migrations`) holds one that
-/// `migrator` does not embed: a newer carebase wrote this database, and
-/// migrating or using it could corrupt it. Shared by both SQL backends
-/// (`backend` names the one asking, for the failure's event).
-pub(crate) fn check_schema_versions(
-    backend: &'static str,
-    applied: &[i64],
-    migrator: &sqlx::migrate::Migrator,
-) -> Result<()> {
-    let known = migrator.iter().map(|m| m.version).max().unwrap_or(0);
-    let unknown = applied
-        .iter()
-        .copied()
-        .filter(|v| !migrator.iter().any(|m| m.version == *v))
-        .max();
+/// Fails when `applied` (the versions a database records) holds one that
+/// `known` (this build's) lacks: a newer carebase wrote this database, and
+/// migrating or using it could corrupt it.
+pub(crate) fn refuse_newer(backend: &'static str, applied: &[i64], known: &[i64]) -> Result<()> {
+    let newest = known.iter().copied().max().unwrap_or(0);
+    let unknown = applied.iter().copied().filter(|v| !known.contains(v)).max();
     match unknown {
         Some(version) => Err(crate::failure::report(crate::failure::Failure {
             backend,
@@ -172,28 +160,84 @@ pub(crate) fn check_schema_versions(
             code: String::new(),
             cause: "schema_version",
             message: format!(
-                "database schema version {version} is newer than this carebase (knows up to {known})"
+                "database schema version {version} is newer than this carebase (knows up to {newest})"
             ),
         })),
         None => Ok(()),
     }
 }
 
-/// The SQLite backend.
-pub struct SqliteStore {
-    pool: SqlitePool,
-    writer: Mutex<()>,
-    practitioners: PractitionerCache,
-    checkpointer: Option<tokio::task::JoinHandle<()>>,
-    audit_key: std::sync::RwLock<AuditKey>,
+/// [`refuse_newer`] against a sqlx migrator's versions (PostgreSQL's).
+#[cfg(feature = "postgres")]
+pub(crate) fn check_schema_versions(
+    backend: &'static str,
+    applied: &[i64],
+    migrator: &sqlx::migrate::Migrator,
+) -> Result<()> {
+    let known: Vec<i64> = migrator.iter().map(|m| m.version).collect();
+    refuse_newer(backend, applied, &known)
 }
 
-impl Drop for SqliteStore {
-    fn drop(&mut self) {
-        if let Some(task) = &self.checkpointer {
-            task.abort();
-        }
-    }
+/// Every row `sql` returns, read by `read`, on a cached statement.
+pub(crate) fn rows<T>(
+    conn: &Connection,
+    operation: &'static str,
+    sql: &str,
+    params: impl Params,
+    read: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let mut statement = conn.prepare_cached(sql).map_err(db_error(operation))?;
+    let found = statement
+        .query_map(params, read)
+        .map_err(db_error(operation))?;
+    found
+        .collect::<rusqlite::Result<Vec<T>>>()
+        .map_err(db_error(operation))
+}
+
+/// The first row `sql` returns, if any, on a cached statement.
+pub(crate) fn first<T>(
+    conn: &Connection,
+    operation: &'static str,
+    sql: &str,
+    params: impl Params,
+    read: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Option<T>> {
+    let mut statement = conn.prepare_cached(sql).map_err(db_error(operation))?;
+    statement
+        .query_row(params, read)
+        .optional()
+        .map_err(db_error(operation))
+}
+
+/// Runs a statement on a cached statement; the driver's error is handed
+/// back as is, for callers that tell constraint failures apart.
+pub(crate) fn execute(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
+/// Statement parameters built at run time (searches, multi-row inserts).
+pub(crate) type Values = Vec<rusqlite::types::Value>;
+
+/// A text parameter.
+pub(crate) fn text(value: impl Into<String>) -> rusqlite::types::Value {
+    rusqlite::types::Value::Text(value.into())
+}
+
+/// An optional text parameter (NULL when absent).
+pub(crate) fn opt_text(value: Option<impl Into<String>>) -> rusqlite::types::Value {
+    value.map_or(rusqlite::types::Value::Null, text)
+}
+
+/// The SQLite backend.
+pub struct SqliteStore {
+    engine: engine::Engine,
+    practitioners: PractitionerCache,
+    audit_key: std::sync::RwLock<AuditKey>,
 }
 
 impl SqliteStore {
@@ -202,111 +246,111 @@ impl SqliteStore {
     /// runs in WAL mode with `synchronous = NORMAL`, foreign keys on and a
     /// 5 s busy timeout. An in-memory database lives as long as the store.
     pub async fn open(url: &str) -> Result<Self> {
-        let (options, memory) = options_for(url)?;
-        let max = if memory { 1 } else { DEFAULT_MAX_CONNECTIONS };
-        Self::connect(options, max).await
-    }
-
-    /// Connects with explicit options (e.g. for benches) and applies pending
-    /// migrations. Connections are kept for the life of the store. An
-    /// in-memory database needs `max_connections == 1`.
-    pub async fn connect(options: SqliteConnectOptions, max_connections: u32) -> Result<Self> {
+        let target = target_of(url)?;
         // Before the first connection: locks no other SQLite copy can break.
         locks::install();
-        let max_connections = max_connections.max(1);
-        // Connections live as long as the store: if an idle pool closed its
-        // last one, SQLite would close its descriptors of the file, and
-        // closing a descriptor drops the POSIX locks another SQLite copy in
-        // the process holds on the file (see `locks`); an in-memory database
-        // would vanish with its only connection.
-        let mut pool = SqlitePoolOptions::new()
-            .max_connections(max_connections)
-            .idle_timeout(None)
-            .max_lifetime(None);
-        if max_connections == 1 {
-            pool = pool.min_connections(1);
-        }
-        let pool = pool
-            .connect_with(options)
-            .await
-            .map_err(db_error("connect"))?;
-        let migrator = sqlx::migrate!("./migrations/sqlite");
-        let migrated = match newer_schema(&pool, &migrator).await {
-            Ok(()) => migrator
-                .run(&pool)
-                .await
-                .map_err(|e| db_error("connect")(e.into())),
-            Err(e) => Err(e),
-        };
-        if let Err(e) = migrated {
-            pool.close().await;
-            return Err(e);
-        }
-        // An in-memory database (one connection) has no WAL to checkpoint.
-        let checkpointer = if max_connections > 1 {
-            spawn_checkpointer(pool.clone())
-        } else {
+        let mut write = connect(&target, true)?;
+        migrate::run(&mut write)?;
+        let open_reader: Option<engine::Opener> = if target.memory {
             None
+        } else {
+            Some(Box::new(move || connect(&target, false)))
         };
         Ok(Self {
-            pool,
-            writer: Mutex::new(()),
+            engine: engine::Engine::start(write, open_reader)?,
             practitioners: PractitionerCache::default(),
-            checkpointer,
             audit_key: std::sync::RwLock::new(AuditKey::development()),
         })
     }
 
-    /// The connection pool, for hosts and tests that need raw SQL access.
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    /// Closes every connection (after the writes already queued); later
+    /// calls fail with a `closed` storage error.
+    pub async fn close(&self) {
+        self.engine.close();
     }
 
-    /// Closes every connection; later calls fail with a storage error.
-    pub async fn close(&self) {
-        self.pool.close().await;
+    /// Runs `read` on a read connection (the writer's, in memory).
+    pub(crate) fn read<T>(
+        &self,
+        operation: &'static str,
+        read: impl FnOnce(&Connection) -> Result<T>,
+    ) -> Result<T> {
+        self.engine.read(operation, read)
+    }
+
+    /// Runs `work` on the writer, in the next group commit (in a savepoint of
+    /// its own), answering after the commit.
+    pub(crate) async fn write<T: Send + 'static>(
+        &self,
+        operation: &'static str,
+        work: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        self.engine.write(operation, work).await
+    }
+
+    /// Runs raw SQL on the writer's connection, inside a write transaction
+    /// (for tests and tools that look or reach under the store).
+    #[doc(hidden)]
+    pub async fn with_connection<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T> {
+        self.write("with_connection", move |conn| {
+            work(&*conn).map_err(db_error("with_connection"))
+        })
+        .await
+    }
+
+    /// Write transactions committed since the store opened (a test sees
+    /// change sets grouped).
+    #[doc(hidden)]
+    pub fn write_transactions(&self) -> u64 {
+        self.engine.commits()
+    }
+
+    /// Test hook: while held, the writer waits before each COMMIT, so a
+    /// test can see callers unanswered until their transaction commits.
+    #[doc(hidden)]
+    pub fn hold_commits(&self, hold: bool) {
+        self.engine.hold_commits(hold);
     }
 
     /// The `EXPLAIN QUERY PLAN` lines of the statement `search_patients`
     /// runs for `search` (for tests that the indexes are used).
     #[doc(hidden)]
     pub async fn explain_search(&self, search: &PatientSearch) -> Result<Vec<String>> {
-        let mut q = patients::search_query(search, true);
-        let rows = q
-            .build()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_error("explain_search"))?;
-        rows.iter()
-            .map(|r| {
-                r.try_get::<String, _>("detail")
-                    .map_err(db_error("explain_search"))
-            })
-            .collect()
+        let (sql, params) = patients::search_query(search, true);
+        self.read("explain_search", |conn| {
+            rows(
+                conn,
+                "explain_search",
+                &sql,
+                rusqlite::params_from_iter(params),
+                |r| r.get::<_, String>("detail"),
+            )
+        })
     }
 }
 
-/// One write transaction (`BEGIN IMMEDIATE`): what core's driver writes
-/// through, one primitive per kind of write, implemented in each concern's
-/// module.
-pub(crate) struct Tx<'c>(&'c mut SqliteConnection);
+/// One write transaction's view for core's driver (a savepoint of the
+/// writer's group commit): one primitive per kind of write, implemented in
+/// each concern's module.
+pub(crate) struct Tx<'c>(&'c mut Connection);
 
 #[async_trait]
 impl Transaction for Tx<'_> {
     /// Writers are serialized and nothing deletes these records, so the
     /// answer holds until commit.
     async fn exists(&mut self, reference: &Reference) -> Result<bool> {
-        let table = match reference.kind {
-            ReferenceKind::Patient => "patients",
-            ReferenceKind::Practitioner => "practitioners",
-            ReferenceKind::Resource => "resources",
-            ReferenceKind::VisitType => "visit_types",
+        let sql = match reference.kind {
+            ReferenceKind::Patient => "SELECT 1 FROM patients WHERE id = ?",
+            ReferenceKind::Practitioner => "SELECT 1 FROM practitioners WHERE id = ?",
+            ReferenceKind::Resource => "SELECT 1 FROM resources WHERE id = ?",
+            ReferenceKind::VisitType => "SELECT 1 FROM visit_types WHERE id = ?",
         };
-        let found: Option<i64> = sqlx::query_scalar(&format!("SELECT 1 FROM {table} WHERE id = ?"))
-            .bind(id_text(reference.id))
-            .fetch_optional(&mut *self.0)
-            .await
-            .map_err(db_error("exists"))?;
+        let found = first(&*self.0, "exists", sql, [id_text(reference.id)], |r| {
+            r.get::<_, i64>(0)
+        })?;
         Ok(found.is_some())
     }
 }
@@ -320,21 +364,11 @@ pub(crate) fn already_exists(entity: &str) -> Error {
     }
 }
 
-/// Whether `error` is SQLite refusing a duplicate key of `table` (its
-/// message names the table and columns, e.g. `patients.id`).
-pub(crate) fn is_unique_violation(error: &sqlx::Error, table: &str) -> bool {
-    match error {
-        sqlx::Error::Database(db) => {
-            db.kind() == sqlx::error::ErrorKind::UniqueViolation && db.message().contains(table)
-        }
-        _ => false,
-    }
-}
-
 #[async_trait]
 impl Store for SqliteStore {
-    /// One `BEGIN IMMEDIATE` transaction through core's driver; any
-    /// failure rolls it all back.
+    /// Applied by the writer thread through core's driver, in a savepoint of
+    /// the next group commit; any failure rolls back this change set only.
+    /// Answers after the transaction holding it committed.
     async fn apply(&self, changes: ChangeSet) -> Result<Applied> {
         // A poisoned lock still holds a whole key (it is only ever replaced).
         let key = self
@@ -342,24 +376,8 @@ impl Store for SqliteStore {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        let _writer = self.writer.lock().await;
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
+        self.write("apply", move |conn| apply_now(&mut Tx(conn), changes, &key))
             .await
-            .map_err(db_error("apply"))?;
-        match apply_changes(&mut Tx(&mut tx), changes, &key).await {
-            Ok(applied) => {
-                tx.commit().await.map_err(db_error("apply"))?;
-                Ok(applied)
-            }
-            Err(e) => {
-                // The rule's error is what the caller needs; a failing
-                // rollback still leaves nothing committed.
-                let _ = tx.rollback().await;
-                Err(e)
-            }
-        }
     }
 
     fn use_audit_key(&self, key: AuditKey) {

@@ -3,7 +3,7 @@
 //! uniqueness by primary key, numbering sequences, merges.
 
 use async_trait::async_trait;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use rusqlite::Connection;
 
 use carebase::patient::normalize::SearchKeys;
 use carebase::patient::{MergeRecord, Patient, PatientSearch};
@@ -14,7 +14,10 @@ use super::error::db_error;
 use super::rows::{
     date_text, from_db, id_text, to_db, to_json, ts, MergeRow, PatientRow, PATIENT_COLUMNS,
 };
-use super::{already_exists, is_unique_violation, SqliteStore, Tx};
+use super::{
+    already_exists, execute, first, is_unique_violation, opt_text, rows, text, SqliteStore, Tx,
+    Values,
+};
 use crate::failure::detected;
 
 /// Upper bound of a prefix range: every string starting with `prefix` sorts
@@ -27,61 +30,66 @@ fn into_patients(rows: Vec<PatientRow>) -> Result<Vec<Patient>> {
     rows.into_iter().map(PatientRow::into_patient).collect()
 }
 
-/// The statement behind [`search_patients`], with its arguments bound;
+/// The statement behind [`search_patients`] and its arguments;
 /// `explain` prefixes `EXPLAIN QUERY PLAN`.
-pub(crate) fn search_query(search: &PatientSearch, explain: bool) -> QueryBuilder<'static, Sqlite> {
+pub(crate) fn search_query(search: &PatientSearch, explain: bool) -> (String, Values) {
     let explain = if explain { "EXPLAIN QUERY PLAN " } else { "" };
-    let mut q = QueryBuilder::new(format!(
-        "{explain}SELECT {PATIENT_COLUMNS} FROM patients p WHERE 1 = 1"
-    ));
+    let mut sql = format!("{explain}SELECT {PATIENT_COLUMNS} FROM patients p WHERE 1 = 1");
+    let mut params: Values = Vec::new();
     for prefix in &search.name_prefixes {
-        q.push(" AND p.id IN (SELECT patient_id FROM patient_name_tokens WHERE token >= ")
-            .push_bind(prefix.clone())
-            .push(" AND token < ")
-            .push_bind(prefix_end(prefix))
-            .push(")");
+        sql.push_str(
+            " AND p.id IN (SELECT patient_id FROM patient_name_tokens WHERE token >= ? AND token < ?)",
+        );
+        params.push(text(prefix.clone()));
+        params.push(text(prefix_end(prefix)));
     }
     if let Some(date) = &search.birth_date {
-        q.push(" AND p.birth_date = ").push_bind(date_text(date));
+        sql.push_str(" AND p.birth_date = ?");
+        params.push(text(date_text(date)));
     }
     match (&search.identifier_system, &search.identifier_value) {
         (system, Some(value)) => {
-            q.push(" AND p.id IN (SELECT patient_id FROM patient_identifiers WHERE value = ")
-                .push_bind(value.clone());
+            sql.push_str(
+                " AND p.id IN (SELECT patient_id FROM patient_identifiers WHERE value = ?",
+            );
+            params.push(text(value.clone()));
             if let Some(system) = system {
-                q.push(" AND system = ").push_bind(system.clone());
+                sql.push_str(" AND system = ?");
+                params.push(text(system.clone()));
             }
-            q.push(")");
+            sql.push(')');
         }
         (Some(system), None) => {
-            q.push(" AND p.id IN (SELECT patient_id FROM patient_identifiers WHERE system = ")
-                .push_bind(system.clone())
-                .push(")");
+            sql.push_str(
+                " AND p.id IN (SELECT patient_id FROM patient_identifiers WHERE system = ?)",
+            );
+            params.push(text(system.clone()));
         }
         (None, None) => {}
     }
     if let Some(phone) = &search.phone {
-        q.push(" AND p.id IN (SELECT patient_id FROM patient_phones WHERE phone = ")
-            .push_bind(phone.clone())
-            .push(")");
+        sql.push_str(" AND p.id IN (SELECT patient_id FROM patient_phones WHERE phone = ?)");
+        params.push(text(phone.clone()));
     }
     if let Some(email) = &search.email {
-        q.push(" AND p.id IN (SELECT patient_id FROM patient_emails WHERE email = ")
-            .push_bind(email.clone())
-            .push(")");
+        sql.push_str(" AND p.id IN (SELECT patient_id FROM patient_emails WHERE email = ?)");
+        params.push(text(email.clone()));
     }
     if let Some(gender) = search.gender {
-        q.push(" AND p.gender = ").push_bind(gender.as_str());
+        sql.push_str(" AND p.gender = ?");
+        params.push(text(gender.as_str()));
     }
     if let Some(active) = search.active {
-        q.push(" AND p.active = ").push_bind(active);
+        sql.push_str(" AND p.active = ?");
+        params.push(rusqlite::types::Value::Integer(i64::from(active)));
     }
     if let Some(after) = search.after {
-        q.push(" AND p.id > ").push_bind(id_text(after.0));
+        sql.push_str(" AND p.id > ?");
+        params.push(text(id_text(after.0)));
     }
-    q.push(" ORDER BY p.id LIMIT ")
-        .push_bind(i64::from(search.limit));
-    q
+    sql.push_str(" ORDER BY p.id LIMIT ?");
+    params.push(rusqlite::types::Value::Integer(i64::from(search.limit)));
+    (sql, params)
 }
 
 /// The search keys core computed, as the JSON the key triggers fan out.
@@ -105,16 +113,16 @@ fn keys_json(p: &Patient, keys: &SearchKeys) -> Result<String> {
 
 /// After a failed claim (rolled back by the statement): the first
 /// identifier another patient holds names the conflicting system.
-async fn identifier_conflict(conn: &mut SqliteConnection, p: &Patient) -> Error {
+fn identifier_conflict(conn: &Connection, p: &Patient) -> Error {
     let id = id_text(p.id.0);
     for ident in &p.details.identifiers {
-        let owner: std::result::Result<Option<String>, sqlx::Error> = sqlx::query_scalar(
+        let owner = first(
+            conn,
+            "identifier_conflict",
             "SELECT patient_id FROM patient_identifiers WHERE system = ? AND value = ?",
-        )
-        .bind(&ident.system)
-        .bind(&ident.value)
-        .fetch_optional(&mut *conn)
-        .await;
+            [&ident.system, &ident.value],
+            |r| r.get::<_, String>(0),
+        );
         match owner {
             Ok(Some(owner)) if owner != id => {
                 return Error::Conflict {
@@ -124,7 +132,7 @@ async fn identifier_conflict(conn: &mut SqliteConnection, p: &Patient) -> Error 
                 }
             }
             Ok(_) => {}
-            Err(e) => return db_error("identifier_conflict")(e),
+            Err(e) => return e,
         }
     }
     // Writers are serialized: a refusal nobody holds cannot happen.
@@ -136,81 +144,77 @@ async fn identifier_conflict(conn: &mut SqliteConnection, p: &Patient) -> Error 
     )
 }
 
-fn bind_row<'q>(query: Query<'q>, p: &'q Patient, json: &'q PatientJson) -> Query<'q> {
-    query
-        .bind(to_db(p.version))
-        .bind(p.active)
-        .bind(p.merged_into.map(|m| id_text(m.0)))
-        .bind(ts(&p.created_at))
-        .bind(ts(&p.updated_at))
-        .bind(p.details.gender.map(|g| g.as_str()))
-        .bind(p.details.birth_date.as_ref().map(date_text))
-        .bind(&json.details)
-        .bind(&json.keys)
+/// The stored columns of a patient after its id ([`PATIENT_ROW`]'s order).
+fn row_values(p: &Patient, json: &PatientJson) -> Values {
+    vec![
+        rusqlite::types::Value::Integer(to_db(p.version)),
+        rusqlite::types::Value::Integer(i64::from(p.active)),
+        opt_text(p.merged_into.map(|m| id_text(m.0))),
+        text(ts(&p.created_at)),
+        text(ts(&p.updated_at)),
+        opt_text(p.details.gender.map(|g| g.as_str())),
+        opt_text(p.details.birth_date.as_ref().map(date_text)),
+        text(json.details.clone()),
+        text(json.keys.clone()),
+    ]
 }
 
 /// Inserts a new record (an existing id fails on the primary key).
-async fn insert_patient(
-    conn: &mut SqliteConnection,
-    p: &Patient,
-    json: &PatientJson,
-) -> std::result::Result<sqlx::sqlite::SqliteQueryResult, sqlx::Error> {
+fn insert_patient(conn: &Connection, p: &Patient, json: &PatientJson) -> rusqlite::Result<usize> {
     let sql =
         format!("INSERT INTO patients (id, {PATIENT_ROW}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    bind_row(sqlx::query(&sql).bind(id_text(p.id.0)), p, json)
-        .execute(&mut *conn)
-        .await
+    let mut values = vec![text(id_text(p.id.0))];
+    values.extend(row_values(p, json));
+    execute(conn, &sql, rusqlite::params_from_iter(values))
 }
 
 /// Replaces a record only if it still has `expected_version`.
-async fn update_patient(
-    conn: &mut SqliteConnection,
+fn update_patient(
+    conn: &Connection,
     p: &Patient,
     expected_version: u64,
     json: &PatientJson,
-) -> std::result::Result<sqlx::sqlite::SqliteQueryResult, sqlx::Error> {
+) -> rusqlite::Result<usize> {
     let sql = format!(
         "UPDATE patients SET ({PATIENT_ROW}) = (?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE id = ? AND version = ?"
     );
-    bind_row(sqlx::query(&sql), p, json)
-        .bind(id_text(p.id.0))
-        .bind(to_db(expected_version))
-        .execute(&mut *conn)
-        .await
+    let mut values = row_values(p, json);
+    values.push(text(id_text(p.id.0)));
+    values.push(rusqlite::types::Value::Integer(to_db(expected_version)));
+    execute(conn, &sql, rusqlite::params_from_iter(values))
 }
 
 /// After an update matched no row: a stale version or a missing record.
-async fn stale_or_missing(
-    conn: &mut SqliteConnection,
-    p: &Patient,
-    expected_version: u64,
-) -> Error {
-    let stored: std::result::Result<Option<i64>, sqlx::Error> =
-        sqlx::query_scalar("SELECT version FROM patients WHERE id = ?")
-            .bind(id_text(p.id.0))
-            .fetch_optional(&mut *conn)
-            .await;
+fn stale_or_missing(conn: &Connection, p: &Patient, expected_version: u64) -> Error {
+    let stored = first(
+        conn,
+        "stale_or_missing",
+        "SELECT version FROM patients WHERE id = ?",
+        [id_text(p.id.0)],
+        |r| r.get::<_, i64>(0),
+    );
     match stored {
         Ok(Some(v)) => Error::stale("patient", expected_version, from_db(v)),
         Ok(None) => Error::not_found("patient"),
-        Err(e) => db_error("stale_or_missing")(e),
+        Err(e) => e,
     }
 }
 
-async fn insert_merge(conn: &mut SqliteConnection, m: &MergeRecord) -> Result<()> {
-    sqlx::query(
+fn insert_merge(conn: &Connection, m: &MergeRecord) -> Result<()> {
+    execute(
+        conn,
         "INSERT OR REPLACE INTO merges (id, patient_id, merged_patient_id, merged_at, \
          unmerged_by, unmerged_at, record) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        rusqlite::params![
+            id_text(m.id.0),
+            id_text(m.survivor.0),
+            id_text(m.merged.0),
+            ts(&m.merged_at),
+            m.unmerged_by.map(|a| id_text(a.0)),
+            m.unmerged_at.as_ref().map(ts),
+            to_json(m, "merge record")?,
+        ],
     )
-    .bind(id_text(m.id.0))
-    .bind(id_text(m.survivor.0))
-    .bind(id_text(m.merged.0))
-    .bind(ts(&m.merged_at))
-    .bind(m.unmerged_by.map(|a| id_text(a.0)))
-    .bind(m.unmerged_at.as_ref().map(ts))
-    .bind(to_json(m, "merge record")?)
-    .execute(&mut *conn)
-    .await
     .map_err(db_error("insert_merge"))?;
     Ok(())
 }
@@ -226,31 +230,33 @@ struct PatientJson {
 const PATIENT_ROW: &str =
     "version, active, merged_into, created_at, updated_at, gender, birth_date, details, search_keys";
 
-type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
-
 #[async_trait]
 impl PatientStore for SqliteStore {
     async fn patient(&self, id: PatientId) -> Result<Option<Patient>> {
-        let pool = &self.pool;
-        let row: Option<PatientRow> = sqlx::query_as(&format!(
-            "SELECT {PATIENT_COLUMNS} FROM patients p WHERE p.id = ?"
-        ))
-        .bind(id_text(id.0))
-        .fetch_optional(pool)
-        .await
-        .map_err(db_error("patient"))?;
-        row.map(PatientRow::into_patient).transpose()
+        self.read("patient", |conn| {
+            first(
+                conn,
+                "patient",
+                &format!("SELECT {PATIENT_COLUMNS} FROM patients p WHERE p.id = ?"),
+                [id_text(id.0)],
+                PatientRow::from_row,
+            )?
+            .map(PatientRow::into_patient)
+            .transpose()
+        })
     }
 
     async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<Patient>> {
-        let pool = &self.pool;
-        let mut q = search_query(search, false);
-        let rows: Vec<PatientRow> = q
-            .build_query_as()
-            .fetch_all(pool)
-            .await
-            .map_err(db_error("search_patients"))?;
-        into_patients(rows)
+        let (sql, params) = search_query(search, false);
+        self.read("search_patients", |conn| {
+            into_patients(rows(
+                conn,
+                "search_patients",
+                &sql,
+                rusqlite::params_from_iter(params),
+                PatientRow::from_row,
+            )?)
+        })
     }
 
     async fn duplicate_candidates(
@@ -259,7 +265,6 @@ impl PatientStore for SqliteStore {
         keys: &SearchKeys,
         limit: u32,
     ) -> Result<Vec<Patient>> {
-        let pool = &self.pool;
         let identifiers: Vec<&str> = patient
             .details
             .identifiers
@@ -280,76 +285,92 @@ impl PatientStore for SqliteStore {
                  WHERE value IN (SELECT value FROM json_each(?))) \
              ORDER BY p.id LIMIT ?"
         );
-        let rows: Vec<PatientRow> = sqlx::query_as(&sql)
-            .bind(id_text(patient.id.0))
-            .bind(to_json(&keys.name_tokens, "search keys")?)
-            .bind(patient.details.birth_date.as_ref().map(date_text))
-            .bind(to_json(&keys.phones, "search keys")?)
-            .bind(to_json(&keys.emails, "search keys")?)
-            .bind(to_json(&identifiers, "search keys")?)
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await
-            .map_err(db_error("duplicate_candidates"))?;
-        into_patients(rows)
+        let params: Values = vec![
+            text(id_text(patient.id.0)),
+            text(to_json(&keys.name_tokens, "search keys")?),
+            opt_text(patient.details.birth_date.as_ref().map(date_text)),
+            text(to_json(&keys.phones, "search keys")?),
+            text(to_json(&keys.emails, "search keys")?),
+            text(to_json(&identifiers, "search keys")?),
+            rusqlite::types::Value::Integer(i64::from(limit)),
+        ];
+        self.read("duplicate_candidates", |conn| {
+            into_patients(rows(
+                conn,
+                "duplicate_candidates",
+                &sql,
+                rusqlite::params_from_iter(params),
+                PatientRow::from_row,
+            )?)
+        })
     }
 
     async fn counter(&self, name: &str) -> Result<u64> {
-        let pool = &self.pool;
-        let value: Option<i64> = sqlx::query_scalar("SELECT value FROM counters WHERE name = ?")
-            .bind(name)
-            .fetch_optional(pool)
-            .await
-            .map_err(db_error("counter"))?;
-        Ok(value.map_or(0, from_db))
+        self.read("counter", |conn| {
+            let value = first(
+                conn,
+                "counter",
+                "SELECT value FROM counters WHERE name = ?",
+                [name],
+                |r| r.get::<_, i64>(0),
+            )?;
+            Ok(value.map_or(0, from_db))
+        })
     }
 
-    /// Allocates the next number of a sequence in one atomic statement.
+    /// Allocates the next number of a sequence in one atomic statement, on
+    /// the writer (it rides the next group commit like any write).
     async fn allocate(&self, name: &str) -> Result<u64> {
-        let pool = &self.pool;
-        let _writer = self.writer.lock().await;
-        let value: i64 = sqlx::query_scalar(
-            "INSERT INTO counters (name, value) VALUES (?, 1) \
-             ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
-        )
-        .bind(name)
-        .fetch_one(pool)
+        let name = name.to_owned();
+        self.write("allocate", move |conn| {
+            let value = first(
+                conn,
+                "allocate",
+                "INSERT INTO counters (name, value) VALUES (?, 1) \
+                 ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+                [name],
+                |r| r.get::<_, i64>(0),
+            )?;
+            Ok(value.map_or(0, from_db))
+        })
         .await
-        .map_err(db_error("allocate"))?;
-        Ok(from_db(value))
     }
 
     async fn merge(&self, id: MergeId) -> Result<Option<MergeRecord>> {
-        let pool = &self.pool;
-        let row: Option<MergeRow> =
-            sqlx::query_as("SELECT record, unmerged_by, unmerged_at FROM merges WHERE id = ?")
-                .bind(id_text(id.0))
-                .fetch_optional(pool)
-                .await
-                .map_err(db_error("merge"))?;
-        row.map(MergeRow::into_record).transpose()
+        self.read("merge", |conn| {
+            first(
+                conn,
+                "merge",
+                "SELECT record, unmerged_by, unmerged_at FROM merges WHERE id = ?",
+                [id_text(id.0)],
+                MergeRow::from_row,
+            )?
+            .map(MergeRow::into_record)
+            .transpose()
+        })
     }
 
     async fn merges_for(&self, patient: PatientId) -> Result<Vec<MergeRecord>> {
-        let pool = &self.pool;
-        let id = id_text(patient.0);
-        let rows: Vec<MergeRow> = sqlx::query_as(
-            "SELECT record, unmerged_by, unmerged_at FROM merges \
-             WHERE patient_id = ? OR merged_patient_id = ? ORDER BY id",
-        )
-        .bind(&id)
-        .bind(&id)
-        .fetch_all(pool)
-        .await
-        .map_err(db_error("merges_for"))?;
-        rows.into_iter().map(MergeRow::into_record).collect()
+        self.read("merges_for", |conn| {
+            rows(
+                conn,
+                "merges_for",
+                "SELECT record, unmerged_by, unmerged_at FROM merges \
+                 WHERE patient_id = ?1 OR merged_patient_id = ?1 ORDER BY id",
+                [id_text(patient.0)],
+                MergeRow::from_row,
+            )?
+            .into_iter()
+            .map(MergeRow::into_record)
+            .collect()
+        })
     }
 }
 
 #[async_trait]
 impl PatientWrites for Tx<'_> {
     async fn write_patient(&mut self, write: PatientWrite) -> Result<()> {
-        let conn = &mut *self.0;
+        let conn = &*self.0;
         let (patient, keys, expected) = match write {
             PatientWrite::Insert { patient, keys } => (patient, keys, None),
             PatientWrite::Update {
@@ -363,31 +384,32 @@ impl PatientWrites for Tx<'_> {
             keys: keys_json(&patient, &keys)?,
         };
         let written = match expected {
-            None => insert_patient(conn, &patient, &json).await,
-            Some(v) => update_patient(conn, &patient, v, &json).await,
+            None => insert_patient(conn, &patient, &json),
+            Some(v) => update_patient(conn, &patient, v, &json),
         };
         match written {
             Err(e) if is_unique_violation(&e, "patient_identifiers") => {
-                Err(identifier_conflict(conn, &patient).await)
+                Err(identifier_conflict(conn, &patient))
             }
             Err(e) if is_unique_violation(&e, "patients.id") => Err(already_exists("patient")),
             Err(e) => Err(db_error("write_patient")(e)),
-            Ok(done) if done.rows_affected() == 1 => Ok(()),
-            Ok(_) => Err(stale_or_missing(conn, &patient, expected.unwrap_or(0)).await),
+            Ok(1) => Ok(()),
+            Ok(_) => Err(stale_or_missing(conn, &patient, expected.unwrap_or(0))),
         }
     }
 
     async fn write_merge(&mut self, write: MergeWrite) -> Result<()> {
-        let conn = &mut *self.0;
+        let conn = &*self.0;
         match write {
-            MergeWrite::Insert(m) => insert_merge(conn, &m).await?,
+            MergeWrite::Insert(m) => insert_merge(conn, &m)?,
             MergeWrite::Undo { id, by, at } => {
-                let found: Option<Option<String>> =
-                    sqlx::query_scalar("SELECT unmerged_at FROM merges WHERE id = ?")
-                        .bind(id_text(id.0))
-                        .fetch_optional(&mut *conn)
-                        .await
-                        .map_err(db_error("write_merge"))?;
+                let found = first(
+                    conn,
+                    "write_merge",
+                    "SELECT unmerged_at FROM merges WHERE id = ?",
+                    [id_text(id.0)],
+                    |r| r.get::<_, Option<String>>(0),
+                )?;
                 match found {
                     None => return Err(Error::not_found("merge")),
                     Some(Some(_)) => return Err(Error::invalid_state("merge", "already undone")),
@@ -395,13 +417,12 @@ impl PatientWrites for Tx<'_> {
                 }
                 // The columns are the truth for the undo; reads overlay them on
                 // the record JSON.
-                sqlx::query("UPDATE merges SET unmerged_by = ?, unmerged_at = ? WHERE id = ?")
-                    .bind(id_text(by.0))
-                    .bind(ts(&at))
-                    .bind(id_text(id.0))
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(db_error("write_merge"))?;
+                execute(
+                    conn,
+                    "UPDATE merges SET unmerged_by = ?, unmerged_at = ? WHERE id = ?",
+                    [id_text(by.0), ts(&at), id_text(id.0)],
+                )
+                .map_err(db_error("write_merge"))?;
             }
         }
         Ok(())

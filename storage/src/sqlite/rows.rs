@@ -12,6 +12,21 @@ use carebase::events::{EventDraft, OutboxEvent};
 use carebase::patient::{MergeRecord, Patient, PatientDetails};
 use carebase::{Error, PatientId, Result, Role};
 
+/// Reads a row struct from a row whose columns are named as its fields.
+macro_rules! from_row {
+    ($row:ident { $($field:ident),* $(,)? }) => {
+        impl $row {
+            /// The row, each field read from the column of its name.
+            pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+                Ok(Self {
+                    $($field: row.get(stringify!($field))?,)*
+                })
+            }
+        }
+    };
+}
+pub(crate) use from_row;
+
 /// A stored value could not be decoded: the database was edited by hand or
 /// is damaged. The message names the kind of value, never the value.
 pub(crate) fn corrupt(what: &'static str) -> Error {
@@ -105,7 +120,6 @@ pub(crate) const PATIENT_COLUMNS: &str =
     "p.id, p.version, p.active, p.merged_into, p.created_at, p.updated_at, p.details";
 
 /// A `patients` row.
-#[derive(sqlx::FromRow)]
 pub(crate) struct PatientRow {
     id: String,
     version: i64,
@@ -115,6 +129,16 @@ pub(crate) struct PatientRow {
     updated_at: String,
     details: String,
 }
+
+from_row!(PatientRow {
+    id,
+    version,
+    active,
+    merged_into,
+    created_at,
+    updated_at,
+    details
+});
 
 impl PatientRow {
     /// The stored patient.
@@ -138,7 +162,6 @@ pub(crate) const AUDIT_COLUMNS: &str = "id, patient_id, chain_seq, at, actor_id,
      outcome, reason, break_glass, subject, prev_hash, hash";
 
 /// An `audit_entries` row.
-#[derive(sqlx::FromRow)]
 pub(crate) struct AuditRow {
     id: String,
     patient_id: String,
@@ -154,6 +177,22 @@ pub(crate) struct AuditRow {
     prev_hash: String,
     hash: String,
 }
+
+from_row!(AuditRow {
+    id,
+    patient_id,
+    chain_seq,
+    at,
+    actor_id,
+    roles,
+    action,
+    outcome,
+    reason,
+    break_glass,
+    subject,
+    prev_hash,
+    hash
+});
 
 impl AuditRow {
     /// The stored entry.
@@ -185,7 +224,6 @@ pub(crate) const GRANT_COLUMNS: &str = "id, patient_id, actor_id, reason, grante
      reviewed_by, reviewed_at, review_note";
 
 /// A `break_glass_grants` row.
-#[derive(sqlx::FromRow)]
 pub(crate) struct GrantRow {
     id: String,
     patient_id: String,
@@ -197,6 +235,18 @@ pub(crate) struct GrantRow {
     reviewed_at: Option<String>,
     review_note: Option<String>,
 }
+
+from_row!(GrantRow {
+    id,
+    patient_id,
+    actor_id,
+    reason,
+    granted_at,
+    expires_at,
+    reviewed_by,
+    reviewed_at,
+    review_note
+});
 
 impl GrantRow {
     /// The stored grant.
@@ -216,13 +266,19 @@ impl GrantRow {
 }
 
 /// A `care_team` row.
-#[derive(sqlx::FromRow)]
 pub(crate) struct CareRow {
     patient_id: String,
     practitioner_id: String,
     assigned_by: String,
     assigned_at: String,
 }
+
+from_row!(CareRow {
+    patient_id,
+    practitioner_id,
+    assigned_by,
+    assigned_at
+});
 
 impl CareRow {
     /// The stored assignment.
@@ -237,12 +293,17 @@ impl CareRow {
 }
 
 /// A `merges` row: the record JSON plus the undo columns, which are the truth.
-#[derive(sqlx::FromRow)]
 pub(crate) struct MergeRow {
     record: String,
     unmerged_by: Option<String>,
     unmerged_at: Option<String>,
 }
+
+from_row!(MergeRow {
+    record,
+    unmerged_by,
+    unmerged_at
+});
 
 impl MergeRow {
     /// The stored merge record.
@@ -259,7 +320,6 @@ pub(crate) const EVENT_COLUMNS: &str =
     "seq, id, kind, schema_version, patient_id, payload, idempotency_key, occurred_at";
 
 /// An `outbox_events` row.
-#[derive(sqlx::FromRow)]
 pub(crate) struct EventRow {
     seq: i64,
     id: String,
@@ -270,6 +330,17 @@ pub(crate) struct EventRow {
     idempotency_key: String,
     occurred_at: String,
 }
+
+from_row!(EventRow {
+    seq,
+    id,
+    kind,
+    schema_version,
+    patient_id,
+    payload,
+    idempotency_key,
+    occurred_at
+});
 
 impl EventRow {
     /// The stored event.

@@ -44,8 +44,18 @@ pub async fn file_store() -> Arc<dyn Store> {
 
 /// Rows in `table` (a test's view under the store).
 pub async fn count(store: &SqliteStore, table: &str) -> i64 {
-    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-        .fetch_one(store.pool())
+    let sql = format!("SELECT COUNT(*) FROM {table}");
+    store
+        .with_connection(move |c| c.query_row(&sql, [], |r| r.get(0)))
+        .await
+        .unwrap()
+}
+
+/// Runs raw SQL under the store, on its writer's connection.
+pub async fn exec(store: &SqliteStore, sql: &str) {
+    let sql = sql.to_owned();
+    store
+        .with_connection(move |c| c.execute_batch(&sql))
         .await
         .unwrap()
 }

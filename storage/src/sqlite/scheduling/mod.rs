@@ -6,7 +6,8 @@ mod writes;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Sqlite};
+use rusqlite::types::Value;
+use rusqlite::Connection;
 
 use carebase::schedule::{
     Appointment, AppointmentCount, AppointmentQuery, AppointmentStatus, Availability, BusyQuery,
@@ -15,18 +16,16 @@ use carebase::schedule::{
 use carebase::store::ScheduleStore;
 use carebase::{AppointmentId, PractitionerId, ResourceId, Result, VisitTypeId};
 
-use super::error::db_error;
 use super::rows::{
     corrupt, from_db, from_json, id_text, parse_id, parse_opt_id, parse_ts, to_json, ts,
 };
-use super::SqliteStore;
+use super::{first, rows, text, SqliteStore, Values};
 use crate::schedule::{lower_bound, parse_details, parse_kind, to_u32};
 
 /// Default page of [`appointments`].
 const APPOINTMENTS_DEFAULT_LIMIT: u32 = 100;
 
 /// A `practitioners` row.
-#[derive(sqlx::FromRow)]
 struct PractitionerRow {
     id: String,
     version: i64,
@@ -37,6 +36,17 @@ struct PractitionerRow {
     created_at: String,
     updated_at: String,
 }
+
+super::rows::from_row!(PractitionerRow {
+    id,
+    version,
+    name,
+    time_zone,
+    availability,
+    active,
+    created_at,
+    updated_at
+});
 
 impl PractitionerRow {
     fn into_practitioner(self) -> Result<Practitioner> {
@@ -54,7 +64,6 @@ impl PractitionerRow {
 }
 
 /// A `resources` row.
-#[derive(sqlx::FromRow)]
 struct ResourceRow {
     id: String,
     version: i64,
@@ -63,6 +72,15 @@ struct ResourceRow {
     time_zone: String,
     active: bool,
 }
+
+super::rows::from_row!(ResourceRow {
+    id,
+    version,
+    kind,
+    name,
+    time_zone,
+    active
+});
 
 impl ResourceRow {
     fn into_resource(self) -> Result<Resource> {
@@ -78,7 +96,6 @@ impl ResourceRow {
 }
 
 /// A `visit_types` row.
-#[derive(sqlx::FromRow)]
 struct VisitTypeRow {
     id: String,
     version: i64,
@@ -92,6 +109,20 @@ struct VisitTypeRow {
     max_per_day: Option<i64>,
     reminder_offsets_minutes: String,
 }
+
+super::rows::from_row!(VisitTypeRow {
+    id,
+    version,
+    code,
+    name,
+    duration_minutes,
+    buffer_before_minutes,
+    buffer_after_minutes,
+    min_notice_minutes,
+    horizon_days,
+    max_per_day,
+    reminder_offsets_minutes
+});
 
 impl VisitTypeRow {
     fn into_visit_type(self) -> Result<VisitType> {
@@ -127,7 +158,6 @@ const APPOINTMENT_COLUMNS: &str = "a.id, a.patient_id, a.practitioner_id, a.room
       WHERE r.patient_id = a.patient_id AND r.appointment_id = a.id) AS reminders";
 
 /// An `appointments` row with its reminders.
-#[derive(sqlx::FromRow)]
 struct AppointmentRow {
     id: String,
     patient_id: String,
@@ -146,6 +176,25 @@ struct AppointmentRow {
     details: String,
     reminders: String,
 }
+
+super::rows::from_row!(AppointmentRow {
+    id,
+    patient_id,
+    practitioner_id,
+    room_id,
+    visit_type_id,
+    status,
+    start_at,
+    end_at,
+    blocked_from,
+    blocked_until,
+    version,
+    booked_by,
+    created_at,
+    updated_at,
+    details,
+    reminders
+});
 
 impl AppointmentRow {
     fn into_appointment(self) -> Result<Appointment> {
@@ -225,8 +274,8 @@ fn span_of(fields: SpanFields<'_>) -> Result<BusySpan> {
 /// Active appointments per range, counted from the
 /// `appointments_practitioner_active_start` index (covering): one statement for all
 /// ranges, a row per range in the query's order.
-pub(super) async fn appointment_counts(
-    db: impl sqlx::SqliteExecutor<'_>,
+pub(super) fn appointment_counts(
+    conn: &Connection,
     query: &CountQuery,
 ) -> Result<Vec<AppointmentCount>> {
     if query.ranges.is_empty() {
@@ -237,7 +286,9 @@ pub(super) async fn appointment_counts(
         .iter()
         .map(|r| (id_text(r.practitioner.0), ts(&r.from), ts(&r.to)))
         .collect();
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
+    rows(
+        conn,
+        "appointment_counts",
         "SELECT COUNT(a.start_at), COALESCE(SUM(a.visit_type_id = ?), 0) \
          FROM json_each(?) r \
          LEFT JOIN appointments a ON a.active = 1 \
@@ -245,186 +296,236 @@ pub(super) async fn appointment_counts(
          AND a.start_at >= json_extract(r.value, '$[1]') \
          AND a.start_at < json_extract(r.value, '$[2]') \
          GROUP BY r.key ORDER BY r.key",
-    )
-    .bind(id_text(query.visit_type.0))
-    .bind(to_json(&ranges, "count query ranges")?)
-    .fetch_all(db)
-    .await
-    .map_err(db_error("appointment_counts"))?;
-    rows.into_iter()
-        .map(|(all, of_visit_type)| {
-            Ok(AppointmentCount {
-                all: to_u32(all, "appointment count")?,
-                of_visit_type: to_u32(of_visit_type, "appointment count")?,
-            })
+        [
+            id_text(query.visit_type.0),
+            to_json(&ranges, "count query ranges")?,
+        ],
+        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+    )?
+    .into_iter()
+    .map(|(all, of_visit_type)| {
+        Ok(AppointmentCount {
+            all: to_u32(all, "appointment count")?,
+            of_visit_type: to_u32(of_visit_type, "appointment count")?,
         })
-        .collect()
+    })
+    .collect()
 }
+
+/// One JSON value a statement returns.
+fn json_of(
+    conn: &Connection,
+    operation: &'static str,
+    sql: &str,
+    params: Values,
+) -> Result<String> {
+    let json = first(
+        conn,
+        operation,
+        sql,
+        rusqlite::params_from_iter(params),
+        |r| r.get::<_, String>(0),
+    )?;
+    json.ok_or_else(|| corrupt("json result"))
+}
+
+const PRACTITIONER_SELECT: &str = "SELECT id, version, name, time_zone, availability, active, \
+     created_at, updated_at FROM practitioners";
+const RESOURCE_SELECT: &str = "SELECT id, version, kind, name, time_zone, active FROM resources";
+const VISIT_TYPE_SELECT: &str = "SELECT id, version, code, name, duration_minutes, \
+     buffer_before_minutes, buffer_after_minutes, min_notice_minutes, horizon_days, max_per_day, \
+     reminder_offsets_minutes FROM visit_types";
 
 #[async_trait]
 impl ScheduleStore for SqliteStore {
     async fn practitioner(&self, id: PractitionerId) -> Result<Option<Practitioner>> {
-        let pool = &self.pool;
-        let row: Option<PractitionerRow> =
-            sqlx::query_as("SELECT * FROM practitioners WHERE id = ?")
-                .bind(id_text(id.0))
-                .fetch_optional(pool)
-                .await
-                .map_err(db_error("practitioner"))?;
-        row.map(PractitionerRow::into_practitioner).transpose()
+        self.read("practitioner", |conn| {
+            first(
+                conn,
+                "practitioner",
+                &format!("{PRACTITIONER_SELECT} WHERE id = ?"),
+                [id_text(id.0)],
+                PractitionerRow::from_row,
+            )?
+            .map(PractitionerRow::into_practitioner)
+            .transpose()
+        })
     }
 
     /// Every practitioner, by id: from `cache` while every stored version is
-    /// the cached one, else as ONE JSON value (see [`busy`] for why) with the
-    /// availability documents nested.
+    /// the cached one, else as ONE JSON value with the availability
+    /// documents nested.
     async fn practitioners(&self) -> Result<Vec<Practitioner>> {
-        let pool = &self.pool;
         let cache = &self.practitioners;
-        let (json,): (String,) = sqlx::query_as(
-            "SELECT json_group_array(json_array(id, version) ORDER BY id) FROM practitioners",
-        )
-        .fetch_one(pool)
-        .await
-        .map_err(db_error("practitioners"))?;
-        let stored: Vec<(&str, i64)> =
-            serde_json::from_str(&json).map_err(|_| corrupt("practitioner versions"))?;
-        let versions = stored
-            .into_iter()
-            .map(|(id, version)| Ok((parse_id(id, "practitioner id")?, from_db(version))))
-            .collect::<Result<Vec<_>>>()?;
-        if let Some(cached) = cache.lookup(&versions) {
-            return Ok(cached);
-        }
-        type Fields<'a> = (
-            &'a str,
-            i64,
-            String,
-            String,
-            Availability,
-            i64,
-            &'a str,
-            &'a str,
-        );
-        let (json,): (String,) = sqlx::query_as(
-            "SELECT json_group_array(json_array(id, version, name, time_zone, json(availability), \
-             active, created_at, updated_at) ORDER BY id) FROM practitioners",
-        )
-        .fetch_one(pool)
-        .await
-        .map_err(db_error("practitioners"))?;
-        let rows: Vec<Fields<'_>> =
-            serde_json::from_str(&json).map_err(|_| corrupt("practitioners"))?;
-        let all = rows
-            .into_iter()
-            .map(
-                |(id, version, name, time_zone, availability, active, created_at, updated_at)| {
-                    Ok(Practitioner {
-                        id: parse_id(id, "practitioner id")?,
-                        version: from_db(version),
-                        name,
-                        time_zone,
-                        availability,
-                        active: active != 0,
-                        created_at: parse_ts(created_at)?,
-                        updated_at: parse_ts(updated_at)?,
-                    })
-                },
-            )
-            .collect::<Result<Vec<_>>>()?;
-        cache.remember(&all);
-        Ok(all)
+        self.read("practitioners", |conn| {
+            let json = json_of(
+                conn,
+                "practitioners",
+                "SELECT json_group_array(json_array(id, version) ORDER BY id) FROM practitioners",
+                Vec::new(),
+            )?;
+            let stored: Vec<(&str, i64)> =
+                serde_json::from_str(&json).map_err(|_| corrupt("practitioner versions"))?;
+            let versions = stored
+                .into_iter()
+                .map(|(id, version)| Ok((parse_id(id, "practitioner id")?, from_db(version))))
+                .collect::<Result<Vec<_>>>()?;
+            if let Some(cached) = cache.lookup(&versions) {
+                return Ok(cached);
+            }
+            type Fields<'a> = (
+                &'a str,
+                i64,
+                String,
+                String,
+                Availability,
+                i64,
+                &'a str,
+                &'a str,
+            );
+            let json = json_of(
+                conn,
+                "practitioners",
+                "SELECT json_group_array(json_array(id, version, name, time_zone, json(availability), \
+                 active, created_at, updated_at) ORDER BY id) FROM practitioners",
+                Vec::new(),
+            )?;
+            let rows: Vec<Fields<'_>> =
+                serde_json::from_str(&json).map_err(|_| corrupt("practitioners"))?;
+            let all = rows
+                .into_iter()
+                .map(
+                    |(id, version, name, time_zone, availability, active, created_at, updated_at)| {
+                        Ok(Practitioner {
+                            id: parse_id(id, "practitioner id")?,
+                            version: from_db(version),
+                            name,
+                            time_zone,
+                            availability,
+                            active: active != 0,
+                            created_at: parse_ts(created_at)?,
+                            updated_at: parse_ts(updated_at)?,
+                        })
+                    },
+                )
+                .collect::<Result<Vec<_>>>()?;
+            cache.remember(&all);
+            Ok(all)
+        })
     }
 
     async fn resource(&self, id: ResourceId) -> Result<Option<Resource>> {
-        let pool = &self.pool;
-        let row: Option<ResourceRow> = sqlx::query_as("SELECT * FROM resources WHERE id = ?")
-            .bind(id_text(id.0))
-            .fetch_optional(pool)
-            .await
-            .map_err(db_error("resource"))?;
-        row.map(ResourceRow::into_resource).transpose()
+        self.read("resource", |conn| {
+            first(
+                conn,
+                "resource",
+                &format!("{RESOURCE_SELECT} WHERE id = ?"),
+                [id_text(id.0)],
+                ResourceRow::from_row,
+            )?
+            .map(ResourceRow::into_resource)
+            .transpose()
+        })
     }
 
     async fn resources(&self) -> Result<Vec<Resource>> {
-        let pool = &self.pool;
-        let rows: Vec<ResourceRow> = sqlx::query_as("SELECT * FROM resources ORDER BY id")
-            .fetch_all(pool)
-            .await
-            .map_err(db_error("resources"))?;
-        rows.into_iter().map(ResourceRow::into_resource).collect()
+        self.read("resources", |conn| {
+            rows(
+                conn,
+                "resources",
+                &format!("{RESOURCE_SELECT} ORDER BY id"),
+                [],
+                ResourceRow::from_row,
+            )?
+            .into_iter()
+            .map(ResourceRow::into_resource)
+            .collect()
+        })
     }
 
     async fn visit_type(&self, id: VisitTypeId) -> Result<Option<VisitType>> {
-        let pool = &self.pool;
-        let row: Option<VisitTypeRow> = sqlx::query_as("SELECT * FROM visit_types WHERE id = ?")
-            .bind(id_text(id.0))
-            .fetch_optional(pool)
-            .await
-            .map_err(db_error("visit_type"))?;
-        row.map(VisitTypeRow::into_visit_type).transpose()
+        self.read("visit_type", |conn| {
+            first(
+                conn,
+                "visit_type",
+                &format!("{VISIT_TYPE_SELECT} WHERE id = ?"),
+                [id_text(id.0)],
+                VisitTypeRow::from_row,
+            )?
+            .map(VisitTypeRow::into_visit_type)
+            .transpose()
+        })
     }
 
     async fn visit_types(&self) -> Result<Vec<VisitType>> {
-        let pool = &self.pool;
-        let rows: Vec<VisitTypeRow> = sqlx::query_as("SELECT * FROM visit_types ORDER BY id")
-            .fetch_all(pool)
-            .await
-            .map_err(db_error("visit_types"))?;
-        rows.into_iter()
+        self.read("visit_types", |conn| {
+            rows(
+                conn,
+                "visit_types",
+                &format!("{VISIT_TYPE_SELECT} ORDER BY id"),
+                [],
+                VisitTypeRow::from_row,
+            )?
+            .into_iter()
             .map(VisitTypeRow::into_visit_type)
             .collect()
+        })
     }
 
     async fn appointment(&self, id: AppointmentId) -> Result<Option<Appointment>> {
-        let pool = &self.pool;
-        let row: Option<AppointmentRow> = sqlx::query_as(&format!(
-            "SELECT {APPOINTMENT_COLUMNS} FROM appointments a WHERE a.id = ?"
-        ))
-        .bind(id_text(id.0))
-        .fetch_optional(pool)
-        .await
-        .map_err(db_error("appointment"))?;
-        row.map(AppointmentRow::into_appointment).transpose()
+        self.read("appointment", |conn| {
+            first(
+                conn,
+                "appointment",
+                &format!("SELECT {APPOINTMENT_COLUMNS} FROM appointments a WHERE a.id = ?"),
+                [id_text(id.0)],
+                AppointmentRow::from_row,
+            )?
+            .map(AppointmentRow::into_appointment)
+            .transpose()
+        })
     }
 
     async fn appointments(&self, query: &AppointmentQuery) -> Result<Vec<Appointment>> {
-        let pool = &self.pool;
-        let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new(format!(
-            "SELECT {APPOINTMENT_COLUMNS} FROM appointments a WHERE a.start_at >= "
-        ));
-        q.push_bind(ts(&query.from))
-            .push(" AND a.start_at < ")
-            .push_bind(ts(&query.to));
+        let mut sql = format!(
+            "SELECT {APPOINTMENT_COLUMNS} FROM appointments a WHERE a.start_at >= ? AND a.start_at < ?"
+        );
+        let mut params: Values = vec![text(ts(&query.from)), text(ts(&query.to))];
         if let Some(patient) = query.patient {
-            q.push(" AND a.patient_id = ").push_bind(id_text(patient.0));
+            sql.push_str(" AND a.patient_id = ?");
+            params.push(text(id_text(patient.0)));
         }
         if let Some(practitioner) = query.practitioner {
-            q.push(" AND a.practitioner_id = ")
-                .push_bind(id_text(practitioner.0));
+            sql.push_str(" AND a.practitioner_id = ?");
+            params.push(text(id_text(practitioner.0)));
         }
         if !query.include_inactive {
-            q.push(" AND a.active = 1");
+            sql.push_str(" AND a.active = 1");
         }
-        q.push(" ORDER BY a.start_at, a.id LIMIT ")
-            .push_bind(i64::from(query.limit.unwrap_or(APPOINTMENTS_DEFAULT_LIMIT)));
-        let rows: Vec<AppointmentRow> = q
-            .build_query_as()
-            .fetch_all(pool)
-            .await
-            .map_err(db_error("appointments"))?;
-        rows.into_iter()
+        sql.push_str(" ORDER BY a.start_at, a.id LIMIT ?");
+        params.push(Value::Integer(i64::from(
+            query.limit.unwrap_or(APPOINTMENTS_DEFAULT_LIMIT),
+        )));
+        self.read("appointments", |conn| {
+            rows(
+                conn,
+                "appointments",
+                &sql,
+                rusqlite::params_from_iter(params),
+                AppointmentRow::from_row,
+            )?
+            .into_iter()
             .map(AppointmentRow::into_appointment)
             .collect()
+        })
     }
 
     /// Active appointments whose practitioner or room is asked for and whose
     /// blocked span overlaps `[from, to)`, and those whose patient is asked for
     /// and whose visit overlaps it; each arm reads an index range bounded
-    /// below by the longest span. The spans come back as ONE JSON value:
-    /// sqlx-sqlite copies every value of every row out of SQLite on its own,
-    /// which for a search's hundreds of small rows cost more than the query.
+    /// below by the longest span. The spans come back as ONE JSON value
+    /// (one value to copy out of SQLite instead of hundreds).
     async fn busy(&self, query: &BusyQuery) -> Result<Vec<BusySpan>> {
-        let pool = &self.pool;
         let arms: [(&str, &str, Vec<String>); 3] = [
             (
                 "practitioner_id",
@@ -442,11 +543,12 @@ impl ScheduleStore for SqliteStore {
                 query.patients.iter().map(|p| id_text(p.0)).collect(),
             ),
         ];
-        let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new(format!(
+        let mut sql = format!(
             "SELECT json_group_array(json_array({SPAN_COLUMNS}) \
                 ORDER BY blocked_from, id) FROM ("
-        ));
-        let mut first = true;
+        );
+        let mut params: Values = Vec::new();
+        let mut first_arm = true;
         for (column, span, list) in arms {
             if list.is_empty() {
                 continue;
@@ -456,38 +558,35 @@ impl ScheduleStore for SqliteStore {
             } else {
                 ("start_at", "end_at")
             };
-            if !first {
-                q.push(" UNION ");
+            if !first_arm {
+                sql.push_str(" UNION ");
             }
-            first = false;
-            q.push(format!(
+            first_arm = false;
+            sql.push_str(&format!(
                 "SELECT {SPAN_COLUMNS} FROM appointments WHERE active = 1 AND {column} IN \
-                 (SELECT value FROM json_each("
-            ))
-            .push_bind(to_json(&list, "busy query ids")?)
-            .push(format!(")) AND {start} < "))
-            .push_bind(ts(&query.to))
-            .push(format!(" AND {end} > "))
-            .push_bind(ts(&query.from))
-            .push(format!(" AND {start} > "))
-            .push_bind(ts(&lower_bound(query.from)));
+                 (SELECT value FROM json_each(?)) AND {start} < ? AND {end} > ? AND {start} > ?"
+            ));
+            params.extend([
+                text(to_json(&list, "busy query ids")?),
+                text(ts(&query.to)),
+                text(ts(&query.from)),
+                text(ts(&lower_bound(query.from))),
+            ]);
         }
-        if first {
+        if first_arm {
             return Ok(Vec::new());
         }
-        q.push(")");
-        let (json,): (String,) = q
-            .build_query_as()
-            .fetch_one(pool)
-            .await
-            .map_err(db_error("busy"))?;
-        let spans: Vec<SpanFields<'_>> =
-            serde_json::from_str(&json).map_err(|_| corrupt("busy spans"))?;
-        spans.into_iter().map(span_of).collect()
+        sql.push(')');
+        self.read("busy", |conn| {
+            let json = json_of(conn, "busy", &sql, params)?;
+            let spans: Vec<SpanFields<'_>> =
+                serde_json::from_str(&json).map_err(|_| corrupt("busy spans"))?;
+            spans.into_iter().map(span_of).collect()
+        })
     }
 
     async fn appointment_counts(&self, query: &CountQuery) -> Result<Vec<AppointmentCount>> {
-        appointment_counts(&self.pool, query).await
+        self.read("appointment_counts", |conn| appointment_counts(conn, query))
     }
 
     async fn due_reminders(
@@ -496,21 +595,28 @@ impl ScheduleStore for SqliteStore {
         to: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<DueReminder>> {
-        let pool = &self.pool;
-        let rows: Vec<(String, String, String, String, i64, String)> = sqlx::query_as(
-            "SELECT r.appointment_id, a.patient_id, a.practitioner_id, a.start_at, \
-             r.offset_minutes, r.due_at \
-             FROM appointment_reminders r JOIN appointments a ON a.id = r.appointment_id \
-             WHERE r.sent_at IS NULL AND r.due_at >= ? AND r.due_at < ? AND a.active = 1 \
-             ORDER BY r.due_at, r.appointment_id, r.offset_minutes LIMIT ?",
-        )
-        .bind(ts(&from))
-        .bind(ts(&to))
-        .bind(i64::from(limit))
-        .fetch_all(pool)
-        .await
-        .map_err(db_error("due_reminders"))?;
-        rows.into_iter()
+        self.read("due_reminders", |conn| {
+            rows(
+                conn,
+                "due_reminders",
+                "SELECT r.appointment_id, a.patient_id, a.practitioner_id, a.start_at, \
+                 r.offset_minutes, r.due_at \
+                 FROM appointment_reminders r JOIN appointments a ON a.id = r.appointment_id \
+                 WHERE r.sent_at IS NULL AND r.due_at >= ? AND r.due_at < ? AND a.active = 1 \
+                 ORDER BY r.due_at, r.appointment_id, r.offset_minutes LIMIT ?",
+                rusqlite::params![ts(&from), ts(&to), i64::from(limit)],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, i64>(4)?,
+                        r.get::<_, String>(5)?,
+                    ))
+                },
+            )?
+            .into_iter()
             .map(|(appointment, patient, practitioner, start, offset, due)| {
                 Ok(DueReminder {
                     appointment: parse_id(&appointment, "appointment id")?,
@@ -522,5 +628,6 @@ impl ScheduleStore for SqliteStore {
                 })
             })
             .collect()
+        })
     }
 }

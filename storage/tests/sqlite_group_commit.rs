@@ -1,0 +1,237 @@
+//! Group commit on SQLite: change sets that reach the writer while it is
+//! busy share ONE transaction, each in a savepoint of its own, so one that
+//! fails rolls back alone; every caller is answered only after the
+//! transaction holding its change committed. The test hook
+//! `hold_commits` stops the writer before each COMMIT, so a batch can be
+//! filled and looked at before it commits.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use carebase::audit::AuditQuery;
+use carebase::conformance::{audit_about, scheduling_clinic};
+use carebase::schedule::{AppointmentQuery, BookAppointment};
+use carebase::store::{AuditStore, ChangeSet, Reference, ScheduleStore};
+use carebase::{Actor, ActorId, Error, PatientId, Role, Store};
+use carebase_storage::SqliteStore;
+use common::{db_path, url_of};
+
+/// How long a test waits for callers to queue behind a held commit.
+const SETTLE: Duration = Duration::from_millis(300);
+
+async fn file_store(dir: &tempfile::TempDir) -> Arc<SqliteStore> {
+    Arc::new(SqliteStore::open(&url_of(&db_path(dir))).await.unwrap())
+}
+
+/// Monday 2030-01-07 09:00 in Berlin, the first slot of `scheduling_clinic`.
+fn monday_nine() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2030, 1, 7, 8, 0, 0).single().unwrap()
+}
+
+/// An audit entry about nobody, tagged so the test can find it.
+fn tagged(action: &str) -> ChangeSet {
+    ChangeSet::audit_only(vec![audit_about(None, action)])
+}
+
+/// Audit entries whose action is `action`, as committed in the file.
+async fn entries_tagged(store: &SqliteStore, action: &str) -> usize {
+    store
+        .audit_entries(&AuditQuery {
+            limit: Some(1000),
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.draft.action == action)
+        .count()
+}
+
+/// Holds commits with one change set in the held transaction, so what
+/// callers send next waits for the writer and lands in the next batch.
+async fn hold_a_batch(store: &Arc<SqliteStore>) -> tokio::task::JoinHandle<()> {
+    store.hold_commits(true);
+    let held = store.clone();
+    let first = tokio::spawn(async move {
+        held.apply(tagged("group.first")).await.unwrap();
+    });
+    tokio::time::sleep(SETTLE).await;
+    first
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn of_concurrent_change_sets_exactly_the_failing_one_fails_and_the_others_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir).await;
+    let first = hold_a_batch(&store).await;
+    let before = store.write_transactions();
+
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let changes = if i == 3 {
+                // A reference to a patient that does not exist: not_found.
+                tagged("group.member").references([Reference::patient(PatientId::new(), "patient")])
+            } else {
+                tagged("group.member")
+            };
+            store.apply(changes).await
+        }));
+    }
+    tokio::time::sleep(SETTLE).await;
+    store.hold_commits(false);
+    first.await.unwrap();
+
+    let mut failed = Vec::new();
+    for (i, task) in tasks.into_iter().enumerate() {
+        if let Err(e) = task.await.unwrap() {
+            failed.push((i, e.code()));
+        }
+    }
+    assert_eq!(failed, vec![(3, "not_found")]);
+    assert_eq!(entries_tagged(&store, "group.member").await, 7);
+    // The first (held) batch and one more for the eight change sets.
+    assert_eq!(store.write_transactions() - before, 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_caller_is_not_answered_before_its_transaction_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir).await;
+    store.hold_commits(true);
+    let writer = store.clone();
+    let mut applying = tokio::spawn(async move { writer.apply(tagged("group.waiting")).await });
+
+    tokio::time::sleep(SETTLE).await;
+    assert!(
+        tokio::time::timeout(Duration::from_millis(50), &mut applying)
+            .await
+            .is_err(),
+        "answered before the commit"
+    );
+    assert_eq!(entries_tagged(&store, "group.waiting").await, 0);
+
+    store.hold_commits(false);
+    applying.await.unwrap().unwrap();
+    assert_eq!(entries_tagged(&store, "group.waiting").await, 1);
+}
+
+/// Eight bookings of `start_of(i)`, sent while a commit is held so they
+/// share the next transaction; their results in order.
+async fn bookings_in_one_batch(
+    store: &Arc<SqliteStore>,
+    daily_limit: Option<u32>,
+    start_of: impl Fn(usize) -> DateTime<Utc>,
+) -> Vec<Result<(), Error>> {
+    const BOOKERS: usize = 8;
+    let dynamic: Arc<dyn Store> = store.clone();
+    let (clinic, practitioner, visit, patients) = scheduling_clinic(dynamic, BOOKERS).await;
+    if let Some(limit) = daily_limit {
+        let mut availability = practitioner.availability.clone();
+        availability.max_per_day = Some(limit);
+        clinic
+            .set_availability(&Actor::system(), practitioner.id, 1, availability)
+            .await
+            .unwrap();
+    }
+    let first = hold_a_batch(store).await;
+    let before = store.write_transactions();
+    let desk = Actor::new(ActorId::new(), vec![Role::FrontDesk]);
+    let tasks: Vec<_> = patients
+        .iter()
+        .enumerate()
+        .map(|(i, patient)| {
+            let (clinic, desk) = (clinic.clone(), desk.clone());
+            let booking = BookAppointment {
+                patient: *patient,
+                practitioner: practitioner.id,
+                room: None,
+                visit_type: visit.id,
+                start: start_of(i),
+                status: None,
+                note: None,
+            };
+            tokio::spawn(async move { clinic.book_appointment(&desk, booking).await })
+        })
+        .collect();
+    tokio::time::sleep(SETTLE).await;
+    store.hold_commits(false);
+    first.await.unwrap();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap().map(|_| ()));
+    }
+    // The held batch, the bookings' batch, and the losers' failure audits
+    // (one batch or a few): far fewer transactions than bookings.
+    assert!(store.write_transactions() - before <= 4);
+    let booked = store
+        .appointments(&AppointmentQuery {
+            patient: None,
+            practitioner: Some(practitioner.id),
+            from: monday_nine() - chrono::Duration::hours(12),
+            to: monday_nine() + chrono::Duration::hours(12),
+            include_inactive: false,
+            limit: None,
+        })
+        .await
+        .unwrap();
+    let won = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(booked.len(), won);
+    results
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn double_bookings_in_one_group_commit_have_one_winner() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir).await;
+    let results = bookings_in_one_batch(&store, None, |_| monday_nine()).await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+    for result in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(result.code(), "double_booking");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daily_limit_holds_within_one_group_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir).await;
+    let results = bookings_in_one_batch(&store, Some(2), |i| {
+        monday_nine() + chrono::Duration::minutes(30 * i as i64)
+    })
+    .await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 2);
+    for result in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(result.code(), "validation", "{result}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_store_answers_waiting_and_later_writers_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir).await;
+    store.close().await;
+    let error = store.apply(tagged("group.late")).await.unwrap_err();
+    match error {
+        Error::Storage { kind, .. } => assert_eq!(kind, carebase::StorageKind::Closed),
+        other => panic!("expected closed, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_set_that_panics_fails_alone_and_the_writer_keeps_going() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir).await;
+    let error = store
+        .with_connection(|_| -> rusqlite::Result<()> { panic!("a bug in a write primitive") })
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "storage");
+    store.apply(tagged("group.after")).await.unwrap();
+    assert_eq!(entries_tagged(&store, "group.after").await, 1);
+    let _ = store.practitioners().await.unwrap();
+}
