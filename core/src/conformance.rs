@@ -189,6 +189,7 @@ macro_rules! change_set_tests {
         $crate::conformance_tests!($make;
             failed_apply_writes_nothing_at_all,
             a_change_set_naming_a_missing_record_fails_naming_the_field,
+            apply_each_answers_per_change_set_and_a_failure_stays_alone,
             clinic_registers_searches_and_verifies,
             clinic_merge_then_unmerge_restores_the_record,
             clinic_break_glass_access_is_flagged,

@@ -235,3 +235,18 @@ async fn a_change_set_that_panics_fails_alone_and_the_writer_keeps_going() {
     assert_eq!(entries_tagged(&store, "group.after").await, 1);
     let _ = store.practitioners().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_each_shares_transactions_between_its_change_sets() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir).await;
+    let before = store.write_transactions();
+    let change_sets: Vec<ChangeSet> = (0..100).map(|_| tagged("group.each")).collect();
+
+    let answers = store.apply_each(change_sets).await;
+
+    assert!(answers.iter().all(|a| a.is_ok()));
+    assert_eq!(entries_tagged(&store, "group.each").await, 100);
+    // Queued at once, they ride a few group commits, not a hundred.
+    assert!(store.write_transactions() - before < 10);
+}

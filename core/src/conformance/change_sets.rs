@@ -172,3 +172,38 @@ pub async fn failed_apply_writes_nothing_at_all(store: Arc<dyn Store>) {
     assert!(store.audit_heads().await.unwrap().is_empty());
     assert!(store.events_after(0, 10).await.unwrap().is_empty());
 }
+
+/// Many change sets in one call: each is answered on its own, in order; a
+/// failing one (a missing reference, a taken identifier) writes nothing and
+/// the others are stored.
+pub async fn apply_each_answers_per_change_set_and_a_failure_stays_alone(store: Arc<dyn Store>) {
+    let patients: Vec<_> = (0..5)
+        .map(|i| patient("Each", &format!("Item{i}"), (1990, 1, 1 + i)))
+        .collect();
+    let mut change_sets: Vec<ChangeSet> = patients
+        .iter()
+        .map(|p| {
+            ChangeSet::default()
+                .patient(PatientWrite::insert(p.clone(), None))
+                .audit(audit_about(Some(p.id), "patient.register"))
+        })
+        .collect();
+    change_sets[2] = change_sets[2]
+        .clone()
+        .references([Reference::patient(PatientId::new(), "merged_into")]);
+
+    let answers = store.apply_each(change_sets).await;
+
+    assert_eq!(answers.len(), 5);
+    for (i, (answer, p)) in answers.iter().zip(&patients).enumerate() {
+        let stored = store.patient(p.id).await.unwrap();
+        if i == 2 {
+            assert_eq!(answer.as_ref().map(|_| ()).unwrap_err().code(), "not_found");
+            assert!(stored.is_none(), "the failing change set wrote its patient");
+        } else {
+            assert_eq!(answer.as_ref().map(|a| a.audit.len()), Ok(1), "item {i}");
+            assert!(stored.is_some(), "item {i} was not stored");
+        }
+    }
+    assert!(store.apply_each(Vec::new()).await.is_empty());
+}

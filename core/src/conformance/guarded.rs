@@ -37,6 +37,9 @@ impl<S: Store, G: Send + Sync> Store for Guarded<S, G> {
     async fn apply(&self, changes: ChangeSet) -> Result<Applied> {
         self.store.apply(changes).await
     }
+    async fn apply_each(&self, change_sets: Vec<ChangeSet>) -> Vec<Result<Applied>> {
+        self.store.apply_each(change_sets).await
+    }
     fn use_audit_key(&self, key: AuditKey) {
         self.store.use_audit_key(key)
     }

@@ -99,6 +99,19 @@ pub trait Store: PatientStore + AccessStore + AuditStore + ScheduleStore + Outbo
     /// same transaction.
     async fn apply(&self, changes: ChangeSet) -> Result<Applied>;
 
+    /// Applies each change set atomically on its own, in order, answering
+    /// per change set: one that fails writes nothing of itself and stops
+    /// none of the others. A backend may share transactions between them
+    /// (SQLite: its group commit, a savepoint each); by default they are
+    /// applied one after another. The base of batch operations.
+    async fn apply_each(&self, change_sets: Vec<ChangeSet>) -> Vec<Result<Applied>> {
+        let mut answers = Vec::with_capacity(change_sets.len());
+        for changes in change_sets {
+            answers.push(self.apply(changes).await);
+        }
+        answers
+    }
+
     /// Seals every audit entry applied from now on with `key` (a new store
     /// seals with the development key). [`crate::Clinic::with_audit_key`]
     /// calls it, so the clinic verifies with the key the store seals with.

@@ -69,6 +69,18 @@ type Answer = Box<dyn FnOnce(Result<()>) + Send>;
 /// Opens one more connection to the database (reads, the checkpointer).
 pub(crate) type Opener = Box<dyn Fn() -> Result<Connection> + Send + Sync>;
 
+/// A queued job's answer to come (`None`: the writer was gone).
+pub(crate) type Pending<T> = Option<tokio::sync::oneshot::Receiver<Result<T>>>;
+
+/// Waits for a queued job's answer; a writer that is gone (closed, or its
+/// thread stopped) answers `closed`, never hangs the caller.
+pub(crate) async fn answer<T>(operation: &'static str, pending: Pending<T>) -> Result<T> {
+    match pending {
+        Some(answered) => answered.await.unwrap_or_else(|_| Err(closed(operation))),
+        None => Err(closed(operation)),
+    }
+}
+
 /// Shared by the store's handle, the writer and the checkpointer.
 struct Shared {
     /// The writer's connection (`None` once closed); reads of an in-memory
@@ -152,6 +164,16 @@ impl Engine {
         operation: &'static str,
         work: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
+        answer(operation, self.submit(operation, work)).await
+    }
+
+    /// Queues `work` for the writer without waiting; [`answer`] waits for
+    /// its outcome. Jobs queued one after another keep their order.
+    pub(crate) fn submit<T: Send + 'static>(
+        &self,
+        operation: &'static str,
+        work: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    ) -> Pending<T> {
         let (answer, answered) = tokio::sync::oneshot::channel::<Result<T>>();
         let job: Job = Box::new(move |conn| {
             let done = conn.map(work);
@@ -166,14 +188,11 @@ impl Engine {
                 }),
             }
         });
-        {
-            let jobs = lock(&self.jobs);
-            let sent = jobs.as_ref().map(|jobs| jobs.send(job));
-            if !matches!(sent, Some(Ok(()))) {
-                return Err(closed(operation));
-            }
+        let jobs = lock(&self.jobs);
+        match jobs.as_ref().map(|jobs| jobs.send(job)) {
+            Some(Ok(())) => Some(answered),
+            _ => None,
         }
-        answered.await.unwrap_or_else(|_| Err(closed(operation)))
     }
 
     /// Runs `read` on a read connection on this thread (the writer's

@@ -380,6 +380,31 @@ impl Store for SqliteStore {
             .await
     }
 
+    /// Every change set goes to the writer at once, so they ride the same
+    /// group commits (at most `engine::MAX_BATCH` per transaction), each in
+    /// its own savepoint; each is answered after its transaction commits.
+    async fn apply_each(&self, change_sets: Vec<ChangeSet>) -> Vec<Result<Applied>> {
+        let key = self
+            .audit_key
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let pending: Vec<_> = change_sets
+            .into_iter()
+            .map(|changes| {
+                let key = key.clone();
+                self.engine.submit("apply_each", move |conn| {
+                    apply_now(&mut Tx(conn), changes, &key)
+                })
+            })
+            .collect();
+        let mut answers = Vec::with_capacity(pending.len());
+        for answer in pending {
+            answers.push(engine::answer("apply_each", answer).await);
+        }
+        answers
+    }
+
     fn use_audit_key(&self, key: AuditKey) {
         *self.audit_key.write().unwrap_or_else(|e| e.into_inner()) = key;
     }
