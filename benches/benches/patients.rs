@@ -6,7 +6,11 @@
 //!   (patient, audit, event) with no domain logic, in the same group and run
 //!   so the ratio is meaningful; printed at the end as `carebase / raw`;
 //! * `get/get_patient`: a random patient among ~10k (the read is audited);
-//! * `search/name_prefix`: a 2–4 letter name prefix among ~10k, limit 20.
+//! * `search/name_prefix`: a 2–4 letter name prefix among ~10k, limit 20;
+//! * `concurrent/register_one_at_a_time` and `concurrent/register_8_callers`:
+//!   registrations one after another, and eight callers registering at once
+//!   (SQLite's writer groups their change sets into one commit); both report
+//!   patients per second, so their throughputs compare in one run.
 //!
 //! Run: `cargo bench -p carebase-benches --bench patients`.
 
@@ -78,6 +82,55 @@ fn bench_insert(c: &mut Criterion, rt: &Runtime) {
             let details = details_for(next.fetch_add(1, Ordering::Relaxed));
             let raw = &raw;
             async move { black_box(raw.insert_one(&details).await.expect("raw insert")) }
+        })
+    });
+    group.finish();
+}
+
+/// Concurrent callers in `concurrent/register_8_callers`.
+const CALLERS: u64 = 8;
+
+fn bench_concurrent(c: &mut Criterion, rt: &Runtime) {
+    let (_dir, clinic) = rt
+        .block_on(open_clinic())
+        .expect("open carebase sqlite file");
+    let actor = front_desk();
+    let next = std::sync::Arc::new(AtomicU64::new(1_000_000_000));
+    let register = |clinic: Clinic, actor: carebase::Actor, index: u64| async move {
+        let new = NewPatient {
+            details: details_for(index),
+            mrn_facility: None,
+        };
+        black_box(
+            clinic
+                .register_patient(&actor, new)
+                .await
+                .expect("register"),
+        )
+    };
+
+    let mut group = c.benchmark_group("concurrent");
+    configure(&mut group);
+    group.bench_function("register_one_at_a_time", |b| {
+        b.to_async(rt).iter(|| {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            register(clinic.clone(), actor.clone(), index)
+        })
+    });
+    group.throughput(Throughput::Elements(CALLERS));
+    group.bench_function("register_8_callers", |b| {
+        b.to_async(rt).iter(|| {
+            let callers: Vec<_> = (0..CALLERS)
+                .map(|_| {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    tokio::spawn(register(clinic.clone(), actor.clone(), index))
+                })
+                .collect();
+            async move {
+                for caller in callers {
+                    caller.await.expect("caller");
+                }
+            }
         })
     });
     group.finish();
@@ -197,6 +250,7 @@ fn main() {
         .configure_from_args();
     let rt = runtime();
     bench_insert(&mut c, &rt);
+    bench_concurrent(&mut c, &rt);
     // `cargo bench` passes `--bench`; without it criterion only smoke-tests
     // each bench once, so a big preload would be wasted time.
     let benching = std::env::args().any(|a| a == "--bench");
