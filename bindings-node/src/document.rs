@@ -1,5 +1,6 @@
-//! A JSON document from JavaScript (a FHIR resource) as a
-//! `serde_json::Value`, converted without recursion.
+//! The arguments of a call from JavaScript (an object whose members are
+//! the arguments, FHIR resources and policies included) as JSON text,
+//! read without recursion.
 //!
 //! napi's own conversion recurses (up to 128 levels) and answers a deeper
 //! object with an argument error that names nothing. This one walks with an
@@ -17,12 +18,22 @@
 use std::ptr;
 
 use carebase::limits::{MAX_DOCUMENT_BYTES, MAX_DOCUMENT_DEPTH, MAX_DOCUMENT_ITEMS};
-use napi::bindgen_prelude::{FromNapiValue, ToNapiValue, TypeName};
+use napi::bindgen_prelude::{FromNapiValue, TypeName};
 use napi::{sys, Status, ValueType};
 use serde_json::{Map, Number, Value};
 
-/// A JSON document handed in by JavaScript (see the module documentation).
-pub struct JsonDocument(pub Value);
+/// A call's arguments handed in by JavaScript (see the module
+/// documentation). Each member counts its depth like a document of its own.
+pub struct CallArguments(Value);
+
+impl CallArguments {
+    /// The JSON text core reads; the value is dropped without recursion.
+    pub fn into_text(self) -> String {
+        let text = self.0.to_string();
+        carebase::document::dismantle(self.0);
+        text
+    }
+}
 
 /// A container being filled.
 enum Filling {
@@ -203,21 +214,22 @@ impl Frame {
     }
 }
 
-impl FromNapiValue for JsonDocument {
+impl FromNapiValue for CallArguments {
     unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
         // SAFETY: napi hands `env` and `value` for this call.
-        let root = match unsafe { convert(env, value, 1, None)? } {
-            Converted::Leaf(leaf) => return Ok(JsonDocument(leaf)),
-            Converted::Skip => return Ok(JsonDocument(Value::Null)),
+        let root = match unsafe { convert(env, value, 0, None)? } {
+            Converted::Leaf(leaf) => return Ok(CallArguments(leaf)),
+            Converted::Skip => return Ok(CallArguments(Value::Null)),
             Converted::Container(frame) => frame,
         };
         let mut stack = vec![root];
         // Past this many values the document is over its size in bytes.
         let mut budget = MAX_DOCUMENT_BYTES;
         loop {
-            let depth = stack.len() + 1;
+            // The arguments object is depth 0: each argument is at depth 1.
+            let depth = stack.len();
             let Some(frame) = stack.last_mut() else {
-                return Ok(JsonDocument(Value::Null));
+                return Ok(CallArguments(Value::Null));
             };
             // SAFETY: every frame was made from values of this call.
             match unsafe { frame.next_child(env)? } {
@@ -236,12 +248,12 @@ impl FromNapiValue for JsonDocument {
                 }
                 None => {
                     let Some(done) = stack.pop() else {
-                        return Ok(JsonDocument(Value::Null));
+                        return Ok(CallArguments(Value::Null));
                     };
                     let (key, value) = done.finish();
                     match stack.last_mut() {
                         Some(parent) => parent.put(key, Some(value)),
-                        None => return Ok(JsonDocument(value)),
+                        None => return Ok(CallArguments(value)),
                     }
                 }
             }
@@ -249,14 +261,7 @@ impl FromNapiValue for JsonDocument {
     }
 }
 
-impl ToNapiValue for JsonDocument {
-    unsafe fn to_napi_value(env: sys::napi_env, value: Self) -> napi::Result<sys::napi_value> {
-        // SAFETY: napi hands `env` for this call; the value is core-bounded.
-        unsafe { Value::to_napi_value(env, value.0) }
-    }
-}
-
-impl TypeName for JsonDocument {
+impl TypeName for CallArguments {
     fn type_name() -> &'static str {
         "Record<string, unknown>"
     }

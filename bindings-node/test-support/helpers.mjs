@@ -39,7 +39,7 @@ export function details(family, given, birthDate, extra = {}) {
     names: [{ family, given: given ? [given] : [] }],
     birthDate,
     gender: 'female',
-    telecom: [{ system: 'phone', value: '+1 555 0100', use: 'mobile' }],
+    telecom: [{ system: 'phone', value: '+1 555 0100', usage: 'mobile' }],
     ...extra,
   }
 }
@@ -48,12 +48,12 @@ export async function registered(c, who = actor('front_desk'), d = details('Okaf
   return c.registerPatient(who, { details: d })
 }
 
-/** `time` (`HH:MM`) in Berlin on Monday 2027-03-01 plus `weeks`, as an
- *  RFC 3339 UTC instant. Those Mondays are in CET: 09:00 there is 08:00Z. */
+/** `time` (`HH:MM`) in Berlin on Monday 2027-03-01 plus `weeks`, as a
+ *  `Date` (instants are `Date`s in JavaScript). Those Mondays are in CET:
+ *  09:00 there is 08:00Z. */
 export function berlin(time, weeks = 0) {
   const [h, m] = time.split(':').map(Number)
-  const at = Date.UTC(2027, 2, 1 + 7 * weeks, h - 1, m)
-  return new Date(at).toISOString().replace('.000Z', 'Z')
+  return new Date(Date.UTC(2027, 2, 1 + 7 * weeks, h - 1, m))
 }
 
 /** A practitioner open Mondays 09:00–17:00 in Berlin on a 30-minute grid,

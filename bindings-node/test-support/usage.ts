@@ -12,6 +12,8 @@ import {
   type AuditEntry,
   type AuditVerification,
   type Availability,
+  type AvailabilityInput,
+  type PatientDetailsInput,
   type BookAppointment,
   type CancellationReason,
   type CarebaseError,
@@ -25,29 +27,30 @@ import {
   type PatientPage,
   type Practitioner,
   type Resource,
-  type Settings,
+  type SettingsInput,
   type SlotPage,
   type SlotQuery,
   type VisitType,
   type Weekday,
 } from 'carebase'
 
-const settings: Settings = {
+const settings: SettingsInput = {
   identifierSystems: [{ system: 'urn:mrn', checkDigit: 'luhn' }],
-  mrnNamespaces: [{ facility: 'north', system: 'urn:mrn', digits: 7, checkDigit: 'luhn' }],
-  breakGlassDefaultMinutes: 60,
-  lateCancellationWindowMinutes: 24 * 60,
+  mrnNamespaces: [{ facility: 'north', system: 'urn:mrn', prefix: '', digits: 7, checkDigit: 'luhn' }],
+  // Durations are milliseconds (a Minutes), like Date arithmetic.
+  breakGlassDefault: 60 * 60_000,
+  lateCancellationWindow: 24 * 60 * 60_000,
 }
 
 export async function day(): Promise<number> {
   const auditKey: Uint8Array = new Uint8Array(32)
   const clinic: Clinic = await open('sqlite:///tmp/x.db', { settings, policy: 'version = 1', auditKey })
   const desk: Actor = { id: newId(), roles: ['front_desk'] }
-  const details: PatientDetails = {
-    names: [{ use: 'official', family: 'Núñez', given: ['José'] }],
+  const details: PatientDetailsInput = {
+    names: [{ usage: 'official', family: 'Núñez', given: ['José'] }],
     gender: 'male',
-    birthDate: '1984-07-01',
-    telecom: [{ system: 'phone', value: '+1 555 0101', use: 'mobile' }],
+    birthDate: new Date('1984-07-01'),
+    telecom: [{ system: 'phone', value: '+1 555 0101', usage: 'mobile' }],
   }
   const p: Patient = await clinic.registerPatient(desk, { details, mrnFacility: 'north' })
   const v: number = p.version
@@ -78,7 +81,7 @@ export async function day(): Promise<number> {
 export async function week(clinic: Clinic, desk: Actor, patient: string): Promise<string[]> {
   const admin: Actor = { id: newId(), roles: ['admin'] }
   const monday: Weekday = 'monday'
-  const availability: Availability = {
+  const availability: AvailabilityInput = {
     weekly: [{ weekday: monday, start: '09:00', end: '17:00', validFrom: '2027-01-01' }],
     exceptions: [{ date: '2027-03-08' }, { date: '2027-03-09', extraHours: { start: '14:00', end: '15:00' } }],
     timeOff: [{ start: '2027-04-01T00:00:00Z', end: '2027-04-08T00:00:00Z', reason: 'conference' }],
@@ -109,14 +112,14 @@ export async function week(clinic: Clinic, desk: Actor, patient: string): Promis
     a = await clinic.bookAppointment(desk, booking)
   } catch (e) {
     if (isCarebaseError(e) && e.code === 'double_booking') {
-      const taken: 'practitioner' | 'room' | 'patient' | undefined = e.resource
+      const taken: string | undefined = e.resource
       return [taken ?? '', e.appointment ?? '']
     }
     throw e
   }
   const series: Appointment[] = await clinic.bookSeries(desk, { first: booking, recurrence: { everyWeeks: 2, count: 3 } })
   a = await clinic.rescheduleAppointment(desk, a.id, a.version, { start: page.slots[1].start })
-  const from: string | undefined = a.reschedules[0]?.fromStart
+  const from: Date | undefined = a.reschedules[0]?.fromStart
   const status: AppointmentStatus = (await clinic.changeAppointmentStatus(desk, a.id, a.version, 'arrived')).status
   const cancelled = await clinic.cancelAppointment(desk, series[0].id, series[0].version, { reason: 'pat', note: 'ill' })
   const late: boolean | undefined = cancelled.cancellation?.late
@@ -127,7 +130,7 @@ export async function week(clinic: Clinic, desk: Actor, patient: string): Promis
   const due: DueReminder[] = await clinic.dueReminders(system, query.from, query.to, 100)
   for (const r of due) await clinic.markReminderSent(system, r.appointment, r.offsetMinutes)
   const seen: Practitioner[] = await clinic.listPractitioners(desk)
-  return [cursor ?? '', from ?? '', status, String(late), String(extra), String(day.length + seen.length)]
+  return [cursor ?? '', from?.toISOString() ?? '', status, String(late), String(extra), String(day.length + seen.length)]
 }
 
 export async function fhir(clinic: Clinic, desk: Actor, query: SlotQuery, resource: Record<string, unknown>): Promise<number> {
@@ -163,8 +166,8 @@ export const badResource: FhirAppointmentImport = { resource: '{"resourceType":"
 export const badDay: Availability = { weekly: [{ weekday: 'funday', start: '09:00', end: '10:00' }], slotMinutes: 15 }
 // @ts-expect-error an unknown appointment status is a type error
 export const badStatus = (c: Clinic, a: Actor) => c.changeAppointmentStatus(a, 'id', 1, 'done')
-// @ts-expect-error the slot grid is required
-export const noGrid: Availability = { weekly: [] }
+// The slot grid may be left out: it defaults as in every host (15 minutes).
+export const noGrid: AvailabilityInput = { weekly: [] }
 
 // @ts-expect-error an unknown gender is a type error
 export const bad: PatientDetails = { gender: 'robot' }

@@ -4,7 +4,12 @@ import { test } from 'node:test'
 import { defaultPolicy, newId, open } from '../index.mjs'
 import { actor, clinic, practitioner, registered, rejects, settings, sqliteUrl, system } from '../test-support/helpers.mjs'
 
-const minutesBetween = (a, b) => (Date.parse(b) - Date.parse(a)) / 60000
+const minutesBetween = (a, b) => (b - a) / 60000
+// Durations are milliseconds in JavaScript, like every host's own duration
+// type (ARCHITECTURE.md, "Durations"); they cross as whole minutes.
+const MINUTE = 60_000
+const HOUR = 60 * MINUTE
+
 
 test('a patient reads their own record only', async () => {
   const c = await clinic()
@@ -71,7 +76,7 @@ test('break the glass: reason required, default and maximum duration, flagged an
   const doc = practitioner()
   const noReason = await rejects(c.requestEmergencyAccess(doc, p.id, '   '), 'validation')
   assert.equal(noReason.fields[0].field, 'reason')
-  await rejects(c.requestEmergencyAccess(doc, p.id, 'transfer', 48 * 60), 'validation')
+  await rejects(c.requestEmergencyAccess(doc, p.id, 'transfer', 48 * HOUR), 'validation')
 
   const grant = await c.requestEmergencyAccess(doc, p.id, 'unconscious')
   assert.equal(minutesBetween(grant.grantedAt, grant.expiresAt), 60)
@@ -92,16 +97,16 @@ test('break the glass: reason required, default and maximum duration, flagged an
   await rejects(c.reviewEmergencyAccess(admin, grant.id), 'conflict')
   await rejects(c.reviewEmergencyAccess(admin, newId()), 'not_found')
 
-  const short = await c.requestEmergencyAccess(practitioner(), p.id, 'short', 15)
+  const short = await c.requestEmergencyAccess(practitioner(), p.id, 'short', 15 * MINUTE)
   assert.equal(minutesBetween(short.grantedAt, short.expiresAt), 15)
 })
 
 test('break-glass durations come from settings', async () => {
-  const c = await open(sqliteUrl(), { settings: { ...settings, breakGlassDefaultMinutes: 30, breakGlassMaxMinutes: 90 } })
+  const c = await open(sqliteUrl(), { settings: { ...settings, breakGlassDefault: 30 * MINUTE, breakGlassMax: 90 * MINUTE } })
   const p = await registered(c)
   const g = await c.requestEmergencyAccess(practitioner(), p.id, 'seizure')
   assert.equal(minutesBetween(g.grantedAt, g.expiresAt), 30)
-  await rejects(c.requestEmergencyAccess(practitioner(), p.id, 'seizure', 91), 'validation')
+  await rejects(c.requestEmergencyAccess(practitioner(), p.id, 'seizure', 91 * MINUTE), 'validation')
 })
 
 test('a patient sees who accessed their record', async () => {

@@ -61,9 +61,9 @@ test('outbox: poll redelivers until acknowledged; a consumer that was down gets 
   const [reg, upd] = first
   assert.equal(reg.patient, a.id)
   assert.equal(reg.schemaVersion, 1)
-  assert.equal(reg.payload.patient_id, a.id)
+  assert.equal(reg.payload.patientId, a.id)
   assert.equal(reg.payload.version, 1)
-  assert.ok(Array.isArray(upd.payload.changed_fields))
+  assert.ok(Array.isArray(upd.payload.changedFields))
   assert.ok(!JSON.stringify(first).includes('Okafor'))
   assert.ok(reg.seq < upd.seq)
   assert.equal(new Set(first.map((e) => e.idempotencyKey)).size, 3)

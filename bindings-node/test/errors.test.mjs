@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 
-import { CarebaseError, Clinic, defaultPolicy, isCarebaseError, newId, open } from '../index.mjs'
+import { CarebaseError, Clinic, defaultPolicyToml, isCarebaseError, newId, open } from '../index.mjs'
 import { actor, berlin, clinic, details, fhirExample, registered, rejects, schedule, system } from '../test-support/helpers.mjs'
 
 const CODES = ['validation', 'not_found', 'conflict', 'double_booking', 'forbidden', 'invalid_policy', 'unsupported_store', 'storage']
@@ -64,13 +64,18 @@ test('a storage failure carries the kind a host can act on: a file that is not a
   }
 })
 
-test('arguments of the wrong JavaScript type reject with a TypeError coded validation', async () => {
+// Core reads every argument (as for Python and Kotlin): a missing one is
+// `required`, a value of the wrong JSON type `invalid_type`, an unknown
+// code `invalid_value`, each at its path; the value itself is never quoted.
+test('arguments of the wrong JavaScript type are validation errors naming the argument, as in every host', async () => {
   const c = await clinic()
   const err = await rejects(c.getPatient(undefined, newId()), 'validation')
-  assert.ok(err instanceof TypeError)
-  assert.ok(Array.isArray(err.fields))
+  assert.ok(err instanceof CarebaseError)
+  assert.deepEqual(err.fields.map((f) => [f.field, f.code]), [['actor', 'required']])
+  const typeErr = await rejects(c.getPatient(actor('front_desk'), 42), 'validation')
+  assert.deepEqual(typeErr.fields.map((f) => [f.field, f.code]), [['id', 'invalid_type']])
   const enumErr = await rejects(c.registerPatient(actor('front_desk'), { details: { gender: 'Secret Name' } }), 'validation')
-  assert.ok(enumErr instanceof TypeError)
+  assert.deepEqual(enumErr.fields.map((f) => [f.field, f.code]), [['details.gender', 'invalid_value']])
   assert.ok(!enumErr.message.includes('Secret Name'), enumErr.message)
   const numErr = await rejects(c.getPatient(actor('front_desk'), { secret: 'Secret Name' }), 'validation')
   assert.ok(!numErr.message.includes('Secret Name'), numErr.message)
@@ -96,7 +101,7 @@ const BAD = {
     { details: { names: [{ family: 'A' }], telecom: [{ system: 'email', value: MB }] } },
     { details: { names: [{ family: 'A' }], identifiers: [{ system: '', value: '' }] } },
     { details: { names: [{ family: 'A' }] }, mrnFacility: 'nowhere' }, { details: { names: [{ family: '' }] } }],
-  details: [undefined, null, 42, { names: [{ given: [MB] }] }, { birthDate: '1990-1-1', names: [{ family: 'A' }] }, {}],
+  details: [undefined, null, 42, { names: [{ given: [MB] }] }, { birthDate: '1990-13-01', names: [{ family: 'A' }] }, {}],
   query: [42, 'x', { limit: NaN }, { limit: -1 }, { limit: 0 }, { limit: 5000 }, { cursor: 'x' }, { cursor: MB },
     { birthDate: '1990-02-30' }, { gender: 'x' }, { name: MB }],
   pageQuery: [42, 'x', { limit: NaN }, { limit: -1 }, { limit: 0 }, { limit: 5000 }, { cursor: 'x' }, { cursor: MB }],
@@ -107,7 +112,7 @@ const BAD = {
   newPractitioner: [undefined, null, 42, {}, { name: 'X' }, { name: '', timeZone: 'UTC' }, { name: MB, timeZone: 'UTC' },
     { name: 'X', timeZone: 'Nowhere/City' }, { name: 'X', timeZone: 'UTC', id: 'bad' },
     { name: 'X', timeZone: 'UTC', availability: 42 }, { name: 'X', timeZone: 'UTC', availability: { slotMinutes: -1 } }],
-  availability: [undefined, null, 42, {}, { slotMinutes: NaN }, { slotMinutes: 0 }, { slotMinutes: 15, maxPerDay: 1.5 },
+  availability: [undefined, null, 42, { slotMinutes: NaN }, { slotMinutes: 0 }, { slotMinutes: 15, maxPerDay: 1.5 },
     { slotMinutes: 15, weekly: [{ weekday: 'funday', start: '09:00', end: '10:00' }] },
     { slotMinutes: 15, weekly: [{ weekday: 'monday', start: '9', end: '10:00' }] },
     { slotMinutes: 15, weekly: [{ weekday: 'monday', start: '10:00', end: '09:00' }] },
@@ -184,18 +189,17 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
     careTeam: [['actor', 'id'], [S(), p.id]],
     patientsOfPractitioner: [['actor', 'id', 'pageQuery'], [S(), doc.id, { limit: 5 }]],
     explainAccess: [['actor', 'permission', 'optId'], [S(), 'patient.read', p.id]],
-    requestEmergencyAccess: [['actor', 'id', 'text', 'optNumber'], [S(), p.id, 'why', 10]],
+    requestEmergencyAccess: [['actor', 'id', 'text', 'optNumber'], [S(), p.id, 'why', 10 * 60_000]],
     grantsAwaitingReview: [['actor', 'number'], [S(), 10]],
     reviewEmergencyAccess: [['actor', 'id', 'optText'], [S(), newId(), 'ok']],
     auditLog: [['actor', 'auditQuery'], [S(), {}]],
     verifyAudit: [['actor', 'checkpoint'], [S(), kept]],
     auditCheckpoint: [['actor'], [S()]],
-    auditKeyId: [[], []],
     whoAccessed: [['actor', 'id', 'optNumber'], [S(), p.id, 10]],
     pollEvents: [['actor', 'consumer', 'number'], [S(), 'relay', 10]],
     eventsAfter: [['actor', 'number', 'number'], [S(), 0, 10]],
     ackEvents: [['actor', 'consumer', 'number'], [S(), 'relay', 0]],
-    replacePolicy: [['actor', 'text'], [S(), defaultPolicy()]],
+    replacePolicy: [['actor', 'text'], [S(), defaultPolicyToml()]],
     addPractitioner: [['actor', 'newPractitioner'], [S(), { name: 'Dr X', timeZone: 'UTC' }]],
     setAvailability: [['actor', 'id', 'number', 'availability'], [S(), doc.id, 1, { slotMinutes: 15 }]],
     getPractitioner: [['actor', 'id'], [desk, doc.id]],
@@ -219,7 +223,9 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
     exportScheduleFhir: [['actor', 'id'], [desk, doc.id]],
     exportFreeSlotsFhir: [['actor', 'slotQuery'], [desk, { visitType: visitType.id, practitioners: [doc.id], ...spring, limit: 5 }]],
   }
-  const clinicMethods = Object.getOwnPropertyNames(Clinic.prototype).filter((n) => n !== 'constructor')
+  // The operations of core's list (the accessors settings, policy and auditKeyId are not operations).
+  const accessors = ['constructor', 'settings', 'policy', 'auditKeyId']
+  const clinicMethods = Object.getOwnPropertyNames(Clinic.prototype).filter((n) => !accessors.includes(n))
   assert.deepEqual(Object.keys(methods).sort(), clinicMethods.sort(), 'every Clinic method is exercised')
 
   let calls = 0
@@ -256,7 +262,7 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
     assert.ok(CODES.includes(err.code), String(err.code))
     calls++
   }
-  for (const options of [42, 'x', { settings: 42 }, { settings: { breakGlassMaxMinutes: NaN } },
+  for (const options of [42, 'x', { settings: 42 }, { settings: { breakGlassMax: NaN } },
     { settings: { mrnNamespaces: [{ facility: 'f', system: 's', digits: -1 }] } },
     { settings: { identifierSystems: [{ system: 's', checkDigit: 'md5' }] } }, { policy: 42 }, { policy: MB }, { policy: '' },
     { auditKey: 42 }, { auditKey: 'x'.repeat(40) }, { auditKey: new Uint8Array(3) }, { auditKey: new Uint8Array(4096) }]) {

@@ -27,13 +27,16 @@ test('a validation error lists a hundred fields, then says the rest were left ou
   assert.deepEqual([err.fields[100].field, err.fields[100].code], ['', 'too_many_errors'])
 })
 
+// Durations are milliseconds in JavaScript (they cross as whole minutes).
+const HOUR = 60 * 60_000
+
 test('a bad setting rejects open with a validation error naming it', async () => {
   const ns = settings.mrnNamespaces[0]
   const cases = [
     [{ mrnNamespaces: [{ ...ns, digits: 1000 }] }, ['settings.mrn_namespaces[0].digits out_of_range']],
     [{ mrnNamespaces: [{ ...ns, digits: 1 }] }, ['settings.mrn_namespaces[0].digits out_of_range']],
-    [{ breakGlassDefaultMinutes: 48 * 60, breakGlassMaxMinutes: 24 * 60 }, ['settings.break_glass_default out_of_range']],
-    [{ breakGlassMaxMinutes: 0 }, ['settings.break_glass_max out_of_range', 'settings.break_glass_default out_of_range']],
+    [{ breakGlassDefault: 48 * HOUR, breakGlassMax: 24 * HOUR }, ['settings.break_glass_default out_of_range']],
+    [{ breakGlassMax: 0 }, ['settings.break_glass_max out_of_range', 'settings.break_glass_default out_of_range']],
     [{ identifierSystems: [...settings.identifierSystems, ...settings.identifierSystems] }, ['settings.identifier_systems[1].system duplicate']],
     [{ phoneRegion: 'Narnia' }, ['settings.phone_region invalid_value']],
   ]

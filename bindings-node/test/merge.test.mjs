@@ -46,7 +46,7 @@ test('duplicates are scored, merged, then unmerged', async () => {
   assert.equal(restored.active, true)
   const [undone] = await c.mergeHistory(sys, amara.id)
   assert.equal(undone.unmergedBy, sys.id)
-  assert.match(undone.unmergedAt, /Z$/)
+  assert.ok(undone.unmergedAt instanceof Date)
   await rejects(c.unmergePatients(sys, merge.id), 'conflict')
   await rejects(c.findDuplicates(desk, amara.id, 5), 'forbidden')
 })

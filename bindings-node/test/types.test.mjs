@@ -10,7 +10,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(import.meta.url)
 
 test('index.d.ts has real types (no any) and types host code under tsc --strict', { timeout: 120_000 }, () => {
-  const dts = readFileSync(join(root, 'index.d.ts'), 'utf8')
+  // Doc comments (core's prose) may say "any"; the declarations may not.
+  const dts = readFileSync(join(root, 'index.d.ts'), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '')
   assert.ok(!/[:<|(]\s*any\b/.test(dts), 'index.d.ts uses the any type')
   const tsc = require.resolve('typescript/bin/tsc')
   const run = spawnSync(

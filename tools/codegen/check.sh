@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-GENERATED=(api.json bindings-python/python/carebase/_enums.py bindings-python/python/carebase/_operations.py)
+GENERATED=(api.json bindings-python/python/carebase/_enums.py bindings-python/python/carebase/_operations.py
+    bindings-node/generated.js bindings-node/index.mjs bindings-node/index.d.ts)
 
 cargo run --quiet --locked -p carebase-codegen
 if ! git diff --exit-code --stat -- "${GENERATED[@]}" \

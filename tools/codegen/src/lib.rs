@@ -4,6 +4,7 @@
 //! knows) and, later, the host code generated from it. It holds no clinic
 //! rule: it translates the document.
 
+mod node;
 mod python;
 mod source;
 
@@ -121,6 +122,9 @@ pub fn generated_files(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
             root.join("bindings-python/python/carebase").join(path),
             text,
         ));
+    }
+    for (path, text) in node::generate(&document, &defs)? {
+        files.push((root.join("bindings-node").join(path), text));
     }
     Ok(files)
 }
