@@ -930,7 +930,7 @@ class NewPractitioner:
     """An id the host already uses for this person (e.g. in actors and care
     teams); a fresh one when `None`."""
 
-    availability: Optional[Availability] = None
+    availability: Availability = _dc.field(default_factory=Availability)
     """Initial availability."""
 
 

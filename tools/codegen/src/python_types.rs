@@ -116,7 +116,9 @@ fn default_expr(defs: &Map<String, Value>, schema: &Value, value: &Value) -> Str
         (Value::Array(items), _) if items.is_empty() => {
             "_dc.field(default_factory=list)".to_owned()
         }
-        (Value::Object(map), Some(name)) if map.is_empty() => {
+        // A record's default is its own (core's `Default`, all fields at
+        // their defaults): the record built without arguments.
+        (Value::Object(_), Some(name)) if !is_code_enum(defs, name) => {
             format!("_dc.field(default_factory={name})")
         }
         (Value::Object(map), None) if map.is_empty() => {
