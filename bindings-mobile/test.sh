@@ -49,7 +49,9 @@ kotlinc="$kotlin_home/bin/kotlinc"
 chmod +x "$kotlin_home"/bin/* 2>/dev/null || true
 stdlib="$kotlin_home/lib/kotlin-stdlib.jar"
 coroutines="$kotlin_home/lib/kotlinx-coroutines-core-jvm.jar"
-for f in "$kotlinc" "$stdlib" "$coroutines" "$jna_jar"; do
+# The agreement runner (tests/kotlin/AgreementTest.kt) builds records by reflection.
+reflect="$kotlin_home/lib/kotlin-reflect.jar"
+for f in "$kotlinc" "$stdlib" "$coroutines" "$reflect" "$jna_jar"; do
     [ -e "$f" ] || { echo "missing $f"; exit 1; }
 done
 echo "kotlinc $KOTLIN_VERSION, $(java -version 2>&1 | head -1), jna $jna_jar"
@@ -66,9 +68,9 @@ if $jar_mode; then
     mkdir -p "$work/classes"
     tests_jar="$work/classes/tests-on-jar.jar"
     rm -f "$tests_jar"
-    "$kotlinc" -nowarn -jvm-target 17 -cp "$jar:$deps" -d "$tests_jar" "$here"/tests/kotlin/*.kt
+    "$kotlinc" -nowarn -jvm-target 17 -cp "$jar:$deps:$reflect" -d "$tests_jar" "$here"/tests/kotlin/*.kt
     step "run (no jna.library.path)"
-    exec java -cp "$tests_jar:$jar:$deps" CarebaseTestKt "$@"
+    exec java -cp "$tests_jar:$jar:$deps:$reflect" CarebaseTestKt "$@"
 fi
 
 step "build cdylib (with PostgreSQL, as the JVM JAR) + uniffi-bindgen (debug)"
@@ -96,9 +98,9 @@ if [ ! -f "$gen_jar" ]; then
 fi
 tests_jar="$work/classes/tests.jar"
 rm -f "$tests_jar"
-"$kotlinc" -nowarn -jvm-target 17 -cp "$cp_compile:$gen_jar" -d "$tests_jar" "$here"/tests/kotlin/*.kt
+"$kotlinc" -nowarn -jvm-target 17 -cp "$cp_compile:$reflect:$gen_jar" -d "$tests_jar" "$here"/tests/kotlin/*.kt
 
 step "run"
 java -Djna.library.path="$out" \
-    -cp "$tests_jar:$gen_jar:$stdlib:$coroutines:$jna_jar" \
+    -cp "$tests_jar:$gen_jar:$stdlib:$coroutines:$reflect:$jna_jar" \
     CarebaseTestKt "$@"

@@ -22,6 +22,7 @@ PINS=(
     "pytest==9.2.0"
     "mypy==2.4.1"
     "pandas==3.1.1"
+    "pandas-stubs==3.1.0.261029"
 )
 
 step() { printf '\n== %s ==\n' "$*"; }

@@ -16,7 +16,7 @@ use std::sync::{Arc, OnceLock};
 
 use carebase::audit::AuditKey;
 use carebase::policy::Policy;
-use carebase::{ActorId, Clinic, Settings};
+use carebase::{Clinic, Settings};
 use chrono::{DateTime, Duration, Utc};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -247,49 +247,6 @@ fn functions() -> Vec<&'static str> {
     carebase::api::FUNCTIONS.iter().map(|f| f.name).collect()
 }
 
-fn policy_result(py: Python<'_>, policy: carebase::Result<Policy>) -> PyResult<String> {
-    policy
-        .map_err(Failure::Core)
-        .and_then(|p| encode(&p))
-        .map_err(|f| into_py_err(py, f))
-}
-
-/// Parses and checks a TOML policy document; returns it as JSON.
-#[pyfunction]
-fn policy_from_toml(py: Python<'_>, text: &str) -> PyResult<String> {
-    policy_result(py, Policy::from_toml(text))
-}
-
-/// Parses and checks a JSON policy document; returns it as JSON.
-#[pyfunction]
-fn policy_from_json(py: Python<'_>, text: &str) -> PyResult<String> {
-    policy_result(py, Policy::from_json(text))
-}
-
-/// The default policy as JSON.
-#[pyfunction]
-fn default_policy(py: Python<'_>) -> PyResult<String> {
-    policy_result(py, Ok(Policy::default_policy()))
-}
-
-/// A fresh time-ordered (v7) id, as text.
-#[pyfunction]
-fn new_id() -> String {
-    ActorId::new().to_string()
-}
-
-/// The JSON Schema of an event type's payload, if it exists.
-#[pyfunction]
-fn event_schema(kind: &str, version: u32) -> Option<&'static str> {
-    carebase::events::schema(kind, version)
-}
-
-/// Every event type with its schema version.
-#[pyfunction]
-fn event_types() -> Vec<(&'static str, u32)> {
-    carebase::events::EVENT_TYPES.to_vec()
-}
-
 /// The native module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -299,12 +256,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(operations, m)?)?;
     m.add_function(wrap_pyfunction!(functions, m)?)?;
     m.add_function(wrap_pyfunction!(call_function, m)?)?;
-    m.add_function(wrap_pyfunction!(policy_from_toml, m)?)?;
-    m.add_function(wrap_pyfunction!(policy_from_json, m)?)?;
-    m.add_function(wrap_pyfunction!(default_policy, m)?)?;
-    m.add_function(wrap_pyfunction!(new_id, m)?)?;
-    m.add_function(wrap_pyfunction!(event_schema, m)?)?;
-    m.add_function(wrap_pyfunction!(event_types, m)?)?;
     m.add("DEFAULT_POLICY_TOML", carebase::policy::DEFAULT_POLICY_TOML)?;
     Ok(())
 }

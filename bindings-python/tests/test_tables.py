@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -49,3 +49,30 @@ def test_to_pandas_without_pandas_says_what_to_install(
         clinic.search_patients(desk).to_pandas()
     with pytest.raises(ImportError, match="pip install pandas"):
         clinic.audit_log(system).to_pandas()
+
+
+def test_to_pandas_flattens_nested_records_into_named_columns_with_datetime64_dates(
+    clinic: cb.Clinic, desk: cb.Actor
+) -> None:
+    pd = pytest.importorskip("pandas")
+    clinic.register_patient(desk, details("Flat", "Col"))
+    df = clinic.search_patients(desk, cb.PatientQuery(name="flat")).to_pandas()
+    assert isinstance(df, pd.DataFrame)
+    assert df.loc[0, "names.0.family"] == "Flat"
+    assert df.loc[0, "names.0.given"] == ["Col"]
+    assert str(df["birth_date"].dtype).startswith("datetime64")
+    assert str(df["created_at"].dtype).startswith("datetime64")
+    assert df.loc[0, "gender"] == "female"
+    assert not any(isinstance(v, dict) for column in df.columns for v in df[column])
+
+
+def test_record_types_carry_cores_docs_and_defaults() -> None:
+    assert cb.Availability().slot_minutes == 15
+    assert cb.HumanName().usage is None
+    assert cb.Settings().break_glass_default == timedelta(hours=1)
+    assert cb.Patient.__doc__ == "A stored patient: details plus identity, version and status."
+
+
+def test_to_pandas_is_typed_as_a_pandas_data_frame() -> None:
+    for method in (cb.Records.to_pandas, cb.Page.to_pandas):
+        assert method.__annotations__["return"] == "pandas.DataFrame"

@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-GENERATED=(api.json bindings-python/python/carebase/_enums.py bindings-python/python/carebase/_operations.py
+PY=bindings-python/python/carebase
+GENERATED=(api.json $PY/_enums.py $PY/_operations.py $PY/_types.py $PY/_errors.py $PY/_functions.py $PY/__init__.py
     bindings-node/generated.js bindings-node/index.mjs bindings-node/index.d.ts)
 
 cargo run --quiet --locked -p carebase-codegen

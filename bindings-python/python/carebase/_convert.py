@@ -23,6 +23,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Callable, Dict, List, Tuple, Type, TypeVar, Union
 from uuid import UUID
 
+from . import _native
+
 T = TypeVar("T")
 
 _NONE: type = type(None)
@@ -264,6 +266,8 @@ def decode(hint: Any, raw: Any) -> Any:
         return [decode(item, r) for r in raw]
     if origin in (dict, Dict):
         return raw
+    if origin is tuple:
+        return tuple(decode(h, r) for h, r in zip(typing.get_args(hint), raw))
     if isinstance(origin, type) and issubclass(origin, list):
         (item,) = typing.get_args(hint)
         return origin(decode(item, r) for r in raw)
@@ -298,13 +302,6 @@ def decode_json(hint: Type[T], text: str) -> T:
     return typing.cast(T, decode(hint, json.loads(text)))
 
 
-def require(value: Any, hint: Any, path: str) -> Any:
-    """``value`` checked against ``hint`` (``TypeError`` otherwise)."""
-    if not _accepts(value, hint):
-        raise _mismatch(path, hint, value)
-    return value
-
-
 def to_json(args: Dict[str, Any]) -> str:
     """The JSON text of encoded arguments (ids, dates already strings). A
     document nested past Python's recursion limit is written without
@@ -318,26 +315,37 @@ def to_json(args: Dict[str, Any]) -> str:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _payload(fn: Any, arguments: Any) -> str:
+    """The JSON arguments of a call: each encoded by its annotation, ``None``
+    left out, keyword names back to wire names."""
+    hints = _hints(fn)
+    payload: Dict[str, Any] = {}
+    for arg, value in arguments:
+        encoded = encode(value, hints[arg], arg)
+        if encoded is not None:
+            payload[wire_name(arg)] = encoded
+    return to_json(payload)
+
+
 def bridge(fn: F) -> F:
-    """Makes ``fn`` (a ``Clinic`` method whose body is ``...``) call the
-    native method of the same name: encode the arguments by their
-    annotations, call core with the GIL released, decode the result by the
-    return annotation. Nothing else happens in a binding method."""
+    """Makes ``fn`` (a generated ``Clinic`` method or host function whose
+    body only raises) call core's entry point of the same name: encode the
+    arguments by their annotations, call core with the GIL released, decode
+    the result by the return annotation. Nothing else happens in a binding."""
     signature = inspect.signature(fn)
     name = fn.__name__
+    method = next(iter(signature.parameters), None) == "self"
 
     @functools.wraps(fn)
-    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-        hints = _hints(fn)
-        bound = signature.bind(self, *args, **kwargs)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
-        payload: Dict[str, Any] = {}
-        for arg, value in list(bound.arguments.items())[1:]:
-            encoded = encode(value, hints[arg], arg)
-            if encoded is not None:
-                payload[wire_name(arg)] = encoded
-        raw = self._native.call(name, to_json(payload))
-        return decode(hints["return"], json.loads(raw))
+        arguments = list(bound.arguments.items())
+        if method:
+            raw = arguments[0][1]._native.call(name, _payload(fn, arguments[1:]))
+        else:
+            raw = _native.call_function(name, _payload(fn, arguments))
+        return decode(_hints(fn)["return"], json.loads(raw))
 
     return typing.cast(F, call)
 

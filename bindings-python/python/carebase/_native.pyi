@@ -2,7 +2,7 @@
 its arguments as one JSON object and returns its result as JSON; use the
 typed ``carebase`` API instead."""
 
-from typing import List, Optional, Tuple, final
+from typing import List, Optional, final
 
 __all__ = [
     "Clinic",
@@ -11,12 +11,6 @@ __all__ = [
     "operations",
     "functions",
     "call_function",
-    "policy_from_toml",
-    "policy_from_json",
-    "default_policy",
-    "new_id",
-    "event_schema",
-    "event_types",
     "DEFAULT_POLICY_TOML",
 ]
 
@@ -42,9 +36,3 @@ def open(
 def operations() -> List[str]: ...
 def functions() -> List[str]: ...
 def call_function(function: str, args: str) -> str: ...
-def policy_from_toml(text: str) -> str: ...
-def policy_from_json(text: str) -> str: ...
-def default_policy() -> str: ...
-def new_id() -> str: ...
-def event_schema(kind: str, version: int) -> Optional[str]: ...
-def event_types() -> List[Tuple[str, int]]: ...

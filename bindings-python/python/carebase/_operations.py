@@ -10,7 +10,8 @@ from typing import Any, Dict, List, Optional
 from uuid import UUID
 
 from ._convert import bridge
-from ._schedule import *  # noqa: F403
+from ._enums import *  # noqa: F403
+from ._methods import IdLike, Records
 from ._types import *  # noqa: F403
 
 __all__ = ["ClinicOperations"]

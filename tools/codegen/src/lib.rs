@@ -6,6 +6,7 @@
 
 mod node;
 mod python;
+mod python_types;
 mod source;
 
 use std::fs;
@@ -117,11 +118,15 @@ pub fn generated_files(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
         .cloned()
         .unwrap_or_default();
     let mut files = vec![(root.join("api.json"), api)];
+    let package = root.join("bindings-python/python/carebase");
     for (path, text) in python::generate(&document, &defs)? {
-        files.push((
-            root.join("bindings-python/python/carebase").join(path),
-            text,
-        ));
+        files.push((package.join(path), text));
+    }
+    let methods = package.join("_methods.py");
+    let methods =
+        fs::read_to_string(&methods).map_err(|e| format!("{}: {e}", methods.display()))?;
+    for (path, text) in python_types::generate(&document, &defs, &methods)? {
+        files.push((package.join(path), text));
     }
     for (path, text) in node::generate(&document, &defs)? {
         files.push((root.join("bindings-node").join(path), text));

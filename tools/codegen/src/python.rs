@@ -27,13 +27,13 @@ fn is_id(defs: &Map<String, Value>, name: &str) -> bool {
 /// Where a type appears: what a host hands in (ids may be text) or what
 /// core gives back (lists convert to tables).
 #[derive(Clone, Copy, PartialEq)]
-enum Side {
+pub(crate) enum Side {
     Argument,
     Result,
 }
 
 /// The Python annotation of a Rust type of the list.
-fn python_type(defs: &Map<String, Value>, ty: &str, side: Side) -> String {
+pub(crate) fn python_type(defs: &Map<String, Value>, ty: &str, side: Side) -> String {
     match split(ty) {
         ("Option", Some(inner)) => format!("Optional[{}]", python_type(defs, inner, side)),
         ("Vec", Some(inner)) if side == Side::Result => {
@@ -53,6 +53,14 @@ fn python_type(defs: &Map<String, Value>, ty: &str, side: Side) -> String {
         ("Minutes", None) => "timedelta".to_owned(),
         ("Value", None) => "Dict[str, Any]".to_owned(),
         ("()", None) => "None".to_owned(),
+        (tuple, None) if tuple.starts_with('(') => {
+            let items: Vec<String> = tuple
+                .trim_matches(['(', ')'])
+                .split(',')
+                .map(|item| python_type(defs, item, side))
+                .collect();
+            format!("Tuple[{}]", items.join(", "))
+        }
         (name, None) if is_id(defs, name) => match side {
             Side::Argument => "IdLike".to_owned(),
             Side::Result => "UUID".to_owned(),
@@ -112,22 +120,22 @@ fn schema_type(defs: &Map<String, Value>, schema: &Value) -> String {
 }
 
 /// A parameter: its Python name, annotation and default (`None`: required).
-struct Parameter {
-    name: String,
-    annotation: String,
-    default: Option<String>,
+pub(crate) struct Parameter {
+    pub(crate) name: String,
+    pub(crate) annotation: String,
+    pub(crate) default: Option<String>,
 }
 
 /// Python spells a parameter named like a keyword with a trailing `_`
 /// (`from_`); the JSON name drops it again (`_convert.wire_name`).
-fn python_name(name: &str) -> String {
+pub(crate) fn python_name(name: &str) -> String {
     match name {
         "from" | "import" | "in" | "is" | "class" | "global" | "lambda" => format!("{name}_"),
         _ => name.to_owned(),
     }
 }
 
-fn parameters(defs: &Map<String, Value>, op: &Value) -> Result<Vec<Parameter>, String> {
+pub(crate) fn parameters(defs: &Map<String, Value>, op: &Value) -> Result<Vec<Parameter>, String> {
     let mut out = Vec::new();
     for arg in op["args"].as_array().into_iter().flatten() {
         let name = arg["name"].as_str().unwrap_or_default();
@@ -193,7 +201,7 @@ fn parameters(defs: &Map<String, Value>, op: &Value) -> Result<Vec<Parameter>, S
 }
 
 /// Core's doc comment as a docstring: intra-doc links become plain code.
-fn docstring(doc: &str) -> String {
+pub(crate) fn docstring(doc: &str) -> String {
     let mut text = String::new();
     let mut rest = doc;
     while let Some(start) = rest.find("[`") {
@@ -240,7 +248,8 @@ fn operations(document: &Value, defs: &Map<String, Value>) -> Result<String, Str
          from typing import Any, Dict, List, Optional\n\
          from uuid import UUID\n\n\
          from ._convert import bridge\n\
-         from ._schedule import *  # noqa: F403\n\
+         from ._enums import *  # noqa: F403\n\
+         from ._methods import IdLike, Records\n\
          from ._types import *  # noqa: F403\n\n\
          __all__ = [\"ClinicOperations\"]\n\n\
          _USED = (date, datetime, timedelta, Any, Dict, List, Optional, UUID)\n\n\n\
