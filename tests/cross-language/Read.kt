@@ -20,7 +20,7 @@ const val MRN = "urn:carebase:mrn:north"
 fun settings() = defaultSettings().copy(
     identifierSystems = listOf(IdentifierSystem(system = MRN, checkDigit = CheckDigit.LUHN)),
     mrnNamespaces = listOf(
-        MrnNamespace(facility = "north", system = MRN, prefix = "", digits = 7u, checkDigit = CheckDigit.LUHN),
+        MrnNamespace(facility = "north", system = MRN, prefix = "", digits = 7, checkDigit = CheckDigit.LUHN),
     ),
 )
 
@@ -89,7 +89,7 @@ suspend fun run(db: File, expectedFile: File): List<String> {
             identifierValue = q["identifier_value"] as String?,
             phone = q["phone"] as String?,
             email = q["email"] as String?,
-            limit = 3u,
+            limit = 3,
         )
         val ids = mutableListOf<String>()
         var cursor: String? = null
@@ -102,9 +102,9 @@ suspend fun run(db: File, expectedFile: File): List<String> {
     }
 
     var events = 0L
-    var after = 0UL
+    var after = 0L
     while (true) {
-        val batch = clinic.eventsAfter(system, after, 1000u)
+        val batch = clinic.eventsAfter(system, after, 1000)
         if (batch.isEmpty()) break
         events += batch.size
         after = batch.last().seq
@@ -114,10 +114,10 @@ suspend fun run(db: File, expectedFile: File): List<String> {
     val audit = expected["audit"] as Map<String, Any?>
     val cp = audit["checkpoint"] as Map<String, Any?>
     val kept = AuditCheckpoint(
-        seq = (cp["seq"] as Long).toULong(),
+        seq = cp["seq"] as Long,
         at = Instant.parse(cp["at"] as String),
-        chains = (cp["chains"] as Long).toULong(),
-        entries = (cp["entries"] as Long).toULong(),
+        chains = cp["chains"] as Long,
+        entries = cp["entries"] as Long,
         root = cp["root"] as String,
         prevSignature = cp["prev_signature"] as String,
         keyId = cp["key_id"] as String,

@@ -26,7 +26,7 @@ suspend fun anAdminSeesOnlyNamesAndIdentifiersOfDuplicates() {
     val c = clinic()
     val a = c.register(details("Twin", "Tess", "1975-06-15"))
     val b = c.register(details("Twin", "Tess", "1975-06-15"))
-    val found = c.findDuplicates(admin, a.id, 10u).single()
+    val found = c.findDuplicates(admin, a.id, 10).single()
     eq(b.id, found.patient.id, "candidate")
     eq(null, found.patient.details.birthDate, "birth date hidden")
     eq(0, found.patient.details.telecom.size, "telecom hidden")
@@ -93,8 +93,8 @@ suspend fun cancellationEventsCarryACodeAndNeverTheNote() {
     val s = schedule(patients = 1)
     val a = s.book(s.patients[0], "09:00")
     s.c.cancelAppointment(desk, a.id, a.version, CancelAppointment(reason = CancellationReason.OTH_WEATH, note = "snowed in at home"))
-    val event = s.c.eventsAfter(system, 0UL, 100u).single { it.draft.kind == "appointment.cancelled" }.draft
-    eq(2u, event.schemaVersion, "schema version")
+    val event = s.c.eventsAfter(system, 0L, 100).single { it.draft.kind == "appointment.cancelled" }.draft
+    eq(2, event.schemaVersion, "schema version")
     check(event.payload.contains("\"oth-weath\"") && !event.payload.contains("snowed")) { "payload: ${event.payload}" }
 }
 

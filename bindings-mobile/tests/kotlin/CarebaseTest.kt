@@ -22,7 +22,7 @@ const val MRN = "urn:carebase:mrn:north"
 fun settings() = defaultSettings().copy(
     identifierSystems = listOf(IdentifierSystem(system = MRN, checkDigit = CheckDigit.LUHN)),
     mrnNamespaces = listOf(
-        MrnNamespace(facility = "north", system = MRN, prefix = "", digits = 7u, checkDigit = CheckDigit.LUHN),
+        MrnNamespace(facility = "north", system = MRN, prefix = "", digits = 7, checkDigit = CheckDigit.LUHN),
     ),
 )
 
@@ -78,7 +78,7 @@ fun CarebaseException.Validation.paths() = fields.map { it.field }
 suspend fun registerGetUpdateAndStaleConflict() {
     val c = clinic()
     val p = c.register(details("Núñez", "José", "1984-07-01"), mrn = true)
-    eq(1UL, p.version, "version")
+    eq(1L, p.version, "version")
     check(p.active) { "new patient is active" }
     eq(MRN, p.details.identifiers.single().system, "mrn system")
     eq(8, p.details.identifiers.single().value.length, "7 digits + check digit")
@@ -89,26 +89,26 @@ suspend fun registerGetUpdateAndStaleConflict() {
     eq(LocalDate.of(1984, 7, 1), read.details.birthDate, "birth date")
     eq("Núñez", read.details.names.single().family, "family")
 
-    val updated = c.updatePatient(desk, p.id, 1UL, read.details.copy(language = "es-MX"))
-    eq(2UL, updated.version, "version after update")
+    val updated = c.updatePatient(desk, p.id, 1L, read.details.copy(language = "es-MX"))
+    eq(2L, updated.version, "version after update")
     eq("es-MX", updated.details.language, "language")
 
     val stale = throws<CarebaseException.Conflict> {
-        c.updatePatient(desk, p.id, 1UL, read.details.copy(language = "fr"))
+        c.updatePatient(desk, p.id, 1L, read.details.copy(language = "fr"))
     }
     val detail = stale.detail
     check(detail is ConflictDetail.StaleVersion) { "stale version detail, got $detail" }
     detail as ConflictDetail.StaleVersion
-    eq(1UL, detail.expected, "expected")
-    eq(2UL, detail.actual, "actual")
+    eq(1L, detail.expected, "expected")
+    eq(2L, detail.actual, "actual")
 
-    val off = c.deactivatePatient(desk, p.id, 2UL)
+    val off = c.deactivatePatient(desk, p.id, 2L)
     check(!off.active) { "deactivated" }
-    val again = throws<CarebaseException.Conflict> { c.deactivatePatient(desk, p.id, 3UL) }
+    val again = throws<CarebaseException.Conflict> { c.deactivatePatient(desk, p.id, 3L) }
     check(again.detail is ConflictDetail.InvalidState) { "already inactive: ${again.detail}" }
-    val on = c.reactivatePatient(desk, p.id, 3UL)
+    val on = c.reactivatePatient(desk, p.id, 3L)
     check(on.active) { "reactivated" }
-    eq(4UL, on.version, "version after reactivate")
+    eq(4L, on.version, "version after reactivate")
 
     throws<CarebaseException.NotFound> { c.getPatient(desk, newId()) }
 }
@@ -169,7 +169,7 @@ suspend fun searchPagesAndFoldsAccents() {
     var cursor: String? = null
     var pages = 0
     do {
-        val page = c.searchPatients(desk, PatientQuery(name = "pager", limit = 2u, cursor = cursor))
+        val page = c.searchPatients(desk, PatientQuery(name = "pager", limit = 2, cursor = cursor))
         check(page.items.size <= 2) { "page size" }
         seen += page.items.map { it.id }
         cursor = page.nextCursor
@@ -180,7 +180,7 @@ suspend fun searchPagesAndFoldsAccents() {
     eq(seen.sorted(), seen, "keyset order")
 
     val both = throws<CarebaseException.Validation> {
-        c.searchPatients(desk, PatientQuery(limit = 0u, cursor = "forged"))
+        c.searchPatients(desk, PatientQuery(limit = 0, cursor = "forged"))
     }
     check(both.paths().containsAll(listOf("limit", "cursor"))) { "both reported: ${both.paths()}" }
 }
@@ -263,11 +263,11 @@ suspend fun breakTheGlassIsFlaggedAndReviewed() {
     check(reads.all { it.draft.breakGlass == grant.id }) { "every read flagged" }
     check(c.whoAccessed(system, p.id).any { it.breakGlass }) { "who-accessed shows emergency access" }
 
-    eq(listOf(grant.id), c.grantsAwaitingReview(admin, 10u).map { it.id }, "awaiting review")
+    eq(listOf(grant.id), c.grantsAwaitingReview(admin, 10).map { it.id }, "awaiting review")
     val reviewed = c.reviewEmergencyAccess(admin, grant.id, "appropriate")
     eq(admin.id, reviewed.reviewedBy, "reviewed by")
     eq("appropriate", reviewed.reviewNote, "note")
-    eq(0, c.grantsAwaitingReview(admin, 10u).size, "nothing left to review")
+    eq(0, c.grantsAwaitingReview(admin, 10).size, "nothing left to review")
     throws<CarebaseException.Conflict> { c.reviewEmergencyAccess(admin, grant.id) }
 }
 
@@ -277,13 +277,13 @@ suspend fun duplicatesMergeAndUnmerge() {
     val again = c.register(details("Okafor", "Amarah", "1990-03-04", "(555) 0199"))
     c.register(details("Núñez", "José", "1984-07-01", "+1 555 0101"))
 
-    val dups = c.findDuplicates(system, amara.id, 5u)
+    val dups = c.findDuplicates(system, amara.id, 5)
     val top = dups.first()
     eq(again.id, top.patient.id, "best duplicate")
     check(top.score.total > 0.5 && top.score.total <= 1.0) { "score ${top.score.total}" }
     eq(1.0, top.score.birthDate.similarity, "birth date similarity")
     // An admin does not see birth dates, so neither their score nor the date.
-    val seenByAdmin = c.findDuplicates(admin, amara.id, 5u).first()
+    val seenByAdmin = c.findDuplicates(admin, amara.id, 5).first()
     eq(again.id, seenByAdmin.patient.id, "admin finds it by name")
     eq(null, seenByAdmin.score.birthDate.similarity, "admin: birth date score hidden")
     eq(null, seenByAdmin.patient.details.birthDate, "admin: birth date hidden")
@@ -306,7 +306,7 @@ suspend fun duplicatesMergeAndUnmerge() {
     check(back.version > merged.version) { "new version" }
     eq(admin.id, c.mergeHistory(admin, again.id).single().unmergedBy, "unmerged by")
     throws<CarebaseException.Conflict> { c.unmergePatients(admin, merge.id) }
-    throws<CarebaseException.Forbidden> { c.findDuplicates(desk, amara.id, 5u) }
+    throws<CarebaseException.Forbidden> { c.findDuplicates(desk, amara.id, 5) }
 }
 
 suspend fun mrnsAreGeneratedUniquely() {
@@ -358,13 +358,13 @@ suspend fun auditVerifiesAndShowsWhoAccessed() {
     val v = c.verifyAudit(admin)
     check(v.ok) { "chains intact: ${v.problem}" }
     eq(null, v.problem, "no problem")
-    check(v.entriesChecked >= 6UL && v.chainsChecked >= 2UL) { "walked ${v.chainsChecked}/${v.entriesChecked}" }
+    check(v.entriesChecked >= 6L && v.chainsChecked >= 2L) { "walked ${v.chainsChecked}/${v.entriesChecked}" }
 
-    val entries = c.auditLog(admin, AuditQuery(patient = p.id, limit = 2u))
+    val entries = c.auditLog(admin, AuditQuery(patient = p.id, limit = 2))
     eq(2, entries.size, "limit")
-    eq(1UL, entries[0].chainSeq, "chain starts at 1")
+    eq(1L, entries[0].chainSeq, "chain starts at 1")
     eq(entries[0].hash, entries[1].prevHash, "hash chain")
-    val next = c.auditLog(admin, AuditQuery(patient = p.id, after = entries[1].draft.id, limit = 1u))
+    val next = c.auditLog(admin, AuditQuery(patient = p.id, after = entries[1].draft.id, limit = 1))
     check(next.single().chainSeq > entries[1].chainSeq) { "paging with after" }
     throws<CarebaseException.Forbidden> { c.verifyAudit(desk) }
 }
@@ -382,12 +382,12 @@ suspend fun auditKeySealsAndCheckpointsAnchorVerification() {
     check(first.hash.startsWith("v2:${c.auditKeyId()}:")) { "sealed with the key: ${first.hash}" }
 
     val cp = c.auditCheckpoint(admin)
-    eq(1UL, cp.seq, "first checkpoint")
+    eq(1L, cp.seq, "first checkpoint")
     eq(c.auditKeyId(), cp.keyId, "signed with the clinic's key")
     val v = c.verifyAudit(admin, cp)
     check(v.ok && v.keyed) { "keyed trail verifies against the kept checkpoint: $v" }
-    eq(1UL, v.trusted, "anchored to the kept checkpoint")
-    eq(1UL, v.anchor, "checked against the newest stored checkpoint")
+    eq(1L, v.trusted, "anchored to the kept checkpoint")
+    eq(1L, v.anchor, "checked against the newest stored checkpoint")
     check(!v.toString().contains(key.joinToString("") { "%02x".format(it) })) { "key never shown" }
 
     throws<CarebaseException.Forbidden> { c.auditCheckpoint(desk) }
@@ -404,23 +404,23 @@ suspend fun auditKeySealsAndCheckpointsAnchorVerification() {
 suspend fun outboxPollAndAck() {
     val c = clinic()
     val p = c.register(details("Okafor", "Amara", "1990-03-04"))
-    c.updatePatient(desk, p.id, 1UL, p.details.copy(language = "en"))
-    val first = c.pollEvents(system, "relay", 100u)
+    c.updatePatient(desk, p.id, 1L, p.details.copy(language = "en"))
+    val first = c.pollEvents(system, "relay", 100)
     eq(listOf("patient.registered", "patient.updated"), first.map { it.draft.kind }, "kinds")
     check(first.zipWithNext().all { (a, b) -> b.seq > a.seq }) { "increasing seq" }
     eq("patient.registered:${p.id}:1", first[0].draft.idempotencyKey, "idempotency key")
     check(first[0].draft.payload.contains("\"patient_id\":\"${p.id}\"")) { "payload json: ${first[0].draft.payload}" }
     check(!first.any { it.draft.payload.contains("Okafor") }) { "no demographics in events" }
     check(event_schemaFor(first[0]) != null) { "schema published" }
-    eq(first.map { it.seq }, c.pollEvents(system, "relay", 100u).map { it.seq }, "redelivered until acked")
+    eq(first.map { it.seq }, c.pollEvents(system, "relay", 100).map { it.seq }, "redelivered until acked")
 
     eq(first.last().seq, c.ackEvents(system, "relay", first.last().seq), "ack position")
-    eq(0, c.pollEvents(system, "relay", 100u).size, "nothing after ack")
-    c.deactivatePatient(desk, p.id, 2UL)
-    eq(listOf("patient.deactivated"), c.pollEvents(system, "relay", 100u).map { it.draft.kind }, "new event")
-    eq(3, c.eventsAfter(system, 0UL, 100u).size, "events after 0")
-    eq(first.size.toLong(), c.pollEvents(system, "other-consumer", 2u).size.toLong(), "own position per consumer")
-    throws<CarebaseException.Forbidden> { c.pollEvents(desk, "relay", 10u) }
+    eq(0, c.pollEvents(system, "relay", 100).size, "nothing after ack")
+    c.deactivatePatient(desk, p.id, 2L)
+    eq(listOf("patient.deactivated"), c.pollEvents(system, "relay", 100).map { it.draft.kind }, "new event")
+    eq(3, c.eventsAfter(system, 0L, 100).size, "events after 0")
+    eq(first.size.toLong(), c.pollEvents(system, "other-consumer", 2).size.toLong(), "own position per consumer")
+    throws<CarebaseException.Forbidden> { c.pollEvents(desk, "relay", 10) }
 }
 
 fun event_schemaFor(e: OutboxEvent): String? = eventSchema(e.draft.kind, e.draft.schemaVersion)
@@ -468,7 +468,7 @@ suspend fun sqliteStoresPersist() {
     eq(p.details.identifiers, reopened.getPatient(desk, p.id).details.identifiers, "persisted")
     check(reopened.verifyAudit(admin).ok) { "audit intact after reopen" }
     val mem = clinic("sqlite::memory:")
-    eq(1UL, mem.register(details("A", "B", null)).version, "sqlite in memory")
+    eq(1L, mem.register(details("A", "B", null)).version, "sqlite in memory")
     val e = throws<CarebaseException.UnsupportedStore> { Clinic.open("ftp://example.invalid/db") }
     eq("ftp", e.scheme, "scheme")
 }
@@ -493,7 +493,7 @@ suspend fun badInputIsATypedErrorNeverACrash() {
     }
     eq(listOf("birth_date", "deceased_at"), dates.paths(), "bad dates")
     val unknown = throws<CarebaseException.NotFound> {
-        c.updatePatient(desk, UUID.randomUUID(), 1UL, p.details)
+        c.updatePatient(desk, UUID.randomUUID(), 1L, p.details)
     }
     eq("patient", unknown.entity, "an unknown id is not found")
 
@@ -516,9 +516,9 @@ suspend fun badInputIsATypedErrorNeverACrash() {
     throws<CarebaseException.Validation> { c.requestEmergencyAccess(doctor(), p.id, mb) }
     throws<CarebaseException.Validation> { c.requestEmergencyAccess(doctor(), p.id, "x", Duration.ofDays(365L * 1000)) }
     throws<CarebaseException.Validation> { c.requestEmergencyAccess(doctor(), p.id, "x", Duration.ZERO) }
-    throws<CarebaseException.Validation> { c.findDuplicates(admin, p.id, 0u) }
-    throws<CarebaseException.Validation> { c.pollEvents(system, "", 10u) }
-    throws<CarebaseException.Validation> { c.pollEvents(system, mb, 10u) }
+    throws<CarebaseException.Validation> { c.findDuplicates(admin, p.id, 0) }
+    throws<CarebaseException.Validation> { c.pollEvents(system, "", 10) }
+    throws<CarebaseException.Validation> { c.pollEvents(system, mb, 10) }
     throws<CarebaseException.Validation> { c.generateMrn(desk, mb) }
     throws<CarebaseException.Validation> {
         Clinic.open("memory:", settings().copy(breakGlassDefault = Duration.ofDays(365L * 1000)))

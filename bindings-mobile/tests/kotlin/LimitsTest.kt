@@ -19,8 +19,8 @@ suspend fun fiftyThousandGivenNamesAreOneTooManyError() {
 suspend fun aHundredThousandReminderOffsetsAreOneTooManyError() {
     val c = clinic()
     val visit = NewVisitType(
-        code = "consult", name = "Consultation", durationMinutes = 30u, horizonDays = 90u,
-        reminderOffsetsMinutes = List(100_000) { it.toUInt() },
+        code = "consult", name = "Consultation", durationMinutes = 30, horizonDays = 90,
+        reminderOffsetsMinutes = List(100_000) { it.toInt() },
     )
     val e = throws<CarebaseException.Validation> { c.addVisitType(system, visit) }
     eq(listOf("reminder_offsets_minutes too_many"), e.failures(), "one error")
@@ -37,8 +37,8 @@ suspend fun aValidationErrorListsAHundredFieldsThenSaysTheRestWereLeftOut() {
 suspend fun aBadSettingFailsOpenNamingIt() {
     val ns = settings().mrnNamespaces[0]
     val cases = listOf(
-        settings().copy(mrnNamespaces = listOf(ns.copy(digits = 1000u))) to "settings.mrn_namespaces[0].digits out_of_range",
-        settings().copy(mrnNamespaces = listOf(ns.copy(digits = 1u))) to "settings.mrn_namespaces[0].digits out_of_range",
+        settings().copy(mrnNamespaces = listOf(ns.copy(digits = 1000))) to "settings.mrn_namespaces[0].digits out_of_range",
+        settings().copy(mrnNamespaces = listOf(ns.copy(digits = 1))) to "settings.mrn_namespaces[0].digits out_of_range",
         settings().copy(breakGlassDefault = java.time.Duration.ofHours(48)) to "settings.break_glass_default out_of_range",
         settings().copy(identifierSystems = settings().identifierSystems + settings().identifierSystems) to
             "settings.identifier_systems[1].system duplicate",
@@ -59,12 +59,25 @@ suspend fun withAPhoneRegionBothSpellingsOfANumberFindEachOther() {
         eq(2, c.searchPatients(desk, PatientQuery(phone = typed)).items.size, typed)
     }
     // The system sees phones (an admin matches on names and identifiers only).
-    val found = c.findDuplicates(system, first.id, 10u)
+    val found = c.findDuplicates(system, first.id, 10)
     eq(1, found.size, "one duplicate")
     eq(1.0, found[0].score.phone.similarity, "phones match")
 }
 
+suspend fun countsAreIntAndLongAndANegativeOneIsRefusedBeforeItCrosses() {
+    val c = clinic()
+    val p = c.register(details("Count", "Ed", "1980-01-01"))
+    val version: Long = p.version
+    eq(1L, version, "version")
+    val page = c.searchPatients(desk, PatientQuery(limit = 1))
+    eq(1, page.items.size, "page")
+    throws<IllegalArgumentException> { c.searchPatients(desk, PatientQuery(limit = -1)) }
+    throws<IllegalArgumentException> { c.ackEvents(system, "consumer", -1L) }
+    check(c.pollEvents(system, "consumer", 10).isNotEmpty()) { "a refused ack acknowledged nothing" }
+}
+
 val limitsTests: List<Pair<String, suspend () -> Unit>> = listOf(
+    "countsAreIntAndLongAndANegativeOneIsRefusedBeforeItCrosses" to ::countsAreIntAndLongAndANegativeOneIsRefusedBeforeItCrosses,
     "fiftyThousandGivenNamesAreOneTooManyError" to ::fiftyThousandGivenNamesAreOneTooManyError,
     "aHundredThousandReminderOffsetsAreOneTooManyError" to ::aHundredThousandReminderOffsetsAreOneTooManyError,
     "aValidationErrorListsAHundredFieldsThenSaysTheRestWereLeftOut" to

@@ -21,10 +21,10 @@ suspend fun aPractitionerPagesThroughTheirOwnPatients() {
     val c = clinic()
     val doc = doctor()
     val mine = c.withPatients(doc, 3)
-    val first = c.patientsOfPractitioner(doc, doc.practitioner!!, PageQuery(limit = 2u))
+    val first = c.patientsOfPractitioner(doc, doc.practitioner!!, PageQuery(limit = 2))
     eq(mine.take(2), first.items.map { it.id }, "first page")
     check(first.items.all { it.hiddenFields.isEmpty() }) { "own patients are seen whole" }
-    val rest = c.patientsOfPractitioner(doc, doc.practitioner!!, PageQuery(limit = 2u, cursor = first.nextCursor))
+    val rest = c.patientsOfPractitioner(doc, doc.practitioner!!, PageQuery(limit = 2, cursor = first.nextCursor))
     eq(mine.drop(2), rest.items.map { it.id }, "second page")
     eq(null, rest.nextCursor, "last page")
 }

@@ -18,7 +18,7 @@ val pgMrn = "urn:carebase:mrn:pg-$pgSuffix"
 fun pgSettings() = defaultSettings().copy(
     identifierSystems = listOf(IdentifierSystem(system = pgMrn, checkDigit = CheckDigit.LUHN)),
     mrnNamespaces = listOf(
-        MrnNamespace(facility = pgFacility, system = pgMrn, prefix = "", digits = 7u, checkDigit = CheckDigit.LUHN),
+        MrnNamespace(facility = pgFacility, system = pgMrn, prefix = "", digits = 7, checkDigit = CheckDigit.LUHN),
     ),
 )
 
@@ -43,15 +43,15 @@ suspend fun pgRegister(c: Clinic, family: String, given: String, birth: String? 
 
 suspend fun postgresRegisterGetUpdateAndStaleConflict() = withPg { c ->
     val p = pgRegister(c, "Rw", "Ada", "1984-07-01")
-    eq(1UL, p.version, "version")
+    eq(1L, p.version, "version")
     val read = c.getPatient(desk, p.id)
     eq(p, read, "read back")
     val changed = read.details.copy(language = "es-MX")
-    eq(2UL, c.updatePatient(desk, p.id, 1UL, changed).version, "version after update")
+    eq(2L, c.updatePatient(desk, p.id, 1L, changed).version, "version after update")
     eq("es-MX", c.getPatient(desk, p.id).details.language, "language read back")
-    val stale = throws<CarebaseException.Conflict> { c.updatePatient(desk, p.id, 1UL, changed) }
-    eq(ConflictDetail.StaleVersion("patient", 1UL, 2UL) as ConflictDetail, stale.detail, "stale detail")
-    eq(2UL, c.getPatient(desk, p.id).version, "nothing written")
+    val stale = throws<CarebaseException.Conflict> { c.updatePatient(desk, p.id, 1L, changed) }
+    eq(ConflictDetail.StaleVersion("patient", 1L, 2L) as ConflictDetail, stale.detail, "stale detail")
+    eq(2L, c.getPatient(desk, p.id).version, "nothing written")
 }
 
 suspend fun postgresSearchPagesAndFoldsAccents() = withPg { c ->
@@ -60,7 +60,7 @@ suspend fun postgresSearchPagesAndFoldsAccents() = withPg { c ->
     val seen = mutableListOf<java.util.UUID>()
     var cursor: String? = null
     do {
-        val page = c.searchPatients(desk, PatientQuery(name = "page$pgSuffix", limit = 2u, cursor = cursor))
+        val page = c.searchPatients(desk, PatientQuery(name = "page$pgSuffix", limit = 2, cursor = cursor))
         sizes += page.items.size
         seen += page.items.map { it.id }
         cursor = page.nextCursor
@@ -120,13 +120,13 @@ suspend fun postgresDeniedReadCarriesItsReason() = withPg { c ->
 }
 
 /** A position before the newest event, found with O(log n) probes. */
-suspend fun pgLastEventBound(c: Clinic): ULong {
-    var lo = 0UL
-    var hi = 1UL
-    while (c.eventsAfter(system, hi, 1u).isNotEmpty()) { lo = hi; hi *= 2UL }
-    while (hi - lo > 1UL) {
-        val mid = (lo + hi) / 2UL
-        if (c.eventsAfter(system, mid, 1u).isNotEmpty()) lo = mid else hi = mid
+suspend fun pgLastEventBound(c: Clinic): Long {
+    var lo = 0L
+    var hi = 1L
+    while (c.eventsAfter(system, hi, 1).isNotEmpty()) { lo = hi; hi *= 2L }
+    while (hi - lo > 1L) {
+        val mid = (lo + hi) / 2L
+        if (c.eventsAfter(system, mid, 1).isNotEmpty()) lo = mid else hi = mid
     }
     return lo
 }
@@ -137,7 +137,7 @@ suspend fun postgresEventsAfterAndAuditVerifies() = withPg { c ->
     val found = mutableListOf<OutboxEvent>()
     var after = position
     while (true) {
-        val batch = c.eventsAfter(system, after, 1000u)
+        val batch = c.eventsAfter(system, after, 1000)
         if (batch.isEmpty()) break
         found += batch.filter { it.draft.patient in mine }
         after = batch.last().seq
@@ -148,7 +148,7 @@ suspend fun postgresEventsAfterAndAuditVerifies() = withPg { c ->
     val v = c.verifyAudit(admin)
     check(v.ok) { "chains intact: ${v.problem}" }
     eq(null, v.problem, "no problem")
-    check(v.chainsChecked >= 3UL) { "walked ${v.chainsChecked}" }
+    check(v.chainsChecked >= 3L) { "walked ${v.chainsChecked}" }
 }
 
 val postgresTests: List<Pair<String, suspend () -> Unit>> = listOf(

@@ -34,7 +34,7 @@ fun d(text: String): LocalDate = LocalDate.parse(text)
 /** Mondays 09:00–17:00, 30-minute slot grid. */
 fun mondays() = Availability(
     weekly = listOf(WeeklyHours(weekday = Weekday.MONDAY, start = t("09:00"), end = t("17:00"))),
-    slotMinutes = 30u,
+    slotMinutes = 30,
 )
 
 class Schedule(
@@ -52,7 +52,7 @@ class Schedule(
         c.bookAppointment(who, booking(patient, time, day, note))
 
     /** Free 30-minute consultations with the doctor on the first Monday. */
-    fun slots(limit: UInt? = null) = SlotQuery(
+    fun slots(limit: Int? = null) = SlotQuery(
         visitType = visit.id, practitioners = listOf(doctor.id), from = berlin("00:00"), to = berlin("23:59"), limit = limit,
     )
 
@@ -71,8 +71,8 @@ suspend fun schedule(patients: Int = 2, settings: Settings = settings()): Schedu
     val visit = c.addVisitType(
         admin,
         NewVisitType(
-            code = "consult", name = "Consultation", durationMinutes = 30u, horizonDays = 3650u,
-            reminderOffsetsMinutes = listOf(1440u),
+            code = "consult", name = "Consultation", durationMinutes = 30, horizonDays = 3650,
+            reminderOffsetsMinutes = listOf(1440),
         ),
     )
     val room = c.addResource(admin, NewResource(kind = ResourceKind.ROOM, name = "Room 1", timeZone = "Europe/Berlin"))
@@ -88,9 +88,9 @@ suspend fun adminsDefineTheSchedule() {
     val read = s.c.getPractitioner(desk, s.doctor.id)
     eq(mondays(), read.availability, "availability round trip")
     eq("Europe/Berlin", read.timeZone, "zone")
-    eq(1UL, read.version, "version")
+    eq(1L, read.version, "version")
     eq(listOf(s.visit), s.c.listVisitTypes(desk), "visit types")
-    eq(listOf(1440u), s.visit.reminderOffsetsMinutes, "reminder offsets")
+    eq(listOf(1440), s.visit.reminderOffsetsMinutes, "reminder offsets")
     eq(listOf(s.room), s.c.listResources(desk), "rooms")
     eq(ResourceKind.ROOM, s.room.kind, "kind")
     val known = newId()
@@ -111,16 +111,16 @@ suspend fun availabilityIsReplacedAtItsVersion() {
             DateException(date = d("2030-01-12"), extraHours = TimeWindow(start = t("10:00"), end = t("11:15"))),
         ),
         timeOff = listOf(TimeOff(start = berlin("08:30", "2030-01-18"), end = berlin("12:00", "2030-01-18"), reason = "congress")),
-        slotMinutes = 15u,
-        maxPerDay = 8u,
+        slotMinutes = 15,
+        maxPerDay = 8,
     )
-    val updated = s.c.setAvailability(admin, s.doctor.id, 1UL, fridays)
-    eq(2UL, updated.version, "version")
+    val updated = s.c.setAvailability(admin, s.doctor.id, 1L, fridays)
+    eq(2L, updated.version, "version")
     eq(fridays.weekly, updated.availability.weekly, "weekly")
     eq(fridays.exceptions, updated.availability.exceptions, "exceptions")
     eq(utc("08:30", "2030-01-18"), updated.availability.timeOff.single().start, "time off in UTC")
-    eq(8u, updated.availability.maxPerDay, "max per day")
-    val stale = throws<CarebaseException.Conflict> { s.c.setAvailability(admin, s.doctor.id, 1UL, mondays()) }
+    eq(8, updated.availability.maxPerDay, "max per day")
+    val stale = throws<CarebaseException.Conflict> { s.c.setAvailability(admin, s.doctor.id, 1L, mondays()) }
     check(stale.detail is ConflictDetail.StaleVersion) { "stale: ${stale.detail}" }
 }
 
@@ -132,7 +132,7 @@ suspend fun freeSlotsPageWithACursor() {
     var cursor: String? = null
     var pages = 0
     do {
-        val page = s.c.findFreeSlots(desk, s.slots(limit = 5u).copy(cursor = cursor))
+        val page = s.c.findFreeSlots(desk, s.slots(limit = 5).copy(cursor = cursor))
         check(page.slots.size <= 5) { "page size ${page.slots.size}" }
         seen += page.slots
         cursor = page.nextCursor
@@ -153,14 +153,14 @@ suspend fun bookingTakesTheSlot() {
     val p = s.patients[0]
     val a = s.book(p, "09:00")
     eq(AppointmentStatus.BOOKED, a.status, "status")
-    eq(1UL, a.version, "version")
+    eq(1L, a.version, "version")
     eq(p.id, a.patient, "patient")
     eq(utc("09:00"), a.start, "start")
     eq(utc("09:30"), a.end, "end")
     eq(desk.id, a.bookedBy, "booked by")
-    eq(listOf(1440u), a.reminders.map { it.offsetMinutes }, "reminders")
+    eq(listOf(1440), a.reminders.map { it.offsetMinutes }, "reminders")
     eq(a, s.c.getAppointment(desk, a.id), "read back")
-    val free = s.c.findFreeSlots(desk, s.slots(limit = 100u)).slots.map { it.start }
+    val free = s.c.findFreeSlots(desk, s.slots(limit = 100)).slots.map { it.start }
     check(utc("09:00") !in free) { "09:00 taken" }
     eq(15, free.size, "one slot fewer")
 }
@@ -185,7 +185,7 @@ suspend fun rescheduleKeepsWhereItWas() {
     val s = schedule(patients = 1)
     val a = s.book(s.patients[0], "09:00")
     val moved = s.c.rescheduleAppointment(desk, a.id, a.version, RescheduleAppointment(start = berlin("10:00")))
-    eq(2UL, moved.version, "version")
+    eq(2L, moved.version, "version")
     eq(utc("10:00"), moved.start, "new start")
     val was = moved.reschedules.single()
     eq(utc("09:00"), was.fromStart, "from start")
@@ -194,7 +194,7 @@ suspend fun rescheduleKeepsWhereItWas() {
     eq(desk.id, was.by, "by")
     eq(moved, s.c.getAppointment(desk, a.id), "stored")
     val stale = throws<CarebaseException.Conflict> {
-        s.c.rescheduleAppointment(desk, a.id, 1UL, RescheduleAppointment(start = berlin("11:00")))
+        s.c.rescheduleAppointment(desk, a.id, 1L, RescheduleAppointment(start = berlin("11:00")))
     }
     check(stale.detail is ConflictDetail.StaleVersion) { "stale: ${stale.detail}" }
 }
@@ -210,7 +210,7 @@ suspend fun cancellingRecordsReasonAndFreesTheSlot() {
     eq(desk.id, why.by, "by")
     check(!why.late) { "years ahead is not late" }
     check(cancelled.reminders.isEmpty()) { "no reminders left" }
-    check(utc("09:00") in s.c.findFreeSlots(desk, s.slots(limit = 100u)).slots.map { it.start }) { "slot free again" }
+    check(utc("09:00") in s.c.findFreeSlots(desk, s.slots(limit = 100)).slots.map { it.start }) { "slot free again" }
 }
 
 suspend fun cancellingInsideTheLateWindowIsFlagged() {
@@ -240,7 +240,7 @@ suspend fun aBadStatusTransitionIsAValidationError() {
 suspend fun aSeriesBooksEveryOccurrence() {
     val s = schedule(patients = 1)
     val series = s.c.bookSeries(
-        desk, BookSeries(first = s.booking(s.patients[0], "09:00"), recurrence = Recurrence(everyWeeks = 1u, count = 3u)),
+        desk, BookSeries(first = s.booking(s.patients[0], "09:00"), recurrence = Recurrence(everyWeeks = 1, count = 3)),
     )
     eq(listOf(utc("09:00"), utc("09:00", MONDAY_2), utc("09:00", MONDAY_3)), series.map { it.start }, "weekly starts")
     val id = series.first().series
@@ -253,7 +253,7 @@ suspend fun aCollidingSeriesWritesNothing() {
     // Core checks every occurrence and names each one that cannot be booked.
     val e = throws<CarebaseException.Validation> {
         s.c.bookSeries(
-            desk, BookSeries(first = s.booking(s.patients[0], "09:00"), recurrence = Recurrence(everyWeeks = 1u, count = 3u)),
+            desk, BookSeries(first = s.booking(s.patients[0], "09:00"), recurrence = Recurrence(everyWeeks = 1, count = 3)),
         )
     }
     eq(listOf("occurrences[2].start"), e.paths(), "the third occurrence collides")
@@ -311,17 +311,17 @@ suspend fun remindersAreDueThenSentOnce() {
     val p = s.patients[0]
     val a = s.book(p, "09:00")
     val (from, to) = berlin("00:00", "2030-01-06") to berlin("00:00")
-    val due = s.c.dueReminders(system, from, to, 10u).single()
+    val due = s.c.dueReminders(system, from, to, 10).single()
     eq(a.id, due.appointment, "appointment")
     eq(p.id, due.patient, "patient to notify")
-    eq(1440u, due.offsetMinutes, "offset")
+    eq(1440, due.offsetMinutes, "offset")
     eq(utc("09:00", "2030-01-06"), due.dueAt, "a day before")
     eq(a.start, due.start, "start")
-    s.c.markReminderSent(system, a.id, 1440u)
-    eq(0, s.c.dueReminders(system, from, to, 10u).size, "no longer due")
-    throws<CarebaseException.Conflict> { s.c.markReminderSent(system, a.id, 1440u) }
+    s.c.markReminderSent(system, a.id, 1440)
+    eq(0, s.c.dueReminders(system, from, to, 10).size, "no longer due")
+    throws<CarebaseException.Conflict> { s.c.markReminderSent(system, a.id, 1440) }
     check(s.c.getAppointment(desk, a.id).reminders.single().sentAt != null) { "sent at recorded" }
-    throws<CarebaseException.Forbidden> { s.c.dueReminders(desk, from, to, 10u) }
+    throws<CarebaseException.Forbidden> { s.c.dueReminders(desk, from, to, 10) }
 }
 
 suspend fun appointmentChangesReachTheOutbox() {
@@ -332,7 +332,7 @@ suspend fun appointmentChangesReachTheOutbox() {
     s.c.changeAppointmentStatus(desk, a.id, moved.version, AppointmentStatus.ARRIVED)
     val b = s.book(p1, "11:00")
     s.c.cancelAppointment(desk, b.id, b.version, CancelAppointment(reason = CancellationReason.PAT, note = "private reason"))
-    val events = s.c.pollEvents(system, "relay", 100u).filter { it.draft.kind.startsWith("appointment.") }.map { it.draft }
+    val events = s.c.pollEvents(system, "relay", 100).filter { it.draft.kind.startsWith("appointment.") }.map { it.draft }
     eq(
         listOf("appointment.booked", "appointment.rescheduled", "appointment.status_changed", "appointment.booked", "appointment.cancelled"),
         events.map { it.kind }, "kinds",
@@ -480,7 +480,7 @@ fun writeJson(v: Any?): String = when (v) {
 /** The schedule plus a `followup` visit type (the example's appointmentType is FOLLOWUP) and the import of the
  *  example: a 2013 record from elsewhere, so a migration import. */
 suspend fun fhirImport(s: Schedule, resource: String = appointmentExample()): FhirAppointmentImport {
-    s.c.addVisitType(admin, NewVisitType(code = "followup", name = "Follow-up", durationMinutes = 30u, horizonDays = 60u))
+    s.c.addVisitType(admin, NewVisitType(code = "followup", name = "Follow-up", durationMinutes = 30, horizonDays = 60))
     return FhirAppointmentImport(
         resource = resource,
         references = mapOf(
@@ -516,8 +516,8 @@ suspend fun aPractitionersScheduleExportsAsAFhirSchedule() {
 
 suspend fun freeSlotsExportAsAFhirBundleOfSlots() {
     val s = schedule(patients = 0)
-    val page = s.c.findFreeSlots(desk, s.slots(limit = 4u))
-    val bundle = Json.parse(s.c.exportFreeSlotsFhir(desk, s.slots(limit = 4u))).obj()
+    val page = s.c.findFreeSlots(desk, s.slots(limit = 4))
+    val bundle = Json.parse(s.c.exportFreeSlotsFhir(desk, s.slots(limit = 4))).obj()
     eq("Bundle", bundle["resourceType"], "resourceType")
     eq("searchset", bundle["type"], "type")
     val slots = bundle["entry"].arr().map { it.obj()["resource"].obj() }
