@@ -135,10 +135,16 @@ export declare class Clinic {
   whoAccessed(actor: Actor, patient: string, limit?: number | undefined | null): Promise<Array<AccessRecord>>
   /** The next outbox events after `consumer`'s acknowledged position. */
   pollEvents(actor: Actor, consumer: string, limit: number): Promise<Array<OutboxEvent>>
-  /** Outbox events after sequence number `after`. */
-  eventsAfter(actor: Actor, after: number, limit: number): Promise<Array<OutboxEvent>>
-  /** Acknowledges `consumer`'s events up to `seq`; returns the new position. */
-  ackEvents(actor: Actor, consumer: string, seq: number): Promise<number>
+  /**
+   * Outbox events after a position: `after[p]` is the last sequence
+   * number seen in partition `p` (`[]` reads everything).
+   */
+  eventsAfter(actor: Actor, after: Array<number>, limit: number): Promise<Array<OutboxEvent>>
+  /**
+   * Acknowledges `consumer`'s events of `partition` up to `seq`; returns
+   * the new position in that partition.
+   */
+  ackEvents(actor: Actor, consumer: string, partition: number, seq: number): Promise<number>
   /** Replaces the access policy (TOML or JSON text); audited. */
   replacePolicy(actor: Actor, policy: string): Promise<void>
   /** Adds a practitioner (staff data) with their time zone and availability. */
@@ -672,8 +678,9 @@ export interface OpenOptions {
   auditKey?: Uint8Array
 }
 
-/** One outbox event. */
+/** One outbox event: `seq` counts 1, 2, 3… within `partition`. */
 export interface OutboxEvent {
+  partition: number
   seq: number
   id: string
   kind: string

@@ -426,17 +426,18 @@ impl Clinic {
         ))
     }
 
-    /// Outbox events after sequence number `after`.
+    /// Outbox events after a position: `after[p]` is the last sequence
+    /// number seen in partition `p` (`[]` reads everything).
     #[napi(strict)]
     pub async fn events_after(
         &self,
         actor: Actor,
-        after: f64,
+        after: Vec<f64>,
         limit: f64,
     ) -> Result<Vec<OutboxEvent>> {
         let mut c = Check::default();
         let actor = c.actor(actor);
-        let after = c.count("after", after);
+        let after = c.counts("after", &after);
         let limit = c.small("limit", limit);
         c.done().js()?;
         Ok(list(
@@ -444,14 +445,26 @@ impl Clinic {
         ))
     }
 
-    /// Acknowledges `consumer`'s events up to `seq`; returns the new position.
+    /// Acknowledges `consumer`'s events of `partition` up to `seq`; returns
+    /// the new position in that partition.
     #[napi(strict)]
-    pub async fn ack_events(&self, actor: Actor, consumer: String, seq: f64) -> Result<f64> {
+    pub async fn ack_events(
+        &self,
+        actor: Actor,
+        consumer: String,
+        partition: f64,
+        seq: f64,
+    ) -> Result<f64> {
         let mut c = Check::default();
         let actor = c.actor(actor);
+        let partition = c.small("partition", partition);
         let seq = c.count("seq", seq);
         c.done().js()?;
-        let position = self.inner.ack_events(&actor, &consumer, seq).await.js()?;
+        let position = self
+            .inner
+            .ack_events(&actor, &consumer, partition, seq)
+            .await
+            .js()?;
         Ok(position as f64)
     }
 

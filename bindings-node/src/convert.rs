@@ -126,6 +126,17 @@ impl Check {
     }
 
     /// A non-negative integer that fits in 32 bits (limits, digits).
+    /// A list of counts (a position per partition). Core bounds its
+    /// length: one item past its bound is enough for it to answer.
+    pub fn counts(&mut self, field: &str, items: &[f64]) -> Vec<u64> {
+        items
+            .iter()
+            .take(cb::events::OUTBOX_PARTITIONS as usize + 1)
+            .enumerate()
+            .map(|(i, n)| self.count(&format!("{field}[{i}]"), *n))
+            .collect()
+    }
+
     pub fn small(&mut self, field: &str, n: f64) -> u32 {
         if n.is_finite() && n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) {
             n as u32
@@ -621,6 +632,7 @@ impl From<cb::events::OutboxEvent> for OutboxEvent {
     fn from(e: cb::events::OutboxEvent) -> Self {
         let d = e.draft;
         Self {
+            partition: e.partition,
             seq: e.seq as f64,
             id: d.id.to_string(),
             kind: d.kind,

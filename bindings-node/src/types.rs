@@ -570,9 +570,10 @@ pub struct AccessRecord {
     pub break_glass: bool,
 }
 
-/// One outbox event.
+/// One outbox event: `seq` counts 1, 2, 3… within `partition`.
 #[napi(object)]
 pub struct OutboxEvent {
+    pub partition: u32,
     pub seq: f64,
     pub id: String,
     pub kind: String,

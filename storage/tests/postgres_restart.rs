@@ -152,7 +152,7 @@ async fn a_server_restart_gives_storage_errors_never_partial_writes() {
 
     // No partial write: each patient exists with its audit entry and event,
     // or none of them does.
-    let events = store.events_after(0, 1_000_000).await.expect("events");
+    let events = store.events_after(&[], 1_000_000).await.expect("events");
     let with_event: BTreeSet<PatientId> = events.iter().filter_map(|e| e.draft.patient).collect();
     let chains: BTreeSet<Option<PatientId>> = store
         .audit_chains()

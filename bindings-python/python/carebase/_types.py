@@ -528,8 +528,13 @@ class AccessRecord:
 
 @dataclass
 class OutboxEvent:
-    """A domain event in the outbox (payload: ids, versions, field names)."""
+    """A domain event in the outbox (payload: ids, versions, field names).
 
+    ``seq`` counts 1, 2, 3... within ``partition`` (0 for events about no
+    patient, otherwise chosen by the patient id): a relay keeps its position
+    per partition and acknowledges each with ``ack_events``."""
+
+    partition: int
     seq: int
     id: UUID
     kind: str
