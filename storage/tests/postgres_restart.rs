@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use carebase::audit::{verify_chain, ChainRules};
 use carebase::conformance::{at, audit_about, patient};
-use carebase::events::EventDraft;
+use carebase::events::{EventDraft, OUTBOX_PARTITIONS};
 use carebase::store::{AuditStore, ChangeSet, OutboxStore, PatientStore, PatientWrite};
 use carebase::{Error, EventId, PatientId, StorageKind, Store};
 
@@ -187,6 +187,13 @@ async fn a_server_restart_gives_storage_errors_never_partial_writes() {
             "chain verifies"
         );
     }
-    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
-    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "outbox in order");
+    for partition in 0..OUTBOX_PARTITIONS {
+        let seqs: Vec<u64> = events
+            .iter()
+            .filter(|e| e.partition == partition)
+            .map(|e| e.seq)
+            .collect();
+        let expected: Vec<u64> = (1..=seqs.len() as u64).collect();
+        assert_eq!(seqs, expected, "partition {partition} in order, no gaps");
+    }
 }
