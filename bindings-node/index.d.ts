@@ -205,16 +205,24 @@ export declare class Clinic {
   whoAccessed(actor: ActorInput, patient: PatientId, limit?: number | null): Promise<Array<AccessRecord>>
   /**
    * The next events for `consumer`: everything after its acknowledged
-   * position. Polling again without acknowledging returns them again.
+   * position in each partition, in order within each partition and
+   * taken round robin across them. Polling again without acknowledging
+   * returns them again.
    */
   pollEvents(actor: ActorInput, consumer: string, limit: number): Promise<Array<OutboxEvent>>
-  /** Events after a sequence number, for consumers that keep their own position. */
-  eventsAfter(actor: ActorInput, after: number, limit: number): Promise<Array<OutboxEvent>>
   /**
-   * Acknowledges every event up to `seq` for `consumer` (never moves back).
-   * Returns the consumer's new position.
+   * Events after a position, for consumers that keep their own:
+   * `after[p]` is the last sequence number seen in partition `p` (a
+   * partition past the end of `after` is read from its start, so `[]`
+   * reads everything).
    */
-  ackEvents(actor: ActorInput, consumer: string, seq: number): Promise<number>
+  eventsAfter(actor: ActorInput, after: Array<number>, limit: number): Promise<Array<OutboxEvent>>
+  /**
+   * Acknowledges every event of `partition` up to `seq` for `consumer`
+   * (never moves back). Returns the consumer's new position in that
+   * partition.
+   */
+  ackEvents(actor: ActorInput, consumer: string, partition: number, seq: number): Promise<number>
   /** Adds a practitioner (staff data) with their zone and availability. */
   addPractitioner(actor: ActorInput, practitioner: NewPractitioner): Promise<Practitioner>
   /**
@@ -1232,9 +1240,11 @@ export interface NewVisitType {
   reminderOffsetsMinutes?: Array<number>
 }
 
-/** An event in the outbox, in commit order. */
+/** An event in the outbox, ordered within its partition. */
 export interface OutboxEvent {
-  /** Strictly increasing position in the outbox. */
+  /** The outbox partition holding the event (`partition_of` its patient). */
+  partition: number
+  /** Position in its partition: 1, 2, 3… in commit order, no gaps. */
   seq: number
   /** Event id. */
   id: EventId

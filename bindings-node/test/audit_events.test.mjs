@@ -65,14 +65,15 @@ test('outbox: poll redelivers until acknowledged; a consumer that was down gets 
   assert.equal(reg.payload.version, 1)
   assert.ok(Array.isArray(upd.payload.changedFields))
   assert.ok(!JSON.stringify(first).includes('Okafor'))
-  assert.ok(reg.seq < upd.seq)
+  // SQLite has one writer, so one partition: numbered 1, 2, 3 there.
+  assert.deepEqual(first.map((e) => [e.partition, e.seq]), [[0, 1], [0, 2], [0, 3]])
   assert.equal(new Set(first.map((e) => e.idempotencyKey)).size, 3)
 
   // Not acknowledged: delivered again.
   assert.deepEqual((await c.pollEvents(sys, 'relay', 10)).map((e) => e.id), first.map((e) => e.id))
-  assert.equal(await c.ackEvents(sys, 'relay', reg.seq), reg.seq)
+  assert.equal(await c.ackEvents(sys, 'relay', reg.partition, reg.seq), reg.seq)
   assert.deepEqual((await c.pollEvents(sys, 'relay', 10)).map((e) => e.id), first.slice(1).map((e) => e.id))
-  await c.ackEvents(sys, 'relay', first[2].seq)
+  await c.ackEvents(sys, 'relay', first[2].partition, first[2].seq)
   assert.deepEqual(await c.pollEvents(sys, 'relay', 10), [])
 
   for (let i = 0; i < 4; i++) await c.registerPatient(desk, { details: details('D', `${i}`, '1990-01-01') })
@@ -80,13 +81,15 @@ test('outbox: poll redelivers until acknowledged; a consumer that was down gets 
   for (;;) {
     const batch = await c.pollEvents(sys, 'webhook', 3)
     if (batch.length === 0) break
-    await c.ackEvents(sys, 'webhook', batch.at(-1).seq)
+    for (const e of batch) await c.ackEvents(sys, 'webhook', e.partition, e.seq)
     received.push(...batch)
   }
   assert.equal(received.length, 7)
-  const after = await c.eventsAfter(sys, reg.seq, 100)
+  const after = await c.eventsAfter(sys, [reg.seq], 100)
   assert.equal(after.length, 6)
-  await rejects(c.ackEvents(sys, 'webhook', 999), 'validation')
+  await rejects(c.ackEvents(sys, 'webhook', 0, 999), 'validation')
+  await rejects(c.ackEvents(sys, 'webhook', 1, 0), 'validation') // no such partition
+  await rejects(c.eventsAfter(sys, Array(17).fill(0), 10), 'validation')
   await rejects(c.pollEvents(sys, 'bad consumer!', 10), 'validation')
   await rejects(c.pollEvents(desk, 'x', 10), 'forbidden')
 })

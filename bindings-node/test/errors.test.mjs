@@ -52,6 +52,13 @@ test('every core error code reaches JavaScript with its details', async () => {
   assert.equal(seen.get('double_booking').appointment, first.id)
 })
 
+test('a storage failure carries the kind a host can act on: a server nobody listens on is unavailable', async () => {
+  // port 1 (tcpmux): no server listens there on any machine these tests run on
+  const err = await rejects(open('postgres://carebase:secret@127.0.0.1:1/carebase?acquire_timeout=1'), 'storage')
+  assert.equal(err.kind, 'unavailable')
+  assert.ok(!err.message.includes('secret'))
+})
+
 test('a storage failure carries the kind a host can act on: a file that is not a database is corrupt', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'carebase-node-'))
   try {
@@ -90,6 +97,7 @@ const BAD = {
     { id: newId(), roles: [null] }, { id: NaN, roles: [] }],
   id: [undefined, null, 42, NaN, '', ' ', 'not-a-uuid', MB, {}, [], '2020-01-01'],
   number: [undefined, null, NaN, -1, 1.5, Infinity, -Infinity, '1', 2 ** 60, {}],
+  numbers: [undefined, null, 42, 'x', {}, [NaN], [-1], [1.5], ['1'], [2 ** 60], Array(17).fill(0), Array(100_000).fill(0)],
   optNumber: [NaN, -1, 1.5, Infinity, '1', 2 ** 60, {}],
   text: [undefined, null, 42, NaN, '', MB, {}, []],
   optId: [42, NaN, '', 'not-a-uuid', MB, {}],
@@ -197,8 +205,8 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
     auditCheckpoint: [['actor'], [S()]],
     whoAccessed: [['actor', 'id', 'optNumber'], [S(), p.id, 10]],
     pollEvents: [['actor', 'consumer', 'number'], [S(), 'relay', 10]],
-    eventsAfter: [['actor', 'number', 'number'], [S(), 0, 10]],
-    ackEvents: [['actor', 'consumer', 'number'], [S(), 'relay', 0]],
+    eventsAfter: [['actor', 'numbers', 'number'], [S(), [], 10]],
+    ackEvents: [['actor', 'consumer', 'number', 'number'], [S(), 'relay', 0, 0]],
     replacePolicy: [['actor', 'text'], [S(), defaultPolicyToml()]],
     addPractitioner: [['actor', 'newPractitioner'], [S(), { name: 'Dr X', timeZone: 'UTC' }]],
     setAvailability: [['actor', 'id', 'number', 'availability'], [S(), doc.id, 1, { slotMinutes: 15 }]],

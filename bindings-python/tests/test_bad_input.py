@@ -61,8 +61,9 @@ KINDS: Dict[str, Tuple[List[Any], List[Any]]] = {
     "record": (NOT_ANYTHING + ["x", 1, [], cb.PatientDetails()], []),
     "json": (NOT_JSON_OBJECT, ODD_JSON_OBJECT),
     "opt_str_map": (NOT_STR_MAP, ODD_STR_MAP),
+    "int_list": (NOT_ANYTHING + ["x", 1, ["a"], [1.5], [None], [[1]]], [[], [-1], [2**64], [0] * 17, [0] * 100_000]),
 }
-REQUIRED = {"str", "int", "id", "actor", "details", "permission", "policy", "instant", "status", "record", "json"}
+REQUIRED = {"int_list", "str", "int", "id", "actor", "details", "permission", "policy", "instant", "status", "record", "json"}
 
 
 def outcome(fn: Callable[[], Any]) -> str:
@@ -142,8 +143,9 @@ def entry_points(w: Dict[str, Any]) -> List[EntryPoint]:
         ("verify_audit", c.verify_audit, dict(actor=desk), dict(actor="actor")),
         ("who_accessed", c.who_accessed, dict(actor=s, patient=pid, limit=5), dict(actor="actor", patient="id", limit="opt_int")),
         ("poll_events", c.poll_events, dict(actor=s, consumer="bad-input", limit=1), dict(actor="actor", consumer="str", limit="int")),
-        ("events_after", c.events_after, dict(actor=s, after=0, limit=1), dict(actor="actor", after="int", limit="int")),
-        ("ack_events", c.ack_events, dict(actor=s, consumer="bad-input", seq=0), dict(actor="actor", consumer="str", seq="int")),
+        ("events_after", c.events_after, dict(actor=s, after=[], limit=1), dict(actor="actor", after="int_list", limit="int")),
+        ("ack_events", c.ack_events, dict(actor=s, consumer="bad-input", partition=0, seq=0),
+         dict(actor="actor", consumer="str", partition="int", seq="int")),
         ("replace_policy", c.replace_policy, dict(actor=desk, policy=cb.Policy.default()), dict(actor="actor", policy="policy")),
     ]
     return patients + scheduling_entry_points(w)

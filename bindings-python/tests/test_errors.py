@@ -71,6 +71,14 @@ def test_a_file_that_is_not_a_database_is_a_corrupt_storage_error(tmp_path: Path
     assert raised.value.kind is cb.StorageKind.CORRUPT
 
 
+def test_a_postgres_server_nobody_listens_on_is_an_unavailable_storage_error() -> None:
+    # port 1 (tcpmux): no server listens there on any machine these tests run on
+    with pytest.raises(cb.StorageError) as raised:
+        cb.open("postgres://carebase:secret@127.0.0.1:1/carebase?acquire_timeout=1")
+    assert raised.value.kind is cb.StorageKind.UNAVAILABLE
+    assert "secret" not in str(raised.value)
+
+
 def test_a_storage_error_carries_cores_kind_as_a_storage_kind(tmp_path: Path) -> None:
     with pytest.raises(cb.StorageError) as st:
         cb.open(f"sqlite://{tmp_path / 'missing-dir' / 'x.db'}")

@@ -128,30 +128,40 @@ def test_pg_denied_read_carries_its_reason(pg: cb.Clinic) -> None:
     assert [(e.action, e.outcome, e.patient) for e in denied] == [("patient.read", cb.Outcome.DENIED, p.id)]
 
 
-def last_event_bound(pg: cb.Clinic) -> int:
-    """A position before the newest event, found with O(log n) probes."""
-    lo, hi = 0, 1
-    while pg.events_after(SYSTEM, hi, 1):
-        lo, hi = hi, hi * 2
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if pg.events_after(SYSTEM, mid, 1) else (lo, mid)
-    return lo
+PARTITIONS = 16
+END = 2**63 - 1  # a position past every event of a partition
+
+
+def newest_position(pg: cb.Clinic) -> List[int]:
+    """The newest sequence number of each partition, found with O(log n) probes each."""
+    position = []
+    for p in range(PARTITIONS):
+        def any_after(seq: int) -> bool:
+            only = [END] * PARTITIONS
+            only[p] = seq
+            return bool(pg.events_after(SYSTEM, only, 1))
+        lo, hi = 0, 1
+        while any_after(hi):
+            lo, hi = hi, hi * 2
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if any_after(mid) else (lo, mid)
+        position.append(hi if any_after(lo) else lo)
+    return position
 
 
 def test_pg_events_after_a_position_and_audit_verifies(pg: cb.Clinic) -> None:
-    position = last_event_bound(pg)
+    after = newest_position(pg)
     mine = [pg.register_patient(DESK, details(f"Ev{SUFFIX}", f"E{i}")).id for i in range(3)]
-    found: List[Tuple[int, str]] = []
-    after = position
+    found: List[Tuple[int, int, str]] = []
     while True:
         batch = pg.events_after(SYSTEM, after, 1000)
         if not batch:
             break
-        found.extend((e.seq, e.kind) for e in batch if e.patient in mine)
-        after = batch[-1].seq
-    assert [k for _, k in found] == ["patient.registered"] * 3
-    assert [s for s, _ in found] == sorted(s for s, _ in found)
+        found.extend((e.partition, e.seq, e.kind) for e in batch if e.patient in mine)
+        for e in batch:
+            after[e.partition] = e.seq
+    assert [k for _, _, k in found] == ["patient.registered"] * 3
 
     report = pg.verify_audit(ADMIN)
     assert report.ok, report.problem

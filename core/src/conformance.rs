@@ -175,6 +175,11 @@ macro_rules! outbox_store_tests {
     ($make:expr) => {
         $crate::conformance_tests!($make;
             outbox_sequences_and_consumer_positions,
+            a_patients_events_stay_in_its_partition_in_order,
+            events_after_takes_the_partitions_in_turn,
+            a_failed_change_set_leaves_no_gap_in_any_partition,
+            concurrent_writers_leave_every_partition_gap_free_and_ordered,
+            a_consumer_that_crashes_before_acking_gets_the_events_again,
             clinic_outbox_redelivers_until_acknowledged,
         );
     };

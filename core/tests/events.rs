@@ -4,7 +4,7 @@
 mod common;
 
 use carebase::clinic::NewPatient;
-use carebase::events::{schema, EVENT_TYPES};
+use carebase::events::{partition_of, schema, EVENT_TYPES, OUTBOX_PARTITIONS};
 use carebase::{Actor, Role};
 use common::{actor, clinic, details};
 
@@ -38,7 +38,7 @@ async fn every_event_type_validates_against_its_schema() {
     clinic.unmerge_patients(&system, merge.id).await.unwrap();
     book_move_confirm_and_cancel(&clinic, &system, a.id).await;
 
-    let events = clinic.events_after(&system, 0, 100).await.unwrap();
+    let events = clinic.events_after(&system, vec![], 100).await.unwrap();
     let mut kinds: Vec<_> = events.iter().map(|e| e.draft.kind.as_str()).collect();
     kinds.sort();
     kinds.dedup();
@@ -94,8 +94,18 @@ async fn sequences_increase_and_idempotency_keys_are_unique() {
             .await
             .unwrap();
     }
-    let events = clinic.events_after(&Actor::system(), 0, 100).await.unwrap();
-    assert!(events.windows(2).all(|w| w[0].seq < w[1].seq));
+    let events = clinic
+        .events_after(&Actor::system(), vec![], 100)
+        .await
+        .unwrap();
+    for partition in 0..OUTBOX_PARTITIONS {
+        let seqs: Vec<_> = events
+            .iter()
+            .filter(|e| e.partition == partition)
+            .map(|e| e.seq)
+            .collect();
+        assert!(seqs.windows(2).all(|w| w[0] + 1 == w[1]));
+    }
     let mut keys: Vec<_> = events
         .iter()
         .map(|e| e.draft.idempotency_key.clone())
@@ -125,17 +135,21 @@ async fn a_consumer_that_was_down_gets_everything_it_missed() {
     let mut received = Vec::new();
     loop {
         let batch = clinic.poll_events(&system, "webhook", 3).await.unwrap();
-        let Some(last) = batch.last() else { break };
-        clinic
-            .ack_events(&system, "webhook", last.seq)
-            .await
-            .unwrap();
+        if batch.is_empty() {
+            break;
+        }
+        for event in &batch {
+            clinic
+                .ack_events(&system, "webhook", event.partition, event.seq)
+                .await
+                .unwrap();
+        }
         received.extend(batch);
     }
     assert_eq!(received.len(), 7);
     assert_eq!(
         clinic
-            .ack_events(&system, "webhook", 999)
+            .ack_events(&system, "webhook", 0, 999)
             .await
             .unwrap_err()
             .code(),
@@ -268,7 +282,7 @@ async fn a_cancellation_event_carries_a_reason_code_from_a_closed_set_and_never_
         .await
         .unwrap();
     book_move_confirm_and_cancel(&clinic, &system, p.id).await;
-    let events = clinic.events_after(&system, 0, 100).await.unwrap();
+    let events = clinic.events_after(&system, vec![], 100).await.unwrap();
     let cancelled = events
         .iter()
         .find(|e| e.draft.kind == "appointment.cancelled")
@@ -354,4 +368,68 @@ fn a_free_text_reason_stored_before_reasons_were_a_closed_set_reads_as_other() {
     });
     let read: Cancellation = serde_json::from_value(stored).unwrap();
     assert_eq!(read.reason, CancellationReason::Other);
+}
+
+#[tokio::test]
+async fn an_acknowledgement_names_a_partition_the_outbox_has() {
+    let (clinic, _, _) = clinic();
+    let err = clinic
+        .ack_events(&Actor::system(), "relay", OUTBOX_PARTITIONS, 0)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "validation");
+    assert!(err.to_json().to_string().contains("\"partition\""));
+}
+
+#[tokio::test]
+async fn a_position_longer_than_the_partitions_is_refused() {
+    let (clinic, _, _) = clinic();
+    let after = vec![0; OUTBOX_PARTITIONS as usize + 1];
+    let err = clinic
+        .events_after(&Actor::system(), after, 10)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "validation");
+    assert!(err.to_json().to_string().contains("\"after\""));
+}
+
+#[tokio::test]
+async fn each_partition_is_acknowledged_on_its_own() {
+    let (clinic, _, _) = clinic();
+    let desk = actor(Role::FrontDesk);
+    let system = Actor::system();
+    let mut partitions = std::collections::BTreeSet::new();
+    for i in 0..6 {
+        let p = clinic
+            .register_patient(
+                &desk,
+                NewPatient {
+                    details: details("P", &format!("{i}"), (1990, 1, 1)),
+                    mrn_facility: None,
+                },
+            )
+            .await
+            .unwrap();
+        partitions.insert(partition_of(Some(p.id), OUTBOX_PARTITIONS));
+    }
+    let events = clinic.poll_events(&system, "relay", 100).await.unwrap();
+    let first = &events[0];
+    assert_eq!(
+        clinic
+            .ack_events(&system, "relay", first.partition, first.seq)
+            .await
+            .unwrap(),
+        first.seq
+    );
+    let rest = clinic.poll_events(&system, "relay", 100).await.unwrap();
+    assert_eq!(rest.len(), events.len() - 1);
+    assert!(!rest.contains(first));
+}
+
+#[test]
+fn a_patients_partition_is_stable_and_events_about_no_patient_have_their_own() {
+    let id = carebase::ids::PatientId(uuid::Uuid::from_u128(15 * 7 + 3));
+    assert_eq!(partition_of(Some(id), 16), 4);
+    assert_eq!(partition_of(None, 16), 0);
+    assert_eq!(partition_of(Some(id), 1), 0);
 }

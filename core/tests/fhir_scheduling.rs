@@ -549,7 +549,7 @@ async fn imported_examples_are_booked_readable_announced_and_export_unchanged() 
         "the visit type's buffer after"
     );
 
-    let events = w.clinic.events_after(&w.system, 0, 100).await.unwrap();
+    let events = w.clinic.events_after(&w.system, vec![], 100).await.unwrap();
     for a in &imported {
         let event = events
             .iter()

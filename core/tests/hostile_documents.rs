@@ -345,7 +345,7 @@ async fn importing_a_resource_nested_a_hundred_thousand_deep_is_too_deep_and_wri
         {"actor": {"reference": format!("Patient/{}", patient.id)}},
         {"actor": {"reference": format!("Practitioner/{}", practitioner.id)}},
     ]);
-    let events_before = carebase::store::OutboxStore::events_after(&*store, 0, 1000)
+    let events_before = carebase::store::OutboxStore::events_after(&*store, &[], 1000)
         .await
         .unwrap()
         .len();
@@ -379,7 +379,7 @@ async fn importing_a_resource_nested_a_hundred_thousand_deep_is_too_deep_and_wri
         .await
         .unwrap();
     assert!(listed.is_empty());
-    let events_after = carebase::store::OutboxStore::events_after(&*store, 0, 1000)
+    let events_after = carebase::store::OutboxStore::events_after(&*store, &[], 1000)
         .await
         .unwrap()
         .len();

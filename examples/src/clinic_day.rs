@@ -418,11 +418,21 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     println!("  outbox, as a relay would publish it:");
     let events = clinic.poll_events(&system, "demo-relay", 100).await?;
     for e in &events {
-        println!("    #{:<3} {:<22} {}", e.seq, e.draft.kind, e.draft.payload);
+        println!(
+            "    {:>2}/#{:<3} {:<22} {}",
+            e.partition, e.seq, e.draft.kind, e.draft.payload
+        );
     }
-    if let Some(last) = events.last() {
-        clinic.ack_events(&system, "demo-relay", last.seq).await?;
-        println!("  ✓ acknowledged up to #{}", last.seq);
+    // A relay acknowledges each partition up to the last event it published there.
+    let mut last = std::collections::BTreeMap::new();
+    for e in &events {
+        last.insert(e.partition, e.seq);
+    }
+    for (partition, seq) in last {
+        clinic
+            .ack_events(&system, "demo-relay", partition, seq)
+            .await?;
+        println!("  ✓ acknowledged partition {partition} up to #{seq}");
     }
     println!("\ndone — the day is in {}", path.display());
     Ok(())

@@ -20,6 +20,7 @@
 mod failure;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod retry;
 mod schedule;
 mod sqlite;
 
@@ -30,8 +31,9 @@ use carebase::{Error, MemoryStore, Result, Store};
 #[cfg(feature = "postgres")]
 pub use postgres::{
     parse_url as parse_postgres_url, PoolSettings, PostgresStore, DEFAULT_ACQUIRE_TIMEOUT,
-    DEFAULT_PG_MAX_CONNECTIONS, OUTBOX_LOCK,
+    DEFAULT_PG_MAX_CONNECTIONS,
 };
+pub use retry::{RetryPolicy, TRANSACTION_RETRY};
 pub use sqlite::{SqliteStore, DEFAULT_MAX_CONNECTIONS};
 #[cfg(feature = "postgres")]
 pub use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

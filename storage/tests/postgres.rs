@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use carebase::audit::{verify_chain, ChainRules};
 use carebase::conformance::{at, audit_about, patient, with_identifier};
-use carebase::events::EventDraft;
+use carebase::events::{partition_of, EventDraft, OUTBOX_PARTITIONS};
 use carebase::schedule::{Appointment, AppointmentStatus, Reminder};
 use carebase::store::{ChangeSet, PatientWrite, ReminderSent, Versioned};
 use carebase::{
@@ -253,12 +253,15 @@ async fn outbox_pollers_never_see_a_gap_fill_in_later() {
         .map(|_| {
             let store = store.clone();
             tokio::spawn(async move {
-                let mut position = 0u64;
-                while position < total {
-                    let batch = store.events_after(position, 500).await.expect("poll");
+                let mut position = vec![0u64; OUTBOX_PARTITIONS as usize];
+                let mut seen = 0;
+                while seen < total {
+                    let batch = store.events_after(&position, 500).await.expect("poll");
                     for e in &batch {
-                        assert_eq!(e.seq, position + 1, "a sequence gap seen by a poller");
-                        position = e.seq;
+                        let last = &mut position[e.partition as usize];
+                        assert_eq!(e.seq, *last + 1, "a sequence gap seen by a poller");
+                        *last = e.seq;
+                        seen += 1;
                     }
                     if batch.is_empty() {
                         tokio::task::yield_now().await;
@@ -273,37 +276,64 @@ async fn outbox_pollers_never_see_a_gap_fill_in_later() {
     for p in pollers {
         p.await.expect("poller saw no gap");
     }
-    let all = store.events_after(0, 100_000).await.expect("all");
-    let seqs: Vec<u64> = all.iter().map(|e| e.seq).collect();
-    assert_eq!(seqs, (1..=total).collect::<Vec<_>>());
-    // Each change set's events are consecutive and in draft order.
-    for pair in all.windows(2) {
-        let n0 = pair[0].draft.payload["n"].as_u64().expect("n");
-        let n1 = pair[1].draft.payload["n"].as_u64().expect("n");
-        if n0 / 10_000 == n1 / 10_000 {
-            assert_eq!(n1, n0 + 1, "a change set's events in draft order");
+    let all = store.events_after(&[], 100_000).await.expect("all");
+    assert_eq!(all.len() as u64, total);
+    for partition in 0..OUTBOX_PARTITIONS {
+        let events: Vec<_> = all.iter().filter(|e| e.partition == partition).collect();
+        let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, (1..=events.len() as u64).collect::<Vec<_>>());
+        // In a partition, each change set's events are one run, in draft order.
+        let mut finished = BTreeSet::new();
+        for pair in events.windows(2) {
+            let n0 = pair[0].draft.payload["n"].as_u64().expect("n");
+            let n1 = pair[1].draft.payload["n"].as_u64().expect("n");
+            if n0 / 10_000 == n1 / 10_000 {
+                assert!(n1 > n0, "a change set's events in draft order");
+            } else {
+                assert!(
+                    finished.insert(n0 / 10_000),
+                    "a change set's events in one run"
+                );
+            }
         }
     }
 }
 
-/// Deterministic half of the outbox-order guarantee: while another
-/// transaction holds the outbox lock, a change set with events waits (its
-/// sequence numbers are taken only after the holder commits), and one
-/// without events does not wait at all.
+/// Deterministic half of the outbox-order guarantee, and the proof that
+/// no global lock remains: while another transaction holds one partition's
+/// counter row, a change set with an event in that partition waits (its
+/// numbers are taken only after the holder commits), and one whose event
+/// goes to another partition does not wait at all.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn outbox_writers_take_numbers_under_the_outbox_lock() {
+async fn outbox_writers_wait_only_for_writers_of_their_own_partition() {
     let store: Arc<PgTestStore> = store_or_skip!();
+    let first = event(1);
+    let held = partition_of(first.patient, OUTBOX_PARTITIONS);
+    let mut other = event(2);
+    while partition_of(other.patient, OUTBOX_PARTITIONS) == held {
+        other = event(2);
+    }
     let mut holder = store.store.pool().begin().await.expect("begin");
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(carebase_storage::OUTBOX_LOCK)
-        .execute(&mut *holder)
-        .await
-        .expect("lock");
-    let with_events = {
+    sqlx::query(
+        "INSERT INTO outbox_partitions (partition_id, last_seq) VALUES ($1, 0) \
+         ON CONFLICT (partition_id) DO UPDATE SET last_seq = outbox_partitions.last_seq",
+    )
+    .bind(held as i32)
+    .execute(&mut *holder)
+    .await
+    .expect("lock the partition");
+    let same_partition = {
         let store = store.clone();
-        tokio::spawn(async move { store.apply(ChangeSet::default().event(event(1))).await })
+        tokio::spawn(async move { store.apply(ChangeSet::default().event(first)).await })
     };
-    // Audit-only writers are not held up by the outbox lock.
+    // Writers of another partition, and audit-only writers, go on.
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        store.apply(ChangeSet::default().event(other)),
+    )
+    .await
+    .expect("a writer of another partition does not wait")
+    .expect("other partition apply");
     tokio::time::timeout(
         std::time::Duration::from_secs(5),
         store.apply(ChangeSet::audit_only(vec![audit_about(None, "x")])),
@@ -313,12 +343,15 @@ async fn outbox_writers_take_numbers_under_the_outbox_lock() {
     .expect("audit-only apply");
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(
-        !with_events.is_finished(),
-        "an outbox writer waits for the lock"
+        !same_partition.is_finished(),
+        "a writer of the held partition waits"
     );
     holder.commit().await.expect("release");
-    let applied = with_events.await.expect("task").expect("apply");
-    assert_eq!(applied.events[0].seq, 1);
+    let applied = same_partition.await.expect("task").expect("apply");
+    assert_eq!(
+        (applied.events[0].partition, applied.events[0].seq),
+        (held, 1)
+    );
 }
 
 /// Bookers on two pools of one schema (two processes, as far as the
@@ -557,13 +590,16 @@ async fn open_by_url_applies_migrations_and_works() {
 
 /// Tables that hold no per-patient rows, or hold a global rule; every other
 /// table must carry `patient_id` in its primary key (the distribution key).
-const REFERENCE_TABLES: [&str; 9] = [
+const REFERENCE_TABLES: [&str; 10] = [
     "_sqlx_migrations",
     // The signed audit checkpoint history: one row per (periodic) checkpoint.
     "audit_checkpoints",
     "counters",
+    // The outbox, keyed by partition (see docs/scaling.md), its counters
+    // and consumer positions.
     "outbox_events",
-    "outbox_consumers",
+    "outbox_partitions",
+    "outbox_positions",
     // Global (system, value) uniqueness; carries patient_id but its key does not.
     "patient_identifiers",
     // Clinic configuration: staff, rooms and devices, kinds of visit.

@@ -139,11 +139,20 @@ async fn run(db: &Path, expected_path: &Path) -> Result<Vec<String>, Box<dyn std
     }
 
     let mut events = 0usize;
-    let mut after = 0;
+    // The position a relay keeps: the last sequence number per partition.
+    let mut after: Vec<u64> = Vec::new();
     loop {
-        let batch = clinic.events_after(&system, after, 1000).await?;
-        let Some(last) = batch.last() else { break };
-        after = last.seq;
+        let batch = clinic.events_after(&system, after.clone(), 1000).await?;
+        if batch.is_empty() {
+            break;
+        }
+        for e in &batch {
+            let p = e.partition as usize;
+            if after.len() <= p {
+                after.resize(p + 1, 0);
+            }
+            after[p] = e.seq;
+        }
         events += batch.len();
     }
     same("outbox events".into(), &expected["events"], &json!(events));

@@ -74,13 +74,15 @@ def search_all(clinic: cb.Clinic, actor: cb.Actor, **query: Any) -> List[str]:
 
 
 def count_events(clinic: cb.Clinic, actor: cb.Actor) -> int:
-    count, after = 0, 0
+    # the position a relay keeps: the last sequence number per partition
+    count, after = 0, [0] * 16
     while True:
         batch = clinic.events_after(actor, after, 1000)
         if not batch:
             return count
         count += len(batch)
-        after = batch[-1].seq
+        for e in batch:
+            after[e.partition] = e.seq
 
 
 def main() -> None:

@@ -119,31 +119,40 @@ suspend fun postgresDeniedReadCarriesItsReason() = withPg { c ->
     eq(listOf(Triple("patient.read", Outcome.DENIED, p.id)), log.map { Triple(it.draft.action, it.draft.outcome, it.draft.patient) }, "audited")
 }
 
-/** A position before the newest event, found with O(log n) probes. */
-suspend fun pgLastEventBound(c: Clinic): Long {
-    var lo = 0L
-    var hi = 1L
-    while (c.eventsAfter(system, hi, 1).isNotEmpty()) { lo = hi; hi *= 2L }
-    while (hi - lo > 1L) {
-        val mid = (lo + hi) / 2L
-        if (c.eventsAfter(system, mid, 1).isNotEmpty()) lo = mid else hi = mid
+/** The newest sequence number of each of the 16 partitions, found with O(log n) probes each. */
+suspend fun pgNewestPosition(c: Clinic): MutableList<Long> {
+    val end = Long.MAX_VALUE // past every event of a partition
+    return MutableList(16) { 0L }.also { position ->
+        for (p in 0 until 16) {
+            suspend fun anyAfter(seq: Long): Boolean {
+                val only = MutableList(16) { end }
+                only[p] = seq
+                return c.eventsAfter(system, only, 1).isNotEmpty()
+            }
+            var lo = 0L
+            var hi = 1L
+            while (anyAfter(hi)) { lo = hi; hi *= 2L }
+            while (hi - lo > 1L) {
+                val mid = (lo + hi) / 2L
+                if (anyAfter(mid)) lo = mid else hi = mid
+            }
+            position[p] = if (anyAfter(lo)) hi else lo
+        }
     }
-    return lo
 }
 
 suspend fun postgresEventsAfterAndAuditVerifies() = withPg { c ->
-    val position = pgLastEventBound(c)
+    val after = pgNewestPosition(c)
     val mine = (0 until 3).map { pgRegister(c, "Ev", "E$it").id }
     val found = mutableListOf<OutboxEvent>()
-    var after = position
     while (true) {
         val batch = c.eventsAfter(system, after, 1000)
         if (batch.isEmpty()) break
         found += batch.filter { it.draft.patient in mine }
-        after = batch.last().seq
+        for (e in batch) after[e.partition.toInt()] = e.seq
     }
     eq(List(3) { "patient.registered" }, found.map { it.draft.kind }, "kinds")
-    eq(mine, found.map { it.draft.patient }, "patients in order")
+    eq(mine.toSet(), found.map { it.draft.patient }.toSet(), "this run's patients")
 
     val v = c.verifyAudit(admin)
     check(v.ok) { "chains intact: ${v.problem}" }
@@ -151,7 +160,17 @@ suspend fun postgresEventsAfterAndAuditVerifies() = withPg { c ->
     check(v.chainsChecked >= 3L) { "walked ${v.chainsChecked}" }
 }
 
+/** Port 1 (tcpmux): no server listens there on any machine these tests run on. */
+suspend fun aPostgresServerNobodyListensOnIsAnUnavailableStorageFailure() {
+    val e = throws<CarebaseException.Storage> {
+        Clinic.open("postgres://carebase:secret@127.0.0.1:1/carebase?acquire_timeout=1")
+    }
+    eq(StorageKind.UNAVAILABLE, e.kind, "kind")
+    check(!(e.message ?: "").contains("secret")) { "no password in the message" }
+}
+
 val postgresTests: List<Pair<String, suspend () -> Unit>> = listOf(
+    "aPostgresServerNobodyListensOnIsAnUnavailableStorageFailure" to ::aPostgresServerNobodyListensOnIsAnUnavailableStorageFailure,
     "postgresRegisterGetUpdateAndStaleConflict" to ::postgresRegisterGetUpdateAndStaleConflict,
     "postgresSearchPagesAndFoldsAccents" to ::postgresSearchPagesAndFoldsAccents,
     "postgresConcurrentMrnsAndDuplicateIdentifier" to ::postgresConcurrentMrnsAndDuplicateIdentifier,

@@ -302,17 +302,22 @@ class ClinicOperations:
         limit: int,
     ) -> Records[OutboxEvent]:
         """The next events for `consumer`: everything after its acknowledged
-        position. Polling again without acknowledging returns them again."""
+        position in each partition, in order within each partition and
+        taken round robin across them. Polling again without acknowledging
+        returns them again."""
         raise NotImplementedError  # replaced by @bridge
 
     @bridge
     def events_after(
         self,
         actor: Actor,
-        after: int,
+        after: List[int],
         limit: int,
     ) -> Records[OutboxEvent]:
-        """Events after a sequence number, for consumers that keep their own position."""
+        """Events after a position, for consumers that keep their own:
+        `after[p]` is the last sequence number seen in partition `p` (a
+        partition past the end of `after` is read from its start, so `[]`
+        reads everything)."""
         raise NotImplementedError  # replaced by @bridge
 
     @bridge
@@ -320,10 +325,12 @@ class ClinicOperations:
         self,
         actor: Actor,
         consumer: str,
+        partition: int,
         seq: int,
     ) -> int:
-        """Acknowledges every event up to `seq` for `consumer` (never moves back).
-        Returns the consumer's new position."""
+        """Acknowledges every event of `partition` up to `seq` for `consumer`
+        (never moves back). Returns the consumer's new position in that
+        partition."""
         raise NotImplementedError  # replaced by @bridge
 
     @bridge

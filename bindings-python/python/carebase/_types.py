@@ -983,10 +983,13 @@ class NewVisitType:
 
 @_dc.dataclass
 class OutboxEvent:
-    """An event in the outbox, in commit order."""
+    """An event in the outbox, ordered within its partition."""
+
+    partition: int
+    """The outbox partition holding the event (``partition_of`` its patient)."""
 
     seq: int
-    """Strictly increasing position in the outbox."""
+    """Position in its partition: 1, 2, 3… in commit order, no gaps."""
 
     id: UUID
     """Event id."""

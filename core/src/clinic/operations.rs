@@ -117,8 +117,8 @@ macro_rules! clinic_operations {
             fn who_accessed(&actor, patient: PatientId, limit: Option<u32>) -> Vec<AccessRecord>;
             // outbox.rs
             fn poll_events(&actor, consumer: String, limit: u32) -> Vec<OutboxEvent>;
-            fn events_after(&actor, after: u64, limit: u32) -> Vec<OutboxEvent>;
-            fn ack_events(&actor, consumer: String, seq: u64) -> u64;
+            fn events_after(&actor, after: Vec<u64>, limit: u32) -> Vec<OutboxEvent>;
+            fn ack_events(&actor, consumer: String, partition: u32, seq: u64) -> u64;
             // scheduling.rs
             fn add_practitioner(&actor, practitioner: NewPractitioner) -> Practitioner;
             fn set_availability(&actor, practitioner: PractitionerId, expected_version: u64, availability: Availability) -> Practitioner;

@@ -1,9 +1,12 @@
-//! Consuming the outbox: poll after the consumer's position, acknowledge.
-//! Unacknowledged events are delivered again (at least once).
+//! Consuming the outbox: poll after the consumer's position, acknowledge
+//! per partition. Unacknowledged events are delivered again (at least once);
+//! within a partition they arrive in order with no gaps (see
+//! [`crate::events::OUTBOX_PARTITIONS`]).
 
 use super::Clinic;
 use crate::actor::Actor;
 use crate::events::OutboxEvent;
+use crate::events::OUTBOX_PARTITIONS;
 use crate::limits::MAX_CONSUMER_CHARS;
 use crate::policy::Permission;
 use crate::store::{AckWrite, ChangeSet};
@@ -31,6 +34,29 @@ fn check_limit(limit: u32) -> Option<FieldError> {
         .then(|| FieldError::new("limit", "out_of_range", "limit must be between 1 and 1000"))
 }
 
+fn check_after(after: &[u64]) -> Option<FieldError> {
+    (after.len() > OUTBOX_PARTITIONS as usize).then(|| {
+        FieldError::new(
+            "after",
+            "out_of_range",
+            format!("a position has at most {OUTBOX_PARTITIONS} partitions"),
+        )
+    })
+}
+
+fn check_partition(partition: u32, partitions: u32) -> Option<FieldError> {
+    (partition >= partitions).then(|| {
+        FieldError::new(
+            "partition",
+            "out_of_range",
+            format!(
+                "this outbox has partitions 0 to {}",
+                partitions.saturating_sub(1)
+            ),
+        )
+    })
+}
+
 fn check(errors: [Option<FieldError>; 2]) -> Result<()> {
     let errors: Vec<_> = errors.into_iter().flatten().collect();
     if errors.is_empty() {
@@ -42,7 +68,9 @@ fn check(errors: [Option<FieldError>; 2]) -> Result<()> {
 
 impl Clinic {
     /// The next events for `consumer`: everything after its acknowledged
-    /// position. Polling again without acknowledging returns them again.
+    /// position in each partition, in order within each partition and
+    /// taken round robin across them. Polling again without acknowledging
+    /// returns them again.
     pub async fn poll_events(
         &self,
         actor: &Actor,
@@ -53,34 +81,46 @@ impl Clinic {
         self.audited(&attempt, async {
             check([check_consumer(consumer), check_limit(limit)])?;
             let position = self.store.consumer_position(consumer).await?;
-            self.store.events_after(position, limit).await
+            self.store.events_after(&position, limit).await
         })
         .await
     }
 
-    /// Events after a sequence number, for consumers that keep their own position.
+    /// Events after a position, for consumers that keep their own:
+    /// `after[p]` is the last sequence number seen in partition `p` (a
+    /// partition past the end of `after` is read from its start, so `[]`
+    /// reads everything).
     pub async fn events_after(
         &self,
         actor: &Actor,
-        after: u64,
+        after: Vec<u64>,
         limit: u32,
     ) -> Result<Vec<OutboxEvent>> {
         let attempt = self.authorize(actor, Permission::OutboxRead, None).await?;
         self.audited(&attempt, async {
-            check([check_limit(limit), None])?;
-            self.store.events_after(after, limit).await
+            check([check_after(&after), check_limit(limit)])?;
+            self.store.events_after(&after, limit).await
         })
         .await
     }
 
-    /// Acknowledges every event up to `seq` for `consumer` (never moves back).
-    /// Returns the consumer's new position.
-    pub async fn ack_events(&self, actor: &Actor, consumer: &str, seq: u64) -> Result<u64> {
+    /// Acknowledges every event of `partition` up to `seq` for `consumer`
+    /// (never moves back). Returns the consumer's new position in that
+    /// partition.
+    pub async fn ack_events(
+        &self,
+        actor: &Actor,
+        consumer: &str,
+        partition: u32,
+        seq: u64,
+    ) -> Result<u64> {
         let attempt = self.authorize(actor, Permission::OutboxRead, None).await?;
         self.audited(&attempt, async {
-            check([check_consumer(consumer), None])?;
-            let exists = seq == 0 || !self.store.events_after(seq - 1, 1).await?.is_empty();
-            if !exists {
+            check([
+                check_consumer(consumer),
+                check_partition(partition, self.store.outbox_partitions()),
+            ])?;
+            if seq > self.store.last_seq(partition).await? {
                 return Err(Error::invalid(
                     "seq",
                     "out_of_range",
@@ -93,12 +133,14 @@ impl Clinic {
                     ChangeSet::default()
                         .ack(AckWrite {
                             consumer: consumer.to_owned(),
+                            partition,
                             seq,
                         })
                         .audit(audit),
                 )
                 .await?;
-            self.store.consumer_position(consumer).await
+            let position = self.store.consumer_position(consumer).await?;
+            Ok(position.get(partition as usize).copied().unwrap_or(seq))
         })
         .await
     }

@@ -117,7 +117,7 @@ pub async fn clinic_outbox_redelivers_until_acknowledged(store: Arc<dyn Store>) 
         "redelivered until acked"
     );
     clinic
-        .ack_events(&system, "relay", first[0].seq)
+        .ack_events(&system, "relay", first[0].partition, first[0].seq)
         .await
         .unwrap();
     assert!(clinic

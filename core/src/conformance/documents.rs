@@ -154,7 +154,7 @@ pub async fn a_fhir_appointment_one_level_too_deep_is_refused_and_writes_nothing
     let system = Actor::system();
     let start = monday_nine();
     let end = start + Duration::minutes(30);
-    let events_before = store.events_after(0, 1000).await.unwrap().len();
+    let events_before = store.events_after(&[], 1000).await.unwrap().len();
     for (extra_depth, extra_bytes, code) in [(1, 0, "too_deep"), (0, 1, "too_large")] {
         let mut resource =
             largest_fhir_appointment(patients[0], practitioner.id, start, end, extra_depth);
@@ -199,7 +199,7 @@ pub async fn a_fhir_appointment_one_level_too_deep_is_refused_and_writes_nothing
         .unwrap();
     assert!(listed.is_empty());
     assert_eq!(
-        store.events_after(0, 1000).await.unwrap().len(),
+        store.events_after(&[], 1000).await.unwrap().len(),
         events_before
     );
 }

@@ -187,10 +187,16 @@ impl<S: Store, G: Send + Sync> ScheduleStore for Guarded<S, G> {
 
 #[async_trait]
 impl<S: Store, G: Send + Sync> OutboxStore for Guarded<S, G> {
-    async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<OutboxEvent>> {
+    fn outbox_partitions(&self) -> u32 {
+        self.store.outbox_partitions()
+    }
+    async fn events_after(&self, after: &[u64], limit: u32) -> Result<Vec<OutboxEvent>> {
         self.store.events_after(after, limit).await
     }
-    async fn consumer_position(&self, consumer: &str) -> Result<u64> {
+    async fn last_seq(&self, partition: u32) -> Result<u64> {
+        self.store.last_seq(partition).await
+    }
+    async fn consumer_position(&self, consumer: &str) -> Result<Vec<u64>> {
         self.store.consumer_position(consumer).await
     }
 }

@@ -93,12 +93,45 @@ impl EventDraft {
     }
 }
 
-/// An event in the outbox, in commit order.
+/// How many partitions an outbox with concurrent writers spreads its events
+/// over (PostgreSQL, `MemoryStore`).
+///
+/// Why partitions: one sequence for every event makes every writer wait for
+/// the one before it to commit (numbers must become visible in order).
+/// Numbered per partition, writers about different patients take different
+/// numbers and never wait for each other; a consumer keeps one position per
+/// partition, as with Kafka. Fixed, because an event's partition must not
+/// move once a consumer has read it.
+pub const OUTBOX_PARTITIONS: u32 = 16;
+
+/// The partition of an event about `patient` in an outbox of `partitions`
+/// partitions (see [`OUTBOX_PARTITIONS`]).
+///
+/// Partition 0 holds the events about no patient (and, in a PostgreSQL
+/// database migrated from a single-sequence outbox, every earlier event);
+/// a patient's events all go to `1 + id % (partitions - 1)`, so they are
+/// ordered among themselves. The id's 128 bits as one integer: stable in
+/// every language, and UUID v7's random tail spreads patients evenly. An
+/// outbox of one partition (SQLite, a single writer) puts everything in 0.
+pub fn partition_of(patient: Option<PatientId>, partitions: u32) -> u32 {
+    match patient {
+        Some(id) if partitions > 1 => {
+            let spread = u128::from(partitions - 1);
+            // The remainder is below `partitions - 1`, a u32.
+            1 + u32::try_from(id.0.as_u128() % spread).unwrap_or(0)
+        }
+        _ => 0,
+    }
+}
+
+/// An event in the outbox, ordered within its partition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OutboxEvent {
-    /// Strictly increasing position in the outbox.
+    /// The outbox partition holding the event ([`partition_of`] its patient).
+    pub partition: u32,
+    /// Position in its partition: 1, 2, 3… in commit order, no gaps.
     pub seq: u64,
     /// The event.
     #[serde(flatten)]

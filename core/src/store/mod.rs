@@ -32,7 +32,7 @@ use crate::Result;
 pub use access::{AccessChanges, AccessStore, AccessWrites, CareTeamWrite, GrantWrite};
 pub use apply::{apply_changes, apply_now, Transaction};
 pub use audit::{AuditStore, AuditWrites, CheckpointWrite};
-pub use outbox::{AckWrite, OutboxChanges, OutboxStore, OutboxWrites};
+pub use outbox::{round_robin, AckWrite, OutboxChanges, OutboxStore, OutboxWrites};
 pub use patients::{MergeWrite, PatientChanges, PatientStore, PatientWrite, PatientWrites};
 pub use references::{Reference, ReferenceKind};
 pub use scheduling::{ReminderSent, ScheduleChanges, ScheduleStore, ScheduleWrites, Versioned};

@@ -27,12 +27,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
-use uuid::Uuid;
 
 use carebase::audit::AuditKey;
 use carebase::store::{apply_changes, Applied, ChangeSet, Reference, ReferenceKind, Transaction};
 use carebase::{ConflictDetail, Error, Result, Store};
 
+use crate::retry::TRANSACTION_RETRY;
 use crate::schedule::PractitionerCache;
 pub(crate) use error::db_error;
 
@@ -42,12 +42,6 @@ pub const DEFAULT_PG_MAX_CONNECTIONS: u32 = 10;
 /// How long a request waits for a pooled connection (and how long `open`
 /// tries to reach the server) unless the URL says `acquire_timeout=SECS`.
 pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The key of the transaction-scoped advisory lock (`pg_advisory_xact_lock`)
-/// that outbox writers hold from their event insert until commit, so
-/// sequence numbers become visible in order ("carebase" in ASCII). Other
-/// software sharing the database must not use this key.
-pub const OUTBOX_LOCK: i64 = 0x6361_7265_6261_7365;
 
 /// Pool settings read from a `postgres://` URL's query parameters (carebase's
 /// own; every other parameter goes to sqlx unchanged).
@@ -211,16 +205,6 @@ impl PostgresStore {
     }
 }
 
-/// How many times a change set is tried when PostgreSQL aborts it to
-/// resolve a deadlock or a serialization failure (40P01, 40001).
-const ATTEMPTS: u32 = 5;
-
-/// A few milliseconds that differ between racing writers, so they do not
-/// collide again in step (the random tail of a fresh UUID v7).
-fn jitter() -> u8 {
-    Uuid::now_v7().as_bytes()[15] % 8
-}
-
 /// One READ COMMITTED transaction through core's driver; any failure
 /// rolls it all back.
 async fn apply_once(pool: &PgPool, changes: ChangeSet, key: &AuditKey) -> Result<Applied> {
@@ -297,9 +281,8 @@ pub(crate) async fn exec(conn: &mut PgConnection, sql: &str) -> Result<()> {
 #[async_trait]
 impl Store for PostgresStore {
     /// Applies `changes` atomically. A transaction PostgreSQL aborted to
-    /// break a deadlock or a serialization conflict wrote nothing, so it is
-    /// tried again, a bounded number of times with a short growing pause:
-    /// two bookers inserting overlapping appointments at the same instant
+    /// break a deadlock or a serialization conflict (40P01, 40001) wrote
+    /// nothing, so it is tried again under [`TRANSACTION_RETRY`]: two bookers inserting overlapping appointments at the same instant
     /// wait on each other in the exclusion constraint, and the one
     /// PostgreSQL aborts should then find the winner committed and answer
     /// `double_booking`.
@@ -310,17 +293,9 @@ impl Store for PostgresStore {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        let mut attempt = 1;
-        loop {
-            match apply_once(&self.pool, changes.clone(), &key).await {
-                Err(e) if e.is_retryable() && attempt < ATTEMPTS => {
-                    let pause = 2u64.pow(attempt) + u64::from(jitter());
-                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
-                    attempt += 1;
-                }
-                done => return done,
-            }
-        }
+        TRANSACTION_RETRY
+            .run(|| apply_once(&self.pool, changes.clone(), &key))
+            .await
     }
 
     fn use_audit_key(&self, key: AuditKey) {

@@ -215,11 +215,12 @@ impl MergeRow {
 
 /// Columns selected for an outbox event (see [`EventRow`]).
 pub(crate) const EVENT_COLUMNS: &str =
-    "seq, id, kind, schema_version, patient_id, payload, idempotency_key, occurred_at";
+    "partition_id, seq, id, kind, schema_version, patient_id, payload, idempotency_key, occurred_at";
 
 /// An `outbox_events` row.
 #[derive(sqlx::FromRow)]
 pub(crate) struct EventRow {
+    partition_id: i32,
     seq: i64,
     id: Uuid,
     kind: String,
@@ -234,6 +235,7 @@ impl EventRow {
     /// The stored event.
     pub(crate) fn into_event(self) -> Result<OutboxEvent> {
         Ok(OutboxEvent {
+            partition: u32::try_from(self.partition_id).map_err(|_| corrupt("event partition"))?,
             seq: from_db(self.seq),
             draft: EventDraft {
                 id: self.id.into(),

@@ -1,20 +1,41 @@
-//! The outbox in SQLite: events numbered by the table's integer key (one
-//! writer at a time, so numbers become visible in order) and consumer
-//! positions.
+//! The outbox in SQLite: one partition (number 0), its events numbered by
+//! the table's integer key (one writer at a time, so numbers become visible
+//! in order), and consumer positions in it. Partitions exist so concurrent
+//! writers need not wait for each other; SQLite has one writer.
 
 use async_trait::async_trait;
 
 use carebase::events::{EventDraft, OutboxEvent};
 use carebase::store::{OutboxStore, OutboxWrites};
-use carebase::Result;
+use carebase::{Result, StorageKind};
 
 use super::error::db_error;
 use super::rows::{bound, from_db, id_text, to_db, to_json, ts, EventRow, EVENT_COLUMNS};
 use super::{execute, first, rows, SqliteStore, Tx};
+use crate::failure::detected;
+
+/// The one partition: another is a caller's bug (core checks it first).
+fn only_partition(partition: u32, operation: &'static str) -> Result<()> {
+    if partition == 0 {
+        Ok(())
+    } else {
+        Err(detected(
+            "sqlite",
+            operation,
+            StorageKind::Other,
+            "no such outbox partition",
+        ))
+    }
+}
 
 #[async_trait]
 impl OutboxStore for SqliteStore {
-    async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<OutboxEvent>> {
+    fn outbox_partitions(&self) -> u32 {
+        1
+    }
+
+    async fn events_after(&self, after: &[u64], limit: u32) -> Result<Vec<OutboxEvent>> {
+        let after = after.first().copied().unwrap_or(0);
         self.read("events_after", |conn| {
             rows(
                 conn,
@@ -31,7 +52,23 @@ impl OutboxStore for SqliteStore {
         })
     }
 
-    async fn consumer_position(&self, consumer: &str) -> Result<u64> {
+    async fn last_seq(&self, partition: u32) -> Result<u64> {
+        if partition != 0 {
+            return Ok(0);
+        }
+        self.read("last_seq", |conn| {
+            let last = first(
+                conn,
+                "last_seq",
+                "SELECT max(seq) FROM outbox_events",
+                [],
+                |r| r.get::<_, Option<i64>>(0),
+            )?;
+            Ok(last.flatten().map_or(0, from_db))
+        })
+    }
+
+    async fn consumer_position(&self, consumer: &str) -> Result<Vec<u64>> {
         self.read("consumer_position", |conn| {
             let position = first(
                 conn,
@@ -40,7 +77,7 @@ impl OutboxStore for SqliteStore {
                 [consumer],
                 |r| r.get::<_, i64>(0),
             )?;
-            Ok(position.map_or(0, from_db))
+            Ok(vec![position.map_or(0, from_db)])
         })
     }
 }
@@ -48,7 +85,12 @@ impl OutboxStore for SqliteStore {
 #[async_trait]
 impl OutboxWrites for Tx<'_> {
     // Writers are serialized: what this reads holds until commit.
-    async fn consumer_position_for_update(&mut self, consumer: &str) -> Result<u64> {
+    async fn consumer_position_for_update(
+        &mut self,
+        consumer: &str,
+        partition: u32,
+    ) -> Result<u64> {
+        only_partition(partition, "consumer_position_for_update")?;
         let current = first(
             self.0,
             "consumer_position_for_update",
@@ -59,7 +101,13 @@ impl OutboxWrites for Tx<'_> {
         Ok(current.map_or(0, from_db))
     }
 
-    async fn set_consumer_position(&mut self, consumer: &str, seq: u64) -> Result<()> {
+    async fn set_consumer_position(
+        &mut self,
+        consumer: &str,
+        partition: u32,
+        seq: u64,
+    ) -> Result<()> {
+        only_partition(partition, "set_consumer_position")?;
         execute(
             self.0,
             "INSERT INTO outbox_consumers (name, position) VALUES (?, ?) \
@@ -98,6 +146,7 @@ impl OutboxWrites for Tx<'_> {
                 ));
             };
             events.push(OutboxEvent {
+                partition: 0,
                 seq: from_db(seq),
                 draft,
             });

@@ -346,6 +346,7 @@ impl EventRow {
     /// The stored event.
     pub(crate) fn into_event(self) -> Result<OutboxEvent> {
         Ok(OutboxEvent {
+            partition: 0,
             seq: from_db(self.seq),
             draft: EventDraft {
                 id: parse_id(&self.id, "event id")?,

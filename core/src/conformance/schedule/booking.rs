@@ -352,7 +352,7 @@ pub async fn clinic_books_moves_and_cancels_through_the_store(store: Arc<dyn Sto
         Some(cancelled.clone())
     );
     let kinds: Vec<String> = store
-        .events_after(0, 100)
+        .events_after(&[], 100)
         .await
         .unwrap()
         .into_iter()

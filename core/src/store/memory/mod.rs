@@ -37,14 +37,16 @@ struct State {
     grants: BTreeMap<GrantId, BreakGlassGrant>,
     merges: BTreeMap<MergeId, MergeRecord>,
     counters: HashMap<String, u64>,
-    consumers: HashMap<String, u64>,
+    consumers: HashMap<(String, u32), u64>,
     audit: BTreeMap<AuditEntryId, AuditEntry>,
     chains: HashMap<Option<PatientId>, Vector<AuditEntryId>>,
     heads: HashMap<Option<PatientId>, ChainHead>,
     checkpoints: Vector<AuditCheckpoint>,
     pinned: HashMap<Option<PatientId>, ChainHead>,
     audit_key: AuditKey,
-    events: Vector<OutboxEvent>,
+    /// Each partition's events, in order.
+    partitions: HashMap<u32, Vector<OutboxEvent>>,
+    outbox_partitions: outbox::Partitions,
     schedules: scheduling::Schedules,
 }
 
@@ -58,6 +60,16 @@ impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store whose outbox numbers events in `partitions`
+    /// partitions (at least 1, at most [`crate::events::OUTBOX_PARTITIONS`])
+    /// instead of [`crate::events::OUTBOX_PARTITIONS`]: with 1, its events
+    /// read exactly as a SQLite store's, for tests comparing the two.
+    pub fn with_outbox_partitions(partitions: u32) -> Self {
+        let store = Self::default();
+        store.lock().outbox_partitions = outbox::Partitions::new(partitions);
+        store
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

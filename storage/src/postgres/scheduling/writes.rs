@@ -241,8 +241,8 @@ async fn insert_reminders(
     Ok(())
 }
 
-/// The advisory-lock namespace (first key of the two-key form, a key space
-/// apart from the one-key `OUTBOX_LOCK`) of a practitioner's day limits.
+/// The advisory-lock namespace (first key of the two-key form) of a
+/// practitioner's day limits.
 const DAY_LIMIT_LOCK: i32 = 0x6364_6c31;
 
 #[async_trait]
