@@ -1,7 +1,7 @@
 // 10,000 sequential getPatient calls on `memory:`, per build of the binding,
 // in one process so the builds run side by side under the same load.
-//   node bench/get_patient.mjs                 # this checkout's build
-//   node bench/get_patient.mjs /tmp/old-build  # and another build's folder
+//   node bench/get_patient.mjs                      # this checkout's build
+//   node bench/get_patient.mjs dist/new /tmp/old    # these builds' folders
 // A folder holds the package's index.js (and native.js + the .node module);
 // both builds must offer open / registerPatient / getPatient. Rounds
 // alternate between the builds; each reports its best and median round.
@@ -13,7 +13,8 @@ const require = createRequire(import.meta.url)
 const CALLS = 10_000
 const ROUNDS = 5
 
-const dirs = [resolve(new URL('..', import.meta.url).pathname), ...process.argv.slice(2).map((d) => resolve(d))]
+const given = process.argv.slice(2).map((d) => resolve(d))
+const dirs = given.length ? given : [resolve(new URL('..', import.meta.url).pathname)]
 const builds = []
 for (const dir of dirs) {
   const carebase = require(`${dir}/index.js`)

@@ -41,7 +41,9 @@ impl Clinic {
     #[napi]
     pub async fn call(&self, operation: String, args: CallArguments) -> napi::Result<String> {
         let text = args.into_text();
-        carebase::api::call(&self.inner, &operation, &text)
+        // The door's future holds any operation's state (it is large):
+        // boxed, napi moves a pointer instead of the whole state.
+        Box::pin(carebase::api::call(&self.inner, &operation, &text))
             .await
             .js()
     }
