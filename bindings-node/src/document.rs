@@ -82,6 +82,29 @@ fn capped(len: u32) -> u32 {
 /// Converts the leaves of `value` and prepares its containers, which at
 /// `depth` past core's bound become empty.
 ///
+/// A JS number as JSON: every integer a JS number holds exactly (up to
+/// 2^53) is a JSON integer, so core reads sequence numbers and counts past
+/// `u32::MAX` as integers (napi's own conversion turns those into floats).
+/// NaN and infinities have no JSON form.
+fn number(n: f64) -> napi::Result<Value> {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    let number = if n.trunc() == n && n.abs() <= EXACT {
+        if n >= 0.0 {
+            Some(Number::from(n as u64))
+        } else {
+            Some(Number::from(n as i64))
+        }
+    } else {
+        Number::from_f64(n)
+    };
+    number.map(Value::Number).ok_or_else(|| {
+        napi::Error::new(
+            napi::Status::InvalidArg,
+            "a number that is not finite has no JSON form",
+        )
+    })
+}
+
 /// # Safety
 /// `env` and `value` must be valid for the current napi call.
 unsafe fn convert(
@@ -97,7 +120,7 @@ unsafe fn convert(
     let leaf = match ValueType::from(kind) {
         ValueType::Null => Value::Null,
         ValueType::Boolean => Value::Bool(unsafe { bool::from_napi_value(env, value)? }),
-        ValueType::Number => Value::Number(unsafe { Number::from_napi_value(env, value)? }),
+        ValueType::Number => number(unsafe { f64::from_napi_value(env, value)? })?,
         ValueType::String => Value::String(unsafe { String::from_napi_value(env, value)? }),
         ValueType::Object => {
             let mut is_array = false;

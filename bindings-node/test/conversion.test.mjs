@@ -100,3 +100,11 @@ test('an error carries its code, its details in camelCase and a message naming t
   assert.match(invalid.message, /names \(required\)/)
   assert.ok(!('fields' in denied))
 })
+
+test('a whole number past 2^32 crosses as an integer, one past 2^53 is refused as not exact', async () => {
+  const c = await clinic()
+  const sys = systemActor()
+  const past = Array(16).fill(2 ** 40)
+  assert.deepEqual(await c.eventsAfter(sys, past, 10), [])
+  await rejects(c.eventsAfter(sys, [2 ** 60], 10), 'validation')
+})
