@@ -7,6 +7,7 @@ use std::path::Path;
 
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
+    println!("cargo:rerun-if-changed=build.rs");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
     let mut found: Vec<(i64, String, String)> = Vec::new();
     for entry in std::fs::read_dir(&dir).expect("storage/migrations/sqlite") {
