@@ -72,7 +72,9 @@ suspend fun countsAreIntAndLongAndANegativeOneIsRefusedBeforeItCrosses() {
     val page = c.searchPatients(desk, PatientQuery(limit = 1))
     eq(1, page.items.size, "page")
     throws<IllegalArgumentException> { c.searchPatients(desk, PatientQuery(limit = -1)) }
-    throws<IllegalArgumentException> { c.ackEvents(system, "consumer", -1L) }
+    throws<IllegalArgumentException> { c.ackEvents(system, "consumer", 0, -1L) }
+    throws<IllegalArgumentException> { c.ackEvents(system, "consumer", -1, 0L) }
+    throws<IllegalArgumentException> { c.eventsAfter(system, listOf(-1L), 10) }
     check(c.pollEvents(system, "consumer", 10).isNotEmpty()) { "a refused ack acknowledged nothing" }
 }
 
