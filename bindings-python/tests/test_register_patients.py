@@ -31,3 +31,11 @@ def test_a_batch_with_one_bad_patient_registers_the_others_and_refuses_it_with_i
 def test_an_actor_who_may_not_register_gets_one_forbidden_for_the_batch(clinic: cb.Clinic) -> None:
     with pytest.raises(cb.ForbiddenError):
         clinic.register_patients(actor(cb.Role.PATIENT), [cb.NewPatient(details=details("Abara", "Ann"))])
+
+
+def test_a_list_longer_than_the_bound_is_refused_whole_naming_patients(clinic: cb.Clinic, desk: cb.Actor) -> None:
+    many = [cb.NewPatient(details=details(f"N{i}", "Ann")) for i in range(1001)]
+    with pytest.raises(cb.ValidationError) as refused:
+        clinic.register_patients(desk, many)
+    assert [(f.field, f.code) for f in refused.value.fields] == [("patients", "too_many")]
+    assert clinic.search_patients(desk, cb.PatientQuery(name="N1")).items == []
