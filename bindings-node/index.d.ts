@@ -89,6 +89,20 @@ export declare class Clinic {
   private constructor()
   /** Registers a patient (optionally assigning an MRN in the same transaction). */
   registerPatient(actor: ActorInput, newPatient: NewPatient): Promise<Patient>
+  /**
+   * Registers many patients, each exactly as `Self::register_patient`
+   * would (validation, MRN, identifier uniqueness, its audit entry and
+   * `patient.registered` event in the same transaction as the patient),
+   * answering per patient in input order: registered, or refused with
+   * that patient's error. One refused patient stops none of the others.
+   *
+   * The policy is asked once for the call: `patient.register` concerns
+   * no existing patient, so its decision cannot differ between items; a
+   * denied actor gets one `forbidden`. At most
+   * `MAX_BATCH_PATIENTS` per call (a host shows progress between
+   * calls); the store gets them `MAX_BATCH_CHANGE_SETS` at a time.
+   */
+  registerPatients(actor: ActorInput, patients: Array<NewPatient>): Promise<PatientRegistrations>
   /** Allocates the next MRN of a facility (audited, not yet attached to anyone). */
   generateMrn(actor: ActorInput, facility: string): Promise<Identifier>
   /** One patient, masked to what the actor may see; the read is audited. */
@@ -1401,6 +1415,19 @@ export interface PatientQuery {
   cursor?: string | null
 }
 
+/**
+ * What `register_patients` answers: one answer per patient handed in,
+ * in the same order, and the counts of each kind.
+ */
+export interface PatientRegistrations {
+  /** One per patient handed in, in input order. */
+  answers: Array<RegistrationAnswer>
+  /** How many were registered. */
+  registered: number
+  /** How many were refused. */
+  refused: number
+}
+
 /** Something an actor can be allowed to do. Codes are `resource.action`. */
 export type Permission = 'patient.read' | 'patient.search' | 'patient.register' | 'patient.update' | 'patient.deactivate' | 'patient.merge' | 'mrn.generate' | 'care_team.read' | 'care_team.manage' | 'care_team.patients' | 'break_glass.request' | 'break_glass.review' | 'audit.read' | 'audit.verify' | 'audit.access_log' | 'audit.checkpoint' | 'outbox.read' | 'policy.manage' | 'schedule.read' | 'schedule.manage' | 'calendar.read' | 'appointment.read' | 'appointment.book' | 'appointment.migrate' | 'appointment.reschedule' | 'appointment.cancel' | 'appointment.status' | 'reminder.send'
 
@@ -1472,6 +1499,38 @@ export interface Recurrence {
   until?: Date | string | null
   /** Number of occurrences, the first included. */
   count?: number | null
+}
+
+/**
+ * One item of a batch that was refused: the typed error for THAT item,
+ * as data a host can keep in a list next to the items that succeeded (an
+ * exception cannot sit in a list on every host). The same codes, fields
+ * and serialized form as the error the single operation raises.
+ */
+export interface Refusal {
+  /** The error's stable code (`Error::code`), e.g. `validation`. */
+  code: string
+  /** The error's message (lowercase, never patient data). */
+  message: string
+  /** Every failing field of a `validation` error; empty otherwise. */
+  fields: Array<FieldError>
+  /**
+   * The whole error in its serialized form (`Error::to_json`): the
+   * code, the message and the variant's details (e.g. a conflict's).
+   */
+  error: Record<string, unknown>
+}
+
+/**
+ * The answer for one patient of a batch: exactly one of the two is set.
+ * A record of two options rather than an enum so every host reads it the
+ * same way (`answer.patient` / `answer.refusal`).
+ */
+export interface RegistrationAnswer {
+  /** The registered patient, as `register_patient` answers it. */
+  patient?: Patient
+  /** Why this patient was not registered (nothing of it was written). */
+  refusal?: Refusal
 }
 
 /** How the actor must be related to the patient for a rule to apply. */

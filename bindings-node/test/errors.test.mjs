@@ -102,6 +102,11 @@ const BAD = {
   text: [undefined, null, 42, NaN, '', MB, {}, []],
   optId: [42, NaN, '', 'not-a-uuid', MB, {}],
   permission: [undefined, null, '', 'patient.eat', 42, MB],
+  // A list whose items cannot even be read is refused whole; an item that
+  // reads but breaks a rule is that item's refusal (register_patients.test.mjs).
+  newPatients: [undefined, null, 42, 'x', {}, [42], [null], [{ details: null }],
+    [{ details: { birthDate: 'yesterday', names: [{ family: 'A' }] } }],
+    Array.from({ length: 1001 }, () => ({ details: { names: [{ family: 'A' }] } }))],
   newPatient: [undefined, null, 42, 'x', [], { details: null }, { details: { names: 'x' } },
     { details: { names: [{ family: MB }] } }, { details: { birthDate: '2020-02-30', names: [{ family: 'A' }] } },
     { details: { birthDate: 'yesterday', names: [{ family: 'A' }] } }, { details: { names: [{ family: 'A' }], deceasedAt: 'nope' } },
@@ -182,6 +187,7 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
   // method: [kind of each argument, valid value of each argument]
   const methods = {
     registerPatient: [['actor', 'newPatient'], [desk, { details: details('A', 'B', '1990-01-01') }]],
+    registerPatients: [['actor', 'newPatients'], [desk, [{ details: details('A', 'B', '1990-01-01') }]]],
     getPatient: [['actor', 'id'], [desk, p.id]],
     updatePatient: [['actor', 'id', 'number', 'details'], [desk, p.id, 1, p.details]],
     deactivatePatient: [['actor', 'id', 'number'], [desk, p.id, 1]],

@@ -198,6 +198,7 @@ macro_rules! change_set_tests {
             clinic_registers_searches_and_verifies,
             clinic_merge_then_unmerge_restores_the_record,
             clinic_break_glass_access_is_flagged,
+            a_batch_registers_every_good_patient_and_refuses_each_bad_one_alone,
         );
     };
 }

@@ -28,6 +28,43 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// One item of a batch that was refused: the typed error for THAT item,
+/// as data a host can keep in a list next to the items that succeeded (an
+/// exception cannot sit in a list on every host). The same codes, fields
+/// and serialized form as the error the single operation raises.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("x-shown" = ["code", "message", "fields"])))]
+pub struct Refusal {
+    /// The error's stable code ([`Error::code`]), e.g. `validation`.
+    pub code: String,
+    /// The error's message (lowercase, never patient data).
+    pub message: String,
+    /// Every failing field of a `validation` error; empty otherwise.
+    pub fields: Vec<FieldError>,
+    /// The whole error in its serialized form ([`Error::to_json`]): the
+    /// code, the message and the variant's details (e.g. a conflict's).
+    pub error: serde_json::Value,
+}
+
+impl From<&Error> for Refusal {
+    fn from(error: &Error) -> Self {
+        let fields = match error {
+            Error::Validation { fields } => fields.clone(),
+            _ => Vec::new(),
+        };
+        let form = serde_json::from_str(&error.to_json())
+            .unwrap_or_else(|_| serde_json::json!({ "code": error.code() }));
+        Self {
+            code: error.code().to_owned(),
+            message: error.to_string(),
+            fields,
+            error: form,
+        }
+    }
+}
+
 impl fmt::Display for FieldError {
     /// `names[0].family (required): must not be blank`: where, which rule,
     /// what it asks (never the value).

@@ -20,6 +20,19 @@ pub const TOO_MANY_ERRORS: &str = "too_many_errors";
 
 // ---- patients -------------------------------------------------------------
 
+/// Most patients one `register_patients` call takes; more is a `validation`
+/// error naming `patients` (too_many) and nothing is registered. Equal to
+/// [`MAX_DOCUMENT_ITEMS`], the longest list a host's reader hands over
+/// whole (Node's stops counting one past it), so a longer list is refused,
+/// never cut. A host registering more calls again per 1,000 and reports
+/// its progress between calls.
+pub const MAX_BATCH_PATIENTS: usize = MAX_DOCUMENT_ITEMS;
+
+/// Most change sets a batch operation hands the store in one
+/// [`Store::apply_each`](crate::store::Store::apply_each): what one batch
+/// keeps prepared in memory at a time, and one group of transactions.
+pub const MAX_BATCH_CHANGE_SETS: usize = 250;
+
 /// Longest single piece of a patient's details: a name part, an address
 /// part, an identifier system or value, a relationship, a phone or email.
 /// Longer than any real one, short enough to index and show.

@@ -33,6 +33,25 @@ class ClinicOperations:
         raise NotImplementedError  # replaced by @bridge
 
     @bridge
+    def register_patients(
+        self,
+        actor: Actor,
+        patients: List[NewPatient],
+    ) -> PatientRegistrations:
+        """Registers many patients, each exactly as ``Self::register_patient``
+        would (validation, MRN, identifier uniqueness, its audit entry and
+        `patient.registered` event in the same transaction as the patient),
+        answering per patient in input order: registered, or refused with
+        that patient's error. One refused patient stops none of the others.
+
+        The policy is asked once for the call: `patient.register` concerns
+        no existing patient, so its decision cannot differ between items; a
+        denied actor gets one `forbidden`. At most
+        ``MAX_BATCH_PATIENTS`` per call (a host shows progress between
+        calls); the store gets them ``MAX_BATCH_CHANGE_SETS`` at a time."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
     def generate_mrn(
         self,
         actor: Actor,

@@ -69,10 +69,13 @@ __all__ = [
     "PatientDetails",
     "PatientPage",
     "PatientQuery",
+    "PatientRegistrations",
     "Policy",
     "Practitioner",
     "ReasonStep",
     "Recurrence",
+    "Refusal",
+    "RegistrationAnswer",
     "Reminder",
     "Reschedule",
     "RescheduleAppointment",
@@ -1151,6 +1154,25 @@ class PatientQuery:
         return _shown(self, ())
 
 
+@_dc.dataclass(repr=False)
+class PatientRegistrations:
+    """What `register_patients` answers: one answer per patient handed in,
+    in the same order, and the counts of each kind."""
+
+    answers: List[RegistrationAnswer]
+    """One per patient handed in, in input order."""
+
+    registered: int
+    """How many were registered."""
+
+    refused: int
+    """How many were refused."""
+
+    def __repr__(self) -> str:
+        # Only the fields core shows; the others can hold patient data.
+        return _shown(self, ("registered", "refused", ))
+
+
 @_dc.dataclass
 class Policy(PolicyMethods):
     """The access policy: a list of allow rules; anything not listed is denied."""
@@ -1221,6 +1243,48 @@ class Recurrence:
 
     count: Optional[int] = None
     """Number of occurrences, the first included."""
+
+
+@_dc.dataclass(repr=False)
+class Refusal:
+    """One item of a batch that was refused: the typed error for THAT item,
+    as data a host can keep in a list next to the items that succeeded (an
+    exception cannot sit in a list on every host). The same codes, fields
+    and serialized form as the error the single operation raises."""
+
+    code: str
+    """The error's stable code (``Error::code``), e.g. `validation`."""
+
+    message: str
+    """The error's message (lowercase, never patient data)."""
+
+    fields: List[FieldError]
+    """Every failing field of a `validation` error; empty otherwise."""
+
+    error: Dict[str, Any]
+    """The whole error in its serialized form (``Error::to_json``): the
+    code, the message and the variant's details (e.g. a conflict's)."""
+
+    def __repr__(self) -> str:
+        # Only the fields core shows; the others can hold patient data.
+        return _shown(self, ("code", "message", "fields", ))
+
+
+@_dc.dataclass(repr=False)
+class RegistrationAnswer:
+    """The answer for one patient of a batch: exactly one of the two is set.
+    A record of two options rather than an enum so every host reads it the
+    same way (`answer.patient` / `answer.refusal`)."""
+
+    patient: Optional[Patient] = None
+    """The registered patient, as `register_patient` answers it."""
+
+    refusal: Optional[Refusal] = None
+    """Why this patient was not registered (nothing of it was written)."""
+
+    def __repr__(self) -> str:
+        # Only the fields core shows; the others can hold patient data.
+        return _shown(self, ("refusal", ))
 
 
 @_dc.dataclass

@@ -17,7 +17,7 @@ mod sight;
 pub use crate::settings::Settings;
 pub use appointments::BookSeries;
 pub use operations::{ClinicOperations, Operation, OPERATIONS};
-pub use patients::NewPatient;
+pub use patients::{NewPatient, PatientRegistrations, RegistrationAnswer};
 
 use std::future::Future;
 use std::sync::{Arc, RwLock};

@@ -60,7 +60,9 @@ pub mod types {
     pub use crate::audit::{
         AccessRecord, AuditCheckpoint, AuditEntry, AuditQuery, AuditVerification,
     };
-    pub use crate::clinic::{BookSeries, NewPatient, Settings};
+    pub use crate::clinic::{
+        BookSeries, NewPatient, PatientRegistrations, RegistrationAnswer, Settings,
+    };
     pub use crate::events::OutboxEvent;
     pub use crate::ids::{ActorId, AppointmentId, GrantId, MergeId, PatientId, PractitionerId};
     pub use crate::minutes::Minutes;
@@ -88,6 +90,7 @@ macro_rules! clinic_operations {
         $callback! {
             // patients.rs
             fn register_patient(&actor, #[flatten] new: NewPatient) -> Patient;
+            fn register_patients(&actor, patients: Vec<NewPatient>) -> PatientRegistrations;
             fn generate_mrn(&actor, facility: String) -> Identifier;
             fn get_patient(&actor, id: PatientId) -> Patient;
             fn update_patient(&actor, id: PatientId, expected_version: u64, details: PatientDetails) -> Patient;

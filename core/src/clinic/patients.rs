@@ -9,11 +9,15 @@ use serde_json::json;
 use super::{Attempt, Clinic};
 use crate::actor::Actor;
 use crate::audit::Outcome;
+use crate::error::Refusal;
 use crate::events::{
     EventDraft, PATIENT_DEACTIVATED, PATIENT_REACTIVATED, PATIENT_REGISTERED, PATIENT_UPDATED,
 };
 use crate::ids::PatientId;
-use crate::limits::{MAX_CURSOR_CHARS, MAX_FACILITY_CHARS, MAX_QUERY_TEXT_CHARS};
+use crate::limits::{
+    MAX_BATCH_CHANGE_SETS, MAX_BATCH_PATIENTS, MAX_CURSOR_CHARS, MAX_FACILITY_CHARS,
+    MAX_QUERY_TEXT_CHARS,
+};
 use crate::patient::normalize::{email_key, fold_words, phone_key};
 use crate::patient::search::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::patient::validate::validate_details;
@@ -39,6 +43,62 @@ pub struct NewPatient {
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub mrn_facility: Option<String>,
+}
+
+/// What `register_patients` answers: one answer per patient handed in,
+/// in the same order, and the counts of each kind.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("x-shown" = ["registered", "refused"])))]
+pub struct PatientRegistrations {
+    /// One per patient handed in, in input order.
+    pub answers: Vec<RegistrationAnswer>,
+    /// How many were registered.
+    pub registered: u32,
+    /// How many were refused.
+    pub refused: u32,
+}
+
+impl PatientRegistrations {
+    fn from_answers(answers: Vec<RegistrationAnswer>) -> Self {
+        let registered = answers.iter().filter(|a| a.patient.is_some()).count();
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Self {
+            registered: count(registered),
+            refused: count(answers.len() - registered),
+            answers,
+        }
+    }
+}
+
+/// The answer for one patient of a batch: exactly one of the two is set.
+/// A record of two options rather than an enum so every host reads it the
+/// same way (`answer.patient` / `answer.refusal`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("x-shown" = ["refusal"])))]
+pub struct RegistrationAnswer {
+    /// The registered patient, as `register_patient` answers it.
+    pub patient: Option<Patient>,
+    /// Why this patient was not registered (nothing of it was written).
+    pub refusal: Option<Refusal>,
+}
+
+impl From<Result<Patient>> for RegistrationAnswer {
+    fn from(outcome: Result<Patient>) -> Self {
+        match outcome {
+            Ok(patient) => Self {
+                patient: Some(patient),
+                refusal: None,
+            },
+            Err(error) => Self {
+                patient: None,
+                refusal: Some(Refusal::from(&error)),
+            },
+        }
+    }
 }
 
 pub(super) fn cursor_for(id: PatientId) -> String {
@@ -232,6 +292,105 @@ impl Clinic {
     }
 
     async fn register_allowed(&self, attempt: &Attempt<'_>, new: NewPatient) -> Result<Patient> {
+        let (changes, patient) = self.prepare_registration(attempt, new).await?;
+        self.store.apply(changes).await?;
+        Ok(patient)
+    }
+
+    /// Registers many patients, each exactly as [`Self::register_patient`]
+    /// would (validation, MRN, identifier uniqueness, its audit entry and
+    /// `patient.registered` event in the same transaction as the patient),
+    /// answering per patient in input order: registered, or refused with
+    /// that patient's error. One refused patient stops none of the others.
+    ///
+    /// The policy is asked once for the call: `patient.register` concerns
+    /// no existing patient, so its decision cannot differ between items; a
+    /// denied actor gets one `forbidden`. At most
+    /// [`MAX_BATCH_PATIENTS`] per call (a host shows progress between
+    /// calls); the store gets them [`MAX_BATCH_CHANGE_SETS`] at a time.
+    pub async fn register_patients(
+        &self,
+        actor: &Actor,
+        patients: Vec<NewPatient>,
+    ) -> Result<PatientRegistrations> {
+        let attempt = self
+            .authorize(actor, Permission::PatientRegister, None)
+            .await?;
+        self.audited(&attempt, async {
+            if patients.len() > MAX_BATCH_PATIENTS {
+                return Err(Error::invalid(
+                    "patients",
+                    "too_many",
+                    format!("at most {MAX_BATCH_PATIENTS} patients per call"),
+                ));
+            }
+            Ok(())
+        })
+        .await?;
+        let mut answers = Vec::with_capacity(patients.len());
+        let mut patients = patients.into_iter();
+        loop {
+            let chunk: Vec<NewPatient> = patients.by_ref().take(MAX_BATCH_CHANGE_SETS).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            answers.extend(self.register_chunk(&attempt, chunk).await);
+        }
+        Ok(PatientRegistrations::from_answers(answers))
+    }
+
+    /// One store round of [`Self::register_patients`]: every patient
+    /// prepared, the valid ones applied each on its own, each refusal
+    /// audited as `failed` like a refused single registration.
+    async fn register_chunk(
+        &self,
+        attempt: &Attempt<'_>,
+        chunk: Vec<NewPatient>,
+    ) -> Vec<RegistrationAnswer> {
+        let mut outcomes: Vec<Result<Patient>> = Vec::with_capacity(chunk.len());
+        let mut change_sets = Vec::with_capacity(chunk.len());
+        let mut applied_at = Vec::with_capacity(chunk.len());
+        for new in chunk {
+            match self.prepare_registration(attempt, new).await {
+                Ok((changes, patient)) => {
+                    applied_at.push(outcomes.len());
+                    change_sets.push(changes);
+                    outcomes.push(Ok(patient));
+                }
+                Err(error) => outcomes.push(Err(error)),
+            }
+        }
+        let mut applied = self.store.apply_each(change_sets).await.into_iter();
+        for at in applied_at {
+            let result = applied.next().unwrap_or_else(|| {
+                Err(Error::storage(
+                    "the store answered fewer change sets than it was given",
+                ))
+            });
+            if let (Err(error), Some(outcome)) = (result, outcomes.get_mut(at)) {
+                *outcome = Err(error);
+            }
+        }
+        let failures: Vec<_> = outcomes
+            .iter()
+            .filter_map(|outcome| outcome.as_ref().err())
+            .map(|error| self.draft(attempt, Outcome::Failed, error.code().to_owned(), None))
+            .collect();
+        if !failures.is_empty() {
+            // As in `audited`: the refusals matter more than their records.
+            let _ = self.store.apply(ChangeSet::audit_only(failures)).await;
+        }
+        outcomes.into_iter().map(RegistrationAnswer::from).collect()
+    }
+
+    /// Everything registering one patient writes, and what the actor is
+    /// answered once it is written: shared by the single and the batch
+    /// operation so both follow the same rules.
+    async fn prepare_registration(
+        &self,
+        attempt: &Attempt<'_>,
+        new: NewPatient,
+    ) -> Result<(ChangeSet, Patient)> {
         let now = self.now();
         let checked = validate_details(&new.details, now, &self.settings);
         let namespace = new
@@ -274,15 +433,11 @@ impl Clinic {
             json!({ "patient_id": id, "version": 1, "registered_at": now }),
             now,
         );
-        self.store
-            .apply(
-                ChangeSet::default()
-                    .patient(PatientWrite::insert(patient.clone(), self.phone_region()))
-                    .audit(audit)
-                    .event(event),
-            )
-            .await?;
-        Ok(sight.patient(patient))
+        let changes = ChangeSet::default()
+            .patient(PatientWrite::insert(patient.clone(), self.phone_region()))
+            .audit(audit)
+            .event(event);
+        Ok((changes, sight.patient(patient)))
     }
 
     /// Allocates the next MRN of a facility (audited, not yet attached to anyone).

@@ -5,9 +5,10 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use crate::actor::{Actor, Role};
+use crate::audit::AuditQuery;
 use crate::clinic::{Clinic, NewPatient};
 use crate::ids::{ActorId, PractitionerId};
-use crate::patient::{HumanName, PatientDetails, PatientQuery};
+use crate::patient::{HumanName, Identifier, PatientDetails, PatientQuery};
 use crate::store::Store;
 
 fn details(family: &str, given: &str) -> PatientDetails {
@@ -169,4 +170,75 @@ pub async fn clinic_break_glass_access_is_flagged(store: Arc<dyn Store>) {
         .await
         .unwrap()
         .is_empty());
+}
+
+fn with_identifier(family: &str, value: &str) -> NewPatient {
+    let mut details = details(family, "Ada");
+    details.identifiers.push(Identifier {
+        system: "urn:batch-card".into(),
+        value: value.into(),
+    });
+    NewPatient {
+        details,
+        mrn_facility: None,
+    }
+}
+
+pub async fn a_batch_registers_every_good_patient_and_refuses_each_bad_one_alone(
+    store: Arc<dyn Store>,
+) {
+    let clinic = Clinic::new(store.clone());
+    let desk = front_desk();
+    let mut unborn = with_identifier("Later", "C-3");
+    unborn.details.birth_date = NaiveDate::from_ymd_opt(9000, 1, 1);
+    let batch = vec![
+        with_identifier("Abara", "C-1"),
+        unborn,
+        with_identifier("Bello", "C-2"),
+        with_identifier("Copy", "C-1"),
+        with_identifier("Dube", "C-4"),
+    ];
+    let answer = clinic.register_patients(&desk, batch).await.unwrap();
+
+    assert_eq!((answer.registered, answer.refused), (3, 2));
+    let codes: Vec<_> = answer
+        .answers
+        .iter()
+        .map(|a| a.refusal.as_ref().map(|r| r.code.as_str()))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![None, Some("validation"), None, Some("conflict"), None]
+    );
+    let invalid = answer.answers[1].refusal.as_ref().unwrap();
+    assert_eq!(invalid.fields[0].field, "birth_date");
+    assert_eq!(invalid.error["code"], "validation");
+    let registered: Vec<_> = answer
+        .answers
+        .iter()
+        .filter_map(|a| a.patient.as_ref().map(|p| p.id))
+        .collect();
+    let events = store.events_after(0, 100).await.unwrap();
+    for id in &registered {
+        assert!(store.patient(*id).await.unwrap().is_some());
+        let audit = store
+            .audit_entries(&AuditQuery {
+                patient: Some(*id),
+                ..AuditQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(audit.len(), 1, "one audit entry per registered patient");
+        assert_eq!(audit[0].draft.action, "patient.register");
+        assert!(events
+            .iter()
+            .any(|e| e.draft.kind == "patient.registered" && e.draft.patient == Some(*id)));
+    }
+    assert_eq!(
+        events.len(),
+        registered.len(),
+        "no event for a refused patient"
+    );
+    let report = clinic.verify_audit(&Actor::system(), None).await.unwrap();
+    assert!(report.ok, "{report:?}");
 }

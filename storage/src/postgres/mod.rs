@@ -16,6 +16,7 @@
 
 mod access;
 mod audit;
+mod batch;
 mod error;
 mod outbox;
 mod patients;
@@ -296,6 +297,26 @@ impl Store for PostgresStore {
         TRANSACTION_RETRY
             .run(|| apply_once(&self.pool, changes.clone(), &key))
             .await
+    }
+
+    /// One transaction for the whole round, a savepoint per change set
+    /// (`batch.rs`); when that transaction cannot be kept (a lost race, a
+    /// lost connection), nothing of it is written and each change set is
+    /// applied on its own, with `apply`'s retries.
+    async fn apply_each(&self, change_sets: Vec<ChangeSet>) -> Vec<Result<Applied>> {
+        let key = self
+            .audit_key
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(answers) = batch::apply_in_savepoints(&self.pool, &change_sets, &key).await {
+            return answers;
+        }
+        let mut answers = Vec::with_capacity(change_sets.len());
+        for changes in change_sets {
+            answers.push(self.apply(changes).await);
+        }
+        answers
     }
 
     fn use_audit_key(&self, key: AuditKey) {

@@ -201,6 +201,19 @@ let tests: [(String, () async throws -> Void)] = [
             actor: desk, id: booked.id, expectedVersion: booked.version, cancel: CancelAppointment(reason: .patMv))
         try check(cancelled.cancellation?.reason == .patMv, "a closed cancellation reason")
     }),
+    ("a batch with one bad patient registers the others and refuses it with its field", {
+        let c = try await Clinic.open(url: "memory:", settings: settings)
+        let batch = try await c.registerPatients(actor: desk, patients: [
+            NewPatient(details: details("Abara", "Ann", "1980-01-01"), mrnFacility: nil),
+            NewPatient(details: details("Later", "Ann", "3000-01-01"), mrnFacility: nil),
+            NewPatient(details: details("Bello", "Ann", "1980-01-01"), mrnFacility: nil),
+        ])
+        try check(batch.registered == 2 && batch.refused == 1, "two registered, one refused")
+        try check(batch.answers[2].patient?.details.names.first?.family == "Bello", "input order")
+        let refusal = batch.answers[1].refusal
+        try check(batch.answers[1].patient == nil && refusal?.code == "validation", "refused as validation")
+        try check(refusal?.fields.map(\.field) == ["birth_date"], "names birth_date")
+    }),
     ("bad input is a typed error, and description is redacted", {
         let c = try await Clinic.open(url: "memory:", settings: settings)
         let big = String(repeating: "x", count: 1 << 20)
