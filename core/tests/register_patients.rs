@@ -49,7 +49,7 @@ async fn an_actor_who_may_not_register_gets_one_forbidden_for_the_whole_batch() 
         "one denial is audited, not one per patient"
     );
     assert_eq!(denied[0].draft.outcome, Outcome::Denied);
-    assert!(store.events_after(0, 10).await.unwrap().is_empty());
+    assert!(store.events_after(&[], 10).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -69,7 +69,7 @@ async fn more_patients_than_the_bound_is_a_validation_error_naming_patients_and_
         (fields[0].field.as_str(), fields[0].code.as_str()),
         ("patients", "too_many")
     );
-    assert!(store.events_after(0, 10).await.unwrap().is_empty());
+    assert!(store.events_after(&[], 10).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -183,7 +183,7 @@ proptest! {
                     assert_eq!(refusal.code, expected);
                 }
             }
-            let events = store.events_after(0, 100).await.unwrap();
+            let events = store.events_after(&[], 100).await.unwrap();
             assert_eq!(events.len(), answer.registered as usize);
         });
     }
