@@ -1,0 +1,282 @@
+//! carebase beside the physical limit, in one run: each contender writes
+//! to its own SQLite file that carebase created and migrated (WAL,
+//! `synchronous = NORMAL`), one operation per transaction.
+//!
+//! * `register_one/carebase`: `Clinic::register_patient`;
+//! * `register_one/rusqlite_same_statements`: carebase's exact statements
+//!   (see `carebase_benches::same_statements`, checked against a capture
+//!   by the crate's tests) with rusqlite's cached prepared statements;
+//! * `register_one/sqlx_same_statements`: the same through sqlx-sqlite;
+//! * `get_patient/…`: the same three for one read of a random patient
+//!   among those preloaded, the read's audit entry included.
+//!
+//! After criterion, a reporter runs every contender again, interleaved in
+//! rounds, and prints p50, p99, ops/s and process CPU per operation
+//! (getrusage) with the ratios carebase / rusqlite (goals: register p50
+//! <= 1.25x, i.e. throughput >= 0.8x; get_patient p50 <= 2x).
+//!
+//! Run: `cargo bench -p carebase-benches --bench sqlite_baseline`.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use carebase::clinic::NewPatient;
+use carebase::{Actor, Clinic, PatientId};
+use carebase_benches::report::{print_row, Figures, Recorder};
+use carebase_benches::same_statements::{RusqliteSameStatements, SqlxSameStatements};
+use carebase_benches::{details_for, front_desk, open_clinic_at, Lcg};
+use criterion::{BenchmarkGroup, Criterion, Throughput};
+use tempfile::TempDir;
+use tokio::runtime::Runtime;
+
+/// Patients each contender registers before the reads.
+const PRELOAD: u64 = 2_000;
+/// Operations per contender in the reporter, and per round.
+const REPORT_OPS: u64 = 4_000;
+const REPORT_ROUND: u64 = 200;
+/// The same as a test (`cargo test --benches`).
+const SMOKE: u64 = 20;
+
+const CAREBASE: &str = "carebase";
+const RUSQLITE: &str = "rusqlite_same_statements";
+const SQLX: &str = "sqlx_same_statements";
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+fn configure<M: criterion::measurement::Measurement>(group: &mut BenchmarkGroup<'_, M>) {
+    group
+        .throughput(Throughput::Elements(1))
+        .sample_size(30)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(5));
+}
+
+/// The three contenders, each on its own carebase-migrated file, and the
+/// ids of the patients each has registered.
+struct Contenders {
+    _dirs: Vec<TempDir>,
+    clinic: Clinic,
+    actor: Actor,
+    rusqlite: RusqliteSameStatements,
+    sqlx: SqlxSameStatements,
+    clinic_ids: Vec<PatientId>,
+    rusqlite_ids: Vec<String>,
+    sqlx_ids: Vec<String>,
+    /// Distinct patient indexes keep identifiers unique across contenders.
+    next: AtomicU64,
+}
+
+/// A fresh file created and migrated by carebase, then closed.
+async fn migrated_file() -> (TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("carebase.db");
+    let (store, _clinic) = open_clinic_at(&path).await.expect("open carebase");
+    store.close().await;
+    (dir, path)
+}
+
+impl Contenders {
+    async fn open(preload: u64) -> Self {
+        let (clinic_dir, clinic_path) = migrated_file().await;
+        let (_store, clinic) = open_clinic_at(&clinic_path).await.expect("reopen carebase");
+        let (rusqlite_dir, rusqlite_path) = migrated_file().await;
+        let (sqlx_dir, sqlx_path) = migrated_file().await;
+        let mut c = Self {
+            _dirs: vec![clinic_dir, rusqlite_dir, sqlx_dir],
+            clinic,
+            actor: front_desk(),
+            rusqlite: RusqliteSameStatements::open(Path::new(&rusqlite_path))
+                .expect("open rusqlite baseline"),
+            sqlx: SqlxSameStatements::open(&sqlx_path)
+                .await
+                .expect("open sqlx baseline"),
+            clinic_ids: Vec::new(),
+            rusqlite_ids: Vec::new(),
+            sqlx_ids: Vec::new(),
+            next: AtomicU64::new(0),
+        };
+        for _ in 0..preload {
+            let id = c.register_carebase().await;
+            c.clinic_ids.push(id);
+            let id = c.register_rusqlite();
+            c.rusqlite_ids.push(id);
+            let id = c.register_sqlx().await;
+            c.sqlx_ids.push(id);
+        }
+        c
+    }
+
+    fn details(&self) -> carebase::patient::PatientDetails {
+        details_for(self.next.fetch_add(1, Ordering::Relaxed))
+    }
+
+    async fn register_carebase(&self) -> PatientId {
+        let new = NewPatient {
+            details: self.details(),
+            mrn_facility: None,
+        };
+        let patient = self.clinic.register_patient(&self.actor, new).await;
+        patient.expect("carebase register").id
+    }
+
+    fn register_rusqlite(&self) -> String {
+        self.rusqlite
+            .register(&self.details())
+            .expect("rusqlite register")
+    }
+
+    async fn register_sqlx(&self) -> String {
+        self.sqlx
+            .register(&self.details())
+            .await
+            .expect("sqlx register")
+    }
+
+    async fn get_carebase(&self, pick: u64) {
+        let id = self.clinic_ids[(pick % self.clinic_ids.len() as u64) as usize];
+        black_box(self.clinic.get_patient(&self.actor, id).await.expect("get"));
+    }
+
+    fn get_rusqlite(&self, pick: u64) {
+        let id = &self.rusqlite_ids[(pick % self.rusqlite_ids.len() as u64) as usize];
+        black_box(self.rusqlite.get_patient(id).expect("rusqlite get"));
+    }
+
+    async fn get_sqlx(&self, pick: u64) {
+        let id = &self.sqlx_ids[(pick % self.sqlx_ids.len() as u64) as usize];
+        black_box(self.sqlx.get_patient(id).await.expect("sqlx get"));
+    }
+}
+
+fn bench_criterion(c: &mut Criterion, rt: &Runtime, k: &Contenders) {
+    let mut group = c.benchmark_group("register_one");
+    configure(&mut group);
+    group.bench_function(CAREBASE, |b| {
+        b.to_async(rt)
+            .iter(|| async { black_box(k.register_carebase().await) })
+    });
+    group.bench_function(RUSQLITE, |b| b.iter(|| black_box(k.register_rusqlite())));
+    group.bench_function(SQLX, |b| {
+        b.to_async(rt)
+            .iter(|| async { black_box(k.register_sqlx().await) })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("get_patient");
+    configure(&mut group);
+    let mut rng = Lcg::new(7);
+    group.bench_function(CAREBASE, |b| {
+        b.to_async(rt).iter(|| {
+            let pick = u64::from(rng.next_u32());
+            async move { k.get_carebase(pick).await }
+        })
+    });
+    group.bench_function(RUSQLITE, |b| {
+        b.iter(|| k.get_rusqlite(u64::from(rng.next_u32())))
+    });
+    group.bench_function(SQLX, |b| {
+        b.to_async(rt).iter(|| {
+            let pick = u64::from(rng.next_u32());
+            async move { k.get_sqlx(pick).await }
+        })
+    });
+    group.finish();
+}
+
+/// One operation's three recorders: carebase, rusqlite, sqlx.
+type Three = [Recorder; 3];
+
+async fn report(k: &Contenders, ops: u64, round: u64) {
+    let mut register: Three = Default::default();
+    let mut get: Three = Default::default();
+    let mut rng = Lcg::new(11);
+    let rounds = ops.div_ceil(round.max(1));
+    for _ in 0..rounds {
+        register[0]
+            .run(round, || async {
+                black_box(k.register_carebase().await);
+            })
+            .await;
+        register[1]
+            .run(round, || async {
+                black_box(k.register_rusqlite());
+            })
+            .await;
+        register[2]
+            .run(round, || async {
+                black_box(k.register_sqlx().await);
+            })
+            .await;
+        // The same sequence of picks for each contender.
+        let seed = u64::from(rng.next_u32());
+        let mut r = Lcg::new(seed);
+        get[0]
+            .run(round, || k.get_carebase(u64::from(r.next_u32())))
+            .await;
+        let mut r = Lcg::new(seed);
+        get[1]
+            .run(round, || {
+                let pick = u64::from(r.next_u32());
+                async move { k.get_rusqlite(pick) }
+            })
+            .await;
+        let mut r = Lcg::new(seed);
+        get[2]
+            .run(round, || k.get_sqlx(u64::from(r.next_u32())))
+            .await;
+    }
+    println!();
+    println!(
+        "sqlite_baseline report ({} ops per contender, interleaved in rounds of {round}):",
+        rounds * round
+    );
+    for (name, goal, three) in [
+        ("register_one", 1.25, &register),
+        ("get_patient", 2.0, &get),
+    ] {
+        println!("{name}:");
+        let figures: Vec<Figures> = three.iter().map(Recorder::figures).collect();
+        for (contender, f) in [CAREBASE, RUSQLITE, SQLX].iter().zip(&figures) {
+            print_row(contender, f);
+        }
+        let (cb, rs, sx) = (figures[0], figures[1], figures[2]);
+        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
+        println!(
+            "  carebase/rusqlite: p50 {:.2}x (goal <= {goal:.2}x), p99 {:.2}x, ops/s {:.2}x, cpu {:.2}x",
+            ratio(cb.p50_us, rs.p50_us),
+            ratio(cb.p99_us, rs.p99_us),
+            ratio(cb.ops_per_s, rs.ops_per_s),
+            ratio(cb.cpu_us_per_op, rs.cpu_us_per_op),
+        );
+        println!(
+            "  carebase/sqlx:     p50 {:.2}x, ops/s {:.2}x, cpu {:.2}x",
+            ratio(cb.p50_us, sx.p50_us),
+            ratio(cb.ops_per_s, sx.ops_per_s),
+            ratio(cb.cpu_us_per_op, sx.cpu_us_per_op),
+        );
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; without it criterion only smoke-tests.
+    let benching = std::env::args().any(|a| a == "--bench");
+    let rt = runtime();
+    let contenders = rt.block_on(Contenders::open(if benching { PRELOAD } else { SMOKE }));
+    let mut c = Criterion::default().configure_from_args();
+    bench_criterion(&mut c, &rt, &contenders);
+    c.final_summary();
+    let (ops, round) = if benching {
+        (REPORT_OPS, REPORT_ROUND)
+    } else {
+        (SMOKE, SMOKE / 2)
+    };
+    rt.block_on(report(&contenders, ops, round));
+}

@@ -1,0 +1,99 @@
+//! Per-operation figures criterion does not print: p50 and p99 latency,
+//! operations per second and CPU per operation (`getrusage`, the whole
+//! process: carebase's writer and reader threads count too).
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// CPU time (user + system) this process has used so far.
+#[allow(unsafe_code)]
+pub fn process_cpu() -> Duration {
+    // SAFETY: `getrusage` only writes the zero-initialised struct it is
+    // handed; RUSAGE_SELF is always a valid target.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_SELF, &mut usage) != 0 {
+            return Duration::ZERO;
+        }
+        usage
+    };
+    let micros = |t: libc::timeval| {
+        Duration::from_secs(u64::try_from(t.tv_sec).unwrap_or(0))
+            + Duration::from_micros(u64::try_from(t.tv_usec).unwrap_or(0))
+    };
+    micros(usage.ru_utime) + micros(usage.ru_stime)
+}
+
+/// The latencies and CPU of one contender's operations.
+#[derive(Debug, Default, Clone)]
+pub struct Recorder {
+    latencies_ns: Vec<u64>,
+    wall: Duration,
+    cpu: Duration,
+}
+
+impl Recorder {
+    /// Runs `op` `count` times one after another, recording each latency,
+    /// the wall time and the process CPU they took.
+    pub async fn run<F, Fut>(&mut self, count: u64, mut op: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let (cpu, wall) = (process_cpu(), Instant::now());
+        for _ in 0..count {
+            let started = Instant::now();
+            op().await;
+            let ns = started.elapsed().as_nanos();
+            self.latencies_ns
+                .push(u64::try_from(ns).unwrap_or(u64::MAX));
+        }
+        self.wall += wall.elapsed();
+        self.cpu += process_cpu().saturating_sub(cpu);
+    }
+
+    /// The figures of every operation recorded.
+    pub fn figures(&self) -> Figures {
+        let mut sorted = self.latencies_ns.clone();
+        sorted.sort_unstable();
+        let ops = sorted.len() as f64;
+        let per_op = |d: Duration| {
+            if ops > 0.0 {
+                d.as_secs_f64() * 1e6 / ops
+            } else {
+                0.0
+            }
+        };
+        Figures {
+            p50_us: crate::percentile(&sorted, 0.50) as f64 / 1e3,
+            p99_us: crate::percentile(&sorted, 0.99) as f64 / 1e3,
+            ops_per_s: if self.wall.is_zero() {
+                0.0
+            } else {
+                ops / self.wall.as_secs_f64()
+            },
+            cpu_us_per_op: per_op(self.cpu),
+        }
+    }
+}
+
+/// One contender's figures.
+#[derive(Debug, Clone, Copy)]
+pub struct Figures {
+    /// Median latency, microseconds.
+    pub p50_us: f64,
+    /// 99th percentile latency, microseconds.
+    pub p99_us: f64,
+    /// Operations per second of wall time, one caller.
+    pub ops_per_s: f64,
+    /// Process CPU per operation, microseconds.
+    pub cpu_us_per_op: f64,
+}
+
+/// Prints one table row.
+pub fn print_row(name: &str, f: &Figures) {
+    println!(
+        "  {name:<26} p50 {:>8.1} us  p99 {:>8.1} us  {:>8.0} ops/s  cpu {:>7.1} us/op",
+        f.p50_us, f.p99_us, f.ops_per_s, f.cpu_us_per_op
+    );
+}
