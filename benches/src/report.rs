@@ -97,3 +97,39 @@ pub fn print_row(name: &str, f: &Figures) {
         f.p50_us, f.p99_us, f.ops_per_s, f.cpu_us_per_op
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_give_the_nearest_rank_median_and_99th_percentile() {
+        let recorder = Recorder {
+            latencies_ns: (1..=100).rev().map(|us| us * 1_000).collect(),
+            wall: Duration::from_millis(50),
+            cpu: Duration::from_millis(10),
+        };
+        let f = recorder.figures();
+        assert_eq!((f.p50_us, f.p99_us), (50.0, 99.0));
+        assert_eq!(f.ops_per_s.round(), 2_000.0);
+        assert_eq!(f.cpu_us_per_op.round(), 100.0);
+    }
+
+    #[test]
+    fn process_cpu_grows_while_the_process_works() {
+        let before = process_cpu();
+        let mut x = 0_u64;
+        while process_cpu() == before {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        assert!(process_cpu() > before);
+    }
+
+    #[tokio::test]
+    async fn a_recorder_keeps_one_latency_per_operation() {
+        let mut recorder = Recorder::default();
+        recorder.run(3, || async {}).await;
+        recorder.run(2, || async {}).await;
+        assert_eq!(recorder.latencies_ns.len(), 5);
+    }
+}

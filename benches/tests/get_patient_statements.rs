@@ -25,7 +25,8 @@ async fn get_patient_executes_exactly_the_baselines_statements() {
     let (read, statements) = capture::capture(clinic.get_patient(&actor, patient.id)).await;
     read.expect("get");
     store.close().await;
-    // A read connection opened on first use sets its pragmas once.
+    // Pragmas are housekeeping: a read connection opened on first use sets
+    // them once, and the checkpointer checkpoints every 200 ms.
     let per_read: Vec<String> = statements
         .into_iter()
         .filter(|s| !s.starts_with("PRAGMA"))
