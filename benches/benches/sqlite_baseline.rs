@@ -15,6 +15,12 @@
 //! (getrusage) with the ratios carebase / rusqlite (goals: register p50
 //! <= 1.25x, i.e. throughput >= 0.8x; get_patient p50 <= 2x).
 //!
+//! The baselines keep SQLite's default automatic checkpoint (every 1,000
+//! WAL pages, inside the COMMIT that crosses it), as an outside engineer
+//! would; carebase checkpoints on a thread of its own. Their p99 therefore
+//! holds the checkpoints carebase's does not; compare p50 for the engine,
+//! and CPU per operation (which counts carebase's checkpointer) for the work.
+//!
 //! Run: `cargo bench -p carebase-benches --bench sqlite_baseline`.
 
 use std::hint::black_box;
