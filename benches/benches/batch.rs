@@ -24,20 +24,14 @@ use carebase::limits::{MAX_BATCH_CHANGE_SETS, MAX_BATCH_PATIENTS};
 use carebase_benches::same_statements::RusqliteSameStatements;
 use carebase_benches::{details_for, front_desk, open_clinic, open_clinic_at};
 use criterion::{Criterion, SamplingMode, Throughput};
-use tokio::runtime::Runtime;
+
+mod common;
+use common::runtime;
 
 /// Patients per sample when benching.
 const LOAD: u64 = 100_000;
 /// Patients per sample as a test (`cargo test --benches`).
 const LOAD_SMOKE: u64 = 2_000;
-
-fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-}
 
 /// Registers `load` patients into a fresh SQLite file, 1,000 per call, and
 /// answers how long the registrations took (opening the file excluded).

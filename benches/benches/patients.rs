@@ -19,14 +19,17 @@
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use carebase::clinic::NewPatient;
 use carebase::patient::PatientQuery;
 use carebase::{Clinic, PatientId};
 use carebase_benches::{details_for, front_desk, open_clinic, Lcg, RawBaseline, FAMILY_NAMES};
-use criterion::{BenchmarkGroup, Criterion, Throughput};
+use criterion::{Criterion, Throughput};
 use tokio::runtime::Runtime;
+
+mod common;
+use common::{configure, runtime};
 
 /// Patients loaded before the `get` and `search` groups.
 const PRELOAD: u64 = 10_000;
@@ -37,22 +40,6 @@ const INSERT_GROUP: &str = "insert";
 const REGISTER: &str = "register";
 /// Not the same work as carebase: see the module comment.
 const RAW_INSERT: &str = "thinner_schema_sqlx";
-
-fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-}
-
-fn configure<M: criterion::measurement::Measurement>(group: &mut BenchmarkGroup<'_, M>) {
-    group
-        .throughput(Throughput::Elements(1))
-        .sample_size(30)
-        .warm_up_time(Duration::from_secs(2))
-        .measurement_time(Duration::from_secs(5));
-}
 
 fn bench_insert(c: &mut Criterion, rt: &Runtime) {
     let (_dir, clinic) = rt

@@ -26,16 +26,18 @@
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use carebase::clinic::NewPatient;
 use carebase::{Actor, Clinic, PatientId};
 use carebase_benches::report::{print_row, Figures, Recorder};
 use carebase_benches::same_statements::{RusqliteSameStatements, SqlxSameStatements};
 use carebase_benches::{details_for, front_desk, open_clinic_at, Lcg};
-use criterion::{BenchmarkGroup, Criterion, Throughput};
+use criterion::Criterion;
 use tempfile::TempDir;
 use tokio::runtime::Runtime;
+
+mod common;
+use common::{configure, runtime};
 
 /// Patients each contender registers before the reads.
 const PRELOAD: u64 = 2_000;
@@ -48,22 +50,6 @@ const SMOKE: u64 = 20;
 const CAREBASE: &str = "carebase";
 const RUSQLITE: &str = "rusqlite_same_statements";
 const SQLX: &str = "sqlx_same_statements";
-
-fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-}
-
-fn configure<M: criterion::measurement::Measurement>(group: &mut BenchmarkGroup<'_, M>) {
-    group
-        .throughput(Throughput::Elements(1))
-        .sample_size(30)
-        .warm_up_time(Duration::from_secs(2))
-        .measurement_time(Duration::from_secs(5));
-}
 
 /// The three contenders, each on its own carebase-migrated file, and the
 /// ids of the patients each has registered.

@@ -77,7 +77,10 @@ pub fn install() {
 }
 
 /// Runs `work` and answers the statements every traced connection started
-/// meanwhile, in order. Not reentrant: one capture at a time per process.
+/// meanwhile, in order, without pragmas: those are other connections'
+/// housekeeping (a read connection sets them once when opened, the
+/// checkpointer checkpoints every 200 ms), not the work's statements.
+/// Not reentrant: one capture at a time per process.
 pub async fn capture<T>(work: impl std::future::Future<Output = T>) -> (T, Vec<String>) {
     install();
     if let Ok(mut statements) = STATEMENTS.lock() {
@@ -89,6 +92,9 @@ pub async fn capture<T>(work: impl std::future::Future<Output = T>) -> (T, Vec<S
     let statements = STATEMENTS
         .lock()
         .map(|mut s| std::mem::take(&mut *s))
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|s| !s.starts_with("PRAGMA"))
+        .collect();
     (out, statements)
 }

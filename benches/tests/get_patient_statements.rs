@@ -25,11 +25,5 @@ async fn get_patient_executes_exactly_the_baselines_statements() {
     let (read, statements) = capture::capture(clinic.get_patient(&actor, patient.id)).await;
     read.expect("get");
     store.close().await;
-    // Pragmas are housekeeping: a read connection opened on first use sets
-    // them once, and the checkpointer checkpoints every 200 ms.
-    let per_read: Vec<String> = statements
-        .into_iter()
-        .filter(|s| !s.starts_with("PRAGMA"))
-        .collect();
-    assert_eq!(per_read, GET_PATIENT_STATEMENTS);
+    assert_eq!(statements, GET_PATIENT_STATEMENTS);
 }

@@ -20,11 +20,5 @@ async fn register_patient_executes_exactly_the_baselines_statements() {
     let (registered, statements) = capture::capture(clinic.register_patient(&actor, new)).await;
     registered.expect("register");
     store.close().await;
-    // Pragmas are housekeeping on other connections (the checkpointer opens
-    // its connection, then checkpoints every 200 ms), not the registration.
-    let registration: Vec<String> = statements
-        .into_iter()
-        .filter(|s| !s.starts_with("PRAGMA"))
-        .collect();
-    assert_eq!(registration, REGISTER_STATEMENTS);
+    assert_eq!(statements, REGISTER_STATEMENTS);
 }
