@@ -69,6 +69,24 @@ pub(crate) fn python_type(defs: &Map<String, Value>, ty: &str, side: Side) -> St
     }
 }
 
+/// A schema's JSON `type` other than `null`, and whether `null` is allowed
+/// too (`"type": ["string", "null"]`); `None` when it names no type (opaque
+/// JSON).
+pub(crate) fn json_type(schema: &Value) -> Option<(&str, bool)> {
+    match schema.get("type") {
+        Some(Value::String(kind)) => Some((kind.as_str(), false)),
+        Some(Value::Array(kinds)) => Some((
+            kinds
+                .iter()
+                .filter_map(Value::as_str)
+                .find(|k| *k != "null")
+                .unwrap_or("null"),
+            kinds.iter().any(|k| k == "null"),
+        )),
+        _ => None,
+    }
+}
+
 /// The Python annotation of a property schema (a field of a flattened
 /// argument bundle).
 fn schema_type(defs: &Map<String, Value>, schema: &Value) -> String {
@@ -85,17 +103,8 @@ fn schema_type(defs: &Map<String, Value>, schema: &Value) -> String {
             return format!("Optional[{}]", schema_type(defs, only));
         }
     }
-    let (kind, nullable) = match schema.get("type") {
-        Some(Value::String(kind)) => (kind.as_str(), false),
-        Some(Value::Array(kinds)) => (
-            kinds
-                .iter()
-                .filter_map(Value::as_str)
-                .find(|k| *k != "null")
-                .unwrap_or("null"),
-            kinds.iter().any(|k| k == "null"),
-        ),
-        _ => return "Dict[str, Any]".to_owned(), // opaque JSON (a FHIR resource)
+    let Some((kind, nullable)) = json_type(schema) else {
+        return "Dict[str, Any]".to_owned(); // opaque JSON (a FHIR resource)
     };
     let format = schema.get("format").and_then(Value::as_str);
     let base = match (kind, format) {

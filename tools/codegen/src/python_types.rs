@@ -61,18 +61,9 @@ fn annotation(defs: &Map<String, Value>, schema: &Value) -> (String, bool) {
             return (annotation(defs, only).0, kinds.len() < options.len());
         }
     }
-    let (kind, nullable) = match schema.get("type") {
-        Some(Value::String(kind)) => (kind.as_str(), false),
-        Some(Value::Array(kinds)) => (
-            kinds
-                .iter()
-                .filter_map(Value::as_str)
-                .find(|k| *k != "null")
-                .unwrap_or("null"),
-            kinds.iter().any(|k| k == "null"),
-        ),
+    let Some((kind, nullable)) = python::json_type(schema) else {
         // No type: opaque JSON (a FHIR resource, an event payload).
-        _ => return ("Dict[str, Any]".to_owned(), false),
+        return ("Dict[str, Any]".to_owned(), false);
     };
     let text = match (kind, schema.get("format").and_then(Value::as_str)) {
         ("string", Some("uuid")) => "UUID".to_owned(),
