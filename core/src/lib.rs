@@ -30,6 +30,7 @@ pub mod policy;
 pub mod schedule;
 pub mod settings;
 pub mod store;
+pub mod terminology;
 mod validation;
 
 #[cfg(feature = "conformance")]

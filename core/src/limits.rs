@@ -203,3 +203,17 @@ pub const AUDIT_KEY_MIN_BYTES: usize = 32;
 /// Most bytes in a host's audit key: HMAC hashes longer keys down to 32 bytes
 /// anyway, so anything beyond this is a mistake (a file instead of a key).
 pub const AUDIT_KEY_MAX_BYTES: usize = 1024;
+
+// ---- terminology ----------------------------------------------------------
+
+/// Longest UCUM unit expression: real units are a few dozen characters
+/// (`mL/(kg.min)`); this bounds the parser's work on a hostile one.
+pub const MAX_UNIT_CHARS: usize = 256;
+
+/// Deepest nesting of parentheses in a UCUM unit expression: the parser
+/// recurses once per level, so the depth is bounded before anything else.
+pub const MAX_UNIT_NESTING: usize = 16;
+
+/// Largest exponent (either sign) of one unit in a UCUM expression
+/// (`10*23`, `m3`): beyond it nothing physical is meant.
+pub const MAX_UNIT_EXPONENT: i32 = 99;
