@@ -10,3 +10,4 @@
 //! field the caller names, so a validator collects them with its others.
 
 pub mod ucum;
+pub mod vital_signs;
