@@ -9,5 +9,6 @@
 //! clinic state); failures are [`FieldError`](crate::FieldError)s on the
 //! field the caller names, so a validator collects them with its others.
 
+pub mod code_system;
 pub mod ucum;
 pub mod vital_signs;
