@@ -305,5 +305,6 @@ pub(crate) mod tests {
         speaks_one_set_of_codes::<CancellationReason>();
         speaks_one_set_of_codes::<crate::StorageKind>();
         speaks_one_set_of_codes::<crate::terminology::code_system::CodeSystem>();
+        speaks_one_set_of_codes::<crate::terminology::interpretation::Interpretation>();
     }
 }

@@ -10,5 +10,6 @@
 //! field the caller names, so a validator collects them with its others.
 
 pub mod code_system;
+pub mod interpretation;
 pub mod ucum;
 pub mod vital_signs;
