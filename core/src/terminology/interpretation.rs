@@ -105,6 +105,70 @@ impl ReferenceRange {
     }
 }
 
+/// Every problem of a range, each on its field under `field`: a bound
+/// whose unit is not UCUM or does not convert to the others'
+/// (`not_convertible`), limits out of order (`out_of_range`: critical low ≤
+/// low ≤ high ≤ critical high), a youngest age above the oldest. Empty when
+/// the range is sound.
+pub fn range_problems(field: &str, range: &ReferenceRange) -> Vec<FieldError> {
+    let mut problems = Vec::new();
+    let bounds = [
+        ("critical_low", &range.critical_low),
+        ("low", &range.low),
+        ("high", &range.high),
+        ("critical_high", &range.critical_high),
+    ];
+    // Every bound in the unit of the first readable one, in order.
+    let mut reference: Option<Unit> = None;
+    let mut ordered: Vec<(&str, Decimal)> = Vec::new();
+    for (name, bound) in bounds {
+        let Some(bound) = bound else {
+            continue;
+        };
+        let path = format!("{field}.{name}");
+        let unit = match Unit::parse(&path, &bound.unit) {
+            Ok(unit) => unit,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
+        let value = match &reference {
+            None => {
+                reference = Some(unit);
+                Ok(bound.value)
+            }
+            Some(to) => unit.convert(&path, bound.value, to),
+        };
+        match value {
+            Ok(value) => {
+                if let Some((previous, limit)) = ordered.last() {
+                    if value < *limit {
+                        problems.push(FieldError::new(
+                            path,
+                            "out_of_range",
+                            format!("must not be below {previous}"),
+                        ));
+                        continue;
+                    }
+                }
+                ordered.push((name, value));
+            }
+            Err(problem) => problems.push(problem),
+        }
+    }
+    if let (Some(min), Some(max)) = (range.min_age_years, range.max_age_years) {
+        if min > max {
+            problems.push(FieldError::new(
+                format!("{field}.max_age_years"),
+                "out_of_range",
+                "must not be below min_age_years",
+            ));
+        }
+    }
+    problems
+}
+
 /// The flag of `value` against the first of `ranges` that applies to
 /// `subject`; `None` when none applies or it sets no limit. Errors name the
 /// field: `{value_field}` for a value whose unit is not UCUM,
@@ -156,4 +220,61 @@ pub fn interpret(
         Interpretation::Normal
     };
     Ok(Some(flag))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(value: i64, unit: &str) -> Option<Quantity> {
+        Some(Quantity::new(Decimal::from(value), unit))
+    }
+
+    #[test]
+    fn a_sound_range_has_no_problems_even_across_units() {
+        let range = ReferenceRange {
+            low: q(36, "Cel"),
+            high: q(99, "[degF]"),
+            ..ReferenceRange::default()
+        };
+        assert!(range_problems("reference_range[0]", &range).is_empty());
+    }
+
+    #[test]
+    fn limits_out_of_order_are_out_of_range_on_the_later_limit() {
+        let range = ReferenceRange {
+            low: q(10, "mmol/L"),
+            high: q(5, "mmol/L"),
+            critical_high: q(20, "mmol/L"),
+            ..ReferenceRange::default()
+        };
+        let problems = range_problems("reference_range[0]", &range);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].field, "reference_range[0].high");
+        assert_eq!(problems[0].code, "out_of_range");
+    }
+
+    #[test]
+    fn every_bad_bound_is_reported_at_once() {
+        let range = ReferenceRange {
+            low: q(70, "mg/dL"),
+            high: q(7, "mmol/L"),
+            critical_high: q(1, "not a unit"),
+            min_age_years: Some(65),
+            max_age_years: Some(18),
+            ..ReferenceRange::default()
+        };
+        let problems: Vec<_> = range_problems("r", &range)
+            .into_iter()
+            .map(|p| (p.field, p.code))
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                ("r.high".to_owned(), "not_convertible".to_owned()),
+                ("r.critical_high".to_owned(), "invalid_unit".to_owned()),
+                ("r.max_age_years".to_owned(), "out_of_range".to_owned()),
+            ]
+        );
+    }
 }
