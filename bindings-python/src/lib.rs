@@ -1,134 +1,114 @@
-//! `carebase._native`: the Python binding's native half.
-//!
-//! Every clinic operation goes through one entry point, `Clinic.call(name,
-//! json)`, which is `carebase::api::call`: the arguments are one JSON object
-//! read by core (errors by category at their paths), the result is the core
-//! types' own serde form, an error core's serialized form. The pure-Python
-//! package (`python/carebase`) turns those into dataclasses, enums and
-//! exceptions. No clinic rule and no per-operation code lives in this crate. Work runs on one process-wide tokio runtime with the GIL
-//! released, so Python threads run operations in parallel.
-
-mod convert;
+//! `carebase._native`: the Python binding's native half, a door with no
+//! clinic rule and no per-operation code. Every operation goes through
+//! `Clinic.call(name, json)` = `carebase::api::call` (core reads the
+//! arguments and answers its types' serde form); an error becomes the
+//! exception class of its code (`carebase._errors._from_native`). Work runs
+//! on one process-wide tokio runtime with the GIL released.
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, LazyLock};
 
+use carebase::api::{Arguments, Mode};
 use carebase::audit::AuditKey;
 use carebase::policy::Policy;
-use carebase::{Clinic, Settings};
+use carebase::{Clinic, Clock, Settings};
 use chrono::{DateTime, Duration, Utc};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::runtime::Runtime;
 
-use convert::{encode, into_py_err, parse, Failure};
-
 /// The one tokio runtime of the process, created on first use.
-static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
+static RUNTIME: LazyLock<std::io::Result<Runtime>> = LazyLock::new(|| {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all().thread_name("carebase").build()
+});
 
-fn runtime() -> PyResult<&'static Runtime> {
-    let built = RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .thread_name("carebase")
-            .build()
-            .map_err(|e| e.to_string())
-    });
-    match built {
-        Ok(rt) => Ok(rt),
-        Err(e) => Err(PyRuntimeError::new_err(format!(
-            "cannot start the carebase runtime: {e}"
-        ))),
+/// Runs `work` on the runtime with the GIL released. A core error becomes
+/// the exception of its code; a panic in core a `RuntimeError` (a bug to fix
+/// in core), never a `BaseException` unwinding into Python.
+fn run<T: Send>(
+    py: Python<'_>,
+    work: impl Future<Output = carebase::Result<T>> + Send,
+) -> PyResult<T> {
+    let rt = RUNTIME
+        .as_ref()
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot start the carebase runtime: {e}")))?;
+    match py.detach(|| catch_unwind(AssertUnwindSafe(|| rt.block_on(work)))) {
+        Ok(done) => done.map_err(|e| raise(py, &e)),
+        Err(panic) => {
+            let text = (panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(internal(&format!("core panicked: {text}")))
+        }
     }
 }
 
-/// Decodes `args`, runs `work` on the runtime with the GIL released, and
-/// returns its value; any failure becomes the matching Python exception.
-fn run_with<A, T, F, Fut>(py: Python<'_>, args: String, work: F) -> PyResult<T>
-where
-    A: DeserializeOwned,
-    T: Send,
-    F: FnOnce(A) -> Fut + Send,
-    Fut: Future<Output = Result<T, Failure>>,
-{
-    let rt = runtime()?;
-    py.detach(move || {
-        let args: A = parse(&args)?;
-        // A panic in core must not unwind into Python as a BaseException:
-        // it becomes a RuntimeError (and is a bug to fix in core).
-        catch_unwind(AssertUnwindSafe(|| rt.block_on(work(args))))
-            .unwrap_or_else(|panic| Err(Failure::Internal(panic_message(panic.as_ref()))))
-    })
-    .map_err(|f| into_py_err(py, f))
+/// A bug in the binding or core, not a clinic error.
+fn internal(problem: &str) -> PyErr {
+    PyRuntimeError::new_err(format!("carebase internal error: {problem}"))
 }
 
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    let text = panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_default();
-    format!("core panicked: {text}")
+/// THE error mapping: a core error becomes the `carebase` exception class of
+/// its code, carrying its details (`carebase._errors._from_native`).
+fn raise(py: Python<'_>, err: &carebase::Error) -> PyErr {
+    let details = (err.code(), err.to_string(), err.to_json());
+    PyModule::import(py, "carebase._errors")
+        .and_then(|module| module.call_method1("_from_native", details))
+        .map_or_else(|e| e, PyErr::from_value)
 }
 
-/// A policy document as a JSON value, loaded through core's document loader
-/// (so errors are `invalid_policy` with a location).
-fn load_policy(doc: &serde_json::Value) -> carebase::Result<Policy> {
-    Policy::from_json(&doc.to_string())
+/// Reads argument `name` (the whole object with [`Mode::Flatten`]) of a call
+/// outside the operation list with core's reader: bounded text, a bad field
+/// a `validation` error naming its path, never the value.
+fn parse<A: DeserializeOwned>(py: Python<'_>, json: &str, name: &str, mode: Mode) -> PyResult<A> {
+    let read = || {
+        let mut args = Arguments::parse(json)?;
+        let value = args.take::<A>(name, mode);
+        args.finish()?;
+        value.ok_or_else(|| carebase::Error::storage("arguments read without error are missing"))
+    };
+    read().map_err(|e| raise(py, &e))
 }
 
-/// A clock tests move by hand (`carebase::ManualClock`); instants are RFC 3339.
+/// A result as JSON text.
+fn json<R: Serialize + ?Sized>(value: &R) -> PyResult<String> {
+    serde_json::to_string(value).map_err(|e| internal(&e.to_string()))
+}
+
+/// A clock tests move by hand (`carebase::ManualClock`).
 #[pyclass(frozen, module = "carebase._native")]
 struct ManualClock {
     inner: Arc<carebase::ManualClock>,
 }
 
-#[derive(Deserialize)]
-struct InstantArg {
-    at: DateTime<Utc>,
-}
-
-#[derive(Deserialize)]
-struct DurationArg {
-    by: i64,
-}
-
 #[pymethods]
 impl ManualClock {
-    /// A clock standing at `{"at": <RFC 3339>}`.
+    /// A clock standing at `{"at": …}`.
     #[new]
     fn new(py: Python<'_>, args: String) -> PyResult<Self> {
-        let start = run_with(py, args, |a: InstantArg| async move { Ok(a.at) })?;
-        Ok(Self {
-            inner: Arc::new(carebase::ManualClock::new(start)),
-        })
+        let start: DateTime<Utc> = parse(py, &args, "at", Mode::Member)?;
+        let inner = Arc::new(carebase::ManualClock::new(start));
+        Ok(Self { inner })
     }
 
-    /// Moves time by `{"by": <microseconds>}`.
+    /// Moves time by `{"by": …}` (saturating at the calendar's ends).
     fn advance(&self, py: Python<'_>, args: String) -> PyResult<()> {
-        let clock = self.inner.clone();
-        run_with(py, args, move |a: DurationArg| async move {
-            clock.advance(Duration::microseconds(a.by));
-            Ok(())
-        })
+        let by = parse(py, &args, "by", Mode::Member);
+        by.map(|by| self.inner.advance(Duration::microseconds(by)))
     }
 
-    /// Jumps to `{"at": <RFC 3339>}`.
+    /// Jumps to `{"at": …}`.
     fn set(&self, py: Python<'_>, args: String) -> PyResult<()> {
-        let clock = self.inner.clone();
-        run_with(py, args, move |a: InstantArg| async move {
-            clock.set(a.at);
-            Ok(())
-        })
+        parse(py, &args, "at", Mode::Member).map(|at| self.inner.set(at))
     }
 
     /// The current instant as JSON.
-    fn now(&self, py: Python<'_>) -> PyResult<String> {
-        use carebase::Clock;
-        encode(&self.inner.now()).map_err(|f| into_py_err(py, f))
+    fn now(&self) -> PyResult<String> {
+        json(&self.inner.now())
     }
 }
 
@@ -138,19 +118,17 @@ struct NativeClinic {
     inner: Clinic,
 }
 
+/// `open`'s arguments. The policy arrives as a document so that a bad one
+/// is `invalid_policy` naming its location, as from `Policy.from_json`.
 #[derive(Deserialize)]
 struct OpenArgs {
     url: String,
-    #[serde(default)]
     settings: Option<Settings>,
-    #[serde(default)]
     policy: Option<serde_json::Value>,
 }
 
-/// Opens the store `url` names (`memory:`, `sqlite:///path.db`,
-/// `sqlite::memory:`) and returns a clinic over it. `audit_key` (bytes,
-/// passed beside the JSON so it never sits in an argument string) seals the
-/// audit trail; without it the public development key is used.
+/// Opens the store `url` names and returns a clinic over it. `audit_key`
+/// travels beside the JSON so it never sits in an argument string.
 #[pyfunction]
 #[pyo3(signature = (args, clock=None, audit_key=None))]
 fn open(
@@ -159,32 +137,24 @@ fn open(
     clock: Option<&Bound<'_, ManualClock>>,
     audit_key: Option<&[u8]>,
 ) -> PyResult<NativeClinic> {
-    let clock: Option<Arc<dyn carebase::Clock>> = match clock {
-        Some(c) => Some(c.get().inner.clone()),
-        None => None,
-    };
+    let a: OpenArgs = parse(py, &args, "", Mode::Flatten)?;
+    let clock: Option<Arc<dyn Clock>> = clock.map(|c| c.get().inner.clone() as Arc<dyn Clock>);
     let audit_key = audit_key.map(AuditKey::new);
-    let inner = run_with(py, args, move |a: OpenArgs| async move {
+    let inner = run(py, async move {
         let audit_key = audit_key.transpose()?;
-        let policy = a.policy.as_ref().map(load_policy).transpose()?;
-        let settings = a.settings;
+        let policy = a.policy.map(|doc| Policy::from_json(&doc.to_string()));
+        let policy = policy.transpose()?;
         // Checked before the store opens, so bad settings create no file.
-        settings.as_ref().map(Settings::validate).transpose()?;
-        let store = carebase_storage::open(&a.url).await?;
-        let mut clinic = Clinic::new(store);
-        if let Some(key) = audit_key {
-            clinic = clinic.with_audit_key(key);
-        }
-        if let Some(settings) = settings {
-            clinic = clinic.with_settings(settings)?;
-        }
-        if let Some(policy) = policy {
-            clinic = clinic.with_policy(policy);
-        }
-        if let Some(clock) = clock {
-            clinic = clinic.with_clock(clock);
-        }
-        Ok(clinic)
+        a.settings.as_ref().map(Settings::validate).transpose()?;
+        // Each option given is applied; the others keep core's defaults.
+        let clinic = Clinic::new(carebase_storage::open(&a.url).await?);
+        let clinic = audit_key.into_iter().fold(clinic, Clinic::with_audit_key);
+        let clinic = a
+            .settings
+            .into_iter()
+            .try_fold(clinic, Clinic::with_settings)?;
+        let clinic = policy.into_iter().fold(clinic, Clinic::with_policy);
+        Ok(clock.into_iter().fold(clinic, Clinic::with_clock))
     })?;
     Ok(NativeClinic { inner })
 }
@@ -192,30 +162,20 @@ fn open(
 #[pymethods]
 impl NativeClinic {
     /// Runs the operation of core's list named `operation` with its JSON
-    /// arguments (`actor` and the listed names) through `carebase::api::call`
-    /// and returns the result's JSON: one entry point for every operation,
-    /// so the binding has each one by construction.
+    /// arguments through `carebase::api::call` and returns the result's
+    /// JSON: one entry point, so the binding has every operation.
     fn call(&self, py: Python<'_>, operation: &str, args: String) -> PyResult<String> {
-        let clinic = self.inner.clone();
-        let rt = runtime()?;
-        py.detach(move || {
-            catch_unwind(AssertUnwindSafe(|| {
-                rt.block_on(carebase::api::call(&clinic, operation, &args))
-                    .map_err(Failure::Core)
-            }))
-            .unwrap_or_else(|panic| Err(Failure::Internal(panic_message(panic.as_ref()))))
-        })
-        .map_err(|f| into_py_err(py, f))
+        run(py, carebase::api::call(&self.inner, operation, &args))
     }
 
-    /// The settings in force, as JSON (core's serde form: whole minutes).
-    fn settings(&self, py: Python<'_>) -> PyResult<String> {
-        encode(self.inner.settings()).map_err(|f| into_py_err(py, f))
+    /// The settings in force, as JSON.
+    fn settings(&self) -> PyResult<String> {
+        json(self.inner.settings())
     }
 
     /// The policy in force, as JSON.
-    fn policy(&self, py: Python<'_>) -> PyResult<String> {
-        encode(&*self.inner.policy()).map_err(|f| into_py_err(py, f))
+    fn policy(&self) -> PyResult<String> {
+        json(&*self.inner.policy())
     }
 
     /// The public fingerprint of the audit key in use.
@@ -224,27 +184,19 @@ impl NativeClinic {
     }
 }
 
-/// The names of core's operation list (`carebase::clinic::operations::OPERATIONS`),
-/// in order: what the parity test holds the Python `Clinic` to.
+/// The names of core's operation list, in order: what the parity test
+/// holds the Python `Clinic` to.
 #[pyfunction]
 fn operations() -> Vec<&'static str> {
-    carebase::clinic::operations::OPERATIONS
-        .iter()
-        .map(|o| o.name)
-        .collect()
+    let list = carebase::clinic::operations::OPERATIONS.iter();
+    list.map(|o| o.name).collect()
 }
 
 /// Runs the host function named `function` (`carebase::api::FUNCTIONS`)
 /// with its JSON arguments; returns the result's JSON.
 #[pyfunction]
 fn call_function(py: Python<'_>, function: &str, args: String) -> PyResult<String> {
-    carebase::api::call_function(function, &args).map_err(|e| into_py_err(py, Failure::Core(e)))
-}
-
-/// The names of the host functions, in order.
-#[pyfunction]
-fn functions() -> Vec<&'static str> {
-    carebase::api::FUNCTIONS.iter().map(|f| f.name).collect()
+    carebase::api::call_function(function, &args).map_err(|e| raise(py, &e))
 }
 
 /// The native module.
@@ -254,7 +206,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ManualClock>()?;
     m.add_function(wrap_pyfunction!(open, m)?)?;
     m.add_function(wrap_pyfunction!(operations, m)?)?;
-    m.add_function(wrap_pyfunction!(functions, m)?)?;
     m.add_function(wrap_pyfunction!(call_function, m)?)?;
     m.add("DEFAULT_POLICY_TOML", carebase::policy::DEFAULT_POLICY_TOML)?;
     Ok(())

@@ -1,9 +1,6 @@
 """``carebase.open`` and ``Clinic``: the clinic's own accessors here; every
 operation of ``carebase::Clinic`` is inherited from ``_operations.py``
-(written by tools/codegen from api.json).
-
-Each operation converts its arguments, calls core (with the GIL released, on
-one process-wide runtime) and converts the result; see ``_convert.bridge``.
+(written by tools/codegen from api.json), each a ``_convert.bridge``.
 """
 
 from __future__ import annotations
@@ -12,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 from . import _native
-from ._convert import decode_json, encode_args, micros, to_json
+from ._convert import decode_json, encode, to_json
 from ._operations import ClinicOperations
 from ._types import Policy, Settings
 
@@ -23,16 +20,16 @@ class ManualClock:
     """A clock tests move by hand (e.g. to expire a break-the-glass grant)."""
 
     def __init__(self, start: datetime) -> None:
-        self._native = _native.ManualClock(encode_args([("at", start, datetime)]))
+        self._native = _native.ManualClock(to_json({"at": encode(start, datetime, "start")}))
 
     def advance(self, by: timedelta) -> None:
         """Moves time forward (or back with a negative duration)."""
-        encode_args([("by", by, timedelta)])  # checks the type
-        self._native.advance(to_json({"by": micros(by)}))
+        encode(by, timedelta, "by")  # checks the type
+        self._native.advance(to_json({"by": by // timedelta(microseconds=1)}))
 
     def set(self, at: datetime) -> None:
         """Jumps to an instant."""
-        self._native.set(encode_args([("at", at, datetime)]))
+        self._native.set(to_json({"at": encode(at, datetime, "at")}))
 
     def now(self) -> datetime:
         """The clock's current instant (UTC)."""
@@ -42,48 +39,27 @@ class ManualClock:
         return f"ManualClock(now={self.now().isoformat()})"
 
 
-def open(
-    url: str,
-    *,
-    settings: Optional[Settings] = None,
-    policy: Optional[Policy] = None,
-    clock: Optional[ManualClock] = None,
-    audit_key: Optional[bytes] = None,
-) -> Clinic:
+def open(url: str, *, settings: Optional[Settings] = None, policy: Optional[Policy] = None,
+         clock: Optional[ManualClock] = None, audit_key: Optional[bytes] = None) -> Clinic:
     """Opens the store ``url`` names (``memory:``, ``sqlite://relative.db``,
     ``sqlite:///absolute/path.db``, ``sqlite::memory:``, ``postgres://…``)
-    and returns a clinic over it, with optional settings, access policy
-    (default: core's) and clock (default: system).
-
-    ``audit_key`` (at least 32 random bytes, kept outside the database)
-    seals the audit trail so that someone who can write the database cannot
-    forge or silently delete entries. Without it the public development key
-    is used and every ``AuditVerification`` says ``keyed=False``: production
-    hosts must set one."""
-    args = encode_args(
-        [
-            ("url", url, str),
-            ("settings", settings, Optional[Settings]),
-            ("policy", policy, Optional[Policy]),
-        ]
-    )
+    with optional settings, access policy (default: core's) and clock.
+    ``audit_key`` (32+ random bytes, kept outside the database) seals the
+    audit trail against anyone who can write the database; without it the
+    public development key is used (``keyed=False``): production sets one."""
+    given = {"url": (url, str), "settings": (settings, Optional[Settings]), "policy": (policy, Optional[Policy])}
+    encoded = {k: encode(v, hint, k) for k, (v, hint) in given.items()}
+    args = to_json({k: v for k, v in encoded.items() if v is not None})
     if clock is not None and not isinstance(clock, ManualClock):
         raise TypeError(f"clock: expected ManualClock, got {type(clock).__name__}")
     if audit_key is not None and not isinstance(audit_key, (bytes, bytearray, memoryview)):
         raise TypeError(f"audit_key: expected bytes, got {type(audit_key).__name__}")
-    native = _native.open(
-        args,
-        clock._native if clock is not None else None,
-        bytes(audit_key) if audit_key is not None else None,
-    )
-    return Clinic(native)
+    key = bytes(audit_key) if audit_key is not None else None
+    return Clinic(_native.open(args, clock._native if clock is not None else None, key))
 
 
 class Clinic(ClinicOperations):
-    """The clinic's rules over one store. Thread-safe: share one instance.
-
-    Every operation of core's list is inherited from ``ClinicOperations``
-    (``_operations.py``, generated from ``api.json``)."""
+    """The clinic's rules over one store. Thread-safe: share one instance."""
 
     def __init__(self, native: _native.Clinic) -> None:
         self._native = native

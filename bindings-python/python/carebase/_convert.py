@@ -1,18 +1,14 @@
-"""Conversion between the Python types and the native module's JSON wire
-format (the serde form of the Rust types), driven by type annotations.
-
-Python-level type mismatches (an ``int`` where a ``str`` is due, a ``str``
-where a ``date`` is due, ``None`` for a required value, a naive
-``datetime``) raise ``TypeError`` naming the argument path, never the value.
-Everything about the *value* (ranges, formats, unknown codes, bad ids) is
-checked by core and raised as ``ValidationError``. No clinic rule lives here.
-
-A name that would be a Python keyword carries a trailing underscore
-(``from_``); its wire name drops it (``from``).
+"""Conversion between the Python types and core's JSON wire form, driven by
+the generated annotations: one (encode, decode) pair per annotation, built
+on first use, so a call does no reflection. A value of the wrong Python type
+(``None`` where one is due, a naive ``datetime``) raises ``TypeError``
+naming its path, never the value; every rule about values is core's. A
+Python keyword as a name carries a trailing ``_`` (``from_``) the wire drops.
 """
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import enum
 import functools
@@ -20,166 +16,149 @@ import inspect
 import json
 import typing
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Callable, Dict, List, Tuple, Type, TypeVar, Union
+from typing import Any, Callable, Dict, List, Sequence, Tuple, Type, TypeVar
 from uuid import UUID
 
 from . import _native
 
 T = TypeVar("T")
-
-_NONE: type = type(None)
-
-_HINTS: Dict[Any, Dict[str, Any]] = {}
-
-
-def _hints(obj: Any) -> Dict[str, Any]:
-    """The resolved annotations of a class or function (cached)."""
-    hints = _HINTS.get(obj)
-    if hints is None:
-        hints = _HINTS[obj] = typing.get_type_hints(obj)
-    return hints
-
-
-def _name(hint: Any) -> str:
-    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
-
-
-def _mismatch(path: str, hint: Any, value: Any) -> TypeError:
-    return TypeError(f"{path}: expected {_name(hint)}, got {type(value).__name__}")
-
-
-def wire_name(name: str) -> str:
-    """The JSON name of a field or argument: ``from_`` is ``from``."""
-    return name[:-1] if name.endswith("_") else name
-
-
-def micros(td: timedelta) -> int:
-    """Whole microseconds (the manual clock's step)."""
-    return (td.days * 86_400 + td.seconds) * 1_000_000 + td.microseconds
-
-
+F = TypeVar("F", bound=Callable[..., Any])
+Encode = Callable[[Any, str], Any]
+Decode = Callable[[Any], Any]
+_NONE: Any = type(None)
 _MINUTE = timedelta(minutes=1)
 
 
+def _expected(what: Any, value: Any, path: str) -> TypeError:
+    if value is None:
+        return TypeError(f"{path}: must not be None")
+    name = what if isinstance(what, str) else getattr(what, "__name__", None) or str(what)
+    return TypeError(f"{path}: expected {name.replace('typing.', '')}, got {type(value).__name__}")
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text).astimezone(timezone.utc)
+
+
 def _minutes(td: timedelta) -> Any:
-    """Whole minutes, the unit of every duration that crosses to core; a
-    fraction goes as a fraction, for core to refuse (``invalid_value``)."""
+    """Whole minutes, every duration's unit; a fraction goes as one, for core to refuse."""
     return td // _MINUTE if td % _MINUTE == timedelta(0) else td / _MINUTE
 
 
-def _accepts(value: Any, hint: Any) -> bool:
-    """Whether ``value`` is meant as ``hint`` (to pick a Union member)."""
-    origin = typing.get_origin(hint)
-    if origin in (list, List):
-        return isinstance(value, (list, tuple))
-    if origin in (dict, Dict):
-        return isinstance(value, dict)
-    if hint is Any:
-        return True
-    if hint is UUID:
-        return isinstance(value, (UUID, str))
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return isinstance(value, (hint, str))
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if hint is date:
-        return isinstance(value, date) and not isinstance(value, datetime)
-    if isinstance(hint, type):
-        return isinstance(value, hint)
-    return False
+def _plain(accepts: Callable[[Any], bool], what: str, to_wire: Decode = _same, from_wire: Decode = _same) -> Tuple[Encode, Decode]:
+    def encode(value: Any, path: str) -> Any:
+        if not accepts(value):
+            raise _expected(what, value, path)
+        return to_wire(value)
+
+    return encode, from_wire
 
 
-def encode(value: Any, hint: Any, path: str) -> Any:
-    """``value`` (declared as ``hint``) in its JSON wire form."""
-    origin = typing.get_origin(hint)
-    if origin is Union:
-        members = typing.get_args(hint)
-        if value is None:
-            if _NONE in members:
+_CODECS: Dict[Any, Tuple[Encode, Decode]] = {  # plain values, then each annotation met
+    str: _plain(lambda v: isinstance(v, str), "str"),
+    bool: _plain(lambda v: isinstance(v, bool), "bool"),
+    int: _plain(lambda v: isinstance(v, int) and not isinstance(v, bool), "int"),
+    float: _plain(lambda v: isinstance(v, float), "float", _same, float),
+    UUID: _plain(lambda v: isinstance(v, (UUID, str)), "UUID", str, UUID),
+    date: _plain(lambda v: isinstance(v, date) and not isinstance(v, datetime), "date", date.isoformat, date.fromisoformat),
+    datetime: _plain(lambda v: isinstance(v, datetime) and v.utcoffset() is not None, "a timezone-aware datetime",
+                     lambda v: v.astimezone(timezone.utc).isoformat(), _instant),
+    time: _plain(lambda v: isinstance(v, time) and v.tzinfo is None, "a local (naive) time", time.isoformat, time.fromisoformat),
+    timedelta: _plain(lambda v: isinstance(v, timedelta), "timedelta", _minutes, lambda m: timedelta(minutes=m)),
+    _NONE: ((lambda value, path: value), _same),  # a result of nothing
+}
+
+
+def codec(hint: Any) -> Tuple[Encode, Decode]:
+    """The (encode, decode) pair of an annotation, built once."""
+    if hint not in _CODECS:
+        _CODECS[hint] = _build(hint)
+    return _CODECS[hint]
+
+
+def _build(hint: Any) -> Tuple[Encode, Decode]:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Union:
+        members = [codec(m) for m in args if m is not _NONE]
+
+        def either(value: Any, path: str) -> Any:
+            if value is None and _NONE in args:
                 return None
-            raise TypeError(f"{path}: must not be None")
-        for member in members:
-            if member is not _NONE and _accepts(value, member):
-                return encode(value, member, path)
-        raise _mismatch(path, hint, value)
-    if hint is Any:
-        return _json(value, path)
-    if value is None:
-        raise TypeError(f"{path}: must not be None")
-    if origin in (list, List):
-        if not isinstance(value, (list, tuple)):
-            raise _mismatch(path, hint, value)
-        (item,) = typing.get_args(hint)
-        return [encode(v, item, f"{path}[{i}]") for i, v in enumerate(value)]
-    if origin in (dict, Dict):
-        if not isinstance(value, dict):
-            raise _mismatch(path, hint, value)
-        (key, item) = typing.get_args(hint)
-        out: Dict[str, Any] = {}
-        for k, v in value.items():
-            if not _accepts(k, key):
-                raise TypeError(f"{path}: expected {_name(key)} keys, got {type(k).__name__}")
-            out[k] = encode(v, item, f"{path}[{k!r}]")
-        return out
+            for write, _ in members[:-1]:  # an id: a UUID or its text
+                try:
+                    return write(value, path)
+                except TypeError:
+                    pass
+            return members[-1][0](value, path)
+
+        return either, members[0][1]
+    if hint is Any or (origin is dict and args[1] is Any):
+        return _document, _same  # opaque JSON (FHIR resources, event payloads)
+    if origin is dict:
+        write, read = codec(args[1])
+
+        def mapping(value: Any, path: str) -> Any:
+            if not isinstance(value, dict):
+                raise _expected(hint, value, path)
+            for k in value:
+                if not isinstance(k, str):
+                    raise TypeError(f"{path}: expected str keys, got {type(k).__name__}")
+            return {k: write(v, f"{path}[{k!r}]") for k, v in value.items()}
+
+        return mapping, lambda raw: {k: read(v) for k, v in raw.items()}
+    if origin in (tuple, collections.abc.Sequence) or (isinstance(origin, type) and issubclass(origin, list)):
+        write, read = codec(Any if origin is tuple else args[0])  # a tuple holds plain values
+        make = list if origin is collections.abc.Sequence else origin
+
+        def items(value: Any, path: str) -> Any:
+            if not isinstance(value, (list, tuple)):
+                raise _expected(hint, value, path)
+            return [write(v, f"{path}[{i}]") for i, v in enumerate(value)]
+
+        return items, lambda raw: make([read(r) for r in raw])
     if dataclasses.is_dataclass(hint):
-        cls: Any = hint
-        if not isinstance(value, cls):
-            raise _mismatch(path, hint, value)
-        hints = _hints(cls)
-        out = {}
-        for f in dataclasses.fields(cls):
-            encoded = encode(getattr(value, f.name), hints[f.name], f"{path}.{f.name}")
-            if encoded is not None:
-                out[wire_name(f.name)] = encoded
-        return out
-    if not _accepts(value, hint):
-        if hint is date and isinstance(value, datetime):
-            raise TypeError(f"{path}: expected date, got datetime")
-        raise _mismatch(path, hint, value)
+        return _record(hint)
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return value.value if isinstance(value, enum.Enum) else value
-    if hint is UUID:
-        return str(value)
-    if hint is datetime:
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise TypeError(f"{path}: expected a timezone-aware datetime")
-        return value.astimezone(timezone.utc).isoformat()
-    if hint is date:
-        return value.isoformat()
-    if hint is time:
-        if value.tzinfo is not None:
-            raise TypeError(f"{path}: expected a local (naive) time")
-        return value.isoformat()
-    if hint is timedelta:
-        return _minutes(value)
-    if hint in (str, int, bool):
-        return value
-    raise TypeError(f"{path}: cannot convert {_name(hint)}")  # pragma: no cover
+        return _plain(lambda v: isinstance(v, (hint, str)), hint.__name__, lambda v: getattr(v, "value", v), hint)
+    raise TypeError(f"cannot convert {hint}")
 
 
-def _child(path: str, key: Any, top: bool = False) -> str:
-    """The argument path of a member (``key`` a ``str``) or item (an
-    ``int``) of ``path``; ``path`` itself for the value at the ``top``."""
-    if top:
-        return path
-    return f"{path}[{key!r}]" if isinstance(key, str) else f"{path}[{key}]"
+def _record(cls: Any) -> Tuple[Encode, Decode]:
+    fields: List[Tuple[str, str, Encode, Decode]] = []  # on first use: a record may hold itself
+
+    def plan() -> List[Tuple[str, str, Encode, Decode]]:
+        if not fields:
+            hints = typing.get_type_hints(cls)
+            fields[:] = [(f.name, f.name.rstrip("_"), *codec(hints[f.name])) for f in dataclasses.fields(cls)]
+        return fields
+
+    def encode(value: Any, path: str) -> Any:
+        if not isinstance(value, cls):
+            raise _expected(cls, value, path)
+        return {w: v for n, w, write, _ in plan() if (v := write(getattr(value, n), f"{path}.{n}")) is not None}
+
+    def decode(raw: Any) -> Any:
+        return cls(**{n: None if raw[w] is None else read(raw[w]) for n, w, _, read in plan() if w in raw})
+
+    return encode, decode
 
 
-def _json(value: Any, path: str) -> Any:
+def _document(value: Any, path: str) -> Any:
     """``value`` checked to be JSON (``dict`` with ``str`` keys, ``list``,
-    ``str``, ``int``, finite ``float``, ``bool``, ``None``), as JSON.
-
-    Walks with an explicit stack, not by recursion: a host document may nest
-    deeper than Python's recursion limit, and how deep a document may be is
-    core's rule (it answers ``ValidationError`` ``too_deep``), not this
-    conversion's."""
+    ``str``, ``int``, finite ``float``, ``bool``, ``None``), copied. An
+    explicit stack, not recursion: a host document may nest deeper than
+    Python's recursion limit, and how deep it may be is core's rule."""
     root: List[Any] = [None]
     # Frames: (the copy being filled, its source's items, its path, its id).
-    stack: List[Tuple[Any, Any, str, int]] = [(root, iter([(0, value)]), path, 0)]
+    stack: List[Tuple[Any, Any, str, int]] = [(root, iter([(0, value)]), "", 0)]
     open_ids = set()
     while stack:
-        target, items, at, ident = stack[-1]
-        step = next(items, None)
+        target, entries, at, ident = stack[-1]
+        step = next(entries, None)
         if step is None:
             stack.pop()
             open_ids.discard(ident)
@@ -187,23 +166,17 @@ def _json(value: Any, path: str) -> Any:
         key, v = step
         if isinstance(target, dict) and not isinstance(key, str):
             raise TypeError(f"{at}: expected str keys, got {type(key).__name__}")
-        if v is None or isinstance(v, (str, bool, int)):
+        if v is None or isinstance(v, (str, int)) or (isinstance(v, float) and abs(v) != float("inf") and v == v):
             target[key] = v
             continue
-        if isinstance(v, float):
-            if v != v or v in (float("inf"), float("-inf")):
-                raise TypeError(f"{_child(at, key, target is root)}: expected a finite number")
-            target[key] = v
-            continue
-        where = _child(at, key, target is root)
+        where = path if target is root else f"{at}[{key!r}]" if isinstance(key, str) else f"{at}[{key}]"
         if isinstance(v, (list, tuple)):
             child: Any = [None] * len(v)
             children: Any = enumerate(v)
         elif isinstance(v, dict):
-            child = {}
-            children = iter(v.items())
+            child, children = {}, iter(v.items())
         else:
-            raise TypeError(f"{where}: expected a JSON value, got {type(v).__name__}")
+            raise TypeError(f"{where}: expected {'a finite number' if isinstance(v, float) else 'a JSON value'}")
         if id(v) in open_ids:
             raise TypeError(f"{where}: a JSON value cannot contain itself")
         target[key] = child
@@ -212,149 +185,68 @@ def _json(value: Any, path: str) -> Any:
     return root[0]
 
 
-class _Raw(str):
-    """Text written as is by ``_dumps_deep`` (punctuation, never a value)."""
-
-
 def _dumps_deep(value: Any) -> str:
     """The compact JSON text of an encoded value of any depth, without
-    recursion (``json.dumps`` recurses once per level)."""
+    recursion (``json.dumps`` recurses once per level). The stack holds
+    values and, as ``(text,)``, punctuation written as is."""
     parts: List[str] = []
     stack: List[Any] = [value]
     while stack:
         item = stack.pop()
-        if type(item) is _Raw:
-            parts.append(item)
-        elif isinstance(item, dict):
-            parts.append("{")
-            stack.append(_Raw("}"))
-            entries = list(item.items())
-            for i in reversed(range(len(entries))):
-                k, v = entries[i]
-                stack.append(v)
-                stack.append(_Raw(("," if i else "") + json.dumps(k) + ":"))
-        elif isinstance(item, list):
-            parts.append("[")
-            stack.append(_Raw("]"))
-            for i in reversed(range(len(item))):
-                stack.append(item[i])
-                if i:
-                    stack.append(_Raw(","))
+        if isinstance(item, tuple):
+            parts.append(item[0])
+        elif isinstance(item, (dict, list)):
+            pairs = [(json.dumps(k) + ":", v) for k, v in item.items()] if isinstance(item, dict) else [("", v) for v in item]
+            parts.append("{" if isinstance(item, dict) else "[")
+            stack.append(("}" if isinstance(item, dict) else "]",))
+            for i in reversed(range(len(pairs))):
+                stack.extend([pairs[i][1], ("," * (i > 0) + pairs[i][0],)])
         else:
             parts.append(json.dumps(item, allow_nan=False))
     return "".join(parts)
 
 
-def _datetime(text: str) -> datetime:
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    return datetime.fromisoformat(text).astimezone(timezone.utc)
-
-
-def decode(hint: Any, raw: Any) -> Any:
-    """The Python value of ``hint`` for its JSON wire form ``raw``."""
-    origin = typing.get_origin(hint)
-    if origin is Union:
-        if raw is None:
-            return None
-        (member,) = [m for m in typing.get_args(hint) if m is not _NONE]
-        return decode(member, raw)
-    if hint is Any or hint is None or hint is _NONE or raw is None:
-        return raw
-    if origin in (list, List):
-        (item,) = typing.get_args(hint)
-        return [decode(item, r) for r in raw]
-    if origin in (dict, Dict):
-        return raw
-    if origin is tuple:
-        return tuple(decode(h, r) for h, r in zip(typing.get_args(hint), raw))
-    if isinstance(origin, type) and issubclass(origin, list):
-        (item,) = typing.get_args(hint)
-        return origin(decode(item, r) for r in raw)
-    if dataclasses.is_dataclass(hint):
-        cls: Any = hint
-        hints = _hints(cls)
-        kwargs = {
-            f.name: decode(hints[f.name], raw[wire_name(f.name)])
-            for f in dataclasses.fields(cls)
-            if wire_name(f.name) in raw
-        }
-        return cls(**kwargs)
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return hint(raw)
-    if hint is UUID:
-        return UUID(raw)
-    if hint is datetime:
-        return _datetime(raw)
-    if hint is date:
-        return date.fromisoformat(raw)
-    if hint is time:
-        return time.fromisoformat(raw)
-    if hint is timedelta:
-        return timedelta(minutes=raw)
-    if hint is float:
-        return float(raw)
-    return raw
-
-
-def decode_json(hint: Type[T], text: str) -> T:
-    """Decodes a native JSON result as ``hint``."""
-    return typing.cast(T, decode(hint, json.loads(text)))
-
-
 def to_json(args: Dict[str, Any]) -> str:
-    """The JSON text of encoded arguments (ids, dates already strings). A
-    document nested past Python's recursion limit is written without
-    recursion, so core sees it and answers."""
+    """The JSON text of encoded arguments; a document nested past Python's
+    recursion limit is written without recursion, so core sees it and answers."""
     try:
         return json.dumps(args, allow_nan=False)
     except RecursionError:
         return _dumps_deep(args)
 
 
-F = TypeVar("F", bound=Callable[..., Any])
+def encode(value: Any, hint: Any, path: str) -> Any:
+    """``value`` (declared as ``hint``) in its JSON wire form."""
+    return codec(hint)[0](value, path)
 
 
-def _payload(fn: Any, arguments: Any) -> str:
-    """The JSON arguments of a call: each encoded by its annotation, ``None``
-    left out, keyword names back to wire names."""
-    hints = _hints(fn)
-    payload: Dict[str, Any] = {}
-    for arg, value in arguments:
-        encoded = encode(value, hints[arg], arg)
-        if encoded is not None:
-            payload[wire_name(arg)] = encoded
-    return to_json(payload)
+def decode_json(hint: Type[T], text: str) -> T:
+    """Decodes a native JSON result as ``hint``."""
+    return typing.cast(T, codec(typing.cast(Any, hint))[1](json.loads(text)))
 
 
 def bridge(fn: F) -> F:
     """Makes ``fn`` (a generated ``Clinic`` method or host function whose
-    body only raises) call core's entry point of the same name: encode the
-    arguments by their annotations, call core with the GIL released, decode
-    the result by the return annotation. Nothing else happens in a binding."""
+    body only raises) call core's entry point of the same name: arguments
+    encoded by their annotations (``None`` left out), core called with the
+    GIL released, the result decoded by the return annotation."""
     signature = inspect.signature(fn)
-    name = fn.__name__
-    method = next(iter(signature.parameters), None) == "self"
+    names = list(signature.parameters)
+    method = names[:1] == ["self"]
+    plan: List[Any] = []  # each argument's (name, wire name, encoder), then the result's decoder
 
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> Any:
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        arguments = list(bound.arguments.items())
-        if method:
-            raw = arguments[0][1]._native.call(name, _payload(fn, arguments[1:]))
-        else:
-            raw = _native.call_function(name, _payload(fn, arguments))
-        return decode(_hints(fn)["return"], json.loads(raw))
+        if not plan:
+            hints = typing.get_type_hints(fn)
+            plan[:] = [[(n, n.rstrip("_"), codec(hints[n])[0]) for n in names[method:]], codec(hints["return"])[1]]
+        if kwargs or len(args) != len(names):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            args = tuple(bound.arguments.values())
+        params = zip(plan[0], args[method:])
+        text = to_json({w: v for (n, w, write), value in params if (v := write(value, n)) is not None})
+        raw = json.loads(args[0]._native.call(fn.__name__, text) if method else _native.call_function(fn.__name__, text))
+        return None if raw is None else plan[1](raw)
 
     return typing.cast(F, call)
-
-
-def encode_args(items: List[Tuple[str, Any, Any]]) -> str:
-    """JSON of ``(name, value, hint)`` arguments (None values left out)."""
-    payload = {}
-    for arg, value, hint in items:
-        encoded = encode(value, hint, arg)
-        if encoded is not None:
-            payload[arg] = encoded
-    return to_json(payload)

@@ -4,13 +4,11 @@ Messages and attributes never carry patient data."""
 
 from __future__ import annotations
 
-import collections.abc
-import inspect
 import json
 import typing
-from typing import Any, List
+from typing import Any, Dict
 
-from ._convert import decode
+from ._convert import codec
 
 
 class CarebaseError(Exception):
@@ -29,30 +27,15 @@ class CarebaseError(Exception):
         return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
 
 
-#: ``typing.List`` for a subscript built at run time (a ``Sequence``
-#: parameter decodes as a list).
-_LIST: Any = List
-
-
 def _from_native(code: str, message: str, detail_json: str) -> CarebaseError:
-    """The exception for a core error (called by the native module only),
-    built from core's serialized form generically: the class of its
-    ``code``, each detail decoded by the annotation of the constructor
-    parameter of the same name (core's snake_case field names)."""
+    """The exception for a core error (called by the native module only):
+    the class of its ``code``, each detail decoded by the annotation of the
+    constructor parameter of the same name (core's snake_case field names)."""
     from ._errors import _BY_CODE
 
-    detail = json.loads(detail_json)
-    cls = _BY_CODE.get(code)
-    if cls is None:
-        err = CarebaseError(message)
-        err.code = code
-        return err
-    hints = typing.get_type_hints(cls.__init__)
-    details = {}
-    for name in list(inspect.signature(cls.__init__).parameters)[2:]:
-        if name in detail:
-            hint: Any = hints[name]
-            if typing.get_origin(hint) is collections.abc.Sequence:
-                hint = _LIST[typing.get_args(hint)[0]]
-            details[name] = decode(hint, detail[name])
-    return cls(message, **details)
+    detail, cls = {**json.loads(detail_json), "message": message}, _BY_CODE.get(code, CarebaseError)
+    hints = typing.get_type_hints(cls.__init__)  # message, then the details
+    details: Dict[str, Any] = {n: codec(h)[1](detail[n]) for n, h in hints.items() if detail.get(n) is not None}
+    err = cls(**details)
+    err.code = code
+    return err

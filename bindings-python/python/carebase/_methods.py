@@ -1,8 +1,6 @@
-"""What Python's record types do beyond their fields (hand-written; the
-fields are generated into ``_types.py``). A class ``XMethods`` here is the
-base of the generated dataclass ``X`` (tools/codegen reads this file for
-them); annotations under ``TYPE_CHECKING`` only tell mypy what the
-dataclass holds (at run time the converter reads the dataclass's own).
+"""What Python's record types do beyond their generated fields: a class
+``XMethods`` here is the base of the generated dataclass ``X`` (tools/codegen
+reads this file for them); annotations under ``TYPE_CHECKING`` are for mypy.
 """
 
 from __future__ import annotations
@@ -11,10 +9,10 @@ import dataclasses
 import enum
 import importlib
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, TypeVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, Generic, Iterator, List, Optional, Sequence, TypeVar, Union
 from uuid import UUID
 
-from . import _native
+from . import _convert, _native
 from ._enums import Role
 
 if TYPE_CHECKING:
@@ -30,20 +28,17 @@ IdLike = Union[UUID, str]
 #: The default access policy document (TOML), as shipped with core.
 DEFAULT_POLICY_TOML: str = _native.DEFAULT_POLICY_TOML
 
+T = TypeVar("T")
 
 
 def _shown(record: Any, names: Sequence[str]) -> str:
     """``Type(a=…, b=…)`` with only ``names`` (core's ``x-shown``): the other
     fields can hold patient data. Ids and instants print as text."""
 
-    def text(value: Any) -> str:
-        if isinstance(value, UUID):
-            return str(value)
-        if isinstance(value, (date, datetime)):
-            return value.isoformat()
-        if isinstance(value, enum.Enum):
-            return repr(value.value)
-        return repr(value)
+    def text(v: Any) -> str:
+        if isinstance(v, (date, UUID)):
+            return v.isoformat() if isinstance(v, date) else str(v)
+        return repr(v.value if isinstance(v, enum.Enum) else v)
 
     shown = ", ".join(f"{n}={text(getattr(record, n))}" for n in names)
     return f"{type(record).__name__}({shown or '<redacted>'})"
@@ -51,16 +46,13 @@ def _shown(record: Any, names: Sequence[str]) -> str:
 
 def _plain(value: Any) -> Any:
     """Plain Python values for tables: records become dicts, enums codes."""
-    to_dict = getattr(value, "to_dict", None)
-    if to_dict is not None:
-        return to_dict()
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, enum.Enum):
-        return value.value
     if isinstance(value, list):
         return [_plain(v) for v in value]
-    return value
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 def _flat(row: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
@@ -84,29 +76,23 @@ def _to_pandas(rows: List[Dict[str, Any]]) -> pandas.DataFrame:
     try:
         pd: Any = importlib.import_module("pandas")
     except ImportError as e:
-        raise ImportError(
-            "to_pandas() needs pandas, which is not installed: "
-            "pip install pandas (or carebase[pandas])"
-        ) from e
+        needs = "to_pandas() needs pandas, which is not installed: pip install pandas (or carebase[pandas])"
+        raise ImportError(needs) from e
     frame: pandas.DataFrame = pd.DataFrame([_flat(r) for r in rows])
     for column in frame.columns:
         values = [v for v in frame[column] if v is not None and v == v]
-        if values and all(isinstance(v, datetime) for v in values):
-            frame[column] = pd.to_datetime(frame[column], utc=True)
-        elif values and all(isinstance(v, date) for v in values):
-            frame[column] = pd.to_datetime(frame[column])
+        if values and all(isinstance(v, date) for v in values):
+            utc = all(isinstance(v, datetime) for v in values)
+            frame[column] = pd.to_datetime(frame[column], utc=True) if utc else pd.to_datetime(frame[column])
     return frame
 
 
-T = TypeVar("T")
-
-
-class Records(List[T]):
-    """A list of results that also converts to a table (for notebooks)."""
+class _Table:
+    """Tables of a list of records (for notebooks)."""
 
     def to_dicts(self) -> List[Dict[str, Any]]:
         """One dict per record; enums become their string codes."""
-        return [_plain(r) for r in self]
+        return [_plain(r) for r in self]  # type: ignore[attr-defined]
 
     def to_pandas(self) -> pandas.DataFrame:
         """A ``pandas.DataFrame``, one row per record, flat columns
@@ -115,80 +101,50 @@ class Records(List[T]):
         return _to_pandas(self.to_dicts())
 
 
+class Records(List[T], _Table):
+    """A list of results that also converts to a table (for notebooks)."""
+
+
 class PatientMethods:
     if TYPE_CHECKING:  # the generated fields, for mypy only
-        id: UUID
-        version: int
         details: PatientDetails
-        active: bool
-        merged_into: Optional[UUID]
-        created_at: datetime
-        updated_at: datetime
-        hidden_fields: List[Any]
 
     def to_dict(self) -> Dict[str, Any]:
         """A dict for tables: record fields, then demographics."""
-        row: Dict[str, Any] = {
-            "id": self.id,
-            "version": self.version,
-            "active": self.active,
-            "merged_into": self.merged_into,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "hidden_fields": _plain(self.hidden_fields),
-        }
-        row.update(_plain(self.details))
-        return row
+        fields = dataclasses.fields(self)  # type: ignore[arg-type]
+        row = {f.name: _plain(getattr(self, f.name)) for f in fields if f.name != "details"}
+        return {**row, **_plain(self.details)}
 
 
-class PatientPageMethods:
-    if TYPE_CHECKING:
-        items: List[Patient]
+class _Page(Generic[T]):
+    """A page iterates its records, the field ``_records`` names."""
 
-    def __iter__(self) -> Iterator[Patient]:
-        return iter(self.items)
+    _records: ClassVar[str]
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(getattr(self, self._records))
 
     def __len__(self) -> int:
-        return len(self.items)
-
-    def to_dicts(self) -> List[Dict[str, Any]]:
-        """One dict per patient (see ``Patient.to_dict``)."""
-        return [p.to_dict() for p in self.items]
-
-    def to_pandas(self) -> pandas.DataFrame:
-        """A ``pandas.DataFrame``, one row per patient (see ``Records.to_pandas``)."""
-        return _to_pandas(self.to_dicts())
+        return len(getattr(self, self._records))
 
 
-class SlotPageMethods:
-    if TYPE_CHECKING:
-        slots: List[Slot]
+class PatientPageMethods(_Page["Patient"], _Table):
+    _records = "items"
 
-    def __iter__(self) -> Iterator[Slot]:
-        return iter(self.slots)
 
-    def __len__(self) -> int:
-        return len(self.slots)
+class SlotPageMethods(_Page["Slot"]):
+    _records = "slots"
 
 
 class AuditCheckpointMethods:
     def to_json(self) -> str:
         """The checkpoint as JSON text (core's own form)."""
-        from ._convert import encode, to_json
-        from ._types import AuditCheckpoint
-
-        return to_json(encode(self, AuditCheckpoint, "checkpoint"))
+        return _convert.to_json(_convert.encode(self, type(self), "checkpoint"))
 
     @classmethod
     def from_json(cls, text: str) -> AuditCheckpoint:
         """A checkpoint from ``to_json`` text."""
-        from ._convert import decode_json
-        from ._types import AuditCheckpoint
-
-        return decode_json(AuditCheckpoint, text)
-
-
-# Core's host functions are imported where used: they return generated types.
+        return _convert.decode_json(_types.AuditCheckpoint, text)
 
 
 class PolicyMethods:
@@ -196,50 +152,40 @@ class PolicyMethods:
     def from_toml(cls, text: str) -> Policy:
         """Parses and checks a TOML policy document (core names the line and
         field of any error: ``InvalidPolicyError``)."""
-        from ._functions import policy_from_toml
-
-        return policy_from_toml(text)
+        return _functions.policy_from_toml(text)
 
     @classmethod
     def from_json(cls, text: str) -> Policy:
         """Parses and checks a JSON policy document."""
-        from ._functions import policy_from_json
-
-        return policy_from_json(text)
+        return _functions.policy_from_json(text)
 
     @classmethod
     def default(cls) -> Policy:
         """The default policy shipped with core."""
-        from ._functions import default_policy
-
-        return default_policy()
+        return _functions.default_policy()
 
 
 class ActorMethods:
     @classmethod
     def new(cls, *roles: Role) -> Actor:
         """An actor with a fresh id and these roles."""
-        from ._functions import actor_with_roles
-
-        return actor_with_roles(list(roles))
+        return _functions.actor_with_roles(list(roles))
 
     @classmethod
     def system(cls) -> Actor:
         """A trusted system process with a fresh id."""
-        from ._functions import system_actor
-
-        return system_actor()
+        return _functions.system_actor()
 
     @classmethod
     def for_practitioner(cls, practitioner: IdLike, id: Optional[IdLike] = None) -> Actor:
         """A practitioner login linked to a practitioner id."""
-        from ._functions import practitioner_actor
-
-        return practitioner_actor(practitioner, id)
+        return _functions.practitioner_actor(practitioner, id)
 
     @classmethod
     def for_patient(cls, patient: IdLike, id: Optional[IdLike] = None) -> Actor:
         """A patient login linked to their own record."""
-        from ._functions import patient_actor
+        return _functions.patient_actor(patient, id)
 
-        return patient_actor(patient, id)
+
+# Last: the host functions and the generated types need this module first.
+from . import _functions, _types  # noqa: E402

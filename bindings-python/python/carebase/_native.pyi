@@ -4,15 +4,7 @@ typed ``carebase`` API instead."""
 
 from typing import List, Optional, final
 
-__all__ = [
-    "Clinic",
-    "ManualClock",
-    "open",
-    "operations",
-    "functions",
-    "call_function",
-    "DEFAULT_POLICY_TOML",
-]
+__all__ = ["Clinic", "ManualClock", "open", "operations", "call_function", "DEFAULT_POLICY_TOML"]
 
 DEFAULT_POLICY_TOML: str
 
@@ -30,9 +22,6 @@ class Clinic:
     def policy(self) -> str: ...
     def audit_key_id(self) -> str: ...
 
-def open(
-    args: str, clock: Optional[ManualClock] = None, audit_key: Optional[bytes] = None
-) -> Clinic: ...
+def open(args: str, clock: Optional[ManualClock] = None, audit_key: Optional[bytes] = None) -> Clinic: ...
 def operations() -> List[str]: ...
-def functions() -> List[str]: ...
 def call_function(function: str, args: str) -> str: ...
