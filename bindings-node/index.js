@@ -79,12 +79,44 @@ function argumentsOf(item) {
 }
 
 const NATIVE = Symbol('carebase.native')
+const PENDING = Symbol('carebase.pending')
+let lastCall = 0
+
+/**
+ * Starts `operation` on the native clinic; resolves to its result's JSON.
+ * One native function answers every call of a clinic by its number (napi's
+ * own `async fn` made and closed a threadsafe function per call), and the
+ * process is held alive while any call is out.
+ */
+function started(clinic, operation, args) {
+  const inner = clinic[NATIVE]
+  const pending = clinic[PENDING]
+  return new Promise((resolve, reject) => {
+    const call = (lastCall = (lastCall + 1) >>> 0)
+    inner.start(call, operation, args)
+    if (pending.size === 0) inner.hold(true)
+    pending.set(call, { resolve, reject })
+  })
+}
 
 /** The clinic's rules over one store (from `open`); its methods are core's operation list. */
 class Clinic {
   constructor(inner) {
     if (!(inner instanceof native.Clinic)) throw new TypeError('a Clinic comes from open()')
     Object.defineProperty(this, NATIVE, { value: inner })
+    const pending = new Map()
+    Object.defineProperty(this, PENDING, { value: pending })
+    // The native clinic keeps its answer function alive: a strong
+    // reference back would keep the clinic (and its store) forever.
+    const weak = new WeakRef(inner)
+    inner.answerTo((call, ok, text) => {
+      const waiting = pending.get(call)
+      if (waiting === undefined) return
+      pending.delete(call)
+      if (pending.size === 0) weak.deref()?.hold(false)
+      if (ok) waiting.resolve(text)
+      else waiting.reject(new Error(MARKER + text))
+    })
   }
 
   /** The settings in force. */
@@ -110,7 +142,7 @@ for (const op of OPERATIONS) {
     async [op.name](...values) {
       let text
       try {
-        text = await this[NATIVE].call(op.op, args(values))
+        text = await started(this, op.op, args(values))
       } catch (err) {
         throw toJsError(err, method)
       }
