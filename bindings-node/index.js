@@ -7,7 +7,7 @@
 
 const native = require('./native.js')
 const { OPERATIONS, FUNCTIONS, SETTINGS, ERROR, ERROR_CODES, ACTOR, POLICY } = require('./generated.js')
-const { toCore, fromCore, TEXT_FORMS } = require('./convert.js')
+const { toCore, fromCore, inward, outward, TEXT_FORMS } = require('./convert.js')
 
 const MARKER = 'carebase-error:'
 // napi statuses of a value it could not read.
@@ -61,26 +61,62 @@ TEXT_FORMS.Policy = (text) => {
   }
 }
 
-/** The arguments object of one call, in core's form. */
-function argumentsOf(item, values) {
-  const args = {}
-  let i = 0
-  if (item.actor) args.actor = toCore(ACTOR, values[i++])
-  for (const [wire, mode, shape] of item.args) {
-    const value = toCore(shape, values[i++])
-    if (mode === 'f' && typeof value === 'object' && value !== null && !Array.isArray(value)) Object.assign(args, value)
-    else if (value !== undefined) args[wire] = value
+/** The builder of one call's arguments object, in core's form, from a method's arguments. */
+function argumentsOf(item) {
+  const actor = item.actor ? inward(ACTOR) : undefined
+  const params = item.args.map(([wire, mode, shape]) => ({ wire, flatten: mode === 'f', convert: inward(shape) }))
+  return (values) => {
+    const args = {}
+    let i = 0
+    if (actor !== undefined) args.actor = actor(values[i++])
+    for (const p of params) {
+      const value = p.convert(values[i++])
+      if (p.flatten && typeof value === 'object' && value !== null && !Array.isArray(value)) Object.assign(args, value)
+      else if (value !== undefined) args[p.wire] = value
+    }
+    return args
   }
-  return args
 }
 
 const NATIVE = Symbol('carebase.native')
+const PENDING = Symbol('carebase.pending')
+let lastCall = 0
+
+/**
+ * Starts `operation` on the native clinic; resolves to its result's JSON.
+ * One native function answers every call of a clinic by its number (napi's
+ * own `async fn` made and closed a threadsafe function per call), and the
+ * process is held alive while any call is out.
+ */
+function started(clinic, operation, args) {
+  const inner = clinic[NATIVE]
+  const pending = clinic[PENDING]
+  return new Promise((resolve, reject) => {
+    const call = (lastCall = (lastCall + 1) >>> 0)
+    inner.start(call, operation, args)
+    if (pending.size === 0) inner.hold(true)
+    pending.set(call, { resolve, reject })
+  })
+}
 
 /** The clinic's rules over one store (from `open`); its methods are core's operation list. */
 class Clinic {
   constructor(inner) {
     if (!(inner instanceof native.Clinic)) throw new TypeError('a Clinic comes from open()')
     Object.defineProperty(this, NATIVE, { value: inner })
+    const pending = new Map()
+    Object.defineProperty(this, PENDING, { value: pending })
+    // The native clinic keeps its answer function alive: a strong
+    // reference back would keep the clinic (and its store) forever.
+    const weak = new WeakRef(inner)
+    inner.answerTo((call, ok, text) => {
+      const waiting = pending.get(call)
+      if (waiting === undefined) return
+      pending.delete(call)
+      if (pending.size === 0) weak.deref()?.hold(false)
+      if (ok) waiting.resolve(text)
+      else waiting.reject(new Error(MARKER + text))
+    })
   }
 
   /** The settings in force. */
@@ -100,15 +136,17 @@ class Clinic {
 }
 
 for (const op of OPERATIONS) {
+  const args = argumentsOf(op)
+  const result = outward(op.returns)
   const method = {
     async [op.name](...values) {
       let text
       try {
-        text = await this[NATIVE].call(op.op, argumentsOf(op, values))
+        text = await started(this, op.op, args(values))
       } catch (err) {
         throw toJsError(err, method)
       }
-      return fromCore(op.returns, JSON.parse(text))
+      return result(JSON.parse(text))
     },
   }[op.name]
   Object.defineProperty(Clinic.prototype, op.name, { value: method, writable: true, configurable: true })
@@ -116,15 +154,17 @@ for (const op of OPERATIONS) {
 
 const functions = {}
 for (const fn of FUNCTIONS) {
+  const args = argumentsOf(fn)
+  const result = outward(fn.returns)
   const f = {
     [fn.name](...values) {
       let text
       try {
-        text = native.callFunction(fn.op, argumentsOf(fn, values))
+        text = native.callFunction(fn.op, args(values))
       } catch (err) {
         throw toJsError(err, f)
       }
-      return fromCore(fn.returns, JSON.parse(text))
+      return result(JSON.parse(text))
     },
   }[fn.name]
   functions[fn.name] = f

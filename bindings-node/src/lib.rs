@@ -20,16 +20,29 @@ use carebase::api::{Arguments, Mode};
 use carebase::audit::AuditKey;
 use carebase::policy::Policy;
 use carebase::Settings;
-use napi::bindgen_prelude::Buffer;
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{Buffer, FnArgs, Function};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Env, Status};
 use napi_derive::napi;
 
 use crate::document::CallArguments;
 use crate::error::{internal, JsResult};
 
+/// `(call, ok, text)`: a call's number and its result's JSON, or core's
+/// serialized error when `ok` is false.
+type Answer = FnArgs<(u32, bool, String)>;
+
+/// The JavaScript function every answer of one clinic goes to: made once,
+/// weak (it keeps the process alive only while `hold` says calls are out).
+type Answers = ThreadsafeFunction<Answer, (), Answer, Status, false, true>;
+
 /// A `carebase::Clinic` over an opened store.
 #[napi]
 pub struct Clinic {
     inner: carebase::Clinic,
+    answers: Option<Arc<Answers>>,
 }
 
 #[napi]
@@ -46,6 +59,66 @@ impl Clinic {
         Box::pin(carebase::api::call(&self.inner, &operation, &text))
             .await
             .js()
+    }
+
+    /// Sets the function `start`'s answers go to. One threadsafe function
+    /// for every call: napi's `async fn` makes, calls and closes one per
+    /// call, which cost more than a call's JavaScript.
+    #[napi]
+    pub fn answer_to(&mut self, deliver: Function<Answer, ()>) -> napi::Result<()> {
+        let answers = deliver
+            .build_threadsafe_function::<Answer>()
+            .callee_handled::<false>()
+            .weak::<true>()
+            .build()?;
+        self.answers = Some(Arc::new(answers));
+        Ok(())
+    }
+
+    /// Starts the operation of core's list named `operation` (as `call`)
+    /// and hands `(call, ok, text)` to the `answer_to` function when done.
+    #[napi]
+    pub fn start(&self, call: u32, operation: String, args: CallArguments) -> napi::Result<()> {
+        let answers = self
+            .answers
+            .clone()
+            .ok_or_else(|| napi::Error::new(Status::GenericFailure, "no answer function"))?;
+        let text = args.into_text();
+        let clinic = self.inner.clone();
+        napi::bindgen_prelude::spawn(async move {
+            let answer = match Box::pin(carebase::api::call(&clinic, &operation, &text)).await {
+                Ok(result) => (call, true, result),
+                Err(err) => (call, false, err.to_json()),
+            };
+            // A closing environment takes no more answers; nobody waits.
+            let _ = answers.call(answer.into(), ThreadsafeFunctionCallMode::NonBlocking);
+        });
+        Ok(())
+    }
+
+    /// Keeps the process alive while calls are out (`true`), or not.
+    #[napi]
+    pub fn hold(&self, env: Env, on: bool) -> napi::Result<()> {
+        let Some(answers) = &self.answers else {
+            return Ok(());
+        };
+        // SAFETY: called on the JavaScript thread of `env`, which made the
+        // threadsafe function; `answers` keeps it alive.
+        let status = unsafe {
+            if on {
+                napi::sys::napi_ref_threadsafe_function(env.raw(), answers.raw())
+            } else {
+                napi::sys::napi_unref_threadsafe_function(env.raw(), answers.raw())
+            }
+        };
+        if status == napi::sys::Status::napi_ok {
+            Ok(())
+        } else {
+            Err(napi::Error::new(
+                Status::GenericFailure,
+                "cannot hold the process",
+            ))
+        }
     }
 
     /// The settings in force, as JSON (core's serde form: whole minutes).
@@ -97,7 +170,10 @@ pub async fn open(
     if let Some(policy) = policy {
         inner = inner.with_policy(policy);
     }
-    Ok(Clinic { inner })
+    Ok(Clinic {
+        inner,
+        answers: None,
+    })
 }
 
 /// Runs the host function `name` (`carebase::api::FUNCTIONS`:

@@ -108,3 +108,40 @@ test('a whole number past 2^32 crosses as an integer, one past 2^53 is refused a
   assert.deepEqual(await c.eventsAfter(sys, past, 10), [])
   await rejects(c.eventsAfter(sys, [2 ** 60], 10), 'validation')
 })
+
+test('an instant read from carebase equals a plain Date of the same instant and shows no extra members', async () => {
+  const at = fromCore('t', '2026-01-02T03:04:05.123456Z')
+  assert.deepStrictEqual(at, new Date('2026-01-02T03:04:05.123Z'))
+  assert.deepEqual(Reflect.ownKeys(at), ['toJSON'])
+  assert.equal(Object.keys(at).length, 0)
+})
+
+test('a Date stamped by carebase and moved by the host is read at its new instant, also through JSON', () => {
+  const at = fromCore('t', '2026-01-02T03:04:05.123456Z')
+  at.setTime(at.getTime() - 1)
+  assert.equal(JSON.stringify(at), '"2026-01-02T03:04:05.122Z"')
+})
+
+test('results convert the same where code generation from text is disallowed', async () => {
+  // The same calls in this process and in one that refuses code from text.
+  const sample = `async (carebase) => {
+    const desk = { id: carebase.newId(), roles: ['front_desk'] }
+    const c = await carebase.open('memory:')
+    const p = await c.registerPatient(desk, { details: { names: [{ family: 'Okafor', given: ['Amara'] }], birthDate: '1990-03-04' } })
+    const read = await c.getPatient(desk, p.id)
+    const [event] = await c.pollEvents(carebase.systemActor(), 'relay', 1)
+    return { read, dates: read.createdAt instanceof Date && event.payload.registeredAt instanceof Date, event }
+  }`
+  const script = `(${sample})(require(${JSON.stringify(require.resolve('../index.js'))}))
+    .then((r) => console.log(JSON.stringify(r)))`
+  const { execFileSync } = await import('node:child_process')
+  const out = execFileSync(process.execPath, ['--disallow-code-generation-from-strings', '-e', script], { encoding: 'utf8' })
+  const there = JSON.parse(out)
+  const here = JSON.parse(JSON.stringify(await eval(sample)(require('../index.js'))))
+  // Ids, instants and the partition (by the random patient id) differ.
+  const shape = (v) => JSON.stringify(v, (k, x) => ((typeof x === 'string' && k !== 'kind') || k === 'partition' ? typeof x : x))
+  assert.equal(shape(there), shape(here))
+  assert.ok(there.dates)
+  assert.equal(there.read.details.birthDate, '1990-03-04')
+  assert.match(there.read.createdAt, /\.\d{6}Z$/)
+})
