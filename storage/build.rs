@@ -8,7 +8,10 @@ use std::path::Path;
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
     println!("cargo:rerun-if-changed=build.rs");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    // Read at run time: a build script compiled once may run for a checkout
+    // at another path (a shared target dir), and must list THAT checkout's files.
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest).join("migrations/sqlite");
     let mut found: Vec<(i64, String, String)> = Vec::new();
     for entry in std::fs::read_dir(&dir).expect("storage/migrations/sqlite") {
         let path = entry.expect("migration entry").path();
@@ -23,18 +26,16 @@ fn main() {
         };
         let version: i64 = number.parse().expect("migration number");
         // sqlx's description: the file name's words, underscores as spaces.
-        found.push((
-            version,
-            description.replace('_', " "),
-            path.display().to_string(),
-        ));
+        found.push((version, description.replace('_', " "), name.to_owned()));
     }
     found.sort();
     let mut out = String::from("&[\n");
-    for (version, description, path) in found {
+    // The crate's own manifest dir, read when the crate compiles, so the
+    // list never names another checkout's files.
+    for (version, description, file) in found {
         writeln!(
             out,
-            "    Migration {{ version: {version}, description: {description:?}, sql: include_str!({path:?}) }},"
+            "    Migration {{ version: {version}, description: {description:?}, sql: include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/migrations/sqlite/{file}\")) }},"
         )
         .expect("write to a string");
     }
