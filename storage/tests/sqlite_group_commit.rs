@@ -311,3 +311,17 @@ async fn closing_the_store_lets_change_sets_already_queued_commit_first() {
     let reopened = file_store(&dir).await;
     assert_eq!(entries_tagged(&reopened, "group.before_close").await, 3);
 }
+
+#[tokio::test]
+async fn the_bench_hook_makes_every_commit_sync_and_writes_still_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir).await;
+    store.sync_every_commit().unwrap();
+    let level = store
+        .with_connection(|conn| conn.query_row("PRAGMA synchronous", [], |r| r.get::<_, i64>(0)))
+        .await
+        .unwrap();
+    assert_eq!(level, 2, "synchronous = FULL");
+    store.apply(tagged("group.synced")).await.unwrap();
+    assert_eq!(entries_tagged(&store, "group.synced").await, 1);
+}

@@ -328,6 +328,18 @@ impl Engine {
         lock(&self.shared.write).take();
     }
 
+    /// Runs `work` on the write connection between batches (outside any
+    /// transaction), for settings SQLite refuses inside one.
+    pub(crate) fn between_batches<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        match lock(&self.shared.write).as_ref() {
+            Some(conn) => work(conn).map_err(db_error("configure")),
+            None => Err(closed("configure")),
+        }
+    }
+
     /// Write transactions committed so far.
     pub(crate) fn commits(&self) -> u64 {
         self.shared.commits.load(Ordering::Acquire)

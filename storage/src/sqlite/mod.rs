@@ -303,6 +303,15 @@ impl SqliteStore {
         .await
     }
 
+    /// Bench hook: every COMMIT syncs the WAL to disk (`synchronous =
+    /// FULL`), where group commit saves one sync per batch; the store's
+    /// setting stays `NORMAL`.
+    #[doc(hidden)]
+    pub fn sync_every_commit(&self) -> Result<()> {
+        self.engine
+            .between_batches(|conn| conn.execute_batch("PRAGMA synchronous = FULL"))
+    }
+
     /// Write transactions committed since the store opened (a test sees
     /// change sets grouped).
     #[doc(hidden)]
