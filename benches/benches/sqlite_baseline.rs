@@ -10,6 +10,13 @@
 //! * `get_patient/…`: the same three for one read of a random patient
 //!   among those preloaded, the read's audit entry included.
 //!
+//! * `concurrent/…` (reporter only): carebase's `register_patient` one at
+//!   a time and from [`CALLERS`] concurrent callers (tasks on the runtime's
+//!   two workers), the same rows, in the same rounds: the group commit's
+//!   gain is the ratio of their ops/s (goal >= 3x); and the same on a
+//!   second clinic whose commits sync the WAL (`synchronous = FULL`, a
+//!   bench variant, not carebase's setting), where a batch saves syncs.
+//!
 //! After criterion, a reporter runs every contender again, interleaved in
 //! rounds, and prints p50, p99, ops/s and process CPU per operation
 //! (getrusage) with the ratios carebase / rusqlite (goals: register p50
@@ -26,10 +33,11 @@
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use carebase::clinic::NewPatient;
 use carebase::{Actor, Clinic, PatientId};
-use carebase_benches::report::{print_row, Figures, Recorder};
+use carebase_benches::report::{print_row, process_cpu, Figures, Recorder};
 use carebase_benches::same_statements::{RusqliteSameStatements, SqlxSameStatements};
 use carebase_benches::{details_for, front_desk, open_clinic_at, Lcg};
 use criterion::Criterion;
@@ -50,12 +58,16 @@ const SMOKE: u64 = 20;
 const CAREBASE: &str = "carebase";
 const RUSQLITE: &str = "rusqlite_same_statements";
 const SQLX: &str = "sqlx_same_statements";
+/// Concurrent callers in the reporter's `concurrent` rows.
+const CALLERS: u64 = 8;
 
 /// The three contenders, each on its own carebase-migrated file, and the
 /// ids of the patients each has registered.
 struct Contenders {
     _dirs: Vec<TempDir>,
     clinic: Clinic,
+    /// A clinic whose every COMMIT syncs (`synchronous = FULL`).
+    full: Clinic,
     actor: Actor,
     rusqlite: RusqliteSameStatements,
     sqlx: SqlxSameStatements,
@@ -81,9 +93,13 @@ impl Contenders {
         let (_store, clinic) = open_clinic_at(&clinic_path).await.expect("reopen carebase");
         let (rusqlite_dir, rusqlite_path) = migrated_file().await;
         let (sqlx_dir, sqlx_path) = migrated_file().await;
+        let (full_dir, full_path) = migrated_file().await;
+        let (full_store, full) = open_clinic_at(&full_path).await.expect("reopen carebase");
+        full_store.sync_every_commit().expect("synchronous = FULL");
         let mut c = Self {
-            _dirs: vec![clinic_dir, rusqlite_dir, sqlx_dir],
+            _dirs: vec![clinic_dir, rusqlite_dir, sqlx_dir, full_dir],
             clinic,
+            full,
             actor: front_desk(),
             rusqlite: RusqliteSameStatements::open(Path::new(&rusqlite_path))
                 .expect("open rusqlite baseline"),
@@ -111,11 +127,15 @@ impl Contenders {
     }
 
     async fn register_carebase(&self) -> PatientId {
+        self.register_on(&self.clinic).await
+    }
+
+    async fn register_on(&self, clinic: &Clinic) -> PatientId {
         let new = NewPatient {
             details: self.details(),
             mrn_facility: None,
         };
-        let patient = self.clinic.register_patient(&self.actor, new).await;
+        let patient = clinic.register_patient(&self.actor, new).await;
         patient.expect("carebase register").id
     }
 
@@ -130,6 +150,44 @@ impl Contenders {
             .register(&self.details())
             .await
             .expect("sqlx register")
+    }
+
+    /// `count` registrations from [`CALLERS`] tasks at once: each
+    /// operation's latency, and the wall time and CPU they took together.
+    async fn register_concurrently(
+        &self,
+        clinic: &Clinic,
+        count: u64,
+    ) -> (Vec<u64>, Duration, Duration) {
+        let per_caller = count.div_ceil(CALLERS);
+        let first = self.next.fetch_add(per_caller * CALLERS, Ordering::Relaxed);
+        let (cpu, wall) = (process_cpu(), Instant::now());
+        let callers: Vec<_> = (0..CALLERS)
+            .map(|caller| {
+                let (clinic, actor) = (clinic.clone(), self.actor.clone());
+                let from = first + caller * per_caller;
+                tokio::spawn(async move {
+                    let mut latencies = Vec::with_capacity(per_caller as usize);
+                    for index in from..from + per_caller {
+                        let new = NewPatient {
+                            details: details_for(index),
+                            mrn_facility: None,
+                        };
+                        let started = Instant::now();
+                        let patient = clinic.register_patient(&actor, new).await;
+                        black_box(patient.expect("carebase register"));
+                        let ns = started.elapsed().as_nanos();
+                        latencies.push(u64::try_from(ns).unwrap_or(u64::MAX));
+                    }
+                    latencies
+                })
+            })
+            .collect();
+        let mut latencies = Vec::with_capacity(count as usize);
+        for caller in callers {
+            latencies.extend(caller.await.expect("caller"));
+        }
+        (latencies, wall.elapsed(), process_cpu().saturating_sub(cpu))
     }
 
     async fn get_carebase(&self, pick: u64) {
@@ -189,6 +247,9 @@ type Three = [Recorder; 3];
 async fn report(k: &Contenders, ops: u64, round: u64) {
     let mut register: Three = Default::default();
     let mut get: Three = Default::default();
+    // carebase one at a time, and from CALLERS callers; then the same
+    // with synchronous = FULL.
+    let mut concurrent: [Recorder; 4] = Default::default();
     let mut rng = Lcg::new(11);
     let rounds = ops.div_ceil(round.max(1));
     for _ in 0..rounds {
@@ -207,6 +268,20 @@ async fn report(k: &Contenders, ops: u64, round: u64) {
                 black_box(k.register_sqlx().await);
             })
             .await;
+        concurrent[0]
+            .run(round, || async {
+                black_box(k.register_carebase().await);
+            })
+            .await;
+        let (latencies, wall, cpu) = k.register_concurrently(&k.clinic, round).await;
+        concurrent[1].add(&latencies, wall, cpu);
+        concurrent[2]
+            .run(round, || async {
+                black_box(k.register_on(&k.full).await);
+            })
+            .await;
+        let (latencies, wall, cpu) = k.register_concurrently(&k.full, round).await;
+        concurrent[3].add(&latencies, wall, cpu);
         // The same sequence of picks for each contender.
         let seed = u64::from(rng.next_u32());
         let mut r = Lcg::new(seed);
@@ -253,6 +328,21 @@ async fn report(k: &Contenders, ops: u64, round: u64) {
             ratio(cb.p50_us, sx.p50_us),
             ratio(cb.ops_per_s, sx.ops_per_s),
             ratio(cb.cpu_us_per_op, sx.cpu_us_per_op),
+        );
+    }
+    for (name, pair) in [
+        ("concurrent", &concurrent[..2]),
+        ("concurrent_synchronous_full", &concurrent[2..]),
+    ] {
+        println!("{name} (carebase register_patient, the same rows):");
+        let (one, many) = (pair[0].figures(), pair[1].figures());
+        print_row("one_at_a_time", &one);
+        print_row(&format!("{CALLERS}_callers"), &many);
+        println!(
+            "  {CALLERS} callers / one at a time: ops/s {:.2}x (goal >= 3.00x), p50 {:.2}x, cpu {:.2}x",
+            many.ops_per_s / one.ops_per_s,
+            many.p50_us / one.p50_us,
+            many.cpu_us_per_op / one.cpu_us_per_op,
         );
     }
 }

@@ -52,6 +52,14 @@ impl Recorder {
         self.cpu += process_cpu().saturating_sub(cpu);
     }
 
+    /// Adds operations run elsewhere (concurrent callers): their
+    /// latencies, and the wall time and process CPU they took together.
+    pub fn add(&mut self, latencies_ns: &[u64], wall: Duration, cpu: Duration) {
+        self.latencies_ns.extend_from_slice(latencies_ns);
+        self.wall += wall;
+        self.cpu += cpu;
+    }
+
     /// The figures of every operation recorded.
     pub fn figures(&self) -> Figures {
         let mut sorted = self.latencies_ns.clone();
@@ -84,7 +92,7 @@ pub struct Figures {
     pub p50_us: f64,
     /// 99th percentile latency, microseconds.
     pub p99_us: f64,
-    /// Operations per second of wall time, one caller.
+    /// Operations per second of wall time (all callers together).
     pub ops_per_s: f64,
     /// Process CPU per operation, microseconds.
     pub cpu_us_per_op: f64,
@@ -123,6 +131,19 @@ mod tests {
             x = std::hint::black_box(x.wrapping_add(1));
         }
         assert!(process_cpu() > before);
+    }
+
+    #[test]
+    fn operations_added_from_concurrent_callers_count_against_their_shared_wall_time() {
+        let mut recorder = Recorder::default();
+        recorder.add(
+            &[1_000; 8],
+            Duration::from_millis(2),
+            Duration::from_millis(4),
+        );
+        let f = recorder.figures();
+        assert_eq!(f.ops_per_s.round(), 4_000.0);
+        assert_eq!(f.cpu_us_per_op.round(), 500.0);
     }
 
     #[tokio::test]

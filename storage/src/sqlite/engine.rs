@@ -1,29 +1,39 @@
-//! The SQLite engine under [`super::SqliteStore`]: ONE writer thread owning
-//! the write connection, a few read connections used on the caller's
-//! thread, and a checkpointer.
+//! The SQLite engine under [`super::SqliteStore`]: ONE write connection
+//! taken in turns, a few read connections used on the caller's thread, a
+//! writer thread for the turns no caller takes, and a checkpointer.
 //!
-//! **Group commit.** Writes are jobs sent to the writer. It takes the first
-//! waiting job, opens `BEGIN IMMEDIATE`, and runs it inside a `SAVEPOINT`;
-//! jobs that arrive meanwhile join the same transaction, each in its own
-//! savepoint (at most [`MAX_BATCH`] jobs or [`MAX_BATCH_TIME`] of work), so
-//! a job that fails rolls back alone and the others stay. Then one `COMMIT`
-//! (one WAL sync for the whole batch), and only then is every caller
-//! answered: nobody hears `Ok` for a change that is not durable. A failed
-//! COMMIT fails every job of the batch with its error (nothing of it was
-//! written; the kind tells the caller whether retrying helps). Reads' audit
-//! entries are change sets like any other, so a read returns only after its
-//! audit entry committed.
+//! **Group commit, leader and followers.** A write is a job put on a queue.
+//! A caller that finds the write connection idle takes the turn itself and
+//! runs the batch on its own thread (the leader): `BEGIN IMMEDIATE`, its
+//! job inside a `SAVEPOINT`, then every job queued meanwhile, each in its
+//! own savepoint (at most [`MAX_BATCH`] jobs or [`MAX_BATCH_TIME`] of
+//! work), so a job that fails rolls back alone and the others stay. Then
+//! one `COMMIT` (one WAL write for the whole batch), and only then is every
+//! caller answered: nobody hears `Ok` for a change that is not durable. A
+//! failed COMMIT fails every job of the batch with its error (nothing of it
+//! was written; the kind tells the caller whether retrying helps). Callers
+//! that find the turn taken queue their job and wait; when a leader is done
+//! and jobs wait, the writer thread takes the turn and runs batches until
+//! the queue is empty, so a leader is never kept past its own batch and
+//! nobody waits for a caller that is gone. An uncontended write thus costs
+//! no thread hop at all; under contention one hop per batch. Reads' audit
+//! entries are change sets like any other, so a read returns only after
+//! its audit entry committed.
+//!
+//! A leader blocks its thread for one batch, as reads do: SQLite's calls do
+//! not wait on anything of the runtime's, and a batch is bounded.
 //!
 //! **Failure.** A job that panics is rolled back to its savepoint and its
-//! caller hears `closed` (its answer channel is dropped); if the writer
-//! thread itself ever stops, every waiting and later caller hears `closed`
-//! too, never hangs.
+//! caller hears `closed` (its answer channel is dropped). If the writer
+//! thread itself ever stops, the store closes: every waiting and later
+//! caller hears `closed`, never hangs.
 //!
 //! **Reads** run on the caller's thread on a pooled read connection (WAL
 //! lets them run beside the writer, and no thread hop is paid per read). An
-//! in-memory database has one connection only: its reads use the writer's
+//! in-memory database has one connection only: its reads use the write
 //! connection under its lock.
 
+use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -40,7 +50,7 @@ use super::error::{closed, db_error};
 /// Most jobs in one write transaction.
 pub(crate) const MAX_BATCH: usize = 256;
 
-/// Most time the writer keeps adding jobs to one transaction before it
+/// Most time a batch keeps adding jobs to one transaction before it
 /// commits (callers wait for the commit, so this bounds their extra wait).
 pub(crate) const MAX_BATCH_TIME: Duration = Duration::from_millis(10);
 
@@ -50,17 +60,17 @@ pub(crate) const READ_CONNECTIONS: usize = 4;
 /// How often the checkpointer copies the WAL into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
-/// What the writer hands back after running a job inside its savepoint:
-/// whether to keep its writes, and how to answer its caller once the
-/// transaction's fate (commit or not) is known.
+/// What a job hands back after running inside its savepoint: whether to
+/// keep its writes, and how to answer its caller once the transaction's
+/// fate (commit or not) is known.
 pub(crate) struct Ran {
     keep: bool,
     answer: Box<dyn FnOnce(Result<()>) + Send>,
 }
 
-/// A write: runs on the writer thread, inside the batch's transaction
-/// (`None` when no transaction could be had: the job then only builds the
-/// answer that carries that failure to its caller).
+/// A write: runs inside a batch's transaction on whichever thread holds the
+/// turn (`None` when no transaction could be had: the job then only builds
+/// the answer that carries that failure to its caller).
 type Job = Box<dyn FnOnce(Option<&mut Connection>) -> Ran + Send>;
 
 /// How a caller is answered once its transaction's fate is known.
@@ -69,57 +79,107 @@ type Answer = Box<dyn FnOnce(Result<()>) + Send>;
 /// Opens one more connection to the database (reads, the checkpointer).
 pub(crate) type Opener = Box<dyn Fn() -> Result<Connection> + Send + Sync>;
 
-/// A queued job's answer to come (`None`: the writer was gone).
-pub(crate) type Pending<T> = Option<tokio::sync::oneshot::Receiver<Result<T>>>;
+/// A queued job's answer to come.
+type Pending<T> = tokio::sync::oneshot::Receiver<Result<T>>;
 
-/// Waits for a queued job's answer; a writer that is gone (closed, or its
-/// thread stopped) answers `closed`, never hangs the caller.
-pub(crate) async fn answer<T>(operation: &'static str, pending: Pending<T>) -> Result<T> {
-    match pending {
-        Some(answered) => answered.await.unwrap_or_else(|_| Err(closed(operation))),
-        None => Err(closed(operation)),
-    }
+/// Waits for a queued job's answer; a job dropped unanswered (it panicked,
+/// or the store closed under it) answers `closed`, never hangs the caller.
+async fn answer<T>(operation: &'static str, pending: Pending<T>) -> Result<T> {
+    pending.await.unwrap_or_else(|_| Err(closed(operation)))
+}
+
+/// Who holds the write connection's turn.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Turn {
+    /// Nobody: the next caller leads. The queue is empty.
+    Idle,
+    /// A caller runs a batch on its own thread.
+    Caller,
+    /// The writer thread runs batches until the queue is empty.
+    Writer,
+}
+
+/// The jobs waiting for the write connection and whose turn it is.
+struct Queue {
+    jobs: VecDeque<Job>,
+    turn: Turn,
+    /// No job is taken any more (the store closed, or its writer stopped).
+    closed: bool,
 }
 
 /// Shared by the store's handle, the writer and the checkpointer.
 struct Shared {
-    /// The writer's connection (`None` once closed); reads of an in-memory
+    /// The write connection (`None` once closed); reads of an in-memory
     /// database lock it too.
     write: Mutex<Option<Connection>>,
+    /// Waiting jobs and the turn. Locked after `write`, never before it.
+    queue: Mutex<Queue>,
+    /// Wakes the writer thread when the turn is handed to it or the store
+    /// closes.
+    wake: Condvar,
     /// Idle read connections (file databases only).
     readers: Mutex<Vec<Connection>>,
     /// Opens a read connection; `None` for an in-memory database.
     open_reader: Option<Opener>,
-    /// Set once the store is closed: calls fail with `closed`.
+    /// Set once the store is closed: reads fail with `closed`.
     closed: AtomicBool,
     /// Write transactions committed (tests observe grouping).
     commits: AtomicU64,
     /// Whether something was committed since the last checkpoint.
     dirty: AtomicBool,
-    /// Test hook: while `true`, the writer waits before each COMMIT.
+    /// Test hook: while `true`, every batch waits before its COMMIT.
     hold: (Mutex<bool>, Condvar),
 }
 
-/// The running engine: the queue to the writer and the threads.
+/// The running engine: the shared state and the threads.
 pub(crate) struct Engine {
     shared: Arc<Shared>,
-    jobs: Mutex<Option<mpsc::Sender<Job>>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     stop_checkpointer: Mutex<Option<mpsc::Sender<()>>>,
 }
 
 /// Locks a mutex whose data stays valid after a panic elsewhere (a
-/// connection, a list of connections, a flag).
+/// connection, a list of connections or jobs, a flag).
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// A job running `work` and answering through a oneshot channel once its
+/// transaction's fate is known.
+fn job_of<T: Send + 'static>(
+    operation: &'static str,
+    work: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+) -> (Job, Pending<T>) {
+    let (answer, answered) = tokio::sync::oneshot::channel::<Result<T>>();
+    let job: Job = Box::new(move |conn| {
+        let done = conn.map(work);
+        Ran {
+            keep: matches!(done, Some(Ok(_))),
+            answer: Box::new(move |commit| {
+                let answer_with = match done {
+                    Some(done) => done.and_then(|value| commit.map(|()| value)),
+                    None => Err(commit.err().unwrap_or_else(|| closed(operation))),
+                };
+                let _ = answer.send(answer_with);
+            }),
+        }
+    });
+    (job, answered)
+}
+
 impl Engine {
-    /// Starts the writer (and, for a file, the checkpointer) over `write`.
+    /// Starts the writer thread (and, for a file, the checkpointer) over
+    /// `write`.
     pub(crate) fn start(write: Connection, open_reader: Option<Opener>) -> Result<Self> {
         let file = open_reader.is_some();
         let shared = Arc::new(Shared {
             write: Mutex::new(Some(write)),
+            queue: Mutex::new(Queue {
+                jobs: VecDeque::new(),
+                turn: Turn::Idle,
+                closed: false,
+            }),
+            wake: Condvar::new(),
             readers: Mutex::new(Vec::new()),
             open_reader,
             closed: AtomicBool::new(false),
@@ -127,12 +187,11 @@ impl Engine {
             dirty: AtomicBool::new(false),
             hold: (Mutex::new(false), Condvar::new()),
         });
-        let (send, receive) = mpsc::channel::<Job>();
         let writer = {
             let shared = shared.clone();
             std::thread::Builder::new()
                 .name("carebase-sqlite-writer".into())
-                .spawn(move || write_loop(&shared, &receive))
+                .spawn(move || write_loop(&shared))
                 .map_err(|_| closed("start"))?
         };
         let mut threads = vec![writer];
@@ -150,52 +209,80 @@ impl Engine {
         }
         Ok(Self {
             shared,
-            jobs: Mutex::new(Some(send)),
             threads: Mutex::new(threads),
             stop_checkpointer: Mutex::new(stop_checkpointer),
         })
     }
 
-    /// Runs `work` on the writer inside the next write transaction (in a
-    /// savepoint of its own) and answers once that transaction committed.
-    /// An `Err` from `work` rolls back its own writes only.
+    /// Runs `work` inside the next write transaction (in a savepoint of its
+    /// own) and answers once that transaction committed. On this thread
+    /// when the write connection is idle, else in the batch of whoever
+    /// holds the turn. An `Err` from `work` rolls back its own writes only.
     pub(crate) async fn write<T: Send + 'static>(
         &self,
         operation: &'static str,
         work: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        answer(operation, self.submit(operation, work)).await
+        let (job, pending) = job_of(operation, work);
+        if !self.enqueue(vec![job]) {
+            return Err(closed(operation));
+        }
+        answer(operation, pending).await
     }
 
-    /// Queues `work` for the writer without waiting; [`answer`] waits for
-    /// its outcome. Jobs queued one after another keep their order.
-    pub(crate) fn submit<T: Send + 'static>(
+    /// [`Self::write`] for many jobs at once, answered in order: queued
+    /// together (in their order), so they share batches.
+    pub(crate) async fn write_each<T: Send + 'static, W>(
         &self,
         operation: &'static str,
-        work: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
-    ) -> Pending<T> {
-        let (answer, answered) = tokio::sync::oneshot::channel::<Result<T>>();
-        let job: Job = Box::new(move |conn| {
-            let done = conn.map(work);
-            Ran {
-                keep: matches!(done, Some(Ok(_))),
-                answer: Box::new(move |commit| {
-                    let answer_with = match done {
-                        Some(done) => done.and_then(|value| commit.map(|()| value)),
-                        None => Err(commit.err().unwrap_or_else(|| closed(operation))),
-                    };
-                    let _ = answer.send(answer_with);
-                }),
-            }
-        });
-        let jobs = lock(&self.jobs);
-        match jobs.as_ref().map(|jobs| jobs.send(job)) {
-            Some(Ok(())) => Some(answered),
-            _ => None,
+        works: Vec<W>,
+    ) -> Vec<Result<T>>
+    where
+        W: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let (jobs, pending): (Vec<Job>, Vec<Pending<T>>) = works
+            .into_iter()
+            .map(|work| job_of(operation, work))
+            .unzip();
+        if !self.enqueue(jobs) {
+            return pending.iter().map(|_| Err(closed(operation))).collect();
         }
+        let mut answers = Vec::with_capacity(pending.len());
+        for pending in pending {
+            answers.push(answer(operation, pending).await);
+        }
+        answers
     }
 
-    /// Runs `read` on a read connection on this thread (the writer's
+    /// Queues `jobs`; when the write connection was idle, this thread takes
+    /// the turn and runs one batch (beginning with the first of `jobs`)
+    /// before it returns. `false` (nothing queued) once the store closed.
+    fn enqueue(&self, jobs: Vec<Job>) -> bool {
+        let shared = &self.shared;
+        let lead = {
+            let mut queue = lock(&shared.queue);
+            if queue.closed {
+                return false;
+            }
+            queue.jobs.extend(jobs);
+            let idle = queue.turn == Turn::Idle;
+            if idle {
+                queue.turn = Turn::Caller;
+            }
+            idle
+        };
+        if lead {
+            let turn = CallerTurn(shared);
+            let first = lock(&shared.queue).jobs.pop_front();
+            if let Some(first) = first {
+                run_batch(shared, first);
+            }
+            drop(turn);
+        }
+        true
+    }
+
+    /// Runs `read` on a read connection on this thread (the write
     /// connection for an in-memory database).
     pub(crate) fn read<T>(
         &self,
@@ -225,11 +312,12 @@ impl Engine {
         result
     }
 
-    /// Stops taking work, lets the writer finish what is queued, waits for
+    /// Stops taking work, lets the jobs already queued finish, waits for
     /// the threads and closes every connection.
     pub(crate) fn close(&self) {
         self.shared.closed.store(true, Ordering::Release);
-        lock(&self.jobs).take();
+        lock(&self.shared.queue).closed = true;
+        self.shared.wake.notify_all();
         lock(&self.stop_checkpointer).take();
         self.hold_commits(false);
         let threads: Vec<JoinHandle<()>> = lock(&self.threads).drain(..).collect();
@@ -240,12 +328,24 @@ impl Engine {
         lock(&self.shared.write).take();
     }
 
+    /// Runs `work` on the write connection between batches (outside any
+    /// transaction), for settings SQLite refuses inside one.
+    pub(crate) fn between_batches<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        match lock(&self.shared.write).as_ref() {
+            Some(conn) => work(conn).map_err(db_error("configure")),
+            None => Err(closed("configure")),
+        }
+    }
+
     /// Write transactions committed so far.
     pub(crate) fn commits(&self) -> u64 {
         self.shared.commits.load(Ordering::Acquire)
     }
 
-    /// Test hook: while held, the writer waits before each COMMIT.
+    /// Test hook: while held, every batch waits before its COMMIT.
     pub(crate) fn hold_commits(&self, hold: bool) {
         let (flag, changed) = &self.shared.hold;
         *lock(flag) = hold;
@@ -259,74 +359,138 @@ impl Drop for Engine {
     }
 }
 
-/// The writer: one transaction per batch of waiting jobs, until the store
-/// is closed (every sender dropped).
-fn write_loop(shared: &Shared, jobs: &mpsc::Receiver<Job>) {
-    while let Ok(first) = jobs.recv() {
-        let mut guard = lock(&shared.write);
-        let Some(conn) = guard.as_mut() else {
-            drop(guard);
-            (first(None).answer)(Err(closed("apply")));
-            continue;
+/// A caller's turn at the write connection. Ending it (also by unwinding)
+/// hands the jobs that queued meanwhile to the writer thread, or leaves the
+/// connection idle for the next caller.
+struct CallerTurn<'s>(&'s Shared);
+
+impl Drop for CallerTurn<'_> {
+    fn drop(&mut self) {
+        let mut queue = lock(&self.0.queue);
+        queue.turn = if queue.jobs.is_empty() {
+            Turn::Idle
+        } else {
+            Turn::Writer
         };
-        let mut answers: Vec<Answer> = Vec::new();
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-            // Not one write can happen now (another process held the lock
-            // past the busy timeout): this job fails, the next ones retry.
-            let error = db_error("apply")(e);
-            drop(guard);
-            (first(None).answer)(Err(error));
-            continue;
-        }
-        let started = Instant::now();
-        let mut broken: Option<Error> = None;
-        let mut next = Some(first);
-        while let Some(job) = next.take() {
-            let (answer, failed) = in_savepoint(conn, job);
-            answers.push(answer);
-            if let Some(error) = failed {
-                broken = Some(error);
-                break;
-            }
-            if conn.is_autocommit() {
-                // SQLite rolled the whole transaction back (disk full, I/O).
-                broken = Some(crate::failure::detected(
-                    "sqlite",
-                    "apply",
-                    carebase::StorageKind::Unavailable,
-                    "the write transaction was rolled back by sqlite",
-                ));
-                break;
-            }
-            if answers.len() < MAX_BATCH && started.elapsed() < MAX_BATCH_TIME {
-                next = jobs.try_recv().ok();
-            }
-        }
-        let outcome = match broken {
-            Some(error) => {
-                let _ = conn.execute_batch("ROLLBACK");
-                Err(error)
-            }
-            None => {
-                wait_while_held(shared);
-                match conn.execute_batch("COMMIT") {
-                    Ok(()) => {
-                        shared.commits.fetch_add(1, Ordering::AcqRel);
-                        shared.dirty.store(true, Ordering::Release);
-                        Ok(())
-                    }
-                    Err(e) => {
-                        let error = db_error("commit")(e);
-                        let _ = conn.execute_batch("ROLLBACK");
-                        Err(error)
+        drop(queue);
+        // Also when idle: a closing store's writer waits for the turn.
+        self.0.wake.notify_all();
+    }
+}
+
+/// Closes the store when the writer thread stops, however it stops: the
+/// jobs still queued are dropped (their callers hear `closed`) and no job
+/// is taken any more.
+struct WriterGone<'s>(&'s Shared);
+
+impl Drop for WriterGone<'_> {
+    fn drop(&mut self) {
+        self.0.closed.store(true, Ordering::Release);
+        let dropped = {
+            let mut queue = lock(&self.0.queue);
+            queue.closed = true;
+            std::mem::take(&mut queue.jobs)
+        };
+        drop(dropped);
+    }
+}
+
+/// The writer thread: runs batches whenever a caller's turn ended with
+/// jobs waiting, until the store is closed and its queue empty.
+fn write_loop(shared: &Shared) {
+    let _gone = WriterGone(shared);
+    loop {
+        let first = {
+            let mut queue = lock(&shared.queue);
+            loop {
+                if queue.turn == Turn::Writer {
+                    match queue.jobs.pop_front() {
+                        Some(job) => break job,
+                        None => queue.turn = Turn::Idle,
                     }
                 }
+                if queue.closed && queue.turn == Turn::Idle {
+                    return;
+                }
+                queue = shared.wake.wait(queue).unwrap_or_else(|e| e.into_inner());
             }
         };
+        run_batch(shared, first);
+    }
+}
+
+/// One write transaction: `first`, then the jobs queued behind it (at most
+/// [`MAX_BATCH`] or [`MAX_BATCH_TIME`]), each in its savepoint, one COMMIT,
+/// then every caller answered. Runs on whichever thread holds the turn.
+fn run_batch(shared: &Shared, first: Job) {
+    let mut guard = lock(&shared.write);
+    let Some(conn) = guard.as_mut() else {
         drop(guard);
-        for answer in answers {
-            answer(outcome.clone());
+        (first(None).answer)(Err(closed("apply")));
+        return;
+    };
+    if !conn.is_autocommit() {
+        // A batch that unwound past its COMMIT left its transaction open:
+        // none of it was answered as written, so it is undone.
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    let mut answers: Vec<Answer> = Vec::new();
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        // Not one write can happen now (another process held the lock
+        // past the busy timeout): this job fails, the next ones retry.
+        let error = db_error("apply")(e);
+        drop(guard);
+        (first(None).answer)(Err(error));
+        return;
+    }
+    let started = Instant::now();
+    let mut broken: Option<Error> = None;
+    let mut next = Some(first);
+    while let Some(job) = next.take() {
+        let (answer, failed) = in_savepoint(conn, job);
+        answers.push(answer);
+        if let Some(error) = failed {
+            broken = Some(error);
+            break;
         }
+        if conn.is_autocommit() {
+            // SQLite rolled the whole transaction back (disk full, I/O).
+            broken = Some(crate::failure::detected(
+                "sqlite",
+                "apply",
+                carebase::StorageKind::Unavailable,
+                "the write transaction was rolled back by sqlite",
+            ));
+            break;
+        }
+        if answers.len() < MAX_BATCH && started.elapsed() < MAX_BATCH_TIME {
+            next = lock(&shared.queue).jobs.pop_front();
+        }
+    }
+    let outcome = match broken {
+        Some(error) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(error)
+        }
+        None => {
+            wait_while_held(shared);
+            match conn.execute_batch("COMMIT") {
+                Ok(()) => {
+                    shared.commits.fetch_add(1, Ordering::AcqRel);
+                    shared.dirty.store(true, Ordering::Release);
+                    Ok(())
+                }
+                Err(e) => {
+                    let error = db_error("commit")(e);
+                    let _ = conn.execute_batch("ROLLBACK");
+                    Err(error)
+                }
+            }
+        }
+    };
+    drop(guard);
+    for answer in answers {
+        answer(outcome.clone());
     }
 }
 

@@ -2,10 +2,11 @@
 //! in-memory database) holding everything, with the same semantics as
 //! [`carebase::MemoryStore`], through rusqlite on the bundled SQLite.
 //!
-//! Writes: one writer thread owns the write connection and applies change
-//! sets in group commits (`engine`): those that arrive while it is busy
-//! share ONE `BEGIN IMMEDIATE` transaction, each in its own savepoint, and
-//! every caller is answered after the commit. Other processes are covered
+//! Writes: the write connection is taken in turns and applies change sets
+//! in group commits (`engine`): a caller that finds it idle runs its change
+//! set on its own thread, those that arrive while it is busy share ONE
+//! `BEGIN IMMEDIATE` transaction, each in its own savepoint, and every
+//! caller is answered after the commit. Other processes are covered
 //! by `busy_timeout`. Reads: single statements on pooled read connections
 //! on the caller's thread (WAL lets them run beside the writer); prepared
 //! statements are cached per connection.
@@ -18,7 +19,8 @@
 //! `outbox`) implements that concern's reads on [`SqliteStore`] and its
 //! write primitives on [`Tx`]; core's driver
 //! ([`carebase::store::apply_changes`], run by [`carebase::store::apply_now`]
-//! on the writer thread) calls them in its order.
+//! on the thread that holds the write connection's turn) calls them in its
+//! order.
 
 mod access;
 mod audit;
@@ -301,6 +303,15 @@ impl SqliteStore {
         .await
     }
 
+    /// Bench hook: every COMMIT syncs the WAL to disk (`synchronous =
+    /// FULL`), where group commit saves one sync per batch; the store's
+    /// setting stays `NORMAL`.
+    #[doc(hidden)]
+    pub fn sync_every_commit(&self) -> Result<()> {
+        self.engine
+            .between_batches(|conn| conn.execute_batch("PRAGMA synchronous = FULL"))
+    }
+
     /// Write transactions committed since the store opened (a test sees
     /// change sets grouped).
     #[doc(hidden)]
@@ -366,8 +377,8 @@ pub(crate) fn already_exists(entity: &str) -> Error {
 
 #[async_trait]
 impl Store for SqliteStore {
-    /// Applied by the writer thread through core's driver, in a savepoint of
-    /// the next group commit; any failure rolls back this change set only.
+    /// Applied through core's driver in a savepoint of the next group
+    /// commit (on this thread when the write connection is idle); any failure rolls back this change set only.
     /// Answers after the transaction holding it committed.
     async fn apply(&self, changes: ChangeSet) -> Result<Applied> {
         // A poisoned lock still holds a whole key (it is only ever replaced).
@@ -380,29 +391,23 @@ impl Store for SqliteStore {
             .await
     }
 
-    /// Every change set goes to the writer at once, so they ride the same
-    /// group commits (at most `engine::MAX_BATCH` per transaction), each in
-    /// its own savepoint; each is answered after its transaction commits.
+    /// Every change set is queued at once, so they ride the same group
+    /// commits (at most `engine::MAX_BATCH` per transaction), each in its
+    /// own savepoint; each is answered after its transaction commits.
     async fn apply_each(&self, change_sets: Vec<ChangeSet>) -> Vec<Result<Applied>> {
         let key = self
             .audit_key
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        let pending: Vec<_> = change_sets
+        let works: Vec<_> = change_sets
             .into_iter()
             .map(|changes| {
                 let key = key.clone();
-                self.engine.submit("apply_each", move |conn| {
-                    apply_now(&mut Tx(conn), changes, &key)
-                })
+                move |conn: &mut Connection| apply_now(&mut Tx(conn), changes, &key)
             })
             .collect();
-        let mut answers = Vec::with_capacity(pending.len());
-        for answer in pending {
-            answers.push(engine::answer("apply_each", answer).await);
-        }
-        answers
+        self.engine.write_each("apply_each", works).await
     }
 
     fn use_audit_key(&self, key: AuditKey) {
