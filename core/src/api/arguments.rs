@@ -106,6 +106,39 @@ impl Arguments {
         }
     }
 
+    /// [`take`](Self::take) for an argument of the operation list's type
+    /// `ty` (its text, as in `OPERATIONS`): a date or an instant handed as
+    /// an argument of its own is held to its one text form
+    /// ([`crate::instant::parse_date`], [`crate::instant::parse_instant`]),
+    /// as the fields of records are by their readers.
+    pub fn take_typed<T: DeserializeOwned>(
+        &mut self,
+        name: &str,
+        mode: Mode,
+        ty: &str,
+    ) -> Option<T> {
+        let strict: Option<fn(&str) -> bool> = match ty {
+            "NaiveDate" | "Option<NaiveDate>" => Some(|t| crate::instant::parse_date(t).is_some()),
+            "DateTime<Utc>" | "Option<DateTime<Utc>>" => {
+                Some(|t| crate::instant::parse_instant(t).is_some())
+            }
+            _ => None,
+        };
+        let key = Value::String(name.to_owned());
+        if let (Some(strict), Some(Value::String(text))) = (strict, self.members.get(&key)) {
+            if !strict(text) {
+                self.members.remove(&key);
+                self.errors.push(FieldError::new(
+                    name,
+                    "invalid_format",
+                    "is not in the expected format",
+                ));
+                return None;
+            }
+        }
+        self.take(name, mode)
+    }
+
     /// The value of member `name`, taken out.
     fn member(&mut self, name: &str) -> Option<Value> {
         self.members.remove(&Value::String(name.to_owned()))

@@ -25,6 +25,7 @@ pub struct PatientQuery {
     /// Exact birth date.
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[serde(deserialize_with = "crate::instant::strict::option_date")]
     pub birth_date: Option<NaiveDate>,
     /// Identifier system (optional) …
     #[serde(default)]
