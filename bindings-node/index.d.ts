@@ -36,8 +36,8 @@ export declare class CarebaseError extends Error {
   field?: string
   /** `conflict`: What conflicted. */
   detail?: ConflictDetail
-  /** `double_booking`: What is taken: `practitioner`, `room` or `patient`. */
-  resource?: string
+  /** `double_booking`: What is taken: the practitioner, the room or the patient. */
+  resource?: BookedResource
   /**
    * `double_booking`: The conflicting appointment (an id, never patient data); `None`
    * when the actor may not read it (`appointment.read`): another
@@ -764,6 +764,13 @@ export interface BookSeries {
   /** How it repeats. */
   recurrence: Recurrence
 }
+
+/**
+ * What a double booking found taken: a closed set, so every host gets
+ * a typed value (Python `BookedResource`, TypeScript a string union,
+ * Kotlin/Swift an enum) instead of text to compare.
+ */
+export type BookedResource = 'practitioner' | 'room' | 'patient'
 
 /** Emergency access to one patient for a bounded time, reviewed afterwards. */
 export interface BreakGlassGrant {

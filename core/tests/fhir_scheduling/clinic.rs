@@ -309,7 +309,7 @@ async fn overlapping_imports_for_one_practitioner_are_a_double_booking() {
     let Error::DoubleBooking { resource, .. } = err else {
         unreachable!()
     };
-    assert_eq!(resource, "practitioner");
+    assert_eq!(resource, carebase::BookedResource::Practitioner);
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! The appointment life cycle: booking, double booking, status transitions, cancellation, rescheduling, series and reminders.
 
 use super::*;
+use carebase::BookedResource;
 
 #[tokio::test]
 async fn booking_outside_hours_names_the_rule() {
@@ -45,7 +46,10 @@ async fn a_patient_cannot_be_in_two_places() {
         .book_appointment(&f.desk, f.booking(patient, &b, &v, utc(2030, 1, 7, 9, 0)))
         .await
         .unwrap_err();
-    assert_eq!(err, Error::double_booking("patient", first.id));
+    assert_eq!(
+        err,
+        Error::double_booking(BookedResource::Patient, first.id)
+    );
     assert_eq!(err.code(), "double_booking");
     assert!(!err.to_string().contains("Sched"));
 }

@@ -1,6 +1,7 @@
 //! What shapes the free slots: days off and extra hours, validity, buffers, notice and horizon, rooms, and pages that are ordered and complete.
 
 use super::*;
+use carebase::BookedResource;
 
 #[tokio::test]
 async fn days_off_extra_hours_and_time_off_shape_the_slots() {
@@ -232,5 +233,5 @@ async fn a_room_must_be_free_too() {
     let mut clash = f.booking(pb, &b, &v, utc(2030, 1, 7, 9, 0));
     clash.room = Some(room.id);
     let err = f.clinic.book_appointment(&f.desk, clash).await.unwrap_err();
-    assert_eq!(err, Error::double_booking("room", booked.id));
+    assert_eq!(err, Error::double_booking(BookedResource::Room, booked.id));
 }
