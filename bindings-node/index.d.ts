@@ -36,8 +36,8 @@ export declare class CarebaseError extends Error {
   field?: string
   /** `conflict`: What conflicted. */
   detail?: ConflictDetail
-  /** `double_booking`: What is taken: `practitioner`, `room` or `patient`. */
-  resource?: string
+  /** `double_booking`: What is taken: the practitioner, the room or the patient. */
+  resource?: BookedResource
   /**
    * `double_booking`: The conflicting appointment (an id, never patient data); `None`
    * when the actor may not read it (`appointment.read`): another
@@ -159,7 +159,8 @@ export declare class Clinic {
   careTeam(actor: ActorInput, patient: PatientId): Promise<Array<CareAssignment>>
   /**
    * A practitioner's "my patients": those whose care team includes
-   * `practitioner`, in id order, paged with a keyset cursor. A practitioner lists their
+   * `practitioner`, in id order, paged with a keyset cursor; active ones
+   * unless `query.include_inactive`, never a merged-away record. A practitioner lists their
    * own (`own_schedule`), the policy lets others (admin, system) list
    * anyone's. Each patient is shown as the actor may see that patient and
    * audited as read under its own chain.
@@ -765,6 +766,13 @@ export interface BookSeries {
   recurrence: Recurrence
 }
 
+/**
+ * What a double booking found taken: a closed set, so every host gets
+ * a typed value (Python `BookedResource`, TypeScript a string union,
+ * Kotlin/Swift an enum) instead of text to compare.
+ */
+export type BookedResource = 'practitioner' | 'room' | 'patient'
+
 /** Emergency access to one patient for a bounded time, reviewed afterwards. */
 export interface BreakGlassGrant {
   /** Grant id. */
@@ -1280,14 +1288,20 @@ export interface OutboxEvent {
 export type Outcome = 'success' | 'denied' | 'failed'
 
 /**
- * One page of a list that has no filters of its own (a practitioner's
- * patients): how many, and where the previous page stopped.
+ * One page of a practitioner's patients: how many, where the previous
+ * page stopped, and whether inactive patients are listed too.
  */
 export interface PageQuery {
   /** Page size (default 20, at most 500). */
   limit?: number | null
   /** Cursor from the previous page's `next_cursor`. */
   cursor?: string | null
+  /**
+   * List inactive (deactivated) patients too; by default "my patients"
+   * are those cared for today. A merged-away record is never listed: its
+   * survivor is, when on the care team.
+   */
+  includeInactive?: boolean
 }
 
 /** A stored patient: details plus identity, version and status. */

@@ -176,10 +176,13 @@ async function open(url, options) {
   try {
     const o = options ?? {}
     const given = typeof o === 'object' && !Array.isArray(o)
-    const args = given ? { settings: toCore(SETTINGS, o.settings), policy: toCore(POLICY, o.policy) } : o
+    // Options core does not know are passed on, so core refuses them by
+    // name (unknown_field) instead of this file dropping them.
+    const { auditKey, settings, policy, ...others } = given ? o : {}
+    const args = given ? { ...others, settings: toCore(SETTINGS, settings), policy: toCore(POLICY, policy) } : o
     // The key crosses as bytes beside the JSON (never inside it); a value
     // that is not bytes is refused by napi (a TypeError coded validation).
-    const raw = given ? o.auditKey ?? undefined : undefined
+    const raw = given ? auditKey ?? undefined : undefined
     const key = raw instanceof Uint8Array ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) : raw
     inner = await native.open(url, args, key)
   } catch (err) {

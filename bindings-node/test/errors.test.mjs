@@ -293,3 +293,14 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
   assert.deepEqual(await c.listAppointments(desk, { practitioner: doc.id, ...fhirDay }), [], 'no FHIR import went through')
   assert.equal((await c.verifyAudit(sys)).ok, true)
 })
+
+test('a member core does not declare is refused as unknown_field naming it, never dropped', async () => {
+  const c = await clinic()
+  const desk = actor('front_desk')
+  const err = await rejects(c.registerPatient(desk, { details: { names: [{ family: 'Use', use: 'official' }] } }), 'validation')
+  assert.deepEqual(err.fields.map((f) => [f.field, f.code]), [['details.names[0].use', 'unknown_field']])
+  const misspelt = await rejects(open('memory:', { settings: { breakGlassDefaultMinutes: 30 } }), 'validation')
+  assert.deepEqual(misspelt.fields.map((f) => [f.field, f.code]), [['settings.breakGlassDefaultMinutes', 'unknown_field']])
+  const option = await rejects(open('memory:', { setting: {} }), 'validation')
+  assert.deepEqual(option.fields.map((f) => [f.field, f.code]), [['setting', 'unknown_field']])
+})

@@ -70,3 +70,16 @@ test('a bad cursor is a validation error on cursor', async () => {
   const err = await rejects(c.patientsOfPractitioner(doc, doc.practitioner, { cursor: 'nope' }), 'validation')
   assert.deepEqual(err.fields.map((f) => f.field), ['cursor'])
 })
+
+test('merged-away patients are never listed and inactive ones only on request', async () => {
+  const c = await clinic()
+  const doc = practitioner()
+  const sys = system()
+  const [kept, gone, quiet] = await Promise.all((await withPatients(c, doc, 3)).map((id) => c.getPatient(sys, id)))
+  await c.mergePatients(sys, kept.id, kept.version, gone.id, gone.version)
+  await c.deactivatePatient(sys, quiet.id, quiet.version)
+  const today = await c.patientsOfPractitioner(doc, doc.practitioner)
+  assert.deepEqual(today.items.map((p) => p.id), [kept.id])
+  const everyone = await c.patientsOfPractitioner(doc, doc.practitioner, { includeInactive: true })
+  assert.deepEqual(everyone.items.map((p) => p.id), [kept.id, quiet.id].sort())
+})

@@ -171,6 +171,7 @@ def test_a_double_booking_hides_another_patients_appointment_id(w: World) -> Non
     with pytest.raises(cb.DoubleBookingError) as taken:
         w.clinic.book_appointment(bob, w.booking(w.bob, at(9)))
     assert (taken.value.resource, taken.value.appointment) == ("practitioner", None)
+    assert taken.value.resource is cb.BookedResource.PRACTITIONER
     assert str(anns.id) not in str(taken.value)
     with pytest.raises(cb.DoubleBookingError) as desk:
         w.book(w.bob, at(9))

@@ -100,6 +100,10 @@ def core_form(value: Any) -> Any:
 
 
 def run(clinic: cb.Clinic, step: Dict[str, Any], saved: Dict[str, Any]) -> Any:
+    if "open" in step:
+        settings = step["open"].get("settings")
+        cb.open("memory:", settings=build(cb.Settings, settings))
+        return None
     args = resolve(step["args"], saved)
     method = getattr(clinic, step["op"])
     hints = typing.get_type_hints(method)
@@ -140,6 +144,9 @@ def outcome(case: Dict[str, Any]) -> Optional[str]:
     return None
 
 
-@pytest.mark.parametrize("case", TABLE["cases"], ids=[c["name"] for c in TABLE["cases"]])
+CASES = [c for c in TABLE["cases"] if "python" not in c.get("unrepresentable", {})]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_python_answers_each_case_of_the_agreement_table_as_core_does(case: Dict[str, Any]) -> None:
     assert outcome(case) is None

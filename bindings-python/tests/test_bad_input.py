@@ -430,3 +430,12 @@ def test_a_duration_past_the_calendar_is_a_validation_error_not_a_crash(world: D
     clock.advance(big)  # saturates at the calendar's end instead of panicking
     # the clinic still works afterwards
     assert c.get_patient(cb.Actor.new(cb.Role.FRONT_DESK), p.id).id == p.id
+
+
+def test_a_record_takes_only_the_members_core_declares() -> None:
+    # Python cannot hand core an unknown member: a dataclass refuses it
+    # first, as core would (unknown_field).
+    with pytest.raises(TypeError):
+        cb.HumanName(family="Use", use="official")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        cb.Settings(break_glass_default_minutes=30)  # type: ignore[call-arg]

@@ -120,5 +120,5 @@ def test_errors_are_readable() -> None:
     assert str(err) == "validation failed on 1 field(s)"
     assert repr(err) == "ValidationError(code='validation', message='validation failed on 1 field(s)')"
     assert str(cb.NotFoundError("patient not found", "patient")) == "patient not found"
-    taken = cb.DoubleBookingError("double booking", "room", cb.new_id())
+    taken = cb.DoubleBookingError("double booking", cb.BookedResource.ROOM, cb.new_id())
     assert (taken.code, taken.resource) == ("double_booking", "room") and taken.appointment is not None

@@ -72,3 +72,16 @@ def test_a_bad_cursor_is_a_validation_error_on_cursor(clinic: cb.Clinic, admin: 
     with pytest.raises(cb.ValidationError) as info:
         clinic.patients_of_practitioner(admin, doctor.practitioner, cb.PageQuery(cursor="nope"))
     assert [f.field for f in info.value.fields] == ["cursor"]
+
+
+def test_merged_away_patients_are_never_listed_and_inactive_ones_only_on_request(
+    clinic: cb.Clinic, doctor: cb.Actor, system: cb.Actor
+) -> None:
+    assert doctor.practitioner is not None
+    kept, gone, quiet = (clinic.get_patient(system, i) for i in with_patients(clinic, doctor, 3))
+    clinic.merge_patients(system, kept.id, kept.version, gone.id, gone.version)
+    clinic.deactivate_patient(system, quiet.id, quiet.version)
+    today = clinic.patients_of_practitioner(doctor, doctor.practitioner)
+    assert [p.id for p in today] == [kept.id]
+    everyone = clinic.patients_of_practitioner(doctor, doctor.practitioner, cb.PageQuery(include_inactive=True))
+    assert [p.id for p in everyone] == sorted([kept.id, quiet.id])

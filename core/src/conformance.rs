@@ -119,6 +119,7 @@ macro_rules! access_store_tests {
         $crate::conformance_tests!($make;
             care_team_assign_and_remove,
             a_practitioners_patients_page_in_id_order_without_others,
+            a_practitioners_patients_leave_out_merged_away_and_inactive_unless_asked,
             break_glass_grants_window_and_single_review,
         );
     };

@@ -223,8 +223,8 @@ pub enum Error {
         by_appointment(appointment)
     )]
     DoubleBooking {
-        /// What is taken: `practitioner`, `room` or `patient`.
-        resource: String,
+        /// What is taken: the practitioner, the room or the patient.
+        resource: BookedResource,
         /// The conflicting appointment (an id, never patient data); `None`
         /// when the actor may not read it (`appointment.read`): another
         /// patient's booking is not theirs to learn about, only that the
@@ -280,6 +280,20 @@ code_enum! {
         Closed = "closed",
         /// Anything else (a bug, a misconfiguration): see the message.
         Other = "other",
+    }
+}
+
+code_enum! {
+    /// What a double booking found taken: a closed set, so every host gets
+    /// a typed value (Python `BookedResource`, TypeScript a string union,
+    /// Kotlin/Swift an enum) instead of text to compare.
+    pub enum BookedResource {
+        /// The practitioner already sees someone then.
+        Practitioner = "practitioner",
+        /// The room is already in use then.
+        Room = "room",
+        /// The patient is already booked elsewhere then.
+        Patient = "patient",
     }
 }
 
@@ -392,9 +406,9 @@ impl Error {
     }
 
     /// The `resource` is taken by `appointment`.
-    pub fn double_booking(resource: &str, appointment: AppointmentId) -> Self {
+    pub fn double_booking(resource: BookedResource, appointment: AppointmentId) -> Self {
         Self::DoubleBooking {
-            resource: resource.to_owned(),
+            resource,
             appointment: Some(appointment),
         }
     }
@@ -466,7 +480,7 @@ mod tests {
             Error::invalid("names[0].family", "required", "is required"),
             Error::missing("practitioner", "practitioner"),
             Error::stale("patient", 1, 2),
-            Error::double_booking("room", AppointmentId::new()),
+            Error::double_booking(BookedResource::Room, AppointmentId::new()),
             Error::Forbidden {
                 reason: DenyReason {
                     permission: crate::policy::Permission::AuditRead,

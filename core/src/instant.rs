@@ -9,12 +9,123 @@
 //! blocked span, an expiry, a series occurrence, a reminder) passes here
 //! before it is written, and arithmetic on instants is checked, never
 //! panicking at chrono's own limits.
+//!
+//! Text is read in one form only ([`strict`]): a date as `YYYY-MM-DD`, an
+//! instant as RFC 3339 with `T`, seconds and an offset or `Z` (no local
+//! times). chrono's own readers are lenient (`1990-1-1` reads as
+//! `1990-01-01`), which would accept a text that does not read back as
+//! written.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc};
 
 use crate::error::FieldError;
 use crate::limits::{MAX_YEAR, MIN_YEAR};
 use crate::{Error, Result};
+
+/// `text` as a date if it is written `YYYY-MM-DD` (four-digit year,
+/// two-digit month and day) and names a day of the calendar.
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    let shaped = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && [0, 1, 2, 3, 5, 6, 8, 9]
+            .iter()
+            .all(|&i| b[i].is_ascii_digit());
+    shaped
+        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten()
+}
+
+/// `text` as an instant if it is RFC 3339 in its one strict form:
+/// `YYYY-MM-DDTHH:MM:SS`, an optional fraction of 1 to 9 digits, then `Z`
+/// or an offset `±HH:MM` (a local time without one is refused, rule 5).
+pub fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
+    let b = text.as_bytes();
+    let digits = |from: usize, to: usize| {
+        b.get(from..to)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
+    let clock = b.len() >= 20
+        && parse_date(text.get(..10)?).is_some()
+        && b[10] == b'T'
+        && digits(11, 13)
+        && b[13] == b':'
+        && digits(14, 16)
+        && b[16] == b':'
+        && digits(17, 19);
+    if !clock {
+        return None;
+    }
+    let mut at = 19;
+    if b[at] == b'.' {
+        let fraction = b[at + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if !(1..=9).contains(&fraction) {
+            return None;
+        }
+        at += 1 + fraction;
+    }
+    let zone = &b[at..];
+    let offset = zone == b"Z"
+        || (zone.len() == 6
+            && (zone[0] == b'+' || zone[0] == b'-')
+            && digits(at + 1, at + 3)
+            && zone[3] == b':'
+            && digits(at + 4, at + 6));
+    offset
+        .then(|| DateTime::parse_from_rfc3339(text).ok())
+        .flatten()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// serde readers for the fields a host fills with a date or an instant
+/// (`#[serde(deserialize_with = "crate::instant::strict::date")]`): the
+/// text in its one form or `invalid_format` (a custom error, which the JSON
+/// door reports as that code). Serialization stays chrono's, which writes
+/// exactly these forms.
+pub mod strict {
+    use chrono::{DateTime, NaiveDate, Utc};
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer};
+
+    /// A date written `YYYY-MM-DD`.
+    pub fn date<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+        let text = String::deserialize(d)?;
+        super::parse_date(&text).ok_or_else(|| D::Error::custom("not a date written YYYY-MM-DD"))
+    }
+
+    /// An absent or `null` date, or one written `YYYY-MM-DD`.
+    pub fn option_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|text| {
+                super::parse_date(&text)
+                    .ok_or_else(|| D::Error::custom("not a date written YYYY-MM-DD"))
+            })
+            .transpose()
+    }
+
+    /// An instant in RFC 3339 with an offset or `Z`.
+    pub fn instant<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let text = String::deserialize(d)?;
+        super::parse_instant(&text)
+            .ok_or_else(|| D::Error::custom("not an RFC 3339 instant with an offset"))
+    }
+
+    /// An absent or `null` instant, or one in RFC 3339 with an offset or `Z`.
+    pub fn option_instant<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|text| {
+                super::parse_instant(&text)
+                    .ok_or_else(|| D::Error::custom("not an RFC 3339 instant with an offset"))
+            })
+            .transpose()
+    }
+}
 
 /// What an instant must be, as the error message says it.
 const INSTANT_RULE: &str =

@@ -43,7 +43,7 @@ uniffi::setup_scaffolding!("carebase");
 pub use actor::{Actor, Role};
 pub use clinic::{Clinic, Settings};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::{ConflictDetail, Error, FieldError, Refusal, Result, StorageKind};
+pub use error::{BookedResource, ConflictDetail, Error, FieldError, Refusal, Result, StorageKind};
 pub use ids::{
     ActorId, AppointmentId, AuditEntryId, EventId, GrantId, MergeId, PatientId, PractitionerId,
     ResourceId, SeriesId, VisitTypeId,

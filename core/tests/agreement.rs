@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use carebase::api::call;
-use carebase::{Clinic, Error, MemoryStore};
+use carebase::api::{call, Arguments, Mode};
+use carebase::{Clinic, Error, MemoryStore, Settings};
 use serde_json::{json, Value};
 
 fn cases() -> Value {
@@ -64,11 +64,26 @@ fn run(
     actors: &Value,
     saved: &BTreeMap<String, Value>,
 ) -> Result<Value, Error> {
+    if let Some(options) = step.get("open") {
+        return open(options);
+    }
     let mut args = resolve(&step["args"], saved);
     args["actor"] = actors[step["actor"].as_str().unwrap_or_default()].clone();
     let op = step["op"].as_str().unwrap_or_default();
     let text = futures::executor::block_on(call(clinic, op, &args.to_string()))?;
     Ok(serde_json::from_str(&text).unwrap_or_default())
+}
+
+/// Opening a clinic with host options reads them as the bindings' `open`
+/// does (core's argument reader, then the settings' own checks).
+fn open(options: &Value) -> Result<Value, Error> {
+    let mut args = Arguments::parse(&options.to_string())?;
+    let settings: Option<Option<Settings>> = args.take("settings", Mode::Member);
+    args.finish()?;
+    if let Some(settings) = settings.flatten() {
+        Clinic::new(Arc::new(MemoryStore::new())).with_settings(settings)?;
+    }
+    Ok(Value::Null)
 }
 
 /// What went wrong with one case, if anything.

@@ -308,3 +308,163 @@ fn an_availability_left_without_a_grid_gets_the_fifteen_minute_default() {
         15
     );
 }
+
+#[test]
+fn a_member_no_type_declares_is_unknown_field_at_its_path() {
+    let c = clinic();
+    let details = json!({ "names": [{ "family": "A", "use": "official" }] });
+    assert_eq!(
+        fields(run(
+            &c,
+            "register_patient",
+            json!({ "actor": desk(), "details": details })
+        )),
+        pairs(&[("details.names[0].use", "unknown_field")])
+    );
+}
+
+#[test]
+fn an_unknown_member_writes_nothing() {
+    let c = clinic();
+    let details = json!({ "names": [{ "family": "A" }], "nickname": "Al" });
+    let refused = run(
+        &c,
+        "register_patient",
+        json!({ "actor": desk(), "details": details }),
+    );
+    assert_eq!(
+        fields(refused),
+        pairs(&[("details.nickname", "unknown_field")])
+    );
+    let page = run(&c, "search_patients", json!({ "actor": desk() })).unwrap_or_default();
+    assert_eq!(page["items"], json!([]));
+}
+
+#[test]
+fn an_argument_the_operation_does_not_take_is_unknown_field() {
+    let c = clinic();
+    let id = "0190a000-0000-7000-8000-000000000002";
+    assert_eq!(
+        fields(run(
+            &c,
+            "get_patient",
+            json!({ "actor": desk(), "id": id, "version": 1 })
+        )),
+        pairs(&[("version", "unknown_field")])
+    );
+    assert_eq!(
+        fields(function("system_actor", json!({ "roles": [] }))),
+        pairs(&[("roles", "unknown_field")])
+    );
+}
+
+#[test]
+fn a_member_beside_a_flattened_argument_is_unknown_field() {
+    let c = clinic();
+    assert_eq!(
+        fields(run(
+            &c,
+            "register_patient",
+            json!({ "actor": desk(), "details": ann(), "mrn": "x" })
+        )),
+        pairs(&[("mrn", "unknown_field")])
+    );
+}
+
+#[test]
+fn every_unknown_member_is_listed_with_the_arguments_that_cannot_be_read() {
+    let c = clinic();
+    let details = json!({ "names": [{ "family": "A", "use": "official" }], "nickname": "Al" });
+    let args = json!({
+        "actor": desk(), "id": 7, "expected_version": 1, "details": details, "note": "x"
+    });
+    assert_eq!(
+        fields(run(&c, "update_patient", args)),
+        pairs(&[
+            ("id", "invalid_type"),
+            ("details.names[0].use", "unknown_field"),
+            ("details.nickname", "unknown_field"),
+            ("note", "unknown_field"),
+        ])
+    );
+}
+
+#[test]
+fn an_unknown_member_of_the_actor_is_unknown_field() {
+    let c = clinic();
+    let actor =
+        json!({ "id": "0190a000-0000-7000-8000-000000000001", "roles": ["admin"], "role": "x" });
+    assert_eq!(
+        fields(run(&c, "list_resources", json!({ "actor": actor }))),
+        pairs(&[("actor.role", "unknown_field")])
+    );
+}
+
+#[test]
+fn a_patient_handed_where_its_details_are_wanted_is_refused_naming_each_extra_member() {
+    let c = clinic();
+    let patient = run(
+        &c,
+        "register_patient",
+        json!({ "actor": desk(), "details": ann() }),
+    )
+    .unwrap_or_default();
+    let refused = fields(run(
+        &c,
+        "update_patient",
+        json!({ "actor": desk(), "id": patient["id"], "expected_version": 1, "details": patient }),
+    ));
+    assert!(
+        refused.contains(&("details.id".to_owned(), "unknown_field".to_owned())),
+        "{refused:?}"
+    );
+    assert!(
+        refused.contains(&("details.details".to_owned(), "unknown_field".to_owned())),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn records_a_host_read_are_accepted_back_unchanged() {
+    let c = clinic();
+    let admin = json!({ "id": "0190a000-0000-7000-8000-000000000003", "roles": ["admin"] });
+    let patient = run(
+        &c,
+        "register_patient",
+        json!({ "actor": desk(), "details": ann() }),
+    )
+    .unwrap_or_default();
+    let updated = run(
+        &c,
+        "update_patient",
+        json!({ "actor": desk(), "id": patient["id"], "expected_version": 1, "details": patient["details"] }),
+    );
+    assert_eq!(updated.map(|p| p["version"].clone()).ok(), Some(json!(2)));
+    let new = json!({ "name": "Dr Back", "time_zone": "UTC", "availability": { "weekly": [] } });
+    let dr = run(
+        &c,
+        "add_practitioner",
+        json!({ "actor": admin, "practitioner": new }),
+    )
+    .unwrap_or_default();
+    let again = run(
+        &c,
+        "set_availability",
+        json!({ "actor": admin, "practitioner": dr["id"], "expected_version": dr["version"], "availability": dr["availability"] }),
+    );
+    assert!(again.is_ok(), "{again:?}");
+    let checkpoint = run(&c, "audit_checkpoint", json!({ "actor": admin })).unwrap_or_default();
+    let verified = run(
+        &c,
+        "verify_audit",
+        json!({ "actor": admin, "trusted": checkpoint }),
+    );
+    assert!(verified.is_ok(), "{verified:?}");
+    let policy = function("default_policy", json!({})).unwrap_or_default();
+    let replaced = run(
+        &c,
+        "replace_policy",
+        json!({ "actor": admin, "policy": policy }),
+    );
+    assert!(replaced.is_ok(), "{replaced:?}");
+}

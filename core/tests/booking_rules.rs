@@ -170,12 +170,18 @@ async fn a_double_booking_names_the_other_appointment_only_to_who_may_read_it() 
         .clinic
         .book_appointment(&bob_login, w.booking(bob.id, monday(9, 0)))
         .await;
-    assert_eq!(taken(booked), ("practitioner".into(), None));
+    assert_eq!(
+        taken(booked),
+        (carebase::BookedResource::Practitioner, None)
+    );
     let imported = w
         .clinic
         .import_appointment_fhir(&bob_login, w.fhir(bob.id, monday(9, 0), monday(9, 30)))
         .await;
-    assert_eq!(taken(imported), ("practitioner".into(), None));
+    assert_eq!(
+        taken(imported),
+        (carebase::BookedResource::Practitioner, None)
+    );
     let bobs = w
         .clinic
         .book_appointment(&bob_login, w.booking(bob.id, monday(10, 0)))
@@ -194,7 +200,7 @@ async fn a_double_booking_names_the_other_appointment_only_to_who_may_read_it() 
             },
         )
         .await;
-    assert_eq!(taken(moved), ("practitioner".into(), None));
+    assert_eq!(taken(moved), (carebase::BookedResource::Practitioner, None));
     let message = w
         .clinic
         .book_appointment(&bob_login, w.booking(bob.id, monday(9, 0)))
@@ -207,7 +213,10 @@ async fn a_double_booking_names_the_other_appointment_only_to_who_may_read_it() 
         .clinic
         .book_appointment(&w.desk, w.booking(bob.id, monday(9, 0)))
         .await;
-    assert_eq!(taken(desk), ("practitioner".into(), Some(anns.id)));
+    assert_eq!(
+        taken(desk),
+        (carebase::BookedResource::Practitioner, Some(anns.id))
+    );
     // Ann's own login bumping into her own appointment learns which.
     let ann_login = Actor::patient(ActorId::new(), ann.id);
     let own = w

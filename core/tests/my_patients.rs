@@ -55,6 +55,7 @@ fn page(limit: u32, cursor: Option<String>) -> PageQuery {
     PageQuery {
         limit: Some(limit),
         cursor,
+        ..PageQuery::default()
     }
 }
 
@@ -224,4 +225,44 @@ async fn the_default_page_holds_twenty_patients() {
         .unwrap();
     assert_eq!(first.items.len(), 20);
     assert!(first.next_cursor.is_some());
+}
+
+#[tokio::test]
+async fn merged_away_patients_are_never_listed_and_inactive_ones_only_on_request() {
+    let (c, _, _) = clinic();
+    let doc = registered_doctor(&c).await;
+    let mine = with_patients(&c, &doc, 3).await;
+    let system = Actor::system();
+    let mut patients = Vec::new();
+    for id in &mine {
+        patients.push(c.get_patient(&system, *id).await.unwrap());
+    }
+    let (kept, gone, quiet) = (&patients[0], &patients[1], &patients[2]);
+    c.merge_patients(&system, kept.id, kept.version, gone.id, gone.version)
+        .await
+        .unwrap();
+    c.deactivate_patient(&system, quiet.id, quiet.version)
+        .await
+        .unwrap();
+    let pr = doc.practitioner.unwrap();
+    let today = c
+        .patients_of_practitioner(&doc, pr, &PageQuery::default())
+        .await
+        .unwrap();
+    let today: Vec<_> = today.items.iter().map(|p| p.id).collect();
+    assert_eq!(today, vec![kept.id]);
+    let everyone = PageQuery {
+        include_inactive: true,
+        ..PageQuery::default()
+    };
+    let everyone = c
+        .patients_of_practitioner(&doc, pr, &everyone)
+        .await
+        .unwrap();
+    let mut expected = vec![kept.id, quiet.id];
+    expected.sort();
+    assert_eq!(
+        everyone.items.iter().map(|p| p.id).collect::<Vec<_>>(),
+        expected
+    );
 }

@@ -11,6 +11,7 @@ mod practitioner_cache;
 mod shipped_migrations;
 
 use carebase::store::{AuditStore, OutboxStore, PatientStore, ScheduleStore};
+use carebase::BookedResource;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -450,7 +451,10 @@ async fn a_booking_racing_an_uncommitted_overlap_waits_then_names_the_winner() {
         if commit {
             holder.commit().await.expect("commit");
             let err = racing.await.expect("task").unwrap_err();
-            assert_eq!(err, Error::double_booking("practitioner", first.id));
+            assert_eq!(
+                err,
+                Error::double_booking(BookedResource::Practitioner, first.id)
+            );
             assert_eq!(store.appointment(second.id).await.expect("get"), None);
             assert!(store.audit_chains().await.expect("chains").is_empty());
         } else {

@@ -83,7 +83,7 @@ suspend fun aDoubleBookingHidesAnotherPatientsAppointment() {
     val s = schedule(patients = 2)
     val first = s.book(s.patients[0], "09:00")
     val hidden = throws<CarebaseException.DoubleBooking> { s.book(s.patients[1], "09:00", who = patientActor(s.patients[1].id)) }
-    eq("practitioner", hidden.resource, "resource")
+    eq(BookedResource.PRACTITIONER, hidden.resource, "resource")
     eq(null, hidden.appointment, "not theirs to read")
     check(!hidden.toString().contains(first.id.toString())) { "leaked: $hidden" }
     eq(first.id, throws<CarebaseException.DoubleBooking> { s.book(s.patients[1], "09:00") }.appointment, "desk may read it")

@@ -71,7 +71,20 @@ suspend fun aBadCursorIsAValidationErrorOnCursor() {
     eq(listOf("cursor"), e.fields.map { it.field }, "fields")
 }
 
+suspend fun mergedAwayPatientsAreNeverListedAndInactiveOnesOnlyOnRequest() {
+    val c = clinic()
+    val doc = doctor()
+    val (kept, gone, quiet) = c.withPatients(doc, 3).map { c.getPatient(system, it) }
+    c.mergePatients(system, kept.id, kept.version, gone.id, gone.version)
+    c.deactivatePatient(system, quiet.id, quiet.version)
+    val today = c.patientsOfPractitioner(doc, doc.practitioner!!, PageQuery())
+    eq(listOf(kept.id), today.items.map { it.id }, "cared for today")
+    val everyone = c.patientsOfPractitioner(doc, doc.practitioner!!, PageQuery(includeInactive = true))
+    eq(listOf(kept.id, quiet.id).sorted(), everyone.items.map { it.id }, "inactive on request")
+}
+
 val myPatientsTests: List<Pair<String, suspend () -> Unit>> = listOf(
+    "mergedAwayPatientsAreNeverListedAndInactiveOnesOnlyOnRequest" to ::mergedAwayPatientsAreNeverListedAndInactiveOnesOnlyOnRequest,
     "aPractitionerPagesThroughTheirOwnPatients" to ::aPractitionerPagesThroughTheirOwnPatients,
     "anAdminSeesOnlyWhoAPractitionersPatientsAre" to ::anAdminSeesOnlyWhoAPractitionersPatientsAre,
     "eachListedPatientIsAudited" to ::eachListedPatientIsAudited,

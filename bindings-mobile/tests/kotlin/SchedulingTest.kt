@@ -169,7 +169,7 @@ suspend fun doubleBookingNamesTheFirstAppointment() {
     val s = schedule(patients = 2)
     val first = s.book(s.patients[0], "09:00")
     val e = throws<CarebaseException.DoubleBooking> { s.book(s.patients[1], "09:00") }
-    eq("practitioner", e.resource, "resource")
+    eq(BookedResource.PRACTITIONER, e.resource, "resource")
     eq(first.id, e.appointment, "the appointment holding the slot")
     eq(listOf(first.id), s.c.listAppointments(desk, s.january(practitioner = s.doctor.id)).map { it.id }, "nothing written")
 }

@@ -20,6 +20,7 @@ from ._clinic import (
 from ._enums import (
     AddressUse,
     AppointmentStatus,
+    BookedResource,
     CancellationReason,
     CheckDigit,
     ContactSystem,
@@ -141,6 +142,7 @@ __all__ = [
     "Availability",
     "BookAppointment",
     "BookSeries",
+    "BookedResource",
     "BreakGlassGrant",
     "CancelAppointment",
     "Cancellation",

@@ -9,6 +9,7 @@ import enum
 __all__ = [
     "AddressUse",
     "AppointmentStatus",
+    "BookedResource",
     "CancellationReason",
     "CheckDigit",
     "ContactSystem",
@@ -57,6 +58,19 @@ class AppointmentStatus(str, enum.Enum):
     """Called off."""
     NOSHOW = "noshow"
     """The patient did not come."""
+
+
+class BookedResource(str, enum.Enum):
+    """What a double booking found taken: a closed set, so every host gets
+    a typed value (Python `BookedResource`, TypeScript a string union,
+    Kotlin/Swift an enum) instead of text to compare."""
+
+    PRACTITIONER = "practitioner"
+    """The practitioner already sees someone then."""
+    ROOM = "room"
+    """The room is already in use then."""
+    PATIENT = "patient"
+    """The patient is already booked elsewhere then."""
 
 
 class CancellationReason(str, enum.Enum):

@@ -73,7 +73,7 @@ class DoubleBookingError(CarebaseError):
     """The practitioner, room or patient already has an active appointment
     overlapping the requested time; nothing was written.
 
-    ``resource``: What is taken: `practitioner`, `room` or `patient`.
+    ``resource``: What is taken: the practitioner, the room or the patient.
 
     ``appointment``: The conflicting appointment (an id, never patient data); `None`
     when the actor may not read it (`appointment.read`): another
@@ -85,7 +85,7 @@ class DoubleBookingError(CarebaseError):
     def __init__(
         self,
         message: str,
-        resource: str = "",
+        resource: BookedResource,
         appointment: Optional[UUID] = None,
     ) -> None:
         super().__init__(message)

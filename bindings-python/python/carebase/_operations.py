@@ -202,7 +202,8 @@ class ClinicOperations:
         query: Optional[PageQuery] = None,
     ) -> Page:
         """A practitioner's "my patients": those whose care team includes
-        `practitioner`, in id order, paged with a keyset cursor. A practitioner lists their
+        `practitioner`, in id order, paged with a keyset cursor; active ones
+        unless `query.include_inactive`, never a merged-away record. A practitioner lists their
         own (`own_schedule`), the policy lets others (admin, system) list
         anyone's. Each patient is shown as the actor may see that patient and
         audited as read under its own chain."""

@@ -1018,14 +1018,19 @@ class OutboxEvent:
 
 @_dc.dataclass
 class PageQuery:
-    """One page of a list that has no filters of its own (a practitioner's
-    patients): how many, and where the previous page stopped."""
+    """One page of a practitioner's patients: how many, where the previous
+    page stopped, and whether inactive patients are listed too."""
 
     limit: Optional[int] = None
     """Page size (default 20, at most 500)."""
 
     cursor: Optional[str] = None
     """Cursor from the previous page's `next_cursor`."""
+
+    include_inactive: bool = False
+    """List inactive (deactivated) patients too; by default "my patients"
+    are those cared for today. A merged-away record is never listed: its
+    survivor is, when on the care team."""
 
 
 @_dc.dataclass(repr=False)

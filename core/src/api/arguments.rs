@@ -7,10 +7,13 @@
 //! (`serde_value`): a missing or `null` required value is `required`, a
 //! value of the wrong JSON type `invalid_type`, an unknown code or a number
 //! out of range `invalid_value`, a string that does not parse (an id, a
-//! date) `invalid_format`. The field is the argument's path
-//! (`details.names[0].family`); messages never echo the value. Every host
-//! gets the same answer for the same bad value because every host goes
-//! through here.
+//! date) `invalid_format`. A member no argument or type declares is
+//! `unknown_field` at its path (a misspelt setting, `use` for `usage`):
+//! what core accepts must read back, so nothing is dropped in silence, and
+//! every unknown member is listed with the other failing fields. The field
+//! is the argument's path (`details.names[0].family`); messages never echo
+//! the value. Every host gets the same answer for the same bad value
+//! because every host goes through here.
 
 use std::collections::BTreeMap;
 
@@ -26,6 +29,9 @@ use crate::{Error, Result};
 pub struct Arguments {
     members: BTreeMap<Value, Value>,
     errors: Vec<FieldError>,
+    /// A `#[flatten]` argument was read: it saw the members left at the
+    /// top and reported those its type does not declare.
+    flattened: bool,
 }
 
 /// How an argument is read from the call's object.
@@ -62,6 +68,7 @@ impl Arguments {
             Value::Map(members) => Ok(Self {
                 members,
                 errors: Vec::new(),
+                flattened: false,
             }),
             _ => Err(Error::invalid(
                 "(input)",
@@ -71,11 +78,15 @@ impl Arguments {
         }
     }
 
-    /// Reads argument `name` as a `T`; on failure records the error and
+    /// Reads argument `name` as a `T`; on failure records the errors and
     /// returns `None` (so every argument is checked before [`finish`](Self::finish)).
+    /// Members `T` does not declare are errors too (`unknown_field`).
     pub fn take<T: DeserializeOwned>(&mut self, name: &str, mode: Mode) -> Option<T> {
         let (value, prefix) = match mode {
-            Mode::Flatten => (Value::Map(self.members.clone()), ""),
+            Mode::Flatten => {
+                self.flattened = true;
+                (Value::Map(self.members.clone()), "")
+            }
             Mode::Member => (self.member(name).unwrap_or(Value::Unit), name),
             Mode::Default => (
                 self.member(name)
@@ -84,7 +95,9 @@ impl Arguments {
                 name,
             ),
         };
-        match read(value, prefix) {
+        let (read, unknown) = read(value, prefix);
+        self.errors.extend(unknown);
+        match read {
             Ok(v) => Some(v),
             Err(e) => {
                 self.errors.push(e);
@@ -93,14 +106,53 @@ impl Arguments {
         }
     }
 
+    /// [`take`](Self::take) for an argument of the operation list's type
+    /// `ty` (its text, as in `OPERATIONS`): a date or an instant handed as
+    /// an argument of its own is held to its one text form
+    /// ([`crate::instant::parse_date`], [`crate::instant::parse_instant`]),
+    /// as the fields of records are by their readers.
+    pub fn take_typed<T: DeserializeOwned>(
+        &mut self,
+        name: &str,
+        mode: Mode,
+        ty: &str,
+    ) -> Option<T> {
+        let strict: Option<fn(&str) -> bool> = match ty {
+            "NaiveDate" | "Option<NaiveDate>" => Some(|t| crate::instant::parse_date(t).is_some()),
+            "DateTime<Utc>" | "Option<DateTime<Utc>>" => {
+                Some(|t| crate::instant::parse_instant(t).is_some())
+            }
+            _ => None,
+        };
+        let key = Value::String(name.to_owned());
+        if let (Some(strict), Some(Value::String(text))) = (strict, self.members.get(&key)) {
+            if !strict(text) {
+                self.members.remove(&key);
+                self.errors.push(FieldError::new(
+                    name,
+                    "invalid_format",
+                    "is not in the expected format",
+                ));
+                return None;
+            }
+        }
+        self.take(name, mode)
+    }
+
     /// The value of member `name`, taken out.
     fn member(&mut self, name: &str) -> Option<Value> {
         self.members.remove(&Value::String(name.to_owned()))
     }
 
-    /// `Ok` when every argument was read, else one `validation` error
-    /// naming each that was not.
-    pub fn finish(self) -> Result<()> {
+    /// `Ok` when every argument was read and no member is left over, else
+    /// one `validation` error naming each argument that was not read and
+    /// each member no argument names (`unknown_field`).
+    pub fn finish(mut self) -> Result<()> {
+        if !self.flattened {
+            for name in self.members.keys() {
+                self.errors.push(unknown_field(member_name(name)));
+            }
+        }
         if self.errors.is_empty() {
             Ok(())
         } else {
@@ -109,19 +161,64 @@ impl Arguments {
     }
 }
 
-/// `value` as a `T`, or the field error at `prefix` + the path inside.
-fn read<T: DeserializeOwned>(value: Value, prefix: &str) -> Result<T, FieldError> {
+/// `value` as a `T`, or the field error at `prefix` + the path inside;
+/// beside it an `unknown_field` error for each member `T` does not declare
+/// (met before a failure stopped the reading).
+fn read<T: DeserializeOwned>(
+    value: Value,
+    prefix: &str,
+) -> (Result<T, FieldError>, Vec<FieldError>) {
+    let mut unknown = Vec::new();
     let deserializer = ValueDeserializer::<DeserializerError>::new(value);
-    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+    let mut note = |path: serde_ignored::Path<'_>| {
+        unknown.push(unknown_field(join(prefix, &path_text(&path))));
+    };
+    let watched = serde_ignored::Deserializer::new(deserializer, &mut note);
+    let read = serde_path_to_error::deserialize(watched).map_err(|e| {
         let inside = e.path().to_string();
-        let at = match (prefix.is_empty(), inside == ".") {
-            (true, true) => "(input)".to_owned(),
-            (true, false) => inside,
-            (false, true) => prefix.to_owned(),
-            (false, false) => format!("{prefix}.{inside}"),
-        };
-        field_error(at, e.into_inner())
-    })
+        let inside = if inside == "." { String::new() } else { inside };
+        field_error(join(prefix, &inside), e.into_inner())
+    });
+    (read, unknown)
+}
+
+/// `inside` under `prefix`, each possibly empty (both empty: the input).
+fn join(prefix: &str, inside: &str) -> String {
+    match (prefix.is_empty(), inside.is_empty()) {
+        (true, true) => "(input)".to_owned(),
+        (true, false) => inside.to_owned(),
+        (false, true) => prefix.to_owned(),
+        (false, false) if inside.starts_with('[') => format!("{prefix}{inside}"),
+        (false, false) => format!("{prefix}.{inside}"),
+    }
+}
+
+/// A path of an ignored member in the form of every other field path
+/// (`names[0].use`).
+fn path_text(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path as P;
+    match path {
+        P::Root => String::new(),
+        P::Seq { parent, index } => format!("{}[{index}]", path_text(parent)),
+        P::Map { parent, key } => join(&path_text(parent), key),
+        P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => {
+            path_text(parent)
+        }
+    }
+}
+
+/// The name of a top-level member as text (JSON keys always are).
+fn member_name(key: &Value) -> String {
+    match key {
+        Value::String(name) => name.clone(),
+        _ => "(input)".to_owned(),
+    }
+}
+
+/// A member no argument or type declares: refused, so nothing a host
+/// hands in is dropped in silence.
+fn unknown_field(at: String) -> FieldError {
+    FieldError::new(at, "unknown_field", "is not a known member")
 }
 
 /// The field error for a deserializer error, by its category alone.

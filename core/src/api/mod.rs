@@ -72,8 +72,11 @@ macro_rules! clinic_dispatch {
                 $(stringify!($name) => {
                     let mut args = Arguments::parse(arguments)?;
                     $(let $actor: Option<Actor> = args.take(stringify!($actor), Mode::Member);)?
-                    $(let $arg: Option<$ty> =
-                        args.take(stringify!($arg), Mode::of(&[$(stringify!($attr)),*]));)*
+                    $(let $arg: Option<$ty> = args.take_typed(
+                        stringify!($arg),
+                        Mode::of(&[$(stringify!($attr)),*]),
+                        stringify!($ty),
+                    );)*
                     args.finish()?;
                     let value = ClinicOperations::$name(
                         clinic,
@@ -119,7 +122,8 @@ macro_rules! function_dispatch {
                 $(stringify!($name) => {
                     #[allow(unused_mut)] // functions without arguments
                     let mut args = Arguments::parse(arguments)?;
-                    $(let $arg: Option<$ty> = args.take(stringify!($arg), Mode::Member);)*
+                    $(let $arg: Option<$ty> =
+                        args.take_typed(stringify!($arg), Mode::Member, stringify!($ty));)*
                     args.finish()?;
                     let value: $ret = functions::$name($(vouched($arg)?),*)?;
                     encode(&value)

@@ -26,6 +26,7 @@ pub struct AuditCheckpoint {
     /// 1-based position in the checkpoint history.
     pub seq: u64,
     /// When it was taken (UTC, microsecond precision).
+    #[serde(deserialize_with = "crate::instant::strict::instant")]
     pub at: DateTime<Utc>,
     /// Chains pinned.
     pub chains: u64,

@@ -142,7 +142,8 @@ impl Clinic {
     }
 
     /// A practitioner's "my patients": those whose care team includes
-    /// `practitioner`, in id order, paged with a keyset cursor. A practitioner lists their
+    /// `practitioner`, in id order, paged with a keyset cursor; active ones
+    /// unless `query.include_inactive`, never a merged-away record. A practitioner lists their
     /// own (`own_schedule`), the policy lets others (admin, system) list
     /// anyone's. Each patient is shown as the actor may see that patient and
     /// audited as read under its own chain.
@@ -167,7 +168,7 @@ impl Clinic {
             }
             let mut ids = self
                 .store
-                .patients_of_practitioner(practitioner, after, limit + 1)
+                .patients_of_practitioner(practitioner, after, limit + 1, query.include_inactive)
                 .await?;
             let next_cursor = if ids.len() > limit as usize {
                 ids.truncate(limit as usize);

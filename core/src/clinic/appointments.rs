@@ -27,6 +27,7 @@ use crate::schedule::{
     VisitType,
 };
 use crate::store::{ChangeSet, Reference, Versioned};
+use crate::BookedResource;
 use crate::{Error, FieldError, Result};
 
 /// A recurring series: the first booking and how it repeats.
@@ -140,7 +141,7 @@ fn patient_taken(
             s.patient == patient && Some(s.appointment) != except && s.start < end && start < s.end
         })
         .map(|s| Unavailable::Taken {
-            resource: "patient",
+            resource: BookedResource::Patient,
             appointment: s.appointment,
         })
 }

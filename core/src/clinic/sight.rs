@@ -203,7 +203,7 @@ impl Clinic {
             return result;
         }
         Err(Error::DoubleBooking {
-            resource: resource.clone(),
+            resource: *resource,
             appointment: None,
         })
     }

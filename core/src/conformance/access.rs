@@ -63,15 +63,49 @@ pub async fn a_practitioners_patients_page_in_id_order_without_others(store: Arc
             .unwrap();
     }
     own.sort();
-    let first = store.patients_of_practitioner(mine, None, 3).await.unwrap();
+    let first = store
+        .patients_of_practitioner(mine, None, 3, false)
+        .await
+        .unwrap();
     assert_eq!(first, own[..3]);
     let rest = store
-        .patients_of_practitioner(mine, Some(first[2]), 3)
+        .patients_of_practitioner(mine, Some(first[2]), 3, false)
         .await
         .unwrap();
     assert_eq!(rest, own[3..]);
-    let none = store.patients_of_practitioner(PractitionerId::new(), None, 3);
+    let none = store.patients_of_practitioner(PractitionerId::new(), None, 3, false);
     assert!(none.await.unwrap().is_empty());
+}
+
+pub async fn a_practitioners_patients_leave_out_merged_away_and_inactive_unless_asked(
+    store: Arc<dyn Store>,
+) {
+    let mine = PractitionerId::new();
+    let active = patient("Still", "Here", (1980, 1, 1));
+    let mut inactive = patient("Gone", "Quiet", (1980, 1, 2));
+    inactive.active = false;
+    let mut merged = patient("Merged", "Away", (1980, 1, 3));
+    merged.merged_into = Some(active.id);
+    merged.active = false;
+    for p in [&active, &inactive, &merged] {
+        insert(&store, p).await;
+        let assign = CareAssignment {
+            patient: p.id,
+            practitioner: mine,
+            assigned_by: ActorId::new(),
+            assigned_at: at(3),
+        };
+        store
+            .apply(ChangeSet::default().care_team(CareTeamWrite::Assign(assign)))
+            .await
+            .unwrap();
+    }
+    let today = store.patients_of_practitioner(mine, None, 10, false);
+    assert_eq!(today.await.unwrap(), vec![active.id]);
+    let mut all = vec![active.id, inactive.id];
+    all.sort();
+    let with_inactive = store.patients_of_practitioner(mine, None, 10, true);
+    assert_eq!(with_inactive.await.unwrap(), all);
 }
 
 pub async fn break_glass_grants_window_and_single_review(store: Arc<dyn Store>) {

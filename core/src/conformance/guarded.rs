@@ -92,9 +92,10 @@ impl<S: Store, G: Send + Sync> AccessStore for Guarded<S, G> {
         practitioner: PractitionerId,
         after: Option<PatientId>,
         limit: u32,
+        include_inactive: bool,
     ) -> Result<Vec<PatientId>> {
         self.store
-            .patients_of_practitioner(practitioner, after, limit)
+            .patients_of_practitioner(practitioner, after, limit, include_inactive)
             .await
     }
     async fn grant(&self, id: GrantId) -> Result<Option<BreakGlassGrant>> {

@@ -296,6 +296,7 @@ pub struct PatientDetails {
     /// Civil birth date, never in the future.
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[serde(deserialize_with = "crate::instant::strict::option_date")]
     pub birth_date: Option<NaiveDate>,
     /// Phones and emails (at most [`MAX_TELECOM`](crate::limits::MAX_TELECOM)).
     #[serde(default)]
@@ -326,6 +327,7 @@ pub struct PatientDetails {
     /// the birth date).
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[serde(deserialize_with = "crate::instant::strict::option_instant")]
     pub deceased_at: Option<DateTime<Utc>>,
 }
 

@@ -25,6 +25,7 @@ pub struct PatientQuery {
     /// Exact birth date.
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[serde(deserialize_with = "crate::instant::strict::option_date")]
     pub birth_date: Option<NaiveDate>,
     /// Identifier system (optional) …
     #[serde(default)]
@@ -60,8 +61,8 @@ pub struct PatientQuery {
     pub cursor: Option<String>,
 }
 
-/// One page of a list that has no filters of its own (a practitioner's
-/// patients): how many, and where the previous page stopped.
+/// One page of a practitioner's patients: how many, where the previous
+/// page stopped, and whether inactive patients are listed too.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -74,6 +75,12 @@ pub struct PageQuery {
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub cursor: Option<String>,
+    /// List inactive (deactivated) patients too; by default "my patients"
+    /// are those cared for today. A merged-away record is never listed: its
+    /// survivor is, when on the care team.
+    #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub include_inactive: bool,
 }
 
 /// Default size of a [`PageQuery`] page: a screenful of "my patients".

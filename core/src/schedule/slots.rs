@@ -15,6 +15,7 @@ use super::model::{
     AppointmentCount, Availability, BusySpan, CountRange, Practitioner, TimeWindow, VisitType,
 };
 use crate::ids::{AppointmentId, PractitionerId, ResourceId};
+use crate::BookedResource;
 
 /// The zone of an IANA name, if known.
 pub fn zone(name: &str) -> Option<Tz> {
@@ -272,8 +273,8 @@ pub enum Unavailable {
     VisitTypeDailyLimit,
     /// Overlaps an active appointment of the practitioner, room or patient.
     Taken {
-        /// `practitioner`, `room` or `patient`.
-        resource: &'static str,
+        /// The practitioner, room or patient.
+        resource: BookedResource,
         /// The appointment in the way.
         appointment: AppointmentId,
     },
@@ -372,13 +373,13 @@ impl Occupancy {
         };
         if let Some(appointment) = hit(self.by_practitioner.get(&practitioner)) {
             return Some(Unavailable::Taken {
-                resource: "practitioner",
+                resource: BookedResource::Practitioner,
                 appointment,
             });
         }
         let room_hit = room.and_then(|r| hit(self.by_room.get(&r)));
         room_hit.map(|appointment| Unavailable::Taken {
-            resource: "room",
+            resource: BookedResource::Room,
             appointment,
         })
     }

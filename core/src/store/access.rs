@@ -76,12 +76,15 @@ pub trait AccessStore: Send + Sync {
         practitioner: PractitionerId,
     ) -> Result<bool>;
     /// Patients whose care team includes `practitioner`, by id, after the
-    /// cursor `after`, at most `limit` of them (core asks for a page + 1).
+    /// cursor `after`, at most `limit` of them (core asks for a page + 1);
+    /// never a merged-away record, and an inactive one only when
+    /// `include_inactive`.
     async fn patients_of_practitioner(
         &self,
         practitioner: PractitionerId,
         after: Option<PatientId>,
         limit: u32,
+        include_inactive: bool,
     ) -> Result<Vec<PatientId>>;
     /// One grant by id.
     async fn grant(&self, id: GrantId) -> Result<Option<BreakGlassGrant>>;

@@ -49,15 +49,19 @@ impl AccessStore for PostgresStore {
         practitioner: PractitionerId,
         after: Option<PatientId>,
         limit: u32,
+        include_inactive: bool,
     ) -> Result<Vec<PatientId>> {
         let pool = &self.pool;
         let ids: Vec<uuid::Uuid> = sqlx::query_scalar(
-            "SELECT patient_id FROM care_team WHERE practitioner_id = $1 \
-             AND ($2::uuid IS NULL OR patient_id > $2) ORDER BY patient_id LIMIT $3",
+            "SELECT c.patient_id FROM care_team c JOIN patients p ON p.patient_id = c.patient_id \
+             WHERE c.practitioner_id = $1 AND ($2::uuid IS NULL OR c.patient_id > $2) \
+             AND p.merged_into IS NULL AND ($4 OR p.active) \
+             ORDER BY c.patient_id LIMIT $3",
         )
         .bind(practitioner.0)
         .bind(after.map(|a| a.0))
         .bind(i64::from(limit))
+        .bind(include_inactive)
         .fetch_all(pool)
         .await
         .map_err(db_error("patients_of_practitioner"))?;

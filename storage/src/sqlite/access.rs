@@ -51,15 +51,23 @@ impl AccessStore for SqliteStore {
         practitioner: PractitionerId,
         after: Option<PatientId>,
         limit: u32,
+        include_inactive: bool,
     ) -> Result<Vec<PatientId>> {
         self.read("patients_of_practitioner", |conn| {
             let after = after.map(|a| id_text(a.0));
             let ids = rows(
                 conn,
                 "patients_of_practitioner",
-                "SELECT patient_id FROM care_team WHERE practitioner_id = ?1 \
-                 AND (?2 IS NULL OR patient_id > ?2) ORDER BY patient_id LIMIT ?3",
-                rusqlite::params![id_text(practitioner.0), after, i64::from(limit)],
+                "SELECT c.patient_id FROM care_team c JOIN patients p ON p.id = c.patient_id \
+                 WHERE c.practitioner_id = ?1 AND (?2 IS NULL OR c.patient_id > ?2) \
+                 AND p.merged_into IS NULL AND (?4 OR p.active = 1) \
+                 ORDER BY c.patient_id LIMIT ?3",
+                rusqlite::params![
+                    id_text(practitioner.0),
+                    after,
+                    i64::from(limit),
+                    include_inactive
+                ],
                 |r| r.get::<_, String>(0),
             )?;
             ids.iter().map(|id| parse_id(id, "patient id")).collect()

@@ -61,7 +61,11 @@ pub async fn one_winner_per_slot(stores: Vec<Arc<dyn Store>>, rounds: i64, booke
                     resource,
                     appointment,
                 }) => {
-                    assert_eq!(resource, "practitioner", "round {round}");
+                    assert_eq!(
+                        resource,
+                        carebase::BookedResource::Practitioner,
+                        "round {round}"
+                    );
                     losers.push(appointment);
                 }
                 Err(other) => panic!("round {round}: unexpected {other:?}"),

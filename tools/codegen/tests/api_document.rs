@@ -180,6 +180,37 @@ fn the_error_has_one_variant_per_code_tagged_with_it() {
 }
 
 #[test]
+fn a_double_bookings_resource_is_the_closed_set_of_what_can_be_taken() {
+    let doc = document();
+    let variant = definition(&doc, "Error")["oneOf"]
+        .as_array()
+        .and_then(|v| {
+            v.iter()
+                .find(|v| v["properties"]["code"]["const"] == "double_booking")
+        })
+        .cloned()
+        .unwrap_or_default();
+    let resource = &variant["properties"]["resource"]["$ref"];
+    assert_eq!(resource, "#/$defs/BookedResource");
+    assert_eq!(
+        consts(definition(&doc, "BookedResource"), None),
+        ["practitioner", "room", "patient"]
+    );
+}
+
+#[test]
+fn a_defaulted_member_is_optional_with_its_default() {
+    let doc = document();
+    let namespace = definition(&doc, "MrnNamespace");
+    let required = namespace["required"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!required.contains(&Value::from("prefix")), "{required:?}");
+    assert_eq!(namespace["properties"]["prefix"]["default"], "");
+}
+
+#[test]
 fn fhir_resources_stay_opaque_json() {
     let doc = document();
     let import = definition(&doc, "FhirAppointmentImport");

@@ -192,7 +192,7 @@ let tests: [(String, () async throws -> Void)] = [
         clash.patient = b.id
         let e = try await carebaseError { _ = try await c.bookAppointment(actor: desk, booking: clash) }
         guard case .DoubleBooking(let resource, let appointment) = e else { throw Failure(description: "got \(e)") }
-        try check(resource == "practitioner" && appointment == booked.id, "names the first appointment")
+        try check(resource == .practitioner && appointment == booked.id, "names the first appointment")
         let bLogin = Actor(id: newId(), roles: [.patient], patient: b.id)
         let hidden = try await carebaseError { _ = try await c.bookAppointment(actor: bLogin, booking: clash) }
         guard case .DoubleBooking(_, let none) = hidden else { throw Failure(description: "got \(hidden)") }

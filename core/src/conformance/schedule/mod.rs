@@ -20,6 +20,7 @@ use crate::schedule::{
     Resource, ResourceKind, VisitType, Weekday, WeeklyHours,
 };
 use crate::store::{ChangeSet, PatientWrite, ReminderSent, Store, Versioned};
+use crate::BookedResource;
 use crate::Error;
 
 fn practitioner() -> Practitioner {
@@ -235,7 +236,7 @@ pub async fn overlapping_active_appointments_are_double_bookings(store: Arc<dyn 
             resource,
             appointment,
         } => {
-            assert_eq!(resource, "practitioner");
+            assert_eq!(resource, BookedResource::Practitioner);
             assert_eq!(appointment, Some(first.id));
         }
         other => panic!("expected double_booking, got {other:?}"),
@@ -243,11 +244,14 @@ pub async fn overlapping_active_appointments_are_double_bookings(store: Arc<dyn 
     // Same room with another practitioner.
     let room_clash = appointment(pb, pr2, Some(rm), 620, 30, 0);
     let err = store.apply(insert(&room_clash)).await.unwrap_err();
-    assert_eq!(err, Error::double_booking("room", first.id));
+    assert_eq!(err, Error::double_booking(BookedResource::Room, first.id));
     // Same patient elsewhere (visit times, not buffers).
     let patient_clash = appointment(pa, pr2, None, 615, 10, 0);
     let err = store.apply(insert(&patient_clash)).await.unwrap_err();
-    assert_eq!(err, Error::double_booking("patient", first.id));
+    assert_eq!(
+        err,
+        Error::double_booking(BookedResource::Patient, first.id)
+    );
     // Nothing of the failed change sets was written.
     assert_eq!(store.events_after(&[], 100).await.unwrap().len(), before);
     assert_eq!(store.audit_heads().await.unwrap().len(), heads.len());
@@ -303,7 +307,10 @@ pub async fn a_series_change_set_is_all_or_nothing(store: Arc<dyn Store>) {
         )
         .await
         .unwrap_err();
-    assert_eq!(err, Error::double_booking("practitioner", one.id));
+    assert_eq!(
+        err,
+        Error::double_booking(BookedResource::Practitioner, one.id)
+    );
     assert_eq!(store.appointment(one.id).await.unwrap(), None);
     assert_eq!(store.appointment(two.id).await.unwrap(), None);
 }

@@ -86,10 +86,12 @@ pub struct WeeklyHours {
     /// First local date the hours apply (inclusive).
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[serde(deserialize_with = "crate::instant::strict::option_date")]
     pub valid_from: Option<NaiveDate>,
     /// Last local date the hours apply (inclusive).
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[serde(deserialize_with = "crate::instant::strict::option_date")]
     pub valid_until: Option<NaiveDate>,
 }
 
@@ -113,6 +115,7 @@ impl WeeklyHours {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DateException {
     /// The local date.
+    #[serde(deserialize_with = "crate::instant::strict::date")]
     pub date: NaiveDate,
     /// Extra hours on that date; `None` means a day off.
     #[serde(default)]
@@ -127,8 +130,10 @@ pub struct DateException {
 #[cfg_attr(feature = "schema", schemars(extend("x-shown" = ["start", "end"])))]
 pub struct TimeOff {
     /// Start (inclusive).
+    #[serde(deserialize_with = "crate::instant::strict::instant")]
     pub start: DateTime<Utc>,
     /// End (exclusive).
+    #[serde(deserialize_with = "crate::instant::strict::instant")]
     pub end: DateTime<Utc>,
     /// Free text for staff; never copied into events or errors.
     #[serde(default)]
@@ -657,6 +662,7 @@ pub struct BookAppointment {
     /// The visit type.
     pub visit_type: VisitTypeId,
     /// A start the free-slot search would return.
+    #[serde(deserialize_with = "crate::instant::strict::instant")]
     pub start: DateTime<Utc>,
     /// `booked` (default) or `proposed`.
     #[serde(default)]
@@ -696,6 +702,7 @@ pub struct Recurrence {
     /// Last local date an occurrence may fall on (inclusive).
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[serde(deserialize_with = "crate::instant::strict::option_date")]
     pub until: Option<NaiveDate>,
     /// Number of occurrences, the first included.
     #[serde(default)]
@@ -710,6 +717,7 @@ pub struct Recurrence {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RescheduleAppointment {
     /// The new start.
+    #[serde(deserialize_with = "crate::instant::strict::instant")]
     pub start: DateTime<Utc>,
     /// Another practitioner, or the same when `None`.
     #[serde(default)]

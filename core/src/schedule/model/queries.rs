@@ -39,8 +39,10 @@ pub struct SlotQuery {
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub room: Option<ResourceId>,
     /// Slots starting at or after this instant…
+    #[serde(deserialize_with = "crate::instant::strict::instant")]
     pub from: DateTime<Utc>,
     /// …and before this one (at most 92 days later).
+    #[serde(deserialize_with = "crate::instant::strict::instant")]
     pub to: DateTime<Utc>,
     /// Page size (1–500, default 20).
     #[serde(default)]
@@ -195,8 +197,10 @@ pub struct AppointmentQuery {
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub practitioner: Option<PractitionerId>,
     /// Starting at or after.
+    #[serde(deserialize_with = "crate::instant::strict::instant")]
     pub from: DateTime<Utc>,
     /// Starting before.
+    #[serde(deserialize_with = "crate::instant::strict::instant")]
     pub to: DateTime<Utc>,
     /// Include cancelled and no-show appointments.
     #[serde(default)]

@@ -87,13 +87,21 @@ impl AccessStore for MemoryStore {
         practitioner: PractitionerId,
         after: Option<PatientId>,
         limit: u32,
+        include_inactive: bool,
     ) -> Result<Vec<PatientId>> {
-        let mut ids: Vec<PatientId> = self
-            .lock()
+        let state = self.lock();
+        let cared_for = |id: &PatientId| {
+            state
+                .patients
+                .get(id)
+                .is_some_and(|p| p.merged_into.is_none() && (include_inactive || p.active))
+        };
+        let mut ids: Vec<PatientId> = state
             .care_team
             .keys()
             .filter(|(patient, pr)| *pr == practitioner && after.is_none_or(|a| *patient > a))
             .map(|(patient, _)| *patient)
+            .filter(cared_for)
             .collect();
         ids.sort();
         ids.truncate(limit as usize);

@@ -14,6 +14,7 @@ use crate::schedule::{
     Practitioner, Resource, VisitType,
 };
 use crate::store::{ReminderSent, ScheduleStore, ScheduleWrites, Versioned};
+use crate::BookedResource;
 use crate::{Error, Result};
 
 /// The scheduling part of the state.
@@ -110,17 +111,17 @@ fn collision(appointments: &BTreeMap<AppointmentId, Appointment>, a: &Appointmen
     if let Some(o) = others().find(|o| {
         o.practitioner == a.practitioner && overlaps(blocked, (o.blocked_from, o.blocked_until))
     }) {
-        return Err(Error::double_booking("practitioner", o.id));
+        return Err(Error::double_booking(BookedResource::Practitioner, o.id));
     }
     if let Some(o) = others().find(|o| {
         a.room.is_some() && o.room == a.room && overlaps(blocked, (o.blocked_from, o.blocked_until))
     }) {
-        return Err(Error::double_booking("room", o.id));
+        return Err(Error::double_booking(BookedResource::Room, o.id));
     }
     if let Some(o) =
         others().find(|o| o.patient == a.patient && overlaps((a.start, a.end), (o.start, o.end)))
     {
-        return Err(Error::double_booking("patient", o.id));
+        return Err(Error::double_booking(BookedResource::Patient, o.id));
     }
     Ok(())
 }

@@ -30,7 +30,7 @@ use carebase::schedule::{
     Appointment, AppointmentCount, CountQuery, DayLimitCheck, Practitioner, Resource, VisitType,
 };
 use carebase::store::{ReminderSent, ScheduleWrites, Versioned};
-use carebase::{Error, Result, StorageKind};
+use carebase::{BookedResource, Error, Result, StorageKind};
 
 use super::super::error::db_error;
 use super::super::rows::{from_db, to_db, to_json};
@@ -46,14 +46,17 @@ use crate::schedule::{
 type Query<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
 /// The exclusion constraints of `appointments` and the resource each guards.
-const OVERLAP_CONSTRAINTS: [(&str, &str); 3] = [
-    ("appointments_practitioner_overlap", "practitioner"),
-    ("appointments_room_overlap", "room"),
-    ("appointments_patient_overlap", "patient"),
+const OVERLAP_CONSTRAINTS: [(&str, BookedResource); 3] = [
+    (
+        "appointments_practitioner_overlap",
+        BookedResource::Practitioner,
+    ),
+    ("appointments_room_overlap", BookedResource::Room),
+    ("appointments_patient_overlap", BookedResource::Patient),
 ];
 
 /// The resource whose exclusion constraint `error` violated, if it is one.
-fn overlap_violation(error: &sqlx::Error) -> Option<&'static str> {
+fn overlap_violation(error: &sqlx::Error) -> Option<BookedResource> {
     match error {
         sqlx::Error::Database(db) if db.code().as_deref() == Some("23P01") => OVERLAP_CONSTRAINTS
             .iter()
@@ -144,22 +147,22 @@ async fn collision(conn: &mut PgConnection, a: &Appointment) -> Result<Option<Er
         )
     };
     let blocked_span = [a.blocked_until, a.blocked_from, lower_bound(a.blocked_from)];
-    let mut checks: Vec<(&str, String, Uuid, [DateTime<Utc>; 3])> = vec![(
-        "practitioner",
+    let mut checks: Vec<(BookedResource, String, Uuid, [DateTime<Utc>; 3])> = vec![(
+        BookedResource::Practitioner,
         blocked("practitioner_id"),
         a.practitioner.0,
         blocked_span,
     )];
     if let Some(room) = a.room {
         checks.push((
-            "room",
+            BookedResource::Room,
             blocked("room_id IS NOT NULL AND room_id"),
             room.0,
             blocked_span,
         ));
     }
     checks.push((
-        "patient",
+        BookedResource::Patient,
         "SELECT id FROM appointments WHERE patient_id = $1 AND active AND id <> $2 \
          AND start_at < $3 AND end_at > $4 AND start_at > $5"
             .to_owned(),

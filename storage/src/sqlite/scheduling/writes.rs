@@ -18,7 +18,7 @@ use carebase::schedule::{
     Appointment, AppointmentCount, CountQuery, Practitioner, Resource, VisitType,
 };
 use carebase::store::{ReminderSent, ScheduleWrites, Versioned};
-use carebase::{Error, Result};
+use carebase::{BookedResource, Error, Result};
 
 use super::super::error::db_error;
 use super::super::rows::{from_db, id_text, parse_id, parse_ts, to_db, to_json, ts};
@@ -100,8 +100,8 @@ fn collision(conn: &Connection, a: &Appointment) -> Result<Option<Error>> {
              AND blocked_from < ? AND blocked_until > ? AND blocked_from > ?"
         )
     };
-    let mut checks: Vec<(&str, String, String, [String; 3])> = vec![(
-        "practitioner",
+    let mut checks: Vec<(BookedResource, String, String, [String; 3])> = vec![(
+        BookedResource::Practitioner,
         blocked("practitioner_id"),
         id_text(a.practitioner.0),
         [
@@ -112,7 +112,7 @@ fn collision(conn: &Connection, a: &Appointment) -> Result<Option<Error>> {
     )];
     if let Some(room) = a.room {
         checks.push((
-            "room",
+            BookedResource::Room,
             blocked("room_id IS NOT NULL AND room_id"),
             id_text(room.0),
             [
@@ -123,7 +123,7 @@ fn collision(conn: &Connection, a: &Appointment) -> Result<Option<Error>> {
         ));
     }
     checks.push((
-        "patient",
+        BookedResource::Patient,
         "SELECT id FROM appointments WHERE patient_id = ? AND active = 1 AND id <> ? \
          AND start_at < ? AND end_at > ? AND start_at > ?"
             .to_owned(),
