@@ -326,13 +326,17 @@ async fn run_postgres(url: &str, patients: u64, searches: usize, warm_up: usize)
         let elapsed = seed(&clinic, patients).await;
         report_seed(patients, elapsed, "PostgreSQL");
         println!("memory after seeding: {}", memory());
-        sqlx::query(&format!(
-            "CREATE TABLE {schema}.bench_seed (patients bigint NOT NULL); \
-             INSERT INTO {schema}.bench_seed VALUES ({patients}); ANALYZE"
-        ))
-        .execute(&mut conn)
-        .await
-        .expect("mark the bench schema complete");
+        // One statement per query: a prepared statement holds one command.
+        for statement in [
+            format!("CREATE TABLE {schema}.bench_seed (patients bigint NOT NULL)"),
+            format!("INSERT INTO {schema}.bench_seed VALUES ({patients})"),
+            "ANALYZE".to_owned(),
+        ] {
+            sqlx::query(&statement)
+                .execute(&mut conn)
+                .await
+                .expect("mark the bench schema complete");
+        }
     }
     let sizes: Vec<(String, i64)> = sqlx::query_as(
         "SELECT c.relname::text, pg_total_relation_size(c.oid) FROM pg_class c \
