@@ -1394,7 +1394,11 @@ export type PatientField = 'identifiers' | 'names' | 'gender' | 'birth_date' | '
 /** A patient record. */
 export type PatientId = string
 
-/** One page of patients in id order (stable under concurrent inserts). */
+/**
+ * One page of patients: by name key then id when the search has a name,
+ * by id otherwise (see `SearchPosition`); stable under concurrent
+ * inserts, because a cursor names a position, not an offset.
+ */
 export interface PatientPage {
   /** The patients of this page. */
   items: Array<Patient>

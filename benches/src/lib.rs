@@ -290,6 +290,58 @@ pub fn details_for(index: u64) -> PatientDetails {
     }
 }
 
+/// Syllables of the generated long tail of rare names.
+const SYLLABLES: &[&str] = &[
+    "ka", "lo", "mi", "ra", "ten", "vo", "zu", "bel", "dor", "fin", "gar", "hul", "is", "jo", "ke",
+    "lun", "mar", "nes", "or", "pa", "qui", "ros", "sul", "tor", "ul", "vin", "wa", "xe", "ya",
+    "zen",
+];
+
+/// A name drawn the way a clinic's register looks: half of the time one of
+/// `common`, weighted by rank like real surname tables (rank r has weight
+/// 1/(r+1), so the first, e.g. Smith or García, is about 9% of all
+/// patients), otherwise a rare generated name of two or three syllables.
+fn skewed_name(rng: &mut Lcg, common: &[&str]) -> String {
+    if rng.below(2) == 0 {
+        let total: f64 = (1..=common.len()).map(|r| 1.0 / r as f64).sum();
+        let mut target = (rng.below(1_000_000) as f64 / 1_000_000.0) * total;
+        for (rank, name) in common.iter().enumerate() {
+            target -= 1.0 / (rank + 1) as f64;
+            if target <= 0.0 {
+                return (*name).to_owned();
+            }
+        }
+        return common.last().copied().unwrap_or("Doe").to_owned();
+    }
+    let parts = 2 + rng.below(2);
+    let mut name = String::new();
+    for _ in 0..parts {
+        name.push_str(rng.pick(SYLLABLES).copied().unwrap_or("na"));
+    }
+    let mut chars = name.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or(name)
+}
+
+/// [`details_for`] with frequency-skewed names (see [`skewed_name`]): the
+/// common names dominate, so a one- to three-letter prefix such as "s",
+/// "ga" or "ngu" matches tens of thousands of patients in a million.
+pub fn skewed_details_for(index: u64) -> PatientDetails {
+    let mut details = details_for(index);
+    let mut rng = Lcg::new(index ^ 0x5EED_5EED);
+    let family = skewed_name(&mut rng, FAMILY_NAMES);
+    let given = skewed_name(&mut rng, GIVEN_NAMES);
+    if let Some(name) = details.names.first_mut() {
+        name.family = Some(family);
+        if let Some(first) = name.given.first_mut() {
+            *first = given;
+        }
+    }
+    details
+}
+
 /// A front-desk actor: may register, read and search every patient.
 pub fn front_desk() -> Actor {
     Actor::new(ActorId::new(), vec![Role::FrontDesk])

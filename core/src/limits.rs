@@ -112,8 +112,11 @@ pub const MAX_SLOT_PRACTITIONERS: usize = 200;
 /// Longest text criterion of a patient search (name, identifier, phone, email).
 pub const MAX_QUERY_TEXT_CHARS: usize = 200;
 
-/// Longest paging cursor; the ones carebase hands out are under 100.
-pub const MAX_CURSOR_CHARS: usize = 256;
+/// Longest paging cursor. An id-order cursor is under 100 characters; a
+/// name search's carries its name key, a folded name part of at most
+/// [`MAX_TEXT_CHARS`] characters (four bytes each at most, in base64), so
+/// it stays well under this.
+pub const MAX_CURSOR_CHARS: usize = 4096;
 
 /// Longest outbox consumer name.
 pub const MAX_CONSUMER_CHARS: usize = 100;

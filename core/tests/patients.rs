@@ -281,6 +281,79 @@ async fn search_pages_follow_the_cursor_to_the_end() {
 }
 
 #[tokio::test]
+async fn a_name_search_pages_by_the_matching_name_then_by_registration() {
+    let (clinic, _, _) = clinic();
+    let desk = actor(Role::FrontDesk);
+    let mut registered = Vec::new();
+    for (family, given) in [
+        ("Martin", "Ann"),
+        ("Marx", "Bob"),
+        ("Lee", "Mara"),
+        ("Martin", "Cy"),
+        ("Marsh", "Marco"),
+    ] {
+        let p = clinic
+            .register_patient(&desk, new(family, given))
+            .await
+            .unwrap();
+        registered.push(p.id);
+    }
+    let mut query = PatientQuery {
+        name: Some("mar".into()),
+        limit: Some(2),
+        ..PatientQuery::default()
+    };
+    let mut seen = Vec::new();
+    loop {
+        let page = clinic.search_patients(&desk, &query).await.unwrap();
+        seen.extend(page.items.iter().map(|p| p.id));
+        match page.next_cursor {
+            Some(c) => query.cursor = Some(c),
+            None => break,
+        }
+    }
+    // mara (Lee), marco (Marsh, its smaller name), martin (Ann, then Cy), marx.
+    let [ann, bob, lee, cy, marsh] = registered[..] else {
+        panic!("five registered")
+    };
+    assert_eq!(seen, vec![lee, marsh, ann, cy, bob]);
+}
+
+#[tokio::test]
+async fn a_cursor_from_a_search_without_a_name_is_refused_by_a_name_search() {
+    let (clinic, _, _) = clinic();
+    let desk = actor(Role::FrontDesk);
+    for given in ["A", "B"] {
+        clinic
+            .register_patient(&desk, new("Cursor", given))
+            .await
+            .unwrap();
+    }
+    let by_id = PatientQuery {
+        limit: Some(1),
+        ..PatientQuery::default()
+    };
+    let cursor = clinic
+        .search_patients(&desk, &by_id)
+        .await
+        .unwrap()
+        .next_cursor;
+    let by_name = PatientQuery {
+        name: Some("cursor".into()),
+        cursor,
+        ..PatientQuery::default()
+    };
+    let Error::Validation { fields } = clinic.search_patients(&desk, &by_name).await.unwrap_err()
+    else {
+        panic!("expected validation")
+    };
+    assert_eq!(
+        fields.iter().map(|f| f.code.as_str()).collect::<Vec<_>>(),
+        ["invalid_cursor"]
+    );
+}
+
+#[tokio::test]
 async fn a_forged_cursor_and_a_zero_limit_are_both_reported() {
     let (clinic, _, _) = clinic();
     let query = PatientQuery {

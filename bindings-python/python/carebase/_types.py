@@ -1110,7 +1110,9 @@ class PatientDetails:
 
 @_dc.dataclass
 class PatientPage(PatientPageMethods):
-    """One page of patients in id order (stable under concurrent inserts)."""
+    """One page of patients: by name key then id when the search has a name,
+    by id otherwise (see ``SearchPosition``); stable under concurrent
+    inserts, because a cursor names a position, not an offset."""
 
     items: List[Patient]
     """The patients of this page."""

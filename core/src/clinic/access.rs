@@ -2,7 +2,7 @@
 
 use chrono::Duration;
 
-use super::patients::{cursor_for, parse_cursor};
+use super::patients::{id_cursor, parse_id_cursor};
 use super::Clinic;
 use crate::access::{BreakGlassGrant, CareAssignment};
 use crate::actor::Actor;
@@ -35,7 +35,7 @@ fn page_bounds(query: &PageQuery) -> Result<(Option<PatientId>, u32)> {
             format!("limit must be between 1 and {MAX_LIMIT}"),
         );
     }
-    let after = match query.cursor.as_deref().map(parse_cursor) {
+    let after = match query.cursor.as_deref().map(parse_id_cursor) {
         None => None,
         Some(Ok(id)) => Some(id),
         Some(Err(Error::Validation { fields })) => {
@@ -172,7 +172,7 @@ impl Clinic {
                 .await?;
             let next_cursor = if ids.len() > limit as usize {
                 ids.truncate(limit as usize);
-                ids.last().map(|id| cursor_for(*id))
+                ids.last().map(|id| id_cursor(*id))
             } else {
                 None
             };

@@ -23,7 +23,7 @@ use crate::patient::search::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::patient::validate::validate_details;
 use crate::patient::{
     Identifier, MrnNamespace, Patient, PatientDetails, PatientField, PatientPage, PatientQuery,
-    PatientSearch, PatientUse,
+    PatientSearch, PatientUse, SearchPosition,
 };
 use crate::policy::{DenyReason, Permission};
 use crate::store::{ChangeSet, PatientWrite};
@@ -101,11 +101,29 @@ impl From<Result<Patient>> for RegistrationAnswer {
     }
 }
 
-pub(super) fn cursor_for(id: PatientId) -> String {
-    URL_SAFE_NO_PAD.encode(format!("p1:{id}"))
+/// The cursor of a page that stopped at `position`: `p1:<id>` for a search
+/// by id order, `n1:<id>:<name key>` for a search by name.
+pub(super) fn cursor_for(position: &SearchPosition) -> String {
+    match &position.name_key {
+        None => URL_SAFE_NO_PAD.encode(format!("p1:{}", position.id)),
+        Some(key) => URL_SAFE_NO_PAD.encode(format!("n1:{}:{key}", position.id)),
+    }
 }
 
-pub(super) fn parse_cursor(cursor: &str) -> Result<PatientId> {
+/// The cursor of a page in id order that stopped at `id`.
+pub(super) fn id_cursor(id: PatientId) -> String {
+    cursor_for(&SearchPosition { name_key: None, id })
+}
+
+/// Reads a cursor [`id_cursor`] wrote.
+pub(super) fn parse_id_cursor(cursor: &str) -> Result<PatientId> {
+    parse_cursor(cursor, false).map(|position| position.id)
+}
+
+/// Reads a cursor [`cursor_for`] wrote. `by_name` says whether the search
+/// has a name: a cursor of the other order is not one this search
+/// returned.
+pub(super) fn parse_cursor(cursor: &str, by_name: bool) -> Result<SearchPosition> {
     let bad = || {
         Error::invalid(
             "cursor",
@@ -118,8 +136,16 @@ pub(super) fn parse_cursor(cursor: &str) -> Result<PatientId> {
     }
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let id = text.strip_prefix("p1:").ok_or_else(bad)?;
-    PatientId::parse("cursor", id).map_err(|_| bad())
+    let (id, name_key) = match (text.strip_prefix("p1:"), text.strip_prefix("n1:")) {
+        (Some(id), None) if !by_name => (id, None),
+        (None, Some(rest)) if by_name => {
+            let (id, key) = rest.split_once(':').ok_or_else(bad)?;
+            (id, Some(key.to_owned()))
+        }
+        _ => return Err(bad()),
+    };
+    let id = PatientId::parse("cursor", id).map_err(|_| bad())?;
+    Ok(SearchPosition { name_key, id })
 }
 
 /// Turns a host query into the store's normalized search, collecting every
@@ -160,7 +186,11 @@ fn normalize_query(
         v.as_deref()
             .filter(|v| v.chars().count() <= MAX_QUERY_TEXT_CHARS)
     }
-    let name_prefixes = short(&query.name).map(fold_words).unwrap_or_default();
+    let mut name_prefixes = short(&query.name).map(fold_words).unwrap_or_default();
+    // The longest prefix drives the store's index (it is the most
+    // selective); a stable sort keeps the order of words of equal length,
+    // so one query always pages by the same key.
+    name_prefixes.sort_by_key(|p| std::cmp::Reverse(p.chars().count()));
     if short(&query.name).is_some() && name_prefixes.is_empty() {
         errors.add("name", "invalid_format", "name has no letters or digits");
     }
@@ -173,8 +203,8 @@ fn normalize_query(
         errors.add("email", "invalid_format", "email needs an @");
     }
     let after = match &query.cursor {
-        Some(c) => match parse_cursor(c) {
-            Ok(id) => Some(id),
+        Some(c) => match parse_cursor(c, !name_prefixes.is_empty()) {
+            Ok(position) => Some(position),
             Err(Error::Validation { fields }) => {
                 fields.into_iter().for_each(|f| errors.push(f));
                 None
@@ -644,13 +674,14 @@ impl Clinic {
         }
         self.audited(&attempt, async {
             let (search, limit) = normalize_query(query, self.phone_region())?;
-            let mut found = self.store.search_patients(&search).await?;
-            let next_cursor = if found.len() > limit as usize {
-                found.truncate(limit as usize);
-                found.last().map(|p| cursor_for(p.id))
+            let mut hits = self.store.search_patients(&search).await?;
+            let next_cursor = if hits.len() > limit as usize {
+                hits.truncate(limit as usize);
+                hits.last().map(|hit| cursor_for(&hit.position()))
             } else {
                 None
             };
+            let found: Vec<Patient> = hits.into_iter().map(|hit| hit.patient).collect();
             let reason = attempt.decision.audit_reason();
             let mut audit: Vec<_> = found
                 .iter()

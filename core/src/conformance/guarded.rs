@@ -10,7 +10,7 @@ use crate::ids::{
     ActorId, AppointmentId, GrantId, MergeId, PatientId, PractitionerId, ResourceId, VisitTypeId,
 };
 use crate::patient::normalize::SearchKeys;
-use crate::patient::{MergeRecord, Patient, PatientSearch};
+use crate::patient::{MergeRecord, Patient, PatientSearch, SearchHit};
 use crate::schedule::{
     Appointment, AppointmentCount, AppointmentQuery, BusyQuery, BusySpan, CountQuery, DueReminder,
     Practitioner, Resource, VisitType,
@@ -50,7 +50,7 @@ impl<S: Store, G: Send + Sync> PatientStore for Guarded<S, G> {
     async fn patient(&self, id: PatientId) -> Result<Option<Patient>> {
         self.store.patient(id).await
     }
-    async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<Patient>> {
+    async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<SearchHit>> {
         self.store.search_patients(search).await
     }
     async fn duplicate_candidates(

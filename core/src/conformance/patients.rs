@@ -9,7 +9,7 @@ use super::{at, audit_about, patient, with_contact, with_identifier};
 use crate::error::ConflictDetail;
 use crate::ids::{ActorId, MergeId, PatientId};
 use crate::patient::normalize::search_keys;
-use crate::patient::{ContactSystem, Gender, MergeRecord, Patient, PatientSearch};
+use crate::patient::{ContactSystem, Gender, MergeRecord, Patient, PatientSearch, SearchHit};
 use crate::store::{ChangeSet, MergeWrite, PatientWrite, Store};
 use crate::Error;
 
@@ -198,7 +198,7 @@ pub async fn search_by_name_prefix_ignores_case_and_accents(store: Arc<dyn Store
     q.name_prefixes = vec!["jose".into(), "nun".into()];
     let found = store.search_patients(&q).await.unwrap();
     assert_eq!(
-        found.iter().map(|p| p.id).collect::<Vec<_>>(),
+        found.iter().map(|h| h.patient.id).collect::<Vec<_>>(),
         vec![jose.id]
     );
 }
@@ -212,7 +212,7 @@ pub async fn search_filters_combine(store: Arc<dyn Store>) {
     b.active = false;
     insert(&store, &a).await;
     insert(&store, &b).await;
-    let ids = |v: Vec<Patient>| v.into_iter().map(|p| p.id).collect::<Vec<_>>();
+    let ids = |v: Vec<SearchHit>| v.into_iter().map(|h| h.patient.id).collect::<Vec<_>>();
     let run = |q: PatientSearch| {
         let store = store.clone();
         async move { ids(store.search_patients(&q).await.unwrap()) }
@@ -306,8 +306,8 @@ pub async fn search_pages_in_id_order_without_repeats_or_skips(store: Arc<dyn St
         if page.is_empty() {
             break;
         }
-        after = page.last().map(|p| p.id);
-        seen.extend(page.into_iter().map(|p| p.id));
+        after = page.last().map(SearchHit::position);
+        seen.extend(page.into_iter().map(|h| h.patient.id));
     }
     let mut sorted = seen.clone();
     sorted.sort();
@@ -457,4 +457,83 @@ pub async fn concurrent_updates_of_one_version_have_one_winner(store: Arc<dyn St
     .await;
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
     assert_eq!(store.patient(p.id).await.unwrap().unwrap().version, 2);
+}
+
+/// A name search's pages: by the smallest name token matching the driving
+/// (first) prefix, then id; each patient once, even when two of its names
+/// match; no repeats or skips across pages, with inserts between pages.
+pub async fn search_by_name_pages_by_name_key_then_id_without_repeats_or_skips(
+    store: Arc<dyn Store>,
+) {
+    let both = patient("Marsh", "Mara", (1990, 1, 1));
+    insert(&store, &both).await;
+    let mut all = vec![both.id];
+    for family in [
+        "Martin", "Marx", "Martin", "Mars", "Marx", "Marquez", "Martin",
+    ] {
+        let p = patient(family, "Ann", (1990, 1, 1));
+        insert(&store, &p).await;
+        all.push(p.id);
+    }
+    insert(&store, &patient("Moreau", "Ann", (1990, 1, 1))).await;
+    let mut seen: Vec<(Option<String>, crate::ids::PatientId)> = Vec::new();
+    let mut after = None;
+    loop {
+        let q = PatientSearch {
+            name_prefixes: vec!["mar".into()],
+            after: after.clone(),
+            limit: 3,
+            ..search()
+        };
+        let page = store.search_patients(&q).await.unwrap();
+        if seen.len() < 3 {
+            insert(&store, &patient("Marx", "Late", (1990, 1, 1))).await;
+        }
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().map(SearchHit::position);
+        seen.extend(page.into_iter().map(|h| (h.name_key, h.patient.id)));
+    }
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(
+        sorted, seen,
+        "pages are in (name key, id) order with no repeats"
+    );
+    let ids: Vec<_> = seen.iter().map(|(_, id)| *id).collect();
+    assert!(all.iter().all(|id| ids.contains(id)), "nothing skipped");
+    assert_eq!(
+        seen.iter()
+            .filter(|(_, id)| *id == both.id)
+            .collect::<Vec<_>>(),
+        vec![&(Some("mara".to_owned()), both.id)],
+        "a patient with two matching names appears once, at the smaller"
+    );
+    assert!(
+        seen.iter()
+            .all(|(key, _)| key.as_deref().is_some_and(|k| k.starts_with("mar"))),
+        "every key starts with the prefix"
+    );
+}
+
+/// The other words of a name search filter the driving word's walk.
+pub async fn search_by_two_names_keeps_patients_matching_both(store: Arc<dyn Store>) {
+    let ann_martin = patient("Martin", "Ann", (1990, 1, 1));
+    insert(&store, &ann_martin).await;
+    insert(&store, &patient("Martin", "Bob", (1990, 1, 1))).await;
+    insert(&store, &patient("Smith", "Ann", (1990, 1, 1))).await;
+    let q = PatientSearch {
+        name_prefixes: vec!["martin".into(), "an".into()],
+        ..search()
+    };
+    let found = store.search_patients(&q).await.unwrap();
+    assert_eq!(
+        found
+            .iter()
+            .map(|h| (h.name_key.as_deref(), h.patient.id))
+            .collect::<Vec<_>>(),
+        vec![(Some("martin"), ann_martin.id)]
+    );
 }

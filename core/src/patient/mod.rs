@@ -17,7 +17,7 @@ pub use model::{
     Address, AddressUse, ContactPoint, ContactSystem, ContactUse, EmergencyContact, Gender,
     HumanName, Identifier, NameUse, Patient, PatientDetails, PatientField,
 };
-pub use search::{PageQuery, PatientPage, PatientQuery, PatientSearch};
+pub use search::{PageQuery, PatientPage, PatientQuery, PatientSearch, SearchHit, SearchPosition};
 pub use state::PatientUse;
 
 use chrono::{DateTime, Utc};

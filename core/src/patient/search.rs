@@ -106,13 +106,52 @@ pub struct PatientSearch {
     pub gender: Option<Gender>,
     /// Active flag.
     pub active: Option<bool>,
-    /// Keyset cursor: only ids strictly greater.
-    pub after: Option<PatientId>,
+    /// Keyset cursor: only rows strictly after it in the page order.
+    pub after: Option<SearchPosition>,
     /// Maximum rows to return (core asks for page size + 1).
     pub limit: u32,
 }
 
-/// One page of patients in id order (stable under concurrent inserts).
+/// Where a row sits in a search's page order, and so where a page stops.
+///
+/// A search by name is ordered by `(name_key, id)`: the name key is the
+/// smallest of the patient's stored name tokens that starts with
+/// `name_prefixes[0]` (core puts the longest prefix first, the most
+/// selective, so it drives the store's index). Every other search is
+/// ordered by id. Either way a store walks its key index in page order and
+/// stops after `limit` rows, so a page costs the page, never every match:
+/// the common prefix "s" among a million patients reads 51 rows, not
+/// 100,000 sorted ones.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SearchPosition {
+    /// The name key (`None` when the search has no name).
+    pub name_key: Option<String>,
+    /// The patient's id (UUID v7, so ties follow registration order).
+    pub id: PatientId,
+}
+
+/// A patient a search found, with its place in the page order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchHit {
+    /// The stored record.
+    pub patient: Patient,
+    /// The name key it was found by (`None` when the search has no name).
+    pub name_key: Option<String>,
+}
+
+impl SearchHit {
+    /// Where this hit sits in the page order (a next page starts after it).
+    pub fn position(&self) -> SearchPosition {
+        SearchPosition {
+            name_key: self.name_key.clone(),
+            id: self.patient.id,
+        }
+    }
+}
+
+/// One page of patients: by name key then id when the search has a name,
+/// by id otherwise (see [`SearchPosition`]); stable under concurrent
+/// inserts, because a cursor names a position, not an offset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::ChangeSet;
 use crate::ids::{ActorId, MergeId, PatientId};
 use crate::patient::normalize::{search_keys, SearchKeys};
-use crate::patient::{MergeRecord, Patient, PatientSearch};
+use crate::patient::{MergeRecord, Patient, PatientSearch, SearchHit};
 use crate::Result;
 
 /// A patient write with its precondition, and the search keys core
@@ -102,8 +102,12 @@ impl ChangeSet {
 pub trait PatientStore: Send + Sync {
     /// One patient by id (merged and inactive ones too).
     async fn patient(&self, id: PatientId) -> Result<Option<Patient>>;
-    /// Patients matching a normalized search, ordered by id, after the cursor.
-    async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<Patient>>;
+    /// Patients matching a normalized search, in page order (by name key
+    /// then id when the search has a name, by id otherwise; see
+    /// [`crate::patient::SearchPosition`]), after the cursor, at most
+    /// `limit`. A store walks an index in that order and stops at the
+    /// limit, so a page never costs every match.
+    async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<SearchHit>>;
     /// Active, unmerged patients other than `patient` that share a blocking
     /// key with it: a name token, birth date, phone or email (of `keys`,
     /// computed by core) or identifier value.

@@ -16,7 +16,7 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use carebase::patient::normalize::SearchKeys;
-use carebase::patient::{MergeRecord, Patient, PatientSearch};
+use carebase::patient::{MergeRecord, Patient, PatientSearch, SearchHit};
 use carebase::store::{MergeWrite, PatientStore, PatientWrite, PatientWrites};
 use carebase::{ConflictDetail, Error, MergeId, PatientId, Result, StorageKind};
 
@@ -35,18 +35,70 @@ fn into_patients(rows: Vec<PatientRow>) -> Result<Vec<Patient>> {
     rows.into_iter().map(PatientRow::into_patient).collect()
 }
 
+/// A search hit as read: the patient's columns and the name key it was
+/// found by (NULL for a search without a name).
+#[derive(sqlx::FromRow)]
+struct HitRow {
+    #[sqlx(flatten)]
+    patient: PatientRow,
+    name_key: Option<String>,
+}
+
 /// The statement behind [`search_patients`], with its arguments bound.
+///
+/// A search by name walks the primary key of `patient_name_tokens`
+/// (`token, patient_id`, byte order) in page order from the cursor and
+/// stops at the limit: a patient is kept at its smallest token matching the
+/// driving prefix (none smaller among its tokens, read through
+/// `patient_name_tokens_patient`), the other words and filters are checked
+/// on that patient. A page costs the rows it reads, never every match.
+/// Other searches walk their key index in id order.
 pub(crate) fn search_query(search: &PatientSearch) -> QueryBuilder<'static, Postgres> {
-    let mut q = QueryBuilder::new(format!(
-        "SELECT {PATIENT_COLUMNS} FROM patients p WHERE TRUE"
-    ));
-    for prefix in &search.name_prefixes {
-        q.push(" AND p.patient_id IN (SELECT patient_id FROM patient_name_tokens WHERE token >= ")
-            .push_bind(prefix.clone())
-            .push(" AND token < ")
-            .push_bind(prefix_end(prefix))
-            .push(")");
-    }
+    let mut q = match search.name_prefixes.split_first() {
+        Some((driver, others)) => {
+            let mut q = QueryBuilder::new(format!(
+                "SELECT {PATIENT_COLUMNS}, t.token AS name_key \
+                 FROM patient_name_tokens t JOIN patients p ON p.patient_id = t.patient_id \
+                 WHERE t.token >= "
+            ));
+            q.push_bind(driver.clone())
+                .push(" AND t.token < ")
+                .push_bind(prefix_end(driver))
+                .push(
+                    " AND NOT EXISTS (SELECT 1 FROM patient_name_tokens s \
+                     WHERE s.patient_id = t.patient_id AND s.token < t.token AND s.token >= ",
+                )
+                .push_bind(driver.clone())
+                .push(")");
+            for prefix in others {
+                q.push(
+                    " AND EXISTS (SELECT 1 FROM patient_name_tokens s \
+                     WHERE s.patient_id = t.patient_id AND s.token >= ",
+                )
+                .push_bind(prefix.clone())
+                .push(" AND s.token < ")
+                .push_bind(prefix_end(prefix))
+                .push(")");
+            }
+            if let Some(after) = &search.after {
+                q.push(" AND (t.token, t.patient_id) > (")
+                    .push_bind(after.name_key.clone().unwrap_or_default())
+                    .push(", ")
+                    .push_bind(after.id.0)
+                    .push(")");
+            }
+            q
+        }
+        None => {
+            let mut q = QueryBuilder::new(format!(
+                "SELECT {PATIENT_COLUMNS}, NULL::text AS name_key FROM patients p WHERE TRUE"
+            ));
+            if let Some(after) = &search.after {
+                q.push(" AND p.patient_id > ").push_bind(after.id.0);
+            }
+            q
+        }
+    };
     if let Some(date) = search.birth_date {
         q.push(" AND p.birth_date = ").push_bind(date);
     }
@@ -86,11 +138,12 @@ pub(crate) fn search_query(search: &PatientSearch) -> QueryBuilder<'static, Post
     if let Some(active) = search.active {
         q.push(" AND p.active = ").push_bind(active);
     }
-    if let Some(after) = search.after {
-        q.push(" AND p.patient_id > ").push_bind(after.0);
+    if search.name_prefixes.is_empty() {
+        q.push(" ORDER BY p.patient_id LIMIT ");
+    } else {
+        q.push(" ORDER BY t.token, t.patient_id LIMIT ");
     }
-    q.push(" ORDER BY p.patient_id LIMIT ")
-        .push_bind(i64::from(search.limit));
+    q.push_bind(i64::from(search.limit));
     q
 }
 
@@ -322,15 +375,22 @@ impl PatientStore for PostgresStore {
         row.map(PatientRow::into_patient).transpose()
     }
 
-    async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<Patient>> {
+    async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<SearchHit>> {
         let pool = &self.pool;
         let mut q = search_query(search);
-        let rows: Vec<PatientRow> = q
+        let rows: Vec<HitRow> = q
             .build_query_as()
             .fetch_all(pool)
             .await
             .map_err(db_error("search_patients"))?;
-        into_patients(rows)
+        rows.into_iter()
+            .map(|row| {
+                Ok(SearchHit {
+                    patient: row.patient.into_patient()?,
+                    name_key: row.name_key,
+                })
+            })
+            .collect()
     }
 
     async fn duplicate_candidates(

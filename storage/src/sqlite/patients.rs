@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 
 use carebase::patient::normalize::SearchKeys;
-use carebase::patient::{MergeRecord, Patient, PatientSearch};
+use carebase::patient::{MergeRecord, Patient, PatientSearch, SearchHit};
 use carebase::store::{MergeWrite, PatientStore, PatientWrite, PatientWrites};
 use carebase::{ConflictDetail, Error, MergeId, PatientId, Result, StorageKind};
 
@@ -32,17 +32,55 @@ fn into_patients(rows: Vec<PatientRow>) -> Result<Vec<Patient>> {
 
 /// The statement behind [`search_patients`] and its arguments;
 /// `explain` prefixes `EXPLAIN QUERY PLAN`.
+///
+/// A search by name walks the name-token key `(token, patient_id)` in page
+/// order from the cursor, one row per (matching token, patient), and stops
+/// at the limit: a patient is kept at its smallest token matching the
+/// driving prefix (no smaller one in its `search_keys`), the other words
+/// and filters are checked on that patient's row. A page costs the rows it
+/// reads, never every match. Other searches walk their key index in id
+/// order (birth date, phone, email and identifier indexes end in the id).
 pub(crate) fn search_query(search: &PatientSearch, explain: bool) -> (String, Values) {
     let explain = if explain { "EXPLAIN QUERY PLAN " } else { "" };
-    let mut sql = format!("{explain}SELECT {PATIENT_COLUMNS} FROM patients p WHERE 1 = 1");
     let mut params: Values = Vec::new();
-    for prefix in &search.name_prefixes {
-        sql.push_str(
-            " AND p.id IN (SELECT patient_id FROM patient_name_tokens WHERE token >= ? AND token < ?)",
-        );
-        params.push(text(prefix.clone()));
-        params.push(text(prefix_end(prefix)));
-    }
+    let mut sql = match search.name_prefixes.split_first() {
+        Some((driver, others)) => {
+            let mut sql = format!(
+                "{explain}SELECT {PATIENT_COLUMNS}, t.token AS name_key \
+                 FROM patient_name_tokens t JOIN patients p ON p.id = t.patient_id \
+                 WHERE t.token >= ? AND t.token < ? \
+                 AND NOT EXISTS (SELECT 1 FROM json_each(p.search_keys, '$.tokens') j \
+                   WHERE j.value >= ? AND j.value < t.token)"
+            );
+            params.push(text(driver.clone()));
+            params.push(text(prefix_end(driver)));
+            params.push(text(driver.clone()));
+            for prefix in others {
+                sql.push_str(
+                    " AND EXISTS (SELECT 1 FROM json_each(p.search_keys, '$.tokens') j \
+                     WHERE j.value >= ? AND j.value < ?)",
+                );
+                params.push(text(prefix.clone()));
+                params.push(text(prefix_end(prefix)));
+            }
+            if let Some(after) = &search.after {
+                sql.push_str(" AND (t.token, t.patient_id) > (?, ?)");
+                params.push(text(after.name_key.clone().unwrap_or_default()));
+                params.push(text(id_text(after.id.0)));
+            }
+            sql
+        }
+        None => {
+            let mut sql = format!(
+                "{explain}SELECT {PATIENT_COLUMNS}, NULL AS name_key FROM patients p WHERE 1 = 1"
+            );
+            if let Some(after) = &search.after {
+                sql.push_str(" AND p.id > ?");
+                params.push(text(id_text(after.id.0)));
+            }
+            sql
+        }
+    };
     if let Some(date) = &search.birth_date {
         sql.push_str(" AND p.birth_date = ?");
         params.push(text(date_text(date)));
@@ -83,11 +121,11 @@ pub(crate) fn search_query(search: &PatientSearch, explain: bool) -> (String, Va
         sql.push_str(" AND p.active = ?");
         params.push(rusqlite::types::Value::Integer(i64::from(active)));
     }
-    if let Some(after) = search.after {
-        sql.push_str(" AND p.id > ?");
-        params.push(text(id_text(after.0)));
+    if search.name_prefixes.is_empty() {
+        sql.push_str(" ORDER BY p.id LIMIT ?");
+    } else {
+        sql.push_str(" ORDER BY t.token, t.patient_id LIMIT ?");
     }
-    sql.push_str(" ORDER BY p.id LIMIT ?");
     params.push(rusqlite::types::Value::Integer(i64::from(search.limit)));
     (sql, params)
 }
@@ -246,16 +284,29 @@ impl PatientStore for SqliteStore {
         })
     }
 
-    async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<Patient>> {
+    async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<SearchHit>> {
         let (sql, params) = search_query(search, false);
         self.read("search_patients", |conn| {
-            into_patients(rows(
+            rows(
                 conn,
                 "search_patients",
                 &sql,
                 rusqlite::params_from_iter(params),
-                PatientRow::from_row,
-            )?)
+                |r| {
+                    Ok((
+                        PatientRow::from_row(r)?,
+                        r.get::<_, Option<String>>("name_key")?,
+                    ))
+                },
+            )?
+            .into_iter()
+            .map(|(row, name_key)| {
+                Ok(SearchHit {
+                    patient: row.into_patient()?,
+                    name_key,
+                })
+            })
+            .collect()
         })
     }
 

@@ -8,7 +8,7 @@ use super::{MemoryStore, State};
 use crate::error::ConflictDetail;
 use crate::ids::{MergeId, PatientId};
 use crate::patient::normalize::SearchKeys;
-use crate::patient::{MergeRecord, Patient, PatientSearch};
+use crate::patient::{MergeRecord, Patient, PatientSearch, SearchHit};
 use crate::store::{MergeWrite, PatientStore, PatientWrite, PatientWrites};
 use crate::{Error, Result};
 
@@ -92,6 +92,16 @@ impl PatientWrites for State {
     }
 }
 
+/// The smallest of a patient's name tokens that starts with `driver`: its
+/// place in a name search's page order.
+fn name_key(keys: &SearchKeys, driver: &str) -> Option<String> {
+    keys.name_tokens
+        .iter()
+        .filter(|t| t.starts_with(driver))
+        .min()
+        .cloned()
+}
+
 fn matches(p: &Patient, keys: Option<&SearchKeys>, s: &PatientSearch) -> bool {
     let empty = SearchKeys::default();
     let keys = keys.unwrap_or(&empty);
@@ -116,7 +126,6 @@ fn matches(p: &Patient, keys: Option<&SearchKeys>, s: &PatientSearch) -> bool {
         && s.email.as_ref().is_none_or(|em| keys.emails.contains(em))
         && s.gender.is_none_or(|g| d.gender == Some(g))
         && s.active.is_none_or(|a| p.active == a)
-        && s.after.is_none_or(|after| p.id > after)
 }
 
 fn shares_blocking_key(a: &Patient, ak: &SearchKeys, b: &Patient, bk: &SearchKeys) -> bool {
@@ -137,17 +146,30 @@ impl PatientStore for MemoryStore {
         Ok(self.lock().patients.get(&id).cloned())
     }
 
-    async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<Patient>> {
+    async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<SearchHit>> {
         let state = self.lock();
-        let range = match search.after {
-            Some(after) => state.patients.range(after..),
-            None => state.patients.range::<_, PatientId>(..),
-        };
-        Ok(range
+        let empty = SearchKeys::default();
+        let mut hits: Vec<SearchHit> = state
+            .patients
+            .iter()
             .filter(|(id, p)| matches(p, state.keys.get(*id), search))
-            .map(|(_, p)| p.clone())
-            .take(search.limit as usize)
-            .collect())
+            .map(|(id, p)| SearchHit {
+                patient: p.clone(),
+                name_key: search
+                    .name_prefixes
+                    .first()
+                    .and_then(|driver| name_key(state.keys.get(id).unwrap_or(&empty), driver)),
+            })
+            .filter(|hit| {
+                search
+                    .after
+                    .as_ref()
+                    .is_none_or(|after| hit.position() > *after)
+            })
+            .collect();
+        hits.sort_by_key(SearchHit::position);
+        hits.truncate(search.limit as usize);
+        Ok(hits)
     }
 
     async fn duplicate_candidates(
