@@ -1447,7 +1447,7 @@ export interface PatientRegistrations {
 }
 
 /** Something an actor can be allowed to do. Codes are `resource.action`. */
-export type Permission = 'patient.read' | 'patient.search' | 'patient.register' | 'patient.update' | 'patient.deactivate' | 'patient.merge' | 'mrn.generate' | 'care_team.read' | 'care_team.manage' | 'care_team.patients' | 'break_glass.request' | 'break_glass.review' | 'audit.read' | 'audit.verify' | 'audit.access_log' | 'audit.checkpoint' | 'outbox.read' | 'policy.manage' | 'schedule.read' | 'schedule.manage' | 'calendar.read' | 'appointment.read' | 'appointment.book' | 'appointment.migrate' | 'appointment.reschedule' | 'appointment.cancel' | 'appointment.status' | 'reminder.send'
+export type Permission = 'patient.read' | 'patient.search' | 'patient.register' | 'patient.update' | 'patient.deactivate' | 'patient.merge' | 'mrn.generate' | 'care_team.read' | 'care_team.manage' | 'care_team.patients' | 'break_glass.request' | 'break_glass.review' | 'audit.read' | 'audit.verify' | 'audit.access_log' | 'audit.checkpoint' | 'outbox.read' | 'policy.manage' | 'schedule.read' | 'schedule.manage' | 'calendar.read' | 'appointment.read' | 'appointment.book' | 'appointment.migrate' | 'appointment.reschedule' | 'appointment.cancel' | 'appointment.status' | 'reminder.send' | 'record.read' | 'record.codes' | 'record.notes' | 'record.write'
 
 /** The access policy: a list of allow rules; anything not listed is denied. */
 export interface Policy {

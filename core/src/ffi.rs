@@ -48,6 +48,9 @@ pub type TimeSpan = chrono::Duration;
 /// A JSON document (a FHIR resource, an event payload), as JSON text.
 pub type Json = Value;
 
+/// An exact decimal (a measured value, a dose) as its text, e.g. `"72.50"`.
+pub type ExactDecimal = rust_decimal::Decimal;
+
 /// Text keyed by text (the reference map of a FHIR import).
 pub type TextMap = BTreeMap<String, String>;
 
@@ -86,6 +89,13 @@ uniffi::custom_type!(Json, String, {
     remote,
     lower: |value| value.to_string(),
     try_lift: |text| Ok(Value::String(text)),
+});
+
+uniffi::custom_type!(ExactDecimal, String, {
+    remote,
+    lower: |value| value.to_string(),
+    try_lift: |text| crate::decimal::parse(&text)
+        .ok_or_else(|| Error::invalid("value", "invalid_format", "not a decimal number").into()),
 });
 
 uniffi::custom_type!(TextMap, HashMap<String, String>, {

@@ -119,3 +119,8 @@ uuid_id!(
     /// A recurring series of appointments booked together.
     SeriesId, "series"
 );
+uuid_id!(
+    /// One entry of the health record (an encounter, an observation, a
+    /// prescription…); every version of the entry shares it.
+    EntryId, "entry"
+);

@@ -16,6 +16,7 @@ pub mod audit;
 pub mod clinic;
 pub mod clock;
 mod codes;
+pub mod decimal;
 pub mod document;
 pub mod error;
 pub mod events;
@@ -27,6 +28,7 @@ pub mod limits;
 pub mod minutes;
 pub mod patient;
 pub mod policy;
+pub mod record;
 pub mod schedule;
 pub mod settings;
 pub mod store;
@@ -45,8 +47,8 @@ pub use clinic::{Clinic, Settings};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{BookedResource, ConflictDetail, Error, FieldError, Refusal, Result, StorageKind};
 pub use ids::{
-    ActorId, AppointmentId, AuditEntryId, EventId, GrantId, MergeId, PatientId, PractitionerId,
-    ResourceId, SeriesId, VisitTypeId,
+    ActorId, AppointmentId, AuditEntryId, EntryId, EventId, GrantId, MergeId, PatientId,
+    PractitionerId, ResourceId, SeriesId, VisitTypeId,
 };
 pub use minutes::Minutes;
 pub use store::{memory::MemoryStore, Store};

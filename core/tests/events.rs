@@ -325,7 +325,7 @@ fn open_strings(node: &serde_json::Value, path: &str, found: &mut Vec<String>) {
 #[test]
 fn no_event_payload_can_carry_free_text() {
     let mut found = Vec::new();
-    for (kind, version) in EVENT_TYPES {
+    for &(kind, version) in EVENT_TYPES {
         let schema: serde_json::Value =
             serde_json::from_str(schema(kind, version).unwrap()).unwrap();
         open_strings(

@@ -308,6 +308,20 @@ class Permission(str, enum.Enum):
     """`appointment.status`: mark arrived, fulfilled, no-show or confirm a proposal."""
     REMINDER_SEND = "reminder.send"
     """`reminder.send`: list due reminders and mark them sent."""
+    RECORD_READ = "record.read"
+    """`record.read`: a patient's health record in full (timeline,
+    entries and their versions, latest values), except note text and
+    document content, which need `record.notes` too."""
+    RECORD_CODES = "record.codes"
+    """`record.codes`: what a claim needs of the health record, the
+    codes, statuses and dates of encounters, conditions and
+    procedures; never values, note text or documents."""
+    RECORD_NOTES = "record.notes"
+    """`record.notes`: the text of clinical notes and the content of
+    documents, with `record.read`."""
+    RECORD_WRITE = "record.write"
+    """`record.write`: record clinical entries, move them along their
+    life cycle, amend and retract them."""
 
 
 class ProblemKind(str, enum.Enum):

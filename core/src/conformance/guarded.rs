@@ -7,16 +7,19 @@ use crate::access::{BreakGlassGrant, CareAssignment};
 use crate::audit::{AuditCheckpoint, AuditEntry, AuditKey, AuditQuery, ChainHead};
 use crate::events::OutboxEvent;
 use crate::ids::{
-    ActorId, AppointmentId, GrantId, MergeId, PatientId, PractitionerId, ResourceId, VisitTypeId,
+    ActorId, AppointmentId, EntryId, GrantId, MergeId, PatientId, PractitionerId, ResourceId,
+    VisitTypeId,
 };
 use crate::patient::normalize::SearchKeys;
 use crate::patient::{MergeRecord, Patient, PatientSearch, SearchHit};
+use crate::record::{ClinicalEntry, CodeQuery, EntryKind, EntryQuery};
 use crate::schedule::{
     Appointment, AppointmentCount, AppointmentQuery, BusyQuery, BusySpan, CountQuery, DueReminder,
     Practitioner, Resource, VisitType,
 };
 use crate::store::{
-    AccessStore, Applied, AuditStore, ChangeSet, OutboxStore, PatientStore, ScheduleStore, Store,
+    AccessStore, Applied, AuditStore, ChangeSet, OutboxStore, PatientStore, RecordStore,
+    ScheduleStore, Store,
 };
 use crate::Result;
 
@@ -199,5 +202,29 @@ impl<S: Store, G: Send + Sync> OutboxStore for Guarded<S, G> {
     }
     async fn consumer_position(&self, consumer: &str) -> Result<Vec<u64>> {
         self.store.consumer_position(consumer).await
+    }
+}
+
+#[async_trait]
+impl<S: Store, G: Send + Sync> RecordStore for Guarded<S, G> {
+    async fn entry(&self, patient: PatientId, id: EntryId) -> Result<Option<ClinicalEntry>> {
+        self.store.entry(patient, id).await
+    }
+    async fn entry_versions(&self, patient: PatientId, id: EntryId) -> Result<Vec<ClinicalEntry>> {
+        self.store.entry_versions(patient, id).await
+    }
+    async fn entries(&self, query: &EntryQuery) -> Result<Vec<ClinicalEntry>> {
+        self.store.entries(query).await
+    }
+    async fn latest_entries(
+        &self,
+        patient: PatientId,
+        kind: EntryKind,
+        codes: &[(String, String)],
+    ) -> Result<Vec<ClinicalEntry>> {
+        self.store.latest_entries(patient, kind, codes).await
+    }
+    async fn entries_by_code(&self, query: &CodeQuery) -> Result<Vec<ClinicalEntry>> {
+        self.store.entries_by_code(query).await
     }
 }

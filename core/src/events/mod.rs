@@ -32,8 +32,24 @@ pub const APPOINTMENT_RESCHEDULED: &str = "appointment.rescheduled";
 /// `appointment.status_changed`, schema v1.
 pub const APPOINTMENT_STATUS_CHANGED: &str = "appointment.status_changed";
 
-/// Every event type this version emits, with its schema version.
-pub const EVENT_TYPES: [(&str, u32); 10] = [
+/// `encounter.started`, schema v1.
+pub const ENCOUNTER_STARTED: &str = "encounter.started";
+/// `encounter.finished`, schema v1.
+pub const ENCOUNTER_FINISHED: &str = "encounter.finished";
+/// `observation.recorded`, schema v1.
+pub const OBSERVATION_RECORDED: &str = "observation.recorded";
+/// `condition.recorded`, schema v1.
+pub const CONDITION_RECORDED: &str = "condition.recorded";
+/// `prescription.issued`, schema v1.
+pub const PRESCRIPTION_ISSUED: &str = "prescription.issued";
+/// `entry.amended`, schema v1.
+pub const ENTRY_AMENDED: &str = "entry.amended";
+/// `entry.retracted`, schema v1.
+pub const ENTRY_RETRACTED: &str = "entry.retracted";
+
+/// Every event type this version emits, with its schema version. (The
+/// record's event types join this list with the operation that emits them.)
+pub const EVENT_TYPES: &[(&str, u32)] = &[
     (PATIENT_REGISTERED, 1),
     (PATIENT_UPDATED, 1),
     (PATIENT_DEACTIVATED, 1),
@@ -170,6 +186,23 @@ pub fn schema(kind: &str, version: u32) -> Option<&'static str> {
         (APPOINTMENT_STATUS_CHANGED, 1) => Some(include_str!(
             "../../schemas/events/appointment.status_changed.v1.json"
         )),
+        (ENCOUNTER_STARTED, 1) => Some(include_str!(
+            "../../schemas/events/encounter.started.v1.json"
+        )),
+        (ENCOUNTER_FINISHED, 1) => Some(include_str!(
+            "../../schemas/events/encounter.finished.v1.json"
+        )),
+        (OBSERVATION_RECORDED, 1) => Some(include_str!(
+            "../../schemas/events/observation.recorded.v1.json"
+        )),
+        (CONDITION_RECORDED, 1) => Some(include_str!(
+            "../../schemas/events/condition.recorded.v1.json"
+        )),
+        (PRESCRIPTION_ISSUED, 1) => Some(include_str!(
+            "../../schemas/events/prescription.issued.v1.json"
+        )),
+        (ENTRY_AMENDED, 1) => Some(include_str!("../../schemas/events/entry.amended.v1.json")),
+        (ENTRY_RETRACTED, 1) => Some(include_str!("../../schemas/events/entry.retracted.v1.json")),
         _ => None,
     }
 }

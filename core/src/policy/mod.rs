@@ -82,6 +82,20 @@ code_enum! {
         AppointmentStatus = "appointment.status",
         /// `reminder.send`: list due reminders and mark them sent.
         ReminderSend = "reminder.send",
+        /// `record.read`: a patient's health record in full (timeline,
+        /// entries and their versions, latest values), except note text and
+        /// document content, which need `record.notes` too.
+        RecordRead = "record.read",
+        /// `record.codes`: what a claim needs of the health record, the
+        /// codes, statuses and dates of encounters, conditions and
+        /// procedures; never values, note text or documents.
+        RecordCodes = "record.codes",
+        /// `record.notes`: the text of clinical notes and the content of
+        /// documents, with `record.read`.
+        RecordNotes = "record.notes",
+        /// `record.write`: record clinical entries, move them along their
+        /// life cycle, amend and retract them.
+        RecordWrite = "record.write",
     }
 }
 

@@ -11,7 +11,8 @@
 //!    merge log, consumer acknowledgements;
 //! 3. scheduling: practitioners, rooms, visit types, then the day-limit
 //!    hook, appointments (no overlap), the day limits re-counted, reminders
-//!    marked sent;
+//!    marked sent; then the health record: each entry version must follow
+//!    its entry's current one, then is appended;
 //! 4. audit: the heads of the chains involved are read (held), the entries
 //!    sealed with the clinic's key and appended, the heads moved;
 //! 5. the audit checkpoint, which must extend the newest one;
@@ -28,8 +29,8 @@ use std::task::{Context, Poll, Waker};
 use async_trait::async_trait;
 
 use super::{
-    access, audit, outbox, patients, scheduling, AccessWrites, Applied, AuditWrites, ChangeSet,
-    OutboxWrites, PatientWrites, Reference, ScheduleWrites,
+    access, audit, outbox, patients, record, scheduling, AccessWrites, Applied, AuditWrites,
+    ChangeSet, OutboxWrites, PatientWrites, RecordWrites, Reference, ScheduleWrites,
 };
 use crate::audit::AuditKey;
 use crate::{Error, Result};
@@ -39,7 +40,7 @@ use crate::{Error, Result};
 /// backend commits after [`apply_changes`] succeeded.
 #[async_trait]
 pub trait Transaction:
-    PatientWrites + AccessWrites + ScheduleWrites + AuditWrites + OutboxWrites + Send
+    PatientWrites + AccessWrites + ScheduleWrites + RecordWrites + AuditWrites + OutboxWrites + Send
 {
     /// Whether the record `reference` names exists, held until commit
     /// against deletion where writers run concurrently.
@@ -64,6 +65,7 @@ pub async fn apply_changes<T: Transaction + ?Sized>(
     patients::write_merges(tx, changes.patients.merges).await?;
     outbox::acknowledge(tx, changes.outbox).await?;
     scheduling::write(tx, changes.scheduling).await?;
+    record::write(tx, changes.record).await?;
     let audit = audit::append(tx, changes.audit, key).await?;
     if let Some(write) = changes.checkpoint {
         audit::checkpoint(tx, write).await?;

@@ -1,7 +1,7 @@
 //! The storage port, one concern at a time.
 //!
 //! Reads are one trait per concern ([`PatientStore`], [`AccessStore`],
-//! [`AuditStore`], [`ScheduleStore`], [`OutboxStore`]); [`Store`] is their
+//! [`AuditStore`], [`ScheduleStore`], [`OutboxStore`], [`RecordStore`]); [`Store`] is their
 //! sum plus the ONE atomic write, [`Store::apply`] of a [`ChangeSet`]. The
 //! order in which a change set is written is core's ([`apply_changes`]):
 //! a backend implements each concern's write primitives on its transaction
@@ -20,6 +20,7 @@ mod audit;
 pub mod memory;
 mod outbox;
 mod patients;
+mod record;
 mod references;
 mod scheduling;
 
@@ -34,6 +35,7 @@ pub use apply::{apply_changes, apply_now, Transaction};
 pub use audit::{AuditStore, AuditWrites, CheckpointWrite};
 pub use outbox::{round_robin, AckWrite, OutboxChanges, OutboxStore, OutboxWrites};
 pub use patients::{MergeWrite, PatientChanges, PatientStore, PatientWrite, PatientWrites};
+pub use record::{RecordChanges, RecordStore, RecordWrites};
 pub use references::{Reference, ReferenceKind};
 pub use scheduling::{ReminderSent, ScheduleChanges, ScheduleStore, ScheduleWrites, Versioned};
 
@@ -55,6 +57,8 @@ pub struct ChangeSet {
     pub scheduling: ScheduleChanges,
     /// Consumer acknowledgements.
     pub outbox: OutboxChanges,
+    /// Versions of clinical entries appended to the health record.
+    pub record: RecordChanges,
     /// Audit entries to chain, in order.
     pub audit: Vec<AuditDraft>,
     /// An audit checkpoint to record.
@@ -92,7 +96,9 @@ pub struct Applied {
 /// Implementations: [`memory::MemoryStore`] here, SQLite and PostgreSQL in
 /// `carebase-storage`; all pass `conformance`.
 #[async_trait]
-pub trait Store: PatientStore + AccessStore + AuditStore + ScheduleStore + OutboxStore {
+pub trait Store:
+    PatientStore + AccessStore + AuditStore + ScheduleStore + OutboxStore + RecordStore
+{
     /// Applies a change set atomically through [`apply_changes`]; on any
     /// error nothing is written. Audit entries are sealed with the key of
     /// [`Store::use_audit_key`] and each chain's head is advanced in the

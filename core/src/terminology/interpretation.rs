@@ -9,6 +9,7 @@
 use std::fmt;
 
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 use super::ucum::Unit;
 use crate::codes::code_enum;
@@ -33,9 +34,13 @@ code_enum! {
 }
 
 /// A measured value: a decimal (read back exactly as given) in a UCUM unit.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Quantity {
-    /// The number.
+    /// The number, as exact decimal text.
+    #[serde(with = "crate::decimal::text")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::decimal::DecimalText"))]
     pub value: Decimal,
     /// Its UCUM unit code.
     pub unit: String,
@@ -62,7 +67,9 @@ impl fmt::Debug for Quantity {
 }
 
 /// A reference range: limits (each optional, inclusive) and whom it is for.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReferenceRange {
     /// Lowest normal value.
     pub low: Option<Quantity>,

@@ -20,6 +20,7 @@ mod batch;
 mod error;
 mod outbox;
 mod patients;
+mod record;
 mod rows;
 mod scheduling;
 

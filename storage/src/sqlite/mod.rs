@@ -30,6 +30,7 @@ mod locks;
 mod migrate;
 mod outbox;
 mod patients;
+mod record;
 mod rows;
 mod scheduling;
 

@@ -10,6 +10,7 @@ mod access;
 mod audit;
 mod outbox;
 mod patients;
+mod record;
 mod scheduling;
 
 use std::sync::{Mutex, MutexGuard};
@@ -48,6 +49,7 @@ struct State {
     partitions: HashMap<u32, Vector<OutboxEvent>>,
     outbox_partitions: outbox::Partitions,
     schedules: scheduling::Schedules,
+    records: record::Records,
 }
 
 /// A store in process memory: for tests, demos and hosts that persist elsewhere.

@@ -143,7 +143,7 @@ impl<'a> Shapes<'a> {
 /// (`kind@version`), from core's event schemas.
 pub(super) fn event_shapes(shapes: &mut Shapes<'_>) -> Result<Map<String, Value>, String> {
     let mut out = Map::new();
-    for (kind, current) in carebase::events::EVENT_TYPES {
+    for &(kind, current) in carebase::events::EVENT_TYPES {
         for version in 1..=current {
             let Some(text) = carebase::events::schema(kind, version) else {
                 continue;
