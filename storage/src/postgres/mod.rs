@@ -30,6 +30,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
 use carebase::audit::AuditKey;
+use carebase::events::EventDraft;
 use carebase::store::{apply_changes, Applied, ChangeSet, Reference, ReferenceKind, Transaction};
 use carebase::{ConflictDetail, Error, Result, Store};
 
@@ -210,7 +211,7 @@ impl PostgresStore {
 /// rolls it all back.
 async fn apply_once(pool: &PgPool, changes: ChangeSet, key: &AuditKey) -> Result<Applied> {
     let mut tx = pool.begin().await.map_err(db_error("apply_once"))?;
-    match apply_changes(&mut Tx(&mut tx), changes, key).await {
+    match apply_changes(&mut Tx::new(&mut tx), changes, key).await {
         Ok(applied) => {
             tx.commit().await.map_err(db_error("apply_once"))?;
             Ok(applied)
@@ -225,8 +226,27 @@ async fn apply_once(pool: &PgPool, changes: ChangeSet, key: &AuditKey) -> Result
 }
 
 /// One write transaction: what core's driver writes through, one primitive
-/// per kind of write, implemented in each concern's module.
-pub(crate) struct Tx<'c>(&'c mut PgConnection);
+/// per kind of write, implemented in each concern's module. The second
+/// field, when set, collects the events instead of appending them: a batch
+/// round appends all of its change sets' events at its end (`batch.rs`).
+pub(crate) struct Tx<'c>(&'c mut PgConnection, Option<&'c mut Vec<EventDraft>>);
+
+impl<'c> Tx<'c> {
+    /// A transaction that writes everything, events included, as it goes.
+    pub(crate) fn new(conn: &'c mut PgConnection) -> Self {
+        Self(conn, None)
+    }
+
+    /// A transaction whose events are collected into `events` (answered
+    /// with sequence number 0) for the caller to append later in the same
+    /// transaction.
+    pub(crate) fn deferring_events(
+        conn: &'c mut PgConnection,
+        events: &'c mut Vec<EventDraft>,
+    ) -> Self {
+        Self(conn, Some(events))
+    }
+}
 
 #[async_trait]
 impl Transaction for Tx<'_> {
