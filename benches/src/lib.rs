@@ -18,6 +18,8 @@
 //!   ops/s and CPU per operation.
 
 pub mod capture;
+pub mod pg_capture;
+pub mod pg_same_statements;
 pub mod report;
 pub mod same_statements;
 use std::path::Path;
