@@ -16,6 +16,8 @@
 //!   on carebase's own schema with rusqlite and with sqlx ([`capture`]
 //!   checks them against what carebase runs); [`report`] prints p50, p99,
 //!   ops/s and CPU per operation.
+//! * [`pg_same_statements`]: the same on PostgreSQL, sqlx running carebase's
+//!   exact statements ([`pg_capture`] reads them from sqlx's statement log).
 
 pub mod capture;
 pub mod pg_capture;
