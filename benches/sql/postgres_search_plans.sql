@@ -1,14 +1,19 @@
 -- The plans of every kind of patient search on a seeded PostgreSQL bench
 -- schema (search_latency's `carebase_search_v<N>_<patients>`), as
 -- `PostgresStore::search_patients` sends them (storage/src/postgres/
--- patients.rs `search_query`; keep the two in step): prepared statements,
--- first with a custom plan, then with the generic plan PostgreSQL switches
--- to after five executions. No plan may sort or scan a table: a page reads
--- the rows it returns (and, for a name, the tokens it skips), never every
--- match. Sample values come from the data itself.
+-- patients.rs `search_query`; keep the two in step), on a session set up
+-- as the store's connections are (no parallel workers). The store sends
+-- each search as an unnamed statement, planned with its values: the
+-- "custom plans" below. No such plan may sort or scan a table: a page
+-- reads the rows it returns (and, for a name, the tokens it skips), never
+-- every match. The "generic plans" show why the store never caches one: a
+-- generic plan cannot tell a rare prefix from a common one (at 1,000,000
+-- patients the two-word name hash-joins and sorts every match, 1.3 s).
+-- Sample values come from the data itself.
 --
 -- Run: psql "$CAREBASE_PG_URL" -v schema=carebase_search_v3_1000000 -f benches/sql/postgres_search_plans.sql
 SET search_path = :schema;
+SET max_parallel_workers_per_gather = 0;
 SELECT (SELECT value FROM patient_identifiers ORDER BY patient_id LIMIT 1 OFFSET 500) AS ident,
        (SELECT system FROM patient_identifiers ORDER BY patient_id LIMIT 1 OFFSET 500) AS ident_system,
        (SELECT phone FROM patient_phones ORDER BY patient_id LIMIT 1 OFFSET 500) AS phone,

@@ -172,6 +172,11 @@ impl PostgresStore {
     /// Connects with explicit options (e.g. a test's `search_path`) and
     /// applies pending migrations.
     pub async fn connect(options: PgConnectOptions, pool: PgPoolOptions) -> Result<Self> {
+        // Every read is a short keyset page (LIMIT ≤ a page + 1): parallel
+        // workers only add their start-up (tens of milliseconds on a busy
+        // server) — measured on a 1,000,000-patient name search, a Gather
+        // Merge page took 38 ms where the same plan alone took 2.6 ms.
+        let options = options.options([("max_parallel_workers_per_gather", "0")]);
         let pool = match pool.connect_with(options).await {
             Ok(pool) => pool,
             Err(sqlx::Error::PoolTimedOut) => return Err(error::unreachable("connect")),
