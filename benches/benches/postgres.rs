@@ -1,20 +1,16 @@
 //! carebase on PostgreSQL (harness = false, plain timing loops):
 //!
 //! * `register`: `Clinic::register_patient` as a front-desk actor, one
-//!   transaction each, sequential — on PostgreSQL, on a SQLite file, and
-//!   `thinner_schema_sqlx`: sqlx inserting three rows shaped like a
-//!   registration's (patient, audit entry, outbox event) into a THINNER
-//!   schema in one transaction. It is NOT the same work and not a baseline
-//!   of the physical limit: it leaves out the search-key tables and their
-//!   writes (identifiers, name tokens, phones, emails, and the identifier
-//!   uniqueness check they carry), the audit chain head (read `FOR UPDATE`,
-//!   then upserted) and the HMAC seal (a SHA-256 here), the outbox partition
-//!   counter row (`outbox_partitions`, locked to commit) and the events'
-//!   partition and sequence number, the referenced-record checks and the
-//!   savepoint a batch round uses. Its ratio is printed for the record, labelled
-//!   as such; an honest PostgreSQL baseline (sqlx running carebase's exact
-//!   statements on its own schema, as `sqlite_baseline` does for SQLite)
-//!   is still to be written;
+//!   transaction each, sequential, against `sqlx_same_statements`: sqlx
+//!   executing carebase's exact statements
+//!   ([`carebase_benches::pg_same_statements`], held equal to what the store
+//!   runs by `benches/tests/pg_register_statements.rs`) on carebase's own
+//!   schema, with no domain logic — the physical limit. Both run in one
+//!   process, in rounds alternating between them, so the machine's load
+//!   hits both alike; each on a pool of one connection, whose server
+//!   backend's CPU (`/proc/<pid>/stat`) is counted with this process's.
+//!   Printed: p50, p99, ops/s, CPU per operation (this process and the
+//!   server backend), and the ratios;
 //! * `concurrent`: registrations/s on PostgreSQL with 1, 4 and 16 workers
 //!   (tasks on a multi-threaded runtime, pool of 16 connections).
 //!
@@ -29,44 +25,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use carebase::clinic::NewPatient;
-use carebase::patient::PatientDetails;
 use carebase::Clinic;
-use carebase_benches::{
-    details_for, front_desk, open_clinic, percentile, PgSchema as Schema, Result,
-};
-use carebase_storage::{parse_postgres_url, PgPoolOptions, PostgresStore};
-use sha2::{Digest, Sha256};
+use carebase_benches::pg_same_statements::PgSameStatements;
+use carebase_benches::report::{Figures, Recorder};
+use carebase_benches::{details_for, front_desk, PgSchema as Schema, Result};
+use carebase_storage::{parse_postgres_url, PgConnectOptions, PgPoolOptions, PostgresStore};
 use sqlx::PgPool;
-use uuid::Uuid;
 
 const POOL: u32 = 16;
-
-/// The columns of carebase's `patients`, `audit_entries` and
-/// `outbox_events` (PostgreSQL types, primary keys and indexes as in
-/// `storage/migrations/postgres`), without the search-key tables, the
-/// audit heads or the outbox partitions: a thinner schema.
-const RAW_SCHEMA: &[&str] = &[
-    "CREATE TABLE patients (
-        patient_id uuid NOT NULL PRIMARY KEY, version bigint NOT NULL,
-        active boolean NOT NULL, merged_into uuid, created_at timestamptz NOT NULL,
-        updated_at timestamptz NOT NULL, gender text, birth_date date, details text NOT NULL)",
-    "CREATE INDEX patients_birth_date ON patients (birth_date, patient_id)",
-    "CREATE TABLE audit_entries (
-        patient_id uuid NOT NULL, chain_seq bigint NOT NULL, id uuid NOT NULL,
-        at timestamptz NOT NULL, actor_id uuid NOT NULL, roles text NOT NULL,
-        action text NOT NULL, outcome text NOT NULL, reason text NOT NULL,
-        break_glass uuid, subject text, prev_hash text NOT NULL, hash text NOT NULL,
-        PRIMARY KEY (patient_id, chain_seq))",
-    "CREATE UNIQUE INDEX audit_entries_id ON audit_entries (id)",
-    "CREATE INDEX audit_entries_patient ON audit_entries (patient_id, id)",
-    "CREATE INDEX audit_entries_actor ON audit_entries (actor_id, id)",
-    "CREATE TABLE outbox_events (
-        seq bigserial NOT NULL PRIMARY KEY, id uuid NOT NULL, kind text NOT NULL,
-        schema_version integer NOT NULL, patient_id uuid, payload text NOT NULL,
-        idempotency_key text NOT NULL, occurred_at timestamptz NOT NULL)",
-];
-
-const ZERO_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// Rounds alternating between carebase and the baseline.
+const ROUNDS: usize = 8;
 
 fn pool_options() -> PgPoolOptions {
     PgPoolOptions::new()
@@ -74,61 +42,151 @@ fn pool_options() -> PgPoolOptions {
         .acquire_timeout(Duration::from_secs(30))
 }
 
-/// One thinner-schema registration: three rows in one transaction (see
-/// the module docs for what it leaves out).
-async fn thinner_schema_insert(pool: &PgPool, actor: Uuid, details: &PatientDetails) -> Result<()> {
-    let id = Uuid::now_v7();
-    let now = chrono::Utc::now();
-    let details_json = serde_json::to_string(details)?;
-    let audit_id = Uuid::now_v7();
-    let roles = r#"["front_desk"]"#;
-    let canonical = serde_json::json!({
-        "id": audit_id, "patient": id, "seq": 1, "at": now, "actor": actor, "roles": roles,
-        "action": "patient.register", "outcome": "success",
-        "reason": "front-desk-demographics", "prev_hash": ZERO_HASH,
-    });
-    let hash = hex::encode(Sha256::digest(serde_json::to_vec(&canonical)?));
-    let payload =
-        serde_json::json!({ "patient_id": id, "version": 1, "registered_at": now }).to_string();
-    let mut tx = pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO patients (patient_id, version, active, merged_into, created_at, \
-         updated_at, gender, birth_date, details) VALUES ($1, 1, true, NULL, $2, $2, $3, $4, $5)",
-    )
-    .bind(id)
-    .bind(now)
-    .bind(details.gender.map(|g| g.as_str()))
-    .bind(details.birth_date)
-    .bind(&details_json)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO audit_entries (patient_id, chain_seq, id, at, actor_id, roles, action, \
-         outcome, reason, break_glass, subject, prev_hash, hash) \
-         VALUES ($1, 1, $2, $3, $4, $5, 'patient.register', 'success', \
-         'front-desk-demographics', NULL, NULL, $6, $7)",
-    )
-    .bind(id)
-    .bind(audit_id)
-    .bind(now)
-    .bind(actor)
-    .bind(roles)
-    .bind(ZERO_HASH)
-    .bind(&hash)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO outbox_events (id, kind, schema_version, patient_id, payload, \
-         idempotency_key, occurred_at) VALUES ($1, 'patient.registered', 1, $2, $3, $4, $5)",
-    )
-    .bind(Uuid::now_v7())
-    .bind(id)
-    .bind(&payload)
-    .bind(format!("patient.registered:{id}:1"))
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
+/// A pool of one connection kept open, so every operation runs on one
+/// server backend whose CPU can be read.
+fn single_connection() -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .acquire_timeout(Duration::from_secs(30))
+}
+
+/// The server backend behind a pool of one connection.
+async fn backend_pid(pool: &PgPool) -> Result<i32> {
+    Ok(sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(pool)
+        .await?)
+}
+
+/// CPU (user + system) a local process has used, from `/proc/<pid>/stat`;
+/// zero when it cannot be read (a remote server).
+#[allow(unsafe_code)] // sysconf, for the clock tick
+fn process_cpu_of(pid: i32) -> Duration {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return Duration::ZERO;
+    };
+    // Fields after the parenthesised command name; utime and stime are
+    // the 14th and 15th of the line, the 12th and 13th after it.
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return Duration::ZERO;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // SAFETY: sysconf only reads a configuration value.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Duration::from_micros((ticks(11) + ticks(12)) * 1_000_000 / per_second)
+}
+
+/// One contender of the sequential comparison: its latencies and process
+/// CPU, and its server backend's CPU.
+struct Contender {
+    name: &'static str,
+    recorder: Recorder,
+    backend: i32,
+    server_cpu: Duration,
+}
+
+impl Contender {
+    fn print(&self) -> Figures {
+        let f = self.recorder.figures();
+        let ops = self.recorder.operations() as f64;
+        let server = self.server_cpu.as_secs_f64() * 1e6 / ops.max(1.0);
+        println!(
+            "register/{:<22} p50 {:>7.0} us  p99 {:>7.0} us  {:>6.0} ops/s  cpu {:>6.0} us/op (process {:.0} + server backend {:.0})",
+            self.name,
+            f.p50_us,
+            f.p99_us,
+            f.ops_per_s,
+            f.cpu_us_per_op + server,
+            f.cpu_us_per_op,
+            server
+        );
+        Figures {
+            cpu_us_per_op: f.cpu_us_per_op + server,
+            ..f
+        }
+    }
+}
+
+/// Opens a carebase store (and so carebase's schema) on a pool of one.
+async fn single_store(options: PgConnectOptions) -> Result<Arc<PostgresStore>> {
+    Ok(Arc::new(
+        PostgresStore::connect(options, single_connection()).await?,
+    ))
+}
+
+/// `register_patient` against sqlx running the same statements, in
+/// alternating rounds of `n / ROUNDS` after `warm` unmeasured ones each.
+async fn same_statements(admin: &PgConnectOptions, n: u64, warm: u64) -> Result<()> {
+    let next = Arc::new(AtomicU64::new(0));
+    let carebase_schema = Schema::create(admin).await?;
+    let carebase_store = single_store(carebase_schema.options()).await?;
+    let clinic = Clinic::new(carebase_store.clone());
+    let baseline_schema = Schema::create(admin).await?;
+    let baseline_store = single_store(baseline_schema.options()).await?;
+    let baseline = PgSameStatements::new(baseline_store.pool().clone());
+    let mut carebase = Contender {
+        name: "carebase",
+        recorder: Recorder::default(),
+        backend: backend_pid(carebase_store.pool()).await?,
+        server_cpu: Duration::ZERO,
+    };
+    let mut same = Contender {
+        name: "sqlx_same_statements",
+        recorder: Recorder::default(),
+        backend: backend_pid(baseline.pool()).await?,
+        server_cpu: Duration::ZERO,
+    };
+    for _ in 0..warm {
+        register(&clinic, next.fetch_add(1, Ordering::Relaxed)).await;
+        let details = details_for(next.fetch_add(1, Ordering::Relaxed));
+        baseline.register(&details).await?;
+    }
+    let per_round = (n / ROUNDS as u64).max(1);
+    for _ in 0..ROUNDS {
+        let before = process_cpu_of(carebase.backend);
+        carebase
+            .recorder
+            .run(per_round, || {
+                register(&clinic, next.fetch_add(1, Ordering::Relaxed))
+            })
+            .await;
+        carebase.server_cpu += process_cpu_of(carebase.backend).saturating_sub(before);
+        let before = process_cpu_of(same.backend);
+        same.recorder
+            .run(per_round, || {
+                let details = details_for(next.fetch_add(1, Ordering::Relaxed));
+                let baseline = &baseline;
+                async move {
+                    baseline
+                        .register(&details)
+                        .await
+                        .expect("same-statements register");
+                }
+            })
+            .await;
+        same.server_cpu += process_cpu_of(same.backend).saturating_sub(before);
+    }
+    let c = carebase.print();
+    let b = same.print();
+    println!(
+        "register: carebase / sqlx_same_statements: p50 {:.2}x, p99 {:.2}x, ops/s {:.2}x, cpu/op {:.2}x",
+        c.p50_us / b.p50_us,
+        c.p99_us / b.p99_us,
+        c.ops_per_s / b.ops_per_s,
+        c.cpu_us_per_op / b.cpu_us_per_op
+    );
+    carebase_store.close().await;
+    baseline_store.close().await;
+    carebase_schema.drop_now().await?;
+    baseline_schema.drop_now().await?;
     Ok(())
 }
 
@@ -143,38 +201,6 @@ async fn register(clinic: &Clinic, index: u64) {
         .expect("register");
 }
 
-/// Latencies (µs) of `n` sequential calls, after `warm` unmeasured ones.
-async fn timed<F, Fut>(n: usize, warm: usize, mut call: F) -> Vec<u64>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    for _ in 0..warm {
-        call().await;
-    }
-    let mut lat = Vec::with_capacity(n);
-    for _ in 0..n {
-        let start = Instant::now();
-        call().await;
-        lat.push(start.elapsed().as_micros() as u64);
-    }
-    lat.sort_unstable();
-    lat
-}
-
-fn report(name: &str, lat: &[u64]) -> f64 {
-    let mean = lat.iter().sum::<u64>() as f64 / lat.len().max(1) as f64;
-    println!(
-        "register/{name:<13} n={:<5} mean {:>7.0} µs  p50 {:>6} µs  p99 {:>6} µs  {:>7.0} ops/s",
-        lat.len(),
-        mean,
-        percentile(lat, 0.50),
-        percentile(lat, 0.99),
-        1e6 / mean
-    );
-    mean
-}
-
 async fn run(url: &str, benching: bool) -> Result<()> {
     let (n, warm, window) = if benching {
         (2_000, 200, Duration::from_secs(5))
@@ -182,48 +208,11 @@ async fn run(url: &str, benching: bool) -> Result<()> {
         (50, 5, Duration::from_millis(300))
     };
     let (admin, _) = parse_postgres_url(url)?;
+    same_statements(&admin, n, warm).await?;
     let next = Arc::new(AtomicU64::new(0));
-
-    // Sequential registrations, one transaction each.
     let pg_schema = Schema::create(&admin).await?;
     let pg_store = Arc::new(PostgresStore::connect(pg_schema.options(), pool_options()).await?);
     let pg = Clinic::new(pg_store.clone());
-    let pg_lat = timed(n, warm, || {
-        register(&pg, next.fetch_add(1, Ordering::Relaxed))
-    })
-    .await;
-    let pg_mean = report("postgres", &pg_lat);
-
-    let (_dir, sqlite) = open_clinic().await?;
-    let sqlite_lat = timed(n, warm, || {
-        register(&sqlite, next.fetch_add(1, Ordering::Relaxed))
-    })
-    .await;
-    report("sqlite", &sqlite_lat);
-
-    let raw_schema = Schema::create(&admin).await?;
-    let raw_pool = pool_options().connect_with(raw_schema.options()).await?;
-    for statement in RAW_SCHEMA {
-        sqlx::query(statement).execute(&raw_pool).await?;
-    }
-    let actor = Uuid::now_v7();
-    let raw_lat = timed(n, warm, || {
-        let details = details_for(next.fetch_add(1, Ordering::Relaxed));
-        let raw_pool = &raw_pool;
-        async move {
-            thinner_schema_insert(raw_pool, actor, &details)
-                .await
-                .expect("thinner-schema insert")
-        }
-    })
-    .await;
-    let raw_mean = report("thinner_schema", &raw_lat);
-    println!(
-        "register: carebase postgres / thinner_schema_sqlx = {:.2} (NOT the same work, see the bench docs)",
-        pg_mean / raw_mean
-    );
-    raw_pool.close().await;
-    raw_schema.drop_now().await?;
 
     // Concurrent registrations on PostgreSQL (same store, fresh indexes).
     let pg = Arc::new(pg);

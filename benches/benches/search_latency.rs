@@ -28,6 +28,9 @@
 //! when the generated details change; schema migrations apply to a cached
 //! database when it is opened, as they do to a clinic's.
 //!
+//! The PostgreSQL plans of every kind (none may sort or scan a table):
+//! `benches/sql/postgres_search_plans.sql` on the seeded schema.
+//!
 //! Run: `cargo bench -p carebase-benches --bench search_latency` (both
 //! backends; PostgreSQL only when `CAREBASE_PG_URL` is set), or add
 //! `-- sqlite` / `-- postgres` for one. Without `--bench` (`cargo test

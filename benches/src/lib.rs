@@ -16,8 +16,12 @@
 //!   on carebase's own schema with rusqlite and with sqlx ([`capture`]
 //!   checks them against what carebase runs); [`report`] prints p50, p99,
 //!   ops/s and CPU per operation.
+//! * [`pg_same_statements`]: the same on PostgreSQL, sqlx running carebase's
+//!   exact statements ([`pg_capture`] reads them from sqlx's statement log).
 
 pub mod capture;
+pub mod pg_capture;
+pub mod pg_same_statements;
 pub mod report;
 pub mod same_statements;
 use std::path::Path;

@@ -60,6 +60,11 @@ impl Recorder {
         self.cpu += cpu;
     }
 
+    /// How many operations were recorded.
+    pub fn operations(&self) -> usize {
+        self.latencies_ns.len()
+    }
+
     /// The figures of every operation recorded.
     pub fn figures(&self) -> Figures {
         let mut sorted = self.latencies_ns.clone();

@@ -149,6 +149,19 @@ impl OutboxWrites for Tx<'_> {
     /// never deadlock on them. Taking them at the very end keeps each
     /// partition's serialized section to the inserts and the commit.
     async fn append_events(&mut self, drafts: Vec<EventDraft>) -> Result<Vec<OutboxEvent>> {
+        if let Some(deferred) = self.1.as_deref_mut() {
+            // A batch round: numbered when the round appends them all.
+            let placeholders = drafts
+                .iter()
+                .map(|draft| OutboxEvent {
+                    partition: partition_of(draft.patient, OUTBOX_PARTITIONS),
+                    seq: 0,
+                    draft: draft.clone(),
+                })
+                .collect();
+            deferred.extend(drafts);
+            return Ok(placeholders);
+        }
         let conn = &mut *self.0;
         if drafts.is_empty() {
             return Ok(Vec::new());

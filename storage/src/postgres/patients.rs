@@ -378,8 +378,13 @@ impl PatientStore for PostgresStore {
     async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<SearchHit>> {
         let pool = &self.pool;
         let mut q = search_query(search);
+        // Planned with its values each time (an unnamed statement): a
+        // cached generic plan cannot tell a rare name prefix from a common
+        // one and, at 1,000,000 patients, hash-joins and sorts every match
+        // of a two-word name (1.3 s) where the planned page reads 2.6 ms.
         let rows: Vec<HitRow> = q
             .build_query_as()
+            .persistent(false)
             .fetch_all(pool)
             .await
             .map_err(db_error("search_patients"))?;
