@@ -5,7 +5,9 @@
 # the cdylib + uniffi-bindgen (debug, shared target dir), generates the Swift
 # package sources into swift/Sources, and builds the SwiftPM package
 # (swift/Package.swift) + runs its smoke test inside the chroot. Needs root (chroot).
-# Prints `N passed, M failed`; exits non-zero on failure. Not wired into CI.
+# Then builds and runs the README's Swift blocks (scripts/test-docs
+# --swift-out). Prints `N passed, M failed` and one line per block; exits
+# non-zero on any failure. Not wired into CI.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
@@ -77,8 +79,28 @@ ls swift/Sources/*
 step "swift build (SwiftPM, swift/Package.swift) + run in the chroot"
 w=/work/carebase-swift
 mkdir -p "$root$w/lib"
-rm -rf "$root$w/Sources" "$root$w/Tests"
+rm -rf "$root$w/Sources" "$root$w/Tests" "$root$w/Docs"
 cp -r swift/Package.swift swift/Sources swift/Tests "$root$w/"
 cp "$lib" "$root$w/lib/"
+# The README's Swift blocks, extracted (never copied by hand): one
+# executable each, which Package.swift picks up from Docs/.
+python3 ../scripts/test-docs --swift-out "$root$w/Docs"
 chroot "$root" env HOME=/root bash -c "set -o pipefail; cd $w && swift build -Xlinker -L$w/lib 2>&1 | tail -5"
-chroot "$root" env LD_LIBRARY_PATH="$w/lib" "$w/.build/debug/CarebaseSmoke" "$@"
+status=0
+chroot "$root" env LD_LIBRARY_PATH="$w/lib" "$w/.build/debug/CarebaseSmoke" "$@" || status=$?
+
+step "README Swift blocks, each run in a fresh empty directory"
+for block in "$root$w"/Docs/*/; do
+    name=$(basename "$block")
+    log=$(mktemp)
+    if chroot "$root" env LD_LIBRARY_PATH="$w/lib" bash -c \
+        "set -e; d=\$(mktemp -d); cd \$d; $w/.build/debug/$name; rm -rf \$d" >"$log" 2>&1; then
+        echo "  ok   $name"
+    else
+        echo "  FAIL $name:"
+        sed 's/^/       /' "$log"
+        status=1
+    fi
+    rm -f "$log"
+done
+exit "$status"

@@ -124,12 +124,14 @@ async fn build(store: Arc<dyn Store>, bookings: usize) -> Result<World> {
         let g = i / PRACTITIONERS;
         let day = (g as i64) % DAYS;
         let position = ((g as i64 / DAYS) * 2 + day % 2) % per_day_positions;
-        let tz: chrono_tz::Tz = p.time_zone.parse().unwrap_or(chrono_tz::UTC);
+        let Some(tz) = carebase::schedule::slots::zone(&p.time_zone) else {
+            continue;
+        };
         let local = (start_of_range().date_naive() + chrono::Duration::days(day))
             .and_hms_opt(7, 0, 0)
             .unwrap_or_default()
             + chrono::Duration::minutes(20 * position);
-        let Some(start) = carebase::schedule::slots::local_start(tz, local) else {
+        let Some(start) = carebase::schedule::slots::local_start(&tz, local) else {
             continue;
         };
         let (blocked_from, blocked_until) = blocked(&fill, start);

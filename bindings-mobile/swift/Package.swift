@@ -9,7 +9,19 @@
 //   swift build -Xlinker -L/var/cache/carebase/target/x86_64-unknown-linux-gnu/debug
 // For iOS, replace the CarebaseFFI target with a `.binaryTarget` pointing at
 // an XCFramework built from the crate's staticlib (see README.md).
+//
+// `Docs/<Target>/main.swift`, when present, are the Swift blocks of the
+// READMEs (`scripts/test-docs --swift-out Docs`, which swift-test.sh runs):
+// each becomes an executable here, so the README's code is compiled and run
+// as written.
+import Foundation
 import PackageDescription
+
+let packageDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+let readmeBlocks: [Target] = ((try? FileManager.default.contentsOfDirectory(
+    atPath: packageDir.appendingPathComponent("Docs").path)) ?? [])
+    .sorted()
+    .map { .executableTarget(name: $0, dependencies: ["Carebase"], path: "Docs/\($0)") }
 
 let package = Package(
     name: "Carebase",
@@ -29,5 +41,5 @@ let package = Package(
             dependencies: ["Carebase"],
             path: "Tests/CarebaseSmoke"
         ),
-    ]
+    ] + readmeBlocks
 )

@@ -98,8 +98,8 @@ fn day_limit_checks(
     }
     let mut checks: Vec<DayLimitCheck> = Vec::new();
     for (field, start) in starts {
-        let day = local_day(bookable.tz, *start);
-        let range = day_range(bookable.practitioner.id, bookable.tz, day);
+        let day = local_day(&bookable.tz, *start);
+        let range = day_range(bookable.practitioner.id, &bookable.tz, day);
         if checks.iter().any(|c| c.range == range) {
             continue;
         }
@@ -244,7 +244,7 @@ impl Clinic {
                     ));
                     break;
                 }
-                match local_start(tz, at) {
+                match local_start(&tz, at) {
                     Some(start) if !instant::is_representable(start) => {
                         errors.push(instant::out_of_range(format!("occurrences[{k}].start")));
                         break;
@@ -334,7 +334,7 @@ impl Clinic {
             };
             let end = start + minutes(visit.duration_minutes);
             let why = rules
-                .check(&bookable.practitioner, bookable.tz, start)
+                .check(&bookable.practitioner, &bookable.tz, start)
                 .or_else(|| patient_taken(&busy, booking.patient, start, end, None));
             if let Some(why) = why {
                 if single {
@@ -578,7 +578,7 @@ impl Clinic {
             };
             let end = change.start + minutes(visit.duration_minutes);
             if let Some(why) = rules
-                .check(&bookable.practitioner, bookable.tz, change.start)
+                .check(&bookable.practitioner, &bookable.tz, change.start)
                 .or_else(|| patient_taken(&busy, current.patient, change.start, end, Some(id)))
             {
                 return Err(unavailable("start", why));

@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
+use crate::schedule::zone::Zone;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use chrono_tz::Tz;
 
 use super::Clinic;
 use crate::actor::Actor;
@@ -80,7 +80,7 @@ fn parse_slot_cursor(cursor: &str) -> Result<(DateTime<Utc>, PractitionerId)> {
 /// A practitioner with its parsed zone.
 pub(super) struct Bookable {
     pub practitioner: Practitioner,
-    pub tz: Tz,
+    pub tz: Zone,
 }
 
 impl Bookable {
@@ -381,7 +381,7 @@ impl Clinic {
                 .enumerate()
                 .flat_map(|(i, b)| {
                     rules
-                        .free_starts(&b.practitioner, b.tz, chunk_start, chunk_end)
+                        .free_starts(&b.practitioner, &b.tz, chunk_start, chunk_end)
                         .into_iter()
                         .map(move |start| (i, start))
                 })
@@ -432,7 +432,7 @@ impl Clinic {
         if !limits.iter().any(DayLimits::apply) {
             return Ok(found.into_iter().take(wanted).collect());
         }
-        let day_of = |(i, start): (usize, DateTime<Utc>)| (i, local_day(bookables[i].tz, start));
+        let day_of = |(i, start): (usize, DateTime<Utc>)| (i, local_day(&bookables[i].tz, start));
         let mut kept = Vec::with_capacity(wanted);
         let mut rest = found.as_slice();
         let mut batch_size = wanted;
@@ -452,7 +452,7 @@ impl Clinic {
                 let ranges = days
                     .iter()
                     .map(|(i, day)| {
-                        day_range(bookables[*i].practitioner.id, bookables[*i].tz, *day)
+                        day_range(bookables[*i].practitioner.id, &bookables[*i].tz, *day)
                     })
                     .collect();
                 let counts = self

@@ -7,6 +7,7 @@ pub mod fhir;
 mod model;
 pub mod slots;
 pub mod validate;
+pub mod zone;
 
 pub use model::{
     Appointment, AppointmentStatus, Availability, BookAppointment, CancelAppointment, Cancellation,

@@ -9,22 +9,22 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
-use chrono_tz::Tz;
 
 use super::model::{
     AppointmentCount, Availability, BusySpan, CountRange, Practitioner, TimeWindow, VisitType,
 };
+use super::zone::Zone;
 use crate::ids::{AppointmentId, PractitionerId, ResourceId};
 use crate::BookedResource;
 
 /// The zone of an IANA name, if known.
-pub fn zone(name: &str) -> Option<Tz> {
-    name.parse::<Tz>().ok()
+pub fn zone(name: &str) -> Option<Zone> {
+    Zone::named(name)
 }
 
 /// The instant a local slot start means: `None` in a skipped hour, the first
 /// instance in a repeated hour.
-pub fn local_start(tz: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+pub fn local_start(tz: &Zone, local: NaiveDateTime) -> Option<DateTime<Utc>> {
     match tz.from_local_datetime(&local) {
         LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
         LocalResult::Ambiguous(first, _) => Some(first.with_timezone(&Utc)),
@@ -38,14 +38,14 @@ pub fn local_start(tz: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
 /// end takes the second, unless `local` is where the repeat begins (the
 /// clock then never shows a time before it again after the first); in a
 /// skipped hour both become the instant the clock jumps past `local`.
-fn boundary(tz: Tz, local: NaiveDateTime, is_end: bool) -> Option<DateTime<Utc>> {
+fn boundary(tz: &Zone, local: NaiveDateTime, is_end: bool) -> Option<DateTime<Utc>> {
     match tz.from_local_datetime(&local) {
         LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
         LocalResult::Ambiguous(first, second) => {
             let (first, second) = (first.with_timezone(&Utc), second.with_timezone(&Utc));
             let shows_before = |at: DateTime<Utc>| {
                 at.checked_sub_signed(Duration::seconds(1))
-                    .is_some_and(|t| t.with_timezone(&tz).naive_local() < local)
+                    .is_some_and(|t| t.with_timezone(tz).naive_local() < local)
             };
             Some(if is_end && shows_before(second) {
                 second
@@ -60,14 +60,14 @@ fn boundary(tz: Tz, local: NaiveDateTime, is_end: bool) -> Option<DateTime<Utc>>
 /// The first instant whose wall time is at or after `local`, for a `local`
 /// inside a skipped span (offsets are within ±15 h of UTC, so the instant
 /// lies within that distance of `local` read as UTC).
-fn jump_past(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+fn jump_past(tz: &Zone, local: NaiveDateTime) -> DateTime<Utc> {
     // Whole seconds: zone transitions fall on them.
     let centre = local.and_utc().timestamp();
     let (mut lo, mut hi) = (centre - 15 * 3600, centre + 15 * 3600);
     let at = |secs: i64| DateTime::from_timestamp(secs, 0).unwrap_or_default();
     while hi - lo > 1 {
         let mid = lo + (hi - lo) / 2;
-        if at(mid).with_timezone(&tz).naive_local() >= local {
+        if at(mid).with_timezone(tz).naive_local() >= local {
             hi = mid;
         } else {
             lo = mid;
@@ -78,14 +78,14 @@ fn jump_past(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
 
 /// The instant local day `date` begins in `tz`: when the wall clock first
 /// shows its midnight, or jumps past it when midnight is skipped.
-pub fn day_start(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
+pub fn day_start(tz: &Zone, date: NaiveDate) -> DateTime<Utc> {
     let midnight = date.and_time(NaiveTime::MIN);
     boundary(tz, midnight, false).unwrap_or_else(|| jump_past(tz, midnight))
 }
 
 /// `practitioner`'s local day `date` as a range of instants to count in:
 /// `[its start, the next day's start)`.
-pub fn day_range(practitioner: PractitionerId, tz: Tz, date: NaiveDate) -> CountRange {
+pub fn day_range(practitioner: PractitionerId, tz: &Zone, date: NaiveDate) -> CountRange {
     let to = date
         .succ_opt()
         .map_or(DateTime::<Utc>::MAX_UTC, |next| day_start(tz, next));
@@ -100,8 +100,8 @@ pub fn day_range(practitioner: PractitionerId, tz: Tz, date: NaiveDate) -> Count
 /// wall-clock date except inside a repeated hour that crosses midnight,
 /// where the clock shows the day before again; days stay contiguous spans
 /// of instants, so a store can count a day's appointments by range.
-pub fn local_day(tz: Tz, at: DateTime<Utc>) -> NaiveDate {
-    let date = at.with_timezone(&tz).date_naive();
+pub fn local_day(tz: &Zone, at: DateTime<Utc>) -> NaiveDate {
+    let date = at.with_timezone(tz).date_naive();
     match date.succ_opt() {
         Some(next) if day_start(tz, next) <= at => next,
         _ => date,
@@ -116,7 +116,7 @@ pub fn local_day(tz: Tz, at: DateTime<Utc>) -> NaiveDate {
 /// An instant's wall date is its [`local_day`] or the day before, and
 /// `local_day` never goes back, so the dates lie between the day before
 /// `local_day(from)` and `local_day(to)`.
-fn dates_shown(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> (NaiveDate, NaiveDate) {
+fn dates_shown(tz: &Zone, from: DateTime<Utc>, to: DateTime<Utc>) -> (NaiveDate, NaiveDate) {
     let first = local_day(tz, from);
     (first.pred_opt().unwrap_or(first), local_day(tz, to))
 }
@@ -159,7 +159,7 @@ pub fn local_windows(availability: &Availability, date: NaiveDate) -> Vec<TimeWi
     windows
 }
 
-fn windows(availability: &Availability, tz: Tz, date: NaiveDate) -> Vec<Window> {
+fn windows(availability: &Availability, tz: &Zone, date: NaiveDate) -> Vec<Window> {
     local_windows(availability, date)
         .into_iter()
         .filter_map(|w| {
@@ -181,7 +181,7 @@ fn windows(availability: &Availability, tz: Tz, date: NaiveDate) -> Vec<Window> 
 /// applied here.
 pub fn grid_starts(
     practitioner: &Practitioner,
-    tz: Tz,
+    tz: &Zone,
     duration: Duration,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
@@ -389,7 +389,7 @@ impl Occupancy {
     pub fn day_counts(
         &self,
         practitioner: &Practitioner,
-        tz: Tz,
+        tz: &Zone,
         visit: &VisitType,
         except: Option<AppointmentId>,
     ) -> DayCounts {
@@ -469,7 +469,7 @@ pub struct DayCounts {
 
 impl DayCounts {
     /// Whether the local day of `start` is full, overall or for the visit type.
-    pub fn full(&self, tz: Tz, start: DateTime<Utc>) -> Option<Unavailable> {
+    pub fn full(&self, tz: &Zone, start: DateTime<Utc>) -> Option<Unavailable> {
         if !self.limits.apply() {
             return None;
         }
@@ -501,7 +501,7 @@ impl SlotRules<'_> {
     pub fn free_starts(
         &self,
         practitioner: &Practitioner,
-        tz: Tz,
+        tz: &Zone,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Vec<DateTime<Utc>> {
@@ -532,7 +532,7 @@ impl SlotRules<'_> {
     pub fn check(
         &self,
         practitioner: &Practitioner,
-        tz: Tz,
+        tz: &Zone,
         start: DateTime<Utc>,
     ) -> Option<Unavailable> {
         let duration = minutes(self.visit.duration_minutes);
