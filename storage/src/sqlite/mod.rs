@@ -330,8 +330,9 @@ impl SqliteStore {
     /// runs for `search` (for tests that the indexes are used).
     #[doc(hidden)]
     pub async fn explain_search(&self, search: &PatientSearch) -> Result<Vec<String>> {
-        let (sql, params) = patients::search_query(search, true);
         self.read("explain_search", |conn| {
+            let walk = carebase::patient::word_to_walk(&patients::word_counts(conn, search)?);
+            let (sql, params) = patients::search_query(search, walk, true);
             rows(
                 conn,
                 "explain_search",
