@@ -44,6 +44,7 @@ use carebase::clinic::NewPatient;
 use carebase::patient::normalize::{email_key, fold_words, phone_key};
 use carebase::patient::{PatientQuery, PatientSearch};
 use carebase::{Clinic, Store};
+use carebase_benches::report::process_cpu;
 use carebase_benches::{
     front_desk, identifier_value, open_clinic_at, percentile, skewed_details_for, Lcg,
     BENCH_ID_SYSTEM,
@@ -374,6 +375,10 @@ async fn run_postgres(url: &str, patients: u64, searches: usize, warm_up: usize)
 struct Stats {
     micros: Vec<u64>,
     hits: usize,
+    /// Process CPU (user + system, every thread) per clinic search, µs.
+    cpu: Vec<u64>,
+    /// Process CPU per store search, µs.
+    store_cpu: Vec<u64>,
 }
 
 /// The store's part of `query` as core hands it over (the longest name word
@@ -396,10 +401,12 @@ fn store_search(q: &PatientQuery) -> PatientSearch {
 
 fn print_row(label: &str, limit: u32, stats: &mut Stats, store: &mut [u64]) {
     stats.micros.sort_unstable();
+    stats.cpu.sort_unstable();
+    stats.store_cpu.sort_unstable();
     store.sort_unstable();
     let v = &stats.micros;
     println!(
-        "{label:<14} {limit:>5} {:>6} {:>8} {:>8} {:>8} {:>8} {:>9.1} {:>9} {:>9}",
+        "{label:<14} {limit:>5} {:>6} {:>8} {:>8} {:>8} {:>8} {:>9.1} {:>9} {:>9} {:>8} {:>9}",
         v.len(),
         percentile(v, 0.50),
         percentile(v, 0.95),
@@ -408,6 +415,8 @@ fn print_row(label: &str, limit: u32, stats: &mut Stats, store: &mut [u64]) {
         stats.hits as f64 / v.len().max(1) as f64,
         percentile(store, 0.50),
         percentile(store, 0.99),
+        percentile(&stats.cpu, 0.50),
+        percentile(&stats.store_cpu, 0.50),
     );
 }
 
@@ -425,31 +434,50 @@ async fn measure(
     println!(
         "{backend}: search latency, {patients} patients, {searches} searches per row, microseconds: \
          Clinic::search_patients as a front desk (policy, masking, one audit entry per result written \
-         through the store), then the store's query alone (store p50/p99, same queries, same run)"
+         through the store), then the store's query alone (store p50/p99, same queries, same run); \
+         cpu p50 = process CPU per search (user + system, every thread), which the machine's load \
+         does not inflate the way it does wall time"
     );
     println!(
-        "{:<14} {:>5} {:>6} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9}",
-        "kind", "page", "n", "p50", "p95", "p99", "max", "avg hits", "store p50", "store p99"
+        "{:<14} {:>5} {:>6} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>8} {:>9}",
+        "kind",
+        "page",
+        "n",
+        "p50",
+        "p95",
+        "p99",
+        "max",
+        "avg hits",
+        "store p50",
+        "store p99",
+        "cpu p50",
+        "store cpu"
     );
     for kind in KINDS {
         for limit in PAGES {
             let mut stats = Stats {
                 micros: Vec::with_capacity(searches),
                 hits: 0,
+                cpu: Vec::with_capacity(searches),
+                store_cpu: Vec::with_capacity(searches),
             };
             let mut store_micros = Vec::with_capacity(searches);
             for i in 0..warm_up + searches {
                 let q = query(kind, limit, &mut rng, patients);
+                let cpu = process_cpu();
                 let started = Instant::now();
                 let page = clinic.search_patients(&actor, &q).await.expect("search");
                 let micros = started.elapsed().as_micros() as u64;
+                let cpu = process_cpu().saturating_sub(cpu).as_micros() as u64;
                 if kind == Kind::Identifier {
                     assert_eq!(page.items.len(), 1, "an identifier finds its patient");
                 }
                 let search = store_search(&q);
+                let store_cpu = process_cpu();
                 let started = Instant::now();
                 let found = store.search_patients(&search).await.expect("store search");
                 let store_time = started.elapsed().as_micros() as u64;
+                let store_cpu = process_cpu().saturating_sub(store_cpu).as_micros() as u64;
                 assert_eq!(
                     found.len().min(limit as usize),
                     page.items.len(),
@@ -459,6 +487,8 @@ async fn measure(
                     stats.micros.push(micros);
                     stats.hits += page.items.len();
                     store_micros.push(store_time);
+                    stats.cpu.push(cpu);
+                    stats.store_cpu.push(store_cpu);
                 }
             }
             print_row(kind.label(), limit, &mut stats, &mut store_micros);

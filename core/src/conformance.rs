@@ -103,6 +103,7 @@ macro_rules! patient_store_tests {
             search_pages_in_id_order_without_repeats_or_skips,
             search_by_name_pages_by_name_key_then_id_without_repeats_or_skips,
             search_by_two_names_keeps_patients_matching_both,
+            search_by_several_words_pages_alike_when_another_word_is_rarer,
             duplicate_candidates_share_a_blocking_key,
             sequences_allocate_each_number_once,
             merge_log_insert_undo_once_and_list,

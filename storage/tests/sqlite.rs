@@ -314,6 +314,45 @@ async fn name_prefix_search_uses_an_index() {
     assert_eq!(found.len(), 11);
 }
 
+/// A search by two words whose second word is rarer reads that word's
+/// range (bounded by `NAME_WORD_COUNT_CAP`) and probes each patient's
+/// tokens through `(patient_id, token)`, instead of walking the driving
+/// word's range for the few patients that also match the rare word.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_search_by_two_words_walks_the_rarer_word_and_probes_the_other() {
+    let t = temp_store().await;
+    for i in 0..30 {
+        let given = if i % 10 == 0 { "Keten" } else { "Ann" };
+        let p = patient("Garcia", given, (1990, 1, 1));
+        t.store
+            .apply(ChangeSet::default().patient(PatientWrite::insert(p, None)))
+            .await
+            .unwrap();
+    }
+    let search = PatientSearch {
+        name_prefixes: vec!["garcia".into(), "keten".into()],
+        limit: 21,
+        ..PatientSearch::default()
+    };
+    let plan = t.store.explain_search(&search).await.unwrap().join("\n");
+    assert!(
+        plan.contains("SEARCH r USING PRIMARY KEY (token>? AND token<?)"),
+        "the rarer word's range is read:\n{plan}"
+    );
+    assert!(
+        plan.contains("USING COVERING INDEX patient_name_tokens_patient (patient_id=? AND token>? AND token<?)"),
+        "the driving word is probed per patient:\n{plan}"
+    );
+    assert!(
+        plan.lines()
+            .filter(|l| l.starts_with("SCAN"))
+            .all(|l| l == "SCAN c"),
+        "no table is scanned, only the rare word's patients:\n{plan}"
+    );
+    let found = t.store.search_patients(&search).await.unwrap();
+    assert_eq!(found.len(), 3);
+}
+
 /// A page costs the page: every kind of search walks an index in page
 /// order and stops at the limit, never sorting all its matches.
 #[tokio::test(flavor = "multi_thread")]

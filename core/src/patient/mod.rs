@@ -17,7 +17,10 @@ pub use model::{
     Address, AddressUse, ContactPoint, ContactSystem, ContactUse, EmergencyContact, Gender,
     HumanName, Identifier, NameUse, Patient, PatientDetails, PatientField,
 };
-pub use search::{PageQuery, PatientPage, PatientQuery, PatientSearch, SearchHit, SearchPosition};
+pub use search::{
+    word_to_walk, PageQuery, PatientPage, PatientQuery, PatientSearch, SearchHit, SearchPosition,
+    NAME_WORD_COUNT_CAP,
+};
 pub use state::PatientUse;
 
 use chrono::{DateTime, Utc};

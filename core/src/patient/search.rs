@@ -130,6 +130,33 @@ pub struct SearchPosition {
     pub id: PatientId,
 }
 
+/// How many name-token rows a store counts per typed word, at most, to
+/// choose which word's range a search by several words walks
+/// ([`word_to_walk`]). Counting is a short covering-index scan; walking a
+/// word's range costs an index probe per row.
+pub const NAME_WORD_COUNT_CAP: u64 = 2_000;
+
+/// Which typed word a store walks for a search by several words, given
+/// each word's count of matching name-token rows (capped at
+/// [`NAME_WORD_COUNT_CAP`], in `name_prefixes` order): `0`, the driving
+/// word, walked in page order and stopping at the page, unless another
+/// word matches fewer rows than it. Then the rarest word is walked whole
+/// (at most the cap, since it counted below the driver's count) and its
+/// patients that match every word are sorted by name key: "Keten García"
+/// reads the thousand "keten…" rows instead of walking a hundred thousand
+/// "garcía…" rows for the few that are also a Keten.
+pub fn word_to_walk(counts: &[u64]) -> usize {
+    let Some((&driver, others)) = counts.split_first() else {
+        return 0;
+    };
+    others
+        .iter()
+        .enumerate()
+        .filter(|(_, &count)| count < driver)
+        .min_by_key(|(_, &count)| count)
+        .map_or(0, |(i, _)| i + 1)
+}
+
 /// A patient a search found, with its place in the page order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchHit {
@@ -160,4 +187,29 @@ pub struct PatientPage {
     pub items: Vec<Patient>,
     /// Pass back as `cursor` for the next page; `None` on the last page.
     pub next_cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{word_to_walk, NAME_WORD_COUNT_CAP};
+
+    #[test]
+    fn a_search_walks_its_driving_word_when_no_other_word_is_rarer() {
+        assert_eq!(word_to_walk(&[]), 0);
+        assert_eq!(word_to_walk(&[12]), 0);
+        assert_eq!(word_to_walk(&[12, 12]), 0);
+        assert_eq!(word_to_walk(&[12, 40]), 0);
+    }
+
+    #[test]
+    fn a_search_walks_the_rarest_word_when_it_matches_fewer_rows_than_the_driver() {
+        assert_eq!(word_to_walk(&[NAME_WORD_COUNT_CAP, 900, 30]), 2);
+        assert_eq!(word_to_walk(&[NAME_WORD_COUNT_CAP, 30, 30]), 1);
+    }
+
+    #[test]
+    fn words_that_all_reach_the_cap_walk_the_driver_in_page_order() {
+        let cap = NAME_WORD_COUNT_CAP;
+        assert_eq!(word_to_walk(&[cap, cap, cap]), 0);
+    }
 }

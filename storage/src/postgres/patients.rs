@@ -16,7 +16,9 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use carebase::patient::normalize::SearchKeys;
-use carebase::patient::{MergeRecord, Patient, PatientSearch, SearchHit};
+use carebase::patient::{
+    word_to_walk, MergeRecord, Patient, PatientSearch, SearchHit, NAME_WORD_COUNT_CAP,
+};
 use carebase::store::{MergeWrite, PatientStore, PatientWrite, PatientWrites};
 use carebase::{ConflictDetail, Error, MergeId, PatientId, Result, StorageKind};
 
@@ -44,17 +46,94 @@ struct HitRow {
     name_key: Option<String>,
 }
 
-/// The statement behind [`search_patients`], with its arguments bound.
+/// How many rows of `patient_name_tokens` start with each typed word, each
+/// counted up to [`NAME_WORD_COUNT_CAP`] (a short scan of the key), in one
+/// round trip, for [`word_to_walk`]. Only a search by several words needs
+/// them.
+async fn word_counts(pool: &sqlx::PgPool, search: &PatientSearch) -> Result<Vec<u64>> {
+    if search.name_prefixes.len() < 2 {
+        return Ok(Vec::new());
+    }
+    let ends: Vec<String> = search.name_prefixes.iter().map(|w| prefix_end(w)).collect();
+    let counts: Vec<i64> = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM (SELECT 1 FROM patient_name_tokens t \
+           WHERE t.token >= w.word AND t.token < w.word_end LIMIT $3) x) \
+         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(word, word_end, i) \
+         ORDER BY w.i",
+    )
+    .bind(&search.name_prefixes)
+    .bind(&ends)
+    .bind(i64::try_from(NAME_WORD_COUNT_CAP).unwrap_or(i64::MAX))
+    .fetch_all(pool)
+    .await
+    .map_err(db_error("search_word_counts"))?;
+    Ok(counts
+        .into_iter()
+        .map(|c| u64::try_from(c).unwrap_or(0))
+        .collect())
+}
+
+/// The statement behind [`search_patients`], with its arguments bound;
+/// `walk` is the index in `name_prefixes` of the word whose token range is
+/// read ([`word_to_walk`]).
 ///
 /// A search by name walks the primary key of `patient_name_tokens`
-/// (`token, patient_id`, byte order) in page order from the cursor and
-/// stops at the limit: a patient is kept at its smallest token matching the
-/// driving prefix (none smaller among its tokens, read through
-/// `patient_name_tokens_patient`), the other words and filters are checked
-/// on that patient. A page costs the rows it reads, never every match.
-/// Other searches walk their key index in id order.
-pub(crate) fn search_query(search: &PatientSearch) -> QueryBuilder<'static, Postgres> {
+/// (`token, patient_id`, byte order) of the driving word
+/// (`name_prefixes[0]`) in page order from the cursor and stops at the
+/// limit: a patient is kept at its smallest token matching the driving
+/// word (none smaller among its tokens, probed through
+/// `patient_name_tokens_patient` on `(patient_id, token)`), the other words
+/// are probed the same way and the filters checked on that patient. A page
+/// costs the rows it reads, never every match. When another word is rarer
+/// (`walk > 0`), its whole range is read instead (fewer than
+/// [`NAME_WORD_COUNT_CAP`] rows), each of its patients gets its name key by
+/// one probe, and only those matching every word are sorted. Other
+/// searches walk their key index in id order.
+pub(crate) fn search_query(search: &PatientSearch, walk: usize) -> QueryBuilder<'static, Postgres> {
+    let probe = |q: &mut QueryBuilder<'static, Postgres>, column: &str, prefix: &String| {
+        q.push(format!(
+            " AND EXISTS (SELECT 1 FROM patient_name_tokens s \
+             WHERE s.patient_id = {column} AND s.token >= "
+        ))
+        .push_bind(prefix.clone())
+        .push(" AND s.token < ")
+        .push_bind(prefix_end(prefix))
+        .push(")");
+    };
     let mut q = match search.name_prefixes.split_first() {
+        Some((driver, others)) if walk > 0 && walk <= others.len() => {
+            let rare = &search.name_prefixes[walk];
+            let mut q = QueryBuilder::new(format!(
+                "SELECT {PATIENT_COLUMNS}, c.name_key AS name_key FROM \
+                 (SELECT r.patient_id AS pid, min(d.token) AS name_key \
+                   FROM patient_name_tokens r JOIN patient_name_tokens d \
+                   ON d.patient_id = r.patient_id WHERE r.token >= "
+            ));
+            q.push_bind(rare.clone())
+                .push(" AND r.token < ")
+                .push_bind(prefix_end(rare))
+                .push(" AND d.token >= ")
+                .push_bind(driver.clone())
+                .push(" AND d.token < ")
+                .push_bind(prefix_end(driver))
+                .push(
+                    " GROUP BY r.patient_id) c \
+                     JOIN patients p ON p.patient_id = c.pid WHERE TRUE",
+                );
+            for (i, prefix) in others.iter().enumerate() {
+                if i + 1 != walk {
+                    probe(&mut q, "c.pid", prefix);
+                }
+            }
+            if let Some(after) = &search.after {
+                q.push(" AND (c.name_key, c.pid) > (")
+                    .push_bind(after.name_key.clone().unwrap_or_default())
+                    .push(", ")
+                    .push_bind(after.id.0)
+                    .push(")");
+            }
+            q
+        }
         Some((driver, others)) => {
             let mut q = QueryBuilder::new(format!(
                 "SELECT {PATIENT_COLUMNS}, t.token AS name_key \
@@ -71,14 +150,7 @@ pub(crate) fn search_query(search: &PatientSearch) -> QueryBuilder<'static, Post
                 .push_bind(driver.clone())
                 .push(")");
             for prefix in others {
-                q.push(
-                    " AND EXISTS (SELECT 1 FROM patient_name_tokens s \
-                     WHERE s.patient_id = t.patient_id AND s.token >= ",
-                )
-                .push_bind(prefix.clone())
-                .push(" AND s.token < ")
-                .push_bind(prefix_end(prefix))
-                .push(")");
+                probe(&mut q, "t.patient_id", prefix);
             }
             if let Some(after) = &search.after {
                 q.push(" AND (t.token, t.patient_id) > (")
@@ -140,6 +212,8 @@ pub(crate) fn search_query(search: &PatientSearch) -> QueryBuilder<'static, Post
     }
     if search.name_prefixes.is_empty() {
         q.push(" ORDER BY p.patient_id LIMIT ");
+    } else if walk > 0 && walk < search.name_prefixes.len() {
+        q.push(" ORDER BY c.name_key, c.pid LIMIT ");
     } else {
         q.push(" ORDER BY t.token, t.patient_id LIMIT ");
     }
@@ -377,7 +451,8 @@ impl PatientStore for PostgresStore {
 
     async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<SearchHit>> {
         let pool = &self.pool;
-        let mut q = search_query(search);
+        let walk = word_to_walk(&word_counts(pool, search).await?);
+        let mut q = search_query(search, walk);
         // Planned with its values each time (an unnamed statement): a
         // cached generic plan cannot tell a rare name prefix from a common
         // one and, at 1,000,000 patients, hash-joins and sorts every match

@@ -6,7 +6,9 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 
 use carebase::patient::normalize::SearchKeys;
-use carebase::patient::{MergeRecord, Patient, PatientSearch, SearchHit};
+use carebase::patient::{
+    word_to_walk, MergeRecord, Patient, PatientSearch, SearchHit, NAME_WORD_COUNT_CAP,
+};
 use carebase::store::{MergeWrite, PatientStore, PatientWrite, PatientWrites};
 use carebase::{ConflictDetail, Error, MergeId, PatientId, Result, StorageKind};
 
@@ -30,36 +32,99 @@ fn into_patients(rows: Vec<PatientRow>) -> Result<Vec<Patient>> {
     rows.into_iter().map(PatientRow::into_patient).collect()
 }
 
+/// How many rows of `patient_name_tokens` start with each typed word, each
+/// counted up to [`NAME_WORD_COUNT_CAP`] (a covering scan of the key), for
+/// [`word_to_walk`]. Only a search by several words needs them.
+pub(crate) fn word_counts(conn: &Connection, search: &PatientSearch) -> Result<Vec<u64>> {
+    if search.name_prefixes.len() < 2 {
+        return Ok(Vec::new());
+    }
+    let cap = i64::try_from(NAME_WORD_COUNT_CAP).unwrap_or(i64::MAX);
+    search
+        .name_prefixes
+        .iter()
+        .map(|word| {
+            let count = first(
+                conn,
+                "search_word_count",
+                "SELECT count(*) FROM (SELECT 1 FROM patient_name_tokens \
+                 WHERE token >= ? AND token < ? LIMIT ?)",
+                rusqlite::params![word, prefix_end(word), cap],
+                |r| r.get::<_, i64>(0),
+            )?;
+            Ok(count.map_or(0, |c| u64::try_from(c).unwrap_or(0)))
+        })
+        .collect()
+}
+
 /// The statement behind [`search_patients`] and its arguments;
-/// `explain` prefixes `EXPLAIN QUERY PLAN`.
+/// `explain` prefixes `EXPLAIN QUERY PLAN`, `walk` is the index in
+/// `name_prefixes` of the word whose token range is read ([`word_to_walk`]).
 ///
-/// A search by name walks the name-token key `(token, patient_id)` in page
-/// order from the cursor, one row per (matching token, patient), and stops
-/// at the limit: a patient is kept at its smallest token matching the
-/// driving prefix (no smaller one in its `search_keys`), the other words
-/// and filters are checked on that patient's row. A page costs the rows it
-/// reads, never every match. Other searches walk their key index in id
-/// order (birth date, phone, email and identifier indexes end in the id).
-pub(crate) fn search_query(search: &PatientSearch, explain: bool) -> (String, Values) {
+/// A search by name walks the name-token key `(token, patient_id)` of the
+/// driving word (`name_prefixes[0]`) in page order from the cursor, one row
+/// per (matching token, patient), and stops at the limit: a patient is kept
+/// at its smallest token matching the driving word (no smaller one, probed
+/// through `patient_name_tokens_patient`), the other words are probed the
+/// same way and the filters checked on the patient's row. A page costs the
+/// rows it reads, never every match. When another word is rarer (`walk >
+/// 0`), its whole range is read instead (fewer than
+/// [`NAME_WORD_COUNT_CAP`] rows), each of its patients gets its name key by
+/// one probe, and only those matching every word are sorted. Other
+/// searches walk their key index in id order (birth date, phone, email and
+/// identifier indexes end in the id).
+pub(crate) fn search_query(search: &PatientSearch, walk: usize, explain: bool) -> (String, Values) {
     let explain = if explain { "EXPLAIN QUERY PLAN " } else { "" };
     let mut params: Values = Vec::new();
+    let probe = |column: &str| {
+        format!(
+            " AND EXISTS (SELECT 1 FROM patient_name_tokens s \
+             WHERE s.patient_id = {column} AND s.token >= ? AND s.token < ?)"
+        )
+    };
     let mut sql = match search.name_prefixes.split_first() {
+        Some((driver, others)) if walk > 0 && walk <= others.len() => {
+            let rare = &search.name_prefixes[walk];
+            let mut sql = format!(
+                "{explain}SELECT {PATIENT_COLUMNS}, c.name_key AS name_key FROM \
+                 (SELECT r.patient_id AS pid, min(d.token) AS name_key \
+                   FROM patient_name_tokens r CROSS JOIN patient_name_tokens d \
+                   WHERE r.token >= ? AND r.token < ? \
+                   AND d.patient_id = r.patient_id AND d.token >= ? AND d.token < ? \
+                   GROUP BY r.patient_id) c \
+                 JOIN patients p ON p.id = c.pid WHERE 1 = 1"
+            );
+            params.push(text(rare.clone()));
+            params.push(text(prefix_end(rare)));
+            params.push(text(driver.clone()));
+            params.push(text(prefix_end(driver)));
+            for (i, prefix) in others.iter().enumerate() {
+                if i + 1 != walk {
+                    sql.push_str(&probe("c.pid"));
+                    params.push(text(prefix.clone()));
+                    params.push(text(prefix_end(prefix)));
+                }
+            }
+            if let Some(after) = &search.after {
+                sql.push_str(" AND (c.name_key, c.pid) > (?, ?)");
+                params.push(text(after.name_key.clone().unwrap_or_default()));
+                params.push(text(id_text(after.id.0)));
+            }
+            sql
+        }
         Some((driver, others)) => {
             let mut sql = format!(
                 "{explain}SELECT {PATIENT_COLUMNS}, t.token AS name_key \
                  FROM patient_name_tokens t JOIN patients p ON p.id = t.patient_id \
                  WHERE t.token >= ? AND t.token < ? \
-                 AND NOT EXISTS (SELECT 1 FROM json_each(p.search_keys, '$.tokens') j \
-                   WHERE j.value >= ? AND j.value < t.token)"
+                 AND NOT EXISTS (SELECT 1 FROM patient_name_tokens s \
+                   WHERE s.patient_id = t.patient_id AND s.token >= ? AND s.token < t.token)"
             );
             params.push(text(driver.clone()));
             params.push(text(prefix_end(driver)));
             params.push(text(driver.clone()));
             for prefix in others {
-                sql.push_str(
-                    " AND EXISTS (SELECT 1 FROM json_each(p.search_keys, '$.tokens') j \
-                     WHERE j.value >= ? AND j.value < ?)",
-                );
+                sql.push_str(&probe("t.patient_id"));
                 params.push(text(prefix.clone()));
                 params.push(text(prefix_end(prefix)));
             }
@@ -123,6 +188,8 @@ pub(crate) fn search_query(search: &PatientSearch, explain: bool) -> (String, Va
     }
     if search.name_prefixes.is_empty() {
         sql.push_str(" ORDER BY p.id LIMIT ?");
+    } else if walk > 0 && walk < search.name_prefixes.len() {
+        sql.push_str(" ORDER BY c.name_key, c.pid LIMIT ?");
     } else {
         sql.push_str(" ORDER BY t.token, t.patient_id LIMIT ?");
     }
@@ -285,8 +352,9 @@ impl PatientStore for SqliteStore {
     }
 
     async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<SearchHit>> {
-        let (sql, params) = search_query(search, false);
         self.read("search_patients", |conn| {
+            let walk = word_to_walk(&word_counts(conn, search)?);
+            let (sql, params) = search_query(search, walk, false);
             rows(
                 conn,
                 "search_patients",
