@@ -12,8 +12,7 @@ const { join } = require('node:path')
 function platformName() {
   const { platform, arch } = process
   if (platform === 'linux') {
-    const report = typeof process.report?.getReport === 'function' ? process.report.getReport() : null
-    const glibc = report?.header?.glibcVersionRuntime
+    const glibc = process.report?.getReport?.()?.header?.glibcVersionRuntime
     return `linux-${arch}-${glibc ? 'gnu' : 'musl'}`
   }
   if (platform === 'win32') return `win32-${arch}-msvc`

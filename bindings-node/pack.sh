@@ -14,23 +14,13 @@ mkdir -p "$dist"
 if ! [[ node_modules/.package-lock.json -nt package-lock.json ]]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
-# The debug module the tests use lives beside the sources under the same
-# name; set it aside so the package carries the release build only.
-work=$(mktemp -d)
-for f in carebase.*.node; do
-  if [[ -f $f ]]; then cp -p "$f" "$work/"; fi
-done
-restore() {
-  for f in "$work"/*; do
-    if [[ -f $f ]]; then cp -p "$f" .; fi
-  done
-  rm -rf "$work"
-}
-trap restore EXIT
-rm -f carebase.*.node
-npm run --silent build:release >&2
-# index.d.ts, generated.js and index.mjs come from tools/codegen (committed,
-# checked for staleness by test.sh); the build does not write them.
-tarball=$(npm pack --silent --pack-destination "$dist" | tail -n 1)
-echo "pack.sh: $(du -h "$dist/$tarball" | cut -f1) package, native module $(du -h carebase.*.node | cut -f1 | head -n 1)" >&2
+# Staged apart, so the debug module the tests use (beside the sources, same
+# name) never enters the package. index.d.ts, generated.js and index.mjs come
+# from tools/codegen (committed, checked for staleness by test.sh).
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+npm run --silent build:release -- --output-dir "$stage" >&2
+cp package.json README.md ./*.js index.mjs index.d.ts "$stage/"
+tarball=$(npm pack --silent --pack-destination "$dist" "$stage" | tail -n 1)
+echo "pack.sh: $(du -h "$dist/$tarball" | cut -f1) package, native module $(du -h "$stage"/carebase.*.node | cut -f1)" >&2
 echo "$dist/$tarball"

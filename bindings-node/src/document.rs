@@ -1,47 +1,42 @@
 //! The arguments of a call from JavaScript (an object whose members are
-//! the arguments, FHIR resources and policies included) as JSON text,
-//! read without recursion.
+//! the arguments, FHIR resources and policies included) written as the JSON
+//! text core reads, without recursion and without a value tree between.
 //!
 //! napi's own conversion recurses (up to 128 levels) and answers a deeper
 //! object with an argument error that names nothing. This one walks with an
-//! explicit stack and builds nothing past one step beyond each of core's
-//! document bounds ([`carebase::limits`]): a container nested deeper becomes
-//! an empty one at that level, a longer array or object keeps one item more
-//! than the maximum, and after more values than the document may have bytes
-//! the rest become `null`. Core's check ([`carebase::document`]) then refuses
-//! the value with its own error (`too_deep`, `too_many`, `too_large`), the
-//! same one every binding gives; no bound is decided here, and a cyclic or
+//! explicit stack and writes nothing past one step beyond each of core's
+//! document bounds ([`carebase::limits`]): a container nested deeper is
+//! written empty, a longer array or object keeps one item more than the
+//! maximum, and after more values than the document may have bytes the rest
+//! are `null`. Core's check ([`carebase::document`]) then refuses the text
+//! with its own error (`too_deep`, `too_many`, `too_large`), the same one
+//! every binding gives; no bound is decided here, and a cyclic or
 //! exponentially shared object costs bounded work. Values JSON cannot hold
-//! follow `JSON.stringify`: skipped as a member, `null` as an item;
-//! a `BigInt` is refused.
+//! follow `JSON.stringify`: skipped as a member, `null` as an item; a
+//! `BigInt` is refused.
 
 use std::ptr;
 
 use carebase::limits::{MAX_DOCUMENT_BYTES, MAX_DOCUMENT_DEPTH, MAX_DOCUMENT_ITEMS};
 use napi::bindgen_prelude::{FromNapiValue, TypeName};
 use napi::{sys, Status, ValueType};
-use serde_json::{Map, Number, Value};
+use serde_json::Number;
 
-/// A call's arguments handed in by JavaScript (see the module
+/// A call's arguments handed in by JavaScript, as JSON text (see the module
 /// documentation). Each member counts its depth like a document of its own.
-pub struct CallArguments(Value);
+pub struct CallArguments(pub String);
 
-impl CallArguments {
-    /// The JSON text core reads; the value is dropped without recursion.
-    pub fn into_text(self) -> String {
-        let text = self.0.to_string();
-        carebase::document::dismantle(self.0);
-        text
-    }
+/// What writing one value did.
+enum Written {
+    /// A leaf, or a container written empty past core's depth bound.
+    Whole,
+    /// Nothing: JSON has no form for it (skipped as a member, `null` as an item).
+    Nothing,
+    /// A container's opening; its children come next.
+    Opened(Frame),
 }
 
-/// A container being filled.
-enum Filling {
-    Array(Vec<Value>),
-    Object(Map<String, Value>),
-}
-
-/// A JavaScript array or object being walked.
+/// A JavaScript array or object being written.
 struct Frame {
     js: sys::napi_value,
     /// The property names of an object.
@@ -49,138 +44,102 @@ struct Frame {
     /// How many children to read (at most one past the maximum).
     len: u32,
     next: u32,
-    filling: Filling,
-    /// The member name in the parent object.
-    key: Option<String>,
+    /// A child was written (the next one needs a comma).
+    wrote: bool,
 }
 
-/// What one JavaScript value becomes.
-enum Converted {
-    Leaf(Value),
-    /// Not representable: skipped as a member, `null` as an item.
-    Skip,
-    Container(Frame),
+fn check(status: sys::napi_status, what: &str) -> napi::Result<()> {
+    let message = || format!("cannot read the document: {what}");
+    let ok = status == sys::Status::napi_ok;
+    ok.then_some(())
+        .ok_or_else(|| napi::Error::new(Status::InvalidArg, message()))
 }
 
-fn failed(status: sys::napi_status, what: &str) -> napi::Result<()> {
-    if status == sys::Status::napi_ok {
-        Ok(())
-    } else {
-        Err(napi::Error::new(
-            Status::InvalidArg,
-            format!("cannot read the document: {what}"),
-        ))
-    }
-}
-
-/// At most one more than the maximum number of items.
-fn capped(len: u32) -> u32 {
-    let most = u32::try_from(MAX_DOCUMENT_ITEMS + 1).unwrap_or(u32::MAX);
-    len.min(most)
-}
-
-/// Converts the leaves of `value` and prepares its containers, which at
-/// `depth` past core's bound become empty.
-///
 /// A JS number as JSON: every integer a JS number holds exactly (up to
 /// 2^53) is a JSON integer, so core reads sequence numbers and counts past
-/// `u32::MAX` as integers (napi's own conversion turns those into floats).
-/// NaN and infinities have no JSON form.
-fn number(n: f64) -> napi::Result<Value> {
+/// `u32::MAX` as integers. NaN and infinities have no JSON form.
+fn number(n: f64) -> napi::Result<Number> {
     const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
-    let number = if n.trunc() == n && n.abs() <= EXACT {
-        if n >= 0.0 {
-            Some(Number::from(n as u64))
-        } else {
-            Some(Number::from(n as i64))
-        }
-    } else {
-        Number::from_f64(n)
+    let number = match n {
+        n if n.trunc() != n || n.abs() > EXACT => Number::from_f64(n),
+        n if n >= 0.0 => Some(Number::from(n as u64)),
+        n => Some(Number::from(n as i64)),
     };
-    number.map(Value::Number).ok_or_else(|| {
-        napi::Error::new(
-            napi::Status::InvalidArg,
-            "a number that is not finite has no JSON form",
-        )
-    })
+    let message = "a number that is not finite has no JSON form";
+    number.ok_or_else(|| napi::Error::new(Status::InvalidArg, message))
 }
 
+/// Writes `value`, met at `depth`: a leaf whole, a container its opening
+/// (written empty past core's bound). Writing to memory cannot fail.
+///
 /// # Safety
-/// `env` and `value` must be valid for the current napi call.
-unsafe fn convert(
+/// `env` and `value` must be valid for the current napi call (all blocks).
+unsafe fn write(
     env: sys::napi_env,
     value: sys::napi_value,
     depth: usize,
-    key: Option<String>,
-) -> napi::Result<Converted> {
+    out: &mut Vec<u8>,
+) -> napi::Result<Written> {
     let mut kind = 0;
-    // SAFETY: `env` and `value` are valid for this call (caller contract).
-    failed(unsafe { sys::napi_typeof(env, value, &mut kind) }, "type")?;
-    // SAFETY (all blocks below): as above; out-pointers are local.
-    let leaf = match ValueType::from(kind) {
-        ValueType::Null => Value::Null,
-        ValueType::Boolean => Value::Bool(unsafe { bool::from_napi_value(env, value)? }),
-        ValueType::Number => number(unsafe { f64::from_napi_value(env, value)? })?,
-        ValueType::String => Value::String(unsafe { String::from_napi_value(env, value)? }),
+    check(unsafe { sys::napi_typeof(env, value, &mut kind) }, "type")?;
+    match ValueType::from(kind) {
+        ValueType::Null => out.extend_from_slice(b"null"),
+        ValueType::Boolean => {
+            let yes = unsafe { bool::from_napi_value(env, value)? };
+            out.extend_from_slice(if yes { b"true" } else { b"false" });
+        }
+        ValueType::Number => {
+            let n = number(unsafe { f64::from_napi_value(env, value)? })?;
+            let _ = serde_json::to_writer(out, &n);
+        }
+        ValueType::String => {
+            let text = unsafe { String::from_napi_value(env, value)? };
+            let _ = serde_json::to_writer(out, &text);
+        }
         ValueType::Object => {
-            let mut is_array = false;
-            failed(
-                unsafe { sys::napi_is_array(env, value, &mut is_array) },
-                "array",
-            )?;
-            let (names, len, filling) = if is_array {
-                let mut len = 0;
-                failed(
-                    unsafe { sys::napi_get_array_length(env, value, &mut len) },
-                    "array length",
-                )?;
-                (None, len, Filling::Array(Vec::new()))
-            } else {
-                let mut names = ptr::null_mut();
-                failed(
-                    unsafe { sys::napi_get_property_names(env, value, &mut names) },
-                    "member names",
-                )?;
-                let mut len = 0;
-                failed(
-                    unsafe { sys::napi_get_array_length(env, names, &mut len) },
-                    "member names",
-                )?;
-                (Some(names), len, Filling::Object(Map::new()))
-            };
+            let (mut array, mut names, mut len) = (false, None, 0);
+            let status = unsafe { sys::napi_is_array(env, value, &mut array) };
+            check(status, "array")?;
             if depth > MAX_DOCUMENT_DEPTH {
-                return Ok(Converted::Leaf(match filling {
-                    Filling::Array(items) => Value::Array(items),
-                    Filling::Object(members) => Value::Object(members),
-                }));
+                out.extend_from_slice(if array { b"[]" } else { b"{}" });
+                return Ok(Written::Whole);
             }
-            return Ok(Converted::Container(Frame {
-                js: value,
+            let mut listed = value;
+            if !array {
+                let status = unsafe { sys::napi_get_property_names(env, value, &mut listed) };
+                check(status, "member names")?;
+                names = Some(listed);
+            }
+            let status = unsafe { sys::napi_get_array_length(env, listed, &mut len) };
+            check(status, "length")?;
+            out.push(if array { b'[' } else { b'{' });
+            let most = u32::try_from(MAX_DOCUMENT_ITEMS + 1).unwrap_or(u32::MAX);
+            let (js, len, next, wrote) = (value, len.min(most), 0, false);
+            let frame = Frame {
+                js,
                 names,
-                len: capped(len),
-                next: 0,
-                filling,
-                key,
-            }));
+                len,
+                next,
+                wrote,
+            };
+            return Ok(Written::Opened(frame));
         }
         ValueType::Undefined | ValueType::Function | ValueType::Symbol => {
-            return Ok(Converted::Skip)
+            return Ok(Written::Nothing)
         }
         _ => {
-            return Err(napi::Error::new(
-                Status::InvalidArg,
-                "a document holds JSON values only".to_owned(),
-            ))
+            let message = "a document holds JSON values only";
+            return Err(napi::Error::new(Status::InvalidArg, message));
         }
-    };
-    Ok(Converted::Leaf(leaf))
+    }
+    Ok(Written::Whole)
 }
 
 impl Frame {
     /// The next child, with its member name for an object.
     ///
     /// # Safety
-    /// `env` must be valid for the napi call this frame was made in.
+    /// `env` must be valid for the napi call this frame was made in (all blocks).
     unsafe fn next_child(
         &mut self,
         env: sys::napi_env,
@@ -188,99 +147,76 @@ impl Frame {
         if self.next >= self.len {
             return Ok(None);
         }
-        let index = self.next;
+        let (index, mut child) = (self.next, ptr::null_mut());
         self.next += 1;
-        let mut child = ptr::null_mut();
-        match self.names {
-            None => {
-                // SAFETY: `self.js` is an array of this call; out-pointer is local.
-                failed(
-                    unsafe { sys::napi_get_element(env, self.js, index, &mut child) },
-                    "item",
-                )?;
-                Ok(Some((child, None)))
-            }
-            Some(names) => {
-                let mut name = ptr::null_mut();
-                // SAFETY: `names` and `self.js` belong to this call.
-                failed(
-                    unsafe { sys::napi_get_element(env, names, index, &mut name) },
-                    "member name",
-                )?;
-                let key = unsafe { String::from_napi_value(env, name)? };
-                failed(
-                    unsafe { sys::napi_get_property(env, self.js, name, &mut child) },
-                    "member",
-                )?;
-                Ok(Some((child, Some(key))))
-            }
-        }
-    }
-
-    fn put(&mut self, key: Option<String>, value: Option<Value>) {
-        match &mut self.filling {
-            Filling::Array(items) => items.push(value.unwrap_or(Value::Null)),
-            Filling::Object(members) => {
-                if let (Some(key), Some(value)) = (key, value) {
-                    members.insert(key, value);
-                }
-            }
-        }
-    }
-
-    fn finish(self) -> (Option<String>, Value) {
-        let value = match self.filling {
-            Filling::Array(items) => Value::Array(items),
-            Filling::Object(members) => Value::Object(members),
+        let Some(names) = self.names else {
+            let status = unsafe { sys::napi_get_element(env, self.js, index, &mut child) };
+            check(status, "item")?;
+            return Ok(Some((child, None)));
         };
-        (self.key, value)
+        let mut name = ptr::null_mut();
+        let status = unsafe { sys::napi_get_element(env, names, index, &mut name) };
+        check(status, "member name")?;
+        let key = unsafe { String::from_napi_value(env, name)? };
+        let status = unsafe { sys::napi_get_property(env, self.js, name, &mut child) };
+        check(status, "member")?;
+        Ok(Some((child, Some(key))))
     }
 }
 
 impl FromNapiValue for CallArguments {
     unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
-        // SAFETY: napi hands `env` and `value` for this call.
-        let root = match unsafe { convert(env, value, 0, None)? } {
-            Converted::Leaf(leaf) => return Ok(CallArguments(leaf)),
-            Converted::Skip => return Ok(CallArguments(Value::Null)),
-            Converted::Container(frame) => frame,
-        };
-        let mut stack = vec![root];
+        let mut out = Vec::new();
+        let mut stack = Vec::new();
+        // SAFETY (all blocks): napi hands `env` and `value` for this call,
+        // and every frame and child is a value of this call.
+        match unsafe { write(env, value, 0, &mut out)? } {
+            Written::Whole => {}
+            Written::Nothing => out.extend_from_slice(b"null"),
+            Written::Opened(root) => stack.push(root),
+        }
         // Past this many values the document is over its size in bytes.
         let mut budget = MAX_DOCUMENT_BYTES;
         loop {
             // The arguments object is depth 0: each argument is at depth 1.
             let depth = stack.len();
-            let Some(frame) = stack.last_mut() else {
-                return Ok(CallArguments(Value::Null));
+            let Some(frame) = stack.last_mut() else { break };
+            let Some((child, key)) = (unsafe { frame.next_child(env)? }) else {
+                out.push(if frame.names.is_some() { b'}' } else { b']' });
+                stack.pop();
+                continue;
             };
-            // SAFETY: every frame was made from values of this call.
-            match unsafe { frame.next_child(env)? } {
-                Some((child, key)) => {
-                    if budget == 0 {
-                        frame.put(key, Some(Value::Null));
-                        continue;
-                    }
-                    budget -= 1;
-                    // SAFETY: `child` was just read in this call.
-                    match unsafe { convert(env, child, depth, key.clone())? } {
-                        Converted::Leaf(leaf) => frame.put(key, Some(leaf)),
-                        Converted::Skip => frame.put(key, None),
-                        Converted::Container(inner) => stack.push(inner),
-                    }
+            let mark = out.len();
+            if frame.wrote {
+                out.push(b',');
+            }
+            if let Some(key) = &key {
+                let _ = serde_json::to_writer(&mut out, key);
+                out.push(b':');
+            }
+            // Past the size bound every value is `null`, a member's too.
+            let written = match budget.checked_sub(1) {
+                Some(left) => {
+                    budget = left;
+                    Some(unsafe { write(env, child, depth, &mut out)? })
                 }
-                None => {
-                    let Some(done) = stack.pop() else {
-                        return Ok(CallArguments(Value::Null));
-                    };
-                    let (key, value) = done.finish();
-                    match stack.last_mut() {
-                        Some(parent) => parent.put(key, Some(value)),
-                        None => return Ok(CallArguments(value)),
-                    }
-                }
+                None => None,
+            };
+            if matches!(written, Some(Written::Nothing)) && key.is_some() {
+                out.truncate(mark);
+                continue;
+            }
+            frame.wrote = true;
+            match written {
+                Some(Written::Whole) => {}
+                Some(Written::Opened(inner)) => stack.push(inner),
+                Some(Written::Nothing) | None => out.extend_from_slice(b"null"),
             }
         }
+        let message = "a document holds text only";
+        String::from_utf8(out)
+            .map(CallArguments)
+            .map_err(|_| napi::Error::new(Status::InvalidArg, message))
     }
 }
 

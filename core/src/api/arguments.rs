@@ -14,10 +14,19 @@
 //! is the argument's path (`details.names[0].family`); messages never echo
 //! the value. Every host gets the same answer for the same bad value
 //! because every host goes through here.
+//!
+//! Most calls are well formed, so each argument is first read straight
+//! from its text (serde_json, with `serde_ignored` watching for unknown
+//! members): when that succeeds and ignores nothing, the careful reading
+//! would give the same value and no error, so it is skipped. Any failure or
+//! ignored member sends the argument down the careful path, which alone
+//! decides the errors.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde_json::value::RawValue;
 use serde_value::{DeserializerError, Unexpected, Value, ValueDeserializer};
 
 use crate::document::check_arguments;
@@ -27,7 +36,8 @@ use crate::{Error, Result};
 /// The arguments of one call, taken one by one; [`Arguments::finish`]
 /// reports every argument that could not be read.
 pub struct Arguments {
-    members: BTreeMap<Value, Value>,
+    /// Each top-level member's JSON text, by name.
+    members: BTreeMap<String, Box<RawValue>>,
     errors: Vec<FieldError>,
     /// A `#[flatten]` argument was read: it saw the members left at the
     /// top and reported those its type does not declare.
@@ -62,18 +72,21 @@ impl Arguments {
     /// Parses the JSON object of a call's arguments (bounded first).
     pub fn parse(json: &str) -> Result<Self> {
         check_arguments(json)?;
-        let value: Value = serde_json::from_str(json)
-            .map_err(|_| Error::invalid("(input)", "invalid_format", "not valid json text"))?;
-        match value {
-            Value::Map(members) => Ok(Self {
+        match serde_json::from_str(json) {
+            Ok(members) => Ok(Self {
                 members,
                 errors: Vec::new(),
                 flattened: false,
             }),
-            _ => Err(Error::invalid(
+            Err(_) if serde_json::from_str::<IgnoredAny>(json).is_ok() => Err(Error::invalid(
                 "(input)",
                 "invalid_type",
                 "the arguments must be a json object",
+            )),
+            Err(_) => Err(Error::invalid(
+                "(input)",
+                "invalid_format",
+                "not valid json text",
             )),
         }
     }
@@ -82,19 +95,24 @@ impl Arguments {
     /// returns `None` (so every argument is checked before [`finish`](Self::finish)).
     /// Members `T` does not declare are errors too (`unknown_field`).
     pub fn take<T: DeserializeOwned>(&mut self, name: &str, mode: Mode) -> Option<T> {
-        let (value, prefix) = match mode {
-            Mode::Flatten => {
-                self.flattened = true;
-                (Value::Map(self.members.clone()), "")
-            }
-            Mode::Member => (self.member(name).unwrap_or(Value::Unit), name),
-            Mode::Default => (
-                self.member(name)
-                    .filter(|v| *v != Value::Unit)
-                    .unwrap_or_else(|| Value::Map(BTreeMap::new())),
-                name,
-            ),
+        let member = match mode {
+            Mode::Flatten => None,
+            Mode::Member | Mode::Default => self.members.remove(name),
         };
+        let (text, prefix) = match (mode, member.as_deref().map(RawValue::get)) {
+            (Mode::Flatten, _) => {
+                self.flattened = true;
+                (Cow::Owned(object_text(&self.members)), "")
+            }
+            (Mode::Default, None | Some("null")) => (Cow::Borrowed("{}"), name),
+            (_, Some(text)) => (Cow::Borrowed(text), name),
+            (_, None) => (Cow::Borrowed("null"), name),
+        };
+        if let Some(value) = straight(&text) {
+            return Some(value);
+        }
+        // Valid JSON (a member of parsed text), so this reads.
+        let value = serde_json::from_str(&text).unwrap_or(Value::Unit);
         let (read, unknown) = read(value, prefix);
         self.errors.extend(unknown);
         match read {
@@ -124,10 +142,11 @@ impl Arguments {
             }
             _ => None,
         };
-        let key = Value::String(name.to_owned());
-        if let (Some(strict), Some(Value::String(text))) = (strict, self.members.get(&key)) {
-            if !strict(text) {
-                self.members.remove(&key);
+        if let Some(strict) = strict {
+            let text = self.members.get(name).map(|raw| raw.get());
+            let text = text.and_then(|raw| serde_json::from_str::<String>(raw).ok());
+            if text.is_some_and(|text| !strict(&text)) {
+                self.members.remove(name);
                 self.errors.push(FieldError::new(
                     name,
                     "invalid_format",
@@ -139,18 +158,13 @@ impl Arguments {
         self.take(name, mode)
     }
 
-    /// The value of member `name`, taken out.
-    fn member(&mut self, name: &str) -> Option<Value> {
-        self.members.remove(&Value::String(name.to_owned()))
-    }
-
     /// `Ok` when every argument was read and no member is left over, else
     /// one `validation` error naming each argument that was not read and
     /// each member no argument names (`unknown_field`).
     pub fn finish(mut self) -> Result<()> {
         if !self.flattened {
             for name in self.members.keys() {
-                self.errors.push(unknown_field(member_name(name)));
+                self.errors.push(unknown_field(name.clone()));
             }
         }
         if self.errors.is_empty() {
@@ -159,6 +173,33 @@ impl Arguments {
             Err(Error::validation(self.errors))
         }
     }
+}
+
+/// `text` read straight as a `T`, when that fails nowhere and ignores no
+/// member: the careful [`read`] of the same text then gives the same value
+/// and no error (it reads the same JSON values with the same visitors).
+fn straight<T: DeserializeOwned>(text: &str) -> Option<T> {
+    let mut ignored = false;
+    let mut tokens = serde_json::Deserializer::from_str(text);
+    let value = serde_ignored::deserialize(&mut tokens, |_| ignored = true).ok()?;
+    tokens.end().ok()?;
+    (!ignored).then_some(value)
+}
+
+/// The members left, as the text of one JSON object.
+fn object_text(members: &BTreeMap<String, Box<RawValue>>) -> String {
+    let mut text = String::from("{");
+    for (i, (name, value)) in members.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        // A name that came out of JSON text goes back into it.
+        text.push_str(&serde_json::to_string(name).unwrap_or_default());
+        text.push(':');
+        text.push_str(value.get());
+    }
+    text.push('}');
+    text
 }
 
 /// `value` as a `T`, or the field error at `prefix` + the path inside;
@@ -207,14 +248,6 @@ fn path_text(path: &serde_ignored::Path<'_>) -> String {
     }
 }
 
-/// The name of a top-level member as text (JSON keys always are).
-fn member_name(key: &Value) -> String {
-    match key {
-        Value::String(name) => name.clone(),
-        _ => "(input)".to_owned(),
-    }
-}
-
 /// A member no argument or type declares: refused, so nothing a host
 /// hands in is dropped in silence.
 fn unknown_field(at: String) -> FieldError {
@@ -255,3 +288,6 @@ fn field_error(at: String, error: DeserializerError) -> FieldError {
         E::Custom(_) => FieldError::new(at, "invalid_format", "is not in the expected format"),
     }
 }
+
+#[cfg(test)]
+mod tests;
