@@ -313,6 +313,19 @@ async fn a_batch_of_registrations_with_mrns_takes_its_numbers_in_one_write_per_f
 }
 
 #[tokio::test]
+async fn the_writer_keeps_statement_journals_in_memory_so_no_change_set_creates_a_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir).await;
+
+    let temp_store: i64 = store
+        .with_connection(|c| c.query_row("PRAGMA temp_store", [], |r| r.get(0)))
+        .await
+        .unwrap();
+
+    assert_eq!(temp_store, 2, "2 is MEMORY");
+}
+
+#[tokio::test]
 async fn a_write_that_finds_the_writer_idle_runs_on_the_callers_own_thread() {
     let dir = tempfile::tempdir().unwrap();
     let store = file_store(&dir).await;
