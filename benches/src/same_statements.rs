@@ -186,13 +186,15 @@ impl RegisterRow {
 }
 
 /// Opens a connection as carebase-storage does: WAL, `synchronous =
-/// NORMAL`, foreign keys on, 5 s busy timeout.
+/// NORMAL`, foreign keys on, 5 s busy timeout, statement journals in
+/// memory (`temp_store = MEMORY`, the writer's setting).
 fn connect(path: &Path) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.execute_batch(
-        "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+        "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+         PRAGMA temp_store = MEMORY;",
     )?;
     Ok(conn)
 }
@@ -345,6 +347,7 @@ impl SqlxSameStatements {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
+            .pragma("temp_store", "MEMORY")
             .busy_timeout(Duration::from_secs(5));
         let pool = || {
             SqlitePoolOptions::new()

@@ -106,6 +106,7 @@ macro_rules! patient_store_tests {
             search_by_several_words_pages_alike_when_another_word_is_rarer,
             duplicate_candidates_share_a_blocking_key,
             sequences_allocate_each_number_once,
+            a_block_of_numbers_follows_the_sequence_and_the_next_number_follows_the_block,
             merge_log_insert_undo_once_and_list,
             concurrent_identifier_claims_have_one_winner,
             concurrent_updates_of_one_version_have_one_winner,

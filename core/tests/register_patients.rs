@@ -132,6 +132,46 @@ async fn each_patient_of_a_batch_gets_its_own_mrn_from_the_facility() {
 }
 
 #[tokio::test]
+async fn a_batch_numbers_its_valid_patients_consecutively_in_input_order_and_skips_the_refused() {
+    let (clinic, store, _) = clinic();
+    // The second is born in the future: refused before any number is taken.
+    let batch: Vec<NewPatient> = (0..4)
+        .map(|i| NewPatient {
+            details: details(
+                "Mrn",
+                &format!("N{i}"),
+                if i == 1 { (3000, 1, 1) } else { (1980, 5, 17) },
+            ),
+            mrn_facility: Some("north".into()),
+        })
+        .collect();
+    let answer = clinic
+        .register_patients(&actor(Role::FrontDesk), batch)
+        .await
+        .unwrap();
+    let numbers: Vec<Option<String>> = answer
+        .answers
+        .iter()
+        .map(|a| {
+            let patient = a.patient.as_ref()?;
+            let mrn = patient
+                .details
+                .identifiers
+                .iter()
+                .find(|id| id.system == MRN_SYSTEM)?;
+            Some(mrn.value[..7].to_owned())
+        })
+        .collect();
+    let expected = [Some("0000001"), None, Some("0000002"), Some("0000003")];
+    assert_eq!(numbers, expected.map(|n| n.map(str::to_owned)));
+    assert_eq!(
+        store.counter("mrn:north").await.unwrap(),
+        3,
+        "a refused patient takes no number"
+    );
+}
+
+#[tokio::test]
 async fn a_refused_patient_of_a_batch_is_audited_as_failed_with_its_code() {
     let (clinic, store, _) = clinic();
     let batch = vec![new_patient(0, true, 0)];

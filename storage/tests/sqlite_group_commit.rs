@@ -13,10 +13,12 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 
 use carebase::audit::AuditQuery;
-use carebase::conformance::{audit_about, scheduling_clinic};
+use carebase::clinic::NewPatient;
+use carebase::conformance::{audit_about, patient, scheduling_clinic};
+use carebase::patient::{IdentifierSystem, MrnNamespace};
 use carebase::schedule::{AppointmentQuery, BookAppointment};
-use carebase::store::{AuditStore, ChangeSet, Reference, ScheduleStore};
-use carebase::{Actor, ActorId, Error, PatientId, Role, Store};
+use carebase::store::{AuditStore, ChangeSet, PatientStore, Reference, ScheduleStore};
+use carebase::{Actor, ActorId, Clinic, Error, PatientId, Role, Settings, Store};
 use carebase_storage::SqliteStore;
 use common::{db_path, url_of};
 
@@ -252,6 +254,75 @@ async fn apply_each_shares_transactions_between_its_change_sets() {
     assert_eq!(entries_tagged(&store, "group.each").await, 100);
     // Queued at once, they ride a few group commits, not a hundred.
     assert!(store.write_transactions() - before < 10);
+}
+
+#[tokio::test]
+async fn a_block_of_numbers_costs_one_write_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir).await;
+    let before = store.write_transactions();
+
+    let block = store.allocate_block("mrn:north", 500).await.unwrap();
+
+    assert_eq!(block, 1..501);
+    assert_eq!(store.write_transactions() - before, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_of_registrations_with_mrns_takes_its_numbers_in_one_write_per_facility() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir).await;
+    let settings = Settings {
+        identifier_systems: ["north", "south"]
+            .map(|facility| IdentifierSystem {
+                system: format!("urn:test:mrn:{facility}"),
+                check_digit: None,
+            })
+            .into(),
+        mrn_namespaces: ["north", "south"]
+            .map(|facility| MrnNamespace {
+                facility: facility.into(),
+                system: format!("urn:test:mrn:{facility}"),
+                prefix: String::new(),
+                digits: 7,
+                check_digit: None,
+            })
+            .into(),
+        ..Settings::default()
+    };
+    let clinic = Clinic::new(store.clone()).with_settings(settings).unwrap();
+    let batch: Vec<NewPatient> = (0..100)
+        .map(|i| NewPatient {
+            details: patient("Block", &format!("N{i}"), (1980, 5, 17)).details,
+            mrn_facility: Some(if i % 2 == 0 { "north" } else { "south" }.into()),
+        })
+        .collect();
+    let before = store.write_transactions();
+
+    let answer = clinic
+        .register_patients(&Actor::new(ActorId::new(), vec![Role::FrontDesk]), batch)
+        .await
+        .unwrap();
+
+    assert_eq!(answer.registered, 100);
+    assert_eq!(store.counter("mrn:north").await.unwrap(), 50);
+    assert_eq!(store.counter("mrn:south").await.unwrap(), 50);
+    // Two blocks, then the registrations ride a few group commits: not
+    // one transaction per number.
+    assert!(store.write_transactions() - before < 10);
+}
+
+#[tokio::test]
+async fn the_writer_keeps_statement_journals_in_memory_so_no_change_set_creates_a_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir).await;
+
+    let temp_store: i64 = store
+        .with_connection(|c| c.query_row("PRAGMA temp_store", [], |r| r.get(0)))
+        .await
+        .unwrap();
+
+    assert_eq!(temp_store, 2, "2 is MEMORY");
 }
 
 #[tokio::test]

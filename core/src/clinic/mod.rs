@@ -11,13 +11,14 @@ mod merge;
 pub mod operations;
 mod outbox;
 mod patients;
+mod registration;
 mod scheduling;
 mod sight;
 
 pub use crate::settings::Settings;
 pub use appointments::BookSeries;
 pub use operations::{ClinicOperations, Operation, OPERATIONS};
-pub use patients::{NewPatient, PatientRegistrations, RegistrationAnswer};
+pub use registration::{NewPatient, PatientRegistrations, RegistrationAnswer};
 
 use std::future::Future;
 use std::sync::{Arc, RwLock};

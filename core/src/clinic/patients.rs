@@ -1,105 +1,27 @@
-//! Registering, reading, updating, deactivating and searching patients,
-//! and allocating MRNs.
+//! Reading, updating, deactivating and searching patients (registering
+//! them and allocating MRNs: `registration.rs`).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{Attempt, Clinic};
+use super::Clinic;
 use crate::actor::Actor;
 use crate::audit::Outcome;
-use crate::error::Refusal;
-use crate::events::{
-    EventDraft, PATIENT_DEACTIVATED, PATIENT_REACTIVATED, PATIENT_REGISTERED, PATIENT_UPDATED,
-};
+use crate::events::{EventDraft, PATIENT_DEACTIVATED, PATIENT_REACTIVATED, PATIENT_UPDATED};
 use crate::ids::PatientId;
-use crate::limits::{
-    MAX_BATCH_CHANGE_SETS, MAX_BATCH_PATIENTS, MAX_CURSOR_CHARS, MAX_FACILITY_CHARS,
-    MAX_QUERY_TEXT_CHARS,
-};
+use crate::limits::{MAX_CURSOR_CHARS, MAX_QUERY_TEXT_CHARS};
 use crate::patient::normalize::{email_key, fold_words, phone_key};
 use crate::patient::search::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::patient::validate::validate_details;
 use crate::patient::{
-    Identifier, MrnNamespace, Patient, PatientDetails, PatientField, PatientPage, PatientQuery,
-    PatientSearch, PatientUse, SearchPosition,
+    Patient, PatientDetails, PatientField, PatientPage, PatientQuery, PatientSearch, PatientUse,
+    SearchPosition,
 };
 use crate::policy::{DenyReason, Permission};
 use crate::store::{ChangeSet, PatientWrite};
 use crate::validation::Errors;
 use crate::{Error, Result};
-
-/// What registering a patient takes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "schema", schemars(extend("x-shown" = [])))]
-pub struct NewPatient {
-    /// Demographics.
-    pub details: PatientDetails,
-    /// Facility whose MRN namespace assigns the patient an MRN (the number
-    /// comes from a store sequence: never reused, skipped if registration fails).
-    #[serde(default)]
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub mrn_facility: Option<String>,
-}
-
-/// What `register_patients` answers: one answer per patient handed in,
-/// in the same order, and the counts of each kind.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "schema", schemars(extend("x-shown" = ["registered", "refused"])))]
-pub struct PatientRegistrations {
-    /// One per patient handed in, in input order.
-    pub answers: Vec<RegistrationAnswer>,
-    /// How many were registered.
-    pub registered: u32,
-    /// How many were refused.
-    pub refused: u32,
-}
-
-impl PatientRegistrations {
-    fn from_answers(answers: Vec<RegistrationAnswer>) -> Self {
-        let registered = answers.iter().filter(|a| a.patient.is_some()).count();
-        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        Self {
-            registered: count(registered),
-            refused: count(answers.len() - registered),
-            answers,
-        }
-    }
-}
-
-/// The answer for one patient of a batch: exactly one of the two is set.
-/// A record of two options rather than an enum so every host reads it the
-/// same way (`answer.patient` / `answer.refusal`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "schema", schemars(extend("x-shown" = ["refusal"])))]
-pub struct RegistrationAnswer {
-    /// The registered patient, as `register_patient` answers it.
-    pub patient: Option<Patient>,
-    /// Why this patient was not registered (nothing of it was written).
-    pub refusal: Option<Refusal>,
-}
-
-impl From<Result<Patient>> for RegistrationAnswer {
-    fn from(outcome: Result<Patient>) -> Self {
-        match outcome {
-            Ok(patient) => Self {
-                patient: Some(patient),
-                refusal: None,
-            },
-            Err(error) => Self {
-                patient: None,
-                refusal: Some(Refusal::from(&error)),
-            },
-        }
-    }
-}
 
 /// The cursor of a page that stopped at `position`: `p1:<id>` for a search
 /// by id order, `n1:<id>:<name key>` for a search by name.
@@ -279,210 +201,6 @@ fn keep_hidden(
 }
 
 impl Clinic {
-    pub(super) fn mrn_namespace(&self, facility: &str) -> Result<MrnNamespace> {
-        if facility.chars().count() > MAX_FACILITY_CHARS {
-            return Err(Error::invalid(
-                "mrn_facility",
-                "too_long",
-                format!("at most {MAX_FACILITY_CHARS} characters"),
-            ));
-        }
-        self.settings
-            .mrn_namespaces
-            .iter()
-            .find(|ns| ns.facility == facility)
-            .cloned()
-            .ok_or_else(|| {
-                Error::invalid(
-                    "mrn_facility",
-                    "unknown",
-                    "no mrn namespace for this facility",
-                )
-            })
-    }
-
-    /// The next MRN of `ns`. Numbers come from a store sequence, so
-    /// concurrent registrations never collide; a number whose registration
-    /// then fails is skipped, never reused.
-    async fn next_mrn(&self, ns: &MrnNamespace) -> Result<Identifier> {
-        let n = self.store.allocate(&ns.counter_name()).await?;
-        Ok(Identifier {
-            system: ns.system.clone(),
-            value: ns.format(n),
-        })
-    }
-
-    /// Registers a patient (optionally assigning an MRN in the same transaction).
-    pub async fn register_patient(&self, actor: &Actor, new: NewPatient) -> Result<Patient> {
-        let attempt = self
-            .authorize(actor, Permission::PatientRegister, None)
-            .await?;
-        self.audited(&attempt, self.register_allowed(&attempt, new))
-            .await
-    }
-
-    async fn register_allowed(&self, attempt: &Attempt<'_>, new: NewPatient) -> Result<Patient> {
-        let (changes, patient) = self.prepare_registration(attempt, new).await?;
-        self.store.apply(changes).await?;
-        Ok(patient)
-    }
-
-    /// Registers many patients, each exactly as [`Self::register_patient`]
-    /// would (validation, MRN, identifier uniqueness, its audit entry and
-    /// `patient.registered` event in the same transaction as the patient),
-    /// answering per patient in input order: registered, or refused with
-    /// that patient's error. One refused patient stops none of the others.
-    ///
-    /// The policy is asked once for the call: `patient.register` concerns
-    /// no existing patient, so its decision cannot differ between items; a
-    /// denied actor gets one `forbidden`. At most
-    /// [`MAX_BATCH_PATIENTS`] per call (a host shows progress between
-    /// calls); the store gets them [`MAX_BATCH_CHANGE_SETS`] at a time.
-    pub async fn register_patients(
-        &self,
-        actor: &Actor,
-        patients: Vec<NewPatient>,
-    ) -> Result<PatientRegistrations> {
-        let attempt = self
-            .authorize(actor, Permission::PatientRegister, None)
-            .await?;
-        self.audited(&attempt, async {
-            if patients.len() > MAX_BATCH_PATIENTS {
-                return Err(Error::invalid(
-                    "patients",
-                    "too_many",
-                    format!("at most {MAX_BATCH_PATIENTS} patients per call"),
-                ));
-            }
-            Ok(())
-        })
-        .await?;
-        let mut answers = Vec::with_capacity(patients.len());
-        let mut patients = patients.into_iter();
-        loop {
-            let chunk: Vec<NewPatient> = patients.by_ref().take(MAX_BATCH_CHANGE_SETS).collect();
-            if chunk.is_empty() {
-                break;
-            }
-            answers.extend(self.register_chunk(&attempt, chunk).await);
-        }
-        Ok(PatientRegistrations::from_answers(answers))
-    }
-
-    /// One store round of [`Self::register_patients`]: every patient
-    /// prepared, the valid ones applied each on its own, each refusal
-    /// audited as `failed` like a refused single registration.
-    async fn register_chunk(
-        &self,
-        attempt: &Attempt<'_>,
-        chunk: Vec<NewPatient>,
-    ) -> Vec<RegistrationAnswer> {
-        let mut outcomes: Vec<Result<Patient>> = Vec::with_capacity(chunk.len());
-        let mut change_sets = Vec::with_capacity(chunk.len());
-        let mut applied_at = Vec::with_capacity(chunk.len());
-        for new in chunk {
-            match self.prepare_registration(attempt, new).await {
-                Ok((changes, patient)) => {
-                    applied_at.push(outcomes.len());
-                    change_sets.push(changes);
-                    outcomes.push(Ok(patient));
-                }
-                Err(error) => outcomes.push(Err(error)),
-            }
-        }
-        let mut applied = self.store.apply_each(change_sets).await.into_iter();
-        for at in applied_at {
-            let result = applied.next().unwrap_or_else(|| {
-                Err(Error::storage(
-                    "the store answered fewer change sets than it was given",
-                ))
-            });
-            if let (Err(error), Some(outcome)) = (result, outcomes.get_mut(at)) {
-                *outcome = Err(error);
-            }
-        }
-        let failures: Vec<_> = outcomes
-            .iter()
-            .filter_map(|outcome| outcome.as_ref().err())
-            .map(|error| self.draft(attempt, Outcome::Failed, error.code().to_owned(), None))
-            .collect();
-        if !failures.is_empty() {
-            // As in `audited`: the refusals matter more than their records.
-            let _ = self.store.apply(ChangeSet::audit_only(failures)).await;
-        }
-        outcomes.into_iter().map(RegistrationAnswer::from).collect()
-    }
-
-    /// Everything registering one patient writes, and what the actor is
-    /// answered once it is written: shared by the single and the batch
-    /// operation so both follow the same rules.
-    async fn prepare_registration(
-        &self,
-        attempt: &Attempt<'_>,
-        new: NewPatient,
-    ) -> Result<(ChangeSet, Patient)> {
-        let now = self.now();
-        let checked = validate_details(&new.details, now, &self.settings);
-        let namespace = new
-            .mrn_facility
-            .as_deref()
-            .map(|facility| self.mrn_namespace(facility))
-            .transpose();
-        // Every invalid field at once: the details' and the facility's.
-        let namespace = match (checked, namespace) {
-            (Ok(()), Ok(namespace)) => namespace,
-            (Err(Error::Validation { mut fields }), Err(Error::Validation { fields: more })) => {
-                fields.extend(more);
-                return Err(Error::validation(fields));
-            }
-            (Err(e), _) | (_, Err(e)) => return Err(e),
-        };
-        let id = PatientId::new();
-        let mut details = new.details;
-        if let Some(ns) = namespace {
-            details.identifiers.push(self.next_mrn(&ns).await?);
-        }
-        let patient = Patient {
-            id,
-            version: 1,
-            details,
-            active: true,
-            merged_into: None,
-            created_at: now,
-            updated_at: now,
-            hidden_fields: Vec::new(),
-        };
-        let sight = self.sight_of_new(attempt.actor, id);
-        let mut audit = self.success(attempt, None);
-        audit.patient = Some(id);
-        let event = EventDraft::new(
-            PATIENT_REGISTERED,
-            Some(id),
-            &id.to_string(),
-            1,
-            json!({ "patient_id": id, "version": 1, "registered_at": now }),
-            now,
-        );
-        let changes = ChangeSet::default()
-            .patient(PatientWrite::insert(patient.clone(), self.phone_region()))
-            .audit(audit)
-            .event(event);
-        Ok((changes, sight.patient(patient)))
-    }
-
-    /// Allocates the next MRN of a facility (audited, not yet attached to anyone).
-    pub async fn generate_mrn(&self, actor: &Actor, facility: &str) -> Result<Identifier> {
-        let attempt = self.authorize(actor, Permission::MrnGenerate, None).await?;
-        self.audited(&attempt, async {
-            let ns = self.mrn_namespace(facility)?;
-            let mrn = self.next_mrn(&ns).await?;
-            let audit = self.success(&attempt, Some(format!("mrn:{}", ns.facility)));
-            self.store.apply(ChangeSet::audit_only(vec![audit])).await?;
-            Ok(mrn)
-        })
-        .await
-    }
-
     /// One patient, masked to what the actor may see; the read is audited.
     pub async fn get_patient(&self, actor: &Actor, id: PatientId) -> Result<Patient> {
         let attempt = self

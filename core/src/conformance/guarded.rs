@@ -70,6 +70,9 @@ impl<S: Store, G: Send + Sync> PatientStore for Guarded<S, G> {
     async fn allocate(&self, name: &str) -> Result<u64> {
         self.store.allocate(name).await
     }
+    async fn allocate_block(&self, name: &str, count: u32) -> Result<std::ops::Range<u64>> {
+        self.store.allocate_block(name, count).await
+    }
     async fn merge(&self, id: MergeId) -> Result<Option<MergeRecord>> {
         self.store.merge(id).await
     }

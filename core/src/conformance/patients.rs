@@ -381,6 +381,28 @@ pub async fn sequences_allocate_each_number_once(store: Arc<dyn Store>) {
     assert_eq!(store.counter("mrn:x").await.unwrap(), 51);
 }
 
+pub async fn a_block_of_numbers_follows_the_sequence_and_the_next_number_follows_the_block(
+    store: Arc<dyn Store>,
+) {
+    assert_eq!(store.allocate_block("mrn:b", 3).await.unwrap(), 1..4);
+    assert_eq!(store.allocate("mrn:b").await.unwrap(), 4);
+    assert_eq!(store.allocate_block("mrn:b", 0).await.unwrap(), 5..5);
+    assert_eq!(store.allocate_block("mrn:b", 2).await.unwrap(), 5..7);
+    assert_eq!(store.counter("mrn:b").await.unwrap(), 6);
+    let concurrent = join_all((0..10).map(|_| {
+        let store = store.clone();
+        async move { store.allocate_block("mrn:b", 5).await.unwrap() }
+    }))
+    .await;
+    let mut numbers: Vec<u64> = concurrent.into_iter().flatten().collect();
+    numbers.sort();
+    assert_eq!(
+        numbers,
+        (7..57).collect::<Vec<u64>>(),
+        "concurrent blocks share no number and skip none"
+    );
+}
+
 pub async fn merge_log_insert_undo_once_and_list(store: Arc<dyn Store>) {
     let a = patient("Keep", "A", (1990, 1, 1));
     let b = patient("Gone", "B", (1990, 1, 1));

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
-use super::CheckDigit;
+use super::{CheckDigit, Identifier};
 use crate::limits::{MAX_MRN_DIGITS, MAX_MRN_PREFIX_CHARS, MAX_TEXT_CHARS, MIN_MRN_DIGITS};
 use crate::validation::bound;
 
@@ -60,6 +60,14 @@ impl MrnNamespace {
     /// Name of the store counter behind this namespace.
     pub fn counter_name(&self) -> String {
         format!("mrn:{}", self.facility)
+    }
+
+    /// The MRN identifier for sequence number `n` (1-based).
+    pub fn mrn(&self, n: u64) -> Identifier {
+        Identifier {
+            system: self.system.clone(),
+            value: self.format(n),
+        }
     }
 
     /// The MRN for sequence number `n` (1-based).

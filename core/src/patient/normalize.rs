@@ -129,17 +129,50 @@ const MIN_PHONE_DIGITS: usize = 4;
 /// number and no region, its digits (`5550100`). `None` under 4 digits.
 /// With `region = "US"`, `+1 555 0100` and `555-0100` share `+15550100`.
 pub fn phone_key(phone: &str, region: Option<&str>) -> Option<String> {
-    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-    if digits.len() < MIN_PHONE_DIGITS {
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    if digits < MIN_PHONE_DIGITS {
         return None;
     }
-    if let Some(number) = parse_phone(phone, region) {
-        return Some(number.format().mode(Mode::E164).to_string());
+    PhoneReading::of(phone, region).key()
+}
+
+/// A typed phone number read by libphonenumber ONCE: validation asks it
+/// whether the number is acceptable and takes its search key from the same
+/// reading, so a registration parses each phone once, not twice (parsing
+/// is most of what carebase's own rules cost a registration).
+pub(crate) struct PhoneReading<'a> {
+    text: &'a str,
+    number: Option<PhoneNumber>,
+}
+
+impl<'a> PhoneReading<'a> {
+    /// Reads `phone` as [`parse_phone`] does.
+    pub(crate) fn of(phone: &'a str, region: Option<&str>) -> Self {
+        Self {
+            text: phone,
+            number: parse_phone(phone, region),
+        }
     }
-    if phone.trim_start().starts_with('+') {
-        Some(format!("+{digits}"))
-    } else {
-        Some(digits)
+
+    /// The number libphonenumber read, if it read one.
+    pub(crate) fn number(&self) -> Option<&PhoneNumber> {
+        self.number.as_ref()
+    }
+
+    /// The [`phone_key`] of the text read.
+    pub(crate) fn key(&self) -> Option<String> {
+        let digits: String = self.text.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() < MIN_PHONE_DIGITS {
+            return None;
+        }
+        if let Some(number) = &self.number {
+            return Some(number.format().mode(Mode::E164).to_string());
+        }
+        if self.text.trim_start().starts_with('+') {
+            Some(format!("+{digits}"))
+        } else {
+            Some(digits)
+        }
     }
 }
 
@@ -159,23 +192,30 @@ fn sorted_unique(mut keys: Vec<String>) -> Vec<String> {
 /// Every key a store indexes for `details`; `phone_region` is the clinic's
 /// (see [`phone_key`]).
 pub fn search_keys(details: &PatientDetails, phone_region: Option<&str>) -> SearchKeys {
+    let phones = details
+        .telecom
+        .iter()
+        .filter(|c| c.system == ContactSystem::Phone)
+        .filter_map(|c| phone_key(&c.value, phone_region))
+        .collect();
+    search_keys_with_phones(details, phones)
+}
+
+/// [`search_keys`] with the phone keys already read (by validation, see
+/// [`PhoneReading`]).
+pub(crate) fn search_keys_with_phones(details: &PatientDetails, phones: Vec<String>) -> SearchKeys {
     let name_tokens = details
         .names
         .iter()
         .flat_map(|name| name.family.iter().chain(name.given.iter()))
         .flat_map(|part| fold_words(part))
         .collect();
-    let values = |system: ContactSystem| {
-        details
-            .telecom
-            .iter()
-            .filter(move |c| c.system == system)
-            .map(|c| c.value.as_str())
-    };
-    let phones = values(ContactSystem::Phone)
-        .filter_map(|v| phone_key(v, phone_region))
+    let emails = details
+        .telecom
+        .iter()
+        .filter(|c| c.system == ContactSystem::Email)
+        .filter_map(|c| email_key(&c.value))
         .collect();
-    let emails = values(ContactSystem::Email).filter_map(email_key).collect();
     SearchKeys {
         name_tokens: sorted_unique(name_tokens),
         phones: sorted_unique(phones),

@@ -8,7 +8,9 @@ use std::collections::HashSet;
 use chrono::{DateTime, NaiveDate, Utc};
 use validator::ValidateEmail;
 
-use super::normalize::{is_phone_text, is_possible_phone, parse_phone};
+use super::normalize::{
+    is_phone_text, is_possible_phone, search_keys_with_phones, PhoneReading, SearchKeys,
+};
 use super::{ContactPoint, ContactSystem, HumanName, PatientDetails};
 use crate::limits::{
     MAX_ADDRESSES, MAX_ADDRESS_LINES, MAX_EMERGENCY_CONTACTS, MAX_GIVEN_NAMES, MAX_IDENTIFIERS,
@@ -46,9 +48,17 @@ fn name(errors: &mut Errors, path: &str, name: &HumanName) -> bool {
 
 /// Checks a list of phones and emails: its count, then each on
 /// `path[i].value`.
-fn telecom(errors: &mut Errors, path: &str, telecom: &[ContactPoint], region: Option<&str>) {
+/// Answers the search keys of the phones it accepted, read once with
+/// their check (see [`PhoneReading`]).
+fn telecom(
+    errors: &mut Errors,
+    path: &str,
+    telecom: &[ContactPoint],
+    region: Option<&str>,
+) -> Vec<String> {
+    let mut phone_keys = Vec::new();
     if !errors.count(path, telecom.len(), MAX_TELECOM, "phones and emails") {
-        return;
+        return phone_keys;
     }
     for (i, contact) in telecom.iter().enumerate() {
         let item = format!("{path}[{i}]");
@@ -60,30 +70,35 @@ fn telecom(errors: &mut Errors, path: &str, telecom: &[ContactPoint], region: Op
         let value = contact.value.trim();
         let field = format!("{item}.value");
         match contact.system {
-            ContactSystem::Phone if !is_phone(value, region) => {
-                errors.add(field, "invalid_format", "must be a phone number")
-            }
+            ContactSystem::Phone => match read_phone(value, region) {
+                Some(reading) => phone_keys.extend(reading.key()),
+                None => errors.add(field, "invalid_format", "must be a phone number"),
+            },
             ContactSystem::Email if !is_email(value) => {
                 errors.add(field, "invalid_format", "must be an email address")
             }
             _ => {}
         }
     }
+    phone_keys
 }
 
 /// Phone characters only (see [`is_phone_text`]) and 4–20 digits; then a
 /// number libphonenumber reads must have a length its country uses, and one
 /// it cannot read must be in national form with no clinic region to read
-/// it by (it is then kept and searched by its digits).
-fn is_phone(value: &str, region: Option<&str>) -> bool {
+/// it by (it is then kept and searched by its digits). The reading of an
+/// acceptable number, `None` for one that is not.
+fn read_phone<'a>(value: &'a str, region: Option<&str>) -> Option<PhoneReading<'a>> {
     let digits = value.chars().filter(char::is_ascii_digit).count();
     if !is_phone_text(value) || !PHONE_DIGITS.contains(&digits) {
-        return false;
+        return None;
     }
-    match parse_phone(value, region) {
-        Some(number) => is_possible_phone(&number),
+    let reading = PhoneReading::of(value, region);
+    let acceptable = match reading.number() {
+        Some(number) => is_possible_phone(number),
         None => region.is_none() && !value.starts_with('+'),
-    }
+    };
+    acceptable.then_some(reading)
 }
 
 /// `validator`'s email syntax (HTML5 local part, IDNA domain), and a dotted
@@ -181,6 +196,17 @@ pub fn validate_details(
     now: DateTime<Utc>,
     settings: &Settings,
 ) -> Result<()> {
+    validate_and_key(details, now, settings).map(drop)
+}
+
+/// [`validate_details`], answering the search keys of valid `details`
+/// (what [`crate::patient::normalize::search_keys`] computes with the
+/// clinic's phone region), each phone read once for both.
+pub fn validate_and_key(
+    details: &PatientDetails,
+    now: DateTime<Utc>,
+    settings: &Settings,
+) -> Result<SearchKeys> {
     let region = settings.phone_region.as_deref();
     let mut errors = Errors::default();
     let mut found = Findings::of("", details);
@@ -199,7 +225,7 @@ pub fn validate_details(
 
     birth(&mut errors, details, now);
 
-    telecom(&mut errors, "telecom", &details.telecom, region);
+    let phone_keys = telecom(&mut errors, "telecom", &details.telecom, region);
 
     let addresses = &details.addresses;
     if errors.count("addresses", addresses.len(), MAX_ADDRESSES, "addresses") {
@@ -249,7 +275,8 @@ pub fn validate_details(
 
     death(&mut errors, details, now);
     found.rest(&mut errors);
-    errors.finish()
+    errors.finish()?;
+    Ok(search_keys_with_phones(details, phone_keys))
 }
 
 #[cfg(test)]
@@ -259,6 +286,7 @@ mod tests {
 
     use super::*;
     use crate::error::FieldError;
+    use crate::patient::normalize::search_keys;
     use crate::patient::{Address, CheckDigit, EmergencyContact, Identifier, IdentifierSystem};
     use crate::Error;
 
@@ -589,6 +617,31 @@ mod tests {
                 ..PatientDetails::default()
             };
             let _ = validate_details(&d, now(), &settings());
+        }
+
+        /// Validation reads each phone once and answers the keys from that
+        /// reading: they are exactly the keys `search_keys` computes, with
+        /// or without a clinic region, whatever the spelling.
+        #[test]
+        fn the_keys_validation_answers_are_the_keys_search_keys_computes(
+            phones in prop::collection::vec(
+                r" ?\+?[0-9 ()\-.]{0,18}[0-9]{2} ?|\+(1|44|49|33|81) [0-9]{3} [0-9]{4,6}",
+                0..4,
+            ),
+            region in prop::option::of(prop::sample::select(vec!["US", "GB", "DE"])),
+        ) {
+            let d = PatientDetails {
+                names: vec![name("Key", "Ann")],
+                telecom: phones.iter().map(|p| contact(ContactSystem::Phone, p)).collect(),
+                ..PatientDetails::default()
+            };
+            let settings = Settings {
+                phone_region: region.map(str::to_owned),
+                ..settings()
+            };
+            if let Ok(keys) = validate_and_key(&d, now(), &settings) {
+                prop_assert_eq!(keys, search_keys(&d, region));
+            }
         }
     }
 }

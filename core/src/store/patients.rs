@@ -1,6 +1,8 @@
 //! The patient concern of the port: the register (records, their search
 //! keys, identifier uniqueness, numbering sequences) and the merge log.
 
+use std::ops::Range;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -123,7 +125,14 @@ pub trait PatientStore: Send + Sync {
     /// in its own transaction, like a database sequence: concurrent callers
     /// never get the same number; a number whose use later fails is skipped,
     /// never reused.
-    async fn allocate(&self, name: &str) -> Result<u64>;
+    async fn allocate(&self, name: &str) -> Result<u64> {
+        Ok(self.allocate_block(name, 1).await?.start)
+    }
+    /// Atomically allocates the next `count` numbers of a named sequence in
+    /// ONE step (a batch's MRNs cost one round trip per facility, not one
+    /// per patient): consecutive, answered as a range, with the same
+    /// guarantees as [`Self::allocate`]. `count` 0 allocates nothing.
+    async fn allocate_block(&self, name: &str, count: u32) -> Result<Range<u64>>;
     /// One merge by id.
     async fn merge(&self, id: MergeId) -> Result<Option<MergeRecord>>;
     /// Merges where the patient is survivor or merged, oldest first.

@@ -7,9 +7,11 @@
 //!   re-check names the system);
 //! - versions: `UPDATE … WHERE patient_id = $1 AND version = $2` (0 rows:
 //!   stale or missing); once-only undos lock their row `FOR UPDATE`;
-//! - sequences: one atomic upsert per number.
+//! - sequences: one atomic upsert per number, or per block of numbers.
 
 use std::collections::BTreeSet;
+
+use std::ops::Range;
 
 use async_trait::async_trait;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
@@ -522,17 +524,21 @@ impl PatientStore for PostgresStore {
 
     /// Allocates the next number of a sequence in one atomic statement (its own
     /// transaction): concurrent callers serialize on the counter row.
-    async fn allocate(&self, name: &str) -> Result<u64> {
+    /// The block in one atomic statement: its last number is returned.
+    async fn allocate_block(&self, name: &str, count: u32) -> Result<Range<u64>> {
         let pool = &self.pool;
-        let value: i64 = sqlx::query_scalar(
-            "INSERT INTO counters (name, value) VALUES ($1, 1) \
-             ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+        let last: i64 = sqlx::query_scalar(
+            "INSERT INTO counters (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = counters.value + $2 RETURNING value",
         )
         .bind(name)
+        .bind(i64::from(count))
         .fetch_one(pool)
         .await
         .map_err(db_error("allocate"))?;
-        Ok(from_db(value))
+        let last = from_db(last);
+        let end = last.saturating_add(1);
+        Ok(end.saturating_sub(u64::from(count))..end)
     }
 
     async fn merge(&self, id: MergeId) -> Result<Option<MergeRecord>> {

@@ -435,7 +435,7 @@ fn run_batch(shared: &Shared, first: Job) {
         let _ = conn.execute_batch("ROLLBACK");
     }
     let mut answers: Vec<Answer> = Vec::new();
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(e) = control(conn, "BEGIN IMMEDIATE") {
         // Not one write can happen now (another process held the lock
         // past the busy timeout): this job fails, the next ones retry.
         let error = db_error("apply")(e);
@@ -474,7 +474,7 @@ fn run_batch(shared: &Shared, first: Job) {
         }
         None => {
             wait_while_held(shared);
-            match conn.execute_batch("COMMIT") {
+            match control(conn, "COMMIT") {
                 Ok(()) => {
                     shared.commits.fetch_add(1, Ordering::AcqRel);
                     shared.dirty.store(true, Ordering::Release);
@@ -499,7 +499,7 @@ fn run_batch(shared: &Shared, first: Job) {
 /// beside the answer means the savepoint itself could not be set or undone:
 /// the transaction can no longer be trusted and the batch fails whole.
 fn in_savepoint(conn: &mut Connection, job: Job) -> (Answer, Option<Error>) {
-    if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+    if let Err(e) = control(conn, "SAVEPOINT job") {
         return (job(None).answer, Some(db_error("apply")(e)));
     }
     let (keep, answer) = match catch_unwind(AssertUnwindSafe(|| job(Some(&mut *conn)))) {
@@ -509,11 +509,18 @@ fn in_savepoint(conn: &mut Connection, job: Job) -> (Answer, Option<Error>) {
         Err(_) => (false, Box::new(|_| ()) as Answer),
     };
     let undone = if keep {
-        conn.execute_batch("RELEASE job")
+        control(conn, "RELEASE job")
     } else {
         conn.execute_batch("ROLLBACK TO job; RELEASE job")
     };
     (answer, undone.err().map(|e| db_error("apply")(e)))
+}
+
+/// Runs a transaction-control statement (`BEGIN`, `SAVEPOINT`, `RELEASE`,
+/// `COMMIT`) on a cached prepared statement: every change set runs four of
+/// them, and parsing each anew was carebase's cost, not SQLite's.
+fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
 }
 
 /// Test hook: waits while commits are held.

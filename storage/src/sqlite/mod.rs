@@ -122,6 +122,14 @@ fn connect(target: &Target, writer: bool) -> Result<Connection> {
         .map_err(db_error("connect"))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     let mut pragmas = String::from("PRAGMA foreign_keys = ON;");
+    if writer {
+        // Every change set runs in a savepoint, whose statement journal
+        // spills to a new temporary file past 64 KiB (16 pages: a booking
+        // or a registration with its keys, audit and event crosses it):
+        // a file created and deleted per change set. In memory it is
+        // bounded by the batch and freed at each RELEASE.
+        pragmas.push_str("PRAGMA temp_store = MEMORY;");
+    }
     if !target.memory {
         if writer {
             // The checkpointer thread copies the WAL back; the automatic

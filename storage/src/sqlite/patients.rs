@@ -2,6 +2,8 @@
 //! keys core computed (fanned out into key tables by triggers), identifier
 //! uniqueness by primary key, numbering sequences, merges.
 
+use std::ops::Range;
+
 use async_trait::async_trait;
 use rusqlite::Connection;
 
@@ -437,20 +439,22 @@ impl PatientStore for SqliteStore {
         })
     }
 
-    /// Allocates the next number of a sequence in one atomic statement, on
+    /// Allocates the next numbers of a sequence in one atomic statement, on
     /// the writer (it rides the next group commit like any write).
-    async fn allocate(&self, name: &str) -> Result<u64> {
+    async fn allocate_block(&self, name: &str, count: u32) -> Result<Range<u64>> {
         let name = name.to_owned();
         self.write("allocate", move |conn| {
-            let value = first(
+            let last = first(
                 conn,
                 "allocate",
-                "INSERT INTO counters (name, value) VALUES (?, 1) \
-                 ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
-                [name],
+                "INSERT INTO counters (name, value) VALUES (?1, ?2) \
+                 ON CONFLICT (name) DO UPDATE SET value = value + ?2 RETURNING value",
+                rusqlite::params![name, i64::from(count)],
                 |r| r.get::<_, i64>(0),
             )?;
-            Ok(value.map_or(0, from_db))
+            let last = last.map_or(0, from_db);
+            let end = last.saturating_add(1);
+            Ok(end.saturating_sub(u64::from(count))..end)
         })
         .await
     }

@@ -2,6 +2,8 @@
 //! patient writes (versions, identifier uniqueness, search keys as core
 //! computed them) and of every patient query.
 
+use std::ops::Range;
+
 use async_trait::async_trait;
 
 use super::{MemoryStore, State};
@@ -197,11 +199,12 @@ impl PatientStore for MemoryStore {
         Ok(self.lock().counters.get(name).copied().unwrap_or(0))
     }
 
-    async fn allocate(&self, name: &str) -> Result<u64> {
+    async fn allocate_block(&self, name: &str, count: u32) -> Result<Range<u64>> {
         let mut state = self.lock();
-        let next = state.counters.get(name).copied().unwrap_or(0) + 1;
-        state.counters.insert(name.to_owned(), next);
-        Ok(next)
+        let first = state.counters.get(name).copied().unwrap_or(0) + 1;
+        let end = first.saturating_add(u64::from(count));
+        state.counters.insert(name.to_owned(), end - 1);
+        Ok(first..end)
     }
 
     async fn merge(&self, id: MergeId) -> Result<Option<MergeRecord>> {
