@@ -122,14 +122,6 @@ fn connect(target: &Target, writer: bool) -> Result<Connection> {
         .map_err(db_error("connect"))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     let mut pragmas = String::from("PRAGMA foreign_keys = ON;");
-    if writer {
-        // Every change set runs in a savepoint, whose statement journal
-        // spills to a new temporary file past 64 KiB (16 pages: a booking
-        // or a registration with its keys, audit and event crosses it):
-        // a file created and deleted per change set. In memory it is
-        // bounded by the batch and freed at each RELEASE.
-        pragmas.push_str("PRAGMA temp_store = MEMORY;");
-    }
     if !target.memory {
         if writer {
             // The checkpointer thread copies the WAL back; the automatic
@@ -279,10 +271,12 @@ impl SqliteStore {
         let mut write = connect(&target, true)?;
         migrate::run(&mut write)?;
         // Each change set runs in a savepoint of its group's transaction,
-        // whose journal SQLite spills to a temp file past 64 KiB: a search
-        // page of 20 to 50 audited patients touches 60 to 150 pages, and
-        // the spill cost more CPU than all the page's inserts. Set after
-        // the migrations, so an index they build still sorts on disk.
+        // whose statement journal SQLite spills to a new temporary file
+        // past 64 KiB: a booking, a registration with its keys, audit and
+        // event, or a search page of 20 to 50 audited patients (60 to 150
+        // pages) crosses it, and the spill cost more CPU than the inserts.
+        // In memory it is bounded by the batch and freed at each RELEASE.
+        // Set after the migrations, so an index they build sorts on disk.
         write
             .execute_batch("PRAGMA temp_store = MEMORY;")
             .map_err(db_error("connect"))?;
