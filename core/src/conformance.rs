@@ -233,6 +233,7 @@ macro_rules! record_store_tests {
             entries_by_code_for_a_care_team_hold_only_its_patients,
             another_patients_entries_never_appear,
             a_body_of_every_kind_reads_back_equal,
+            concurrent_appends_of_one_version_have_one_winner,
         );
     };
 }

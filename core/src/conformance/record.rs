@@ -494,3 +494,28 @@ pub async fn a_body_of_every_kind_reads_back_equal(store: Arc<dyn Store>) {
     let all = store.entries(&timeline(patient, 100)).await.unwrap();
     assert_eq!(all, written);
 }
+
+pub async fn concurrent_appends_of_one_version_have_one_winner(store: Arc<dyn Store>) {
+    let patient = PatientId::new();
+    let v1 = first_version(patient, 0, vital(HEART_RATE, "72", "/min"));
+    append(&store, &v1).await;
+    let writers = (0..6).map(|i| {
+        let store = store.clone();
+        let mut v2 = next_version(&v1, RevisionKind::Amended);
+        v2.body = vital(HEART_RATE, &format!("{}", 80 + i), "/min");
+        async move { store.apply(ChangeSet::default().entry(v2)).await }
+    });
+    let outcomes: Vec<_> = futures::future::join_all(writers).await;
+    let mut won = 0;
+    for outcome in outcomes {
+        match outcome {
+            Ok(_) => won += 1,
+            Err(e) => {
+                assert_eq!(e.code(), "conflict");
+                assert!(format!("{e:?}").contains("Stale"), "{e:?}");
+            }
+        }
+    }
+    assert_eq!(won, 1);
+    assert_eq!(store.entry_versions(patient, v1.id).await.unwrap().len(), 2);
+}
