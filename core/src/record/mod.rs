@@ -17,10 +17,12 @@
 //! version, and a retracted entry has no current view (reads leave it out
 //! unless asked for history).
 
+mod lifecycle;
 mod model;
 mod queries;
 mod validate;
 
+pub use lifecycle::{amended_body, effective_time_problems, moved, NewEntry, CLOCK_SKEW_SECONDS};
 pub use model::{
     Allergy, AllergyCategory, AllergyCriticality, AllergyOverride, AllergyStatus, ClinicalNote,
     Coding, Condition, ConditionStatus, DiagnosticReport, DocumentEntry, Encounter, EncounterClass,
