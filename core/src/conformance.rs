@@ -15,6 +15,7 @@
 
 mod access;
 mod audit;
+mod blobs;
 mod change_sets;
 mod clinic_flows;
 mod documents;
@@ -26,6 +27,7 @@ mod schedule;
 
 pub use access::*;
 pub use audit::*;
+pub use blobs::*;
 pub use change_sets::*;
 pub use clinic_flows::*;
 pub use documents::*;
@@ -235,6 +237,35 @@ macro_rules! record_store_tests {
             a_body_of_every_kind_reads_back_equal,
             concurrent_appends_of_one_version_have_one_winner,
         );
+    };
+}
+
+/// The conformance tests of a [`BlobStore`](crate::store::BlobStore): documents' bytes by their SHA-256.
+/// `$make` evaluates to a future of a fresh `Arc<dyn BlobStore>`.
+#[macro_export]
+macro_rules! blob_store_tests {
+    ($make:expr) => {
+        $crate::blob_conformance_tests!($make;
+            put_bytes_read_back_equal_under_their_sha256,
+            the_same_bytes_put_twice_keep_one_key,
+            a_missing_blob_is_not_found,
+            bytes_over_the_bound_are_refused_and_nothing_is_kept,
+        );
+    };
+}
+
+/// One `#[tokio::test]` per named blob conformance test.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! blob_conformance_tests {
+    ($make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let blobs: ::std::sync::Arc<dyn $crate::store::BlobStore> = $make.await;
+                $crate::conformance::$name(blobs).await;
+            }
+        )*
     };
 }
 
