@@ -399,7 +399,7 @@ async fn every_record_read_walks_an_index_in_page_order_without_sorting() {
             .explain_record_reads(&timeline, &by_code(scope))
             .await
             .unwrap();
-        assert_eq!(plans.len(), 4);
+        assert_eq!(plans.len(), 5);
         for plan in plans {
             assert!(!plan.contains("TEMP B-TREE"), "{plan}");
             assert!(
