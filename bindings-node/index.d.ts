@@ -357,6 +357,33 @@ export declare class Clinic {
    * the next page's cursor as the `next` link `?cursor=<cursor>`.
    */
   exportFreeSlotsFhir(actor: ActorInput, query: SlotQuery): Promise<Record<string, unknown>>
+  /**
+   * Records a new clinical entry of any kind in `patient`'s record
+   * (version 1): `record.write` on the patient, a patient that takes new
+   * entries (not merged away), a body and envelope without problems
+   * (every failing field listed).
+   */
+  recordEntry(actor: ActorInput, patient: PatientId, entry: NewEntry): Promise<ClinicalEntry>
+  /**
+   * Moves an entry along its kind's life cycle (an encounter finished,
+   * a report made final, a prescription stopped): a `status_changed`
+   * version. `status` is a code of the entry's kind; a move the life
+   * cycle does not allow is `conflict` `invalid_state`.
+   */
+  changeEntryStatus(actor: ActorInput, patient: PatientId, entry: EntryId, expectedVersion: number, status: string): Promise<ClinicalEntry>
+  /**
+   * Corrects an entry: a new version with `body` (same kind) that
+   * supersedes the last, with the reason (required). Both stay in its
+   * history. An observation's or report's `final` becomes `amended`
+   * once it was final.
+   */
+  amendEntry(actor: ActorInput, patient: PatientId, entry: EntryId, expectedVersion: number, body: EntryBodyInput, reason: string): Promise<ClinicalEntry>
+  /**
+   * Retracts an entry entered in error: a `retracted` version (status
+   * `entered-in-error`) with the reason (required). The entry leaves
+   * the current view; its history keeps every version.
+   */
+  retractEntry(actor: ActorInput, patient: PatientId, entry: EntryId, expectedVersion: number, reason: string): Promise<ClinicalEntry>
   /** The settings in force. */
   settings(): Settings
   /** The access policy in force. */
@@ -488,6 +515,61 @@ export interface AddressInput {
 
 /** FHIR `Address.use`. */
 export type AddressUse = 'home' | 'work' | 'temp' | 'old' | 'billing'
+
+/** An allergy or intolerance. */
+export interface Allergy {
+  /** The substance (RxNorm for a drug, SNOMED CT otherwise). */
+  substance: Coding
+  /** What it is. */
+  categories: Array<AllergyCategory>
+  /** How dangerous. */
+  criticality?: AllergyCriticality
+  /** Whether it is current. */
+  clinicalStatus: AllergyStatus
+  /** How certain. */
+  verificationStatus?: VerificationStatus
+  /** Reactions seen. */
+  reactions: Array<Reaction>
+}
+
+/**
+ * An allergy or intolerance.
+ * What a host hands in: defaulted members may be left out, instants and dates may be text.
+ */
+export interface AllergyInput {
+  /** The substance (RxNorm for a drug, SNOMED CT otherwise). */
+  substance: CodingInput
+  /** What it is. */
+  categories?: Array<AllergyCategory>
+  /** How dangerous. */
+  criticality?: AllergyCriticality | null
+  /** Whether it is current. */
+  clinicalStatus: AllergyStatus
+  /** How certain. */
+  verificationStatus?: VerificationStatus | null
+  /** Reactions seen. */
+  reactions?: Array<ReactionInput>
+}
+
+/** What an allergy is to (FHIR allergy-intolerance-category). */
+export type AllergyCategory = 'food' | 'medication' | 'environment' | 'biologic'
+
+/** How dangerous a reaction could be. */
+export type AllergyCriticality = 'low' | 'high' | 'unable-to-assess'
+
+/**
+ * A prescriber's decision to prescribe despite an active allergy to the
+ * medication: recorded with the entry and audited.
+ */
+export interface AllergyOverride {
+  /** The allergy entry overridden. */
+  allergy: EntryId
+  /** Why (required). */
+  reason: string
+}
+
+/** An allergy's clinical status. */
+export type AllergyStatus = 'active' | 'inactive' | 'resolved'
 
 /** A patient's visit with a practitioner (and optionally a room). */
 export interface Appointment {
@@ -861,6 +943,129 @@ export interface ChainProblem {
 /** A check-digit scheme; the last character of the value is the check digit. */
 export type CheckDigit = 'luhn' | 'verhoeff'
 
+/**
+ * One version of one clinical entry: the envelope every kind shares (who,
+ * about whom, when, which version and why) around its typed body.
+ */
+export interface ClinicalEntry {
+  /** The entry; every version shares it. */
+  id: EntryId
+  /** Whose record it is in. */
+  patient: PatientId
+  /** 1 for the first version, then +1 per revision (no gaps). */
+  version: number
+  /**
+   * The clinical time: when it was measured, started, performed, given,
+   * noted (not when it was typed in: that is `recorded_at`).
+   */
+  effectiveAt: Date
+  /** When this version was written. */
+  recordedAt: Date
+  /** Who wrote this version. */
+  recordedBy: ActorId
+  /** The encounter the entry belongs to, if any. */
+  encounter?: EntryId
+  /** Why this version exists. */
+  revision: Revision
+  /**
+   * FHIR elements the model does not carry, kept as imported so an
+   * export gives them back (`null` for entries not imported).
+   */
+  fhir: Record<string, unknown>
+  /** The typed content. */
+  body: EntryBody
+}
+
+/**
+ * Free text written by a clinician (hidden from the patient when the
+ * policy does not grant `record.notes`).
+ */
+export interface ClinicalNote {
+  /** The author. */
+  author: PractitionerId
+  /** A title. */
+  title?: string
+  /** The text. */
+  text: string
+}
+
+/**
+ * Free text written by a clinician (hidden from the patient when the
+ * policy does not grant `record.notes`).
+ * What a host hands in: defaulted members may be left out, instants and dates may be text.
+ */
+export interface ClinicalNoteInput {
+  /** The author. */
+  author: PractitionerId
+  /** A title. */
+  title?: string | null
+  /** The text. */
+  text: string
+}
+
+/**
+ * A code from a code system: `system` is the FHIR system URI
+ * (`http://loinc.org`), `code` is checked against the system's format
+ * where carebase knows it (`terminology::code_system`).
+ */
+export interface Coding {
+  /** The code system's URI. */
+  system: string
+  /** The code. */
+  code: string
+  /** Human-readable text of the code, as the system names it. */
+  display?: string
+}
+
+/**
+ * A code from a code system: `system` is the FHIR system URI
+ * (`http://loinc.org`), `code` is checked against the system's format
+ * where carebase knows it (`terminology::code_system`).
+ * What a host hands in: defaulted members may be left out, instants and dates may be text.
+ */
+export interface CodingInput {
+  /** The code system's URI. */
+  system: string
+  /** The code. */
+  code: string
+  /** Human-readable text of the code, as the system names it. */
+  display?: string | null
+}
+
+/** A problem or diagnosis. */
+export interface Condition {
+  /** The condition (SNOMED CT, ICD-10-CM). */
+  code: Coding
+  /** Whether it is current. */
+  clinicalStatus: ConditionStatus
+  /** How certain it is. */
+  verificationStatus: VerificationStatus
+  /** When it began. */
+  onsetAt?: Date
+  /** When it ended. */
+  abatedAt?: Date
+}
+
+/**
+ * A problem or diagnosis.
+ * What a host hands in: defaulted members may be left out, instants and dates may be text.
+ */
+export interface ConditionInput {
+  /** The condition (SNOMED CT, ICD-10-CM). */
+  code: CodingInput
+  /** Whether it is current. */
+  clinicalStatus: ConditionStatus
+  /** How certain it is. */
+  verificationStatus: VerificationStatus
+  /** When it began. */
+  onsetAt?: Date | string | null
+  /** When it ended. */
+  abatedAt?: Date | string | null
+}
+
+/** A condition's clinical status (FHIR condition-clinical). */
+export type ConditionStatus = 'active' | 'recurrence' | 'relapse' | 'inactive' | 'remission' | 'resolved'
+
 /** Why a write lost against the current state. */
 export type ConflictDetail = { entity: string; expected: number; actual: number; kind: 'stale_version' } | { system: string; kind: 'duplicate_identifier' } | { entity: string; rule: string; kind: 'invalid_state' } | { entity: string; kind: 'already_exists' }
 
@@ -920,6 +1125,9 @@ export interface DateExceptionInput {
   extraHours?: TimeWindow | null
 }
 
+/** An exact decimal number written as text, e.g. "72.50" (never a binary float). */
+export type Decimal = string
+
 /** The policy's answer. */
 export interface Decision {
   /** Allowed or denied. */
@@ -949,6 +1157,68 @@ export interface DenyReason {
    * a hidden field would confirm its value). Empty for other denials.
    */
   fields: Array<string>
+}
+
+/** A lab report: a panel grouping result observations. */
+export interface DiagnosticReport {
+  /** The panel (LOINC). */
+  code: Coding
+  /** Its status. */
+  status: ReportStatus
+  /** The result observations, entries of the same patient. */
+  results: Array<EntryId>
+  /** When the report was released. */
+  issuedAt?: Date
+  /** The reader's conclusion, as text. */
+  conclusion?: string
+}
+
+/**
+ * A lab report: a panel grouping result observations.
+ * What a host hands in: defaulted members may be left out, instants and dates may be text.
+ */
+export interface DiagnosticReportInput {
+  /** The panel (LOINC). */
+  code: CodingInput
+  /** Its status. */
+  status: ReportStatus
+  /** The result observations, entries of the same patient. */
+  results?: Array<EntryId>
+  /** When the report was released. */
+  issuedAt?: Date | string | null
+  /** The reader's conclusion, as text. */
+  conclusion?: string | null
+}
+
+/**
+ * A document: the bytes are kept through the blob port; the entry holds
+ * what identifies and checks them.
+ */
+export interface DocumentEntry {
+  /** The MIME type (`application/pdf`, `image/jpeg`). */
+  contentType: string
+  /** The size in bytes. */
+  size: number
+  /** The SHA-256 of the bytes, lowercase hex (checked on every read). */
+  sha256: string
+  /** A title. */
+  title?: string
+}
+
+/**
+ * A document: the bytes are kept through the blob port; the entry holds
+ * what identifies and checks them.
+ * What a host hands in: defaulted members may be left out, instants and dates may be text.
+ */
+export interface DocumentEntryInput {
+  /** The MIME type (`application/pdf`, `image/jpeg`). */
+  contentType: string
+  /** The size in bytes. */
+  size: number
+  /** The SHA-256 of the bytes, lowercase hex (checked on every read). */
+  sha256: string
+  /** A title. */
+  title?: string | null
 }
 
 /** A reminder that is due and not yet sent. */
@@ -1014,6 +1284,73 @@ export interface EmergencyContactInput {
   telecom?: Array<ContactPointInput>
 }
 
+/** A visit. */
+export interface Encounter {
+  /** Its setting. */
+  class: EncounterClass
+  /** Where it is in its life cycle. */
+  status: EncounterStatus
+  /** The practitioners taking part (the first is the one responsible). */
+  practitioners: Array<PractitionerId>
+  /** When it started (set on arrival or start). */
+  startedAt?: Date
+  /** When it ended (set when finished). */
+  endedAt?: Date
+  /** Why it takes place. */
+  reasons: Array<Coding>
+  /** Where, as text (a room, a ward, "video"). */
+  location?: string
+  /** The appointment it was checked in from; the appointment links back. */
+  appointment?: AppointmentId
+}
+
+/**
+ * A visit.
+ * What a host hands in: defaulted members may be left out, instants and dates may be text.
+ */
+export interface EncounterInput {
+  /** Its setting. */
+  class: EncounterClass
+  /** Where it is in its life cycle. */
+  status: EncounterStatus
+  /** The practitioners taking part (the first is the one responsible). */
+  practitioners?: Array<PractitionerId>
+  /** When it started (set on arrival or start). */
+  startedAt?: Date | string | null
+  /** When it ended (set when finished). */
+  endedAt?: Date | string | null
+  /** Why it takes place. */
+  reasons?: Array<CodingInput>
+  /** Where, as text (a room, a ward, "video"). */
+  location?: string | null
+  /** The appointment it was checked in from; the appointment links back. */
+  appointment?: AppointmentId | null
+}
+
+/** The setting of an encounter (FHIR v3 ActCode, simplified). */
+export type EncounterClass = 'ambulatory' | 'emergency' | 'inpatient' | 'virtual'
+
+/**
+ * An encounter's life cycle: planned → arrived → in-progress →
+ * finished, or cancelled before it finished.
+ */
+export type EncounterStatus = 'planned' | 'arrived' | 'in-progress' | 'finished' | 'cancelled'
+
+/** The typed content of an entry, tagged by its kind. */
+export type EntryBody = Encounter | Observation | DiagnosticReport | Condition | Allergy | Prescription | Procedure | Immunization | ClinicalNote | DocumentEntry
+
+/**
+ * The typed content of an entry, tagged by its kind.
+ * What a host hands in: defaulted members may be left out, instants and dates may be text.
+ */
+export type EntryBodyInput = EncounterInput | ObservationInput | DiagnosticReportInput | ConditionInput | AllergyInput | PrescriptionInput | ProcedureInput | ImmunizationInput | ClinicalNoteInput | DocumentEntryInput
+
+/**
+ * One entry of the health record (an encounter, an observation, a
+ * prescription…); every version of the entry shares it.
+ */
+export type EntryId = string
+
 /** One outbox event. */
 export type EventId = string
 
@@ -1060,6 +1397,17 @@ export interface FieldScore {
   similarity?: number
   /** Weight of this field in the total. */
   weight: number
+}
+
+/**
+ * How often a dose is taken: `times` per `period` (2 per 1,440 minutes is
+ * twice a day).
+ */
+export interface Frequency {
+  /** Doses per period. */
+  times: number
+  /** The period. */
+  period: Minutes
 }
 
 /** FHIR administrative gender. */
@@ -1132,6 +1480,42 @@ export interface IdentifierSystemInput {
   checkDigit?: CheckDigit | null
 }
 
+/** A vaccine given (or not). */
+export interface Immunization {
+  /** The vaccine (CVX). */
+  vaccine: Coding
+  /** Given or not. */
+  status: ImmunizationStatus
+  /** The lot number. */
+  lot?: string
+  /** Who gave it. */
+  performer?: PractitionerId
+}
+
+/**
+ * A vaccine given (or not).
+ * What a host hands in: defaulted members may be left out, instants and dates may be text.
+ */
+export interface ImmunizationInput {
+  /** The vaccine (CVX). */
+  vaccine: CodingInput
+  /** Given or not. */
+  status: ImmunizationStatus
+  /** The lot number. */
+  lot?: string | null
+  /** Who gave it. */
+  performer?: PractitionerId | null
+}
+
+/** Whether a vaccine was given. */
+export type ImmunizationStatus = 'completed' | 'not-done'
+
+/**
+ * How a value compares with its reference range (the codes of FHIR's
+ * ObservationInterpretation).
+ */
+export type Interpretation = 'LL' | 'L' | 'N' | 'H' | 'HH'
+
 /** One merge in the merge log. */
 export type MergeId = string
 
@@ -1201,6 +1585,19 @@ export interface MrnNamespaceInput {
 /** FHIR `HumanName.use`. */
 export type NameUse = 'usual' | 'official' | 'temp' | 'nickname' | 'anonymous' | 'old' | 'maiden'
 
+/**
+ * A new clinical entry, as a host hands it in: the clinic fills in the
+ * id, version, author and times of writing.
+ */
+export interface NewEntry {
+  /** The clinical time (measured, started, performed, given, noted). */
+  effectiveAt: Date | string
+  /** The encounter of the same patient it belongs to. */
+  encounter?: EntryId | null
+  /** The typed content. */
+  body: EntryBodyInput
+}
+
 /** What registering a patient takes. */
 export interface NewPatient {
   /** Demographics. */
@@ -1261,6 +1658,100 @@ export interface NewVisitType {
    */
   reminderOffsetsMinutes?: Array<number>
 }
+
+/** A vital sign, a lab result, another measurement. */
+export interface Observation {
+  /** What was observed (LOINC). */
+  code: Coding
+  /** Its category. */
+  category: ObservationCategory
+  /** Its status. */
+  status: ObservationStatus
+  /** The value, when it has one (a panel's parent may only have components). */
+  value?: ObservationValue
+  /** Parts (blood pressure's systolic and diastolic). */
+  components: Array<ObservationComponent>
+  /** Reference ranges given with it. */
+  referenceRanges: Array<ReferenceRange>
+  /**
+   * The flag, computed by core from the value and the first range that
+   * applies to the patient (never taken from the caller).
+   */
+  interpretation?: Interpretation
+}
+
+/**
+ * A vital sign, a lab result, another measurement.
+ * What a host hands in: defaulted members may be left out, instants and dates may be text.
+ */
+export interface ObservationInput {
+  /** What was observed (LOINC). */
+  code: CodingInput
+  /** Its category. */
+  category: ObservationCategory
+  /** Its status. */
+  status: ObservationStatus
+  /** The value, when it has one (a panel's parent may only have components). */
+  value?: ObservationValueInput | null
+  /** Parts (blood pressure's systolic and diastolic). */
+  components?: Array<ObservationComponentInput>
+  /** Reference ranges given with it. */
+  referenceRanges?: Array<ReferenceRangeInput>
+  /**
+   * The flag, computed by core from the value and the first range that
+   * applies to the patient (never taken from the caller).
+   */
+  interpretation?: Interpretation | null
+}
+
+/** An observation's category (FHIR observation-category). */
+export type ObservationCategory = 'vital-signs' | 'laboratory' | 'social-history' | 'imaging' | 'exam' | 'survey' | 'procedure' | 'therapy' | 'activity'
+
+/**
+ * One part of a multi-part observation (blood pressure: systolic and
+ * diastolic).
+ */
+export interface ObservationComponent {
+  /** What the part measures (LOINC). */
+  code: Coding
+  /** Its value. */
+  value?: ObservationValue
+  /** Its reference ranges. */
+  referenceRanges: Array<ReferenceRange>
+  /** Its flag, computed from the first applicable range. */
+  interpretation?: Interpretation
+}
+
+/**
+ * One part of a multi-part observation (blood pressure: systolic and
+ * diastolic).
+ * What a host hands in: defaulted members may be left out, instants and dates may be text.
+ */
+export interface ObservationComponentInput {
+  /** What the part measures (LOINC). */
+  code: CodingInput
+  /** Its value. */
+  value?: ObservationValueInput | null
+  /** Its reference ranges. */
+  referenceRanges?: Array<ReferenceRangeInput>
+  /** Its flag, computed from the first applicable range. */
+  interpretation?: Interpretation | null
+}
+
+/**
+ * An observation's status (FHIR ObservationStatus, the codes a clinic
+ * writes).
+ */
+export type ObservationStatus = 'registered' | 'preliminary' | 'final' | 'amended' | 'cancelled'
+
+/** The value of an observation or of one of its components. */
+export type ObservationValue = { value: Decimal; unit: string; type: 'quantity' } | { coding: Coding; type: 'coded' } | { text: string; type: 'text' } | { value: boolean; type: 'boolean' }
+
+/**
+ * The value of an observation or of one of its components.
+ * What a host hands in: defaulted members may be left out, instants and dates may be text.
+ */
+export type ObservationValueInput = { value: Decimal; unit: string; type: 'quantity' } | { coding: CodingInput; type: 'coded' } | { text: string; type: 'text' } | { value: boolean; type: 'boolean' }
 
 /** An event in the outbox, ordered within its partition. */
 export interface OutboxEvent {
@@ -1491,8 +1982,129 @@ export interface Practitioner {
 /** A practitioner (doctor, nurse) who can be on a care team. */
 export type PractitionerId = string
 
+/** A medication request. */
+export interface Prescription {
+  /** The medication (RxNorm). */
+  medication: Coding
+  /** Instructions as the prescriber wrote them. */
+  instructions?: string
+  /** One dose. */
+  dose?: Quantity
+  /** How it is taken (oral, IV), coded. */
+  route?: Coding
+  /** How often. */
+  frequency?: Frequency
+  /** For how long. */
+  duration?: Minutes
+  /** Refills allowed. */
+  refills: number
+  /** Who prescribed it. */
+  prescriber: PractitionerId
+  /** Its status. */
+  status: PrescriptionStatus
+  /** The prescription this one renews (which then no longer stands). */
+  replaces?: EntryId
+  /** Prescribed despite these active allergies, with the reason. */
+  allergyOverrides: Array<AllergyOverride>
+}
+
+/**
+ * A medication request.
+ * What a host hands in: defaulted members may be left out, instants and dates may be text.
+ */
+export interface PrescriptionInput {
+  /** The medication (RxNorm). */
+  medication: CodingInput
+  /** Instructions as the prescriber wrote them. */
+  instructions?: string | null
+  /** One dose. */
+  dose?: Quantity | null
+  /** How it is taken (oral, IV), coded. */
+  route?: CodingInput | null
+  /** How often. */
+  frequency?: Frequency | null
+  /** For how long. */
+  duration?: Minutes | null
+  /** Refills allowed. */
+  refills?: number
+  /** Who prescribed it. */
+  prescriber: PractitionerId
+  /** Its status. */
+  status: PrescriptionStatus
+  /** The prescription this one renews (which then no longer stands). */
+  replaces?: EntryId | null
+  /** Prescribed despite these active allergies, with the reason. */
+  allergyOverrides?: Array<AllergyOverride>
+}
+
+/**
+ * A prescription's life cycle: active → completed, stopped, cancelled
+ * or on hold (and back to active).
+ */
+export type PrescriptionStatus = 'active' | 'on-hold' | 'completed' | 'stopped' | 'cancelled'
+
 /** What kind of tampering verification found. A closed set: hosts switch on it. */
 export type ProblemKind = 'edited' | 'deleted' | 'reordered' | 'inserted' | 'forged' | 'wrong_key' | 'missing_chain' | 'checkpoint_mismatch' | 'checkpoint_edited' | 'checkpoint_missing'
+
+/** A procedure performed. */
+export interface Procedure {
+  /** What was done (SNOMED CT, CPT). */
+  code: Coding
+  /** Its status. */
+  status: ProcedureStatus
+  /** When it ended (it started at the entry's `effective_at`). */
+  endedAt?: Date
+  /** Who performed it. */
+  performers: Array<PractitionerId>
+}
+
+/**
+ * A procedure performed.
+ * What a host hands in: defaulted members may be left out, instants and dates may be text.
+ */
+export interface ProcedureInput {
+  /** What was done (SNOMED CT, CPT). */
+  code: CodingInput
+  /** Its status. */
+  status: ProcedureStatus
+  /** When it ended (it started at the entry's `effective_at`). */
+  endedAt?: Date | string | null
+  /** Who performed it. */
+  performers?: Array<PractitionerId>
+}
+
+/** A procedure's status. */
+export type ProcedureStatus = 'preparation' | 'in-progress' | 'completed' | 'not-done' | 'stopped'
+
+/** A measured value: a decimal (read back exactly as given) in a UCUM unit. */
+export interface Quantity {
+  /** The number, as exact decimal text. */
+  value: Decimal
+  /** Its UCUM unit code. */
+  unit: string
+}
+
+/** A reaction to the substance. */
+export interface Reaction {
+  /** What happened (hives, anaphylaxis), coded. */
+  manifestations: Array<Coding>
+  /** How bad. */
+  severity?: ReactionSeverity
+}
+
+/**
+ * A reaction to the substance.
+ * What a host hands in: defaulted members may be left out, instants and dates may be text.
+ */
+export interface ReactionInput {
+  /** What happened (hives, anaphylaxis), coded. */
+  manifestations?: Array<CodingInput>
+  /** How bad. */
+  severity?: ReactionSeverity | null
+}
+
+/** How bad a reaction was. */
+export type ReactionSeverity = 'mild' | 'moderate' | 'severe'
 
 /** One rule considered for a decision, and whether it held. */
 export interface ReasonStep {
@@ -1517,6 +2129,45 @@ export interface Recurrence {
   until?: Date | string | null
   /** Number of occurrences, the first included. */
   count?: number | null
+}
+
+/** A reference range: limits (each optional, inclusive) and whom it is for. */
+export interface ReferenceRange {
+  /** Lowest normal value. */
+  low?: Quantity
+  /** Highest normal value. */
+  high?: Quantity
+  /** Below this the value is critically low. */
+  criticalLow?: Quantity
+  /** Above this the value is critically high. */
+  criticalHigh?: Quantity
+  /** The sex the range is for; `None` for everyone. */
+  sex?: Gender
+  /** Youngest age in whole years the range is for (inclusive). */
+  minAgeYears?: number
+  /** Oldest age in whole years the range is for (inclusive). */
+  maxAgeYears?: number
+}
+
+/**
+ * A reference range: limits (each optional, inclusive) and whom it is for.
+ * What a host hands in: defaulted members may be left out, instants and dates may be text.
+ */
+export interface ReferenceRangeInput {
+  /** Lowest normal value. */
+  low?: Quantity | null
+  /** Highest normal value. */
+  high?: Quantity | null
+  /** Below this the value is critically low. */
+  criticalLow?: Quantity | null
+  /** Above this the value is critically high. */
+  criticalHigh?: Quantity | null
+  /** The sex the range is for; `None` for everyone. */
+  sex?: Gender | null
+  /** Youngest age in whole years the range is for (inclusive). */
+  minAgeYears?: number | null
+  /** Oldest age in whole years the range is for (inclusive). */
+  maxAgeYears?: number | null
 }
 
 /**
@@ -1563,6 +2214,9 @@ export interface Reminder {
   /** When it was marked sent. */
   sentAt?: Date
 }
+
+/** A lab report's status: preliminary → final → amended. */
+export type ReportStatus = 'preliminary' | 'final' | 'amended' | 'cancelled'
 
 /** One move of an appointment: where it was before. */
 export interface Reschedule {
@@ -1614,6 +2268,20 @@ export type ResourceId = string
 
 /** What kind of thing a bookable resource is. */
 export type ResourceKind = 'room' | 'equipment'
+
+/**
+ * Why a version exists: its kind and, for amendments and retractions, the
+ * reason given (required for those two).
+ */
+export interface Revision {
+  /** What this version did. */
+  kind: RevisionKind
+  /** Why (amendments and retractions). */
+  reason?: string
+}
+
+/** Why a version of an entry was written. */
+export type RevisionKind = 'recorded' | 'status_changed' | 'amended' | 'retracted'
 
 /** A role the access policy grants permissions to. */
 export type Role = 'patient' | 'practitioner' | 'nurse' | 'front_desk' | 'billing' | 'admin' | 'system'
@@ -1813,6 +2481,9 @@ export interface TimeWindow {
   /** Local end (exclusive). */
   end: string
 }
+
+/** How certain a condition or allergy is (FHIR condition-ver-status). */
+export type VerificationStatus = 'unconfirmed' | 'provisional' | 'differential' | 'confirmed' | 'refuted'
 
 /** A kind of visit: how long it takes and the rules for booking it. */
 export interface VisitType {

@@ -4,7 +4,7 @@
 //! the concern it checks. One macro per store trait turns a concern's tests
 //! into `#[tokio::test]`s in the backend's crate (`patient_store_tests!`,
 //! `access_store_tests!`, `audit_store_tests!`, `schedule_store_tests!`,
-//! `outbox_store_tests!`, and `change_set_tests!` for `apply` as a whole);
+//! `outbox_store_tests!`, `record_store_tests!`, and `change_set_tests!` for `apply` as a whole);
 //! [`store_conformance_tests!`](crate::store_conformance_tests) runs them
 //! all, one line per backend:
 //!
@@ -15,22 +15,26 @@
 
 mod access;
 mod audit;
+mod blobs;
 mod change_sets;
 mod clinic_flows;
 mod documents;
 mod guarded;
 mod outbox;
 mod patients;
+mod record;
 mod schedule;
 
 pub use access::*;
 pub use audit::*;
+pub use blobs::*;
 pub use change_sets::*;
 pub use clinic_flows::*;
 pub use documents::*;
 pub use guarded::Guarded;
 pub use outbox::*;
 pub use patients::*;
+pub use record::*;
 pub use schedule::*;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -78,6 +82,11 @@ macro_rules! store_conformance_tests {
             #[allow(unused_imports)]
             use super::*;
             $crate::change_set_tests!($make);
+        }
+        mod record {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::record_store_tests!($make);
         }
     };
 }
@@ -205,6 +214,60 @@ macro_rules! change_set_tests {
             clinic_break_glass_access_is_flagged,
             a_batch_registers_every_good_patient_and_refuses_each_bad_one_alone,
         );
+    };
+}
+
+/// The conformance tests of [`RecordStore`](crate::store::RecordStore): append-only versions, the timeline, latest values, one code across patients.
+/// One `#[tokio::test]` each; `$make` is as for
+/// [`store_conformance_tests!`](crate::store_conformance_tests).
+#[macro_export]
+macro_rules! record_store_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!($make;
+            an_entry_appends_version_after_version_and_reads_its_current_one,
+            history_keeps_every_version_oldest_first,
+            a_first_version_of_a_taken_entry_id_is_already_exists_and_writes_nothing,
+            a_version_that_does_not_follow_the_current_one_is_stale_and_writes_nothing,
+            the_timeline_lists_current_versions_in_time_then_id_order,
+            the_timeline_filters_by_kind_code_and_time_range,
+            the_timeline_leaves_out_retracted_entries_unless_asked,
+            the_timeline_pages_by_cursor_without_repeats_or_skips,
+            latest_entries_give_the_newest_current_unretracted_entry_per_code,
+            entries_by_code_span_every_patient_in_time_order,
+            entries_by_code_for_a_care_team_hold_only_its_patients,
+            another_patients_entries_never_appear,
+            a_body_of_every_kind_reads_back_equal,
+            concurrent_appends_of_one_version_have_one_winner,
+        );
+    };
+}
+
+/// The conformance tests of a [`BlobStore`](crate::store::BlobStore): documents' bytes by their SHA-256.
+/// `$make` evaluates to a future of a fresh `Arc<dyn BlobStore>`.
+#[macro_export]
+macro_rules! blob_store_tests {
+    ($make:expr) => {
+        $crate::blob_conformance_tests!($make;
+            put_bytes_read_back_equal_under_their_sha256,
+            the_same_bytes_put_twice_keep_one_key,
+            a_missing_blob_is_not_found,
+            bytes_over_the_bound_are_refused_and_nothing_is_kept,
+        );
+    };
+}
+
+/// One `#[tokio::test]` per named blob conformance test.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! blob_conformance_tests {
+    ($make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let blobs: ::std::sync::Arc<dyn $crate::store::BlobStore> = $make.await;
+                $crate::conformance::$name(blobs).await;
+            }
+        )*
     };
 }
 

@@ -17,6 +17,7 @@
 //! without changing behaviour. The schemas live in `migrations/sqlite/` and
 //! `migrations/postgres/` and are applied on open.
 
+mod blobs;
 mod failure;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -28,6 +29,7 @@ use std::sync::Arc;
 
 use carebase::{Error, MemoryStore, Result, Store};
 
+pub use blobs::FileBlobs;
 #[cfg(feature = "postgres")]
 pub use postgres::{
     parse_url as parse_postgres_url, PoolSettings, PostgresStore, DEFAULT_ACQUIRE_TIMEOUT,

@@ -8,22 +8,38 @@ import enum
 
 __all__ = [
     "AddressUse",
+    "AllergyCategory",
+    "AllergyCriticality",
+    "AllergyStatus",
     "AppointmentStatus",
     "BookedResource",
     "CancellationReason",
     "CheckDigit",
+    "ConditionStatus",
     "ContactSystem",
     "ContactUse",
+    "EncounterClass",
+    "EncounterStatus",
     "Gender",
+    "ImmunizationStatus",
+    "Interpretation",
     "NameUse",
+    "ObservationCategory",
+    "ObservationStatus",
     "Outcome",
     "PatientField",
     "Permission",
+    "PrescriptionStatus",
     "ProblemKind",
+    "ProcedureStatus",
+    "ReactionSeverity",
     "Relationship",
+    "ReportStatus",
     "ResourceKind",
+    "RevisionKind",
     "Role",
     "StorageKind",
+    "VerificationStatus",
     "Weekday",
 ]
 
@@ -41,6 +57,41 @@ class AddressUse(str, enum.Enum):
     """No longer in use."""
     BILLING = "billing"
     """For billing."""
+
+
+class AllergyCategory(str, enum.Enum):
+    """What an allergy is to (FHIR allergy-intolerance-category)."""
+
+    FOOD = "food"
+    """A food."""
+    MEDICATION = "medication"
+    """A medication."""
+    ENVIRONMENT = "environment"
+    """Pollen, dust, latex…"""
+    BIOLOGIC = "biologic"
+    """A biologic (vaccine, blood product)."""
+
+
+class AllergyCriticality(str, enum.Enum):
+    """How dangerous a reaction could be."""
+
+    LOW = "low"
+    """Unlikely to be life-threatening."""
+    HIGH = "high"
+    """May be life-threatening."""
+    UNABLE_TO_ASSESS = "unable-to-assess"
+    """Not known."""
+
+
+class AllergyStatus(str, enum.Enum):
+    """An allergy's clinical status."""
+
+    ACTIVE = "active"
+    """Current."""
+    INACTIVE = "inactive"
+    """No longer current."""
+    RESOLVED = "resolved"
+    """Outgrown or desensitised."""
 
 
 class AppointmentStatus(str, enum.Enum):
@@ -155,6 +206,23 @@ class CheckDigit(str, enum.Enum):
     """Verhoeff dihedral-group scheme (digits only; catches all transpositions)."""
 
 
+class ConditionStatus(str, enum.Enum):
+    """A condition's clinical status (FHIR condition-clinical)."""
+
+    ACTIVE = "active"
+    """Current."""
+    RECURRENCE = "recurrence"
+    """Back after a remission."""
+    RELAPSE = "relapse"
+    """Back after a resolution."""
+    INACTIVE = "inactive"
+    """Not current."""
+    REMISSION = "remission"
+    """Not current, may come back."""
+    RESOLVED = "resolved"
+    """Over."""
+
+
 class ContactSystem(str, enum.Enum):
     """How a patient can be reached."""
 
@@ -179,6 +247,35 @@ class ContactUse(str, enum.Enum):
     """No longer in use."""
 
 
+class EncounterClass(str, enum.Enum):
+    """The setting of an encounter (FHIR v3 ActCode, simplified)."""
+
+    AMBULATORY = "ambulatory"
+    """An outpatient visit."""
+    EMERGENCY = "emergency"
+    """An emergency department visit."""
+    INPATIENT = "inpatient"
+    """An admission."""
+    VIRTUAL = "virtual"
+    """A video or phone consultation."""
+
+
+class EncounterStatus(str, enum.Enum):
+    """An encounter's life cycle: planned → arrived → in-progress →
+    finished, or cancelled before it finished."""
+
+    PLANNED = "planned"
+    """Expected (e.g. from a booked appointment)."""
+    ARRIVED = "arrived"
+    """The patient is here."""
+    IN_PROGRESS = "in-progress"
+    """The visit is under way."""
+    FINISHED = "finished"
+    """The visit is over."""
+    CANCELLED = "cancelled"
+    """It did not take place."""
+
+
 class Gender(str, enum.Enum):
     """FHIR administrative gender."""
 
@@ -190,6 +287,31 @@ class Gender(str, enum.Enum):
     """Other."""
     UNKNOWN = "unknown"
     """Unknown."""
+
+
+class ImmunizationStatus(str, enum.Enum):
+    """Whether a vaccine was given."""
+
+    COMPLETED = "completed"
+    """Given."""
+    NOT_DONE = "not-done"
+    """Not given (refused, contraindicated)."""
+
+
+class Interpretation(str, enum.Enum):
+    """How a value compares with its reference range (the codes of FHIR's
+    ObservationInterpretation)."""
+
+    CRITICAL_LOW = "LL"
+    """Below the critical low limit."""
+    LOW = "L"
+    """Below the low limit."""
+    NORMAL = "N"
+    """Within the range (its limits included)."""
+    HIGH = "H"
+    """Above the high limit."""
+    CRITICAL_HIGH = "HH"
+    """Above the critical high limit."""
 
 
 class NameUse(str, enum.Enum):
@@ -209,6 +331,45 @@ class NameUse(str, enum.Enum):
     """A name no longer in use."""
     MAIDEN = "maiden"
     """A name used before marriage."""
+
+
+class ObservationCategory(str, enum.Enum):
+    """An observation's category (FHIR observation-category)."""
+
+    VITAL_SIGNS = "vital-signs"
+    """Vital signs: the 13 LOINC codes with their units enforced."""
+    LABORATORY = "laboratory"
+    """A laboratory result."""
+    SOCIAL_HISTORY = "social-history"
+    """Smoking, alcohol, occupation."""
+    IMAGING = "imaging"
+    """Imaging findings."""
+    EXAM = "exam"
+    """Physical examination findings."""
+    SURVEY = "survey"
+    """An assessment tool's result."""
+    PROCEDURE = "procedure"
+    """Observed during a procedure."""
+    THERAPY = "therapy"
+    """Observed during therapy."""
+    ACTIVITY = "activity"
+    """Physical activity."""
+
+
+class ObservationStatus(str, enum.Enum):
+    """An observation's status (FHIR ObservationStatus, the codes a clinic
+    writes)."""
+
+    REGISTERED = "registered"
+    """Registered, no result yet."""
+    PRELIMINARY = "preliminary"
+    """A first result, not verified."""
+    FINAL = "final"
+    """Complete and verified."""
+    AMENDED = "amended"
+    """Changed after being final."""
+    CANCELLED = "cancelled"
+    """Not done."""
 
 
 class Outcome(str, enum.Enum):
@@ -324,6 +485,22 @@ class Permission(str, enum.Enum):
     life cycle, amend and retract them."""
 
 
+class PrescriptionStatus(str, enum.Enum):
+    """A prescription's life cycle: active → completed, stopped, cancelled
+    or on hold (and back to active)."""
+
+    ACTIVE = "active"
+    """To be taken."""
+    ON_HOLD = "on-hold"
+    """Paused."""
+    COMPLETED = "completed"
+    """Taken to the end."""
+    STOPPED = "stopped"
+    """Ended early."""
+    CANCELLED = "cancelled"
+    """Withdrawn before any was taken."""
+
+
 class ProblemKind(str, enum.Enum):
     """What kind of tampering verification found. A closed set: hosts switch on it."""
 
@@ -357,6 +534,32 @@ class ProblemKind(str, enum.Enum):
     database rolled back)."""
 
 
+class ProcedureStatus(str, enum.Enum):
+    """A procedure's status."""
+
+    PREPARATION = "preparation"
+    """Being prepared."""
+    IN_PROGRESS = "in-progress"
+    """Under way."""
+    COMPLETED = "completed"
+    """Done."""
+    NOT_DONE = "not-done"
+    """Not done."""
+    STOPPED = "stopped"
+    """Stopped before the end."""
+
+
+class ReactionSeverity(str, enum.Enum):
+    """How bad a reaction was."""
+
+    MILD = "mild"
+    """Mild."""
+    MODERATE = "moderate"
+    """Moderate."""
+    SEVERE = "severe"
+    """Severe."""
+
+
 class Relationship(str, enum.Enum):
     """How the actor must be related to the patient for a rule to apply."""
 
@@ -372,6 +575,19 @@ class Relationship(str, enum.Enum):
     """The actor is the practitioner whose schedule or appointment it is."""
 
 
+class ReportStatus(str, enum.Enum):
+    """A lab report's status: preliminary → final → amended."""
+
+    PRELIMINARY = "preliminary"
+    """Some results are in."""
+    FINAL = "final"
+    """Complete and verified."""
+    AMENDED = "amended"
+    """Changed after being final."""
+    CANCELLED = "cancelled"
+    """Withdrawn before being final."""
+
+
 class ResourceKind(str, enum.Enum):
     """What kind of thing a bookable resource is."""
 
@@ -379,6 +595,20 @@ class ResourceKind(str, enum.Enum):
     """A consulting or treatment room."""
     EQUIPMENT = "equipment"
     """A device (ultrasound, ECG…)."""
+
+
+class RevisionKind(str, enum.Enum):
+    """Why a version of an entry was written."""
+
+    RECORDED = "recorded"
+    """The first version."""
+    STATUS_CHANGED = "status_changed"
+    """The entry moved along its life cycle (an encounter finished, a
+    report made final, a prescription stopped)."""
+    AMENDED = "amended"
+    """A correction that supersedes the previous version."""
+    RETRACTED = "retracted"
+    """Entered in error: the entry no longer stands."""
 
 
 class Role(str, enum.Enum):
@@ -418,6 +648,21 @@ class StorageKind(str, enum.Enum):
     """The store was closed."""
     OTHER = "other"
     """Anything else (a bug, a misconfiguration): see the message."""
+
+
+class VerificationStatus(str, enum.Enum):
+    """How certain a condition or allergy is (FHIR condition-ver-status)."""
+
+    UNCONFIRMED = "unconfirmed"
+    """Not yet confirmed."""
+    PROVISIONAL = "provisional"
+    """A working diagnosis."""
+    DIFFERENTIAL = "differential"
+    """One of several possibilities."""
+    CONFIRMED = "confirmed"
+    """Confirmed."""
+    REFUTED = "refuted"
+    """Ruled out."""
 
 
 class Weekday(str, enum.Enum):

@@ -613,3 +613,61 @@ class ClinicOperations:
         Bundle of Slots (``fhir::slots_bundle``): deterministic slot ids, and
         the next page's cursor as the `next` link `?cursor=<cursor>`."""
         raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def record_entry(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        entry: NewEntry,
+    ) -> ClinicalEntry:
+        """Records a new clinical entry of any kind in `patient`'s record
+        (version 1): `record.write` on the patient, a patient that takes new
+        entries (not merged away), a body and envelope without problems
+        (every failing field listed)."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def change_entry_status(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        entry: IdLike,
+        expected_version: int,
+        status: str,
+    ) -> ClinicalEntry:
+        """Moves an entry along its kind's life cycle (an encounter finished,
+        a report made final, a prescription stopped): a `status_changed`
+        version. `status` is a code of the entry's kind; a move the life
+        cycle does not allow is `conflict` `invalid_state`."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def amend_entry(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        entry: IdLike,
+        expected_version: int,
+        body: EntryBody,
+        reason: str,
+    ) -> ClinicalEntry:
+        """Corrects an entry: a new version with `body` (same kind) that
+        supersedes the last, with the reason (required). Both stay in its
+        history. An observation's or report's `final` becomes `amended`
+        once it was final."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def retract_entry(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        entry: IdLike,
+        expected_version: int,
+        reason: str,
+    ) -> ClinicalEntry:
+        """Retracts an entry entered in error: a `retracted` version (status
+        `entered-in-error`) with the reason (required). The entry leaves
+        the current view; its history keeps every version."""
+        raise NotImplementedError  # replaced by @bridge

@@ -26,6 +26,8 @@ __all__ = [
     "AccessRecord",
     "Actor",
     "Address",
+    "Allergy",
+    "AllergyOverride",
     "Appointment",
     "AppointmentQuery",
     "AuditCheckpoint",
@@ -40,28 +42,44 @@ __all__ = [
     "Cancellation",
     "CareAssignment",
     "ChainProblem",
+    "ClinicalEntry",
+    "ClinicalNote",
+    "Coding",
+    "Condition",
     "ConflictDetail",
     "ConflictKind",
     "ContactPoint",
     "DateException",
     "Decision",
     "DenyReason",
+    "DiagnosticReport",
+    "DocumentEntry",
     "DueReminder",
     "DuplicateCandidate",
     "DuplicateScore",
     "EmergencyContact",
+    "Encounter",
+    "EntryBody",
+    "EntryBodyKind",
     "FhirAppointmentImport",
     "FieldError",
     "FieldScore",
+    "Frequency",
     "HumanName",
     "Identifier",
     "IdentifierSystem",
+    "Immunization",
     "MergeRecord",
     "MrnNamespace",
+    "NewEntry",
     "NewPatient",
     "NewPractitioner",
     "NewResource",
     "NewVisitType",
+    "Observation",
+    "ObservationComponent",
+    "ObservationValue",
+    "ObservationValueType",
     "OutboxEvent",
     "Page",
     "PageQuery",
@@ -72,14 +90,20 @@ __all__ = [
     "PatientRegistrations",
     "Policy",
     "Practitioner",
+    "Prescription",
+    "Procedure",
+    "Quantity",
+    "Reaction",
     "ReasonStep",
     "Recurrence",
+    "ReferenceRange",
     "Refusal",
     "RegistrationAnswer",
     "Reminder",
     "Reschedule",
     "RescheduleAppointment",
     "Resource",
+    "Revision",
     "Rule",
     "Settings",
     "Slot",
@@ -162,6 +186,41 @@ class Address:
     def __repr__(self) -> str:
         # Only the fields core shows; the others can hold patient data.
         return _shown(self, ())
+
+
+@_dc.dataclass
+class Allergy:
+    """An allergy or intolerance."""
+
+    substance: Coding
+    """The substance (RxNorm for a drug, SNOMED CT otherwise)."""
+
+    clinical_status: AllergyStatus
+    """Whether it is current."""
+
+    categories: List[AllergyCategory] = _dc.field(default_factory=list)
+    """What it is."""
+
+    criticality: Optional[AllergyCriticality] = None
+    """How dangerous."""
+
+    verification_status: Optional[VerificationStatus] = None
+    """How certain."""
+
+    reactions: List[Reaction] = _dc.field(default_factory=list)
+    """Reactions seen."""
+
+
+@_dc.dataclass
+class AllergyOverride:
+    """A prescriber's decision to prescribe despite an active allergy to the
+    medication: recorded with the entry and audited."""
+
+    allergy: UUID
+    """The allergy entry overridden."""
+
+    reason: str
+    """Why (required)."""
 
 
 @_dc.dataclass(repr=False)
@@ -566,6 +625,95 @@ class ChainProblem:
     """The checkpoint concerned, for problems found against one."""
 
 
+@_dc.dataclass
+class ClinicalEntry:
+    """One version of one clinical entry: the envelope every kind shares (who,
+    about whom, when, which version and why) around its typed body."""
+
+    id: UUID
+    """The entry; every version shares it."""
+
+    patient: UUID
+    """Whose record it is in."""
+
+    version: int
+    """1 for the first version, then +1 per revision (no gaps)."""
+
+    effective_at: _dt.datetime
+    """The clinical time: when it was measured, started, performed, given,
+    noted (not when it was typed in: that is `recorded_at`)."""
+
+    recorded_at: _dt.datetime
+    """When this version was written."""
+
+    recorded_by: UUID
+    """Who wrote this version."""
+
+    revision: Revision
+    """Why this version exists."""
+
+    body: EntryBody
+    """The typed content."""
+
+    encounter: Optional[UUID] = None
+    """The encounter the entry belongs to, if any."""
+
+    fhir: Optional[Dict[str, Any]] = None
+    """FHIR elements the model does not carry, kept as imported so an
+    export gives them back (`null` for entries not imported)."""
+
+
+@_dc.dataclass
+class ClinicalNote:
+    """Free text written by a clinician (hidden from the patient when the
+    policy does not grant `record.notes`)."""
+
+    author: UUID
+    """The author."""
+
+    text: str
+    """The text."""
+
+    title: Optional[str] = None
+    """A title."""
+
+
+@_dc.dataclass
+class Coding:
+    """A code from a code system: `system` is the FHIR system URI
+    (`http://loinc.org`), `code` is checked against the system's format
+    where carebase knows it (`terminology::code_system`)."""
+
+    system: str
+    """The code system's URI."""
+
+    code: str
+    """The code."""
+
+    display: Optional[str] = None
+    """Human-readable text of the code, as the system names it."""
+
+
+@_dc.dataclass
+class Condition:
+    """A problem or diagnosis."""
+
+    code: Coding
+    """The condition (SNOMED CT, ICD-10-CM)."""
+
+    clinical_status: ConditionStatus
+    """Whether it is current."""
+
+    verification_status: VerificationStatus
+    """How certain it is."""
+
+    onset_at: Optional[_dt.datetime] = None
+    """When it began."""
+
+    abated_at: Optional[_dt.datetime] = None
+    """When it ended."""
+
+
 class ConflictKind(str, enum.Enum):
     """The kinds of ``ConflictDetail`` (its ``kind``)."""
 
@@ -672,6 +820,44 @@ class DenyReason:
 
 
 @_dc.dataclass
+class DiagnosticReport:
+    """A lab report: a panel grouping result observations."""
+
+    code: Coding
+    """The panel (LOINC)."""
+
+    status: ReportStatus
+    """Its status."""
+
+    results: List[UUID] = _dc.field(default_factory=list)
+    """The result observations, entries of the same patient."""
+
+    issued_at: Optional[_dt.datetime] = None
+    """When the report was released."""
+
+    conclusion: Optional[str] = None
+    """The reader's conclusion, as text."""
+
+
+@_dc.dataclass
+class DocumentEntry:
+    """A document: the bytes are kept through the blob port; the entry holds
+    what identifies and checks them."""
+
+    content_type: str
+    """The MIME type (`application/pdf`, `image/jpeg`)."""
+
+    size: int
+    """The size in bytes."""
+
+    sha256: str
+    """The SHA-256 of the bytes, lowercase hex (checked on every read)."""
+
+    title: Optional[str] = None
+    """A title."""
+
+
+@_dc.dataclass
 class DueReminder:
     """A reminder that is due and not yet sent."""
 
@@ -746,6 +932,68 @@ class EmergencyContact:
         return _shown(self, ())
 
 
+@_dc.dataclass
+class Encounter:
+    """A visit."""
+
+    class_: EncounterClass
+    """Its setting."""
+
+    status: EncounterStatus
+    """Where it is in its life cycle."""
+
+    practitioners: List[UUID] = _dc.field(default_factory=list)
+    """The practitioners taking part (the first is the one responsible)."""
+
+    started_at: Optional[_dt.datetime] = None
+    """When it started (set on arrival or start)."""
+
+    ended_at: Optional[_dt.datetime] = None
+    """When it ended (set when finished)."""
+
+    reasons: List[Coding] = _dc.field(default_factory=list)
+    """Why it takes place."""
+
+    location: Optional[str] = None
+    """Where, as text (a room, a ward, "video")."""
+
+    appointment: Optional[UUID] = None
+    """The appointment it was checked in from; the appointment links back."""
+
+
+class EntryBodyKind(str, enum.Enum):
+    """The kinds of ``EntryBody`` (its ``kind``)."""
+
+    ENCOUNTER = "encounter"
+    """An encounter."""
+    OBSERVATION = "observation"
+    """An observation."""
+    DIAGNOSTIC_REPORT = "diagnostic_report"
+    """A lab report."""
+    CONDITION = "condition"
+    """A condition."""
+    ALLERGY = "allergy"
+    """An allergy."""
+    PRESCRIPTION = "prescription"
+    """A prescription."""
+    PROCEDURE = "procedure"
+    """A procedure."""
+    IMMUNIZATION = "immunization"
+    """An immunization."""
+    NOTE = "note"
+    """A clinical note."""
+    DOCUMENT = "document"
+    """A document."""
+
+
+@_dc.dataclass
+class EntryBody:
+    """The typed content of an entry, tagged by its kind."""
+
+    kind: EntryBodyKind
+    """Which kind of EntryBody this is; it says which other fields are set."""
+
+
 @_dc.dataclass(repr=False)
 class FhirAppointmentImport:
     """What importing a FHIR Appointment into a clinic takes
@@ -797,6 +1045,18 @@ class FieldScore:
 
     similarity: Optional[float] = None
     """Similarity of this field, 0–1 (`None`: a side lacks the field)."""
+
+
+@_dc.dataclass
+class Frequency:
+    """How often a dose is taken: `times` per `period` (2 per 1,440 minutes is
+    twice a day)."""
+
+    times: int
+    """Doses per period."""
+
+    period: _dt.timedelta
+    """The period."""
 
 
 @_dc.dataclass(repr=False)
@@ -851,6 +1111,23 @@ class IdentifierSystem:
 
 
 @_dc.dataclass
+class Immunization:
+    """A vaccine given (or not)."""
+
+    vaccine: Coding
+    """The vaccine (CVX)."""
+
+    status: ImmunizationStatus
+    """Given or not."""
+
+    lot: Optional[str] = None
+    """The lot number."""
+
+    performer: Optional[UUID] = None
+    """Who gave it."""
+
+
+@_dc.dataclass
 class MergeRecord:
     """One entry of the merge log: enough to undo the merge exactly."""
 
@@ -901,6 +1178,21 @@ class MrnNamespace:
 
     check_digit: Optional[CheckDigit] = None
     """Check digit appended, if any (computed over the digits only)."""
+
+
+@_dc.dataclass
+class NewEntry:
+    """A new clinical entry, as a host hands it in: the clinic fills in the
+    id, version, author and times of writing."""
+
+    effective_at: _dt.datetime
+    """The clinical time (measured, started, performed, given, noted)."""
+
+    body: EntryBody
+    """The typed content."""
+
+    encounter: Optional[UUID] = None
+    """The encounter of the same patient it belongs to."""
 
 
 @_dc.dataclass(repr=False)
@@ -982,6 +1274,84 @@ class NewVisitType:
     reminder_offsets_minutes: List[int] = _dc.field(default_factory=list)
     """Reminder offsets (at most ``MAX_REMINDERS``, each once, 1 minute to
     30 days)."""
+
+
+@_dc.dataclass
+class Observation:
+    """A vital sign, a lab result, another measurement."""
+
+    code: Coding
+    """What was observed (LOINC)."""
+
+    category: ObservationCategory
+    """Its category."""
+
+    status: ObservationStatus
+    """Its status."""
+
+    value: Optional[ObservationValue] = None
+    """The value, when it has one (a panel's parent may only have components)."""
+
+    components: List[ObservationComponent] = _dc.field(default_factory=list)
+    """Parts (blood pressure's systolic and diastolic)."""
+
+    reference_ranges: List[ReferenceRange] = _dc.field(default_factory=list)
+    """Reference ranges given with it."""
+
+    interpretation: Optional[Interpretation] = None
+    """The flag, computed by core from the value and the first range that
+    applies to the patient (never taken from the caller)."""
+
+
+@_dc.dataclass
+class ObservationComponent:
+    """One part of a multi-part observation (blood pressure: systolic and
+    diastolic)."""
+
+    code: Coding
+    """What the part measures (LOINC)."""
+
+    value: Optional[ObservationValue] = None
+    """Its value."""
+
+    reference_ranges: List[ReferenceRange] = _dc.field(default_factory=list)
+    """Its reference ranges."""
+
+    interpretation: Optional[Interpretation] = None
+    """Its flag, computed from the first applicable range."""
+
+
+class ObservationValueType(str, enum.Enum):
+    """The kinds of ``ObservationValue`` (its ``type``)."""
+
+    QUANTITY = "quantity"
+    """A number in a UCUM unit."""
+    CODED = "coded"
+    """A coded answer (positive, blood group A…)."""
+    TEXT = "text"
+    """Free text."""
+    BOOLEAN = "boolean"
+    """Yes or no."""
+
+
+@_dc.dataclass
+class ObservationValue:
+    """The value of an observation or of one of its components."""
+
+    type: ObservationValueType
+    """Which kind of ObservationValue this is; it says which other fields are set."""
+
+    value: Optional[Decimal] = None
+    """The number, exact."""
+
+    unit: Optional[str] = None
+    """Its UCUM unit code."""
+
+    coding: Optional[Coding] = None
+    """The answer."""
+
+    text: Optional[str] = None
+    """The text."""
 
 
 @_dc.dataclass
@@ -1221,6 +1591,83 @@ class Practitioner:
 
 
 @_dc.dataclass
+class Prescription:
+    """A medication request."""
+
+    medication: Coding
+    """The medication (RxNorm)."""
+
+    prescriber: UUID
+    """Who prescribed it."""
+
+    status: PrescriptionStatus
+    """Its status."""
+
+    instructions: Optional[str] = None
+    """Instructions as the prescriber wrote them."""
+
+    dose: Optional[Quantity] = None
+    """One dose."""
+
+    route: Optional[Coding] = None
+    """How it is taken (oral, IV), coded."""
+
+    frequency: Optional[Frequency] = None
+    """How often."""
+
+    duration: Optional[_dt.timedelta] = None
+    """For how long."""
+
+    refills: int = 0
+    """Refills allowed."""
+
+    replaces: Optional[UUID] = None
+    """The prescription this one renews (which then no longer stands)."""
+
+    allergy_overrides: List[AllergyOverride] = _dc.field(default_factory=list)
+    """Prescribed despite these active allergies, with the reason."""
+
+
+@_dc.dataclass
+class Procedure:
+    """A procedure performed."""
+
+    code: Coding
+    """What was done (SNOMED CT, CPT)."""
+
+    status: ProcedureStatus
+    """Its status."""
+
+    ended_at: Optional[_dt.datetime] = None
+    """When it ended (it started at the entry's `effective_at`)."""
+
+    performers: List[UUID] = _dc.field(default_factory=list)
+    """Who performed it."""
+
+
+@_dc.dataclass
+class Quantity:
+    """A measured value: a decimal (read back exactly as given) in a UCUM unit."""
+
+    value: Decimal
+    """The number, as exact decimal text."""
+
+    unit: str
+    """Its UCUM unit code."""
+
+
+@_dc.dataclass
+class Reaction:
+    """A reaction to the substance."""
+
+    manifestations: List[Coding] = _dc.field(default_factory=list)
+    """What happened (hives, anaphylaxis), coded."""
+
+    severity: Optional[ReactionSeverity] = None
+    """How bad."""
+
+
+@_dc.dataclass
 class ReasonStep:
     """One rule considered for a decision, and whether it held."""
 
@@ -1250,6 +1697,32 @@ class Recurrence:
 
     count: Optional[int] = None
     """Number of occurrences, the first included."""
+
+
+@_dc.dataclass
+class ReferenceRange:
+    """A reference range: limits (each optional, inclusive) and whom it is for."""
+
+    low: Optional[Quantity] = None
+    """Lowest normal value."""
+
+    high: Optional[Quantity] = None
+    """Highest normal value."""
+
+    critical_low: Optional[Quantity] = None
+    """Below this the value is critically low."""
+
+    critical_high: Optional[Quantity] = None
+    """Above this the value is critically high."""
+
+    sex: Optional[Gender] = None
+    """The sex the range is for; `None` for everyone."""
+
+    min_age_years: Optional[int] = None
+    """Youngest age in whole years the range is for (inclusive)."""
+
+    max_age_years: Optional[int] = None
+    """Oldest age in whole years the range is for (inclusive)."""
 
 
 @_dc.dataclass(repr=False)
@@ -1367,6 +1840,18 @@ class Resource:
 
     active: bool
     """Inactive resources cannot be booked."""
+
+
+@_dc.dataclass
+class Revision:
+    """Why a version exists: its kind and, for amendments and retractions, the
+    reason given (required for those two)."""
+
+    kind: RevisionKind
+    """What this version did."""
+
+    reason: Optional[str] = None
+    """Why (amendments and retractions)."""
 
 
 @_dc.dataclass

@@ -11,6 +11,7 @@ mod merge;
 pub mod operations;
 mod outbox;
 mod patients;
+mod record;
 mod registration;
 mod scheduling;
 mod sight;

@@ -64,13 +64,16 @@ pub mod types {
         BookSeries, NewPatient, PatientRegistrations, RegistrationAnswer, Settings,
     };
     pub use crate::events::OutboxEvent;
-    pub use crate::ids::{ActorId, AppointmentId, GrantId, MergeId, PatientId, PractitionerId};
+    pub use crate::ids::{
+        ActorId, AppointmentId, EntryId, GrantId, MergeId, PatientId, PractitionerId,
+    };
     pub use crate::minutes::Minutes;
     pub use crate::patient::{
         DuplicateCandidate, Identifier, MergeRecord, PageQuery, Patient, PatientDetails,
         PatientPage, PatientQuery,
     };
     pub use crate::policy::{Decision, Permission, Policy};
+    pub use crate::record::{ClinicalEntry, EntryBody, NewEntry};
     pub use crate::schedule::fhir::FhirAppointmentImport;
     pub use crate::schedule::{
         Appointment, AppointmentQuery, AppointmentStatus, Availability, BookAppointment,
@@ -147,6 +150,11 @@ macro_rules! clinic_operations {
             fn import_appointment_fhir(&actor, #[flatten] import: FhirAppointmentImport) -> Appointment;
             fn export_schedule_fhir(&actor, practitioner: PractitionerId) -> Value;
             fn export_free_slots_fhir(&actor, query: SlotQuery) -> Value;
+            // record/mod.rs
+            fn record_entry(&actor, patient: PatientId, entry: NewEntry) -> ClinicalEntry;
+            fn change_entry_status(&actor, patient: PatientId, entry: EntryId, expected_version: u32, status: String) -> ClinicalEntry;
+            fn amend_entry(&actor, patient: PatientId, entry: EntryId, expected_version: u32, body: EntryBody, reason: String) -> ClinicalEntry;
+            fn retract_entry(&actor, patient: PatientId, entry: EntryId, expected_version: u32, reason: String) -> ClinicalEntry;
         }
     };
 }

@@ -30,6 +30,12 @@ pub enum PatientUse {
     OpenAccess,
     /// Closes access: care-team removal, grant review. Never refused.
     CloseAccess,
+    /// Adds a new entry to the health record. A merged record takes none
+    /// (they go to its survivor); an inactive one does (late results).
+    RecordEntry,
+    /// Moves, amends or retracts an existing entry. Never refused: what
+    /// was written in a record must stay correctable whatever its state.
+    CorrectEntry,
 }
 
 impl PatientUse {
@@ -38,7 +44,11 @@ impl PatientUse {
     fn merged_accepts(self) -> bool {
         matches!(
             self,
-            PatientUse::Read | PatientUse::Unmerge | PatientUse::WindDown | PatientUse::CloseAccess
+            PatientUse::Read
+                | PatientUse::Unmerge
+                | PatientUse::WindDown
+                | PatientUse::CloseAccess
+                | PatientUse::CorrectEntry
         )
     }
 

@@ -1,6 +1,7 @@
 //! Shared builders for the Clinic specification tests.
 #![allow(dead_code)]
 
+pub mod record;
 pub mod world;
 
 use std::sync::Arc;
