@@ -18,7 +18,7 @@
  */
 
 /** The stable machine code of every carebase error. */
-export type ErrorCode = 'validation' | 'not_found' | 'conflict' | 'double_booking' | 'forbidden' | 'invalid_policy' | 'unsupported_store' | 'storage'
+export type ErrorCode = 'validation' | 'not_found' | 'conflict' | 'double_booking' | 'allergy_conflict' | 'forbidden' | 'invalid_policy' | 'unsupported_store' | 'storage'
 
 /** What every rejection is: an `Error` with the stable `code`, a message naming the failing fields, and the details of that code. */
 export declare class CarebaseError extends Error {
@@ -45,6 +45,8 @@ export declare class CarebaseError extends Error {
    * time is taken.
    */
   appointment?: AppointmentId
+  /** `allergy_conflict`: The conflicting allergy entries of the patient's record. */
+  allergies?: Array<EntryId>
   /** `forbidden`: Why: which rules were considered and why none allowed. */
   reason?: DenyReason
   /** `invalid_policy`: `line L, column C` and/or a field path. */
@@ -384,6 +386,49 @@ export declare class Clinic {
    * the current view; its history keeps every version.
    */
   retractEntry(actor: ActorInput, patient: PatientId, entry: EntryId, expectedVersion: number, reason: string): Promise<ClinicalEntry>
+  /** Records a problem or diagnosis (`condition.recorded`). */
+  recordCondition(actor: ActorInput, patient: PatientId, effectiveAt: Date | string, encounter: EntryId | null | undefined, condition: ConditionInput): Promise<ClinicalEntry>
+  /**
+   * Records an allergy or intolerance; from then on prescriptions of
+   * its substance meet it while it stands.
+   */
+  recordAllergy(actor: ActorInput, patient: PatientId, effectiveAt: Date | string, encounter: EntryId | null | undefined, allergy: AllergyInput): Promise<ClinicalEntry>
+  /**
+   * Records a procedure that started at `effective_at` (its end, if
+   * given, may not come before).
+   */
+  recordProcedure(actor: ActorInput, patient: PatientId, effectiveAt: Date | string, encounter: EntryId | null | undefined, procedure: ProcedureInput): Promise<ClinicalEntry>
+  /** Records a vaccine given (or not) at `effective_at`. */
+  recordImmunization(actor: ActorInput, patient: PatientId, effectiveAt: Date | string, encounter: EntryId | null | undefined, immunization: ImmunizationInput): Promise<ClinicalEntry>
+  /**
+   * Issues a prescription (`prescription.issued`). Refused with
+   * `allergy_conflict` naming the patient's standing allergies to the
+   * medication, unless each is overridden in `allergy_overrides` with a
+   * reason: the overrides are kept in the entry and noted in its audit
+   * entry.
+   */
+  prescribe(actor: ActorInput, patient: PatientId, effectiveAt: Date | string, encounter: EntryId | null | undefined, prescription: PrescriptionInput): Promise<ClinicalEntry>
+  /**
+   * Moves a prescription along its life cycle: active → on-hold,
+   * completed, stopped or cancelled; on-hold → active (or stopped,
+   * cancelled). An entry that is not a prescription is `not_found` on
+   * `entry`.
+   */
+  changePrescriptionStatus(actor: ActorInput, patient: PatientId, entry: EntryId, expectedVersion: number, status: PrescriptionStatus): Promise<ClinicalEntry>
+  /**
+   * Renews a prescription: a NEW prescription entry that `replaces` the
+   * old one, and the old one moved to `ends_as` (`completed` or
+   * `stopped`), both in ONE change set, so there is never a moment with
+   * two standing or none. The new one passes the allergy check like any
+   * prescription. The new one takes effect at the clinic's now.
+   */
+  renewPrescription(actor: ActorInput, patient: PatientId, entry: EntryId, expectedVersion: number, endsAs: PrescriptionStatus, prescription: PrescriptionInput): Promise<ClinicalEntry>
+  /**
+   * Writes a clinical note authored by the actor's practitioner (an
+   * actor who is not a practitioner cannot author one). Its text is
+   * read only with `record.notes`.
+   */
+  writeNote(actor: ActorInput, patient: PatientId, effectiveAt: Date | string, encounter: EntryId | null | undefined, title: string | null | undefined, text: string): Promise<ClinicalEntry>
   /** The settings in force. */
   settings(): Settings
   /** The access policy in force. */

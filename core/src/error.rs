@@ -8,7 +8,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::codes::code_enum;
-use crate::ids::AppointmentId;
+use crate::ids::{AppointmentId, EntryId};
 use crate::limits::{MAX_FIELD_ERRORS, TOO_MANY_ERRORS};
 use crate::policy::DenyReason;
 
@@ -231,6 +231,14 @@ pub enum Error {
         /// time is taken.
         appointment: Option<AppointmentId>,
     },
+    /// A prescription's medication meets standing allergies of the patient
+    /// that the prescriber did not override (with a reason); nothing was
+    /// written. Names the allergy entries, never the substance.
+    #[error("allergy conflict: {} standing allergies to the medication", allergies.len())]
+    AllergyConflict {
+        /// The conflicting allergy entries of the patient's record.
+        allergies: Vec<EntryId>,
+    },
     /// The access policy denied the request.
     #[error("forbidden: {reason}")]
     Forbidden {
@@ -307,7 +315,7 @@ pub type CarebaseError = Error;
 #[uniffi::export]
 impl CarebaseError {
     /// The stable machine code hosts switch on: `validation`, `not_found`,
-    /// `conflict`, `double_booking`, `forbidden`, `invalid_policy`,
+    /// `conflict`, `double_booking`, `allergy_conflict`, `forbidden`, `invalid_policy`,
     /// `unsupported_store` or `storage`.
     #[uniffi::method(name = "code")]
     pub fn foreign_code(&self) -> String {
@@ -331,6 +339,7 @@ impl Error {
             Self::NotFound { .. } => "not_found",
             Self::Conflict { .. } => "conflict",
             Self::DoubleBooking { .. } => "double_booking",
+            Self::AllergyConflict { .. } => "allergy_conflict",
             Self::Forbidden { .. } => "forbidden",
             Self::InvalidPolicy { .. } => "invalid_policy",
             Self::UnsupportedStore { .. } => "unsupported_store",
@@ -481,6 +490,9 @@ mod tests {
             Error::missing("practitioner", "practitioner"),
             Error::stale("patient", 1, 2),
             Error::double_booking(BookedResource::Room, AppointmentId::new()),
+            Error::AllergyConflict {
+                allergies: vec![EntryId::new()],
+            },
             Error::Forbidden {
                 reason: DenyReason {
                     permission: crate::policy::Permission::AuditRead,
@@ -503,6 +515,7 @@ mod tests {
                 | Error::NotFound { .. }
                 | Error::Conflict { .. }
                 | Error::DoubleBooking { .. }
+                | Error::AllergyConflict { .. }
                 | Error::Forbidden { .. }
                 | Error::InvalidPolicy { .. }
                 | Error::UnsupportedStore { .. }

@@ -93,6 +93,24 @@ class DoubleBookingError(CarebaseError):
         self.appointment = appointment
 
 
+class AllergyConflictError(CarebaseError):
+    """A prescription's medication meets standing allergies of the patient
+    that the prescriber did not override (with a reason); nothing was
+    written. Names the allergy entries, never the substance.
+
+    ``allergies``: The conflicting allergy entries of the patient's record."""
+
+    code = "allergy_conflict"
+
+    def __init__(
+        self,
+        message: str,
+        allergies: Sequence[UUID] = (),
+    ) -> None:
+        super().__init__(message)
+        self.allergies: List[UUID] = list(allergies)
+
+
 class ForbiddenError(CarebaseError):
     """The access policy denied the request.
 
@@ -171,6 +189,7 @@ _BY_CODE: Dict[str, Type[CarebaseError]] = {
     "not_found": NotFoundError,
     "conflict": ConflictError,
     "double_booking": DoubleBookingError,
+    "allergy_conflict": AllergyConflictError,
     "forbidden": ForbiddenError,
     "invalid_policy": InvalidPolicyError,
     "unsupported_store": UnsupportedStoreError,
@@ -183,6 +202,7 @@ __all__ = [
     "NotFoundError",
     "ConflictError",
     "DoubleBookingError",
+    "AllergyConflictError",
     "ForbiddenError",
     "InvalidPolicyError",
     "UnsupportedStoreError",

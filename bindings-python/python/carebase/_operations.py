@@ -671,3 +671,116 @@ class ClinicOperations:
         `entered-in-error`) with the reason (required). The entry leaves
         the current view; its history keeps every version."""
         raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def record_condition(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        effective_at: datetime,
+        encounter: Optional[IdLike],
+        condition: Condition,
+    ) -> ClinicalEntry:
+        """Records a problem or diagnosis (`condition.recorded`)."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def record_allergy(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        effective_at: datetime,
+        encounter: Optional[IdLike],
+        allergy: Allergy,
+    ) -> ClinicalEntry:
+        """Records an allergy or intolerance; from then on prescriptions of
+        its substance meet it while it stands."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def record_procedure(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        effective_at: datetime,
+        encounter: Optional[IdLike],
+        procedure: Procedure,
+    ) -> ClinicalEntry:
+        """Records a procedure that started at `effective_at` (its end, if
+        given, may not come before)."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def record_immunization(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        effective_at: datetime,
+        encounter: Optional[IdLike],
+        immunization: Immunization,
+    ) -> ClinicalEntry:
+        """Records a vaccine given (or not) at `effective_at`."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def prescribe(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        effective_at: datetime,
+        encounter: Optional[IdLike],
+        prescription: Prescription,
+    ) -> ClinicalEntry:
+        """Issues a prescription (`prescription.issued`). Refused with
+        `allergy_conflict` naming the patient's standing allergies to the
+        medication, unless each is overridden in `allergy_overrides` with a
+        reason: the overrides are kept in the entry and noted in its audit
+        entry."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def change_prescription_status(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        entry: IdLike,
+        expected_version: int,
+        status: PrescriptionStatus,
+    ) -> ClinicalEntry:
+        """Moves a prescription along its life cycle: active → on-hold,
+        completed, stopped or cancelled; on-hold → active (or stopped,
+        cancelled). An entry that is not a prescription is `not_found` on
+        `entry`."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def renew_prescription(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        entry: IdLike,
+        expected_version: int,
+        ends_as: PrescriptionStatus,
+        prescription: Prescription,
+    ) -> ClinicalEntry:
+        """Renews a prescription: a NEW prescription entry that `replaces` the
+        old one, and the old one moved to `ends_as` (`completed` or
+        `stopped`), both in ONE change set, so there is never a moment with
+        two standing or none. The new one passes the allergy check like any
+        prescription. The new one takes effect at the clinic's now."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def write_note(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        effective_at: datetime,
+        encounter: Optional[IdLike],
+        title: Optional[str],
+        text: str,
+    ) -> ClinicalEntry:
+        """Writes a clinical note authored by the actor's practitioner (an
+        actor who is not a practitioner cannot author one). Its text is
+        read only with `record.notes`."""
+        raise NotImplementedError  # replaced by @bridge

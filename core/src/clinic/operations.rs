@@ -73,7 +73,10 @@ pub mod types {
         PatientPage, PatientQuery,
     };
     pub use crate::policy::{Decision, Permission, Policy};
-    pub use crate::record::{ClinicalEntry, EntryBody, NewEntry};
+    pub use crate::record::{
+        Allergy, ClinicalEntry, Condition, EntryBody, Immunization, NewEntry, Prescription,
+        PrescriptionStatus, Procedure,
+    };
     pub use crate::schedule::fhir::FhirAppointmentImport;
     pub use crate::schedule::{
         Appointment, AppointmentQuery, AppointmentStatus, Availability, BookAppointment,
@@ -155,6 +158,15 @@ macro_rules! clinic_operations {
             fn change_entry_status(&actor, patient: PatientId, entry: EntryId, expected_version: u32, status: String) -> ClinicalEntry;
             fn amend_entry(&actor, patient: PatientId, entry: EntryId, expected_version: u32, body: EntryBody, reason: String) -> ClinicalEntry;
             fn retract_entry(&actor, patient: PatientId, entry: EntryId, expected_version: u32, reason: String) -> ClinicalEntry;
+            // record/kinds.rs
+            fn record_condition(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, condition: Condition) -> ClinicalEntry;
+            fn record_allergy(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, allergy: Allergy) -> ClinicalEntry;
+            fn record_procedure(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, procedure: Procedure) -> ClinicalEntry;
+            fn record_immunization(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, immunization: Immunization) -> ClinicalEntry;
+            fn prescribe(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, prescription: Prescription) -> ClinicalEntry;
+            fn change_prescription_status(&actor, patient: PatientId, entry: EntryId, expected_version: u32, status: PrescriptionStatus) -> ClinicalEntry;
+            fn renew_prescription(&actor, patient: PatientId, entry: EntryId, expected_version: u32, ends_as: PrescriptionStatus, prescription: Prescription) -> ClinicalEntry;
+            fn write_note(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, title: Option<String>, text: String) -> ClinicalEntry;
         }
     };
 }

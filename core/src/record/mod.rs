@@ -270,3 +270,12 @@ pub fn body_problems(body: &EntryBody) -> Vec<crate::FieldError> {
     validate::check_body(&mut errors, body);
     errors.into_vec()
 }
+
+/// Every problem of a body that depends on its entry's clinical time
+/// `effective_at` (a procedure ending before it started), each on its
+/// field under `body.`.
+pub fn timed_problems(effective_at: DateTime<Utc>, body: &EntryBody) -> Vec<crate::FieldError> {
+    let mut errors = crate::validation::Errors::default();
+    validate::timed_problems(&mut errors, effective_at, body);
+    errors.into_vec()
+}

@@ -9,6 +9,8 @@
 //! encounter's link to its appointment) hang off [`Clinic::kind_rules`];
 //! what an actor may see of what is read back is decided in `sight`.
 
+mod kinds;
+
 use chrono::{DateTime, Utc};
 
 use super::{Attempt, Clinic};
@@ -22,8 +24,8 @@ use crate::limits::MAX_REASON_CHARS;
 use crate::patient::{Patient, PatientUse};
 use crate::policy::Permission;
 use crate::record::{
-    amended_body, body_problems, effective_time_problems, entry_event, moved, ClinicalEntry,
-    EncounterStatus, EntryBody, EntryKind, NewEntry, Revision, RevisionKind,
+    amended_body, body_problems, effective_time_problems, entry_event, moved, timed_problems,
+    ClinicalEntry, EncounterStatus, EntryBody, EntryKind, NewEntry, Revision, RevisionKind,
 };
 use crate::store::{ChangeSet, Reference};
 use crate::validation::{free_text, Errors};
@@ -112,6 +114,9 @@ impl Clinic {
         effective_time_problems("effective_at", entry.effective_at, &entry.body, self.now())
             .into_iter()
             .for_each(|f| errors.push(f));
+        timed_problems(entry.effective_at, &entry.body)
+            .into_iter()
+            .for_each(|f| errors.push(f));
         if let Some(encounter) = entry.encounter {
             let found = self.store.entry(patient, encounter).await?;
             let standing =
@@ -148,6 +153,7 @@ impl Clinic {
         entry: NewEntry,
     ) -> Result<ClinicalEntry> {
         self.entry_problems(patient, &entry).await?;
+        self.allergy_rule(patient, &entry.body).await?;
         let record = self
             .record_patient(patient, PatientUse::RecordEntry)
             .await?;
@@ -177,10 +183,16 @@ impl Clinic {
         entry: &ClinicalEntry,
         previous: Option<&ClinicalEntry>,
     ) -> ChangeSet {
+        let mut audit = self.success(attempt, subject(entry.id));
+        if previous.is_none() {
+            if let Some(overridden) = kinds::overrides_of(&entry.body) {
+                audit.reason = format!("{}; {overridden}", audit.reason);
+            }
+        }
         let mut changes = ChangeSet::default()
             .references(vec![Reference::patient(entry.patient, "patient")])
             .entry(entry.clone())
-            .audit(self.success(attempt, subject(entry.id)));
+            .audit(audit);
         if let Some(kind) = event_of(entry, previous) {
             let event: EventDraft = entry_event(kind, entry);
             changes = changes.event(event);
@@ -298,8 +310,16 @@ impl Clinic {
                     format!("must stay {}", current.kind()),
                 ));
             }
+            let mut errors = Errors::default();
+            timed_problems(current.effective_at, body)
+                .into_iter()
+                .for_each(|f| errors.push(f));
+            errors.finish()?;
             let body = self.kind_rules(&record, current.effective_at, body.clone())?;
             let body = amended_body(&current.body, body);
+            if current.body.code() != body.code() {
+                self.allergy_rule(patient, &body).await?;
+            }
             let revision = Revision {
                 kind: RevisionKind::Amended,
                 reason: Some(reason.to_owned()),

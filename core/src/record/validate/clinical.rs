@@ -13,7 +13,8 @@ use crate::limits::{
     MAX_RECORD_ITEMS, MAX_RECORD_TEXT_CHARS, MAX_REFILLS,
 };
 use crate::record::{
-    Allergy, ClinicalNote, Coding, Condition, DocumentEntry, Immunization, Prescription, Procedure,
+    Allergy, ClinicalNote, Coding, Condition, DocumentEntry, EntryBody, Immunization, Prescription,
+    Procedure,
 };
 use crate::store::is_sha256_hex;
 use crate::terminology::ucum::Unit;
@@ -166,6 +167,19 @@ pub(super) fn procedure(errors: &mut Errors, procedure: &Procedure) {
         MAX_RECORD_ITEMS,
         "performers",
     );
+}
+
+/// A procedure starts at its entry's `effective_at` (the body alone has no
+/// start): its end may not come before it.
+pub(crate) fn procedure_period(errors: &mut Errors, started_at: DateTime<Utc>, body: &EntryBody) {
+    if let EntryBody::Procedure(procedure) = body {
+        in_order(
+            errors,
+            "body.ended_at",
+            Some(started_at),
+            procedure.ended_at,
+        );
+    }
 }
 
 pub(super) fn immunization(errors: &mut Errors, immunization: &Immunization) {

@@ -15,6 +15,16 @@ pub(crate) fn check_coding(errors: &mut Errors, field: &str, coding: &Coding) {
     }
 }
 
+/// Every problem of a body that depends on its entry's clinical time (a
+/// procedure ending before it started), each on its field under `body.`.
+pub(crate) fn timed_problems(
+    errors: &mut Errors,
+    effective_at: chrono::DateTime<chrono::Utc>,
+    body: &EntryBody,
+) {
+    clinical::procedure_period(errors, effective_at, body);
+}
+
 /// Every problem of `body`, each on its field under `body.`.
 pub(crate) fn check_body(errors: &mut Errors, body: &EntryBody) {
     match body {
