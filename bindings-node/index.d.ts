@@ -384,6 +384,38 @@ export declare class Clinic {
    * the current view; its history keeps every version.
    */
   retractEntry(actor: ActorInput, patient: PatientId, entry: EntryId, expectedVersion: number, reason: string): Promise<ClinicalEntry>
+  /**
+   * A patient's timeline, oldest first: current versions (retracted
+   * ones too when asked), filtered by kind, code and time, paged with a
+   * stable cursor. A codes-only reader gets encounters, conditions and
+   * procedures only.
+   */
+  patientTimeline(actor: ActorInput, patient: PatientId, query?: TimelineQuery | null): Promise<EntryPage>
+  /**
+   * Every version of one entry, oldest first (amendments, status
+   * changes, the retraction): `not_found` when the patient has no such
+   * entry or the actor's view leaves its kind out.
+   */
+  entryHistory(actor: ActorInput, patient: PatientId, entry: EntryId): Promise<Array<ClinicalEntry>>
+  /**
+   * The latest observation per vital-sign LOINC code (the 13 of FHIR
+   * R4) for a patient, ordered by code; retracted ones left out.
+   */
+  latestVitals(actor: ActorInput, patient: PatientId): Promise<EntryPage>
+  /**
+   * The latest observation per code of `codes` (every observation code
+   * when empty) for a patient, ordered by system then code. Needs the
+   * full record view: observations are values.
+   */
+  latestObservations(actor: ActorInput, patient: PatientId, codes: Array<CodingInput>): Promise<EntryPage>
+  /**
+   * Observations of one code across the patients the actor may see, in
+   * a time range, oldest first: every patient when the policy grants
+   * `record.read` with relationship `any`, otherwise the care team of
+   * the actor's practitioner. The store filters; each returned patient
+   * is audited.
+   */
+  observationsAcrossPatients(actor: ActorInput, query: ObservationQuery): Promise<EntryPage>
   /** The settings in force. */
   settings(): Settings
   /** The access policy in force. */
@@ -1351,6 +1383,20 @@ export type EntryBodyInput = EncounterInput | ObservationInput | DiagnosticRepor
  */
 export type EntryId = string
 
+/**
+ * What kind of clinical entry a body is (the indexed `kind` column and
+ * the `kind` tag of `EntryBody`).
+ */
+export type EntryKind = 'encounter' | 'observation' | 'diagnostic_report' | 'condition' | 'allergy' | 'prescription' | 'procedure' | 'immunization' | 'note' | 'document'
+
+/** A page of entries, in time order. */
+export interface EntryPage {
+  /** The entries, as the actor may see them. */
+  items: Array<ClinicalEntry>
+  /** Pass back as `cursor` for the next page; `None` on the last page. */
+  nextCursor?: string
+}
+
 /** One outbox event. */
 export type EventId = string
 
@@ -1736,6 +1782,23 @@ export interface ObservationComponentInput {
   referenceRanges?: Array<ReferenceRangeInput>
   /** Its flag, computed from the first applicable range. */
   interpretation?: Interpretation | null
+}
+
+/**
+ * Observations of one code across the patients the actor may see, in a
+ * time range, oldest first.
+ */
+export interface ObservationQuery {
+  /** The observation code (its `display` is ignored). */
+  code: CodingInput
+  /** Effective at or after. */
+  from?: Date | string | null
+  /** Effective before. */
+  to?: Date | string | null
+  /** Cursor from the previous page's `next_cursor`. */
+  cursor?: string | null
+  /** Page size (default 50, at most 500). */
+  limit?: number | null
 }
 
 /**
@@ -2480,6 +2543,27 @@ export interface TimeWindow {
   start: string
   /** Local end (exclusive). */
   end: string
+}
+
+/**
+ * One patient's timeline: filters and a page. Current versions only
+ * unless `include_retracted`.
+ */
+export interface TimelineQuery {
+  /** Only these kinds (empty: every kind the actor sees). */
+  kinds?: Array<EntryKind>
+  /** Only entries with this code (its `display` is ignored). */
+  code?: CodingInput | null
+  /** Effective at or after. */
+  from?: Date | string | null
+  /** Effective before. */
+  to?: Date | string | null
+  /** List retracted entries too (as their retracting version). */
+  includeRetracted?: boolean
+  /** Cursor from the previous page's `next_cursor`. */
+  cursor?: string | null
+  /** Page size (default 50, at most 500). */
+  limit?: number | null
 }
 
 /** How certain a condition or allergy is (FHIR condition-ver-status). */

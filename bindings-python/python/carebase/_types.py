@@ -61,6 +61,7 @@ __all__ = [
     "Encounter",
     "EntryBody",
     "EntryBodyKind",
+    "EntryPage",
     "FhirAppointmentImport",
     "FieldError",
     "FieldScore",
@@ -78,6 +79,7 @@ __all__ = [
     "NewVisitType",
     "Observation",
     "ObservationComponent",
+    "ObservationQuery",
     "ObservationValue",
     "ObservationValueType",
     "OutboxEvent",
@@ -111,6 +113,7 @@ __all__ = [
     "SlotQuery",
     "TimeOff",
     "TimeWindow",
+    "TimelineQuery",
     "VisitType",
     "WeeklyHours",
 ]
@@ -994,6 +997,17 @@ class EntryBody:
     """Which kind of EntryBody this is; it says which other fields are set."""
 
 
+@_dc.dataclass
+class EntryPage:
+    """A page of entries, in time order."""
+
+    items: List[ClinicalEntry]
+    """The entries, as the actor may see them."""
+
+    next_cursor: Optional[str] = None
+    """Pass back as `cursor` for the next page; `None` on the last page."""
+
+
 @_dc.dataclass(repr=False)
 class FhirAppointmentImport:
     """What importing a FHIR Appointment into a clinic takes
@@ -1319,6 +1333,27 @@ class ObservationComponent:
 
     interpretation: Optional[Interpretation] = None
     """Its flag, computed from the first applicable range."""
+
+
+@_dc.dataclass
+class ObservationQuery:
+    """Observations of one code across the patients the actor may see, in a
+    time range, oldest first."""
+
+    code: Coding
+    """The observation code (its `display` is ignored)."""
+
+    from_: Optional[_dt.datetime] = None
+    """Effective at or after."""
+
+    to: Optional[_dt.datetime] = None
+    """Effective before."""
+
+    cursor: Optional[str] = None
+    """Cursor from the previous page's `next_cursor`."""
+
+    limit: Optional[int] = None
+    """Page size (default 50, at most 500)."""
 
 
 class ObservationValueType(str, enum.Enum):
@@ -1992,6 +2027,33 @@ class TimeWindow:
 
     end: _dt.time
     """Local end (exclusive)."""
+
+
+@_dc.dataclass
+class TimelineQuery:
+    """One patient's timeline: filters and a page. Current versions only
+    unless `include_retracted`."""
+
+    kinds: List[EntryKind] = _dc.field(default_factory=list)
+    """Only these kinds (empty: every kind the actor sees)."""
+
+    code: Optional[Coding] = None
+    """Only entries with this code (its `display` is ignored)."""
+
+    from_: Optional[_dt.datetime] = None
+    """Effective at or after."""
+
+    to: Optional[_dt.datetime] = None
+    """Effective before."""
+
+    include_retracted: bool = False
+    """List retracted entries too (as their retracting version)."""
+
+    cursor: Optional[str] = None
+    """Cursor from the previous page's `next_cursor`."""
+
+    limit: Optional[int] = None
+    """Page size (default 50, at most 500)."""
 
 
 @_dc.dataclass

@@ -73,7 +73,9 @@ pub mod types {
         PatientPage, PatientQuery,
     };
     pub use crate::policy::{Decision, Permission, Policy};
-    pub use crate::record::{ClinicalEntry, EntryBody, NewEntry};
+    pub use crate::record::{
+        ClinicalEntry, Coding, EntryBody, EntryPage, NewEntry, ObservationQuery, TimelineQuery,
+    };
     pub use crate::schedule::fhir::FhirAppointmentImport;
     pub use crate::schedule::{
         Appointment, AppointmentQuery, AppointmentStatus, Availability, BookAppointment,
@@ -155,6 +157,12 @@ macro_rules! clinic_operations {
             fn change_entry_status(&actor, patient: PatientId, entry: EntryId, expected_version: u32, status: String) -> ClinicalEntry;
             fn amend_entry(&actor, patient: PatientId, entry: EntryId, expected_version: u32, body: EntryBody, reason: String) -> ClinicalEntry;
             fn retract_entry(&actor, patient: PatientId, entry: EntryId, expected_version: u32, reason: String) -> ClinicalEntry;
+            // record/reads.rs
+            fn patient_timeline(&actor, patient: PatientId, #[default] query: TimelineQuery) -> EntryPage;
+            fn entry_history(&actor, patient: PatientId, entry: EntryId) -> Vec<ClinicalEntry>;
+            fn latest_vitals(&actor, patient: PatientId) -> EntryPage;
+            fn latest_observations(&actor, patient: PatientId, codes: Vec<Coding>) -> EntryPage;
+            fn observations_across_patients(&actor, query: ObservationQuery) -> EntryPage;
         }
     };
 }

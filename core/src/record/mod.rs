@@ -19,6 +19,7 @@
 
 mod lifecycle;
 mod model;
+pub(crate) mod pages;
 mod queries;
 mod validate;
 
@@ -29,6 +30,10 @@ pub use model::{
     EncounterStatus, Frequency, Immunization, ImmunizationStatus, Observation, ObservationCategory,
     ObservationComponent, ObservationStatus, ObservationValue, Prescription, PrescriptionStatus,
     Procedure, ProcedureStatus, Reaction, ReactionSeverity, ReportStatus, VerificationStatus,
+};
+pub use pages::{
+    entry_cursor, parse_entry_cursor, EntryPage, ObservationQuery, TimelineQuery,
+    DEFAULT_ENTRY_LIMIT, MAX_ENTRY_LIMIT, MAX_LATEST_CODES,
 };
 pub use queries::{CodeQuery, EntryPosition, EntryQuery, PatientScope};
 

@@ -9,6 +9,9 @@
 //! encounter's link to its appointment) hang off [`Clinic::kind_rules`];
 //! what an actor may see of what is read back is decided in `sight`.
 
+mod reads;
+mod sight;
+
 use chrono::{DateTime, Utc};
 
 use super::{Attempt, Clinic};
@@ -130,7 +133,7 @@ impl Clinic {
     /// What each kind adds to a body before it is stored (values core
     /// computes, never taken from the caller), given the patient and the
     /// clinical time.
-    fn kind_rules(
+    async fn kind_rules(
         &self,
         _patient: &Patient,
         _effective_at: DateTime<Utc>,
@@ -151,7 +154,9 @@ impl Clinic {
         let record = self
             .record_patient(patient, PatientUse::RecordEntry)
             .await?;
-        let body = self.kind_rules(&record, entry.effective_at, entry.body)?;
+        let body = self
+            .kind_rules(&record, entry.effective_at, entry.body)
+            .await?;
         Ok(ClinicalEntry {
             id: EntryId::new(),
             patient,
@@ -298,7 +303,9 @@ impl Clinic {
                     format!("must stay {}", current.kind()),
                 ));
             }
-            let body = self.kind_rules(&record, current.effective_at, body.clone())?;
+            let body = self
+                .kind_rules(&record, current.effective_at, body.clone())
+                .await?;
             let body = amended_body(&current.body, body);
             let revision = Revision {
                 kind: RevisionKind::Amended,
