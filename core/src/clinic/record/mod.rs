@@ -9,6 +9,7 @@
 //! encounter's link to its appointment) hang off [`Clinic::kind_rules`];
 //! what an actor may see of what is read back is decided in `sight`.
 
+mod measures;
 mod reads;
 mod sight;
 
@@ -135,11 +136,22 @@ impl Clinic {
     /// clinical time.
     async fn kind_rules(
         &self,
-        _patient: &Patient,
-        _effective_at: DateTime<Utc>,
+        patient: &Patient,
+        effective_at: DateTime<Utc>,
         body: EntryBody,
     ) -> Result<EntryBody> {
-        Ok(body)
+        match body {
+            EntryBody::Observation(o) => Ok(EntryBody::Observation(measures::interpreted(
+                patient,
+                effective_at,
+                o,
+            )?)),
+            EntryBody::DiagnosticReport(r) => {
+                self.check_results(patient.id, &r).await?;
+                Ok(EntryBody::DiagnosticReport(r))
+            }
+            other => Ok(other),
+        }
     }
 
     /// Version 1 of a new entry of `patient`, checked and completed by its
