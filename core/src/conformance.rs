@@ -4,7 +4,7 @@
 //! the concern it checks. One macro per store trait turns a concern's tests
 //! into `#[tokio::test]`s in the backend's crate (`patient_store_tests!`,
 //! `access_store_tests!`, `audit_store_tests!`, `schedule_store_tests!`,
-//! `outbox_store_tests!`, and `change_set_tests!` for `apply` as a whole);
+//! `outbox_store_tests!`, `record_store_tests!`, and `change_set_tests!` for `apply` as a whole);
 //! [`store_conformance_tests!`](crate::store_conformance_tests) runs them
 //! all, one line per backend:
 //!
@@ -21,6 +21,7 @@ mod documents;
 mod guarded;
 mod outbox;
 mod patients;
+mod record;
 mod schedule;
 
 pub use access::*;
@@ -31,6 +32,7 @@ pub use documents::*;
 pub use guarded::Guarded;
 pub use outbox::*;
 pub use patients::*;
+pub use record::*;
 pub use schedule::*;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -78,6 +80,11 @@ macro_rules! store_conformance_tests {
             #[allow(unused_imports)]
             use super::*;
             $crate::change_set_tests!($make);
+        }
+        mod record {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::record_store_tests!($make);
         }
     };
 }
@@ -202,6 +209,31 @@ macro_rules! change_set_tests {
             clinic_merge_then_unmerge_restores_the_record,
             clinic_break_glass_access_is_flagged,
             a_batch_registers_every_good_patient_and_refuses_each_bad_one_alone,
+        );
+    };
+}
+
+/// The conformance tests of [`RecordStore`](crate::store::RecordStore): append-only versions, the timeline, latest values, one code across patients.
+/// One `#[tokio::test]` each; `$make` is as for
+/// [`store_conformance_tests!`](crate::store_conformance_tests).
+#[macro_export]
+macro_rules! record_store_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!($make;
+            an_entry_appends_version_after_version_and_reads_its_current_one,
+            history_keeps_every_version_oldest_first,
+            a_first_version_of_a_taken_entry_id_is_already_exists_and_writes_nothing,
+            a_version_that_does_not_follow_the_current_one_is_stale_and_writes_nothing,
+            the_timeline_lists_current_versions_in_time_then_id_order,
+            the_timeline_filters_by_kind_code_and_time_range,
+            the_timeline_leaves_out_retracted_entries_unless_asked,
+            the_timeline_pages_by_cursor_without_repeats_or_skips,
+            latest_entries_give_the_newest_current_unretracted_entry_per_code,
+            entries_by_code_span_every_patient_in_time_order,
+            entries_by_code_for_a_care_team_hold_only_its_patients,
+            another_patients_entries_never_appear,
+            a_body_of_every_kind_reads_back_equal,
+            concurrent_appends_of_one_version_have_one_winner,
         );
     };
 }

@@ -220,3 +220,33 @@ pub const MAX_UNIT_NESTING: usize = 16;
 /// Largest exponent (either sign) of one unit in a UCUM expression
 /// (`10*23`, `m3`): beyond it nothing physical is meant.
 pub const MAX_UNIT_EXPONENT: i32 = 99;
+
+// ---- health record: conditions to documents -------------------------------
+
+/// Longest short text of a clinical entry: a title, a lot number, a coding's
+/// display, a reason for an override. A line, not a letter.
+pub const MAX_RECORD_TEXT_CHARS: usize = 500;
+
+/// Longest free text of a prescription's instructions: a paragraph.
+pub const MAX_INSTRUCTIONS_CHARS: usize = 2_000;
+
+/// Longest clinical note: about ten printed pages, more than any real
+/// consultation note, and small enough to read back in one row.
+pub const MAX_CLINICAL_NOTE_CHARS: usize = 20_000;
+
+/// Largest document (a scanned letter, an image) kept through the blob
+/// port: 20 MiB, a multi-page scan at a readable resolution. Bigger files
+/// belong in an imaging archive, not in the patient record.
+pub const MAX_ATTACHMENT_BYTES: usize = 20 << 20;
+
+/// Longest MIME content type of a document (RFC 6838 caps each of type and
+/// subtype at 127 characters).
+pub const MAX_CONTENT_TYPE_CHARS: usize = 255;
+
+/// Most refills one prescription allows: a year of monthly refills and
+/// more; past it the prescriber writes a new one.
+pub const MAX_REFILLS: u32 = 99;
+
+/// Most items in one list of a clinical entry's body (reactions,
+/// manifestations, performers, allergy overrides).
+pub const MAX_RECORD_ITEMS: usize = 50;

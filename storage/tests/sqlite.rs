@@ -362,6 +362,55 @@ async fn every_kind_of_search_reads_its_index_in_page_order_without_sorting() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn every_record_read_walks_an_index_in_page_order_without_sorting() {
+    use carebase::record::{CodeQuery, EntryKind, EntryPosition, EntryQuery, PatientScope};
+    let t = temp_store().await;
+    let after = EntryPosition {
+        effective_at: at(5),
+        id: carebase::ids::EntryId::new(),
+    };
+    let timeline = EntryQuery {
+        patient: carebase::PatientId::new(),
+        kinds: vec![],
+        code: None,
+        from: Some(at(0)),
+        to: Some(at(100)),
+        include_retracted: false,
+        after: Some(after),
+        limit: 50,
+    };
+    let by_code = |scope| CodeQuery {
+        kind: EntryKind::Observation,
+        system: "http://loinc.org".into(),
+        code: "8867-4".into(),
+        from: Some(at(0)),
+        to: Some(at(100)),
+        scope,
+        after: Some(after),
+        limit: 50,
+    };
+    let scopes = [
+        PatientScope::All,
+        PatientScope::CareTeamOf(carebase::ids::PractitionerId::new()),
+    ];
+    for scope in scopes {
+        let plans = t
+            .store
+            .explain_record_reads(&timeline, &by_code(scope))
+            .await
+            .unwrap();
+        assert_eq!(plans.len(), 4);
+        for plan in plans {
+            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+            assert!(
+                plan.lines().all(|l| !l.trim_start().starts_with("SCAN")),
+                "{plan}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn instants_round_trip_to_the_nanosecond() {
     let t = temp_store().await;
     let mut p = patient("Exact", "Time", (1990, 1, 1));

@@ -17,12 +17,14 @@
 //! version, and a retracted entry has no current view (reads leave it out
 //! unless asked for history).
 
+mod allergy_conflict;
 mod lifecycle;
 mod model;
 pub(crate) mod pages;
 mod queries;
 mod validate;
 
+pub use allergy_conflict::{allergy_conflicts, is_standing_allergy};
 pub use lifecycle::{amended_body, effective_time_problems, moved, NewEntry, CLOCK_SKEW_SECONDS};
 pub use model::{
     Allergy, AllergyCategory, AllergyCriticality, AllergyOverride, AllergyStatus, ClinicalNote,

@@ -17,6 +17,7 @@
 mod access;
 mod apply;
 mod audit;
+mod blobs;
 pub mod memory;
 mod outbox;
 mod patients;
@@ -33,6 +34,7 @@ use crate::Result;
 pub use access::{AccessChanges, AccessStore, AccessWrites, CareTeamWrite, GrantWrite};
 pub use apply::{apply_changes, apply_now, Transaction};
 pub use audit::{AuditStore, AuditWrites, CheckpointWrite};
+pub use blobs::{is_sha256_hex, BlobKey, BlobStore};
 pub use outbox::{round_robin, AckWrite, OutboxChanges, OutboxStore, OutboxWrites};
 pub use patients::{MergeWrite, PatientChanges, PatientStore, PatientWrite, PatientWrites};
 pub use record::{RecordChanges, RecordStore, RecordWrites};

@@ -8,12 +8,15 @@
 
 mod access;
 mod audit;
+mod blobs;
 mod outbox;
 mod patients;
 mod record;
 mod scheduling;
 
 use std::sync::{Mutex, MutexGuard};
+
+pub use blobs::MemoryBlobs;
 
 use imbl::{HashMap, OrdMap as BTreeMap, Vector};
 
