@@ -1369,13 +1369,13 @@ export type EncounterClass = 'ambulatory' | 'emergency' | 'inpatient' | 'virtual
 export type EncounterStatus = 'planned' | 'arrived' | 'in-progress' | 'finished' | 'cancelled'
 
 /** The typed content of an entry, tagged by its kind. */
-export type EntryBody = Encounter | Observation | DiagnosticReport | Condition | Allergy | Prescription | Procedure | Immunization | ClinicalNote | DocumentEntry
+export type EntryBody = (Encounter & { kind: 'encounter' }) | (Observation & { kind: 'observation' }) | (DiagnosticReport & { kind: 'diagnostic_report' }) | (Condition & { kind: 'condition' }) | (Allergy & { kind: 'allergy' }) | (Prescription & { kind: 'prescription' }) | (Procedure & { kind: 'procedure' }) | (Immunization & { kind: 'immunization' }) | (ClinicalNote & { kind: 'note' }) | (DocumentEntry & { kind: 'document' })
 
 /**
  * The typed content of an entry, tagged by its kind.
  * What a host hands in: defaulted members may be left out, instants and dates may be text.
  */
-export type EntryBodyInput = EncounterInput | ObservationInput | DiagnosticReportInput | ConditionInput | AllergyInput | PrescriptionInput | ProcedureInput | ImmunizationInput | ClinicalNoteInput | DocumentEntryInput
+export type EntryBodyInput = (EncounterInput & { kind: 'encounter' }) | (ObservationInput & { kind: 'observation' }) | (DiagnosticReportInput & { kind: 'diagnostic_report' }) | (ConditionInput & { kind: 'condition' }) | (AllergyInput & { kind: 'allergy' }) | (PrescriptionInput & { kind: 'prescription' }) | (ProcedureInput & { kind: 'procedure' }) | (ImmunizationInput & { kind: 'immunization' }) | (ClinicalNoteInput & { kind: 'note' }) | (DocumentEntryInput & { kind: 'document' })
 
 /**
  * One entry of the health record (an encounter, an observation, a
@@ -1808,13 +1808,13 @@ export interface ObservationQuery {
 export type ObservationStatus = 'registered' | 'preliminary' | 'final' | 'amended' | 'cancelled'
 
 /** The value of an observation or of one of its components. */
-export type ObservationValue = { value: Decimal; unit: string; type: 'quantity' } | { coding: Coding; type: 'coded' } | { text: string; type: 'text' } | { value: boolean; type: 'boolean' }
+export type ObservationValue = { value: Decimal; unit: string; type: 'quantity' } | { coding: Coding; type: 'coded' } | { text: string; type: 'text' } | { answer: boolean; type: 'boolean' }
 
 /**
  * The value of an observation or of one of its components.
  * What a host hands in: defaulted members may be left out, instants and dates may be text.
  */
-export type ObservationValueInput = { value: Decimal; unit: string; type: 'quantity' } | { coding: CodingInput; type: 'coded' } | { text: string; type: 'text' } | { value: boolean; type: 'boolean' }
+export type ObservationValueInput = { value: Decimal; unit: string; type: 'quantity' } | { coding: CodingInput; type: 'coded' } | { text: string; type: 'text' } | { answer: boolean; type: 'boolean' }
 
 /** An event in the outbox, ordered within its partition. */
 export interface OutboxEvent {

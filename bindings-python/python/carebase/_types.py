@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import dataclasses as _dc
 import datetime as _dt
+import decimal as _decimal
 import enum
-from typing import Any, Dict, List, Optional
+from typing import Any, ClassVar, Dict, List, Optional
 from uuid import UUID
 
 from ._enums import *  # noqa: F403
 from ._methods import (
     ActorMethods,
     AuditCheckpointMethods,
+    EntryPageMethods,
     PatientMethods,
     PatientPageMethods,
     PolicyMethods,
@@ -996,9 +998,42 @@ class EntryBody:
     kind: EntryBodyKind
     """Which kind of EntryBody this is; it says which other fields are set."""
 
+    encounter: Optional[Encounter] = None
+    """An encounter."""
+
+    observation: Optional[Observation] = None
+    """An observation."""
+
+    diagnostic_report: Optional[DiagnosticReport] = None
+    """A lab report."""
+
+    condition: Optional[Condition] = None
+    """A condition."""
+
+    allergy: Optional[Allergy] = None
+    """An allergy."""
+
+    prescription: Optional[Prescription] = None
+    """A prescription."""
+
+    procedure: Optional[Procedure] = None
+    """A procedure."""
+
+    immunization: Optional[Immunization] = None
+    """An immunization."""
+
+    note: Optional[ClinicalNote] = None
+    """A clinical note."""
+
+    document: Optional[DocumentEntry] = None
+    """A document."""
+
+    _wraps_by: ClassVar[str] = "kind"
+    """The wire flattens the field named by this tag."""
+
 
 @_dc.dataclass
-class EntryPage:
+class EntryPage(EntryPageMethods):
     """A page of entries, in time order."""
 
     items: List[ClinicalEntry]
@@ -1376,7 +1411,7 @@ class ObservationValue:
     type: ObservationValueType
     """Which kind of ObservationValue this is; it says which other fields are set."""
 
-    value: Optional[Decimal] = None
+    value: Optional[_decimal.Decimal] = None
     """The number, exact."""
 
     unit: Optional[str] = None
@@ -1387,6 +1422,10 @@ class ObservationValue:
 
     text: Optional[str] = None
     """The text."""
+
+    answer: Optional[bool] = None
+    """The answer (not `value`: hosts that flatten this union would
+    see it clash with a quantity's exact decimal `value`)."""
 
 
 @_dc.dataclass
@@ -1684,7 +1723,7 @@ class Procedure:
 class Quantity:
     """A measured value: a decimal (read back exactly as given) in a UCUM unit."""
 
-    value: Decimal
+    value: _decimal.Decimal
     """The number, as exact decimal text."""
 
     unit: str
