@@ -62,8 +62,9 @@ test('an amendment keeps both versions in the history', async () => {
 test('a retracted entry leaves the timeline and a stale retraction is a conflict', async () => {
   const { c, doc, patient } = await charted()
   const first = await c.recordEntry(doc, patient, weight('72.5'))
-  await c.retractEntry(doc, patient, first.id, 1, 'wrong patient')
-  await rejects(c.retractEntry(doc, patient, first.id, 1, 'again'), 'conflict')
+  await c.amendEntry(doc, patient, first.id, 1, weight('72.6').body, 're-weighed')
+  await rejects(c.retractEntry(doc, patient, first.id, 1, 'stale'), 'conflict')
+  await c.retractEntry(doc, patient, first.id, 2, 'wrong patient')
   assert.deepEqual((await c.patientTimeline(doc, patient)).items, [])
 })
 

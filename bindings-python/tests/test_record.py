@@ -81,9 +81,9 @@ def test_an_amendment_keeps_both_versions_in_the_history(clinic: cb.Clinic, doct
 
 def test_a_stale_expected_version_is_a_conflict(clinic: cb.Clinic, doctor: cb.Actor) -> None:
     patient, first = recorded(clinic, doctor)
-    clinic.retract_entry(doctor, patient, first.id, 1, "wrong patient")
+    clinic.amend_entry(doctor, patient, first.id, 1, observation(BODY_WEIGHT, "72.6", "kg").body, "re-weighed")
     with pytest.raises(cb.ConflictError):
-        clinic.retract_entry(doctor, patient, first.id, 1, "again")
+        clinic.retract_entry(doctor, patient, first.id, 1, "stale")
 
 
 def test_an_encounter_moves_along_its_life_cycle(clinic: cb.Clinic, doctor: cb.Actor) -> None:

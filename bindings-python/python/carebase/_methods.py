@@ -150,11 +150,11 @@ def _long_rows(entry: ClinicalEntry) -> List[Dict[str, Any]]:
 
     def row(code: Any, value: Any, flag: Any) -> Dict[str, Any]:
         quantity = value is not None and value.type.value == "quantity"
-        shown = value.value if quantity else None if value is None else value.text or value.answer or value.coding
+        shown: Any = value.value if quantity else None if value is None else value.text or value.answer or value.coding
         return {
             **base,
             "code": None if code is None else code.code,
-            "value": shown.code if hasattr(shown, "code") else shown,
+            "value": getattr(shown, "code", shown),
             "unit": value.unit if quantity else None,
             "flag": None if flag is None else flag.value,
         }
