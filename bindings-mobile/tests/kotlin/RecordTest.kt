@@ -40,7 +40,7 @@ suspend fun aRecordedObservationReadsBackItsExactDecimal() {
     val c = clinic()
     val (doc, patient) = c.charted()
     val entry = c.recordEntry(doc, patient, weight("72.50"))
-    eq(1u, entry.version, "version")
+    eq(1, entry.version, "version")
     eq("72.50", (observationOf(entry).value as ObservationValue.Quantity).value, "exact decimal")
 }
 
@@ -66,9 +66,9 @@ suspend fun anAmendmentKeepsBothVersionsAndAStaleOneIsAConflict() {
     val c = clinic()
     val (doc, patient) = c.charted()
     val first = c.recordEntry(doc, patient, weight("72.5"))
-    c.amendEntry(doc, patient, first.id, 1u, weight("27.5").body, "digits swapped")
-    eq(listOf(1u, 2u), c.entryHistory(doc, patient, first.id).map { it.version }, "versions")
-    throws<CarebaseException.Conflict> { c.retractEntry(doc, patient, first.id, 1u, "stale") }
+    c.amendEntry(doc, patient, first.id, 1, weight("27.5").body, "digits swapped")
+    eq(listOf(1, 2), c.entryHistory(doc, patient, first.id).map { it.version }, "versions")
+    throws<CarebaseException.Conflict> { c.retractEntry(doc, patient, first.id, 1, "stale") }
 }
 
 suspend fun theTimelineLeavesRetractedEntriesOutAndLatestVitalsGiveTheLatest() {
@@ -77,7 +77,7 @@ suspend fun theTimelineLeavesRetractedEntriesOutAndLatestVitalsGiveTheLatest() {
     val first = c.recordEntry(doc, patient, weight("70"))
     val second = c.recordEntry(doc, patient, weight("71"))
     eq(listOf(second.id), c.latestVitals(doc, patient).items.map { it.id }, "latest")
-    c.retractEntry(doc, patient, first.id, 1u, "wrong patient")
+    c.retractEntry(doc, patient, first.id, 1, "wrong patient")
     eq(listOf(second.id), c.patientTimeline(doc, patient, TimelineQuery()).items.map { it.id }, "timeline")
 }
 
