@@ -386,6 +386,38 @@ export declare class Clinic {
    * the current view; its history keeps every version.
    */
   retractEntry(actor: ActorInput, patient: PatientId, entry: EntryId, expectedVersion: number, reason: string): Promise<ClinicalEntry>
+  /**
+   * A patient's timeline, oldest first: current versions (retracted
+   * ones too when asked), filtered by kind, code and time, paged with a
+   * stable cursor. A codes-only reader gets encounters, conditions and
+   * procedures only.
+   */
+  patientTimeline(actor: ActorInput, patient: PatientId, query?: TimelineQuery | null): Promise<EntryPage>
+  /**
+   * Every version of one entry, oldest first (amendments, status
+   * changes, the retraction): `not_found` when the patient has no such
+   * entry or the actor's view leaves its kind out.
+   */
+  entryHistory(actor: ActorInput, patient: PatientId, entry: EntryId): Promise<Array<ClinicalEntry>>
+  /**
+   * The latest observation per vital-sign LOINC code (the 13 of FHIR
+   * R4) for a patient, ordered by code; retracted ones left out.
+   */
+  latestVitals(actor: ActorInput, patient: PatientId): Promise<EntryPage>
+  /**
+   * The latest observation per code of `codes` (every observation code
+   * when empty) for a patient, ordered by system then code. Needs the
+   * full record view: observations are values.
+   */
+  latestObservations(actor: ActorInput, patient: PatientId, codes: Array<CodingInput>): Promise<EntryPage>
+  /**
+   * Observations of one code across the patients the actor may see, in
+   * a time range, oldest first: every patient when the policy grants
+   * `record.read` with relationship `any`, otherwise the care team of
+   * the actor's practitioner. The store filters; each returned patient
+   * is audited.
+   */
+  observationsAcrossPatients(actor: ActorInput, query: ObservationQuery): Promise<EntryPage>
   /** Records a problem or diagnosis (`condition.recorded`). */
   recordCondition(actor: ActorInput, patient: PatientId, effectiveAt: Date | string, encounter: EntryId | null | undefined, condition: ConditionInput): Promise<ClinicalEntry>
   /**
@@ -1382,19 +1414,33 @@ export type EncounterClass = 'ambulatory' | 'emergency' | 'inpatient' | 'virtual
 export type EncounterStatus = 'planned' | 'arrived' | 'in-progress' | 'finished' | 'cancelled'
 
 /** The typed content of an entry, tagged by its kind. */
-export type EntryBody = Encounter | Observation | DiagnosticReport | Condition | Allergy | Prescription | Procedure | Immunization | ClinicalNote | DocumentEntry
+export type EntryBody = (Encounter & { kind: 'encounter' }) | (Observation & { kind: 'observation' }) | (DiagnosticReport & { kind: 'diagnostic_report' }) | (Condition & { kind: 'condition' }) | (Allergy & { kind: 'allergy' }) | (Prescription & { kind: 'prescription' }) | (Procedure & { kind: 'procedure' }) | (Immunization & { kind: 'immunization' }) | (ClinicalNote & { kind: 'note' }) | (DocumentEntry & { kind: 'document' })
 
 /**
  * The typed content of an entry, tagged by its kind.
  * What a host hands in: defaulted members may be left out, instants and dates may be text.
  */
-export type EntryBodyInput = EncounterInput | ObservationInput | DiagnosticReportInput | ConditionInput | AllergyInput | PrescriptionInput | ProcedureInput | ImmunizationInput | ClinicalNoteInput | DocumentEntryInput
+export type EntryBodyInput = (EncounterInput & { kind: 'encounter' }) | (ObservationInput & { kind: 'observation' }) | (DiagnosticReportInput & { kind: 'diagnostic_report' }) | (ConditionInput & { kind: 'condition' }) | (AllergyInput & { kind: 'allergy' }) | (PrescriptionInput & { kind: 'prescription' }) | (ProcedureInput & { kind: 'procedure' }) | (ImmunizationInput & { kind: 'immunization' }) | (ClinicalNoteInput & { kind: 'note' }) | (DocumentEntryInput & { kind: 'document' })
 
 /**
  * One entry of the health record (an encounter, an observation, a
  * prescription…); every version of the entry shares it.
  */
 export type EntryId = string
+
+/**
+ * What kind of clinical entry a body is (the indexed `kind` column and
+ * the `kind` tag of `EntryBody`).
+ */
+export type EntryKind = 'encounter' | 'observation' | 'diagnostic_report' | 'condition' | 'allergy' | 'prescription' | 'procedure' | 'immunization' | 'note' | 'document'
+
+/** A page of entries, in time order. */
+export interface EntryPage {
+  /** The entries, as the actor may see them. */
+  items: Array<ClinicalEntry>
+  /** Pass back as `cursor` for the next page; `None` on the last page. */
+  nextCursor?: string
+}
 
 /** One outbox event. */
 export type EventId = string
@@ -1784,19 +1830,36 @@ export interface ObservationComponentInput {
 }
 
 /**
+ * Observations of one code across the patients the actor may see, in a
+ * time range, oldest first.
+ */
+export interface ObservationQuery {
+  /** The observation code (its `display` is ignored). */
+  code: CodingInput
+  /** Effective at or after. */
+  from?: Date | string | null
+  /** Effective before. */
+  to?: Date | string | null
+  /** Cursor from the previous page's `next_cursor`. */
+  cursor?: string | null
+  /** Page size (default 50, at most 500). */
+  limit?: number | null
+}
+
+/**
  * An observation's status (FHIR ObservationStatus, the codes a clinic
  * writes).
  */
 export type ObservationStatus = 'registered' | 'preliminary' | 'final' | 'amended' | 'cancelled'
 
 /** The value of an observation or of one of its components. */
-export type ObservationValue = { value: Decimal; unit: string; type: 'quantity' } | { coding: Coding; type: 'coded' } | { text: string; type: 'text' } | { value: boolean; type: 'boolean' }
+export type ObservationValue = { value: Decimal; unit: string; type: 'quantity' } | { coding: Coding; type: 'coded' } | { text: string; type: 'text' } | { answer: boolean; type: 'boolean' }
 
 /**
  * The value of an observation or of one of its components.
  * What a host hands in: defaulted members may be left out, instants and dates may be text.
  */
-export type ObservationValueInput = { value: Decimal; unit: string; type: 'quantity' } | { coding: CodingInput; type: 'coded' } | { text: string; type: 'text' } | { value: boolean; type: 'boolean' }
+export type ObservationValueInput = { value: Decimal; unit: string; type: 'quantity' } | { coding: CodingInput; type: 'coded' } | { text: string; type: 'text' } | { answer: boolean; type: 'boolean' }
 
 /** An event in the outbox, ordered within its partition. */
 export interface OutboxEvent {
@@ -2525,6 +2588,27 @@ export interface TimeWindow {
   start: string
   /** Local end (exclusive). */
   end: string
+}
+
+/**
+ * One patient's timeline: filters and a page. Current versions only
+ * unless `include_retracted`.
+ */
+export interface TimelineQuery {
+  /** Only these kinds (empty: every kind the actor sees). */
+  kinds?: Array<EntryKind>
+  /** Only entries with this code (its `display` is ignored). */
+  code?: CodingInput | null
+  /** Effective at or after. */
+  from?: Date | string | null
+  /** Effective before. */
+  to?: Date | string | null
+  /** List retracted entries too (as their retracting version). */
+  includeRetracted?: boolean
+  /** Cursor from the previous page's `next_cursor`. */
+  cursor?: string | null
+  /** Page size (default 50, at most 500). */
+  limit?: number | null
 }
 
 /** How certain a condition or allergy is (FHIR condition-ver-status). */

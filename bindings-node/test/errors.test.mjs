@@ -122,6 +122,9 @@ const BAD = {
   consumer: [undefined, null, 42, '', 'has space', MB],
   instant: [undefined, null, 42, '', 'yesterday', '2027-02-30T00:00:00Z', MB],
   status: [undefined, null, '', 'maybe', 42, MB],
+  // Any clinical entry body: not an object, or an object missing what every kind needs.
+  recordBody: [undefined, null, 42, 'x', [], {}],
+  optText: [42, {}, [], MB],
   newPractitioner: [undefined, null, 42, {}, { name: 'X' }, { name: '', timeZone: 'UTC' }, { name: MB, timeZone: 'UTC' },
     { name: 'X', timeZone: 'Nowhere/City' }, { name: 'X', timeZone: 'UTC', id: 'bad' },
     { name: 'X', timeZone: 'UTC', availability: 42 }, { name: 'X', timeZone: 'UTC', availability: { slotMinutes: -1 } }],
@@ -162,6 +165,16 @@ const BAD = {
   checkpoint: (v) => [42, 'x', {}, { ...v, seq: -1 }, { ...v, seq: 1.5 }, { ...v, at: 'x' }, { ...v, at: MB },
     { ...v, root: MB }, { ...v, root: 'not hex' }, { ...v, keyId: 42 }, { ...v, signature: 'ABC' },
     { ...v, prevSignature: undefined }],
+  newEntry: (v) => [undefined, null, 42, {}, { ...v, effectiveAt: 'x' }, { ...v, effectiveAt: MB }, { ...v, body: 42 },
+    { ...v, body: { kind: 'nope' } }, { ...v, encounter: 'x' }, { ...v, body: { ...v.body, value: { type: 'quantity', value: '7e3', unit: 'kg' } } },
+    { ...v, body: { ...v.body, value: { type: 'quantity', value: '70', unit: 'cm' } } }],
+  entryBody: (v) => [undefined, null, 42, {}, { kind: 'nope' }, { ...v, code: 42 }, { ...v, status: 'maybe' },
+    { ...v, value: { type: 'quantity', value: 'NaN', unit: 'kg' } }, { ...v, value: { type: 'quantity', value: '70', unit: MB } }],
+  timelineQuery: [42, 'x', { limit: 0 }, { limit: 5000 }, { limit: NaN }, { cursor: 'x' }, { cursor: MB }, { kinds: ['nope'] },
+    { from: 'x' }, { code: { system: '', code: '1' } }],
+  codings: [undefined, null, 42, [42], [{ system: '', code: '1' }], [{ system: 'x', code: MB }]],
+  observationQuery: (v) => [undefined, 42, {}, { ...v, limit: 0 }, { ...v, cursor: 'x' }, { ...v, code: { system: 's', code: '' } },
+    { ...v, from: 'x' }],
   appointmentQuery: (v) => [undefined, 42, {}, { from: v.from }, { ...v, from: 'x' }, { ...v, to: v.from },
     { ...v, limit: 0 }, { ...v, limit: 5000 }, { ...v, practitioner: 'x' }, { ...v, includeInactive: 'yes' },
     { from: v.from, to: v.to }],
@@ -184,8 +197,39 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
     visitType: visitType.id,
     references: { 'Patient/example': p.id, 'Practitioner/example': doc.id, 'Location/1': room.id },
   }
+  const weight = {
+    kind: 'observation', code: { system: 'http://loinc.org', code: '29463-7' }, category: 'vital-signs', status: 'final',
+    value: { type: 'quantity', value: '70', unit: 'kg' },
+  }
+  const newEntry = { effectiveAt: new Date(Date.now() - 3600_000), body: weight }
+  const e = await c.recordEntry(sys, p.id, newEntry)
+  const observationQuery = { code: { system: 'http://loinc.org', code: '29463-7' } }
+  const at = new Date(Date.now() - 3600_000)
+  const snomed = (code) => ({ system: 'http://snomed.info/sct', code })
+  const condition = { code: snomed('44054006'), clinicalStatus: 'active', verificationStatus: 'confirmed' }
+  const allergy = { substance: { system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '7980' }, clinicalStatus: 'active' }
+  const procedure = { code: snomed('80146002'), status: 'completed' }
+  const immunization = { vaccine: { system: 'http://hl7.org/fhir/sid/cvx', code: '140' }, status: 'completed' }
+  const prescription = { medication: { system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '308182' }, prescriber: doc.id, status: 'active' }
   // method: [kind of each argument, valid value of each argument]
   const methods = {
+    recordEntry: [['actor', 'id', 'newEntry'], [S(), p.id, newEntry]],
+    changeEntryStatus: [['actor', 'id', 'id', 'number', 'status'], [S(), p.id, e.id, 1, 'amended']],
+    amendEntry: [['actor', 'id', 'id', 'number', 'entryBody', 'text'], [S(), p.id, e.id, 1, weight, 'fix']],
+    retractEntry: [['actor', 'id', 'id', 'number', 'text'], [S(), p.id, e.id, 1, 'wrong patient']],
+    patientTimeline: [['actor', 'id', 'timelineQuery'], [S(), p.id, {}]],
+    entryHistory: [['actor', 'id', 'id'], [S(), p.id, e.id]],
+    latestVitals: [['actor', 'id'], [S(), p.id]],
+    latestObservations: [['actor', 'id', 'codings'], [S(), p.id, [weight.code]]],
+    observationsAcrossPatients: [['actor', 'observationQuery'], [S(), observationQuery]],
+    recordCondition: [['actor', 'id', 'instant', 'optId', 'recordBody'], [S(), p.id, at, null, condition]],
+    recordAllergy: [['actor', 'id', 'instant', 'optId', 'recordBody'], [S(), p.id, at, null, allergy]],
+    recordProcedure: [['actor', 'id', 'instant', 'optId', 'recordBody'], [S(), p.id, at, null, procedure]],
+    recordImmunization: [['actor', 'id', 'instant', 'optId', 'recordBody'], [S(), p.id, at, null, immunization]],
+    prescribe: [['actor', 'id', 'instant', 'optId', 'recordBody'], [S(), p.id, at, null, prescription]],
+    changePrescriptionStatus: [['actor', 'id', 'id', 'number', 'status'], [S(), p.id, e.id, 1, 'on-hold']],
+    renewPrescription: [['actor', 'id', 'id', 'number', 'status', 'recordBody'], [S(), p.id, e.id, 1, 'completed', prescription]],
+    writeNote: [['actor', 'id', 'instant', 'optId', 'optText', 'text'], [S(), p.id, at, null, null, 'Seen today.']],
     registerPatient: [['actor', 'newPatient'], [desk, { details: details('A', 'B', '1990-01-01') }]],
     registerPatients: [['actor', 'newPatients'], [desk, [{ details: details('A', 'B', '1990-01-01') }]]],
     getPatient: [['actor', 'id'], [desk, p.id]],

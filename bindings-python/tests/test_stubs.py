@@ -91,8 +91,9 @@ def test_every_type_an_operation_reaches_is_in_the_package() -> None:
 
     defs: Dict[str, Any] = _api()["$defs"]
     # Types a Python host holds as its own: ids as uuid.UUID, durations as
-    # timedelta, the error as the CarebaseError classes, a patient page as Page.
-    native = {name for name, schema in defs.items() if schema.get("format") == "uuid"}
+    # timedelta, exact decimals as decimal.Decimal, the error as the
+    # CarebaseError classes, a patient page as Page.
+    native = {name for name, schema in defs.items() if schema.get("format") in ("uuid", "decimal")}
     native |= {"Minutes", "Error", "PatientPage"}
     # Argument bundles whose fields are the method's own arguments (#[flatten]).
     flattened = {

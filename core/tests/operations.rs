@@ -125,6 +125,7 @@ fn flattened_and_defaulted_arguments_are_marked() {
             ("audit_log", "query", false, true),
             ("book_series", "series", true, false),
             ("import_appointment_fhir", "import", true, false),
+            ("patient_timeline", "query", false, true),
         ]
     );
 }

@@ -16,6 +16,7 @@ import inspect
 import json
 import typing
 from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
 from typing import Any, Callable, Dict, List, Sequence, Tuple, Type, TypeVar
 from uuid import UUID
 
@@ -69,6 +70,8 @@ _CODECS: Dict[Any, Tuple[Encode, Decode]] = {  # plain values, then each annotat
                      lambda v: v.astimezone(timezone.utc).isoformat(), _instant),
     time: _plain(lambda v: isinstance(v, time) and v.tzinfo is None, "a local (naive) time", time.isoformat, time.fromisoformat),
     timedelta: _plain(lambda v: isinstance(v, timedelta), "timedelta", _minutes, lambda m: timedelta(minutes=m)),
+    # exact decimals cross as text ("72.50"); a float is refused: it is not exact
+    Decimal: _plain(lambda v: isinstance(v, Decimal) and v.is_finite(), "a finite Decimal", lambda v: format(v, "f"), Decimal),
     _NONE: ((lambda value, path: value), _same),  # a result of nothing
 }
 
@@ -127,7 +130,33 @@ def _build(hint: Any) -> Tuple[Encode, Decode]:
     raise TypeError(f"cannot convert {hint}")
 
 
+def _wrapped(cls: Any, tag: str) -> Tuple[Encode, Decode]:
+    """A union of records tagged by ``tag`` (``EntryBody``): the record in the
+    field the tag names goes on the wire flattened beside the tag."""
+
+    def encode(value: Any, path: str) -> Any:
+        if not isinstance(value, cls):
+            raise _expected(cls, value, path)
+        hints = typing.get_type_hints(cls)
+        code = codec(hints[tag])[0](getattr(value, tag), f"{path}.{tag}")
+        member = getattr(value, code, None)
+        if member is None:
+            raise TypeError(f"{path}.{code}: must not be None")
+        return {tag: code, **codec(hints[code])[0](member, f"{path}.{code}")}
+
+    def decode(raw: Any) -> Any:
+        hints = typing.get_type_hints(cls)
+        code = raw[tag]
+        rest = {k: v for k, v in raw.items() if k != tag}
+        return cls(**{tag: codec(hints[tag])[1](code), code: codec(hints[code])[1](rest)})
+
+    return encode, decode
+
+
 def _record(cls: Any) -> Tuple[Encode, Decode]:
+    tag = getattr(cls, "_wraps_by", None)
+    if tag is not None:
+        return _wrapped(cls, tag)
     fields: List[Tuple[str, str, Encode, Decode]] = []  # on first use: a record may hold itself
 
     def plan() -> List[Tuple[str, str, Encode, Decode]]:

@@ -20,6 +20,7 @@ __all__ = [
     "ContactUse",
     "EncounterClass",
     "EncounterStatus",
+    "EntryKind",
     "Gender",
     "ImmunizationStatus",
     "Interpretation",
@@ -274,6 +275,32 @@ class EncounterStatus(str, enum.Enum):
     """The visit is over."""
     CANCELLED = "cancelled"
     """It did not take place."""
+
+
+class EntryKind(str, enum.Enum):
+    """What kind of clinical entry a body is (the indexed `kind` column and
+    the `kind` tag of ``EntryBody``)."""
+
+    ENCOUNTER = "encounter"
+    """A visit: ambulatory, emergency, inpatient or virtual."""
+    OBSERVATION = "observation"
+    """A vital sign, a lab result or another measurement."""
+    DIAGNOSTIC_REPORT = "diagnostic_report"
+    """A lab report grouping result observations (a panel)."""
+    CONDITION = "condition"
+    """A problem or diagnosis."""
+    ALLERGY = "allergy"
+    """An allergy or intolerance."""
+    PRESCRIPTION = "prescription"
+    """A medication request."""
+    PROCEDURE = "procedure"
+    """A procedure performed."""
+    IMMUNIZATION = "immunization"
+    """A vaccine given."""
+    NOTE = "note"
+    """Free text written by a clinician."""
+    DOCUMENT = "document"
+    """A scanned letter, an image: bytes kept through the blob port."""
 
 
 class Gender(str, enum.Enum):

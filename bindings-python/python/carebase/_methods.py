@@ -18,7 +18,7 @@ from ._enums import Role
 if TYPE_CHECKING:
     import pandas
 
-    from ._types import Actor, AuditCheckpoint, Patient, PatientDetails, Policy, Slot
+    from ._types import Actor, AuditCheckpoint, ClinicalEntry, Patient, PatientDetails, Policy, Slot
 
 __all__ = ["IdLike", "Records", "DEFAULT_POLICY_TOML"]
 
@@ -134,6 +134,54 @@ class PatientPageMethods(_Page["Patient"], _Table):
 
 class SlotPageMethods(_Page["Slot"]):
     _records = "slots"
+
+
+#: The columns of a page of entries in long format.
+ENTRY_COLUMNS = ["patient", "entry", "kind", "code", "value", "unit", "time", "flag"]
+
+
+def _long_rows(entry: ClinicalEntry) -> List[Dict[str, Any]]:
+    """One row per value of an entry: an observation's own and each of its
+    components' (blood pressure: systolic and diastolic); an entry without
+    a value gives one row with its code."""
+    kind = entry.body.kind.value
+    body = getattr(entry.body, kind)
+    base = {"patient": str(entry.patient), "entry": str(entry.id), "kind": kind, "time": entry.effective_at}
+
+    def row(code: Any, value: Any, flag: Any) -> Dict[str, Any]:
+        quantity = value is not None and value.type.value == "quantity"
+        shown: Any = value.value if quantity else None if value is None else value.text or value.answer or value.coding
+        return {
+            **base,
+            "code": None if code is None else code.code,
+            "value": getattr(shown, "code", shown),
+            "unit": value.unit if quantity else None,
+            "flag": None if flag is None else flag.value,
+        }
+
+    if kind != "observation":
+        return [row(getattr(body, "code", None), None, None)]
+    rows = [row(body.code, body.value, body.interpretation)] if body.value is not None or not body.components else []
+    rows.extend(row(c.code, c.value, c.interpretation) for c in body.components)
+    return rows
+
+
+class EntryPageMethods(_Page["ClinicalEntry"]):
+    _records = "items"
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """A ``pandas.DataFrame`` in long format: one row per value
+        (patient, entry, kind, code, value, unit, time, flag); quantities stay
+        exact ``decimal.Decimal``, times are UTC ``datetime64`` (needs pandas)."""
+        rows = [r for e in self for r in _long_rows(e)]
+        try:
+            pd: Any = importlib.import_module("pandas")
+        except ImportError as e:
+            needs = "to_pandas() needs pandas, which is not installed: pip install pandas (or carebase[pandas])"
+            raise ImportError(needs) from e
+        frame: pandas.DataFrame = pd.DataFrame(rows, columns=ENTRY_COLUMNS)
+        frame["time"] = pd.to_datetime(frame["time"], utc=True)
+        return frame
 
 
 class AuditCheckpointMethods:

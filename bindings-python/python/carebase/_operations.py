@@ -673,6 +673,66 @@ class ClinicOperations:
         raise NotImplementedError  # replaced by @bridge
 
     @bridge
+    def patient_timeline(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        query: Optional[TimelineQuery] = None,
+    ) -> EntryPage:
+        """A patient's timeline, oldest first: current versions (retracted
+        ones too when asked), filtered by kind, code and time, paged with a
+        stable cursor. A codes-only reader gets encounters, conditions and
+        procedures only."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def entry_history(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        entry: IdLike,
+    ) -> Records[ClinicalEntry]:
+        """Every version of one entry, oldest first (amendments, status
+        changes, the retraction): `not_found` when the patient has no such
+        entry or the actor's view leaves its kind out."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def latest_vitals(
+        self,
+        actor: Actor,
+        patient: IdLike,
+    ) -> EntryPage:
+        """The latest observation per vital-sign LOINC code (the 13 of FHIR
+        R4) for a patient, ordered by code; retracted ones left out."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def latest_observations(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        codes: List[Coding],
+    ) -> EntryPage:
+        """The latest observation per code of `codes` (every observation code
+        when empty) for a patient, ordered by system then code. Needs the
+        full record view: observations are values."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def observations_across_patients(
+        self,
+        actor: Actor,
+        query: ObservationQuery,
+    ) -> EntryPage:
+        """Observations of one code across the patients the actor may see, in
+        a time range, oldest first: every patient when the policy grants
+        `record.read` with relationship `any`, otherwise the care team of
+        the actor's practitioner. The store filters; each returned patient
+        is audited."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
     def record_condition(
         self,
         actor: Actor,

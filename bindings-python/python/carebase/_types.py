@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import dataclasses as _dc
 import datetime as _dt
+import decimal as _decimal
 import enum
-from typing import Any, Dict, List, Optional
+from typing import Any, ClassVar, Dict, List, Optional
 from uuid import UUID
 
 from ._enums import *  # noqa: F403
 from ._methods import (
     ActorMethods,
     AuditCheckpointMethods,
+    EntryPageMethods,
     PatientMethods,
     PatientPageMethods,
     PolicyMethods,
@@ -61,6 +63,7 @@ __all__ = [
     "Encounter",
     "EntryBody",
     "EntryBodyKind",
+    "EntryPage",
     "FhirAppointmentImport",
     "FieldError",
     "FieldScore",
@@ -78,6 +81,7 @@ __all__ = [
     "NewVisitType",
     "Observation",
     "ObservationComponent",
+    "ObservationQuery",
     "ObservationValue",
     "ObservationValueType",
     "OutboxEvent",
@@ -111,6 +115,7 @@ __all__ = [
     "SlotQuery",
     "TimeOff",
     "TimeWindow",
+    "TimelineQuery",
     "VisitType",
     "WeeklyHours",
 ]
@@ -993,6 +998,50 @@ class EntryBody:
     kind: EntryBodyKind
     """Which kind of EntryBody this is; it says which other fields are set."""
 
+    encounter: Optional[Encounter] = None
+    """An encounter."""
+
+    observation: Optional[Observation] = None
+    """An observation."""
+
+    diagnostic_report: Optional[DiagnosticReport] = None
+    """A lab report."""
+
+    condition: Optional[Condition] = None
+    """A condition."""
+
+    allergy: Optional[Allergy] = None
+    """An allergy."""
+
+    prescription: Optional[Prescription] = None
+    """A prescription."""
+
+    procedure: Optional[Procedure] = None
+    """A procedure."""
+
+    immunization: Optional[Immunization] = None
+    """An immunization."""
+
+    note: Optional[ClinicalNote] = None
+    """A clinical note."""
+
+    document: Optional[DocumentEntry] = None
+    """A document."""
+
+    _wraps_by: ClassVar[str] = "kind"
+    """The wire flattens the field named by this tag."""
+
+
+@_dc.dataclass
+class EntryPage(EntryPageMethods):
+    """A page of entries, in time order."""
+
+    items: List[ClinicalEntry]
+    """The entries, as the actor may see them."""
+
+    next_cursor: Optional[str] = None
+    """Pass back as `cursor` for the next page; `None` on the last page."""
+
 
 @_dc.dataclass(repr=False)
 class FhirAppointmentImport:
@@ -1321,6 +1370,27 @@ class ObservationComponent:
     """Its flag, computed from the first applicable range."""
 
 
+@_dc.dataclass
+class ObservationQuery:
+    """Observations of one code across the patients the actor may see, in a
+    time range, oldest first."""
+
+    code: Coding
+    """The observation code (its `display` is ignored)."""
+
+    from_: Optional[_dt.datetime] = None
+    """Effective at or after."""
+
+    to: Optional[_dt.datetime] = None
+    """Effective before."""
+
+    cursor: Optional[str] = None
+    """Cursor from the previous page's `next_cursor`."""
+
+    limit: Optional[int] = None
+    """Page size (default 50, at most 500)."""
+
+
 class ObservationValueType(str, enum.Enum):
     """The kinds of ``ObservationValue`` (its ``type``)."""
 
@@ -1341,7 +1411,7 @@ class ObservationValue:
     type: ObservationValueType
     """Which kind of ObservationValue this is; it says which other fields are set."""
 
-    value: Optional[Decimal] = None
+    value: Optional[_decimal.Decimal] = None
     """The number, exact."""
 
     unit: Optional[str] = None
@@ -1352,6 +1422,10 @@ class ObservationValue:
 
     text: Optional[str] = None
     """The text."""
+
+    answer: Optional[bool] = None
+    """The answer (not `value`: hosts that flatten this union would
+    see it clash with a quantity's exact decimal `value`)."""
 
 
 @_dc.dataclass
@@ -1649,7 +1723,7 @@ class Procedure:
 class Quantity:
     """A measured value: a decimal (read back exactly as given) in a UCUM unit."""
 
-    value: Decimal
+    value: _decimal.Decimal
     """The number, as exact decimal text."""
 
     unit: str
@@ -1992,6 +2066,33 @@ class TimeWindow:
 
     end: _dt.time
     """Local end (exclusive)."""
+
+
+@_dc.dataclass
+class TimelineQuery:
+    """One patient's timeline: filters and a page. Current versions only
+    unless `include_retracted`."""
+
+    kinds: List[EntryKind] = _dc.field(default_factory=list)
+    """Only these kinds (empty: every kind the actor sees)."""
+
+    code: Optional[Coding] = None
+    """Only entries with this code (its `display` is ignored)."""
+
+    from_: Optional[_dt.datetime] = None
+    """Effective at or after."""
+
+    to: Optional[_dt.datetime] = None
+    """Effective before."""
+
+    include_retracted: bool = False
+    """List retracted entries too (as their retracting version)."""
+
+    cursor: Optional[str] = None
+    """Cursor from the previous page's `next_cursor`."""
+
+    limit: Optional[int] = None
+    """Page size (default 50, at most 500)."""
 
 
 @_dc.dataclass

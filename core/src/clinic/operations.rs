@@ -74,8 +74,8 @@ pub mod types {
     };
     pub use crate::policy::{Decision, Permission, Policy};
     pub use crate::record::{
-        Allergy, ClinicalEntry, Condition, EntryBody, Immunization, NewEntry, Prescription,
-        PrescriptionStatus, Procedure,
+        Allergy, ClinicalEntry, Coding, Condition, EntryBody, EntryPage, Immunization, NewEntry,
+        ObservationQuery, Prescription, PrescriptionStatus, Procedure, TimelineQuery,
     };
     pub use crate::schedule::fhir::FhirAppointmentImport;
     pub use crate::schedule::{
@@ -158,6 +158,12 @@ macro_rules! clinic_operations {
             fn change_entry_status(&actor, patient: PatientId, entry: EntryId, expected_version: u32, status: String) -> ClinicalEntry;
             fn amend_entry(&actor, patient: PatientId, entry: EntryId, expected_version: u32, body: EntryBody, reason: String) -> ClinicalEntry;
             fn retract_entry(&actor, patient: PatientId, entry: EntryId, expected_version: u32, reason: String) -> ClinicalEntry;
+            // record/reads.rs
+            fn patient_timeline(&actor, patient: PatientId, #[default] query: TimelineQuery) -> EntryPage;
+            fn entry_history(&actor, patient: PatientId, entry: EntryId) -> Vec<ClinicalEntry>;
+            fn latest_vitals(&actor, patient: PatientId) -> EntryPage;
+            fn latest_observations(&actor, patient: PatientId, codes: Vec<Coding>) -> EntryPage;
+            fn observations_across_patients(&actor, query: ObservationQuery) -> EntryPage;
             // record/kinds.rs
             fn record_condition(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, condition: Condition) -> ClinicalEntry;
             fn record_allergy(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, allergy: Allergy) -> ClinicalEntry;

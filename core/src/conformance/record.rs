@@ -436,7 +436,7 @@ pub fn a_body_of_every_kind() -> Vec<EntryBody> {
         ),
         body(
             json!({"kind": "observation", "code": coding(LOINC, "11331-6"),
-            "category": "exam", "status": "final", "value": {"type": "boolean", "value": true}}),
+            "category": "exam", "status": "final", "value": {"type": "boolean", "answer": true}}),
         ),
         body(
             json!({"kind": "diagnostic_report", "code": coding(LOINC, "58410-2"), "status": "final",

@@ -20,6 +20,7 @@
 mod allergy_conflict;
 mod lifecycle;
 mod model;
+pub(crate) mod pages;
 mod queries;
 mod validate;
 
@@ -31,6 +32,10 @@ pub use model::{
     EncounterStatus, Frequency, Immunization, ImmunizationStatus, Observation, ObservationCategory,
     ObservationComponent, ObservationStatus, ObservationValue, Prescription, PrescriptionStatus,
     Procedure, ProcedureStatus, Reaction, ReactionSeverity, ReportStatus, VerificationStatus,
+};
+pub use pages::{
+    entry_cursor, parse_entry_cursor, EntryPage, ObservationQuery, TimelineQuery,
+    DEFAULT_ENTRY_LIMIT, MAX_ENTRY_LIMIT, MAX_LATEST_CODES,
 };
 pub use queries::{CodeQuery, EntryPosition, EntryQuery, PatientScope};
 

@@ -155,8 +155,9 @@ pub enum ObservationValue {
     },
     /// Yes or no.
     Boolean {
-        /// The answer.
-        value: bool,
+        /// The answer (not `value`: hosts that flatten this union would
+        /// see it clash with a quantity's exact decimal `value`).
+        answer: bool,
     },
 }
 

@@ -96,3 +96,29 @@ pub fn encounter(status: EncounterStatus) -> EntryBody {
         appointment: None,
     })
 }
+
+pub const SNOMED: &str = "http://snomed.info/sct";
+
+/// An active, confirmed condition coded in SNOMED CT (type 2 diabetes).
+pub fn condition() -> EntryBody {
+    EntryBody::Condition(carebase::record::Condition {
+        code: Coding {
+            system: SNOMED.into(),
+            code: "44054006".into(),
+            display: None,
+        },
+        clinical_status: carebase::record::ConditionStatus::Active,
+        verification_status: carebase::record::VerificationStatus::Confirmed,
+        onset_at: None,
+        abated_at: None,
+    })
+}
+
+/// A clinical note by `author`.
+pub fn note(author: carebase::PractitionerId, text: &str) -> EntryBody {
+    EntryBody::Note(carebase::record::ClinicalNote {
+        author,
+        title: Some("Visit".into()),
+        text: text.into(),
+    })
+}

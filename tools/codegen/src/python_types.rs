@@ -48,6 +48,7 @@ fn annotation(defs: &Map<String, Value>, schema: &Value) -> (String, bool) {
         let text = match (name, def.get("format").and_then(Value::as_str)) {
             ("Minutes", _) => "_dt.timedelta".to_owned(),
             (_, Some("uuid")) => "UUID".to_owned(),
+            (_, Some("decimal")) => "_decimal.Decimal".to_owned(),
             _ => name.to_owned(),
         };
         return (text, false);
@@ -67,6 +68,7 @@ fn annotation(defs: &Map<String, Value>, schema: &Value) -> (String, bool) {
     };
     let text = match (kind, schema.get("format").and_then(Value::as_str)) {
         ("string", Some("uuid")) => "UUID".to_owned(),
+        ("string", Some("decimal")) => "_decimal.Decimal".to_owned(),
         ("string", Some("date-time")) => "_dt.datetime".to_owned(),
         ("string", Some("date")) => "_dt.date".to_owned(),
         ("string", Some("partial-time")) => "_dt.time".to_owned(),
@@ -243,10 +245,28 @@ fn tagged_union(
     let mut tags = Vec::new();
     let mut merged = Map::new();
     let mut order = Vec::new();
+    // Variants that wrap a record (`{"$ref": …, "kind": tag}`): their
+    // fields may clash (an encounter's and an observation's `status`), so
+    // each record is a field named after its tag, not merged.
+    let wrapped = variants.iter().any(|v| v.get("$ref").is_some());
     for variant in variants {
         if let Some((field, tag)) = tag_of(variant) {
             tag_field = field;
-            tags.push((tag, variant["description"].as_str().unwrap_or_default()));
+            tags.push((
+                tag.clone(),
+                variant["description"].as_str().unwrap_or_default(),
+            ));
+            if let (true, Some(record)) = (wrapped, ref_name(variant)) {
+                order.push(Value::String(tag.clone()));
+                merged.insert(
+                    tag,
+                    serde_json::json!({
+                        "$ref": format!("#/$defs/{record}"),
+                        "description": variant["description"],
+                    }),
+                );
+                continue;
+            }
         }
         for f in fields(defs, variant, true) {
             if f.name != tag_field && !merged.contains_key(&f.name) {
@@ -279,7 +299,15 @@ fn tagged_union(
         doc: format!("Which kind of {name} this is; it says which other fields are set."),
     }];
     all.extend(fields(defs, &flat, true));
-    out.push_str(&dataclass(name, &flat, &all, mixins));
+    let mut class = dataclass(name, &flat, &all, mixins);
+    if wrapped {
+        // `_convert.py` reads it: the record of the tag's field, flattened
+        // beside the tag on the wire.
+        class.push_str(&format!(
+            "\n    _wraps_by: ClassVar[str] = {tag_field:?}\n    \"\"\"The wire flattens the field named by this tag.\"\"\"\n"
+        ));
+    }
+    out.push_str(&class);
     (out, vec![kind, name.to_owned()])
 }
 
@@ -546,8 +574,9 @@ pub fn generate(
          from __future__ import annotations\n\n\
          import dataclasses as _dc\n\
          import datetime as _dt\n\
+         import decimal as _decimal\n\
          import enum\n\
-         from typing import Any, Dict, List, Optional\n\
+         from typing import Any, ClassVar, Dict, List, Optional\n\
          from uuid import UUID\n\n\
          from ._enums import *  # noqa: F403\n\
          from ._methods import (\n"

@@ -10,6 +10,9 @@
 //! what an actor may see of what is read back is decided in `sight`.
 
 mod kinds;
+mod measures;
+mod reads;
+mod sight;
 
 use chrono::{DateTime, Utc};
 
@@ -135,13 +138,24 @@ impl Clinic {
     /// What each kind adds to a body before it is stored (values core
     /// computes, never taken from the caller), given the patient and the
     /// clinical time.
-    fn kind_rules(
+    async fn kind_rules(
         &self,
-        _patient: &Patient,
-        _effective_at: DateTime<Utc>,
+        patient: &Patient,
+        effective_at: DateTime<Utc>,
         body: EntryBody,
     ) -> Result<EntryBody> {
-        Ok(body)
+        match body {
+            EntryBody::Observation(o) => Ok(EntryBody::Observation(measures::interpreted(
+                patient,
+                effective_at,
+                o,
+            )?)),
+            EntryBody::DiagnosticReport(r) => {
+                self.check_results(patient.id, &r).await?;
+                Ok(EntryBody::DiagnosticReport(r))
+            }
+            other => Ok(other),
+        }
     }
 
     /// Version 1 of a new entry of `patient`, checked and completed by its
@@ -157,7 +171,9 @@ impl Clinic {
         let record = self
             .record_patient(patient, PatientUse::RecordEntry)
             .await?;
-        let body = self.kind_rules(&record, entry.effective_at, entry.body)?;
+        let body = self
+            .kind_rules(&record, entry.effective_at, entry.body)
+            .await?;
         Ok(ClinicalEntry {
             id: EntryId::new(),
             patient,
@@ -315,7 +331,9 @@ impl Clinic {
                 .into_iter()
                 .for_each(|f| errors.push(f));
             errors.finish()?;
-            let body = self.kind_rules(&record, current.effective_at, body.clone())?;
+            let body = self
+                .kind_rules(&record, current.effective_at, body.clone())
+                .await?;
             let body = amended_body(&current.body, body);
             if current.body.code() != body.code() {
                 self.allergy_rule(patient, &body).await?;

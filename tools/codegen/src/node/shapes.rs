@@ -77,7 +77,22 @@ impl<'a> Shapes<'a> {
                     .as_str()
                     .unwrap_or_default()
                     .to_owned();
-                by_value.insert(value, self.object(variant));
+                // A record tagged beside its fields (`EntryBody`): the
+                // record's members and the tag.
+                let shape = match ref_name(variant).and_then(|n| self.defs.get(n)) {
+                    Some(record) => {
+                        let mut merged = record.clone();
+                        if let (Some(into), Some(from)) = (
+                            merged["properties"].as_object_mut(),
+                            variant["properties"].as_object(),
+                        ) {
+                            into.extend(from.clone());
+                        }
+                        self.object(&merged)
+                    }
+                    None => self.object(variant),
+                };
+                by_value.insert(value, shape);
             }
             if by_value.values().all(|s| *s == json!(0)) {
                 return json!(0);

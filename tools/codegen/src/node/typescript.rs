@@ -108,6 +108,14 @@ impl Ts {
         if let Some(value) = schema.get("const") {
             return value.to_string().replace('"', "'");
         }
+        // A record tagged beside its fields (`EntryBody`): the record and its tag.
+        if let (Some(name), Some(_)) = (ref_name(schema), schema.get("properties")) {
+            return format!(
+                "({} & {})",
+                self.named(name, side),
+                self.inline(schema, side)
+            );
+        }
         self.of(schema, side).0
     }
 
