@@ -171,6 +171,7 @@ fn the_error_has_one_variant_per_code_tagged_with_it() {
             "not_found",
             "conflict",
             "double_booking",
+            "allergy_conflict",
             "forbidden",
             "invalid_policy",
             "unsupported_store",
