@@ -124,7 +124,7 @@ const BAD = {
   status: [undefined, null, '', 'maybe', 42, MB],
   // Any clinical entry body: not an object, or an object missing what every kind needs.
   recordBody: [undefined, null, 42, 'x', [], {}],
-  optText: [42, {}, [], MB],
+  noteTitle: [42, {}, [], MB],
   newPractitioner: [undefined, null, 42, {}, { name: 'X' }, { name: '', timeZone: 'UTC' }, { name: MB, timeZone: 'UTC' },
     { name: 'X', timeZone: 'Nowhere/City' }, { name: 'X', timeZone: 'UTC', id: 'bad' },
     { name: 'X', timeZone: 'UTC', availability: 42 }, { name: 'X', timeZone: 'UTC', availability: { slotMinutes: -1 } }],
@@ -229,7 +229,7 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
     prescribe: [['actor', 'id', 'instant', 'optId', 'recordBody'], [S(), p.id, at, null, prescription]],
     changePrescriptionStatus: [['actor', 'id', 'id', 'number', 'status'], [S(), p.id, e.id, 1, 'on-hold']],
     renewPrescription: [['actor', 'id', 'id', 'number', 'status', 'recordBody'], [S(), p.id, e.id, 1, 'completed', prescription]],
-    writeNote: [['actor', 'id', 'instant', 'optId', 'optText', 'text'], [S(), p.id, at, null, null, 'Seen today.']],
+    writeNote: [['actor', 'id', 'instant', 'optId', 'noteTitle', 'text'], [S(), p.id, at, null, null, 'Seen today.']],
     registerPatient: [['actor', 'newPatient'], [desk, { details: details('A', 'B', '1990-01-01') }]],
     registerPatients: [['actor', 'newPatients'], [desk, [{ details: details('A', 'B', '1990-01-01') }]]],
     getPatient: [['actor', 'id'], [desk, p.id]],
