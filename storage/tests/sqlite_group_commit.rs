@@ -22,11 +22,34 @@ use carebase::{Actor, ActorId, Clinic, Error, PatientId, Role, Settings, Store};
 use carebase_storage::SqliteStore;
 use common::{db_path, url_of};
 
-/// How long a test waits for callers to queue behind a held commit.
-const SETTLE: Duration = Duration::from_millis(300);
+/// How long a test waits at most for the writer to reach a state; a
+/// loaded machine gets there late, never the wrong way.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// Waits until `held` batches wait before their COMMIT and `queued` change
+/// sets are queued behind them (a state, not a fixed sleep, so a loaded
+/// machine cannot make the test see a half-formed queue).
+async fn until_waiting(store: &SqliteStore, held: u64, queued: usize) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if store.commits_waiting() == (held, queued) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the writer did not reach {held} held, {queued} queued: {:?}",
+            store.commits_waiting()
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
 
 async fn file_store(dir: &tempfile::TempDir) -> Arc<SqliteStore> {
-    Arc::new(SqliteStore::open(&url_of(&db_path(dir))).await.unwrap())
+    let store = SqliteStore::open(&url_of(&db_path(dir))).await.unwrap();
+    // These tests count transactions: a batch must not close early
+    // because a loaded machine ran its jobs slowly.
+    store.set_batch_time(PATIENCE);
+    Arc::new(store)
 }
 
 /// Monday 2030-01-07 09:00 in Berlin, the first slot of `scheduling_clinic`.
@@ -61,7 +84,7 @@ async fn hold_a_batch(store: &Arc<SqliteStore>) -> tokio::task::JoinHandle<()> {
     let first = tokio::spawn(async move {
         held.apply(tagged("group.first")).await.unwrap();
     });
-    tokio::time::sleep(SETTLE).await;
+    until_waiting(store, 1, 0).await;
     first
 }
 
@@ -85,7 +108,7 @@ async fn of_concurrent_change_sets_exactly_the_failing_one_fails_and_the_others_
             store.apply(changes).await
         }));
     }
-    tokio::time::sleep(SETTLE).await;
+    until_waiting(&store, 1, 8).await;
     store.hold_commits(false);
     first.await.unwrap();
 
@@ -109,7 +132,7 @@ async fn a_caller_is_not_answered_before_its_transaction_commits() {
     let writer = store.clone();
     let mut applying = tokio::spawn(async move { writer.apply(tagged("group.waiting")).await });
 
-    tokio::time::sleep(SETTLE).await;
+    until_waiting(&store, 1, 0).await;
     assert!(
         tokio::time::timeout(Duration::from_millis(50), &mut applying)
             .await
@@ -161,7 +184,7 @@ async fn bookings_in_one_batch(
             tokio::spawn(async move { clinic.book_appointment(&desk, booking).await })
         })
         .collect();
-    tokio::time::sleep(SETTLE).await;
+    until_waiting(store, 1, BOOKERS).await;
     store.hold_commits(false);
     first.await.unwrap();
     let mut results = Vec::new();
@@ -349,7 +372,7 @@ async fn change_sets_queued_behind_a_held_caller_commit_after_it_in_one_batch() 
             tokio::spawn(async move { store.apply(tagged("group.queued")).await })
         })
         .collect();
-    tokio::time::sleep(SETTLE).await;
+    until_waiting(&store, 1, 5).await;
     assert_eq!(entries_tagged(&store, "group.queued").await, 0);
 
     store.hold_commits(false);
@@ -372,7 +395,7 @@ async fn closing_the_store_lets_change_sets_already_queued_commit_first() {
             tokio::spawn(async move { store.apply(tagged("group.before_close")).await })
         })
         .collect();
-    tokio::time::sleep(SETTLE).await;
+    until_waiting(&store, 1, 3).await;
 
     store.close().await;
     first.await.unwrap();

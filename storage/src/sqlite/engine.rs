@@ -129,6 +129,12 @@ struct Shared {
     dirty: AtomicBool,
     /// Test hook: while `true`, every batch waits before its COMMIT.
     hold: (Mutex<bool>, Condvar),
+    /// Test hook: batches waiting before their COMMIT while held.
+    held: AtomicU64,
+    /// How long, in microseconds, a batch keeps adding jobs
+    /// ([`MAX_BATCH_TIME`]; a test hook lengthens it so a loaded machine
+    /// cannot split a batch the test counts).
+    batch_time: AtomicU64,
 }
 
 /// The running engine: the shared state and the threads.
@@ -186,6 +192,8 @@ impl Engine {
             commits: AtomicU64::new(0),
             dirty: AtomicBool::new(false),
             hold: (Mutex::new(false), Condvar::new()),
+            held: AtomicU64::new(0),
+            batch_time: AtomicU64::new(MAX_BATCH_TIME.as_micros() as u64),
         });
         let writer = {
             let shared = shared.clone();
@@ -345,6 +353,20 @@ impl Engine {
         self.shared.commits.load(Ordering::Acquire)
     }
 
+    /// Test hook: batches waiting before their COMMIT, and jobs queued
+    /// for the write connection, so a test waits for a state instead of
+    /// sleeping a fixed time.
+    pub(crate) fn waiting(&self) -> (u64, usize) {
+        let held = self.shared.held.load(Ordering::Acquire);
+        (held, lock(&self.shared.queue).jobs.len())
+    }
+
+    /// Test hook: how long a batch keeps adding queued jobs.
+    pub(crate) fn set_batch_time(&self, time: Duration) {
+        let micros = u64::try_from(time.as_micros()).unwrap_or(u64::MAX);
+        self.shared.batch_time.store(micros, Ordering::Relaxed);
+    }
+
     /// Test hook: while held, every batch waits before its COMMIT.
     pub(crate) fn hold_commits(&self, hold: bool) {
         let (flag, changed) = &self.shared.hold;
@@ -444,6 +466,7 @@ fn run_batch(shared: &Shared, first: Job) {
         return;
     }
     let started = Instant::now();
+    let batch_time = Duration::from_micros(shared.batch_time.load(Ordering::Relaxed));
     let mut broken: Option<Error> = None;
     let mut next = Some(first);
     while let Some(job) = next.take() {
@@ -463,7 +486,7 @@ fn run_batch(shared: &Shared, first: Job) {
             ));
             break;
         }
-        if answers.len() < MAX_BATCH && started.elapsed() < MAX_BATCH_TIME {
+        if answers.len() < MAX_BATCH && started.elapsed() < batch_time {
             next = lock(&shared.queue).jobs.pop_front();
         }
     }
@@ -527,9 +550,14 @@ fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 fn wait_while_held(shared: &Shared) {
     let (flag, changed) = &shared.hold;
     let mut held = lock(flag);
+    if !*held {
+        return;
+    }
+    shared.held.fetch_add(1, Ordering::AcqRel);
     while *held {
         held = changed.wait(held).unwrap_or_else(|e| e.into_inner());
     }
+    shared.held.fetch_sub(1, Ordering::AcqRel);
 }
 
 /// Copies the WAL into the database off the request path, so no request

@@ -353,6 +353,21 @@ impl SqliteStore {
         self.engine.hold_commits(hold);
     }
 
+    /// Test hook: how long a batch keeps adding queued change sets (10 ms
+    /// by default). A test that counts transactions lengthens it, so a
+    /// loaded machine cannot split the batch it counts.
+    #[doc(hidden)]
+    pub fn set_batch_time(&self, time: std::time::Duration) {
+        self.engine.set_batch_time(time);
+    }
+
+    /// Test hook: how many batches wait before their COMMIT while commits
+    /// are held, and how many change sets are queued behind them.
+    #[doc(hidden)]
+    pub fn commits_waiting(&self) -> (u64, usize) {
+        self.engine.waiting()
+    }
+
     /// The `EXPLAIN QUERY PLAN` lines of the statement `search_patients`
     /// runs for `search` (for tests that the indexes are used).
     #[doc(hidden)]
