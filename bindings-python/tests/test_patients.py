@@ -201,6 +201,8 @@ def test_repr_and_str_never_show_demographics(clinic: cb.Clinic, desk: cb.Actor)
         repr(clinic.search_patients(desk, cb.PatientQuery(name="secretname"))),
     ]
     for text in texts:
-        for secret in ("Secretname", "Hidden", "1984", "999-88", "555", "Secretville"):
+        # Dates and the phone (as typed and as stored, E.164) in full: a
+        # bare "555" or "1984" also occurs in random UUIDs.
+        for secret in ("Secretname", "Hidden", "1984-07", "999-88", "555 0100", "5550100", "Secretville"):
             assert secret not in text, text
     assert repr(p) == f"Patient(id={p.id}, version=1, active=True)"
