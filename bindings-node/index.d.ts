@@ -461,6 +461,29 @@ export declare class Clinic {
    * read only with `record.notes`.
    */
   writeNote(actor: ActorInput, patient: PatientId, effectiveAt: Date | string, encounter: EntryId | null | undefined, title: string | null | undefined, text: string): Promise<ClinicalEntry>
+  /**
+   * Imports one FHIR R4 resource (Encounter, Observation,
+   * DiagnosticReport, Condition, AllergyIntolerance, MedicationRequest,
+   * Procedure, Immunization) into `patient`'s record as a new entry:
+   * `record.write` on the patient; its subject must resolve to the
+   * patient through `references`; the entry passes every rule the named
+   * operations apply (codes, units, vital signs, allergy conflicts),
+   * with failing fields named by their FHIR path. What the entry does
+   * not model is kept in its `fhir`, so an export gives the resource
+   * back (with the carebase id). A DocumentReference is refused with
+   * the reason on its attachment.
+   */
+  importEntryFhir(actor: ActorInput, patient: PatientId, fhirEntryImport: FhirEntryImport): Promise<ClinicalEntry>
+  /**
+   * The FHIR R4 resource of one entry's current version, as the actor
+   * may see it (`record.read`; a codes-only reader sees encounters,
+   * conditions and procedures with their codes and nothing an import
+   * kept). `not_found` for an entry the patient does not have, a
+   * retracted one or one the actor's view leaves out;
+   * `unsupported_kind` on `entry` for notes and documents, which have no
+   * FHIR form here. Audited like every read.
+   */
+  exportEntryFhir(actor: ActorInput, patient: PatientId, entry: EntryId): Promise<Record<string, unknown>>
   /** The settings in force. */
   settings(): Settings
   /** The access policy in force. */
@@ -1470,6 +1493,26 @@ export interface FhirAppointmentImport {
    * audit (see `crate::Clinic::import_appointment_fhir`).
    */
   migration?: boolean
+}
+
+/**
+ * What importing one FHIR resource into a patient's record takes
+ * (`crate::Clinic::import_entry_fhir`).
+ */
+export interface FhirEntryImport {
+  /**
+   * The FHIR R4 resource (JSON): one of the record's resource types. A
+   * JSON string is read as JSON text: that is how Kotlin and Swift hand
+   * it over (see `crate::document::read`).
+   */
+  resource: Record<string, unknown>
+  /**
+   * Reference text used in the resource → carebase id (see
+   * `FhirRefs`): the subject must resolve to the patient; practitioner,
+   * encounter and result references resolve when mapped (or written as
+   * `Type/<uuid>`) and are otherwise kept as written, unlinked.
+   */
+  references?: Record<string, string>
 }
 
 /** One failing input field: where it is and what rule it broke. */

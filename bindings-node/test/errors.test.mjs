@@ -162,6 +162,12 @@ const BAD = {
     { ...v, resource: { ...v.resource, participant: 42 } }, { ...v, visitType: 'x' }, { ...v, visitType: 42 },
     { ...v, visitType: undefined }, { ...v, references: 42 }, { ...v, references: {} },
     { ...v, references: { ...v.references, 'Patient/example': 'x' } }, { ...v, references: { ...v.references, 'Patient/example': 42 } }],
+  entryFhirImport: (v) => [undefined, null, 42, 'x', {}, { ...v, resource: undefined }, { ...v, resource: 42 },
+    { ...v, resource: {} }, { ...v, resource: MB }, { ...v, resource: { ...v.resource, resourceType: 'Claim' } },
+    { ...v, resource: { ...v.resource, valueQuantity: { ...v.resource.valueQuantity, code: 'cm' } } },
+    { ...v, resource: { ...v.resource, effectiveDateTime: 'x' } }, { ...v, resource: { ...v.resource, status: 'maybe' } },
+    { ...v, references: 42 }, { ...v, references: {} }, { ...v, references: { 'Patient/p1': 'x' } },
+    { ...v, references: { 'Patient/p1': 42 } }],
   checkpoint: (v) => [42, 'x', {}, { ...v, seq: -1 }, { ...v, seq: 1.5 }, { ...v, at: 'x' }, { ...v, at: MB },
     { ...v, root: MB }, { ...v, root: 'not hex' }, { ...v, keyId: 42 }, { ...v, signature: 'ABC' },
     { ...v, prevSignature: undefined }],
@@ -211,6 +217,15 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
   const procedure = { code: snomed('80146002'), status: 'completed' }
   const immunization = { vaccine: { system: 'http://hl7.org/fhir/sid/cvx', code: '140' }, status: 'completed' }
   const prescription = { medication: { system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '308182' }, prescriber: doc.id, status: 'active' }
+  const entryFhirImport = {
+    resource: {
+      resourceType: 'Observation', status: 'final', subject: { reference: 'Patient/p1' },
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+      code: { coding: [{ system: 'http://loinc.org', code: '29463-7' }] }, effectiveDateTime: at.toISOString(),
+      valueQuantity: { value: 70, unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' },
+    },
+    references: { 'Patient/p1': p.id },
+  }
   // method: [kind of each argument, valid value of each argument]
   const methods = {
     recordEntry: [['actor', 'id', 'newEntry'], [S(), p.id, newEntry]],
@@ -278,6 +293,8 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
     markReminderSent: [['actor', 'id', 'number'], [S(), a.id, 120]],
     exportAppointmentFhir: [['actor', 'id'], [desk, a.id]],
     importAppointmentFhir: [['actor', 'fhirImport'], [S(), fhirImport]],
+    importEntryFhir: [['actor', 'id', 'entryFhirImport'], [S(), p.id, entryFhirImport]],
+    exportEntryFhir: [['actor', 'id', 'id'], [S(), p.id, e.id]],
     exportScheduleFhir: [['actor', 'id'], [desk, doc.id]],
     exportFreeSlotsFhir: [['actor', 'slotQuery'], [desk, { visitType: visitType.id, practitioners: [doc.id], ...spring, limit: 5 }]],
   }

@@ -22,6 +22,7 @@ pub mod error;
 pub mod events;
 #[cfg(feature = "uniffi")]
 pub mod ffi;
+pub mod fhir;
 pub mod ids;
 pub mod instant;
 pub mod limits;

@@ -126,6 +126,7 @@ fn flattened_and_defaulted_arguments_are_marked() {
             ("book_series", "series", true, false),
             ("import_appointment_fhir", "import", true, false),
             ("patient_timeline", "query", false, true),
+            ("import_entry_fhir", "import", true, false),
         ]
     );
 }

@@ -844,3 +844,39 @@ class ClinicOperations:
         actor who is not a practitioner cannot author one). Its text is
         read only with `record.notes`."""
         raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def import_entry_fhir(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        resource: Dict[str, Any],
+        references: Optional[Dict[str, str]] = None,
+    ) -> ClinicalEntry:
+        """Imports one FHIR R4 resource (Encounter, Observation,
+        DiagnosticReport, Condition, AllergyIntolerance, MedicationRequest,
+        Procedure, Immunization) into `patient`'s record as a new entry:
+        `record.write` on the patient; its subject must resolve to the
+        patient through `references`; the entry passes every rule the named
+        operations apply (codes, units, vital signs, allergy conflicts),
+        with failing fields named by their FHIR path. What the entry does
+        not model is kept in its `fhir`, so an export gives the resource
+        back (with the carebase id). A DocumentReference is refused with
+        the reason on its attachment."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def export_entry_fhir(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        entry: IdLike,
+    ) -> Dict[str, Any]:
+        """The FHIR R4 resource of one entry's current version, as the actor
+        may see it (`record.read`; a codes-only reader sees encounters,
+        conditions and procedures with their codes and nothing an import
+        kept). `not_found` for an entry the patient does not have, a
+        retracted one or one the actor's view leaves out;
+        `unsupported_kind` on `entry` for notes and documents, which have no
+        FHIR form here. Audited like every read."""
+        raise NotImplementedError  # replaced by @bridge

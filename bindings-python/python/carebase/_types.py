@@ -65,6 +65,7 @@ __all__ = [
     "EntryBodyKind",
     "EntryPage",
     "FhirAppointmentImport",
+    "FhirEntryImport",
     "FieldError",
     "FieldScore",
     "Frequency",
@@ -1069,6 +1070,27 @@ class FhirAppointmentImport:
     def __repr__(self) -> str:
         # Only the fields core shows; the others can hold patient data.
         return _shown(self, ("visit_type", "migration", ))
+
+
+@_dc.dataclass(repr=False)
+class FhirEntryImport:
+    """What importing one FHIR resource into a patient's record takes
+    (``crate::Clinic::import_entry_fhir``)."""
+
+    resource: Dict[str, Any]
+    """The FHIR R4 resource (JSON): one of the record's resource types. A
+    JSON string is read as JSON text: that is how Kotlin and Swift hand
+    it over (see ``crate::document::read``)."""
+
+    references: Dict[str, str] = _dc.field(default_factory=dict)
+    """Reference text used in the resource → carebase id (see
+    ``FhirRefs``): the subject must resolve to the patient; practitioner,
+    encounter and result references resolve when mapped (or written as
+    `Type/<uuid>`) and are otherwise kept as written, unlinked."""
+
+    def __repr__(self) -> str:
+        # Only the fields core shows; the others can hold patient data.
+        return _shown(self, ())
 
 
 @_dc.dataclass

@@ -28,7 +28,7 @@ const IMPORTABLE: [AppointmentStatus; 2] = [AppointmentStatus::Proposed, Appoint
 
 /// The reference map of an import is host input too: at most
 /// [`MAX_DOCUMENT_ITEMS`] entries of at most [`MAX_DOCUMENT_STRING_BYTES`].
-fn references_within_bounds(references: &BTreeMap<String, String>) -> Result<()> {
+pub(super) fn references_within_bounds(references: &BTreeMap<String, String>) -> Result<()> {
     let mut errors = Vec::new();
     if references.len() > MAX_DOCUMENT_ITEMS {
         errors.push(FieldError::new(

@@ -73,6 +73,7 @@ pub mod types {
         PatientPage, PatientQuery,
     };
     pub use crate::policy::{Decision, Permission, Policy};
+    pub use crate::record::fhir::FhirEntryImport;
     pub use crate::record::{
         Allergy, ClinicalEntry, Coding, Condition, EntryBody, EntryPage, Immunization, NewEntry,
         ObservationQuery, Prescription, PrescriptionStatus, Procedure, TimelineQuery,
@@ -173,6 +174,9 @@ macro_rules! clinic_operations {
             fn change_prescription_status(&actor, patient: PatientId, entry: EntryId, expected_version: u32, status: PrescriptionStatus) -> ClinicalEntry;
             fn renew_prescription(&actor, patient: PatientId, entry: EntryId, expected_version: u32, ends_as: PrescriptionStatus, prescription: Prescription) -> ClinicalEntry;
             fn write_note(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, title: Option<String>, text: String) -> ClinicalEntry;
+            // record/fhir.rs
+            fn import_entry_fhir(&actor, patient: PatientId, #[flatten] import: FhirEntryImport) -> ClinicalEntry;
+            fn export_entry_fhir(&actor, patient: PatientId, entry: EntryId) -> Value;
         }
     };
 }

@@ -18,6 +18,7 @@
 //! unless asked for history).
 
 mod allergy_conflict;
+pub mod fhir;
 mod lifecycle;
 mod model;
 pub(crate) mod pages;

@@ -9,6 +9,7 @@
 //! encounter's link to its appointment) hang off [`Clinic::kind_rules`];
 //! what an actor may see of what is read back is decided in `sight`.
 
+mod fhir;
 mod kinds;
 mod measures;
 mod reads;

@@ -1,0 +1,40 @@
+"""FHIR R4 in and out of the health record from Python
+(core/tests/record_fhir.rs): an official Observation imports and exports
+unchanged but its id, and a weight in centimetres is refused on its FHIR
+path, as ``record_entry`` refuses it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Dict
+
+import pytest
+
+import carebase as cb
+from test_record import charted
+
+EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "fhir" / "r4-examples"
+
+
+def example(name: str) -> Dict[str, Any]:
+    resource: Dict[str, Any] = json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
+    return resource
+
+
+def test_an_official_observation_imports_and_exports_unchanged_but_its_id(clinic: cb.Clinic, doctor: cb.Actor) -> None:
+    patient = charted(clinic, doctor)
+    original = example("Observation-example.json")
+    entry = clinic.import_entry_fhir(doctor, patient, original, references={"Patient/example": str(patient)})
+    assert entry.body.kind == cb.EntryBodyKind.OBSERVATION and entry.fhir is not None
+    assert clinic.export_entry_fhir(doctor, patient, entry.id) == {**original, "id": str(entry.id)}
+
+
+def test_an_imported_weight_in_centimetres_is_refused_on_its_fhir_path(clinic: cb.Clinic, doctor: cb.Actor) -> None:
+    patient = charted(clinic, doctor)
+    resource = example("Observation-example.json")
+    resource["valueQuantity"]["code"] = "cm"
+    with pytest.raises(cb.ValidationError) as info:
+        clinic.import_entry_fhir(doctor, patient, resource, references={"Patient/example": str(patient)})
+    assert info.value.code == "validation"
+    assert [f.field for f in info.value.fields] == ["valueQuantity.code"]
