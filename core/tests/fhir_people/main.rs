@@ -371,6 +371,21 @@ async fn wrong_types_and_codes_are_refused_at_their_fhir_paths() {
     assert_eq!(fields, want);
 }
 
+#[test]
+fn deceased_given_both_as_a_flag_and_a_date_is_refused() {
+    let resource = json!({
+        "resourceType": "Patient",
+        "name": [{"family": "A"}],
+        "deceasedBoolean": false,
+        "deceasedDateTime": "2020-01-02T03:04:05Z"
+    });
+    let err = patient_from_fhir(&resource).unwrap_err();
+    assert_eq!(
+        field_codes(&err),
+        [("deceasedDateTime".to_owned(), "invalid_value".to_owned())]
+    );
+}
+
 #[tokio::test]
 async fn a_resource_of_another_type_is_refused() {
     let resource = json!({"resourceType": "Practitioner", "name": [{"family": "A"}]});

@@ -282,6 +282,10 @@ impl Reader {
         obj: &Object,
         errors: &mut Vec<FieldError>,
     ) -> (bool, Option<DateTime<Utc>>) {
+        if obj.contains_key("deceasedBoolean") && obj.contains_key("deceasedDateTime") {
+            let message = "deceased[x] is one of deceasedBoolean and deceasedDateTime";
+            self.error(errors, "deceasedDateTime".into(), "invalid_value", message);
+        }
         if let Some(value) = obj.get("deceasedBoolean") {
             return match value {
                 Value::Bool(b) => (*b, None),
