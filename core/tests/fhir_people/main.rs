@@ -7,6 +7,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod practitioners;
 
 use std::path::{Path, PathBuf};
 
