@@ -360,6 +360,34 @@ export declare class Clinic {
    */
   exportFreeSlotsFhir(actor: ActorInput, query: SlotQuery): Promise<Record<string, unknown>>
   /**
+   * Registers the patient a FHIR R4 Patient resource describes.
+   *
+   * An import is a registration: it needs `patient.register` and passes
+   * THE rules of `Clinic::register_patient` (every field checked,
+   * phones read with the clinic's region, identifiers' check digits, an
+   * MRN of `mrn_facility` when given, identifier uniqueness), written
+   * with its audit entry and `patient.registered` in one transaction.
+   * Field errors name FHIR paths (`name[0].family`, `telecom[1].value`).
+   * What carebase does not model is kept in `Patient::fhir_extra`, so
+   * `Clinic::export_patient_fhir` gives the resource back (with the
+   * carebase id). `active: false` registers an inactive record.
+   *
+   * A resource with an identifier another patient holds is refused
+   * (`conflict`, `duplicate_identifier` naming the system), never
+   * merged into that patient: an update needs the version it replaces
+   * (`Clinic::update_patient`), so an import never overwrites a record
+   * unseen.
+   */
+  importPatientFhir(actor: ActorInput, resource: Record<string, unknown>, mrnFacility?: string | null): Promise<Patient>
+  /**
+   * One patient as a FHIR R4 Patient (`id` = the carebase id; what an
+   * import kept is written back where it still matches the record).
+   * Needs `patient.read` like `Clinic::get_patient`, shows what that
+   * shows the actor (hidden fields' elements left out, the kept resource
+   * only to an actor who sees every field) and is audited the same way.
+   */
+  exportPatientFhir(actor: ActorInput, id: PatientId): Promise<Record<string, unknown>>
+  /**
    * Records a new clinical entry of any kind in `patient`'s record
    * (version 1): `record.write` on the patient, a patient that takes new
    * entries (not merged away), a body and envelope without problems
@@ -1967,6 +1995,13 @@ export interface Patient {
    * Never stored.
    */
   hiddenFields: Array<PatientField>
+  /**
+   * What a FHIR import kept that carebase does not model, so an export
+   * gives back what came in (see `crate::patient::fhir`). Patient data
+   * of every kind (narrative, contacts, photos): shown only to an actor
+   * who sees every field, never searched, never in `Debug`.
+   */
+  fhirExtra?: Record<string, unknown>
 }
 
 /**

@@ -168,6 +168,10 @@ const BAD = {
     { ...v, resource: { ...v.resource, effectiveDateTime: 'x' } }, { ...v, resource: { ...v.resource, status: 'maybe' } },
     { ...v, references: 42 }, { ...v, references: {} }, { ...v, references: { 'Patient/p1': 'x' } },
     { ...v, references: { 'Patient/p1': 42 } }],
+  patientResource: (v) => [undefined, null, 42, 'x', {}, [], MB, { ...v, resourceType: 'Practitioner' }, { ...v, name: 42 },
+    { ...v, name: [{ family: 42 }] }, { ...v, gender: 'x' }, { ...v, birthDate: '2999-01-01' }, { ...v, active: 'yes' },
+    { ...v, telecom: [{ system: 'phone', value: 'not a phone' }] }, { ...v, deceasedDateTime: 'x' }],
+  optFacility: [42, '', 'nowhere', MB, {}],
   checkpoint: (v) => [42, 'x', {}, { ...v, seq: -1 }, { ...v, seq: 1.5 }, { ...v, at: 'x' }, { ...v, at: MB },
     { ...v, root: MB }, { ...v, root: 'not hex' }, { ...v, keyId: 42 }, { ...v, signature: 'ABC' },
     { ...v, prevSignature: undefined }],
@@ -297,6 +301,8 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
     exportEntryFhir: [['actor', 'id', 'id'], [S(), p.id, e.id]],
     exportScheduleFhir: [['actor', 'id'], [desk, doc.id]],
     exportFreeSlotsFhir: [['actor', 'slotQuery'], [desk, { visitType: visitType.id, practitioners: [doc.id], ...spring, limit: 5 }]],
+    importPatientFhir: [['actor', 'patientResource', 'optFacility'], [desk, fhirExample('Patient-example.json'), null]],
+    exportPatientFhir: [['actor', 'id'], [desk, p.id]],
   }
   // The operations of core's list (the accessors settings, policy and auditKeyId are not operations).
   const accessors = ['constructor', 'settings', 'policy', 'auditKeyId']

@@ -99,6 +99,7 @@ macro_rules! patient_store_tests {
     ($make:expr) => {
         $crate::conformance_tests!($make;
             insert_then_get_roundtrips_patient,
+            kept_fhir_elements_read_back_as_written,
             get_missing_patient_is_none,
             update_with_expected_version_replaces_record,
             update_with_stale_version_conflicts_and_writes_nothing,
@@ -314,6 +315,7 @@ pub fn patient(family: &str, given: &str, birth: (i32, u32, u32)) -> Patient {
         created_at: at(0),
         updated_at: at(0),
         hidden_fields: vec![],
+        fhir_extra: None,
     }
 }
 

@@ -615,6 +615,45 @@ class ClinicOperations:
         raise NotImplementedError  # replaced by @bridge
 
     @bridge
+    def import_patient_fhir(
+        self,
+        actor: Actor,
+        resource: Dict[str, Any],
+        mrn_facility: Optional[str] = None,
+    ) -> Patient:
+        """Registers the patient a FHIR R4 Patient resource describes.
+
+        An import is a registration: it needs `patient.register` and passes
+        THE rules of ``Clinic::register_patient`` (every field checked,
+        phones read with the clinic's region, identifiers' check digits, an
+        MRN of `mrn_facility` when given, identifier uniqueness), written
+        with its audit entry and `patient.registered` in one transaction.
+        Field errors name FHIR paths (`name[0].family`, `telecom[1].value`).
+        What carebase does not model is kept in ``Patient::fhir_extra``, so
+        ``Clinic::export_patient_fhir`` gives the resource back (with the
+        carebase id). `active: false` registers an inactive record.
+
+        A resource with an identifier another patient holds is refused
+        (`conflict`, `duplicate_identifier` naming the system), never
+        merged into that patient: an update needs the version it replaces
+        (``Clinic::update_patient``), so an import never overwrites a record
+        unseen."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def export_patient_fhir(
+        self,
+        actor: Actor,
+        id: IdLike,
+    ) -> Dict[str, Any]:
+        """One patient as a FHIR R4 Patient (`id` = the carebase id; what an
+        import kept is written back where it still matches the record).
+        Needs `patient.read` like ``Clinic::get_patient``, shows what that
+        shows the actor (hidden fields' elements left out, the kept resource
+        only to an actor who sees every field) and is audited the same way."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
     def record_entry(
         self,
         actor: Actor,

@@ -1528,6 +1528,12 @@ class Patient(PatientMethods):
     """Fields the reading actor may not see; they are emptied in `details`.
     Never stored."""
 
+    fhir_extra: Optional[Dict[str, Any]] = None
+    """What a FHIR import kept that carebase does not model, so an export
+    gives back what came in (see ``crate::patient::fhir``). Patient data
+    of every kind (narrative, contacts, photos): shown only to an actor
+    who sees every field, never searched, never in `Debug`."""
+
     def __repr__(self) -> str:
         # Only the fields core shows; the others can hold patient data.
         return _shown(self, ("id", "version", "active", ))

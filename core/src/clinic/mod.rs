@@ -7,6 +7,7 @@ mod appointments;
 mod audit;
 mod calendar;
 mod fhir;
+mod fhir_people;
 mod merge;
 pub mod operations;
 mod outbox;

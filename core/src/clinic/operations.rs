@@ -154,6 +154,9 @@ macro_rules! clinic_operations {
             fn import_appointment_fhir(&actor, #[flatten] import: FhirAppointmentImport) -> Appointment;
             fn export_schedule_fhir(&actor, practitioner: PractitionerId) -> Value;
             fn export_free_slots_fhir(&actor, query: SlotQuery) -> Value;
+            // fhir_people.rs
+            fn import_patient_fhir(&actor, resource: Value, mrn_facility: Option<String>) -> Patient;
+            fn export_patient_fhir(&actor, id: PatientId) -> Value;
             // record/mod.rs
             fn record_entry(&actor, patient: PatientId, entry: NewEntry) -> ClinicalEntry;
             fn change_entry_status(&actor, patient: PatientId, entry: EntryId, expected_version: u32, status: String) -> ClinicalEntry;

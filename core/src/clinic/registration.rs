@@ -96,11 +96,15 @@ impl From<Result<Patient>> for RegistrationAnswer {
 /// A registration that passed the rules needing no store: its details and
 /// their search keys, the MRN namespace it asks a number of, and the
 /// instant it was checked at.
-struct Checked {
+pub(super) struct Checked {
     details: PatientDetails,
     keys: SearchKeys,
     namespace: Option<MrnNamespace>,
     now: DateTime<Utc>,
+    /// False for a FHIR import of an inactive patient.
+    pub(super) active: bool,
+    /// What a FHIR import keeps ([`Patient::fhir_extra`]).
+    pub(super) fhir_extra: Option<serde_json::Value>,
 }
 
 impl Clinic {
@@ -293,6 +297,16 @@ impl Clinic {
         new: NewPatient,
     ) -> Result<(ChangeSet, Patient)> {
         let checked = self.check_registration(new)?;
+        self.prepare_checked(attempt, checked).await
+    }
+
+    /// [`Self::prepare_registration`] of details already checked (a FHIR
+    /// import checks them itself to name FHIR paths).
+    pub(super) async fn prepare_checked(
+        &self,
+        attempt: &Attempt<'_>,
+        checked: Checked,
+    ) -> Result<(ChangeSet, Patient)> {
         let mrn = match &checked.namespace {
             Some(ns) => Some(self.next_mrn(ns).await?),
             None => None,
@@ -302,7 +316,7 @@ impl Clinic {
 
     /// A registration's rules that need no store: every invalid field at
     /// once, the details' and the MRN facility's.
-    fn check_registration(&self, new: NewPatient) -> Result<Checked> {
+    pub(super) fn check_registration(&self, new: NewPatient) -> Result<Checked> {
         let now = self.now();
         let checked = validate_and_key(&new.details, now, &self.settings);
         let namespace = new
@@ -323,6 +337,8 @@ impl Clinic {
             keys,
             namespace,
             now,
+            active: true,
+            fhir_extra: None,
         })
     }
 
@@ -338,6 +354,8 @@ impl Clinic {
             mut details,
             keys,
             now,
+            active,
+            fhir_extra,
             ..
         } = checked;
         let id = PatientId::new();
@@ -346,11 +364,12 @@ impl Clinic {
             id,
             version: 1,
             details,
-            active: true,
+            active,
             merged_into: None,
             created_at: now,
             updated_at: now,
             hidden_fields: Vec::new(),
+            fhir_extra,
         };
         let sight = self.sight_of_new(attempt.actor, id);
         let mut audit = self.success(attempt, None);

@@ -3,6 +3,7 @@
 
 pub mod check_digit;
 pub mod duplicates;
+pub mod fhir;
 pub mod identifiers;
 mod model;
 pub mod normalize;

@@ -381,6 +381,13 @@ pub struct Patient {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub hidden_fields: Vec<PatientField>,
+    /// What a FHIR import kept that carebase does not model, so an export
+    /// gives back what came in (see [`crate::patient::fhir`]). Patient data
+    /// of every kind (narrative, contacts, photos): shown only to an actor
+    /// who sees every field, never searched, never in `Debug`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub fhir_extra: Option<serde_json::Value>,
 }
 
 impl fmt::Debug for Patient {
@@ -405,7 +412,8 @@ redacted_debug!(
 );
 
 impl Patient {
-    /// The same patient with `hidden` fields emptied and listed.
+    /// The same patient with `hidden` fields emptied and listed (and
+    /// without `fhir_extra` when anything is hidden).
     pub fn masked(mut self, hidden: &[PatientField]) -> Self {
         let d = &mut self.details;
         for field in hidden {
@@ -423,6 +431,10 @@ impl Patient {
                     d.deceased_at = None;
                 }
             }
+        }
+        if !hidden.is_empty() {
+            // The kept resource mixes every field: all or nothing.
+            self.fhir_extra = None;
         }
         let mut hidden = hidden.to_vec();
         hidden.sort();

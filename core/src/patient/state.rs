@@ -95,6 +95,7 @@ mod tests {
             created_at: Utc::now(),
             updated_at: Utc::now(),
             hidden_fields: Vec::new(),
+            fhir_extra: None,
         }
     }
 

@@ -36,7 +36,10 @@ pub use apply::{apply_changes, apply_now, Transaction};
 pub use audit::{AuditStore, AuditWrites, CheckpointWrite};
 pub use blobs::{is_sha256_hex, BlobKey, BlobStore};
 pub use outbox::{round_robin, AckWrite, OutboxChanges, OutboxStore, OutboxWrites};
-pub use patients::{MergeWrite, PatientChanges, PatientStore, PatientWrite, PatientWrites};
+pub use patients::{
+    details_document, read_details_document, MergeWrite, PatientChanges, PatientStore,
+    PatientWrite, PatientWrites,
+};
 pub use record::{RecordChanges, RecordStore, RecordWrites};
 pub use references::{Reference, ReferenceKind};
 pub use scheduling::{ReminderSent, ScheduleChanges, ScheduleStore, ScheduleWrites, Versioned};

@@ -9,8 +9,49 @@ use chrono::{DateTime, Utc};
 use super::ChangeSet;
 use crate::ids::{ActorId, MergeId, PatientId};
 use crate::patient::normalize::{search_keys, SearchKeys};
-use crate::patient::{MergeRecord, Patient, PatientSearch, SearchHit};
+use crate::patient::{MergeRecord, Patient, PatientDetails, PatientSearch, SearchHit};
 use crate::Result;
+
+/// The JSON document a SQL store keeps for a patient's details: the
+/// details' own members, plus `fhir_extra` when a FHIR import kept one.
+/// One column for both, so a kept resource needs no schema change and a
+/// row written before reads as having none. Without `fhir_extra` the text
+/// is exactly the details' JSON.
+pub fn details_document(patient: &Patient) -> serde_json::Result<String> {
+    #[derive(serde::Serialize)]
+    struct WithExtra<'a> {
+        #[serde(flatten)]
+        details: &'a PatientDetails,
+        fhir_extra: &'a serde_json::Value,
+    }
+    match &patient.fhir_extra {
+        None => serde_json::to_string(&patient.details),
+        Some(fhir_extra) => serde_json::to_string(&WithExtra {
+            details: &patient.details,
+            fhir_extra,
+        }),
+    }
+}
+
+/// Reads what [`details_document`] wrote: the details and the kept FHIR
+/// elements (read a second time only when the text holds a `fhir_extra`
+/// member, so a patient who was not imported costs one parse).
+pub fn read_details_document(
+    text: &str,
+) -> serde_json::Result<(PatientDetails, Option<serde_json::Value>)> {
+    #[derive(serde::Deserialize)]
+    struct Extra {
+        #[serde(default)]
+        fhir_extra: Option<serde_json::Value>,
+    }
+    let details: PatientDetails = serde_json::from_str(text)?;
+    let extra = if text.contains("\"fhir_extra\"") {
+        serde_json::from_str::<Extra>(text)?.fhir_extra
+    } else {
+        None
+    };
+    Ok((details, extra))
+}
 
 /// A patient write with its precondition, and the search keys core
 /// computed for it (with the clinic's settings): the store indexes exactly

@@ -578,7 +578,8 @@ impl PatientWrites for Tx<'_> {
                 expected_version,
             } => (patient, keys, Some(expected_version)),
         };
-        let details = to_json(&patient.details, "patient details")?;
+        let details = carebase::store::details_document(&patient)
+            .map_err(|_| crate::failure::unencodable("postgres", "patient details"))?;
         let written = match expected {
             None => insert_patient(conn, &patient, &details).await,
             Some(v) => update_patient(conn, &patient, v, &details).await,

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use carebase::access::{BreakGlassGrant, CareAssignment};
 use carebase::audit::{AuditDraft, AuditEntry, Outcome};
 use carebase::events::{EventDraft, OutboxEvent};
-use carebase::patient::{MergeRecord, Patient, PatientDetails};
+use carebase::patient::{MergeRecord, Patient};
 use carebase::{Error, PatientId, Result, Role};
 
 /// A stored value could not be decoded. The message names the kind of
@@ -78,7 +78,8 @@ pub(crate) struct PatientRow {
 impl PatientRow {
     /// The stored patient.
     pub(crate) fn into_patient(self) -> Result<Patient> {
-        let details: PatientDetails = from_json(&self.details, "patient details")?;
+        let (details, fhir_extra) = carebase::store::read_details_document(&self.details)
+            .map_err(|_| corrupt("patient details"))?;
         Ok(Patient {
             id: PatientId::from(self.patient_id),
             version: from_db(self.version),
@@ -88,6 +89,7 @@ impl PatientRow {
             created_at: self.created_at,
             updated_at: self.updated_at,
             hidden_fields: Vec::new(),
+            fhir_extra,
         })
     }
 }

@@ -503,7 +503,8 @@ impl PatientWrites for Tx<'_> {
             } => (patient, keys, Some(expected_version)),
         };
         let json = PatientJson {
-            details: to_json(&patient.details, "patient details")?,
+            details: carebase::store::details_document(&patient)
+                .map_err(|_| crate::failure::unencodable("sqlite", "patient details"))?,
             keys: keys_json(&patient, &keys)?,
         };
         let written = match expected {

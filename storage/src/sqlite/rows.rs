@@ -9,7 +9,7 @@ use uuid::Uuid;
 use carebase::access::{BreakGlassGrant, CareAssignment};
 use carebase::audit::{AuditDraft, AuditEntry, Outcome};
 use carebase::events::{EventDraft, OutboxEvent};
-use carebase::patient::{MergeRecord, Patient, PatientDetails};
+use carebase::patient::{MergeRecord, Patient};
 use carebase::{Error, PatientId, Result, Role};
 
 /// Reads a row struct from a row whose columns are named as its fields.
@@ -143,7 +143,8 @@ from_row!(PatientRow {
 impl PatientRow {
     /// The stored patient.
     pub(crate) fn into_patient(self) -> Result<Patient> {
-        let details: PatientDetails = from_json(&self.details, "patient details")?;
+        let (details, fhir_extra) = carebase::store::read_details_document(&self.details)
+            .map_err(|_| corrupt("patient details"))?;
         Ok(Patient {
             id: parse_id(&self.id, "patient id")?,
             version: from_db(self.version),
@@ -153,6 +154,7 @@ impl PatientRow {
             created_at: parse_ts(&self.created_at)?,
             updated_at: parse_ts(&self.updated_at)?,
             hidden_fields: Vec::new(),
+            fhir_extra,
         })
     }
 }

@@ -54,6 +54,7 @@
 //! kept while its first code is the appointment's cancellation reason.
 
 pub mod appointment;
+pub mod practitioner;
 pub mod schedule;
 
 use std::collections::BTreeMap;
@@ -79,6 +80,7 @@ pub use appointment::{
     appointment_from_fhir, appointment_to_fhir, fhir_source_id, FhirAppointment,
     ImportedAppointment, CANCELLATION_REASON_SYSTEM,
 };
+pub use practitioner::{practitioner_from_fhir, practitioner_to_fhir, ImportedPractitioner};
 pub use schedule::{
     schedule_to_fhir, slot_id, slot_to_fhir, slots_bundle, FhirPeriod, FhirSchedule, FhirSlot,
     FhirSlotStatus,
