@@ -450,6 +450,67 @@ async fn every_record_read_walks_an_index_in_page_order_without_sorting() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_timeline_filtered_by_code_seeks_that_code_whatever_kinds_are_asked() {
+    use carebase::record::{CodeQuery, EntryKind, EntryPosition, EntryQuery, PatientScope};
+    let t = temp_store().await;
+    let after = EntryPosition {
+        effective_at: at(5),
+        id: carebase::ids::EntryId::new(),
+    };
+    let code = Some(("http://loinc.org".to_owned(), "8867-4".to_owned()));
+    let by_code = CodeQuery {
+        kind: EntryKind::Observation,
+        system: "http://loinc.org".into(),
+        code: "8867-4".into(),
+        from: None,
+        to: None,
+        scope: PatientScope::All,
+        after: None,
+        limit: 50,
+    };
+    // No kind (a full reader), several kinds (a codes-only reader), one
+    // kind; current views and full histories; first and later pages.
+    let kind_lists = [
+        vec![],
+        vec![
+            EntryKind::Encounter,
+            EntryKind::Condition,
+            EntryKind::Procedure,
+        ],
+        vec![EntryKind::Observation],
+    ];
+    for kinds in kind_lists {
+        for include_retracted in [false, true] {
+            for page_after in [None, Some(after)] {
+                let timeline = EntryQuery {
+                    patient: carebase::PatientId::new(),
+                    kinds: kinds.clone(),
+                    code: code.clone(),
+                    from: Some(at(0)),
+                    to: Some(at(100)),
+                    include_retracted,
+                    after: page_after,
+                    limit: 50,
+                };
+                let plans = t
+                    .store
+                    .explain_record_reads(&timeline, &by_code)
+                    .await
+                    .unwrap();
+                let plan = &plans[0];
+                let case = format!("{kinds:?} retracted {include_retracted}:\n{plan}");
+                assert!(!plan.contains("TEMP B-TREE"), "{case}");
+                assert!(
+                    plan.lines().all(|l| !l.trim_start().starts_with("SCAN")),
+                    "{case}"
+                );
+                assert!(plan.contains("code_system=? AND code=?"), "{case}");
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn instants_round_trip_to_the_nanosecond() {
     let t = temp_store().await;
     let mut p = patient("Exact", "Time", (1990, 1, 1));
