@@ -24,6 +24,53 @@ pub fn process_cpu() -> Duration {
     micros(usage.ru_utime) + micros(usage.ru_stime)
 }
 
+/// What this thread has used so far: CPU time (exact, from
+/// `CLOCK_THREAD_CPUTIME_ID`, not the scheduler's 4 ms ticks) and how often
+/// the scheduler took the CPU away from it while it could run (involuntary
+/// context switches). A latency with a preemption in it waited for a CPU
+/// other processes held: on a loaded machine that wait, not the operation,
+/// is its tail.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ThreadUsage {
+    /// CPU time of this thread, user and system.
+    pub cpu: Duration,
+    /// Times this thread was preempted.
+    pub preempted: u64,
+}
+
+impl ThreadUsage {
+    /// This thread's usage now.
+    #[allow(unsafe_code)]
+    pub fn now() -> Self {
+        // SAFETY: `clock_gettime` and `getrusage` only write the
+        // zero-initialised structs they are handed; the clock and
+        // RUSAGE_THREAD are valid on Linux.
+        let (time, usage) = unsafe {
+            let mut time: libc::timespec = std::mem::zeroed();
+            let mut usage: libc::rusage = std::mem::zeroed();
+            if libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut time) != 0
+                || libc::getrusage(libc::RUSAGE_THREAD, &mut usage) != 0
+            {
+                return Self::default();
+            }
+            (time, usage)
+        };
+        Self {
+            cpu: Duration::from_secs(u64::try_from(time.tv_sec).unwrap_or(0))
+                + Duration::from_nanos(u64::try_from(time.tv_nsec).unwrap_or(0)),
+            preempted: u64::try_from(usage.ru_nivcsw).unwrap_or(0),
+        }
+    }
+
+    /// What was used between `earlier` and `self`.
+    pub fn since(self, earlier: Self) -> Self {
+        Self {
+            cpu: self.cpu.saturating_sub(earlier.cpu),
+            preempted: self.preempted.saturating_sub(earlier.preempted),
+        }
+    }
+}
+
 /// The latencies and CPU of one contender's operations.
 #[derive(Debug, Default, Clone)]
 pub struct Recorder {

@@ -373,8 +373,8 @@ impl SqliteStore {
     #[doc(hidden)]
     pub async fn explain_search(&self, search: &PatientSearch) -> Result<Vec<String>> {
         self.read("explain_search", |conn| {
-            let walk = carebase::patient::word_to_walk(&patients::word_counts(conn, search)?);
-            let (sql, params) = patients::search_query(search, walk, true);
+            let counts = patients::word_counts(conn, search)?;
+            let (sql, params) = patients::search_query(search, &counts, true);
             rows(
                 conn,
                 "explain_search",

@@ -60,8 +60,9 @@ pub(crate) fn word_counts(conn: &Connection, search: &PatientSearch) -> Result<V
 }
 
 /// The statement behind [`search_patients`] and its arguments;
-/// `explain` prefixes `EXPLAIN QUERY PLAN`, `walk` is the index in
-/// `name_prefixes` of the word whose token range is read ([`word_to_walk`]).
+/// `explain` prefixes `EXPLAIN QUERY PLAN`, `counts` are the typed words'
+/// counts ([`word_counts`]), from which [`word_to_walk`] picks the word whose
+/// token range is read.
 ///
 /// A search by name walks the name-token key `(token, patient_id)` of the
 /// driving word (`name_prefixes[0]`) in page order from the cursor, one row
@@ -72,17 +73,38 @@ pub(crate) fn word_counts(conn: &Connection, search: &PatientSearch) -> Result<V
 /// rows it reads, never every match. When another word is rarer (`walk >
 /// 0`), its whole range is read instead (fewer than
 /// [`NAME_WORD_COUNT_CAP`] rows), each of its patients gets its name key by
-/// one probe, and only those matching every word are sorted. Other
+/// one probe, and only those matching every word are sorted. A word other
+/// than the walked one that counted under the cap is checked against a set
+/// of its patients built once from its range, not probed per row. Other
 /// searches walk their key index in id order (birth date, phone, email and
 /// identifier indexes end in the id).
-pub(crate) fn search_query(search: &PatientSearch, walk: usize, explain: bool) -> (String, Values) {
+pub(crate) fn search_query(
+    search: &PatientSearch,
+    counts: &[u64],
+    explain: bool,
+) -> (String, Values) {
+    let walk = word_to_walk(counts);
     let explain = if explain { "EXPLAIN QUERY PLAN " } else { "" };
     let mut params: Values = Vec::new();
-    let probe = |column: &str| {
-        format!(
-            " AND EXISTS (SELECT 1 FROM patient_name_tokens s \
-             WHERE s.patient_id = {column} AND s.token >= ? AND s.token < ?)"
-        )
+    // Another word is checked on each row the walk reads: by a membership
+    // set of its patients, built once from its token range, when that
+    // range counted under the cap (a full name's two words match about a
+    // thousand patients each: one short covering scan instead of a random
+    // probe per row walked); else by a probe of the row's patient. The
+    // unary `+` keeps SQLite from driving the walk by the set, which would
+    // lose the page order.
+    let probe = |column: &str, word: usize| {
+        if counts.get(word).is_some_and(|&c| c < NAME_WORD_COUNT_CAP) {
+            format!(
+                " AND +{column} IN (SELECT patient_id FROM patient_name_tokens \
+                 WHERE token >= ? AND token < ?)"
+            )
+        } else {
+            format!(
+                " AND EXISTS (SELECT 1 FROM patient_name_tokens s \
+                 WHERE s.patient_id = {column} AND s.token >= ? AND s.token < ?)"
+            )
+        }
     };
     let mut sql = match search.name_prefixes.split_first() {
         Some((driver, others)) if walk > 0 && walk <= others.len() => {
@@ -102,7 +124,7 @@ pub(crate) fn search_query(search: &PatientSearch, walk: usize, explain: bool) -
             params.push(text(prefix_end(driver)));
             for (i, prefix) in others.iter().enumerate() {
                 if i + 1 != walk {
-                    sql.push_str(&probe("c.pid"));
+                    sql.push_str(&probe("c.pid", i + 1));
                     params.push(text(prefix.clone()));
                     params.push(text(prefix_end(prefix)));
                 }
@@ -118,18 +140,22 @@ pub(crate) fn search_query(search: &PatientSearch, walk: usize, explain: bool) -
             let mut sql = format!(
                 "{explain}SELECT {PATIENT_COLUMNS}, t.token AS name_key \
                  FROM patient_name_tokens t JOIN patients p ON p.id = t.patient_id \
-                 WHERE t.token >= ? AND t.token < ? \
-                 AND NOT EXISTS (SELECT 1 FROM patient_name_tokens s \
-                   WHERE s.patient_id = t.patient_id AND s.token >= ? AND s.token < t.token)"
+                 WHERE t.token >= ? AND t.token < ?"
             );
             params.push(text(driver.clone()));
             params.push(text(prefix_end(driver)));
-            params.push(text(driver.clone()));
-            for prefix in others {
-                sql.push_str(&probe("t.patient_id"));
+            // The other words first: a row whose patient misses one costs
+            // no probe for its smallest token.
+            for (i, prefix) in others.iter().enumerate() {
+                sql.push_str(&probe("t.patient_id", i + 1));
                 params.push(text(prefix.clone()));
                 params.push(text(prefix_end(prefix)));
             }
+            sql.push_str(
+                " AND NOT EXISTS (SELECT 1 FROM patient_name_tokens s \
+                 WHERE s.patient_id = t.patient_id AND s.token >= ? AND s.token < t.token)",
+            );
+            params.push(text(driver.clone()));
             if let Some(after) = &search.after {
                 sql.push_str(" AND (t.token, t.patient_id) > (?, ?)");
                 params.push(text(after.name_key.clone().unwrap_or_default()));
@@ -355,8 +381,7 @@ impl PatientStore for SqliteStore {
 
     async fn search_patients(&self, search: &PatientSearch) -> Result<Vec<SearchHit>> {
         self.read("search_patients", |conn| {
-            let walk = word_to_walk(&word_counts(conn, search)?);
-            let (sql, params) = search_query(search, walk, false);
+            let (sql, params) = search_query(search, &word_counts(conn, search)?, false);
             rows(
                 conn,
                 "search_patients",
