@@ -38,3 +38,16 @@ def test_an_imported_weight_in_centimetres_is_refused_on_its_fhir_path(clinic: c
         clinic.import_entry_fhir(doctor, patient, resource, references={"Patient/example": str(patient)})
     assert info.value.code == "validation"
     assert [f.field for f in info.value.fields] == ["valueQuantity.code"]
+
+
+def test_an_unmodelled_element_nested_near_the_document_bound_reads_back_from_the_store(
+    clinic: cb.Clinic, doctor: cb.Actor
+) -> None:
+    patient = charted(clinic, doctor)
+    resource = example("Observation-example.json")
+    deep: Any = "end"
+    for _ in range(60):
+        deep = {"nested": deep}
+    resource["note"] = [{"text": "kept", "extension": [deep]}]
+    entry = clinic.import_entry_fhir(doctor, patient, resource, references={"Patient/example": str(patient)})
+    assert clinic.export_entry_fhir(doctor, patient, entry.id) == {**resource, "id": str(entry.id)}

@@ -585,3 +585,14 @@ async fn a_front_desk_actor_may_not_import_into_the_record() {
         .unwrap_err();
     assert_eq!(err.code(), "forbidden");
 }
+
+#[tokio::test]
+async fn an_imported_entry_s_debug_leaves_out_the_narrative_it_kept() {
+    let r = RecordWorld::new().await;
+    let entry = import(&r, example("Condition-example.json")).await.unwrap();
+    let shown = format!("{entry:?}");
+    assert!(
+        !shown.contains("Burnt Ear") && !shown.contains("div"),
+        "{shown}"
+    );
+}

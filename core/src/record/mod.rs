@@ -185,7 +185,8 @@ impl EntryBody {
 
 /// One version of one clinical entry: the envelope every kind shares (who,
 /// about whom, when, which version and why) around its typed body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `Debug` leaves out the kept FHIR elements (narratives name patients).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ClinicalEntry {
@@ -213,6 +214,23 @@ pub struct ClinicalEntry {
     pub fhir: Option<Value>,
     /// The typed content.
     pub body: EntryBody,
+}
+
+impl std::fmt::Debug for ClinicalEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClinicalEntry")
+            .field("id", &self.id)
+            .field("patient", &self.patient)
+            .field("version", &self.version)
+            .field("effective_at", &self.effective_at)
+            .field("recorded_at", &self.recorded_at)
+            .field("recorded_by", &self.recorded_by)
+            .field("encounter", &self.encounter)
+            .field("revision", &self.revision)
+            .field("fhir", &self.fhir.as_ref().map(|_| "<redacted>"))
+            .field("body", &self.body)
+            .finish()
+    }
 }
 
 impl ClinicalEntry {

@@ -230,6 +230,30 @@ let tests: [(String, () async throws -> Void)] = [
         let text = "\(p) \(p.details)"
         try check(!text.contains("Okafor") && !text.contains("1990"), "redacted: \(text)")
     }),
+    ("a FHIR observation imports and exports unchanged but its id; a weight in cm is refused on its FHIR path", {
+        let c = try await Clinic.open(url: "memory:", settings: settings)
+        let p = try await register(c, details("Okafor", "Amara", "1990-03-04"))
+        func weight(_ unit: String) -> String {
+            """
+            {"resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/pat-1"},
+             "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "vital-signs"}]}],
+             "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]}, "effectiveDateTime": "2026-11-20",
+             "valueQuantity": {"value": 72.5, "unit": "\(unit)", "system": "http://unitsofmeasure.org", "code": "\(unit)"}}
+            """
+        }
+        let refs = ["Patient/pat-1": p.id.uuidString.lowercased()]
+        let entry = try await c.importEntryFhir(actor: system, patient: p.id, import: FhirEntryImport(resource: weight("kg"), references: refs))
+        let exported = try await c.exportEntryFhir(actor: system, patient: p.id, entry: entry.id)
+        let read = { (text: String) in try JSONSerialization.jsonObject(with: Data(text.utf8)) as! NSDictionary }
+        let expected = try read(weight("kg")).mutableCopy() as! NSMutableDictionary
+        expected["id"] = "\(entry.id)"
+        try check(try read(exported) == expected, "the resource but for its id: \(exported)")
+        let e = try await carebaseError {
+            _ = try await c.importEntryFhir(actor: system, patient: p.id, import: FhirEntryImport(resource: weight("cm"), references: refs))
+        }
+        guard case .Validation(let fields) = e else { throw Failure(description: "got \(e)") }
+        try check(fields.map(\.field) == ["valueQuantity.code"] && fields.map(\.code) == ["invalid_unit"], "fields \(fields)")
+    }),
 ]
 
 var passed = 0
