@@ -238,7 +238,8 @@ fn bench_clinic(c: &mut Criterion, rt: &Runtime, entries: u32) {
                 .patient_timeline(doctor, patient, &by_code)
                 .await
                 .expect("timeline by code");
-            assert_eq!(page.items.len(), 50.min(entries as usize / VITALS.len()));
+            let of_code = entries.div_ceil(VITALS.len() as u32) as usize;
+            assert_eq!(page.items.len(), of_code.min(50));
             black_box(page)
         })
     });
