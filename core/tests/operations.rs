@@ -126,6 +126,8 @@ fn flattened_and_defaulted_arguments_are_marked() {
             ("book_series", "series", true, false),
             ("import_appointment_fhir", "import", true, false),
             ("patient_timeline", "query", false, true),
+            ("check_in_appointment", "check_in", false, true),
+            ("record_lab_report", "report", true, false),
         ]
     );
 }

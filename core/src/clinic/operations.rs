@@ -74,7 +74,8 @@ pub mod types {
     };
     pub use crate::policy::{Decision, Permission, Policy};
     pub use crate::record::{
-        Allergy, ClinicalEntry, Coding, Condition, EntryBody, EntryPage, Immunization, NewEntry,
+        Allergy, CheckIn, ClinicalEntry, Coding, Condition, EncounterStatus, EntryBody, EntryPage,
+        Immunization, LabReport, NewEncounter, NewEntry, NewLabReport, Observation,
         ObservationQuery, Prescription, PrescriptionStatus, Procedure, TimelineQuery,
     };
     pub use crate::schedule::fhir::FhirAppointmentImport;
@@ -173,6 +174,16 @@ macro_rules! clinic_operations {
             fn change_prescription_status(&actor, patient: PatientId, entry: EntryId, expected_version: u32, status: PrescriptionStatus) -> ClinicalEntry;
             fn renew_prescription(&actor, patient: PatientId, entry: EntryId, expected_version: u32, ends_as: PrescriptionStatus, prescription: Prescription) -> ClinicalEntry;
             fn write_note(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, title: Option<String>, text: String) -> ClinicalEntry;
+            // record/encounters.rs
+            fn start_encounter(&actor, patient: PatientId, encounter: NewEncounter) -> ClinicalEntry;
+            fn change_encounter_status(&actor, patient: PatientId, entry: EntryId, expected_version: u32, status: EncounterStatus) -> ClinicalEntry;
+            fn finish_encounter(&actor, patient: PatientId, entry: EntryId, expected_version: u32, ended_at: Option<DateTime<Utc>>) -> ClinicalEntry;
+            fn cancel_encounter(&actor, patient: PatientId, entry: EntryId, expected_version: u32, reason: String) -> ClinicalEntry;
+            // check_in.rs
+            fn check_in_appointment(&actor, appointment: AppointmentId, expected_version: u64, #[default] check_in: CheckIn) -> Appointment;
+            // record/labs.rs
+            fn record_observation(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, observation: Observation) -> ClinicalEntry;
+            fn record_lab_report(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, #[flatten] report: NewLabReport) -> LabReport;
         }
     };
 }
