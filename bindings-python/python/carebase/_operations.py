@@ -944,7 +944,7 @@ class ClinicOperations:
         encounter: Optional[IdLike],
         code: Coding,
         status: ReportStatus,
-        results: Any,
+        results: List[Observation],
         issued_at: Optional[datetime] = None,
         conclusion: Optional[str] = None,
     ) -> LabReport:
