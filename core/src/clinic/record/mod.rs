@@ -5,9 +5,14 @@
 //! and written as ONE change set (the version, its audit entry with
 //! subject `entry:<id>`, the kind's event). A failure is audited too.
 //!
-//! The kinds' own rules (an observation's computed interpretation, an
-//! encounter's link to its appointment) hang off [`Clinic::kind_rules`];
-//! what an actor may see of what is read back is decided in `sight`.
+//! Every named operation (`kinds`, `encounters`, `labs`) goes through the
+//! same two shapes: `record_new` for a new entry and `change_standing` for
+//! a new version of a standing entry (load, check the expected version,
+//! build version n + 1, append), so none repeats them.
+//!
+//! The kinds' own rules (an observation's computed interpretation, a
+//! report's results) hang off [`Clinic::kind_rules`]; what an actor may see
+//! of what is read back is decided in `sight`.
 
 mod encounters;
 mod kinds;
