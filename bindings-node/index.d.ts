@@ -512,6 +512,61 @@ export declare class Clinic {
    * FHIR form here. Audited like every read.
    */
   exportEntryFhir(actor: ActorInput, patient: PatientId, entry: EntryId): Promise<Record<string, unknown>>
+  /**
+   * Starts an encounter (`arrived` or `in-progress`, which announces
+   * `encounter.started`) or plans one (`planned`, which may lie in the
+   * future). Naming an appointment links the encounter to it; the
+   * appointment links back when checked in (`check_in_appointment`).
+   */
+  startEncounter(actor: ActorInput, patient: PatientId, encounter: NewEncounter): Promise<ClinicalEntry>
+  /**
+   * Moves an encounter along planned → arrived → in-progress (moving
+   * into in-progress announces `encounter.started`); `finished` ends it
+   * now. Any other move is `conflict` `invalid_state`; cancelling has its
+   * own operation, which takes a reason. An entry that is not an
+   * encounter is `not_found` on `entry`.
+   */
+  changeEncounterStatus(actor: ActorInput, patient: PatientId, entry: EntryId, expectedVersion: number, status: EncounterStatus): Promise<ClinicalEntry>
+  /**
+   * Finishes an encounter in progress at `ended_at` (the clinic's now
+   * when not given; not before it started, not ahead of the clock),
+   * announcing `encounter.finished`. An encounter that never started
+   * (planned, arrived) is `conflict` `invalid_state`.
+   */
+  finishEncounter(actor: ActorInput, patient: PatientId, entry: EntryId, expectedVersion: number, endedAt?: Date | string | null): Promise<ClinicalEntry>
+  /**
+   * Cancels an encounter that has not begun (planned or arrived), with
+   * the reason (required), kept in the version's revision.
+   */
+  cancelEncounter(actor: ActorInput, patient: PatientId, entry: EntryId, expectedVersion: number, reason: string): Promise<ClinicalEntry>
+  /**
+   * Checks a booked appointment in: it moves to `arrived` and the
+   * encounter of the visit starts (`arrived`, or `in-progress` when
+   * `check_in.status` says so, announcing `encounter.started`), class
+   * ambulatory, with the appointment's practitioner and `appointment`
+   * naming it; the appointment's `encounter` names the encounter. Both
+   * in ONE change set: a second or concurrent check-in writes nothing
+   * (`stale_version`, `invalid_transition` or `already_exists`).
+   */
+  checkInAppointment(actor: ActorInput, appointment: AppointmentId, expectedVersion: number, checkIn?: CheckIn | null): Promise<Appointment>
+  /**
+   * Records a vital sign, a lab result or another measurement
+   * (`observation.recorded`). Its `interpretation` is computed from the
+   * value and the first reference range that applies to the patient
+   * (never taken from the caller); a vital sign's unit must be one its
+   * profile allows. Fields are named under `observation.`.
+   */
+  recordObservation(actor: ActorInput, patient: PatientId, effectiveAt: Date | string, encounter: EntryId | null | undefined, observation: ObservationInput): Promise<ClinicalEntry>
+  /**
+   * Records a lab report (`preliminary` or `final`) and its result
+   * observations in ONE change set: each result is an entry of its own,
+   * in the report's encounter and at its clinical time, and the report
+   * names them in order. Every problem of the report and of every
+   * result is listed (`results[2].value`); any one refuses it all.
+   * Made final later with `change_entry_status`; a final report
+   * corrected with `amend_entry` becomes `amended`, both versions kept.
+   */
+  recordLabReport(actor: ActorInput, patient: PatientId, effectiveAt: Date | string, encounter: EntryId | null | undefined, newLabReport: NewLabReport): Promise<LabReport>
   /** The settings in force. */
   settings(): Settings
   /** The access policy in force. */
@@ -735,6 +790,11 @@ export interface Appointment {
   note?: string
   /** FHIR elements carebase does not model, kept so an export returns them. */
   fhirExtra?: Record<string, unknown>
+  /**
+   * The encounter its check-in started (an entry of the patient's
+   * record, whose `appointment` links back).
+   */
+  encounter?: EntryId
   /** Who booked it. */
   bookedBy: ActorId
   /** Created. */
@@ -1072,8 +1132,24 @@ export interface ChainProblem {
 export type CheckDigit = 'luhn' | 'verhoeff'
 
 /**
+ * What checking a booked appointment in adds to the encounter it starts
+ * (class ambulatory, the appointment's practitioner and patient). No
+ * clinical content: whoever checks in may not write the record otherwise.
+ */
+export interface CheckIn {
+  /**
+   * `arrived` (when not given: the patient waits) or `in-progress` (the
+   * visit starts now).
+   */
+  status?: EncounterStatus | null
+  /** Where the patient is sent, as text (a room, "waiting area"). */
+  location?: string | null
+}
+
+/**
  * One version of one clinical entry: the envelope every kind shares (who,
  * about whom, when, which version and why) around its typed body.
+ * `Debug` leaves out the kept FHIR elements (narratives name patients).
  */
 export interface ClinicalEntry {
   /** The entry; every version shares it. */
@@ -1678,6 +1754,17 @@ export type ImmunizationStatus = 'completed' | 'not-done'
  */
 export type Interpretation = 'LL' | 'L' | 'N' | 'H' | 'HH'
 
+/**
+ * A lab report as written: the report's entry and its results' entries,
+ * in the order the report names them.
+ */
+export interface LabReport {
+  /** The report (a `diagnostic_report` entry). */
+  report: ClinicalEntry
+  /** Its results (`observation` entries). */
+  results: Array<ClinicalEntry>
+}
+
 /** One merge in the merge log. */
 export type MergeId = string
 
@@ -1748,6 +1835,38 @@ export interface MrnNamespaceInput {
 export type NameUse = 'usual' | 'official' | 'temp' | 'nickname' | 'anonymous' | 'old' | 'maiden'
 
 /**
+ * An encounter as a host starts (or plans) it: the clinic fills in the
+ * id, version, author, times of writing and, for an appointment's
+ * encounter, the id derived from the appointment.
+ */
+export interface NewEncounter {
+  /** Its setting. */
+  class: EncounterClass
+  /**
+   * `planned`, `arrived` or `in-progress` (an encounter is finished or
+   * cancelled by its own operations, never started so).
+   */
+  status: EncounterStatus
+  /**
+   * When it started, or for a planned one when it is to start (the
+   * entry's clinical time).
+   */
+  startedAt: Date | string
+  /** The practitioners taking part (the first is the one responsible). */
+  practitioners?: Array<PractitionerId>
+  /** Why it takes place. */
+  reasons?: Array<CodingInput>
+  /** Where, as text (a room, a ward, "video"). */
+  location?: string | null
+  /**
+   * The booked appointment it is the visit of (same patient). An
+   * appointment has at most one encounter: its id is derived from the
+   * appointment's, so a second start is `already_exists`.
+   */
+  appointment?: AppointmentId | null
+}
+
+/**
  * A new clinical entry, as a host hands it in: the clinic fills in the
  * id, version, author and times of writing.
  */
@@ -1758,6 +1877,27 @@ export interface NewEntry {
   encounter?: EntryId | null
   /** The typed content. */
   body: EntryBodyInput
+}
+
+/**
+ * A lab report and its result observations, written together: the
+ * results are recorded as entries of their own (in the report's
+ * encounter, at the report's clinical time) and the report names them.
+ */
+export interface NewLabReport {
+  /** The panel (LOINC). */
+  code: CodingInput
+  /**
+   * `preliminary` or `final` (it becomes `amended` when a final report
+   * is corrected).
+   */
+  status: ReportStatus
+  /** The results, in the report's order. */
+  results: Array<ObservationInput>
+  /** When the report was released. */
+  issuedAt?: Date | string | null
+  /** The reader's conclusion, as text. */
+  conclusion?: string | null
 }
 
 /** What registering a patient takes. */
@@ -2124,7 +2264,7 @@ export interface PatientRegistrations {
 }
 
 /** Something an actor can be allowed to do. Codes are `resource.action`. */
-export type Permission = 'patient.read' | 'patient.search' | 'patient.register' | 'patient.update' | 'patient.deactivate' | 'patient.merge' | 'mrn.generate' | 'care_team.read' | 'care_team.manage' | 'care_team.patients' | 'break_glass.request' | 'break_glass.review' | 'audit.read' | 'audit.verify' | 'audit.access_log' | 'audit.checkpoint' | 'outbox.read' | 'policy.manage' | 'schedule.read' | 'schedule.manage' | 'calendar.read' | 'appointment.read' | 'appointment.book' | 'appointment.migrate' | 'appointment.reschedule' | 'appointment.cancel' | 'appointment.status' | 'reminder.send' | 'record.read' | 'record.codes' | 'record.notes' | 'record.write'
+export type Permission = 'patient.read' | 'patient.search' | 'patient.register' | 'patient.update' | 'patient.deactivate' | 'patient.merge' | 'mrn.generate' | 'care_team.read' | 'care_team.manage' | 'care_team.patients' | 'break_glass.request' | 'break_glass.review' | 'audit.read' | 'audit.verify' | 'audit.access_log' | 'audit.checkpoint' | 'outbox.read' | 'policy.manage' | 'schedule.read' | 'schedule.manage' | 'calendar.read' | 'appointment.read' | 'appointment.book' | 'appointment.migrate' | 'appointment.reschedule' | 'appointment.cancel' | 'appointment.status' | 'reminder.send' | 'record.read' | 'record.codes' | 'record.notes' | 'record.write' | 'record.check_in'
 
 /** The access policy: a list of allow rules; anything not listed is denied. */
 export interface Policy {

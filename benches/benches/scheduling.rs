@@ -155,6 +155,7 @@ async fn build(store: Arc<dyn Store>, bookings: usize) -> Result<World> {
             reminders: Vec::new(),
             note: None,
             fhir_extra: None,
+            encounter: None,
             booked_by: ActorId::new(),
             created_at: now,
             updated_at: now,

@@ -125,6 +125,17 @@ const BAD = {
   // Any clinical entry body: not an object, or an object missing what every kind needs.
   recordBody: [undefined, null, 42, 'x', [], {}],
   noteTitle: [42, {}, [], MB],
+  optInstant: [42, '', 'yesterday', '2027-02-30T00:00:00Z', MB],
+  newEncounter: (v) => [undefined, null, 42, {}, { ...v, class: 'car' }, { ...v, status: 'finished' },
+    { ...v, startedAt: 'x' }, { ...v, startedAt: undefined }, { ...v, practitioners: ['x'] }, { ...v, location: MB },
+    { ...v, appointment: 'x' }, { ...v, reasons: [{ system: 'http://loinc.org', code: '12345-6' }] }],
+  checkIn: [42, 'x', { status: 'maybe' }, { status: 'finished' }, { location: MB }, { location: 42 }],
+  observation: (v) => [undefined, null, 42, {}, { ...v, code: 42 }, { ...v, status: 'maybe' }, { ...v, category: 'x' },
+    { ...v, value: { type: 'quantity', value: '70', unit: 'cm' } }],
+  labReport: (v) => [undefined, null, 42, {}, { ...v, status: 'amended' }, { ...v, results: 42 }, { ...v, results: undefined },
+    { ...v, code: { system: 'http://loinc.org', code: '12345-6' } }, { ...v, conclusion: MB },
+    { ...v, results: [v.results[0], { ...v.results[0], value: { type: 'quantity', value: '1', unit: 'furlongs' } }] },
+    { ...v, results: Array(201).fill(v.results[0]) }],
   newPractitioner: [undefined, null, 42, {}, { name: 'X' }, { name: '', timeZone: 'UTC' }, { name: MB, timeZone: 'UTC' },
     { name: 'X', timeZone: 'Nowhere/City' }, { name: 'X', timeZone: 'UTC', id: 'bad' },
     { name: 'X', timeZone: 'UTC', availability: 42 }, { name: 'X', timeZone: 'UTC', availability: { slotMinutes: -1 } }],
@@ -230,6 +241,14 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
     },
     references: { 'Patient/p1': p.id },
   }
+  const visit = { class: 'ambulatory', status: 'in-progress', startedAt: at, practitioners: [doc.id] }
+  const enc = await c.startEncounter(sys, p.id, visit)
+  const { kind: _kind, ...observation } = weight
+  const glucose = {
+    code: { system: 'http://loinc.org', code: '2339-0' }, category: 'laboratory', status: 'final',
+    value: { type: 'quantity', value: '90', unit: 'mg/dL' },
+  }
+  const labReport = { code: { system: 'http://loinc.org', code: '51990-0' }, status: 'final', results: [glucose] }
   // method: [kind of each argument, valid value of each argument]
   const methods = {
     recordEntry: [['actor', 'id', 'newEntry'], [S(), p.id, newEntry]],
@@ -249,6 +268,13 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
     changePrescriptionStatus: [['actor', 'id', 'id', 'number', 'status'], [S(), p.id, e.id, 1, 'on-hold']],
     renewPrescription: [['actor', 'id', 'id', 'number', 'status', 'recordBody'], [S(), p.id, e.id, 1, 'completed', prescription]],
     writeNote: [['actor', 'id', 'instant', 'optId', 'noteTitle', 'text'], [S(), p.id, at, null, null, 'Seen today.']],
+    startEncounter: [['actor', 'id', 'newEncounter'], [S(), p.id, visit]],
+    changeEncounterStatus: [['actor', 'id', 'id', 'number', 'status'], [S(), p.id, enc.id, 1, 'finished']],
+    finishEncounter: [['actor', 'id', 'id', 'number', 'optInstant'], [S(), p.id, enc.id, 1, null]],
+    cancelEncounter: [['actor', 'id', 'id', 'number', 'text'], [S(), p.id, enc.id, 1, 'patient unwell']],
+    checkInAppointment: [['actor', 'id', 'number', 'checkIn'], [desk, a.id, 1, {}]],
+    recordObservation: [['actor', 'id', 'instant', 'optId', 'observation'], [S(), p.id, at, null, observation]],
+    recordLabReport: [['actor', 'id', 'instant', 'optId', 'labReport'], [S(), p.id, at, null, labReport]],
     registerPatient: [['actor', 'newPatient'], [desk, { details: details('A', 'B', '1990-01-01') }]],
     registerPatients: [['actor', 'newPatients'], [desk, [{ details: details('A', 'B', '1990-01-01') }]]],
     getPatient: [['actor', 'id'], [desk, p.id]],

@@ -72,7 +72,7 @@ test('an encounter moves along its life cycle', async () => {
   const { c, doc, patient } = await charted()
   const visit = await c.recordEntry(doc, patient, {
     effectiveAt: anHourAgo(),
-    body: { kind: 'encounter', class: 'ambulatory', status: 'arrived' },
+    body: { kind: 'encounter', class: 'ambulatory', status: 'in-progress' },
   })
   const done = await c.changeEntryStatus(doc, patient, visit.id, 1, 'finished')
   assert.equal(done.body.status, 'finished')

@@ -90,7 +90,7 @@ def test_an_encounter_moves_along_its_life_cycle(clinic: cb.Clinic, doctor: cb.A
     patient = charted(clinic, doctor)
     visit = cb.EntryBody(
         kind=cb.EntryBodyKind.ENCOUNTER,
-        encounter=cb.Encounter(class_=cb.EncounterClass.AMBULATORY, status=cb.EncounterStatus.ARRIVED),
+        encounter=cb.Encounter(class_=cb.EncounterClass.AMBULATORY, status=cb.EncounterStatus.IN_PROGRESS),
     )
     entry = clinic.record_entry(doctor, patient, cb.NewEntry(effective_at=START, body=visit))
     finished = clinic.change_entry_status(doctor, patient, entry.id, 1, "finished")

@@ -17,6 +17,7 @@ mod access;
 mod audit;
 mod blobs;
 mod change_sets;
+mod check_in;
 mod clinic_flows;
 mod documents;
 mod guarded;
@@ -29,6 +30,7 @@ pub use access::*;
 pub use audit::*;
 pub use blobs::*;
 pub use change_sets::*;
+pub use check_in::*;
 pub use clinic_flows::*;
 pub use documents::*;
 pub use guarded::Guarded;
@@ -239,6 +241,8 @@ macro_rules! record_store_tests {
             another_patients_entries_never_appear,
             a_body_of_every_kind_reads_back_equal,
             concurrent_appends_of_one_version_have_one_winner,
+            a_checked_in_appointment_reads_back_its_encounter,
+            concurrent_check_ins_of_one_appointment_have_one_winner,
         );
     };
 }

@@ -127,6 +127,8 @@ fn flattened_and_defaulted_arguments_are_marked() {
             ("import_appointment_fhir", "import", true, false),
             ("patient_timeline", "query", false, true),
             ("import_entry_fhir", "import", true, false),
+            ("check_in_appointment", "check_in", false, true),
+            ("record_lab_report", "report", true, false),
         ]
     );
 }

@@ -266,7 +266,8 @@ async fn a_retracted_entry_takes_no_further_versions() {
 }
 
 #[tokio::test]
-async fn an_encounter_moves_from_planned_through_arrived_to_finished_announcing_start_and_end() {
+async fn an_encounter_moves_from_planned_through_arrived_and_in_progress_to_finished_announcing_start_and_end(
+) {
     let r = RecordWorld::new().await;
     let planned = r
         .record(r.new_entry(encounter(EncounterStatus::Planned)))
@@ -278,8 +279,12 @@ async fn an_encounter_moves_from_planned_through_arrived_to_finished_announcing_
         .await
         .unwrap();
     assert_eq!(arrived.revision.kind, RevisionKind::StatusChanged);
+    clinic
+        .change_entry_status(doctor, r.patient.id, planned.id, 2, "in-progress")
+        .await
+        .unwrap();
     let finished = clinic
-        .change_entry_status(doctor, r.patient.id, planned.id, 2, "finished")
+        .change_entry_status(doctor, r.patient.id, planned.id, 3, "finished")
         .await
         .unwrap();
     assert_eq!(finished.status(), "finished");

@@ -12,7 +12,7 @@ use serde_json::Value;
 use carebase::limits::MAX_DOCUMENT_DEPTH;
 use carebase::schedule::validate::MAX_BLOCK_MINUTES;
 use carebase::schedule::{Appointment, Cancellation, Practitioner, Reschedule, ResourceKind};
-use carebase::{Error, PractitionerId, Result, SeriesId};
+use carebase::{EntryId, Error, PractitionerId, Result, SeriesId};
 
 /// The longest span (blocked or visit time) a stored appointment may have.
 /// Overlap queries use it as a lower bound (`blocked_from > from − LOOKBACK`),
@@ -62,6 +62,8 @@ struct DetailsOut<'a> {
     reschedules: &'a [Reschedule],
     note: &'a Option<String>,
     fhir_extra: &'a Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encounter: &'a Option<EntryId>,
 }
 
 /// The decoded `details` column.
@@ -77,6 +79,9 @@ pub(crate) struct AppointmentDetails {
     pub note: Option<String>,
     #[serde(default)]
     pub fhir_extra: Option<Value>,
+    /// The check-in's encounter (absent in rows written before it existed).
+    #[serde(default)]
+    pub encounter: Option<EntryId>,
 }
 
 /// Levels of JSON the `details` column puts around an imported FHIR
@@ -101,6 +106,7 @@ pub(crate) fn details_json(a: &Appointment) -> Result<String> {
         reschedules: &a.reschedules,
         note: &a.note,
         fhir_extra: &a.fhir_extra,
+        encounter: &a.encounter,
     })
     .map_err(|_| crate::failure::unencodable("sql", "appointment details"))
 }
@@ -308,6 +314,13 @@ mod tests {
     }
 
     #[test]
+    fn details_written_before_the_encounter_link_read_back_without_one() {
+        let old =
+            r#"{"series":null,"cancellation":null,"reschedules":[],"note":null,"fhir_extra":null}"#;
+        assert_eq!(parse_details(old).map(|d| d.encounter).ok(), Some(None));
+    }
+
+    #[test]
     fn serde_json_decodes_exactly_the_depth_the_store_assumes() {
         let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
         assert!(serde_json::from_str::<Value>(&nested(DECODED_DEPTH)).is_ok());
@@ -339,6 +352,7 @@ mod tests {
             reminders: Vec::new(),
             note: None,
             fhir_extra: Some(imported.fhir_extra.clone()),
+            encounter: None,
             booked_by: ActorId::new(),
             created_at: start,
             updated_at: start,

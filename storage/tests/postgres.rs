@@ -401,6 +401,7 @@ fn booked(practitioner: PractitionerId, start: i64) -> Appointment {
         }],
         note: None,
         fhir_extra: None,
+        encounter: None,
         booked_by: ActorId::new(),
         created_at: at(0),
         updated_at: at(0),

@@ -510,6 +510,11 @@ class Permission(str, enum.Enum):
     RECORD_WRITE = "record.write"
     """`record.write`: record clinical entries, move them along their
     life cycle, amend and retract them."""
+    RECORD_CHECK_IN = "record.check_in"
+    """`record.check_in`: with `appointment.status`, check a booked
+    appointment in and so start its administrative encounter (class,
+    practitioner, place, no clinical content); reads nothing of the
+    record and writes nothing else to it."""
 
 
 class PrescriptionStatus(str, enum.Enum):

@@ -919,3 +919,115 @@ class ClinicOperations:
         `unsupported_kind` on `entry` for notes and documents, which have no
         FHIR form here. Audited like every read."""
         raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def start_encounter(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        encounter: NewEncounter,
+    ) -> ClinicalEntry:
+        """Starts an encounter (`arrived` or `in-progress`, which announces
+        `encounter.started`) or plans one (`planned`, which may lie in the
+        future). Naming an appointment links the encounter to it; the
+        appointment links back when checked in (`check_in_appointment`)."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def change_encounter_status(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        entry: IdLike,
+        expected_version: int,
+        status: EncounterStatus,
+    ) -> ClinicalEntry:
+        """Moves an encounter along planned → arrived → in-progress (moving
+        into in-progress announces `encounter.started`); `finished` ends it
+        now. Any other move is `conflict` `invalid_state`; cancelling has its
+        own operation, which takes a reason. An entry that is not an
+        encounter is `not_found` on `entry`."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def finish_encounter(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        entry: IdLike,
+        expected_version: int,
+        ended_at: Optional[datetime] = None,
+    ) -> ClinicalEntry:
+        """Finishes an encounter in progress at `ended_at` (the clinic's now
+        when not given; not before it started, not ahead of the clock),
+        announcing `encounter.finished`. An encounter that never started
+        (planned, arrived) is `conflict` `invalid_state`."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def cancel_encounter(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        entry: IdLike,
+        expected_version: int,
+        reason: str,
+    ) -> ClinicalEntry:
+        """Cancels an encounter that has not begun (planned or arrived), with
+        the reason (required), kept in the version's revision."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def check_in_appointment(
+        self,
+        actor: Actor,
+        appointment: IdLike,
+        expected_version: int,
+        check_in: Optional[CheckIn] = None,
+    ) -> Appointment:
+        """Checks a booked appointment in: it moves to `arrived` and the
+        encounter of the visit starts (`arrived`, or `in-progress` when
+        `check_in.status` says so, announcing `encounter.started`), class
+        ambulatory, with the appointment's practitioner and `appointment`
+        naming it; the appointment's `encounter` names the encounter. Both
+        in ONE change set: a second or concurrent check-in writes nothing
+        (`stale_version`, `invalid_transition` or `already_exists`)."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def record_observation(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        effective_at: datetime,
+        encounter: Optional[IdLike],
+        observation: Observation,
+    ) -> ClinicalEntry:
+        """Records a vital sign, a lab result or another measurement
+        (`observation.recorded`). Its `interpretation` is computed from the
+        value and the first reference range that applies to the patient
+        (never taken from the caller); a vital sign's unit must be one its
+        profile allows. Fields are named under `observation.`."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def record_lab_report(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        effective_at: datetime,
+        encounter: Optional[IdLike],
+        code: Coding,
+        status: ReportStatus,
+        results: List[Observation],
+        issued_at: Optional[datetime] = None,
+        conclusion: Optional[str] = None,
+    ) -> LabReport:
+        """Records a lab report (`preliminary` or `final`) and its result
+        observations in ONE change set: each result is an entry of its own,
+        in the report's encounter and at its clinical time, and the report
+        names them in order. Every problem of the report and of every
+        result is listed (`results[2].value`); any one refuses it all.
+        Made final later with `change_entry_status`; a final report
+        corrected with `amend_entry` becomes `amended`, both versions kept."""
+        raise NotImplementedError  # replaced by @bridge

@@ -44,6 +44,7 @@ __all__ = [
     "Cancellation",
     "CareAssignment",
     "ChainProblem",
+    "CheckIn",
     "ClinicalEntry",
     "ClinicalNote",
     "Coding",
@@ -73,9 +74,12 @@ __all__ = [
     "Identifier",
     "IdentifierSystem",
     "Immunization",
+    "LabReport",
     "MergeRecord",
     "MrnNamespace",
+    "NewEncounter",
     "NewEntry",
+    "NewLabReport",
     "NewPatient",
     "NewPractitioner",
     "NewResource",
@@ -292,6 +296,10 @@ class Appointment:
 
     fhir_extra: Optional[Dict[str, Any]] = None
     """FHIR elements carebase does not model, kept so an export returns them."""
+
+    encounter: Optional[UUID] = None
+    """The encounter its check-in started (an entry of the patient's
+    record, whose `appointment` links back)."""
 
     def __repr__(self) -> str:
         # Only the fields core shows; the others can hold patient data.
@@ -632,9 +640,24 @@ class ChainProblem:
 
 
 @_dc.dataclass
+class CheckIn:
+    """What checking a booked appointment in adds to the encounter it starts
+    (class ambulatory, the appointment's practitioner and patient). No
+    clinical content: whoever checks in may not write the record otherwise."""
+
+    status: Optional[EncounterStatus] = None
+    """`arrived` (when not given: the patient waits) or `in-progress` (the
+    visit starts now)."""
+
+    location: Optional[str] = None
+    """Where the patient is sent, as text (a room, "waiting area")."""
+
+
+@_dc.dataclass
 class ClinicalEntry:
     """One version of one clinical entry: the envelope every kind shares (who,
-    about whom, when, which version and why) around its typed body."""
+    about whom, when, which version and why) around its typed body.
+    `Debug` leaves out the kept FHIR elements (narratives name patients)."""
 
     id: UUID
     """The entry; every version shares it."""
@@ -1199,6 +1222,18 @@ class Immunization:
 
 
 @_dc.dataclass
+class LabReport:
+    """A lab report as written: the report's entry and its results' entries,
+    in the order the report names them."""
+
+    report: ClinicalEntry
+    """The report (a `diagnostic_report` entry)."""
+
+    results: List[ClinicalEntry]
+    """Its results (`observation` entries)."""
+
+
+@_dc.dataclass
 class MergeRecord:
     """One entry of the merge log: enough to undo the merge exactly."""
 
@@ -1252,6 +1287,38 @@ class MrnNamespace:
 
 
 @_dc.dataclass
+class NewEncounter:
+    """An encounter as a host starts (or plans) it: the clinic fills in the
+    id, version, author, times of writing and, for an appointment's
+    encounter, the id derived from the appointment."""
+
+    class_: EncounterClass
+    """Its setting."""
+
+    status: EncounterStatus
+    """`planned`, `arrived` or `in-progress` (an encounter is finished or
+    cancelled by its own operations, never started so)."""
+
+    started_at: _dt.datetime
+    """When it started, or for a planned one when it is to start (the
+    entry's clinical time)."""
+
+    practitioners: List[UUID] = _dc.field(default_factory=list)
+    """The practitioners taking part (the first is the one responsible)."""
+
+    reasons: List[Coding] = _dc.field(default_factory=list)
+    """Why it takes place."""
+
+    location: Optional[str] = None
+    """Where, as text (a room, a ward, "video")."""
+
+    appointment: Optional[UUID] = None
+    """The booked appointment it is the visit of (same patient). An
+    appointment has at most one encounter: its id is derived from the
+    appointment's, so a second start is `already_exists`."""
+
+
+@_dc.dataclass
 class NewEntry:
     """A new clinical entry, as a host hands it in: the clinic fills in the
     id, version, author and times of writing."""
@@ -1264,6 +1331,29 @@ class NewEntry:
 
     encounter: Optional[UUID] = None
     """The encounter of the same patient it belongs to."""
+
+
+@_dc.dataclass
+class NewLabReport:
+    """A lab report and its result observations, written together: the
+    results are recorded as entries of their own (in the report's
+    encounter, at the report's clinical time) and the report names them."""
+
+    code: Coding
+    """The panel (LOINC)."""
+
+    status: ReportStatus
+    """`preliminary` or `final` (it becomes `amended` when a final report
+    is corrected)."""
+
+    results: List[Observation]
+    """The results, in the report's order."""
+
+    issued_at: Optional[_dt.datetime] = None
+    """When the report was released."""
+
+    conclusion: Optional[str] = None
+    """The reader's conclusion, as text."""
 
 
 @_dc.dataclass(repr=False)

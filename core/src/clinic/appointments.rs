@@ -66,7 +66,7 @@ pub(super) fn reminders_for(
 }
 
 /// `from → to` is not an allowed move.
-fn bad_transition(from: AppointmentStatus, to: AppointmentStatus) -> Error {
+pub(super) fn bad_transition(from: AppointmentStatus, to: AppointmentStatus) -> Error {
     Error::invalid(
         "status",
         "invalid_transition",
@@ -366,6 +366,7 @@ impl Clinic {
                 reminders: reminders_for(&visit, start, now),
                 note: booking.note.clone(),
                 fhir_extra: fhir_extra.clone(),
+                encounter: None,
                 booked_by: attempt.actor.id,
                 created_at: now,
                 updated_at: now,
@@ -471,16 +472,16 @@ impl Clinic {
         .await
     }
 
-    /// Writes a new state of an appointment with its audit entry and event.
-    async fn write_change(
+    /// The change set of a new state of an appointment: the versioned
+    /// update, its audit entry and its event `kind`.
+    pub(super) fn appointment_change(
         &self,
         attempt: &Attempt<'_>,
         updated: &Appointment,
         expected_version: u64,
         kind: &str,
         payload: serde_json::Value,
-        day_limits: Vec<DayLimitCheck>,
-    ) -> Result<()> {
+    ) -> ChangeSet {
         let audit = self.success(attempt, Some(format!("appointment:{}", updated.id)));
         let event = EventDraft::new(
             kind,
@@ -490,20 +491,14 @@ impl Clinic {
             payload,
             updated.updated_at,
         );
-        self.store
-            .apply(
-                ChangeSet::default()
-                    .references(references(updated))
-                    .appointment(Versioned::Update {
-                        value: updated.clone(),
-                        expected_version,
-                    })
-                    .day_limits(day_limits)
-                    .audit(audit)
-                    .event(event),
-            )
-            .await?;
-        Ok(())
+        ChangeSet::default()
+            .references(references(updated))
+            .appointment(Versioned::Update {
+                value: updated.clone(),
+                expected_version,
+            })
+            .audit(audit)
+            .event(event)
     }
 
     /// Moves a proposed or booked appointment to a new start (and optionally
@@ -614,15 +609,17 @@ impl Clinic {
                 "version": updated.version,
                 "rescheduled_at": now,
             });
-            self.write_change(
-                &attempt,
-                &updated,
-                expected_version,
-                APPOINTMENT_RESCHEDULED,
-                payload,
-                day_limit_checks(&bookable, &visit, &[("start".to_owned(), change.start)]),
-            )
-            .await?;
+            let limits = day_limit_checks(&bookable, &visit, &[("start".to_owned(), change.start)]);
+            let changes = self
+                .appointment_change(
+                    &attempt,
+                    &updated,
+                    expected_version,
+                    APPOINTMENT_RESCHEDULED,
+                    payload,
+                )
+                .day_limits(limits);
+            self.store.apply(changes).await?;
             self.shown_appointment(actor, updated).await
         });
         self.disclosed(actor, moved.await).await
@@ -681,15 +678,14 @@ impl Clinic {
                 "version": updated.version,
                 "cancelled_at": now,
             });
-            self.write_change(
+            let changes = self.appointment_change(
                 &attempt,
                 &updated,
                 expected_version,
                 APPOINTMENT_CANCELLED,
                 payload,
-                Vec::new(),
-            )
-            .await?;
+            );
+            self.store.apply(changes).await?;
             self.shown_appointment(actor, updated).await
         })
         .await
@@ -715,51 +711,17 @@ impl Clinic {
                     "cancel with cancel_appointment, which takes a reason",
                 ));
             }
-            if current.version != expected_version {
-                return Err(Error::stale(
-                    "appointment",
-                    expected_version,
-                    current.version,
-                ));
-            }
-            if !current.status.can_become(status) {
-                return Err(bad_transition(current.status, status));
-            }
-            // Confirming a proposal takes the practitioner's time; the other
-            // moves record what happened and are never refused.
-            let use_ = if status == AppointmentStatus::Booked {
-                PatientUse::Schedule
-            } else {
-                PatientUse::WindDown
-            };
-            self.require_patient(current.patient, use_).await?;
-            let now = self.now();
-            let mut updated = current.clone();
-            updated.version = expected_version + 1;
-            updated.status = status;
-            if status != AppointmentStatus::Booked {
-                updated.reminders.clear();
-            }
-            updated.updated_at = now;
-            let payload = json!({
-                "appointment_id": id,
-                "patient_id": updated.patient,
-                "practitioner_id": updated.practitioner,
-                "visit_type_id": updated.visit_type,
-                "from": current.status,
-                "to": status,
-                "version": updated.version,
-                "changed_at": now,
-            });
-            self.write_change(
+            let (updated, payload) = self
+                .status_moved(&current, expected_version, status)
+                .await?;
+            let changes = self.appointment_change(
                 &attempt,
                 &updated,
                 expected_version,
                 APPOINTMENT_STATUS_CHANGED,
                 payload,
-                Vec::new(),
-            )
-            .await?;
+            );
+            self.store.apply(changes).await?;
             self.shown_appointment(actor, updated).await
         })
         .await

@@ -251,6 +251,7 @@ impl Clinic {
             reminders: reminders_for(visit, imported.start, now),
             note: imported.note,
             fhir_extra: Some(imported.fhir_extra),
+            encounter: None,
             booked_by: attempt.actor.id,
             created_at: now,
             updated_at: now,

@@ -6,6 +6,7 @@ mod access;
 mod appointments;
 mod audit;
 mod calendar;
+mod check_in;
 mod fhir;
 mod fhir_people;
 mod merge;

@@ -75,7 +75,8 @@ pub mod types {
     pub use crate::policy::{Decision, Permission, Policy};
     pub use crate::record::fhir::FhirEntryImport;
     pub use crate::record::{
-        Allergy, ClinicalEntry, Coding, Condition, EntryBody, EntryPage, Immunization, NewEntry,
+        Allergy, CheckIn, ClinicalEntry, Coding, Condition, EncounterStatus, EntryBody, EntryPage,
+        Immunization, LabReport, NewEncounter, NewEntry, NewLabReport, Observation,
         ObservationQuery, Prescription, PrescriptionStatus, Procedure, TimelineQuery,
     };
     pub use crate::schedule::fhir::FhirAppointmentImport;
@@ -180,6 +181,16 @@ macro_rules! clinic_operations {
             // record/fhir.rs
             fn import_entry_fhir(&actor, patient: PatientId, #[flatten] import: FhirEntryImport) -> ClinicalEntry;
             fn export_entry_fhir(&actor, patient: PatientId, entry: EntryId) -> Value;
+            // record/encounters.rs
+            fn start_encounter(&actor, patient: PatientId, encounter: NewEncounter) -> ClinicalEntry;
+            fn change_encounter_status(&actor, patient: PatientId, entry: EntryId, expected_version: u32, status: EncounterStatus) -> ClinicalEntry;
+            fn finish_encounter(&actor, patient: PatientId, entry: EntryId, expected_version: u32, ended_at: Option<DateTime<Utc>>) -> ClinicalEntry;
+            fn cancel_encounter(&actor, patient: PatientId, entry: EntryId, expected_version: u32, reason: String) -> ClinicalEntry;
+            // check_in.rs
+            fn check_in_appointment(&actor, appointment: AppointmentId, expected_version: u64, #[default] check_in: CheckIn) -> Appointment;
+            // record/labs.rs
+            fn record_observation(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, observation: Observation) -> ClinicalEntry;
+            fn record_lab_report(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, #[flatten] report: NewLabReport) -> LabReport;
         }
     };
 }

@@ -96,6 +96,11 @@ code_enum! {
         /// `record.write`: record clinical entries, move them along their
         /// life cycle, amend and retract them.
         RecordWrite = "record.write",
+        /// `record.check_in`: with `appointment.status`, check a booked
+        /// appointment in and so start its administrative encounter (class,
+        /// practitioner, place, no clinical content); reads nothing of the
+        /// record and writes nothing else to it.
+        RecordCheckIn = "record.check_in",
     }
 }
 

@@ -58,6 +58,9 @@ pub fn effective_time_problems(
 /// Whether a kind's status may move from `from` to `to` (both codes of the
 /// body's kind). A kind without a life cycle (notes, documents) has no
 /// moves; conditions and allergies move freely between their statuses.
+/// An encounter finishes only from `in-progress` (so `encounter.started`
+/// always comes before `encounter.finished`) and is cancelled only before
+/// it started (FHIR: "ended before it has begun").
 fn may_move(body: &EntryBody, from: &str, to: &str) -> bool {
     use EncounterStatus as E;
     use ObservationStatus as O;
@@ -73,10 +76,8 @@ fn may_move(body: &EntryBody, from: &str, to: &str) -> bool {
             (
                 Some(E::Planned),
                 Some(E::Arrived | E::InProgress | E::Cancelled)
-            ) | (
-                Some(E::Arrived),
-                Some(E::InProgress | E::Finished | E::Cancelled)
-            ) | (Some(E::InProgress), Some(E::Finished))
+            ) | (Some(E::Arrived), Some(E::InProgress | E::Cancelled))
+                | (Some(E::InProgress), Some(E::Finished))
         ),
         EntryBody::Observation(_) => matches!(
             (O::parse(from), O::parse(to)),

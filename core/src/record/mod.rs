@@ -23,6 +23,7 @@ mod lifecycle;
 mod model;
 pub(crate) mod pages;
 mod queries;
+mod requests;
 mod validate;
 
 pub use allergy_conflict::{allergy_conflicts, is_standing_allergy};
@@ -39,6 +40,8 @@ pub use pages::{
     DEFAULT_ENTRY_LIMIT, MAX_ENTRY_LIMIT, MAX_LATEST_CODES,
 };
 pub use queries::{CodeQuery, EntryPosition, EntryQuery, PatientScope};
+pub use requests::{encounter_of_appointment, CheckIn, LabReport, NewEncounter, NewLabReport};
+pub use validate::MAX_REPORT_RESULTS;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -99,6 +99,7 @@ fn stored(imported: ImportedAppointment) -> Appointment {
         reminders: Vec::new(),
         note: imported.note,
         fhir_extra: Some(imported.fhir_extra),
+        encounter: None,
         booked_by: by,
         created_at: now,
         updated_at: now,

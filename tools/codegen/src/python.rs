@@ -115,6 +115,10 @@ fn schema_type(defs: &Map<String, Value>, schema: &Value) -> String {
         ("integer", _) => "int".to_owned(),
         ("number", _) => "float".to_owned(),
         ("boolean", _) => "bool".to_owned(),
+        ("array", _) => match schema.get("items") {
+            Some(items) if items.is_object() => format!("List[{}]", schema_type(defs, items)),
+            _ => "List[Any]".to_owned(),
+        },
         ("object", _) => match schema.get("additionalProperties") {
             Some(items) if items.is_object() => format!("Dict[str, {}]", schema_type(defs, items)),
             _ => "Dict[str, Any]".to_owned(),

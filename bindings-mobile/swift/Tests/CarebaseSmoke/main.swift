@@ -201,6 +201,37 @@ let tests: [(String, () async throws -> Void)] = [
             actor: desk, id: booked.id, expectedVersion: booked.version, cancel: CancelAppointment(reason: .patMv))
         try check(cancelled.cancellation?.reason == .patMv, "a closed cancellation reason")
     }),
+    ("a check-in starts the appointment's encounter, linked both ways, once", {
+        let c = try await Clinic.open(url: "memory:", settings: settings)
+        let weekly = [WeeklyHours(weekday: .monday, start: "09:00", end: "17:00")]
+        let doctor = try await c.addPractitioner(
+            actor: admin,
+            practitioner: NewPractitioner(
+                name: "Dr Swift", timeZone: "Europe/Berlin",
+                availability: Availability(weekly: weekly, slotMinutes: 30)))
+        let visit = try await c.addVisitType(
+            actor: admin,
+            visitType: NewVisitType(code: "consult", name: "Consultation", durationMinutes: 30, horizonDays: 3650))
+        let a = try await register(c, details("Okafor", "Amara", "1990-03-04"))
+        let booked = try await c.bookAppointment(
+            actor: desk,
+            booking: BookAppointment(
+                patient: a.id, practitioner: doctor.id, visitType: visit.id, start: at("2030-01-07T08:00:00Z")))
+        let arrived = try await c.checkInAppointment(
+            actor: desk, appointment: booked.id, expectedVersion: booked.version, checkIn: CheckIn())
+        guard let encounter = arrived.encounter, arrived.status == .arrived else {
+            throw Failure(description: "not checked in: \(arrived.status)")
+        }
+        let system = Actor(id: newId(), roles: [.system])
+        let history = try await c.entryHistory(actor: system, patient: a.id, entry: encounter)
+        guard case .encounter(let e) = history[0].body else { throw Failure(description: "got \(history[0].body)") }
+        try check(e.appointment == booked.id, "the encounter names its appointment")
+        let again = try await carebaseError {
+            _ = try await c.checkInAppointment(
+                actor: desk, appointment: booked.id, expectedVersion: booked.version, checkIn: CheckIn())
+        }
+        guard case .Conflict = again else { throw Failure(description: "got \(again)") }
+    }),
     ("a batch with one bad patient registers the others and refuses it with its field", {
         let c = try await Clinic.open(url: "memory:", settings: settings)
         let batch = try await c.registerPatients(actor: desk, patients: [

@@ -6,15 +6,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::Clinic;
+use super::{Change, Clinic, Target};
 use crate::actor::Actor;
 use crate::ids::{EntryId, PatientId};
-use crate::patient::PatientUse;
-use crate::policy::Permission;
 use crate::record::{
-    allergy_conflicts, moved, Allergy, ClinicalEntry, ClinicalNote, Coding, Condition, EntryBody,
+    allergy_conflicts, Allergy, ClinicalEntry, ClinicalNote, Coding, Condition, EntryBody,
     EntryKind, EntryQuery, Immunization, NewEntry, Prescription, PrescriptionStatus, Procedure,
-    Revision, RevisionKind,
 };
 use crate::validation::Errors;
 use crate::{Error, Result};
@@ -245,26 +242,8 @@ impl Clinic {
         expected_version: u32,
         status: PrescriptionStatus,
     ) -> Result<ClinicalEntry> {
-        let attempt = self
-            .authorize(actor, Permission::RecordWrite, Some(patient))
-            .await?;
-        self.audited(&attempt, async {
-            self.record_patient(patient, PatientUse::CorrectEntry)
-                .await?;
-            let current = self
-                .standing_entry(patient, entry, expected_version)
-                .await?;
-            if current.kind() != EntryKind::Prescription {
-                return Err(Error::missing("prescription", "entry"));
-            }
-            let body = moved(&current.body, status.as_str(), self.now())?;
-            let revision = Revision {
-                kind: RevisionKind::StatusChanged,
-                reason: None,
-            };
-            self.next_version(&attempt, &current, revision, body).await
-        })
-        .await
+        let target = Target::of(EntryKind::Prescription, patient, entry, expected_version);
+        self.move_standing(actor, target, status.as_str()).await
     }
 
     /// Renews a prescription: a NEW prescription entry that `replaces` the
@@ -281,53 +260,16 @@ impl Clinic {
         ends_as: PrescriptionStatus,
         prescription: &Prescription,
     ) -> Result<ClinicalEntry> {
-        let attempt = self
-            .authorize(actor, Permission::RecordWrite, Some(patient))
-            .await?;
-        self.audited(&attempt, async {
-            if !matches!(
-                ends_as,
-                PrescriptionStatus::Completed | PrescriptionStatus::Stopped
-            ) {
-                return Err(Error::invalid(
-                    "ends_as",
-                    "out_of_range",
-                    "must be completed or stopped",
-                ));
-            }
-            let current = self
-                .standing_entry(patient, entry, expected_version)
-                .await?;
-            if current.kind() != EntryKind::Prescription {
-                return Err(Error::missing("prescription", "entry"));
-            }
-            let mut renewed = prescription.clone();
-            renewed.replaces = Some(entry);
-            let new = NewEntry {
-                effective_at: self.now(),
-                encounter: current.encounter,
-                body: EntryBody::Prescription(renewed),
-            };
-            let stored = self.first_version(actor, patient, new).await?;
-            let old = ClinicalEntry {
-                version: current.version + 1,
-                recorded_at: stored.recorded_at,
-                recorded_by: actor.id,
-                revision: Revision {
-                    kind: RevisionKind::StatusChanged,
-                    reason: Some(format!("renewed by entry {}", stored.id)),
-                },
-                body: moved(&current.body, ends_as.as_str(), stored.recorded_at)?,
-                ..current.clone()
-            };
-            let mut changes = self.entry_changes(&attempt, &stored, None);
-            let closing = self.entry_changes(&attempt, &old, Some(&current));
-            changes.record.entries.extend(closing.record.entries);
-            changes.audit.extend(closing.audit);
-            changes.events.extend(closing.events);
-            self.store.apply(changes).await?;
-            Ok(stored)
-        })
-        .await
+        let target = Target::of(EntryKind::Prescription, patient, entry, expected_version);
+        let change = Change::Renew {
+            ends_as,
+            prescription,
+        };
+        let changed = self.change_standing(actor, target, change).await?;
+        changed
+            .alongside
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::storage("a renewal wrote no new prescription"))
     }
 }

@@ -75,6 +75,7 @@ pub(super) fn appointment(
         reminders: Vec::new(),
         note: None,
         fhir_extra: None,
+        encounter: None,
         booked_by: ActorId::new(),
         created_at: at(0),
         updated_at: at(0),

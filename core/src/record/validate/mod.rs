@@ -4,6 +4,8 @@
 mod clinical;
 mod measures;
 
+pub use measures::MAX_REPORT_RESULTS;
+
 use super::{Coding, EntryBody};
 use crate::terminology::code_system::check_code;
 use crate::validation::Errors;

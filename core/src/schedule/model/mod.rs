@@ -13,7 +13,7 @@ use validator::Validate;
 use super::validate::{MAX_BLOCK_MINUTES, MAX_SERIES};
 use crate::codes::code_enum;
 use crate::ids::{
-    ActorId, AppointmentId, PatientId, PractitionerId, ResourceId, SeriesId, VisitTypeId,
+    ActorId, AppointmentId, EntryId, PatientId, PractitionerId, ResourceId, SeriesId, VisitTypeId,
 };
 use crate::limits::{
     MAX_DISPLAY_NAME_CHARS, MAX_NOTE_CHARS, MAX_TIME_OFF_REASON_CHARS, MAX_TIME_ZONE_CHARS,
@@ -621,6 +621,11 @@ pub struct Appointment {
     pub note: Option<String>,
     /// FHIR elements carebase does not model, kept so an export returns them.
     pub fhir_extra: Option<Value>,
+    /// The encounter its check-in started (an entry of the patient's
+    /// record, whose `appointment` links back).
+    #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub encounter: Option<EntryId>,
     /// Who booked it.
     pub booked_by: ActorId,
     /// Created.

@@ -195,6 +195,7 @@ impl AppointmentRow {
             reminders,
             note: details.note,
             fhir_extra: details.fhir_extra,
+            encounter: details.encounter,
             booked_by: self.booked_by.into(),
             created_at: self.created_at,
             updated_at: self.updated_at,

@@ -231,6 +231,7 @@ impl AppointmentRow {
             reminders,
             note: details.note,
             fhir_extra: details.fhir_extra,
+            encounter: details.encounter,
             booked_by: parse_id(&self.booked_by, "actor id")?,
             created_at: parse_ts(&self.created_at)?,
             updated_at: parse_ts(&self.updated_at)?,
