@@ -173,6 +173,8 @@ const BAD = {
   timelineQuery: [42, 'x', { limit: 0 }, { limit: 5000 }, { limit: NaN }, { cursor: 'x' }, { cursor: MB }, { kinds: ['nope'] },
     { from: 'x' }, { code: { system: '', code: '1' } }],
   codings: [undefined, null, 42, [42], [{ system: '', code: '1' }], [{ system: 'x', code: MB }]],
+  contentType: [undefined, null, 42, '', 'text/html', 'no type', MB],
+  bytes: [undefined, null, 42, 'x', [1, 2, 3], {}, new Uint8Array((20 << 20) + 1)],
   observationQuery: (v) => [undefined, 42, {}, { ...v, limit: 0 }, { ...v, cursor: 'x' }, { ...v, code: { system: 's', code: '' } },
     { ...v, from: 'x' }],
   appointmentQuery: (v) => [undefined, 42, {}, { from: v.from }, { ...v, from: 'x' }, { ...v, to: v.from },
@@ -203,6 +205,8 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
   }
   const newEntry = { effectiveAt: new Date(Date.now() - 3600_000), body: weight }
   const e = await c.recordEntry(sys, p.id, newEntry)
+  const letter = Buffer.from('%PDF-1.7 a letter')
+  const d = await c.attachDocument(sys, p.id, new Date(Date.now() - 3600_000), null, 'application/pdf', null, letter)
   const observationQuery = { code: { system: 'http://loinc.org', code: '29463-7' } }
   const at = new Date(Date.now() - 3600_000)
   const snomed = (code) => ({ system: 'http://snomed.info/sct', code })
@@ -230,6 +234,9 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
     changePrescriptionStatus: [['actor', 'id', 'id', 'number', 'status'], [S(), p.id, e.id, 1, 'on-hold']],
     renewPrescription: [['actor', 'id', 'id', 'number', 'status', 'recordBody'], [S(), p.id, e.id, 1, 'completed', prescription]],
     writeNote: [['actor', 'id', 'instant', 'optId', 'noteTitle', 'text'], [S(), p.id, at, null, null, 'Seen today.']],
+    attachDocument: [['actor', 'id', 'instant', 'optId', 'contentType', 'noteTitle', 'bytes'],
+      [S(), p.id, at, null, 'application/pdf', 'Letter', letter]],
+    readDocument: [['actor', 'id', 'id'], [S(), p.id, d.id]],
     registerPatient: [['actor', 'newPatient'], [desk, { details: details('A', 'B', '1990-01-01') }]],
     registerPatients: [['actor', 'newPatients'], [desk, [{ details: details('A', 'B', '1990-01-01') }]]],
     getPatient: [['actor', 'id'], [desk, p.id]],

@@ -60,6 +60,7 @@ pub mod types {
     pub use crate::audit::{
         AccessRecord, AuditCheckpoint, AuditEntry, AuditQuery, AuditVerification,
     };
+    pub use crate::bytes::Bytes;
     pub use crate::clinic::{
         BookSeries, NewPatient, PatientRegistrations, RegistrationAnswer, Settings,
     };
@@ -74,8 +75,9 @@ pub mod types {
     };
     pub use crate::policy::{Decision, Permission, Policy};
     pub use crate::record::{
-        Allergy, ClinicalEntry, Coding, Condition, EntryBody, EntryPage, Immunization, NewEntry,
-        ObservationQuery, Prescription, PrescriptionStatus, Procedure, TimelineQuery,
+        Allergy, ClinicalEntry, Coding, Condition, DocumentContent, EntryBody, EntryPage,
+        Immunization, NewEntry, ObservationQuery, Prescription, PrescriptionStatus, Procedure,
+        TimelineQuery,
     };
     pub use crate::schedule::fhir::FhirAppointmentImport;
     pub use crate::schedule::{
@@ -173,6 +175,9 @@ macro_rules! clinic_operations {
             fn change_prescription_status(&actor, patient: PatientId, entry: EntryId, expected_version: u32, status: PrescriptionStatus) -> ClinicalEntry;
             fn renew_prescription(&actor, patient: PatientId, entry: EntryId, expected_version: u32, ends_as: PrescriptionStatus, prescription: Prescription) -> ClinicalEntry;
             fn write_note(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, title: Option<String>, text: String) -> ClinicalEntry;
+            // record/documents.rs
+            fn attach_document(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, content_type: String, title: Option<String>, bytes: Bytes) -> ClinicalEntry;
+            fn read_document(&actor, patient: PatientId, entry: EntryId) -> DocumentContent;
         }
     };
 }
@@ -242,6 +247,10 @@ macro_rules! generate {
 
         /// Every public `Clinic` operation with owned arguments: what a
         /// binding calls. Implemented for [`Clinic`] by the inherent methods.
+        /// An operation takes as many arguments as its hosts show (a
+        /// document's envelope, type, title and bytes), so the count is
+        /// not capped.
+        #[allow(clippy::too_many_arguments)]
         pub trait ClinicOperations {
             $(
                 #[doc = concat!("[`Clinic::", stringify!($name), "`] with owned arguments.")]
@@ -250,6 +259,7 @@ macro_rules! generate {
             )*
         }
 
+        #[allow(clippy::too_many_arguments)]
         impl ClinicOperations for Clinic {
             $(
                 fn $name(&self, $($actor: Actor,)? $($arg: $ty),*)
@@ -268,6 +278,7 @@ macro_rules! generate {
             use super::{Clinic, Lend};
 
             $(
+                #[allow(clippy::too_many_arguments)]
                 pub(super) async fn $name(
                     clinic: &Clinic,
                     $($actor: &Actor,)?

@@ -18,6 +18,7 @@
 //! unless asked for history).
 
 mod allergy_conflict;
+mod document;
 mod lifecycle;
 mod model;
 pub(crate) mod pages;
@@ -25,6 +26,7 @@ mod queries;
 mod validate;
 
 pub use allergy_conflict::{allergy_conflicts, is_standing_allergy};
+pub use document::DocumentContent;
 pub use lifecycle::{amended_body, effective_time_problems, moved, NewEntry, CLOCK_SKEW_SECONDS};
 pub use model::{
     Allergy, AllergyCategory, AllergyCriticality, AllergyOverride, AllergyStatus, ClinicalNote,

@@ -9,6 +9,7 @@
 //! encounter's link to its appointment) hang off [`Clinic::kind_rules`];
 //! what an actor may see of what is read back is decided in `sight`.
 
+mod documents;
 mod kinds;
 mod measures;
 mod reads;
@@ -230,6 +231,7 @@ impl Clinic {
             .authorize(actor, Permission::RecordWrite, Some(patient))
             .await?;
         self.audited(&attempt, async {
+            documents::refuse_bare_document(entry)?;
             let stored = self.first_version(actor, patient, entry.clone()).await?;
             self.store
                 .apply(self.entry_changes(&attempt, &stored, None))
@@ -326,6 +328,7 @@ impl Clinic {
                     format!("must stay {}", current.kind()),
                 ));
             }
+            documents::amendment_problems(&current, body)?;
             let mut errors = Errors::default();
             timed_problems(current.effective_at, body)
                 .into_iter()
