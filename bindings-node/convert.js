@@ -81,8 +81,9 @@ function dateIn(v) {
 }
 
 const LEAVES = {
-  in: { t: instantIn, d: dateIn, e: same, m: (v) => (typeof v === 'number' ? v / MS_PER_MINUTE : v) },
-  out: { t: instantOut, d: same, e: same, m: (v) => (typeof v === 'number' ? v * MS_PER_MINUTE : v) },
+  // `b`: raw bytes, which `index.js` carries beside the JSON text both ways.
+  in: { t: instantIn, d: dateIn, e: same, b: same, m: (v) => (typeof v === 'number' ? v / MS_PER_MINUTE : v) },
+  out: { t: instantOut, d: same, e: same, b: same, m: (v) => (typeof v === 'number' ? v * MS_PER_MINUTE : v) },
 }
 const BUILT = { in: new WeakMap(), out: new WeakMap() }
 

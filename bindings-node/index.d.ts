@@ -567,6 +567,22 @@ export declare class Clinic {
    * corrected with `amend_entry` becomes `amended`, both versions kept.
    */
   recordLabReport(actor: ActorInput, patient: PatientId, effectiveAt: Date | string, encounter: EntryId | null | undefined, newLabReport: NewLabReport): Promise<LabReport>
+  /**
+   * Attaches a document (a scanned letter, an image) to `patient`'s
+   * record: `record.write`; at most `MAX_ATTACHMENT_BYTES` (20 MiB,
+   * `too_large` on `bytes`), a content type of the allow-list
+   * (`DOCUMENT_CONTENT_TYPES`). Core computes the size and SHA-256; the
+   * bytes are kept before the entry is written.
+   */
+  attachDocument(actor: ActorInput, patient: PatientId, effectiveAt: Date | string, encounter: EntryId | null | undefined, contentType: string, title: string | null | undefined, bytes: Bytes): Promise<ClinicalEntry>
+  /**
+   * A document's current version and its bytes, checked against its
+   * SHA-256 (bytes that no longer match are a `storage` error of kind
+   * `corrupt`, never handed over). Needs `record.read` and
+   * `record.notes` on the patient; audited as a read of the entry. A
+   * retracted document's bytes are not served (`not_found`).
+   */
+  readDocument(actor: ActorInput, patient: PatientId, entry: EntryId): Promise<DocumentContent>
   /** The settings in force. */
   settings(): Settings
   /** The access policy in force. */
@@ -1065,6 +1081,9 @@ export interface BreakGlassGrant {
   reviewNote?: string
 }
 
+/** Raw bytes, passed beside the JSON text of a call or a result (never inside it). */
+export type Bytes = Uint8Array
+
 /** What cancelling takes. */
 export interface CancelAppointment {
   /** Reason code (FHIR appointment-cancellation-reason, e.g. `pat`). */
@@ -1392,6 +1411,18 @@ export interface DiagnosticReportInput {
   issuedAt?: Date | string | null
   /** The reader's conclusion, as text. */
   conclusion?: string | null
+}
+
+/**
+ * A document entry with its content, as `read_document` answers it.
+ * Deliberately without a JSON form: the door writes `entry` as JSON and
+ * hands `bytes` beside it.
+ */
+export interface DocumentContent {
+  /** The document's current version (content type, size, SHA-256, title). */
+  entry: ClinicalEntry
+  /** The bytes, identical to those attached (their SHA-256 was checked). */
+  bytes: Bytes
 }
 
 /**

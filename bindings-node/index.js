@@ -6,7 +6,7 @@
 // is rebuilt from core's serialized error. No method is written by hand.
 
 const native = require('./native.js')
-const { OPERATIONS, FUNCTIONS, SETTINGS, ERROR, ERROR_CODES, ACTOR, POLICY } = require('./generated.js')
+const { OPERATIONS, FUNCTIONS, SETTINGS, ERROR, ERROR_CODES, ACTOR, POLICY, TYPES } = require('./generated.js')
 const { toCore, fromCore, inward, outward, TEXT_FORMS } = require('./convert.js')
 
 const MARKER = 'carebase-error:'
@@ -64,18 +64,34 @@ TEXT_FORMS.Policy = (text) => {
 /** The builder of one call's arguments object, in core's form, from a method's arguments. */
 function argumentsOf(item) {
   const actor = item.actor ? inward(ACTOR) : undefined
-  const params = item.args.map(([wire, mode, shape]) => ({ wire, flatten: mode === 'f', convert: inward(shape) }))
-  return (values) => {
+  const params = item.args.map(([wire, mode, shape]) => ({
+    wire,
+    flatten: mode === 'f',
+    beside: shape === 'b',
+    convert: inward(shape),
+  }))
+  return (values, beside) => {
     const args = {}
     let i = 0
     if (actor !== undefined) args.actor = actor(values[i++])
     for (const p of params) {
       const value = p.convert(values[i++])
-      if (p.flatten && typeof value === 'object' && value !== null && !Array.isArray(value)) Object.assign(args, value)
+      if (p.beside && value instanceof Uint8Array) {
+        // Raw bytes never enter the JSON: they travel beside it. Anything
+        // else goes in the JSON, where core refuses it (`invalid_type`).
+        beside.bytes = value
+      } else if (p.flatten && typeof value === 'object' && value !== null && !Array.isArray(value)) Object.assign(args, value)
       else if (value !== undefined) args[p.wire] = value
     }
     return args
   }
+}
+
+/** The wire name of the member of `returns` that receives bytes carried back beside the JSON. */
+function bytesMemberOf(returns) {
+  const record = returns && returns.r !== undefined ? TYPES[returns.r] : undefined
+  const member = record && record.o ? record.o.find((m) => m[2] === 'b') : undefined
+  return member ? member[1] : undefined
 }
 
 const NATIVE = Symbol('carebase.native')
@@ -88,12 +104,13 @@ let lastCall = 0
  * own `async fn` made and closed a threadsafe function per call), and the
  * process is held alive while any call is out.
  */
-function started(clinic, operation, args) {
+function started(clinic, operation, args, bytes) {
   const inner = clinic[NATIVE]
   const pending = clinic[PENDING]
   return new Promise((resolve, reject) => {
     const call = (lastCall = (lastCall + 1) >>> 0)
-    inner.start(call, operation, args)
+    if (bytes === undefined) inner.start(call, operation, args)
+    else inner.start(call, operation, args, bytes)
     if (pending.size === 0) inner.hold(true)
     pending.set(call, { resolve, reject })
   })
@@ -109,12 +126,12 @@ class Clinic {
     // The native clinic keeps its answer function alive: a strong
     // reference back would keep the clinic (and its store) forever.
     const weak = new WeakRef(inner)
-    inner.answerTo((call, ok, text) => {
+    inner.answerTo((call, ok, text, bytes) => {
       const waiting = pending.get(call)
       if (waiting === undefined) return
       pending.delete(call)
       if (pending.size === 0) weak.deref()?.hold(false)
-      if (ok) waiting.resolve(text)
+      if (ok) waiting.resolve(bytes == null ? text : { text, bytes })
       else waiting.reject(new Error(MARKER + text))
     })
   }
@@ -138,15 +155,21 @@ class Clinic {
 for (const op of OPERATIONS) {
   const args = argumentsOf(op)
   const result = outward(op.returns)
+  const bytesMember = bytesMemberOf(op.returns)
   const method = {
     async [op.name](...values) {
-      let text
+      let answer
       try {
-        text = await started(this, op.op, args(values))
+        const beside = {}
+        const wire = args(values, beside)
+        answer = await started(this, op.op, wire, beside.bytes)
       } catch (err) {
         throw toJsError(err, method)
       }
-      return result(JSON.parse(text))
+      if (typeof answer === 'string') return result(JSON.parse(answer))
+      const raw = JSON.parse(answer.text)
+      if (bytesMember !== undefined && raw !== null && typeof raw === 'object') raw[bytesMember] = answer.bytes
+      return result(raw)
     },
   }[op.name]
   Object.defineProperty(Clinic.prototype, op.name, { value: method, writable: true, configurable: true })
@@ -160,7 +183,7 @@ for (const fn of FUNCTIONS) {
     [fn.name](...values) {
       let text
       try {
-        text = native.callFunction(fn.op, args(values))
+        text = native.callFunction(fn.op, args(values, {}))
       } catch (err) {
         throw toJsError(err, f)
       }

@@ -52,9 +52,10 @@ fn encoded(json: serde_json::Result<String>, what: &str) -> napi::Result<String>
         .js()
 }
 
-/// `(call, ok, text)`: a call's number and its result's JSON, or core's
-/// serialized error when `ok` is false.
-type Answer = FnArgs<(u32, bool, String)>;
+/// `(call, ok, text, bytes)`: a call's number and its result's JSON, or
+/// core's serialized error when `ok` is false, and the bytes a result
+/// carries beside its JSON (a document's content), if any.
+type Answer = FnArgs<(u32, bool, String, Option<Buffer>)>;
 
 /// The JavaScript function every answer of one clinic goes to: made once,
 /// weak (it keeps the process alive only while `hold` says calls are out).
@@ -88,18 +89,40 @@ impl Clinic {
     /// hands `(call, ok, text)` to the `answer_to` function when done: one
     /// entry point for every operation, so the binding has each one by
     /// construction.
+    ///
+    /// `bytes` travel beside the JSON text (the operation's one `Bytes`
+    /// argument, a document's content), bounded before they are copied.
     #[napi]
-    pub fn start(&self, call: u32, operation: String, args: CallArguments) -> napi::Result<()> {
+    pub fn start(
+        &self,
+        call: u32,
+        operation: String,
+        args: CallArguments,
+        bytes: Option<Buffer>,
+    ) -> napi::Result<()> {
         let answers = self
             .answers
             .clone()
             .ok_or_else(|| napi::Error::new(Status::GenericFailure, "no answer function"))?;
         let text = args.0;
+        let bounded = bytes
+            .as_ref()
+            .map(|b| carebase::api::check_bytes(b.len()))
+            .transpose();
+        // Nothing over the bound is copied out of JavaScript.
+        let bytes = bytes.filter(|_| bounded.is_ok()).map(|b| b.to_vec());
         let clinic = self.inner.clone();
         napi::bindgen_prelude::spawn(async move {
-            let answer = match Box::pin(carebase::api::call(&clinic, &operation, &text)).await {
-                Ok(result) => (call, true, result),
-                Err(err) => (call, false, err.to_json()),
+            let done = match bounded {
+                Ok(_) => {
+                    let work = carebase::api::call_with_bytes(&clinic, &operation, &text, bytes);
+                    Box::pin(work).await
+                }
+                Err(err) => Err(err),
+            };
+            let answer = match done {
+                Ok(reply) => (call, true, reply.json, reply.bytes.map(Buffer::from)),
+                Err(err) => (call, false, err.to_json(), None),
             };
             // A closing environment takes no more answers; nobody waits.
             let _ = answers.call(answer.into(), ThreadsafeFunctionCallMode::NonBlocking);

@@ -194,6 +194,8 @@ const BAD = {
   timelineQuery: [42, 'x', { limit: 0 }, { limit: 5000 }, { limit: NaN }, { cursor: 'x' }, { cursor: MB }, { kinds: ['nope'] },
     { from: 'x' }, { code: { system: '', code: '1' } }],
   codings: [undefined, null, 42, [42], [{ system: '', code: '1' }], [{ system: 'x', code: MB }]],
+  contentType: [undefined, null, 42, '', 'text/html', 'no type', MB],
+  bytes: [undefined, null, 42, 'x', [1, 2, 3], {}, new Uint8Array((20 << 20) + 1)],
   observationQuery: (v) => [undefined, 42, {}, { ...v, limit: 0 }, { ...v, cursor: 'x' }, { ...v, code: { system: 's', code: '' } },
     { ...v, from: 'x' }],
   appointmentQuery: (v) => [undefined, 42, {}, { from: v.from }, { ...v, from: 'x' }, { ...v, to: v.from },
@@ -224,6 +226,8 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
   }
   const newEntry = { effectiveAt: new Date(Date.now() - 3600_000), body: weight }
   const e = await c.recordEntry(sys, p.id, newEntry)
+  const letter = Buffer.from('%PDF-1.7 a letter')
+  const d = await c.attachDocument(sys, p.id, new Date(Date.now() - 3600_000), null, 'application/pdf', null, letter)
   const observationQuery = { code: { system: 'http://loinc.org', code: '29463-7' } }
   const at = new Date(Date.now() - 3600_000)
   const snomed = (code) => ({ system: 'http://snomed.info/sct', code })
@@ -275,6 +279,9 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
     checkInAppointment: [['actor', 'id', 'number', 'checkIn'], [desk, a.id, 1, {}]],
     recordObservation: [['actor', 'id', 'instant', 'optId', 'observation'], [S(), p.id, at, null, observation]],
     recordLabReport: [['actor', 'id', 'instant', 'optId', 'labReport'], [S(), p.id, at, null, labReport]],
+    attachDocument: [['actor', 'id', 'instant', 'optId', 'contentType', 'noteTitle', 'bytes'],
+      [S(), p.id, at, null, 'application/pdf', 'Letter', letter]],
+    readDocument: [['actor', 'id', 'id'], [S(), p.id, d.id]],
     registerPatient: [['actor', 'newPatient'], [desk, { details: details('A', 'B', '1990-01-01') }]],
     registerPatients: [['actor', 'newPatients'], [desk, [{ details: details('A', 'B', '1990-01-01') }]]],
     getPatient: [['actor', 'id'], [desk, p.id]],

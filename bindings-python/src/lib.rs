@@ -16,6 +16,7 @@ use carebase::{Clinic, Clock, Settings};
 use chrono::{DateTime, Duration, Utc};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::runtime::Runtime;
@@ -166,6 +167,30 @@ impl NativeClinic {
     /// JSON: one entry point, so the binding has every operation.
     fn call(&self, py: Python<'_>, operation: &str, args: String) -> PyResult<String> {
         run(py, carebase::api::call(&self.inner, operation, &args))
+    }
+
+    /// [`call`](Self::call) with bytes beside the JSON text (a document's
+    /// content, never inside the JSON): the operation's `Bytes` argument
+    /// in, a result's bytes out as `(json, bytes or None)`. The length is
+    /// bounded before the bytes are copied out of Python.
+    #[pyo3(signature = (operation, args, data=None))]
+    fn call_bytes(
+        &self,
+        py: Python<'_>,
+        operation: &str,
+        args: String,
+        data: Option<&[u8]>,
+    ) -> PyResult<(String, Option<Py<PyBytes>>)> {
+        if let Some(data) = data {
+            carebase::api::check_bytes(data.len()).map_err(|e| raise(py, &e))?;
+        }
+        let data = data.map(<[u8]>::to_vec);
+        let reply = run(
+            py,
+            carebase::api::call_with_bytes(&self.inner, operation, &args, data),
+        )?;
+        let bytes = reply.bytes.map(|b| PyBytes::new(py, &b).unbind());
+        Ok((reply.json, bytes))
     }
 
     /// The settings in force, as JSON.

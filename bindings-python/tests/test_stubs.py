@@ -78,7 +78,8 @@ def test_the_native_module_has_one_entry_point_for_every_operation() -> None:
     from carebase import _native
 
     native = {n for n in dir(_native.Clinic) if not n.startswith("_")}
-    assert native == {"call", "settings", "policy", "audit_key_id"}
+    # `call_bytes`: the same entry point with bytes beside the JSON text (documents)
+    assert native == {"call", "call_bytes", "settings", "policy", "audit_key_id"}
 
 
 def _api() -> Dict[str, Any]:
@@ -91,9 +92,9 @@ def test_every_type_an_operation_reaches_is_in_the_package() -> None:
 
     defs: Dict[str, Any] = _api()["$defs"]
     # Types a Python host holds as its own: ids as uuid.UUID, durations as
-    # timedelta, exact decimals as decimal.Decimal, the error as the
+    # timedelta, exact decimals as decimal.Decimal, raw bytes as bytes, the error as the
     # CarebaseError classes, a patient page as Page.
-    native = {name for name, schema in defs.items() if schema.get("format") in ("uuid", "decimal")}
+    native = {name for name, schema in defs.items() if schema.get("format") in ("uuid", "decimal", "bytes")}
     native |= {"Minutes", "Error", "PatientPage"}
     # Argument bundles whose fields are the method's own arguments (#[flatten]).
     flattened = {

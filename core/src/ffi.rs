@@ -24,6 +24,7 @@ use std::time::SystemTime;
 use chrono::{DateTime, Datelike, DurationRound, NaiveDate, NaiveTime, Timelike, Utc};
 use serde_json::Value;
 
+use crate::bytes::Bytes;
 use crate::minutes::Minutes;
 use crate::policy::{DenyReason, Policy};
 use crate::Error;
@@ -284,3 +285,9 @@ mod tests {
         }
     }
 }
+
+// A document's content: Kotlin `ByteArray`, Swift `Data`.
+uniffi::custom_type!(Bytes, Vec<u8>, {
+    lower: |bytes| bytes.into_vec(),
+    try_lift: |bytes| Ok(Bytes(bytes)),
+});

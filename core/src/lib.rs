@@ -13,6 +13,7 @@ pub mod access;
 pub mod actor;
 pub mod api;
 pub mod audit;
+pub mod bytes;
 pub mod clinic;
 pub mod clock;
 mod codes;

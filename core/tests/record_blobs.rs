@@ -41,7 +41,7 @@ async fn bytes_over_the_attachment_limit_are_refused_and_nothing_is_kept() {
     match err {
         Error::Validation { fields } => {
             assert_eq!(fields[0].field, "bytes");
-            assert_eq!(fields[0].code, "too_long");
+            assert_eq!(fields[0].code, "too_large");
         }
         other => panic!("expected validation, got {other:?}"),
     }

@@ -1,5 +1,6 @@
 //! Documents' bytes on the filesystem, beside a SQLite file: the directory
-//! `<db>.blobs/` holds one file per blob, named by its SHA-256 under a
+//! `<db>.blobs/` (`clinic.db` → `clinic.db.blobs/`, created when the store
+//! opens, owner-only: `0700` folders, `0600` files) holds one file per blob, named by its SHA-256 under a
 //! two-hex-digit fan-out folder (`ab/abcdef…`), so no folder grows past a
 //! few thousand files. A blob is written to a temporary file in the same
 //! folder, synced, then renamed into place and the folder synced: a crash
@@ -31,6 +32,15 @@ impl FileBlobs {
         Self { dir: dir.into() }
     }
 
+    /// The blob directory of the SQLite file at `database`, created now
+    /// (owner-only permissions) so a store that cannot keep documents fails
+    /// when it opens, not at its first attachment.
+    pub fn open_beside(database: &Path) -> Result<Self> {
+        let blobs = Self::beside(database);
+        create_private_dir(&blobs.dir).map_err(io_error("stored"))?;
+        Ok(blobs)
+    }
+
     /// Blobs kept in `dir` (created on the first write).
     pub fn in_dir(dir: impl Into<PathBuf>) -> Self {
         Self { dir: dir.into() }
@@ -55,7 +65,18 @@ fn io_error(what: &'static str) -> impl FnOnce(std::io::Error) -> Error {
     move |_| Error::storage(format!("document bytes could not be {what}"))
 }
 
-/// Writes `bytes` to `path` through a synced temporary file and a rename.
+/// Creates `dir` and its missing parents readable by the owner only
+/// (`0700` on Unix): documents are patient data.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Writes `bytes` to `path` through a synced temporary file (created
+/// `0600` by `tempfile`) and a rename.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     if path.exists() {
         return Ok(());
@@ -63,7 +84,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let folder = path
         .parent()
         .ok_or_else(|| Error::storage("no blob folder"))?;
-    std::fs::create_dir_all(folder).map_err(io_error("stored"))?;
+    create_private_dir(folder).map_err(io_error("stored"))?;
     let mut temp = tempfile::NamedTempFile::new_in(folder).map_err(io_error("stored"))?;
     temp.write_all(bytes).map_err(io_error("stored"))?;
     temp.as_file().sync_all().map_err(io_error("stored"))?;

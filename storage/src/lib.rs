@@ -13,6 +13,12 @@
 //! | `sqlite:path/to/file.db`    | same                                      |
 //! | `postgres://user:pass@host:5432/db?max_connections=16&acquire_timeout=5` | `PostgresStore` (also `postgresql://`; feature `postgres`, on by default) |
 //!
+//! Each store brings the blob store documents' bytes belong in
+//! ([`carebase::Store::blobs`], taken by `Clinic::new`): memory with
+//! `memory:` and `sqlite::memory:`, [`FileBlobs`] in `<file>.blobs/` beside
+//! a SQLite file (`clinic.db` → `clinic.db.blobs/`, owner-only), and
+//! [`PostgresBlobs`] (the `clinical_blobs` table) in a PostgreSQL database.
+//!
 //! Every backend passes core's conformance suite, so hosts can switch URL
 //! without changing behaviour. The schemas live in `migrations/sqlite/` and
 //! `migrations/postgres/` and are applied on open.
@@ -32,8 +38,8 @@ use carebase::{Error, MemoryStore, Result, Store};
 pub use blobs::FileBlobs;
 #[cfg(feature = "postgres")]
 pub use postgres::{
-    parse_url as parse_postgres_url, PoolSettings, PostgresStore, DEFAULT_ACQUIRE_TIMEOUT,
-    DEFAULT_PG_MAX_CONNECTIONS,
+    parse_url as parse_postgres_url, PoolSettings, PostgresBlobs, PostgresStore,
+    DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_PG_MAX_CONNECTIONS,
 };
 pub use retry::{RetryPolicy, TRANSACTION_RETRY};
 pub use sqlite::{SqliteStore, DEFAULT_MAX_CONNECTIONS};

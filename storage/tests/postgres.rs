@@ -595,10 +595,13 @@ async fn open_by_url_applies_migrations_and_works() {
 
 /// Tables that hold no per-patient rows, or hold a global rule; every other
 /// table must carry `patient_id` in its primary key (the distribution key).
-const REFERENCE_TABLES: [&str; 10] = [
+const REFERENCE_TABLES: [&str; 11] = [
     "_sqlx_migrations",
     // The signed audit checkpoint history: one row per (periodic) checkpoint.
     "audit_checkpoints",
+    // Documents' bytes, content addressed by SHA-256 (reached only through
+    // a document entry of a patient's record, which names the key).
+    "clinical_blobs",
     "counters",
     // The outbox, keyed by partition (see docs/scaling.md), its counters
     // and consumer positions.

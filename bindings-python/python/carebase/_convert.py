@@ -73,6 +73,9 @@ _CODECS: Dict[Any, Tuple[Encode, Decode]] = {  # plain values, then each annotat
     # exact decimals cross as text ("72.50"); a float is refused: it is not exact
     Decimal: _plain(lambda v: isinstance(v, Decimal) and v.is_finite(), "a finite Decimal", lambda v: format(v, "f"), Decimal),
     _NONE: ((lambda value, path: value), _same),  # a result of nothing
+    # raw bytes (a document's content) never enter the JSON: ``bridge`` hands
+    # them to core beside the text, and puts a result's bytes in its field
+    bytes: _plain(lambda v: isinstance(v, (bytes, bytearray, memoryview)), "bytes", bytes, _same),
 }
 
 
@@ -262,20 +265,37 @@ def bridge(fn: F) -> F:
     signature = inspect.signature(fn)
     names = list(signature.parameters)
     method = names[:1] == ["self"]
-    plan: List[Any] = []  # each argument's (name, wire name, encoder), then the result's decoder
+    # each argument's (name, wire name, encoder), the result's decoder, the
+    # argument carried beside the JSON (annotated ``bytes``) and the result's
+    # field that receives the bytes carried back
+    plan: List[Any] = []
 
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> Any:
         if not plan:
             hints = typing.get_type_hints(fn)
-            plan[:] = [[(n, n.rstrip("_"), codec(hints[n])[0]) for n in names[method:]], codec(hints["return"])[1]]
+            result = hints["return"]
+            fields = typing.get_type_hints(result) if dataclasses.is_dataclass(result) else {}
+            plan[:] = [
+                [(n, n.rstrip("_"), codec(hints[n])[0]) for n in names[method:] if hints[n] is not bytes],
+                codec(result)[1],
+                next((n for n in names[method:] if hints[n] is bytes), None),
+                next((f for f, hint in fields.items() if hint is bytes), None),
+            ]
         if kwargs or len(args) != len(names):
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
             args = tuple(bound.arguments.values())
-        params = zip(plan[0], args[method:])
-        text = to_json({w: v for (n, w, write), value in params if (v := write(value, n)) is not None})
-        raw = json.loads(args[0]._native.call(fn.__name__, text) if method else _native.call_function(fn.__name__, text))
+        values = dict(zip(names, args))
+        text = to_json({w: v for n, w, write in plan[0] if (v := write(values[n], n)) is not None})
+        if plan[2] is None and plan[3] is None:
+            raw = json.loads(args[0]._native.call(fn.__name__, text) if method else _native.call_function(fn.__name__, text))
+        else:
+            data = None if plan[2] is None else codec(bytes)[0](values[plan[2]], plan[2])
+            answer, carried = args[0]._native.call_bytes(fn.__name__, text, data)
+            raw = json.loads(answer)
+            if plan[3] is not None and isinstance(raw, dict):
+                raw[plan[3]] = carried
         return None if raw is None else plan[1](raw)
 
     return typing.cast(F, call)

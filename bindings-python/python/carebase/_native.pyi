@@ -2,7 +2,7 @@
 its arguments as one JSON object and returns its result as JSON; use the
 typed ``carebase`` API instead."""
 
-from typing import List, Optional, final
+from typing import List, Optional, Tuple, final
 
 __all__ = ["Clinic", "ManualClock", "open", "operations", "call_function", "DEFAULT_POLICY_TOML"]
 
@@ -18,6 +18,7 @@ class ManualClock:
 @final
 class Clinic:
     def call(self, operation: str, args: str) -> str: ...
+    def call_bytes(self, operation: str, args: str, data: Optional[bytes] = None) -> Tuple[str, Optional[bytes]]: ...
     def settings(self) -> str: ...
     def policy(self) -> str: ...
     def audit_key_id(self) -> str: ...

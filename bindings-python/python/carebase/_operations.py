@@ -1031,3 +1031,35 @@ class ClinicOperations:
         Made final later with `change_entry_status`; a final report
         corrected with `amend_entry` becomes `amended`, both versions kept."""
         raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def attach_document(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        effective_at: datetime,
+        encounter: Optional[IdLike],
+        content_type: str,
+        title: Optional[str],
+        bytes: bytes,
+    ) -> ClinicalEntry:
+        """Attaches a document (a scanned letter, an image) to `patient`'s
+        record: `record.write`; at most `MAX_ATTACHMENT_BYTES` (20 MiB,
+        `too_large` on `bytes`), a content type of the allow-list
+        (`DOCUMENT_CONTENT_TYPES`). Core computes the size and SHA-256; the
+        bytes are kept before the entry is written."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def read_document(
+        self,
+        actor: Actor,
+        patient: IdLike,
+        entry: IdLike,
+    ) -> DocumentContent:
+        """A document's current version and its bytes, checked against its
+        SHA-256 (bytes that no longer match are a `storage` error of kind
+        `corrupt`, never handed over). Needs `record.read` and
+        `record.notes` on the patient; audited as a read of the entry. A
+        retracted document's bytes are not served (`not_found`)."""
+        raise NotImplementedError  # replaced by @bridge

@@ -56,6 +56,7 @@ __all__ = [
     "Decision",
     "DenyReason",
     "DiagnosticReport",
+    "DocumentContent",
     "DocumentEntry",
     "DueReminder",
     "DuplicateCandidate",
@@ -866,6 +867,19 @@ class DiagnosticReport:
 
     conclusion: Optional[str] = None
     """The reader's conclusion, as text."""
+
+
+@_dc.dataclass
+class DocumentContent:
+    """A document entry with its content, as `read_document` answers it.
+    Deliberately without a JSON form: the door writes `entry` as JSON and
+    hands `bytes` beside it."""
+
+    entry: ClinicalEntry
+    """The document's current version (content type, size, SHA-256, title)."""
+
+    bytes: bytes
+    """The bytes, identical to those attached (their SHA-256 was checked)."""
 
 
 @_dc.dataclass

@@ -42,6 +42,9 @@ pub struct Arguments {
     /// A `#[flatten]` argument was read: it saw the members left at the
     /// top and reported those its type does not declare.
     flattened: bool,
+    /// The bytes handed beside the JSON text, until the call's `Bytes`
+    /// argument takes them.
+    bytes: Option<Vec<u8>>,
 }
 
 /// How an argument is read from the call's object.
@@ -77,6 +80,7 @@ impl Arguments {
                 members,
                 errors: Vec::new(),
                 flattened: false,
+                bytes: None,
             }),
             Err(_) if serde_json::from_str::<IgnoredAny>(json).is_ok() => Err(Error::invalid(
                 "(input)",
@@ -89,6 +93,14 @@ impl Arguments {
                 "not valid json text",
             )),
         }
+    }
+
+    /// Hands over the bytes passed beside the JSON text (a document's
+    /// content), for the call's one argument of type `Bytes`; bytes given
+    /// to a call that takes none are `unknown_field` on `(bytes)`.
+    pub fn with_bytes(mut self, bytes: Option<Vec<u8>>) -> Self {
+        self.bytes = bytes;
+        self
     }
 
     /// Reads argument `name` as a `T`; on failure records the errors and
@@ -135,6 +147,9 @@ impl Arguments {
         mode: Mode,
         ty: &str,
     ) -> Option<T> {
+        if ty == "Bytes" {
+            return self.take_bytes(name);
+        }
         let strict: Option<fn(&str) -> bool> = match ty {
             "NaiveDate" | "Option<NaiveDate>" => Some(|t| crate::instant::parse_date(t).is_some()),
             "DateTime<Utc>" | "Option<DateTime<Utc>>" => {
@@ -158,6 +173,33 @@ impl Arguments {
         self.take(name, mode)
     }
 
+    /// The `Bytes` argument `name`, from the bytes beside the JSON text:
+    /// the same bytes inside the JSON (a member `name`) are `invalid_type`,
+    /// none at all `required`.
+    fn take_bytes<T: DeserializeOwned>(&mut self, name: &str) -> Option<T> {
+        if self.members.remove(name).is_some() {
+            self.errors.push(FieldError::new(
+                name,
+                "invalid_type",
+                "has the wrong type: bytes are passed beside the json text",
+            ));
+            return None;
+        }
+        let Some(bytes) = self.bytes.take() else {
+            self.errors
+                .push(FieldError::new(name, "required", "is required"));
+            return None;
+        };
+        let deserializer = ValueDeserializer::<DeserializerError>::new(Value::Bytes(bytes));
+        match T::deserialize(deserializer) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.errors.push(field_error(name.to_owned(), e));
+                None
+            }
+        }
+    }
+
     /// `Ok` when every argument was read and no member is left over, else
     /// one `validation` error naming each argument that was not read and
     /// each member no argument names (`unknown_field`).
@@ -166,6 +208,9 @@ impl Arguments {
             for name in self.members.keys() {
                 self.errors.push(unknown_field(name.clone()));
             }
+        }
+        if self.bytes.is_some() {
+            self.errors.push(unknown_field("(bytes)".to_owned()));
         }
         if self.errors.is_empty() {
             Ok(())

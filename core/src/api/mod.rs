@@ -21,6 +21,7 @@ use serde::Serialize;
 
 use crate::clinic::operations::{types::*, Argument, ClinicOperations, Operation};
 use crate::clinic::Clinic;
+use crate::limits::MAX_ATTACHMENT_BYTES;
 use crate::{Error, Result};
 
 /// Hands every function a host needs besides `Clinic`'s operations (ids,
@@ -47,6 +48,56 @@ macro_rules! host_functions {
     };
 }
 
+/// A call's answer through [`call_with_bytes`]: the result's JSON and, for
+/// a result with a [`Bytes`] field (a document's content), those bytes
+/// beside it (the field is left out of the JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The result's JSON text.
+    pub json: String,
+    /// The result's bytes, when it carries any.
+    pub bytes: Option<Vec<u8>>,
+}
+
+/// How a result becomes a [`Reply`]: every serializable result as its JSON;
+/// a result carrying bytes as the JSON of the rest and the bytes beside.
+pub trait IntoReply {
+    /// The reply of this result.
+    fn into_reply(self) -> Result<Reply>;
+}
+
+impl<T: Serialize> IntoReply for T {
+    fn into_reply(self) -> Result<Reply> {
+        Ok(Reply {
+            json: encode(&self)?,
+            bytes: None,
+        })
+    }
+}
+
+impl IntoReply for DocumentContent {
+    fn into_reply(self) -> Result<Reply> {
+        Ok(Reply {
+            json: encode(&serde_json::json!({ "entry": self.entry }))?,
+            bytes: Some(self.bytes.into_vec()),
+        })
+    }
+}
+
+/// Bytes handed beside a call's JSON are bounded at the door, before
+/// anything is read: at most [`MAX_ATTACHMENT_BYTES`], else `validation`
+/// `too_large` on `bytes`. Hosts call it before they copy the bytes.
+pub fn check_bytes(len: usize) -> Result<()> {
+    if len > MAX_ATTACHMENT_BYTES {
+        return Err(Error::invalid(
+            "bytes",
+            "too_large",
+            format!("at most {MAX_ATTACHMENT_BYTES} bytes"),
+        ));
+    }
+    Ok(())
+}
+
 /// The JSON of a result. Core's types always serialize; should one ever
 /// not, the call answers a storage error of kind `other` (a bug).
 fn encode<T: Serialize>(value: &T) -> Result<String> {
@@ -68,9 +119,28 @@ macro_rules! clinic_dispatch {
         /// the JSON of its result. Bad arguments are one `validation` error
         /// naming each; an unknown operation is `not_found`.
         pub async fn call(clinic: &Clinic, operation: &str, arguments: &str) -> Result<String> {
+            call_with_bytes(clinic, operation, arguments, None)
+                .await
+                .map(|reply| reply.json)
+        }
+
+        /// [`call`] with bytes beside the JSON text: the operation's one
+        /// argument of type [`Bytes`] (a document's content, never inside
+        /// the JSON) in, a result's bytes out ([`Reply`]). Up to
+        /// [`MAX_ATTACHMENT_BYTES`] ([`check_bytes`]); bytes given to an
+        /// operation that takes none are `unknown_field` on `(bytes)`.
+        pub async fn call_with_bytes(
+            clinic: &Clinic,
+            operation: &str,
+            arguments: &str,
+            bytes: Option<Vec<u8>>,
+        ) -> Result<Reply> {
+            if let Some(bytes) = &bytes {
+                check_bytes(bytes.len())?;
+            }
             match operation {
                 $(stringify!($name) => {
-                    let mut args = Arguments::parse(arguments)?;
+                    let mut args = Arguments::parse(arguments)?.with_bytes(bytes);
                     $(let $actor: Option<Actor> = args.take(stringify!($actor), Mode::Member);)?
                     $(let $arg: Option<$ty> = args.take_typed(
                         stringify!($arg),
@@ -84,7 +154,7 @@ macro_rules! clinic_dispatch {
                         $(vouched($arg)?),*
                     )
                     .await?;
-                    encode(&value)
+                    value.into_reply()
                 })*
                 _ => Err(Error::not_found("operation")),
             }

@@ -34,7 +34,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::ids::{AuditEntryId, PatientId, PractitionerId};
 use crate::limits::MAX_ACTOR_ROLES;
 use crate::policy::{AccessFacts, Decision, DenyReason, Permission, Policy};
-use crate::store::{ChangeSet, Store};
+use crate::store::{BlobStore, ChangeSet, Store};
 use crate::{Error, Result};
 
 /// An actor is host input too: its roles are copied into every audit entry
@@ -58,6 +58,8 @@ pub struct Clinic {
     clock: Arc<dyn Clock>,
     settings: Arc<Settings>,
     audit_key: AuditKey,
+    /// Where documents' bytes live (the store's own by default).
+    blobs: Option<Arc<dyn BlobStore>>,
 }
 
 /// Who asks for what about whom, carried through one operation.
@@ -79,12 +81,20 @@ impl Clinic {
         let audit_key = AuditKey::development();
         store.use_audit_key(audit_key.clone());
         Self {
-            store,
             policy: Arc::new(RwLock::new(Arc::new(Policy::default_policy()))),
             clock: Arc::new(SystemClock),
             settings: Arc::new(Settings::default()),
             audit_key,
+            blobs: store.blobs(),
+            store,
         }
+    }
+
+    /// Keeps documents' bytes in `blobs` instead of the blob store that
+    /// belongs with the store ([`Store::blobs`]).
+    pub fn with_blobs(mut self, blobs: Arc<dyn BlobStore>) -> Self {
+        self.blobs = Some(blobs);
+        self
     }
 
     /// Seals and verifies the audit trail with the host's key, which must

@@ -60,6 +60,7 @@ pub mod types {
     pub use crate::audit::{
         AccessRecord, AuditCheckpoint, AuditEntry, AuditQuery, AuditVerification,
     };
+    pub use crate::bytes::Bytes;
     pub use crate::clinic::{
         BookSeries, NewPatient, PatientRegistrations, RegistrationAnswer, Settings,
     };
@@ -75,9 +76,9 @@ pub mod types {
     pub use crate::policy::{Decision, Permission, Policy};
     pub use crate::record::fhir::FhirEntryImport;
     pub use crate::record::{
-        Allergy, CheckIn, ClinicalEntry, Coding, Condition, EncounterStatus, EntryBody, EntryPage,
-        Immunization, LabReport, NewEncounter, NewEntry, NewLabReport, Observation,
-        ObservationQuery, Prescription, PrescriptionStatus, Procedure, TimelineQuery,
+        Allergy, CheckIn, ClinicalEntry, Coding, Condition, DocumentContent, EncounterStatus,
+        EntryBody, EntryPage, Immunization, LabReport, NewEncounter, NewEntry, NewLabReport,
+        Observation, ObservationQuery, Prescription, PrescriptionStatus, Procedure, TimelineQuery,
     };
     pub use crate::schedule::fhir::FhirAppointmentImport;
     pub use crate::schedule::{
@@ -191,6 +192,9 @@ macro_rules! clinic_operations {
             // record/labs.rs
             fn record_observation(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, observation: Observation) -> ClinicalEntry;
             fn record_lab_report(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, #[flatten] report: NewLabReport) -> LabReport;
+            // record/documents.rs
+            fn attach_document(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, content_type: String, title: Option<String>, bytes: Bytes) -> ClinicalEntry;
+            fn read_document(&actor, patient: PatientId, entry: EntryId) -> DocumentContent;
         }
     };
 }
@@ -260,6 +264,10 @@ macro_rules! generate {
 
         /// Every public `Clinic` operation with owned arguments: what a
         /// binding calls. Implemented for [`Clinic`] by the inherent methods.
+        /// An operation takes as many arguments as its hosts show (a
+        /// document's envelope, type, title and bytes), so the count is
+        /// not capped.
+        #[allow(clippy::too_many_arguments)]
         pub trait ClinicOperations {
             $(
                 #[doc = concat!("[`Clinic::", stringify!($name), "`] with owned arguments.")]
@@ -268,6 +276,7 @@ macro_rules! generate {
             )*
         }
 
+        #[allow(clippy::too_many_arguments)]
         impl ClinicOperations for Clinic {
             $(
                 fn $name(&self, $($actor: Actor,)? $($arg: $ty),*)
@@ -286,6 +295,7 @@ macro_rules! generate {
             use super::{Clinic, Lend};
 
             $(
+                #[allow(clippy::too_many_arguments)]
                 pub(super) async fn $name(
                     clinic: &Clinic,
                     $($actor: &Actor,)?

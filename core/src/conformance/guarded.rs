@@ -46,6 +46,9 @@ impl<S: Store, G: Send + Sync> Store for Guarded<S, G> {
     fn use_audit_key(&self, key: AuditKey) {
         self.store.use_audit_key(key)
     }
+    fn blobs(&self) -> Option<std::sync::Arc<dyn crate::store::BlobStore>> {
+        self.store.blobs()
+    }
 }
 
 #[async_trait]

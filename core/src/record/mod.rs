@@ -18,6 +18,7 @@
 //! unless asked for history).
 
 mod allergy_conflict;
+mod document;
 pub mod fhir;
 mod lifecycle;
 mod model;
@@ -27,6 +28,7 @@ mod requests;
 mod validate;
 
 pub use allergy_conflict::{allergy_conflicts, is_standing_allergy};
+pub use document::DocumentContent;
 pub use lifecycle::{amended_body, effective_time_problems, moved, NewEntry, CLOCK_SKEW_SECONDS};
 pub use model::{
     Allergy, AllergyCategory, AllergyCriticality, AllergyOverride, AllergyStatus, ClinicalNote,

@@ -87,7 +87,7 @@ pub trait BlobStore: Send + Sync {
         if bytes.len() > MAX_ATTACHMENT_BYTES {
             return Err(Error::invalid(
                 "bytes",
-                "too_long",
+                "too_large",
                 format!("at most {MAX_ATTACHMENT_BYTES} bytes"),
             ));
         }

@@ -127,4 +127,13 @@ pub trait Store:
     /// seals with the development key). [`crate::Clinic::with_audit_key`]
     /// calls it, so the clinic verifies with the key the store seals with.
     fn use_audit_key(&self, key: AuditKey);
+
+    /// The blob store that belongs with this store (documents' bytes kept
+    /// beside the records: memory with memory, files beside a SQLite file,
+    /// a table of the same PostgreSQL database), so a clinic opened on a
+    /// store keeps documents without more configuration. `None`: the host
+    /// names one with [`crate::Clinic::with_blobs`].
+    fn blobs(&self) -> Option<std::sync::Arc<dyn BlobStore>> {
+        None
+    }
 }

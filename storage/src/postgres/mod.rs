@@ -17,12 +17,15 @@
 mod access;
 mod audit;
 mod batch;
+mod blobs;
 mod error;
 mod outbox;
 mod patients;
 mod record;
 mod rows;
 mod scheduling;
+
+pub use blobs::PostgresBlobs;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -347,5 +350,10 @@ impl Store for PostgresStore {
 
     fn use_audit_key(&self, key: AuditKey) {
         *self.audit_key.write().unwrap_or_else(|e| e.into_inner()) = key;
+    }
+
+    /// The `clinical_blobs` table of the same database.
+    fn blobs(&self) -> Option<std::sync::Arc<dyn carebase::store::BlobStore>> {
+        Some(std::sync::Arc::new(PostgresBlobs::new(self.pool.clone())))
     }
 }

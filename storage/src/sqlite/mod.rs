@@ -75,6 +75,8 @@ struct Target {
     name: String,
     /// Whether the database lives in memory (one connection only).
     memory: bool,
+    /// The database file's path (no URI parameters), for the blob folder.
+    file: Option<std::path::PathBuf>,
 }
 
 /// Reads a database URL: `sqlite::memory:`, `sqlite://path` or
@@ -95,6 +97,7 @@ fn target_of(url: &str) -> Result<Target> {
         return Ok(Target {
             name: ":memory:".into(),
             memory,
+            file: None,
         });
     }
     let name = if params.is_empty() {
@@ -107,7 +110,11 @@ fn target_of(url: &str) -> Result<Target> {
             .replace('#', "%23");
         format!("file:{path}?{params}")
     };
-    Ok(Target { name, memory })
+    Ok(Target {
+        name,
+        memory,
+        file: Some(path.into()),
+    })
 }
 
 /// Opens one connection with the store's settings: foreign keys on, the
@@ -255,6 +262,8 @@ pub(crate) fn opt_text(value: Option<impl Into<String>>) -> rusqlite::types::Val
 /// The SQLite backend.
 pub struct SqliteStore {
     engine: engine::Engine,
+    /// Documents' bytes: files beside the database, memory beside memory.
+    blobs: std::sync::Arc<dyn carebase::store::BlobStore>,
     practitioners: PractitionerCache,
     audit_key: std::sync::RwLock<AuditKey>,
 }
@@ -269,6 +278,10 @@ impl SqliteStore {
         // Before the first connection: locks no other SQLite copy can break.
         locks::install();
         let mut write = connect(&target, true)?;
+        let blobs: std::sync::Arc<dyn carebase::store::BlobStore> = match &target.file {
+            Some(file) => std::sync::Arc::new(crate::blobs::FileBlobs::open_beside(file)?),
+            None => std::sync::Arc::new(carebase::store::memory::MemoryBlobs::new()),
+        };
         migrate::run(&mut write)?;
         // Each change set runs in a savepoint of its group's transaction,
         // whose statement journal SQLite spills to a new temporary file
@@ -287,6 +300,7 @@ impl SqliteStore {
         };
         Ok(Self {
             engine: engine::Engine::start(write, open_reader)?,
+            blobs,
             practitioners: PractitionerCache::default(),
             audit_key: std::sync::RwLock::new(AuditKey::development()),
         })
@@ -455,5 +469,11 @@ impl Store for SqliteStore {
 
     fn use_audit_key(&self, key: AuditKey) {
         *self.audit_key.write().unwrap_or_else(|e| e.into_inner()) = key;
+    }
+
+    /// Files in `<database>.blobs/` beside the database file; memory for
+    /// an in-memory database.
+    fn blobs(&self) -> Option<std::sync::Arc<dyn carebase::store::BlobStore>> {
+        Some(self.blobs.clone())
     }
 }

@@ -51,6 +51,8 @@ pub(crate) fn python_type(defs: &Map<String, Value>, ty: &str, side: Side) -> St
         ("f64", None) => "float".to_owned(),
         ("u16" | "u32" | "u64" | "i32" | "i64" | "usize", None) => "int".to_owned(),
         ("Minutes", None) => "timedelta".to_owned(),
+        // Raw bytes: carried beside the JSON text (`_convert.bridge`).
+        ("Bytes", None) => "bytes".to_owned(),
         ("Value", None) => "Dict[str, Any]".to_owned(),
         ("()", None) => "None".to_owned(),
         (tuple, None) if tuple.starts_with('(') => {
@@ -111,6 +113,7 @@ fn schema_type(defs: &Map<String, Value>, schema: &Value) -> String {
         ("string", Some("uuid")) => "IdLike".to_owned(),
         ("string", Some("date-time")) => "datetime".to_owned(),
         ("string", Some("date")) => "date".to_owned(),
+        ("string", Some("bytes")) => "bytes".to_owned(),
         ("string", _) => "str".to_owned(),
         ("integer", _) => "int".to_owned(),
         ("number", _) => "float".to_owned(),

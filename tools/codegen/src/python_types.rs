@@ -47,6 +47,8 @@ fn annotation(defs: &Map<String, Value>, schema: &Value) -> (String, bool) {
         let def = defs.get(name).cloned().unwrap_or(Value::Null);
         let text = match (name, def.get("format").and_then(Value::as_str)) {
             ("Minutes", _) => "_dt.timedelta".to_owned(),
+            // Raw bytes, carried beside the JSON text (`_convert.bridge`).
+            (_, Some("bytes")) => "bytes".to_owned(),
             (_, Some("uuid")) => "UUID".to_owned(),
             (_, Some("decimal")) => "_decimal.Decimal".to_owned(),
             _ => name.to_owned(),

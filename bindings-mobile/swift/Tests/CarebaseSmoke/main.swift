@@ -245,6 +245,24 @@ let tests: [(String, () async throws -> Void)] = [
         try check(batch.answers[1].patient == nil && refusal?.code == "validation", "refused as validation")
         try check(refusal?.fields.map(\.field) == ["birth_date"], "names birth_date")
     }),
+    ("a document crosses as Data and reads back identical; too large and forbidden are typed", {
+        let c = try await Clinic.open(url: "memory:", settings: settings)
+        let p = try await register(c, details("Letter", "Ada", "1984-07-01"))
+        let scan = Data("%PDF-1.7 a referral letter".utf8) + Data([0, 255, 16])
+        let entry = try await c.attachDocument(actor: system, patient: p.id, effectiveAt: Date(), encounter: nil,
+                                               contentType: "application/pdf", title: "Referral", bytes: scan)
+        let read = try await c.readDocument(actor: system, patient: p.id, entry: entry.id)
+        try check(read.bytes == scan, "identical bytes")
+        let big = try await carebaseError {
+            _ = try await c.attachDocument(actor: system, patient: p.id, effectiveAt: Date(), encounter: nil,
+                                           contentType: "application/pdf", title: nil, bytes: Data(count: (20 << 20) + 1))
+        }
+        guard case .Validation(let fields) = big, fields.first?.code == "too_large" else {
+            throw Failure(description: "got \(big)")
+        }
+        let denied = try await carebaseError { _ = try await c.readDocument(actor: billing, patient: p.id, entry: entry.id) }
+        guard case .Forbidden = denied else { throw Failure(description: "got \(denied)") }
+    }),
     ("bad input is a typed error, and description is redacted", {
         let c = try await Clinic.open(url: "memory:", settings: settings)
         let big = String(repeating: "x", count: 1 << 20)

@@ -14,8 +14,9 @@
 //! report's results) hang off [`Clinic::kind_rules`]; what an actor may see
 //! of what is read back is decided in `sight`.
 
-mod fhir;
+mod documents;
 mod encounters;
+mod fhir;
 mod kinds;
 mod labs;
 mod measures;
@@ -253,6 +254,7 @@ impl Clinic {
         self.audited(&attempt, async {
             let (stored, changes) = match new {
                 New::Entry(entry) => {
+                    documents::refuse_bare_document(entry)?;
                     let stored = self.first_version(actor, patient, entry.clone()).await?;
                     let changes = self.entry_changes(&attempt, &stored, None);
                     (stored, changes)
@@ -452,6 +454,7 @@ impl Clinic {
                 format!("must stay {}", current.kind()),
             ));
         }
+        documents::amendment_problems(current, body)?;
         let mut errors = Errors::default();
         timed_problems(current.effective_at, body)
             .into_iter()

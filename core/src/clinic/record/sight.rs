@@ -71,9 +71,17 @@ impl RecordSight {
         }
         match self {
             RecordSight::Full { .. } => {
-                if let (false, EntryBody::Note(note)) = (self.sees_notes(), &mut entry.body) {
-                    note.title = None;
-                    note.text.clear();
+                if !self.sees_notes() {
+                    match &mut entry.body {
+                        EntryBody::Note(note) => {
+                            note.title = None;
+                            note.text.clear();
+                        }
+                        // Its title can say as much as a note's; the
+                        // content type, size and hash say nothing.
+                        EntryBody::Document(document) => document.title = None,
+                        _ => {}
+                    }
                 }
             }
             RecordSight::Codes => {

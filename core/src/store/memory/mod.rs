@@ -59,6 +59,8 @@ struct State {
 #[derive(Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
+    /// Documents' bytes, kept as long as the store.
+    blobs: std::sync::Arc<MemoryBlobs>,
 }
 
 impl MemoryStore {
@@ -142,6 +144,10 @@ impl Store for MemoryStore {
 
     fn use_audit_key(&self, key: AuditKey) {
         self.lock().audit_key = key;
+    }
+
+    fn blobs(&self) -> Option<std::sync::Arc<dyn super::BlobStore>> {
+        Some(self.blobs.clone())
     }
 }
 

@@ -31,6 +31,10 @@ impl<'a> Shapes<'a> {
         if name == "Minutes" {
             return json!("m");
         }
+        // Raw bytes: carried beside the JSON text (`index.js`), never in it.
+        if self.defs.get(name).and_then(|d| d.get("format")) == Some(&json!("bytes")) {
+            return json!("b");
+        }
         let shape = self.def(name);
         let structured = self.defs.get(name).is_some_and(|d| {
             d.get("properties").is_some()

@@ -74,6 +74,9 @@ impl Ts {
         let (kind, nullable) = kind_of(schema);
         let format = schema.get("format").and_then(Value::as_str);
         let ty = match (kind, format, side) {
+            // Raw bytes, carried beside the JSON text: any `Uint8Array` in,
+            // a `Buffer` (a `Uint8Array`) back; typed without @types/node.
+            (Some("string"), Some("bytes"), _) => "Uint8Array".to_owned(),
             (Some("string"), Some("date-time"), Side::Out) => "Date".to_owned(),
             (Some("string"), Some("date-time" | "date"), Side::In) => "Date | string".to_owned(),
             (Some("string"), _, _) => "string".to_owned(),
