@@ -85,7 +85,7 @@ cp "$lib" "$root$w/lib/"
 # The README's Swift blocks, extracted (never copied by hand): one
 # executable each, which Package.swift picks up from Docs/.
 python3 ../scripts/test-docs --swift-out "$root$w/Docs"
-chroot "$root" env HOME=/root bash -c "set -o pipefail; cd $w && swift build -Xlinker -L$w/lib 2>&1 | tail -5"
+chroot "$root" env HOME=/root bash -c "set -o pipefail; cd $w && swift build --manifest-cache none -Xlinker -L$w/lib 2>&1 | tail -5"
 status=0
 chroot "$root" env LD_LIBRARY_PATH="$w/lib" "$w/.build/debug/CarebaseSmoke" "$@" || status=$?
 

@@ -388,6 +388,28 @@ export declare class Clinic {
    */
   exportPatientFhir(actor: ActorInput, id: PatientId): Promise<Record<string, unknown>>
   /**
+   * Adds the practitioner a FHIR R4 Practitioner resource describes, with
+   * `time_zone` (FHIR has no zone for a person) and no availability yet.
+   *
+   * An import is an addition: it needs `schedule.manage` like
+   * `Clinic::add_practitioner` and passes its rules (the display name
+   * read from `name` as in `crate::schedule::fhir::practitioner`, an
+   * IANA zone), every failing field reported at once, written with its
+   * audit entry in one transaction. Each import adds a new practitioner
+   * with a carebase id (the resource's own `id` is kept): carebase has no
+   * identifier to match a practitioner on, so an import never changes
+   * one already there. What carebase does not model is kept in
+   * `Practitioner::fhir_extra` for `Clinic::export_practitioner_fhir`.
+   */
+  importPractitionerFhir(actor: ActorInput, resource: Record<string, unknown>, timeZone: string): Promise<Practitioner>
+  /**
+   * One practitioner as a FHIR R4 Practitioner (`id` = the carebase id;
+   * what an import kept is written back where it still matches the
+   * record). Needs `schedule.read` like `Clinic::get_practitioner`;
+   * the export is audited as a success with the practitioner named.
+   */
+  exportPractitionerFhir(actor: ActorInput, id: PractitionerId): Promise<Record<string, unknown>>
+  /**
    * Records a new clinical entry of any kind in `patient`'s record
    * (version 1): `record.write` on the patient, a patient that takes new
    * entries (not merged away), a body and envelope without problems
@@ -2334,6 +2356,12 @@ export interface Practitioner {
   createdAt: Date
   /** Last changed. */
   updatedAt: Date
+  /**
+   * What a FHIR import kept that carebase does not model (identifiers,
+   * qualifications, telecom…), so an export gives back what came in (see
+   * `crate::schedule::fhir::practitioner`). Staff data, not patient data.
+   */
+  fhirExtra?: Record<string, unknown>
 }
 
 /** A practitioner (doctor, nurse) who can be on a care team. */

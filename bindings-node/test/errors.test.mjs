@@ -183,6 +183,9 @@ const BAD = {
     { ...v, name: [{ family: 42 }] }, { ...v, gender: 'x' }, { ...v, birthDate: '2999-01-01' }, { ...v, active: 'yes' },
     { ...v, telecom: [{ system: 'phone', value: 'not a phone' }] }, { ...v, deceasedDateTime: 'x' }],
   optFacility: [42, '', 'nowhere', MB, {}],
+  practitionerResource: (v) => [undefined, null, 42, 'x', {}, [], MB, { ...v, resourceType: 'Patient' }, { ...v, id: 42 },
+    { ...v, name: 42 }, { ...v, name: [{ family: 42 }] }, { ...v, name: [{ text: MB }] }, { ...v, active: 'yes' }],
+  timeZone: [undefined, null, 42, '', 'Nowhere/City', MB, {}],
   checkpoint: (v) => [42, 'x', {}, { ...v, seq: -1 }, { ...v, seq: 1.5 }, { ...v, at: 'x' }, { ...v, at: MB },
     { ...v, root: MB }, { ...v, root: 'not hex' }, { ...v, keyId: 42 }, { ...v, signature: 'ABC' },
     { ...v, prevSignature: undefined }],
@@ -336,6 +339,8 @@ test('bad input to every entry point is a typed rejection, never a crash or hang
     exportFreeSlotsFhir: [['actor', 'slotQuery'], [desk, { visitType: visitType.id, practitioners: [doc.id], ...spring, limit: 5 }]],
     importPatientFhir: [['actor', 'patientResource', 'optFacility'], [desk, fhirExample('Patient-example.json'), null]],
     exportPatientFhir: [['actor', 'id'], [desk, p.id]],
+    importPractitionerFhir: [['actor', 'practitionerResource', 'timeZone'], [S(), fhirExample('Practitioner-example.json'), 'UTC']],
+    exportPractitionerFhir: [['actor', 'id'], [desk, doc.id]],
   }
   // The operations of core's list (the accessors settings, policy and auditKeyId are not operations).
   const accessors = ['constructor', 'settings', 'policy', 'auditKeyId']

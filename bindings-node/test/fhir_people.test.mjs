@@ -36,3 +36,31 @@ test('an export shows only what the actor may see', async () => {
   assert.equal(exported.text, undefined)
   assert.equal(exported.name[0].family, 'Chalmers')
 })
+
+test('an imported example practitioner exports as it came, with the carebase id', async () => {
+  const c = await clinic()
+  const admin = actor('admin')
+  const resource = fhirExample('Practitioner-example.json')
+  const p = await c.importPractitionerFhir(admin, resource, 'Europe/Amsterdam')
+  assert.equal(p.timeZone, 'Europe/Amsterdam')
+  assert.equal(p.fhirExtra.source_id, 'example', 'kept JSON crosses untouched')
+  const exported = await c.exportPractitionerFhir(admin, p.id)
+  assert.deepEqual(exported, { ...resource, id: p.id })
+})
+
+test('a refused practitioner import names each field and its code', async () => {
+  const c = await clinic()
+  const err = await rejects(
+    c.importPractitionerFhir(actor('admin'), { resourceType: 'Practitioner' }, 'Mars/Olympus'),
+    'validation',
+  )
+  assert.deepEqual(err.fields.map((f) => [f.field, f.code]).sort(), [
+    ['name', 'required'],
+    ['time_zone', 'unknown_time_zone'],
+  ])
+})
+
+test('a practitioner import needs scheduling rights', async () => {
+  const c = await clinic()
+  await rejects(c.importPractitionerFhir(actor('front_desk'), fhirExample('Practitioner-example.json'), 'UTC'), 'forbidden')
+})

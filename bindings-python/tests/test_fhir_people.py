@@ -52,3 +52,26 @@ def test_an_export_shows_only_what_the_actor_may_see(clinic: cb.Clinic, desk: cb
     exported = clinic.export_patient_fhir(actor(cb.Role.BILLING), patient.id)
     assert "telecom" not in exported and "text" not in exported
     assert exported["name"][0]["family"] == "Chalmers"
+
+
+def test_an_imported_example_practitioner_exports_as_it_came(clinic: cb.Clinic, admin: cb.Actor) -> None:
+    resource = fhir_example("Practitioner-example.json")
+    practitioner = clinic.import_practitioner_fhir(admin, resource, "Europe/Amsterdam")
+    assert practitioner.time_zone == "Europe/Amsterdam"
+    assert practitioner.fhir_extra is not None and practitioner.fhir_extra["source_id"] == "example"
+    exported = clinic.export_practitioner_fhir(admin, practitioner.id)
+    assert exported == {**resource, "id": str(practitioner.id)}
+
+
+def test_a_refused_practitioner_import_names_each_field_and_its_code(clinic: cb.Clinic, admin: cb.Actor) -> None:
+    with pytest.raises(cb.ValidationError) as refused:
+        clinic.import_practitioner_fhir(admin, {"resourceType": "Practitioner"}, "Mars/Olympus")
+    assert sorted((f.field, f.code) for f in refused.value.fields) == [
+        ("name", "required"),
+        ("time_zone", "unknown_time_zone"),
+    ]
+
+
+def test_a_practitioner_import_needs_scheduling_rights(clinic: cb.Clinic, desk: cb.Actor) -> None:
+    with pytest.raises(cb.ForbiddenError):
+        clinic.import_practitioner_fhir(desk, fhir_example("Practitioner-example.json"), "UTC")

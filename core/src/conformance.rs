@@ -168,6 +168,7 @@ macro_rules! schedule_store_tests {
     ($make:expr) => {
         $crate::conformance_tests!($make;
             scheduling_records_roundtrip_with_versions,
+            a_practitioners_kept_fhir_elements_read_back_as_written,
             appointment_roundtrips_with_history_and_reminders,
             overlapping_active_appointments_are_double_bookings,
             a_series_change_set_is_all_or_nothing,

@@ -207,7 +207,7 @@ pub(crate) fn split<T>(write: carebase::store::Versioned<T>) -> (T, Option<u64>)
 }
 
 /// The columns of a practitioner row after its id, in bind order.
-pub(crate) const PRACTITIONER_COLUMNS: [&str; 7] = [
+pub(crate) const PRACTITIONER_COLUMNS: [&str; 8] = [
     "version",
     "name",
     "time_zone",
@@ -215,6 +215,7 @@ pub(crate) const PRACTITIONER_COLUMNS: [&str; 7] = [
     "active",
     "created_at",
     "updated_at",
+    "fhir_extra",
 ];
 
 /// The columns of a resource row after its id, in bind order.

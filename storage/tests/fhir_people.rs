@@ -1,6 +1,6 @@
-//! FHIR Patient imports on the SQLite file store: what an import kept
-//! survives the file being closed and opened again, so an export from a
-//! new process gives the resource back.
+//! FHIR Patient and Practitioner imports on the SQLite file store: what an
+//! import kept survives the file being closed and opened again, so an
+//! export from a new process gives the resource back.
 
 mod common;
 
@@ -45,6 +45,32 @@ async fn imported_patients_export_unchanged_after_the_file_is_opened_again() {
     let clinic = Clinic::new(carebase_storage::open(&url).await.unwrap());
     for (name, id, mut resource) in imported {
         let exported = clinic.export_patient_fhir(&desk, id).await.unwrap();
+        resource["id"] = json!(id.to_string());
+        assert_eq!(exported, resource, "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn imported_practitioners_export_unchanged_after_the_file_is_opened_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = url_of(&db_path(&dir));
+    let admin = Actor::new(ActorId::new(), vec![Role::Admin]);
+    let names = ["Practitioner-example.json", "Practitioner-f201.json"];
+    let mut imported = Vec::new();
+    {
+        let clinic = Clinic::new(carebase_storage::open(&url).await.unwrap());
+        for name in names {
+            let resource = example(name);
+            let practitioner = clinic
+                .import_practitioner_fhir(&admin, resource.clone(), "Europe/Amsterdam")
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            imported.push((name, practitioner.id, resource));
+        }
+    }
+    let clinic = Clinic::new(carebase_storage::open(&url).await.unwrap());
+    for (name, id, mut resource) in imported {
+        let exported = clinic.export_practitioner_fhir(&admin, id).await.unwrap();
         resource["id"] = json!(id.to_string());
         assert_eq!(exported, resource, "{name}");
     }

@@ -139,3 +139,49 @@ async fn sqlx_s_migrator_accepts_what_carebase_migrated() {
     migrator.run(&pool).await.unwrap();
     pool.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn practitioners_written_before_fhir_extras_read_back_and_take_an_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = file_written_by_sqlx(dir.path(), 10).await;
+    let pool = sqlx_pool(&file, false).await;
+    let id = carebase::PractitionerId::new();
+    sqlx::query(
+        "INSERT INTO practitioners (id, version, name, time_zone, availability, active, \
+         created_at, updated_at) VALUES (?, 1, 'Dr Before', 'UTC', ?, 1, ?, ?)",
+    )
+    .bind(id.to_string())
+    .bind(serde_json::to_string(&carebase::schedule::Availability::default()).unwrap())
+    .bind("2024-01-02T03:04:05.000000000Z")
+    .bind("2024-01-02T03:04:05.000000000Z")
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let store = Arc::new(SqliteStore::open(&url_of(&file)).await.unwrap());
+    let clinic = Clinic::new(store.clone());
+    let admin = Actor::new(ActorId::new(), vec![Role::Admin]);
+    let before = clinic.get_practitioner(&admin, id).await.unwrap();
+    assert_eq!(
+        (before.name.as_str(), before.fhir_extra),
+        ("Dr Before", None)
+    );
+    let resource = serde_json::json!({
+        "resourceType": "Practitioner",
+        "identifier": [{"system": "urn:oid:2.16.528.1.1007.3.1", "value": "938273695"}],
+        "name": [{"family": "After", "given": ["Dr"]}]
+    });
+    let added = clinic
+        .import_practitioner_fhir(&admin, resource, "UTC")
+        .await
+        .unwrap();
+    assert_eq!(clinic.list_practitioners(&admin).await.unwrap().len(), 2);
+    let exported = clinic
+        .export_practitioner_fhir(&admin, added.id)
+        .await
+        .unwrap();
+    assert_eq!(exported["identifier"][0]["value"], "938273695");
+    drop(clinic);
+    store.close().await;
+}

@@ -39,9 +39,39 @@ suspend fun aPatientExportShowsOnlyWhatTheActorMaySee() {
     check("telecom" !in exported && "text" !in exported) { "hidden: ${exported.keys}" }
 }
 
+suspend fun anImportedExamplePractitionerExportsAsItCame() {
+    val c = clinic()
+    val original = fhirExample("Practitioner-example.json")
+    val p = c.importPractitionerFhir(admin, original, "Europe/Amsterdam")
+    eq("Europe/Amsterdam", p.timeZone, "the zone given")
+    eq("example", Json.parse(p.fhirExtra!!).obj()["source_id"], "source id kept")
+    val exported = c.exportPractitionerFhir(admin, p.id)
+    eq(Json.parse(withKey(original, "id", p.id.toString())), Json.parse(exported), "the example but for its id")
+}
+
+suspend fun aRefusedPractitionerImportNamesEachFieldAndItsCode() {
+    val c = clinic()
+    val e = throws<CarebaseException.Validation> {
+        c.importPractitionerFhir(admin, """{"resourceType": "Practitioner"}""", "Mars/Olympus")
+    }
+    eq(
+        listOf("name" to "required", "time_zone" to "unknown_time_zone"),
+        e.fields.map { it.field to it.code }.sortedBy { it.first },
+        "fields and codes",
+    )
+}
+
+suspend fun aPractitionerImportNeedsSchedulingRights() {
+    val c = clinic()
+    throws<CarebaseException.Forbidden> { c.importPractitionerFhir(desk, fhirExample("Practitioner-example.json"), "UTC") }
+}
+
 val fhirPeopleTests: List<Pair<String, suspend () -> Unit>> = listOf(
     "anImportedExamplePatientExportsAsItCame" to ::anImportedExamplePatientExportsAsItCame,
     "anImportGivenAFacilityAlsoGetsAnMrn" to ::anImportGivenAFacilityAlsoGetsAnMrn,
     "aRefusedPatientImportNamesTheFhirPathAndItsCode" to ::aRefusedPatientImportNamesTheFhirPathAndItsCode,
     "aPatientExportShowsOnlyWhatTheActorMaySee" to ::aPatientExportShowsOnlyWhatTheActorMaySee,
+    "anImportedExamplePractitionerExportsAsItCame" to ::anImportedExamplePractitionerExportsAsItCame,
+    "aRefusedPractitionerImportNamesEachFieldAndItsCode" to ::aRefusedPractitionerImportNamesEachFieldAndItsCode,
+    "aPractitionerImportNeedsSchedulingRights" to ::aPractitionerImportNeedsSchedulingRights,
 )

@@ -654,6 +654,39 @@ class ClinicOperations:
         raise NotImplementedError  # replaced by @bridge
 
     @bridge
+    def import_practitioner_fhir(
+        self,
+        actor: Actor,
+        resource: Dict[str, Any],
+        time_zone: str,
+    ) -> Practitioner:
+        """Adds the practitioner a FHIR R4 Practitioner resource describes, with
+        `time_zone` (FHIR has no zone for a person) and no availability yet.
+
+        An import is an addition: it needs `schedule.manage` like
+        ``Clinic::add_practitioner`` and passes its rules (the display name
+        read from `name` as in ``crate::schedule::fhir::practitioner``, an
+        IANA zone), every failing field reported at once, written with its
+        audit entry in one transaction. Each import adds a new practitioner
+        with a carebase id (the resource's own `id` is kept): carebase has no
+        identifier to match a practitioner on, so an import never changes
+        one already there. What carebase does not model is kept in
+        ``Practitioner::fhir_extra`` for ``Clinic::export_practitioner_fhir``."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
+    def export_practitioner_fhir(
+        self,
+        actor: Actor,
+        id: IdLike,
+    ) -> Dict[str, Any]:
+        """One practitioner as a FHIR R4 Practitioner (`id` = the carebase id;
+        what an import kept is written back where it still matches the
+        record). Needs `schedule.read` like ``Clinic::get_practitioner``;
+        the export is audited as a success with the practitioner named."""
+        raise NotImplementedError  # replaced by @bridge
+
+    @bridge
     def record_entry(
         self,
         actor: Actor,

@@ -1795,6 +1795,11 @@ class Practitioner:
     updated_at: _dt.datetime
     """Last changed."""
 
+    fhir_extra: Optional[Dict[str, Any]] = None
+    """What a FHIR import kept that carebase does not model (identifiers,
+    qualifications, telecom…), so an export gives back what came in (see
+    ``crate::schedule::fhir::practitioner``). Staff data, not patient data."""
+
 
 @_dc.dataclass
 class Prescription:

@@ -159,6 +159,8 @@ macro_rules! clinic_operations {
             // fhir_people.rs
             fn import_patient_fhir(&actor, resource: Value, mrn_facility: Option<String>) -> Patient;
             fn export_patient_fhir(&actor, id: PatientId) -> Value;
+            fn import_practitioner_fhir(&actor, resource: Value, time_zone: String) -> Practitioner;
+            fn export_practitioner_fhir(&actor, id: PractitionerId) -> Value;
             // record/mod.rs
             fn record_entry(&actor, patient: PatientId, entry: NewEntry) -> ClinicalEntry;
             fn change_entry_status(&actor, patient: PatientId, entry: EntryId, expected_version: u32, status: String) -> ClinicalEntry;

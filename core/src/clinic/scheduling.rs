@@ -118,6 +118,7 @@ impl Clinic {
                 active: true,
                 created_at: now,
                 updated_at: now,
+                fhir_extra: None,
             };
             let audit = self.success(&attempt, Some(format!("practitioner:{}", practitioner.id)));
             self.store

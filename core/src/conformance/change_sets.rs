@@ -25,6 +25,7 @@ pub async fn a_change_set_naming_a_missing_record_fails_naming_the_field(store: 
         active: true,
         created_at: at(0),
         updated_at: at(0),
+        fhir_extra: None,
     };
     let room = Resource {
         id: ResourceId::new(),

@@ -33,6 +33,7 @@ fn practitioner() -> Practitioner {
         active: true,
         created_at: at(0),
         updated_at: at(0),
+        fhir_extra: None,
     }
 }
 
@@ -167,6 +168,38 @@ pub async fn scheduling_records_roundtrip_with_versions(store: Arc<dyn Store>) {
         .unwrap_err();
     assert_eq!(twice.code(), "conflict");
     assert_eq!(store.practitioner(p.id).await.unwrap(), Some(p2));
+}
+
+/// What a FHIR import kept of a practitioner reads back as written, one
+/// by one and in the list (the list's cache included), through an update.
+pub async fn a_practitioners_kept_fhir_elements_read_back_as_written(store: Arc<dyn Store>) {
+    let mut p = practitioner();
+    p.fhir_extra = Some(serde_json::json!({
+        "source_id": "f001",
+        "resource": {
+            "identifier": [{"system": "urn:oid:2.16.528.1.1007.3.1", "value": "938273695"}],
+            "qualification": [{"code": {"text": "Kept \"quoted\" \u{1} é"}}],
+            "_active": {"extension": [{"url": "x", "valueDecimal": 1.5}]}
+        }
+    }));
+    store
+        .apply(ChangeSet::default().practitioner(Versioned::Insert(p.clone())))
+        .await
+        .unwrap();
+    assert_eq!(store.practitioner(p.id).await.unwrap().as_ref(), Some(&p));
+    assert_eq!(store.practitioners().await.unwrap(), vec![p.clone()]);
+    let mut p2 = p.clone();
+    p2.version = 2;
+    p2.fhir_extra = None;
+    store
+        .apply(ChangeSet::default().practitioner(Versioned::Update {
+            value: p2.clone(),
+            expected_version: 1,
+        }))
+        .await
+        .unwrap();
+    assert_eq!(store.practitioner(p.id).await.unwrap(), Some(p2.clone()));
+    assert_eq!(store.practitioners().await.unwrap(), vec![p2]);
 }
 
 pub async fn appointment_roundtrips_with_history_and_reminders(store: Arc<dyn Store>) {

@@ -13,9 +13,9 @@
 //! `text`, else its prefixes, given names, family name and suffixes) is
 //! still the practitioner's, and `active` while it still reads as theirs.
 //!
-//! Not yet reachable from hosts: practitioners have no `fhir_extra` in the
-//! stores (a column on `practitioners` in both backends) and no operation
-//! imports or exports them yet.
+//! Hosts reach it through [`crate::Clinic::import_practitioner_fhir`] and
+//! [`crate::Clinic::export_practitioner_fhir`]; the kept resource is
+//! [`Practitioner::fhir_extra`].
 
 use serde_json::{json, Map, Value};
 

@@ -233,6 +233,12 @@ pub struct Practitioner {
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+    /// What a FHIR import kept that carebase does not model (identifiers,
+    /// qualifications, telecom…), so an export gives back what came in (see
+    /// [`crate::schedule::fhir::practitioner`]). Staff data, not patient data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub fhir_extra: Option<Value>,
 }
 
 /// What adding a practitioner takes.

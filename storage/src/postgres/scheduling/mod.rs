@@ -35,6 +35,7 @@ struct PractitionerRow {
     active: bool,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    fhir_extra: Option<String>,
 }
 
 impl PractitionerRow {
@@ -48,6 +49,10 @@ impl PractitionerRow {
             active: self.active,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            fhir_extra: self
+                .fhir_extra
+                .map(|kept| from_json(&kept, "practitioner fhir_extra"))
+                .transpose()?,
         })
     }
 }

@@ -268,7 +268,13 @@ impl ScheduleWrites for Tx<'_> {
             .bind(to_json(&p.availability, "availability")?)
             .bind(p.active)
             .bind(p.created_at)
-            .bind(p.updated_at);
+            .bind(p.updated_at)
+            .bind(
+                p.fhir_extra
+                    .as_ref()
+                    .map(|kept| to_json(kept, "practitioner fhir_extra"))
+                    .transpose()?,
+            );
         finish_versioned(conn, "practitioners", PRACTITIONER, p.id.0, expected, query).await
     }
 

@@ -35,6 +35,7 @@ struct PractitionerRow {
     active: bool,
     created_at: String,
     updated_at: String,
+    fhir_extra: Option<String>,
 }
 
 super::rows::from_row!(PractitionerRow {
@@ -45,7 +46,8 @@ super::rows::from_row!(PractitionerRow {
     availability,
     active,
     created_at,
-    updated_at
+    updated_at,
+    fhir_extra
 });
 
 impl PractitionerRow {
@@ -59,6 +61,10 @@ impl PractitionerRow {
             active: self.active,
             created_at: parse_ts(&self.created_at)?,
             updated_at: parse_ts(&self.updated_at)?,
+            fhir_extra: self
+                .fhir_extra
+                .map(|kept| from_json(&kept, "practitioner fhir_extra"))
+                .transpose()?,
         })
     }
 }
@@ -331,7 +337,7 @@ fn json_of(
 }
 
 const PRACTITIONER_SELECT: &str = "SELECT id, version, name, time_zone, availability, active, \
-     created_at, updated_at FROM practitioners";
+     created_at, updated_at, fhir_extra FROM practitioners";
 const RESOURCE_SELECT: &str = "SELECT id, version, kind, name, time_zone, active FROM resources";
 const VISIT_TYPE_SELECT: &str = "SELECT id, version, code, name, duration_minutes, \
      buffer_before_minutes, buffer_after_minutes, min_notice_minutes, horizon_days, max_per_day, \
@@ -383,12 +389,13 @@ impl ScheduleStore for SqliteStore {
                 i64,
                 &'a str,
                 &'a str,
+                Option<serde_json::Value>,
             );
             let json = json_of(
                 conn,
                 "practitioners",
                 "SELECT json_group_array(json_array(id, version, name, time_zone, json(availability), \
-                 active, created_at, updated_at) ORDER BY id) FROM practitioners",
+                 active, created_at, updated_at, json(fhir_extra)) ORDER BY id) FROM practitioners",
                 Vec::new(),
             )?;
             let rows: Vec<Fields<'_>> =
@@ -396,7 +403,17 @@ impl ScheduleStore for SqliteStore {
             let all = rows
                 .into_iter()
                 .map(
-                    |(id, version, name, time_zone, availability, active, created_at, updated_at)| {
+                    |(
+                        id,
+                        version,
+                        name,
+                        time_zone,
+                        availability,
+                        active,
+                        created_at,
+                        updated_at,
+                        fhir_extra,
+                    )| {
                         Ok(Practitioner {
                             id: parse_id(id, "practitioner id")?,
                             version: from_db(version),
@@ -406,6 +423,7 @@ impl ScheduleStore for SqliteStore {
                             active: active != 0,
                             created_at: parse_ts(created_at)?,
                             updated_at: parse_ts(updated_at)?,
+                            fhir_extra,
                         })
                     },
                 )

@@ -221,6 +221,10 @@ impl ScheduleWrites for Tx<'_> {
             boolean(p.active),
             text(ts(&p.created_at)),
             text(ts(&p.updated_at)),
+            match &p.fhir_extra {
+                Some(kept) => text(to_json(kept, "practitioner fhir_extra")?),
+                None => Value::Null,
+            },
         ];
         finish_versioned(
             self.0,
