@@ -13,6 +13,7 @@
 //! Run: `cargo bench -p carebase-benches --bench record`.
 //! Without `--bench` (`cargo test --benches`) it runs a short smoke pass.
 
+use carebase::Count32;
 use std::hint::black_box;
 use std::sync::Arc;
 
@@ -64,7 +65,7 @@ fn observation(patient: PatientId, n: u32) -> ClinicalEntry {
     ClinicalEntry {
         id: EntryId::new(),
         patient,
-        version: 1,
+        version: Count32::new(1),
         effective_at: at,
         recorded_at: at,
         recorded_by: ActorId::new(),

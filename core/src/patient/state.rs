@@ -81,6 +81,7 @@ impl Patient {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Count64;
     use crate::ids::PatientId;
     use crate::patient::PatientDetails;
     use chrono::Utc;
@@ -88,7 +89,7 @@ mod tests {
     fn record(active: bool, merged: bool) -> Patient {
         Patient {
             id: PatientId::new(),
-            version: 1,
+            version: Count64::new(1),
             details: PatientDetails::default(),
             active,
             merged_into: merged.then(PatientId::new),

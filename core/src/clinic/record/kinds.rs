@@ -4,6 +4,7 @@
 //! prescriptions have: the allergy check, renewal and their own status
 //! moves.
 
+use crate::Count32;
 use chrono::{DateTime, Utc};
 
 use super::Clinic;
@@ -242,7 +243,7 @@ impl Clinic {
         actor: &Actor,
         patient: PatientId,
         entry: EntryId,
-        expected_version: u32,
+        expected_version: Count32,
         status: PrescriptionStatus,
     ) -> Result<ClinicalEntry> {
         let attempt = self
@@ -252,7 +253,7 @@ impl Clinic {
             self.record_patient(patient, PatientUse::CorrectEntry)
                 .await?;
             let current = self
-                .standing_entry(patient, entry, expected_version)
+                .standing_entry(patient, entry, expected_version.get())
                 .await?;
             if current.kind() != EntryKind::Prescription {
                 return Err(Error::missing("prescription", "entry"));
@@ -277,7 +278,7 @@ impl Clinic {
         actor: &Actor,
         patient: PatientId,
         entry: EntryId,
-        expected_version: u32,
+        expected_version: Count32,
         ends_as: PrescriptionStatus,
         prescription: &Prescription,
     ) -> Result<ClinicalEntry> {
@@ -296,7 +297,7 @@ impl Clinic {
                 ));
             }
             let current = self
-                .standing_entry(patient, entry, expected_version)
+                .standing_entry(patient, entry, expected_version.get())
                 .await?;
             if current.kind() != EntryKind::Prescription {
                 return Err(Error::missing("prescription", "entry"));

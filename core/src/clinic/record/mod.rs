@@ -14,6 +14,7 @@ mod measures;
 mod reads;
 mod sight;
 
+use crate::Count32;
 use chrono::{DateTime, Utc};
 
 use super::{Attempt, Clinic};
@@ -177,7 +178,7 @@ impl Clinic {
         Ok(ClinicalEntry {
             id: EntryId::new(),
             patient,
-            version: 1,
+            version: Count32::new(1),
             effective_at: entry.effective_at,
             recorded_at: self.now(),
             recorded_by: actor.id,
@@ -270,7 +271,7 @@ impl Clinic {
         actor: &Actor,
         patient: PatientId,
         entry: EntryId,
-        expected_version: u32,
+        expected_version: Count32,
         status: &str,
     ) -> Result<ClinicalEntry> {
         let attempt = self
@@ -280,7 +281,7 @@ impl Clinic {
             self.record_patient(patient, PatientUse::CorrectEntry)
                 .await?;
             let current = self
-                .standing_entry(patient, entry, expected_version)
+                .standing_entry(patient, entry, expected_version.get())
                 .await?;
             let body = moved(&current.body, status, self.now())?;
             let revision = Revision {
@@ -301,7 +302,7 @@ impl Clinic {
         actor: &Actor,
         patient: PatientId,
         entry: EntryId,
-        expected_version: u32,
+        expected_version: Count32,
         body: &EntryBody,
         reason: &str,
     ) -> Result<ClinicalEntry> {
@@ -317,7 +318,7 @@ impl Clinic {
                 .record_patient(patient, PatientUse::CorrectEntry)
                 .await?;
             let current = self
-                .standing_entry(patient, entry, expected_version)
+                .standing_entry(patient, entry, expected_version.get())
                 .await?;
             if body.kind() != current.kind() {
                 return Err(Error::invalid(
@@ -355,7 +356,7 @@ impl Clinic {
         actor: &Actor,
         patient: PatientId,
         entry: EntryId,
-        expected_version: u32,
+        expected_version: Count32,
         reason: &str,
     ) -> Result<ClinicalEntry> {
         let attempt = self
@@ -368,7 +369,7 @@ impl Clinic {
             self.record_patient(patient, PatientUse::CorrectEntry)
                 .await?;
             let current = self
-                .standing_entry(patient, entry, expected_version)
+                .standing_entry(patient, entry, expected_version.get())
                 .await?;
             let revision = Revision {
                 kind: RevisionKind::Retracted,
