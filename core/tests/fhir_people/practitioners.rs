@@ -4,6 +4,7 @@
 
 use carebase::schedule::fhir::{practitioner_from_fhir, practitioner_to_fhir};
 use carebase::schedule::{Availability, Practitioner};
+use carebase::Count64;
 use carebase::PractitionerId;
 use chrono::Utc;
 use serde_json::{json, Value};
@@ -24,7 +25,7 @@ fn round_trip(resource: &Value) -> carebase::Result<(Practitioner, Value)> {
     let now = Utc::now();
     let practitioner = Practitioner {
         id: PractitionerId::new(),
-        version: 1,
+        version: Count64::new(1),
         name: imported.name,
         time_zone: "UTC".into(),
         availability: Availability::default(),
@@ -96,7 +97,7 @@ fn a_renamed_or_deactivated_practitioner_exports_the_change_and_keeps_the_rest()
     let now = Utc::now();
     let practitioner = Practitioner {
         id: PractitionerId::new(),
-        version: 2,
+        version: Count64::new(2),
         name: "Dr A. Bronsig".into(),
         time_zone: "Europe/Amsterdam".into(),
         availability: Availability::default(),

@@ -5,6 +5,7 @@
 mod writes;
 
 use async_trait::async_trait;
+use carebase::{Count32, Count64};
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::Connection;
@@ -52,7 +53,7 @@ impl PractitionerRow {
     fn into_practitioner(self) -> Result<Practitioner> {
         Ok(Practitioner {
             id: parse_id(&self.id, "practitioner id")?,
-            version: from_db(self.version),
+            version: Count64::new(from_db(self.version)),
             name: self.name,
             time_zone: self.time_zone,
             availability: from_json(&self.availability, "availability")?,
@@ -86,7 +87,7 @@ impl ResourceRow {
     fn into_resource(self) -> Result<Resource> {
         Ok(Resource {
             id: parse_id(&self.id, "resource id")?,
-            version: from_db(self.version),
+            version: Count64::new(from_db(self.version)),
             kind: parse_kind(&self.kind)?,
             name: self.name,
             time_zone: self.time_zone,
@@ -128,18 +129,22 @@ impl VisitTypeRow {
     fn into_visit_type(self) -> Result<VisitType> {
         Ok(VisitType {
             id: parse_id(&self.id, "visit type id")?,
-            version: from_db(self.version),
+            version: Count64::new(from_db(self.version)),
             code: self.code,
             name: self.name,
-            duration_minutes: to_u32(self.duration_minutes, "visit duration")?,
-            buffer_before_minutes: to_u32(self.buffer_before_minutes, "visit buffer")?,
-            buffer_after_minutes: to_u32(self.buffer_after_minutes, "visit buffer")?,
-            min_notice_minutes: to_u32(self.min_notice_minutes, "visit notice")?,
-            horizon_days: to_u32(self.horizon_days, "visit horizon")?,
-            max_per_day: self
+            duration_minutes: Count32::new(to_u32(self.duration_minutes, "visit duration")?),
+            buffer_before_minutes: Count32::new(to_u32(
+                self.buffer_before_minutes,
+                "visit buffer",
+            )?),
+            buffer_after_minutes: Count32::new(to_u32(self.buffer_after_minutes, "visit buffer")?),
+            min_notice_minutes: Count32::new(to_u32(self.min_notice_minutes, "visit notice")?),
+            horizon_days: Count32::new(to_u32(self.horizon_days, "visit horizon")?),
+            max_per_day: (self
                 .max_per_day
                 .map(|m| to_u32(m, "visit limit"))
-                .transpose()?,
+                .transpose()?)
+            .map(Count32::new),
             reminder_offsets_minutes: from_json(
                 &self.reminder_offsets_minutes,
                 "reminder offsets",
@@ -205,7 +210,7 @@ impl AppointmentRow {
             .into_iter()
             .map(|(offset, due, sent)| {
                 Ok(Reminder {
-                    offset_minutes: to_u32(offset, "reminder offset")?,
+                    offset_minutes: Count32::new(to_u32(offset, "reminder offset")?),
                     due_at: parse_ts(&due)?,
                     sent_at: sent.as_deref().map(parse_ts).transpose()?,
                 })
@@ -214,7 +219,7 @@ impl AppointmentRow {
         reminders.sort_by_key(|r| (r.due_at, r.offset_minutes));
         Ok(Appointment {
             id: parse_id(&self.id, "appointment id")?,
-            version: from_db(self.version),
+            version: Count64::new(from_db(self.version)),
             patient: parse_id(&self.patient_id, "patient id")?,
             practitioner: parse_id(&self.practitioner_id, "practitioner id")?,
             room: parse_opt_id(self.room_id.as_deref(), "resource id")?,
@@ -399,7 +404,7 @@ impl ScheduleStore for SqliteStore {
                     |(id, version, name, time_zone, availability, active, created_at, updated_at)| {
                         Ok(Practitioner {
                             id: parse_id(id, "practitioner id")?,
-                            version: from_db(version),
+                            version: Count64::new(from_db(version)),
                             name,
                             time_zone,
                             availability,
@@ -505,7 +510,9 @@ impl ScheduleStore for SqliteStore {
         }
         sql.push_str(" ORDER BY a.start_at, a.id LIMIT ?");
         params.push(Value::Integer(i64::from(
-            query.limit.unwrap_or(APPOINTMENTS_DEFAULT_LIMIT),
+            query
+                .limit
+                .unwrap_or(Count32::new(APPOINTMENTS_DEFAULT_LIMIT)),
         )));
         self.read("appointments", |conn| {
             rows(
@@ -624,7 +631,7 @@ impl ScheduleStore for SqliteStore {
                     patient: parse_id(&patient, "patient id")?,
                     practitioner: parse_id(&practitioner, "practitioner id")?,
                     start: parse_ts(&start)?,
-                    offset_minutes: to_u32(offset, "reminder offset")?,
+                    offset_minutes: Count32::new(to_u32(offset, "reminder offset")?),
                     due_at: parse_ts(&due)?,
                 })
             })
