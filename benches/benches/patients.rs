@@ -16,6 +16,7 @@
 //!
 //! Run: `cargo bench -p carebase-benches --bench patients`.
 
+use carebase::Count32;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -171,7 +172,7 @@ fn bench_get_and_search(c: &mut Criterion, rt: &Runtime, preload: u64) {
             let len = 2 + rng.below(3) as usize;
             let query = PatientQuery {
                 name: Some(family.chars().take(len).collect()),
-                limit: Some(20),
+                limit: Some(Count32::new(20)),
                 ..PatientQuery::default()
             };
             let (clinic, actor) = (&clinic, &actor);

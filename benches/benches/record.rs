@@ -24,6 +24,7 @@
 //! cost: `cargo bench -p carebase-benches --bench record -- code_index`).
 //! Without `--bench` (`cargo test --benches`) it runs a short smoke pass.
 
+use carebase::Count32;
 use std::hint::black_box;
 use std::sync::Arc;
 
@@ -79,7 +80,7 @@ fn observation(patient: PatientId, n: u32) -> ClinicalEntry {
     ClinicalEntry {
         id: EntryId::new(),
         patient,
-        version: 1,
+        version: Count32::new(1),
         effective_at: at,
         recorded_at: at,
         recorded_by: ActorId::new(),
@@ -211,7 +212,7 @@ fn bench_clinic(c: &mut Criterion, rt: &Runtime, entries: u32) {
     let (clinic, doctor, patient) = (&world.clinic, &world.doctor, world.patient);
     let mut group = c.benchmark_group("record");
     let first_page = TimelineQuery {
-        limit: Some(50),
+        limit: Some(Count32::new(50)),
         ..TimelineQuery::default()
     };
     group.bench_function("timeline_first_page", |b| {

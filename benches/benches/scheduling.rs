@@ -13,6 +13,7 @@
 //! Run: `eval "$(bash scripts/postgres | tail -n 1)"; cargo bench -p carebase-benches --bench scheduling`.
 //! Without `--bench` (`cargo test --benches`) it runs a short smoke pass.
 
+use carebase::{Count32, Count64};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -86,7 +87,7 @@ async fn build(store: Arc<dyn Store>, bookings: usize) -> Result<World> {
             time_zone: ZONES[i % ZONES.len()].into(),
             availability: Availability {
                 weekly: weekly.clone(),
-                slot_minutes: 20,
+                slot_minutes: Count32::new(20),
                 ..Availability::default()
             },
         };
@@ -95,13 +96,13 @@ async fn build(store: Arc<dyn Store>, bookings: usize) -> Result<World> {
     let visit = |code: &str, buffer: u32| NewVisitType {
         code: code.into(),
         name: code.into(),
-        duration_minutes: 20,
-        buffer_before_minutes: buffer,
-        buffer_after_minutes: buffer,
-        min_notice_minutes: 0,
-        horizon_days: 3650,
-        max_per_day: Some(40),
-        reminder_offsets_minutes: vec![1440, 120],
+        duration_minutes: Count32::new(20),
+        buffer_before_minutes: Count32::new(buffer),
+        buffer_after_minutes: Count32::new(buffer),
+        min_notice_minutes: Count32::new(0),
+        horizon_days: Count32::new(3650),
+        max_per_day: Some(Count32::new(40)),
+        reminder_offsets_minutes: vec![Count32::new(1440), Count32::new(120)],
     };
     let fill = clinic.add_visit_type(&system, visit("fill", 0)).await?;
     let search = clinic
@@ -139,7 +140,7 @@ async fn build(store: Arc<dyn Store>, bookings: usize) -> Result<World> {
         let now = start_of_range();
         batch.push(Versioned::Insert(Appointment {
             id: AppointmentId::new(),
-            version: 1,
+            version: Count64::new(1),
             patient: patients[i % PATIENTS],
             practitioner: p.id,
             room: None,
@@ -199,7 +200,7 @@ fn query(world: &World, from: DateTime<Utc>) -> SlotQuery {
         room: None,
         from,
         to: start_of_range() + chrono::Duration::days(DAYS),
-        limit: Some(20),
+        limit: Some(Count32::new(20)),
         cursor: None,
     }
 }
@@ -296,7 +297,7 @@ async fn run(label: &str, store: Arc<dyn Store>, benching: bool) -> Result<()> {
             &desk,
             SlotQuery {
                 visit_type: world.fill.id,
-                limit: Some(500),
+                limit: Some(Count32::new(500)),
                 ..query(&world, start_of_range() + chrono::Duration::days(2))
             },
         )

@@ -36,6 +36,7 @@
 //! `-- sqlite` / `-- postgres` for one. Without `--bench` (`cargo test
 //! --benches`) it does a small smoke run on SQLite.
 
+use carebase::Count32;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -132,7 +133,7 @@ fn query(kind: Kind, limit: u32, rng: &mut Lcg, patients: u64) -> PatientQuery {
     let index = rng.below(patients);
     let details = skewed_details_for(index);
     let mut q = PatientQuery {
-        limit: Some(limit),
+        limit: Some(Count32::new(limit)),
         ..PatientQuery::default()
     };
     let name = &details.names[0];
@@ -394,7 +395,7 @@ fn store_search(q: &PatientQuery) -> PatientSearch {
         identifier_value: q.identifier_value.clone(),
         phone: q.phone.as_deref().and_then(|p| phone_key(p, None)),
         email: q.email.as_deref().and_then(email_key),
-        limit: q.limit.unwrap_or(50) + 1,
+        limit: (q.limit.unwrap_or(Count32::new(50)) + 1).get(),
         ..PatientSearch::default()
     }
 }

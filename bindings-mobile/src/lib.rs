@@ -14,8 +14,11 @@
 // The operations table is read argument by argument (`uniffi_clinic!`).
 #![recursion_limit = "512"]
 
+mod answer;
+
 use std::sync::Arc;
 
+use answer::Answer;
 use carebase::audit::AuditKey;
 use carebase::clinic::operations::types::*;
 use carebase::clinic::ClinicOperations;
@@ -61,8 +64,10 @@ pub fn policy_from_json(text: String) -> Result<Policy, Error> {
 
 /// The JSON Schema of an event type, if this version emits it.
 #[uniffi::export]
-pub fn event_schema(kind: String, version: u32) -> Option<String> {
-    carebase::events::schema(&kind, version).map(str::to_owned)
+pub fn event_schema(kind: String, version: Count32) -> Answer<Option<String>> {
+    Answer(Ok(
+        carebase::events::schema(&kind, version.get()).map(str::to_owned)
+    ))
 }
 
 /// The default settings: start from these and change what differs
@@ -131,7 +136,8 @@ impl Clinic {
 /// Turns core's operations table (`carebase::clinic_operations!`) into
 /// `Clinic`'s exported async methods, in one `#[uniffi::export]` impl block:
 /// the actor first, then the listed arguments (core's own types, which
-/// Kotlin and Swift see natively), `Result<_, carebase::Error>`. An
+/// Kotlin and Swift see natively), `Result<_, carebase::Error>` (as an
+/// [`Answer`], so a host value uniffi cannot read names its argument). An
 /// argument marked `#[default]` may be left out (its type's default), and so
 /// may an `Option` (`None`); `#[flatten]` concerns the JSON form only. Each
 /// method calls core through `ClinicOperations`, so a listed operation that
@@ -187,8 +193,8 @@ macro_rules! uniffi_clinic {
         [$($names:ident)*] $($todo:tt)*) => {
         uniffi_clinic! { @op [$($done)*
             $($attr)*
-            pub async fn $name(&self, $actor: Actor, $($params)*) -> Result<$ret, Error> {
-                ClinicOperations::$name(&self.inner, $actor, $($names),*).await
+            pub async fn $name(&self, $actor: Actor, $($params)*) -> Answer<$ret> {
+                Answer(ClinicOperations::$name(&self.inner, $actor, $($names),*).await)
             }
         ] $($todo)* }
     };

@@ -39,6 +39,7 @@ pub use patients::*;
 pub use record::*;
 pub use schedule::*;
 
+use crate::Count64;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
 use crate::audit::{AuditDraft, Outcome};
@@ -304,7 +305,7 @@ pub fn at(secs: i64) -> DateTime<Utc> {
 pub fn patient(family: &str, given: &str, birth: (i32, u32, u32)) -> Patient {
     Patient {
         id: PatientId::new(),
-        version: 1,
+        version: Count64::new(1),
         details: PatientDetails {
             names: vec![HumanName {
                 family: Some(family.into()),

@@ -3,6 +3,7 @@
 //! Hosts switch on [`Error::code`], never on message text. Messages are
 //! lowercase and never carry patient data (names, dates, contacts, values).
 
+use crate::Count64;
 use std::fmt;
 
 use serde::Serialize;
@@ -95,9 +96,9 @@ pub enum ConflictDetail {
         /// Entity kind, e.g. `patient`.
         entity: String,
         /// The version the caller expected.
-        expected: u64,
+        expected: Count64,
         /// The version found in the store.
-        actual: u64,
+        actual: Count64,
     },
     /// Another patient already holds this value in the identifier system.
     DuplicateIdentifier {
@@ -398,8 +399,8 @@ impl Error {
         Self::Conflict {
             detail: ConflictDetail::StaleVersion {
                 entity: entity.to_owned(),
-                expected,
-                actual,
+                expected: Count64::new(expected),
+                actual: Count64::new(actual),
             },
         }
     }

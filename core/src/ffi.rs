@@ -17,6 +17,15 @@
 //! ([`crate::document::read`]). What can still fail here (text that is no
 //! date, from a host whose type is text) is a `validation` error, never an
 //! internal one: uniffi hands an error of the call's own error type through.
+//!
+//! Counts ([`Count32`], [`Count64`]) cross as Kotlin `Int`/`Long`, Swift
+//! `Int32`/`Int64`: a negative one is refused here as `validation`
+//! (`invalid_value`, what the JSON door answers for it), so `-1` never
+//! reaches core as a huge number. A custom type cannot know which field it
+//! fills: its error names the field `count`, and the mobile `Clinic` names
+//! the argument that held it instead. A count core hands out past the
+//! host's largest signed value (none does: they are bounded far below)
+//! would read as that largest value.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::SystemTime;
@@ -25,6 +34,7 @@ use chrono::{DateTime, Datelike, DurationRound, NaiveDate, NaiveTime, Timelike, 
 use serde_json::Value;
 
 use crate::bytes::Bytes;
+use crate::count::{Count32, Count64};
 use crate::minutes::Minutes;
 use crate::policy::{DenyReason, Policy};
 use crate::Error;
@@ -86,6 +96,16 @@ uniffi::custom_type!(Minutes, i64, {
     try_lift: |minutes| Ok(minutes_of(minutes)),
 });
 
+uniffi::custom_type!(Count32, i32, {
+    lower: |count| i32::try_from(count.get()).unwrap_or(i32::MAX),
+    try_lift: |value| u32::try_from(value).map(Count32::new).map_err(|_| negative_count()),
+});
+
+uniffi::custom_type!(Count64, i64, {
+    lower: |count| i64::try_from(count.get()).unwrap_or(i64::MAX),
+    try_lift: |value| u64::try_from(value).map(Count64::new).map_err(|_| negative_count()),
+});
+
 uniffi::custom_type!(Json, String, {
     remote,
     lower: |value| value.to_string(),
@@ -122,6 +142,20 @@ impl Policy {
     pub fn rule_ids(&self) -> Vec<String> {
         self.rules.iter().map(|rule| rule.id.clone()).collect()
     }
+}
+
+/// The field a custom type's refusal names: the value's own kind, which
+/// the mobile `Clinic` replaces with the argument that held it.
+pub const LIFTED_FIELD: &str = "count";
+
+/// A negative count from a host: what the JSON door answers for one.
+fn negative_count() -> uniffi::deps::anyhow::Error {
+    Error::invalid(
+        LIFTED_FIELD,
+        "invalid_value",
+        "a count must not be negative",
+    )
+    .into()
 }
 
 /// `minutes`, or the nearest a [`Minutes`] holds (which every rule on a
@@ -275,6 +309,26 @@ mod tests {
                 .and_then(|e| e.downcast::<Error>().ok());
             assert_eq!(err.map(|e| e.code()), Some("validation"), "{text}");
         }
+    }
+
+    #[test]
+    fn a_negative_count_from_a_host_is_a_validation_error() {
+        use uniffi::FfiConverter;
+        let err = <Count32 as FfiConverter<crate::UniFfiTag>>::try_lift(-1)
+            .err()
+            .and_then(|e| e.downcast::<Error>().ok());
+        assert_eq!(err.map(|e| e.code()), Some("validation"));
+        let err = <Count64 as FfiConverter<crate::UniFfiTag>>::try_lift(-1)
+            .err()
+            .and_then(|e| e.downcast::<Error>().ok());
+        assert_eq!(err.map(|e| e.code()), Some("validation"));
+    }
+
+    #[test]
+    fn a_count_past_a_hosts_largest_reads_as_that_largest() {
+        use uniffi::FfiConverter;
+        let lowered = <Count32 as FfiConverter<crate::UniFfiTag>>::lower(Count32::new(u32::MAX));
+        assert_eq!(lowered, i32::MAX);
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod bytes;
 pub mod clinic;
 pub mod clock;
 mod codes;
+pub mod count;
 pub mod decimal;
 pub mod document;
 pub mod error;
@@ -47,6 +48,7 @@ uniffi::setup_scaffolding!("carebase");
 pub use actor::{Actor, Role};
 pub use clinic::{Clinic, Settings};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use count::{Count32, Count64};
 pub use error::{BookedResource, ConflictDetail, Error, FieldError, Refusal, Result, StorageKind};
 pub use ids::{
     ActorId, AppointmentId, AuditEntryId, EntryId, EventId, GrantId, MergeId, PatientId,

@@ -6,6 +6,7 @@ use carebase::audit::{AuditQuery, Outcome};
 use carebase::clinic::NewPatient;
 use carebase::policy::{Permission, Relationship};
 use carebase::store::AuditStore;
+use carebase::Count32;
 use carebase::{Actor, ActorId, Error, PractitionerId, Role};
 use chrono::Duration;
 use common::{actor, clinic, details};
@@ -338,7 +339,7 @@ async fn a_break_the_glass_duration_past_the_calendar_is_rejected_not_a_panic() 
 async fn a_policy_built_in_code_is_checked_before_it_replaces_the_old_one() {
     let (clinic, _, _) = clinic();
     let broken = carebase::policy::Policy {
-        version: 1,
+        version: Count32::new(1),
         rules: vec![],
     };
     let err = clinic

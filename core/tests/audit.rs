@@ -4,6 +4,7 @@
 mod common;
 
 use carebase::store::AuditStore;
+use carebase::Count64;
 use std::sync::Arc;
 
 use carebase::audit::{
@@ -71,7 +72,7 @@ fn v1_forgery(template: &AuditEntry, prev: &AuditEntry) -> AuditEntry {
     let canonical = V1 {
         v: 1,
         draft: &e.draft,
-        chain_seq: e.chain_seq,
+        chain_seq: e.chain_seq.get(),
         prev_hash: &e.prev_hash,
     };
     e.hash = hex::encode(Sha256::digest(serde_json::to_vec(&canonical).unwrap()));
@@ -107,7 +108,10 @@ async fn a_checkpoint_pins_every_chain_head_and_exports_as_json() {
     let (clinic, store) = keyed_clinic();
     workload(&clinic).await;
     let cp = clinic.audit_checkpoint(&system()).await.unwrap();
-    assert_eq!((cp.seq, cp.prev_signature.as_str()), (1, GENESIS_HASH));
+    assert_eq!(
+        (cp.seq.get(), cp.prev_signature.as_str()),
+        (1, GENESIS_HASH)
+    );
     assert_eq!(cp.key_id, host_key().key_id());
     let pinned = store.audit_checkpoint_heads().await.unwrap();
     assert_eq!(cp.chains, pinned.len() as u64);
@@ -119,10 +123,16 @@ async fn a_checkpoint_pins_every_chain_head_and_exports_as_json() {
         .await
         .unwrap();
     assert!(report.ok, "{report:?}");
-    assert_eq!((report.anchor, report.trusted), (Some(1), Some(1)));
+    assert_eq!(
+        (report.anchor, report.trusted),
+        (Some(Count64::new(1)), Some(Count64::new(1)))
+    );
     assert_eq!(report.checkpoints_checked, 1);
     let second = clinic.audit_checkpoint(&system()).await.unwrap();
-    assert_eq!((second.seq, &second.prev_signature), (2, &cp.signature));
+    assert_eq!(
+        (second.seq.get(), &second.prev_signature),
+        (2, &cp.signature)
+    );
 }
 
 #[tokio::test]
@@ -149,7 +159,7 @@ async fn deleting_a_whole_chain_with_its_head_is_found_against_the_checkpoint() 
         (problem.kind, problem.chain),
         (ProblemKind::MissingChain, Some(a.id))
     );
-    assert_eq!(problem.checkpoint, Some(1));
+    assert_eq!(problem.checkpoint, Some(Count64::new(1)));
 }
 
 #[tokio::test]
@@ -162,7 +172,7 @@ async fn truncating_a_tail_and_moving_the_head_back_is_found_against_the_checkpo
         entries.pop();
         new_head = entries.last().map(|e| ChainHead {
             chain: Some(a.id),
-            seq: e.chain_seq,
+            seq: e.chain_seq.get(),
             hash: e.hash.clone(),
         });
     });
@@ -191,7 +201,7 @@ async fn an_unkeyed_tail_forged_with_its_head_moved_is_forged() {
     let forged = forged.unwrap();
     store.tamper_audit_heads(|heads| {
         for h in heads.iter_mut().filter(|h| h.chain == Some(a.id)) {
-            h.seq = forged.chain_seq;
+            h.seq = forged.chain_seq.get();
             h.hash = forged.hash.clone();
         }
     });
@@ -214,7 +224,7 @@ async fn deleting_the_newest_checkpoint_is_found_with_the_one_the_host_kept() {
     let problem = report.problem.expect("the missing checkpoint is found");
     assert_eq!(
         (problem.kind, problem.checkpoint),
-        (ProblemKind::CheckpointMissing, Some(2))
+        (ProblemKind::CheckpointMissing, Some(Count64::new(2)))
     );
 }
 

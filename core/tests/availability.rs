@@ -5,6 +5,7 @@
 
 mod common;
 
+use carebase::Count32;
 use std::sync::Arc;
 
 use carebase::schedule::{
@@ -39,7 +40,7 @@ fn weekly(weekday: Weekday, start: NaiveTime, end: NaiveTime) -> WeeklyHours {
 fn hours(weekly: Vec<WeeklyHours>, slot_minutes: u32) -> Availability {
     Availability {
         weekly,
-        slot_minutes,
+        slot_minutes: Count32::new(slot_minutes),
         ..Availability::default()
     }
 }
@@ -73,11 +74,11 @@ async fn visit(clinic: &Clinic, minutes: u32) -> VisitType {
             NewVisitType {
                 code: "consult".into(),
                 name: "Consultation".into(),
-                duration_minutes: minutes,
-                buffer_before_minutes: 0,
-                buffer_after_minutes: 0,
-                min_notice_minutes: 0,
-                horizon_days: 3650,
+                duration_minutes: Count32::new(minutes),
+                buffer_before_minutes: Count32::new(0),
+                buffer_after_minutes: Count32::new(0),
+                min_notice_minutes: Count32::new(0),
+                horizon_days: Count32::new(3650),
                 max_per_day: None,
                 reminder_offsets_minutes: vec![],
             },
@@ -106,7 +107,7 @@ async fn paged_starts(
                     room: None,
                     from,
                     to,
-                    limit: Some(limit),
+                    limit: Some(Count32::new(limit)),
                     cursor,
                 },
             )

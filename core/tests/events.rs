@@ -6,6 +6,7 @@ mod common;
 use carebase::clinic::NewPatient;
 use carebase::events::{partition_of, schema, EVENT_TYPES, OUTBOX_PARTITIONS};
 use carebase::{Actor, Role};
+use carebase::{Count32, Count64};
 use common::{actor, clinic, details};
 
 #[tokio::test]
@@ -20,7 +21,12 @@ async fn every_event_type_validates_against_its_schema() {
     let a = clinic.register_patient(&desk, new("A")).await.unwrap();
     let b = clinic.register_patient(&desk, new("B")).await.unwrap();
     let a2 = clinic
-        .update_patient(&desk, a.id, 1, details("Ev", "Changed", (1990, 1, 1)))
+        .update_patient(
+            &desk,
+            a.id,
+            Count64::new(1),
+            details("Ev", "Changed", (1990, 1, 1)),
+        )
         .await
         .unwrap();
     let a3 = clinic
@@ -32,13 +38,16 @@ async fn every_event_type_validates_against_its_schema() {
         .await
         .unwrap();
     let merge = clinic
-        .merge_patients(&system, a.id, 4, b.id, 1)
+        .merge_patients(&system, a.id, Count64::new(4), b.id, Count64::new(1))
         .await
         .unwrap();
     clinic.unmerge_patients(&system, merge.id).await.unwrap();
     book_move_confirm_and_cancel(&clinic, &system, a.id).await;
 
-    let events = clinic.events_after(&system, vec![], 100).await.unwrap();
+    let events = clinic
+        .events_after(&system, vec![], Count32::new(100))
+        .await
+        .unwrap();
     let mut kinds: Vec<_> = events.iter().map(|e| e.draft.kind.as_str()).collect();
     kinds.sort();
     kinds.dedup();
@@ -48,7 +57,8 @@ async fn every_event_type_validates_against_its_schema() {
         "every event type was emitted"
     );
     for event in &events {
-        let text = schema(&event.draft.kind, event.draft.schema_version).expect("schema exists");
+        let text =
+            schema(&event.draft.kind, event.draft.schema_version.get()).expect("schema exists");
         let schema: serde_json::Value = serde_json::from_str(text).unwrap();
         let validator = jsonschema::validator_for(&schema).unwrap();
         let instance = serde_json::to_value(event).unwrap();
@@ -90,12 +100,17 @@ async fn sequences_increase_and_idempotency_keys_are_unique() {
             .await
             .unwrap();
         clinic
-            .update_patient(&desk, p.id, 1, details("S", "x", (1990, 1, 1)))
+            .update_patient(
+                &desk,
+                p.id,
+                Count64::new(1),
+                details("S", "x", (1990, 1, 1)),
+            )
             .await
             .unwrap();
     }
     let events = clinic
-        .events_after(&Actor::system(), vec![], 100)
+        .events_after(&Actor::system(), vec![], Count32::new(100))
         .await
         .unwrap();
     for partition in 0..OUTBOX_PARTITIONS {
@@ -134,7 +149,10 @@ async fn a_consumer_that_was_down_gets_everything_it_missed() {
     }
     let mut received = Vec::new();
     loop {
-        let batch = clinic.poll_events(&system, "webhook", 3).await.unwrap();
+        let batch = clinic
+            .poll_events(&system, "webhook", Count32::new(3))
+            .await
+            .unwrap();
         if batch.is_empty() {
             break;
         }
@@ -149,7 +167,7 @@ async fn a_consumer_that_was_down_gets_everything_it_missed() {
     assert_eq!(received.len(), 7);
     assert_eq!(
         clinic
-            .ack_events(&system, "webhook", 0, 999)
+            .ack_events(&system, "webhook", Count32::new(0), Count64::new(999))
             .await
             .unwrap_err()
             .code(),
@@ -162,7 +180,7 @@ async fn only_permitted_actors_read_the_outbox() {
     let (clinic, _, _) = clinic();
     assert_eq!(
         clinic
-            .poll_events(&actor(Role::FrontDesk), "x", 10)
+            .poll_events(&actor(Role::FrontDesk), "x", Count32::new(10))
             .await
             .unwrap_err()
             .code(),
@@ -209,13 +227,13 @@ async fn book_move_confirm_and_cancel(
             NewVisitType {
                 code: "consult".into(),
                 name: "Consultation".into(),
-                duration_minutes: 30,
-                buffer_before_minutes: 0,
-                buffer_after_minutes: 0,
-                min_notice_minutes: 0,
-                horizon_days: 3650,
+                duration_minutes: Count32::new(30),
+                buffer_before_minutes: Count32::new(0),
+                buffer_after_minutes: Count32::new(0),
+                min_notice_minutes: Count32::new(0),
+                horizon_days: Count32::new(3650),
                 max_per_day: None,
-                reminder_offsets_minutes: vec![60],
+                reminder_offsets_minutes: vec![Count32::new(60)],
             },
         )
         .await
@@ -282,7 +300,10 @@ async fn a_cancellation_event_carries_a_reason_code_from_a_closed_set_and_never_
         .await
         .unwrap();
     book_move_confirm_and_cancel(&clinic, &system, p.id).await;
-    let events = clinic.events_after(&system, vec![], 100).await.unwrap();
+    let events = clinic
+        .events_after(&system, vec![], Count32::new(100))
+        .await
+        .unwrap();
     let cancelled = events
         .iter()
         .find(|e| e.draft.kind == "appointment.cancelled")
@@ -374,7 +395,12 @@ fn a_free_text_reason_stored_before_reasons_were_a_closed_set_reads_as_other() {
 async fn an_acknowledgement_names_a_partition_the_outbox_has() {
     let (clinic, _, _) = clinic();
     let err = clinic
-        .ack_events(&Actor::system(), "relay", OUTBOX_PARTITIONS, 0)
+        .ack_events(
+            &Actor::system(),
+            "relay",
+            Count32::new(OUTBOX_PARTITIONS),
+            Count64::new(0),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), "validation");
@@ -384,9 +410,9 @@ async fn an_acknowledgement_names_a_partition_the_outbox_has() {
 #[tokio::test]
 async fn a_position_longer_than_the_partitions_is_refused() {
     let (clinic, _, _) = clinic();
-    let after = vec![0; OUTBOX_PARTITIONS as usize + 1];
+    let after = vec![Count64::ZERO; OUTBOX_PARTITIONS as usize + 1];
     let err = clinic
-        .events_after(&Actor::system(), after, 10)
+        .events_after(&Actor::system(), after, Count32::new(10))
         .await
         .unwrap_err();
     assert_eq!(err.code(), "validation");
@@ -412,7 +438,10 @@ async fn each_partition_is_acknowledged_on_its_own() {
             .unwrap();
         partitions.insert(partition_of(Some(p.id), OUTBOX_PARTITIONS));
     }
-    let events = clinic.poll_events(&system, "relay", 100).await.unwrap();
+    let events = clinic
+        .poll_events(&system, "relay", Count32::new(100))
+        .await
+        .unwrap();
     let first = &events[0];
     assert_eq!(
         clinic
@@ -421,7 +450,10 @@ async fn each_partition_is_acknowledged_on_its_own() {
             .unwrap(),
         first.seq
     );
-    let rest = clinic.poll_events(&system, "relay", 100).await.unwrap();
+    let rest = clinic
+        .poll_events(&system, "relay", Count32::new(100))
+        .await
+        .unwrap();
     assert_eq!(rest.len(), events.len() - 1);
     assert!(!rest.contains(first));
 }

@@ -6,6 +6,7 @@
 
 mod common;
 
+use carebase::Count32;
 use std::collections::BTreeMap;
 
 use carebase::clinic::NewPatient;
@@ -329,11 +330,11 @@ async fn importing_a_resource_nested_a_hundred_thousand_deep_is_too_deep_and_wri
             NewVisitType {
                 code: "consult".into(),
                 name: "Consultation".into(),
-                duration_minutes: 30,
-                buffer_before_minutes: 0,
-                buffer_after_minutes: 0,
-                min_notice_minutes: 0,
-                horizon_days: 365,
+                duration_minutes: Count32::new(30),
+                buffer_before_minutes: Count32::new(0),
+                buffer_after_minutes: Count32::new(0),
+                min_notice_minutes: Count32::new(0),
+                horizon_days: Count32::new(365),
                 max_per_day: None,
                 reminder_offsets_minutes: vec![],
             },

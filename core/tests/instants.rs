@@ -7,6 +7,7 @@
 
 mod common;
 
+use carebase::Count32;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -57,7 +58,7 @@ fn all_day() -> Availability {
                 valid_until: None,
             })
             .collect(),
-        slot_minutes: 30,
+        slot_minutes: Count32::new(30),
         ..Availability::default()
     }
 }
@@ -104,13 +105,13 @@ async fn world(now: DateTime<Utc>) -> World {
     let visit_type = |code: &str, after: u32| NewVisitType {
         code: code.into(),
         name: code.into(),
-        duration_minutes: 30,
-        buffer_before_minutes: 0,
-        buffer_after_minutes: after,
-        min_notice_minutes: 0,
-        horizon_days: 365,
+        duration_minutes: Count32::new(30),
+        buffer_before_minutes: Count32::new(0),
+        buffer_after_minutes: Count32::new(after),
+        min_notice_minutes: Count32::new(0),
+        horizon_days: Count32::new(365),
         max_per_day: None,
-        reminder_offsets_minutes: vec![60],
+        reminder_offsets_minutes: vec![Count32::new(60)],
     };
     let visit = clinic
         .add_visit_type(&system, visit_type("consult", 0))
@@ -380,9 +381,9 @@ async fn a_series_running_past_9999_is_out_of_range_naming_the_occurrence() {
             BookSeries {
                 first: w.booking(&w.visit, last_hour()),
                 recurrence: Recurrence {
-                    every_weeks: 1,
+                    every_weeks: Count32::new(1),
                     until: None,
-                    count: Some(3),
+                    count: Some(Count32::new(3)),
                 },
             },
         )

@@ -2,6 +2,7 @@
 //! a range applies to, ranges in other units, and the property that the
 //! flag agrees with the range whatever unit the value is in.
 
+use carebase::Count32;
 use std::str::FromStr;
 
 use carebase::patient::Gender;
@@ -101,7 +102,7 @@ fn the_first_range_for_the_patients_sex_and_age_is_used() {
         low: Some(q(low, "g/dL")),
         high: Some(q(high, "g/dL")),
         sex: Some(sex),
-        min_age_years: Some(18),
+        min_age_years: Some(Count32::new(18)),
         ..ReferenceRange::default()
     };
     let ranges = [
@@ -124,7 +125,7 @@ fn the_first_range_for_the_patients_sex_and_age_is_used() {
 #[test]
 fn no_flag_when_no_range_applies_to_the_patient() {
     let adults = ReferenceRange {
-        min_age_years: Some(18),
+        min_age_years: Some(Count32::new(18)),
         ..potassium()
     };
     let child = Subject {

@@ -15,6 +15,7 @@ use carebase::schedule::{
     SlotQuery, TimeOff, Weekday, WeeklyHours,
 };
 use carebase::store::{AuditStore, PatientStore};
+use carebase::Count32;
 use carebase::{Actor, ActorId, Clinic, Error, FieldError, PractitionerId, Role};
 use chrono::{Duration, NaiveTime, TimeZone, Utc};
 use common::{actor, clinic, details};
@@ -60,13 +61,13 @@ fn visit_type(reminders: Vec<u32>) -> NewVisitType {
     NewVisitType {
         code: "consult".into(),
         name: "Consultation".into(),
-        duration_minutes: 30,
-        buffer_before_minutes: 0,
-        buffer_after_minutes: 0,
-        min_notice_minutes: 0,
-        horizon_days: 90,
+        duration_minutes: Count32::new(30),
+        buffer_before_minutes: Count32::new(0),
+        buffer_after_minutes: Count32::new(0),
+        min_notice_minutes: Count32::new(0),
+        horizon_days: Count32::new(90),
         max_per_day: None,
-        reminder_offsets_minutes: reminders,
+        reminder_offsets_minutes: reminders.into_iter().map(Count32::new).collect(),
     }
 }
 

@@ -10,6 +10,7 @@ use carebase::patient::{DuplicateScore, Patient, PatientField, PatientQuery};
 use carebase::policy::{Permission, Policy, Relationship, Rule};
 use carebase::schedule::AppointmentQuery;
 use carebase::store::{AuditStore, PatientStore};
+use carebase::Count32;
 use carebase::{Actor, ActorId, Error, PractitionerId, Role};
 use common::world::{full_details, monday, World};
 
@@ -188,7 +189,7 @@ async fn no_path_shows_any_role_a_field_it_may_not_see() {
                 problems.push(format!("{role} {path}: the patient's name"));
             }
         }
-        if let Ok(found) = w.clinic.find_duplicates(&who, b.id, 10).await {
+        if let Ok(found) = w.clinic.find_duplicates(&who, b.id, Count32::new(10)).await {
             for c in found {
                 scores.push(c.score.clone());
                 shown.push(("find_duplicates", c.patient));
@@ -236,7 +237,7 @@ async fn an_admin_finds_and_merges_duplicates_by_names_and_identifiers_only() {
         let who = who.clone();
         async move {
             clinic
-                .find_duplicates(&who, a.id, 10)
+                .find_duplicates(&who, a.id, Count32::new(10))
                 .await
                 .unwrap()
                 .into_iter()

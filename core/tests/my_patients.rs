@@ -7,6 +7,7 @@ use carebase::audit::{AuditQuery, Outcome};
 use carebase::clinic::NewPatient;
 use carebase::patient::{PageQuery, Patient, PatientField};
 use carebase::store::AuditStore;
+use carebase::Count32;
 use carebase::{Actor, ActorId, Clinic, Error, PatientId, PractitionerId, Role};
 use common::{actor, clinic, details};
 
@@ -53,7 +54,7 @@ async fn with_patients(clinic: &Clinic, doc: &Actor, count: usize) -> Vec<Patien
 
 fn page(limit: u32, cursor: Option<String>) -> PageQuery {
     PageQuery {
-        limit: Some(limit),
+        limit: Some(Count32::new(limit)),
         cursor,
         ..PageQuery::default()
     }

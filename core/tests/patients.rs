@@ -6,6 +6,7 @@ use carebase::audit::{AuditQuery, Outcome};
 use carebase::patient::{ContactPoint, ContactSystem, Identifier, PatientField, PatientQuery};
 use carebase::store::{AuditStore, OutboxStore, PatientStore};
 use carebase::{ConflictDetail, Error, Role};
+use carebase::{Count32, Count64};
 use common::{actor, clinic, details, MRN_SYSTEM};
 
 use carebase::clinic::NewPatient;
@@ -158,12 +159,22 @@ async fn update_with_a_stale_version_is_a_conflict() {
     let desk = actor(Role::FrontDesk);
     let p = clinic.register_patient(&desk, new("A", "A")).await.unwrap();
     let v2 = clinic
-        .update_patient(&desk, p.id, 1, details("A", "Changed", (1984, 7, 1)))
+        .update_patient(
+            &desk,
+            p.id,
+            Count64::new(1),
+            details("A", "Changed", (1984, 7, 1)),
+        )
         .await
         .unwrap();
     assert_eq!(v2.version, 2);
     let err = clinic
-        .update_patient(&desk, p.id, 1, details("A", "Lost", (1984, 7, 1)))
+        .update_patient(
+            &desk,
+            p.id,
+            Count64::new(1),
+            details("A", "Lost", (1984, 7, 1)),
+        )
         .await
         .unwrap_err();
     assert_eq!(err, Error::stale("patient", 1, 2));
@@ -174,17 +185,23 @@ async fn deactivate_then_reactivate_round_trips_the_active_flag() {
     let (clinic, _, _) = clinic();
     let desk = actor(Role::FrontDesk);
     let p = clinic.register_patient(&desk, new("A", "A")).await.unwrap();
-    let off = clinic.deactivate_patient(&desk, p.id, 1).await.unwrap();
+    let off = clinic
+        .deactivate_patient(&desk, p.id, Count64::new(1))
+        .await
+        .unwrap();
     assert!(!off.active);
     assert_eq!(
         clinic
-            .deactivate_patient(&desk, p.id, 2)
+            .deactivate_patient(&desk, p.id, Count64::new(2))
             .await
             .unwrap_err()
             .code(),
         "conflict"
     );
-    let on = clinic.reactivate_patient(&desk, p.id, 2).await.unwrap();
+    let on = clinic
+        .reactivate_patient(&desk, p.id, Count64::new(2))
+        .await
+        .unwrap();
     assert!(on.active);
     assert_eq!(on.version, 3);
 }
@@ -265,7 +282,7 @@ async fn search_pages_follow_the_cursor_to_the_end() {
     }
     let mut query = PatientQuery {
         name: Some("page".into()),
-        limit: Some(2),
+        limit: Some(Count32::new(2)),
         ..PatientQuery::default()
     };
     let mut sizes = Vec::new();
@@ -300,7 +317,7 @@ async fn a_name_search_pages_by_the_matching_name_then_by_registration() {
     }
     let mut query = PatientQuery {
         name: Some("mar".into()),
-        limit: Some(2),
+        limit: Some(Count32::new(2)),
         ..PatientQuery::default()
     };
     let mut seen = Vec::new();
@@ -330,7 +347,7 @@ async fn a_cursor_from_a_search_without_a_name_is_refused_by_a_name_search() {
             .unwrap();
     }
     let by_id = PatientQuery {
-        limit: Some(1),
+        limit: Some(Count32::new(1)),
         ..PatientQuery::default()
     };
     let cursor = clinic
@@ -358,7 +375,7 @@ async fn a_forged_cursor_and_a_zero_limit_are_both_reported() {
     let (clinic, _, _) = clinic();
     let query = PatientQuery {
         cursor: Some("garbage".into()),
-        limit: Some(0),
+        limit: Some(Count32::new(0)),
         ..PatientQuery::default()
     };
     let Error::Validation { fields } = clinic

@@ -2,6 +2,7 @@
 
 mod common;
 
+use carebase::{Count32, Count64};
 use std::collections::HashSet;
 
 use carebase::audit::{verify_chain, AuditDraft, AuditEntry, AuditKey, ChainRules, Outcome};
@@ -42,7 +43,7 @@ proptest! {
             for i in 0..initial {
                 present.push(clinic.register_patient(&desk, registration(i)).await.unwrap().id);
             }
-            let mut query = PatientQuery { name: Some("paging".into()), limit: Some(page), ..PatientQuery::default() };
+            let mut query = PatientQuery { name: Some("paging".into()), limit: Some(Count32::new(page)), ..PatientQuery::default() };
             let mut seen = Vec::new();
             let mut round = 0;
             loop {
@@ -149,7 +150,7 @@ proptest! {
                 let mut forged = t[i].clone();
                 forged.draft.id = AuditEntryId::new();
                 t.insert(i, forged);
-                for (n, e) in t.iter_mut().enumerate() { e.chain_seq = n as u64 + 1; }
+                for (n, e) in t.iter_mut().enumerate() { e.chain_seq = Count64::new(n as u64 + 1); }
             }
         }
         prop_assert!(verify_chain(chain, &t, head.as_ref(), &rules).is_some(), "tampering kind {} not detected", kind);

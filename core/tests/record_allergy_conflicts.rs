@@ -6,6 +6,7 @@ use carebase::record::{
     allergy_conflicts, Allergy, AllergyStatus, ClinicalEntry, Coding, EntryBody, Revision,
     RevisionKind, VerificationStatus,
 };
+use carebase::Count32;
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
 
@@ -30,7 +31,11 @@ fn allergy_entry(
     ClinicalEntry {
         id: EntryId::new(),
         patient: PatientId::new(),
-        version: if retracted { 2 } else { 1 },
+        version: if retracted {
+            Count32::new(2)
+        } else {
+            Count32::new(1)
+        },
         effective_at: at,
         recorded_at: at,
         recorded_by: ActorId::new(),

@@ -10,6 +10,8 @@ use carebase::record::{
 };
 use carebase::schedule::{Appointment, AppointmentStatus};
 use carebase::store::{RecordStore, ScheduleStore};
+use carebase::Count32;
+use carebase::Count64;
 use carebase::{Actor, ActorId, Error, Role};
 use common::record::RecordWorld;
 use common::world::monday;
@@ -25,7 +27,7 @@ async fn booked(r: &RecordWorld) -> Appointment {
 async fn event_kinds(r: &RecordWorld) -> Vec<String> {
     r.world
         .clinic
-        .events_after(&r.world.system, vec![], 1000)
+        .events_after(&r.world.system, vec![], Count32::new(1000))
         .await
         .unwrap()
         .into_iter()
@@ -40,7 +42,7 @@ async fn checking_in_moves_the_appointment_to_arrived_and_starts_its_encounter_l
     let arrived = r
         .world
         .clinic
-        .check_in_appointment(&r.world.desk, a.id, 1, &CheckIn::default())
+        .check_in_appointment(&r.world.desk, a.id, Count64::new(1), &CheckIn::default())
         .await
         .unwrap();
     assert_eq!(arrived.status, AppointmentStatus::Arrived);
@@ -75,7 +77,7 @@ async fn checking_in_straight_into_the_visit_announces_encounter_started() {
     };
     r.world
         .clinic
-        .check_in_appointment(&r.world.desk, a.id, 1, &check_in)
+        .check_in_appointment(&r.world.desk, a.id, Count64::new(1), &check_in)
         .await
         .unwrap();
     let kinds = event_kinds(&r).await;
@@ -97,7 +99,7 @@ async fn a_check_in_cannot_start_a_planned_or_finished_encounter() {
     let err = r
         .world
         .clinic
-        .check_in_appointment(&r.world.desk, a.id, 1, &check_in)
+        .check_in_appointment(&r.world.desk, a.id, Count64::new(1), &check_in)
         .await
         .unwrap_err();
     assert_eq!(err.code(), "validation", "{err:?}");
@@ -112,12 +114,12 @@ async fn a_second_check_in_writes_nothing() {
     let clinic = &r.world.clinic;
     let desk = &r.world.desk;
     clinic
-        .check_in_appointment(desk, a.id, 1, &CheckIn::default())
+        .check_in_appointment(desk, a.id, Count64::new(1), &CheckIn::default())
         .await
         .unwrap();
     let events_before = event_kinds(&r).await.len();
     let again_same_version = clinic
-        .check_in_appointment(desk, a.id, 1, &CheckIn::default())
+        .check_in_appointment(desk, a.id, Count64::new(1), &CheckIn::default())
         .await
         .unwrap_err();
     assert_eq!(
@@ -126,7 +128,7 @@ async fn a_second_check_in_writes_nothing() {
         "{again_same_version:?}"
     );
     let again_new_version = clinic
-        .check_in_appointment(desk, a.id, 2, &CheckIn::default())
+        .check_in_appointment(desk, a.id, Count64::new(2), &CheckIn::default())
         .await
         .unwrap_err();
     assert_eq!(
@@ -170,7 +172,7 @@ async fn checking_in_an_appointment_whose_encounter_already_started_is_already_e
         .unwrap();
     assert_eq!(started.id, encounter_of_appointment(a.id));
     let err = clinic
-        .check_in_appointment(&r.world.desk, a.id, 1, &CheckIn::default())
+        .check_in_appointment(&r.world.desk, a.id, Count64::new(1), &CheckIn::default())
         .await
         .unwrap_err();
     assert!(format!("{err:?}").contains("AlreadyExists"), "{err:?}");
@@ -187,8 +189,8 @@ async fn a_concurrent_check_in_has_one_winner() {
     let desk = &r.world.desk;
     let check_in = CheckIn::default();
     let (first, second) = tokio::join!(
-        clinic.check_in_appointment(desk, a.id, 1, &check_in),
-        clinic.check_in_appointment(desk, a.id, 1, &check_in),
+        clinic.check_in_appointment(desk, a.id, Count64::new(1), &check_in),
+        clinic.check_in_appointment(desk, a.id, Count64::new(1), &check_in),
     );
     assert_eq!(u8::from(first.is_ok()) + u8::from(second.is_ok()), 1);
     let versions = r
@@ -207,7 +209,7 @@ async fn the_front_desk_checks_in_but_cannot_read_the_encounter_it_started() {
     let clinic = &r.world.clinic;
     let desk = &r.world.desk;
     clinic
-        .check_in_appointment(desk, a.id, 1, &CheckIn::default())
+        .check_in_appointment(desk, a.id, Count64::new(1), &CheckIn::default())
         .await
         .unwrap();
     let err = clinic
@@ -248,7 +250,7 @@ async fn a_practitioner_checks_in_their_own_patients() {
     let arrived = r
         .world
         .clinic
-        .check_in_appointment(&r.world.doctor, a.id, 1, &CheckIn::default())
+        .check_in_appointment(&r.world.doctor, a.id, Count64::new(1), &CheckIn::default())
         .await
         .unwrap();
     assert_eq!(arrived.status, AppointmentStatus::Arrived);
@@ -262,7 +264,7 @@ async fn billing_cannot_check_anyone_in_and_nothing_is_written() {
     let err = r
         .world
         .clinic
-        .check_in_appointment(&billing, a.id, 1, &CheckIn::default())
+        .check_in_appointment(&billing, a.id, Count64::new(1), &CheckIn::default())
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Forbidden { .. }), "{err:?}");

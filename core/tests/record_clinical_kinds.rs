@@ -8,6 +8,7 @@ use carebase::record::{
     Coding, Condition, ConditionStatus, EntryBody, Immunization, ImmunizationStatus, Procedure,
     ProcedureStatus, VerificationStatus,
 };
+use carebase::Count32;
 use carebase::Role;
 use chrono::Duration;
 use common::record::RecordWorld;
@@ -23,7 +24,7 @@ fn snomed(code: &str) -> Coding {
 async fn events(r: &RecordWorld) -> Vec<OutboxEvent> {
     r.world
         .clinic
-        .events_after(&r.world.system, vec![], 1000)
+        .events_after(&r.world.system, vec![], Count32::new(1000))
         .await
         .unwrap()
 }

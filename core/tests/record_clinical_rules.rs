@@ -11,6 +11,7 @@ use carebase::record::{
 };
 use carebase::terminology::interpretation::Quantity;
 use carebase::Minutes;
+use carebase::{Count32, Count64};
 use chrono::{TimeZone, Utc};
 
 const SNOMED: &str = "http://snomed.info/sct";
@@ -56,11 +57,11 @@ fn prescription() -> Prescription {
         dose: Some(Quantity::new(Decimal::new(10, 0), "mg")),
         route: None,
         frequency: Some(Frequency {
-            times: 1,
+            times: Count32::new(1),
             period: Minutes::new(1440).unwrap(),
         }),
         duration: Minutes::new(30 * 1440),
-        refills: 2,
+        refills: Count32::new(2),
         prescriber: PractitionerId::new(),
         status: PrescriptionStatus::Active,
         replaces: None,
@@ -71,7 +72,7 @@ fn prescription() -> Prescription {
 fn document() -> DocumentEntry {
     DocumentEntry {
         content_type: "application/pdf".into(),
-        size: 1024,
+        size: Count64::new(1024),
         sha256: "a".repeat(64),
         title: Some("Referral letter".into()),
     }
@@ -118,11 +119,11 @@ fn every_failing_field_of_a_prescription_is_named() {
     p.medication = coding(RXNORM, "31A");
     p.dose = Some(Quantity::new(Decimal::ZERO, "not a unit(("));
     p.frequency = Some(Frequency {
-        times: 0,
+        times: Count32::new(0),
         period: Minutes::new(0).unwrap(),
     });
     p.duration = Minutes::new(-5);
-    p.refills = 1_000;
+    p.refills = Count32::new(1_000);
     p.instructions = Some("bad\u{0}text".into());
     p.allergy_overrides = vec![AllergyOverride {
         allergy: EntryId::new(),
@@ -244,7 +245,7 @@ fn a_note_may_span_lines_but_not_exceed_its_limit_or_be_blank() {
 fn a_document_needs_a_media_type_a_bounded_size_and_a_lowercase_sha256() {
     let bad = DocumentEntry {
         content_type: "pdf".into(),
-        size: carebase::limits::MAX_ATTACHMENT_BYTES as u64 + 1,
+        size: Count64::new(carebase::limits::MAX_ATTACHMENT_BYTES as u64 + 1),
         sha256: "A".repeat(64),
         title: None,
     };

@@ -5,6 +5,8 @@
 
 mod common;
 
+use carebase::Count32;
+use carebase::Count64;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -338,7 +340,13 @@ async fn a_retracted_document_is_not_served() {
         .unwrap();
     r.world
         .clinic
-        .retract_entry(&r.world.doctor, r.patient.id, entry.id, 1, "wrong patient")
+        .retract_entry(
+            &r.world.doctor,
+            r.patient.id,
+            entry.id,
+            Count32::new(1),
+            "wrong patient",
+        )
         .await
         .unwrap();
     let err = r
@@ -370,7 +378,7 @@ async fn record_entry_refuses_a_document_body_without_its_bytes() {
     let r = RecordWorld::new().await;
     let body = EntryBody::Document(DocumentEntry {
         content_type: "application/pdf".into(),
-        size: 3,
+        size: Count64::new(3),
         sha256: BlobKey::of(b"abc").as_str().to_owned(),
         title: None,
     });
@@ -409,7 +417,7 @@ async fn an_amendment_retitles_a_document_but_never_changes_its_content() {
             &r.world.doctor,
             r.patient.id,
             entry.id,
-            1,
+            Count32::new(1),
             &EntryBody::Document(retitled.clone()),
             "wrong title",
         )
@@ -428,7 +436,7 @@ async fn an_amendment_retitles_a_document_but_never_changes_its_content() {
             &r.world.doctor,
             r.patient.id,
             entry.id,
-            2,
+            Count32::new(2),
             &EntryBody::Document(swapped),
             "swap",
         )

@@ -6,6 +6,7 @@
 mod common;
 
 use carebase::record::{ClinicalEntry, EncounterClass, EncounterStatus, EntryBody, NewEncounter};
+use carebase::Count32;
 use carebase::{ConflictDetail, Error};
 use chrono::{DateTime, Duration, Utc};
 use common::record::{condition, RecordWorld};
@@ -55,7 +56,7 @@ async fn start(r: &RecordWorld, status: EncounterStatus) -> ClinicalEntry {
 async fn encounter_events(r: &RecordWorld) -> Vec<String> {
     r.world
         .clinic
-        .events_after(&r.world.system, vec![], 1000)
+        .events_after(&r.world.system, vec![], Count32::new(1000))
         .await
         .unwrap()
         .into_iter()
@@ -92,7 +93,7 @@ async fn an_arrived_encounter_announces_its_start_only_when_it_moves_into_progre
             &r.world.doctor,
             r.patient.id,
             e.id,
-            1,
+            Count32::new(1),
             EncounterStatus::InProgress,
         )
         .await
@@ -202,7 +203,13 @@ async fn finishing_an_encounter_in_progress_sets_its_end_and_announces_encounter
     let finished = r
         .world
         .clinic
-        .finish_encounter(&r.world.doctor, r.patient.id, e.id, 1, Some(ended))
+        .finish_encounter(
+            &r.world.doctor,
+            r.patient.id,
+            e.id,
+            Count32::new(1),
+            Some(ended),
+        )
         .await
         .unwrap();
     assert_eq!(finished.version, 2);
@@ -221,7 +228,7 @@ async fn finishing_without_an_end_ends_the_encounter_at_the_clinics_now() {
     let finished = r
         .world
         .clinic
-        .finish_encounter(&r.world.doctor, r.patient.id, e.id, 1, None)
+        .finish_encounter(&r.world.doctor, r.patient.id, e.id, Count32::new(1), None)
         .await
         .unwrap();
     assert_eq!(body(&finished).ended_at, Some(r.now()));
@@ -235,7 +242,7 @@ async fn a_finish_without_start_is_refused() {
         let err = r
             .world
             .clinic
-            .finish_encounter(&r.world.doctor, r.patient.id, e.id, 1, None)
+            .finish_encounter(&r.world.doctor, r.patient.id, e.id, Count32::new(1), None)
             .await
             .unwrap_err();
         assert!(is_invalid_state(&err), "{status}: {err:?}");
@@ -253,7 +260,7 @@ async fn an_encounter_cannot_end_before_it_started() {
             &r.world.doctor,
             r.patient.id,
             e.id,
-            1,
+            Count32::new(1),
             Some(e.effective_at - Duration::minutes(1)),
         )
         .await
@@ -275,7 +282,7 @@ async fn an_encounter_cannot_end_ahead_of_the_clinics_clock() {
             &r.world.doctor,
             r.patient.id,
             e.id,
-            1,
+            Count32::new(1),
             Some(r.now() + Duration::hours(2)),
         )
         .await
@@ -293,7 +300,13 @@ async fn cancelling_an_encounter_keeps_the_reason_in_its_new_version() {
     let cancelled = r
         .world
         .clinic
-        .cancel_encounter(&r.world.doctor, r.patient.id, e.id, 1, "patient unwell")
+        .cancel_encounter(
+            &r.world.doctor,
+            r.patient.id,
+            e.id,
+            Count32::new(1),
+            "patient unwell",
+        )
         .await
         .unwrap();
     assert_eq!(cancelled.status(), "cancelled");
@@ -308,7 +321,7 @@ async fn a_cancellation_needs_a_reason() {
     let err = r
         .world
         .clinic
-        .cancel_encounter(&r.world.doctor, r.patient.id, e.id, 1, " ")
+        .cancel_encounter(&r.world.doctor, r.patient.id, e.id, Count32::new(1), " ")
         .await
         .unwrap_err();
     assert_eq!(fields(&err)[0].0, "reason");
@@ -321,7 +334,13 @@ async fn an_encounter_in_progress_cannot_be_cancelled() {
     let err = r
         .world
         .clinic
-        .cancel_encounter(&r.world.doctor, r.patient.id, e.id, 1, "changed mind")
+        .cancel_encounter(
+            &r.world.doctor,
+            r.patient.id,
+            e.id,
+            Count32::new(1),
+            "changed mind",
+        )
         .await
         .unwrap_err();
     assert!(is_invalid_state(&err), "{err:?}");
@@ -338,7 +357,7 @@ async fn the_status_move_refuses_cancelled_and_points_to_cancel_encounter() {
             &r.world.doctor,
             r.patient.id,
             e.id,
-            1,
+            Count32::new(1),
             EncounterStatus::Cancelled,
         )
         .await
@@ -360,7 +379,7 @@ async fn a_move_back_along_the_life_cycle_is_refused() {
             &r.world.doctor,
             r.patient.id,
             e.id,
-            1,
+            Count32::new(1),
             EncounterStatus::Arrived,
         )
         .await
@@ -375,11 +394,23 @@ async fn a_move_from_a_version_already_superseded_is_stale_and_writes_nothing() 
     let clinic = &r.world.clinic;
     let doctor = &r.world.doctor;
     clinic
-        .change_encounter_status(doctor, r.patient.id, e.id, 1, EncounterStatus::Arrived)
+        .change_encounter_status(
+            doctor,
+            r.patient.id,
+            e.id,
+            Count32::new(1),
+            EncounterStatus::Arrived,
+        )
         .await
         .unwrap();
     let err = clinic
-        .change_encounter_status(doctor, r.patient.id, e.id, 1, EncounterStatus::InProgress)
+        .change_encounter_status(
+            doctor,
+            r.patient.id,
+            e.id,
+            Count32::new(1),
+            EncounterStatus::InProgress,
+        )
         .await
         .unwrap_err();
     assert!(
@@ -405,7 +436,7 @@ async fn an_encounter_operation_on_another_kind_of_entry_is_not_found() {
     let err = r
         .world
         .clinic
-        .finish_encounter(&r.world.doctor, r.patient.id, c.id, 1, None)
+        .finish_encounter(&r.world.doctor, r.patient.id, c.id, Count32::new(1), None)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");

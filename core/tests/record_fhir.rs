@@ -7,6 +7,7 @@
 
 mod common;
 
+use carebase::Count32;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -481,7 +482,7 @@ async fn an_amended_entry_exports_its_new_code_and_keeps_the_elements_it_does_no
             &r.world.doctor,
             r.patient.id,
             entry.id,
-            1,
+            Count32::new(1),
             &amended,
             "wrong code",
         )
@@ -541,7 +542,7 @@ async fn an_import_is_written_with_its_audit_entry_and_its_kind_s_event() {
     let events = r
         .world
         .clinic
-        .events_after(&r.world.system, vec![], 1000)
+        .events_after(&r.world.system, vec![], Count32::new(1000))
         .await
         .unwrap();
     assert!(events.iter().any(|e| e.draft.kind == "observation.recorded"

@@ -4,6 +4,7 @@
 
 mod common;
 
+use carebase::Count32;
 use std::str::FromStr;
 
 use carebase::record::{
@@ -177,7 +178,7 @@ async fn each_result_is_announced_as_observation_recorded() {
     let recorded = r
         .world
         .clinic
-        .events_after(&r.world.system, vec![], 1000)
+        .events_after(&r.world.system, vec![], Count32::new(1000))
         .await
         .unwrap()
         .into_iter()
@@ -295,7 +296,7 @@ async fn a_preliminary_report_made_final_then_corrected_is_amended_keeping_every
         .unwrap();
     let id = written.report.id;
     let made_final = clinic
-        .change_entry_status(doctor, r.patient.id, id, 1, "final")
+        .change_entry_status(doctor, r.patient.id, id, Count32::new(1), "final")
         .await
         .unwrap();
     assert_eq!(made_final.status(), "final");
@@ -304,7 +305,14 @@ async fn a_preliminary_report_made_final_then_corrected_is_amended_keeping_every
         report.conclusion = Some("fasting sample".into());
     }
     let amended = clinic
-        .amend_entry(doctor, r.patient.id, id, 2, &corrected, "conclusion added")
+        .amend_entry(
+            doctor,
+            r.patient.id,
+            id,
+            Count32::new(2),
+            &corrected,
+            "conclusion added",
+        )
         .await
         .unwrap();
     assert_eq!(amended.status(), "amended");

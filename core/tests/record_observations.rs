@@ -4,6 +4,7 @@
 
 mod common;
 
+use carebase::Count32;
 use std::str::FromStr;
 
 use carebase::record::{
@@ -193,12 +194,12 @@ async fn a_lab_report_groups_observations_of_its_patient_and_moves_preliminary_f
     let clinic = &r.world.clinic;
     let doctor = &r.world.doctor;
     let fin = clinic
-        .change_entry_status(doctor, r.patient.id, report.id, 1, "final")
+        .change_entry_status(doctor, r.patient.id, report.id, Count32::new(1), "final")
         .await
         .unwrap();
     assert_eq!(fin.status(), "final");
     let amended = clinic
-        .change_entry_status(doctor, r.patient.id, report.id, 2, "amended")
+        .change_entry_status(doctor, r.patient.id, report.id, Count32::new(2), "amended")
         .await
         .unwrap();
     assert_eq!(amended.status(), "amended");

@@ -7,6 +7,7 @@ use carebase::audit::{AuditQuery, Outcome};
 use carebase::events::OutboxEvent;
 use carebase::record::{EncounterStatus, NewEntry, RevisionKind};
 use carebase::store::{AuditStore, RecordStore};
+use carebase::Count32;
 use carebase::{ConflictDetail, Error, PatientId};
 use chrono::Duration;
 use common::record::{encounter, vital, RecordWorld, BODY_WEIGHT};
@@ -24,7 +25,7 @@ fn fields(err: &Error) -> Vec<(String, String)> {
 async fn events(r: &RecordWorld) -> Vec<OutboxEvent> {
     r.world
         .clinic
-        .events_after(&r.world.system, vec![], 1000)
+        .events_after(&r.world.system, vec![], Count32::new(1000))
         .await
         .unwrap()
 }
@@ -97,7 +98,7 @@ async fn an_amendment_supersedes_the_last_version_and_keeps_both() {
             &r.world.doctor,
             r.patient.id,
             first.id,
-            1,
+            Count32::new(1),
             &vital(BODY_WEIGHT, "27.5", "kg"),
             "digits swapped",
         )
@@ -128,7 +129,7 @@ async fn amending_a_final_observation_makes_it_amended() {
             &r.world.doctor,
             r.patient.id,
             first.id,
-            1,
+            Count32::new(1),
             &vital(BODY_WEIGHT, "72.4", "kg"),
             "scale recalibrated",
         )
@@ -150,7 +151,7 @@ async fn an_amendment_without_a_reason_is_a_validation_error_naming_reason() {
             &r.world.doctor,
             r.patient.id,
             first.id,
-            1,
+            Count32::new(1),
             &vital(BODY_WEIGHT, "27.5", "kg"),
             "  ",
         )
@@ -172,7 +173,7 @@ async fn an_amendment_cannot_change_the_kind_of_an_entry() {
             &r.world.doctor,
             r.patient.id,
             first.id,
-            1,
+            Count32::new(1),
             &encounter(EncounterStatus::Arrived),
             "wrong kind",
         )
@@ -196,7 +197,7 @@ async fn a_stale_expected_version_is_a_stale_version_conflict_and_writes_nothing
             &r.world.doctor,
             r.patient.id,
             first.id,
-            1,
+            Count32::new(1),
             &vital(BODY_WEIGHT, "72.6", "kg"),
             "first fix",
         )
@@ -205,7 +206,13 @@ async fn a_stale_expected_version_is_a_stale_version_conflict_and_writes_nothing
     let err = r
         .world
         .clinic
-        .retract_entry(&r.world.doctor, r.patient.id, first.id, 1, "wrong patient")
+        .retract_entry(
+            &r.world.doctor,
+            r.patient.id,
+            first.id,
+            Count32::new(1),
+            "wrong patient",
+        )
         .await
         .unwrap_err();
     assert!(matches!(
@@ -232,7 +239,13 @@ async fn a_retraction_marks_the_entry_entered_in_error_and_announces_it() {
     let retracted = r
         .world
         .clinic
-        .retract_entry(&r.world.doctor, r.patient.id, first.id, 1, "wrong patient")
+        .retract_entry(
+            &r.world.doctor,
+            r.patient.id,
+            first.id,
+            Count32::new(1),
+            "wrong patient",
+        )
         .await
         .unwrap();
     assert_eq!(retracted.version, 2);
@@ -253,13 +266,25 @@ async fn a_retracted_entry_takes_no_further_versions() {
         .await;
     r.world
         .clinic
-        .retract_entry(&r.world.doctor, r.patient.id, first.id, 1, "wrong patient")
+        .retract_entry(
+            &r.world.doctor,
+            r.patient.id,
+            first.id,
+            Count32::new(1),
+            "wrong patient",
+        )
         .await
         .unwrap();
     let err = r
         .world
         .clinic
-        .retract_entry(&r.world.doctor, r.patient.id, first.id, 2, "again")
+        .retract_entry(
+            &r.world.doctor,
+            r.patient.id,
+            first.id,
+            Count32::new(2),
+            "again",
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
@@ -275,16 +300,28 @@ async fn an_encounter_moves_from_planned_through_arrived_and_in_progress_to_fini
     let clinic = &r.world.clinic;
     let doctor = &r.world.doctor;
     let arrived = clinic
-        .change_entry_status(doctor, r.patient.id, planned.id, 1, "arrived")
+        .change_entry_status(doctor, r.patient.id, planned.id, Count32::new(1), "arrived")
         .await
         .unwrap();
     assert_eq!(arrived.revision.kind, RevisionKind::StatusChanged);
     clinic
-        .change_entry_status(doctor, r.patient.id, planned.id, 2, "in-progress")
+        .change_entry_status(
+            doctor,
+            r.patient.id,
+            planned.id,
+            Count32::new(2),
+            "in-progress",
+        )
         .await
         .unwrap();
     let finished = clinic
-        .change_entry_status(doctor, r.patient.id, planned.id, 3, "finished")
+        .change_entry_status(
+            doctor,
+            r.patient.id,
+            planned.id,
+            Count32::new(3),
+            "finished",
+        )
         .await
         .unwrap();
     assert_eq!(finished.status(), "finished");
@@ -306,11 +343,11 @@ async fn a_finished_encounter_cannot_move_back_to_in_progress() {
     let clinic = &r.world.clinic;
     let doctor = &r.world.doctor;
     clinic
-        .change_entry_status(doctor, r.patient.id, e.id, 1, "finished")
+        .change_entry_status(doctor, r.patient.id, e.id, Count32::new(1), "finished")
         .await
         .unwrap();
     let err = clinic
-        .change_entry_status(doctor, r.patient.id, e.id, 2, "in-progress")
+        .change_entry_status(doctor, r.patient.id, e.id, Count32::new(2), "in-progress")
         .await
         .unwrap_err();
     assert_eq!(err.code(), "conflict");
@@ -325,7 +362,13 @@ async fn a_status_that_is_not_one_of_the_kind_is_a_validation_error_on_status() 
     let err = r
         .world
         .clinic
-        .change_entry_status(&r.world.doctor, r.patient.id, e.id, 1, "final")
+        .change_entry_status(
+            &r.world.doctor,
+            r.patient.id,
+            e.id,
+            Count32::new(1),
+            "final",
+        )
         .await
         .unwrap_err();
     assert_eq!(fields(&err), vec![("status".into(), "unknown_code".into())]);

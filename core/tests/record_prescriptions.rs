@@ -10,6 +10,7 @@ use carebase::record::{
     PrescriptionStatus, RevisionKind,
 };
 use carebase::store::{AuditStore, RecordStore};
+use carebase::Count32;
 use carebase::Error;
 use common::record::RecordWorld;
 
@@ -32,7 +33,7 @@ fn prescription(prescriber: PractitionerId, code: &str) -> Prescription {
         route: None,
         frequency: None,
         duration: None,
-        refills: 0,
+        refills: Count32::new(0),
         prescriber,
         status: PrescriptionStatus::Active,
         replaces: None,
@@ -165,7 +166,7 @@ async fn a_retracted_allergy_no_longer_refuses_a_prescription() {
             &r.world.doctor,
             r.patient.id,
             penicillin.id,
-            1,
+            Count32::new(1),
             "wrong patient",
         )
         .await
@@ -181,7 +182,13 @@ async fn a_resolved_allergy_no_longer_refuses_a_prescription() {
     let penicillin = allergy(&r, PENICILLIN_V).await;
     r.world
         .clinic
-        .change_entry_status(&r.world.doctor, r.patient.id, penicillin.id, 1, "resolved")
+        .change_entry_status(
+            &r.world.doctor,
+            r.patient.id,
+            penicillin.id,
+            Count32::new(1),
+            "resolved",
+        )
         .await
         .unwrap();
     prescribe(&r, &prescription(r.world.practitioner.id, PENICILLIN_V))
@@ -220,7 +227,7 @@ async fn renewing_writes_a_new_prescription_replacing_the_old_and_completes_the_
             &r.world.doctor,
             r.patient.id,
             old.id,
-            1,
+            Count32::new(1),
             PrescriptionStatus::Completed,
             &prescription(r.world.practitioner.id, "161"),
         )
@@ -255,7 +262,7 @@ async fn renewing_a_prescription_that_moved_on_writes_nothing() {
             &r.world.doctor,
             r.patient.id,
             old.id,
-            2,
+            Count32::new(2),
             PrescriptionStatus::Stopped,
             &prescription(r.world.practitioner.id, "161"),
         )
@@ -284,7 +291,7 @@ async fn a_prescription_is_put_on_hold_and_back_to_active() {
             &r.world.doctor,
             r.patient.id,
             issued.id,
-            1,
+            Count32::new(1),
             PrescriptionStatus::OnHold,
         )
         .await
@@ -297,7 +304,7 @@ async fn a_prescription_is_put_on_hold_and_back_to_active() {
             &r.world.doctor,
             r.patient.id,
             issued.id,
-            2,
+            Count32::new(2),
             PrescriptionStatus::Active,
         )
         .await
@@ -317,7 +324,7 @@ async fn a_completed_prescription_cannot_become_active_again() {
             &r.world.doctor,
             r.patient.id,
             issued.id,
-            1,
+            Count32::new(1),
             PrescriptionStatus::Completed,
         )
         .await
@@ -327,7 +334,7 @@ async fn a_completed_prescription_cannot_become_active_again() {
             &r.world.doctor,
             r.patient.id,
             issued.id,
-            2,
+            Count32::new(2),
             PrescriptionStatus::Active,
         )
         .await

@@ -2,6 +2,7 @@
 
 mod common;
 
+use carebase::Count32;
 use std::str::FromStr;
 
 use carebase::record::{EntryBody, RevisionKind, TimelineQuery};
@@ -51,13 +52,13 @@ proptest! {
             for s in steps {
                 let result = match s {
                     Step::Amend(kg) => clinic
-                        .amend_entry(doctor, r.patient.id, first.id, accepted, &vital(BODY_WEIGHT, &kg.to_string(), "kg"), "fix")
+                        .amend_entry(doctor, r.patient.id, first.id, Count32::new(accepted), &vital(BODY_WEIGHT, &kg.to_string(), "kg"), "fix")
                         .await,
                     Step::Retract => clinic
-                        .retract_entry(doctor, r.patient.id, first.id, accepted, "wrong patient")
+                        .retract_entry(doctor, r.patient.id, first.id, Count32::new(accepted), "wrong patient")
                         .await,
                     Step::StaleAmend => clinic
-                        .amend_entry(doctor, r.patient.id, first.id, accepted.saturating_sub(1), &vital(BODY_WEIGHT, "1", "kg"), "stale")
+                        .amend_entry(doctor, r.patient.id, first.id, Count32::new(accepted.saturating_sub(1)), &vital(BODY_WEIGHT, "1", "kg"), "stale")
                         .await,
                 };
                 if result.is_ok() {
@@ -65,7 +66,7 @@ proptest! {
                 }
             }
             let versions = r.world.store.entry_versions(r.patient.id, first.id).await.unwrap();
-            let numbers: Vec<u32> = versions.iter().map(|v| v.version).collect();
+            let numbers: Vec<u32> = versions.iter().map(|v| v.version.get()).collect();
             prop_assert_eq!(numbers, (1..=accepted).collect::<Vec<_>>());
             let last = versions.last().cloned().unwrap();
             let page = clinic

@@ -8,6 +8,7 @@ use carebase::record::{
     Coding, EncounterStatus, EntryKind, NewEntry, ObservationQuery, TimelineQuery,
 };
 use carebase::store::AuditStore;
+use carebase::Count32;
 use carebase::{Actor, ActorId, Error};
 use chrono::Duration;
 use common::record::{condition, encounter, loinc, vital, RecordWorld, BODY_WEIGHT, LOINC};
@@ -61,7 +62,7 @@ async fn the_timeline_shows_an_amended_entry_as_its_last_version() {
             &r.world.doctor,
             r.patient.id,
             first.id,
-            1,
+            Count32::new(1),
             &vital(BODY_WEIGHT, "71", "kg"),
             "misread",
         )
@@ -97,7 +98,7 @@ async fn the_timeline_pages_with_a_cursor_without_repeating_or_skipping() {
                 &r.world.doctor,
                 r.patient.id,
                 &TimelineQuery {
-                    limit: Some(2),
+                    limit: Some(Count32::new(2)),
                     cursor: cursor.clone(),
                     ..TimelineQuery::default()
                 },
@@ -119,7 +120,13 @@ async fn the_timeline_leaves_retracted_entries_out_unless_asked() {
     let e = r.record(at(&r, 1, vital(BODY_WEIGHT, "70", "kg"))).await;
     r.world
         .clinic
-        .retract_entry(&r.world.doctor, r.patient.id, e.id, 1, "wrong patient")
+        .retract_entry(
+            &r.world.doctor,
+            r.patient.id,
+            e.id,
+            Count32::new(1),
+            "wrong patient",
+        )
         .await
         .unwrap();
     let clinic = &r.world.clinic;
@@ -202,7 +209,7 @@ async fn a_page_limit_above_the_maximum_is_a_validation_error_on_limit() {
             &r.world.doctor,
             r.patient.id,
             &TimelineQuery {
-                limit: Some(100_000),
+                limit: Some(Count32::new(100_000)),
                 ..TimelineQuery::default()
             },
         )
@@ -246,18 +253,24 @@ async fn an_entry_history_lists_every_version_oldest_first() {
     let clinic = &r.world.clinic;
     let doctor = &r.world.doctor;
     clinic
-        .change_entry_status(doctor, r.patient.id, e.id, 1, "in-progress")
+        .change_entry_status(doctor, r.patient.id, e.id, Count32::new(1), "in-progress")
         .await
         .unwrap();
     clinic
-        .retract_entry(doctor, r.patient.id, e.id, 2, "duplicate visit")
+        .retract_entry(
+            doctor,
+            r.patient.id,
+            e.id,
+            Count32::new(2),
+            "duplicate visit",
+        )
         .await
         .unwrap();
     let history = clinic
         .entry_history(doctor, r.patient.id, e.id)
         .await
         .unwrap();
-    let versions: Vec<u32> = history.iter().map(|v| v.version).collect();
+    let versions: Vec<u32> = history.iter().map(|v| v.version.get()).collect();
     assert_eq!(versions, vec![1, 2, 3]);
 }
 

@@ -9,6 +9,7 @@ use carebase::schedule::{
     AppointmentQuery, AppointmentStatus, CancelAppointment, CancellationReason, Recurrence,
     RescheduleAppointment,
 };
+use carebase::Count32;
 use carebase::{Error, Result};
 use chrono::Duration;
 use common::world::{full_details, monday, World};
@@ -154,9 +155,9 @@ async fn every_operation_on_a_merged_or_inactive_record_follows_one_rule() {
         let series = BookSeries {
             first: w.booking(p.id, monday(9, 30)),
             recurrence: Recurrence {
-                every_weeks: 1,
+                every_weeks: Count32::new(1),
                 until: None,
-                count: Some(2),
+                count: Some(Count32::new(2)),
             },
         };
         got.push(("book_series", outcome(c.book_series(&w.desk, series).await)));

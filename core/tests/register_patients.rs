@@ -80,7 +80,7 @@ async fn an_empty_batch_answers_nothing() {
         .await
         .unwrap();
     assert!(answer.answers.is_empty());
-    assert_eq!((answer.registered, answer.refused), (0, 0));
+    assert_eq!((answer.registered.get(), answer.refused.get()), (0, 0));
 }
 
 #[tokio::test]
@@ -207,7 +207,7 @@ proptest! {
                 .await
                 .unwrap();
             assert_eq!(answer.answers.len(), items.len());
-            assert_eq!((answer.registered + answer.refused) as usize, items.len());
+            assert_eq!(usize::from(answer.registered + answer.refused.get()), items.len());
             let mut cards_taken = std::collections::HashSet::new();
             for (answer, (bad, card)) in answer.answers.iter().zip(&items) {
                 assert!(answer.patient.is_some() != answer.refusal.is_some());
@@ -224,7 +224,7 @@ proptest! {
                 }
             }
             let events = store.events_after(&[], 100).await.unwrap();
-            assert_eq!(events.len(), answer.registered as usize);
+            assert_eq!(events.len(), usize::from(answer.registered));
         });
     }
 }

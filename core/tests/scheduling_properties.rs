@@ -6,6 +6,7 @@
 
 mod common;
 
+use carebase::Count32;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -344,8 +345,8 @@ async fn setup(case: &Case) -> (Clinic, Practitioner, VisitType) {
                     weekly: case.weekly.clone(),
                     exceptions: case.exceptions.clone(),
                     time_off,
-                    slot_minutes: case.slot_minutes,
-                    max_per_day: case.limits.0,
+                    slot_minutes: Count32::new(case.slot_minutes),
+                    max_per_day: case.limits.0.map(Count32::new),
                 },
             },
         )
@@ -357,12 +358,12 @@ async fn setup(case: &Case) -> (Clinic, Practitioner, VisitType) {
             NewVisitType {
                 code: "prop".into(),
                 name: "Property".into(),
-                duration_minutes: case.duration,
-                buffer_before_minutes: case.buffer_before,
-                buffer_after_minutes: case.buffer_after,
-                min_notice_minutes: 0,
-                horizon_days: 3650,
-                max_per_day: case.limits.1,
+                duration_minutes: Count32::new(case.duration),
+                buffer_before_minutes: Count32::new(case.buffer_before),
+                buffer_after_minutes: Count32::new(case.buffer_after),
+                min_notice_minutes: Count32::new(0),
+                horizon_days: Count32::new(3650),
+                max_per_day: case.limits.1.map(Count32::new),
                 reminder_offsets_minutes: vec![],
             },
         )
@@ -392,7 +393,7 @@ async fn all_slots(
                     room: None,
                     from,
                     to,
-                    limit: Some(limit),
+                    limit: Some(Count32::new(limit)),
                     cursor,
                 },
             )

@@ -4,6 +4,7 @@
 
 mod common;
 
+use carebase::Count32;
 use std::sync::Arc;
 
 use carebase::clinic::NewPatient;
@@ -28,7 +29,7 @@ fn failures(settings: Settings) -> Vec<String> {
 
 fn namespace(facility: &str, digits: u32) -> MrnNamespace {
     MrnNamespace {
-        digits,
+        digits: Count32::new(digits),
         facility: facility.into(),
         ..settings().mrn_namespaces[0].clone()
     }
@@ -264,7 +265,7 @@ async fn with_a_phone_region_duplicate_detection_matches_both_spellings() {
     let (clinic, a) = us_clinic_with_the_pair().await;
     // The system sees phones (an admin matches on names and identifiers only).
     let found = clinic
-        .find_duplicates(&carebase::Actor::system(), a.id, 10)
+        .find_duplicates(&carebase::Actor::system(), a.id, Count32::new(10))
         .await
         .unwrap();
     assert_eq!(found.len(), 1);

@@ -7,6 +7,7 @@
 //!
 //! Run: `cargo run -p carebase-examples --bin clinic-day [path/to/clinic.db]`
 
+use carebase::Count32;
 use std::error::Error as StdError;
 use std::path::PathBuf;
 
@@ -52,7 +53,7 @@ fn settings() -> Settings {
             facility: "north".into(),
             system: MRN.into(),
             prefix: String::new(),
-            digits: 7,
+            digits: Count32::new(7),
             check_digit: Some(CheckDigit::Luhn),
         }],
         ..Settings::default()
@@ -231,7 +232,10 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     println!("\n14:00 data quality: duplicates of Amara");
     // A similarity is absent when either record lacks the field.
     let similarity = |s: Option<f64>| s.map_or_else(|| "—".to_owned(), |s| format!("{s:.2}"));
-    for c in clinic.find_duplicates(&system, amara.id, 5).await? {
+    for c in clinic
+        .find_duplicates(&system, amara.id, Count32::new(5))
+        .await?
+    {
         let s = &c.score;
         println!(
             "  ? {} score {:.2} (name {}, birth date {}, phone {}, email {}, identifier {})",
@@ -269,13 +273,13 @@ async fn main() -> Result<(), Box<dyn StdError>> {
             NewVisitType {
                 code: "follow-up".into(),
                 name: "Follow-up".into(),
-                duration_minutes: 20,
-                buffer_before_minutes: 0,
-                buffer_after_minutes: 10,
-                min_notice_minutes: 60,
-                horizon_days: 60,
+                duration_minutes: Count32::new(20),
+                buffer_before_minutes: Count32::new(0),
+                buffer_after_minutes: Count32::new(10),
+                min_notice_minutes: Count32::new(60),
+                horizon_days: Count32::new(60),
                 max_per_day: None,
-                reminder_offsets_minutes: vec![24 * 60],
+                reminder_offsets_minutes: vec![Count32::new(24 * 60)],
             },
         )
         .await?;
@@ -289,7 +293,7 @@ async fn main() -> Result<(), Box<dyn StdError>> {
                 room: None,
                 from,
                 to: from + Duration::days(14),
-                limit: Some(3),
+                limit: Some(Count32::new(3)),
                 cursor: None,
             },
         )
@@ -377,7 +381,10 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     );
 
     println!("\n17:00 admin reviews emergency access");
-    for g in clinic.grants_awaiting_review(&admin, 10).await? {
+    for g in clinic
+        .grants_awaiting_review(&admin, Count32::new(10))
+        .await?
+    {
         clinic
             .review_emergency_access(&admin, g.id, Some("justified: collapse in waiting room"))
             .await?;
@@ -416,7 +423,9 @@ async fn main() -> Result<(), Box<dyn StdError>> {
         report.ok, report.keyed, report.chains_checked, report.entries_checked
     );
     println!("  outbox, as a relay would publish it:");
-    let events = clinic.poll_events(&system, "demo-relay", 100).await?;
+    let events = clinic
+        .poll_events(&system, "demo-relay", Count32::new(100))
+        .await?;
     for e in &events {
         println!(
             "    {:>2}/#{:<3} {:<22} {}",

@@ -294,6 +294,7 @@ mod tests {
     use carebase::{ActorId, AppointmentId, PatientId, PractitionerId, VisitTypeId};
 
     use super::*;
+    use carebase::Count64;
 
     /// Deepest nesting of a JSON text (brackets outside strings).
     fn depth(text: &str) -> usize {
@@ -337,7 +338,7 @@ mod tests {
         let imported = appointment_from_fhir(&resource, &FhirRefs::new()).unwrap();
         let appointment = Appointment {
             id: AppointmentId::new(),
-            version: 1,
+            version: Count64::new(1),
             patient,
             practitioner,
             room: None,

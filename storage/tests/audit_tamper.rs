@@ -10,6 +10,7 @@
 //! database holds alone, and detected against the checkpoint the host kept.
 
 use carebase::store::AuditStore;
+use carebase::{Count32, Count64};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -110,13 +111,21 @@ async fn base() -> Base {
     };
     clinic.search_patients(&desk, &query).await.expect("search");
     clinic
-        .update_patient(&desk, alpha.id, 1, details("Alpha", "Anne"))
+        .update_patient(&desk, alpha.id, Count64::new(1), details("Alpha", "Anne"))
         .await
         .expect("update");
-    let candidates = clinic.find_duplicates(&admin, twin.id, 10).await;
+    let candidates = clinic
+        .find_duplicates(&admin, twin.id, Count32::new(10))
+        .await;
     assert!(!candidates.expect("duplicates").is_empty());
     clinic
-        .merge_patients(&admin, twin.id, 1, twin_copy.id, 1)
+        .merge_patients(
+            &admin,
+            twin.id,
+            Count64::new(1),
+            twin_copy.id,
+            Count64::new(1),
+        )
         .await
         .expect("merge");
     clinic
@@ -276,7 +285,7 @@ fn v1_after(last: &AuditEntry) -> AuditEntry {
     let draft = next_draft(last);
     let (seq, prev) = (last.chain_seq + 1, last.hash.clone());
     AuditEntry {
-        hash: v1_seal(&draft, seq, &prev),
+        hash: v1_seal(&draft, seq.get(), &prev),
         draft,
         chain_seq: seq,
         prev_hash: prev,
@@ -286,7 +295,7 @@ fn v1_after(last: &AuditEntry) -> AuditEntry {
 fn head_of(e: &AuditEntry) -> ChainHead {
     ChainHead {
         chain: e.draft.patient,
-        seq: e.chain_seq,
+        seq: e.chain_seq.get(),
         hash: e.hash.clone(),
     }
 }
@@ -304,7 +313,7 @@ async fn insert(db: &mut SqliteConnection, e: &AuditEntry) {
     )
     .bind(d.id.0.to_string())
     .bind(d.patient.map(chain_text).unwrap_or_default())
-    .bind(e.chain_seq as i64)
+    .bind(e.chain_seq.get() as i64)
     .bind(d.at.to_rfc3339_opts(SecondsFormat::Nanos, true))
     .bind(d.actor.0.to_string())
     .bind(serde_json::to_string(&d.roles).expect("roles"))
@@ -359,9 +368,9 @@ async fn rewrite_from(
 fn rechained_v1(mut entries: Vec<AuditEntry>) -> Vec<AuditEntry> {
     let mut prev = carebase::audit::GENESIS_HASH.to_owned();
     for (i, e) in entries.iter_mut().enumerate() {
-        e.chain_seq = i as u64 + 1;
+        e.chain_seq = Count64::new(i as u64 + 1);
         e.prev_hash = prev.clone();
-        e.hash = v1_seal(&e.draft, e.chain_seq, &e.prev_hash);
+        e.hash = v1_seal(&e.draft, e.chain_seq.get(), &e.prev_hash);
         prev = e.hash.clone();
     }
     entries
@@ -562,10 +571,10 @@ async fn apply(t: Tamper, base: &Base, file: &Path) {
                 "INSERT INTO audit_checkpoints (seq, at, chains, entries, root, prev_signature, \
                  key_id, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             )
-            .bind(forged.seq as i64)
+            .bind(forged.seq.get() as i64)
             .bind(forged.at.to_rfc3339_opts(SecondsFormat::Nanos, true))
-            .bind(forged.chains as i64)
-            .bind(forged.entries as i64)
+            .bind(forged.chains.get() as i64)
+            .bind(forged.entries.get() as i64)
             .bind(&forged.root)
             .bind(&forged.prev_signature)
             .bind(&forged.key_id)
@@ -663,5 +672,5 @@ async fn an_insert_no_longer_moves_a_chain_head() {
             .fetch_one(&mut db)
             .await
             .expect("head");
-    assert_eq!((seq as u64, hash), (last.chain_seq, last.hash));
+    assert_eq!((seq as u64, hash), (last.chain_seq.get(), last.hash));
 }

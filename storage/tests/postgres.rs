@@ -12,6 +12,7 @@ mod shipped_migrations;
 
 use carebase::store::{AuditStore, OutboxStore, PatientStore, ScheduleStore};
 use carebase::BookedResource;
+use carebase::{Count32, Count64};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -100,7 +101,7 @@ async fn concurrent_updates_with_one_expected_version_have_exactly_one_winner() 
             .map(|i| {
                 let store = store.clone();
                 let mut next = p.clone();
-                next.version = 2;
+                next.version = Count64::new(2);
                 next.details.names[0].given = vec![format!("Winner{i}")];
                 tokio::spawn(async move {
                     store
@@ -118,7 +119,7 @@ async fn concurrent_updates_with_one_expected_version_have_exactly_one_winner() 
                         ConflictDetail::StaleVersion {
                             expected, actual, ..
                         },
-                }) => assert_eq!((expected, actual), (1, 2)),
+                }) => assert_eq!((expected.get(), actual.get()), (1, 2)),
                 Err(other) => panic!("unexpected {}", other.code()),
             }
         }
@@ -148,7 +149,7 @@ async fn verify_all(store: &dyn Store) -> u64 {
             None,
             "chain verifies"
         );
-        let seqs: Vec<u64> = entries.iter().map(|e| e.chain_seq).collect();
+        let seqs: Vec<u64> = entries.iter().map(|e| e.chain_seq.get()).collect();
         let expected: Vec<u64> = (1..=entries.len() as u64).collect();
         assert_eq!(seqs, expected, "no gaps");
         entries_checked += entries.len() as u64;
@@ -204,7 +205,7 @@ fn event(n: usize) -> EventDraft {
     EventDraft {
         id: EventId::new(),
         kind: "patient.registered".into(),
-        schema_version: 1,
+        schema_version: Count32::new(1),
         patient: Some(PatientId::new()),
         payload: serde_json::json!({ "n": n }),
         idempotency_key: format!("patient.registered:{n}:1"),
@@ -259,9 +260,9 @@ async fn outbox_pollers_never_see_a_gap_fill_in_later() {
                 while seen < total {
                     let batch = store.events_after(&position, 500).await.expect("poll");
                     for e in &batch {
-                        let last = &mut position[e.partition as usize];
+                        let last = &mut position[usize::from(e.partition)];
                         assert_eq!(e.seq, *last + 1, "a sequence gap seen by a poller");
-                        *last = e.seq;
+                        *last = e.seq.get();
                         seen += 1;
                     }
                     if batch.is_empty() {
@@ -281,7 +282,7 @@ async fn outbox_pollers_never_see_a_gap_fill_in_later() {
     assert_eq!(all.len() as u64, total);
     for partition in 0..OUTBOX_PARTITIONS {
         let events: Vec<_> = all.iter().filter(|e| e.partition == partition).collect();
-        let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+        let seqs: Vec<u64> = events.iter().map(|e| e.seq.get()).collect();
         assert_eq!(seqs, (1..=events.len() as u64).collect::<Vec<_>>());
         // In a partition, each change set's events are one run, in draft order.
         let mut finished = BTreeSet::new();
@@ -350,7 +351,10 @@ async fn outbox_writers_wait_only_for_writers_of_their_own_partition() {
     holder.commit().await.expect("release");
     let applied = same_partition.await.expect("task").expect("apply");
     assert_eq!(
-        (applied.events[0].partition, applied.events[0].seq),
+        (
+            applied.events[0].partition.get(),
+            applied.events[0].seq.get()
+        ),
         (held, 1)
     );
 }
@@ -381,7 +385,7 @@ fn booked(practitioner: PractitionerId, start: i64) -> Appointment {
     let (s, e) = (at(start), at(start + 30 * 60));
     Appointment {
         id: AppointmentId::new(),
-        version: 1,
+        version: Count64::new(1),
         patient: PatientId::new(),
         practitioner,
         room: None,
@@ -395,7 +399,7 @@ fn booked(practitioner: PractitionerId, start: i64) -> Appointment {
         cancellation: None,
         reschedules: Vec::new(),
         reminders: vec![Reminder {
-            offset_minutes: 60,
+            offset_minutes: Count32::new(60),
             due_at: s - chrono::Duration::minutes(60),
             sent_at: None,
         }],

@@ -81,7 +81,7 @@ async fn insert(store: &PgTestStore, e: &AuditEntry, advance_head: bool) {
     )
     .bind(d.id.0)
     .bind(d.patient.map_or(Uuid::nil(), |p| p.0))
-    .bind(e.chain_seq as i64)
+    .bind(e.chain_seq.get() as i64)
     .bind(d.at)
     .bind(d.actor.0)
     .bind(serde_json::to_string(&d.roles).expect("roles"))
@@ -103,7 +103,7 @@ async fn insert(store: &PgTestStore, e: &AuditEntry, advance_head: bool) {
 async fn set_head(store: &PgTestStore, e: &AuditEntry) {
     sqlx::query("UPDATE audit_heads SET seq = $2, hash = $3 WHERE patient_id = $1")
         .bind(e.draft.patient.map_or(Uuid::nil(), |p| p.0))
-        .bind(e.chain_seq as i64)
+        .bind(e.chain_seq.get() as i64)
         .bind(&e.hash)
         .execute(store.store.pool())
         .await
@@ -130,7 +130,7 @@ fn v1_after(last: &AuditEntry) -> AuditEntry {
     let canonical = V1 {
         v: 1,
         draft: &draft,
-        chain_seq: seq,
+        chain_seq: seq.get(),
         prev_hash: &prev,
     };
     let hash = hex::encode(Sha256::digest(
@@ -185,7 +185,7 @@ async fn representative_tampers_are_detected_on_postgres() {
             "forge a development-key tail row and advance the head" => {
                 let head = ChainHead {
                     chain: Some(alpha),
-                    seq: last.chain_seq,
+                    seq: last.chain_seq.get(),
                     hash: last.hash.clone(),
                 };
                 let forged = seal(next_draft(&last), Some(&head), &AuditKey::development());

@@ -7,6 +7,8 @@
 
 mod postgres_support;
 
+use carebase::Count32;
+use carebase::Count64;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,7 +35,7 @@ fn event_about(patient: PatientId, n: usize) -> EventDraft {
     EventDraft {
         id: EventId::new(),
         kind: "patient.registered".into(),
-        schema_version: 1,
+        schema_version: Count32::new(1),
         patient: Some(patient),
         payload: serde_json::json!({ "n": n }),
         idempotency_key: format!("patient.registered:{n}:1"),
@@ -56,7 +58,10 @@ async fn assert_partitions_whole(store: &PgTestStore, answered: Vec<OutboxEvent>
     let stored = store.events_after(&[], 100_000).await.expect("all events");
     let mut by_partition: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
     for e in &stored {
-        by_partition.entry(e.partition).or_default().push(e.seq);
+        by_partition
+            .entry(e.partition.get())
+            .or_default()
+            .push(e.seq.get());
     }
     for seqs in by_partition.values() {
         assert_eq!(*seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
@@ -152,7 +157,7 @@ async fn a_writer_does_not_wait_for_a_round_still_applying_its_change_sets() {
         .await
         .expect("hold the row");
     let mut changed = held.clone();
-    changed.version = 2;
+    changed.version = Count64::new(2);
     let round = {
         let store = store.clone();
         tokio::spawn(async move {

@@ -92,7 +92,7 @@ async fn relays_keep_their_place_across_the_partitioned_outbox_migration() {
     assert_eq!(
         pending
             .iter()
-            .map(|e| (e.partition, e.seq))
+            .map(|e| (e.partition.get(), e.seq.get()))
             .collect::<Vec<_>>(),
         [(0, 2), (0, 4)],
         "earlier events keep their numbers in partition 0"
@@ -125,7 +125,7 @@ async fn relays_keep_their_place_across_the_partitioned_outbox_migration() {
     let numbered: Vec<_> = applied
         .events
         .iter()
-        .map(|e| (e.partition, e.seq))
+        .map(|e| (e.partition.get(), e.seq.get()))
         .collect();
     assert_eq!(
         numbered,

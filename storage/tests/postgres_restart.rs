@@ -8,6 +8,7 @@
 
 mod postgres_support;
 
+use carebase::Count32;
 use std::collections::BTreeSet;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,7 +33,7 @@ fn register(n: usize) -> (PatientId, ChangeSet) {
         .event(EventDraft {
             id: EventId::new(),
             kind: "patient.registered".into(),
-            schema_version: 1,
+            schema_version: Count32::new(1),
             patient: Some(id),
             payload: serde_json::json!({ "n": n }),
             idempotency_key: format!("patient.registered:{id}:1"),
@@ -191,7 +192,7 @@ async fn a_server_restart_gives_storage_errors_never_partial_writes() {
         let seqs: Vec<u64> = events
             .iter()
             .filter(|e| e.partition == partition)
-            .map(|e| e.seq)
+            .map(|e| e.seq.get())
             .collect();
         let expected: Vec<u64> = (1..=seqs.len() as u64).collect();
         assert_eq!(seqs, expected, "partition {partition} in order, no gaps");

@@ -5,6 +5,7 @@
 
 mod postgres_support;
 
+use carebase::Count64;
 use std::time::Duration;
 
 use carebase::conformance::{audit_about, patient};
@@ -80,7 +81,7 @@ async fn a_change_set_aborted_by_a_deadlock_is_tried_again_and_commits() {
         .expect("lock the audit head");
 
     let mut updated = p.clone();
-    updated.version = 2;
+    updated.version = Count64::new(2);
     let update = ChangeSet::default()
         .patient(PatientWrite::update(updated, 1, None))
         .audit(audit_about(Some(p.id), "patient.update"));

@@ -7,6 +7,7 @@ mod common;
 mod shipped_migrations;
 
 use carebase::store::{AccessStore, AuditStore, OutboxStore, PatientStore};
+use carebase::{Count32, Count64};
 use std::sync::Arc;
 
 use futures::future::join_all;
@@ -95,7 +96,7 @@ async fn edited_audit_row_is_detected() {
     let found = problems(&t.store).await;
     assert_eq!(found.len(), 1);
     assert_eq!(
-        (found[0].chain, found[0].seq, found[0].kind),
+        (found[0].chain, found[0].seq.get(), found[0].kind),
         (Some(p), 2, ProblemKind::Edited)
     );
 }
@@ -107,7 +108,7 @@ async fn deleted_audit_row_is_detected() {
     let found = problems(&t.store).await;
     assert_eq!(found.len(), 1);
     assert_eq!(
-        (found[0].chain, found[0].seq, found[0].kind),
+        (found[0].chain, found[0].seq.get(), found[0].kind),
         (Some(p), 2, ProblemKind::Deleted)
     );
 }
@@ -118,7 +119,7 @@ async fn deleted_tail_and_whole_chain_are_detected() {
     common::exec(&t.store, "DELETE FROM audit_entries WHERE chain_seq = 3").await;
     let found = problems(&t.store).await;
     assert_eq!(
-        (found[0].chain, found[0].seq, found[0].kind),
+        (found[0].chain, found[0].seq.get(), found[0].kind),
         (Some(p), 3, ProblemKind::Deleted)
     );
     common::exec(&t.store, "DELETE FROM audit_entries").await;
@@ -143,7 +144,7 @@ async fn swapped_audit_rows_are_detected() {
     }
     let found = problems(&t.store).await;
     assert_eq!(found.len(), 1);
-    assert_eq!((found[0].chain, found[0].seq), (Some(p), 2));
+    assert_eq!((found[0].chain, found[0].seq.get()), (Some(p), 2));
     assert_ne!(found[0].kind, ProblemKind::Inserted);
 }
 
@@ -198,7 +199,7 @@ async fn concurrent_applies_on_one_file_all_succeed() {
     let total = 8 * PER_TASK;
     for chain in [Some(shared), None] {
         let entries = first.audit_chain(chain, 0, 10_000).await.unwrap();
-        let seqs: Vec<u64> = entries.iter().map(|e| e.chain_seq).collect();
+        let seqs: Vec<u64> = entries.iter().map(|e| e.chain_seq.get()).collect();
         assert_eq!(seqs, (1..=total as u64).collect::<Vec<_>>(), "gapless");
     }
     assert!(problems(first.as_ref()).await.is_empty());
@@ -667,7 +668,7 @@ async fn answers_like_the_memory_store() {
                 survivor: if i == 1 { patients[2].id } else { anchor },
                 merged: if i == 1 { anchor } else { patients[3 + i].id },
                 merged_before: patients[3 + i].clone(),
-                merged_version_after: 2,
+                merged_version_after: Count64::new(2),
                 merged_by: actor,
                 merged_at: at(merged_at),
                 unmerged_by: None,
@@ -813,7 +814,7 @@ async fn answers_like_the_memory_store() {
     let mut queries = vec![
         AuditQuery::default(),
         AuditQuery {
-            limit: Some(0),
+            limit: Some(Count32::new(0)),
             ..AuditQuery::default()
         },
     ];
@@ -828,7 +829,7 @@ async fn answers_like_the_memory_store() {
     let all = memory.audit_entries(&AuditQuery::default()).await.unwrap();
     queries.push(AuditQuery {
         after: Some(all[all.len() / 2].draft.id),
-        limit: Some(4),
+        limit: Some(Count32::new(4)),
         ..AuditQuery::default()
     });
     for q in &queries {

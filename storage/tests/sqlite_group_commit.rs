@@ -7,6 +7,7 @@
 
 mod common;
 
+use carebase::{Count32, Count64};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -66,7 +67,7 @@ fn tagged(action: &str) -> ChangeSet {
 async fn entries_tagged(store: &SqliteStore, action: &str) -> usize {
     store
         .audit_entries(&AuditQuery {
-            limit: Some(1000),
+            limit: Some(Count32::new(1000)),
             ..AuditQuery::default()
         })
         .await
@@ -158,9 +159,14 @@ async fn bookings_in_one_batch(
     let (clinic, practitioner, visit, patients) = scheduling_clinic(dynamic, BOOKERS).await;
     if let Some(limit) = daily_limit {
         let mut availability = practitioner.availability.clone();
-        availability.max_per_day = Some(limit);
+        availability.max_per_day = Some(Count32::new(limit));
         clinic
-            .set_availability(&Actor::system(), practitioner.id, 1, availability)
+            .set_availability(
+                &Actor::system(),
+                practitioner.id,
+                Count64::new(1),
+                availability,
+            )
             .await
             .unwrap();
     }
@@ -307,7 +313,7 @@ async fn a_batch_of_registrations_with_mrns_takes_its_numbers_in_one_write_per_f
                 facility: facility.into(),
                 system: format!("urn:test:mrn:{facility}"),
                 prefix: String::new(),
-                digits: 7,
+                digits: Count32::new(7),
                 check_digit: None,
             })
             .into(),

@@ -7,6 +7,7 @@
 //! audit chain, and compares with expected.json. Prints every difference and
 //! exits 1 on any.
 
+use carebase::{Count32, Count64};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -28,7 +29,7 @@ fn settings() -> Settings {
             facility: "north".into(),
             system: MRN.into(),
             prefix: String::new(),
-            digits: 7,
+            digits: Count32::new(7),
             check_digit: Some(CheckDigit::Luhn),
         }],
         ..Settings::default()
@@ -123,7 +124,7 @@ async fn run(db: &Path, expected_path: &Path) -> Result<Vec<String>, Box<dyn std
             identifier_value: text("identifier_value"),
             phone: text("phone"),
             email: text("email"),
-            limit: Some(3),
+            limit: Some(Count32::new(3)),
             ..PatientQuery::default()
         };
         let mut ids = Vec::new();
@@ -140,18 +141,20 @@ async fn run(db: &Path, expected_path: &Path) -> Result<Vec<String>, Box<dyn std
 
     let mut events = 0usize;
     // The position a relay keeps: the last sequence number per partition.
-    let mut after: Vec<u64> = Vec::new();
+    let mut after: Vec<Count64> = Vec::new();
     loop {
-        let batch = clinic.events_after(&system, after.clone(), 1000).await?;
+        let batch = clinic
+            .events_after(&system, after.clone(), Count32::new(1000))
+            .await?;
         if batch.is_empty() {
             break;
         }
         for e in &batch {
-            let p = e.partition as usize;
+            let p = usize::from(e.partition);
             if after.len() <= p {
-                after.resize(p + 1, 0);
+                after.resize(p + 1, Count64::new(0));
             }
-            after[p] = e.seq;
+            after[p] = Count64::new(e.seq.get());
         }
         events += batch.len();
     }

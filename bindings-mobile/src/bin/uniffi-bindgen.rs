@@ -114,96 +114,9 @@ const SWIFT: &[Edit] = &[Edit {
     to: "var errorDescription: String? {\n        describe()",
 }];
 
-/// Kotlin's converters of core's counts as signed `Int`/`Long` (what a
-/// Kotlin host expects: `limit = 2`, not `2u`). The wire stays core's
-/// unsigned form; a negative count is refused before it crosses, with a
-/// `IllegalArgumentException`, so it can never reach core as a huge value.
-const SIGNED_COUNTS: &[(&str, &str)] = &[
-    (
-        "public object FfiConverterUInt: FfiConverter<UInt, Int> {",
-        "public object FfiConverterUInt: FfiConverter<Int, Int> {
-    override fun lift(value: Int): Int = value
-    override fun read(buf: ByteBuffer): Int = buf.getInt()
-    override fun lower(value: Int): Int {
-        require(value >= 0) { \"a count must not be negative\" }
-        return value
-    }
-    override fun allocationSize(value: Int) = 4UL
-    override fun write(value: Int, buf: ByteBuffer) { buf.putInt(lower(value)) }
-}
-private object UnsignedIntConverter: FfiConverter<UInt, Int> {",
-    ),
-    (
-        "public object FfiConverterULong: FfiConverter<ULong, Long> {",
-        "public object FfiConverterULong: FfiConverter<Long, Long> {
-    override fun lift(value: Long): Long = value
-    override fun read(buf: ByteBuffer): Long = buf.getLong()
-    override fun lower(value: Long): Long {
-        require(value >= 0) { \"a count, version or sequence number must not be negative\" }
-        return value
-    }
-    override fun allocationSize(value: Long) = 8UL
-    override fun write(value: Long, buf: ByteBuffer) { buf.putLong(lower(value)) }
-}
-private object UnsignedLongConverter: FfiConverter<ULong, Long> {",
-    ),
-];
-
-/// Core's counts in a generated Kotlin file as `Int`/`Long`: the two
-/// converters swapped ([`SIGNED_COUNTS`]), the API's `kotlin.UInt`/
-/// `kotlin.ULong` spelt `kotlin.Int`/`kotlin.Long`, and unsigned default
-/// literals (`= 15u`) plain numbers.
-fn signed_counts(path: &Path, mut text: String) -> Result<String, String> {
-    for (from, to) in SIGNED_COUNTS {
-        if !text.contains(from) {
-            return Err(format!(
-                "{}: uniffi's output no longer has `{from}`: update src/bin/uniffi-bindgen.rs",
-                path.display()
-            ));
-        }
-        text = text.replacen(from, to, 1);
-    }
-    text = text
-        .replace("kotlin.UInt", "kotlin.Int")
-        .replace("kotlin.ULong", "kotlin.Long");
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text.as_str();
-    while let Some(at) = rest.find(" = ") {
-        let (head, tail) = rest.split_at(at + 3);
-        out.push_str(head);
-        let digits = tail.chars().take_while(char::is_ascii_digit).count();
-        let suffix = tail[digits..]
-            .chars()
-            .take_while(|c| matches!(c, 'u' | 'U' | 'L'))
-            .count();
-        let typed = head.ends_with("kotlin.Int = ")
-            || head.ends_with("kotlin.Int? = ")
-            || head.ends_with("kotlin.Long = ")
-            || head.ends_with("kotlin.Long? = ");
-        if typed && digits > 0 && suffix > 0 {
-            out.push_str(&tail[..digits]);
-            rest = &tail[digits + suffix..];
-        } else {
-            rest = tail;
-        }
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
 /// Applies the edits to core's files under `out_dir` (`carebase.kt`,
-/// `carebase.swift`), wherever uniffi put them, and makes Kotlin's counts
-/// signed in every generated Kotlin file.
+/// `carebase.swift`), wherever uniffi put them.
 fn finish(out_dir: &Path) -> Result<(), String> {
-    for name in ["carebase.kt", "carebase_mobile.kt"] {
-        for path in find(out_dir, name) {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let text = signed_counts(&path, text)?;
-            std::fs::write(&path, text)
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        }
-    }
     for (name, edits) in [("carebase.kt", KOTLIN), ("carebase.swift", SWIFT)] {
         for path in find(out_dir, name) {
             let text = std::fs::read_to_string(&path)
@@ -270,32 +183,5 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kotlin_counts_become_int_and_long_with_plain_default_literals() {
-        let generated = format!(
-            "{}\n{}\nclass A(val `limit`: kotlin.UInt? = null, val `slots`: kotlin.UInt = 15u, val `seq`: kotlin.ULong = 0UL, val `all`: List<kotlin.ULong>)",
-            SIGNED_COUNTS[0].0, SIGNED_COUNTS[1].0
-        );
-        let text = signed_counts(Path::new("carebase.kt"), generated).unwrap_or_default();
-        assert!(text.contains("public object FfiConverterUInt: FfiConverter<Int, Int> {"));
-        assert!(text.contains("public object FfiConverterULong: FfiConverter<Long, Long> {"));
-        assert!(text.contains("val `limit`: kotlin.Int? = null"));
-        assert!(text.contains("val `slots`: kotlin.Int = 15,"));
-        assert!(text.contains("val `seq`: kotlin.Long = 0,"));
-        assert!(text.contains("List<kotlin.Long>"));
-        assert!(!text.contains("kotlin.U"));
-    }
-
-    #[test]
-    fn a_changed_converter_shape_fails_loudly() {
-        let result = signed_counts(Path::new("carebase.kt"), "class Nothing".to_owned());
-        assert!(result.is_err_and(|e| e.contains("update src/bin/uniffi-bindgen.rs")));
     }
 }

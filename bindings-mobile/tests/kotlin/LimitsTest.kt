@@ -64,22 +64,38 @@ suspend fun withAPhoneRegionBothSpellingsOfANumberFindEachOther() {
     eq(1.0, found[0].score.phone.similarity, "phones match")
 }
 
-suspend fun countsAreIntAndLongAndANegativeOneIsRefusedBeforeItCrosses() {
+suspend fun countsAreIntAndLong() {
     val c = clinic()
     val p = c.register(details("Count", "Ed", "1980-01-01"))
     val version: Long = p.version
     eq(1L, version, "version")
     val page = c.searchPatients(desk, PatientQuery(limit = 1))
     eq(1, page.items.size, "page")
-    throws<IllegalArgumentException> { c.searchPatients(desk, PatientQuery(limit = -1)) }
-    throws<IllegalArgumentException> { c.ackEvents(system, "consumer", 0, -1L) }
-    throws<IllegalArgumentException> { c.ackEvents(system, "consumer", -1, 0L) }
-    throws<IllegalArgumentException> { c.eventsAfter(system, listOf(-1L), 10) }
+    val slots: Int = Availability(weekly = emptyList(), exceptions = emptyList(), timeOff = emptyList()).slotMinutes
+    eq(15, slots, "default slot minutes")
+}
+
+suspend fun aNegativeCountIsAValidationErrorNamingItsArgument() {
+    val c = clinic()
+    c.register(details("Count", "Ed", "1980-01-01"))
+    for ((name, call) in listOf<Pair<String, suspend () -> Unit>>(
+        "query" to { c.searchPatients(desk, PatientQuery(limit = -1)) },
+        "seq" to { c.ackEvents(system, "consumer", 0, -1L) },
+        "partition" to { c.ackEvents(system, "consumer", -1, 0L) },
+        "after" to { c.eventsAfter(system, listOf(-1L), 10) },
+        "limit" to { c.pollEvents(system, "consumer", -1) },
+    )) {
+        val e = throws<CarebaseException.Validation>(call)
+        eq("validation", e.code(), "$name code")
+        eq(listOf(name), e.paths(), "$name field")
+        eq("invalid_value", e.fields[0].code, "$name rule")
+    }
     check(c.pollEvents(system, "consumer", 10).isNotEmpty()) { "a refused ack acknowledged nothing" }
 }
 
 val limitsTests: List<Pair<String, suspend () -> Unit>> = listOf(
-    "countsAreIntAndLongAndANegativeOneIsRefusedBeforeItCrosses" to ::countsAreIntAndLongAndANegativeOneIsRefusedBeforeItCrosses,
+    "countsAreIntAndLong" to ::countsAreIntAndLong,
+    "aNegativeCountIsAValidationErrorNamingItsArgument" to ::aNegativeCountIsAValidationErrorNamingItsArgument,
     "fiftyThousandGivenNamesAreOneTooManyError" to ::fiftyThousandGivenNamesAreOneTooManyError,
     "aHundredThousandReminderOffsetsAreOneTooManyError" to ::aHundredThousandReminderOffsetsAreOneTooManyError,
     "aValidationErrorListsAHundredFieldsThenSaysTheRestWereLeftOut" to

@@ -6,7 +6,7 @@ use crate::events::{schema, EVENT_TYPES};
 use crate::ids::{ActorId, PatientId, PractitionerId};
 use crate::policy::{Policy, DEFAULT_POLICY_TOML};
 use crate::settings::Settings;
-use crate::Result;
+use crate::{Count32, Result};
 
 /// A fresh time-ordered (v7) id, for actors and practitioners a host names.
 pub fn new_id() -> Result<ActorId> {
@@ -39,16 +39,16 @@ pub fn policy_from_json(text: String) -> Result<Policy> {
 }
 
 /// Every event type this version emits, with its schema version.
-pub fn event_types() -> Result<Vec<(String, u32)>> {
+pub fn event_types() -> Result<Vec<(String, Count32)>> {
     Ok(EVENT_TYPES
         .iter()
-        .map(|(kind, version)| ((*kind).to_owned(), *version))
+        .map(|(kind, version)| ((*kind).to_owned(), Count32::new(*version)))
         .collect())
 }
 
 /// The JSON Schema (text) of an event type's payload, if there is one.
-pub fn event_schema(kind: String, version: u32) -> Result<Option<String>> {
-    Ok(schema(&kind, version).map(str::to_owned))
+pub fn event_schema(kind: String, version: Count32) -> Result<Option<String>> {
+    Ok(schema(&kind, version.get()).map(str::to_owned))
 }
 
 /// An actor with a fresh id and these roles.

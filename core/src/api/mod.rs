@@ -38,8 +38,8 @@ macro_rules! host_functions {
             fn default_policy_toml() -> String;
             fn policy_from_toml(text: String) -> Policy;
             fn policy_from_json(text: String) -> Policy;
-            fn event_types() -> Vec<(String, u32)>;
-            fn event_schema(kind: String, version: u32) -> Option<String>;
+            fn event_types() -> Vec<(String, Count32)>;
+            fn event_schema(kind: String, version: Count32) -> Option<String>;
             fn actor_with_roles(roles: Vec<Role>) -> Actor;
             fn system_actor() -> Actor;
             fn practitioner_actor(practitioner: PractitionerId, id: Option<ActorId>) -> Actor;

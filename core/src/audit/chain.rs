@@ -12,6 +12,7 @@
 //! keyed clinic accepts either only where a checkpoint signed with its key
 //! pins the chain at or after the entry.
 
+use crate::Count64;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -66,7 +67,7 @@ pub struct ChainProblem {
     /// checkpoint history itself).
     pub chain: Option<PatientId>,
     /// The sequence number where the chain breaks (0 for checkpoint-history problems).
-    pub seq: u64,
+    pub seq: Count64,
     /// The entry at fault, when there is one.
     pub entry: Option<AuditEntryId>,
     /// What happened.
@@ -74,7 +75,7 @@ pub struct ChainProblem {
     /// The checkpoint concerned, for problems found against one.
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub checkpoint: Option<u64>,
+    pub checkpoint: Option<Count64>,
 }
 
 /// What a chain is held to.
@@ -199,7 +200,7 @@ pub fn seal(draft: AuditDraft, head: Option<&ChainHead>, key: &AuditKey) -> Audi
     let hash = v2_seal(key, &draft, seq, &prev);
     AuditEntry {
         draft,
-        chain_seq: seq,
+        chain_seq: Count64::new(seq),
         prev_hash: prev,
         hash,
     }
@@ -218,7 +219,7 @@ pub fn verify_chain(
 ) -> Option<ChainProblem> {
     let problem = |seq: u64, entry: Option<&AuditEntry>, kind| ChainProblem {
         chain,
-        seq,
+        seq: Count64::new(seq),
         entry: entry.map(|e| e.draft.id),
         kind,
         checkpoint: None,
@@ -242,7 +243,7 @@ pub fn verify_chain(
         let scheme = match check_seal(
             key,
             &entry.draft,
-            entry.chain_seq,
+            entry.chain_seq.get(),
             &entry.prev_hash,
             &entry.hash,
         ) {
@@ -327,7 +328,7 @@ mod tests {
             let e = seal(draft(p, &format!("a{i}")), head.as_ref(), key);
             head = Some(ChainHead {
                 chain: p,
-                seq: e.chain_seq,
+                seq: e.chain_seq.get(),
                 hash: e.hash.clone(),
             });
             entries.push(e);
@@ -343,7 +344,7 @@ mod tests {
         let hash = v1_hash(&draft, seq, &prev);
         AuditEntry {
             draft,
-            chain_seq: seq,
+            chain_seq: Count64::new(seq),
             prev_hash: prev,
             hash,
         }
@@ -412,13 +413,13 @@ mod tests {
         };
         entries.push(forged);
         let found = verify_chain(p, &entries, Some(&head), &rules(&key, 0)).unwrap();
-        assert_eq!((found.seq, found.kind), (3, ProblemKind::Forged));
+        assert_eq!((found.seq.get(), found.kind), (3, ProblemKind::Forged));
         // ...also under the development key
         let (p, mut entries, head) = chain_of(2, &key);
         let forged = seal(draft(p, "forged"), Some(&head), &AuditKey::development());
         entries.push(forged);
         let found = verify_chain(p, &entries, Some(&head), &rules(&key, 0)).unwrap();
-        assert_eq!((found.seq, found.kind), (3, ProblemKind::Forged));
+        assert_eq!((found.seq.get(), found.kind), (3, ProblemKind::Forged));
     }
 
     #[test]
@@ -461,7 +462,7 @@ mod tests {
             hash: entries[1].hash.clone(),
         };
         let found = verify_chain(p, &entries, Some(&stale), &rules(&key, 0)).unwrap();
-        assert_eq!((found.seq, found.kind), (3, ProblemKind::Inserted));
+        assert_eq!((found.seq.get(), found.kind), (3, ProblemKind::Inserted));
     }
 
     #[test]
@@ -470,7 +471,7 @@ mod tests {
         let (p, mut entries, head) = chain_of(3, &key);
         entries[1].draft.reason = "other".into();
         let found = verify_chain(p, &entries, Some(&head), &rules(&key, 0)).unwrap();
-        assert_eq!((found.seq, found.kind), (2, ProblemKind::Edited));
+        assert_eq!((found.seq.get(), found.kind), (2, ProblemKind::Edited));
     }
 
     #[test]
@@ -479,7 +480,7 @@ mod tests {
         let (p, entries, mut head) = chain_of(3, &key);
         head.hash = entries[1].hash.clone();
         let found = verify_chain(p, &entries, Some(&head), &rules(&key, 0)).unwrap();
-        assert_eq!((found.seq, found.kind), (3, ProblemKind::Edited));
+        assert_eq!((found.seq.get(), found.kind), (3, ProblemKind::Edited));
     }
 
     #[test]
@@ -487,6 +488,6 @@ mod tests {
         let key = host_key();
         let (p, entries, _) = chain_of(2, &key);
         let found = verify_chain(p, &entries, None, &rules(&key, 0)).unwrap();
-        assert_eq!((found.seq, found.kind), (1, ProblemKind::Inserted));
+        assert_eq!((found.seq.get(), found.kind), (1, ProblemKind::Inserted));
     }
 }

@@ -6,6 +6,7 @@
 //! signature too. Hosts export checkpoints and keep them elsewhere, so even
 //! deleting the newest checkpoints or rolling the whole database back shows.
 
+use crate::Count64;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -24,14 +25,14 @@ use crate::{Error, Result};
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuditCheckpoint {
     /// 1-based position in the checkpoint history.
-    pub seq: u64,
+    pub seq: Count64,
     /// When it was taken (UTC, microsecond precision).
     #[serde(deserialize_with = "crate::instant::strict::instant")]
     pub at: DateTime<Utc>,
     /// Chains pinned.
-    pub chains: u64,
+    pub chains: Count64,
     /// Entries pinned (the sum of the pinned positions).
-    pub entries: u64,
+    pub entries: Count64,
     /// Merkle root (hex SHA-256) over every pinned head; see [`merkle_root`].
     pub root: String,
     /// The previous checkpoint's signature ([`GENESIS_HASH`] for the first).
@@ -45,10 +46,10 @@ pub struct AuditCheckpoint {
 #[derive(Serialize)]
 struct Canonical<'a> {
     v: u8,
-    seq: u64,
+    seq: Count64,
     at: &'a DateTime<Utc>,
-    chains: u64,
-    entries: u64,
+    chains: Count64,
+    entries: Count64,
     root: &'a str,
     prev_signature: &'a str,
     key_id: &'a str,
@@ -120,10 +121,10 @@ impl AuditCheckpoint {
         key: &AuditKey,
     ) -> Self {
         let mut cp = AuditCheckpoint {
-            seq: previous.map_or(1, |p| p.seq + 1),
+            seq: previous.map_or(Count64::new(1), |p| p.seq + 1),
             at,
-            chains: heads.len() as u64,
-            entries: heads.iter().map(|h| h.seq).sum(),
+            chains: Count64::new(heads.len() as u64),
+            entries: Count64::new(heads.iter().map(|h| h.seq).sum()),
             root: merkle_root(heads),
             prev_signature: previous
                 .map_or_else(|| GENESIS_HASH.to_owned(), |p| p.signature.clone()),
@@ -209,10 +210,10 @@ impl AuditCheckpoint {
 fn history_problem(kind: ProblemKind, checkpoint: u64) -> ChainProblem {
     ChainProblem {
         chain: None,
-        seq: 0,
+        seq: Count64::new(0),
         entry: None,
         kind,
-        checkpoint: Some(checkpoint),
+        checkpoint: Some(Count64::new(checkpoint)),
     }
 }
 
@@ -253,7 +254,8 @@ impl<'a> CheckpointWalk<'a> {
         trusted: Option<&'a AuditCheckpoint>,
     ) -> std::result::Result<Self, ChainProblem> {
         if let Some(t) = trusted {
-            t.signer(key).map_err(|kind| history_problem(kind, t.seq))?;
+            t.signer(key)
+                .map_err(|kind| history_problem(kind, t.seq.get()))?;
         }
         Ok(Self {
             key,
@@ -268,7 +270,7 @@ impl<'a> CheckpointWalk<'a> {
 
     /// The seq of the last checkpoint walked (0 before any).
     pub fn last_seq(&self) -> u64 {
-        self.latest.as_ref().map_or(0, |c| c.seq)
+        self.latest.as_ref().map_or(0, |c| c.seq.get())
     }
 
     /// Checks the next stored checkpoint: position, link to its
@@ -284,18 +286,24 @@ impl<'a> CheckpointWalk<'a> {
             .as_ref()
             .map_or(GENESIS_HASH, |c| c.signature.as_str());
         if cp.prev_signature != prev {
-            return Err(history_problem(ProblemKind::CheckpointMissing, cp.seq));
+            return Err(history_problem(
+                ProblemKind::CheckpointMissing,
+                cp.seq.get(),
+            ));
         }
         let signer = cp
             .signer(self.key)
-            .map_err(|kind| history_problem(kind, cp.seq))?;
+            .map_err(|kind| history_problem(kind, cp.seq.get()))?;
         let host_keyed = !self.key.is_development();
         if host_keyed && signer == Signer::Development && self.host_seen {
-            return Err(history_problem(ProblemKind::Forged, cp.seq));
+            return Err(history_problem(ProblemKind::Forged, cp.seq.get()));
         }
         if let Some(t) = self.trusted.filter(|t| t.seq == cp.seq) {
             if *t != cp {
-                return Err(history_problem(ProblemKind::CheckpointMissing, cp.seq));
+                return Err(history_problem(
+                    ProblemKind::CheckpointMissing,
+                    cp.seq.get(),
+                ));
             }
             self.trusted_found = true;
         }
@@ -310,14 +318,14 @@ impl<'a> CheckpointWalk<'a> {
     pub fn finish(self) -> std::result::Result<CheckpointAnchor, ChainProblem> {
         if let Some(t) = self.trusted {
             if !self.trusted_found {
-                return Err(history_problem(ProblemKind::CheckpointMissing, t.seq));
+                return Err(history_problem(ProblemKind::CheckpointMissing, t.seq.get()));
             }
         }
         Ok(CheckpointAnchor {
             vouches: self.latest_by_host,
             host_signed_any: self.host_seen,
             checked: self.checked,
-            trusted: self.trusted.map(|t| t.seq),
+            trusted: (self.trusted.map(|t| t.seq)).map(Count64::get),
             latest: self.latest,
         })
     }
@@ -333,7 +341,7 @@ pub fn check_pinned_heads(
     let intact = heads.len() as u64 == checkpoint.chains
         && entries == checkpoint.entries
         && merkle_root(heads) == checkpoint.root;
-    (!intact).then(|| history_problem(ProblemKind::CheckpointEdited, checkpoint.seq))
+    (!intact).then(|| history_problem(ProblemKind::CheckpointEdited, checkpoint.seq.get()))
 }
 
 /// Checks one chain's entries (positions 1.. in order, already verified)
@@ -346,10 +354,10 @@ pub fn check_pinned(
 ) -> Option<ChainProblem> {
     let problem = |kind, entry: Option<&AuditEntry>| ChainProblem {
         chain: pinned.chain,
-        seq: pinned.seq,
+        seq: Count64::new(pinned.seq),
         entry: entry.map(|e| e.draft.id),
         kind,
-        checkpoint: Some(checkpoint),
+        checkpoint: Some(Count64::new(checkpoint)),
     };
     if entries.is_empty() {
         return Some(problem(ProblemKind::MissingChain, None));
@@ -418,7 +426,7 @@ mod tests {
         let key = host_key();
         let cps = history(3, &key);
         let anchor = walk(&cps, &key, Some(&cps[1])).unwrap();
-        assert_eq!(anchor.latest.as_ref().map(|c| c.seq), Some(3));
+        assert_eq!(anchor.latest.as_ref().map(|c| c.seq.get()), Some(3));
         assert!(anchor.vouches);
         assert_eq!((anchor.checked, anchor.trusted), (3, Some(2)));
     }
@@ -430,7 +438,7 @@ mod tests {
         cps[1].entries += 1;
         let found = walk(&cps, &key, None).unwrap_err();
         assert_eq!(
-            (found.kind, found.checkpoint),
+            (found.kind, found.checkpoint.map(Count64::get)),
             (ProblemKind::CheckpointEdited, Some(2))
         );
     }
@@ -451,7 +459,7 @@ mod tests {
         assert!(walk(&cps[..2], &key, None).is_ok());
         let found = walk(&cps[..2], &key, Some(&cps[2])).unwrap_err();
         assert_eq!(
-            (found.kind, found.checkpoint),
+            (found.kind, found.checkpoint.map(Count64::get)),
             (ProblemKind::CheckpointMissing, Some(3))
         );
     }
@@ -484,7 +492,7 @@ mod tests {
         cps.push(dev);
         let found = walk(&cps, &key, None).unwrap_err();
         assert_eq!(
-            (found.kind, found.checkpoint),
+            (found.kind, found.checkpoint.map(Count64::get)),
             (ProblemKind::Forged, Some(2))
         );
     }

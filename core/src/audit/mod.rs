@@ -19,6 +19,7 @@ pub use checkpoint::{
 };
 pub use key::{AuditKey, DEVELOPMENT_AUDIT_KEY};
 
+use crate::{Count32, Count64};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -75,7 +76,7 @@ pub struct AuditEntry {
     #[serde(flatten)]
     pub draft: AuditDraft,
     /// 1-based position in its chain.
-    pub chain_seq: u64,
+    pub chain_seq: Count64,
     /// Seal of the previous entry in the chain ([`GENESIS_HASH`] for the first).
     pub prev_hash: String,
     /// Seal of this entry's content, `chain_seq` and `prev_hash`:
@@ -115,7 +116,7 @@ pub struct AuditQuery {
     /// Maximum entries (default 100, at most 1000).
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub limit: Option<u32>,
+    pub limit: Option<Count32>,
 }
 
 /// What `verify` found, and what it checked.
@@ -127,9 +128,9 @@ pub struct AuditVerification {
     /// newest checkpoint pinned, and the checkpoint history is whole.
     pub ok: bool,
     /// Chains walked.
-    pub chains_checked: u64,
+    pub chains_checked: Count64,
     /// Entries walked.
-    pub entries_checked: u64,
+    pub entries_checked: Count64,
     /// The first problem found, if any.
     pub problem: Option<ChainProblem>,
     /// Whether the clinic holds a host key. `false`: the public development
@@ -138,11 +139,11 @@ pub struct AuditVerification {
     /// Fingerprint of the key verified with ([`AuditKey::key_id`]).
     pub key_id: String,
     /// Stored checkpoints whose signatures and links were checked.
-    pub checkpoints_checked: u64,
+    pub checkpoints_checked: Count64,
     /// The newest stored checkpoint the chains were checked against.
-    pub anchor: Option<u64>,
+    pub anchor: Option<Count64>,
     /// The checkpoint the host passed, found in the stored history.
-    pub trusted: Option<u64>,
+    pub trusted: Option<Count64>,
 }
 
 /// One access to a patient's record, as shown to that patient.

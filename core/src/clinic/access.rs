@@ -1,5 +1,6 @@
 //! Care teams and break-the-glass: the relationships the policy relies on.
 
+use crate::Count32;
 use chrono::Duration;
 
 use super::patients::{id_cursor, parse_id_cursor};
@@ -27,7 +28,7 @@ fn check_text(field: &str, text: &str, required: bool) -> Vec<FieldError> {
 /// A [`PageQuery`]'s cursor and size, every invalid field collected.
 fn page_bounds(query: &PageQuery) -> Result<(Option<PatientId>, u32)> {
     let mut errors = Errors::default();
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE_LIMIT);
+    let limit = query.limit.unwrap_or(Count32::new(DEFAULT_PAGE_LIMIT));
     if limit == 0 || limit > MAX_LIMIT {
         errors.add(
             "limit",
@@ -45,7 +46,7 @@ fn page_bounds(query: &PageQuery) -> Result<(Option<PatientId>, u32)> {
         Some(Err(other)) => return Err(other),
     };
     errors.finish()?;
-    Ok((after, limit))
+    Ok((after, limit.get()))
 }
 
 impl Clinic {
@@ -267,7 +268,7 @@ impl Clinic {
     pub async fn grants_awaiting_review(
         &self,
         actor: &Actor,
-        limit: u32,
+        limit: Count32,
     ) -> Result<Vec<BreakGlassGrant>> {
         let attempt = self
             .authorize(actor, Permission::BreakGlassReview, None)
@@ -280,7 +281,7 @@ impl Clinic {
                     "limit must be between 1 and 1000",
                 ));
             }
-            let grants = self.store.grants_awaiting_review(limit).await?;
+            let grants = self.store.grants_awaiting_review(limit.get()).await?;
             self.store
                 .apply(ChangeSet::audit_only(vec![
                     self.success(&attempt, Some("grants-awaiting-review".into()))

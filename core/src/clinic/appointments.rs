@@ -1,6 +1,8 @@
 //! Booking, series, rescheduling, cancelling and status changes of
 //! appointments, their listing, and reminders.
 
+use crate::Count32;
+use crate::Count64;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -52,7 +54,7 @@ pub(super) fn reminders_for(
         .reminder_offsets_minutes
         .iter()
         .filter_map(|offset| {
-            let due_at = start.checked_sub_signed(minutes(*offset))?;
+            let due_at = start.checked_sub_signed(minutes((*offset).get()))?;
             Some(Reminder {
                 offset_minutes: *offset,
                 due_at,
@@ -224,10 +226,10 @@ impl Clinic {
             let tz = bookable.tz;
             let local = first.start.with_timezone(&tz).naive_local();
             let r = &series.recurrence;
-            let count = r.count.unwrap_or(MAX_SERIES + 1);
+            let count = r.count.unwrap_or(Count32::new(MAX_SERIES + 1));
             let mut starts = Vec::new();
             let mut errors = Vec::new();
-            for k in 0..count {
+            for k in 0..count.get() {
                 let step = Duration::weeks(i64::from(k) * i64::from(r.every_weeks));
                 let Some(at) = local.checked_add_signed(step) else {
                     errors.push(instant::out_of_range(format!("occurrences[{k}].start")));
@@ -332,7 +334,7 @@ impl Clinic {
                 occupancy: &occupancy,
                 except: None,
             };
-            let end = start + minutes(visit.duration_minutes);
+            let end = start + minutes(visit.duration_minutes.get());
             let why = rules
                 .check(&bookable.practitioner, &bookable.tz, start)
                 .or_else(|| patient_taken(&busy, booking.patient, start, end, None));
@@ -350,7 +352,7 @@ impl Clinic {
             let (blocked_from, blocked_until) = blocked(&visit, start);
             let appointment = Appointment {
                 id: AppointmentId::new(),
-                version: 1,
+                version: Count64::new(1),
                 patient: booking.patient,
                 practitioner: booking.practitioner,
                 room: booking.room,
@@ -410,7 +412,7 @@ impl Clinic {
                 APPOINTMENT_BOOKED,
                 Some(a.patient),
                 &a.id.to_string(),
-                a.version,
+                a.version.get(),
                 json!({
                     "appointment_id": a.id,
                     "patient_id": a.patient,
@@ -487,7 +489,7 @@ impl Clinic {
             kind,
             Some(updated.patient),
             &updated.id.to_string(),
-            updated.version,
+            updated.version.get(),
             payload,
             updated.updated_at,
         );
@@ -507,7 +509,7 @@ impl Clinic {
         &self,
         actor: &Actor,
         id: AppointmentId,
-        expected_version: u64,
+        expected_version: Count64,
         change: RescheduleAppointment,
     ) -> Result<Appointment> {
         let (attempt, current) = self
@@ -517,8 +519,8 @@ impl Clinic {
             if current.version != expected_version {
                 return Err(Error::stale(
                     "appointment",
-                    expected_version,
-                    current.version,
+                    expected_version.get(),
+                    current.version.get(),
                 ));
             }
             if !matches!(
@@ -571,7 +573,7 @@ impl Clinic {
                 occupancy: &occupancy,
                 except: Some(id),
             };
-            let end = change.start + minutes(visit.duration_minutes);
+            let end = change.start + minutes(visit.duration_minutes.get());
             if let Some(why) = rules
                 .check(&bookable.practitioner, &bookable.tz, change.start)
                 .or_else(|| patient_taken(&busy, current.patient, change.start, end, Some(id)))
@@ -614,7 +616,7 @@ impl Clinic {
                 .appointment_change(
                     &attempt,
                     &updated,
-                    expected_version,
+                    expected_version.get(),
                     APPOINTMENT_RESCHEDULED,
                     payload,
                 )
@@ -630,7 +632,7 @@ impl Clinic {
         &self,
         actor: &Actor,
         id: AppointmentId,
-        expected_version: u64,
+        expected_version: Count64,
         cancel: CancelAppointment,
     ) -> Result<Appointment> {
         let (attempt, current) = self
@@ -645,8 +647,8 @@ impl Clinic {
             if current.version != expected_version {
                 return Err(Error::stale(
                     "appointment",
-                    expected_version,
-                    current.version,
+                    expected_version.get(),
+                    current.version.get(),
                 ));
             }
             if !current.status.can_become(AppointmentStatus::Cancelled) {
@@ -681,7 +683,7 @@ impl Clinic {
             let changes = self.appointment_change(
                 &attempt,
                 &updated,
-                expected_version,
+                expected_version.get(),
                 APPOINTMENT_CANCELLED,
                 payload,
             );
@@ -697,7 +699,7 @@ impl Clinic {
         &self,
         actor: &Actor,
         id: AppointmentId,
-        expected_version: u64,
+        expected_version: Count64,
         status: AppointmentStatus,
     ) -> Result<Appointment> {
         let (attempt, current) = self
@@ -717,7 +719,7 @@ impl Clinic {
             let changes = self.appointment_change(
                 &attempt,
                 &updated,
-                expected_version,
+                expected_version.get(),
                 APPOINTMENT_STATUS_CHANGED,
                 payload,
             );

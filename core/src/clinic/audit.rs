@@ -1,6 +1,8 @@
 //! Reading, verifying and checkpointing the audit trail, and "who accessed
 //! my record".
 
+use crate::Count32;
+use crate::Count64;
 use std::collections::{HashMap, HashSet};
 
 use super::Clinic;
@@ -74,7 +76,7 @@ impl Clinic {
             .authorize(actor, Permission::AuditRead, query.patient)
             .await?;
         self.audited(&attempt, async {
-            check_limit(query.limit)?;
+            check_limit(query.limit.map(Count32::get))?;
             let entries = self.store.audit_entries(query).await?;
             self.store
                 .apply(ChangeSet::audit_only(vec![
@@ -169,12 +171,12 @@ impl Clinic {
         let mut walked = Walked {
             report: AuditVerification {
                 ok: true,
-                chains_checked: 0,
-                entries_checked: 0,
+                chains_checked: Count64::new(0),
+                entries_checked: Count64::new(0),
                 problem: None,
                 keyed: !key.is_development(),
                 key_id: key.key_id().to_owned(),
-                checkpoints_checked: 0,
+                checkpoints_checked: Count64::new(0),
                 anchor: None,
                 trusted: None,
             },
@@ -200,9 +202,9 @@ impl Clinic {
                 ));
             }
         };
-        walked.report.checkpoints_checked = anchor.checked;
+        walked.report.checkpoints_checked = Count64::new(anchor.checked);
         walked.report.anchor = anchor.latest.as_ref().map(|c| c.seq);
-        walked.report.trusted = anchor.trusted;
+        walked.report.trusted = anchor.trusted.map(Count64::new);
         if let Some(latest) = &anchor.latest {
             if let Some(problem) = check_pinned_heads(latest, &pinned) {
                 return Ok(walked.failed(problem));
@@ -240,7 +242,7 @@ impl Clinic {
             walked.report.chains_checked += 1;
             walked.report.entries_checked += entries.len() as u64;
             if let (None, Some(p), Some(cp)) = (&problem, pinned, &walked.latest) {
-                problem = check_pinned(&entries, p, cp.seq);
+                problem = check_pinned(&entries, p, cp.seq.get());
             }
             if let Some(problem) = problem {
                 return Ok(walked.failed(problem));
@@ -248,7 +250,7 @@ impl Clinic {
             if let Some(last) = entries.last() {
                 walked.heads.push(ChainHead {
                     chain: *chain,
-                    seq: last.chain_seq,
+                    seq: last.chain_seq.get(),
                     hash: last.hash.clone(),
                 });
             }
@@ -261,7 +263,7 @@ impl Clinic {
             .collect();
         gone.sort_by_key(|p| p.chain);
         if let (Some(p), Some(cp)) = (gone.first(), &walked.latest) {
-            let problem = check_pinned(&[], p, cp.seq);
+            let problem = check_pinned(&[], p, cp.seq.get());
             if let Some(problem) = problem {
                 return Ok(walked.failed(problem));
             }
@@ -325,7 +327,9 @@ impl Clinic {
     async fn whole_chain(&self, chain: Option<PatientId>) -> Result<Vec<AuditEntry>> {
         let mut entries = Vec::new();
         loop {
-            let from = entries.last().map_or(0, |e: &AuditEntry| e.chain_seq + 1);
+            let from = entries
+                .last()
+                .map_or(0, |e: &AuditEntry| (e.chain_seq + 1).get());
             let batch = self.store.audit_chain(chain, from, CHAIN_BATCH).await?;
             let done = batch.len() < CHAIN_BATCH as usize;
             entries.extend(batch);
@@ -341,16 +345,16 @@ impl Clinic {
         &self,
         actor: &Actor,
         patient: PatientId,
-        limit: Option<u32>,
+        limit: Option<Count32>,
     ) -> Result<Vec<AccessRecord>> {
         let attempt = self
             .authorize(actor, Permission::AccessLogRead, Some(patient))
             .await?;
         self.audited(&attempt, async {
-            check_limit(limit)?;
+            check_limit(limit.map(Count32::get))?;
             let query = AuditQuery {
                 patient: Some(patient),
-                limit: limit.or(Some(1000)),
+                limit: limit.or(Some(Count32::new(1000))),
                 ..AuditQuery::default()
             };
             let entries = self.store.audit_entries(&query).await?;

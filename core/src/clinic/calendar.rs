@@ -2,6 +2,7 @@
 //! practitioner's schedule, the reminders that are due, and marking one sent.
 //! Each appointment read is audited under its patient.
 
+use crate::Count32;
 use chrono::{DateTime, Utc};
 
 use super::Clinic;
@@ -44,7 +45,7 @@ impl Clinic {
             }
         };
         self.audited(&attempt, async {
-            let limit = query.limit.unwrap_or(100);
+            let limit = query.limit.unwrap_or(Count32::new(100));
             if limit == 0 || limit > 1000 || query.to <= query.from {
                 let mut errors = Vec::new();
                 if limit == 0 || limit > 1000 {
@@ -90,7 +91,7 @@ impl Clinic {
         actor: &Actor,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-        limit: u32,
+        limit: Count32,
     ) -> Result<Vec<DueReminder>> {
         let attempt = self
             .authorize(actor, Permission::ReminderSend, None)
@@ -103,7 +104,7 @@ impl Clinic {
                     "between 1 and 1000",
                 ));
             }
-            let due = self.store.due_reminders(from, to, limit).await?;
+            let due = self.store.due_reminders(from, to, limit.get()).await?;
             let audit: Vec<_> = due
                 .iter()
                 .map(|r| {
@@ -130,7 +131,7 @@ impl Clinic {
         &self,
         actor: &Actor,
         appointment: AppointmentId,
-        offset_minutes: u32,
+        offset_minutes: Count32,
     ) -> Result<()> {
         let attempt = self
             .authorize(actor, Permission::ReminderSend, None)
@@ -148,7 +149,7 @@ impl Clinic {
                     ChangeSet::default()
                         .reminder_sent(ReminderSent {
                             appointment,
-                            offset_minutes,
+                            offset_minutes: offset_minutes.get(),
                             at: self.now(),
                         })
                         .audit(audit),

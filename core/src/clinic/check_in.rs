@@ -25,7 +25,7 @@ use crate::record::{
     encounter_of_appointment, CheckIn, EncounterClass, EncounterStatus, NewEncounter,
 };
 use crate::schedule::{Appointment, AppointmentStatus};
-use crate::{Error, Result};
+use crate::{Count64, Error, Result};
 
 impl Clinic {
     /// Checks a booked appointment in: it moves to `arrived` and the
@@ -39,7 +39,7 @@ impl Clinic {
         &self,
         actor: &Actor,
         appointment: AppointmentId,
-        expected_version: u64,
+        expected_version: Count64,
         check_in: &CheckIn,
     ) -> Result<Appointment> {
         let (attempt, current) = self
@@ -87,7 +87,7 @@ impl Clinic {
                 self.appointment_change(
                     &attempt,
                     &arrived,
-                    expected_version,
+                    expected_version.get(),
                     APPOINTMENT_STATUS_CHANGED,
                     payload,
                 ),
@@ -106,14 +106,14 @@ impl Clinic {
     pub(super) async fn status_moved(
         &self,
         current: &Appointment,
-        expected_version: u64,
+        expected_version: Count64,
         status: AppointmentStatus,
     ) -> Result<(Appointment, serde_json::Value)> {
         if current.version != expected_version {
             return Err(Error::stale(
                 "appointment",
-                expected_version,
-                current.version,
+                expected_version.get(),
+                current.version.get(),
             ));
         }
         if !current.status.can_become(status) {

@@ -2,6 +2,7 @@
 //! exporting a practitioner's schedule and pages of free slots. The mapping
 //! itself is pure code in [`crate::schedule::fhir`].
 
+use crate::Count64;
 use std::collections::BTreeMap;
 
 use chrono::Duration;
@@ -172,7 +173,7 @@ impl Clinic {
         imported: ImportedAppointment,
         visit: &VisitType,
     ) -> Result<Appointment> {
-        if imported.end - imported.start != minutes(visit.duration_minutes) {
+        if imported.end - imported.start != minutes(visit.duration_minutes.get()) {
             return Err(Error::invalid(
                 "end",
                 "out_of_range",
@@ -222,9 +223,13 @@ impl Clinic {
                 .await?
                 .ok_or_else(|| Error::missing("resource", "room"))?;
         }
-        let before = -minutes(visit.buffer_before_minutes);
+        let before = -minutes(visit.buffer_before_minutes.get());
         let blocked_from = instant::add("start", imported.start, before)?;
-        let blocked_until = instant::add("end", imported.end, minutes(visit.buffer_after_minutes))?;
+        let blocked_until = instant::add(
+            "end",
+            imported.end,
+            minutes(visit.buffer_after_minutes.get()),
+        )?;
         if blocked_until - blocked_from > minutes(MAX_BLOCK_MINUTES) {
             return Err(Error::invalid(
                 "end",
@@ -235,7 +240,7 @@ impl Clinic {
         let now = self.now();
         let appointment = Appointment {
             id: AppointmentId::new(),
-            version: 1,
+            version: Count64::new(1),
             patient: imported.patient,
             practitioner: imported.practitioner,
             room: imported.room,

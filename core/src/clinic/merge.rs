@@ -1,6 +1,7 @@
 //! Duplicate detection, merge and unmerge. A merge marks the merged record
 //! replaced-by the survivor and moves nothing; unmerge restores it exactly.
 
+use crate::{Count32, Count64};
 use serde_json::json;
 
 use super::Clinic;
@@ -30,7 +31,7 @@ impl Clinic {
         &self,
         actor: &Actor,
         id: PatientId,
-        limit: u32,
+        limit: Count32,
     ) -> Result<Vec<DuplicateCandidate>> {
         let attempt = self
             .authorize(actor, Permission::PatientMerge, Some(id))
@@ -54,7 +55,11 @@ impl Clinic {
             let keys = search_keys(&probe.details, region);
             let pool = self
                 .store
-                .duplicate_candidates(&probe, &keys, limit.saturating_mul(CANDIDATES_PER_RESULT))
+                .duplicate_candidates(
+                    &probe,
+                    &keys,
+                    limit.get().saturating_mul(CANDIDATES_PER_RESULT),
+                )
                 .await?;
             let mut scored: Vec<(Patient, _)> = pool
                 .into_iter()
@@ -66,7 +71,7 @@ impl Clinic {
                 .filter(|(_, s)| s.total > 0.0)
                 .collect();
             scored.sort_by(|a, b| b.1.total.total_cmp(&a.1.total).then(a.0.id.cmp(&b.0.id)));
-            scored.truncate(limit as usize);
+            scored.truncate(usize::from(limit));
             let reason = attempt.decision.audit_reason();
             let mut audit = vec![self.success(&attempt, None)];
             audit.extend(scored.iter().map(|(p, _)| {
@@ -94,9 +99,9 @@ impl Clinic {
         &self,
         actor: &Actor,
         survivor: PatientId,
-        survivor_version: u64,
+        survivor_version: Count64,
         merged: PatientId,
-        merged_version: u64,
+        merged_version: Count64,
     ) -> Result<MergeRecord> {
         self.authorize(actor, Permission::PatientMerge, Some(survivor))
             .await?;
@@ -112,8 +117,8 @@ impl Clinic {
                 ));
             }
             let now = self.now();
-            let kept = self.current(survivor, survivor_version).await?;
-            let gone = self.current(merged, merged_version).await?;
+            let kept = self.current(survivor, survivor_version.get()).await?;
+            let gone = self.current(merged, merged_version.get()).await?;
             kept.accepts(PatientUse::Merge, "survivor")?;
             gone.accepts(PatientUse::Merge, "patient")?;
             let merge_id = MergeId::new();
@@ -163,12 +168,12 @@ impl Clinic {
                     ChangeSet::default()
                         .patient(PatientWrite::update(
                             survivor_after,
-                            survivor_version,
+                            survivor_version.get(),
                             self.phone_region(),
                         ))
                         .patient(PatientWrite::update(
                             merged_after,
-                            merged_version,
+                            merged_version.get(),
                             self.phone_region(),
                         ))
                         .merge(MergeWrite::Insert(record.clone()))
@@ -216,7 +221,7 @@ impl Clinic {
             }
             let now = self.now();
             let current = self
-                .current(record.merged, record.merged_version_after)
+                .current(record.merged, record.merged_version_after.get())
                 .await?;
             current.accepts(PatientUse::Unmerge, "patient")?;
             let restored = Patient {
@@ -244,7 +249,7 @@ impl Clinic {
                     ChangeSet::default()
                         .patient(PatientWrite::update(
                             restored.clone(),
-                            current.version,
+                            current.version.get(),
                             self.phone_region(),
                         ))
                         .merge(MergeWrite::Undo {

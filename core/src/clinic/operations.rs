@@ -64,6 +64,7 @@ pub mod types {
     pub use crate::clinic::{
         BookSeries, NewPatient, PatientRegistrations, RegistrationAnswer, Settings,
     };
+    pub use crate::count::{Count32, Count64};
     pub use crate::events::OutboxEvent;
     pub use crate::ids::{
         ActorId, AppointmentId, EntryId, GrantId, MergeId, PatientId, PractitionerId,
@@ -102,13 +103,13 @@ macro_rules! clinic_operations {
             fn register_patients(&actor, patients: Vec<NewPatient>) -> PatientRegistrations;
             fn generate_mrn(&actor, facility: String) -> Identifier;
             fn get_patient(&actor, id: PatientId) -> Patient;
-            fn update_patient(&actor, id: PatientId, expected_version: u64, details: PatientDetails) -> Patient;
-            fn deactivate_patient(&actor, id: PatientId, expected_version: u64) -> Patient;
-            fn reactivate_patient(&actor, id: PatientId, expected_version: u64) -> Patient;
+            fn update_patient(&actor, id: PatientId, expected_version: Count64, details: PatientDetails) -> Patient;
+            fn deactivate_patient(&actor, id: PatientId, expected_version: Count64) -> Patient;
+            fn reactivate_patient(&actor, id: PatientId, expected_version: Count64) -> Patient;
             fn search_patients(&actor, #[default] query: PatientQuery) -> PatientPage;
             // merge.rs
-            fn find_duplicates(&actor, id: PatientId, limit: u32) -> Vec<DuplicateCandidate>;
-            fn merge_patients(&actor, survivor: PatientId, survivor_version: u64, merged: PatientId, merged_version: u64) -> MergeRecord;
+            fn find_duplicates(&actor, id: PatientId, limit: Count32) -> Vec<DuplicateCandidate>;
+            fn merge_patients(&actor, survivor: PatientId, survivor_version: Count64, merged: PatientId, merged_version: Count64) -> MergeRecord;
             fn unmerge_patients(&actor, merge_id: MergeId) -> Patient;
             fn merge_history(&actor, patient: PatientId) -> Vec<MergeRecord>;
             // access.rs
@@ -117,7 +118,7 @@ macro_rules! clinic_operations {
             fn care_team(&actor, patient: PatientId) -> Vec<CareAssignment>;
             fn patients_of_practitioner(&actor, practitioner: PractitionerId, #[default] query: PageQuery) -> PatientPage;
             fn request_emergency_access(&actor, patient: PatientId, reason: String, duration: Option<Minutes>) -> BreakGlassGrant;
-            fn grants_awaiting_review(&actor, limit: u32) -> Vec<BreakGlassGrant>;
+            fn grants_awaiting_review(&actor, limit: Count32) -> Vec<BreakGlassGrant>;
             fn review_emergency_access(&actor, grant: GrantId, note: Option<String>) -> BreakGlassGrant;
             // mod.rs
             fn replace_policy(&actor, policy: Policy) -> ();
@@ -126,14 +127,14 @@ macro_rules! clinic_operations {
             fn audit_log(&actor, #[default] query: AuditQuery) -> Vec<AuditEntry>;
             fn verify_audit(&actor, trusted: Option<AuditCheckpoint>) -> AuditVerification;
             fn audit_checkpoint(&actor) -> AuditCheckpoint;
-            fn who_accessed(&actor, patient: PatientId, limit: Option<u32>) -> Vec<AccessRecord>;
+            fn who_accessed(&actor, patient: PatientId, limit: Option<Count32>) -> Vec<AccessRecord>;
             // outbox.rs
-            fn poll_events(&actor, consumer: String, limit: u32) -> Vec<OutboxEvent>;
-            fn events_after(&actor, after: Vec<u64>, limit: u32) -> Vec<OutboxEvent>;
-            fn ack_events(&actor, consumer: String, partition: u32, seq: u64) -> u64;
+            fn poll_events(&actor, consumer: String, limit: Count32) -> Vec<OutboxEvent>;
+            fn events_after(&actor, after: Vec<Count64>, limit: Count32) -> Vec<OutboxEvent>;
+            fn ack_events(&actor, consumer: String, partition: Count32, seq: Count64) -> Count64;
             // scheduling.rs
             fn add_practitioner(&actor, practitioner: NewPractitioner) -> Practitioner;
-            fn set_availability(&actor, practitioner: PractitionerId, expected_version: u64, availability: Availability) -> Practitioner;
+            fn set_availability(&actor, practitioner: PractitionerId, expected_version: Count64, availability: Availability) -> Practitioner;
             fn get_practitioner(&actor, id: PractitionerId) -> Practitioner;
             fn list_practitioners(&actor) -> Vec<Practitioner>;
             fn add_resource(&actor, resource: NewResource) -> Resource;
@@ -145,12 +146,12 @@ macro_rules! clinic_operations {
             fn book_appointment(&actor, booking: BookAppointment) -> Appointment;
             fn book_series(&actor, #[flatten] series: BookSeries) -> Vec<Appointment>;
             fn get_appointment(&actor, id: AppointmentId) -> Appointment;
-            fn reschedule_appointment(&actor, id: AppointmentId, expected_version: u64, change: RescheduleAppointment) -> Appointment;
-            fn cancel_appointment(&actor, id: AppointmentId, expected_version: u64, cancel: CancelAppointment) -> Appointment;
-            fn change_appointment_status(&actor, id: AppointmentId, expected_version: u64, status: AppointmentStatus) -> Appointment;
+            fn reschedule_appointment(&actor, id: AppointmentId, expected_version: Count64, change: RescheduleAppointment) -> Appointment;
+            fn cancel_appointment(&actor, id: AppointmentId, expected_version: Count64, cancel: CancelAppointment) -> Appointment;
+            fn change_appointment_status(&actor, id: AppointmentId, expected_version: Count64, status: AppointmentStatus) -> Appointment;
             fn list_appointments(&actor, query: AppointmentQuery) -> Vec<Appointment>;
-            fn due_reminders(&actor, from: DateTime<Utc>, to: DateTime<Utc>, limit: u32) -> Vec<DueReminder>;
-            fn mark_reminder_sent(&actor, appointment: AppointmentId, offset_minutes: u32) -> ();
+            fn due_reminders(&actor, from: DateTime<Utc>, to: DateTime<Utc>, limit: Count32) -> Vec<DueReminder>;
+            fn mark_reminder_sent(&actor, appointment: AppointmentId, offset_minutes: Count32) -> ();
             // fhir.rs
             fn export_appointment_fhir(&actor, id: AppointmentId) -> Value;
             fn import_appointment_fhir(&actor, #[flatten] import: FhirAppointmentImport) -> Appointment;
@@ -163,9 +164,9 @@ macro_rules! clinic_operations {
             fn export_practitioner_fhir(&actor, id: PractitionerId) -> Value;
             // record/mod.rs
             fn record_entry(&actor, patient: PatientId, entry: NewEntry) -> ClinicalEntry;
-            fn change_entry_status(&actor, patient: PatientId, entry: EntryId, expected_version: u32, status: String) -> ClinicalEntry;
-            fn amend_entry(&actor, patient: PatientId, entry: EntryId, expected_version: u32, body: EntryBody, reason: String) -> ClinicalEntry;
-            fn retract_entry(&actor, patient: PatientId, entry: EntryId, expected_version: u32, reason: String) -> ClinicalEntry;
+            fn change_entry_status(&actor, patient: PatientId, entry: EntryId, expected_version: Count32, status: String) -> ClinicalEntry;
+            fn amend_entry(&actor, patient: PatientId, entry: EntryId, expected_version: Count32, body: EntryBody, reason: String) -> ClinicalEntry;
+            fn retract_entry(&actor, patient: PatientId, entry: EntryId, expected_version: Count32, reason: String) -> ClinicalEntry;
             // record/reads.rs
             fn patient_timeline(&actor, patient: PatientId, #[default] query: TimelineQuery) -> EntryPage;
             fn entry_history(&actor, patient: PatientId, entry: EntryId) -> Vec<ClinicalEntry>;
@@ -178,19 +179,19 @@ macro_rules! clinic_operations {
             fn record_procedure(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, procedure: Procedure) -> ClinicalEntry;
             fn record_immunization(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, immunization: Immunization) -> ClinicalEntry;
             fn prescribe(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, prescription: Prescription) -> ClinicalEntry;
-            fn change_prescription_status(&actor, patient: PatientId, entry: EntryId, expected_version: u32, status: PrescriptionStatus) -> ClinicalEntry;
-            fn renew_prescription(&actor, patient: PatientId, entry: EntryId, expected_version: u32, ends_as: PrescriptionStatus, prescription: Prescription) -> ClinicalEntry;
+            fn change_prescription_status(&actor, patient: PatientId, entry: EntryId, expected_version: Count32, status: PrescriptionStatus) -> ClinicalEntry;
+            fn renew_prescription(&actor, patient: PatientId, entry: EntryId, expected_version: Count32, ends_as: PrescriptionStatus, prescription: Prescription) -> ClinicalEntry;
             fn write_note(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, title: Option<String>, text: String) -> ClinicalEntry;
             // record/fhir.rs
             fn import_entry_fhir(&actor, patient: PatientId, #[flatten] import: FhirEntryImport) -> ClinicalEntry;
             fn export_entry_fhir(&actor, patient: PatientId, entry: EntryId) -> Value;
             // record/encounters.rs
             fn start_encounter(&actor, patient: PatientId, encounter: NewEncounter) -> ClinicalEntry;
-            fn change_encounter_status(&actor, patient: PatientId, entry: EntryId, expected_version: u32, status: EncounterStatus) -> ClinicalEntry;
-            fn finish_encounter(&actor, patient: PatientId, entry: EntryId, expected_version: u32, ended_at: Option<DateTime<Utc>>) -> ClinicalEntry;
-            fn cancel_encounter(&actor, patient: PatientId, entry: EntryId, expected_version: u32, reason: String) -> ClinicalEntry;
+            fn change_encounter_status(&actor, patient: PatientId, entry: EntryId, expected_version: Count32, status: EncounterStatus) -> ClinicalEntry;
+            fn finish_encounter(&actor, patient: PatientId, entry: EntryId, expected_version: Count32, ended_at: Option<DateTime<Utc>>) -> ClinicalEntry;
+            fn cancel_encounter(&actor, patient: PatientId, entry: EntryId, expected_version: Count32, reason: String) -> ClinicalEntry;
             // check_in.rs
-            fn check_in_appointment(&actor, appointment: AppointmentId, expected_version: u64, #[default] check_in: CheckIn) -> Appointment;
+            fn check_in_appointment(&actor, appointment: AppointmentId, expected_version: Count64, #[default] check_in: CheckIn) -> Appointment;
             // record/labs.rs
             fn record_observation(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, observation: Observation) -> ClinicalEntry;
             fn record_lab_report(&actor, patient: PatientId, effective_at: DateTime<Utc>, encounter: Option<EntryId>, #[flatten] report: NewLabReport) -> LabReport;

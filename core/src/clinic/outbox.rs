@@ -10,6 +10,7 @@ use crate::events::OUTBOX_PARTITIONS;
 use crate::limits::MAX_CONSUMER_CHARS;
 use crate::policy::Permission;
 use crate::store::{AckWrite, ChangeSet};
+use crate::{Count32, Count64};
 use crate::{Error, FieldError, Result};
 
 fn check_consumer(consumer: &str) -> Option<FieldError> {
@@ -34,7 +35,7 @@ fn check_limit(limit: u32) -> Option<FieldError> {
         .then(|| FieldError::new("limit", "out_of_range", "limit must be between 1 and 1000"))
 }
 
-fn check_after(after: &[u64]) -> Option<FieldError> {
+fn check_after(after: &[Count64]) -> Option<FieldError> {
     (after.len() > OUTBOX_PARTITIONS as usize).then(|| {
         FieldError::new(
             "after",
@@ -75,13 +76,13 @@ impl Clinic {
         &self,
         actor: &Actor,
         consumer: &str,
-        limit: u32,
+        limit: Count32,
     ) -> Result<Vec<OutboxEvent>> {
         let attempt = self.authorize(actor, Permission::OutboxRead, None).await?;
         self.audited(&attempt, async {
-            check([check_consumer(consumer), check_limit(limit)])?;
+            check([check_consumer(consumer), check_limit(limit.get())])?;
             let position = self.store.consumer_position(consumer).await?;
-            self.store.events_after(&position, limit).await
+            self.store.events_after(&position, limit.get()).await
         })
         .await
     }
@@ -93,13 +94,14 @@ impl Clinic {
     pub async fn events_after(
         &self,
         actor: &Actor,
-        after: Vec<u64>,
-        limit: u32,
+        after: Vec<Count64>,
+        limit: Count32,
     ) -> Result<Vec<OutboxEvent>> {
         let attempt = self.authorize(actor, Permission::OutboxRead, None).await?;
         self.audited(&attempt, async {
-            check([check_after(&after), check_limit(limit)])?;
-            self.store.events_after(&after, limit).await
+            check([check_after(&after), check_limit(limit.get())])?;
+            let after: Vec<u64> = after.into_iter().map(Count64::get).collect();
+            self.store.events_after(&after, limit.get()).await
         })
         .await
     }
@@ -111,16 +113,16 @@ impl Clinic {
         &self,
         actor: &Actor,
         consumer: &str,
-        partition: u32,
-        seq: u64,
-    ) -> Result<u64> {
+        partition: Count32,
+        seq: Count64,
+    ) -> Result<Count64> {
         let attempt = self.authorize(actor, Permission::OutboxRead, None).await?;
         self.audited(&attempt, async {
             check([
                 check_consumer(consumer),
-                check_partition(partition, self.store.outbox_partitions()),
+                check_partition(partition.get(), self.store.outbox_partitions()),
             ])?;
-            if seq > self.store.last_seq(partition).await? {
+            if seq > self.store.last_seq(partition.get()).await? {
                 return Err(Error::invalid(
                     "seq",
                     "out_of_range",
@@ -133,14 +135,15 @@ impl Clinic {
                     ChangeSet::default()
                         .ack(AckWrite {
                             consumer: consumer.to_owned(),
-                            partition,
-                            seq,
+                            partition: partition.get(),
+                            seq: seq.get(),
                         })
                         .audit(audit),
                 )
                 .await?;
             let position = self.store.consumer_position(consumer).await?;
-            Ok(position.get(partition as usize).copied().unwrap_or(seq))
+            let position = position.get(usize::from(partition)).copied();
+            Ok(position.map_or(seq, Count64::new))
         })
         .await
     }

@@ -1,6 +1,8 @@
 //! Reading, updating, deactivating and searching patients (registering
 //! them and allocating MRNs: `registration.rs`).
 
+use crate::Count32;
+use crate::Count64;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::json;
@@ -77,7 +79,7 @@ fn normalize_query(
     phone_region: Option<&str>,
 ) -> Result<(PatientSearch, u32)> {
     let mut errors = Errors::default();
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    let limit = query.limit.unwrap_or(Count32::new(DEFAULT_LIMIT));
     if limit == 0 || limit > MAX_LIMIT {
         errors.add(
             "limit",
@@ -146,9 +148,9 @@ fn normalize_query(
         gender: query.gender,
         active: query.active,
         after,
-        limit: limit + 1,
+        limit: (limit + 1).get(),
     };
-    Ok((search, limit))
+    Ok((search, limit.get()))
 }
 
 /// Which maskable fields differ between two versions (for `patient.updated`).
@@ -226,7 +228,7 @@ impl Clinic {
         &self,
         actor: &Actor,
         id: PatientId,
-        expected_version: u64,
+        expected_version: Count64,
         details: PatientDetails,
     ) -> Result<Patient> {
         let attempt = self
@@ -235,7 +237,7 @@ impl Clinic {
         self.audited(&attempt, async {
             let now = self.now();
             validate_details(&details, now, &self.settings)?;
-            let stored = self.current(id, expected_version).await?;
+            let stored = self.current(id, expected_version.get()).await?;
             stored.accepts(PatientUse::UpdateDetails, "patient")?;
             // An update changes what the policy lets it change AND the actor
             // sees: a field it was never shown comes back empty, not erased.
@@ -256,7 +258,7 @@ impl Clinic {
                 PATIENT_UPDATED,
                 Some(id),
                 &id.to_string(),
-                patient.version,
+                patient.version.get(),
                 json!({ "patient_id": id, "version": patient.version, "changed_fields": changed }),
                 now,
             );
@@ -265,7 +267,7 @@ impl Clinic {
                     ChangeSet::default()
                         .patient(PatientWrite::update(
                             patient.clone(),
-                            expected_version,
+                            expected_version.get(),
                             self.phone_region(),
                         ))
                         .audit(self.success(&attempt, None))
@@ -285,7 +287,11 @@ impl Clinic {
             .await?
             .ok_or_else(|| Error::not_found("patient"))?;
         if stored.version != expected_version {
-            return Err(Error::stale("patient", expected_version, stored.version));
+            return Err(Error::stale(
+                "patient",
+                expected_version,
+                stored.version.get(),
+            ));
         }
         Ok(stored)
     }
@@ -295,9 +301,10 @@ impl Clinic {
         &self,
         actor: &Actor,
         id: PatientId,
-        expected_version: u64,
+        expected_version: Count64,
     ) -> Result<Patient> {
-        self.set_active(actor, id, expected_version, false).await
+        self.set_active(actor, id, expected_version.get(), false)
+            .await
     }
 
     /// Makes an inactive patient active again.
@@ -305,9 +312,10 @@ impl Clinic {
         &self,
         actor: &Actor,
         id: PatientId,
-        expected_version: u64,
+        expected_version: Count64,
     ) -> Result<Patient> {
-        self.set_active(actor, id, expected_version, true).await
+        self.set_active(actor, id, expected_version.get(), true)
+            .await
     }
 
     async fn set_active(
@@ -347,7 +355,7 @@ impl Clinic {
                 kind,
                 Some(id),
                 &id.to_string(),
-                patient.version,
+                patient.version.get(),
                 json!({ "patient_id": id, "version": patient.version }),
                 now,
             );

@@ -2,6 +2,8 @@
 //! MRNs: both registrations follow the same rules (`check_registration`,
 //! `registration`); a batch takes its MRNs one block per facility.
 
+use crate::Count32;
+use crate::Count64;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -47,9 +49,9 @@ pub struct PatientRegistrations {
     /// One per patient handed in, in input order.
     pub answers: Vec<RegistrationAnswer>,
     /// How many were registered.
-    pub registered: u32,
+    pub registered: Count32,
     /// How many were refused.
-    pub refused: u32,
+    pub refused: Count32,
 }
 
 impl PatientRegistrations {
@@ -57,8 +59,8 @@ impl PatientRegistrations {
         let registered = answers.iter().filter(|a| a.patient.is_some()).count();
         let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         Self {
-            registered: count(registered),
-            refused: count(answers.len() - registered),
+            registered: Count32::new(count(registered)),
+            refused: Count32::new(count(answers.len() - registered)),
             answers,
         }
     }
@@ -362,7 +364,7 @@ impl Clinic {
         details.identifiers.extend(mrn);
         let patient = Patient {
             id,
-            version: 1,
+            version: Count64::new(1),
             details,
             active,
             merged_into: None,

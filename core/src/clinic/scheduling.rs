@@ -1,6 +1,8 @@
 //! Setting up the schedule (practitioners, rooms, visit types,
 //! availability) and searching free slots.
 
+use crate::Count32;
+use crate::Count64;
 use std::collections::HashMap;
 
 use crate::schedule::zone::Zone;
@@ -42,7 +44,14 @@ const LONGEST_CHUNK: Duration = Duration::hours(24);
 fn first_chunk(bookables: &[Bookable], limit: u32) -> Duration {
     let starts_per_hour: i64 = bookables
         .iter()
-        .map(|b| 60 / i64::from(b.practitioner.availability.slot_minutes.clamp(1, 60)))
+        .map(|b| {
+            60 / i64::from(
+                b.practitioner
+                    .availability
+                    .slot_minutes
+                    .clamp(Count32::new(1), Count32::new(60)),
+            )
+        })
         .sum();
     let minutes = (i64::from(limit) + 1) * 60 * 2 / starts_per_hour.max(1);
     Duration::minutes(minutes).clamp(SHORTEST_CHUNK, FIRST_CHUNK)
@@ -111,7 +120,7 @@ impl Clinic {
             let now = self.now();
             let practitioner = Practitioner {
                 id: new.id.unwrap_or_default(),
-                version: 1,
+                version: Count64::new(1),
                 name: new.name,
                 time_zone: new.time_zone,
                 availability: new.availability,
@@ -140,7 +149,7 @@ impl Clinic {
         &self,
         actor: &Actor,
         practitioner: PractitionerId,
-        expected_version: u64,
+        expected_version: Count64,
         availability: Availability,
     ) -> Result<Practitioner> {
         let attempt = self
@@ -169,7 +178,7 @@ impl Clinic {
                     ChangeSet::default()
                         .practitioner(Versioned::Update {
                             value: updated.clone(),
-                            expected_version,
+                            expected_version: expected_version.get(),
                         })
                         .audit(audit),
                 )
@@ -218,7 +227,7 @@ impl Clinic {
             }
             let resource = Resource {
                 id: ResourceId::new(),
-                version: 1,
+                version: Count64::new(1),
                 kind: new.kind,
                 name: new.name,
                 time_zone: new.time_zone,
@@ -258,7 +267,7 @@ impl Clinic {
             }
             let visit = VisitType {
                 id: VisitTypeId::new(),
-                version: 1,
+                version: Count64::new(1),
                 code: new.code,
                 name: new.name,
                 duration_minutes: new.duration_minutes,
@@ -304,7 +313,7 @@ impl Clinic {
 
     async fn free_slots(&self, query: SlotQuery) -> Result<SlotPage> {
         let mut errors = Vec::new();
-        let limit = query.limit.unwrap_or(DEFAULT_SLOTS);
+        let limit = query.limit.unwrap_or(Count32::new(DEFAULT_SLOTS));
         if limit == 0 || limit > MAX_SLOTS {
             errors.push(FieldError::new(
                 "limit",
@@ -350,13 +359,14 @@ impl Clinic {
         let practitioner_ids: Vec<PractitionerId> =
             bookables.iter().map(|b| b.practitioner.id).collect();
         // Bookings in the way of a candidate's blocked span.
-        let margin_before = minutes(visit.buffer_before_minutes);
-        let margin_after = minutes(visit.duration_minutes + visit.buffer_after_minutes);
+        let margin_before = minutes(visit.buffer_before_minutes.get());
+        let margin_after =
+            minutes((visit.duration_minutes + visit.buffer_after_minutes.get()).get());
         let mut slots: Vec<Slot> = Vec::new();
         let mut counted = HashMap::new();
         let mut chunk_start = from;
-        let mut chunk = first_chunk(&bookables, limit);
-        while chunk_start < query.to && slots.len() <= limit as usize {
+        let mut chunk = first_chunk(&bookables, limit.get());
+        while chunk_start < query.to && slots.len() <= usize::from(limit) {
             let chunk_end = (chunk_start + chunk).min(query.to);
             chunk = (chunk * 2).min(LONGEST_CHUNK);
             let busy = self
@@ -391,7 +401,7 @@ impl Clinic {
                 })
                 .collect();
             found.sort_by_key(|(i, start)| (*start, bookables[*i].practitioner.id));
-            let wanted = limit as usize + 1 - slots.len();
+            let wanted = usize::from(limit) + 1 - slots.len();
             let kept = self
                 .within_day_limits(&bookables, &visit, found, wanted, &mut counted)
                 .await?;
@@ -399,12 +409,12 @@ impl Clinic {
                 practitioner: bookables[i].practitioner.id,
                 room: query.room,
                 start,
-                end: start + minutes(visit.duration_minutes),
+                end: start + minutes(visit.duration_minutes.get()),
             }));
             chunk_start = chunk_end;
         }
-        let next_cursor = if slots.len() > limit as usize {
-            slots.truncate(limit as usize);
+        let next_cursor = if slots.len() > usize::from(limit) {
+            slots.truncate(usize::from(limit));
             slots.last().map(slot_cursor)
         } else {
             None

@@ -1,5 +1,6 @@
 //! Audit sealing and checkpoints, as every store must keep them.
 
+use crate::{Count32, Count64};
 use std::sync::Arc;
 
 use futures::future::join_all;
@@ -166,13 +167,19 @@ pub async fn clinic_checkpoints_and_verifies_against_the_checkpoint(store: Arc<d
     let report = clinic.verify_audit(&system, Some(&cp)).await.unwrap();
     assert!(report.ok, "{report:?}");
     assert!(report.keyed);
-    assert_eq!((report.anchor, report.trusted), (Some(1), Some(1)));
+    assert_eq!(
+        (report.anchor, report.trusted),
+        (Some(Count64::new(1)), Some(Count64::new(1)))
+    );
     clinic.get_patient(&desk, p.id).await.unwrap();
     let next = clinic.audit_checkpoint(&system).await.unwrap();
     assert_eq!(next.prev_signature, cp.signature);
     let report = clinic.verify_audit(&system, Some(&cp)).await.unwrap();
     assert!(report.ok, "{report:?}");
-    assert_eq!((report.anchor, report.trusted), (Some(2), Some(1)));
+    assert_eq!(
+        (report.anchor, report.trusted),
+        (Some(Count64::new(2)), Some(Count64::new(1)))
+    );
     // Another key sees nothing it can vouch for.
     let other = AuditKey::new(b"some other host key, 32 bytes or more").unwrap();
     let wrong = Clinic::new(store).with_audit_key(other);
@@ -227,7 +234,7 @@ pub async fn a_large_change_set_chains_every_entry(store: Arc<dyn Store>) {
         .collect();
     let applied = store.apply(ChangeSet::audit_only(drafts)).await.unwrap();
     assert_eq!(applied.audit.len(), 1200);
-    assert_eq!(applied.audit.last().map(|e| e.chain_seq), Some(400));
+    assert_eq!(applied.audit.last().map(|e| e.chain_seq.get()), Some(400));
     let heads = store.audit_heads().await.unwrap();
     for chain in chains {
         let entries = store.audit_chain(chain, 0, 1000).await.unwrap();
@@ -251,7 +258,7 @@ pub async fn audit_entries_filter_and_page(store: Arc<dyn Store>) {
     store.apply(ChangeSet::audit_only(drafts)).await.unwrap();
     let mine = AuditQuery {
         patient: Some(p),
-        limit: Some(3),
+        limit: Some(Count32::new(3)),
         ..AuditQuery::default()
     };
     let first = store.audit_entries(&mine).await.unwrap();

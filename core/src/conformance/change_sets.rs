@@ -2,6 +2,7 @@
 //! record which does not exist fails inside the transaction with
 //! `not_found` naming the field, writing nothing.
 
+use crate::{Count32, Count64};
 use std::sync::Arc;
 
 use super::patients::{insert, update};
@@ -18,7 +19,7 @@ pub async fn a_change_set_naming_a_missing_record_fails_naming_the_field(store: 
     let p = patient("Ref", "Erence", (1990, 1, 1));
     let practitioner = Practitioner {
         id: PractitionerId::new(),
-        version: 1,
+        version: Count64::new(1),
         name: "Dr Exists".into(),
         time_zone: "UTC".into(),
         availability: Availability::default(),
@@ -29,7 +30,7 @@ pub async fn a_change_set_naming_a_missing_record_fails_naming_the_field(store: 
     };
     let room = Resource {
         id: ResourceId::new(),
-        version: 1,
+        version: Count64::new(1),
         kind: ResourceKind::Room,
         name: "Room".into(),
         time_zone: "UTC".into(),
@@ -37,14 +38,14 @@ pub async fn a_change_set_naming_a_missing_record_fails_naming_the_field(store: 
     };
     let visit = VisitType {
         id: VisitTypeId::new(),
-        version: 1,
+        version: Count64::new(1),
         code: "v".into(),
         name: "Visit".into(),
-        duration_minutes: 30,
-        buffer_before_minutes: 0,
-        buffer_after_minutes: 0,
-        min_notice_minutes: 0,
-        horizon_days: 30,
+        duration_minutes: Count32::new(30),
+        buffer_before_minutes: Count32::new(0),
+        buffer_after_minutes: Count32::new(0),
+        min_notice_minutes: Count32::new(0),
+        horizon_days: Count32::new(30),
         max_per_day: None,
         reminder_offsets_minutes: vec![],
     };
@@ -143,7 +144,7 @@ pub async fn failed_apply_writes_nothing_at_all(store: Arc<dyn Store>) {
     } = &mut stale.patients.records[0]
     {
         *expected_version = 9;
-        patient.version = 10;
+        patient.version = Count64::new(10);
     }
     let changes = ChangeSet::default()
         .patient(PatientWrite::insert(fresh.clone(), None))

@@ -13,7 +13,7 @@ use crate::ids::ActorId;
 use crate::record::{encounter_of_appointment, CheckIn, EntryKind, EntryQuery};
 use crate::schedule::{Appointment, AppointmentStatus, BookAppointment};
 use crate::store::Store;
-use crate::Clinic;
+use crate::{Clinic, Count64};
 
 /// Monday 2030-01-07 09:00 in Berlin, a bookable start of
 /// [`scheduling_clinic`]'s practitioner.
@@ -46,7 +46,7 @@ async fn booked(store: Arc<dyn Store>) -> (Clinic, Actor, Appointment) {
 pub async fn a_checked_in_appointment_reads_back_its_encounter(store: Arc<dyn Store>) {
     let (clinic, desk, appointment) = booked(store.clone()).await;
     clinic
-        .check_in_appointment(&desk, appointment.id, 1, &CheckIn::default())
+        .check_in_appointment(&desk, appointment.id, Count64::new(1), &CheckIn::default())
         .await
         .unwrap();
     let stored = store.appointment(appointment.id).await.unwrap().unwrap();
@@ -69,7 +69,8 @@ pub async fn a_checked_in_appointment_reads_back_its_encounter(store: Arc<dyn St
 pub async fn concurrent_check_ins_of_one_appointment_have_one_winner(store: Arc<dyn Store>) {
     let (clinic, desk, appointment) = booked(store.clone()).await;
     let check_in = CheckIn::default();
-    let tries = (0..6).map(|_| clinic.check_in_appointment(&desk, appointment.id, 1, &check_in));
+    let tries = (0..6)
+        .map(|_| clinic.check_in_appointment(&desk, appointment.id, Count64::new(1), &check_in));
     let mut won = 0;
     for outcome in join_all(tries).await {
         match outcome {

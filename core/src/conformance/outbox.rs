@@ -68,7 +68,7 @@ async fn read_all(store: &dyn Store) -> Vec<OutboxEvent> {
             return all;
         }
         for event in &batch {
-            position[event.partition as usize] = event.seq;
+            position[usize::from(event.partition)] = event.seq.get();
         }
         all.extend(batch);
     }
@@ -79,7 +79,7 @@ async fn read_all(store: &dyn Store) -> Vec<OutboxEvent> {
 fn assert_gap_free(events: &[OutboxEvent]) -> BTreeMap<u32, u64> {
     let mut last = BTreeMap::new();
     for event in events {
-        let seen = last.entry(event.partition).or_insert(0);
+        let seen = last.entry(event.partition.get()).or_insert(0);
         assert_eq!(
             event.seq,
             *seen + 1,
@@ -88,7 +88,7 @@ fn assert_gap_free(events: &[OutboxEvent]) -> BTreeMap<u32, u64> {
             seen,
             event.seq
         );
-        *seen = event.seq;
+        *seen = event.seq.get();
     }
     last
 }
@@ -217,7 +217,7 @@ pub async fn concurrent_writers_leave_every_partition_gap_free_and_ordered(store
         while seen.len() < WRITERS * 2 * EACH as usize {
             let batch = store.events_after(&position, 50).await.unwrap();
             for event in &batch {
-                position[event.partition as usize] = event.seq;
+                position[usize::from(event.partition)] = event.seq.get();
             }
             seen.extend(batch);
             yield_now().await;
@@ -273,7 +273,7 @@ pub async fn a_consumer_that_crashes_before_acking_gets_the_events_again(store: 
         .find(|e| e.draft.patient == Some(a))
         .unwrap();
     store
-        .apply(ack(first_of_a.partition, first_of_a.seq))
+        .apply(ack(first_of_a.partition.get(), first_of_a.seq.get()))
         .await
         .unwrap();
     let again = poll().await;

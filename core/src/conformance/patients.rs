@@ -1,6 +1,7 @@
 //! The register and the merge log, as every store must keep them:
 //! versions, identifier uniqueness, search keys, sequences, concurrent writers.
 
+use crate::Count64;
 use std::sync::Arc;
 
 use futures::future::join_all;
@@ -31,7 +32,7 @@ fn update_with(p: &Patient, change: impl FnOnce(&mut Patient)) -> ChangeSet {
     let mut next = p.clone();
     next.version += 1;
     change(&mut next);
-    ChangeSet::default().patient(PatientWrite::update(next, p.version, None))
+    ChangeSet::default().patient(PatientWrite::update(next, p.version.get(), None))
 }
 
 pub(super) fn search() -> PatientSearch {
@@ -436,7 +437,7 @@ pub async fn merge_log_insert_undo_once_and_list(store: Arc<dyn Store>) {
         survivor: a.id,
         merged: b.id,
         merged_before: b.clone(),
-        merged_version_after: 2,
+        merged_version_after: Count64::new(2),
         merged_by: ActorId::new(),
         merged_at: at(9),
         unmerged_by: None,

@@ -2,6 +2,7 @@
 //! the current view, the timeline and its cursor, the latest value per
 //! code, and one code across the patients a reader may see.
 
+use crate::Count32;
 use std::sync::Arc;
 
 use serde_json::json;
@@ -40,7 +41,7 @@ pub fn first_version(patient: PatientId, secs: i64, body: EntryBody) -> Clinical
     ClinicalEntry {
         id: EntryId::new(),
         patient,
-        version: 1,
+        version: Count32::new(1),
         effective_at: at(secs),
         recorded_at: at(secs + 1),
         recorded_by: ActorId::new(),

@@ -4,6 +4,7 @@
 //! Payloads carry ids, versions and field names, never demographics: events
 //! leave the clinic's database for brokers and webhooks.
 
+use crate::{Count32, Count64};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -72,7 +73,7 @@ pub struct EventDraft {
     /// Event type, e.g. `patient.registered`.
     pub kind: String,
     /// Version of the payload's JSON contract (`schemas/events/<kind>.v<N>.json`).
-    pub schema_version: u32,
+    pub schema_version: Count32,
     /// The patient concerned, if any.
     pub patient: Option<PatientId>,
     /// The versioned JSON payload.
@@ -100,7 +101,7 @@ impl EventDraft {
             schema_version: EVENT_TYPES
                 .iter()
                 .find(|(k, _)| *k == kind)
-                .map_or(1, |(_, v)| *v),
+                .map_or(Count32::new(1), |(_, v)| Count32::new(*v)),
             patient,
             payload,
             idempotency_key: format!("{kind}:{aggregate}:{version}"),
@@ -146,9 +147,9 @@ pub fn partition_of(patient: Option<PatientId>, partitions: u32) -> u32 {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OutboxEvent {
     /// The outbox partition holding the event ([`partition_of`] its patient).
-    pub partition: u32,
+    pub partition: Count32,
     /// Position in its partition: 1, 2, 3… in commit order, no gaps.
-    pub seq: u64,
+    pub seq: Count64,
     /// The event.
     #[serde(flatten)]
     pub draft: EventDraft,

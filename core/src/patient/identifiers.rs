@@ -1,5 +1,6 @@
 //! Identifier systems (which check digit they require) and MRN namespaces.
 
+use crate::Count32;
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
@@ -48,8 +49,8 @@ pub struct MrnNamespace {
     )]
     pub prefix: String,
     /// Minimum number of digits (zero-padded), 4 to 18.
-    #[validate(range(min = MIN_MRN_DIGITS, max = MAX_MRN_DIGITS, code = "out_of_range"))]
-    pub digits: u32,
+    #[validate(range(min = Count32::new(MIN_MRN_DIGITS), max = Count32::new(MAX_MRN_DIGITS), code = "out_of_range"))]
+    pub digits: Count32,
     /// Check digit appended, if any (computed over the digits only).
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
@@ -72,7 +73,7 @@ impl MrnNamespace {
 
     /// The MRN for sequence number `n` (1-based).
     pub fn format(&self, n: u64) -> String {
-        let width = usize::try_from(self.digits).unwrap_or(0);
+        let width = usize::from(self.digits);
         let number = format!("{n:0width$}");
         let mut mrn = format!("{}{number}", self.prefix);
         if let Some(check) = self.check_digit.and_then(|cd| cd.compute(&number)) {
@@ -91,7 +92,7 @@ mod tests {
             facility: "north".into(),
             system: "urn:carebase:mrn:north".into(),
             prefix: prefix.into(),
-            digits,
+            digits: Count32::new(digits),
             check_digit,
         }
     }

@@ -24,6 +24,7 @@ pub use search::{
 };
 pub use state::PatientUse;
 
+use crate::Count64;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -43,7 +44,7 @@ pub struct MergeRecord {
     /// The merged record exactly as it was before the merge.
     pub merged_before: Patient,
     /// The merged record's version written by the merge (unmerge expects it).
-    pub merged_version_after: u64,
+    pub merged_version_after: Count64,
     /// Who merged.
     pub merged_by: ActorId,
     /// When.

@@ -1,5 +1,6 @@
 //! The patient record. `Debug` never prints demographics: only ids and flags.
 
+use crate::Count64;
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -365,7 +366,7 @@ pub struct Patient {
     /// Stable id (UUID v7).
     pub id: PatientId,
     /// Optimistic-concurrency version; starts at 1, +1 per write.
-    pub version: u64,
+    pub version: Count64,
     /// Demographics (possibly masked, see `hidden_fields`).
     pub details: PatientDetails,
     /// False once deactivated or merged away.

@@ -1,5 +1,6 @@
 //! Patient search: the host's query, its normalized store form, and pages.
 
+use crate::Count32;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -54,7 +55,7 @@ pub struct PatientQuery {
     /// Page size (default 50, at most 500).
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub limit: Option<u32>,
+    pub limit: Option<Count32>,
     /// Cursor from the previous page's `next_cursor`.
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
@@ -70,7 +71,7 @@ pub struct PageQuery {
     /// Page size (default 20, at most 500).
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub limit: Option<u32>,
+    pub limit: Option<Count32>,
     /// Cursor from the previous page's `next_cursor`.
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]

@@ -83,12 +83,13 @@ mod tests {
     use super::*;
     use crate::ids::PatientId;
     use crate::patient::PatientDetails;
+    use crate::Count64;
     use chrono::Utc;
 
     fn record(active: bool, merged: bool) -> Patient {
         Patient {
             id: PatientId::new(),
-            version: 1,
+            version: Count64::new(1),
             details: PatientDetails::default(),
             active,
             merged_into: merged.then(PatientId::new),

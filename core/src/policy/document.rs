@@ -7,6 +7,7 @@
 
 mod tree;
 
+use crate::Count32;
 use std::collections::HashMap;
 
 use super::{Permission, Policy, Relationship, Rule};
@@ -27,7 +28,7 @@ impl Policy {
     /// load (a bug, caught by the tests), the result denies everything.
     pub fn default_policy() -> Policy {
         Policy::from_toml(DEFAULT_POLICY_TOML).unwrap_or_else(|_| Policy {
-            version: VERSION,
+            version: Count32::new(VERSION),
             rules: Vec::new(),
         })
     }
@@ -312,7 +313,10 @@ impl Loader<'_> {
                 rules.push(self.rule(item, &format!("rules[{i}]"))?);
             }
         }
-        Ok(Policy { version, rules })
+        Ok(Policy {
+            version: Count32::new(version),
+            rules,
+        })
     }
 
     fn rule(&mut self, node: &Node, path: &str) -> Step<Rule> {

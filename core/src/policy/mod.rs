@@ -9,6 +9,7 @@ mod tests;
 
 pub use document::DEFAULT_POLICY_TOML;
 
+use crate::Count32;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -162,7 +163,7 @@ pub struct Rule {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Policy {
     /// Document format version (1).
-    pub version: u32,
+    pub version: Count32,
     /// The rules.
     pub rules: Vec<Rule>,
 }

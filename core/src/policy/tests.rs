@@ -374,7 +374,7 @@ fn rule_strategy() -> impl Strategy<Value = Rule> {
 
 fn policy_strategy() -> impl Strategy<Value = Policy> {
     prop::collection::vec(rule_strategy(), 0..6).prop_map(|rules| Policy {
-        version: 1,
+        version: Count32::new(1),
         rules: rules
             .into_iter()
             .enumerate()

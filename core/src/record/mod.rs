@@ -45,6 +45,7 @@ pub use queries::{CodeQuery, EntryPosition, EntryQuery, PatientScope};
 pub use requests::{encounter_of_appointment, CheckIn, LabReport, NewEncounter, NewLabReport};
 pub use validate::MAX_REPORT_RESULTS;
 
+use crate::Count32;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -200,7 +201,7 @@ pub struct ClinicalEntry {
     /// Whose record it is in.
     pub patient: PatientId,
     /// 1 for the first version, then +1 per revision (no gaps).
-    pub version: u32,
+    pub version: Count32,
     /// The clinical time: when it was measured, started, performed, given,
     /// noted (not when it was typed in: that is `recorded_at`).
     pub effective_at: DateTime<Utc>,

@@ -1,6 +1,7 @@
 //! The typed bodies of clinical entries, one per kind, in FHIR R4's terms
 //! where FHIR has one (status codes are FHIR's codes).
 
+use crate::{Count32, Count64};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -403,7 +404,7 @@ code_enum! {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Frequency {
     /// Doses per period.
-    pub times: u32,
+    pub times: Count32,
     /// The period.
     pub period: Minutes,
 }
@@ -444,7 +445,7 @@ pub struct Prescription {
     pub duration: Option<Minutes>,
     /// Refills allowed.
     #[serde(default)]
-    pub refills: u32,
+    pub refills: Count32,
     /// Who prescribed it.
     pub prescriber: PractitionerId,
     /// Its status.
@@ -541,7 +542,7 @@ pub struct DocumentEntry {
     /// The MIME type (`application/pdf`, `image/jpeg`).
     pub content_type: String,
     /// The size in bytes.
-    pub size: u64,
+    pub size: Count64,
     /// The SHA-256 of the bytes, lowercase hex (checked on every read).
     pub sha256: String,
     /// A title.

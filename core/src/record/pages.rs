@@ -2,6 +2,7 @@
 //! query of one code across patients, and pages of entries with a stable
 //! cursor. Every field is bounded here before a store sees it.
 
+use crate::Count32;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -56,7 +57,7 @@ pub struct TimelineQuery {
     /// Page size (default 50, at most 500).
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub limit: Option<u32>,
+    pub limit: Option<Count32>,
 }
 
 /// Observations of one code across the patients the actor may see, in a
@@ -83,7 +84,7 @@ pub struct ObservationQuery {
     /// Page size (default 50, at most 500).
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub limit: Option<u32>,
+    pub limit: Option<Count32>,
 }
 
 /// A page of entries, in time order.

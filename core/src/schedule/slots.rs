@@ -6,6 +6,7 @@
 //! 09:00 stays 09:00 local across a change; a start in a skipped hour does
 //! not exist; a start in a repeated hour is taken once (its first instance).
 
+use crate::Count32;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
@@ -187,7 +188,7 @@ pub fn grid_starts(
     to: DateTime<Utc>,
 ) -> Vec<DateTime<Utc>> {
     let availability = &practitioner.availability;
-    let step = Duration::minutes(i64::from(availability.slot_minutes.max(1)));
+    let step = Duration::minutes(i64::from(availability.slot_minutes.max(Count32::new(1))));
     let (first, last) = dates_shown(tz, from, to);
     let mut starts = Vec::new();
     let mut date = first;
@@ -231,10 +232,10 @@ pub fn grid_starts(
 /// The span `[start - before, end + after)` a visit of `visit` starting at
 /// `start` blocks for its practitioner and room.
 pub fn blocked(visit: &VisitType, start: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-    let end = start + minutes(visit.duration_minutes);
+    let end = start + minutes(visit.duration_minutes.get());
     (
-        start - minutes(visit.buffer_before_minutes),
-        end + minutes(visit.buffer_after_minutes),
+        start - minutes(visit.buffer_before_minutes.get()),
+        end + minutes(visit.buffer_after_minutes.get()),
     )
 }
 
@@ -244,9 +245,9 @@ pub fn blocked(visit: &VisitType, start: DateTime<Utc>) -> (DateTime<Utc>, DateT
 /// one the plain arithmetic of [`blocked`] cannot overflow.
 pub fn fits_calendar(visit: &VisitType, start: DateTime<Utc>) -> bool {
     use crate::instant::is_representable;
-    let end = start.checked_add_signed(minutes(visit.duration_minutes));
-    let from = start.checked_sub_signed(minutes(visit.buffer_before_minutes));
-    let until = end.and_then(|e| e.checked_add_signed(minutes(visit.buffer_after_minutes)));
+    let end = start.checked_add_signed(minutes(visit.duration_minutes.get()));
+    let from = start.checked_sub_signed(minutes(visit.buffer_before_minutes.get()));
+    let until = end.and_then(|e| e.checked_add_signed(minutes(visit.buffer_after_minutes.get())));
     is_representable(start)
         && [end, from, until]
             .into_iter()
@@ -311,7 +312,7 @@ impl Unavailable {
 /// Whether `start` obeys notice and horizon at `now`.
 pub fn timing(visit: &VisitType, now: DateTime<Utc>, start: DateTime<Utc>) -> Option<Unavailable> {
     use crate::instant::saturating_add;
-    if start < saturating_add(now, minutes(visit.min_notice_minutes)) {
+    if start < saturating_add(now, minutes(visit.min_notice_minutes.get())) {
         return Some(Unavailable::TooSoon);
     }
     if start > saturating_add(now, Duration::days(i64::from(visit.horizon_days))) {
@@ -426,8 +427,8 @@ impl DayLimits {
     /// The limits of `practitioner` booking `visit`.
     pub fn of(practitioner: &Practitioner, visit: &VisitType) -> Self {
         Self {
-            overall: practitioner.availability.max_per_day,
-            of_visit_type: visit.max_per_day,
+            overall: practitioner.availability.max_per_day.map(Count32::get),
+            of_visit_type: visit.max_per_day.map(Count32::get),
         }
     }
 
@@ -505,7 +506,7 @@ impl SlotRules<'_> {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Vec<DateTime<Utc>> {
-        let duration = minutes(self.visit.duration_minutes);
+        let duration = minutes(self.visit.duration_minutes.get());
         grid_starts(practitioner, tz, duration, from, to)
             .into_iter()
             .filter(|start| fits_calendar(self.visit, *start))
@@ -535,7 +536,7 @@ impl SlotRules<'_> {
         tz: &Zone,
         start: DateTime<Utc>,
     ) -> Option<Unavailable> {
-        let duration = minutes(self.visit.duration_minutes);
+        let duration = minutes(self.visit.duration_minutes.get());
         let on_grid = grid_starts(
             practitioner,
             tz,

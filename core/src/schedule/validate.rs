@@ -214,8 +214,9 @@ pub fn visit_type(errors: &mut Vec<FieldError>, v: &NewVisitType) {
     }
     let total = v
         .duration_minutes
-        .saturating_add(v.buffer_before_minutes)
-        .saturating_add(v.buffer_after_minutes);
+        .get()
+        .saturating_add(v.buffer_before_minutes.get())
+        .saturating_add(v.buffer_after_minutes.get());
     if total > MAX_BLOCK_MINUTES {
         out.add(
             "duration_minutes",

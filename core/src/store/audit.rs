@@ -115,7 +115,7 @@ pub(super) async fn append<T: AuditWrites + ?Sized>(
             chain,
             ChainHead {
                 chain,
-                seq: entry.chain_seq,
+                seq: entry.chain_seq.get(),
                 hash: entry.hash.clone(),
             },
         );
@@ -136,9 +136,10 @@ pub(super) async fn checkpoint<T: AuditWrites + ?Sized>(
     write: CheckpointWrite,
 ) -> Result<()> {
     let newest = tx.newest_checkpoint().await?;
-    let (seq, signature) = newest.map_or((0, GENESIS_HASH.to_owned()), |c| (c.seq, c.signature));
+    let (seq, signature) =
+        newest.map_or((0, GENESIS_HASH.to_owned()), |c| (c.seq.get(), c.signature));
     let cp = &write.checkpoint;
-    let stale = || Error::stale("audit checkpoint", cp.seq.saturating_sub(1), seq);
+    let stale = || Error::stale("audit checkpoint", cp.seq.get().saturating_sub(1), seq);
     if cp.seq != seq + 1 || cp.prev_signature != signature {
         return Err(stale());
     }

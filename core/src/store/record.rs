@@ -77,7 +77,7 @@ pub(super) async fn write<T: RecordWrites + ?Sized>(
 ) -> Result<()> {
     for entry in &changes.entries {
         let current = tx.current_entry_version(entry.patient, entry.id).await?;
-        let expected = entry.version.checked_sub(1).unwrap_or(u32::MAX);
+        let expected = entry.version.get().checked_sub(1).unwrap_or(u32::MAX);
         if current != expected {
             return Err(if entry.version == 1 {
                 crate::Error::Conflict {

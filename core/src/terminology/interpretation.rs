@@ -6,6 +6,7 @@
 //! mg/dL…): each bound is converted to the value's unit first, and a bound
 //! that cannot be converted is an error naming it, never a silent "normal".
 
+use crate::Count32;
 use std::fmt;
 
 use rust_decimal::Decimal;
@@ -82,9 +83,9 @@ pub struct ReferenceRange {
     /// The sex the range is for; `None` for everyone.
     pub sex: Option<Gender>,
     /// Youngest age in whole years the range is for (inclusive).
-    pub min_age_years: Option<u32>,
+    pub min_age_years: Option<Count32>,
     /// Oldest age in whole years the range is for (inclusive).
-    pub max_age_years: Option<u32>,
+    pub max_age_years: Option<Count32>,
 }
 
 /// What a range's applicability is decided on: the patient's sex and age
@@ -105,7 +106,7 @@ impl ReferenceRange {
         let age = match (self.min_age_years, self.max_age_years) {
             (None, None) => true,
             (min, max) => subject.age_years.is_some_and(|age| {
-                min.is_none_or(|min| age >= min) && max.is_none_or(|max| age <= max)
+                min.is_none_or(|min| age >= min.get()) && max.is_none_or(|max| age <= max.get())
             }),
         };
         sex && age
@@ -267,8 +268,8 @@ mod tests {
             low: q(70, "mg/dL"),
             high: q(7, "mmol/L"),
             critical_high: q(1, "not a unit"),
-            min_age_years: Some(65),
-            max_age_years: Some(18),
+            min_age_years: Some(Count32::new(65)),
+            max_age_years: Some(Count32::new(18)),
             ..ReferenceRange::default()
         };
         let problems: Vec<_> = range_problems("r", &range)

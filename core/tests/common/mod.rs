@@ -4,6 +4,7 @@
 pub mod record;
 pub mod world;
 
+use carebase::Count32;
 use std::sync::Arc;
 
 use carebase::patient::{
@@ -25,7 +26,7 @@ pub fn settings() -> Settings {
             facility: "north".into(),
             system: MRN_SYSTEM.into(),
             prefix: String::new(),
-            digits: 7,
+            digits: Count32::new(7),
             check_digit: Some(CheckDigit::Luhn),
         }],
         ..Settings::default()

@@ -3,6 +3,7 @@
 //! day on a 30-minute grid, one room, one 30-minute visit type bookable
 //! from an hour ahead up to 60 days, and a clock on Monday 2030-01-07 08:00.
 
+use carebase::Count32;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -64,7 +65,7 @@ impl World {
                     valid_until: None,
                 })
                 .collect(),
-            slot_minutes: 30,
+            slot_minutes: Count32::new(30),
             ..Availability::default()
         };
         let practitioner = clinic
@@ -96,11 +97,11 @@ impl World {
                 NewVisitType {
                     code: "consult".into(),
                     name: "Consultation".into(),
-                    duration_minutes: 30,
-                    buffer_before_minutes: 0,
-                    buffer_after_minutes: 0,
-                    min_notice_minutes: 60,
-                    horizon_days: 60,
+                    duration_minutes: Count32::new(30),
+                    buffer_before_minutes: Count32::new(0),
+                    buffer_after_minutes: Count32::new(0),
+                    min_notice_minutes: Count32::new(60),
+                    horizon_days: Count32::new(60),
                     max_per_day: None,
                     reminder_offsets_minutes: vec![],
                 },

@@ -9,6 +9,8 @@
 mod common;
 mod practitioners;
 
+use carebase::Count32;
+use carebase::Count64;
 use std::path::{Path, PathBuf};
 
 use carebase::audit::AuditQuery;
@@ -189,7 +191,10 @@ async fn an_import_is_a_registration_audited_and_announced() {
     };
     let audit = clinic.audit_log(&system, &query).await.unwrap();
     assert_eq!(audit[0].draft.action, "patient.register");
-    let events = clinic.poll_events(&system, "relay", 10).await.unwrap();
+    let events = clinic
+        .poll_events(&system, "relay", Count32::new(10))
+        .await
+        .unwrap();
     assert_eq!(events[0].draft.kind, "patient.registered");
     let found = clinic.get_patient(&desk, patient.id).await.unwrap();
     assert_eq!(found, patient, "the record reads back as answered");
@@ -227,7 +232,7 @@ async fn an_updated_patient_exports_the_change_and_keeps_every_untouched_element
         usage: Some(ContactUse::Home),
     });
     let updated = clinic
-        .update_patient(&desk, patient.id, 1, details)
+        .update_patient(&desk, patient.id, Count64::new(1), details)
         .await
         .unwrap();
     assert_eq!(updated.fhir_extra, patient.fhir_extra, "an update keeps it");
@@ -447,7 +452,7 @@ fn a_patient_without_kept_elements_exports_what_carebase_models() {
     let imported = patient_from_fhir(&resource).unwrap();
     let patient = carebase::patient::Patient {
         id: carebase::PatientId::new(),
-        version: 1,
+        version: Count64::new(1),
         details: imported.details,
         active: true,
         merged_into: None,

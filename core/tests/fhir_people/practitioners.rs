@@ -7,7 +7,7 @@
 use carebase::audit::AuditQuery;
 use carebase::schedule::fhir::{practitioner_from_fhir, practitioner_to_fhir};
 use carebase::schedule::{Availability, NewPractitioner, Practitioner};
-use carebase::{Error, PractitionerId, Role};
+use carebase::{Count64, Error, PractitionerId, Role};
 use chrono::Utc;
 use serde_json::{json, Value};
 
@@ -28,7 +28,7 @@ fn round_trip(resource: &Value) -> carebase::Result<(Practitioner, Value)> {
     let now = Utc::now();
     let practitioner = Practitioner {
         id: PractitionerId::new(),
-        version: 1,
+        version: Count64::new(1),
         name: imported.name,
         time_zone: "UTC".into(),
         availability: Availability::default(),
@@ -101,7 +101,7 @@ fn a_renamed_or_deactivated_practitioner_exports_the_change_and_keeps_the_rest()
     let now = Utc::now();
     let practitioner = Practitioner {
         id: PractitionerId::new(),
-        version: 2,
+        version: Count64::new(2),
         name: "Dr A. Bronsig".into(),
         time_zone: "Europe/Amsterdam".into(),
         availability: Availability::default(),

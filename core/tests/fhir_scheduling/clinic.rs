@@ -1,6 +1,7 @@
 //! FHIR through the clinic: imports are bookings (or migrations) with the same rules, and schedules and free slots export with stable ids.
 
 use super::*;
+use carebase::Count32;
 
 struct World {
     clinic: Clinic,
@@ -27,7 +28,7 @@ fn nine_to_noon() -> Availability {
                 valid_until: None,
             })
             .collect(),
-        slot_minutes: 30,
+        slot_minutes: Count32::new(30),
         ..Availability::default()
     }
 }
@@ -83,13 +84,13 @@ async fn world() -> World {
     let visit = |code: &str, after: u32| NewVisitType {
         code: code.into(),
         name: code.into(),
-        duration_minutes: 30,
-        buffer_before_minutes: 0,
-        buffer_after_minutes: after,
-        min_notice_minutes: 0,
-        horizon_days: 60,
+        duration_minutes: Count32::new(30),
+        buffer_before_minutes: Count32::new(0),
+        buffer_after_minutes: Count32::new(after),
+        min_notice_minutes: Count32::new(0),
+        horizon_days: Count32::new(60),
         max_per_day: None,
-        reminder_offsets_minutes: vec![60],
+        reminder_offsets_minutes: vec![Count32::new(60)],
     };
     let followup = clinic
         .add_visit_type(&system, visit("followup", 15))
@@ -178,7 +179,11 @@ async fn imported_examples_are_booked_readable_announced_and_export_unchanged() 
         "the visit type's buffer after"
     );
 
-    let events = w.clinic.events_after(&w.system, vec![], 100).await.unwrap();
+    let events = w
+        .clinic
+        .events_after(&w.system, vec![], Count32::new(100))
+        .await
+        .unwrap();
     for a in &imported {
         let event = events
             .iter()
@@ -403,7 +408,7 @@ async fn free_slots_export_as_a_searchset_bundle_with_stable_ids_and_a_next_link
         room: None,
         from: Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap(),
         to: Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap(),
-        limit: Some(4),
+        limit: Some(Count32::new(4)),
         cursor: None,
     };
     let page = w

@@ -9,6 +9,7 @@ mod clinic;
 mod common;
 mod mapping;
 
+use carebase::Count64;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -77,7 +78,7 @@ fn stored(imported: ImportedAppointment) -> Appointment {
     let by = ActorId::new();
     Appointment {
         id: AppointmentId::new(),
-        version: 1,
+        version: Count64::new(1),
         patient: imported.patient,
         practitioner: imported.practitioner,
         room: imported.room,

@@ -2,6 +2,7 @@
 
 use super::*;
 use carebase::BookedResource;
+use carebase::{Count32, Count64};
 
 #[tokio::test]
 async fn booking_outside_hours_names_the_rule() {
@@ -68,7 +69,7 @@ async fn the_life_cycle_allows_only_its_transitions() {
     assert_eq!(a.status, AppointmentStatus::Proposed);
     let err = f
         .clinic
-        .change_appointment_status(&f.desk, a.id, 1, AppointmentStatus::Fulfilled)
+        .change_appointment_status(&f.desk, a.id, Count64::new(1), AppointmentStatus::Fulfilled)
         .await
         .unwrap_err();
     match &err {
@@ -91,18 +92,18 @@ async fn the_life_cycle_allows_only_its_transitions() {
     ] {
         let moved = f
             .clinic
-            .change_appointment_status(&f.desk, a.id, version, next)
+            .change_appointment_status(&f.desk, a.id, Count64::new(version), next)
             .await
             .unwrap();
         assert_eq!(moved.status, next);
-        version = moved.version;
+        version = moved.version.get();
     }
     let err = f
         .clinic
         .cancel_appointment(
             &f.desk,
             a.id,
-            version,
+            Count64::new(version),
             CancelAppointment {
                 reason: CancellationReason::Pat,
                 note: None,
@@ -113,7 +114,7 @@ async fn the_life_cycle_allows_only_its_transitions() {
     assert_field(&err, "status", "invalid_transition");
     let stale = f
         .clinic
-        .change_appointment_status(&f.desk, a.id, 1, AppointmentStatus::Noshow)
+        .change_appointment_status(&f.desk, a.id, Count64::new(1), AppointmentStatus::Noshow)
         .await
         .unwrap_err();
     assert_eq!(stale.code(), "conflict");
@@ -143,14 +144,14 @@ async fn a_cancellation_inside_the_window_is_late_and_frees_the_slot() {
     };
     let not_late = f
         .clinic
-        .cancel_appointment(&f.desk, early.id, 1, cancel())
+        .cancel_appointment(&f.desk, early.id, Count64::new(1), cancel())
         .await
         .unwrap();
     assert!(!not_late.cancellation.as_ref().unwrap().late);
     f.clock.advance(Duration::days(6) + Duration::hours(9));
     let flagged = f
         .clinic
-        .cancel_appointment(&f.desk, late.id, 1, cancel())
+        .cancel_appointment(&f.desk, late.id, Count64::new(1), cancel())
         .await
         .unwrap();
     let c = flagged.cancellation.unwrap();
@@ -173,7 +174,9 @@ async fn rescheduling_keeps_the_history_and_the_old_time_frees_up() {
     let p = f
         .practitioner("UTC", hours(every_day(t(9, 0), t(11, 0)), 30))
         .await;
-    let v = f.visit(30, |v| v.reminder_offsets_minutes = vec![60]).await;
+    let v = f
+        .visit(30, |v| v.reminder_offsets_minutes = vec![Count32::new(60)])
+        .await;
     let patient = f.patient().await;
     let a = f
         .clinic
@@ -186,7 +189,7 @@ async fn rescheduling_keeps_the_history_and_the_old_time_frees_up() {
         .reschedule_appointment(
             &f.desk,
             a.id,
-            1,
+            Count64::new(1),
             RescheduleAppointment {
                 start: utc(2030, 1, 7, 9, 30),
                 practitioner: None,
@@ -215,7 +218,7 @@ async fn rescheduling_keeps_the_history_and_the_old_time_frees_up() {
         .reschedule_appointment(
             &f.desk,
             a.id,
-            2,
+            Count64::new(2),
             RescheduleAppointment {
                 start: utc(2030, 1, 7, 12, 0),
                 practitioner: None,
@@ -243,9 +246,9 @@ async fn a_series_keeps_local_time_and_is_booked_whole_or_not_at_all() {
             BookSeries {
                 first: f.booking(pa, &p, &v, utc(2030, 3, 25, 8, 0)),
                 recurrence: Recurrence {
-                    every_weeks: 1,
+                    every_weeks: Count32::new(1),
                     until: None,
-                    count: Some(3),
+                    count: Some(Count32::new(3)),
                 },
             },
         )
@@ -270,7 +273,7 @@ async fn a_series_keeps_local_time_and_is_booked_whole_or_not_at_all() {
             BookSeries {
                 first: f.booking(pb, &p, &v, utc(2030, 3, 11, 8, 0)),
                 recurrence: Recurrence {
-                    every_weeks: 2,
+                    every_weeks: Count32::new(2),
                     until: NaiveDate::from_ymd_opt(2030, 4, 30),
                     count: None,
                 },
@@ -320,7 +323,7 @@ async fn a_series_keeps_local_time_and_is_booked_whole_or_not_at_all() {
             BookSeries {
                 first: f.booking(pb, &p, &v, utc(2030, 3, 11, 8, 0)),
                 recurrence: Recurrence {
-                    every_weeks: 0,
+                    every_weeks: Count32::new(0),
                     until: None,
                     count: None,
                 },
@@ -339,7 +342,9 @@ async fn reminders_come_due_and_go_out_once() {
         .practitioner("UTC", hours(every_day(t(9, 0), t(11, 0)), 30))
         .await;
     let v = f
-        .visit(30, |v| v.reminder_offsets_minutes = vec![2880, 120])
+        .visit(30, |v| {
+            v.reminder_offsets_minutes = vec![Count32::new(2880), Count32::new(120)]
+        })
         .await;
     let patient = f.patient().await;
     let a = f
@@ -349,25 +354,35 @@ async fn reminders_come_due_and_go_out_once() {
         .unwrap();
     let due = f
         .clinic
-        .due_reminders(&f.system, utc(2030, 1, 5, 0, 0), utc(2030, 1, 6, 0, 0), 10)
+        .due_reminders(
+            &f.system,
+            utc(2030, 1, 5, 0, 0),
+            utc(2030, 1, 6, 0, 0),
+            Count32::new(10),
+        )
         .await
         .unwrap();
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].due_at, utc(2030, 1, 5, 9, 0));
     assert_eq!((due[0].appointment, due[0].patient), (a.id, patient));
     f.clinic
-        .mark_reminder_sent(&f.system, a.id, 2880)
+        .mark_reminder_sent(&f.system, a.id, Count32::new(2880))
         .await
         .unwrap();
     let again = f
         .clinic
-        .mark_reminder_sent(&f.system, a.id, 2880)
+        .mark_reminder_sent(&f.system, a.id, Count32::new(2880))
         .await
         .unwrap_err();
     assert_eq!(again.code(), "conflict");
     let due = f
         .clinic
-        .due_reminders(&f.system, utc(2030, 1, 1, 0, 0), utc(2030, 1, 8, 0, 0), 10)
+        .due_reminders(
+            &f.system,
+            utc(2030, 1, 1, 0, 0),
+            utc(2030, 1, 8, 0, 0),
+            Count32::new(10),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -376,7 +391,12 @@ async fn reminders_come_due_and_go_out_once() {
     );
     let denied = f
         .clinic
-        .due_reminders(&f.desk, utc(2030, 1, 1, 0, 0), utc(2030, 1, 8, 0, 0), 10)
+        .due_reminders(
+            &f.desk,
+            utc(2030, 1, 1, 0, 0),
+            utc(2030, 1, 8, 0, 0),
+            Count32::new(10),
+        )
         .await
         .unwrap_err();
     assert_eq!(denied.code(), "forbidden");

@@ -1,14 +1,15 @@
 //! Per-day limits, counted on the practitioner's local day.
 
 use super::*;
+use carebase::Count32;
 
 #[tokio::test]
 async fn per_day_limits_close_the_day() {
     let f = fixture(utc(2030, 1, 1, 0, 0));
     let mut a = hours(every_day(t(9, 0), t(12, 0)), 60);
-    a.max_per_day = Some(2);
+    a.max_per_day = Some(Count32::new(2));
     let p = f.practitioner("UTC", a).await;
-    let v = f.visit(60, |v| v.max_per_day = Some(1)).await;
+    let v = f.visit(60, |v| v.max_per_day = Some(Count32::new(1))).await;
     let other = f.visit(60, |v| v.code = "other".into()).await;
     let (pa, pb, pc) = (f.patient().await, f.patient().await, f.patient().await);
     f.clinic
@@ -42,7 +43,7 @@ async fn per_day_limits_count_the_practitioners_local_day() {
     // Tokyo is UTC+9: its 8 January runs from 7 January 15:00 UTC.
     let f = fixture(utc(2030, 1, 1, 0, 0));
     let mut a = hours(every_day(t(7, 0), t(19, 0)), 60);
-    a.max_per_day = Some(1);
+    a.max_per_day = Some(Count32::new(1));
     let p = f.practitioner("Asia/Tokyo", a).await;
     let v = f.visit(60, |_| {}).await;
     let patient = f.patient().await;
@@ -73,7 +74,7 @@ async fn a_day_whose_midnight_is_skipped_keeps_its_limit() {
     // day began at 01:00 local (03:00 UTC).
     let f = fixture(utc(2018, 11, 1, 0, 0));
     let mut a = hours(every_day(t(0, 0), t(23, 0)), 60);
-    a.max_per_day = Some(1);
+    a.max_per_day = Some(Count32::new(1));
     let p = f.practitioner("America/Sao_Paulo", a).await;
     let v = f.visit(60, |_| {}).await;
     let patient = f.patient().await;

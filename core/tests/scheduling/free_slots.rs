@@ -2,6 +2,7 @@
 
 use super::*;
 use carebase::BookedResource;
+use carebase::Count32;
 
 #[tokio::test]
 async fn days_off_extra_hours_and_time_off_shape_the_slots() {
@@ -67,8 +68,8 @@ async fn buffers_keep_a_gap_around_bookings() {
         .await;
     let v = f
         .visit(30, |v| {
-            v.buffer_before_minutes = 15;
-            v.buffer_after_minutes = 15;
+            v.buffer_before_minutes = Count32::new(15);
+            v.buffer_after_minutes = Count32::new(15);
         })
         .await;
     let patient = f.patient().await;
@@ -99,8 +100,8 @@ async fn minimum_notice_and_horizon_bound_the_slots() {
         .await;
     let v = f
         .visit(60, |v| {
-            v.min_notice_minutes = 60;
-            v.horizon_days = 1;
+            v.min_notice_minutes = Count32::new(60);
+            v.horizon_days = Count32::new(1);
         })
         .await;
     let slots = f
@@ -147,7 +148,7 @@ async fn slot_pages_are_ordered_deterministic_and_complete() {
                     room: None,
                     from,
                     to,
-                    limit: Some(7),
+                    limit: Some(Count32::new(7)),
                     cursor: cursor.clone(),
                 },
             )
@@ -175,7 +176,7 @@ async fn slot_pages_are_ordered_deterministic_and_complete() {
                 room: None,
                 from,
                 to,
-                limit: Some(7),
+                limit: Some(Count32::new(7)),
                 cursor: Some("bm90IGEgY3Vyc29y".into()),
             },
         )

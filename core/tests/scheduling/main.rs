@@ -10,6 +10,7 @@ mod day_limits;
 mod free_slots;
 mod who_and_setup;
 
+use carebase::Count32;
 use std::sync::Arc;
 
 use carebase::clinic::{BookSeries, NewPatient};
@@ -85,11 +86,11 @@ impl Fixture {
         let mut new = NewVisitType {
             code: "consult".into(),
             name: "Consultation".into(),
-            duration_minutes: minutes,
-            buffer_before_minutes: 0,
-            buffer_after_minutes: 0,
-            min_notice_minutes: 0,
-            horizon_days: 3650,
+            duration_minutes: Count32::new(minutes),
+            buffer_before_minutes: Count32::new(0),
+            buffer_after_minutes: Count32::new(0),
+            min_notice_minutes: Count32::new(0),
+            horizon_days: Count32::new(3650),
             max_per_day: None,
             reminder_offsets_minutes: vec![],
         };
@@ -127,7 +128,7 @@ impl Fixture {
                     room: None,
                     from,
                     to,
-                    limit: Some(500),
+                    limit: Some(Count32::new(500)),
                     cursor: None,
                 },
             )
@@ -161,7 +162,7 @@ impl Fixture {
 fn hours(weekly: Vec<WeeklyHours>, slot_minutes: u32) -> Availability {
     Availability {
         weekly,
-        slot_minutes,
+        slot_minutes: Count32::new(slot_minutes),
         ..Availability::default()
     }
 }

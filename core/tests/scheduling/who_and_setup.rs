@@ -1,6 +1,7 @@
 //! Who may book and see what, setup input validated field by field, and notes kept out of `Debug`.
 
 use super::*;
+use carebase::{Count32, Count64};
 
 #[tokio::test]
 async fn patients_book_their_own_and_practitioners_see_their_own_schedule() {
@@ -38,7 +39,7 @@ async fn patients_book_their_own_and_practitioners_see_their_own_schedule() {
         .cancel_appointment(
             &me_actor,
             theirs.id,
-            1,
+            Count64::new(1),
             CancelAppointment {
                 reason: CancellationReason::Pat,
                 note: None,
@@ -75,7 +76,7 @@ async fn patients_book_their_own_and_practitioners_see_their_own_schedule() {
     assert_eq!(err.code(), "forbidden");
     let arrived = f
         .clinic
-        .change_appointment_status(&doc, mine.id, 1, AppointmentStatus::Arrived)
+        .change_appointment_status(&doc, mine.id, Count64::new(1), AppointmentStatus::Arrived)
         .await
         .unwrap();
     assert_eq!(arrived.status, AppointmentStatus::Arrived);
@@ -86,11 +87,11 @@ async fn patients_book_their_own_and_practitioners_see_their_own_schedule() {
             NewVisitType {
                 code: "x".into(),
                 name: "X".into(),
-                duration_minutes: 10,
-                buffer_before_minutes: 0,
-                buffer_after_minutes: 0,
-                min_notice_minutes: 0,
-                horizon_days: 10,
+                duration_minutes: Count32::new(10),
+                buffer_before_minutes: Count32::new(0),
+                buffer_after_minutes: Count32::new(0),
+                min_notice_minutes: Count32::new(0),
+                horizon_days: Count32::new(10),
                 max_per_day: None,
                 reminder_offsets_minutes: vec![],
             },
@@ -145,13 +146,13 @@ async fn setup_input_is_validated_field_by_field() {
             NewVisitType {
                 code: "Bad Code".into(),
                 name: "x".into(),
-                duration_minutes: 0,
-                buffer_before_minutes: 0,
-                buffer_after_minutes: 0,
-                min_notice_minutes: 0,
-                horizon_days: 0,
+                duration_minutes: Count32::new(0),
+                buffer_before_minutes: Count32::new(0),
+                buffer_after_minutes: Count32::new(0),
+                min_notice_minutes: Count32::new(0),
+                horizon_days: Count32::new(0),
                 max_per_day: None,
-                reminder_offsets_minutes: vec![60, 60],
+                reminder_offsets_minutes: vec![Count32::new(60), Count32::new(60)],
             },
         )
         .await

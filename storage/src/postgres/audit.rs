@@ -3,6 +3,7 @@
 //! the newest checkpoint pinned.
 
 use async_trait::async_trait;
+use carebase::{Count32, Count64};
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
@@ -60,10 +61,10 @@ struct CheckpointRow {
 impl From<CheckpointRow> for AuditCheckpoint {
     fn from(r: CheckpointRow) -> Self {
         AuditCheckpoint {
-            seq: from_db(r.seq),
+            seq: Count64::new(from_db(r.seq)),
             at: r.at,
-            chains: from_db(r.chains),
-            entries: from_db(r.entries),
+            chains: Count64::new(from_db(r.chains)),
+            entries: Count64::new(from_db(r.entries)),
             root: r.root,
             prev_signature: r.prev_signature,
             key_id: r.key_id,
@@ -78,8 +79,8 @@ impl AuditStore for PostgresStore {
         let pool = &self.pool;
         let limit = query
             .limit
-            .unwrap_or(AUDIT_DEFAULT_LIMIT)
-            .min(AUDIT_MAX_LIMIT);
+            .unwrap_or(Count32::new(AUDIT_DEFAULT_LIMIT))
+            .min(Count32::new(AUDIT_MAX_LIMIT));
         let mut q: QueryBuilder<'_, Postgres> = QueryBuilder::new(format!(
             "SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE TRUE"
         ));
@@ -246,7 +247,7 @@ impl AuditWrites for Tx<'_> {
             let d = &e.draft;
             cols.id.push(d.id.0);
             cols.patient.push(chain_key(d.patient));
-            cols.seq.push(to_db(e.chain_seq));
+            cols.seq.push(to_db(e.chain_seq.get()));
             cols.at.push(d.at);
             cols.actor.push(d.actor.0);
             cols.roles.push(to_json(&d.roles, "audit roles")?);
@@ -318,10 +319,10 @@ impl AuditWrites for Tx<'_> {
             "INSERT INTO audit_checkpoints (seq, at, chains, entries, root, prev_signature, \
              key_id, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(to_db(cp.seq))
+        .bind(to_db(cp.seq.get()))
         .bind(cp.at)
-        .bind(to_db(cp.chains))
-        .bind(to_db(cp.entries))
+        .bind(to_db(cp.chains.get()))
+        .bind(to_db(cp.entries.get()))
         .bind(&cp.root)
         .bind(&cp.prev_signature)
         .bind(&cp.key_id)

@@ -3,6 +3,7 @@
 //! and consumer positions per partition under row locks.
 
 use async_trait::async_trait;
+use carebase::{Count32, Count64};
 
 use carebase::events::{partition_of, EventDraft, OutboxEvent, OUTBOX_PARTITIONS};
 use carebase::store::{OutboxStore, OutboxWrites};
@@ -154,8 +155,8 @@ impl OutboxWrites for Tx<'_> {
             let placeholders = drafts
                 .iter()
                 .map(|draft| OutboxEvent {
-                    partition: partition_of(draft.patient, OUTBOX_PARTITIONS),
-                    seq: 0,
+                    partition: Count32::new(partition_of(draft.patient, OUTBOX_PARTITIONS)),
+                    seq: Count64::new(0),
                     draft: draft.clone(),
                 })
                 .collect();
@@ -220,8 +221,8 @@ impl OutboxWrites for Tx<'_> {
                 ));
             };
             events.push(OutboxEvent {
-                partition,
-                seq: *seq,
+                partition: Count32::new(partition),
+                seq: Count64::new(*seq),
                 draft,
             });
             *seq += 1;
@@ -237,11 +238,11 @@ impl OutboxWrites for Tx<'_> {
         let mut occurred = Vec::with_capacity(events.len());
         for e in &events {
             let d = &e.draft;
-            part.push(partition_db(e.partition));
-            seq.push(to_db(e.seq));
+            part.push(partition_db(e.partition.get()));
+            seq.push(to_db(e.seq.get()));
             id.push(d.id.0);
             kind.push(d.kind.clone());
-            schema.push(i32::try_from(d.schema_version).map_err(|_| {
+            schema.push(i32::try_from(d.schema_version.get()).map_err(|_| {
                 detected(
                     "postgres",
                     "append_events",

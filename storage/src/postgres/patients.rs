@@ -225,7 +225,7 @@ pub(crate) fn search_query(search: &PatientSearch, walk: usize) -> QueryBuilder<
 
 fn bind_row<'q>(query: Query<'q>, p: &'q Patient, details: &'q str) -> Query<'q> {
     query
-        .bind(to_db(p.version))
+        .bind(to_db(p.version.get()))
         .bind(p.active)
         .bind(p.merged_into.map(|m| m.0))
         .bind(p.created_at)

@@ -210,7 +210,7 @@ impl RecordWrites for Tx<'_> {
     }
 
     async fn append_entry(&mut self, entry: &ClinicalEntry) -> Result<()> {
-        let version = i32::try_from(entry.version)
+        let version = i32::try_from(entry.version.get())
             .map_err(|_| Error::storage("entry version out of range"))?;
         let (system, code) = entry.body.code().map_or((None, None), |c| {
             (Some(c.system.clone()), Some(c.code.clone()))

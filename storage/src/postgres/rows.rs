@@ -2,6 +2,7 @@
 //! `timestamptz`, dates `date`, counters `bigint` (same bits as the u64),
 //! JSON documents `text`.
 
+use carebase::{Count32, Count64};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -82,7 +83,7 @@ impl PatientRow {
             .map_err(|_| corrupt("patient details"))?;
         Ok(Patient {
             id: PatientId::from(self.patient_id),
-            version: from_db(self.version),
+            version: Count64::new(from_db(self.version)),
             details,
             active: self.active,
             merged_into: self.merged_into.map(PatientId::from),
@@ -134,7 +135,7 @@ impl AuditRow {
                 break_glass: self.break_glass.map(Into::into),
                 subject: self.subject,
             },
-            chain_seq: from_db(self.chain_seq),
+            chain_seq: Count64::new(from_db(self.chain_seq)),
             prev_hash: self.prev_hash,
             hash: self.hash,
         })
@@ -237,13 +238,17 @@ impl EventRow {
     /// The stored event.
     pub(crate) fn into_event(self) -> Result<OutboxEvent> {
         Ok(OutboxEvent {
-            partition: u32::try_from(self.partition_id).map_err(|_| corrupt("event partition"))?,
-            seq: from_db(self.seq),
+            partition: Count32::new(
+                u32::try_from(self.partition_id).map_err(|_| corrupt("event partition"))?,
+            ),
+            seq: Count64::new(from_db(self.seq)),
             draft: EventDraft {
                 id: self.id.into(),
                 kind: self.kind,
-                schema_version: u32::try_from(self.schema_version)
-                    .map_err(|_| corrupt("event schema version"))?,
+                schema_version: Count32::new(
+                    u32::try_from(self.schema_version)
+                        .map_err(|_| corrupt("event schema version"))?,
+                ),
                 patient: self.patient_id.map(Into::into),
                 payload: from_json(&self.payload, "event payload")?,
                 idempotency_key: self.idempotency_key,

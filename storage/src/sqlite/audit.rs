@@ -3,6 +3,7 @@
 //! row inserted behind the store's back extends nothing), and the signed
 //! checkpoint history with the heads the newest checkpoint pinned.
 
+use carebase::{Count32, Count64};
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
@@ -44,7 +45,7 @@ fn insert_entries(conn: &Connection, entries: &[AuditEntry]) -> Result<()> {
             params.extend([
                 text(id_text(d.id.0)),
                 text(chain_key(d.patient)),
-                Value::Integer(to_db(entry.chain_seq)),
+                Value::Integer(to_db(entry.chain_seq.get())),
                 text(ts(&d.at)),
                 text(id_text(d.actor.0)),
                 text(to_json(&d.roles, "audit roles")?),
@@ -145,10 +146,10 @@ super::rows::from_row!(CheckpointRow {
 impl CheckpointRow {
     fn into_checkpoint(self) -> Result<AuditCheckpoint> {
         Ok(AuditCheckpoint {
-            seq: from_db(self.seq),
+            seq: Count64::new(from_db(self.seq)),
             at: parse_ts(&self.at)?,
-            chains: from_db(self.chains),
-            entries: from_db(self.entries),
+            chains: Count64::new(from_db(self.chains)),
+            entries: Count64::new(from_db(self.entries)),
             root: self.root,
             prev_signature: self.prev_signature,
             key_id: self.key_id,
@@ -162,8 +163,8 @@ impl AuditStore for SqliteStore {
     async fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
         let limit = query
             .limit
-            .unwrap_or(AUDIT_DEFAULT_LIMIT)
-            .min(AUDIT_MAX_LIMIT);
+            .unwrap_or(Count32::new(AUDIT_DEFAULT_LIMIT))
+            .min(Count32::new(AUDIT_MAX_LIMIT));
         let mut sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE 1 = 1");
         let mut params: Values = Vec::new();
         if let Some(patient) = query.patient {
@@ -330,10 +331,10 @@ impl AuditWrites for Tx<'_> {
             "INSERT INTO audit_checkpoints (seq, at, chains, entries, root, prev_signature, \
              key_id, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             rusqlite::params![
-                to_db(cp.seq),
+                to_db(cp.seq.get()),
                 ts(&cp.at),
-                to_db(cp.chains),
-                to_db(cp.entries),
+                to_db(cp.chains.get()),
+                to_db(cp.entries.get()),
                 cp.root,
                 cp.prev_signature,
                 cp.key_id,

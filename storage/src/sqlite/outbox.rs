@@ -4,6 +4,7 @@
 //! writers need not wait for each other; SQLite has one writer.
 
 use async_trait::async_trait;
+use carebase::{Count32, Count64};
 
 use carebase::events::{EventDraft, OutboxEvent};
 use carebase::store::{OutboxStore, OutboxWrites};
@@ -146,8 +147,8 @@ impl OutboxWrites for Tx<'_> {
                 ));
             };
             events.push(OutboxEvent {
-                partition: 0,
-                seq: from_db(seq),
+                partition: Count32::new(0),
+                seq: Count64::new(from_db(seq)),
                 draft,
             });
         }

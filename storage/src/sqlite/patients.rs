@@ -280,7 +280,7 @@ fn identifier_conflict(conn: &Connection, p: &Patient) -> Error {
 /// The stored columns of a patient after its id ([`PATIENT_ROW`]'s order).
 fn row_values(p: &Patient, json: &PatientJson) -> Values {
     vec![
-        rusqlite::types::Value::Integer(to_db(p.version)),
+        rusqlite::types::Value::Integer(to_db(p.version.get())),
         rusqlite::types::Value::Integer(i64::from(p.active)),
         opt_text(p.merged_into.map(|m| id_text(m.0))),
         text(ts(&p.created_at)),

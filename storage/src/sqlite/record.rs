@@ -302,7 +302,7 @@ impl RecordWrites for Tx<'_> {
             rusqlite::params![
                 patient,
                 id,
-                entry.version,
+                entry.version.get(),
                 entry.kind().as_str(),
                 system,
                 code,
@@ -341,7 +341,7 @@ impl RecordWrites for Tx<'_> {
             rusqlite::params![
                 patient,
                 id,
-                entry.version,
+                entry.version.get(),
                 entry.kind().as_str(),
                 system,
                 code,

@@ -1,6 +1,7 @@
 //! Row ↔ domain conversions: how ids, instants, counters and JSON columns are
 //! encoded, and the row structs the reads decode into.
 
+use carebase::{Count32, Count64};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -147,7 +148,7 @@ impl PatientRow {
             .map_err(|_| corrupt("patient details"))?;
         Ok(Patient {
             id: parse_id(&self.id, "patient id")?,
-            version: from_db(self.version),
+            version: Count64::new(from_db(self.version)),
             details,
             active: self.active,
             merged_into: parse_opt_id(self.merged_into.as_deref(), "patient id")?,
@@ -214,7 +215,7 @@ impl AuditRow {
                 break_glass: parse_opt_id(self.break_glass.as_deref(), "grant id")?,
                 subject: self.subject,
             },
-            chain_seq: from_db(self.chain_seq),
+            chain_seq: Count64::new(from_db(self.chain_seq)),
             prev_hash: self.prev_hash,
             hash: self.hash,
         })
@@ -348,13 +349,15 @@ impl EventRow {
     /// The stored event.
     pub(crate) fn into_event(self) -> Result<OutboxEvent> {
         Ok(OutboxEvent {
-            partition: 0,
-            seq: from_db(self.seq),
+            partition: Count32::new(0),
+            seq: Count64::new(from_db(self.seq)),
             draft: EventDraft {
                 id: parse_id(&self.id, "event id")?,
                 kind: self.kind,
-                schema_version: u32::try_from(self.schema_version)
-                    .map_err(|_| corrupt("event schema version"))?,
+                schema_version: Count32::new(
+                    u32::try_from(self.schema_version)
+                        .map_err(|_| corrupt("event schema version"))?,
+                ),
                 patient: parse_opt_id(self.patient_id.as_deref(), "patient id")?,
                 payload: from_json(&self.payload, "event payload")?,
                 idempotency_key: self.idempotency_key,

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use carebase::{Count32, Count64};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -45,10 +46,10 @@ pub async fn changes_through_one_handle_reach_another(
     assert_eq!(first.availability.slot_minutes, 30);
 
     let mut hourly = practitioner.availability.clone();
-    hourly.slot_minutes = 60;
-    hourly.max_per_day = Some(3);
+    hourly.slot_minutes = Count32::new(60);
+    hourly.max_per_day = Some(Count32::new(3));
     clinic
-        .set_availability(&system, practitioner.id, 1, hourly.clone())
+        .set_availability(&system, practitioner.id, Count64::new(1), hourly.clone())
         .await
         .expect("set availability");
     let second = read(practitioner.id).await.expect("still listed");
@@ -67,7 +68,7 @@ pub async fn changes_through_one_handle_reach_another(
                 room: None,
                 from: monday_nine(),
                 to: monday_nine() + Duration::days(1),
-                limit: Some(2),
+                limit: Some(Count32::new(2)),
                 cursor: None,
             },
         )

@@ -49,7 +49,9 @@ pub(crate) fn python_type(defs: &Map<String, Value>, ty: &str, side: Side) -> St
         ("String", None) => "str".to_owned(),
         ("bool", None) => "bool".to_owned(),
         ("f64", None) => "float".to_owned(),
-        ("u16" | "u32" | "u64" | "i32" | "i64" | "usize", None) => "int".to_owned(),
+        ("Count32" | "Count64" | "u16" | "u32" | "u64" | "i32" | "i64" | "usize", None) => {
+            "int".to_owned()
+        }
         ("Minutes", None) => "timedelta".to_owned(),
         // Raw bytes: carried beside the JSON text (`_convert.bridge`).
         ("Bytes", None) => "bytes".to_owned(),

@@ -22,7 +22,7 @@ use crate::record::{
 };
 use crate::store::{BlobKey, BlobStore, ChangeSet};
 use crate::validation::Errors;
-use crate::{Error, Result, StorageKind};
+use crate::{Count64, Error, Result, StorageKind};
 
 /// The content types a document may have. An allow-list, not any
 /// well-formed MIME type: hosts hand documents back to viewers (a portal,
@@ -142,7 +142,7 @@ impl Clinic {
                 encounter,
                 body: EntryBody::Document(DocumentEntry {
                     content_type: content_type.to_owned(),
-                    size: bytes.len() as u64,
+                    size: Count64::new(bytes.len() as u64),
                     sha256: BlobKey::of(bytes.as_slice()).as_str().to_owned(),
                     title: title.map(str::to_owned),
                 }),

@@ -17,7 +17,7 @@ use crate::record::{
 };
 use crate::schedule::AppointmentStatus;
 use crate::store::{ChangeSet, Reference};
-use crate::{Error, Result};
+use crate::{Count32, Error, Result};
 
 impl Clinic {
     /// Version 1 of a new encounter of `patient` (checked, nothing
@@ -127,7 +127,7 @@ impl Clinic {
         actor: &Actor,
         patient: PatientId,
         entry: EntryId,
-        expected_version: u32,
+        expected_version: Count32,
         status: EncounterStatus,
     ) -> Result<ClinicalEntry> {
         let target = Target::of(EntryKind::Encounter, patient, entry, expected_version);
@@ -143,7 +143,7 @@ impl Clinic {
         actor: &Actor,
         patient: PatientId,
         entry: EntryId,
-        expected_version: u32,
+        expected_version: Count32,
         ended_at: Option<DateTime<Utc>>,
     ) -> Result<ClinicalEntry> {
         let now = self.now();
@@ -162,7 +162,7 @@ impl Clinic {
         actor: &Actor,
         patient: PatientId,
         entry: EntryId,
-        expected_version: u32,
+        expected_version: Count32,
         reason: &str,
     ) -> Result<ClinicalEntry> {
         let target = Target::of(EntryKind::Encounter, patient, entry, expected_version);

@@ -4,6 +4,7 @@
 //! prescriptions have: the allergy check, renewal and their own status
 //! moves.
 
+use crate::Count32;
 use chrono::{DateTime, Utc};
 
 use super::{Change, Clinic, Target};
@@ -239,7 +240,7 @@ impl Clinic {
         actor: &Actor,
         patient: PatientId,
         entry: EntryId,
-        expected_version: u32,
+        expected_version: Count32,
         status: PrescriptionStatus,
     ) -> Result<ClinicalEntry> {
         let target = Target::of(EntryKind::Prescription, patient, entry, expected_version);
@@ -256,7 +257,7 @@ impl Clinic {
         actor: &Actor,
         patient: PatientId,
         entry: EntryId,
-        expected_version: u32,
+        expected_version: Count32,
         ends_as: PrescriptionStatus,
         prescription: &Prescription,
     ) -> Result<ClinicalEntry> {

@@ -42,7 +42,7 @@ use crate::record::{
 use crate::record::{NewEncounter, Prescription, PrescriptionStatus};
 use crate::store::{ChangeSet, Reference};
 use crate::validation::{free_text, Errors};
-use crate::{Error, Result};
+use crate::{Count32, Error, Result};
 
 /// The event a version announces, if its kind has one for what happened.
 fn event_of(entry: &ClinicalEntry, previous: Option<&ClinicalEntry>) -> Option<&'static str> {
@@ -187,7 +187,7 @@ impl Clinic {
         Ok(ClinicalEntry {
             id: EntryId::new(),
             patient,
-            version: 1,
+            version: Count32::new(1),
             effective_at: entry.effective_at,
             recorded_at: self.now(),
             recorded_by: actor.id,
@@ -282,7 +282,7 @@ impl Clinic {
         actor: &Actor,
         patient: PatientId,
         entry: EntryId,
-        expected_version: u32,
+        expected_version: Count32,
         status: &str,
     ) -> Result<ClinicalEntry> {
         let target = Target::any(patient, entry, expected_version);
@@ -312,7 +312,7 @@ impl Clinic {
         actor: &Actor,
         patient: PatientId,
         entry: EntryId,
-        expected_version: u32,
+        expected_version: Count32,
         body: &EntryBody,
         reason: &str,
     ) -> Result<ClinicalEntry> {
@@ -329,7 +329,7 @@ impl Clinic {
         actor: &Actor,
         patient: PatientId,
         entry: EntryId,
-        expected_version: u32,
+        expected_version: Count32,
         reason: &str,
     ) -> Result<ClinicalEntry> {
         let target = Target::any(patient, entry, expected_version);
@@ -357,7 +357,7 @@ impl Clinic {
                 .record_patient(target.patient, PatientUse::CorrectEntry)
                 .await?;
             let current = self
-                .standing_entry(target.patient, target.entry, target.expected_version)
+                .standing_entry(target.patient, target.entry, target.expected_version.get())
                 .await?;
             if let Some(kind) = target.kind {
                 if current.kind() != kind {
@@ -484,13 +484,13 @@ enum New<'a> {
 struct Target {
     patient: PatientId,
     entry: EntryId,
-    expected_version: u32,
+    expected_version: Count32,
     kind: Option<EntryKind>,
 }
 
 impl Target {
     /// An entry of any kind.
-    fn any(patient: PatientId, entry: EntryId, expected_version: u32) -> Self {
+    fn any(patient: PatientId, entry: EntryId, expected_version: Count32) -> Self {
         Self {
             patient,
             entry,
@@ -500,7 +500,7 @@ impl Target {
     }
 
     /// An entry that must be of `kind`.
-    fn of(kind: EntryKind, patient: PatientId, entry: EntryId, expected_version: u32) -> Self {
+    fn of(kind: EntryKind, patient: PatientId, entry: EntryId, expected_version: Count32) -> Self {
         Self {
             kind: Some(kind),
             ..Self::any(patient, entry, expected_version)

@@ -17,6 +17,7 @@ use crate::record::{
 use crate::store::ChangeSet;
 use crate::terminology::vital_signs::VITAL_SIGNS;
 use crate::validation::Errors;
+use crate::Count32;
 use crate::{Error, Result};
 
 /// LOINC's system URI (vital signs are LOINC-coded).
@@ -47,7 +48,7 @@ impl Clinic {
                 .as_ref()
                 .map(|c| code_filter(&mut errors, "code", c));
             range_check(&mut errors, query.from, query.to);
-            let limit = page_limit(&mut errors, query.limit);
+            let limit = page_limit(&mut errors, query.limit.map(Count32::get));
             let after = page_after(&mut errors, query.cursor.as_deref());
             errors.finish()?;
             let asked: Vec<EntryKind> = if query.kinds.is_empty() {
@@ -224,7 +225,7 @@ impl Clinic {
             let mut errors = Errors::default();
             let (system, code) = code_filter(&mut errors, "code", &query.code);
             range_check(&mut errors, query.from, query.to);
-            let limit = page_limit(&mut errors, query.limit);
+            let limit = page_limit(&mut errors, query.limit.map(Count32::get));
             let after = page_after(&mut errors, query.cursor.as_deref());
             errors.finish()?;
             let found = self

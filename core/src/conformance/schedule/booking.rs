@@ -2,6 +2,7 @@
 //! concurrent bookers of a slot, day limits re-checked inside the change set
 //! and under concurrency, moves and cancellations.
 
+use crate::{Count32, Count64};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
@@ -37,7 +38,7 @@ pub async fn scheduling_clinic(
     let clinic = Clinic::new(store).with_clock(clock);
     let system = Actor::system();
     let mut availability = Availability {
-        slot_minutes: 30,
+        slot_minutes: Count32::new(30),
         ..Availability::default()
     };
     availability.weekly.push(WeeklyHours {
@@ -65,13 +66,13 @@ pub async fn scheduling_clinic(
             NewVisitType {
                 code: "consult".into(),
                 name: "Consultation".into(),
-                duration_minutes: 30,
-                buffer_before_minutes: 0,
-                buffer_after_minutes: 0,
-                min_notice_minutes: 0,
-                horizon_days: 365,
+                duration_minutes: Count32::new(30),
+                buffer_before_minutes: Count32::new(0),
+                buffer_after_minutes: Count32::new(0),
+                min_notice_minutes: Count32::new(0),
+                horizon_days: Count32::new(365),
                 max_per_day: None,
-                reminder_offsets_minutes: vec![1440],
+                reminder_offsets_minutes: vec![Count32::new(1440)],
             },
         )
         .await
@@ -238,9 +239,14 @@ pub async fn concurrent_bookers_cannot_exceed_a_daily_limit(store: Arc<dyn Store
     const LIMIT: u32 = 2;
     let (clinic, practitioner, visit, patients) = scheduling_clinic(store.clone(), BOOKERS).await;
     let mut availability = practitioner.availability.clone();
-    availability.max_per_day = Some(LIMIT);
+    availability.max_per_day = Some(Count32::new(LIMIT));
     clinic
-        .set_availability(&Actor::system(), practitioner.id, 1, availability)
+        .set_availability(
+            &Actor::system(),
+            practitioner.id,
+            Count64::new(1),
+            availability,
+        )
         .await
         .unwrap();
     let desk = Actor::new(ActorId::new(), vec![Role::FrontDesk]);
@@ -298,7 +304,7 @@ pub async fn clinic_books_moves_and_cancels_through_the_store(store: Arc<dyn Sto
                 room: None,
                 from: monday_nine(),
                 to: monday_nine() + Duration::days(1),
-                limit: Some(3),
+                limit: Some(Count32::new(3)),
                 cursor: None,
             },
         )
@@ -325,7 +331,7 @@ pub async fn clinic_books_moves_and_cancels_through_the_store(store: Arc<dyn Sto
         .reschedule_appointment(
             &desk,
             booked.id,
-            1,
+            Count64::new(1),
             RescheduleAppointment {
                 start: page.slots[2].start,
                 practitioner: None,
@@ -339,7 +345,7 @@ pub async fn clinic_books_moves_and_cancels_through_the_store(store: Arc<dyn Sto
         .cancel_appointment(
             &desk,
             booked.id,
-            2,
+            Count64::new(2),
             CancelAppointment {
                 reason: CancellationReason::Pat,
                 note: None,

@@ -7,6 +7,7 @@ mod booking;
 
 pub use booking::*;
 
+use crate::{Count32, Count64};
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveTime};
@@ -26,7 +27,7 @@ use crate::Error;
 fn practitioner() -> Practitioner {
     Practitioner {
         id: PractitionerId::new(),
-        version: 1,
+        version: Count64::new(1),
         name: "Dr Conformance".into(),
         time_zone: "Europe/Berlin".into(),
         availability: Availability::default(),
@@ -40,7 +41,7 @@ fn practitioner() -> Practitioner {
 fn room() -> Resource {
     Resource {
         id: ResourceId::new(),
-        version: 1,
+        version: Count64::new(1),
         kind: ResourceKind::Room,
         name: "Room 1".into(),
         time_zone: "Europe/Berlin".into(),
@@ -60,7 +61,7 @@ pub(super) fn appointment(
     let (s, e) = (at(start * 60), at((start + len) * 60));
     Appointment {
         id: AppointmentId::new(),
-        version: 1,
+        version: Count64::new(1),
         patient,
         practitioner,
         room,
@@ -117,16 +118,16 @@ pub async fn scheduling_records_roundtrip_with_versions(store: Arc<dyn Store>) {
     let r = room();
     let v = VisitType {
         id: VisitTypeId::new(),
-        version: 1,
+        version: Count64::new(1),
         code: "follow-up".into(),
         name: "Follow-up".into(),
-        duration_minutes: 20,
-        buffer_before_minutes: 5,
-        buffer_after_minutes: 10,
-        min_notice_minutes: 60,
-        horizon_days: 90,
-        max_per_day: Some(8),
-        reminder_offsets_minutes: vec![2880, 120],
+        duration_minutes: Count32::new(20),
+        buffer_before_minutes: Count32::new(5),
+        buffer_after_minutes: Count32::new(10),
+        min_notice_minutes: Count32::new(60),
+        horizon_days: Count32::new(90),
+        max_per_day: Some(Count32::new(8)),
+        reminder_offsets_minutes: vec![Count32::new(2880), Count32::new(120)],
     };
     store
         .apply(
@@ -145,8 +146,8 @@ pub async fn scheduling_records_roundtrip_with_versions(store: Arc<dyn Store>) {
     assert_eq!(store.visit_types().await.unwrap(), vec![v]);
 
     let mut p2 = p.clone();
-    p2.version = 2;
-    p2.availability.slot_minutes = 10;
+    p2.version = Count64::new(2);
+    p2.availability.slot_minutes = Count32::new(10);
     store
         .apply(ChangeSet::default().practitioner(Versioned::Update {
             value: p2.clone(),
@@ -216,12 +217,12 @@ pub async fn appointment_roundtrips_with_history_and_reminders(store: Arc<dyn St
     });
     a.reminders = vec![
         Reminder {
-            offset_minutes: 120,
+            offset_minutes: Count32::new(120),
             due_at: a.start - Duration::minutes(120),
             sent_at: None,
         },
         Reminder {
-            offset_minutes: 30,
+            offset_minutes: Count32::new(30),
             due_at: a.start - Duration::minutes(30),
             sent_at: None,
         },
@@ -233,7 +234,7 @@ pub async fn appointment_roundtrips_with_history_and_reminders(store: Arc<dyn St
     assert_eq!(store.appointment(a.id).await.unwrap(), Some(a.clone()));
 
     let mut cancelled = a.clone();
-    cancelled.version = 2;
+    cancelled.version = Count64::new(2);
     cancelled.status = AppointmentStatus::Cancelled;
     cancelled.cancellation = Some(Cancellation {
         reason: CancellationReason::Pat,
@@ -300,7 +301,7 @@ pub async fn overlapping_active_appointments_are_double_bookings(store: Arc<dyn 
 
     // A cancelled appointment frees its time; a no-show too.
     let mut cancelled = first.clone();
-    cancelled.version = 2;
+    cancelled.version = Count64::new(2);
     cancelled.status = AppointmentStatus::Cancelled;
     store
         .apply(ChangeSet::default().appointment(Versioned::Update {
@@ -315,7 +316,7 @@ pub async fn overlapping_active_appointments_are_double_bookings(store: Arc<dyn 
         .unwrap();
     // Re-activating an appointment re-checks it.
     let mut back = first.clone();
-    back.version = 3;
+    back.version = Count64::new(3);
     let err = store
         .apply(ChangeSet::default().appointment(Versioned::Update {
             value: back,
@@ -423,7 +424,7 @@ pub async fn busy_and_appointment_queries_filter_and_order(store: Arc<dyn Store>
         vec![gone.id, late.id]
     );
     let mut limited = query(None, Some(pr));
-    limited.limit = Some(1);
+    limited.limit = Some(Count32::new(1));
     assert_eq!(
         of(store.appointments(&limited).await.unwrap()),
         vec![early.id]
@@ -500,7 +501,7 @@ pub async fn reminders_are_due_until_marked_sent_once(store: Arc<dyn Store>) {
         offsets
             .iter()
             .map(|o| Reminder {
-                offset_minutes: *o,
+                offset_minutes: Count32::new(*o),
                 due_at: a.start - Duration::minutes(i64::from(*o)),
                 sent_at: None,
             })
@@ -521,7 +522,14 @@ pub async fn reminders_are_due_until_marked_sent_once(store: Arc<dyn Store>) {
         .iter()
         .map(|r| (r.appointment, r.offset_minutes))
         .collect();
-    assert_eq!(keys, vec![(a.id, 2880), (a.id, 120), (b.id, 120)]);
+    assert_eq!(
+        keys,
+        vec![
+            (a.id, Count32::new(2880)),
+            (a.id, Count32::new(120)),
+            (b.id, Count32::new(120))
+        ]
+    );
     assert_eq!(due[0].patient, pa);
     assert_eq!(due[0].due_at, at(120 * 60));
     let window = store.due_reminders(at(0), at(121 * 60), 10).await.unwrap();
@@ -547,7 +555,7 @@ pub async fn reminders_are_due_until_marked_sent_once(store: Arc<dyn Store>) {
 
     // An update that keeps the due time keeps the sent mark…
     let mut confirmed = a.clone();
-    confirmed.version = 2;
+    confirmed.version = Count64::new(2);
     confirmed.note = Some("confirmed".into());
     store
         .apply(ChangeSet::default().appointment(Versioned::Update {
@@ -560,7 +568,7 @@ pub async fn reminders_are_due_until_marked_sent_once(store: Arc<dyn Store>) {
     assert_eq!(stored.reminders[0].sent_at, Some(at(5)));
     // …a cancellation (no reminders) removes them from the due list.
     let mut cancelled = stored.clone();
-    cancelled.version = 3;
+    cancelled.version = Count64::new(3);
     cancelled.status = AppointmentStatus::Cancelled;
     cancelled.reminders.clear();
     store

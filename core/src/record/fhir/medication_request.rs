@@ -10,6 +10,7 @@ use crate::minutes::Minutes;
 use crate::record::{
     ClinicalEntry, Coding, EntryBody, Frequency, NewEntry, Prescription, PrescriptionStatus,
 };
+use crate::Count32;
 
 /// The modelled element groups.
 pub(super) const MODELLED: &[&str] = &[
@@ -125,7 +126,7 @@ pub(super) fn read(r: &mut Reader<'_>) -> Option<NewEntry> {
             .and_then(|p| i64::try_from(p).ok())?;
         let unit = unit_minutes(rep.get("periodUnit")?.as_str()?)?;
         Some(Frequency {
-            times,
+            times: Count32::new(times),
             period: Minutes::new(period.checked_mul(unit)?)?,
         })
     });
@@ -134,7 +135,7 @@ pub(super) fn read(r: &mut Reader<'_>) -> Option<NewEntry> {
         .lookup("dispenseRequest.numberOfRepeatsAllowed")
         .and_then(Value::as_u64)
         .and_then(|n| u32::try_from(n).ok())
-        .unwrap_or(0);
+        .map_or(Count32::ZERO, Count32::new);
     r.from("body.refills", "dispenseRequest.numberOfRepeatsAllowed");
     let body = Prescription {
         medication: medication?,

@@ -3,6 +3,7 @@
 
 mod queries;
 
+use crate::{Count32, Count64};
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
@@ -183,21 +184,21 @@ pub struct Availability {
     /// (every [`DEFAULT_SLOT_MINUTES`] unless given).
     #[serde(default = "default_slot_minutes")]
     #[cfg_attr(feature = "uniffi", uniffi(default = 15))]
-    #[validate(range(min = 1, max = 240, code = "out_of_range"))]
-    pub slot_minutes: u32,
+    #[validate(range(min = Count32::new(1), max = Count32::new(240), code = "out_of_range"))]
+    pub slot_minutes: Count32,
     /// At most this many active appointments per local day (any visit type).
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
-    #[validate(range(min = 1, max = 1000, code = "out_of_range"))]
-    pub max_per_day: Option<u32>,
+    #[validate(range(min = Count32::new(1), max = Count32::new(1000), code = "out_of_range"))]
+    pub max_per_day: Option<Count32>,
 }
 
 /// The slot grid when none is given, in every host (the Kotlin/Swift
 /// default of `slot_minutes` is this literal; a core test ties them).
 pub const DEFAULT_SLOT_MINUTES: u32 = 15;
 
-fn default_slot_minutes() -> u32 {
-    DEFAULT_SLOT_MINUTES
+fn default_slot_minutes() -> Count32 {
+    Count32::new(DEFAULT_SLOT_MINUTES)
 }
 
 impl Default for Availability {
@@ -206,7 +207,7 @@ impl Default for Availability {
             weekly: Vec::new(),
             exceptions: Vec::new(),
             time_off: Vec::new(),
-            slot_minutes: DEFAULT_SLOT_MINUTES,
+            slot_minutes: Count32::new(DEFAULT_SLOT_MINUTES),
             max_per_day: None,
         }
     }
@@ -220,7 +221,7 @@ pub struct Practitioner {
     /// Id (the one `Actor::practitioner` carries).
     pub id: PractitionerId,
     /// Optimistic-concurrency version, 1 on creation.
-    pub version: u64,
+    pub version: Count64,
     /// Display name (staff data, not patient data).
     pub name: String,
     /// IANA time zone the availability is written in, e.g. `Europe/Berlin`.
@@ -289,7 +290,7 @@ pub struct Resource {
     /// Id.
     pub id: ResourceId,
     /// Version.
-    pub version: u64,
+    pub version: Count64,
     /// Room or equipment.
     pub kind: ResourceKind,
     /// Display name.
@@ -330,25 +331,25 @@ pub struct VisitType {
     /// Id.
     pub id: VisitTypeId,
     /// Version.
-    pub version: u64,
+    pub version: Count64,
     /// Short code, e.g. `new-patient`.
     pub code: String,
     /// Display name, e.g. "New patient".
     pub name: String,
     /// Length of the visit.
-    pub duration_minutes: u32,
+    pub duration_minutes: Count32,
     /// Time the practitioner (and room) needs free before the visit.
-    pub buffer_before_minutes: u32,
+    pub buffer_before_minutes: Count32,
     /// Time the practitioner (and room) needs free after the visit.
-    pub buffer_after_minutes: u32,
+    pub buffer_after_minutes: Count32,
     /// A visit cannot be booked to start sooner than this after now.
-    pub min_notice_minutes: u32,
+    pub min_notice_minutes: Count32,
     /// A visit cannot be booked further ahead than this.
-    pub horizon_days: u32,
+    pub horizon_days: Count32,
     /// At most this many active visits of this type per practitioner per local day.
-    pub max_per_day: Option<u32>,
+    pub max_per_day: Option<Count32>,
     /// Reminders go out this many minutes before the start (e.g. 2880, 120).
-    pub reminder_offsets_minutes: Vec<u32>,
+    pub reminder_offsets_minutes: Vec<Count32>,
 }
 
 /// What defining a visit type takes (every rule of [`VisitType`] but its id).
@@ -367,36 +368,36 @@ pub struct NewVisitType {
     )]
     pub name: String,
     /// Length of the visit (1 minute to a day).
-    #[validate(range(min = 1, max = MAX_BLOCK_MINUTES, code = "out_of_range"))]
-    pub duration_minutes: u32,
+    #[validate(range(min = Count32::new(1), max = Count32::new(MAX_BLOCK_MINUTES), code = "out_of_range"))]
+    pub duration_minutes: Count32,
     /// Buffer before (at most 4 hours).
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
-    #[validate(range(min = 0, max = 240, code = "out_of_range"))]
-    pub buffer_before_minutes: u32,
+    #[validate(range(min = Count32::new(0), max = Count32::new(240), code = "out_of_range"))]
+    pub buffer_before_minutes: Count32,
     /// Buffer after (at most 4 hours).
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
-    #[validate(range(min = 0, max = 240, code = "out_of_range"))]
-    pub buffer_after_minutes: u32,
+    #[validate(range(min = Count32::new(0), max = Count32::new(240), code = "out_of_range"))]
+    pub buffer_after_minutes: Count32,
     /// Minimum notice (at most a year).
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
-    #[validate(range(min = 0, max = 525_600, code = "out_of_range"))]
-    pub min_notice_minutes: u32,
+    #[validate(range(min = Count32::new(0), max = Count32::new(525_600), code = "out_of_range"))]
+    pub min_notice_minutes: Count32,
     /// Booking horizon (1 day to 10 years).
-    #[validate(range(min = 1, max = 3650, code = "out_of_range"))]
-    pub horizon_days: u32,
+    #[validate(range(min = Count32::new(1), max = Count32::new(3650), code = "out_of_range"))]
+    pub horizon_days: Count32,
     /// Per-day limit.
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
-    #[validate(range(min = 1, max = 1000, code = "out_of_range"))]
-    pub max_per_day: Option<u32>,
+    #[validate(range(min = Count32::new(1), max = Count32::new(1000), code = "out_of_range"))]
+    pub max_per_day: Option<Count32>,
     /// Reminder offsets (at most [`MAX_REMINDERS`](crate::limits::MAX_REMINDERS), each once, 1 minute to
     /// 30 days).
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub reminder_offsets_minutes: Vec<u32>,
+    pub reminder_offsets_minutes: Vec<Count32>,
 }
 
 code_enum! {
@@ -580,7 +581,7 @@ pub struct Reschedule {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Reminder {
     /// Minutes before the start.
-    pub offset_minutes: u32,
+    pub offset_minutes: Count32,
     /// When it is due.
     pub due_at: DateTime<Utc>,
     /// When it was marked sent.
@@ -596,7 +597,7 @@ pub struct Appointment {
     /// Id.
     pub id: AppointmentId,
     /// Version.
-    pub version: u64,
+    pub version: Count64,
     /// The patient.
     pub patient: PatientId,
     /// The practitioner.
@@ -708,8 +709,8 @@ impl fmt::Debug for BookAppointment {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Recurrence {
     /// 1 = weekly, 2 = fortnightly… (at most 52).
-    #[validate(range(min = 1, max = 52, code = "out_of_range"))]
-    pub every_weeks: u32,
+    #[validate(range(min = Count32::new(1), max = Count32::new(52), code = "out_of_range"))]
+    pub every_weeks: Count32,
     /// Last local date an occurrence may fall on (inclusive).
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
@@ -718,8 +719,8 @@ pub struct Recurrence {
     /// Number of occurrences, the first included.
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
-    #[validate(range(min = 1, max = MAX_SERIES, code = "out_of_range"))]
-    pub count: Option<u32>,
+    #[validate(range(min = Count32::new(1), max = Count32::new(MAX_SERIES), code = "out_of_range"))]
+    pub count: Option<Count32>,
 }
 
 /// Where an appointment moves to.

@@ -2,6 +2,7 @@
 //! and their pages, the busy spans and per-day counts the slot rules read,
 //! appointment listings and due reminders.
 
+use crate::Count32;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -47,7 +48,7 @@ pub struct SlotQuery {
     /// Page size (1–500, default 20).
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub limit: Option<u32>,
+    pub limit: Option<Count32>,
     /// `next_cursor` of the previous page.
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
@@ -209,7 +210,7 @@ pub struct AppointmentQuery {
     /// At most this many (1–1000, default 100).
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub limit: Option<u32>,
+    pub limit: Option<Count32>,
 }
 
 /// A reminder that is due and not yet sent.
@@ -226,7 +227,7 @@ pub struct DueReminder {
     /// Its start.
     pub start: DateTime<Utc>,
     /// Minutes before the start.
-    pub offset_minutes: u32,
+    pub offset_minutes: Count32,
     /// When it is due.
     pub due_at: DateTime<Utc>,
 }

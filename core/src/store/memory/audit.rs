@@ -1,6 +1,7 @@
 //! MemoryStore's audit trail: entries per chain, each chain's head, and the
 //! checkpoint history with the heads the newest checkpoint pinned.
 
+use crate::Count32;
 use std::collections::HashSet;
 
 use async_trait::async_trait;
@@ -70,7 +71,12 @@ fn chain_entries(state: &State, chain: Option<PatientId>) -> Vec<AuditEntry> {
 impl AuditStore for MemoryStore {
     async fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
         let state = self.lock();
-        let limit = query.limit.unwrap_or(100).min(1000) as usize;
+        let limit = usize::from(
+            query
+                .limit
+                .unwrap_or(Count32::new(100))
+                .min(Count32::new(1000)),
+        );
         let range = match query.after {
             Some(after) => state.audit.range(after..),
             None => state.audit.range::<_, AuditEntryId>(..),

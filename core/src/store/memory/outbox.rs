@@ -1,6 +1,7 @@
 //! MemoryStore's outbox: [`OUTBOX_PARTITIONS`] partitions, each numbered
 //! from 1, and consumer positions per partition.
 
+use crate::{Count32, Count64};
 use async_trait::async_trait;
 
 use super::{MemoryStore, State};
@@ -53,10 +54,10 @@ impl OutboxWrites for State {
         for draft in drafts {
             let partition = partition_of(draft.patient, self.outbox_partitions.0);
             let events = self.partitions.entry(partition).or_default();
-            let seq = events.last().map_or(1, |e| e.seq + 1);
+            let seq = events.last().map_or(1, |e| (e.seq + 1).get());
             let event = OutboxEvent {
-                partition,
-                seq,
+                partition: Count32::new(partition),
+                seq: Count64::new(seq),
                 draft,
             };
             events.push_back(event.clone());
@@ -101,7 +102,7 @@ impl OutboxStore for MemoryStore {
             .partitions
             .get(&partition)
             .and_then(|events| events.last())
-            .map_or(0, |e| e.seq))
+            .map_or(0, |e| e.seq.get()))
     }
 
     async fn consumer_position(&self, consumer: &str) -> Result<Vec<u64>> {

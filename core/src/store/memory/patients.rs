@@ -57,7 +57,11 @@ impl PatientWrites for State {
                     .get(&patient.id)
                     .ok_or_else(|| Error::not_found("patient"))?;
                 if stored.version != expected_version {
-                    return Err(Error::stale("patient", expected_version, stored.version));
+                    return Err(Error::stale(
+                        "patient",
+                        expected_version,
+                        stored.version.get(),
+                    ));
                 }
                 let old = stored.details.identifiers.clone();
                 for ident in old {

@@ -39,7 +39,7 @@ impl RecordWrites for State {
             .records
             .get(&(patient, id))
             .and_then(|versions| versions.last())
-            .map_or(0, |entry| entry.version))
+            .map_or(0, |entry| entry.version.get()))
     }
 
     async fn append_entry(&mut self, entry: &ClinicalEntry) -> Result<()> {

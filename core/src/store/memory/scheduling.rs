@@ -1,6 +1,7 @@
 //! MemoryStore's scheduling tables: the reference semantics of versioned
 //! scheduling writes, the no-overlap guarantee and reminder bookkeeping.
 
+use crate::Count32;
 use imbl::OrdMap as BTreeMap;
 
 use async_trait::async_trait;
@@ -43,7 +44,7 @@ macro_rules! record {
                 self.id
             }
             fn version(&self) -> u64 {
-                self.version
+                self.version.get()
             }
         }
     };
@@ -186,7 +187,7 @@ fn appointments(s: &Schedules, query: &AppointmentQuery) -> Vec<Appointment> {
         .cloned()
         .collect();
     found.sort_by_key(|a| (a.start, a.id));
-    found.truncate(query.limit.unwrap_or(100) as usize);
+    found.truncate(usize::from(query.limit.unwrap_or(Count32::new(100))));
     found
 }
 

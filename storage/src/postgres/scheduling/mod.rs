@@ -5,6 +5,7 @@
 mod writes;
 
 use async_trait::async_trait;
+use carebase::{Count32, Count64};
 use chrono::{DateTime, Utc};
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
@@ -42,7 +43,7 @@ impl PractitionerRow {
     fn into_practitioner(self) -> Result<Practitioner> {
         Ok(Practitioner {
             id: self.id.into(),
-            version: from_db(self.version),
+            version: Count64::new(from_db(self.version)),
             name: self.name,
             time_zone: self.time_zone,
             availability: from_json(&self.availability, "availability")?,
@@ -72,7 +73,7 @@ impl ResourceRow {
     fn into_resource(self) -> Result<Resource> {
         Ok(Resource {
             id: self.id.into(),
-            version: from_db(self.version),
+            version: Count64::new(from_db(self.version)),
             kind: parse_kind(&self.kind)?,
             name: self.name,
             time_zone: self.time_zone,
@@ -101,18 +102,22 @@ impl VisitTypeRow {
     fn into_visit_type(self) -> Result<VisitType> {
         Ok(VisitType {
             id: self.id.into(),
-            version: from_db(self.version),
+            version: Count64::new(from_db(self.version)),
             code: self.code,
             name: self.name,
-            duration_minutes: to_u32(self.duration_minutes, "visit duration")?,
-            buffer_before_minutes: to_u32(self.buffer_before_minutes, "visit buffer")?,
-            buffer_after_minutes: to_u32(self.buffer_after_minutes, "visit buffer")?,
-            min_notice_minutes: to_u32(self.min_notice_minutes, "visit notice")?,
-            horizon_days: to_u32(self.horizon_days, "visit horizon")?,
-            max_per_day: self
+            duration_minutes: Count32::new(to_u32(self.duration_minutes, "visit duration")?),
+            buffer_before_minutes: Count32::new(to_u32(
+                self.buffer_before_minutes,
+                "visit buffer",
+            )?),
+            buffer_after_minutes: Count32::new(to_u32(self.buffer_after_minutes, "visit buffer")?),
+            min_notice_minutes: Count32::new(to_u32(self.min_notice_minutes, "visit notice")?),
+            horizon_days: Count32::new(to_u32(self.horizon_days, "visit horizon")?),
+            max_per_day: (self
                 .max_per_day
                 .map(|m| to_u32(m, "visit limit"))
-                .transpose()?,
+                .transpose()?)
+            .map(Count32::new),
             reminder_offsets_minutes: from_json(
                 &self.reminder_offsets_minutes,
                 "reminder offsets",
@@ -175,7 +180,7 @@ impl AppointmentRow {
             .zip(sents)
             .map(|((offset, due_at), sent_at)| {
                 Ok(Reminder {
-                    offset_minutes: to_u32(offset, "reminder offset")?,
+                    offset_minutes: Count32::new(to_u32(offset, "reminder offset")?),
                     due_at,
                     sent_at,
                 })
@@ -183,7 +188,7 @@ impl AppointmentRow {
             .collect::<Result<Vec<_>>>()?;
         Ok(Appointment {
             id: self.id.into(),
-            version: from_db(self.version),
+            version: Count64::new(from_db(self.version)),
             patient: self.patient_id.into(),
             practitioner: self.practitioner_id.into(),
             room: self.room_id.map(Into::into),
@@ -395,7 +400,11 @@ impl ScheduleStore for PostgresStore {
             q.push(" AND a.active");
         }
         q.push(" ORDER BY a.start_at, a.id LIMIT ")
-            .push_bind(i64::from(query.limit.unwrap_or(APPOINTMENTS_DEFAULT_LIMIT)));
+            .push_bind(i64::from(
+                query
+                    .limit
+                    .unwrap_or(Count32::new(APPOINTMENTS_DEFAULT_LIMIT)),
+            ));
         let rows: Vec<AppointmentRow> = q
             .build_query_as()
             .fetch_all(pool)
@@ -498,7 +507,7 @@ impl ScheduleStore for PostgresStore {
                         patient: patient.into(),
                         practitioner: practitioner.into(),
                         start,
-                        offset_minutes: to_u32(offset, "reminder offset")?,
+                        offset_minutes: Count32::new(to_u32(offset, "reminder offset")?),
                         due_at,
                     })
                 },

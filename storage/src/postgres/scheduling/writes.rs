@@ -226,7 +226,7 @@ async fn insert_reminders(
     let sents: Vec<Option<DateTime<Utc>>> = a
         .reminders
         .iter()
-        .map(|r| kept_sent_at(previous, r.offset_minutes, r.due_at, r.sent_at))
+        .map(|r| kept_sent_at(previous, r.offset_minutes.get(), r.due_at, r.sent_at))
         .collect();
     sqlx::query(
         "INSERT INTO appointment_reminders (patient_id, appointment_id, offset_minutes, due_at, \
@@ -262,7 +262,7 @@ impl ScheduleWrites for Tx<'_> {
         );
         let query = sqlx::query(&sql)
             .bind(p.id.0)
-            .bind(to_db(p.version))
+            .bind(to_db(p.version.get()))
             .bind(&p.name)
             .bind(&p.time_zone)
             .bind(to_json(&p.availability, "availability")?)
@@ -290,7 +290,7 @@ impl ScheduleWrites for Tx<'_> {
         );
         let query = sqlx::query(&sql)
             .bind(r.id.0)
-            .bind(to_db(r.version))
+            .bind(to_db(r.version.get()))
             .bind(r.kind.as_str())
             .bind(&r.name)
             .bind(&r.time_zone)
@@ -310,7 +310,7 @@ impl ScheduleWrites for Tx<'_> {
         );
         let query = sqlx::query(&sql)
             .bind(v.id.0)
-            .bind(to_db(v.version))
+            .bind(to_db(v.version.get()))
             .bind(&v.code)
             .bind(&v.name)
             .bind(i64::from(v.duration_minutes))
@@ -374,7 +374,7 @@ impl ScheduleWrites for Tx<'_> {
             .bind(a.end)
             .bind(a.blocked_from)
             .bind(a.blocked_until)
-            .bind(to_db(a.version))
+            .bind(to_db(a.version.get()))
             .bind(a.booked_by.0)
             .bind(a.created_at)
             .bind(a.updated_at)

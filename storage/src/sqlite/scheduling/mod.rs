@@ -5,6 +5,7 @@
 mod writes;
 
 use async_trait::async_trait;
+use carebase::{Count32, Count64};
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::Connection;
@@ -54,7 +55,7 @@ impl PractitionerRow {
     fn into_practitioner(self) -> Result<Practitioner> {
         Ok(Practitioner {
             id: parse_id(&self.id, "practitioner id")?,
-            version: from_db(self.version),
+            version: Count64::new(from_db(self.version)),
             name: self.name,
             time_zone: self.time_zone,
             availability: from_json(&self.availability, "availability")?,
@@ -92,7 +93,7 @@ impl ResourceRow {
     fn into_resource(self) -> Result<Resource> {
         Ok(Resource {
             id: parse_id(&self.id, "resource id")?,
-            version: from_db(self.version),
+            version: Count64::new(from_db(self.version)),
             kind: parse_kind(&self.kind)?,
             name: self.name,
             time_zone: self.time_zone,
@@ -134,18 +135,22 @@ impl VisitTypeRow {
     fn into_visit_type(self) -> Result<VisitType> {
         Ok(VisitType {
             id: parse_id(&self.id, "visit type id")?,
-            version: from_db(self.version),
+            version: Count64::new(from_db(self.version)),
             code: self.code,
             name: self.name,
-            duration_minutes: to_u32(self.duration_minutes, "visit duration")?,
-            buffer_before_minutes: to_u32(self.buffer_before_minutes, "visit buffer")?,
-            buffer_after_minutes: to_u32(self.buffer_after_minutes, "visit buffer")?,
-            min_notice_minutes: to_u32(self.min_notice_minutes, "visit notice")?,
-            horizon_days: to_u32(self.horizon_days, "visit horizon")?,
-            max_per_day: self
+            duration_minutes: Count32::new(to_u32(self.duration_minutes, "visit duration")?),
+            buffer_before_minutes: Count32::new(to_u32(
+                self.buffer_before_minutes,
+                "visit buffer",
+            )?),
+            buffer_after_minutes: Count32::new(to_u32(self.buffer_after_minutes, "visit buffer")?),
+            min_notice_minutes: Count32::new(to_u32(self.min_notice_minutes, "visit notice")?),
+            horizon_days: Count32::new(to_u32(self.horizon_days, "visit horizon")?),
+            max_per_day: (self
                 .max_per_day
                 .map(|m| to_u32(m, "visit limit"))
-                .transpose()?,
+                .transpose()?)
+            .map(Count32::new),
             reminder_offsets_minutes: from_json(
                 &self.reminder_offsets_minutes,
                 "reminder offsets",
@@ -211,7 +216,7 @@ impl AppointmentRow {
             .into_iter()
             .map(|(offset, due, sent)| {
                 Ok(Reminder {
-                    offset_minutes: to_u32(offset, "reminder offset")?,
+                    offset_minutes: Count32::new(to_u32(offset, "reminder offset")?),
                     due_at: parse_ts(&due)?,
                     sent_at: sent.as_deref().map(parse_ts).transpose()?,
                 })
@@ -220,7 +225,7 @@ impl AppointmentRow {
         reminders.sort_by_key(|r| (r.due_at, r.offset_minutes));
         Ok(Appointment {
             id: parse_id(&self.id, "appointment id")?,
-            version: from_db(self.version),
+            version: Count64::new(from_db(self.version)),
             patient: parse_id(&self.patient_id, "patient id")?,
             practitioner: parse_id(&self.practitioner_id, "practitioner id")?,
             room: parse_opt_id(self.room_id.as_deref(), "resource id")?,
@@ -416,7 +421,7 @@ impl ScheduleStore for SqliteStore {
                     )| {
                         Ok(Practitioner {
                             id: parse_id(id, "practitioner id")?,
-                            version: from_db(version),
+                            version: Count64::new(from_db(version)),
                             name,
                             time_zone,
                             availability,
@@ -523,7 +528,9 @@ impl ScheduleStore for SqliteStore {
         }
         sql.push_str(" ORDER BY a.start_at, a.id LIMIT ?");
         params.push(Value::Integer(i64::from(
-            query.limit.unwrap_or(APPOINTMENTS_DEFAULT_LIMIT),
+            query
+                .limit
+                .unwrap_or(Count32::new(APPOINTMENTS_DEFAULT_LIMIT)),
         )));
         self.read("appointments", |conn| {
             rows(
@@ -642,7 +649,7 @@ impl ScheduleStore for SqliteStore {
                     patient: parse_id(&patient, "patient id")?,
                     practitioner: parse_id(&practitioner, "practitioner id")?,
                     start: parse_ts(&start)?,
-                    offset_minutes: to_u32(offset, "reminder offset")?,
+                    offset_minutes: Count32::new(to_u32(offset, "reminder offset")?),
                     due_at: parse_ts(&due)?,
                 })
             })

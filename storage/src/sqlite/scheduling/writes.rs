@@ -185,7 +185,7 @@ fn insert_reminders(conn: &Connection, a: &Appointment, previous: &[StoredRemind
     let (patient, id) = (id_text(a.patient.0), id_text(a.id.0));
     let mut params: Values = Vec::with_capacity(a.reminders.len() * 5);
     for r in &a.reminders {
-        let sent = kept_sent_at(previous, r.offset_minutes, r.due_at, r.sent_at);
+        let sent = kept_sent_at(previous, r.offset_minutes.get(), r.due_at, r.sent_at);
         params.extend([
             text(patient.clone()),
             text(id.clone()),
@@ -214,7 +214,7 @@ impl ScheduleWrites for Tx<'_> {
         let (p, expected) = split(write);
         let values = vec![
             text(id_text(p.id.0)),
-            Value::Integer(to_db(p.version)),
+            Value::Integer(to_db(p.version.get())),
             text(p.name),
             text(p.time_zone),
             text(to_json(&p.availability, "availability")?),
@@ -240,7 +240,7 @@ impl ScheduleWrites for Tx<'_> {
         let (r, expected) = split(write);
         let values = vec![
             text(id_text(r.id.0)),
-            Value::Integer(to_db(r.version)),
+            Value::Integer(to_db(r.version.get())),
             text(r.kind.as_str()),
             text(r.name),
             text(r.time_zone),
@@ -260,7 +260,7 @@ impl ScheduleWrites for Tx<'_> {
         let (v, expected) = split(write);
         let values = vec![
             text(id_text(v.id.0)),
-            Value::Integer(to_db(v.version)),
+            Value::Integer(to_db(v.version.get())),
             text(v.code.clone()),
             text(v.name.clone()),
             Value::Integer(i64::from(v.duration_minutes)),
@@ -327,7 +327,7 @@ impl ScheduleWrites for Tx<'_> {
             text(ts(&a.end)),
             text(ts(&a.blocked_from)),
             text(ts(&a.blocked_until)),
-            Value::Integer(to_db(a.version)),
+            Value::Integer(to_db(a.version.get())),
             text(id_text(a.booked_by.0)),
             text(ts(&a.created_at)),
             text(ts(&a.updated_at)),
