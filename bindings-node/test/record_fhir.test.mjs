@@ -1,7 +1,9 @@
 // FHIR R4 in and out of the health record from Node (core/tests/record_fhir.rs):
 // an official Observation imports and exports unchanged but its id, and a
-// weight in centimetres is refused on its FHIR path.
+// weight in centimetres is refused on its FHIR path; a DocumentReference brings
+// its bytes inline and a clinician's export gives them back.
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { test } from 'node:test'
 
 import { actor, clinic, details, fhirExample, practitioner, rejects } from '../test-support/helpers.mjs'
@@ -32,4 +34,29 @@ test('an imported weight in centimetres is refused on its fhir path', async () =
   resource.valueQuantity.code = 'cm'
   const err = await rejects(c.importEntryFhir(doc, patient, { resource, references: { 'Patient/example': patient } }), 'validation')
   assert.deepEqual(err.fields.map((f) => [f.field, f.code]), [['valueQuantity.code', 'invalid_unit']])
+})
+
+test('a document reference with its bytes exports unchanged with its data for a clinician', async () => {
+  const { c, doc, patient } = await charted()
+  const letter = Buffer.from('%PDF-1.7\n a referral letter \u0000\u00ff', 'latin1')
+  const resource = {
+    resourceType: 'DocumentReference',
+    status: 'current',
+    subject: { reference: 'Patient/p1' },
+    date: '2013-04-02T09:30:00Z',
+    description: 'Referral to cardiology',
+    content: [{
+      attachment: {
+        contentType: 'application/pdf',
+        data: letter.toString('base64'),
+        size: letter.length,
+        hash: createHash('sha1').update(letter).digest('base64'),
+        title: 'Referral letter'
+      }
+    }]
+  }
+  const entry = await c.importEntryFhir(doc, patient, { resource, references: { 'Patient/p1': patient } })
+  assert.equal(entry.body.kind, 'document')
+  assert.deepEqual((await c.readDocument(doc, patient, entry.id)).bytes, letter)
+  assert.deepEqual(await c.exportEntryFhir(doc, patient, entry.id), { ...resource, id: entry.id })
 })

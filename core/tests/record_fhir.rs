@@ -597,3 +597,168 @@ async fn an_imported_entry_s_debug_leaves_out_the_narrative_it_kept() {
         "{shown}"
     );
 }
+
+/// A small scanned letter's bytes.
+const LETTER: &[u8] = b"%PDF-1.7\n a referral letter \x00\xff\x10";
+
+/// A DocumentReference of `Patient/p1` carrying `bytes` inline, with the
+/// size and hash (base64 SHA-1) FHIR states and elements carebase does
+/// not model.
+fn letter(bytes: &[u8]) -> Value {
+    use base64::Engine;
+    use sha1::Digest;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    json!({
+        "resourceType": "DocumentReference",
+        "id": "letter",
+        "status": "current",
+        "docStatus": "final",
+        "type": {"coding": [{"system": "http://loinc.org", "code": "57133-1", "display": "Referral note"}]},
+        "subject": {"reference": "Patient/p1"},
+        "date": "2029-12-01T09:30:00+01:00",
+        "description": "Referral to cardiology",
+        "content": [{
+            "attachment": {
+                "contentType": "application/pdf",
+                "language": "en",
+                "data": b64(bytes),
+                "size": bytes.len(),
+                "hash": b64(&sha1::Sha1::digest(bytes)),
+                "title": "Referral letter",
+                "creation": "2029-11-30T16:00:00Z"
+            },
+            "format": {"system": "http://ihe.net/fhir/ihe.formatcode.fhir/CodeSystem/formatcode", "code": "urn:ihe:iti:xds:2017:mimeTypeSufficient"}
+        }]
+    })
+}
+
+#[tokio::test]
+async fn a_document_reference_with_its_bytes_exports_unchanged_with_its_data_for_a_clinician() {
+    let r = RecordWorld::new().await;
+    let resource = letter(LETTER);
+    let entry = import(&r, resource.clone()).await.unwrap();
+    let EntryBody::Document(document) = &entry.body else {
+        panic!("a document")
+    };
+    assert_eq!(document.size, LETTER.len() as u64);
+    let exported = r
+        .world
+        .clinic
+        .export_entry_fhir(&r.world.doctor, r.patient.id, entry.id)
+        .await
+        .unwrap();
+    assert_eq!(exported, with_id(resource, entry.id));
+}
+
+#[tokio::test]
+async fn an_imported_document_s_bytes_read_back_identical_through_read_document() {
+    let r = RecordWorld::new().await;
+    let entry = import(&r, letter(LETTER)).await.unwrap();
+    let read = r
+        .world
+        .clinic
+        .read_document(&r.world.doctor, r.patient.id, entry.id)
+        .await
+        .unwrap();
+    assert_eq!(read.bytes.as_slice(), LETTER);
+}
+
+#[tokio::test]
+async fn a_document_reference_whose_hash_or_size_disagrees_with_its_bytes_is_refused_writing_nothing(
+) {
+    let r = RecordWorld::new().await;
+    let mut wrong = letter(LETTER);
+    wrong["content"][0]["attachment"]["size"] = json!(LETTER.len() + 1);
+    wrong["content"][0]["attachment"]["hash"] =
+        letter(b"another letter")["content"][0]["attachment"]["hash"].clone();
+    let err = import(&r, wrong).await.unwrap_err();
+    assert_eq!(
+        fields(&err),
+        vec![
+            (
+                "content[0].attachment.size".to_owned(),
+                "mismatch".to_owned()
+            ),
+            (
+                "content[0].attachment.hash".to_owned(),
+                "mismatch".to_owned()
+            ),
+        ]
+    );
+    let page = r
+        .world
+        .clinic
+        .patient_timeline(
+            &r.world.doctor,
+            r.patient.id,
+            &carebase::record::TimelineQuery::default(),
+        )
+        .await
+        .unwrap();
+    assert!(page.items.is_empty());
+}
+
+#[tokio::test]
+async fn a_document_reference_of_a_content_type_off_the_allow_list_is_refused_on_its_fhir_path() {
+    let r = RecordWorld::new().await;
+    let mut html = letter(LETTER);
+    html["content"][0]["attachment"]["contentType"] = json!("text/html");
+    let err = import(&r, html).await.unwrap_err();
+    assert_eq!(
+        fields(&err),
+        vec![(
+            "content[0].attachment.contentType".to_owned(),
+            "not_allowed".to_owned()
+        )]
+    );
+}
+
+#[tokio::test]
+async fn a_document_reference_with_data_that_is_not_base64_is_refused_on_its_data() {
+    let r = RecordWorld::new().await;
+    let mut garbled = letter(LETTER);
+    garbled["content"][0]["attachment"]["data"] = json!("not base64!");
+    let err = import(&r, garbled).await.unwrap_err();
+    assert_eq!(
+        fields(&err),
+        vec![(
+            "content[0].attachment.data".to_owned(),
+            "invalid_format".to_owned()
+        )]
+    );
+}
+
+#[tokio::test]
+async fn billing_may_not_export_a_document_so_gets_none_of_its_content() {
+    let r = RecordWorld::new().await;
+    let entry = import(&r, letter(LETTER)).await.unwrap();
+    let billing = Actor::new(ActorId::new(), vec![Role::Billing]);
+    let err = r
+        .world
+        .clinic
+        .export_entry_fhir(&billing, r.patient.id, entry.id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "not_found");
+}
+
+#[tokio::test]
+async fn a_reader_without_note_text_exports_a_document_without_its_bytes_title_or_kept_elements() {
+    let r = RecordWorld::new().await;
+    let entry = import(&r, letter(LETTER)).await.unwrap();
+    let me = Actor::patient(ActorId::new(), r.patient.id);
+    let exported = r
+        .world
+        .clinic
+        .export_entry_fhir(&me, r.patient.id, entry.id)
+        .await
+        .unwrap();
+    let attachment = &exported["content"][0]["attachment"];
+    assert_eq!(attachment["contentType"], json!("application/pdf"));
+    assert_eq!(attachment["size"], json!(LETTER.len()));
+    for hidden in ["data", "title", "hash"] {
+        assert!(attachment.get(hidden).is_none(), "no {hidden}");
+    }
+    assert!(exported.get("description").is_none());
+    assert_eq!(exported["status"], json!("current"));
+}

@@ -933,8 +933,11 @@ class ClinicOperations:
         operations apply (codes, units, vital signs, allergy conflicts),
         with failing fields named by their FHIR path. What the entry does
         not model is kept in its `fhir`, so an export gives the resource
-        back (with the carebase id). A DocumentReference is refused with
-        the reason on its attachment."""
+        back (with the carebase id). A DocumentReference brings its bytes
+        as `content[0].attachment.data` and passes `attach_document`'s
+        checks (content type, size); a stated `size` or `hash` (base64
+        SHA-1) must agree with them; one with only a `url` is refused
+        (carebase does not fetch). Its bytes are kept before its entry."""
         raise NotImplementedError  # replaced by @bridge
 
     @bridge
@@ -948,9 +951,11 @@ class ClinicOperations:
         may see it (`record.read`; a codes-only reader sees encounters,
         conditions and procedures with their codes and nothing an import
         kept). `not_found` for an entry the patient does not have, a
-        retracted one or one the actor's view leaves out;
-        `unsupported_kind` on `entry` for notes and documents, which have no
-        FHIR form here. Audited like every read."""
+        retracted one or one the actor's view leaves out (billing's codes
+        view has no documents); `unsupported_kind` on `entry` for notes,
+        which have no FHIR form here. A document's DocumentReference
+        carries its bytes as `data` only for a reader with `record.notes`.
+        Audited like every read."""
         raise NotImplementedError  # replaced by @bridge
 
     @bridge

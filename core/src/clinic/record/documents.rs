@@ -53,7 +53,7 @@ fn essence(content_type: &str) -> String {
 
 /// Problems of a document's bytes and content type before anything is
 /// written; the content type's syntax and length are the body's own rules.
-fn attachment_problems(errors: &mut Errors, content_type: &str, bytes: &Bytes) {
+pub(super) fn attachment_problems(errors: &mut Errors, content_type: &str, bytes: &Bytes) {
     if bytes.len() > MAX_ATTACHMENT_BYTES {
         errors.add(
             "bytes",
@@ -107,7 +107,7 @@ pub(super) fn refuse_bare_document(entry: &NewEntry) -> Result<()> {
 
 impl Clinic {
     /// The blob store documents' bytes go to.
-    fn document_blobs(&self) -> Result<&std::sync::Arc<dyn BlobStore>> {
+    pub(super) fn document_blobs(&self) -> Result<&std::sync::Arc<dyn BlobStore>> {
         self.blobs
             .as_ref()
             .ok_or_else(|| Error::storage("no blob store is configured for documents"))
@@ -157,6 +157,18 @@ impl Clinic {
         .await
     }
 
+    /// A document's bytes from the blob port, checked against its SHA-256
+    /// (`storage` of kind `corrupt` when they no longer match).
+    pub(super) async fn document_bytes(&self, document: &DocumentEntry) -> Result<Vec<u8>> {
+        let key = BlobKey::parse("entry", &document.sha256).map_err(|_| {
+            Error::storage_of(
+                StorageKind::Corrupt,
+                "a stored document entry does not decode",
+            )
+        })?;
+        self.document_blobs()?.get(&key).await
+    }
+
     /// A document's current version and its bytes, checked against its
     /// SHA-256 (bytes that no longer match are a `storage` error of kind
     /// `corrupt`, never handed over). Needs `record.read` and
@@ -193,13 +205,7 @@ impl Clinic {
             let EntryBody::Document(document) = &current.body else {
                 return Err(Error::missing("document", "entry"));
             };
-            let key = BlobKey::parse("entry", &document.sha256).map_err(|_| {
-                Error::storage_of(
-                    StorageKind::Corrupt,
-                    "a stored document entry does not decode",
-                )
-            })?;
-            let bytes = self.document_blobs()?.get(&key).await?;
+            let bytes = self.document_bytes(document).await?;
             self.store
                 .apply(ChangeSet::audit_only(vec![
                     self.success(&attempt, subject(entry))

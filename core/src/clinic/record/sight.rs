@@ -77,9 +77,14 @@ impl RecordSight {
                             note.title = None;
                             note.text.clear();
                         }
-                        // Its title can say as much as a note's; the
-                        // content type, size and hash say nothing.
-                        EntryBody::Document(document) => document.title = None,
+                        // Its title can say as much as a note's, and so
+                        // can what an import kept (a description, the
+                        // narrative); the content type, size and hash say
+                        // nothing.
+                        EntryBody::Document(document) => {
+                            document.title = None;
+                            entry.fhir = None;
+                        }
                         _ => {}
                     }
                 }

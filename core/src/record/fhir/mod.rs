@@ -1,6 +1,7 @@
 //! FHIR R4 JSON for the health record: Encounter, Observation,
 //! DiagnosticReport, Condition, AllergyIntolerance, MedicationRequest,
-//! Procedure and Immunization read into a [`NewEntry`] and written back
+//! Procedure, Immunization and DocumentReference (with its bytes inline,
+//! see `document_reference`) read into a [`NewEntry`] and written back
 //! from a [`ClinicalEntry`], one file per resource type. Pure functions:
 //! no I/O, no store (the clinic resolves, validates and writes).
 //!
@@ -45,6 +46,8 @@ mod observation;
 mod procedure;
 mod reader;
 
+pub use document_reference::with_data;
+
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -54,6 +57,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::{ClinicalEntry, Coding, EntryBody, NewEntry};
+use crate::bytes::Bytes;
 use crate::decimal::Decimal;
 use crate::fhir::{format_instant, FhirRefs, Object};
 use crate::ids::PatientId;
@@ -111,6 +115,9 @@ impl fmt::Debug for FhirEntryImport {
 pub struct ImportedEntry {
     /// The entry to record.
     pub entry: NewEntry,
+    /// A DocumentReference's bytes (decoded from `data`), to keep through
+    /// the blob port before the entry is written.
+    pub bytes: Option<Bytes>,
     /// Body path prefix (`body.value`) → FHIR path (`valueQuantity`).
     paths: Vec<(String, String)>,
 }
@@ -181,15 +188,17 @@ pub fn entry_from_fhir(
     let kind = obj.get("resourceType").and_then(Value::as_str);
     let mut r = Reader::new(obj, patient, refs);
     let entry = match kind {
-        Some("Encounter") => encounter::read(&mut r),
-        Some("Observation") => observation::read(&mut r),
-        Some("DiagnosticReport") => diagnostic_report::read(&mut r),
-        Some("Condition") => condition::read(&mut r),
-        Some("AllergyIntolerance") => allergy::read(&mut r),
-        Some("MedicationRequest") => medication_request::read(&mut r),
-        Some("Procedure") => procedure::read(&mut r),
-        Some("Immunization") => immunization::read(&mut r),
-        Some("DocumentReference") => document_reference::read(&mut r),
+        Some("Encounter") => encounter::read(&mut r).map(|e| (e, None)),
+        Some("Observation") => observation::read(&mut r).map(|e| (e, None)),
+        Some("DiagnosticReport") => diagnostic_report::read(&mut r).map(|e| (e, None)),
+        Some("Condition") => condition::read(&mut r).map(|e| (e, None)),
+        Some("AllergyIntolerance") => allergy::read(&mut r).map(|e| (e, None)),
+        Some("MedicationRequest") => medication_request::read(&mut r).map(|e| (e, None)),
+        Some("Procedure") => procedure::read(&mut r).map(|e| (e, None)),
+        Some("Immunization") => immunization::read(&mut r).map(|e| (e, None)),
+        Some("DocumentReference") => {
+            document_reference::read(&mut r).map(|(entry, bytes)| (entry, Some(bytes)))
+        }
         _ => {
             return Err(Error::invalid(
                 "resourceType",
@@ -199,8 +208,9 @@ pub fn entry_from_fhir(
         }
     };
     match entry {
-        Some(entry) if r.errors.is_empty() => Ok(ImportedEntry {
+        Some((entry, bytes)) if r.errors.is_empty() => Ok(ImportedEntry {
             entry,
+            bytes,
             paths: r.paths,
         }),
         _ => Err(Error::validation(r.errors)),
@@ -208,7 +218,7 @@ pub fn entry_from_fhir(
 }
 
 /// The resource type and modelled groups of an entry's kind; `None` for
-/// kinds with no FHIR form here (notes, documents).
+/// notes, which have no FHIR form here.
 fn shape(body: &EntryBody) -> Option<(&'static str, &'static [&'static str])> {
     Some(match body {
         EntryBody::Encounter(_) => ("Encounter", encounter::MODELLED),
@@ -219,7 +229,8 @@ fn shape(body: &EntryBody) -> Option<(&'static str, &'static [&'static str])> {
         EntryBody::Prescription(_) => ("MedicationRequest", medication_request::MODELLED),
         EntryBody::Procedure(_) => ("Procedure", procedure::MODELLED),
         EntryBody::Immunization(_) => ("Immunization", immunization::MODELLED),
-        EntryBody::Note(_) | EntryBody::Document(_) => return None,
+        EntryBody::Document(_) => ("DocumentReference", document_reference::MODELLED),
+        EntryBody::Note(_) => return None,
     })
 }
 
@@ -235,7 +246,8 @@ fn rendered(entry: &ClinicalEntry) -> Object {
         EntryBody::Prescription(p) => medication_request::write(entry, p, &mut out),
         EntryBody::Procedure(p) => procedure::write(entry, p, &mut out),
         EntryBody::Immunization(i) => immunization::write(entry, i, &mut out),
-        EntryBody::Note(_) | EntryBody::Document(_) => {}
+        EntryBody::Document(d) => document_reference::write(entry, d, &mut out),
+        EntryBody::Note(_) => {}
     }
     out
 }
@@ -258,6 +270,15 @@ fn digest(group: &Object) -> String {
 /// What `entry` (just built from `resource`) keeps in
 /// [`ClinicalEntry::fhir`] (see the module documentation).
 pub fn kept_fhir(resource: &Value, entry: &ClinicalEntry) -> Option<Value> {
+    // A document's bytes are in the blob store, never in its entry.
+    let without_data;
+    let resource = match entry.body {
+        EntryBody::Document(_) => {
+            without_data = document_reference::without_data(resource);
+            &without_data
+        }
+        _ => resource,
+    };
     let original = resource.as_object()?;
     let (_, modelled) = shape(&entry.body)?;
     let fresh = rendered(entry);
@@ -293,7 +314,9 @@ pub fn kept_fhir(resource: &Value, entry: &ClinicalEntry) -> Option<Value> {
 /// The FHIR R4 resource of `entry` (its current version): `id` is the
 /// carebase entry id; the modelled elements come from the entry, the rest
 /// from what an import kept (see the module documentation). `None` for
-/// kinds with no FHIR form here (notes, documents).
+/// notes, which have no FHIR form here; a document's comes without its
+/// bytes (the clinic adds them with [`with_data`] for a reader who may
+/// see them).
 pub fn entry_to_fhir(entry: &ClinicalEntry) -> Option<Value> {
     let (resource_type, modelled) = shape(&entry.body)?;
     let fresh = rendered(entry);
