@@ -151,7 +151,7 @@ impl Clinic {
             let now = self.now();
             let practitioner = Practitioner {
                 id: PractitionerId::new(),
-                version: 1,
+                version: crate::Count64::new(1),
                 name: new.name,
                 time_zone: new.time_zone,
                 availability: new.availability,

@@ -179,7 +179,7 @@ async fn an_import_adds_a_practitioner_in_the_given_zone_with_its_audit_entry() 
         .unwrap();
     assert_eq!(
         (added.version, added.time_zone.as_str(), added.active),
-        (1, "Europe/Amsterdam", true)
+        (Count64::new(1), "Europe/Amsterdam", true)
     );
     assert_eq!(added.availability, Availability::default());
     assert_eq!(added.fhir_extra.as_ref().unwrap()["source_id"], "f201");

@@ -190,7 +190,7 @@ pub async fn a_practitioners_kept_fhir_elements_read_back_as_written(store: Arc<
     assert_eq!(store.practitioner(p.id).await.unwrap().as_ref(), Some(&p));
     assert_eq!(store.practitioners().await.unwrap(), vec![p.clone()]);
     let mut p2 = p.clone();
-    p2.version = 2;
+    p2.version = Count64::new(2);
     p2.fhir_extra = None;
     store
         .apply(ChangeSet::default().practitioner(Versioned::Update {

@@ -100,7 +100,7 @@ pub(super) fn read(r: &mut Reader<'_>) -> Option<(NewEntry, Bytes)> {
     let bytes = bytes?;
     let body = DocumentEntry {
         content_type: content_type?.to_owned(),
-        size: bytes.len() as u64,
+        size: crate::Count64::new(bytes.len() as u64),
         sha256: BlobKey::of(bytes.as_slice()).as_str().to_owned(),
         title: title.map(str::to_owned),
     };
