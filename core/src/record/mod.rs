@@ -232,7 +232,7 @@ impl std::fmt::Debug for ClinicalEntry {
             .field("recorded_at", &self.recorded_at)
             .field("recorded_by", &self.recorded_by)
             .field("encounter", &self.encounter)
-            .field("revision", &self.revision)
+            .field("revision", &self.revision.kind)
             .field("fhir", &self.fhir.as_ref().map(|_| "<redacted>"))
             .field("body", &self.body)
             .finish()

@@ -60,7 +60,7 @@ code_enum! {
 }
 
 /// A visit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Encounter {
@@ -130,7 +130,7 @@ code_enum! {
 }
 
 /// The value of an observation or of one of its components.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -164,7 +164,7 @@ pub enum ObservationValue {
 
 /// One part of a multi-part observation (blood pressure: systolic and
 /// diastolic).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ObservationComponent {
@@ -182,7 +182,7 @@ pub struct ObservationComponent {
 }
 
 /// A vital sign, a lab result, another measurement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Observation {
@@ -222,7 +222,7 @@ code_enum! {
 }
 
 /// A lab report: a panel grouping result observations.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DiagnosticReport {
@@ -276,7 +276,7 @@ code_enum! {
 }
 
 /// A problem or diagnosis.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Condition {
@@ -345,7 +345,7 @@ code_enum! {
 }
 
 /// A reaction to the substance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Reaction {
@@ -358,7 +358,7 @@ pub struct Reaction {
 }
 
 /// An allergy or intolerance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Allergy {
@@ -411,7 +411,7 @@ pub struct Frequency {
 
 /// A prescriber's decision to prescribe despite an active allergy to the
 /// medication: recorded with the entry and audited.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AllergyOverride {
@@ -422,7 +422,7 @@ pub struct AllergyOverride {
 }
 
 /// A medication request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Prescription {
@@ -475,7 +475,7 @@ code_enum! {
 }
 
 /// A procedure performed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Procedure {
@@ -502,7 +502,7 @@ code_enum! {
 }
 
 /// A vaccine given (or not).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Immunization {
@@ -520,7 +520,7 @@ pub struct Immunization {
 
 /// Free text written by a clinician (hidden from the patient when the
 /// policy does not grant `record.notes`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ClinicalNote {
@@ -535,7 +535,7 @@ pub struct ClinicalNote {
 
 /// A document: the bytes are kept through the blob port; the entry holds
 /// what identifies and checks them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DocumentEntry {
@@ -549,3 +549,32 @@ pub struct DocumentEntry {
     #[serde(default)]
     pub title: Option<String>,
 }
+
+/// Prints the type's name only: a body's codes, values and text are
+/// patient data, and `{:?}` must never carry them into a log.
+macro_rules! redacted_debug {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!(stringify!($t), "(<redacted>)"))
+            }
+        }
+    )*};
+}
+
+redacted_debug!(
+    Encounter,
+    ObservationValue,
+    ObservationComponent,
+    Observation,
+    DiagnosticReport,
+    Condition,
+    Reaction,
+    Allergy,
+    AllergyOverride,
+    Prescription,
+    Procedure,
+    Immunization,
+    ClinicalNote,
+    DocumentEntry
+);
