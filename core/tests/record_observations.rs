@@ -78,6 +78,19 @@ async fn a_unit_that_is_not_ucum_is_a_validation_error_naming_the_unit() {
 }
 
 #[tokio::test]
+async fn an_observation_code_with_a_blank_system_is_a_validation_error_naming_the_system() {
+    let r = RecordWorld::new().await;
+    let EntryBody::Observation(mut o) = vital("2345-7", "90", "mg/dL") else {
+        unreachable!()
+    };
+    o.code.system = " ".into();
+    assert_eq!(
+        refused(&r, EntryBody::Observation(o)).await,
+        vec![("body.code.system".into(), "required".into())]
+    );
+}
+
+#[tokio::test]
 async fn a_blood_pressure_without_its_components_is_a_validation_error() {
     let r = RecordWorld::new().await;
     let EntryBody::Observation(mut bp) = vital("85354-9", "1", "1") else {

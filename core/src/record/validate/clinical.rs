@@ -20,15 +20,10 @@ use crate::store::is_sha256_hex;
 use crate::terminology::ucum::Unit;
 use crate::validation::{free_text, line, Errors};
 
-/// A coding: its code per system, its system and display bounded lines.
+/// A coding: its code per system and its system ([`check_coding`]), its
+/// display a bounded line.
 fn coding(errors: &mut Errors, field: &str, coding: &Coding) {
     check_coding(errors, field, coding);
-    line(
-        errors,
-        &format!("{field}.system"),
-        &coding.system,
-        MAX_RECORD_TEXT_CHARS,
-    );
     if let Some(display) = &coding.display {
         line(
             errors,

@@ -7,14 +7,24 @@ mod measures;
 pub use measures::MAX_REPORT_RESULTS;
 
 use super::{Coding, EntryBody};
+use crate::limits::MAX_RECORD_TEXT_CHARS;
 use crate::terminology::code_system::check_code;
-use crate::validation::Errors;
+use crate::validation::{line, Errors};
 
-/// Checks a coding: its code against its system's format.
+/// Checks a coding: its code against its system's format, and its system
+/// a required bounded line (a code means nothing without the system that
+/// defines it, so an unknown system is kept as given but a blank one is
+/// refused).
 pub(crate) fn check_coding(errors: &mut Errors, field: &str, coding: &Coding) {
     if let Err(problem) = check_code(&format!("{field}.code"), &coding.system, &coding.code) {
         errors.push(problem);
     }
+    line(
+        errors,
+        &format!("{field}.system"),
+        &coding.system,
+        MAX_RECORD_TEXT_CHARS,
+    );
 }
 
 /// Every problem of a body that depends on its entry's clinical time (a
