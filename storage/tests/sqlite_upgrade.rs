@@ -185,3 +185,74 @@ async fn practitioners_written_before_fhir_extras_read_back_and_take_an_import()
     drop(clinic);
     store.close().await;
 }
+
+/// Name tokens written before each token row carried its patient's words
+/// (migration 0012) get them when the file is migrated: a search by two
+/// words, which checks the other word on the row it walks, finds them.
+#[tokio::test(flavor = "multi_thread")]
+async fn name_tokens_written_before_they_carried_words_are_found_by_a_two_word_search() {
+    use carebase::patient::PatientSearch;
+    use carebase::store::PatientStore;
+    let dir = tempfile::tempdir().unwrap();
+    let file = file_written_by_sqlx(dir.path(), 11).await;
+    let pool = sqlx_pool(&file, false).await;
+    let rows = [
+        (
+            "0190c6a0-0000-7000-8000-000000000001",
+            r#"["ada","okafor"]"#,
+        ),
+        (
+            "0190c6a0-0000-7000-8000-000000000002",
+            r#"["ada","adaeze","obi"]"#,
+        ),
+    ];
+    for (id, tokens) in rows {
+        sqlx::query(
+            "INSERT INTO patients (id, version, active, created_at, updated_at, details, search_keys) \
+             VALUES (?, 1, 1, '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', '{}', ?)",
+        )
+        .bind(id)
+        .bind(format!(
+            r#"{{"identifiers":[],"tokens":{tokens},"phones":[],"emails":[]}}"#
+        ))
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    pool.close().await;
+
+    let store = SqliteStore::open(&url_of(&file)).await.unwrap();
+    let words: Vec<String> = store
+        .with_connection(|c| {
+            let mut statement =
+                c.prepare("SELECT words FROM patient_name_tokens ORDER BY token, patient_id")?;
+            let words = statement.query_map([], |r| r.get(0))?;
+            words.collect::<rusqlite::Result<Vec<String>>>()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        words,
+        [
+            "ada okafor",
+            "ada adaeze obi",
+            "ada adaeze obi",
+            "ada adaeze obi",
+            "ada okafor"
+        ]
+    );
+    let by = |words: &[&str]| PatientSearch {
+        name_prefixes: words.iter().map(|w| (*w).to_owned()).collect(),
+        limit: 10,
+        ..PatientSearch::default()
+    };
+    let found = store.search_patients(&by(&["ada", "oka"])).await.unwrap();
+    assert_eq!(found.len(), 1);
+    let found = store.search_patients(&by(&["ada"])).await.unwrap();
+    assert_eq!(
+        found.len(),
+        2,
+        "each patient once, at its first 'ada' token"
+    );
+    store.close().await;
+}

@@ -59,6 +59,38 @@ pub(crate) fn word_counts(conn: &Connection, search: &PatientSearch) -> Result<V
         .collect()
 }
 
+/// `{row}.words` between spaces: every token of the row's patient, each
+/// with a space before and after, so a token is found by `instr`.
+fn spaced(row: &str) -> String {
+    format!("(' ' || {row}.words || ' ')")
+}
+
+/// Whether the row's patient has a token starting with the next bound
+/// word (its words hold ` word…`).
+fn has_word(row: &str) -> String {
+    format!("instr({}, ' ' || ?) > 0", spaced(row))
+}
+
+/// Whether the row's token is its patient's first (smallest) token
+/// starting with the bound word: the patient's words are sorted, so the
+/// first ` word…` in them is that token. A patient with several tokens
+/// starting with the word is then found once, at the smallest.
+fn first_match(row: &str) -> String {
+    let words = spaced(row);
+    format!("instr({words}, ' ' || ?) = instr({words}, ' ' || {row}.token || ' ')")
+}
+
+/// The patient's first (smallest) token starting with the bound word,
+/// taken from the row's words (the name key of a rare-word walk); the
+/// word is bound twice.
+fn word_starting(row: &str) -> String {
+    let words = spaced(row);
+    format!(
+        "substr(substr({words}, instr({words}, ' ' || ?) + 1), 1, \
+         instr(substr({words}, instr({words}, ' ' || ?) + 1), ' ') - 1)"
+    )
+}
+
 /// The statement behind [`search_patients`] and its arguments;
 /// `explain` prefixes `EXPLAIN QUERY PLAN`, `counts` are the typed words'
 /// counts ([`word_counts`]), from which [`word_to_walk`] picks the word whose
@@ -66,17 +98,17 @@ pub(crate) fn word_counts(conn: &Connection, search: &PatientSearch) -> Result<V
 ///
 /// A search by name walks the name-token key `(token, patient_id)` of the
 /// driving word (`name_prefixes[0]`) in page order from the cursor, one row
-/// per (matching token, patient), and stops at the limit: a patient is kept
-/// at its smallest token matching the driving word (no smaller one, probed
-/// through `patient_name_tokens_patient`), the other words are probed the
-/// same way and the filters checked on the patient's row. A page costs the
-/// rows it reads, never every match. When another word is rarer (`walk >
-/// 0`), its whole range is read instead (fewer than
-/// [`NAME_WORD_COUNT_CAP`] rows), each of its patients gets its name key by
-/// one probe, and only those matching every word are sorted. A word other
-/// than the walked one that counted under the cap is checked against a set
-/// of its patients built once from its range, not probed per row. Other
-/// searches walk their key index in id order (birth date, phone, email and
+/// per (matching token, patient), and stops at the limit. Every check is
+/// made on the row walked, from the patient's folded words it carries
+/// (`words`, migration 0012), never by a probe of another row: a patient is
+/// kept at its first token starting with the driving word ([`first_match`])
+/// and only when it has a token starting with each other word
+/// ([`has_word`]); the filters are checked on the patient's row. A page
+/// costs the rows it reads, never every match. When another word is rarer
+/// (`walk > 0`), its whole range is read instead (fewer than
+/// [`NAME_WORD_COUNT_CAP`] rows), each patient's name key is taken from its
+/// words, and only those matching every word are sorted. Other searches
+/// walk their key index in id order (birth date, phone, email and
 /// identifier indexes end in the id).
 pub(crate) fn search_query(
     search: &PatientSearch,
@@ -86,49 +118,28 @@ pub(crate) fn search_query(
     let walk = word_to_walk(counts);
     let explain = if explain { "EXPLAIN QUERY PLAN " } else { "" };
     let mut params: Values = Vec::new();
-    // Another word is checked on each row the walk reads: by a membership
-    // set of its patients, built once from its token range, when that
-    // range counted under the cap (a full name's two words match about a
-    // thousand patients each: one short covering scan instead of a random
-    // probe per row walked); else by a probe of the row's patient. The
-    // unary `+` keeps SQLite from driving the walk by the set, which would
-    // lose the page order.
-    let probe = |column: &str, word: usize| {
-        if counts.get(word).is_some_and(|&c| c < NAME_WORD_COUNT_CAP) {
-            format!(
-                " AND +{column} IN (SELECT patient_id FROM patient_name_tokens \
-                 WHERE token >= ? AND token < ?)"
-            )
-        } else {
-            format!(
-                " AND EXISTS (SELECT 1 FROM patient_name_tokens s \
-                 WHERE s.patient_id = {column} AND s.token >= ? AND s.token < ?)"
-            )
-        }
-    };
     let mut sql = match search.name_prefixes.split_first() {
         Some((driver, others)) if walk > 0 && walk <= others.len() => {
             let rare = &search.name_prefixes[walk];
             let mut sql = format!(
                 "{explain}SELECT {PATIENT_COLUMNS}, c.name_key AS name_key FROM \
-                 (SELECT r.patient_id AS pid, min(d.token) AS name_key \
-                   FROM patient_name_tokens r CROSS JOIN patient_name_tokens d \
-                   WHERE r.token >= ? AND r.token < ? \
-                   AND d.patient_id = r.patient_id AND d.token >= ? AND d.token < ? \
-                   GROUP BY r.patient_id) c \
-                 JOIN patients p ON p.id = c.pid WHERE 1 = 1"
+                 (SELECT r.patient_id AS pid, {} AS name_key \
+                   FROM patient_name_tokens r WHERE r.token >= ? AND r.token < ? AND {}",
+                word_starting("r"),
+                first_match("r"),
             );
+            params.push(text(driver.clone()));
+            params.push(text(driver.clone()));
             params.push(text(rare.clone()));
             params.push(text(prefix_end(rare)));
-            params.push(text(driver.clone()));
-            params.push(text(prefix_end(driver)));
-            for (i, prefix) in others.iter().enumerate() {
-                if i + 1 != walk {
-                    sql.push_str(&probe("c.pid", i + 1));
+            params.push(text(rare.clone()));
+            for prefix in &search.name_prefixes {
+                if prefix != rare {
+                    sql.push_str(&format!(" AND {}", has_word("r")));
                     params.push(text(prefix.clone()));
-                    params.push(text(prefix_end(prefix)));
                 }
             }
+            sql.push_str(") c JOIN patients p ON p.id = c.pid WHERE 1 = 1");
             if let Some(after) = &search.after {
                 sql.push_str(" AND (c.name_key, c.pid) > (?, ?)");
                 params.push(text(after.name_key.clone().unwrap_or_default()));
@@ -144,17 +155,11 @@ pub(crate) fn search_query(
             );
             params.push(text(driver.clone()));
             params.push(text(prefix_end(driver)));
-            // The other words first: a row whose patient misses one costs
-            // no probe for its smallest token.
-            for (i, prefix) in others.iter().enumerate() {
-                sql.push_str(&probe("t.patient_id", i + 1));
+            for prefix in others {
+                sql.push_str(&format!(" AND {}", has_word("t")));
                 params.push(text(prefix.clone()));
-                params.push(text(prefix_end(prefix)));
             }
-            sql.push_str(
-                " AND NOT EXISTS (SELECT 1 FROM patient_name_tokens s \
-                 WHERE s.patient_id = t.patient_id AND s.token >= ? AND s.token < t.token)",
-            );
+            sql.push_str(&format!(" AND {}", first_match("t")));
             params.push(text(driver.clone()));
             if let Some(after) = &search.after {
                 sql.push_str(" AND (t.token, t.patient_id) > (?, ?)");
