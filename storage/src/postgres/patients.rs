@@ -75,58 +75,66 @@ async fn word_counts(pool: &sqlx::PgPool, search: &PatientSearch) -> Result<Vec<
         .collect())
 }
 
+/// `{row}.words` between spaces: every token of the row's patient, each
+/// with a space before and after, so a token is found by `strpos`.
+fn spaced(row: &str) -> String {
+    format!("(' ' || {row}.words || ' ')")
+}
+
+/// Adds: the row's patient has a token starting with `word`.
+fn has_word(q: &mut QueryBuilder<'static, Postgres>, row: &str, word: &str) {
+    q.push(format!(" AND strpos({}, ' ' || ", spaced(row)))
+        .push_bind(word.to_owned())
+        .push(") > 0");
+}
+
+/// Adds: the row's token is its patient's first (smallest) token starting
+/// with `word` (the words are sorted, so the first ` word…` in them is that
+/// token); a patient with several such tokens is found once.
+fn first_match(q: &mut QueryBuilder<'static, Postgres>, row: &str, word: &str) {
+    let words = spaced(row);
+    q.push(format!(" AND strpos({words}, ' ' || "))
+        .push_bind(word.to_owned())
+        .push(format!(") = strpos({words}, ' ' || {row}.token || ' ')"));
+}
+
 /// The statement behind [`search_patients`], with its arguments bound;
 /// `walk` is the index in `name_prefixes` of the word whose token range is
 /// read ([`word_to_walk`]).
 ///
 /// A search by name walks the primary key of `patient_name_tokens`
-/// (`token, patient_id`, byte order) of the driving word
-/// (`name_prefixes[0]`) in page order from the cursor and stops at the
-/// limit: a patient is kept at its smallest token matching the driving
-/// word (none smaller among its tokens, probed through
-/// `patient_name_tokens_patient` on `(patient_id, token)`), the other words
-/// are probed the same way and the filters checked on that patient. A page
-/// costs the rows it reads, never every match. When another word is rarer
-/// (`walk > 0`), its whole range is read instead (fewer than
-/// [`NAME_WORD_COUNT_CAP`] rows), each of its patients gets its name key by
-/// one probe, and only those matching every word are sorted. Other
-/// searches walk their key index in id order.
+/// (`token, patient_id`, byte order, including the patient's `words`) of
+/// the driving word (`name_prefixes[0]`) in page order from the cursor and
+/// stops at the limit. Every check is made on the row walked, from its
+/// words, never by a probe of another row: a patient is kept at its first
+/// token starting with the driving word, and only when it has a token
+/// starting with each other word; the filters are checked on that patient.
+/// A page costs the rows it reads, never every match. When another word is
+/// rarer (`walk > 0`), its whole range is read instead (fewer than
+/// [`NAME_WORD_COUNT_CAP`] rows), each patient's name key is taken from its
+/// words, and only those matching every word are sorted. Other searches
+/// walk their key index in id order.
 pub(crate) fn search_query(search: &PatientSearch, walk: usize) -> QueryBuilder<'static, Postgres> {
-    let probe = |q: &mut QueryBuilder<'static, Postgres>, column: &str, prefix: &String| {
-        q.push(format!(
-            " AND EXISTS (SELECT 1 FROM patient_name_tokens s \
-             WHERE s.patient_id = {column} AND s.token >= "
-        ))
-        .push_bind(prefix.clone())
-        .push(" AND s.token < ")
-        .push_bind(prefix_end(prefix))
-        .push(")");
-    };
     let mut q = match search.name_prefixes.split_first() {
         Some((driver, others)) if walk > 0 && walk <= others.len() => {
             let rare = &search.name_prefixes[walk];
+            let words = spaced("r");
             let mut q = QueryBuilder::new(format!(
                 "SELECT {PATIENT_COLUMNS}, c.name_key AS name_key FROM \
-                 (SELECT r.patient_id AS pid, min(d.token) AS name_key \
-                   FROM patient_name_tokens r JOIN patient_name_tokens d \
-                   ON d.patient_id = r.patient_id WHERE r.token >= "
+                 (SELECT r.patient_id AS pid, split_part(substr({words}, strpos({words}, ' ' || "
             ));
-            q.push_bind(rare.clone())
+            q.push_bind(driver.clone())
+                .push(") + 1), ' ', 1) AS name_key FROM patient_name_tokens r WHERE r.token >= ")
+                .push_bind(rare.clone())
                 .push(" AND r.token < ")
-                .push_bind(prefix_end(rare))
-                .push(" AND d.token >= ")
-                .push_bind(driver.clone())
-                .push(" AND d.token < ")
-                .push_bind(prefix_end(driver))
-                .push(
-                    " GROUP BY r.patient_id) c \
-                     JOIN patients p ON p.patient_id = c.pid WHERE TRUE",
-                );
-            for (i, prefix) in others.iter().enumerate() {
-                if i + 1 != walk {
-                    probe(&mut q, "c.pid", prefix);
+                .push_bind(prefix_end(rare));
+            first_match(&mut q, "r", rare);
+            for prefix in &search.name_prefixes {
+                if prefix != rare {
+                    has_word(&mut q, "r", prefix);
                 }
             }
+            q.push(") c JOIN patients p ON p.patient_id = c.pid WHERE TRUE");
             if let Some(after) = &search.after {
                 q.push(" AND (c.name_key, c.pid) > (")
                     .push_bind(after.name_key.clone().unwrap_or_default())
@@ -144,16 +152,11 @@ pub(crate) fn search_query(search: &PatientSearch, walk: usize) -> QueryBuilder<
             ));
             q.push_bind(driver.clone())
                 .push(" AND t.token < ")
-                .push_bind(prefix_end(driver))
-                .push(
-                    " AND NOT EXISTS (SELECT 1 FROM patient_name_tokens s \
-                     WHERE s.patient_id = t.patient_id AND s.token < t.token AND s.token >= ",
-                )
-                .push_bind(driver.clone())
-                .push(")");
+                .push_bind(prefix_end(driver));
             for prefix in others {
-                probe(&mut q, "t.patient_id", prefix);
+                has_word(&mut q, "t", prefix);
             }
+            first_match(&mut q, "t", driver);
             if let Some(after) = &search.after {
                 q.push(" AND (t.token, t.patient_id) > (")
                     .push_bind(after.name_key.clone().unwrap_or_default())
@@ -339,8 +342,24 @@ async fn replace_keys(
             Err(e) => return Err(db_error("replace_keys")(e)),
         }
     }
+    if !keys.name_tokens.is_empty() {
+        // Every row carries the patient's words, sorted bytewise (migration
+        // 0012), as the search reads them.
+        let mut words = keys.name_tokens.clone();
+        words.sort();
+        words.dedup();
+        sqlx::query(
+            "INSERT INTO patient_name_tokens (token, patient_id, words) \
+             SELECT DISTINCT k, $2, $3 FROM UNNEST($1::text[]) AS k ON CONFLICT DO NOTHING",
+        )
+        .bind(&keys.name_tokens)
+        .bind(id)
+        .bind(words.join(" "))
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error("replace_keys"))?;
+    }
     for (table, column, values) in [
-        ("patient_name_tokens", "token", &keys.name_tokens),
         ("patient_phones", "phone", &keys.phones),
         ("patient_emails", "email", &keys.emails),
     ] {
