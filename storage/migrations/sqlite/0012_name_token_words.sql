@@ -5,12 +5,16 @@
 -- token starting with each other typed word, are `instr` on this column
 -- instead of a probe of `patient_name_tokens_patient` per row walked. The
 -- table is keyed by (token, patient_id) WITHOUT ROWID, so the walk reads
--- the words from the key's own b-tree.
+-- the words from the key's own b-tree. The triggers order the words with a
+-- sorted subquery, not `group_concat(… ORDER BY …)`: a trigger's text is
+-- parsed by every SQLite that opens the file, and older ones (Python's
+-- sqlite3, the system library) do not know that syntax.
 ALTER TABLE patient_name_tokens ADD COLUMN words TEXT NOT NULL DEFAULT '';
 
 UPDATE patient_name_tokens SET words = (
-    SELECT group_concat(s.token, ' ' ORDER BY s.token)
-    FROM patient_name_tokens s WHERE s.patient_id = patient_name_tokens.patient_id);
+    SELECT group_concat(s.token, ' ') FROM (
+        SELECT token FROM patient_name_tokens s
+        WHERE s.patient_id = patient_name_tokens.patient_id ORDER BY token) AS s);
 
 DROP TRIGGER patients_keys_after_insert;
 DROP TRIGGER patients_keys_after_update;
@@ -21,8 +25,9 @@ BEGIN
         SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), NEW.id
         FROM json_each(NEW.search_keys, '$.identifiers') AS j;
     INSERT INTO patient_name_tokens (token, patient_id, words)
-        SELECT j.value, NEW.id, (SELECT group_concat(k.value, ' ' ORDER BY k.value)
-                                 FROM json_each(NEW.search_keys, '$.tokens') AS k)
+        SELECT j.value, NEW.id, (SELECT group_concat(k.value, ' ') FROM (
+                                   SELECT value FROM json_each(NEW.search_keys, '$.tokens')
+                                   ORDER BY value) AS k)
         FROM json_each(NEW.search_keys, '$.tokens') AS j;
     INSERT INTO patient_phones (phone, patient_id)
         SELECT j.value, NEW.id FROM json_each(NEW.search_keys, '$.phones') AS j;
@@ -47,8 +52,9 @@ BEGIN
         SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), NEW.id
         FROM json_each(NEW.search_keys, '$.identifiers') AS j;
     INSERT INTO patient_name_tokens (token, patient_id, words)
-        SELECT j.value, NEW.id, (SELECT group_concat(k.value, ' ' ORDER BY k.value)
-                                 FROM json_each(NEW.search_keys, '$.tokens') AS k)
+        SELECT j.value, NEW.id, (SELECT group_concat(k.value, ' ') FROM (
+                                   SELECT value FROM json_each(NEW.search_keys, '$.tokens')
+                                   ORDER BY value) AS k)
         FROM json_each(NEW.search_keys, '$.tokens') AS j;
     INSERT INTO patient_phones (phone, patient_id)
         SELECT j.value, NEW.id FROM json_each(NEW.search_keys, '$.phones') AS j;
