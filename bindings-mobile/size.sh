@@ -3,28 +3,37 @@
 # PostgreSQL (what Android and iOS ship) for this host with a cargo profile
 # (default `mobile`), keeps the symbols for the breakdown, and prints the
 # stripped size, the largest sections and the bytes per crate (nm).
-#   bash bindings-mobile/size.sh [profile] [-- extra rustc flags for the library]
-# e.g. bash bindings-mobile/size.sh artifact
-#      bash bindings-mobile/size.sh mobile -- -C link-arg=-Wl,-z,pack-relative-relocs
+#
+# With the profile `mobile` the relative relocations are packed (ELF
+# `DT_RELR`: `-z pack-relative-relocs`, this host's spelling of what the
+# Android targets get from .cargo/config.toml), so the figure is the
+# shipped configuration; `--unpacked` leaves them as `.rela.dyn` entries.
+#   bash bindings-mobile/size.sh [profile] [--unpacked] [-- extra rustc flags for the library]
+# e.g. bash bindings-mobile/size.sh            # the device build
+#      bash bindings-mobile/size.sh artifact   # the desktop profile, for comparison
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/carebase/target}"
 export CARGO_BUILD_TARGET="${CARGO_BUILD_TARGET:-x86_64-unknown-linux-gnu}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-profile="${1:-mobile}"
-shift || true
+profile=mobile
+case "${1:-}" in ""|-*) ;; *) profile=$1; shift ;; esac
+packed=$([ "$profile" = mobile ] && echo true || echo false)
+[ "${1:-}" = "--unpacked" ] && { packed=false; shift; }
 [ "${1:-}" = "--" ] && shift
+flags=()
+$packed && flags+=(-C link-arg=-Wl,-z,pack-relative-relocs)
 # `cargo rustc` passes the flags to the library only: the dependencies are
 # the profile's own build, reused.
-cargo rustc -p carebase-mobile --lib --profile "$profile" --crate-type cdylib -- -C strip=none "$@"
+cargo rustc -p carebase-mobile --lib --profile "$profile" --crate-type cdylib -- -C strip=none "${flags[@]}" "$@"
 lib="$CARGO_TARGET_DIR/$CARGO_BUILD_TARGET/$profile/libcarebase_mobile.so"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 strip --strip-all -o "$scratch/stripped.so" "$lib"
-echo "profile $profile, no PostgreSQL, stripped: $(stat -c %s "$scratch/stripped.so") bytes"
+echo "profile $profile, no PostgreSQL, relocations $($packed && echo packed || echo unpacked), stripped: $(stat -c %s "$scratch/stripped.so") bytes"
 echo "largest sections:"
 size -A "$scratch/stripped.so" | awk 'NR > 2 && $2 > 50000 { printf "  %-20s %9d\n", $1, $2 }' | sort -k2 -n -r
-echo "relative relocations: $(readelf -rW "$lib" | grep -c R_X86_64_RELATIVE || true)"
+echo "relative relocations left unpacked (.rela.dyn): $(readelf -rW "$lib" | grep -c R_X86_64_RELATIVE || true)"
 python3 - "$lib" <<'PY'
 """Bytes per crate: each symbol's size (nm -S) under its crate's name."""
 import collections, re, subprocess, sys

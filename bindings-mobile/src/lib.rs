@@ -8,8 +8,11 @@
 //! from core's operations table (`carebase::clinic_operations!`) by
 //! [`uniffi_clinic!`]. Errors are core's `carebase::Error` as is (Kotlin
 //! `CarebaseException`, Swift `CarebaseError`, with `code()` and core's
-//! message). Async methods run on tokio and surface as Kotlin `suspend` /
-//! Swift `async`. No clinic rule lives here.
+//! message). Async methods surface as Kotlin `suspend` / Swift `async`,
+//! polled by the host's own executor: the SQLite store answers from its
+//! own threads, so the device build (no `postgres`) carries no async
+//! runtime; with `postgres` (the JVM JAR) they run inside tokio, which
+//! sqlx's pool needs. No clinic rule lives here.
 
 // The operations table is read argument by argument (`uniffi_clinic!`).
 #![recursion_limit = "512"]
@@ -83,7 +86,8 @@ pub struct Clinic {
     inner: carebase::Clinic,
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[cfg_attr(feature = "postgres", uniffi::export(async_runtime = "tokio"))]
+#[cfg_attr(not(feature = "postgres"), uniffi::export)]
 impl Clinic {
     /// Opens a store (`memory:`, `sqlite://clinic.db` relative to the working
     /// directory, `sqlite:///abs/path.db`, `sqlite::memory:`,
@@ -199,7 +203,8 @@ macro_rules! uniffi_clinic {
         ] $($todo)* }
     };
     (@emit $($methods:tt)*) => {
-        #[uniffi::export(async_runtime = "tokio")]
+        #[cfg_attr(feature = "postgres", uniffi::export(async_runtime = "tokio"))]
+        #[cfg_attr(not(feature = "postgres"), uniffi::export)]
         // An operation takes what its hosts show (`attach_document`: eight).
         #[allow(clippy::too_many_arguments)]
         impl Clinic {

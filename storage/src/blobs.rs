@@ -112,20 +112,38 @@ fn read_bounded(path: &Path) -> Result<Option<Vec<u8>>> {
     std::fs::read(path).map(Some).map_err(io_error("read"))
 }
 
+/// Runs blocking file I/O on a thread of its own and answers through a
+/// oneshot channel, so a blob read or write never blocks the caller's
+/// executor and needs no async runtime: a host that polls carebase's
+/// futures itself (Kotlin coroutines, Swift tasks on a device build without
+/// tokio) waits the same way as one on tokio. `what` names the failure if
+/// the thread cannot start or ends without answering.
+async fn on_io_thread<T: Send + 'static>(
+    what: &'static str,
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("carebase-blob-io".into())
+        .spawn(move || {
+            let _ = answer.send(work());
+        })
+        .map_err(io_error(what))?;
+    answered
+        .await
+        .map_err(|_| Error::storage(format!("document bytes could not be {what}")))?
+}
+
 #[async_trait]
 impl BlobStore for FileBlobs {
     async fn write_blob(&self, key: &BlobKey, bytes: &[u8]) -> Result<()> {
         let path = self.path_of(key);
         let bytes = bytes.to_vec();
-        tokio::task::spawn_blocking(move || write_atomically(&path, &bytes))
-            .await
-            .map_err(|_| Error::storage("document bytes could not be stored"))?
+        on_io_thread("stored", move || write_atomically(&path, &bytes)).await
     }
 
     async fn read_blob(&self, key: &BlobKey) -> Result<Option<Vec<u8>>> {
         let path = self.path_of(key);
-        tokio::task::spawn_blocking(move || read_bounded(&path))
-            .await
-            .map_err(|_| Error::storage("document bytes could not be read"))?
+        on_io_thread("read", move || read_bounded(&path)).await
     }
 }

@@ -74,3 +74,14 @@ async fn a_write_leaves_no_temporary_file_behind() {
         .collect();
     assert_eq!(names, vec![std::ffi::OsString::from(key.as_str())]);
 }
+
+/// A device library has no async runtime: Kotlin's coroutines and Swift's
+/// tasks poll carebase's futures themselves, so keeping and reading a
+/// document's bytes must not need tokio.
+#[test]
+fn blobs_are_kept_and_read_back_without_an_async_runtime() {
+    let s = scratch();
+    let key = futures::executor::block_on(s.put(b"scan")).unwrap();
+    let back = futures::executor::block_on(s.get(&key)).unwrap();
+    assert_eq!(back, b"scan");
+}

@@ -93,6 +93,24 @@ async fn a_sqlite_clinic_keeps_document_bytes_in_a_folder_beside_its_database_fi
     assert_eq!(read.bytes.as_slice(), SCAN);
 }
 
+/// What a device library does: no async runtime, the host's executor polls
+/// the futures (here `futures`' own), and a SQLite clinic still opens,
+/// keeps a document and reads it back.
+#[test]
+fn a_sqlite_clinic_keeps_and_reads_documents_without_an_async_runtime() {
+    futures::executor::block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let clinic = sqlite_clinic(dir.path()).await;
+        let patient = patient(&clinic).await;
+        let entry = attach(&clinic, patient).await;
+        let read = clinic
+            .read_document(&Actor::system(), patient, entry.id)
+            .await
+            .unwrap();
+        assert_eq!(read.bytes.as_slice(), SCAN);
+    });
+}
+
 #[cfg(unix)]
 #[tokio::test]
 async fn the_blob_folder_is_created_when_the_store_opens_readable_by_its_owner_only() {
