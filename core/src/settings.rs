@@ -3,11 +3,8 @@
 //! ([`crate::Clinic::with_settings`] checks).
 
 use std::collections::HashSet;
-use std::str::FromStr;
 
 use chrono::Duration;
-use phonenumber::country;
-use phonenumber::metadata::DATABASE;
 use serde::{Deserialize, Serialize};
 use validator::{Validate, ValidationError};
 
@@ -105,8 +102,7 @@ fn late_cancellation_window(d: &Duration) -> Result<(), ValidationError> {
 fn known_phone_region(region: &str) -> Result<(), ValidationError> {
     let known = region.len() == 2
         && region.chars().all(|c| c.is_ascii_uppercase())
-        && country::Id::from_str(region).is_ok()
-        && DATABASE.by_id(region).is_some();
+        && crate::patient::phone::is_known_region(region);
     if known {
         Ok(())
     } else {

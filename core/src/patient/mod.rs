@@ -7,6 +7,7 @@ pub mod fhir;
 pub mod identifiers;
 mod model;
 pub mod normalize;
+pub(crate) mod phone;
 pub mod search;
 mod state;
 pub mod validate;

@@ -1,13 +1,10 @@
 //! Normalization for search and matching: the ONE place that decides how
 //! names fold ("José" → "jose"), phones and emails compare.
 
-use std::str::FromStr;
-
-use phonenumber::metadata::DATABASE;
-use phonenumber::{country, Mode, PhoneNumber};
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
+use super::phone::{self, PhoneNumber};
 use super::{ContactSystem, PatientDetails};
 
 /// Keys a store indexes for one patient, computed here so every backend
@@ -77,13 +74,14 @@ pub fn is_phone_text(phone: &str) -> bool {
 /// The number libphonenumber reads in `phone`: one in international form
 /// (`+44 20 7946 0000`) always, one in national form (`020 7946 0000`)
 /// only with the clinic's `region` (ISO 3166 alpha-2, e.g. `GB`). `None`
-/// for text that is not a phone number (see [`is_phone_text`]).
+/// for text that is not a phone number (see [`is_phone_text`]). Read from
+/// libphonenumber's metadata by core's own table (see `phone`), with the
+/// answers the `phonenumber` crate gives.
 pub(crate) fn parse_phone(phone: &str, region: Option<&str>) -> Option<PhoneNumber> {
     if !is_phone_text(phone) {
         return None;
     }
-    let region = region.and_then(|r| country::Id::from_str(r).ok());
-    phonenumber::parse(region, phone).ok()
+    phone::parse(phone, region)
 }
 
 /// Whether `number` has a length its country's numbers have (libphonenumber's
@@ -92,32 +90,7 @@ pub(crate) fn parse_phone(phone: &str, region: Option<&str>) -> Option<PhoneNumb
 /// any range opened after the metadata shipped, and a clinic must be able to
 /// write down the number a patient gives.
 pub(crate) fn is_possible_phone(number: &PhoneNumber) -> bool {
-    let length = number.national().to_string().len();
-    let Ok(length) = u16::try_from(length) else {
-        return false;
-    };
-    let Some(regions) = DATABASE.by_code(&number.code().value()) else {
-        return false;
-    };
-    regions.iter().any(|meta| {
-        let d = meta.descriptors();
-        let kinds = [
-            d.fixed_line(),
-            d.mobile(),
-            d.toll_free(),
-            d.premium_rate(),
-            d.shared_cost(),
-            d.personal_number(),
-            d.voip(),
-            d.pager(),
-            d.uan(),
-            d.voicemail(),
-        ];
-        kinds.into_iter().flatten().any(|kind| {
-            kind.possible_length().contains(&length)
-                || kind.possible_local_length().contains(&length)
-        })
-    })
+    number.is_possible()
 }
 
 /// Digits a phone key needs at least.
@@ -166,7 +139,7 @@ impl<'a> PhoneReading<'a> {
             return None;
         }
         if let Some(number) = &self.number {
-            return Some(number.format().mode(Mode::E164).to_string());
+            return Some(number.e164());
         }
         if self.text.trim_start().starts_with('+') {
             Some(format!("+{digits}"))
