@@ -250,7 +250,10 @@ async fn sqlite_database(patients: u64) -> PathBuf {
         let started = Instant::now();
         let (store, _clinic) = open_clinic_at(&db).await.expect("open cached database");
         store.close().await;
-        println!("setup: cache opened (migrated) in {:.1?}", started.elapsed());
+        println!(
+            "setup: cache opened (migrated) in {:.1?}",
+            started.elapsed()
+        );
         return db;
     }
     for suffix in ["", "-wal", "-shm"] {

@@ -19,8 +19,34 @@ mod pattern;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
+
 use metadata::{CODES, IDS, REGIONS};
 use pattern::Pattern;
+
+/// Patterns of the table, compiled once each: a registration reads its
+/// phones through several of them, and compiling one costs more than
+/// matching it. The table is static, so the cache holds at most its
+/// patterns; a poisoned lock still holds whole entries (each is inserted
+/// in one step), so it is used as is.
+fn compiled(source: &'static str) -> Option<Arc<Pattern>> {
+    static CACHE: OnceLock<RwLock<HashMap<&'static str, Option<Arc<Pattern>>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| RwLock::new(HashMap::new()));
+    if let Some(found) = cache
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .get(source)
+    {
+        return found.clone();
+    }
+    let pattern = Pattern::new(source).map(Arc::new);
+    cache
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .insert(source, pattern.clone());
+    pattern
+}
 
 /// A number kind's description: the lengths its numbers have (bit n:
 /// length n; all bits when the metadata lists none) and the pattern a
@@ -120,8 +146,8 @@ fn has_length(lengths: u32, length: usize) -> bool {
 }
 
 /// Whether a match of `pattern` starts at the start of `digits`.
-fn starts(pattern: &str, digits: &str) -> bool {
-    Pattern::new(pattern).is_some_and(|p| p.starts(digits.as_bytes()))
+fn starts(pattern: &'static str, digits: &str) -> bool {
+    compiled(pattern).is_some_and(|p| p.starts(digits.as_bytes()))
 }
 
 impl Desc {
@@ -281,7 +307,7 @@ fn country_code(raw: &Raw<'_>, region: Option<Option<&Region>>) -> Option<(Strin
     };
     if raw.prefix.is_none() {
         let found = idd
-            .and_then(Pattern::new)
+            .and_then(compiled)
             .and_then(|p| p.at_start(national.as_bytes()));
         if let Some(found) = found {
             if !national[found.end..].starts_with('0') {
@@ -357,7 +383,7 @@ fn national_number(meta: &Region, national: &str) -> Option<String> {
         }
         return Some(national.to_owned());
     };
-    let Some(pattern) = Pattern::new(parsing) else {
+    let Some(pattern) = compiled(parsing) else {
         return Some(national.to_owned());
     };
     let Some(found) = pattern.at_start(national.as_bytes()) else {
