@@ -25,13 +25,16 @@ use std::sync::{Arc, OnceLock, RwLock};
 use metadata::{CODES, IDS, REGIONS};
 use pattern::Pattern;
 
+/// Each pattern of the table, compiled (`None`: syntax the matcher refuses).
+type Compiled = HashMap<&'static str, Option<Arc<Pattern>>>;
+
 /// Patterns of the table, compiled once each: a registration reads its
 /// phones through several of them, and compiling one costs more than
 /// matching it. The table is static, so the cache holds at most its
 /// patterns; a poisoned lock still holds whole entries (each is inserted
 /// in one step), so it is used as is.
 fn compiled(source: &'static str) -> Option<Arc<Pattern>> {
-    static CACHE: OnceLock<RwLock<HashMap<&'static str, Option<Arc<Pattern>>>>> = OnceLock::new();
+    static CACHE: OnceLock<RwLock<Compiled>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| RwLock::new(HashMap::new()));
     if let Some(found) = cache
         .read()
