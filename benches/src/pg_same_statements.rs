@@ -37,7 +37,7 @@ const INSERT_IDENTIFIERS: &str = "INSERT INTO patient_identifiers (system, value
 /// patients.rs `replace_keys`: no identifier was taken.
 const RELEASE_IDENTIFIERS: &str = "RELEASE SAVEPOINT carebase_identifiers";
 /// patients.rs `replace_keys`.
-const INSERT_TOKENS: &str = "INSERT INTO patient_name_tokens (token, patient_id) SELECT DISTINCT k, $2 FROM UNNEST($1::text[]) AS k ON CONFLICT DO NOTHING";
+const INSERT_TOKENS: &str = "INSERT INTO patient_name_tokens (token, patient_id, words) SELECT DISTINCT k, $2, $3 FROM UNNEST($1::text[]) AS k ON CONFLICT DO NOTHING";
 /// patients.rs `replace_keys`.
 const INSERT_PHONES: &str = "INSERT INTO patient_phones (phone, patient_id) SELECT DISTINCT k, $2 FROM UNNEST($1::text[]) AS k ON CONFLICT DO NOTHING";
 /// patients.rs `replace_keys`.
@@ -166,11 +166,17 @@ impl PgSameStatements {
             .execute(&mut *tx)
             .await?;
         sqlx::query(RELEASE_IDENTIFIERS).execute(&mut *tx).await?;
-        for (sql, keys) in [
-            (INSERT_TOKENS, &keys.name_tokens),
-            (INSERT_PHONES, &keys.phones),
-            (INSERT_EMAILS, &keys.emails),
-        ] {
+        // Every token row carries the patient's words, as the store writes them.
+        let mut words = keys.name_tokens.clone();
+        words.sort();
+        words.dedup();
+        sqlx::query(INSERT_TOKENS)
+            .bind(&keys.name_tokens)
+            .bind(id)
+            .bind(words.join(" "))
+            .execute(&mut *tx)
+            .await?;
+        for (sql, keys) in [(INSERT_PHONES, &keys.phones), (INSERT_EMAILS, &keys.emails)] {
             sqlx::query(sql)
                 .bind(keys)
                 .bind(id)
