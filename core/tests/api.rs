@@ -223,6 +223,43 @@ fn arguments_that_are_not_an_object_are_invalid_type() {
 }
 
 #[test]
+fn a_struct_argument_given_as_an_array_of_its_fields_is_invalid_type_naming_it() {
+    let c = clinic();
+    let positional = json!(["0190a000-0000-7000-8000-000000000001", ["front_desk"]]);
+    let args = json!({ "actor": positional, "id": "0190a000-0000-7000-8000-000000000002" });
+    assert_eq!(
+        fields(run(&c, "get_patient", args)),
+        pairs(&[("actor", "invalid_type")])
+    );
+}
+
+#[test]
+fn an_empty_array_is_not_a_query_left_empty() {
+    let c = clinic();
+    let args = json!({ "actor": desk(), "query": [] });
+    assert_eq!(
+        fields(run(&c, "search_patients", args)),
+        pairs(&[("query", "invalid_type")])
+    );
+}
+
+#[test]
+fn a_struct_inside_an_argument_given_as_an_array_is_invalid_type_at_its_path() {
+    let c = clinic();
+    let details = json!({ "names": [[null, "Secret", ["Lee"]]] });
+    let bad = run(
+        &c,
+        "register_patient",
+        json!({ "actor": desk(), "details": details }),
+    );
+    let text = bad.as_ref().err().map(Error::to_json).unwrap_or_default();
+    assert!(!text.contains("Secret"), "{text}");
+    assert_eq!(fields(bad), pairs(&[("details.names[0]", "invalid_type")]));
+    let everyone = run(&c, "search_patients", json!({ "actor": desk() }));
+    assert_eq!(everyone.unwrap_or_default()["items"], json!([]));
+}
+
+#[test]
 fn a_message_never_echoes_the_bad_value() {
     let c = clinic();
     let details = json!({ "names": [{ "family": "A" }], "birth_date": "Secret-Date" });

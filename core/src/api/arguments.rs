@@ -21,6 +21,12 @@
 //! would give the same value and no error, so it is skipped. Any failure or
 //! ignored member sends the argument down the careful path, which alone
 //! decides the errors.
+//!
+//! Both readings go through [`Objects`]: a struct is read from a JSON
+//! object only, never from an array of its fields in order (`invalid_type`
+//! at the struct's path), so an argument never takes a positional meaning.
+
+mod objects;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -29,6 +35,7 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::value::RawValue;
 use serde_value::{DeserializerError, Unexpected, Value, ValueDeserializer};
 
+use self::objects::Objects;
 use crate::document::check_arguments;
 use crate::error::FieldError;
 use crate::{Error, Result};
@@ -226,7 +233,7 @@ impl Arguments {
 fn straight<T: DeserializeOwned>(text: &str) -> Option<T> {
     let mut ignored = false;
     let mut tokens = serde_json::Deserializer::from_str(text);
-    let value = serde_ignored::deserialize(&mut tokens, |_| ignored = true).ok()?;
+    let value = serde_ignored::deserialize(Objects(&mut tokens), |_| ignored = true).ok()?;
     tokens.end().ok()?;
     (!ignored).then_some(value)
 }
@@ -255,7 +262,7 @@ fn read<T: DeserializeOwned>(
     prefix: &str,
 ) -> (Result<T, FieldError>, Vec<FieldError>) {
     let mut unknown = Vec::new();
-    let deserializer = ValueDeserializer::<DeserializerError>::new(value);
+    let deserializer = Objects(ValueDeserializer::<DeserializerError>::new(value));
     let mut note = |path: serde_ignored::Path<'_>| {
         unknown.push(unknown_field(join(prefix, &path_text(&path))));
     };

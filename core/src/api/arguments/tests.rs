@@ -64,6 +64,16 @@ fn a_member_no_type_declares_is_unknown_field_though_everything_else_reads() {
 }
 
 #[test]
+fn a_struct_given_as_an_array_of_its_fields_reads_neither_straight_nor_carefully() {
+    let positional = r#"["0190a000-0000-7000-8000-000000000001",["front_desk"]]"#;
+    assert_eq!(quick::<Actor>(positional), None);
+    assert_eq!(careful::<Actor>(positional), None);
+    assert_eq!(quick::<PatientQuery>("[]"), None);
+    assert_eq!(careful::<PatientQuery>("[]"), None);
+    assert_eq!(quick::<Vec<Actor>>("[]"), Some(Json::Array(Vec::new())));
+}
+
+#[test]
 fn a_member_given_twice_reads_as_its_last_value() {
     let text = r#"{"id":"0190a000-0000-7000-8000-000000000001","roles":[],
         "id":"0190a000-0000-7000-8000-000000000002"}"#;
