@@ -25,10 +25,12 @@ macro_rules! uuid_id {
                 self.0
             }
 
-            /// Parses the canonical text form; bad input is a field error.
+            /// Parses the canonical text form; bad input is a field error
+            /// with the code the JSON door gives an id that does not
+            /// parse (`invalid_format`), so every host gets one answer.
             pub fn parse(field: &str, text: &str) -> crate::Result<Self> {
                 Uuid::parse_str(text).map(Self).map_err(|_| {
-                    crate::Error::invalid(field, "invalid_id", concat!("not a valid ", $entity, " id"))
+                    crate::Error::invalid(field, "invalid_format", concat!("not a valid ", $entity, " id"))
                 })
             }
         }

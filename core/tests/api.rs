@@ -147,6 +147,12 @@ fn a_bad_id_is_invalid_format_naming_the_argument() {
 }
 
 #[test]
+fn an_id_parsed_from_text_outside_the_door_is_invalid_format_as_through_it() {
+    let parsed = carebase::PatientId::parse("patient", "not-a-uuid").map(|_| Value::Null);
+    assert_eq!(fields(parsed), pairs(&[("patient", "invalid_format")]));
+}
+
+#[test]
 fn a_value_of_the_wrong_json_type_is_invalid_type_at_its_path() {
     let c = clinic();
     let details = json!({ "names": [{ "family": 5 }] });
