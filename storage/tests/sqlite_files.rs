@@ -115,6 +115,76 @@ async fn the_wal_is_checkpointed_in_the_background() {
     assert!(grew, "no checkpoint copied the WAL into the database file");
 }
 
+/// SQLite bumps the checkpoint sequence number in the WAL's header (bytes
+/// 12..16, big-endian) each time it writes the WAL from its beginning again.
+fn wal_restarts(path: &std::path::Path) -> u32 {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let header = std::fs::read(&wal).unwrap_or_default();
+    header
+        .get(12..16)
+        .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// Under a steady stream of commits, with readers reading all the while,
+/// the WAL does not grow until the writer's safety net makes one commit
+/// copy all of it: past its restart size the background checkpointer
+/// copies it into the database and the WAL is written from its beginning
+/// again, over and over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_wal_restarts_from_its_beginning_under_steady_commits_while_readers_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::db_path(&dir);
+    let store = std::sync::Arc::new(SqliteStore::open(&common::url_of(&path)).await.unwrap());
+    // A small restart size, so a test sees restarts after a few commits.
+    store.restart_wal_after(64);
+    let p = patient("Okafor", "Ada", (1980, 1, 1));
+    let id = p.id;
+    store
+        .apply(ChangeSet::default().patient(PatientWrite::insert(p, None)))
+        .await
+        .unwrap();
+    let reading = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (store, reading) = (store.clone(), reading.clone());
+            tokio::spawn(async move {
+                while reading.load(std::sync::atomic::Ordering::Relaxed) {
+                    assert!(store.patient(id).await.unwrap().is_some());
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    // Writers that keep a commit landing during every copy the
+    // checkpointer makes.
+    let writers: Vec<_> = (0..4)
+        .map(|_| {
+            let (store, reading) = (store.clone(), reading.clone());
+            tokio::spawn(async move {
+                while reading.load(std::sync::atomic::Ordering::Relaxed) {
+                    let drafts = (0..20).map(|_| audit_about(Some(id), "read")).collect();
+                    store.apply(ChangeSet::audit_only(drafts)).await.unwrap();
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    let first = wal_restarts(&path);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while wal_restarts(&path) < first + 3 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    reading.store(false, std::sync::atomic::Ordering::Relaxed);
+    for task in readers.into_iter().chain(writers) {
+        task.await.unwrap();
+    }
+    assert!(
+        wal_restarts(&path) >= first + 3,
+        "the WAL was not restarted from its beginning three times"
+    );
+}
+
 /// Records a migration this build does not know, as a newer carebase would.
 async fn fake_future_migration(store: &SqliteStore, version: i64) {
     store

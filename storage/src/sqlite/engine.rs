@@ -35,7 +35,7 @@
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -59,6 +59,33 @@ pub(crate) const READ_CONNECTIONS: usize = 4;
 
 /// How often the checkpointer copies the WAL into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+/// WAL frames (pages) past which the checkpointer restarts the WAL from its
+/// beginning even while commits keep coming (16 MiB of 4 KiB pages),
+/// holding the writer for the last, small copy.
+pub(crate) const RESTART_AFTER_FRAMES: u32 = 4096;
+
+/// Copies the checkpointer makes back to back, off the writer's turn, while
+/// the WAL is past [`RESTART_AFTER_FRAMES`]: each takes what was committed
+/// during the one before.
+const CATCH_UP_ROUNDS: usize = 8;
+
+/// The most frames a catch-up copy may have taken for the checkpointer to
+/// hold the writer for the next (2 MiB): that copy takes what was committed
+/// meanwhile, so it is about as small, and one commit waits for it and its
+/// two syncs.
+const SMALL_COPY_FRAMES: i64 = 512;
+
+/// How soon the checkpointer comes back while the WAL is past
+/// [`RESTART_AFTER_FRAMES`] and its copies have not caught up.
+const CATCH_UP_EVERY: Duration = Duration::from_millis(10);
+
+/// How long a restarting checkpoint sleeps each time a reader still reads
+/// the WAL's frames, and how many times it sleeps before it gives up (and
+/// lets the writer go): the writer is held at most about
+/// `READER_WAIT_STEP × READER_WAIT_TRIES` for readers.
+const READER_WAIT_STEP: Duration = Duration::from_micros(100);
+const READER_WAIT_TRIES: i32 = 20;
 
 /// What a job hands back after running inside its savepoint: whether to
 /// keep its writes, and how to answer its caller once the transaction's
@@ -135,6 +162,9 @@ struct Shared {
     /// ([`MAX_BATCH_TIME`]; a test hook lengthens it so a loaded machine
     /// cannot split a batch the test counts).
     batch_time: AtomicU64,
+    /// WAL frames past which the checkpointer restarts the WAL
+    /// ([`RESTART_AFTER_FRAMES`]; a test hook lowers it).
+    restart_after: AtomicU32,
 }
 
 /// The running engine: the shared state and the threads.
@@ -194,6 +224,7 @@ impl Engine {
             hold: (Mutex::new(false), Condvar::new()),
             held: AtomicU64::new(0),
             batch_time: AtomicU64::new(MAX_BATCH_TIME.as_micros() as u64),
+            restart_after: AtomicU32::new(RESTART_AFTER_FRAMES),
         });
         let writer = {
             let shared = shared.clone();
@@ -365,6 +396,11 @@ impl Engine {
     pub(crate) fn set_batch_time(&self, time: Duration) {
         let micros = u64::try_from(time.as_micros()).unwrap_or(u64::MAX);
         self.shared.batch_time.store(micros, Ordering::Relaxed);
+    }
+
+    /// Test hook: WAL frames past which the checkpointer restarts the WAL.
+    pub(crate) fn set_restart_after(&self, frames: u32) {
+        self.shared.restart_after.store(frames, Ordering::Relaxed);
     }
 
     /// Test hook: while held, every batch waits before its COMMIT.
@@ -560,9 +596,28 @@ fn wait_while_held(shared: &Shared) {
     shared.held.fetch_sub(1, Ordering::AcqRel);
 }
 
-/// Copies the WAL into the database off the request path, so no request
-/// pays for a checkpoint's fsyncs. PASSIVE never blocks readers or the
-/// writer; a failed checkpoint is retried on the next tick.
+/// Copies the WAL into the database off the request path, and restarts
+/// it from its beginning so it stays small.
+///
+/// Each tick after a commit, a PASSIVE checkpoint copies the WAL into the
+/// database without blocking the writer or readers. SQLite writes a new
+/// transaction at the WAL's beginning only when everything in it was copied
+/// when that transaction began; under a steady stream of commits a copy
+/// seldom catches the end (commits land while it runs), so the WAL grew
+/// until the writer's own safety-net checkpoint made one commit pay for a
+/// large copy and its syncs. So the checkpointer restarts it:
+/// - for free when a copy caught the end and nothing was committed since
+///   (checked holding the write connection, so nothing commits meanwhile);
+/// - past [`RESTART_AFTER_FRAMES`], it copies back to back (at most
+///   [`CATCH_UP_ROUNDS`], each taking what was committed during the one
+///   before); once a copy was small ([`SMALL_COPY_FRAMES`]), it holds the
+///   write connection for a RESTART checkpoint, which copies the rest
+///   (about as small: its two syncs are what one commit may wait for) and
+///   waits, briefly, for readers still reading the WAL's frames. When the
+///   copies do not shrink (commits outpace them), nothing is held and the
+///   checkpointer comes back soon; the safety net stays.
+///
+/// A failed checkpoint is retried on the next tick.
 fn checkpoint_loop(shared: &Shared, stop: &mpsc::Receiver<()>) {
     let Some(open) = &shared.open_reader else {
         return;
@@ -570,9 +625,103 @@ fn checkpoint_loop(shared: &Shared, stop: &mpsc::Receiver<()>) {
     let Ok(conn) = open() else {
         return;
     };
-    while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
-        if shared.dirty.swap(false, Ordering::AcqRel) {
-            let _ = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)");
+    // Only a RESTART checkpoint waits (for the write lock, which it gets at
+    // once holding the write connection, and for readers): briefly.
+    if conn.busy_handler(Some(wait_briefly)).is_err() {
+        return;
+    }
+    let mut next = CHECKPOINT_EVERY;
+    while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(next) {
+        next = CHECKPOINT_EVERY;
+        if shared.dirty.swap(false, Ordering::AcqRel) && copy_and_restart(shared, &conn) {
+            // Still long: come back soon, whether or not more was committed.
+            shared.dirty.store(true, Ordering::Release);
+            next = CATCH_UP_EVERY;
         }
     }
+}
+
+/// What `PRAGMA wal_checkpoint` answers.
+struct Checkpoint {
+    /// It could not copy everything (a reader, or another checkpoint).
+    busy: bool,
+    /// Frames in the WAL when it began.
+    frames: i64,
+    /// Frames of the WAL in the database when it ended.
+    copied: i64,
+}
+
+impl Checkpoint {
+    /// Everything in the WAL when it began is in the database.
+    fn caught_up(&self) -> bool {
+        !self.busy && self.copied == self.frames
+    }
+}
+
+/// How a checkpoint runs.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// Copies what no reader still needs; waits for nobody.
+    Passive,
+    /// Takes the write lock, copies everything and waits (through the busy
+    /// handler) until no reader reads the WAL's frames, so the next commit
+    /// writes at the WAL's beginning.
+    Restart,
+}
+
+/// Runs one checkpoint.
+fn checkpoint(conn: &Connection, mode: Mode) -> rusqlite::Result<Checkpoint> {
+    let sql = match mode {
+        Mode::Passive => "PRAGMA wal_checkpoint(PASSIVE)",
+        Mode::Restart => "PRAGMA wal_checkpoint(RESTART)",
+    };
+    conn.query_row(sql, [], |row| {
+        Ok(Checkpoint {
+            busy: row.get::<_, i64>(0)? != 0,
+            frames: row.get(1)?,
+            copied: row.get(2)?,
+        })
+    })
+}
+
+/// One tick of the checkpointer (see [`checkpoint_loop`]); `true` when
+/// the WAL is still past [`RESTART_AFTER_FRAMES`] and was not restarted.
+fn copy_and_restart(shared: &Shared, conn: &Connection) -> bool {
+    let restart_after = i64::from(shared.restart_after.load(Ordering::Relaxed));
+    let mut copied_before: Option<i64> = None;
+    for _ in 0..CATCH_UP_ROUNDS {
+        let commits = shared.commits.load(Ordering::Acquire);
+        let Ok(copy) = checkpoint(conn, Mode::Passive) else {
+            return false;
+        };
+        let long = copy.frames >= restart_after;
+        if copy.frames == 0 || !(long || copy.caught_up()) {
+            return false;
+        }
+        // What this copy took: at most the frames committed during the one
+        // before (the first one's is not known).
+        let small = copied_before.is_some_and(|before| copy.copied - before <= SMALL_COPY_FRAMES);
+        if copy.caught_up() || (long && small) {
+            let _turn = lock(&shared.write);
+            let quiet = shared.commits.load(Ordering::Acquire) == commits;
+            if (quiet && copy.caught_up()) || (long && small) {
+                return checkpoint(conn, Mode::Restart).map_or(long, |r| long && r.busy);
+            }
+        }
+        if !long {
+            return false;
+        }
+        copied_before = Some(copy.copied);
+    }
+    true
+}
+
+/// The checkpointer's busy handler: sleeps [`READER_WAIT_STEP`] at most
+/// [`READER_WAIT_TRIES`] times, then gives up.
+fn wait_briefly(tries: i32) -> bool {
+    if tries >= READER_WAIT_TRIES {
+        return false;
+    }
+    std::thread::sleep(READER_WAIT_STEP);
+    true
 }

@@ -169,7 +169,8 @@ pub(crate) fn scheme_of(url: &str) -> &str {
 }
 
 /// WAL pages after which a committing writer checkpoints itself (64 MiB of
-/// 4 KiB pages); normally the checkpointer keeps the WAL far smaller.
+/// 4 KiB pages); normally the checkpointer restarts the WAL long before
+/// (`engine::RESTART_AFTER_FRAMES`).
 const SAFETY_NET_CHECKPOINT_PAGES: u32 = 16000;
 
 /// Fails when `applied` (the versions a database records) holds one that
@@ -373,6 +374,14 @@ impl SqliteStore {
     #[doc(hidden)]
     pub fn set_batch_time(&self, time: std::time::Duration) {
         self.engine.set_batch_time(time);
+    }
+
+    /// Test hook: WAL frames past which the background checkpointer
+    /// restarts the WAL even while commits keep coming (4,096 by default),
+    /// so a test sees restarts without writing tens of MiB.
+    #[doc(hidden)]
+    pub fn restart_wal_after(&self, frames: u32) {
+        self.engine.set_restart_after(frames);
     }
 
     /// Test hook: how many batches wait before their COMMIT while commits
