@@ -137,7 +137,7 @@ async fn the_wal_restarts_from_its_beginning_under_steady_commits_while_readers_
     let path = common::db_path(&dir);
     let store = std::sync::Arc::new(SqliteStore::open(&common::url_of(&path)).await.unwrap());
     // A small restart size, so a test sees restarts after a few commits.
-    store.restart_wal_after(64);
+    store.restart_wal_after(64).unwrap();
     let p = patient("Okafor", "Ada", (1980, 1, 1));
     let id = p.id;
     store
@@ -182,6 +182,53 @@ async fn the_wal_restarts_from_its_beginning_under_steady_commits_while_readers_
     assert!(
         wal_restarts(&path) >= first + 3,
         "the WAL was not restarted from its beginning three times"
+    );
+}
+
+/// The WAL file's length on disk.
+fn wal_len(path: &std::path::Path) -> u64 {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(&wal).map_or(0, |m| m.len())
+}
+
+/// A WAL that a long reader let grow gives the disk back: once it is
+/// written from its beginning again, its file is cut back to twice the
+/// restart size instead of staying as long as it ever was.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wal_a_long_reader_let_grow_is_cut_back_once_it_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::db_path(&dir);
+    let store = SqliteStore::open(&common::url_of(&path)).await.unwrap();
+    // Restarts past 64 frames; the file is cut back to 128 frames' worth.
+    store.restart_wal_after(64).unwrap();
+    let limit = 2 * 64 * 4096;
+    // Another process's reader holds a snapshot, so no copy can take the
+    // frames written after it and the WAL only grows.
+    let reader = rusqlite::Connection::open(&path).unwrap();
+    reader.execute_batch("BEGIN").unwrap();
+    let _: i64 = reader
+        .query_row("SELECT count(*) FROM audit_entries", [], |row| row.get(0))
+        .unwrap();
+    for _ in 0..10 {
+        let drafts = (0..300)
+            .map(|_| audit_about(Some(PatientId::new()), "x"))
+            .collect();
+        store.apply(ChangeSet::audit_only(drafts)).await.unwrap();
+    }
+    assert!(wal_len(&path) > 2 * limit, "the WAL did not grow");
+    reader.execute_batch("COMMIT").unwrap();
+    drop(reader);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while wal_len(&path) > limit && std::time::Instant::now() < deadline {
+        let drafts = vec![audit_about(Some(PatientId::new()), "x")];
+        store.apply(ChangeSet::audit_only(drafts)).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        wal_len(&path) <= limit,
+        "the WAL file kept {} bytes",
+        wal_len(&path)
     );
 }
 

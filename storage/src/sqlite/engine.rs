@@ -65,6 +65,15 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 /// holding the writer for the last, small copy.
 pub(crate) const RESTART_AFTER_FRAMES: u32 = 4096;
 
+/// The size, in bytes, SQLite cuts the WAL file back to when it writes it
+/// from its beginning again after `restart_after` frames: twice the restart
+/// size, so the usual cycle never truncates (the file is reused, which is
+/// cheaper than growing it) and only a WAL that a burst or a long reader
+/// grew past it gives the disk back.
+pub(crate) fn wal_size_limit(restart_after: u32) -> i64 {
+    2 * i64::from(restart_after) * 4096
+}
+
 /// Copies the checkpointer makes back to back, off the writer's turn, while
 /// the WAL is past [`RESTART_AFTER_FRAMES`]: each takes what was committed
 /// during the one before.
@@ -399,8 +408,18 @@ impl Engine {
     }
 
     /// Test hook: WAL frames past which the checkpointer restarts the WAL.
-    pub(crate) fn set_restart_after(&self, frames: u32) {
+    /// The WAL file's size limit follows it ([`wal_size_limit`]).
+    pub(crate) fn set_restart_after(&self, frames: u32) -> Result<()> {
         self.shared.restart_after.store(frames, Ordering::Relaxed);
+        match lock(&self.shared.write).as_ref() {
+            Some(conn) => conn
+                .execute_batch(&format!(
+                    "PRAGMA journal_size_limit = {}",
+                    wal_size_limit(frames)
+                ))
+                .map_err(db_error("connect")),
+            None => Err(closed("connect")),
+        }
     }
 
     /// Test hook: while held, every batch waits before its COMMIT.

@@ -132,9 +132,12 @@ fn connect(target: &Target, writer: bool) -> Result<Connection> {
     if !target.memory {
         if writer {
             // The checkpointer thread copies the WAL back; the automatic
-            // checkpoint is only a safety net for when it cannot run.
+            // checkpoint is only a safety net for when it cannot run. A WAL
+            // grown past its usual size is cut back when it restarts.
             pragmas.push_str(&format!(
-                "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = {SAFETY_NET_CHECKPOINT_PAGES};"
+                "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = {SAFETY_NET_CHECKPOINT_PAGES}; \
+                 PRAGMA journal_size_limit = {};",
+                engine::wal_size_limit(engine::RESTART_AFTER_FRAMES)
             ));
         }
         pragmas.push_str("PRAGMA synchronous = NORMAL;");
@@ -378,10 +381,11 @@ impl SqliteStore {
 
     /// Test hook: WAL frames past which the background checkpointer
     /// restarts the WAL even while commits keep coming (4,096 by default),
-    /// so a test sees restarts without writing tens of MiB.
+    /// so a test sees restarts without writing tens of MiB; the WAL file's
+    /// size limit (twice that) follows it.
     #[doc(hidden)]
-    pub fn restart_wal_after(&self, frames: u32) {
-        self.engine.set_restart_after(frames);
+    pub fn restart_wal_after(&self, frames: u32) -> Result<()> {
+        self.engine.set_restart_after(frames)
     }
 
     /// Test hook: how many batches wait before their COMMIT while commits
