@@ -103,10 +103,10 @@ pub struct ChainHead {
 /// from each writer's clock and may disagree with it across processes),
 /// and `after` must be an entry of that chain; any other id (another
 /// patient's entry, one about no patient, an unknown one) is `validation`
-/// `invalid_cursor` on `after` ([`AuditQuery::foreign_cursor`]). Only the
-/// patient's own chain is listed: a merged record's entries stay on its
-/// own chain, listed by its own id. Without `patient`, every entry (or an
-/// actor's) in id order, and `after` is a position in that order.
+/// `invalid_cursor` on `after`. Only that patient's own chain is listed:
+/// a merged record's entries stay on its chain, listed by its own id.
+/// Without `patient`, every entry (or an actor's) in id order, and `after`
+/// is a position in that order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

@@ -84,8 +84,9 @@ fn entries_query(query: &AuditQuery, prefix: &str) -> QueryBuilder<'static, Post
         .limit
         .unwrap_or(Count32::new(AUDIT_DEFAULT_LIMIT))
         .min(Count32::new(AUDIT_MAX_LIMIT));
-    let mut q: QueryBuilder<'static, Postgres> =
-        QueryBuilder::new(format!("{prefix}SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE "));
+    let mut q: QueryBuilder<'static, Postgres> = QueryBuilder::new(format!(
+        "{prefix}SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE "
+    ));
     if let Some(patient) = query.patient {
         q.push("patient_id = ").push_bind(patient.0);
         if let Some(actor) = query.actor {
@@ -139,14 +140,13 @@ impl AuditStore for PostgresStore {
         if let (Some(patient), Some(after), true) = (query.patient, query.after, rows.is_empty()) {
             // An empty page: the end of the chain, or a cursor that is not
             // an entry of it.
-            let found: Option<i32> = sqlx::query_scalar(
-                "SELECT 1 FROM audit_entries WHERE id = $1 AND patient_id = $2",
-            )
-            .bind(after.0)
-            .bind(patient.0)
-            .fetch_optional(pool)
-            .await
-            .map_err(db_error("audit_entries"))?;
+            let found: Option<i32> =
+                sqlx::query_scalar("SELECT 1 FROM audit_entries WHERE id = $1 AND patient_id = $2")
+                    .bind(after.0)
+                    .bind(patient.0)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(db_error("audit_entries"))?;
             if found.is_none() {
                 return Err(AuditQuery::foreign_cursor());
             }

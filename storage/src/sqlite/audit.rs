@@ -237,7 +237,9 @@ impl AuditStore for SqliteStore {
             .into_iter()
             .map(AuditRow::into_entry)
             .collect::<Result<Vec<_>>>()?;
-            if let (Some(patient), Some(after), true) = (query.patient, query.after, entries.is_empty()) {
+            if let (Some(patient), Some(after), true) =
+                (query.patient, query.after, entries.is_empty())
+            {
                 // An empty page: the end of the chain, or a cursor that is
                 // not an entry of it.
                 let found = first(

@@ -347,10 +347,7 @@ async fn a_patients_audit_listing_walks_the_chain_key_from_its_cursor_without_so
         .collect();
     let actor = drafts[0].actor;
     let after = drafts[1].id;
-    t.store
-        .apply(ChangeSet::audit_only(drafts))
-        .await
-        .unwrap();
+    t.store.apply(ChangeSet::audit_only(drafts)).await.unwrap();
     for (actor, after) in [
         (None, None),
         (None, Some(after)),
@@ -366,9 +363,8 @@ async fn a_patients_audit_listing_walks_the_chain_key_from_its_cursor_without_so
         let plan = t.store.explain_audit_entries(&query).await.unwrap();
         let text = plan.join("\n");
         assert!(
-            plan.iter().any(|l| l.starts_with(
-                "SEARCH audit_entries USING PRIMARY KEY (patient_id=?"
-            )),
+            plan.iter()
+                .any(|l| l.starts_with("SEARCH audit_entries USING PRIMARY KEY (patient_id=?")),
             "the chain key drives the listing, plan:\n{text}"
         );
         assert!(
