@@ -191,8 +191,10 @@ export declare class Clinic {
    */
   explainAccess(actor: ActorInput, permission: Permission, patient?: PatientId | null): Promise<Decision>
   /**
-   * Audit entries in recording order (page with `query.after`). Listing
-   * one patient's entries is itself audited on that patient's chain.
+   * Audit entries, oldest first (page with `query.after`): one
+   * patient's in the order of that patient's chain, the others in id
+   * order (see `AuditQuery`). Listing one patient's entries is itself
+   * audited on that patient's chain.
    */
   auditLog(actor: ActorInput, query?: AuditQuery | null): Promise<Array<AuditEntry>>
   /**
@@ -952,13 +954,29 @@ export interface AuditEntry {
 /** One audit entry. */
 export type AuditEntryId = string
 
-/** Filter for listing audit entries (newest last, by insertion order). */
+/**
+ * Filter for listing audit entries, oldest first.
+ *
+ * With `patient`, the entries of that patient's chain in chain order
+ * (`chain_seq`, the order they were appended to it: entry ids are taken
+ * from each writer's clock and may disagree with it across processes),
+ * and `after` must be an entry of that chain; any other id (another
+ * patient's entry, one about no patient, an unknown one) is `validation`
+ * `invalid_cursor` on `after`. Only that patient's own chain is listed:
+ * a merged record's entries stay on its chain, listed by its own id.
+ * Without `patient`, every entry (or an actor's) in id order, and `after`
+ * is a position in that order.
+ */
 export interface AuditQuery {
   /** Only entries about this patient. */
   patient?: PatientId | null
   /** Only entries by this actor. */
   actor?: ActorId | null
-  /** Only entries recorded after this one (exclusive cursor). */
+  /**
+   * Only entries after this one (exclusive cursor): with `patient`, the
+   * entries after it in that patient's chain, and it must be one of
+   * them; without, the entries with a greater id.
+   */
   after?: AuditEntryId | null
   /** Maximum entries (default 100, at most 1000). */
   limit?: number | null

@@ -402,7 +402,6 @@ const RAW_SCHEMA: &[&str] = &[
         prev_hash   TEXT    NOT NULL,
         hash        TEXT    NOT NULL,
         UNIQUE (patient_id, chain_seq))",
-    "CREATE INDEX IF NOT EXISTS audit_entries_patient ON audit_entries (patient_id, id)",
     "CREATE INDEX IF NOT EXISTS audit_entries_actor ON audit_entries (actor_id, id)",
     "CREATE TABLE IF NOT EXISTS outbox_events (
         seq             INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,

@@ -152,6 +152,8 @@ macro_rules! audit_store_tests {
             audit_is_chained_per_patient,
             a_large_change_set_chains_every_entry,
             audit_entries_filter_and_page,
+            a_patients_audit_entries_list_in_chain_order_whatever_their_ids,
+            an_after_that_is_not_an_entry_of_the_patients_chain_is_an_invalid_cursor,
             concurrent_audit_writers_keep_every_chain_whole,
             audit_entries_are_sealed_with_the_key_the_store_was_given,
             audit_checkpoints_append_in_order_with_their_pinned_heads,

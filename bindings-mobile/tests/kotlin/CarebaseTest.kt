@@ -565,7 +565,7 @@ val tests: List<Pair<String, suspend () -> Unit>> = listOf(
     "aFileThatIsNotADatabaseIsACorruptStorageFailure" to ::aFileThatIsNotADatabaseIsACorruptStorageFailure,
     "badInputIsATypedErrorNeverACrash" to ::badInputIsATypedErrorNeverACrash,
     "toStringNeverShowsDemographics" to ::toStringNeverShowsDemographics,
-) + schedulingTests + accessRulesTests + postgresTests + hostileDocumentTests + limitsTests + myPatientsTests + registerPatientsTests + agreementTests + recordTests + recordKindsTests + recordFhirTests + fhirPeopleTests + encountersTests + documentsTests + badRecordInputTests // SchedulingTest.kt, AccessRulesTest.kt, PostgresTest.kt, HostileDocumentsTest.kt, LimitsTest.kt, MyPatientsTest.kt, RegisterPatientsTest.kt, AgreementTest.kt, RecordTest.kt, RecordKindsTest.kt, RecordFhirTest.kt, FhirPeopleTest.kt, EncountersTest.kt, DocumentsTest.kt, BadRecordInputTest.kt
+) + schedulingTests + accessRulesTests + postgresTests + hostileDocumentTests + limitsTests + myPatientsTests + registerPatientsTests + agreementTests + recordTests + recordKindsTests + recordFhirTests + fhirPeopleTests + encountersTests + documentsTests + badRecordInputTests + auditListingTests // SchedulingTest.kt, AccessRulesTest.kt, PostgresTest.kt, HostileDocumentsTest.kt, LimitsTest.kt, MyPatientsTest.kt, RegisterPatientsTest.kt, AgreementTest.kt, RecordTest.kt, RecordKindsTest.kt, RecordFhirTest.kt, FhirPeopleTest.kt, EncountersTest.kt, DocumentsTest.kt, BadRecordInputTest.kt, AuditListingTest.kt
 
 fun main(args: Array<String>) {
     // `test.sh --no-postgres`: the device library has no PostgreSQL driver,

@@ -270,8 +270,10 @@ class ClinicOperations:
         actor: Actor,
         query: Optional[AuditQuery] = None,
     ) -> Records[AuditEntry]:
-        """Audit entries in recording order (page with `query.after`). Listing
-        one patient's entries is itself audited on that patient's chain."""
+        """Audit entries, oldest first (page with `query.after`): one
+        patient's in the order of that patient's chain, the others in id
+        order (see ``AuditQuery``). Listing one patient's entries is itself
+        audited on that patient's chain."""
         raise NotImplementedError  # replaced by @bridge
 
     @bridge

@@ -408,7 +408,17 @@ class AuditEntry:
 
 @_dc.dataclass
 class AuditQuery:
-    """Filter for listing audit entries (newest last, by insertion order)."""
+    """Filter for listing audit entries, oldest first.
+
+    With `patient`, the entries of that patient's chain in chain order
+    (`chain_seq`, the order they were appended to it: entry ids are taken
+    from each writer's clock and may disagree with it across processes),
+    and `after` must be an entry of that chain; any other id (another
+    patient's entry, one about no patient, an unknown one) is `validation`
+    `invalid_cursor` on `after`. Only that patient's own chain is listed:
+    a merged record's entries stay on its chain, listed by its own id.
+    Without `patient`, every entry (or an actor's) in id order, and `after`
+    is a position in that order."""
 
     patient: Optional[UUID] = None
     """Only entries about this patient."""
@@ -417,7 +427,9 @@ class AuditQuery:
     """Only entries by this actor."""
 
     after: Optional[UUID] = None
-    """Only entries recorded after this one (exclusive cursor)."""
+    """Only entries after this one (exclusive cursor): with `patient`, the
+    entries after it in that patient's chain, and it must be one of
+    them; without, the entries with a greater id."""
 
     limit: Optional[int] = None
     """Maximum entries (default 100, at most 1000)."""

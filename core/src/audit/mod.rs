@@ -19,7 +19,7 @@ pub use checkpoint::{
 };
 pub use key::{AuditKey, DEVELOPMENT_AUDIT_KEY};
 
-use crate::{Count32, Count64};
+use crate::{Count32, Count64, Error};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -96,7 +96,17 @@ pub struct ChainHead {
     pub hash: String,
 }
 
-/// Filter for listing audit entries (newest last, by insertion order).
+/// Filter for listing audit entries, oldest first.
+///
+/// With `patient`, the entries of that patient's chain in chain order
+/// (`chain_seq`, the order they were appended to it: entry ids are taken
+/// from each writer's clock and may disagree with it across processes),
+/// and `after` must be an entry of that chain; any other id (another
+/// patient's entry, one about no patient, an unknown one) is `validation`
+/// `invalid_cursor` on `after`. Only that patient's own chain is listed:
+/// a merged record's entries stay on its chain, listed by its own id.
+/// Without `patient`, every entry (or an actor's) in id order, and `after`
+/// is a position in that order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -109,7 +119,9 @@ pub struct AuditQuery {
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub actor: Option<ActorId>,
-    /// Only entries recorded after this one (exclusive cursor).
+    /// Only entries after this one (exclusive cursor): with `patient`, the
+    /// entries after it in that patient's chain, and it must be one of
+    /// them; without, the entries with a greater id.
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub after: Option<AuditEntryId>,
@@ -117,6 +129,19 @@ pub struct AuditQuery {
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub limit: Option<Count32>,
+}
+
+impl AuditQuery {
+    /// The error of an `after` that is not an entry of the listed patient's
+    /// chain: `validation` `invalid_cursor` on `after`. Every store answers
+    /// it when the cursor does not resolve to an entry of that chain.
+    pub fn foreign_cursor() -> Error {
+        Error::invalid(
+            "after",
+            "invalid_cursor",
+            "after is not an entry of this patient's audit trail",
+        )
+    }
 }
 
 /// What `verify` found, and what it checked.

@@ -69,8 +69,10 @@ fn check_limit(limit: Option<u32>) -> Result<()> {
 }
 
 impl Clinic {
-    /// Audit entries in recording order (page with `query.after`). Listing
-    /// one patient's entries is itself audited on that patient's chain.
+    /// Audit entries, oldest first (page with `query.after`): one
+    /// patient's in the order of that patient's chain, the others in id
+    /// order (see [`AuditQuery`]). Listing one patient's entries is itself
+    /// audited on that patient's chain.
     pub async fn audit_log(&self, actor: &Actor, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
         let attempt = self
             .authorize(actor, Permission::AuditRead, query.patient)

@@ -9,12 +9,14 @@ use super::at;
 use super::audit_about;
 use crate::actor::{Actor, Role};
 use crate::audit::{
-    verify_chain, AuditCheckpoint, AuditKey, AuditQuery, ChainHead, ChainRules, ProblemKind,
+    verify_chain, AuditCheckpoint, AuditDraft, AuditKey, AuditQuery, ChainHead, ChainRules,
+    ProblemKind,
 };
 use crate::clinic::{Clinic, NewPatient};
-use crate::ids::{ActorId, PatientId};
+use crate::ids::{ActorId, AuditEntryId, PatientId};
 use crate::patient::{HumanName, PatientDetails};
 use crate::store::{ChangeSet, CheckpointWrite, Store};
+use crate::{Error, FieldError};
 
 fn host_key() -> AuditKey {
     AuditKey::new(b"conformance host key: 32 bytes or more").unwrap()
@@ -286,6 +288,99 @@ pub async fn audit_entries_filter_and_page(store: Arc<dyn Store>) {
         ..AuditQuery::default()
     };
     assert_eq!(store.audit_entries(&by_actor).await.unwrap().len(), 1);
+}
+
+/// A patient's listing follows the chain, not the ids: here each entry's
+/// id sorts before its predecessor's (a writer whose clock went back), and
+/// the pages still come in chain order, the cursor walking the chain.
+pub async fn a_patients_audit_entries_list_in_chain_order_whatever_their_ids(
+    store: Arc<dyn Store>,
+) {
+    let p = PatientId::new();
+    let mut ids: Vec<AuditEntryId> = (0..5).map(|_| AuditEntryId::new()).collect();
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    let drafts = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| AuditDraft {
+            id: *id,
+            ..audit_about(Some(p), &format!("x{i}"))
+        })
+        .collect();
+    store.apply(ChangeSet::audit_only(drafts)).await.unwrap();
+    let mut pages = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .audit_entries(&AuditQuery {
+                patient: Some(p),
+                after,
+                limit: Some(Count32::new(2)),
+                ..AuditQuery::default()
+            })
+            .await
+            .unwrap();
+        let Some(last) = page.last() else {
+            break;
+        };
+        after = Some(last.draft.id);
+        pages.push(
+            page.iter()
+                .map(|e| e.draft.action.clone())
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert_eq!(pages, vec![vec!["x0", "x1"], vec!["x2", "x3"], vec!["x4"]]);
+}
+
+/// A patient's listing pages along that patient's chain, so its cursor must
+/// be an entry of that chain: another patient's entry, an entry about no
+/// patient or an unknown id is `validation` `invalid_cursor` on `after`,
+/// with or without an actor filter.
+pub async fn an_after_that_is_not_an_entry_of_the_patients_chain_is_an_invalid_cursor(
+    store: Arc<dyn Store>,
+) {
+    let (p, q) = (PatientId::new(), PatientId::new());
+    let mine = audit_about(Some(p), "mine");
+    let theirs = audit_about(Some(q), "theirs");
+    let nobodys = audit_about(None, "nobody's");
+    store
+        .apply(ChangeSet::audit_only(vec![
+            mine.clone(),
+            theirs.clone(),
+            nobodys.clone(),
+        ]))
+        .await
+        .unwrap();
+    let expected = Error::Validation {
+        fields: vec![FieldError::new(
+            "after",
+            "invalid_cursor",
+            "after is not an entry of this patient's audit trail",
+        )],
+    };
+    for after in [theirs.id, nobodys.id, AuditEntryId::new()] {
+        for actor in [None, Some(mine.actor)] {
+            let listing = AuditQuery {
+                patient: Some(p),
+                actor,
+                after: Some(after),
+                ..AuditQuery::default()
+            };
+            assert_eq!(
+                store.audit_entries(&listing).await,
+                Err(expected.clone()),
+                "{listing:?}"
+            );
+        }
+    }
+    // The chain's own last entry is a cursor: an empty page, no error.
+    let past_the_end = AuditQuery {
+        patient: Some(p),
+        after: Some(mine.id),
+        ..AuditQuery::default()
+    };
+    assert_eq!(store.audit_entries(&past_the_end).await, Ok(vec![]));
 }
 
 pub async fn concurrent_audit_writers_keep_every_chain_whole(store: Arc<dyn Store>) {

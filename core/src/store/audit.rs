@@ -44,7 +44,9 @@ impl ChangeSet {
 /// Reads of the audit trail and its checkpoints.
 #[async_trait]
 pub trait AuditStore: Send + Sync {
-    /// Audit entries in recording order, filtered.
+    /// Audit entries, filtered and paged as [`AuditQuery`] says: a
+    /// patient's in chain order (an `after` outside that chain is
+    /// [`AuditQuery::foreign_cursor`]), the others in id order.
     async fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>>;
     /// Every chain's head.
     async fn audit_heads(&self) -> Result<Vec<ChainHead>>;

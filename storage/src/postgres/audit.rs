@@ -73,32 +73,84 @@ impl From<CheckpointRow> for AuditCheckpoint {
     }
 }
 
-#[async_trait]
-impl AuditStore for PostgresStore {
-    async fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
-        let pool = &self.pool;
-        let limit = query
-            .limit
-            .unwrap_or(Count32::new(AUDIT_DEFAULT_LIMIT))
-            .min(Count32::new(AUDIT_MAX_LIMIT));
-        let mut q: QueryBuilder<'_, Postgres> = QueryBuilder::new(format!(
-            "SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE TRUE"
-        ));
-        if let Some(patient) = query.patient {
-            q.push(" AND patient_id = ").push_bind(patient.0);
+/// The statement of [`AuditStore::audit_entries`]. A patient's entries
+/// walk the primary key `(patient_id, chain_seq)` from the cursor's
+/// position, resolved through the unique `id` (no row when the cursor is
+/// not an entry of that chain: the caller tells an empty page from a
+/// foreign cursor). Other listings walk `id` (or `audit_entries_actor`).
+/// `prefix` goes before the `SELECT` (`EXPLAIN ` for the plan tests).
+fn entries_query(query: &AuditQuery, prefix: &str) -> QueryBuilder<'static, Postgres> {
+    let limit = query
+        .limit
+        .unwrap_or(Count32::new(AUDIT_DEFAULT_LIMIT))
+        .min(Count32::new(AUDIT_MAX_LIMIT));
+    let mut q: QueryBuilder<'static, Postgres> = QueryBuilder::new(format!(
+        "{prefix}SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE "
+    ));
+    if let Some(patient) = query.patient {
+        q.push("patient_id = ").push_bind(patient.0);
+        if let Some(actor) = query.actor {
+            q.push(" AND actor_id = ").push_bind(actor.0);
         }
+        if let Some(after) = query.after {
+            q.push(" AND chain_seq > (SELECT c.chain_seq FROM audit_entries c WHERE c.id = ")
+                .push_bind(after.0)
+                .push(" AND c.patient_id = ")
+                .push_bind(patient.0)
+                .push(")");
+        }
+        q.push(" ORDER BY chain_seq");
+    } else {
+        q.push("TRUE");
         if let Some(actor) = query.actor {
             q.push(" AND actor_id = ").push_bind(actor.0);
         }
         if let Some(after) = query.after {
             q.push(" AND id > ").push_bind(after.0);
         }
-        q.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit));
-        let rows: Vec<AuditRow> = q
+        q.push(" ORDER BY id");
+    }
+    q.push(" LIMIT ").push_bind(i64::from(limit));
+    q
+}
+
+impl PostgresStore {
+    /// The `EXPLAIN` lines of the statement `audit_entries` runs for
+    /// `query` (for tests that a listing walks a key in page order).
+    #[doc(hidden)]
+    pub async fn explain_audit_entries(&self, query: &AuditQuery) -> Result<Vec<String>> {
+        let lines: Vec<String> = entries_query(query, "EXPLAIN ")
+            .build_query_scalar()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error("explain_audit_entries"))?;
+        Ok(lines)
+    }
+}
+
+#[async_trait]
+impl AuditStore for PostgresStore {
+    async fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        let pool = &self.pool;
+        let rows: Vec<AuditRow> = entries_query(query, "")
             .build_query_as()
             .fetch_all(pool)
             .await
             .map_err(db_error("audit_entries"))?;
+        if let (Some(patient), Some(after), true) = (query.patient, query.after, rows.is_empty()) {
+            // An empty page: the end of the chain, or a cursor that is not
+            // an entry of it.
+            let found: Option<i32> =
+                sqlx::query_scalar("SELECT 1 FROM audit_entries WHERE id = $1 AND patient_id = $2")
+                    .bind(after.0)
+                    .bind(patient.0)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(db_error("audit_entries"))?;
+            if found.is_none() {
+                return Err(AuditQuery::foreign_cursor());
+            }
+        }
         rows.into_iter().map(AuditRow::into_entry).collect()
     }
 

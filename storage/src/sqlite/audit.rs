@@ -116,6 +116,70 @@ fn read_heads(conn: &Connection, sql: &str, params: Values) -> Result<Vec<ChainH
     .collect()
 }
 
+/// The statement and parameters of [`AuditStore::audit_entries`]. A
+/// patient's entries walk the primary key `(patient_id, chain_seq)` from
+/// the cursor's position, resolved through the unique `id` (no row when
+/// the cursor is not an entry of that chain: the caller tells an empty
+/// page from a foreign cursor); the actor is checked on the rows walked
+/// (`+actor_id` keeps SQLite off the actor index, whose order is not the
+/// chain's). Other listings walk `id` (or `audit_entries_actor`).
+fn entries_query(query: &AuditQuery) -> (String, Values) {
+    let limit = query
+        .limit
+        .unwrap_or(Count32::new(AUDIT_DEFAULT_LIMIT))
+        .min(Count32::new(AUDIT_MAX_LIMIT));
+    let mut sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE ");
+    let mut params: Values = Vec::new();
+    if let Some(patient) = query.patient {
+        sql.push_str("patient_id = ?");
+        params.push(text(id_text(patient.0)));
+        if let Some(actor) = query.actor {
+            sql.push_str(" AND +actor_id = ?");
+            params.push(text(id_text(actor.0)));
+        }
+        if let Some(after) = query.after {
+            sql.push_str(
+                " AND chain_seq > (SELECT c.chain_seq FROM audit_entries c \
+                 WHERE c.id = ? AND c.patient_id = ?)",
+            );
+            params.extend([text(id_text(after.0)), text(id_text(patient.0))]);
+        }
+        sql.push_str(" ORDER BY chain_seq");
+    } else {
+        sql.push_str("1 = 1");
+        if let Some(actor) = query.actor {
+            sql.push_str(" AND actor_id = ?");
+            params.push(text(id_text(actor.0)));
+        }
+        if let Some(after) = query.after {
+            sql.push_str(" AND id > ?");
+            params.push(text(id_text(after.0)));
+        }
+        sql.push_str(" ORDER BY id");
+    }
+    sql.push_str(" LIMIT ?");
+    params.push(Value::Integer(i64::from(limit)));
+    (sql, params)
+}
+
+impl SqliteStore {
+    /// The `EXPLAIN QUERY PLAN` lines of the statement `audit_entries` runs
+    /// for `query` (for tests that a listing walks a key in page order).
+    #[doc(hidden)]
+    pub async fn explain_audit_entries(&self, query: &AuditQuery) -> Result<Vec<String>> {
+        let (sql, params) = entries_query(query);
+        self.read("explain_audit_entries", |conn| {
+            rows(
+                conn,
+                "explain_audit_entries",
+                &format!("EXPLAIN QUERY PLAN {sql}"),
+                rusqlite::params_from_iter(params),
+                |r| r.get::<_, String>("detail"),
+            )
+        })
+    }
+}
+
 /// Columns selected for a checkpoint (see [`CheckpointRow`]).
 const CHECKPOINT_COLUMNS: &str =
     "seq, at, chains, entries, root, prev_signature, key_id, signature";
@@ -161,28 +225,9 @@ impl CheckpointRow {
 #[async_trait]
 impl AuditStore for SqliteStore {
     async fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
-        let limit = query
-            .limit
-            .unwrap_or(Count32::new(AUDIT_DEFAULT_LIMIT))
-            .min(Count32::new(AUDIT_MAX_LIMIT));
-        let mut sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE 1 = 1");
-        let mut params: Values = Vec::new();
-        if let Some(patient) = query.patient {
-            sql.push_str(" AND patient_id = ?");
-            params.push(text(id_text(patient.0)));
-        }
-        if let Some(actor) = query.actor {
-            sql.push_str(" AND actor_id = ?");
-            params.push(text(id_text(actor.0)));
-        }
-        if let Some(after) = query.after {
-            sql.push_str(" AND id > ?");
-            params.push(text(id_text(after.0)));
-        }
-        sql.push_str(" ORDER BY id LIMIT ?");
-        params.push(Value::Integer(i64::from(limit)));
+        let (sql, params) = entries_query(query);
         self.read("audit_entries", |conn| {
-            rows(
+            let entries = rows(
                 conn,
                 "audit_entries",
                 &sql,
@@ -191,7 +236,24 @@ impl AuditStore for SqliteStore {
             )?
             .into_iter()
             .map(AuditRow::into_entry)
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+            if let (Some(patient), Some(after), true) =
+                (query.patient, query.after, entries.is_empty())
+            {
+                // An empty page: the end of the chain, or a cursor that is
+                // not an entry of it.
+                let found = first(
+                    conn,
+                    "audit_entries",
+                    "SELECT 1 FROM audit_entries WHERE id = ? AND patient_id = ?",
+                    [id_text(after.0), id_text(patient.0)],
+                    |r| r.get::<_, i64>(0),
+                )?;
+                if found.is_none() {
+                    return Err(AuditQuery::foreign_cursor());
+                }
+            }
+            Ok(entries)
         })
     }
 

@@ -334,3 +334,53 @@ async fn a_timeline_filtered_by_code_seeks_that_code_whatever_kinds_are_asked() 
         }
     }
 }
+
+/// A patient's audit listing walks the primary key `(patient_id,
+/// chain_seq)` in chain order from the cursor, which it finds through the
+/// unique `id`, whatever the filters: no sort, no scan, no other index.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_patients_audit_listing_walks_the_chain_key_from_its_cursor_without_sorting() {
+    let t = temp_store().await;
+    let p = PatientId::new();
+    let drafts: Vec<_> = (0..5)
+        .map(|i| audit_about(Some(p), &format!("x{i}")))
+        .collect();
+    let actor = drafts[0].actor;
+    let after = drafts[1].id;
+    t.store.apply(ChangeSet::audit_only(drafts)).await.unwrap();
+    for (actor, after) in [
+        (None, None),
+        (None, Some(after)),
+        (Some(actor), None),
+        (Some(actor), Some(after)),
+    ] {
+        let query = AuditQuery {
+            patient: Some(p),
+            actor,
+            after,
+            limit: Some(Count32::new(20)),
+        };
+        let plan = t.store.explain_audit_entries(&query).await.unwrap();
+        let text = plan.join("\n");
+        assert!(
+            plan.iter()
+                .any(|l| l.starts_with("SEARCH audit_entries USING PRIMARY KEY (patient_id=?")),
+            "the chain key drives the listing, plan:\n{text}"
+        );
+        assert!(
+            !text.contains("TEMP B-TREE") && !text.contains("SCAN"),
+            "no sort, no scan:\n{text}"
+        );
+        assert!(
+            !text.contains("audit_entries_actor"),
+            "the actor is checked on the chain's rows:\n{text}"
+        );
+        if after.is_some() {
+            assert!(
+                plan.iter()
+                    .any(|l| l.starts_with("SEARCH c USING INDEX sqlite_autoindex_audit_entries")),
+                "the cursor is found through the unique id:\n{text}"
+            );
+        }
+    }
+}

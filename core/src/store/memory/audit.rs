@@ -67,6 +67,33 @@ fn chain_entries(state: &State, chain: Option<PatientId>) -> Vec<AuditEntry> {
         .unwrap_or_default()
 }
 
+/// One patient's entries in chain order, after the `after` entry of that
+/// chain (which must be one).
+fn patient_entries(
+    state: &State,
+    patient: PatientId,
+    query: &AuditQuery,
+    limit: usize,
+) -> Result<Vec<AuditEntry>> {
+    let after_seq = match query.after {
+        None => 0,
+        Some(after) => state
+            .audit
+            .get(&after)
+            .filter(|e| e.draft.patient == Some(patient))
+            .map(|e| e.chain_seq.get())
+            .ok_or_else(AuditQuery::foreign_cursor)?,
+    };
+    let mut entries = chain_entries(state, Some(patient));
+    entries.sort_by_key(|e| e.chain_seq);
+    Ok(entries
+        .into_iter()
+        .filter(|e| e.chain_seq > after_seq)
+        .filter(|e| query.actor.is_none_or(|a| e.draft.actor == a))
+        .take(limit)
+        .collect())
+}
+
 #[async_trait]
 impl AuditStore for MemoryStore {
     async fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
@@ -77,6 +104,9 @@ impl AuditStore for MemoryStore {
                 .unwrap_or(Count32::new(100))
                 .min(Count32::new(1000)),
         );
+        if let Some(patient) = query.patient {
+            return patient_entries(&state, patient, query, limit);
+        }
         let range = match query.after {
             Some(after) => state.audit.range(after..),
             None => state.audit.range::<_, AuditEntryId>(..),
@@ -84,7 +114,6 @@ impl AuditStore for MemoryStore {
         Ok(range
             .map(|(_, e)| e)
             .filter(|e| query.after != Some(e.draft.id))
-            .filter(|e| query.patient.is_none_or(|p| e.draft.patient == Some(p)))
             .filter(|e| query.actor.is_none_or(|a| e.draft.actor == a))
             .take(limit)
             .cloned()
