@@ -16,6 +16,15 @@
 //!   gain is the ratio of their ops/s (goal >= 3x); and the same on a
 //!   second clinic whose commits sync the WAL (`synchronous = FULL`, a
 //!   bench variant, not carebase's setting), where a batch saves syncs.
+//!   Each pair also says how many registrations shared a write transaction
+//!   (`SqliteStore::write_transactions`).
+//!
+//! * `rusqlite_per_transaction/…` (reporter only): the engine's own
+//!   ceiling for the group commit's goal: rusqlite running the same
+//!   statements with [`CALLERS`] registrations per transaction (each in its
+//!   savepoint, as carebase's writer applies a batch) against one per
+//!   transaction, in the same rounds. Their ops/s ratio is the most any
+//!   grouping of these statements can gain under `synchronous = NORMAL`.
 //!
 //! After criterion, a reporter runs every contender again, interleaved in
 //! rounds, and prints p50, p99, ops/s and process CPU per operation
@@ -33,6 +42,7 @@
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use carebase::clinic::NewPatient;
@@ -40,6 +50,7 @@ use carebase::{Actor, Clinic, PatientId};
 use carebase_benches::report::{print_row, process_cpu, Figures, Recorder};
 use carebase_benches::same_statements::{RusqliteSameStatements, SqlxSameStatements};
 use carebase_benches::{details_for, front_desk, open_clinic_at, Lcg};
+use carebase_storage::SqliteStore;
 use criterion::Criterion;
 use tempfile::TempDir;
 use tokio::runtime::Runtime;
@@ -66,8 +77,11 @@ const CALLERS: u64 = 8;
 struct Contenders {
     _dirs: Vec<TempDir>,
     clinic: Clinic,
+    /// The store under `clinic` (its write transactions are counted).
+    clinic_store: Arc<SqliteStore>,
     /// A clinic whose every COMMIT syncs (`synchronous = FULL`).
     full: Clinic,
+    full_store: Arc<SqliteStore>,
     actor: Actor,
     rusqlite: RusqliteSameStatements,
     sqlx: SqlxSameStatements,
@@ -90,7 +104,7 @@ async fn migrated_file() -> (TempDir, std::path::PathBuf) {
 impl Contenders {
     async fn open(preload: u64) -> Self {
         let (clinic_dir, clinic_path) = migrated_file().await;
-        let (_store, clinic) = open_clinic_at(&clinic_path).await.expect("reopen carebase");
+        let (clinic_store, clinic) = open_clinic_at(&clinic_path).await.expect("reopen carebase");
         let (rusqlite_dir, rusqlite_path) = migrated_file().await;
         let (sqlx_dir, sqlx_path) = migrated_file().await;
         let (full_dir, full_path) = migrated_file().await;
@@ -99,7 +113,9 @@ impl Contenders {
         let mut c = Self {
             _dirs: vec![clinic_dir, rusqlite_dir, sqlx_dir, full_dir],
             clinic,
+            clinic_store,
             full,
+            full_store,
             actor: front_desk(),
             rusqlite: RusqliteSameStatements::open(Path::new(&rusqlite_path))
                 .expect("open rusqlite baseline"),
@@ -143,6 +159,29 @@ impl Contenders {
         self.rusqlite
             .register(&self.details())
             .expect("rusqlite register")
+    }
+
+    /// [`CALLERS`] registrations in one rusqlite transaction.
+    fn register_rusqlite_together(&self) {
+        let batch: Vec<_> = (0..CALLERS).map(|_| self.details()).collect();
+        self.rusqlite
+            .register_many(&batch)
+            .expect("rusqlite register_many");
+    }
+
+    /// `count` registrations by rusqlite, [`CALLERS`] per transaction:
+    /// each one's latency (its transaction's), and the wall time and CPU
+    /// they took together.
+    fn register_rusqlite_grouped(&self, count: u64) -> (Vec<u64>, Duration, Duration) {
+        let mut latencies = Vec::with_capacity(count as usize);
+        let (cpu, wall) = (process_cpu(), Instant::now());
+        for _ in 0..count.div_ceil(CALLERS) {
+            let started = Instant::now();
+            self.register_rusqlite_together();
+            let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            latencies.extend((0..CALLERS).map(|_| ns));
+        }
+        (latencies, wall.elapsed(), process_cpu().saturating_sub(cpu))
     }
 
     async fn register_sqlx(&self) -> String {
@@ -250,6 +289,10 @@ async fn report(k: &Contenders, ops: u64, round: u64) {
     // carebase one at a time, and from CALLERS callers; then the same
     // with synchronous = FULL.
     let mut concurrent: [Recorder; 4] = Default::default();
+    // Write transactions each of those committed.
+    let mut transactions = [0_u64; 4];
+    // rusqlite CALLERS registrations per transaction.
+    let mut grouped = Recorder::default();
     let mut rng = Lcg::new(11);
     let rounds = ops.div_ceil(round.max(1));
     for _ in 0..rounds {
@@ -263,25 +306,35 @@ async fn report(k: &Contenders, ops: u64, round: u64) {
                 black_box(k.register_rusqlite());
             })
             .await;
+        let (latencies, wall, cpu) = k.register_rusqlite_grouped(round);
+        grouped.add(&latencies, wall, cpu);
         register[2]
             .run(round, || async {
                 black_box(k.register_sqlx().await);
             })
             .await;
+        let before = k.clinic_store.write_transactions();
         concurrent[0]
             .run(round, || async {
                 black_box(k.register_carebase().await);
             })
             .await;
+        let between = k.clinic_store.write_transactions();
         let (latencies, wall, cpu) = k.register_concurrently(&k.clinic, round).await;
         concurrent[1].add(&latencies, wall, cpu);
+        transactions[0] += between - before;
+        transactions[1] += k.clinic_store.write_transactions() - between;
+        let before = k.full_store.write_transactions();
         concurrent[2]
             .run(round, || async {
                 black_box(k.register_on(&k.full).await);
             })
             .await;
+        let between = k.full_store.write_transactions();
         let (latencies, wall, cpu) = k.register_concurrently(&k.full, round).await;
         concurrent[3].add(&latencies, wall, cpu);
+        transactions[2] += between - before;
+        transactions[3] += k.full_store.write_transactions() - between;
         // The same sequence of picks for each contender.
         let seed = u64::from(rng.next_u32());
         let mut r = Lcg::new(seed);
@@ -330,9 +383,22 @@ async fn report(k: &Contenders, ops: u64, round: u64) {
             ratio(cb.cpu_us_per_op, sx.cpu_us_per_op),
         );
     }
-    for (name, pair) in [
-        ("concurrent", &concurrent[..2]),
-        ("concurrent_synchronous_full", &concurrent[2..]),
+    println!("rusqlite_per_transaction (the same statements, the engine's ceiling for grouping):");
+    let (one, many) = (register[1].figures(), grouped.figures());
+    print_row("one_per_transaction", &one);
+    print_row(&format!("{CALLERS}_per_transaction"), &many);
+    println!(
+        "  rusqlite {CALLERS} per transaction / one per transaction: ops/s {:.2}x, cpu {:.2}x",
+        many.ops_per_s / one.ops_per_s,
+        many.cpu_us_per_op / one.cpu_us_per_op,
+    );
+    for (name, pair, counted) in [
+        ("concurrent", &concurrent[..2], &transactions[..2]),
+        (
+            "concurrent_synchronous_full",
+            &concurrent[2..],
+            &transactions[2..],
+        ),
     ] {
         println!("{name} (carebase register_patient, the same rows):");
         let (one, many) = (pair[0].figures(), pair[1].figures());
@@ -343,6 +409,14 @@ async fn report(k: &Contenders, ops: u64, round: u64) {
             many.ops_per_s / one.ops_per_s,
             many.p50_us / one.p50_us,
             many.cpu_us_per_op / one.cpu_us_per_op,
+        );
+        let per_transaction = |recorder: &Recorder, transactions: u64| {
+            recorder.operations() as f64 / transactions.max(1) as f64
+        };
+        println!(
+            "  registrations per write transaction: one at a time {:.2}, {CALLERS} callers {:.2}",
+            per_transaction(&pair[0], counted[0]),
+            per_transaction(&pair[1], counted[1]),
         );
     }
 }

@@ -310,6 +310,14 @@ impl RusqliteSameStatements {
         self.run(COMMIT)
     }
 
+    /// Profiling hook: the write connection's automatic checkpoint, in WAL
+    /// pages (SQLite's default 1,000; 0 turns it off).
+    pub fn set_wal_autocheckpoint(&self, pages: u32) -> Result<()> {
+        self.writer
+            .pragma_update(None, "wal_autocheckpoint", pages)?;
+        Ok(())
+    }
+
     /// Reads one patient (grants checked, row read) and writes the read's
     /// audit entry in its own transaction; answers the details JSON.
     pub fn get_patient(&self, id: &str) -> Result<String> {

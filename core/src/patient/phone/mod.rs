@@ -25,21 +25,29 @@ use std::sync::{Arc, OnceLock, RwLock};
 use metadata::{CODES, IDS, REGIONS};
 use pattern::Pattern;
 
+/// Where a pattern of the table lies: its address and length. The table's
+/// patterns are static text, so this names one pattern for the life of the
+/// process, and hashing it does not read the text (some patterns are over a
+/// thousand characters, and a registration looks up dozens of them).
+type PatternAt = (usize, usize);
+
 /// Each pattern of the table, compiled (`None`: syntax the matcher refuses).
-type Compiled = HashMap<&'static str, Option<Arc<Pattern>>>;
+type Compiled = HashMap<PatternAt, Option<Arc<Pattern>>>;
 
 /// Patterns of the table, compiled once each: a registration reads its
 /// phones through several of them, and compiling one costs more than
 /// matching it. The table is static, so the cache holds at most its
-/// patterns; a poisoned lock still holds whole entries (each is inserted
-/// in one step), so it is used as is.
+/// patterns (one text the compiler placed twice is compiled twice); a
+/// poisoned lock still holds whole entries (each is inserted in one step),
+/// so it is used as is.
 fn compiled(source: &'static str) -> Option<Arc<Pattern>> {
     static CACHE: OnceLock<RwLock<Compiled>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| RwLock::new(HashMap::new()));
+    let at: PatternAt = (source.as_ptr() as usize, source.len());
     if let Some(found) = cache
         .read()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .get(source)
+        .get(&at)
     {
         return found.clone();
     }
@@ -47,7 +55,7 @@ fn compiled(source: &'static str) -> Option<Arc<Pattern>> {
     cache
         .write()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .insert(source, pattern.clone());
+        .insert(at, pattern.clone());
     pattern
 }
 
