@@ -2,6 +2,8 @@
 //! answers by name, and a bad argument is a `validation` error naming the
 //! argument's path with a code chosen by category, never by message text.
 
+mod common;
+
 use std::sync::Arc;
 
 use carebase::api::{call, call_function, FUNCTIONS};
@@ -263,6 +265,121 @@ fn a_struct_inside_an_argument_given_as_an_array_is_invalid_type_at_its_path() {
     assert_eq!(fields(bad), pairs(&[("details.names[0]", "invalid_type")]));
     let everyone = run(&c, "search_patients", json!({ "actor": desk() }));
     assert_eq!(everyone.unwrap_or_default()["items"], json!([]));
+}
+
+/// `record_entry`'s arguments for the record world's doctor and patient,
+/// with `body` as the entry's body.
+fn entry_args(r: &common::record::RecordWorld, body: Value) -> Value {
+    let at = r.now() - chrono::Duration::hours(1);
+    json!({
+        "actor": r.world.doctor,
+        "patient": r.patient.id,
+        "entry": { "effective_at": at, "body": body },
+    })
+}
+
+/// The entries on the record world's patient's timeline.
+fn timeline(r: &common::record::RecordWorld) -> Value {
+    let args = json!({ "actor": r.world.doctor, "patient": r.patient.id });
+    run(&r.world.clinic, "patient_timeline", args).unwrap_or_default()["items"].clone()
+}
+
+/// A weight observation's body as a host writes it, `kind` first.
+fn weight() -> Value {
+    json!({
+        "kind": "observation",
+        "code": { "system": "http://loinc.org", "code": "29463-7" },
+        "category": "vital-signs",
+        "status": "final",
+        "value": { "type": "quantity", "value": "70", "unit": "kg" },
+    })
+}
+
+#[tokio::test]
+async fn an_entry_body_read_through_the_door_is_recorded() {
+    let r = common::record::RecordWorld::new().await;
+    let recorded = run(&r.world.clinic, "record_entry", entry_args(&r, weight()));
+    let body = recorded.unwrap_or_default()["body"].clone();
+    assert_eq!(
+        (&body["kind"], &body["value"]),
+        (&weight()["kind"], &weight()["value"])
+    );
+    assert_eq!(timeline(&r).as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn a_code_inside_an_entry_body_given_as_an_array_is_invalid_type_at_its_path() {
+    let r = common::record::RecordWorld::new().await;
+    let mut body = weight();
+    body["code"] = json!(["http://loinc.org", "29463-7"]);
+    let refused = run(&r.world.clinic, "record_entry", entry_args(&r, body));
+    assert_eq!(
+        fields(refused),
+        pairs(&[("entry.body.code", "invalid_type")])
+    );
+    assert_eq!(timeline(&r), json!([]));
+}
+
+#[tokio::test]
+async fn an_entry_body_given_as_an_array_of_its_kind_and_fields_is_invalid_type_naming_it() {
+    let r = common::record::RecordWorld::new().await;
+    let body = json!([
+        "observation",
+        { "system": "http://loinc.org", "code": "29463-7" },
+        "vital-signs",
+        "final",
+        { "type": "quantity", "value": "70", "unit": "kg" },
+    ]);
+    let refused = run(&r.world.clinic, "record_entry", entry_args(&r, body));
+    assert_eq!(fields(refused), pairs(&[("entry.body", "invalid_type")]));
+    assert_eq!(timeline(&r), json!([]));
+}
+
+#[tokio::test]
+async fn an_observation_value_given_as_an_array_is_invalid_type_at_its_path() {
+    let r = common::record::RecordWorld::new().await;
+    let mut body = weight();
+    body["value"] = json!(["quantity", "70", "kg"]);
+    let refused = run(&r.world.clinic, "record_entry", entry_args(&r, body));
+    assert_eq!(
+        fields(refused),
+        pairs(&[("entry.body.value", "invalid_type")])
+    );
+    assert_eq!(timeline(&r), json!([]));
+}
+
+#[tokio::test]
+async fn an_entry_body_without_its_kind_is_required_at_kind() {
+    let r = common::record::RecordWorld::new().await;
+    let mut body = weight();
+    body.as_object_mut().map(|b| b.remove("kind"));
+    let refused = run(&r.world.clinic, "record_entry", entry_args(&r, body));
+    assert_eq!(fields(refused), pairs(&[("entry.body.kind", "required")]));
+}
+
+#[tokio::test]
+async fn an_entry_body_of_an_unknown_kind_is_invalid_value_at_kind() {
+    let r = common::record::RecordWorld::new().await;
+    let mut body = weight();
+    body["kind"] = json!("x-ray");
+    let refused = run(&r.world.clinic, "record_entry", entry_args(&r, body));
+    assert_eq!(
+        fields(refused),
+        pairs(&[("entry.body.kind", "invalid_value")])
+    );
+}
+
+#[tokio::test]
+async fn a_member_no_entry_body_declares_is_unknown_field_at_its_path() {
+    let r = common::record::RecordWorld::new().await;
+    let mut body = weight();
+    body["value"]["colour"] = json!("blue");
+    let refused = run(&r.world.clinic, "record_entry", entry_args(&r, body));
+    assert_eq!(
+        fields(refused),
+        pairs(&[("entry.body.value.colour", "unknown_field")])
+    );
+    assert_eq!(timeline(&r), json!([]));
 }
 
 #[test]

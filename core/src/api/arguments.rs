@@ -25,8 +25,12 @@
 //! Both readings go through [`Objects`]: a struct is read from a JSON
 //! object only, never from an array of its fields in order (`invalid_type`
 //! at the struct's path), so an argument never takes a positional meaning.
+//! An internally tagged enum (an entry's body) is read by [`tagged`]: the
+//! variant's fields through the same careful reading, its errors under the
+//! object's path (`entry.body.code`).
 
 mod objects;
+pub(crate) mod tagged;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -127,20 +131,22 @@ impl Arguments {
             (_, Some(text)) => (Cow::Borrowed(text), name),
             (_, None) => (Cow::Borrowed("null"), name),
         };
-        if let Some(value) = straight(&text) {
-            return Some(value);
-        }
-        // Valid JSON (a member of parsed text), so this reads.
-        let value = serde_json::from_str(&text).unwrap_or(Value::Unit);
-        let (read, unknown) = read(value, prefix);
-        self.errors.extend(unknown);
-        match read {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.errors.push(e);
-                None
+        tagged::at_door(|| {
+            if let Some(value) = straight(&text) {
+                return Some(value);
             }
-        }
+            // Valid JSON (a member of parsed text), so this reads.
+            let value = serde_json::from_str(&text).unwrap_or(Value::Unit);
+            let (read, unknown) = read(value, prefix);
+            self.errors.extend(unknown);
+            match read {
+                Ok(v) => Some(v),
+                Err(errors) => {
+                    self.errors.extend(errors);
+                    None
+                }
+            }
+        })
     }
 
     /// [`take`](Self::take) for an argument of the operation list's type
@@ -254,13 +260,15 @@ fn object_text(members: &BTreeMap<String, Box<RawValue>>) -> String {
     text
 }
 
-/// `value` as a `T`, or the field error at `prefix` + the path inside;
-/// beside it an `unknown_field` error for each member `T` does not declare
-/// (met before a failure stopped the reading).
+/// `value` as a `T`, or the field error at `prefix` + the path inside (a
+/// tagged object refused at the door: its errors, under its path, see
+/// [`tagged`]); beside it an `unknown_field` error for each member `T` does
+/// not declare (met before a failure stopped the reading).
 fn read<T: DeserializeOwned>(
     value: Value,
     prefix: &str,
-) -> (Result<T, FieldError>, Vec<FieldError>) {
+) -> (Result<T, Vec<FieldError>>, Vec<FieldError>) {
+    tagged::forget_refused();
     let mut unknown = Vec::new();
     let deserializer = Objects(ValueDeserializer::<DeserializerError>::new(value));
     let mut note = |path: serde_ignored::Path<'_>| {
@@ -270,7 +278,7 @@ fn read<T: DeserializeOwned>(
     let read = serde_path_to_error::deserialize(watched).map_err(|e| {
         let inside = e.path().to_string();
         let inside = if inside == "." { String::new() } else { inside };
-        field_error(join(prefix, &inside), e.into_inner())
+        tagged::under(field_error(join(prefix, &inside), e.into_inner()))
     });
     (read, unknown)
 }

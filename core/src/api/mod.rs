@@ -10,7 +10,7 @@
 //! [`Arguments`] (errors by category, never by message text); results are
 //! core's own serde form. No clinic rule lives here.
 
-mod arguments;
+pub(crate) mod arguments;
 pub mod functions;
 #[cfg(feature = "schema")]
 pub mod schema;

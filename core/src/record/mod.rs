@@ -47,8 +47,10 @@ pub use validate::MAX_REPORT_RESULTS;
 
 use crate::Count32;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
+
+use crate::api::arguments::tagged::{self, deserialize_tagged, Careful, Fields, Read, Tagged};
 
 use crate::codes::code_enum;
 use crate::ids::{ActorId, EntryId, PatientId};
@@ -110,7 +112,9 @@ pub struct Revision {
 }
 
 /// The typed content of an entry, tagged by its kind.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+// Read from a JSON object only, its `kind` and the kind's fields:
+// `Deserialize` by `Tagged`, not derived (see `api::arguments::tagged`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -135,6 +139,43 @@ pub enum EntryBody {
     Note(ClinicalNote),
     /// A document.
     Document(DocumentEntry),
+}
+
+impl Tagged for EntryBody {
+    const TAG: &'static str = "kind";
+    const EXPECTING: &'static str = "an entry body";
+
+    fn variant<F: Fields>(name: &str, fields: F) -> Read<Self> {
+        let Some(kind) = EntryKind::parse(name) else {
+            return Err(tagged::unknown_tag(Self::TAG, name, &EntryKind::CODES));
+        };
+        Ok(match kind {
+            EntryKind::Encounter => EntryBody::Encounter(fields.read()?),
+            EntryKind::Observation => EntryBody::Observation(fields.read()?),
+            EntryKind::DiagnosticReport => EntryBody::DiagnosticReport(fields.read()?),
+            EntryKind::Condition => EntryBody::Condition(fields.read()?),
+            EntryKind::Allergy => EntryBody::Allergy(fields.read()?),
+            EntryKind::Prescription => EntryBody::Prescription(fields.read()?),
+            EntryKind::Procedure => EntryBody::Procedure(fields.read()?),
+            EntryKind::Immunization => EntryBody::Immunization(fields.read()?),
+            EntryKind::Note => EntryBody::Note(fields.read()?),
+            EntryKind::Document => EntryBody::Document(fields.read()?),
+        })
+    }
+
+    fn carefully(
+        door: &dyn Careful,
+        tag: Option<serde_json::Value>,
+        fields: serde_json::Value,
+    ) -> Read<Self> {
+        door.entry_body(tag, fields)
+    }
+}
+
+impl<'de> Deserialize<'de> for EntryBody {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_tagged(deserializer)
+    }
 }
 
 impl EntryBody {

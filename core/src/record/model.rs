@@ -3,7 +3,9 @@
 
 use crate::{Count32, Count64};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::api::arguments::tagged::{self, deserialize_tagged, Careful, Fields, Read, Tagged};
 
 use crate::codes::code_enum;
 use crate::decimal::Decimal;
@@ -130,7 +132,9 @@ code_enum! {
 }
 
 /// The value of an observation or of one of its components.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+// Read from a JSON object only, its `type` and the type's fields:
+// `Deserialize` by `Tagged`, not derived (see `api::arguments::tagged`).
+#[derive(Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -160,6 +164,66 @@ pub enum ObservationValue {
         /// see it clash with a quantity's exact decimal `value`).
         answer: bool,
     },
+}
+
+/// The names of [`ObservationValue`]'s variants, as its `type` gives them.
+const VALUE_TYPES: &[&str] = &["quantity", "coded", "text", "boolean"];
+
+impl Tagged for ObservationValue {
+    const TAG: &'static str = "type";
+    const EXPECTING: &'static str = "an observation value";
+
+    fn variant<F: Fields>(name: &str, fields: F) -> Read<Self> {
+        // Each variant's fields, as the enum declares them.
+        #[derive(Deserialize)]
+        struct Quantity {
+            #[serde(with = "crate::decimal::text")]
+            value: Decimal,
+            unit: String,
+        }
+        #[derive(Deserialize)]
+        struct Coded {
+            coding: Coding,
+        }
+        #[derive(Deserialize)]
+        struct Text {
+            text: String,
+        }
+        #[derive(Deserialize)]
+        struct Boolean {
+            answer: bool,
+        }
+        Ok(match name {
+            "quantity" => {
+                let Quantity { value, unit } = fields.read()?;
+                ObservationValue::Quantity { value, unit }
+            }
+            "coded" => ObservationValue::Coded {
+                coding: fields.read::<Coded>()?.coding,
+            },
+            "text" => ObservationValue::Text {
+                text: fields.read::<Text>()?.text,
+            },
+            "boolean" => ObservationValue::Boolean {
+                answer: fields.read::<Boolean>()?.answer,
+            },
+            _ => return Err(tagged::unknown_tag(Self::TAG, name, VALUE_TYPES)),
+        })
+    }
+
+    fn carefully(
+        door: &dyn Careful,
+        tag: Option<serde_json::Value>,
+        fields: serde_json::Value,
+    ) -> Read<Self> {
+        door.observation_value(tag, fields)
+    }
+}
+
+impl<'de> Deserialize<'de> for ObservationValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_tagged(deserializer)
+    }
 }
 
 /// One part of a multi-part observation (blood pressure: systolic and

@@ -9,10 +9,12 @@
 //! a map, an option, an enum), so the rule holds at every depth the
 //! reading goes through this deserializer.
 //!
-//! What serde buffers before it knows the type (the body of an internally
-//! tagged enum such as `EntryBody`, read after its tag) is read from
-//! serde's buffer, past any wrapper: a struct inside it is not held to this
-//! rule here.
+//! What serde's derive buffers before it knows the type (the body of an
+//! internally tagged enum, read after its tag) would be read from serde's
+//! buffer, past any wrapper: so the tagged enums a host sends (`EntryBody`,
+//! `ObservationValue`) are not derived but read by `super::tagged`, which
+//! reads each variant's fields through this deserializer again. Any other
+//! internally tagged enum a host can send must read the same way.
 
 use serde::de::{
     self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, Unexpected,
