@@ -69,7 +69,9 @@ async fn open(name: &str, path: &Path) -> Contender {
         "carebase" | "carebase_restart_1000" | "carebase_cache_2mib" => {
             let (store, clinic) = open_clinic_at(path).await.expect("reopen carebase");
             if name == "carebase_restart_1000" {
-                store.restart_wal_after(1_000);
+                store
+                    .restart_wal_after(1_000)
+                    .expect("set the restart size");
             }
             if name == "carebase_cache_2mib" {
                 // SQLite's default page cache, as the baselines have.
