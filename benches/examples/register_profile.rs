@@ -98,17 +98,20 @@ async fn open(name: &str, path: &Path) -> Contender {
     }
 }
 
+/// Registers patient `index` through `clinic`, as every carebase row does.
+async fn register_on(clinic: &Clinic, actor: &Actor, index: u64) {
+    let new = NewPatient {
+        details: details_for(index),
+        mrn_facility: None,
+    };
+    let patient = clinic.register_patient(actor, new).await;
+    std::hint::black_box(patient.expect("carebase register"));
+}
+
 impl Contender {
     async fn register(&self, actor: &Actor, index: u64) {
         match self {
-            Contender::Carebase { clinic, .. } => {
-                let new = NewPatient {
-                    details: details_for(index),
-                    mrn_facility: None,
-                };
-                let patient = clinic.register_patient(actor, new).await;
-                std::hint::black_box(patient.expect("carebase register"));
-            }
+            Contender::Carebase { clinic, .. } => register_on(clinic, actor, index).await,
             Contender::Rusqlite(rusqlite) => {
                 let id = rusqlite.register(&details_for(index));
                 std::hint::black_box(id.expect("rusqlite register"));
@@ -288,16 +291,7 @@ async fn concurrent(ops: u64, callers: u64) {
         let (commits, wall) = (store.write_transactions(), Instant::now());
         for _ in 0..round {
             next += 1;
-            let new = NewPatient {
-                details: details_for(next),
-                mrn_facility: None,
-            };
-            std::hint::black_box(
-                clinic
-                    .register_patient(&actor, new)
-                    .await
-                    .expect("register"),
-            );
+            register_on(&clinic, &actor, next).await;
         }
         one_wall += wall.elapsed().as_secs_f64();
         one_commits += store.write_transactions() - commits;
@@ -311,16 +305,7 @@ async fn concurrent(ops: u64, callers: u64) {
                 let from = next + 1 + caller * per_caller;
                 tokio::spawn(async move {
                     for index in from..from + per_caller {
-                        let new = NewPatient {
-                            details: details_for(index),
-                            mrn_facility: None,
-                        };
-                        std::hint::black_box(
-                            clinic
-                                .register_patient(&actor, new)
-                                .await
-                                .expect("register"),
-                        );
+                        register_on(&clinic, &actor, index).await;
                     }
                 })
             })

@@ -382,7 +382,7 @@ impl SqliteStore {
     /// Test hook: WAL frames past which the background checkpointer
     /// restarts the WAL even while commits keep coming (4,096 by default),
     /// so a test sees restarts without writing tens of MiB; the WAL file's
-    /// size limit (twice that) follows it.
+    /// size limit (eight times that) follows it.
     #[doc(hidden)]
     pub fn restart_wal_after(&self, frames: u32) -> Result<()> {
         self.engine.set_restart_after(frames)
