@@ -12,8 +12,8 @@ GENERATED=(api.json $PY/_enums.py $PY/_operations.py $PY/_types.py $PY/_errors.p
     bindings-node/generated.js bindings-node/index.mjs bindings-node/index.d.ts
     core/src/patient/phone/metadata.rs)
 
-cargo run --quiet --locked -p carebase-codegen
-cargo run --quiet --locked -p carebase-phone-metadata
+cargo run --quiet --locked -p carebase-codegen -- --root "$PWD"
+cargo run --quiet --locked -p carebase-phone-metadata -- --root "$PWD"
 if ! git diff --exit-code --stat -- "${GENERATED[@]}" \
     || [ -n "$(git ls-files --others --exclude-standard -- "${GENERATED[@]}")" ]; then
     echo "generated files are stale or uncommitted: run 'cargo run -p carebase-codegen' and 'cargo run -p carebase-phone-metadata' and commit them" >&2

@@ -23,7 +23,12 @@ const OUTPUT: &str = "core/src/patient/phone/metadata.rs";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
-    let mut root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // `cargo run` names this package's directory at run time; the path
+    // baked in at build time is only a fallback, because cargo reuses a
+    // binary built in another checkout that shares the target directory.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    let mut root = manifest_dir.join("../..");
     while let Some(arg) = args.next() {
         match (arg.as_str(), args.next()) {
             ("--root", Some(dir)) => root = PathBuf::from(dir),
