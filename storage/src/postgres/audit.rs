@@ -252,27 +252,31 @@ impl AuditStore for PostgresStore {
 
 #[async_trait]
 impl AuditWrites for Tx<'_> {
-    /// 1. A head row is inserted for every chain involved that has none yet
-    ///    (`seq = 0`, a placeholder that this transaction overwrites; a
-    ///    concurrent inserter of the same head waits for us on the primary key).
-    /// 2. The heads are locked `FOR UPDATE` in chain order, so two writers that
-    ///    share chains lock them in the same order and never deadlock, and a
-    ///    writer to another patient's chain does not wait at all.
+    /// One statement: a head row is inserted for every chain that has none
+    /// yet (`seq = 0`, a placeholder this transaction overwrites), and a
+    /// chain that has one takes `ON CONFLICT DO UPDATE`, which locks its
+    /// row until commit and returns its newest committed head, even one
+    /// committed after this statement began (a plain `SELECT … FOR UPDATE`
+    /// in the same statement would not see it). Rows are taken in the
+    /// given (chain) order, so two writers that share chains lock them in
+    /// the same order and never deadlock, and a writer to another patient's
+    /// chain does not wait at all. A concurrent inserter of the same new
+    /// head waits for us on the primary key.
+    ///
+    /// Why one statement: every audited change set takes its heads, and
+    /// each round trip to the server is a large part of a short
+    /// transaction.
     async fn chain_heads(&mut self, chains: &[Option<PatientId>]) -> Result<Vec<ChainHead>> {
         let conn = &mut *self.0;
         let chains: Vec<Uuid> = chains.iter().map(|c| chain_key(*c)).collect();
-        sqlx::query(
+        // `SET seq = audit_heads.seq` changes nothing but is an update:
+        // only updated or inserted rows are returned (and locked rows
+        // that a `WHERE` skips are not).
+        let rows: Vec<(Uuid, i64, String)> = sqlx::query_as(
             "INSERT INTO audit_heads (patient_id, seq, hash) \
              SELECT c, 0, '' FROM UNNEST($1::uuid[]) WITH ORDINALITY AS k (c, n) ORDER BY n \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(&chains)
-        .execute(&mut *conn)
-        .await
-        .map_err(db_error("chain_heads"))?;
-        let rows: Vec<(Uuid, i64, String)> = sqlx::query_as(
-            "SELECT patient_id, seq, hash FROM audit_heads WHERE patient_id = ANY($1) \
-             ORDER BY patient_id FOR UPDATE",
+             ON CONFLICT (patient_id) DO UPDATE SET seq = audit_heads.seq \
+             RETURNING patient_id, seq, hash",
         )
         .bind(&chains)
         .fetch_all(&mut *conn)
@@ -290,8 +294,9 @@ impl AuditWrites for Tx<'_> {
             .collect())
     }
 
-    /// 3. The entries, sealed by core after the locked heads, are inserted
-    ///    in one statement and the heads advanced in one statement.
+    /// The entries, sealed by core after the locked heads, are inserted and
+    /// the heads advanced in one statement (a data-modifying `WITH`): one
+    /// round trip.
     async fn append_audit(&mut self, entries: &[AuditEntry], heads: &[ChainHead]) -> Result<()> {
         let conn = &mut *self.0;
         let mut cols = AuditColumns::default();
@@ -311,12 +316,19 @@ impl AuditWrites for Tx<'_> {
             cols.prev_hash.push(e.prev_hash.clone());
             cols.hash.push(e.hash.clone());
         }
+        let head_chain: Vec<Uuid> = heads.iter().map(|h| chain_key(h.chain)).collect();
+        let head_seq: Vec<i64> = heads.iter().map(|h| to_db(h.seq)).collect();
+        let head_hash: Vec<&str> = heads.iter().map(|h| h.hash.as_str()).collect();
         sqlx::query(
-            "INSERT INTO audit_entries (id, patient_id, chain_seq, at, actor_id, roles, action, \
+            "WITH appended AS (\
+             INSERT INTO audit_entries (id, patient_id, chain_seq, at, actor_id, roles, action, \
              outcome, reason, break_glass, subject, prev_hash, hash) \
              SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::bigint[], $4::timestamptz[], \
              $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[], $10::uuid[], $11::text[], \
-             $12::text[], $13::text[])",
+             $12::text[], $13::text[])) \
+             UPDATE audit_heads h SET seq = k.seq, hash = k.hash \
+             FROM UNNEST($14::uuid[], $15::bigint[], $16::text[]) AS k (chain, seq, hash) \
+             WHERE h.patient_id = k.chain",
         )
         .bind(&cols.id)
         .bind(&cols.patient)
@@ -331,17 +343,6 @@ impl AuditWrites for Tx<'_> {
         .bind(&cols.subject)
         .bind(&cols.prev_hash)
         .bind(&cols.hash)
-        .execute(&mut *conn)
-        .await
-        .map_err(db_error("append_audit"))?;
-        let head_chain: Vec<Uuid> = heads.iter().map(|h| chain_key(h.chain)).collect();
-        let head_seq: Vec<i64> = heads.iter().map(|h| to_db(h.seq)).collect();
-        let head_hash: Vec<&str> = heads.iter().map(|h| h.hash.as_str()).collect();
-        sqlx::query(
-            "UPDATE audit_heads h SET seq = k.seq, hash = k.hash \
-             FROM UNNEST($1::uuid[], $2::bigint[], $3::text[]) AS k (chain, seq, hash) \
-             WHERE h.patient_id = k.chain",
-        )
         .bind(&head_chain)
         .bind(&head_seq)
         .bind(&head_hash)
