@@ -140,11 +140,19 @@ export declare class Clinic {
    * Merges `merged` into `survivor`: the merged record becomes inactive and
    * replaced-by the survivor; both stay readable; the merge log keeps the
    * merged record's prior state for unmerge.
+   *
+   * The outbox gets one `patient.merged` event about each of the two
+   * patients, with the same payload, so each patient's own event stream
+   * (its partition) says it was merged; the survivor's comes first when
+   * both are in one partition.
    */
   mergePatients(actor: ActorInput, survivor: PatientId, survivorVersion: number, merged: PatientId, mergedVersion: number): Promise<MergeRecord>
   /**
    * Undoes a merge: the merged record returns to exactly its prior state
    * (with a new version). Fails with `conflict` if it changed since.
+   *
+   * The outbox gets one `patient.unmerged` event about each of the two
+   * patients, as for the merge.
    */
   unmergePatients(actor: ActorInput, mergeId: MergeId): Promise<Patient>
   /** The merge log of a patient (as survivor or as merged), oldest first. */

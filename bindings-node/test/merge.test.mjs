@@ -29,6 +29,10 @@ test('duplicates are scored, merged, then unmerged', async () => {
   assert.equal(merge.mergedBy, sys.id)
   assert.equal(merge.mergedBefore.id, again.id)
   assert.equal(merge.unmergedAt, undefined)
+  // the merged patient's own stream (its partition) says it was merged
+  const stream = (await c.eventsAfter(sys, [], 100)).filter((e) => e.patient === again.id)
+  assert.deepEqual(stream.map((e) => e.kind), ['patient.registered', 'patient.merged'])
+  assert.equal(stream[0].partition, stream[1].partition)
 
   const merged = await c.getPatient(desk, again.id)
   assert.equal(merged.mergedInto, amara.id)

@@ -23,6 +23,10 @@ def test_duplicates_merge_and_unmerge(clinic: cb.Clinic, desk: cb.Actor, system:
     merge = clinic.merge_patients(system, amara.id, amara.version, again.id, again.version)
     assert (merge.survivor, merge.merged, merge.merged_by) == (amara.id, again.id, system.id)
     assert merge.merged_before.id == again.id and merge.unmerged_at is None
+    # the merged patient's own stream (its partition) says it was merged
+    stream = [e for e in clinic.events_after(system, [], 100) if e.patient == again.id]
+    assert [e.kind for e in stream] == ["patient.registered", "patient.merged"]
+    assert stream[0].partition == stream[1].partition
     gone = clinic.get_patient(desk, again.id)
     assert gone.merged_into == amara.id and not gone.active
     with pytest.raises(cb.ConflictError):  # the survivor's version moved

@@ -202,6 +202,9 @@ macro_rules! outbox_store_tests {
             concurrent_writers_leave_every_partition_gap_free_and_ordered,
             a_consumer_that_crashes_before_acking_gets_the_events_again,
             clinic_outbox_redelivers_until_acknowledged,
+            a_merge_tells_the_survivors_stream_and_the_merged_patients_stream,
+            an_unmerge_tells_the_survivors_stream_and_the_merged_patients_stream,
+            a_merge_within_one_partition_tells_the_survivor_first,
         );
     };
 }

@@ -131,6 +131,44 @@ async fn sequences_increase_and_idempotency_keys_are_unique() {
 }
 
 #[tokio::test]
+async fn a_merge_and_its_unmerge_key_each_patients_event_by_the_merge_and_that_patients_part() {
+    let (clinic, _, _) = clinic();
+    let system = Actor::system();
+    let new = |g: &str| NewPatient {
+        details: details("Key", g, (1990, 1, 1)),
+        mrn_facility: None,
+    };
+    let keep = clinic.register_patient(&system, new("A")).await.unwrap();
+    let gone = clinic.register_patient(&system, new("B")).await.unwrap();
+    let merge = clinic
+        .merge_patients(&system, keep.id, keep.version, gone.id, gone.version)
+        .await
+        .unwrap();
+    clinic.unmerge_patients(&system, merge.id).await.unwrap();
+
+    let events = clinic
+        .events_after(&system, vec![], Count32::new(100))
+        .await
+        .unwrap();
+    let mut keys: Vec<_> = events
+        .iter()
+        .filter(|e| e.draft.kind != "patient.registered")
+        .map(|e| (e.draft.idempotency_key.clone(), e.draft.patient))
+        .collect();
+    keys.sort();
+    let m = merge.id;
+    assert_eq!(
+        keys,
+        vec![
+            (format!("patient.merged:{m}:merged:1"), Some(gone.id)),
+            (format!("patient.merged:{m}:survivor:1"), Some(keep.id)),
+            (format!("patient.unmerged:{m}:merged:2"), Some(gone.id)),
+            (format!("patient.unmerged:{m}:survivor:2"), Some(keep.id)),
+        ]
+    );
+}
+
+#[tokio::test]
 async fn a_consumer_that_was_down_gets_everything_it_missed() {
     let (clinic, _, _) = clinic();
     let desk = actor(Role::FrontDesk);

@@ -292,6 +292,10 @@ suspend fun duplicatesMergeAndUnmerge() {
     eq(amara.id, merge.survivor, "survivor")
     eq(again.id, merge.merged, "merged")
     eq(again.version, merge.mergedBefore.version, "prior state kept")
+    // the merged patient's own stream (its partition) says it was merged
+    val stream = c.eventsAfter(system, listOf(), 100).filter { it.draft.patient == again.id }
+    eq(listOf("patient.registered", "patient.merged"), stream.map { it.draft.kind }, "merged patient's stream")
+    eq(stream[0].partition, stream[1].partition, "one partition")
     val merged = c.getPatient(system, again.id)
     eq(amara.id, merged.mergedInto, "replaced-by")
     check(!merged.active) { "merged record inactive" }

@@ -141,7 +141,12 @@ class ClinicOperations:
     ) -> MergeRecord:
         """Merges `merged` into `survivor`: the merged record becomes inactive and
         replaced-by the survivor; both stay readable; the merge log keeps the
-        merged record's prior state for unmerge."""
+        merged record's prior state for unmerge.
+
+        The outbox gets one `patient.merged` event about each of the two
+        patients, with the same payload, so each patient's own event stream
+        (its partition) says it was merged; the survivor's comes first when
+        both are in one partition."""
         raise NotImplementedError  # replaced by @bridge
 
     @bridge
@@ -151,7 +156,10 @@ class ClinicOperations:
         merge_id: IdLike,
     ) -> Patient:
         """Undoes a merge: the merged record returns to exactly its prior state
-        (with a new version). Fails with `conflict` if it changed since."""
+        (with a new version). Fails with `conflict` if it changed since.
+
+        The outbox gets one `patient.unmerged` event about each of the two
+        patients, as for the merge."""
         raise NotImplementedError  # replaced by @bridge
 
     @bridge

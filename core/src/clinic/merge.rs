@@ -19,6 +19,46 @@ use crate::{Error, Result};
 /// How many blocking candidates are scored per requested result.
 const CANDIDATES_PER_RESULT: u32 = 5;
 
+/// The version of a merge its `patient.merged` events carry in their
+/// idempotency keys (the merge log's record is written once, then undone once).
+const MERGED: u64 = 1;
+/// The version of a merge its `patient.unmerged` events carry.
+const UNMERGED: u64 = 2;
+
+/// The two events of a merge or an unmerge: the same kind and payload, one
+/// about the survivor and one about the merged patient, survivor's first.
+///
+/// Why two: the outbox is partitioned by patient
+/// ([`crate::events::partition_of`]) and consumers read each partition
+/// alone, so an event about the survivor only never reaches the stream of
+/// the merged patient, whose consumer (a search index, a cache) would keep
+/// the record active and never learn it was replaced. Each patient's stream
+/// is complete: written in the same change set, each event lands after that
+/// patient's earlier events. Each has its own idempotency key, stable and
+/// derived from the merge and the patient's part in it
+/// (`<kind>:<merge_id>:survivor:<version>`, `<kind>:<merge_id>:merged:<version>`),
+/// so a consumer deduplicating by key drops a redelivery and never the
+/// other patient's event.
+fn one_event_for_each_patient(
+    kind: &str,
+    merge: MergeId,
+    version: u64,
+    (survivor, merged): (PatientId, PatientId),
+    payload: &serde_json::Value,
+    now: chrono::DateTime<chrono::Utc>,
+) -> [EventDraft; 2] {
+    [(survivor, "survivor"), (merged, "merged")].map(|(patient, part)| {
+        EventDraft::new(
+            kind,
+            Some(patient),
+            &format!("{merge}:{part}"),
+            version,
+            payload.clone(),
+            now,
+        )
+    })
+}
+
 impl Clinic {
     /// Likely duplicates of a patient, best first, each with a per-field
     /// breakdown. Every candidate shown is audited as read.
@@ -95,6 +135,11 @@ impl Clinic {
     /// Merges `merged` into `survivor`: the merged record becomes inactive and
     /// replaced-by the survivor; both stay readable; the merge log keeps the
     /// merged record's prior state for unmerge.
+    ///
+    /// The outbox gets one `patient.merged` event about each of the two
+    /// patients, with the same payload, so each patient's own event stream
+    /// (its partition) says it was merged; the survivor's comes first when
+    /// both are in one partition.
     pub async fn merge_patients(
         &self,
         actor: &Actor,
@@ -149,12 +194,12 @@ impl Clinic {
             };
             let subject = Some(format!("merge:{merge_id}"));
             let reason = attempt.decision.audit_reason();
-            let event = EventDraft::new(
+            let [to_survivor, to_merged] = one_event_for_each_patient(
                 PATIENT_MERGED,
-                Some(survivor),
-                &merge_id.to_string(),
-                1,
-                json!({
+                merge_id,
+                MERGED,
+                (survivor, merged),
+                &json!({
                     "merge_id": merge_id,
                     "survivor_id": survivor,
                     "merged_id": merged,
@@ -191,7 +236,8 @@ impl Clinic {
                             reason,
                             subject,
                         ))
-                        .event(event),
+                        .event(to_survivor)
+                        .event(to_merged),
                 )
                 .await?;
             Ok(MergeRecord {
@@ -206,6 +252,9 @@ impl Clinic {
 
     /// Undoes a merge: the merged record returns to exactly its prior state
     /// (with a new version). Fails with `conflict` if it changed since.
+    ///
+    /// The outbox gets one `patient.unmerged` event about each of the two
+    /// patients, as for the merge.
     pub async fn unmerge_patients(&self, actor: &Actor, merge_id: MergeId) -> Result<Patient> {
         let record = self
             .store
@@ -231,12 +280,12 @@ impl Clinic {
             };
             let subject = Some(format!("merge:{merge_id}"));
             let reason = attempt.decision.audit_reason();
-            let event = EventDraft::new(
+            let [to_survivor, to_merged] = one_event_for_each_patient(
                 PATIENT_UNMERGED,
-                Some(record.survivor),
-                &merge_id.to_string(),
-                2,
-                json!({
+                merge_id,
+                UNMERGED,
+                (record.survivor, record.merged),
+                &json!({
                     "merge_id": merge_id,
                     "survivor_id": record.survivor,
                     "merged_id": record.merged,
@@ -271,7 +320,8 @@ impl Clinic {
                             reason,
                             subject,
                         ))
-                        .event(event),
+                        .event(to_survivor)
+                        .event(to_merged),
                 )
                 .await?;
             Ok(self.sight_of(&attempt).patient(restored))

@@ -8,8 +8,9 @@ use chrono::NaiveDate;
 use crate::actor::{Actor, Role};
 use crate::audit::AuditQuery;
 use crate::clinic::{Clinic, NewPatient};
-use crate::ids::{ActorId, PractitionerId};
-use crate::patient::{HumanName, Identifier, PatientDetails, PatientQuery};
+use crate::events::{partition_of, OutboxEvent, PATIENT_MERGED, PATIENT_UNMERGED};
+use crate::ids::{ActorId, PatientId, PractitionerId};
+use crate::patient::{HumanName, Identifier, Patient, PatientDetails, PatientQuery};
 use crate::store::Store;
 
 fn details(family: &str, given: &str) -> PatientDetails {
@@ -99,6 +100,159 @@ pub async fn clinic_merge_then_unmerge_restores_the_record(store: Arc<dyn Store>
     let log = clinic.merge_history(&system, keep.id).await.unwrap();
     assert!(log[0].unmerged_at.is_some());
     assert!(clinic.verify_audit(&system, None).await.unwrap().ok);
+}
+
+/// A patient registered by the system actor.
+async fn registered(clinic: &Clinic, family: &str, given: &str) -> Patient {
+    clinic
+        .register_patient(
+            &Actor::system(),
+            NewPatient {
+                details: details(family, given),
+                mrn_facility: None,
+            },
+        )
+        .await
+        .unwrap()
+}
+
+/// Everything a relay polls from the start.
+async fn polled(clinic: &Clinic) -> Vec<OutboxEvent> {
+    clinic
+        .poll_events(&Actor::system(), "relay", Count32::new(1000))
+        .await
+        .unwrap()
+}
+
+/// One patient's stream as its consumer reads it: the events about the
+/// patient, each checked to be in the patient's partition, in order.
+fn stream_of(events: &[OutboxEvent], patient: PatientId, partitions: u32) -> Vec<&OutboxEvent> {
+    let own: Vec<_> = events
+        .iter()
+        .filter(|e| e.draft.patient == Some(patient))
+        .collect();
+    for event in &own {
+        assert_eq!(
+            event.partition,
+            partition_of(Some(patient), partitions),
+            "{} is outside its patient's partition",
+            event.draft.kind
+        );
+    }
+    own
+}
+
+fn kinds(stream: &[&OutboxEvent]) -> Vec<String> {
+    stream.iter().map(|e| e.draft.kind.clone()).collect()
+}
+
+pub async fn a_merge_tells_the_survivors_stream_and_the_merged_patients_stream(
+    store: Arc<dyn Store>,
+) {
+    let partitions = store.outbox_partitions();
+    let clinic = Clinic::new(store);
+    let keep = registered(&clinic, "Okafor", "Chi").await;
+    let gone = registered(&clinic, "Okafor", "Chi").await;
+    let merge = clinic
+        .merge_patients(
+            &Actor::system(),
+            keep.id,
+            keep.version,
+            gone.id,
+            gone.version,
+        )
+        .await
+        .unwrap();
+
+    let events = polled(&clinic).await;
+    let survivors = stream_of(&events, keep.id, partitions);
+    let merged = stream_of(&events, gone.id, partitions);
+    let told = ["patient.registered", PATIENT_MERGED].map(String::from);
+    assert_eq!(kinds(&survivors), told, "the survivor's stream");
+    assert_eq!(kinds(&merged), told, "the merged patient's stream");
+    let (to_survivor, to_merged) = (&survivors[1].draft, &merged[1].draft);
+    assert_eq!(
+        to_survivor.payload, to_merged.payload,
+        "one merge, one payload"
+    );
+    assert_eq!(to_merged.payload["merge_id"], serde_json::json!(merge.id));
+    assert_eq!(to_merged.payload["merged_id"], serde_json::json!(gone.id));
+    assert_ne!(to_survivor.idempotency_key, to_merged.idempotency_key);
+}
+
+pub async fn an_unmerge_tells_the_survivors_stream_and_the_merged_patients_stream(
+    store: Arc<dyn Store>,
+) {
+    let partitions = store.outbox_partitions();
+    let clinic = Clinic::new(store);
+    let system = Actor::system();
+    let keep = registered(&clinic, "Okafor", "Chi").await;
+    let gone = registered(&clinic, "Okafor", "Chi").await;
+    let merge = clinic
+        .merge_patients(&system, keep.id, keep.version, gone.id, gone.version)
+        .await
+        .unwrap();
+    clinic.unmerge_patients(&system, merge.id).await.unwrap();
+
+    let events = polled(&clinic).await;
+    let survivors = stream_of(&events, keep.id, partitions);
+    let merged = stream_of(&events, gone.id, partitions);
+    let told = ["patient.registered", PATIENT_MERGED, PATIENT_UNMERGED].map(String::from);
+    assert_eq!(kinds(&survivors), told, "the survivor's stream");
+    assert_eq!(kinds(&merged), told, "the merged patient's stream");
+    let (to_survivor, to_merged) = (&survivors[2].draft, &merged[2].draft);
+    assert_eq!(
+        to_survivor.payload, to_merged.payload,
+        "one unmerge, one payload"
+    );
+    assert_eq!(to_merged.payload["merge_id"], serde_json::json!(merge.id));
+    assert_ne!(to_survivor.idempotency_key, to_merged.idempotency_key);
+}
+
+pub async fn a_merge_within_one_partition_tells_the_survivor_first(store: Arc<dyn Store>) {
+    let partitions = store.outbox_partitions();
+    let clinic = Clinic::new(store);
+    // Registered until two patients share a partition (at most one more
+    // than there are partitions; the first two when there is one).
+    let mut seen: Vec<Patient> = Vec::new();
+    let (keep, gone) = loop {
+        const GIVEN: [&str; 6] = ["Ada", "Bea", "Cy", "Dee", "Eve", "Fay"];
+        let given = GIVEN[seen.len() % GIVEN.len()];
+        let next = registered(&clinic, "Share", given).await;
+        let partition = partition_of(Some(next.id), partitions);
+        if let Some(first) = seen
+            .iter()
+            .find(|p| partition_of(Some(p.id), partitions) == partition)
+        {
+            break (first.clone(), next);
+        }
+        seen.push(next);
+    };
+    clinic
+        .merge_patients(
+            &Actor::system(),
+            keep.id,
+            keep.version,
+            gone.id,
+            gone.version,
+        )
+        .await
+        .unwrap();
+
+    let partition = partition_of(Some(keep.id), partitions);
+    let events = polled(&clinic).await;
+    let shared: Vec<_> = events
+        .iter()
+        .filter(|e| e.partition == partition)
+        .map(|e| (e.draft.kind.as_str(), e.draft.patient))
+        .collect();
+    assert_eq!(
+        shared[shared.len() - 2..],
+        [
+            (PATIENT_MERGED, Some(keep.id)),
+            (PATIENT_MERGED, Some(gone.id))
+        ]
+    );
 }
 
 pub async fn clinic_outbox_redelivers_until_acknowledged(store: Arc<dyn Store>) {

@@ -19,9 +19,25 @@ pub const PATIENT_UPDATED: &str = "patient.updated";
 pub const PATIENT_DEACTIVATED: &str = "patient.deactivated";
 /// `patient.reactivated`, schema v1.
 pub const PATIENT_REACTIVATED: &str = "patient.reactivated";
-/// `patient.merged`, schema v1.
+/// `patient.merged`, schema v1: written twice by one merge, into each
+/// patient's stream.
+///
+/// A merge changes two patients, and consumers read each patient's events
+/// from that patient's partition alone ([`partition_of`]), so the merge
+/// writes one event about the survivor and one about the merged patient, in
+/// the same change set: the same payload (`merge_id`, `survivor_id`,
+/// `merged_id`, both versions), each event's `patient` saying whose stream
+/// it is in. A consumer of the merged patient's stream learns the record
+/// went inactive and was replaced, after that patient's earlier events.
+/// When both patients share a partition, the survivor's event comes first.
+/// Idempotency keys: `patient.merged:<merge_id>:survivor:1` and
+/// `patient.merged:<merge_id>:merged:1`. The payload names no stream: the
+/// event's own `patient` does, so the schema stays v1.
 pub const PATIENT_MERGED: &str = "patient.merged";
-/// `patient.unmerged`, schema v1.
+/// `patient.unmerged`, schema v1: written twice by one unmerge, into each
+/// patient's stream, as [`PATIENT_MERGED`] is (survivor's first; keys
+/// `patient.unmerged:<merge_id>:survivor:2` and
+/// `patient.unmerged:<merge_id>:merged:2`).
 pub const PATIENT_UNMERGED: &str = "patient.unmerged";
 
 /// `appointment.booked`, schema v1.
