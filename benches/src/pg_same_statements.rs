@@ -42,14 +42,11 @@ const INSERT_TOKENS: &str = "INSERT INTO patient_name_tokens (token, patient_id,
 const INSERT_PHONES: &str = "INSERT INTO patient_phones (phone, patient_id) SELECT DISTINCT k, $2 FROM UNNEST($1::text[]) AS k ON CONFLICT DO NOTHING";
 /// patients.rs `replace_keys`.
 const INSERT_EMAILS: &str = "INSERT INTO patient_emails (email, patient_id) SELECT DISTINCT k, $2 FROM UNNEST($1::text[]) AS k ON CONFLICT DO NOTHING";
-/// audit.rs `chain_heads`: a placeholder head for a new chain.
-const INSERT_HEADS: &str = "INSERT INTO audit_heads (patient_id, seq, hash) SELECT c, 0, '' FROM UNNEST($1::uuid[]) WITH ORDINALITY AS k (c, n) ORDER BY n ON CONFLICT DO NOTHING";
-/// audit.rs `chain_heads`: the heads, locked in chain order.
-const LOCK_HEADS: &str = "SELECT patient_id, seq, hash FROM audit_heads WHERE patient_id = ANY($1) ORDER BY patient_id FOR UPDATE";
-/// audit.rs `append_audit`.
-const INSERT_AUDIT: &str = "INSERT INTO audit_entries (id, patient_id, chain_seq, at, actor_id, roles, action, outcome, reason, break_glass, subject, prev_hash, hash) SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::bigint[], $4::timestamptz[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[], $10::uuid[], $11::text[], $12::text[], $13::text[])";
-/// audit.rs `append_audit`: the heads moved.
-const MOVE_HEADS: &str = "UPDATE audit_heads h SET seq = k.seq, hash = k.hash FROM UNNEST($1::uuid[], $2::bigint[], $3::text[]) AS k (chain, seq, hash) WHERE h.patient_id = k.chain";
+/// audit.rs `chain_heads`: a placeholder head for a new chain, the others
+/// locked and returned, in chain order.
+const TAKE_HEADS: &str = "INSERT INTO audit_heads (patient_id, seq, hash) SELECT c, 0, '' FROM UNNEST($1::uuid[]) WITH ORDINALITY AS k (c, n) ORDER BY n ON CONFLICT (patient_id) DO UPDATE SET seq = audit_heads.seq RETURNING patient_id, seq, hash";
+/// audit.rs `append_audit`: the entries inserted and the heads moved.
+const APPEND_AUDIT: &str = "WITH appended AS (INSERT INTO audit_entries (id, patient_id, chain_seq, at, actor_id, roles, action, outcome, reason, break_glass, subject, prev_hash, hash) SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::bigint[], $4::timestamptz[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[], $10::uuid[], $11::text[], $12::text[], $13::text[])) UPDATE audit_heads h SET seq = k.seq, hash = k.hash FROM UNNEST($14::uuid[], $15::bigint[], $16::text[]) AS k (chain, seq, hash) WHERE h.patient_id = k.chain";
 /// outbox.rs `append_events`: the partitions' counter rows raised.
 const RAISE_PARTITIONS: &str = "INSERT INTO outbox_partitions (partition_id, last_seq) SELECT p, n FROM UNNEST($1::int[], $2::bigint[]) AS c (p, n) ORDER BY p ON CONFLICT (partition_id) DO UPDATE SET last_seq = outbox_partitions.last_seq + excluded.last_seq RETURNING partition_id, last_seq";
 /// outbox.rs `append_events`.
@@ -66,10 +63,8 @@ pub const REGISTER_STATEMENTS: &[&str] = &[
     INSERT_TOKENS,
     INSERT_PHONES,
     INSERT_EMAILS,
-    INSERT_HEADS,
-    LOCK_HEADS,
-    INSERT_AUDIT,
-    MOVE_HEADS,
+    TAKE_HEADS,
+    APPEND_AUDIT,
     RAISE_PARTITIONS,
     INSERT_EVENTS,
     COMMIT,
@@ -184,18 +179,18 @@ impl PgSameStatements {
                 .await?;
         }
         let chains = vec![id];
-        sqlx::query(INSERT_HEADS)
-            .bind(&chains)
-            .execute(&mut *tx)
-            .await?;
-        let heads: Vec<(Uuid, i64, String)> = sqlx::query_as(LOCK_HEADS)
+        let heads: Vec<(Uuid, i64, String)> = sqlx::query_as(TAKE_HEADS)
             .bind(&chains)
             .fetch_all(&mut *tx)
             .await?;
-        let head = heads.into_iter().next().map(|(_, seq, hash)| (seq, hash));
+        // seq 0 is the placeholder of a chain without entries.
+        let head = heads
+            .into_iter()
+            .find(|(_, seq, _)| *seq != 0)
+            .map(|(_, seq, hash)| (seq, hash));
         let audit_id = Uuid::now_v7();
         let (seq, prev_hash, hash) = seal(audit_id, id, now, self.actor, head);
-        sqlx::query(INSERT_AUDIT)
+        sqlx::query(APPEND_AUDIT)
             .bind(vec![audit_id])
             .bind(&chains)
             .bind(vec![seq])
@@ -209,9 +204,6 @@ impl PgSameStatements {
             .bind(vec![None::<String>])
             .bind(vec![prev_hash])
             .bind(vec![hash.clone()])
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(MOVE_HEADS)
             .bind(&chains)
             .bind(vec![seq])
             .bind(vec![hash])
