@@ -128,6 +128,41 @@ pub async fn a_change_set_naming_a_missing_record_fails_naming_the_field(store: 
             }
         );
     }
+    // Several missing among found ones: the first in the change set's order
+    // is named, whichever table each is in.
+    for (references, entity, field) in [
+        (
+            vec![
+                existing[0].clone(),
+                Reference::visit_type(VisitTypeId::new(), "visit_type"),
+                existing[1].clone(),
+                Reference::resource(ResourceId::new(), "room"),
+            ],
+            "visit type",
+            "visit_type",
+        ),
+        (
+            vec![
+                Reference::patient(PatientId::new(), "patient"),
+                existing[3].clone(),
+                Reference::practitioner(PractitionerId::new(), "practitioner"),
+            ],
+            "patient",
+            "patient",
+        ),
+    ] {
+        let err = store
+            .apply(ChangeSet::default().references(references))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            Error::NotFound {
+                entity: entity.into(),
+                field: Some(field.into()),
+            }
+        );
+    }
     store.apply(assign(practitioner.id)).await.unwrap();
     assert!(store.is_on_care_team(p.id, practitioner.id).await.unwrap());
 }
