@@ -10,7 +10,7 @@ use crate::audit::AuditQuery;
 use crate::clinic::{Clinic, NewPatient};
 use crate::events::{partition_of, OutboxEvent, PATIENT_MERGED, PATIENT_UNMERGED};
 use crate::ids::{ActorId, PatientId, PractitionerId};
-use crate::patient::{HumanName, Identifier, Patient, PatientDetails, PatientQuery};
+use crate::patient::{HumanName, Identifier, MergeRecord, Patient, PatientDetails, PatientQuery};
 use crate::store::Store;
 
 fn details(family: &str, given: &str) -> PatientDetails {
@@ -85,10 +85,7 @@ pub async fn clinic_merge_then_unmerge_restores_the_record(store: Arc<dyn Store>
         .await
         .unwrap();
     assert_eq!(dupes.first().map(|d| d.patient.id), Some(gone.id));
-    let merge = clinic
-        .merge_patients(&system, keep.id, keep.version, gone.id, gone.version)
-        .await
-        .unwrap();
+    let merge = merge_into(&clinic, &keep, &gone).await;
     let merged = clinic.get_patient(&system, gone.id).await.unwrap();
     assert_eq!(merged.merged_into, Some(keep.id));
     assert!(!merged.active);
@@ -146,14 +143,9 @@ fn kinds(stream: &[&OutboxEvent]) -> Vec<String> {
     stream.iter().map(|e| e.draft.kind.clone()).collect()
 }
 
-pub async fn a_merge_tells_the_survivors_stream_and_the_merged_patients_stream(
-    store: Arc<dyn Store>,
-) {
-    let partitions = store.outbox_partitions();
-    let clinic = Clinic::new(store);
-    let keep = registered(&clinic, "Okafor", "Chi").await;
-    let gone = registered(&clinic, "Okafor", "Chi").await;
-    let merge = clinic
+/// `gone` merged into `keep` by the system.
+async fn merge_into(clinic: &Clinic, keep: &Patient, gone: &Patient) -> MergeRecord {
+    clinic
         .merge_patients(
             &Actor::system(),
             keep.id,
@@ -162,7 +154,17 @@ pub async fn a_merge_tells_the_survivors_stream_and_the_merged_patients_stream(
             gone.version,
         )
         .await
-        .unwrap();
+        .unwrap()
+}
+
+pub async fn a_merge_tells_the_survivors_stream_and_the_merged_patients_stream(
+    store: Arc<dyn Store>,
+) {
+    let partitions = store.outbox_partitions();
+    let clinic = Clinic::new(store);
+    let keep = registered(&clinic, "Okafor", "Chi").await;
+    let gone = registered(&clinic, "Okafor", "Chi").await;
+    let merge = merge_into(&clinic, &keep, &gone).await;
 
     let events = polled(&clinic).await;
     let survivors = stream_of(&events, keep.id, partitions);
@@ -188,10 +190,7 @@ pub async fn an_unmerge_tells_the_survivors_stream_and_the_merged_patients_strea
     let system = Actor::system();
     let keep = registered(&clinic, "Okafor", "Chi").await;
     let gone = registered(&clinic, "Okafor", "Chi").await;
-    let merge = clinic
-        .merge_patients(&system, keep.id, keep.version, gone.id, gone.version)
-        .await
-        .unwrap();
+    let merge = merge_into(&clinic, &keep, &gone).await;
     clinic.unmerge_patients(&system, merge.id).await.unwrap();
 
     let events = polled(&clinic).await;
@@ -228,16 +227,7 @@ pub async fn a_merge_within_one_partition_tells_the_survivor_first(store: Arc<dy
         }
         seen.push(next);
     };
-    clinic
-        .merge_patients(
-            &Actor::system(),
-            keep.id,
-            keep.version,
-            gone.id,
-            gone.version,
-        )
-        .await
-        .unwrap();
+    merge_into(&clinic, &keep, &gone).await;
 
     let partition = partition_of(Some(keep.id), partitions);
     let events = polled(&clinic).await;
